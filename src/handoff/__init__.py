@@ -1,0 +1,84 @@
+"""handoff: keep one customer journey across every support channel.
+
+Customers move between channels mid-problem; ``handoff`` keeps their history in one
+journey, records a handoff with a context summary at every switch, and tells the host
+application when to notify the customer. Start with :class:`Switchboard`.
+"""
+
+from handoff.channels import ChannelProfile
+from handoff.clock import Clock, FixedClock, RandomIds, SeededIds, SystemClock
+from handoff.errors import (
+    ConcurrencyConflict,
+    DuplicateInteraction,
+    HandoffError,
+    IngestError,
+    NotFound,
+    StoreError,
+    StoreUnavailable,
+    ValidationError,
+)
+from handoff.events import Inbound, Outcome, Suggestion, Verdict
+from handoff.identity import Identity, parse_identity
+from handoff.models import (
+    Contact,
+    ContextSummary,
+    Fact,
+    Handoff,
+    IdentityLink,
+    Interaction,
+    Journey,
+    Notification,
+)
+from handoff.outbox import Outbox
+from handoff.policy import Decision, Policy, PolicySettings
+from handoff.serde import from_dict, from_json, to_dict, to_json
+from handoff.stores import Store, open_store, register_store
+from handoff.summary import SummarySpec
+from handoff.switchboard import Switchboard
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChannelProfile",
+    "Clock",
+    "ConcurrencyConflict",
+    "Contact",
+    "ContextSummary",
+    "Decision",
+    "DuplicateInteraction",
+    "Fact",
+    "FixedClock",
+    "Handoff",
+    "HandoffError",
+    "Identity",
+    "IdentityLink",
+    "Inbound",
+    "IngestError",
+    "Interaction",
+    "Journey",
+    "NotFound",
+    "Notification",
+    "Outbox",
+    "Outcome",
+    "Policy",
+    "PolicySettings",
+    "RandomIds",
+    "SeededIds",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "Suggestion",
+    "SummarySpec",
+    "Switchboard",
+    "SystemClock",
+    "ValidationError",
+    "Verdict",
+    "__version__",
+    "from_dict",
+    "from_json",
+    "open_store",
+    "parse_identity",
+    "register_store",
+    "to_dict",
+    "to_json",
+]

@@ -1,0 +1,193 @@
+"""Receiving an inbound: which contact, which journey, and whether it is a channel switch.
+
+One attempt of ``Switchboard.receive``: it reads, plans and commits through the
+:class:`~handoff._events.Writer`; a conflict propagates so the Switchboard can retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import evolve
+
+from handoff._events import HandoffPlan, Writer, masked_body
+from handoff.continuity import choose_journey
+from handoff.errors import NotFound
+from handoff.events import Inbound, Outcome, Verdict
+from handoff.facts import sensitive_reasons
+from handoff.identity import Identity
+from handoff.models import Contact, IdentityLink, Interaction, Journey, LinkSource
+from handoff.policy.engine import Event
+
+__all__ = ["Intake"]
+
+
+class Intake:
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+
+    def receive(self, inbound: Inbound, identity: Identity) -> Outcome:
+        """One attempt at recording ``inbound``; a conflict propagates to the caller's retry."""
+        if inbound.external_id is not None:
+            seen = self._writer.store.find_interaction(inbound.channel, inbound.external_id)
+            if seen is not None:
+                return self._writer.duplicate(seen)
+        trace: list[Verdict] = []
+        known = self._writer.store.find_contact(identity)
+        by_reference = self._by_reference(inbound.journey_ref)
+        by_thread = (
+            self._writer.store.find_journey_by_thread(inbound.thread_ref) if inbound.thread_ref else None
+        )
+        anchor = by_reference or by_thread
+        owner = self._writer.store.get_contact(anchor.contact_id) if anchor is not None else known
+        journeys = self._writer.store.journeys_of(owner.id) if owner is not None else []
+        choice = choose_journey(
+            by_reference=by_reference,
+            by_thread=by_thread,
+            contact_journeys=journeys,
+            at=inbound.at,
+            reopen_window=self._writer.policy.settings.reopen_window,
+        )
+        trace.append(Verdict("continuity", choice.journey is not None, choice.how))
+
+        contact, contact_version, contact_changed = self._contact_for(inbound, identity, known, owner, trace)
+        interaction_id = self._writer.ids.new_id("ix")
+        if choice.journey is None:
+            journey_version = 0
+            base = Journey(
+                id=self._writer.ids.new_id("jr"),
+                reference=self._writer.ids.new_reference(),
+                contact_id=contact.id,
+                status="open",
+                current_channel=inbound.channel,
+                opened_at=inbound.at,
+                updated_at=inbound.at,
+            )
+        else:
+            base = choice.journey
+            journey_version = base.version
+        interaction = Interaction(
+            id=interaction_id,
+            journey_id=base.id,
+            contact_id=contact.id,
+            channel=inbound.channel,
+            author=inbound.author,
+            body=masked_body(inbound.body),
+            at=inbound.at,
+            sequence=base.version + 1,
+            kind=inbound.kind,
+            external_id=inbound.external_id,
+            agent=inbound.agent,
+            identity=identity,
+            thread_refs=inbound.thread_ref,
+            metadata=dict(inbound.metadata),
+            sensitive=inbound.sensitive or bool(sensitive_reasons(inbound.body)),
+        )
+        reasons = sensitive_reasons(inbound.body)
+        if inbound.author != "customer":
+            replied = inbound.kind == "message"
+            return self._writer.commit(
+                contact=contact,
+                contact_version=contact_version,
+                contact_changed=contact_changed,
+                journey=base,
+                journey_version=journey_version,
+                interaction=interaction,
+                events=[Event("agent_replied", inbound.at, inbound.channel, agent=inbound.agent)]
+                if replied
+                else [],
+                extra_trace=trace,
+            )
+        changes: dict[str, Any] = {}
+        if choice.reopens:
+            changes.update(
+                status="open", resolved_at=None, resolved_by=None, reopen_count=base.reopen_count + 1
+            )
+            trace.append(Verdict("reopen", True, f"{base.reference} reopened by a new customer message"))
+        elif base.status == "pending":
+            changes["status"] = "open"
+        switch = choice.journey is not None and base.current_channel != inbound.channel
+        events = [Event("inbound", inbound.at, inbound.channel, initiated_by="customer", sensitive=reasons)]
+        plan = None
+        previous = base.current_channel if choice.journey is not None else None
+        if switch:
+            changes.update(current_channel=inbound.channel, handoff_count=base.handoff_count + 1)
+            plan = HandoffPlan(
+                from_channel=base.current_channel,
+                to_channel=inbound.channel,
+                initiated_by="customer",
+                reason="customer_choice",
+                from_agent=base.assignee,
+            )
+            events.append(
+                Event(
+                    "channel_switched",
+                    inbound.at,
+                    inbound.channel,
+                    from_channel=base.current_channel,
+                    to_channel=inbound.channel,
+                    initiated_by="customer",
+                    reason="customer_choice",
+                    sensitive=reasons,
+                )
+            )
+        return self._writer.commit(
+            contact=contact,
+            contact_version=contact_version,
+            contact_changed=contact_changed,
+            journey=evolve(base, **changes) if changes else base,
+            journey_version=journey_version,
+            interaction=interaction,
+            events=events,
+            handoff=plan,
+            previous_channel=previous,
+            extra_trace=trace,
+        )
+
+    def _by_reference(self, reference: str | None) -> Journey | None:
+        if reference is None:
+            return None
+        found = self._writer.store.find_journey_by_reference(reference.strip().upper())
+        if found is None:
+            raise NotFound("journey_ref", reference)
+        return found
+
+    def _contact_for(
+        self,
+        inbound: Inbound,
+        identity: Identity,
+        known: Contact | None,
+        owner: Contact | None,
+        trace: list[Verdict],
+    ) -> tuple[Contact, int, bool]:
+        """The journey's contact, its version as read, and whether this inbound changed it.
+
+        ``known`` owns the identity already; ``owner`` owns the journey the customer
+        pointed at (by reference or thread), else it is ``known``. Contacts are never
+        merged: an identity that belongs to someone else stays where it is.
+        """
+        at = inbound.at
+        if owner is None:
+            link = IdentityLink(identity, confirmed=True, source="first_contact", linked_at=at)
+            name = inbound.name if inbound.author == "customer" else None
+            contact = Contact(id=self._writer.ids.new_id("ct"), name=name, links=(link,), created_at=at)
+            trace.append(Verdict("identity", True, f"new contact for {identity}"))
+            return contact, 0, True
+        if known is not None and known.id != owner.id:
+            trace.append(
+                Verdict("identity", False, f"{identity} belongs to another contact; contacts are not merged")
+            )
+            return owner, owner.version, False
+        updated = owner
+        if known is None:
+            source: LinkSource = "journey_ref" if inbound.journey_ref else "thread"
+            link = IdentityLink(identity, confirmed=False, source=source, linked_at=at)
+            updated = evolve(updated, links=(*owner.links, link))
+            trace.append(
+                Verdict("identity", True, f"{identity} linked to the contact via {source} (unconfirmed)")
+            )
+        if updated.name is None and inbound.name and inbound.author == "customer":
+            updated = evolve(updated, name=inbound.name)
+        if updated is owner:
+            return owner, owner.version, False
+        return evolve(updated, version=owner.version + 1), owner.version, True

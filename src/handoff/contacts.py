@@ -1,0 +1,103 @@
+"""Changes to a contact's identities and profile (pure, validated before any write)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from attrs import evolve
+
+from handoff import channels
+from handoff.errors import NotFound, ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, IdentityLink
+from handoff.policy.schedule import parse_clock_time, zone
+
+__all__ = ["UNSET", "confirm_link", "profile_changes", "remove_link", "with_profile"]
+
+UNSET: Any = object()
+"""Marks a profile field the caller did not pass (``None`` is a value: "no language")."""
+
+
+def confirm_link(contact: Contact, identity: Identity, at: datetime) -> Contact:
+    """The contact with ``identity`` confirmed by an agent (added if it was not linked)."""
+    existing = contact.link_for(identity)
+    if existing is not None and existing.confirmed:
+        return contact
+    if existing is not None:
+        links = tuple(evolve(lk, confirmed=True) if lk.identity == identity else lk for lk in contact.links)
+    else:
+        links = (*contact.links, IdentityLink(identity, confirmed=True, source="agent", linked_at=at))
+    return evolve(contact, links=links, version=contact.version + 1)
+
+
+def remove_link(contact: Contact, identity: Identity) -> Contact:
+    """The contact without ``identity``; its journeys and other identities are untouched."""
+    if contact.link_for(identity) is None:
+        raise NotFound("identity", str(identity))
+    if len(contact.links) == 1:
+        raise ValidationError(
+            "identity", f"{identity} is the contact's only identity; a contact keeps at least one"
+        )
+    links = tuple(lk for lk in contact.links if lk.identity != identity)
+    return evolve(contact, links=links, version=contact.version + 1)
+
+
+def _text(value: object, field: str, max_len: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, f"expected non-empty text, got {value!r}")
+    if len(value) > max_len:
+        raise ValidationError(field, f"longer than {max_len} characters")
+    return value
+
+
+def profile_changes(
+    *,
+    name: object = UNSET,
+    timezone: object = UNSET,
+    language: object = UNSET,
+    preferred_channels: object = UNSET,
+    consent: object = UNSET,
+    quiet_hours: object = UNSET,
+) -> dict[str, Any]:
+    """Check every profile value and return the changes to apply; nothing is half-applied."""
+    changes: dict[str, Any] = {}
+    if name is not UNSET:
+        changes["name"] = None if name is None else _text(name, "name", 200)
+    if timezone is not UNSET:
+        zone(_text(timezone, "timezone", 64), "timezone")
+        changes["timezone"] = timezone
+    if language is not UNSET:
+        changes["language"] = None if language is None else _text(language, "language", 35)
+    if preferred_channels is not UNSET:
+        if isinstance(preferred_channels, str) or not isinstance(preferred_channels, Sequence):
+            raise ValidationError("preferred_channels", "expected a sequence of channel names")
+        for i, name_ in enumerate(preferred_channels):
+            channels.get(name_, f"preferred_channels[{i}]")
+        changes["preferred_channels"] = tuple(preferred_channels)
+    if consent is not UNSET:
+        if not isinstance(consent, Mapping):
+            raise ValidationError("consent", "expected a mapping of channel name to true/false")
+        for channel, allowed in consent.items():
+            channels.get(channel, f"consent[{channel!r}]")
+            if not isinstance(allowed, bool):
+                raise ValidationError(f"consent[{channel!r}]", f"expected true or false, got {allowed!r}")
+        changes["consent"] = dict(consent)
+    if quiet_hours is not UNSET:
+        if quiet_hours is not None:
+            if not isinstance(quiet_hours, (tuple, list)) or len(quiet_hours) != 2:
+                raise ValidationError("quiet_hours", "expected (start, end) like ('21:00', '08:00') or None")
+            for i, part in enumerate(quiet_hours):
+                parse_clock_time(part, f"quiet_hours[{i}]")
+            quiet_hours = (quiet_hours[0], quiet_hours[1])
+        changes["quiet_hours"] = quiet_hours
+    return changes
+
+
+def with_profile(contact: Contact, changes: Mapping[str, Any]) -> Contact:
+    """Apply checked changes; ``consent`` merges into what the contact already said."""
+    update = dict(changes)
+    if "consent" in update:
+        update["consent"] = {**contact.consent, **update["consent"]}
+    return evolve(contact, version=contact.version + 1, **update)

@@ -1,0 +1,77 @@
+"""The one exception tree of ``handoff``.
+
+Every error the public API raises is a :class:`HandoffError`, so a host application
+can catch one class; the subclasses say what went wrong without parsing messages.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConcurrencyConflict",
+    "DuplicateInteraction",
+    "HandoffError",
+    "IngestError",
+    "NotFound",
+    "StoreError",
+    "StoreUnavailable",
+    "ValidationError",
+]
+
+
+class HandoffError(Exception):
+    """Base class of every error raised by ``handoff``."""
+
+
+class ValidationError(HandoffError, ValueError):
+    """Input was rejected; ``field`` names where and ``problem`` says why.
+
+    Raised before anything is written, so nothing already stored changes.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}" if field else problem)
+
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[str, str]]:
+        return (type(self), (self.field, self.problem))
+
+
+class NotFound(HandoffError, LookupError):
+    """A contact, journey, notification or other record does not exist."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!r} not found")
+
+    def __reduce__(self) -> tuple[type[NotFound], tuple[str, str]]:
+        return (type(self), (self.kind, self.key))
+
+
+class ConcurrencyConflict(HandoffError):
+    """Another writer changed the same record first (a stale version or a race).
+
+    The write was not applied. Re-read and try again; the Switchboard does this
+    itself a bounded number of times before letting the error through.
+    """
+
+
+class StoreError(HandoffError):
+    """The storage backend failed (I/O, corruption, a driver error)."""
+
+
+class StoreUnavailable(StoreError):
+    """A store URL names a scheme that is unknown or whose driver is not installed."""
+
+
+class DuplicateInteraction(ConcurrencyConflict):
+    """An interaction with the same (channel, external id) is already stored."""
+
+
+class IngestError(ValidationError):
+    """A channel payload (or a part of one) could not be read.
+
+    ``field`` is the path of the problem inside the payload, e.g.
+    ``$.entry[0].changes[0].value.messages[1].timestamp``.
+    """

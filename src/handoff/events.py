@@ -1,0 +1,113 @@
+"""What the Switchboard takes in (:class:`Inbound`) and gives back (:class:`Outcome`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from attrs import define, field
+
+from handoff import _validate as v
+from handoff.channels import get as get_channel
+from handoff.errors import ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+
+__all__ = ["Inbound", "Outcome", "Suggestion", "Verdict"]
+
+InboundAuthor = Literal["customer", "agent", "bot"]
+InboundKind = Literal["message", "call", "note", "event"]
+SuggestionKind = Literal["move_private", "offer_callback", "escalate"]
+MAX_BODY_CHARS = 100_000
+
+
+def _known_channel(_inst: Any, _attr: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationError("channel", f"expected a channel name, got {type(value).__name__}")
+    get_channel(value, "channel")
+
+
+def _identity_text(_inst: Any, _attr: Any, value: Any) -> None:
+    if isinstance(value, Identity):
+        return
+    if not isinstance(value, str):
+        raise ValidationError("identity", f"expected 'kind:value' text, got {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError("identity", "is empty")
+
+
+def _thread_refs(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if isinstance(value, Sequence):
+        refs = tuple(value)
+        for i, ref in enumerate(refs):
+            if not isinstance(ref, str):
+                raise ValidationError(f"thread_ref[{i}]", f"expected text, got {type(ref).__name__}")
+        return tuple(ref for ref in refs if ref.strip())
+    raise ValidationError("thread_ref", f"expected text or a sequence of text, got {type(value).__name__}")
+
+
+@define(frozen=True)
+class Inbound:
+    """Something that arrived on a channel, as a channel adapter hands it over.
+
+    ``identity`` is ``kind:value`` text (normalized by the Switchboard, which knows the
+    default phone region). ``journey_ref`` is a reference the customer quoted;
+    ``thread_ref`` the provider's reply-to ids (an email's In-Reply-To and References).
+    ``author`` is ``agent`` or ``bot`` for agent-side messages an adapter saw (echoes,
+    help-desk exports).
+    """
+
+    channel: str = field(validator=_known_channel)
+    identity: str | Identity = field(validator=_identity_text)
+    body: str = field(validator=v.text(max_len=MAX_BODY_CHARS))
+    at: datetime = field(converter=v.to_utc, validator=v.aware)
+    external_id: str | None = field(default=None, validator=v.optional_text(max_len=1000))
+    name: str | None = field(default=None, validator=v.optional_text(max_len=200))
+    journey_ref: str | None = field(default=None, validator=v.optional_text(max_len=64))
+    thread_ref: tuple[str, ...] = field(default=(), converter=_thread_refs)
+    author: InboundAuthor = field(default="customer", validator=v.one_of(("customer", "agent", "bot")))
+    agent: str | None = field(default=None, validator=v.optional_text(max_len=200))
+    kind: InboundKind = field(default="message", validator=v.one_of(("message", "call", "note", "event")))
+    metadata: dict[str, str] = field(factory=dict, hash=False, validator=v.str_mapping)
+    sensitive: bool = field(default=False, validator=v.boolean)
+
+
+@define(frozen=True)
+class Verdict:
+    """One line of a trace: a rule, whether it matched, and why."""
+
+    rule: str
+    matched: bool
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{'✔' if self.matched else '·'} {self.rule}: {self.reason}"
+
+
+@define(frozen=True)
+class Suggestion:
+    """Advice for the agent, e.g. move a public conversation to a private channel."""
+
+    kind: SuggestionKind
+    channel: str | None
+    reason: str
+    rule: str
+
+
+@define(frozen=True)
+class Outcome:
+    """What an event did: the journey after it, what was stored, what to send, and why."""
+
+    journey: Journey
+    interaction: Interaction
+    contact: Contact
+    handoff: Handoff | None = None
+    notifications: tuple[Notification, ...] = ()
+    trace: tuple[Verdict, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    duplicate: bool = False

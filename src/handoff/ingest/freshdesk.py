@@ -1,0 +1,220 @@
+"""Freshdesk ticket exports to :class:`~handoff.Inbound` records.
+
+Takes a ticket with its conversations as the Freshdesk API v2 returns them:
+``{"ticket": {...}, "conversations": [...]}`` (``GET /api/v2/tickets/{id}?include=requester``
+and ``GET /api/v2/tickets/{id}/conversations``); the requester may also come as a
+top-level ``"requester"``.
+
+* The ticket's description is its opening message, written by the requester (by an
+  agent for outbound-email tickets). Conversations follow: ``private`` ones are
+  internal notes; ``incoming`` ones (and any by the requester) are customer messages;
+  the rest are agent replies, or bot messages when no user wrote them (a chat greeting).
+* The channel comes from the ticket's ``source`` code (1 email, 2 portal, 3 phone,
+  5 twitter, 6 facebook, 7 chat, 9 feedback widget, 10 outbound email, 13 whatsapp,
+  15 web chat...; unknown codes are ``portal``); a conversation created from a phone
+  call, a tweet or a Facebook post keeps that channel.
+* Deleted conversations are skipped. Grouping, ordering and external ids follow
+  :mod:`handoff.ingest.helpdesk`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from handoff.errors import IngestError
+from handoff.ingest._payload import (
+    JsonObject,
+    as_object,
+    compact,
+    flag,
+    guarded,
+    ident,
+    iso_time,
+    kind_of,
+    load,
+    opt_ident,
+    opt_list,
+    opt_object,
+    opt_text,
+    required,
+    shown,
+)
+from handoff.ingest.base import Parsed, Skipped
+from handoff.ingest.helpdesk import (
+    Author,
+    ExportedMessage,
+    ExportedTicket,
+    assemble,
+    closed_ticket,
+    html_to_text,
+    pick_identity,
+)
+
+__all__ = ["parse"]
+
+_TICKET_SOURCES = {
+    1: "email",
+    2: "portal",
+    3: "phone",
+    5: "twitter",
+    6: "facebook",
+    7: "chat",
+    8: "chat",
+    9: "portal",
+    10: "email",
+    11: "portal",
+    12: "chat",
+    13: "whatsapp",
+    15: "chat",
+}
+_OUTBOUND_EMAIL = 10
+_PHONE = 9
+_CONVERSATION_SOURCES = {5: "twitter", 7: "facebook", _PHONE: "phone"}
+_STATUSES = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
+
+
+def parse(payload: Mapping[str, object] | str | bytes) -> Parsed:
+    """Read one exported Freshdesk ticket with its conversations (decoded JSON, or the raw body)."""
+    return guarded(_parse, payload)
+
+
+def _parse(payload: object) -> Parsed:
+    root = load(payload)
+    ticket = as_object(required(root, "ticket", "$"), "$.ticket")
+    ticket_id = ident(ticket, "id", "$.ticket")
+    source = _code(ticket, "source", "$.ticket")
+    channel = _TICKET_SOURCES.get(source, "portal") if source is not None else "portal"
+    requester_id = opt_ident(ticket, "requester_id", "$.ticket")
+    requester = opt_object(ticket, "requester", "$.ticket") or opt_object(root, "requester", "$") or {}
+    where = "$.ticket.requester"
+    status_code = _code(ticket, "status", "$.ticket")
+    status = _STATUSES.get(status_code, str(status_code)) if status_code is not None else None
+    exported = ExportedTicket(
+        provider="freshdesk",
+        key=f"ticket:{ticket_id}",
+        identity=pick_identity(
+            channel,
+            emails=[opt_text(requester, "email", where), *_texts(requester, "other_emails", where)],
+            phones=[opt_text(requester, "mobile", where), opt_text(requester, "phone", where)],
+            fallback=f"freshdesk-{requester_id or 'ticket-' + ticket_id}",
+        ),
+        channel=channel,
+        name=opt_text(requester, "name", where),
+        metadata=compact(
+            helpdesk="freshdesk",
+            ticket_id=ticket_id,
+            subject=opt_text(ticket, "subject", "$.ticket"),
+            ticket_status=status,
+        ),
+    )
+    skipped: list[Skipped] = (
+        [closed_ticket("$.ticket.status", status)] if status in ("resolved", "closed") else []
+    )
+    errors: list[IngestError] = []
+    messages: list[ExportedMessage] = []
+    try:
+        opening = _description(ticket, ticket_id, outbound=source == _OUTBOUND_EMAIL)
+    except IngestError as exc:
+        errors.append(exc)
+    else:
+        messages.extend([opening] if opening else [])
+    for i, raw in enumerate(opt_list(root, "conversations", "$")):
+        path = f"$.conversations[{i}]"
+        try:
+            message = _conversation(raw, path, requester_id)
+        except IngestError as exc:
+            errors.append(exc)
+            continue
+        if message is None:
+            skipped.append(Skipped(path, "deleted conversation"))
+        else:
+            messages.append(message)
+    return assemble(exported, messages, skipped=skipped, errors=errors)
+
+
+def _code(obj: JsonObject, key: str, path: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise IngestError(f"{path}.{key}", f"expected a code number, got {shown(value)}")
+    return value
+
+
+def _texts(obj: JsonObject, key: str, path: str) -> list[str | None]:
+    values: list[str | None] = []
+    for i, raw in enumerate(opt_list(obj, key, path)):
+        if not isinstance(raw, str):
+            raise IngestError(f"{path}.{key}[{i}]", f"expected text, got {kind_of(raw)}")
+        values.append(raw)
+    return values
+
+
+def _description(ticket: JsonObject, ticket_id: str, *, outbound: bool) -> ExportedMessage | None:
+    body = _body(ticket, "description_text", "description", "$.ticket")
+    if not body:
+        return None
+    return ExportedMessage(
+        key=f"description:{ticket_id}",
+        at=iso_time(ticket, "created_at", "$.ticket"),
+        body=body,
+        path="$.ticket.description",
+        author="agent" if outbound else "customer",
+        opening=True,
+        metadata=_attachments(ticket, "$.ticket"),
+    )
+
+
+def _conversation(raw: object, path: str, requester_id: str | None) -> ExportedMessage | None:
+    """The message of one conversation; None for a deleted one."""
+    conversation = as_object(raw, path)
+    conversation_id = ident(conversation, "id", path)
+    at = iso_time(conversation, "created_at", path)
+    if flag(conversation, "deleted", path):
+        return None
+    private = flag(conversation, "private", path)
+    incoming = flag(conversation, "incoming", path)
+    user_id = opt_ident(conversation, "user_id", path)
+    author: Author
+    if private:
+        author = "agent"
+    elif incoming or (user_id is not None and user_id == requester_id):
+        author = "customer"
+    elif user_id is None:
+        author = "bot"
+    else:
+        author = "agent"
+    source = _code(conversation, "source", path)
+    sender = opt_text(conversation, "from_email", path)
+    agent = None if author == "customer" else sender or (f"freshdesk agent {user_id}" if user_id else None)
+    metadata = _attachments(conversation, path)
+    body = _body(conversation, "body_text", "body", path)
+    if not body and "attachments" in metadata:
+        body = f"[attachment: {metadata['attachments']}]"
+    return ExportedMessage(
+        key=f"conversation:{conversation_id}",
+        at=at,
+        body=body,
+        path=path,
+        author=author,
+        kind="note" if private else "call" if source == _PHONE else "message",
+        channel=_CONVERSATION_SOURCES.get(source) if source is not None else None,
+        agent=agent,
+        metadata=metadata,
+    )
+
+
+def _body(obj: JsonObject, text_key: str, html_key: str, path: str) -> str:
+    plain = opt_text(obj, text_key, path)
+    if plain and plain.strip():
+        return plain.strip()
+    html = opt_text(obj, html_key, path)
+    return html_to_text(html) if html else ""
+
+
+def _attachments(obj: JsonObject, path: str) -> dict[str, str]:
+    names = []
+    for i, raw in enumerate(opt_list(obj, "attachments", path)):
+        where = f"{path}.attachments[{i}]"
+        names.append(opt_text(as_object(raw, where), "name", where) or "unnamed file")
+    return compact(attachments=", ".join(names))

@@ -1,0 +1,388 @@
+"""Draw a ContextSummary for a terminal, as markdown or as HTML, within a character budget.
+
+:mod:`handoff.models` imports this module to give ``ContextSummary.render()`` and
+``Journey._repr_html_()``, so models are only read here (duck typing), never imported.
+
+With a budget the output never exceeds it: the least useful lines go first (the channel
+path, older messages, notes, commitments, the checklist, the facts), the header, the
+identity status and the issue last; if even those do not fit they are cut with an
+ellipsis. HTML is cut by whole elements, so it stays well-formed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Literal
+
+from attrs import define, evolve
+
+from handoff import channels
+from handoff.errors import ValidationError
+
+if TYPE_CHECKING:
+    from handoff.models import CardIdentity, ContextSummary, Journey, PathStep, SummaryLine
+
+__all__ = ["FORMATS", "journey_html", "render_path", "render_summary"]
+
+Format = Literal["text", "markdown", "html"]
+FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Control characters (terminal escapes) and bidi overrides (text that reads backwards).
+_UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_MARKDOWN_RE = re.compile(r"([\\`*_\[\]<>#|~$])")
+
+# Sections in the order they are shown; those with a heading are lists.
+_HEADINGS: dict[str, str | None] = {
+    "header": None,
+    "contact": None,
+    "local": None,
+    "issue": None,
+    "transition": None,
+    "facts": "Facts already given",
+    "recent": "Recent messages",
+    "commitments": "Open commitments",
+    "notes": "Agent notes",
+    "checklist": "Checklist",
+    "path": None,
+}
+# Under a tight budget the facts that identify the case stay longest.
+_FACT_WEIGHT = {"order": 0, "reference": 1, "card": 2, "amount": 3, "date": 4, "phone": 5, "email": 6}
+
+_BOX = "font:14px/1.4 system-ui,sans-serif;border:1px solid #ccd;padding:6px 10px"
+_HEAD = "font-weight:600;margin-top:6px"
+_LIST = "margin:0;padding-left:1.2em"
+
+
+@define(frozen=True)
+class _Item:
+    """One line of the drawing: ``label`` is the short lead, emphasised where the format can."""
+
+    section: str
+    label: str
+    text: str
+
+
+@define(frozen=True)
+class _Step:
+    """One way of saving room, tried in ``key`` order: shrink an item's text, or drop it."""
+
+    key: tuple[int, int]
+    index: int
+    shrink_to: int | None = None
+
+
+def render_summary(summary: ContextSummary, fmt: Format = "text", max_chars: int | None = None) -> str:
+    """``summary`` drawn as ``text`` (plain, for a terminal), ``markdown`` or ``html``.
+
+    With ``max_chars`` the result is never longer than that many characters.
+    """
+    if fmt not in FORMATS:
+        raise ValidationError("fmt", f"must be one of {list(FORMATS)}, got {fmt!r}")
+    if max_chars is not None and (
+        isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1
+    ):
+        raise ValidationError("max_chars", f"expected a whole number >= 1 or None, got {max_chars!r}")
+    try:
+        items, steps = _layout(summary)
+    except (AttributeError, TypeError) as exc:
+        raise ValidationError("summary", f"expected a ContextSummary ({exc})") from None
+    return _fit(items, steps, fmt, max_chars)
+
+
+def render_path(path: Iterable[PathStep | str], *, icons: bool = False) -> str:
+    """A channel path as ``twitter → twitter_dm → chat → phone`` (repeats collapsed)."""
+    names: list[str] = []
+    for step in path:
+        name = step if isinstance(step, str) else step.channel
+        if not names or names[-1] != name:
+            names.append(name)
+    return " → ".join(f"{_profile_attr(n, 'icon', '•')} {n}" if icons else n for n in names)
+
+
+def journey_html(journey: Journey) -> str:
+    """A small self-contained HTML card of a journey, for notebooks."""
+    try:
+        path = render_path(journey.path, icons=True) or "—"
+        facts = len(journey.facts)
+        opened = _when(journey.opened_at, None, year=True)
+        rows = (
+            f"<b>Journey {_esc(journey.reference)}</b> · {_esc(journey.status)}",
+            _esc(path),
+            f"{facts} fact{'s' if facts != 1 else ''} · opened {_esc(opened)}",
+        )
+    except (AttributeError, TypeError) as exc:
+        raise ValidationError("journey", f"expected a Journey ({exc})") from None
+    return (
+        f'<div style="{_BOX};display:inline-block">' + "".join(f"<div>{row}</div>" for row in rows) + "</div>"
+    )
+
+
+# -- what to draw ------------------------------------------------------------------------------
+
+
+def _layout(summary: ContextSummary) -> tuple[list[_Item], list[_Step]]:
+    """The lines of ``summary`` in display order, and the steps that save room, least harm first."""
+    zone = summary.generated_at.tzinfo
+    items: list[_Item] = []
+    steps: list[_Step] = []
+
+    def add(section: str, label: str, text: str, *drop: _Step) -> int:
+        items.append(_Item(section, _clean(label), _clean(text)))
+        steps.extend(evolve(step, index=len(items) - 1) for step in drop)
+        return len(items) - 1
+
+    to = _profile_attr(summary.for_channel, "label", summary.for_channel)
+    ago = _duration(summary.since_first_contact)
+    add("header", f"Handoff {summary.reference}", f"to {to} · {summary.status} · first contact {ago}")
+    card = summary.contact
+    add("contact", f"{card.name or 'Contact'}:", _identities(card.identities))
+    if card.local_time is not None or card.language:
+        local = [f"{_when(card.local_time, None, weekday=True)} ({card.timezone})"] if card.local_time else []
+        local += [f"language {card.language}"] if card.language else []
+        add("local", "Local time:" if card.local_time else "Language:", " · ".join(local), _drop(55))
+    if summary.issue:
+        add("issue", "Issue:", summary.issue, _Step((90, 0), 0, shrink_to=24))
+    if summary.transition:
+        add("transition", "Transition:", summary.transition, _Step((80, 0), 0, shrink_to=40), _drop(80, 1))
+    # Less telling kinds first, the latest first within a kind.
+    order = sorted(range(len(summary.facts)), key=lambda i: (-_FACT_WEIGHT.get(summary.facts[i].kind, 7), -i))
+    rank = {index: position for position, index in enumerate(order)}
+    for i, fact in enumerate(summary.facts):
+        add(
+            "facts",
+            f"{fact.kind}:",
+            f"{fact.text} ({fact.channel}, {_when(fact.at, zone)})",
+            _drop(60, rank[i]),
+        )
+    customers = [i for i, line in enumerate(summary.recent) if line.author == "customer"]
+    keep = customers[-1] if customers else len(summary.recent) - 1
+    for i, line in enumerate(summary.recent):
+        if i == keep:  # the customer's last words: shortened before the facts go, dropped nearly last
+            shorter, shortest = _Step((58, 0), 0, shrink_to=160), _Step((70, 0), 0, shrink_to=40)
+            add("recent", _who(line, zone), line.text, shorter, shortest, _drop(70, 1))
+        else:
+            add("recent", _who(line, zone), line.text, _drop(20, i))
+    for i, text in enumerate(summary.commitments):
+        add("commitments", "", text, _drop(40, i))
+    for i, note in enumerate(summary.notes):
+        add("notes", _who(note, zone), note.text, _drop(30, i))
+    for i, text in enumerate(summary.checklist):
+        add("checklist", "", text, _drop(50, -i))
+    if summary.path:
+        add("path", "Path:", render_path(summary.path), _drop(10))
+    return items, sorted(steps, key=lambda s: s.key)
+
+
+def _drop(major: int, minor: int = 0) -> _Step:
+    return _Step((major, minor), 0)
+
+
+def _identities(identities: Sequence[CardIdentity]) -> str:
+    if not identities:
+        return "no identity on file"
+    return " · ".join(
+        f"✔ {i.identity}" if i.confirmed else f"✘ {i.identity} (unconfirmed, {i.source.replace('_', ' ')})"
+        for i in identities
+    )
+
+
+def _who(line: SummaryLine, zone: tzinfo | None) -> str:
+    agent = f" {line.agent}" if line.agent else ""
+    return f"{_when(line.at, zone)} {line.channel} {line.author}{agent}:"
+
+
+# -- fitting -----------------------------------------------------------------------------------
+
+
+def _fit(items: list[_Item], steps: list[_Step], fmt: Format, budget: int | None) -> str:
+    """Apply ``steps`` until the drawing fits ``budget``; cut what is left if nothing else helps."""
+    state: list[_Item | None] = list(items)
+    drawn = _draw(fmt, state)
+    if budget is None or len(drawn) <= budget:
+        return drawn
+    for step in steps:
+        item = state[step.index]
+        if item is None:
+            continue
+        if step.shrink_to is None:
+            state[step.index] = None
+        elif len(item.text) > step.shrink_to:
+            best = _shrink(state, step.index, step.shrink_to, fmt, budget)
+            if best is not None:
+                return best
+            state[step.index] = evolve(item, text=_cut(item.text, step.shrink_to))
+        drawn = _draw(fmt, state)
+        if len(drawn) <= budget:
+            return drawn
+    return _truncate(fmt, state, budget)
+
+
+def _shrink(state: list[_Item | None], index: int, floor: int, fmt: Format, budget: int) -> str | None:
+    """The drawing with item ``index`` cut as little as fits (not below ``floor``), or None."""
+    item = state[index]
+    assert item is not None
+    best, low, high = None, floor, len(item.text) - 1
+    while low <= high:
+        middle = (low + high) // 2
+        trial = [*state[:index], evolve(item, text=_cut(item.text, middle)), *state[index + 1 :]]
+        drawn = _draw(fmt, trial)
+        if len(drawn) <= budget:
+            best, low = drawn, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def _truncate(fmt: Format, state: list[_Item | None], budget: int) -> str:
+    """The last resort: plain text cut with an ellipsis (for HTML inside one element)."""
+    if fmt != "html":
+        drawn = _draw(fmt, state)
+        return drawn if len(drawn) <= budget else drawn[: budget - 1] + "…"
+    plain = _draw("text", state)
+    opening, closing = f'<div style="{_BOX};white-space:pre-wrap">', "</div>"
+    room = budget - len(opening) - len(closing)
+    if room >= 2:
+        return opening + _escape_cut(plain, room) + closing
+    return _escape_cut(plain, budget)
+
+
+def _escape_cut(text: str, room: int) -> str:
+    """The longest escaped prefix of ``text`` that fits ``room`` with its ellipsis."""
+    if len(_esc(text)) <= room:
+        return _esc(text)
+    used, kept = 1, 0
+    for char in text:
+        used += len(_esc(char))
+        if used > room:
+            break
+        kept += 1
+    return _esc(text[:kept]) + "…"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+# -- drawing -----------------------------------------------------------------------------------
+
+
+def _draw(fmt: Format, state: Sequence[_Item | None]) -> str:
+    sections: dict[str, list[_Item]] = {}
+    for item in state:
+        if item is not None:
+            sections.setdefault(item.section, []).append(item)
+    ordered = [(name, sections[name]) for name in _HEADINGS if name in sections]
+    if fmt == "html":
+        return _draw_html(ordered)
+    if fmt == "markdown":
+        return _draw_markdown(ordered)
+    return _draw_text(ordered)
+
+
+def _draw_text(sections: list[tuple[str, list[_Item]]]) -> str:
+    out: list[str] = []
+    after_list = False
+    for name, items in sections:
+        heading = _HEADINGS[name]
+        if heading is None:
+            block = "\n".join(_join(i.label, i.text) for i in items)
+        else:
+            mark = "[ ] " if name == "checklist" else "- "
+            block = heading + "\n" + "\n".join("  " + mark + _join(i.label, i.text) for i in items)
+        if out:  # lists stand apart; single lines follow each other
+            out.append("\n\n" if heading is not None or after_list else "\n")
+        out.append(block)
+        after_list = heading is not None
+    return "".join(out)
+
+
+def _draw_markdown(sections: list[tuple[str, list[_Item]]]) -> str:
+    blocks = []
+    for name, items in sections:
+        heading = _HEADINGS[name]
+        if name == "header":
+            blocks.append(f"### {_md(items[0].label)} {_md(items[0].text)}")
+        elif heading is None:
+            blocks.extend(_join(f"**{_md(i.label)}**" if i.label else "", _md(i.text)) for i in items)
+        else:
+            mark = "- [ ] " if name == "checklist" else "- "
+            lines = (mark + _join(f"**{_md(i.label)}**" if i.label else "", _md(i.text)) for i in items)
+            blocks.append(f"#### {heading}\n\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _draw_html(sections: list[tuple[str, list[_Item]]]) -> str:
+    parts = [f'<div style="{_BOX}">']
+    for name, items in sections:
+        heading = _HEADINGS[name]
+        if name == "header":
+            parts.append(
+                f'<div style="font-size:1.1em"><b>{_esc(items[0].label)}</b> {_esc(items[0].text)}</div>'
+            )
+        elif heading is None:
+            parts.extend(f"<div>{_join(_bold(i.label), _esc(i.text))}</div>" for i in items)
+        else:
+            mark = "☐ " if name == "checklist" else ""
+            lines = "".join(f"<li>{mark}{_join(_bold(i.label), _esc(i.text))}</li>" for i in items)
+            parts.append(f'<div style="{_HEAD}">{_esc(heading)}</div><ul style="{_LIST}">{lines}</ul>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _join(label: str, text: str) -> str:
+    return f"{label} {text}" if label else text
+
+
+def _bold(label: str) -> str:
+    return f"<b>{_esc(label)}</b>" if label else ""
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _md(text: str) -> str:
+    return _MARKDOWN_RE.sub(r"\\\1", text)
+
+
+def _clean(text: str) -> str:
+    """One line without terminal escapes or bidi overrides: customer text is untrusted."""
+    return " ".join(_UNSAFE_RE.sub("", text).split())
+
+
+# -- words for times and channels --------------------------------------------------------------
+
+
+def _when(at: datetime, zone: tzinfo | None, *, weekday: bool = False, year: bool = False) -> str:
+    """``12 Mar 14:03`` in ``zone`` (the reader's); month names do not follow the locale."""
+    local = at.astimezone(zone) if zone is not None else at
+    day = f"{_DAYS[local.weekday()]} " if weekday else ""
+    stamp = f"{day}{local.day} {_MONTHS[local.month - 1]}"
+    stamp += f" {local.year}" if year else ""
+    stamp += f" {local:%H:%M}"
+    return stamp + (f" {local.tzname()}" if year and local.tzname() else "")
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h ago"
+    if hours:
+        return f"{hours} h {minutes} min ago"
+    return f"{minutes} min ago" if minutes else "just now"
+
+
+def _profile_attr(name: str, attr: str, default: str) -> str:
+    """A channel's label or icon; a channel no longer registered still draws, by name."""
+    try:
+        value = getattr(channels.get(name), attr)
+    except ValidationError:
+        return default
+    return str(value)

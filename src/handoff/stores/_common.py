@@ -1,0 +1,144 @@
+"""What every built-in backend checks and computes the same way.
+
+Arguments are checked here, before a backend touches its data, so that every store
+refuses bad input with the same :class:`~handoff.errors.ValidationError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from attrs import evolve
+
+from handoff.clock import ensure_aware
+from handoff.errors import ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.stores.base import Changeset
+
+MARKABLE_STATUSES = ("sent", "failed", "cancelled")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(when: datetime) -> int:
+    """UTC microseconds since the epoch: one integer orders instants across offsets."""
+    return (when - _EPOCH) // _MICROSECOND
+
+
+def check_text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected text, got {type(value).__name__}")
+    return value
+
+
+def check_identity(value: object) -> Identity:
+    if not isinstance(value, Identity):
+        raise ValidationError(
+            "identity", f"expected an Identity (see handoff.parse_identity), got {type(value).__name__}"
+        )
+    return value
+
+
+def check_last(last: object) -> int | None:
+    if last is None:
+        return None
+    if isinstance(last, bool) or not isinstance(last, int) or last < 0:
+        raise ValidationError("last", f"expected a whole number >= 0 or None, got {last!r}")
+    return last
+
+
+def check_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValidationError("limit", f"expected a whole number >= 0, got {limit!r}")
+    return limit
+
+
+def check_refs(refs: object) -> tuple[str, ...]:
+    """Thread references as a de-duplicated tuple; a lone string is refused, not split."""
+    if isinstance(refs, str) or not isinstance(refs, Sequence):
+        raise ValidationError("refs", f"expected a sequence of external ids, got {type(refs).__name__}")
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, str):
+            raise ValidationError(f"refs[{i}]", f"expected text, got {type(ref).__name__}")
+    return tuple(dict.fromkeys(refs))
+
+
+def check_mark(notification_id: object, status: object, at: object) -> tuple[str, str, datetime]:
+    if status not in MARKABLE_STATUSES:
+        raise ValidationError("status", f"must be one of {list(MARKABLE_STATUSES)}, got {status!r}")
+    return check_text(notification_id, "notification_id"), str(status), ensure_aware(at, "at")
+
+
+def marked(notification: Notification, status: str, at: datetime) -> Notification:
+    """The notification after a delivery status change; ``sent_at`` records a send."""
+    sent_at = at if status == "sent" else notification.sent_at
+    return evolve(notification, status=status, sent_at=sent_at)  # type: ignore[arg-type]
+
+
+def check_changeset(changes: object) -> Changeset:
+    """Refuse a malformed changeset before anything is read or written.
+
+    Also refuses a contact or journey whose new version is not above the expected one:
+    a write that keeps the version would let a concurrent writer's change be lost.
+    """
+    if not isinstance(changes, Changeset):
+        raise ValidationError("changes", f"expected a Changeset, got {type(changes).__name__}")
+    _check_versioned(changes.contact, Contact, "contact", changes.expected_contact_version)
+    _check_versioned(changes.journey, Journey, "journey", changes.expected_journey_version)
+    _check_items(changes.interactions, Interaction, "interactions")
+    _check_items(changes.handoffs, Handoff, "handoffs")
+    _check_items(changes.notifications, Notification, "notifications")
+    if changes.contact is not None:
+        _unique([str(i) for i in changes.contact.identities], "contact.links", "identity")
+    _unique([i.id for i in changes.interactions], "interactions", "id")
+    _unique(
+        [None if i.external_id is None else f"{i.channel}:{i.external_id}" for i in changes.interactions],
+        "interactions",
+        "(channel, external_id)",
+    )
+    _unique(
+        [f"{i.journey_id}#{i.sequence}" for i in changes.interactions], "interactions", "(journey, sequence)"
+    )
+    _unique([h.id for h in changes.handoffs], "handoffs", "id")
+    _unique([n.id for n in changes.notifications], "notifications", "id")
+    return changes
+
+
+def _check_versioned(record: object, kind: type, field: str, expected: object) -> None:
+    name = f"expected_{field}_version"
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise ValidationError(name, f"expected a whole number >= 0, got {expected!r}")
+    if record is None:
+        if expected != 0:
+            raise ValidationError(name, f"is {expected} but the changeset has no {field}")
+        return
+    if not isinstance(record, kind):
+        raise ValidationError(field, f"expected a {kind.__name__}, got {type(record).__name__}")
+    version = record.version  # type: ignore[attr-defined]
+    if version <= expected:
+        raise ValidationError(
+            f"{field}.version",
+            f"must be greater than {name} ({expected}), got {version}; bump it on every write",
+        )
+
+
+def _check_items(items: object, kind: type, field: str) -> None:
+    if not isinstance(items, tuple):
+        raise ValidationError(field, f"expected a tuple, got {type(items).__name__}")
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise ValidationError(f"{field}[{i}]", f"expected a {kind.__name__}, got {type(item).__name__}")
+
+
+def _unique(keys: Sequence[str | None], field: str, what: str) -> None:
+    """Refuse a key used twice; ``None`` (no key) may repeat."""
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            raise ValidationError(f"{field}[{i}]", f"{what} {key!r} appears twice in one changeset")
+        seen.add(key)

@@ -1,0 +1,119 @@
+"""The SQLite schema as an ordered list of migrations, and the code that applies them.
+
+Migration ``n`` (1-based) takes a database from schema version ``n - 1`` to ``n``; a
+later release adds steps at the end and never edits a published one. Tables are keyed
+so that they could be distributed by contact: every row knows its contact.
+
+Indexed timestamps are integer UTC microseconds, so ordering and range queries are
+right whatever offsets the datetimes were written with; the full record is JSON in
+``data``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from handoff.errors import StoreError
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE contacts (
+            id TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        """CREATE TABLE identities (
+            identity TEXT PRIMARY KEY,
+            contact_id TEXT NOT NULL REFERENCES contacts (id)
+        )""",
+        "CREATE INDEX identities_by_contact ON identities (contact_id)",
+        """CREATE TABLE journeys (
+            id TEXT PRIMARY KEY,
+            contact_id TEXT NOT NULL REFERENCES contacts (id),
+            reference TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            opened_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX journeys_by_contact ON journeys (contact_id, opened_at)",
+        """CREATE TABLE interactions (
+            id TEXT PRIMARY KEY,
+            journey_id TEXT NOT NULL REFERENCES journeys (id),
+            contact_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            author TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            external_id TEXT,
+            data TEXT NOT NULL,
+            UNIQUE (channel, external_id)
+        )""",
+        "CREATE UNIQUE INDEX interactions_by_journey ON interactions (journey_id, sequence)",
+        "CREATE INDEX interactions_by_external_id ON interactions (external_id)",
+        """CREATE TABLE handoffs (
+            id TEXT PRIMARY KEY,
+            journey_id TEXT NOT NULL REFERENCES journeys (id),
+            contact_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            from_channel TEXT NOT NULL,
+            to_channel TEXT NOT NULL,
+            initiated_by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX handoffs_by_journey ON handoffs (journey_id, at)",
+        """CREATE TABLE notifications (
+            id TEXT PRIMARY KEY,
+            journey_id TEXT NOT NULL REFERENCES journeys (id),
+            contact_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            status TEXT NOT NULL,
+            send_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX notifications_due ON notifications (status, send_at)",
+        "CREATE INDEX notifications_by_journey ON notifications (journey_id, created_at)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_SET_VERSION = (
+    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version recorded in ``meta``; 0 for a database handoff never touched."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        return 0 if row is None else int(row[0])
+    except (TypeError, ValueError):
+        raise StoreError(f"the database records an unreadable schema version: {row[0]!r}") from None
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema up to date inside the caller's write transaction.
+
+    The version is read again under the write lock, so two processes opening a new
+    file at once do not both create the tables.
+    """
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database has schema version {current} but this handoff knows only up to "
+            f"{SCHEMA_VERSION}; upgrade handoff to open it"
+        )
+    for number in range(current + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS[number - 1]:
+            conn.execute(statement)
+        conn.execute(_SET_VERSION, (str(number),))

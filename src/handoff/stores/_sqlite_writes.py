@@ -1,0 +1,225 @@
+"""How the SQLite store writes a changeset, and explains what SQLite refused.
+
+Kept apart from :mod:`handoff.stores.sqlite`, which owns the connection and the
+transaction around these statements.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffError, NotFound, StoreError
+from handoff.identity import Identity
+from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.serde import to_json
+from handoff.stores._common import micros
+from handoff.stores.base import Changeset
+
+Params = tuple[object, ...]
+
+# Fixed SQL strings: sqlite3 keeps a prepared statement per distinct string.
+_INSERT_CONTACT = "INSERT INTO contacts (id, version, data) VALUES (?, ?, ?)"
+_UPDATE_CONTACT = "UPDATE contacts SET version = ?, data = ? WHERE id = ? AND version = ?"
+_DELETE_IDENTITIES = "DELETE FROM identities WHERE contact_id = ?"
+_INSERT_IDENTITY = "INSERT INTO identities (identity, contact_id) VALUES (?, ?)"
+_INSERT_JOURNEY = (
+    "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_JOURNEY = (
+    "UPDATE journeys SET contact_id = ?, reference = ?, status = ?, version = ?, opened_at = ?,"
+    " updated_at = ?, data = ? WHERE id = ? AND version = ?"
+)
+_INSERT_INTERACTION = (
+    "INSERT INTO interactions (id, journey_id, contact_id, sequence, channel, author, kind, at,"
+    " external_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_HANDOFF = (
+    "INSERT INTO handoffs (id, journey_id, contact_id, at, from_channel, to_channel, initiated_by,"
+    " reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NOTIFICATION = (
+    "INSERT INTO notifications (id, journey_id, contact_id, channel, purpose, status, send_at,"
+    " created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class Rows:
+    """A changeset turned into statement parameters, and the writes that use them.
+
+    A refused INSERT is explained by looking at the data still inside the failed
+    transaction, which names the culprit better than SQLite's message does.
+    """
+
+    def __init__(self, changes: Changeset) -> None:
+        self.changes = changes
+        contact, journey = changes.contact, changes.journey
+        self.contact: Params = () if contact is None else (contact.id, contact.version, to_json(contact))
+        self.journey: Params = () if journey is None else _journey_params(journey)
+        self.interactions: list[Params] = [
+            (
+                i.id,
+                i.journey_id,
+                i.contact_id,
+                i.sequence,
+                i.channel,
+                i.author,
+                i.kind,
+                micros(i.at),
+                i.external_id,
+                to_json(i),
+            )
+            for i in changes.interactions
+        ]
+        # A handoff's contact is the one its summary was written for.
+        self.handoffs: list[Params] = [
+            (
+                h.id,
+                h.journey_id,
+                h.summary.contact.contact_id,
+                micros(h.at),
+                h.from_channel,
+                h.to_channel,
+                h.initiated_by,
+                h.reason,
+                to_json(h),
+            )
+            for h in changes.handoffs
+        ]
+        self.notifications: list[Params] = [
+            (
+                n.id,
+                n.journey_id,
+                n.contact_id,
+                n.channel,
+                n.purpose,
+                n.status,
+                micros(n.send_at),
+                micros(n.created_at),
+                to_json(n),
+            )
+            for n in changes.notifications
+        ]
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Contact, identities, journey, then the rows that reference them."""
+        changes = self.changes
+        if changes.contact is not None:
+            _write_contact(conn, changes.contact, changes.expected_contact_version, self.contact)
+        if changes.journey is not None:
+            _write_journey(conn, changes.journey, changes.expected_journey_version, self.journey)
+        for interaction, params in zip(changes.interactions, self.interactions, strict=True):
+            try:
+                conn.execute(_INSERT_INTERACTION, params)
+            except sqlite3.IntegrityError as exc:
+                raise _interaction_refused(conn, interaction) or _unexplained(exc) from exc
+        for handoff, params in zip(changes.handoffs, self.handoffs, strict=True):
+            try:
+                conn.execute(_INSERT_HANDOFF, params)
+            except sqlite3.IntegrityError as exc:
+                raise _record_refused(conn, "handoff", handoff) or _unexplained(exc) from exc
+        for notification, params in zip(changes.notifications, self.notifications, strict=True):
+            try:
+                conn.execute(_INSERT_NOTIFICATION, params)
+            except sqlite3.IntegrityError as exc:
+                raise _record_refused(conn, "notification", notification) or _unexplained(exc) from exc
+
+
+def _journey_params(journey: Journey) -> Params:
+    """In the column order both journey statements share: the key comes last."""
+    return (
+        journey.contact_id,
+        journey.reference,
+        journey.status,
+        journey.version,
+        micros(journey.opened_at),
+        micros(journey.updated_at),
+        to_json(journey),
+        journey.id,
+    )
+
+
+def _write_contact(conn: sqlite3.Connection, contact: Contact, expected: int, params: Params) -> None:
+    """Insert or version-checked update, then replace the contact's identity rows."""
+    if expected == 0:
+        try:
+            conn.execute(_INSERT_CONTACT, params)
+        except sqlite3.IntegrityError as exc:
+            raise ConcurrencyConflict(f"contact {contact.id!r} already exists") from exc
+    elif conn.execute(_UPDATE_CONTACT, (contact.version, params[2], contact.id, expected)).rowcount != 1:
+        raise ConcurrencyConflict(f"contact {contact.id!r} is not at version {expected}")
+    conn.execute(_DELETE_IDENTITIES, (contact.id,))
+    for identity in contact.identities:
+        try:
+            conn.execute(_INSERT_IDENTITY, (str(identity), contact.id))
+        except sqlite3.IntegrityError as exc:
+            raise _identity_taken(conn, identity) from exc
+
+
+def _write_journey(conn: sqlite3.Connection, journey: Journey, expected: int, params: Params) -> None:
+    """Insert when ``expected`` is 0, else update only if the stored version is ``expected``."""
+    try:
+        if expected == 0:
+            conn.execute(_INSERT_JOURNEY, params)
+            return
+        updated = conn.execute(_UPDATE_JOURNEY, (*params, expected)).rowcount
+    except sqlite3.IntegrityError as exc:
+        raise _journey_refused(conn, journey, is_new=expected == 0) or _unexplained(exc) from exc
+    if updated != 1:
+        raise ConcurrencyConflict(f"journey {journey.id!r} is not at version {expected}")
+
+
+def _exists(conn: sqlite3.Connection, sql: str, params: Params) -> bool:
+    return conn.execute(sql, params).fetchone() is not None
+
+
+def _identity_taken(conn: sqlite3.Connection, identity: Identity) -> HandoffError:
+    row = conn.execute("SELECT contact_id FROM identities WHERE identity = ?", (str(identity),)).fetchone()
+    owner = "another contact" if row is None else f"contact {row[0]!r}"
+    return ConcurrencyConflict(f"identity {identity} already belongs to {owner}")
+
+
+def _journey_refused(conn: sqlite3.Connection, journey: Journey, *, is_new: bool) -> HandoffError | None:
+    if is_new and _exists(conn, "SELECT 1 FROM journeys WHERE id = ?", (journey.id,)):
+        return ConcurrencyConflict(f"journey {journey.id!r} already exists")
+    if _exists(
+        conn, "SELECT 1 FROM journeys WHERE reference = ? AND id <> ?", (journey.reference, journey.id)
+    ):
+        return ConcurrencyConflict(f"journey reference {journey.reference!r} is already taken")
+    if not _exists(conn, "SELECT 1 FROM contacts WHERE id = ?", (journey.contact_id,)):
+        return NotFound("contact", journey.contact_id)
+    return None
+
+
+def _interaction_refused(conn: sqlite3.Connection, interaction: Interaction) -> HandoffError | None:
+    if _exists(conn, "SELECT 1 FROM interactions WHERE id = ?", (interaction.id,)):
+        return DuplicateInteraction(f"interaction {interaction.id!r} is already stored")
+    channel, external_id = interaction.channel, interaction.external_id
+    if external_id is not None and _exists(
+        conn, "SELECT 1 FROM interactions WHERE channel = ? AND external_id = ?", (channel, external_id)
+    ):
+        return DuplicateInteraction(
+            f"an interaction from {channel} with external id {external_id!r} is already stored"
+        )
+    if not _exists(conn, "SELECT 1 FROM journeys WHERE id = ?", (interaction.journey_id,)):
+        return NotFound("journey", interaction.journey_id)
+    sql = "SELECT 1 FROM interactions WHERE journey_id = ? AND sequence = ?"
+    if _exists(conn, sql, (interaction.journey_id, interaction.sequence)):
+        return ConcurrencyConflict(
+            f"journey {interaction.journey_id!r} already has interaction number {interaction.sequence}"
+        )
+    return None
+
+
+def _record_refused(
+    conn: sqlite3.Connection, kind: str, record: Handoff | Notification
+) -> HandoffError | None:
+    if _exists(conn, f"SELECT 1 FROM {kind}s WHERE id = ?", (record.id,)):
+        return ConcurrencyConflict(f"{kind} {record.id!r} already exists")
+    if not _exists(conn, "SELECT 1 FROM journeys WHERE id = ?", (record.journey_id,)):
+        return NotFound("journey", record.journey_id)
+    return None
+
+
+def _unexplained(exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"SQLite refused a write: {exc}")

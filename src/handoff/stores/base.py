@@ -1,0 +1,157 @@
+"""The storage contract: what every backend must do, and nothing more.
+
+A backend is a subclass of :class:`Store`. The domain hands it finished records; the
+store keeps them, answers look-ups, and enforces the few invariants that only storage
+can: one transaction per event, optimistic versions, unique external ids.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from attrs import define, field
+
+from handoff.errors import StoreUnavailable
+from handoff.identity import Identity
+from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+
+__all__ = ["Changeset", "Store"]
+
+
+# Typed converters: with a bare ``converter=tuple`` mypy cannot type the arguments.
+def _interactions(items: Iterable[Interaction]) -> tuple[Interaction, ...]:
+    return tuple(items)
+
+
+def _handoffs(items: Iterable[Handoff]) -> tuple[Handoff, ...]:
+    return tuple(items)
+
+
+def _notifications(items: Iterable[Notification]) -> tuple[Notification, ...]:
+    return tuple(items)
+
+
+@define(frozen=True)
+class Changeset:
+    """Everything one event writes; a store commits all of it or none of it.
+
+    ``expected_contact_version`` and ``expected_journey_version`` are the versions the
+    writer read (0 for a record it is creating). A store that holds another version
+    raises :class:`~handoff.errors.ConcurrencyConflict` and writes nothing.
+    """
+
+    contact: Contact | None = None
+    expected_contact_version: int = 0
+    journey: Journey | None = None
+    expected_journey_version: int = 0
+    interactions: tuple[Interaction, ...] = field(default=(), converter=_interactions)
+    handoffs: tuple[Handoff, ...] = field(default=(), converter=_handoffs)
+    notifications: tuple[Notification, ...] = field(default=(), converter=_notifications)
+
+
+class Store(abc.ABC):
+    """A storage backend. Every method is safe to call from several threads.
+
+    Reads return frozen models. Writes go through :meth:`commit`, which must be atomic
+    and must raise:
+
+    * :class:`~handoff.errors.ConcurrencyConflict` when a contact or journey is not at
+      the expected version, a new journey's reference or id is taken, or an identity in
+      ``changeset.contact`` belongs to another contact;
+    * :class:`~handoff.errors.DuplicateInteraction` when an interaction's
+      ``(channel, external_id)`` or id is already stored;
+
+    and in every error case leave the store exactly as it was.
+    """
+
+    # -- writes ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def commit(self, changes: Changeset) -> None:
+        """Write one event's records in one transaction."""
+
+    @abc.abstractmethod
+    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
+        """Set a notification's delivery status (``sent``, ``failed``, ``cancelled``).
+
+        Raises NotFound for an unknown id; returns the updated notification.
+        """
+
+    # -- contacts --------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_contact(self, contact_id: str) -> Contact:
+        """The contact with this id; NotFound if there is none."""
+
+    @abc.abstractmethod
+    def find_contact(self, identity: Identity) -> Contact | None:
+        """The contact that owns this normalized identity, if any."""
+
+    # -- journeys --------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_journey(self, journey_id: str) -> Journey:
+        """The journey with this id; NotFound if there is none."""
+
+    @abc.abstractmethod
+    def find_journey_by_reference(self, reference: str) -> Journey | None:
+        """The journey a customer-facing reference (``J-7F3K9``) names, if any."""
+
+    @abc.abstractmethod
+    def journeys_of(self, contact_id: str) -> list[Journey]:
+        """A contact's journeys, oldest first."""
+
+    @abc.abstractmethod
+    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
+        """The journey holding the latest interaction whose external id is in ``refs``."""
+
+    # -- interactions and handoffs ---------------------------------------------------------
+    @abc.abstractmethod
+    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
+        """The interaction stored for this (channel, external id), if any."""
+
+    @abc.abstractmethod
+    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
+        """A journey's interactions in order (by sequence); only the final ``last`` if given."""
+
+    @abc.abstractmethod
+    def handoffs(self, journey_id: str) -> list[Handoff]:
+        """A journey's handoffs in the order they happened."""
+
+    # -- outbox ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_notification(self, notification_id: str) -> Notification:
+        """The notification with this id; NotFound if there is none."""
+
+    @abc.abstractmethod
+    def notifications(self, journey_id: str) -> list[Notification]:
+        """Every notification of a journey, by creation order."""
+
+    @abc.abstractmethod
+    def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
+        """Pending notifications with ``send_at <= now``, earliest first."""
+
+    # -- lifecycle -------------------------------------------------------------------
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        """Open the store a URL names; :func:`handoff.stores.open_store` calls this.
+
+        Not abstract, so a backend that is only ever built in code need not care; one
+        that registers a URL scheme overrides it.
+        """
+        raise StoreUnavailable(f"{cls.__name__} cannot be opened from a URL ({url!r}); construct it directly")
+
+    def close(self) -> None:  # noqa: B027 - optional: only stores holding resources override it
+        """Release connections and files. Closing twice is harmless."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,312 @@
+"""``memory://``: a store in plain dicts, for tests, demos and single-process tools.
+
+Everything sits behind one lock. :meth:`MemoryStore.commit` checks the whole changeset
+against the current data first and only then mutates, so a refused commit leaves no
+trace. Per-journey lists are kept in order as records arrive, so reads never sort.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from operator import attrgetter
+
+from handoff.clock import ensure_aware
+from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound, ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.stores._common import (
+    check_changeset,
+    check_identity,
+    check_last,
+    check_limit,
+    check_mark,
+    check_refs,
+    check_text,
+    marked,
+    micros,
+)
+from handoff.stores.base import Changeset, Store
+
+__all__ = ["MemoryStore"]
+
+# (UTC microseconds, arrival number, record id): sorts by time, then by arrival.
+_Key = tuple[int, int, str]
+_by_sequence = attrgetter("sequence")
+
+
+class MemoryStore(Store):
+    """Keeps everything in this process's memory; gone when the object is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._arrivals = itertools.count()
+        self._contacts: dict[str, Contact] = {}
+        self._owners: dict[Identity, str] = {}
+        self._journeys: dict[str, Journey] = {}
+        self._by_reference: dict[str, str] = {}
+        self._journey_keys: dict[str, _Key] = {}
+        self._journeys_of: dict[str, list[_Key]] = {}
+        self._interactions: dict[str, Interaction] = {}
+        self._by_external: dict[tuple[str, str], Interaction] = {}
+        self._latest_by_external: dict[str, tuple[int, int, str]] = {}
+        self._timelines: dict[str, list[Interaction]] = {}
+        self._handoffs: dict[str, Handoff] = {}
+        self._handoffs_of: dict[str, list[_Key]] = {}
+        self._notifications: dict[str, Notification] = {}
+        self._notifications_of: dict[str, list[_Key]] = {}
+        self._pending: list[_Key] = []
+        self._pending_keys: dict[str, _Key] = {}
+
+    @classmethod
+    def from_url(cls, url: str) -> MemoryStore:
+        """``memory://`` and nothing more: each call gives a new, empty store."""
+        if url != "memory://":
+            raise ValidationError(
+                "url", f"expected exactly 'memory://' (it takes no path or options), got {url!r}"
+            )
+        return cls()
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
+
+    # -- writes ----------------------------------------------------------------------
+    def commit(self, changes: Changeset) -> None:
+        changes = check_changeset(changes)
+        with self._lock:
+            self._check_contact(changes)
+            self._check_journey(changes)
+            self._check_records(changes)
+            self._apply(changes)
+
+    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
+        notification_id, status, at = check_mark(notification_id, status, at)
+        with self._lock:
+            current = self._notifications.get(notification_id)
+            if current is None:
+                raise NotFound("notification", notification_id)
+            updated = marked(current, status, at)
+            self._notifications[notification_id] = updated
+            if current.status == "pending" and updated.status != "pending":
+                key = self._pending_keys.pop(notification_id)
+                del self._pending[bisect.bisect_left(self._pending, key)]
+            return updated
+
+    # -- contacts --------------------------------------------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            found = self._contacts.get(contact_id)
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        check_identity(identity)
+        with self._lock:
+            owner = self._owners.get(identity)
+            return None if owner is None else self._contacts[owner]
+
+    # -- journeys --------------------------------------------------------------------
+    def get_journey(self, journey_id: str) -> Journey:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            found = self._journeys.get(journey_id)
+        if found is None:
+            raise NotFound("journey", journey_id)
+        return found
+
+    def find_journey_by_reference(self, reference: str) -> Journey | None:
+        check_text(reference, "reference")
+        with self._lock:
+            journey_id = self._by_reference.get(reference)
+            return None if journey_id is None else self._journeys[journey_id]
+
+    def journeys_of(self, contact_id: str) -> list[Journey]:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            return [self._journeys[key[2]] for key in self._journeys_of.get(contact_id, ())]
+
+    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
+        wanted = check_refs(refs)
+        with self._lock:
+            hits = [self._latest_by_external[ref] for ref in wanted if ref in self._latest_by_external]
+            return self._journeys[max(hits)[2]] if hits else None
+
+    # -- interactions and handoffs ---------------------------------------------------------
+    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
+        key = (check_text(channel, "channel"), check_text(external_id, "external_id"))
+        with self._lock:
+            return self._by_external.get(key)
+
+    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
+        check_text(journey_id, "journey_id")
+        last = check_last(last)
+        with self._lock:
+            timeline = self._timelines.get(journey_id, [])
+            if last is None:
+                return list(timeline)
+            return timeline[-last:] if last else []
+
+    def handoffs(self, journey_id: str) -> list[Handoff]:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            return [self._handoffs[key[2]] for key in self._handoffs_of.get(journey_id, ())]
+
+    # -- outbox ----------------------------------------------------------------------
+    def get_notification(self, notification_id: str) -> Notification:
+        check_text(notification_id, "notification_id")
+        with self._lock:
+            found = self._notifications.get(notification_id)
+        if found is None:
+            raise NotFound("notification", notification_id)
+        return found
+
+    def notifications(self, journey_id: str) -> list[Notification]:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            return [self._notifications[key[2]] for key in self._notifications_of.get(journey_id, ())]
+
+    def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
+        cutoff = micros(ensure_aware(now, "now"))
+        limit = check_limit(limit)
+        with self._lock:
+            due = itertools.takewhile(lambda key: key[0] <= cutoff, self._pending)
+            return [self._notifications[key[2]] for key in itertools.islice(due, limit)]
+
+    # -- commit: check everything, then apply --------------------------------------------
+    def _check_contact(self, changes: Changeset) -> None:
+        contact = changes.contact
+        if contact is None:
+            return
+        self._check_version(
+            "contact", contact.id, self._contacts.get(contact.id), changes.expected_contact_version
+        )
+        for identity in contact.identities:
+            owner = self._owners.get(identity)
+            if owner is not None and owner != contact.id:
+                raise ConcurrencyConflict(f"identity {identity} already belongs to contact {owner!r}")
+
+    def _check_journey(self, changes: Changeset) -> None:
+        journey = changes.journey
+        if journey is None:
+            return
+        expected = changes.expected_journey_version
+        self._check_version("journey", journey.id, self._journeys.get(journey.id), expected)
+        holder = self._by_reference.get(journey.reference)
+        if holder is not None and holder != journey.id:
+            raise ConcurrencyConflict(f"journey reference {journey.reference!r} is already taken")
+        new_contact = changes.contact.id if changes.contact is not None else None
+        if journey.contact_id != new_contact and journey.contact_id not in self._contacts:
+            raise NotFound("contact", journey.contact_id)
+
+    @staticmethod
+    def _check_version(kind: str, key: str, stored: Contact | Journey | None, expected: int) -> None:
+        if expected == 0 and stored is not None:
+            raise ConcurrencyConflict(f"{kind} {key!r} already exists")
+        if expected != 0 and (stored is None or stored.version != expected):
+            actual = "missing" if stored is None else f"at version {stored.version}"
+            raise ConcurrencyConflict(f"{kind} {key!r} is {actual}, not at version {expected}")
+
+    def _check_records(self, changes: Changeset) -> None:
+        new_journey = changes.journey.id if changes.journey is not None else None
+        for interaction in changes.interactions:
+            if interaction.id in self._interactions:
+                raise DuplicateInteraction(f"interaction {interaction.id!r} is already stored")
+            channel, external_id = interaction.channel, interaction.external_id
+            if external_id is not None and (channel, external_id) in self._by_external:
+                raise DuplicateInteraction(
+                    f"an interaction from {channel} with external id {external_id!r} is already stored"
+                )
+            self._check_journey_exists(interaction.journey_id, new_journey)
+            timeline = self._timelines.get(interaction.journey_id, [])
+            at = bisect.bisect_left(timeline, interaction.sequence, key=_by_sequence)
+            if at < len(timeline) and timeline[at].sequence == interaction.sequence:
+                raise ConcurrencyConflict(
+                    f"journey {interaction.journey_id!r} already has interaction {interaction.sequence}"
+                )
+        for handoff in changes.handoffs:
+            if handoff.id in self._handoffs:
+                raise ConcurrencyConflict(f"handoff {handoff.id!r} already exists")
+            self._check_journey_exists(handoff.journey_id, new_journey)
+        for notification in changes.notifications:
+            if notification.id in self._notifications:
+                raise ConcurrencyConflict(f"notification {notification.id!r} already exists")
+            self._check_journey_exists(notification.journey_id, new_journey)
+
+    def _check_journey_exists(self, journey_id: str, new_journey: str | None) -> None:
+        if journey_id != new_journey and journey_id not in self._journeys:
+            raise NotFound("journey", journey_id)
+
+    def _apply(self, changes: Changeset) -> None:
+        """Mutate; only called once :meth:`commit` has checked everything."""
+        if changes.contact is not None:
+            self._put_contact(changes.contact)
+        if changes.journey is not None:
+            self._put_journey(changes.journey)
+        for interaction in changes.interactions:
+            self._put_interaction(interaction)
+        for handoff in changes.handoffs:
+            self._handoffs[handoff.id] = handoff
+            bisect.insort(
+                self._handoffs_of.setdefault(handoff.journey_id, []), self._key(handoff.at, handoff.id)
+            )
+        for notification in changes.notifications:
+            self._put_notification(notification)
+
+    def _key(self, when: datetime, record_id: str) -> _Key:
+        return (micros(when), next(self._arrivals), record_id)
+
+    def _put_contact(self, contact: Contact) -> None:
+        previous = self._contacts.get(contact.id)
+        if previous is not None:
+            for identity in previous.identities:
+                del self._owners[identity]
+        for identity in contact.identities:
+            self._owners[identity] = contact.id
+        self._contacts[contact.id] = contact
+
+    def _put_journey(self, journey: Journey) -> None:
+        previous = self._journeys.get(journey.id)
+        if previous is not None:
+            del self._by_reference[previous.reference]
+            if (previous.contact_id, previous.opened_at) == (journey.contact_id, journey.opened_at):
+                key = self._journey_keys[journey.id]
+            else:
+                old_key = self._journey_keys[journey.id]
+                siblings = self._journeys_of[previous.contact_id]
+                del siblings[bisect.bisect_left(siblings, old_key)]
+                key = self._key(journey.opened_at, journey.id)
+                bisect.insort(self._journeys_of.setdefault(journey.contact_id, []), key)
+        else:
+            key = self._key(journey.opened_at, journey.id)
+            bisect.insort(self._journeys_of.setdefault(journey.contact_id, []), key)
+        self._journey_keys[journey.id] = key
+        self._by_reference[journey.reference] = journey.id
+        self._journeys[journey.id] = journey
+
+    def _put_interaction(self, interaction: Interaction) -> None:
+        self._interactions[interaction.id] = interaction
+        timeline = self._timelines.setdefault(interaction.journey_id, [])
+        if not timeline or timeline[-1].sequence < interaction.sequence:
+            timeline.append(interaction)  # the usual case: appended at the end
+        else:
+            bisect.insort(timeline, interaction, key=_by_sequence)
+        if interaction.external_id is not None:
+            self._by_external[(interaction.channel, interaction.external_id)] = interaction
+            key = self._key(interaction.at, interaction.journey_id)
+            latest = self._latest_by_external.get(interaction.external_id)
+            if latest is None or key > latest:
+                self._latest_by_external[interaction.external_id] = key
+
+    def _put_notification(self, notification: Notification) -> None:
+        self._notifications[notification.id] = notification
+        by_creation = self._key(notification.created_at, notification.id)
+        bisect.insort(self._notifications_of.setdefault(notification.journey_id, []), by_creation)
+        if notification.status == "pending":
+            key = self._key(notification.send_at, notification.id)
+            bisect.insort(self._pending, key)
+            self._pending_keys[notification.id] = key

@@ -1,0 +1,324 @@
+"""``sqlite:///path.db``: the embedded default backend, on the standard library's sqlite3.
+
+One connection per store, shared by all threads under one lock: simple to close,
+and the only way an in-memory database can be shared at all. Several processes may
+open the same file; WAL lets readers run beside the writer, ``busy_timeout`` makes a
+writer wait its turn, and a write transaction that still finds the file busy is retried a few times.
+
+Every sqlite3 exception is translated at this boundary: constraint failures become
+the domain's conflicts, anything else a :class:`~handoff.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import TypeVar
+
+from handoff.clock import ensure_aware
+from handoff.errors import NotFound, StoreError, ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.serde import from_json, to_json
+from handoff.stores import _sqlite_schema as schema
+from handoff.stores._common import (
+    check_changeset,
+    check_identity,
+    check_last,
+    check_limit,
+    check_mark,
+    check_refs,
+    check_text,
+    marked,
+    micros,
+)
+from handoff.stores._sqlite_writes import Params, Rows
+from handoff.stores.base import Changeset, Store
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_BEGIN_ATTEMPTS = 4
+_URL_FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite://:memory:"
+
+# Fixed SQL strings: sqlite3 keeps a prepared statement per distinct string.
+_MARK_NOTIFICATION = "UPDATE notifications SET status = ?, data = ? WHERE id = ?"
+_GET_CONTACT = "SELECT data FROM contacts WHERE id = ?"
+_FIND_CONTACT = (
+    "SELECT contacts.data FROM identities JOIN contacts ON contacts.id = identities.contact_id"
+    " WHERE identities.identity = ?"
+)
+_GET_JOURNEY = "SELECT data FROM journeys WHERE id = ?"
+_FIND_JOURNEY = "SELECT data FROM journeys WHERE reference = ?"
+_JOURNEYS_OF = "SELECT data FROM journeys WHERE contact_id = ? ORDER BY opened_at, rowid"
+_THREAD = (
+    "SELECT at, interactions.rowid, journeys.data FROM interactions"
+    " JOIN journeys ON journeys.id = interactions.journey_id"
+    " WHERE interactions.external_id IN ({marks}) ORDER BY at DESC, interactions.rowid DESC LIMIT 1"
+)
+_THREAD_CHUNK = 200
+_FIND_INTERACTION = "SELECT data FROM interactions WHERE channel = ? AND external_id = ?"
+_INTERACTIONS = "SELECT data FROM interactions WHERE journey_id = ? ORDER BY sequence"
+_LAST_INTERACTIONS = (
+    "SELECT data FROM (SELECT data, sequence FROM interactions WHERE journey_id = ?"
+    " ORDER BY sequence DESC LIMIT ?) ORDER BY sequence"
+)
+_HANDOFFS = "SELECT data FROM handoffs WHERE journey_id = ? ORDER BY at, rowid"
+_GET_NOTIFICATION = "SELECT data FROM notifications WHERE id = ?"
+_NOTIFICATIONS = "SELECT data FROM notifications WHERE journey_id = ? ORDER BY created_at, rowid"
+_DUE = (
+    "SELECT data FROM notifications WHERE status = 'pending' AND send_at <= ? ORDER BY send_at, rowid LIMIT ?"
+)
+
+
+class SQLiteStore(Store):
+    """A store in one SQLite file (or in memory with ``":memory:"``).
+
+    URLs follow the usual convention: ``sqlite:///handoff.db`` is relative to the
+    working directory, ``sqlite:////var/lib/handoff.db`` is absolute, and
+    ``sqlite://`` or ``sqlite://:memory:`` is a private in-memory database.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, busy_timeout: float = 5.0) -> None:
+        if isinstance(path, os.PathLike):
+            path = os.fspath(path)
+        if not isinstance(path, str) or not path:
+            raise ValidationError("path", f"expected a file path or ':memory:', got {path!r}")
+        if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)) or busy_timeout < 0:
+            raise ValidationError("busy_timeout", f"expected seconds >= 0, got {busy_timeout!r}")
+        self._path = path
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = _connect(path, float(busy_timeout))
+
+    @property
+    def path(self) -> str:
+        """The database file, or ``":memory:"``."""
+        return self._path
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        """Open ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or an in-memory database."""
+        if not isinstance(url, str) or not url.startswith("sqlite://"):
+            raise ValidationError("url", f"expected {_URL_FORMS}, got {url!r}")
+        rest = url[len("sqlite://") :]
+        if rest in ("", ":memory:", "/:memory:"):
+            return cls(":memory:")
+        if not rest.startswith("/") or rest == "/":
+            raise ValidationError("url", f"expected {_URL_FORMS}, got {url!r}")
+        return cls(rest[1:])
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self._path!r})"
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                try:
+                    conn.close()
+                except sqlite3.Error as exc:
+                    raise StoreError(f"closing {self._path!r} failed: {exc}") from exc
+
+    # -- writes ----------------------------------------------------------------------
+    def commit(self, changes: Changeset) -> None:
+        changes = check_changeset(changes)
+        rows = Rows(changes)  # serialized before taking the lock
+        with self._transaction("commit a changeset") as conn:
+            rows.write(conn)
+
+    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
+        notification_id, status, at = check_mark(notification_id, status, at)
+        with self._transaction("mark a notification") as conn:
+            row = conn.execute(_GET_NOTIFICATION, (notification_id,)).fetchone()
+            if row is None:
+                raise NotFound("notification", notification_id)
+            updated = marked(_load(Notification, row[0]), status, at)
+            conn.execute(_MARK_NOTIFICATION, (updated.status, to_json(updated), notification_id))
+        return updated
+
+    # -- contacts --------------------------------------------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        found = self._one(Contact, _GET_CONTACT, (check_text(contact_id, "contact_id"),))
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        return self._one(Contact, _FIND_CONTACT, (str(check_identity(identity)),))
+
+    # -- journeys --------------------------------------------------------------------
+    def get_journey(self, journey_id: str) -> Journey:
+        found = self._one(Journey, _GET_JOURNEY, (check_text(journey_id, "journey_id"),))
+        if found is None:
+            raise NotFound("journey", journey_id)
+        return found
+
+    def find_journey_by_reference(self, reference: str) -> Journey | None:
+        return self._one(Journey, _FIND_JOURNEY, (check_text(reference, "reference"),))
+
+    def journeys_of(self, contact_id: str) -> list[Journey]:
+        return self._all(Journey, _JOURNEYS_OF, (check_text(contact_id, "contact_id"),))
+
+    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
+        wanted = check_refs(refs)
+        best: tuple[int, int, str] | None = None
+        with self._reading() as conn:
+            for start in range(0, len(wanted), _THREAD_CHUNK):
+                chunk = wanted[start : start + _THREAD_CHUNK]
+                sql = _THREAD.format(marks=", ".join("?" * len(chunk)))
+                row = conn.execute(sql, chunk).fetchone()
+                if row is not None and (best is None or tuple(row) > best):
+                    best = (row[0], row[1], row[2])
+        return None if best is None else _load(Journey, best[2])
+
+    # -- interactions and handoffs ---------------------------------------------------------
+    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
+        key = (check_text(channel, "channel"), check_text(external_id, "external_id"))
+        return self._one(Interaction, _FIND_INTERACTION, key)
+
+    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
+        check_text(journey_id, "journey_id")
+        last = check_last(last)
+        if last is None:
+            return self._all(Interaction, _INTERACTIONS, (journey_id,))
+        return self._all(Interaction, _LAST_INTERACTIONS, (journey_id, last)) if last else []
+
+    def handoffs(self, journey_id: str) -> list[Handoff]:
+        return self._all(Handoff, _HANDOFFS, (check_text(journey_id, "journey_id"),))
+
+    # -- outbox ----------------------------------------------------------------------
+    def get_notification(self, notification_id: str) -> Notification:
+        found = self._one(Notification, _GET_NOTIFICATION, (check_text(notification_id, "notification_id"),))
+        if found is None:
+            raise NotFound("notification", notification_id)
+        return found
+
+    def notifications(self, journey_id: str) -> list[Notification]:
+        return self._all(Notification, _NOTIFICATIONS, (check_text(journey_id, "journey_id"),))
+
+    def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
+        cutoff = micros(ensure_aware(now, "now"))
+        limit = check_limit(limit)
+        return self._all(Notification, _DUE, (cutoff, limit)) if limit else []
+
+    # -- plumbing --------------------------------------------------------------------
+    def _one(self, model: type[T], sql: str, params: Params) -> T | None:
+        with self._reading() as conn:
+            row = conn.execute(sql, params).fetchone()
+        return None if row is None else _load(model, row[0])
+
+    def _all(self, model: type[T], sql: str, params: Params) -> list[T]:
+        with self._reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_load(model, row[0]) for row in rows]
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the store for {self._path!r} is closed")
+        return self._conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._connection()
+            except sqlite3.Error as exc:
+                raise _store_error(self._path, "read", exc) from exc
+            except UnicodeEncodeError as exc:
+                raise _unicode_error(exc) from exc
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any error rolls everything back."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                _begin(conn)
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+            except sqlite3.Error as exc:
+                raise _store_error(self._path, doing, exc) from exc
+            except UnicodeEncodeError as exc:
+                raise _unicode_error(exc) from exc
+
+
+def _load(model: type[T], data: str) -> T:
+    try:
+        return from_json(model, data)
+    except ValidationError as exc:
+        raise StoreError(
+            f"a stored {model.__name__} cannot be read ({exc}); the database is damaged or was "
+            "written by a newer handoff"
+        ) from exc
+
+
+def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _store_error(path, "open", exc) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if schema.schema_version(conn) != schema.SCHEMA_VERSION:
+            _begin(conn)
+            try:
+                schema.migrate(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _store_error(path, "open", exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """Take the write lock now, so no statement inside the transaction meets a busy file."""
+    for attempt in range(_BEGIN_ATTEMPTS):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or attempt == _BEGIN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.005 * 2**attempt)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo the transaction; the error that got us here is the one worth reporting."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _BUSY
+
+
+def _store_error(path: str, doing: str, exc: sqlite3.Error) -> StoreError:
+    if _is_busy(exc):
+        return StoreError(f"could not {doing} {path!r}: the database stayed busy (another writer); try again")
+    return StoreError(f"could not {doing} {path!r}: {exc}")
+
+
+def _unicode_error(exc: UnicodeEncodeError) -> ValidationError:
+    return ValidationError("text", f"cannot be stored: it is not valid Unicode ({exc.reason} at {exc.start})")

@@ -1,0 +1,272 @@
+"""Build the ContextSummary a receiving agent gets, so the customer never repeats themselves.
+
+Pure and deterministic: the same journey, contact, recent interactions and time give an
+equal summary. It reads the journey's derived state (fact index, path, notes) and the
+last few interactions only, never the whole history. Drawing it is
+:mod:`handoff.render`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from attrs import define, evolve, field
+
+from handoff import _validate as v
+from handoff import channels
+from handoff.clock import ensure_aware
+from handoff.errors import ValidationError
+from handoff.facts import mask_cards, mask_contact_details, mask_fact
+from handoff.models import (
+    REDACTIONS,
+    CardIdentity,
+    Contact,
+    ContactCard,
+    ContextSummary,
+    Interaction,
+    Journey,
+    Redaction,
+    SummaryLine,
+)
+
+__all__ = ["SECTIONS", "SummarySpec", "build_summary"]
+
+SECTIONS: tuple[str, ...] = (
+    "contact",
+    "issue",
+    "transition",
+    "facts",
+    "recent",
+    "commitments",
+    "notes",
+    "checklist",
+    "path",
+)
+"""The sections a summary can hold, in the order they are shown."""
+
+ISSUE_CHARS = 120
+"""The issue is one line: the journey's subject, trimmed to this many characters."""
+MESSAGE_CHARS = 500
+"""A summary is a briefing, not a transcript: longer messages and notes are trimmed."""
+
+_CONVERSATION = ("message", "call")
+
+_Cleaner = Callable[[str], str]
+"""The masking every text goes through: ``mask_cards``, or ``mask_contact_details`` when redacted."""
+
+
+def _to_sections(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValidationError("sections", f"expected a sequence of section names, got {value!r}")
+    return tuple(value)
+
+
+def _check_sections(_inst: object, _attr: object, value: tuple[object, ...]) -> None:
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or name not in SECTIONS:
+            raise ValidationError(
+                f"sections[{i}]", f"unknown section {name!r} (known: {', '.join(SECTIONS)})"
+            )
+        if name in value[:i]:
+            raise ValidationError(f"sections[{i}]", f"{name!r} is listed twice")
+
+
+def _check_max_chars(_inst: object, _attr: object, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError("max_chars", f"expected a whole number >= 1 or None, got {value!r}")
+
+
+def _check_redaction(_inst: object, _attr: object, value: Redaction | None) -> None:
+    if value is not None and value not in REDACTIONS:
+        raise ValidationError("redaction", f"must be one of {list(REDACTIONS)} or None, got {value!r}")
+
+
+@define(frozen=True)
+class SummarySpec:
+    """What a summary should hold, as a policy rule asks for it.
+
+    ``max_chars`` None means the receiving channel's practical length; ``redaction``
+    None means ``masked`` for public channels and ``none`` otherwise.
+    """
+
+    sections: tuple[str, ...] = field(default=SECTIONS, converter=_to_sections, validator=_check_sections)
+    recent: int = field(default=5, validator=v.non_negative_int)
+    max_chars: int | None = field(default=None, validator=_check_max_chars)
+    redaction: Redaction | None = field(default=None, validator=_check_redaction)
+    rule: str | None = field(default=None, validator=v.optional_text(max_len=200))
+
+
+_DEFAULT_SPEC = SummarySpec()
+
+
+def build_summary(
+    journey: Journey,
+    contact: Contact,
+    recent: Sequence[Interaction],
+    *,
+    for_channel: str,
+    now: datetime,
+    spec: SummarySpec = _DEFAULT_SPEC,
+    transition: str | None = None,
+    checklist_extra: Sequence[str] = (),
+) -> ContextSummary:
+    """The summary for an agent receiving ``journey`` on ``for_channel`` at ``now``.
+
+    ``recent`` is the journey's last interactions (any order, any count); only customer,
+    agent and bot messages and calls are shown, the last ``spec.recent`` of them. Card
+    numbers are masked in every text; with ``masked`` redaction so are contact details.
+    """
+    _check_inputs(journey, contact, recent, spec, transition, checklist_extra)
+    profile = channels.get(for_channel, "for_channel")
+    ensure_aware(now, "now")
+    redaction: Redaction = spec.redaction or ("masked" if profile.is_public else "none")
+    masked = redaction == "masked"
+    clean = mask_contact_details if masked else mask_cards
+    wanted = frozenset(spec.sections)
+    identities = tuple(
+        CardIdentity(link.identity.masked() if masked else str(link.identity), link.confirmed, link.source)
+        for link in contact.links
+    )
+    lines = _recent_lines(recent, spec.recent, clean) if "recent" in wanted else ()
+    return ContextSummary(
+        journey_id=journey.id,
+        reference=journey.reference,
+        for_channel=for_channel,
+        generated_at=now,
+        contact=_card(contact, identities, now, clean, full="contact" in wanted),
+        issue=_issue(journey, recent, clean) if "issue" in wanted else "",
+        status=journey.status,
+        opened_at=journey.opened_at,
+        transition=clean(_one_line(transition)) if transition and "transition" in wanted else None,
+        facts=tuple(mask_fact(f, contact_details=masked) for f in journey.facts) if "facts" in wanted else (),
+        path=journey.path if "path" in wanted else (),
+        notes=tuple(_line(n, n.text, clean) for n in journey.notes) if "notes" in wanted else (),
+        recent=lines,
+        commitments=tuple(clean(c) for c in journey.commitments) if "commitments" in wanted else (),
+        checklist=(
+            _checklist(journey, identities, transition, [clean(x) for x in checklist_extra])
+            if "checklist" in wanted
+            else ()
+        ),
+        redaction=redaction,
+        max_chars=profile.max_chars if spec.max_chars is None else spec.max_chars,
+        rule=spec.rule,
+    )
+
+
+def _check_inputs(
+    journey: object,
+    contact: object,
+    recent: object,
+    spec: object,
+    transition: object,
+    checklist_extra: object,
+) -> None:
+    if not isinstance(journey, Journey):
+        raise ValidationError("journey", f"expected a Journey, got {type(journey).__name__}")
+    if not isinstance(contact, Contact):
+        raise ValidationError("contact", f"expected a Contact, got {type(contact).__name__}")
+    if contact.id != journey.contact_id:
+        raise ValidationError("contact", f"journey {journey.reference} belongs to another contact")
+    if not isinstance(spec, SummarySpec):
+        raise ValidationError("spec", f"expected a SummarySpec, got {type(spec).__name__}")
+    if transition is not None and not isinstance(transition, str):
+        raise ValidationError("transition", f"expected text, got {type(transition).__name__}")
+    for name, items, kind in (("recent", recent, Interaction), ("checklist_extra", checklist_extra, str)):
+        if isinstance(items, str) or not isinstance(items, Sequence):
+            raise ValidationError(name, f"expected a sequence, got {type(items).__name__}")
+        for i, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise ValidationError(f"{name}[{i}]", f"expected {kind.__name__}, got {type(item).__name__}")
+            if isinstance(item, Interaction) and item.journey_id != journey.id:
+                raise ValidationError(
+                    f"{name}[{i}]", f"belongs to journey {item.journey_id!r}, not {journey.id!r}"
+                )
+
+
+def _card(
+    contact: Contact, identities: tuple[CardIdentity, ...], now: datetime, clean: _Cleaner, *, full: bool
+) -> ContactCard:
+    """Without the contact section the card keeps only what names the record."""
+    if not full:
+        return ContactCard(contact.id, None, (), contact.timezone, contact.language)
+    name = clean(contact.name) if contact.name else None
+    return ContactCard(
+        contact.id, name, identities, contact.timezone, contact.language, _local_time(contact.timezone, now)
+    )
+
+
+def _local_time(zone: str, now: datetime) -> datetime | None:
+    """The contact's wall clock; an unknown zone must not stop a handoff, so it is just left out."""
+    try:
+        return now.astimezone(ZoneInfo(zone))
+    except (KeyError, ValueError, OSError):
+        return None
+
+
+def _issue(journey: Journey, recent: Sequence[Interaction], clean: _Cleaner) -> str:
+    """The journey's subject; before it has one, the earliest customer message at hand."""
+    subject = _one_line(journey.subject)
+    if not subject:
+        said = sorted((i for i in recent if i.author == "customer" and i.kind in _CONVERSATION), key=_order)
+        subject = next((line for i in said if (line := _one_line(i.body))), "")
+    return _trim(clean(subject), ISSUE_CHARS)
+
+
+def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
+    said = sorted(
+        (i for i in recent if i.kind in _CONVERSATION and i.author in ("customer", "agent", "bot")),
+        key=_order,
+    )
+    chosen = said[-count:] if count else []
+    return tuple(_line(SummaryLine(i.at, i.channel, i.author, "", i.agent), i.body, clean) for i in chosen)
+
+
+def _line(line: SummaryLine, text: str, clean: _Cleaner) -> SummaryLine:
+    agent = clean(line.agent) if line.agent else line.agent
+    return evolve(line, text=_trim(clean(text), MESSAGE_CHARS), agent=agent)
+
+
+def _checklist(
+    journey: Journey, identities: tuple[CardIdentity, ...], transition: str | None, extra: Sequence[str]
+) -> tuple[str, ...]:
+    unconfirmed = [f"{i.identity} ({i.source.replace('_', ' ')})" for i in identities if not i.confirmed]
+    confirmed = [i.identity for i in identities if i.confirmed]
+    if unconfirmed:
+        identity = "Confirm identity — not yet confirmed: " + ", ".join(unconfirmed)
+    elif confirmed:
+        identity = "Identity confirmed: " + ", ".join(confirmed)
+    else:
+        identity = "Confirm identity — no identity on file"
+    told = len(journey.last_customer_at) or len(set(journey.channels)) or 1
+    items = [
+        "Review the history above before replying",
+        identity,
+        *(["Explain the transition to the customer"] if transition else []),
+        "Respond with empathy — the customer has already explained the issue on "
+        + (f"{told} channels" if told > 1 else "1 channel"),
+        "Ask for feedback after resolution",
+    ]
+    items.extend(x for x in (_one_line(e) for e in extra) if x and x not in items)
+    return tuple(items)
+
+
+def _order(interaction: Interaction) -> tuple[int, datetime, str]:
+    return (interaction.sequence, interaction.at, interaction.id)
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+def _trim(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary where one is near, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip() + "…"

@@ -1,0 +1,458 @@
+"""The Switchboard: the one object a help desk talks to.
+
+It receives what customers send, records what agents do, keeps one journey per issue
+across channels, and records a handoff with a context summary at every channel switch.
+Each verb is one atomic write, retried a bounded number of times on a conflict.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from attrs import evolve
+
+from handoff import channels
+from handoff._events import HandoffPlan, Writer, masked_body
+from handoff._intake import Intake
+from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
+from handoff.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
+from handoff.errors import ConcurrencyConflict, NotFound, ValidationError
+from handoff.events import Inbound, Outcome
+from handoff.identity import Identity, parse_identity
+from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey
+from handoff.outbox import Outbox
+from handoff.policy.engine import Event, Policy
+from handoff.stores import open_store
+from handoff.stores.base import Changeset, Store
+from handoff.summary import SummarySpec, build_summary
+
+__all__ = ["Switchboard"]
+
+T = TypeVar("T")
+_AGENT_CAP = 200
+
+
+def _require_text(value: object, field: str, *, max_len: int = 100_000) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected text, got {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError(field, "must not be empty")
+    if len(value) > max_len:
+        raise ValidationError(field, f"longer than {max_len} characters")
+    return value
+
+
+def _reason(value: object) -> str:
+    if not isinstance(value, str) or not value or not value.replace("_", "").isalnum() or not value.islower():
+        raise ValidationError("reason", f"expected a lower-case word like 'escalation', got {value!r}")
+    return value
+
+
+class Switchboard:
+    """Keep one customer journey across every channel.
+
+    >>> board = Switchboard.open("memory://")   # or "sqlite:///support.db"
+
+    ``clock`` and ``ids`` make time and identifiers injectable (tests, simulations);
+    ``default_region`` lets national phone numbers ("(415) 555-0100") be normalized.
+    """
+
+    def __init__(
+        self,
+        store: Store | str,
+        policy: Policy | None = None,
+        *,
+        clock: Clock | None = None,
+        ids: IdFactory | None = None,
+        default_region: str | None = None,
+        max_retries: int = 8,
+    ) -> None:
+        self.store: Store = open_store(store) if isinstance(store, str) else store
+        if not isinstance(self.store, Store):
+            raise ValidationError("store", f"expected a Store or a store URL, got {type(store).__name__}")
+        self.policy = policy if policy is not None else Policy.default()
+        self.clock: Clock = clock or SystemClock()
+        self.ids: IdFactory = ids or RandomIds()
+        self.default_region = default_region
+        self.max_retries = max_retries
+        self.outbox = Outbox(self.store, self.clock)
+        self._writer = Writer(self.store, self.policy, self.clock, self.ids)
+        self._intake = Intake(self._writer)
+
+    @classmethod
+    def open(cls, url: str, policy: Policy | None = None, **kwargs: Any) -> Switchboard:
+        """Open a store by URL (``memory://``, ``sqlite:///path``...) and wrap it."""
+        return cls(open_store(url), policy, **kwargs)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Switchboard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- customers write in ------------------------------------------------------------
+    def receive(self, inbound: Inbound) -> Outcome:
+        """Record what arrived on a channel: find the contact and journey, detect a switch."""
+        if not isinstance(inbound, Inbound):
+            raise ValidationError("inbound", f"expected an Inbound, got {type(inbound).__name__}")
+        identity = parse_identity(inbound.identity, self.default_region)
+        if identity.kind not in channels.get(inbound.channel).identity_kinds:
+            raise ValidationError(
+                "identity", f"a {identity.kind} identity does not reach the {inbound.channel} channel"
+            )
+        return self._retry(lambda: self._intake.receive(inbound, identity))
+
+    # -- agents act ------------------------------------------------------------------------
+    def reply(
+        self,
+        journey_id: str,
+        *,
+        agent: str,
+        body: str,
+        channel: str | None = None,
+        at: datetime | None = None,
+        external_id: str | None = None,
+        bot: bool = False,
+    ) -> Outcome:
+        """Record an agent's (or, with ``bot=True``, a bot's) reply on a channel."""
+        _require_text(agent, "agent", max_len=_AGENT_CAP)
+        _require_text(body, "body")
+        when = self._at(at)
+        if channel is not None:
+            channels.get(channel)
+
+        def once() -> Outcome:
+            journey = self._journey(journey_id)
+            where = channel or journey.current_channel
+            if external_id is not None:
+                seen = self.store.find_interaction(where, external_id)
+                if seen is not None:
+                    return self._writer.duplicate(seen)
+            if bot and journey.responder == "agent":
+                raise ValidationError(
+                    "bot", f"a human agent has taken over {journey.reference}; the bot stays silent"
+                )
+            changes: dict[str, Any] = {"responder": "bot" if bot else "agent"}
+            if journey.status == "open":
+                changes["status"] = "pending"
+            if not bot and journey.assignee is None:
+                changes["assignee"] = agent
+            author = "bot" if bot else "agent"
+            interaction = self._interaction(
+                journey, where, author, body, when, agent=agent, external_id=external_id
+            )
+            return self._writer.commit(
+                **self._contact_args(journey),
+                journey=evolve(journey, **changes),
+                journey_version=journey.version,
+                interaction=interaction,
+                events=[Event("agent_replied", when, where, agent=agent)],
+            )
+
+        return self._retry(once)
+
+    def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> Outcome:
+        """Add an internal note: never sent to the customer, always shown to the next agent."""
+        _require_text(agent, "agent", max_len=_AGENT_CAP)
+        _require_text(body, "body")
+        when = self._at(at)
+
+        def once() -> Outcome:
+            journey = self._journey(journey_id)
+            interaction = self._interaction(
+                journey, journey.current_channel, "agent", body, when, agent=agent, kind="note"
+            )
+            return self._writer.commit(
+                **self._contact_args(journey),
+                journey=journey,
+                journey_version=journey.version,
+                interaction=interaction,
+                events=[],
+            )
+
+        return self._retry(once)
+
+    def transfer(
+        self,
+        journey_id: str,
+        *,
+        to_channel: str,
+        reason: str,
+        by: str,
+        to_agent: str | None = None,
+        at: datetime | None = None,
+        warm: bool = True,
+        initiated_by: str = "agent",
+    ) -> Outcome:
+        """Hand the journey to another channel and/or agent (escalate chat to a phone call,
+        pass from a bot to a human, from one agent to another on the same channel)."""
+        channels.get(to_channel, "to_channel")
+        _reason(reason)
+        _require_text(by, "by", max_len=_AGENT_CAP)
+        if to_agent is not None:
+            _require_text(to_agent, "to_agent", max_len=_AGENT_CAP)
+        if initiated_by not in ("agent", "bot", "system"):
+            raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
+        if not isinstance(warm, bool):
+            raise ValidationError("warm", f"expected true or false, got {warm!r}")
+        when = self._at(at)
+
+        def once() -> Outcome:
+            journey = self._journey(journey_id)
+            if not journey.is_active:
+                raise ValidationError(
+                    "journey_id", f"{journey.reference} is {journey.status}; only open journeys move"
+                )
+            from_channel = journey.current_channel
+            text = f"Transferred from {from_channel} to {to_channel} by {by}" + (
+                f" to {to_agent}" if to_agent else ""
+            )
+            interaction = self._interaction(
+                journey,
+                to_channel,
+                initiated_by,
+                f"{text} ({reason.replace('_', ' ')})",
+                when,
+                agent=by,
+                kind="event",
+                metadata={"transfer": "1", "from_channel": from_channel, "reason": reason},
+            )
+            contact = self.store.get_contact(journey.contact_id)
+            changes: dict[str, Any] = {
+                "current_channel": to_channel,
+                "handoff_count": journey.handoff_count + 1,
+                "assignee": to_agent,
+            }
+            if initiated_by == "bot" or to_agent is not None:
+                changes["responder"] = "agent"
+            phone = next((i.value for i in contact.identities if i.kind == "phone"), None)
+            if to_channel == "phone" and from_channel != "phone":
+                within = self.policy.settings.callback_within
+                who = to_agent or "an agent"
+                due = (when + within).isoformat(timespec="minutes")
+                promise = f"{who} to call {phone or 'the customer'} by {due}"
+                changes["commitments"] = (*journey.commitments, promise)
+            plan = HandoffPlan(from_channel, to_channel, initiated_by, reason, by, to_agent, warm)
+            event = Event(
+                "transfer_requested",
+                when,
+                to_channel,
+                from_channel=from_channel,
+                to_channel=to_channel,
+                initiated_by=initiated_by,
+                reason=reason,
+                agent=by,
+                to_agent=to_agent,
+            )
+            return self._writer.commit(
+                contact=contact,
+                contact_version=contact.version,
+                contact_changed=False,
+                journey=evolve(journey, **changes),
+                journey_version=journey.version,
+                interaction=interaction,
+                events=[event],
+                handoff=plan,
+                previous_channel=from_channel,
+            )
+
+        return self._retry(once)
+
+    def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> Outcome:
+        """Mark the journey resolved; the policy may schedule a satisfaction survey."""
+        _require_text(by, "by", max_len=_AGENT_CAP)
+        when = self._at(at)
+
+        def once() -> Outcome:
+            journey = self._journey(journey_id)
+            if not journey.is_active:
+                raise ValidationError("journey_id", f"{journey.reference} is already {journey.status}")
+            interaction = self._interaction(
+                journey, journey.current_channel, "agent", f"Resolved by {by}", when, agent=by, kind="event"
+            )
+            changes: dict[str, Any] = {
+                "status": "resolved",
+                "resolved_at": when,
+                "resolved_by": by,
+                "commitments": (),
+            }
+            return self._writer.commit(
+                **self._contact_args(journey),
+                journey=evolve(journey, **changes),
+                journey_version=journey.version,
+                interaction=interaction,
+                events=[Event("resolved", when, journey.current_channel, agent=by)],
+            )
+
+        return self._retry(once)
+
+    # -- contacts ----------------------------------------------------------------------------
+    def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:
+        """Confirm that ``identity`` belongs to the contact (an agent checked it)."""
+        parsed = parse_identity(identity, self.default_region)
+        when = self._at(at)
+
+        def once() -> Contact:
+            contact = self.store.get_contact(contact_id)
+            owner = self.store.find_contact(parsed)
+            if owner is not None and owner.id != contact.id:
+                raise ValidationError(
+                    "identity",
+                    f"{parsed} belongs to contact {owner.id}; unlink it there first "
+                    "(contacts are never merged)",
+                )
+            return self._save_contact(contact, confirm_link(contact, parsed, when))
+
+        return self._retry(once)
+
+    def unlink(self, contact_id: str, identity: str | Identity) -> Contact:
+        """Undo a wrong link; the contact's journeys and every other identity stay."""
+        parsed = parse_identity(identity, self.default_region)
+
+        def once() -> Contact:
+            contact = self.store.get_contact(contact_id)
+            return self._save_contact(contact, remove_link(contact, parsed))
+
+        return self._retry(once)
+
+    def update_contact(
+        self,
+        contact_id: str,
+        *,
+        name: str | None = UNSET,
+        timezone: str = UNSET,
+        language: str | None = UNSET,
+        preferred_channels: Sequence[str] = UNSET,
+        consent: Mapping[str, bool] = UNSET,
+        quiet_hours: tuple[str, str] | None = UNSET,
+    ) -> Contact:
+        """Change a contact's profile; every value is checked before anything is written.
+
+        ``consent`` merges into the existing consent (``{"sms": False}`` opts out of SMS);
+        ``quiet_hours`` are local times in the contact's ``timezone``.
+        """
+        changes = profile_changes(
+            name=name,
+            timezone=timezone,
+            language=language,
+            preferred_channels=preferred_channels,
+            consent=consent,
+            quiet_hours=quiet_hours,
+        )
+
+        def once() -> Contact:
+            contact = self.store.get_contact(contact_id)
+            return self._save_contact(contact, with_profile(contact, changes))
+
+        return self._retry(once)
+
+    def _save_contact(self, before: Contact, after: Contact) -> Contact:
+        if after is not before:
+            self.store.commit(Changeset(contact=after, expected_contact_version=before.version))
+        return after
+
+    # -- reading back ----------------------------------------------------------------------
+    def journey(self, journey_id: str) -> Journey:
+        """A journey by id or by its customer-facing reference (``J-7F3K9``)."""
+        return self._journey(journey_id)
+
+    def contact(self, contact_id: str) -> Contact:
+        return self.store.get_contact(contact_id)
+
+    def find_contact(self, identity: str | Identity) -> Contact | None:
+        return self.store.find_contact(parse_identity(identity, self.default_region))
+
+    def journeys(self, contact_id: str) -> list[Journey]:
+        """A contact's journeys, oldest first."""
+        self.store.get_contact(contact_id)
+        return self.store.journeys_of(contact_id)
+
+    def history(self, journey_id: str) -> list[Interaction]:
+        """Every interaction of a journey, on every channel, in time order."""
+        journey = self._journey(journey_id)
+        return sorted(self.store.interactions(journey.id), key=lambda i: (i.at, i.sequence))
+
+    def handoffs(self, journey_id: str) -> list[Handoff]:
+        return self.store.handoffs(self._journey(journey_id).id)
+
+    def summary(
+        self,
+        journey_id: str,
+        *,
+        for_channel: str,
+        spec: SummarySpec | None = None,
+        now: datetime | None = None,
+    ) -> ContextSummary:
+        """The context summary a receiving agent on ``for_channel`` would get now."""
+        channels.get(for_channel, "for_channel")
+        when = self._at(now)
+        journey = self._journey(journey_id)
+        contact = self.store.get_contact(journey.contact_id)
+        profile = channels.get(for_channel)
+        spec = spec or SummarySpec(recent=self.policy.settings.recent_messages, max_chars=profile.max_chars)
+        recent = self._writer.recent(journey, None, spec.recent)
+        return build_summary(journey, contact, recent, for_channel=for_channel, now=when, spec=spec)
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _journey(self, key: str) -> Journey:
+        if not isinstance(key, str) or not key.strip():
+            raise ValidationError("journey_id", f"expected a journey id or reference, got {key!r}")
+        if key.upper().startswith("J-"):
+            found = self.store.find_journey_by_reference(key.strip().upper())
+            if found is None:
+                raise NotFound("journey", key)
+            return found
+        return self.store.get_journey(key)
+
+    def _contact_args(self, journey: Journey) -> dict[str, Any]:
+        contact = self.store.get_contact(journey.contact_id)
+        return {"contact": contact, "contact_version": contact.version, "contact_changed": False}
+
+    def _interaction(
+        self,
+        journey: Journey,
+        channel: str,
+        author: str,
+        body: str,
+        at: datetime,
+        *,
+        agent: str | None = None,
+        external_id: str | None = None,
+        kind: str = "message",
+        metadata: dict[str, str] | None = None,
+    ) -> Interaction:
+        return Interaction(
+            id=self.ids.new_id("ix"),
+            journey_id=journey.id,
+            contact_id=journey.contact_id,
+            channel=channel,
+            author=author,  # type: ignore[arg-type]
+            body=masked_body(body),
+            at=at,
+            sequence=journey.version + 1,
+            kind=kind,  # type: ignore[arg-type]
+            external_id=external_id,
+            agent=agent,
+            metadata=metadata or {},
+        )
+
+    def _at(self, at: datetime | None) -> datetime:
+        when = self.clock.now() if at is None else ensure_aware(at, "at")
+        return when.astimezone(timezone.utc)
+
+    def _retry(self, attempt: Callable[[], T]) -> T:
+        for tries in range(self.max_retries + 1):
+            try:
+                return attempt()
+            except ConcurrencyConflict:
+                if tries == self.max_retries:
+                    raise
+                time.sleep(random.uniform(0, 0.001 * (tries + 1)))
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,52 @@
+"""Conformance: bad arguments are refused with a ValidationError naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from handoff.errors import ValidationError
+from handoff.stores.base import Changeset, Store
+from handoff.testing._kit import KitBase
+from handoff.testing.factories import T0, make_contact, make_journey
+
+# (what is wrong, the call, the field the error must name)
+_BAD_CALLS: dict[str, tuple[Callable[[Any], object], str]] = {
+    "id that is not text": (lambda s: s.get_contact(42), "contact_id"),
+    "journey id that is not text": (lambda s: s.interactions(["jr_1"]), "journey_id"),
+    "last that is not a number": (lambda s: s.interactions("jr_1", last="3"), "last"),
+    "negative last": (lambda s: s.interactions("jr_1", last=-1), "last"),
+    "now as text": (lambda s: s.due_notifications("2024-05-06T09:30:00+00:00"), "now"),
+    "naive now": (lambda s: s.due_notifications(T0.replace(tzinfo=None)), "now"),
+    "negative limit": (lambda s: s.due_notifications(T0, limit=-1), "limit"),
+    "one ref instead of a list": (lambda s: s.find_journey_by_thread("<m@mail>"), "refs"),
+    "identity as text": (lambda s: s.find_contact("email:ana@example.com"), "identity"),
+    "unknown status": (lambda s: s.mark_notification("nt_1", "delivered", T0), "status"),
+    "naive mark time": (lambda s: s.mark_notification("nt_1", "sent", T0.replace(tzinfo=None)), "at"),
+    "not a changeset": (lambda s: s.commit({"contact": None}), "changes"),
+    "negative version": (
+        lambda s: s.commit(Changeset(expected_journey_version=-1)),
+        "expected_journey_version",
+    ),
+    "version without record": (
+        lambda s: s.commit(Changeset(expected_contact_version=3)),
+        "expected_contact_version",
+    ),
+    "wrong record type": (lambda s: s.commit(Changeset(journey=make_contact())), "journey"),  # type: ignore[arg-type]
+    "journey at version 0": (
+        lambda s: s.commit(Changeset(journey=make_journey(version=0))),
+        "journey.version",
+    ),
+}
+
+
+class ArgumentConformance(KitBase):
+    @pytest.mark.parametrize("case", sorted(_BAD_CALLS))
+    def test_bad_arguments_name_the_field(self, store: Store, case: str) -> None:
+        self.require("validates_input")
+        call, field = _BAD_CALLS[case]
+        with pytest.raises(ValidationError) as caught:
+            call(store)
+        assert caught.value.field == field

@@ -1,0 +1,266 @@
+"""Conformance: records come back as they were written, found and ordered as promised."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta, timezone
+
+import pytest
+from attrs import evolve
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handoff.errors import NotFound, ValidationError
+from handoff.identity import parse_identity
+from handoff.models import Fact, PathStep, SummaryLine
+from handoff.stores.base import Changeset, Store
+from handoff.testing._kit import KitBase, seed
+from handoff.testing.factories import (
+    T0,
+    append_changeset,
+    appended,
+    make_contact,
+    make_handoff,
+    make_interaction,
+    make_journey,
+    make_link,
+    make_notification,
+    new_id,
+)
+
+_TOKYO = timezone(timedelta(hours=9))
+_KOLKATA = timezone(timedelta(hours=5, minutes=30))
+_DENVER = timezone(timedelta(hours=-7))
+
+# Any text a person might type, including emoji and right-to-left scripts; lone
+# surrogates are not text and are left out.
+_text = st.text(st.characters(codec="utf-8"), max_size=200)
+
+
+class RecordConformance(KitBase):
+    def test_contact_round_trip(self, store: Store) -> None:
+        contact = make_contact(
+            "email:ana@example.com",
+            "phone:+38640123456",
+            name="Ana Kovač",
+            created_at=T0.astimezone(_KOLKATA),
+            timezone="Europe/Ljubljana",
+            language="sl",
+            preferred_channels=("whatsapp", "email"),
+            consent={"sms": False, "whatsapp": True},
+            quiet_hours=("22:00", "07:30"),
+        )
+        store.commit(Changeset(contact=contact))
+        assert store.get_contact(contact.id) == contact
+        for identity in contact.identities:
+            assert store.find_contact(identity) == contact
+        assert store.find_contact(parse_identity("email:nobody@example.com")) is None
+
+    def test_journey_round_trip(self, store: Store) -> None:
+        contact = make_contact()
+        at = T0.astimezone(_DENVER)
+        journey = make_journey(
+            contact,
+            subject="Refund for order 1234",
+            status="pending",
+            current_channel="chat",
+            updated_at=at + timedelta(hours=2),
+            path=(PathStep("email", at), PathStep("chat", at + timedelta(hours=1))),
+            last_customer_at={"email": at, "chat": at + timedelta(hours=1)},
+            last_agent_at={"chat": at + timedelta(hours=2)},
+            last_customer_channel="chat",
+            first_response_at=at + timedelta(hours=2),
+            assignee="agent-7",
+            responder="agent",
+            facts=(Fact("order", "1234", "order #1234", "email", at, new_id("in")),),
+            notes=(SummaryLine(at, "chat", "agent", "Customer is calm", "agent-7"),),
+            commitments=("Call back before noon",),
+            handoff_count=1,
+        )
+        store.commit(Changeset(contact=contact, journey=journey))
+        assert store.get_journey(journey.id) == journey
+        assert store.find_journey_by_reference(journey.reference) == journey
+        assert store.journeys_of(contact.id) == [journey]
+        assert store.find_journey_by_reference("J-NOPE0") is None
+
+    def test_interaction_round_trip(self, store: Store) -> None:
+        _, journey = seed(store)
+        change = append_changeset(
+            journey,
+            channel="whatsapp",
+            author="agent",
+            kind="note",
+            body="Ticket reopened 🙂 — שלום",
+            at=T0.astimezone(_TOKYO),
+            external_id="wamid.HBgL",
+            agent="agent-7",
+            identity=parse_identity("phone:+38640123456"),
+            thread_refs=("<a@mail>", "<b@mail>"),
+            metadata={"locale": "sl-SI"},
+            sensitive=True,
+        )
+        store.commit(change)
+        (interaction,) = change.interactions
+        assert store.interactions(journey.id) == [interaction]
+        assert store.find_interaction("whatsapp", "wamid.HBgL") == interaction
+        assert store.find_interaction("sms", "wamid.HBgL") is None
+        assert store.get_journey(journey.id) == change.journey
+
+    def test_handoff_round_trip(self, store: Store) -> None:
+        _, journey = seed(store)
+        handoff = make_handoff(journey, at=T0.astimezone(_KOLKATA), warm=True, to_agent="agent-9")
+        store.commit(Changeset(handoffs=(handoff,)))
+        assert store.handoffs(journey.id) == [handoff]
+
+    def test_notification_round_trip(self, store: Store) -> None:
+        _, journey = seed(store)
+        notification = make_notification(
+            journey, to=parse_identity("phone:+38640123456"), template="move_to_chat", decision_id="d1"
+        )
+        store.commit(Changeset(notifications=(notification,)))
+        assert store.get_notification(notification.id) == notification
+        assert store.notifications(journey.id) == [notification]
+        assert store.due_notifications(notification.send_at) == [notification]
+
+    def test_any_text_round_trips(self, store: Store) -> None:
+        # Hypothesis runs inside the test: the kit's methods are shared by many classes.
+        @settings(max_examples=30, deadline=None)
+        @given(body=_text, name=_text.filter(str.strip), metadata=st.dictionaries(_text, _text, max_size=3))
+        def round_trip(body: str, name: str, metadata: dict[str, str]) -> None:
+            contact = make_contact(name=name[:200])
+            journey = make_journey(contact, subject=body)
+            after, interaction = appended(journey, body=body, metadata=metadata)
+            store.commit(Changeset(contact=contact, journey=journey))
+            store.commit(Changeset(journey=after, expected_journey_version=1, interactions=(interaction,)))
+            assert store.get_contact(contact.id) == contact
+            assert store.get_journey(journey.id) == after
+            assert store.interactions(journey.id) == [interaction]
+
+        round_trip()
+
+    def test_timestamps_with_offsets_come_back_equal(self, store: Store) -> None:
+        contact = make_contact(created_at=T0.astimezone(_DENVER))
+        journey = make_journey(contact, opened_at=T0.astimezone(_TOKYO), updated_at=T0.astimezone(_KOLKATA))
+        store.commit(Changeset(contact=contact, journey=journey))
+        change = append_changeset(journey, at=(T0 + timedelta(microseconds=1)).astimezone(_DENVER))
+        store.commit(change)
+        assert store.get_contact(contact.id).created_at == T0
+        stored = store.get_journey(journey.id)
+        assert (stored.opened_at, stored.updated_at) == (T0, change.interactions[0].at)
+        assert store.interactions(journey.id)[0].at == T0 + timedelta(microseconds=1)
+
+    # -- ordering ----------------------------------------------------------------------
+    def test_interactions_come_in_sequence_order(self, store: Store) -> None:
+        _, journey = seed(store)
+        # Appended out of order, without journey updates, so only the sequence can order them.
+        for sequence in (3, 1, 4, 2, 5):
+            store.commit(Changeset(interactions=(make_interaction(journey, sequence=sequence),)))
+        everything = store.interactions(journey.id)
+        assert [i.sequence for i in everything] == [1, 2, 3, 4, 5]
+        for k in range(7):
+            assert store.interactions(journey.id, last=k) == (everything[-k:] if k else [])
+        with pytest.raises(ValidationError):
+            store.interactions(journey.id, last=-1)
+
+    def test_handoffs_come_in_time_order(self, store: Store) -> None:
+        _, journey = seed(store)
+        offsets = (timedelta(hours=3), timedelta(hours=1), timedelta(hours=2))
+        made = [make_handoff(journey, at=(T0 + delta).astimezone(_TOKYO)) for delta in offsets]
+        for handoff in made:
+            store.commit(Changeset(handoffs=(handoff,)))
+        assert store.handoffs(journey.id) == sorted(made, key=lambda h: h.at)
+
+    def test_journeys_of_a_contact_oldest_first(self, store: Store) -> None:
+        contact, first = seed(store, opened_at=T0 + timedelta(days=2))
+        older = make_journey(contact, opened_at=T0)
+        store.commit(Changeset(journey=older))
+        seed(store)  # another contact's journey stays out
+        assert store.journeys_of(contact.id) == [older, first]
+        assert store.journeys_of("ct_nobody") == []
+
+    def test_notifications_of_a_journey_in_creation_order(self, store: Store) -> None:
+        _, journey = seed(store)
+        made = [make_notification(journey, created_at=T0 + timedelta(seconds=n)) for n in range(4)]
+        store.commit(Changeset(notifications=tuple(made[:2])))
+        for notification in made[2:]:
+            store.commit(Changeset(notifications=(notification,)))
+        assert store.notifications(journey.id) == made
+
+    def test_due_notifications_respect_now_limit_and_status(self, store: Store) -> None:
+        _, journey = seed(store)
+        made = [
+            make_notification(journey, send_at=(T0 + timedelta(minutes=m)).astimezone(zone))
+            for m, zone in ((30, _TOKYO), (10, _DENVER), (20, UTC), (40, _KOLKATA), (50, _TOKYO))
+        ]
+        store.commit(Changeset(notifications=tuple(made)))
+        by_time = sorted(made, key=lambda n: n.send_at)
+        assert store.due_notifications(T0) == []
+        assert store.due_notifications(T0 + timedelta(minutes=30)) == by_time[:3]
+        assert store.due_notifications(T0 + timedelta(hours=1), limit=2) == by_time[:2]
+        store.mark_notification(by_time[0].id, "sent", T0 + timedelta(minutes=31))
+        store.mark_notification(by_time[2].id, "failed", T0 + timedelta(minutes=31))
+        store.mark_notification(by_time[3].id, "cancelled", T0 + timedelta(minutes=31))
+        assert store.due_notifications(T0 + timedelta(hours=1)) == [by_time[1], by_time[4]]
+
+    def test_due_notifications_order_instants_across_offsets(self, store: Store) -> None:
+        _, journey = seed(store)
+        # 10:00 in Tokyo is 01:00 UTC: earlier than 09:00 UTC although "10" > "09".
+        tokyo = make_notification(journey, send_at=T0.replace(hour=10, tzinfo=_TOKYO))
+        utc = make_notification(journey, send_at=T0.replace(hour=9))
+        store.commit(Changeset(notifications=(utc, tokyo)))
+        assert store.due_notifications(T0.replace(hour=9)) == [tokyo, utc]
+        assert store.due_notifications(T0.replace(hour=5)) == [tokyo]
+
+    # -- look-ups --------------------------------------------------------------------
+    def test_unknown_ids_raise_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFound):
+            store.get_contact("ct_missing")
+        with pytest.raises(NotFound):
+            store.get_journey("jr_missing")
+        with pytest.raises(NotFound):
+            store.get_notification("nt_missing")
+        with pytest.raises(NotFound):
+            store.mark_notification("nt_missing", "sent", T0)
+
+    def test_mark_notification_sets_status(self, store: Store) -> None:
+        _, journey = seed(store)
+        made = [make_notification(journey) for _ in range(3)]
+        store.commit(Changeset(notifications=tuple(made)))
+        sent_at = T0.astimezone(_TOKYO) + timedelta(minutes=5)
+        for notification, status in zip(made, ("sent", "failed", "cancelled"), strict=True):
+            updated = store.mark_notification(notification.id, status, sent_at)
+            assert updated.status == status
+            assert evolve(updated, status="pending", sent_at=None) == notification
+            assert store.get_notification(notification.id) == updated
+        assert store.get_notification(made[0].id).sent_at == sent_at
+        assert store.due_notifications(T0 + timedelta(days=1)) == []
+        with pytest.raises(ValidationError):
+            store.mark_notification(made[0].id, "delivered", sent_at)
+
+    def test_find_journey_by_thread_picks_the_latest_interaction(self, store: Store) -> None:
+        _, older = seed(store)
+        _, newer = seed(store)
+        store.commit(append_changeset(older, channel="email", external_id="<m1@mail>", at=T0))
+        store.commit(
+            append_changeset(newer, channel="email", external_id="<m2@mail>", at=T0 + timedelta(hours=1))
+        )
+        assert store.find_journey_by_thread(["<m1@mail>"]) == store.get_journey(older.id)
+        assert store.find_journey_by_thread(["<m1@mail>", "<m2@mail>", "<x@mail>"]) == store.get_journey(
+            newer.id
+        )
+        assert store.find_journey_by_thread(["<x@mail>"]) is None
+        assert store.find_journey_by_thread([]) is None
+
+    def test_contact_update_moves_identity_links(self, store: Store) -> None:
+        kept, dropped, added = (parse_identity(f"email:{new_id('p')}@example.com") for _ in range(3))
+        contact = make_contact(kept, dropped)
+        store.commit(Changeset(contact=contact))
+        updated = evolve(contact, links=(make_link(kept), make_link(added, confirmed=False)), version=2)
+        store.commit(Changeset(contact=updated, expected_contact_version=1))
+        assert store.get_contact(contact.id) == updated
+        assert store.find_contact(kept) == updated
+        assert store.find_contact(added) == updated
+        assert store.find_contact(dropped) is None
+        # The dropped identity is free for someone else now.
+        other = make_contact(dropped)
+        store.commit(Changeset(contact=other))
+        assert store.find_contact(dropped) == other

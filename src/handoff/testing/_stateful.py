@@ -1,0 +1,226 @@
+"""Conformance: a hypothesis state machine drives the store and a model side by side.
+
+The model is plain dicts. Every rule predicts whether the store must accept the
+write or refuse it (and with which error); after every step each read method must
+agree with the model. Small pools of identities, references and external ids make
+collisions frequent.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
+
+import pytest
+from attrs import evolve
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffError
+from handoff.identity import Identity, parse_identity
+from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.stores.base import Changeset, Store
+from handoff.testing._kit import KitBase
+from handoff.testing.factories import T0, appended, make_contact, make_journey, make_link, make_notification
+
+_IDENTITIES = tuple(parse_identity(f"email:p{n}@example.com") for n in range(5))
+_REFERENCES = ("J-AAAA1", "J-AAAA2", "J-AAAA3", "J-AAAA4")
+_EXTERNAL_IDS = ("m1", "m2", "m3")
+_CHANNELS = ("email", "chat")
+_ZONES = (UTC, timezone(timedelta(hours=9)), timezone(timedelta(hours=-5)))
+
+
+class StoreMachine(RuleBasedStateMachine):
+    """One store, one model, the same operations on both."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.ticks = itertools.count(1)
+        self.contacts: dict[str, Contact] = {}
+        self.owners: dict[Identity, str] = {}
+        self.journeys: dict[str, Journey] = {}
+        self.timelines: dict[str, list[Interaction]] = {}
+        self.by_external: dict[tuple[str, str], Interaction] = {}
+        self.notifications: dict[str, Notification] = {}  # in creation order
+
+    def teardown(self) -> None:
+        self.store.close()
+
+    def _moment(self) -> datetime:
+        """A later instant on every call, written in one of several offsets."""
+        tick = next(self.ticks)
+        return (T0 + timedelta(seconds=tick)).astimezone(_ZONES[tick % len(_ZONES)])
+
+    def _commit(self, change: Changeset, refused: type[HandoffError] | None) -> bool:
+        """Commit; check it was refused exactly when the model says so. True if written."""
+        if refused is None:
+            self.store.commit(change)
+            return True
+        with pytest.raises(refused):
+            self.store.commit(change)
+        return False
+
+    def _taken(self, identities: frozenset[Identity], contact_id: str | None) -> bool:
+        return any(self.owners.get(i, contact_id) != contact_id for i in identities)
+
+    def _own(self, contact: Contact) -> None:
+        for identity in [i for i, owner in self.owners.items() if owner == contact.id]:
+            del self.owners[identity]
+        self.owners.update(dict.fromkeys(contact.identities, contact.id))
+        self.contacts[contact.id] = contact
+
+    # -- rules -----------------------------------------------------------------------
+    @rule(identities=st.frozensets(st.sampled_from(_IDENTITIES), min_size=1, max_size=2))
+    def create_contact(self, identities: frozenset[Identity]) -> None:
+        contact = make_contact(*sorted(identities), created_at=self._moment())
+        refused = ConcurrencyConflict if self._taken(identities, None) else None
+        if self._commit(Changeset(contact=contact), refused):
+            self._own(contact)
+
+    @precondition(lambda self: self.contacts)
+    @rule(data=st.data(), reference=st.sampled_from(_REFERENCES))
+    def create_journey(self, data: st.DataObject, reference: str) -> None:
+        contact = self.contacts[data.draw(st.sampled_from(sorted(self.contacts)))]
+        at = self._moment()
+        journey = make_journey(contact, reference=reference, opened_at=at, updated_at=at)
+        taken = any(j.reference == reference for j in self.journeys.values())
+        if self._commit(Changeset(journey=journey), ConcurrencyConflict if taken else None):
+            self.journeys[journey.id] = journey
+            self.timelines[journey.id] = []
+
+    @precondition(lambda self: self.journeys)
+    @rule(
+        data=st.data(),
+        channel=st.sampled_from(_CHANNELS),
+        external_id=st.none() | st.sampled_from(_EXTERNAL_IDS),
+        stale=st.booleans(),
+        notify=st.booleans(),
+    )
+    def append(
+        self, data: st.DataObject, channel: str, external_id: str | None, stale: bool, notify: bool
+    ) -> None:
+        journey = self.journeys[data.draw(st.sampled_from(sorted(self.journeys)))]
+        after, interaction = appended(journey, channel=channel, external_id=external_id, at=self._moment())
+        notifications = (make_notification(after, send_at=self._moment()),) if notify else ()
+        expected = journey.version - 1 if stale else journey.version
+        change = Changeset(
+            journey=after,
+            expected_journey_version=expected,
+            interactions=(interaction,),
+            notifications=notifications,
+        )
+        refused: type[HandoffError] | None = None
+        if stale:
+            refused = ConcurrencyConflict
+        elif external_id is not None and (channel, external_id) in self.by_external:
+            refused = DuplicateInteraction
+        if self._commit(change, refused):
+            self.journeys[after.id] = after
+            self.timelines[after.id].append(interaction)
+            if external_id is not None:
+                self.by_external[(channel, external_id)] = interaction
+            self.notifications.update((n.id, n) for n in notifications)
+
+    @precondition(lambda self: self.contacts)
+    @rule(
+        data=st.data(),
+        identities=st.frozensets(st.sampled_from(_IDENTITIES), max_size=3),
+        stale=st.booleans(),
+    )
+    def update_identities(self, data: st.DataObject, identities: frozenset[Identity], stale: bool) -> None:
+        contact = self.contacts[data.draw(st.sampled_from(sorted(self.contacts)))]
+        links = tuple(
+            contact.link_for(i) or make_link(i, linked_at=self._moment()) for i in sorted(identities)
+        )
+        updated = evolve(contact, links=links, version=contact.version + 1)
+        expected = contact.version - 1 if stale else contact.version
+        refused = ConcurrencyConflict if stale or self._taken(identities, contact.id) else None
+        if self._commit(Changeset(contact=updated, expected_contact_version=expected), refused):
+            self._own(updated)
+
+    @precondition(lambda self: self.journeys)
+    @rule(data=st.data(), delay=st.integers(-600, 600))
+    def add_notification(self, data: st.DataObject, delay: int) -> None:
+        journey = self.journeys[data.draw(st.sampled_from(sorted(self.journeys)))]
+        created = self._moment()
+        # The microseconds keep every send_at distinct, so "earliest first" has one answer.
+        send_at = created + timedelta(seconds=delay, microseconds=next(self.ticks))
+        notification = make_notification(journey, created_at=created, send_at=send_at)
+        self._commit(Changeset(notifications=(notification,)), None)
+        self.notifications[notification.id] = notification
+
+    @precondition(lambda self: self.notifications)
+    @rule(data=st.data(), status=st.sampled_from(("sent", "failed", "cancelled")))
+    def mark(self, data: st.DataObject, status: str) -> None:
+        current = self.notifications[data.draw(st.sampled_from(sorted(self.notifications)))]
+        at = self._moment()
+        updated = self.store.mark_notification(current.id, status, at)
+        assert updated.status == status
+        assert evolve(updated, status=current.status, sent_at=current.sent_at) == current
+        if status == "sent":
+            assert updated.sent_at == at
+        self.notifications[current.id] = updated
+
+    # -- invariants ------------------------------------------------------------------
+    @invariant()
+    def contacts_agree(self) -> None:
+        for contact in self.contacts.values():
+            assert self.store.get_contact(contact.id) == contact
+            mine = [j for j in self.journeys.values() if j.contact_id == contact.id]
+            assert self.store.journeys_of(contact.id) == sorted(mine, key=lambda j: j.opened_at)
+        for identity in _IDENTITIES:
+            owner = self.owners.get(identity)
+            assert self.store.find_contact(identity) == (None if owner is None else self.contacts[owner])
+
+    @invariant()
+    def journeys_agree(self) -> None:
+        for journey in self.journeys.values():
+            assert self.store.get_journey(journey.id) == journey
+            timeline = self.timelines[journey.id]
+            assert self.store.interactions(journey.id) == timeline
+            assert self.store.interactions(journey.id, last=2) == timeline[-2:]
+            mine = [n for n in self.notifications.values() if n.journey_id == journey.id]
+            assert self.store.notifications(journey.id) == mine
+        by_reference = {j.reference: j for j in self.journeys.values()}
+        for reference in _REFERENCES:
+            assert self.store.find_journey_by_reference(reference) == by_reference.get(reference)
+
+    @invariant()
+    def interactions_agree(self) -> None:
+        for channel, external_id in itertools.product(_CHANNELS, _EXTERNAL_IDS):
+            assert self.store.find_interaction(channel, external_id) == self.by_external.get(
+                (channel, external_id)
+            )
+        for external_id in _EXTERNAL_IDS:
+            holders = [i for key, i in self.by_external.items() if key[1] == external_id]
+            latest = max(holders, key=lambda i: i.at, default=None)
+            expected = None if latest is None else self.journeys[latest.journey_id]
+            assert self.store.find_journey_by_thread([external_id]) == expected
+
+    @invariant()
+    def outbox_agrees(self) -> None:
+        now = T0 + timedelta(seconds=next(self.ticks))
+        pending = [n for n in self.notifications.values() if n.status == "pending" and n.send_at <= now]
+        pending.sort(key=lambda n: n.send_at)
+        assert self.store.due_notifications(now, limit=len(pending) + 1) == pending
+        assert self.store.due_notifications(now, limit=2) == pending[:2]
+
+
+class StatefulConformance(KitBase):
+    def test_store_behaves_like_the_model(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.require_make_store()
+
+        def fresh() -> StoreMachine:
+            return StoreMachine(self.make_store(tmp_path_factory.mktemp("state")))
+
+        # Documented to take any zero-argument factory; its annotation says a class.
+        factory = cast("type[RuleBasedStateMachine]", fresh)
+        run_state_machine_as_test(factory, settings=self.state_machine_settings)

@@ -1,0 +1,447 @@
+"""Fact extraction and masking: what the customer already said, and what must never leak."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handoff.errors import ValidationError
+from handoff.facts import (
+    FACT_KINDS,
+    extract_facts,
+    luhn_valid,
+    mask_cards,
+    mask_contact_details,
+    mask_fact,
+    merge_facts,
+    restated,
+    sensitive_reasons,
+)
+from handoff.models import Fact
+
+AT = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
+
+
+def facts_in(text: str, channel: str = "chat", interaction_id: str = "in_1") -> list[tuple[str, str]]:
+    return [
+        (f.kind, f.value) for f in extract_facts(text, channel=channel, at=AT, interaction_id=interaction_id)
+    ]
+
+
+def fact(kind: str, value: str, minute: int = 0) -> Fact:
+    return Fact(kind, value, value, "chat", AT + timedelta(minutes=minute), f"in_{minute}")
+
+
+# -- an independent Luhn, to build and to check card numbers ------------------------------------
+
+
+def luhn_sum(digits: str) -> int:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = int(char) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total
+
+
+def with_check_digit(body: str) -> str:
+    return body + str((10 - luhn_sum(body + "0") % 10) % 10)
+
+
+def luhn_windows(text: str) -> list[str]:
+    """Every run of whole digit groups (single space or dash between) that is a valid card."""
+    found = []
+    for run in re.finditer(r"[0-9]+(?:[ -][0-9]+)*", text):
+        groups = re.findall(r"[0-9]+", run.group())
+        for i in range(len(groups)):
+            for j in range(i, len(groups)):
+                digits = "".join(groups[i : j + 1])
+                if 13 <= len(digits) <= 19 and luhn_sum(digits) % 10 == 0:
+                    found.append(digits)
+    return found
+
+
+card_numbers = st.integers(12, 18).flatmap(
+    lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n).map(with_check_digit)
+)
+
+
+@st.composite
+def written_cards(draw: st.DrawFn) -> tuple[str, str]:
+    """(digits, as written): grouped by fours with spaces or dashes, or not grouped at all."""
+    digits = draw(card_numbers)
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    return digits, sep.join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+tricky = st.lists(
+    st.sampled_from(
+        [*"0123456789 -•.+()@#/,:*$€\n", "St", "Street", "12 rue de la ", "order ", "call ", "+1", "00"]
+        + ["•••• •••• •••• ", "ana@example.com", "J-", "straße ", "Calle ", "March ", "EUR", "4242"]
+    ),
+    max_size=40,
+).map("".join)
+any_text = st.one_of(st.text(max_size=120), tricky)
+
+
+# -- Luhn and card masking -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("digits", "valid"),
+    [
+        ("4242424242424242", True),
+        ("4242 4242 4242 4242", True),
+        ("378282246310005", True),
+        ("6011111111111117", True),
+        ("4242424242424241", False),
+        ("", False),
+        ("0", False),
+        ("4242x4242", False),
+        ("４２４２４２４２４２４２４２４２", False),  # full-width digits are not a card number
+    ],
+)
+def test_luhn_valid(digits: str, valid: bool) -> None:
+    assert luhn_valid(digits) is valid
+
+
+@given(card_numbers)
+@settings(max_examples=50)
+def test_generated_numbers_pass_luhn_and_one_changed_digit_fails(digits: str) -> None:
+    assert luhn_valid(digits)
+    changed = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    assert not luhn_valid(changed)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("card 4242 4242 4242 4242 please", "card •••• •••• •••• 4242 please"),
+        ("card 4242-4242-4242-4242.", "card •••• •••• •••• 4242."),
+        ("amex 378282246310005", "amex •••• •••• •••• 0005"),
+        ("order 55512 and 4242424242424242", "order 55512 and •••• •••• •••• 4242"),
+        ("my phone is +1 415 555 0100", "my phone is +1 415 555 0100"),
+        ("not luhn 4242424242424241", "not luhn 4242424242424241"),
+        ("twenty digits 42424242424242424242", "twenty digits 42424242424242424242"),
+    ],
+)
+def test_mask_cards_examples(text: str, expected: str) -> None:
+    assert mask_cards(text) == expected
+
+
+def test_card_typed_right_after_an_order_number_is_still_masked() -> None:
+    masked = mask_cards("order 8812 4242 4242 4242 4242")
+    assert "4242 4242 4242 4242" not in masked
+    assert luhn_windows(masked) == []
+
+
+@given(any_text)
+@settings(max_examples=400)
+def test_mask_cards_is_idempotent_and_leaves_no_card(text: str) -> None:
+    masked = mask_cards(text)
+    assert mask_cards(masked) == masked
+    assert luhn_windows(masked) == []
+
+
+@given(st.text(max_size=40), written_cards(), st.text(max_size=40))
+@settings(max_examples=300)
+def test_embedded_cards_never_survive_masking(before: str, card: tuple[str, str], after: str) -> None:
+    _digits, written = card
+    text = f"{before} {written} {after}"
+    for masked in (mask_cards(text), mask_contact_details(text)):
+        assert written not in masked
+        assert luhn_windows(masked) == []
+
+
+# -- contact details -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("write to Ana.K@Example.com now", "write to A***@Example.com now"),
+        ("call +1 (415) 555-0100", "call +• (•••) •••-••00"),
+        ("or 415-555-0100", "or •••-•••-••00"),
+        ("UK +44 (0)20 7946 0958", "UK +•• (•)•• •••• ••58"),
+        ("call me at 4155550100", "call me at ••••••••00"),
+        ("I live at 221B Baker Street, London", "I live at [address], London"),
+        ("ship to 10 Downing St. please", "ship to [address] please"),
+        ("12 rue de la Paix, Paris", "[address], Paris"),
+        ("Hauptstraße 5, Berlin", "[address], Berlin"),
+        ("Calle de Alcalá, 42", "[address]"),
+        ("card 4242 4242 4242 4242", "card •••• •••• •••• 4242"),
+    ],
+)
+def test_mask_contact_details_examples(text: str, expected: str) -> None:
+    assert mask_contact_details(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 55512 arrived on 2025-03-12",
+        "order A-1042 and ORD-2024-0001",
+        "paid $1,200.00 on 12/03/2025",
+        "ticket 555-0100",
+        "server 192.168.1.10",
+        "I have 2 questions",
+    ],
+)
+def test_mask_contact_details_leaves_orders_amounts_and_dates(text: str) -> None:
+    assert mask_contact_details(text) == text
+
+
+@given(any_text)
+@settings(max_examples=400)
+def test_mask_contact_details_is_idempotent_and_leaves_no_card(text: str) -> None:
+    masked = mask_contact_details(text)
+    assert mask_contact_details(masked) == masked
+    assert luhn_windows(masked) == []
+    assert not re.search(r"(?<![\w.+*'%@-])[\w.+'%-]{2,}@[\w-]+(?:\.[\w-]+)+", masked)  # no whole email left
+
+
+def test_mask_fact_masks_contact_kinds_fully_and_cards_always() -> None:
+    email = Fact("email", "ana@example.com", "Ana@Example.com", "chat", AT, "in_1")
+    phone = Fact("phone", "+14155550100", "+1 415 555 0100", "chat", AT, "in_1")
+    order = Fact("order", "A-1042", "#A-1042", "chat", AT, "in_1")
+    leaky = Fact("order", "4242424242424242", "4242 4242 4242 4242", "chat", AT, "in_1")
+    assert (mask_fact(email).value, mask_fact(email).text) == ("a***@example.com", "A***@Example.com")
+    assert (mask_fact(phone).value, mask_fact(phone).text) == ("+•••••••••00", "+• ••• ••• ••00")
+    assert mask_fact(order) is order
+    assert mask_fact(email, contact_details=False) is email
+    assert "4242424242424242" not in mask_fact(leaky, contact_details=False).value
+    assert "4242 4242 4242 4242" not in mask_fact(leaky, contact_details=False).text
+
+
+# -- extraction ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my order A-1042 never came", [("order", "A-1042")]),
+        ("order #12345 please", [("order", "12345")]),
+        ("it's order 55512", [("order", "55512")]),
+        ("order number is 998877", [("order", "998877")]),
+        ("ORD-2024-0001 is late", [("order", "ORD-2024-0001")]),
+        ("tracking 1Z999AA10123456784", [("order", "1Z999AA10123456784")]),
+        ("parcel RR123456789GB", [("order", "RR123456789GB")]),
+        ("about J-7F3K9", [("reference", "J-7F3K9")]),
+        ("about j-7f3k9", [("reference", "J-7F3K9")]),
+        ("mail Ana.K@Example.COM", [("email", "ana.k@example.com")]),
+        ("call +1 (415) 555-0100", [("phone", "+14155550100")]),
+        ("or 0044 20 7946 0958", [("phone", "+442079460958")]),
+        ("+44 (0)20 7946 0958", [("phone", "+442079460958")]),
+        ("call me at 415-555-0100", [("phone", "4155550100")]),
+        ("it was $49.99", [("amount", "USD 49.99")]),
+        ("it was 49,99 €", [("amount", "EUR 49.99")]),
+        ("EUR 12 only", [("amount", "EUR 12")]),
+        ("USD 1,200.00 total", [("amount", "USD 1200")]),
+        ("1.200,50 EUR", [("amount", "EUR 1200.50")]),
+        ("£5", [("amount", "GBP 5")]),
+        ("12.5 dollars", [("amount", "USD 12.50")]),
+        ("on 2025-03-12", [("date", "2025-03-12")]),
+        ("on 25/12/2024", [("date", "2024-12-25")]),
+        ("on 12/25/2024", [("date", "2024-12-25")]),
+        ("on 12.03.2025", [("date", "2025-03-12")]),
+        ("on 03/04/25", [("date", "03/04/2025")]),
+        ("on March 12", [("date", "--03-12")]),
+        ("on the 12th of March 2025", [("date", "2025-03-12")]),
+        ("on Mar. 12, 2025", [("date", "2025-03-12")]),
+        ("card 4242 4242 4242 4242", [("card", "••••4242")]),
+        ("card •••• •••• •••• 4242 (masked already)", [("card", "••••4242")]),
+    ],
+)
+def test_extracts_known_facts(text: str, expected: list[tuple[str, str]]) -> None:
+    assert facts_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yesterday it broke",
+        "I may 5 times have asked",
+        "COVID-19 delays",
+        "I want to order 3 more",
+        "#fail",
+        "30 February 2025",
+        "not a card 4242424242424241",
+        "2 questions about the road",
+    ],
+)
+def test_no_facts_in_ordinary_words(text: str) -> None:
+    assert facts_in(text) == []
+
+
+def test_facts_come_in_order_of_appearance_once_each() -> None:
+    found = facts_in("Order #A-1042, $49.99 on 2025-03-12; again: a-1042 and $49.99. Mail ana@example.com")
+    assert found == [
+        ("order", "A-1042"),
+        ("amount", "USD 49.99"),
+        ("date", "2025-03-12"),
+        ("email", "ana@example.com"),
+    ]
+
+
+def test_a_fact_records_where_and_when_and_how_it_was_written() -> None:
+    (found,) = extract_facts("Order #a-1042", channel="twitter_dm", at=AT, interaction_id="in_9")
+    assert (found.kind, found.value, found.text) == ("order", "A-1042", "#a-1042")
+    assert (found.channel, found.at, found.interaction_id) == ("twitter_dm", AT, "in_9")
+
+
+def test_restatements_have_the_same_value() -> None:
+    first = extract_facts("order #A-1042", channel="twitter", at=AT, interaction_id="in_1")
+    again = extract_facts("it is a-1042", channel="phone", at=AT, interaction_id="in_2")
+    assert [f.key for f in first] == [f.key for f in again]
+
+
+def test_phone_numbers_normalize_without_the_optional_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_library = facts_in("call +1 (415) 555-0100 or 0049 30 1234567")
+    monkeypatch.setitem(sys.modules, "phonenumbers", None)  # import phonenumbers -> ImportError
+    assert facts_in("call +1 (415) 555-0100 or 0049 30 1234567") == with_library
+    assert with_library == [("phone", "+14155550100"), ("phone", "+49301234567")]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"channel": "Chat!"}, "channel"),
+        ({"at": datetime(2025, 3, 14)}, "at"),
+        ({"at": "2025-03-14"}, "at"),
+        ({"interaction_id": " "}, "interaction_id"),
+    ],
+)
+def test_extract_rejects_bad_arguments_naming_them(kwargs: dict[str, object], field: str) -> None:
+    args: dict[str, object] = {"channel": "chat", "at": AT, "interaction_id": "in_1", **kwargs}
+    with pytest.raises(ValidationError) as err:
+        extract_facts("order 55512", **args)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize("function", [mask_cards, mask_contact_details, sensitive_reasons, luhn_valid])
+def test_text_functions_reject_non_text(function: object) -> None:
+    with pytest.raises(ValidationError):
+        function(b"4242424242424242")  # type: ignore[operator]
+
+
+@given(any_text)
+@settings(max_examples=300)
+def test_extraction_never_fails_and_stays_within_the_masked_text(text: str) -> None:
+    found = extract_facts(text, channel="chat", at=AT, interaction_id="in_1")
+    masked = mask_cards(text)
+    assert len({f.key for f in found}) == len(found)
+    for f in found:
+        assert f.kind in FACT_KINDS
+        assert f.text in masked
+        assert luhn_windows(f.value) == [] and luhn_windows(f.text) == []
+
+
+@given(st.text(max_size=40), written_cards(), st.text(max_size=40))
+@settings(max_examples=200)
+def test_extraction_never_returns_a_full_card_number(before: str, card: tuple[str, str], after: str) -> None:
+    digits, written = card
+    found = extract_facts(f"{before} {written} {after}", channel="chat", at=AT, interaction_id="in_1")
+    for f in found:
+        assert digits not in re.sub(r"[^0-9]", "", f.value)
+        assert written not in f.text
+
+
+@given(written_cards())
+@settings(max_examples=50)
+def test_a_card_alone_is_a_card_fact_with_its_last_four(card: tuple[str, str]) -> None:
+    digits, written = card
+    assert facts_in(f"my card is {written}.") == [("card", "••••" + digits[-4:])]
+
+
+# -- the fact index ------------------------------------------------------------------------------
+
+
+def test_merge_keeps_the_first_time_a_fact_was_given() -> None:
+    index = (fact("order", "A-1042", 0),)
+    merged = merge_facts(index, [fact("order", "A-1042", 5), fact("email", "ana@example.com", 5)])
+    assert [(f.kind, f.value, f.interaction_id) for f in merged] == [
+        ("order", "A-1042", "in_0"),
+        ("email", "ana@example.com", "in_5"),
+    ]
+
+
+def test_merge_drops_the_oldest_past_the_cap() -> None:
+    index = tuple(fact("order", f"A-{i}", i) for i in range(5))
+    merged = merge_facts(index, [fact("order", "A-99", 9)], cap=3)
+    assert [f.value for f in merged] == ["A-3", "A-4", "A-99"]
+
+
+def test_restated_names_what_the_customer_had_to_repeat() -> None:
+    index = (fact("order", "A-1042"), fact("email", "ana@example.com"))
+    new = (fact("order", "A-1042", 3), fact("date", "2025-03-12", 3))
+    assert restated(index, new) == (new[0],)
+    assert restated((), new) == ()
+
+
+@pytest.mark.parametrize("cap", [0, -1, True, 2.5, "50"])
+def test_merge_rejects_a_bad_cap(cap: object) -> None:
+    with pytest.raises(ValidationError) as err:
+        merge_facts((), (), cap=cap)  # type: ignore[arg-type]
+    assert err.value.field == "cap"
+
+
+def test_merge_rejects_things_that_are_not_facts() -> None:
+    with pytest.raises(ValidationError) as err:
+        merge_facts((), [fact("order", "A-1"), "order A-2"])  # type: ignore[list-item]
+    assert err.value.field == "new[1]"
+
+
+keys = st.tuples(st.sampled_from(["order", "email", "date"]), st.sampled_from(["a", "b", "c", "d", "e", "f"]))
+
+
+@given(st.lists(st.lists(keys, max_size=6), max_size=8), st.integers(1, 6))
+@settings(max_examples=200)
+def test_merging_inbound_after_inbound_matches_a_simple_model(
+    batches: list[list[tuple[str, str]]], cap: int
+) -> None:
+    index: tuple[Fact, ...] = ()
+    model: list[tuple[str, str]] = []
+    for n, batch in enumerate(batches):
+        index = merge_facts(index, [fact(k, v, n) for k, v in batch], cap=cap)
+        for key in batch:
+            if key not in model:
+                model.append(key)
+        model = model[-cap:]
+        assert [f.key for f in index] == model
+        assert len(index) <= cap
+
+
+# -- sensitivity ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("my card is 4242 4242 4242 4242", ("card number",)),
+        ("card •••• •••• •••• 4242", ("card number",)),
+        ("my password is hunter2", ("credentials",)),
+        ("the CVV is 123", ("credentials",)),
+        ("here is my one-time code", ("credentials",)),
+        ("my PIN is 1234", ("credentials",)),
+        ("my SSN is on file", ("government id",)),
+        ("I was in hospital after the medication", ("health",)),
+        ("my lawyer will call", ("legal",)),
+        ("I will sue you", ("legal",)),
+        ("password for my lawsuit, card 4242424242424242", ("card number", "credentials", "legal")),
+        ("order A-1042 never arrived", ()),
+        ("Sue from accounts said hi", ()),
+        ("pin the tweet please", ()),
+    ],
+)
+def test_sensitive_reasons(text: str, reasons: tuple[str, ...]) -> None:
+    assert sensitive_reasons(text) == reasons
+
+
+@given(any_text)
+@settings(max_examples=200)
+def test_sensitive_reasons_never_fail(text: str) -> None:
+    assert set(sensitive_reasons(text)) <= {"card number", "credentials", "government id", "health", "legal"}

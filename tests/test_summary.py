@@ -1,0 +1,315 @@
+"""The ContextSummary builder: what the receiving agent is told, redacted for where they are."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+from attrs import evolve
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handoff.errors import ValidationError
+from handoff.facts import luhn_valid
+from handoff.models import Interaction
+from handoff.summary import MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
+from tests.journeys import ANA, TYPICAL, Built, at, build, contact
+
+NOW = at(60)
+
+
+def summarize(built: Built, channel: str = "phone", **kwargs: object):  # type: ignore[no-untyped-def]
+    recent = kwargs.pop("recent", built.interactions[-8:])
+    return build_summary(built.journey, built.contact, recent, for_channel=channel, now=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def every_text(summary) -> list[str]:  # type: ignore[no-untyped-def]
+    texts = [summary.issue, summary.transition or "", *summary.commitments, *summary.checklist]
+    texts += [line.text for line in (*summary.recent, *summary.notes)]
+    texts += [part for f in summary.facts for part in (f.value, f.text)]
+    texts += [i.identity for i in summary.contact.identities] + [summary.contact.name or ""]
+    return texts
+
+
+def card_runs(text: str) -> list[str]:
+    digits = [re.sub(r"[ -]", "", m.group()) for m in re.finditer(r"[0-9](?:[ -]?[0-9]){12,18}", text)]
+    return [d for d in digits if luhn_valid(d)]
+
+
+# -- what a summary holds ------------------------------------------------------------------------
+
+
+def test_a_typical_summary_tells_the_agent_what_the_customer_already_said() -> None:
+    built = build()
+    summary = summarize(built, transition="chat → phone, by an agent, reason: escalation")
+    assert (summary.journey_id, summary.reference, summary.for_channel) == ("jr_1", "J-7F3K9", "phone")
+    assert (summary.status, summary.opened_at, summary.generated_at) == ("open", at(3), NOW)
+    assert summary.since_first_contact == NOW - at(3)
+    assert summary.issue.startswith("@acme my order A-1042 never arrived")
+    assert summary.transition == "chat → phone, by an agent, reason: escalation"
+    assert [(f.kind, f.value) for f in summary.facts][:3] == [
+        ("order", "A-1042"),
+        ("amount", "USD 49.99"),
+        ("card", "••••4242"),
+    ]
+    assert [f.channel for f in summary.facts][:3] == ["twitter", "twitter", "twitter_dm"]
+    assert summary.path == built.journey.path
+    assert [n.text for n in summary.notes] == ["VIP customer; refund approved up to $50."]
+    assert summary.commitments == ("Call the customer back within 10 minutes",)
+    assert (summary.redaction, summary.max_chars, summary.rule) == ("none", 600, None)
+
+
+def test_contact_card_shows_identity_status_and_local_time() -> None:
+    card = summarize(build()).contact
+    assert (card.contact_id, card.name, card.timezone, card.language) == (
+        "ct_1",
+        "Ana Kovač",
+        "Europe/Madrid",
+        "es",
+    )
+    assert [(i.identity, i.confirmed, i.source) for i in card.identities] == [
+        ("twitter:@ana_k", True, "first_contact"),
+        ("email:ana@example.com", False, "journey_ref"),
+    ]
+    assert card.local_time is not None
+    assert card.local_time == NOW
+    assert card.local_time.utcoffset() is not None and card.local_time.utcoffset().total_seconds() == 3600
+
+
+def test_unknown_time_zone_leaves_local_time_out() -> None:
+    who = contact(("email:ana@example.com", True, "first_contact"), tz="Mars/Olympus_Mons")
+    assert summarize(build(who=who)).contact.local_time is None
+
+
+def test_recent_holds_the_last_conversation_lines_only() -> None:
+    built = build()
+    summary = summarize(built, recent=built.interactions, spec=SummarySpec(recent=4))
+    shown = [(line.author, line.text) for line in summary.recent]
+    assert shown == [
+        ("agent", "I can see the order. Shall we call you?"),
+        ("customer", "Yes please call me on +1 415 555 0100, I am at 12 Main Street."),
+        ("agent", "Calling you in 5 minutes."),
+        ("customer", "Thanks, waiting for the call about my order."),
+    ]
+    everything = summarize(built, recent=built.interactions, spec=SummarySpec(recent=50))
+    assert {line.author for line in everything.recent} == {"customer", "agent", "bot"}
+    assert all("VIP" not in line.text and "joined" not in line.text for line in everything.recent)
+    assert summarize(built, spec=SummarySpec(recent=0)).recent == ()
+
+
+def test_recent_lines_keep_who_said_it_where_and_when() -> None:
+    built = build()
+    last = summarize(built).recent[-2]
+    assert (last.at, last.channel, last.author, last.agent) == (at(33), "chat", "agent", "maria")
+
+
+def test_issue_is_one_trimmed_line_and_falls_back_to_a_customer_message() -> None:
+    long = "My order  A-1042\nnever arrived " + "and I am still waiting " * 20
+    issue = summarize(build(subject=long)).issue
+    assert len(issue) <= 120 and issue.endswith("…") and "\n" not in issue and "  " not in issue
+    assert issue.startswith("My order A-1042 never arrived")
+    untitled = build(subject="")
+    assert summarize(untitled, recent=untitled.interactions).issue == TYPICAL[0][3]
+    assert (
+        summarize(untitled).issue == "Still nothing for J-7F3K9. It was due on March 10."
+    )  # earliest at hand
+
+
+def test_long_messages_are_trimmed() -> None:
+    script = (("chat", "customer", "message", "word " * 400),)
+    (line,) = summarize(build(script)).recent
+    assert len(line.text) <= MESSAGE_CHARS and line.text.endswith("…")
+
+
+# -- determinism ---------------------------------------------------------------------------------
+
+
+def test_same_inputs_give_an_equal_summary_whatever_the_order_of_recent() -> None:
+    built = build()
+    forward = summarize(built, transition="chat → phone")
+    backward = summarize(built, transition="chat → phone", recent=tuple(reversed(built.interactions[-8:])))
+    assert forward == summarize(build(), transition="chat → phone")
+    assert forward == backward
+    assert forward.render("text") == backward.render("text")
+
+
+# -- redaction -----------------------------------------------------------------------------------
+
+
+def test_public_channel_gets_a_masked_summary() -> None:
+    summary = summarize(build(), channel="twitter")
+    assert summary.redaction == "masked"
+    assert summary.max_chars == 280
+    assert [i.identity for i in summary.contact.identities] == ["twitter:@a***", "email:a***@example.com"]
+    texts = " ".join(every_text(summary))
+    assert "ana@example.com" not in texts
+    assert "415 555 0100" not in texts and "4155550100" not in texts
+    assert "12 Main Street" not in texts
+    assert "A-1042" in texts  # what the case is about stays readable
+    kinds = {f.kind: f for f in summary.facts}
+    assert kinds["email"].value == "a***@example.com"
+    assert "Confirm identity — not yet confirmed: email:a***@example.com (journey ref)" in summary.checklist
+
+
+def test_private_channel_gets_contact_details_but_never_card_numbers() -> None:
+    summary = summarize(build(), channel="chat")
+    texts = " ".join(every_text(summary))
+    assert summary.redaction == "none"
+    assert "ana@example.com" in texts and "+1 415 555 0100" in texts
+    assert card_runs(texts) == []
+
+
+def test_spec_can_ask_for_masking_on_a_private_channel() -> None:
+    summary = summarize(build(), channel="chat", spec=SummarySpec(redaction="masked", rule="restricted_role"))
+    assert (summary.redaction, summary.rule) == ("masked", "restricted_role")
+    assert "ana@example.com" not in " ".join(every_text(summary))
+
+
+def test_card_numbers_are_masked_even_if_they_reached_the_store() -> None:
+    built = build()
+    raw = evolve(built.interactions[-1], body="oops my card is 4111 1111 1111 1111")
+    journey = evolve(
+        built.journey,
+        subject="charged on 4111-1111-1111-1111",
+        commitments=("refund 4111111111111111",),
+        notes=(evolve(built.journey.notes[0], text="card 4111 1111 1111 1111"),),
+    )
+    summary = build_summary(
+        journey,
+        built.contact,
+        (*built.interactions[-3:-1], raw),
+        for_channel="chat",
+        now=NOW,
+        transition="card 4111111111111111",
+        checklist_extra=("check 4111 1111 1111 1111",),
+    )
+    texts = every_text(summary)
+    assert all(card_runs(t) == [] for t in texts)
+    assert all("1111 1111" not in summary.render(fmt) for fmt in ("text", "markdown", "html"))  # type: ignore[arg-type]
+
+
+@given(st.sampled_from(["chat", "twitter", "phone"]), st.lists(st.text(max_size=60), min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_no_summary_text_holds_a_card_number(channel: str, bodies: list[str]) -> None:
+    card = "4242 4242 4242 4242"
+    script = tuple(("chat", "customer", "message", f"{b} {card} {b}") for b in bodies)
+    built = build(script)
+    raw = tuple(evolve(i, body=i.body.replace("•••• •••• •••• 4242", card)) for i in built.interactions)
+    summary = build_summary(built.journey, built.contact, raw, for_channel=channel, now=NOW)
+    assert all(card not in t for t in every_text(summary))
+
+
+# -- the checklist ---------------------------------------------------------------------------------
+
+
+def test_checklist_names_unconfirmed_identities_and_counts_channels() -> None:
+    summary = summarize(build(), transition="chat → phone")
+    assert summary.checklist == (
+        "Review the history above before replying",
+        "Confirm identity — not yet confirmed: email:ana@example.com (journey ref)",
+        "Explain the transition to the customer",
+        "Respond with empathy — the customer has already explained the issue on 3 channels",
+        "Ask for feedback after resolution",
+    )
+
+
+def test_checklist_without_transition_and_with_confirmed_identities() -> None:
+    who = contact(("email:ana@example.com", True, "first_contact"), ("phone:+14155550100", True, "agent"))
+    script = (("chat", "customer", "message", "hello"),)
+    checklist = summarize(build(script, who=who), checklist_extra=("Offer the refund", "  ")).checklist
+    assert checklist == (
+        "Review the history above before replying",
+        "Identity confirmed: email:ana@example.com, phone:+14155550100",
+        "Respond with empathy — the customer has already explained the issue on 1 channel",
+        "Ask for feedback after resolution",
+        "Offer the refund",
+    )
+
+
+def test_checklist_when_no_identity_is_known() -> None:
+    checklist = summarize(build(who=contact())).checklist
+    assert "Confirm identity — no identity on file" in checklist
+
+
+# -- sections and the spec -----------------------------------------------------------------------
+
+
+def test_only_the_asked_sections_are_filled() -> None:
+    summary = summarize(build(), transition="x", spec=SummarySpec(sections=("issue", "facts")))
+    assert summary.issue and summary.facts
+    assert (summary.transition, summary.recent, summary.notes, summary.path) == (None, (), (), ())
+    assert (summary.commitments, summary.checklist) == ((), ())
+    assert (summary.contact.name, summary.contact.identities, summary.contact.local_time) == (None, (), None)
+    bare = summarize(build(), spec=SummarySpec(sections=()))
+    assert (bare.issue, bare.facts) == ("", ())
+
+
+def test_spec_defaults_and_budget() -> None:
+    spec = SummarySpec()
+    assert (
+        spec.sections == SECTIONS and spec.recent == 5 and spec.max_chars is None and spec.redaction is None
+    )
+    assert summarize(build(), channel="chat").max_chars == 4000
+    assert summarize(build(), channel="chat", spec=SummarySpec(max_chars=900)).max_chars == 900
+    assert SummarySpec(sections=["facts", "issue"]).sections == ("facts", "issue")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"sections": ("issue", "gossip")}, "sections[1]"),
+        ({"sections": ("issue", "issue")}, "sections[1]"),
+        ({"sections": (3,)}, "sections[0]"),
+        ({"sections": "facts"}, "sections"),
+        ({"recent": -1}, "recent"),
+        ({"recent": True}, "recent"),
+        ({"max_chars": 0}, "max_chars"),
+        ({"max_chars": "600"}, "max_chars"),
+        ({"redaction": "public"}, "redaction"),
+        ({"rule": ""}, "rule"),
+    ],
+)
+def test_spec_rejects_bad_fields_naming_them(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        SummarySpec(**kwargs)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+def test_build_rejects_bad_input_naming_it() -> None:
+    built = build()
+    other = Interaction("in_x", "jr_other", "ct_1", "chat", "customer", "hi", at(1), 1)
+    stranger = evolve(ANA, id="ct_2")
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"channel": "pigeon"}, "for_channel"),
+        ({"recent": (other,)}, "recent[0]"),
+        ({"recent": ("hello",)}, "recent[0]"),
+        ({"transition": 5}, "transition"),
+        ({"checklist_extra": "call back"}, "checklist_extra"),
+        ({"spec": {"recent": 3}}, "spec"),
+    ]
+    for kwargs, field in cases:
+        with pytest.raises(ValidationError) as err:
+            summarize(built, **kwargs)
+        assert err.value.field == field
+    with pytest.raises(ValidationError) as err:
+        build_summary(built.journey, stranger, (), for_channel="chat", now=NOW)
+    assert err.value.field == "contact"
+    with pytest.raises(ValidationError) as err:
+        build_summary(built.journey, built.contact, (), for_channel="chat", now=datetime(2025, 3, 12))
+    assert err.value.field == "now"
+
+
+def test_a_journey_without_messages_still_summarizes() -> None:
+    summary = summarize(build(()), recent=())
+    assert (summary.recent, summary.facts, summary.issue) == ((), (), "")
+    assert (
+        "Respond with empathy — the customer has already explained the issue on 1 channel"
+        in summary.checklist
+    )
+
+
+def test_typical_script_is_what_the_tests_think_it_is() -> None:
+    # Guards the fixture the rendering tests rely on: ten conversational lines, a note, an event.
+    kinds = [kind for _channel, _author, kind, _body in TYPICAL]
+    assert kinds.count("message") == 10 and kinds.count("note") == 1 and kinds.count("event") == 1
