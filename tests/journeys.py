@@ -8,7 +8,7 @@ from attrs import define
 
 from handoff.facts import extract_facts, mask_cards, merge_facts
 from handoff.identity import parse_identity
-from handoff.models import Contact, IdentityLink, Interaction, Journey, PathStep, SummaryLine
+from handoff.models import Contact, Fact, IdentityLink, Interaction, Journey, PathStep, SummaryLine
 
 T0 = datetime(2025, 3, 12, 14, 0, tzinfo=timezone.utc)
 
@@ -70,7 +70,7 @@ def build(
 ) -> Built:
     """A journey with the derived state the ledger would keep (path, facts, notes, last seen)."""
     interactions = []
-    facts: tuple = ()  # type: ignore[type-arg]
+    facts: tuple[Fact, ...] = ()
     path: list[PathStep] = []
     notes: list[SummaryLine] = []
     last_customer: dict[str, datetime] = {}

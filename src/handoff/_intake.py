@@ -66,6 +66,7 @@ class Intake:
         else:
             base = choice.journey
             journey_version = base.version
+        reasons = sensitive_reasons(inbound.body)
         interaction = Interaction(
             id=interaction_id,
             journey_id=base.id,
@@ -81,9 +82,8 @@ class Intake:
             identity=identity,
             thread_refs=inbound.thread_ref,
             metadata=dict(inbound.metadata),
-            sensitive=inbound.sensitive or bool(sensitive_reasons(inbound.body)),
+            sensitive=inbound.sensitive or bool(reasons),
         )
-        reasons = sensitive_reasons(inbound.body)
         if inbound.author != "customer":
             replied = inbound.kind == "message"
             return self._writer.commit(

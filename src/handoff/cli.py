@@ -146,12 +146,24 @@ def _demo(board: Switchboard, clock: FixedClock, style: _Style, stream: TextIO) 
         board.transfer(jid, to_channel="phone", reason="escalation", by="alice", to_agent="bob", at=at(2))
     )
     steps.append(
+        board.receive(
+            Inbound(
+                channel="phone",
+                identity="phone:+14155550100",
+                kind="call",
+                body="Call answered (bob called back)",
+                at=at(6),
+                external_id="call-1",
+            )
+        )
+    )
+    steps.append(
         board.reply(
             jid,
             channel="phone",
             agent="bob",
-            body="Called Ana: reshipping A-1042 by express, arrives Friday.",
-            at=at(9),
+            body="Reshipping A-1042 by express; it arrives Friday.",
+            at=at(4),
         )
     )
     steps.append(board.resolve(jid, by="bob", at=at(3)))
@@ -199,14 +211,19 @@ def _show(board: Switchboard, key: str, style: _Style, stream: TextIO) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour output")
     parser = argparse.ArgumentParser(
         prog="handoff", description="Channel-switch context handoff for customer support."
     )
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour output")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the Twitter → DM → chat → phone scenario on a SQLite file")
-    demo.add_argument("--db", type=Path, help="SQLite file to use (default: a temporary one)")
-    show = sub.add_parser("show", help="print one journey: path, history, handoffs, notifications")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="run the Twitter → DM → chat → phone scenario on a SQLite file"
+    )
+    demo.add_argument("--db", type=Path, help="SQLite file to create (default: a temporary one)")
+    show = sub.add_parser(
+        "show", parents=[common], help="print one journey: path, history, handoffs, notifications"
+    )
     show.add_argument("--db", type=Path, required=True, help="SQLite file")
     show.add_argument("journey", help="journey reference (J-7F3K9) or id")
     return parser

@@ -7,6 +7,7 @@ and "+14155550100", become one. Nothing here guesses beyond that.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -144,6 +145,7 @@ def register_identity_kind(kind: str, normalizer: Normalizer, *, replace: bool =
         if kind in _KINDS and not replace:
             raise ValidationError("kind", f"identity kind {kind!r} is already registered")
         _KINDS[kind] = normalizer
+        _parse_cached.cache_clear()
 
 
 def identity_kinds() -> frozenset[str]:
@@ -161,6 +163,18 @@ def parse_identity(text: str | Identity, default_region: str | None = None) -> I
         return text
     if not isinstance(text, str):
         raise ValidationError("identity", f"expected 'kind:value' text, got {type(text).__name__}")
+    if default_region is not None and not isinstance(default_region, str):
+        raise ValidationError("default_region", f"expected a region code like 'US', got {default_region!r}")
+    return _parse_cached(text, default_region)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str, default_region: str | None) -> Identity:
+    """Normalizing a phone number costs tens of microseconds; webhooks repeat senders."""
+    return _parse(text, default_region)
+
+
+def _parse(text: str, default_region: str | None) -> Identity:
     raw = text.strip()
     if not raw:
         raise ValidationError("identity", "is empty")

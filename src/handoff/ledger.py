@@ -16,6 +16,9 @@ from handoff.models import Interaction, Journey, PathStep, SummaryLine
 __all__ = ["append", "new_journey"]
 
 MAX_NOTES = 5
+MAX_PATH = 20
+"""Path steps kept: the first channel and the most recent ones (a journey that bounces
+between two channels all day must not grow its row without bound)."""
 MAX_SUBJECT = 160
 
 
@@ -72,5 +75,6 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
         interaction.kind == "event" and interaction.metadata.get("transfer") == "1"
     )
     if moves and (not journey.path or journey.path[-1].channel != channel):
-        changes["path"] = (*journey.path, PathStep(channel, interaction.at))
+        path = (*journey.path, PathStep(channel, interaction.at))
+        changes["path"] = path if len(path) <= MAX_PATH else (path[0], *path[-(MAX_PATH - 1) :])
     return evolve(journey, **changes)  # type: ignore[arg-type]

@@ -69,10 +69,9 @@ class _Item:
 
 @define(frozen=True)
 class _Step:
-    """One way of saving room, tried in ``key`` order: shrink an item's text, or drop it."""
+    """One way of saving room, tried in ``key`` order: shorten an item's text, or drop it."""
 
     key: tuple[int, int]
-    index: int
     shrink_to: int | None = None
 
 
@@ -125,16 +124,18 @@ def journey_html(journey: Journey) -> str:
 # -- what to draw ------------------------------------------------------------------------------
 
 
-def _layout(summary: ContextSummary) -> tuple[list[_Item], list[_Step]]:
-    """The lines of ``summary`` in display order, and the steps that save room, least harm first."""
+def _layout(summary: ContextSummary) -> tuple[list[_Item], list[tuple[_Step, int]]]:
+    """The lines of ``summary`` in display order, and the steps that save room, least harm first.
+
+    A step comes with the index of the line it applies to.
+    """
     zone = summary.generated_at.tzinfo
     items: list[_Item] = []
-    steps: list[_Step] = []
+    steps: list[tuple[_Step, int]] = []
 
-    def add(section: str, label: str, text: str, *drop: _Step) -> int:
+    def add(section: str, label: str, text: str, *saving: _Step) -> None:
+        steps.extend((step, len(items)) for step in saving)
         items.append(_Item(section, _clean(label), _clean(text)))
-        steps.extend(evolve(step, index=len(items) - 1) for step in drop)
-        return len(items) - 1
 
     to = _profile_attr(summary.for_channel, "label", summary.for_channel)
     ago = _duration(summary.since_first_contact)
@@ -146,9 +147,9 @@ def _layout(summary: ContextSummary) -> tuple[list[_Item], list[_Step]]:
         local += [f"language {card.language}"] if card.language else []
         add("local", "Local time:" if card.local_time else "Language:", " · ".join(local), _drop(55))
     if summary.issue:
-        add("issue", "Issue:", summary.issue, _Step((90, 0), 0, shrink_to=24))
+        add("issue", "Issue:", summary.issue, _shorten(90, 24))
     if summary.transition:
-        add("transition", "Transition:", summary.transition, _Step((80, 0), 0, shrink_to=40), _drop(80, 1))
+        add("transition", "Transition:", summary.transition, _shorten(80, 40), _drop(80, 1))
     # Less telling kinds first, the latest first within a kind.
     order = sorted(range(len(summary.facts)), key=lambda i: (-_FACT_WEIGHT.get(summary.facts[i].kind, 7), -i))
     rank = {index: position for position, index in enumerate(order)}
@@ -163,8 +164,7 @@ def _layout(summary: ContextSummary) -> tuple[list[_Item], list[_Step]]:
     keep = customers[-1] if customers else len(summary.recent) - 1
     for i, line in enumerate(summary.recent):
         if i == keep:  # the customer's last words: shortened before the facts go, dropped nearly last
-            shorter, shortest = _Step((58, 0), 0, shrink_to=160), _Step((70, 0), 0, shrink_to=40)
-            add("recent", _who(line, zone), line.text, shorter, shortest, _drop(70, 1))
+            add("recent", _who(line, zone), line.text, _shorten(58, 160), _shorten(70, 40), _drop(70, 1))
         else:
             add("recent", _who(line, zone), line.text, _drop(20, i))
     for i, text in enumerate(summary.commitments):
@@ -175,11 +175,15 @@ def _layout(summary: ContextSummary) -> tuple[list[_Item], list[_Step]]:
         add("checklist", "", text, _drop(50, -i))
     if summary.path:
         add("path", "Path:", render_path(summary.path), _drop(10))
-    return items, sorted(steps, key=lambda s: s.key)
+    return items, sorted(steps, key=lambda pair: pair[0].key)
 
 
 def _drop(major: int, minor: int = 0) -> _Step:
-    return _Step((major, minor), 0)
+    return _Step((major, minor))
+
+
+def _shorten(major: int, to: int) -> _Step:
+    return _Step((major, 0), shrink_to=to)
 
 
 def _identities(identities: Sequence[CardIdentity]) -> str:
@@ -199,33 +203,33 @@ def _who(line: SummaryLine, zone: tzinfo | None) -> str:
 # -- fitting -----------------------------------------------------------------------------------
 
 
-def _fit(items: list[_Item], steps: list[_Step], fmt: Format, budget: int | None) -> str:
+def _fit(items: list[_Item], steps: list[tuple[_Step, int]], fmt: Format, budget: int | None) -> str:
     """Apply ``steps`` until the drawing fits ``budget``; cut what is left if nothing else helps."""
     state: list[_Item | None] = list(items)
     drawn = _draw(fmt, state)
     if budget is None or len(drawn) <= budget:
         return drawn
-    for step in steps:
-        item = state[step.index]
+    for step, index in steps:
+        item = state[index]
         if item is None:
             continue
         if step.shrink_to is None:
-            state[step.index] = None
+            state[index] = None
         elif len(item.text) > step.shrink_to:
-            best = _shrink(state, step.index, step.shrink_to, fmt, budget)
+            best = _shrink(state, index, item, step.shrink_to, fmt, budget)
             if best is not None:
                 return best
-            state[step.index] = evolve(item, text=_cut(item.text, step.shrink_to))
+            state[index] = evolve(item, text=_cut(item.text, step.shrink_to))
         drawn = _draw(fmt, state)
         if len(drawn) <= budget:
             return drawn
     return _truncate(fmt, state, budget)
 
 
-def _shrink(state: list[_Item | None], index: int, floor: int, fmt: Format, budget: int) -> str | None:
-    """The drawing with item ``index`` cut as little as fits (not below ``floor``), or None."""
-    item = state[index]
-    assert item is not None
+def _shrink(
+    state: list[_Item | None], index: int, item: _Item, floor: int, fmt: Format, budget: int
+) -> str | None:
+    """The drawing with ``item`` (at ``index``) cut as little as fits, not below ``floor``; or None."""
     best, low, high = None, floor, len(item.text) - 1
     while low <= high:
         middle = (low + high) // 2

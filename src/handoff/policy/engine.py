@@ -7,7 +7,7 @@ time) and does no I/O, so it is cheap, deterministic and can always be explained
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
@@ -78,7 +78,7 @@ class NotificationDraft:
 
     ``channel`` is a channel name or one of ``current``, ``previous``,
     ``customer_last`` and ``preferred_async`` (the customer's preferred reachable
-    asynchronous channel, else SMS, else email).
+    asynchronous channel, else SMS, else email). Channels in ``exclude`` are never chosen.
     """
 
     purpose: str
@@ -87,6 +87,7 @@ class NotificationDraft:
     values: dict[str, str] = field(factory=dict, hash=False)
     delay: timedelta = timedelta(0)
     urgent: bool = False
+    exclude: tuple[str, ...] = ()
 
 
 @define(frozen=True)
@@ -209,7 +210,9 @@ def _plan(
     draft: NotificationDraft, rule: str, reason: str, situation: Situation
 ) -> tuple[PlannedNotification | None, str]:
     contact, journey = situation.contact, situation.journey
-    channel, to, why_not = _choose_channel(draft.channel, situation)
+    channel, to, why_not = _choose_channel(
+        draft.channel, situation, later=draft.delay > timedelta(0), exclude=draft.exclude
+    )
     if channel is None or to is None:
         return None, why_not
     values = _values(situation) | draft.values
@@ -231,25 +234,37 @@ def _plan(
     ), ""
 
 
-def _choose_channel(choice: str, situation: Situation) -> tuple[str | None, Identity | None, str]:
-    """Resolve a channel choice to a private, reachable channel the contact consented to."""
+def _choose_channel(
+    choice: str, situation: Situation, *, later: bool = False, exclude: tuple[str, ...] = ()
+) -> tuple[str | None, Identity | None, str]:
+    """Resolve a channel choice to a private, reachable channel the contact consented to.
+
+    A message sent ``later`` needs an asynchronous channel: nobody is on a phone call or
+    a chat session an hour after it ended, so those fall back to the preferred async one.
+    """
     journey, contact = situation.journey, situation.contact
+    asynchronous = [*contact.preferred_channels, "sms", "email", "whatsapp"]
     if choice == "current":
-        wanted: Iterable[str] = (journey.current_channel,)
+        wanted = [journey.current_channel]
     elif choice == "previous":
-        wanted = (situation.previous_channel or journey.current_channel,)
+        wanted = [situation.previous_channel or journey.current_channel]
     elif choice == "customer_last":
-        wanted = (journey.last_customer_channel or journey.current_channel,)
+        wanted = [journey.last_customer_channel or journey.current_channel]
     elif choice == "preferred_async":
-        wanted = (*contact.preferred_channels, "sms", "email", "whatsapp")
+        wanted = asynchronous
     else:
-        wanted = (choice,)
+        wanted = [choice]
     # A public channel is never used to notify; its private sibling (twitter -> twitter_dm) is.
     wanted = [*wanted, *(_private_siblings(name) for name in wanted if channels.get(name).is_public)]
+    if later:
+        wanted += asynchronous
     refused: list[str] = []
     for name in dict.fromkeys(wanted):
+        if name in exclude:
+            continue
         profile = channels.get(name)
-        if choice == "preferred_async" and not profile.is_async:
+        if (later or choice == "preferred_async") and not profile.is_async:
+            refused.append(f"{name} is synchronous")
             continue
         if profile.is_public:
             refused.append(f"{name} is public")

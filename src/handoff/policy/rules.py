@@ -110,7 +110,9 @@ class ContinuousUpdate:
         where = "never wrote on" if last is None else f"idle for {_duration(event.at - last)} on"
         body = situation.interaction.body if situation.interaction is not None else ""
         excerpt = body if len(body) <= 160 else body[:157] + "..."
-        draft = NotificationDraft("update", "preferred_async", "update", {"excerpt": excerpt})
+        draft = NotificationDraft(
+            "update", "preferred_async", "update", {"excerpt": excerpt}, exclude=(event.channel,)
+        )
         return RuleResult(
             True, f"customer {where} {event.channel}: send the reply as an update", notify=(draft,)
         )

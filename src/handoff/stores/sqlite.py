@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -95,6 +96,7 @@ class SQLiteStore(Store):
             raise ValidationError("busy_timeout", f"expected seconds >= 0, got {busy_timeout!r}")
         self._path = path
         self._lock = threading.RLock()
+        self._decoded = _Decoded()
         self._conn: sqlite3.Connection | None = _connect(path, float(busy_timeout))
 
     @property
@@ -132,6 +134,10 @@ class SQLiteStore(Store):
         rows = Rows(changes)  # serialized before taking the lock
         with self._transaction("commit a changeset") as conn:
             rows.write(conn)
+        if changes.contact is not None:
+            self._decoded.remember(str(rows.contact[2]), changes.contact)
+        if changes.journey is not None:
+            self._decoded.remember(str(rows.journey[6]), changes.journey)
 
     def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
         notification_id, status, at = check_mark(notification_id, status, at)
@@ -139,7 +145,7 @@ class SQLiteStore(Store):
             row = conn.execute(_GET_NOTIFICATION, (notification_id,)).fetchone()
             if row is None:
                 raise NotFound("notification", notification_id)
-            updated = marked(_load(Notification, row[0]), status, at)
+            updated = marked(self._decoded.load(Notification, row[0]), status, at)
             conn.execute(_MARK_NOTIFICATION, (updated.status, to_json(updated), notification_id))
         return updated
 
@@ -176,7 +182,7 @@ class SQLiteStore(Store):
                 row = conn.execute(sql, chunk).fetchone()
                 if row is not None and (best is None or tuple(row) > best):
                     best = (row[0], row[1], row[2])
-        return None if best is None else _load(Journey, best[2])
+        return None if best is None else self._decoded.load(Journey, best[2])
 
     # -- interactions and handoffs ---------------------------------------------------------
     def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
@@ -212,12 +218,12 @@ class SQLiteStore(Store):
     def _one(self, model: type[T], sql: str, params: Params) -> T | None:
         with self._reading() as conn:
             row = conn.execute(sql, params).fetchone()
-        return None if row is None else _load(model, row[0])
+        return None if row is None else self._decoded.load(model, row[0])
 
     def _all(self, model: type[T], sql: str, params: Params) -> list[T]:
         with self._reading() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [_load(model, row[0]) for row in rows]
+        return [self._decoded.load(model, row[0]) for row in rows]
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -253,7 +259,7 @@ class SQLiteStore(Store):
                 raise _unicode_error(exc) from exc
 
 
-def _load(model: type[T], data: str) -> T:
+def _decode(model: type[T], data: str) -> T:
     try:
         return from_json(model, data)
     except ValidationError as exc:
@@ -261,6 +267,37 @@ def _load(model: type[T], data: str) -> T:
             f"a stored {model.__name__} cannot be read ({exc}); the database is damaged or was "
             "written by a newer handoff"
         ) from exc
+
+
+class _Decoded:
+    """Decoded records by their stored text, most recently used kept.
+
+    Records are immutable once written, so one decoded copy per text is exact. The hot
+    path re-reads the contact and journey it wrote on the previous event: remembering
+    them at commit saves decoding a journey's fact index on every message.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._items: OrderedDict[str, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, model: type[T], data: str) -> T:
+        with self._lock:
+            found = self._items.get(data)
+            if found is not None and type(found) is model:
+                self._items.move_to_end(data)
+                return found
+        decoded = _decode(model, data)
+        self.remember(data, decoded)
+        return decoded
+
+    def remember(self, data: str, record: object) -> None:
+        with self._lock:
+            self._items[data] = record
+            self._items.move_to_end(data)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
 
 
 def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
