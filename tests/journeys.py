@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from attrs import define
 
-from handoff.facts import extract_facts, mask_cards, merge_facts
+from handoff.facts import extract_facts, merge_facts
 from handoff.identity import parse_identity
+from handoff.masking import mask_cards
 from handoff.models import Contact, Fact, IdentityLink, Interaction, Journey, PathStep, SummaryLine
 
 T0 = datetime(2025, 3, 12, 14, 0, tzinfo=timezone.utc)

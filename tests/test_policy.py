@@ -10,7 +10,6 @@ import pytest
 from handoff.identity import parse_identity
 from handoff.models import Contact, IdentityLink, Journey
 from handoff.policy import Event, Policy, PolicySettings, Situation
-from handoff.policy.rules import ContinuousUpdate, SurveyAfterResolution, default_rules
 from handoff.policy.templates import fields_of, fill
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
@@ -47,10 +46,15 @@ def decide(event: Event, j: Journey, c: Contact, policy: Policy | None = None, p
 def test_default_rules_are_named_and_ordered() -> None:
     names = [r.name for r in Policy.default().rules]
     assert names == [
+        "privacy",
+        "redact_summaries",
+        "bot_to_human",
         "context_transfer",
         "confirm_channel_move",
         "explain_transfer",
         "continuous_update",
+        "offer_callback",
+        "sla_warning",
         "survey_after_resolution",
     ]
 
@@ -58,7 +62,7 @@ def test_default_rules_are_named_and_ordered() -> None:
 def test_revision_changes_with_rules_or_settings() -> None:
     a = Policy.default()
     assert a.revision == Policy.default().revision
-    assert a.revision != Policy(default_rules()[:-1]).revision
+    assert a.revision != Policy.default().without("survey_after_resolution").revision
     assert a.revision != Policy.default(PolicySettings(survey_delay=timedelta(hours=2))).revision
 
 
@@ -71,8 +75,8 @@ def test_customer_switch_confirms_on_new_channel_and_asks_for_a_summary() -> Non
     assert (n.channel, n.purpose, n.rule) == ("chat", "channel_move", "confirm_channel_move")
     assert "Twitter" in n.body and "J-7F3K9" in n.body
     assert d.summary is not None and d.summary.max_chars == 4000
-    assert [v.rule for v in d.verdicts] == ["context_transfer", "confirm_channel_move"]
-    assert all(v.matched for v in d.verdicts)
+    assert [v.rule for v in d.verdicts] == ["redact_summaries", "context_transfer", "confirm_channel_move"]
+    assert [v.matched for v in d.verdicts] == [False, True, True]
 
 
 def test_switch_not_initiated_by_customer_is_not_confirmed() -> None:
@@ -118,7 +122,7 @@ def test_same_channel_transfer_tells_the_customer_nothing() -> None:
 def test_update_goes_to_preferred_async_channel_when_customer_is_idle() -> None:
     event = Event("agent_replied", T0 + timedelta(minutes=30), "chat", agent="alice")
     c = contact("phone:+14155550100", "email:ana@example.com", preferred_channels=("email",))
-    d = Policy([ContinuousUpdate()]).decide(Situation(event, journey(), c, None))
+    d = Policy.default().only("continuous_update").decide(Situation(event, journey(), c, None))
     (n,) = d.notifications
     assert n.channel == "email"
     assert n.purpose == "update"
@@ -126,16 +130,27 @@ def test_update_goes_to_preferred_async_channel_when_customer_is_idle() -> None:
 
 def test_no_update_while_customer_is_active() -> None:
     event = Event("agent_replied", T0 + timedelta(minutes=5), "chat", agent="alice")
-    d = Policy([ContinuousUpdate()]).decide(Situation(event, journey(), contact("phone:+14155550100"), None))
+    d = (
+        Policy.default()
+        .only("continuous_update")
+        .decide(Situation(event, journey(), contact("phone:+14155550100"), None))
+    )
     assert d.notifications == ()
     assert not d.verdicts[0].matched
 
 
 def test_unreachable_customer_records_why_nothing_was_sent() -> None:
     event = Event("agent_replied", T0 + timedelta(hours=1), "twitter", agent="alice")
-    d = Policy([ContinuousUpdate()]).decide(
-        Situation(
-            event, journey(current_channel="twitter", last_customer_at={}), contact("twitter:@ana_k"), None
+    d = (
+        Policy.default()
+        .only("continuous_update")
+        .decide(
+            Situation(
+                event,
+                journey(current_channel="twitter", last_customer_at={}),
+                contact("twitter:@ana_k"),
+                None,
+            )
         )
     )
     assert d.notifications == ()
@@ -173,13 +188,21 @@ def test_survey_once_after_a_reply_with_delay_and_whatsapp_window() -> None:
         last_customer_at={"whatsapp": T0 - timedelta(hours=23, minutes=30)},
         first_response_at=T0,
     )
-    d = Policy([SurveyAfterResolution()]).decide(Situation(resolved, j, contact("phone:+14155550100"), None))
+    d = (
+        Policy.default()
+        .only("survey_after_resolution")
+        .decide(Situation(resolved, j, contact("phone:+14155550100"), None))
+    )
     (n,) = d.notifications
     assert n.send_at == T0 + timedelta(hours=1)
     assert n.template == "survey"  # past WhatsApp's 24 h window: needs an approved template
-    surveyed = Policy([SurveyAfterResolution()]).decide(
-        Situation(
-            resolved, j.__class__(**{**_fields(j), "surveyed": True}), contact("phone:+14155550100"), None
+    surveyed = (
+        Policy.default()
+        .only("survey_after_resolution")
+        .decide(
+            Situation(
+                resolved, j.__class__(**{**_fields(j), "surveyed": True}), contact("phone:+14155550100"), None
+            )
         )
     )
     assert surveyed.notifications == ()

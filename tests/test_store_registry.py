@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import ClassVar
@@ -84,7 +85,12 @@ def test_unknown_scheme_says_what_to_do() -> None:
 
 
 @pytest.mark.parametrize("url", ["postgresql://db/handoff", "postgres://db/handoff"])
-def test_postgres_without_its_module_gives_the_install_hint(url: str) -> None:
+def test_postgres_without_its_driver_gives_the_install_hint(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if psycopg were not installed: the backend module fails to import.
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    monkeypatch.delitem(sys.modules, "handoff.stores.postgres", raising=False)
     with pytest.raises(StoreUnavailable) as caught:
         open_store(url)
     assert "pip install 'handoff[postgres]'" in str(caught.value)

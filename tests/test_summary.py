@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
-from handoff.facts import luhn_valid
+from handoff.masking import luhn_valid
 from handoff.models import ContextSummary, Interaction
 from handoff.summary import MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
 from tests.journeys import ANA, TYPICAL, Built, at, build, contact

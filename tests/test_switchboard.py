@@ -21,8 +21,10 @@ from handoff.identity import parse_identity
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
     return "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'support.db'}"
 
 
@@ -516,3 +518,87 @@ def test_reopening_the_sqlite_file_gives_everything_back(tmp_path: Path) -> None
         )
     assert again == snapshot
     assert any(n.status == "pending" for n in again[4])
+
+
+def test_a_reference_quoted_in_the_message_joins_the_journey(board: Switchboard) -> None:
+    ref = board.receive(tweet()).journey.reference
+    out = board.receive(
+        Inbound(
+            channel="email",
+            identity="email:ana@example.com",
+            body=f"Hello, following up on {ref.lower()}: still nothing.",
+            metadata={"subject": "Where is my order?"},
+            at=at(30),
+        )
+    )
+    assert out.journey.reference == ref
+    assert out.handoff is not None
+    link = out.contact.link_for(parse_identity("email:ana@example.com"))
+    assert link is not None and link.source == "journey_ref" and not link.confirmed
+    assert any("quotes" in v.reason for v in out.trace)
+
+
+def test_a_reference_in_the_subject_counts_too(board: Switchboard) -> None:
+    ref = board.receive(tweet()).journey.reference
+    out = board.receive(
+        Inbound(
+            channel="email",
+            identity="email:ana@example.com",
+            body="any news?",
+            metadata={"subject": f"Re: [{ref}] Your request"},
+            at=at(30),
+        )
+    )
+    assert out.journey.reference == ref
+
+
+def test_quoted_references_are_weaker_than_given_ones(board: Switchboard) -> None:
+    ana = board.receive(tweet())
+    bob = board.receive(Inbound(channel="email", identity="email:bob@example.com", body="hi", at=at(1)))
+    typo = board.receive(
+        Inbound(channel="email", identity="email:new@example.com", body="my ref is J-ZZZZZ", at=at(2))
+    )
+    assert typo.journey.id not in (ana.journey.id, bob.journey.id)  # names nothing: ignored, no error
+    other = board.receive(
+        Inbound(
+            channel="email",
+            identity="email:bob@example.com",
+            body=f"about {ana.journey.reference}",
+            at=at(3),
+        )
+    )
+    assert other.journey.id == bob.journey.id  # a known identity never follows a typed reference
+
+
+def test_rate_records_survey_answers_on_the_customers_channel(board: Switchboard) -> None:
+    ref = board.receive(tweet()).journey.reference
+    board.reply(ref, agent="alice", body="fixed", at=at(1))
+    board.resolve(ref, by="alice", at=at(2))
+    out = board.rate(ref, csat=5, nps=9, at=at(90), comment="Quick and kind")
+    ix = out.interaction
+    assert (ix.kind, ix.author, ix.channel) == ("survey", "customer", "twitter")
+    assert ix.metadata == {"csat": "5", "nps": "9"}
+    assert "Quick and kind" in ix.body
+    assert out.journey.status == "resolved"  # answering a survey does not reopen anything
+    assert out.journey.channels == ("twitter",)
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({"csat": 0}, "csat"),
+        ({"csat": 6}, "csat"),
+        ({"nps": 11}, "nps"),
+        ({"nps": -1}, "nps"),
+        ({"ces": 8}, "ces"),
+        ({"csat": True}, "csat"),
+        ({"csat": 4.5}, "csat"),
+        ({}, "csat"),
+    ],
+)
+def test_rate_validates_scales(board: Switchboard, answers: dict[str, object], field: str) -> None:
+    ref = board.receive(tweet()).journey.reference
+    with pytest.raises(ValidationError) as err:
+        board.rate(ref, **answers)  # type: ignore[arg-type]
+    assert err.value.field == field
+    assert board.journey(ref).version == 1

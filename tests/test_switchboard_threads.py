@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,10 +14,14 @@ from handoff import Inbound, Switchboard
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def board(request: pytest.FixtureRequest, tmp_path: Path) -> Switchboard:
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 't.db'}"
-    return Switchboard.open(url, max_retries=50)
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switchboard]:
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("postgres_url"))
+    else:
+        url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 't.db'}"
+    with Switchboard.open(url, max_retries=50) as opened:
+        yield opened
 
 
 def run_threads(count: int, work: Callable[[int], None]) -> None:

@@ -13,7 +13,7 @@ from attrs import define, evolve
 from handoff import ledger
 from handoff.clock import Clock, IdFactory
 from handoff.events import Outcome, Suggestion, Verdict
-from handoff.facts import mask_cards
+from handoff.masking import mask_cards
 from handoff.models import Contact, Handoff, Interaction, Journey, Notification
 from handoff.policy.engine import Decision, Event, Policy, Situation
 from handoff.stores.base import Changeset, Store

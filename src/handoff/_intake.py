@@ -11,6 +11,7 @@ from typing import Any
 from attrs import evolve
 
 from handoff._events import HandoffPlan, Writer, masked_body
+from handoff.clock import quoted_references
 from handoff.continuity import choose_journey
 from handoff.errors import NotFound
 from handoff.events import Inbound, Outcome, Verdict
@@ -34,7 +35,7 @@ class Intake:
                 return self._writer.duplicate(seen)
         trace: list[Verdict] = []
         known = self._writer.store.find_contact(identity)
-        by_reference = self._by_reference(inbound.journey_ref)
+        by_reference = self._by_reference(inbound.journey_ref) or self._quoted(inbound, known, trace)
         by_thread = (
             self._writer.store.find_journey_by_thread(inbound.thread_ref) if inbound.thread_ref else None
         )
@@ -50,7 +51,10 @@ class Intake:
         )
         trace.append(Verdict("continuity", choice.journey is not None, choice.how))
 
-        contact, contact_version, contact_changed = self._contact_for(inbound, identity, known, owner, trace)
+        source: LinkSource = "journey_ref" if by_reference is not None else "thread"
+        contact, contact_version, contact_changed = self._contact_for(
+            inbound, identity, known, owner, source, trace
+        )
         interaction_id = self._writer.ids.new_id("ix")
         if choice.journey is None:
             journey_version = 0
@@ -152,12 +156,29 @@ class Intake:
             raise NotFound("journey_ref", reference)
         return found
 
+    def _quoted(self, inbound: Inbound, known: Contact | None, trace: list[Verdict]) -> Journey | None:
+        """A reference the customer typed ("my reference is J-7F3K9", an email subject).
+
+        Weaker than a ``journey_ref`` the host passes: one that names nothing is ignored,
+        and one naming another contact's journey is not followed for a known identity.
+        """
+        if inbound.journey_ref is not None:
+            return None
+        text = f"{inbound.metadata.get('subject', '')}\n{inbound.body}"
+        for reference in quoted_references(text):
+            journey = self._writer.store.find_journey_by_reference(reference)
+            if journey is not None and (known is None or known.id == journey.contact_id):
+                trace.append(Verdict("continuity", True, f"the message quotes {reference}"))
+                return journey
+        return None
+
     def _contact_for(
         self,
         inbound: Inbound,
         identity: Identity,
         known: Contact | None,
         owner: Contact | None,
+        source: LinkSource,
         trace: list[Verdict],
     ) -> tuple[Contact, int, bool]:
         """The journey's contact, its version as read, and whether this inbound changed it.
@@ -180,7 +201,6 @@ class Intake:
             return owner, owner.version, False
         updated = owner
         if known is None:
-            source: LinkSource = "journey_ref" if inbound.journey_ref else "thread"
             link = IdentityLink(identity, confirmed=False, source=source, linked_at=at)
             updated = evolve(updated, links=(*owner.links, link))
             trace.append(

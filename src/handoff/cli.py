@@ -1,4 +1,4 @@
-"""The ``handoff`` command: a guided demo and a journey viewer."""
+"""The ``handoff`` command: a guided demo, a journey viewer and a JSON-lines importer."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
 from handoff import channels
+from handoff._bulk import BulkIntake
 from handoff.clock import FixedClock, SeededIds
-from handoff.errors import HandoffError
+from handoff.errors import HandoffError, ValidationError
 from handoff.events import Inbound, Outcome
+from handoff.serde import from_json
 from handoff.switchboard import Switchboard
 
 __all__ = ["main"]
@@ -210,6 +212,99 @@ def _show(board: Switchboard, key: str, style: _Style, stream: TextIO) -> None:
         print(style.dim(f"    why: [{n.rule}] {n.reason}"), file=stream)
 
 
+class _InboundLines:
+    """The inbounds of a JSON-lines file, read lazily; bad lines are reported, not fatal."""
+
+    def __init__(self, path: Path, errors: TextIO) -> None:
+        self.path = path
+        self.errors = errors
+        self.line = 0
+        self.bad = 0
+
+    def __iter__(self) -> Iterator[Inbound]:
+        with self.path.open("rb") as lines:
+            for number, raw in enumerate(lines, 1):
+                self.line = number
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    self.refuse(ValidationError("$", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+                    continue
+                if not text.strip():
+                    continue
+                try:
+                    yield from_json(Inbound, text)
+                except ValidationError as exc:
+                    self.refuse(exc)
+
+    def refuse(self, error: HandoffError) -> None:
+        """Report a bad line; the caller goes on with the next one."""
+        self.bad += 1
+        print(f"handoff: {self.path}:{self.line}: {error}", file=self.errors)
+
+
+class _Bar:
+    """A one-line text progress bar, redrawn in place."""
+
+    def __init__(self, total: int, stream: TextIO, width: int = 30) -> None:
+        self.total = max(total, 1)
+        self.stream = stream
+        self.width = width
+
+    def draw(self, done: int) -> None:
+        filled = self.width * min(done, self.total) // self.total
+        bar = "#" * filled + "." * (self.width - filled)
+        print(f"\r[{bar}] {done}/{self.total} lines", end="", file=self.stream, flush=True)
+
+    def finish(self, done: int) -> None:
+        self.draw(done)
+        print(file=self.stream)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as data:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 20), b""))
+
+
+def _import(db: Path, path: Path, batch_size: int, show_progress: bool | None, out: TextIO) -> int:
+    """Backfill a JSON-lines file of inbounds; exit status 1 if any line was refused."""
+    if not path.is_file():
+        print(f"handoff: no such file: {path}", file=sys.stderr)
+        return 2
+    lines = _InboundLines(path, sys.stderr)
+    show = sys.stderr.isatty() if show_progress is None else show_progress
+    bar = _Bar(_count_lines(path), sys.stderr) if show else None
+    stored = duplicates = 0
+    with Switchboard.open(f"sqlite:///{db}") as board:
+        bulk = BulkIntake(
+            board,
+            batch_size=batch_size,
+            progress=None if bar is None else (lambda _done: bar.draw(lines.line)),
+            on_error=lambda _inbound, error: lines.refuse(error),
+        )
+        for outcome in bulk.receive(lines):
+            duplicates += outcome.duplicate
+            stored += not outcome.duplicate
+    if bar is not None:
+        bar.finish(lines.line)
+    print(
+        f"imported {stored} new interactions from {path} "
+        f"({duplicates} already stored, {lines.bad} bad lines)",
+        file=out,
+    )
+    return 1 if lines.bad else 0
+
+
+def _batch_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour output")
@@ -226,14 +321,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     show.add_argument("--db", type=Path, required=True, help="SQLite file")
     show.add_argument("journey", help="journey reference (J-7F3K9) or id")
+    backfill = sub.add_parser(
+        "import", help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)"
+    )
+    backfill.add_argument("--db", type=Path, required=True, help="SQLite file (created if missing)")
+    backfill.add_argument("--batch-size", type=_batch_size, default=500, help="inbounds per transaction")
+    backfill.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="draw a progress bar on stderr (default: when stderr is a terminal)",
+    )
+    backfill.add_argument("file", type=Path, help="JSON-lines file of inbounds")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
     out = stream or sys.stdout
     args = _parser().parse_args(argv)
-    style = _Style(_use_colour(args.color, out))
     try:
+        if args.command == "import":
+            return _import(args.db, args.file, args.batch_size, args.progress, out)
+        style = _Style(_use_colour(args.color, out))
         if args.command == "demo":
             if args.db is not None and args.db.exists():
                 print(f"handoff: {args.db} exists; the demo writes a new database", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import threading
 import uuid
@@ -19,12 +20,14 @@ __all__ = [
     "SeededIds",
     "SystemClock",
     "ensure_aware",
+    "quoted_references",
 ]
 
 # Crockford's base32 without the letters that are easy to confuse when read aloud
 # over the phone (I, L, O, U): a reference is something a customer quotes to an agent.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _REFERENCE_LENGTH = 5
+_REFERENCE_RE = re.compile(rf"(?i)(?<![\w-])J-[{_REFERENCE_ALPHABET}]{{{_REFERENCE_LENGTH}}}(?![\w-])")
 
 
 @runtime_checkable
@@ -112,3 +115,8 @@ def ensure_aware(value: object, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, "naive datetime; give it a time zone (e.g. tzinfo=timezone.utc)")
     return value
+
+
+def quoted_references(text: str) -> list[str]:
+    """Journey references (``J-7F3K9``) quoted in free text, upper-cased, in order."""
+    return list(dict.fromkeys(m.group().upper() for m in _REFERENCE_RE.finditer(text)))

@@ -14,7 +14,13 @@ from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink
 from handoff.policy.schedule import parse_clock_time, zone
 
-__all__ = ["UNSET", "confirm_link", "profile_changes", "remove_link", "with_profile"]
+__all__ = [
+    "UNSET",
+    "confirm_link",
+    "profile_changes",
+    "remove_link",
+    "with_profile",
+]
 
 UNSET: Any = object()
 """Marks a profile field the caller did not pass (``None`` is a value: "no language")."""

@@ -6,12 +6,15 @@ can catch one class; the subclasses say what went wrong without parsing messages
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConcurrencyConflict",
     "DuplicateInteraction",
     "HandoffError",
     "IngestError",
     "NotFound",
+    "PolicyError",
     "StoreError",
     "StoreUnavailable",
     "ValidationError",
@@ -70,8 +73,34 @@ class DuplicateInteraction(ConcurrencyConflict):
 
 
 class IngestError(ValidationError):
-    """A channel payload (or a part of one) could not be read.
+    """A channel payload (or a part of one) could not be read or applied.
 
     ``field`` is the path of the problem inside the payload, e.g.
-    ``$.entry[0].changes[0].value.messages[1].timestamp``.
+    ``$.entry[0].changes[0].value.messages[1].timestamp``. When raised by
+    ``Switchboard.ingest``, ``outcomes`` holds what was recorded before it gave up.
     """
+
+    outcomes: list[Any]
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(field, problem)
+        self.outcomes = []
+
+
+class PolicyError(ValidationError):
+    """A policy could not be loaded; ``problems`` lists every ``(path, message)`` found.
+
+    Paths point into the policy document, e.g. ``rules[3].when.any[1].op``, so one
+    load reports everything that needs fixing rather than the first mistake only.
+    """
+
+    def __init__(self, problems: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems) or (("", "invalid policy"),)
+        first_path, first = self.problems[0]
+        super().__init__(first_path, first)
+        lines = [f"{len(self.problems)} problem(s) in the policy:"]
+        lines += [f"  {path or '<policy>'}: {message}" for path, message in self.problems]
+        self.args = ("\n".join(lines),)
+
+    def __reduce__(self) -> tuple[type[PolicyError], tuple[tuple[tuple[str, str], ...]]]:  # type: ignore[override]
+        return (type(self), (self.problems,))

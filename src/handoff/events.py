@@ -14,12 +14,14 @@ from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, Handoff, Interaction, Journey, Notification
 
-__all__ = ["Inbound", "Outcome", "Suggestion", "Verdict"]
+__all__ = ["SURVEY_SCALES", "Inbound", "Outcome", "Suggestion", "Verdict", "survey_scores"]
 
 InboundAuthor = Literal["customer", "agent", "bot"]
 InboundKind = Literal["message", "call", "note", "event"]
 SuggestionKind = Literal["move_private", "offer_callback", "escalate"]
 MAX_BODY_CHARS = 100_000
+SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+"""The standard scales: CSAT 1-5, NPS 0-10 (likelihood to recommend), CES 1-7 (ease)."""
 
 
 def _known_channel(_inst: Any, _attr: Any, value: Any) -> None:
@@ -111,3 +113,18 @@ class Outcome:
     trace: tuple[Verdict, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
     duplicate: bool = False
+
+
+def survey_scores(**answers: object) -> dict[str, int]:
+    """The answers given (``None`` = not asked), each checked against its scale."""
+    scores: dict[str, int] = {}
+    for name, value in answers.items():
+        if value is None:
+            continue
+        low, high = SURVEY_SCALES[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValidationError(name, f"expected a whole number from {low} to {high}, got {value!r}")
+        scores[name] = value
+    if not scores:
+        raise ValidationError("csat", "give at least one answer: csat, nps or ces")
+    return scores

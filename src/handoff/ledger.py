@@ -71,7 +71,7 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
     elif interaction.kind == "note":
         line = SummaryLine(interaction.at, channel, author, interaction.body, interaction.agent)
         changes["notes"] = (*journey.notes, line)[-MAX_NOTES:]
-    moves = author == "customer" or (
+    moves = (author == "customer" and conversational) or (
         interaction.kind == "event" and interaction.metadata.get("transfer") == "1"
     )
     if moves and (not journey.path or journey.path[-1].channel != channel):

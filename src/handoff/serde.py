@@ -77,6 +77,16 @@ converter.register_unstructure_hook(Identity, str)
 converter.register_structure_hook(Identity, _structure_identity)
 
 
+def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
+    """``Inbound.identity``: text as given (the Switchboard normalizes it), or an Identity."""
+    if isinstance(value, (str, Identity)):
+        return value
+    raise ValidationError("identity", f"expected 'kind:value' text, got {type(value).__name__}")
+
+
+converter.register_structure_hook_func(lambda t: t == str | Identity, _structure_identity_text)
+
+
 def _format(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, ValidationError):
         return exc.problem

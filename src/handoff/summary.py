@@ -18,7 +18,7 @@ from handoff import _validate as v
 from handoff import channels
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
-from handoff.facts import mask_cards, mask_contact_details, mask_fact
+from handoff.masking import mask_cards, mask_contact_details, mask_fact
 from handoff.models import (
     REDACTIONS,
     CardIdentity,

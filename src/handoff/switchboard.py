@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from attrs import evolve
 
-from handoff import channels
+from handoff import channels, privacy
+from handoff._bulk import BulkIntake
 from handoff._events import HandoffPlan, Writer, masked_body
 from handoff._intake import Intake
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
 from handoff.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
-from handoff.errors import ConcurrencyConflict, NotFound, ValidationError
-from handoff.events import Inbound, Outcome
+from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFound, ValidationError
+from handoff.events import Inbound, Outcome, survey_scores
 from handoff.identity import Identity, parse_identity
+from handoff.ingest.base import Parsed
 from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey
 from handoff.outbox import Outbox
 from handoff.policy.engine import Event, Policy
@@ -100,6 +102,58 @@ class Switchboard:
     # -- customers write in ------------------------------------------------------------
     def receive(self, inbound: Inbound) -> Outcome:
         """Record what arrived on a channel: find the contact and journey, detect a switch."""
+        identity = self._identity_of(inbound)
+        return self._retry(lambda: self._intake.receive(inbound, identity))
+
+    def receive_many(
+        self,
+        inbounds: Iterable[Inbound],
+        *,
+        batch_size: int = 500,
+        notify: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Outcome]:
+        """Backfill history: ``receive`` each inbound, committing ``batch_size`` at a time.
+
+        Same idempotency and journey rules as :meth:`receive`. With ``notify=False`` (the
+        default) no notification is scheduled: old history must not message anyone now.
+        ``progress`` is called with the number of inbounds done after every batch.
+        """
+        bulk = BulkIntake(self, batch_size=batch_size, notify=notify, progress=progress)
+        return list(bulk.receive(inbounds))
+
+    def ingest(self, parsed: Parsed) -> list[Outcome]:
+        """Apply what a channel adapter parsed (``handoff.ingest.<provider>.parse``).
+
+        Every inbound is received in order; an opt-out withdraws the contact's consent for
+        that channel. Inbounds that fail do not stop the others: they are all applied first,
+        then an :class:`~handoff.errors.IngestError` lists the failures (its ``outcomes``
+        holds what was recorded).
+        """
+        if not isinstance(parsed, Parsed):
+            raise ValidationError(
+                "parsed", f"expected a Parsed from handoff.ingest, got {type(parsed).__name__}"
+            )
+        outcomes: list[Outcome] = []
+        failures: list[str] = []
+        for i, inbound in enumerate(parsed.inbounds):
+            try:
+                outcomes.append(self.receive(inbound))
+            except HandoffError as exc:
+                failures.append(f"$.inbounds[{i}]: {exc}")
+        for event in parsed.events:
+            if event.status == "opted_out" and event.identity is not None:
+                contact = self.find_contact(event.identity)
+                if contact is not None:
+                    self.update_contact(contact.id, consent={event.channel: False})
+        if failures:
+            error = IngestError(failures[0].split(":", 1)[0], "; ".join(failures))
+            error.outcomes = outcomes
+            raise error
+        return outcomes
+
+    def _identity_of(self, inbound: Inbound) -> Identity:
+        """The inbound's normalized identity, refused if it cannot reach the inbound's channel."""
         if not isinstance(inbound, Inbound):
             raise ValidationError("inbound", f"expected an Inbound, got {type(inbound).__name__}")
         identity = parse_identity(inbound.identity, self.default_region)
@@ -107,7 +161,7 @@ class Switchboard:
             raise ValidationError(
                 "identity", f"a {identity.kind} identity does not reach the {inbound.channel} channel"
             )
-        return self._retry(lambda: self._intake.receive(inbound, identity))
+        return identity
 
     # -- agents act ------------------------------------------------------------------------
     def reply(
@@ -293,6 +347,52 @@ class Switchboard:
 
         return self._retry(once)
 
+    def rate(
+        self,
+        journey_id: str,
+        *,
+        csat: int | None = None,
+        nps: int | None = None,
+        ces: int | None = None,
+        channel: str | None = None,
+        at: datetime | None = None,
+        comment: str | None = None,
+    ) -> Outcome:
+        """Record the customer's survey answers: CSAT 1-5, NPS 0-10, CES 1-7.
+
+        Stored as a ``survey`` interaction whose metadata holds the scores, so metrics
+        can read them with the rest of the journey.
+        """
+        scores = survey_scores(csat=csat, nps=nps, ces=ces)
+        if comment is not None:
+            _require_text(comment, "comment", max_len=10_000)
+        if channel is not None:
+            channels.get(channel)
+        when = self._at(at)
+
+        def once() -> Outcome:
+            journey = self._journey(journey_id)
+            where = channel or journey.last_customer_channel or journey.current_channel
+            text = ", ".join(f"{name.upper()} {value}" for name, value in scores.items())
+            interaction = self._interaction(
+                journey,
+                where,
+                "customer",
+                f"{text}: {comment}" if comment else text,
+                when,
+                kind="survey",
+                metadata={name: str(value) for name, value in scores.items()},
+            )
+            return self._writer.commit(
+                **self._contact_args(journey),
+                journey=journey,
+                journey_version=journey.version,
+                interaction=interaction,
+                events=[Event("survey_answered", when, where)],
+            )
+
+        return self._retry(once)
+
     # -- contacts ----------------------------------------------------------------------------
     def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:
         """Confirm that ``identity`` belongs to the contact (an agent checked it)."""
@@ -357,6 +457,15 @@ class Switchboard:
         if after is not before:
             self.store.commit(Changeset(contact=after, expected_contact_version=before.version))
         return after
+
+    # -- privacy -----------------------------------------------------------------------------
+    def export_contact(self, contact_id: str) -> dict[str, Any]:
+        """Everything held about a person, as JSON-ready data (a data-access request)."""
+        return privacy.export_contact(self.store, contact_id)
+
+    def erase_contact(self, contact_id: str) -> None:
+        """Remove a person and all their journeys from the store (a right-to-erasure request)."""
+        privacy.erase_contact(self.store, contact_id)
 
     # -- reading back ----------------------------------------------------------------------
     def journey(self, journey_id: str) -> Journey:

@@ -16,7 +16,8 @@ from email.message import EmailMessage, Message
 
 from dateutil import parser as date_parser
 
-from handoff.ingest._email_text import clean, decode_bytes, html_to_text, unflow
+from handoff.ingest._email_text import clean, decode_bytes, unflow
+from handoff.ingest._html import html_to_text
 
 __all__ = [
     "addresses",

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from handoff.errors import IngestError
+from handoff.ingest._html import html_to_text
 from handoff.ingest._payload import (
     JsonObject,
     as_object,
@@ -46,7 +47,6 @@ from handoff.ingest.helpdesk import (
     ExportedTicket,
     assemble,
     closed_ticket,
-    html_to_text,
     pick_identity,
 )
 
@@ -97,6 +97,7 @@ def _parse(payload: object) -> Parsed:
             emails=[opt_text(requester, "email", where), *_texts(requester, "other_emails", where)],
             phones=[opt_text(requester, "mobile", where), opt_text(requester, "phone", where)],
             fallback=f"freshdesk-{requester_id or 'ticket-' + ticket_id}",
+            fallback_path="$.ticket.requester_id" if requester_id else "$.ticket.id",
         ),
         channel=channel,
         name=opt_text(requester, "name", where),

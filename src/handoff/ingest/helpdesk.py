@@ -25,7 +25,10 @@ JSON into one :class:`ExportedTicket` and its :class:`ExportedMessage` list;
   agent replies and internal notes included (``author`` and ``agent`` say who wrote
   them): an agent's message belongs to the journey of the customer it answers.
   The identity chosen is the one that reaches the ticket's channel (a phone number for a
-  WhatsApp ticket, an email address for an email ticket) when the export has it.
+  WhatsApp ticket, an email address for an email ticket) when the export has it. A
+  message on a channel that identity cannot reach (a call logged on a ticket known only
+  by email) moves to the ticket's channel, or to ``portal``, and keeps the channel it
+  came from in ``original_channel`` metadata; its ``kind`` still says it was a call.
 * Internal notes stay notes (``kind="note"``, ``author="agent"``); phone records are
   ``kind="call"``. Status changes and other events are not interactions: they are
   reported in ``Parsed.skipped``.
@@ -36,7 +39,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Literal
 
 from attrs import define, field
@@ -48,15 +50,12 @@ from handoff.events import Inbound
 from handoff.ingest._payload import clip, identity, inbound
 from handoff.ingest.base import Parsed, Skipped
 
-__all__ = ["ExportedMessage", "ExportedTicket", "assemble", "html_to_text", "pick_identity"]
+__all__ = ["ExportedMessage", "ExportedTicket", "assemble", "closed_ticket", "pick_identity"]
 
 Author = Literal["customer", "agent", "bot"]
 Kind = Literal["message", "note", "call"]
 
 _DIGITS = re.compile(r"(\d+)")
-_SPACES = re.compile(r"[^\S\n]+")
-_BLANK_RUNS = re.compile(r"\n{3,}")
-_TAG = re.compile(r"<[^>]*>")
 
 
 @define(frozen=True)
@@ -109,16 +108,22 @@ def assemble(
 ) -> Parsed:
     """The Inbounds of one ticket in true time order, grouped as the module docs describe."""
     ordered = sorted(messages, key=_order)
+    kind = ticket.identity.partition(":")[0]
+    home = _reaching(ticket.channel, kind)
     inbounds: list[Inbound] = []
     problems = list(errors)
     for message in ordered:
         external_id = ticket.external_id if not inbounds else f"{ticket.provider}:{message.key}"
         metadata = {**ticket.metadata, **message.metadata, f"{ticket.provider}_id": message.key}
+        channel = message.channel or ticket.channel
+        if kind not in get_channel(channel).identity_kinds:
+            metadata["original_channel"] = channel
+            channel = home
         try:
             inbounds.append(
                 inbound(
                     message.path,
-                    channel=message.channel or ticket.channel,
+                    channel=channel,
                     identity=ticket.identity,
                     body=message.body,
                     at=message.at,
@@ -136,6 +141,19 @@ def assemble(
     return Parsed(inbounds, (), skipped, problems)
 
 
+def _reaching(channel: str, kind: str) -> str:
+    """``channel`` if an identity of ``kind`` reaches it, else a channel that it does reach.
+
+    A message keeps the customer's one identity, and an identity only reaches some
+    channels (an email address never reaches ``phone``); the help-desk channels are the
+    neutral place for what cannot stay where it was.
+    """
+    for candidate in (channel, "portal", "chat"):
+        if kind in get_channel(candidate).identity_kinds:
+            return candidate
+    return channel
+
+
 def _order(message: ExportedMessage) -> tuple[datetime, bool, tuple[str | int, ...]]:
     return (message.at, not message.opening, _natural(message.key))
 
@@ -146,7 +164,12 @@ def _natural(key: str) -> tuple[str | int, ...]:
 
 
 def pick_identity(
-    channel: str, *, emails: Sequence[str | None], phones: Sequence[str | None], fallback: str
+    channel: str,
+    *,
+    emails: Sequence[str | None],
+    phones: Sequence[str | None],
+    fallback: str,
+    fallback_path: str = "$",
 ) -> str:
     """The customer's identity: the first valid one that reaches ``channel``, else the first valid one.
 
@@ -167,56 +190,9 @@ def pick_identity(
             return candidate
     if candidates:
         return candidates[0]
-    return identity("portal", fallback, "fallback")
+    return identity("portal", fallback, fallback_path)
 
 
 def closed_ticket(path: str, status: str, what: str = "ticket") -> Skipped:
     """A solved or closed ticket: reported, since a status is not an interaction."""
     return Skipped(path, f"the {what} is {clip(status, 40)}; that is a state, not an interaction")
-
-
-def html_to_text(html: str) -> str:
-    """Readable text from the HTML of a comment: blocks and line breaks kept, tags dropped."""
-    extractor = _TextExtractor()
-    try:
-        extractor.feed(html)
-        extractor.close()
-        raw = extractor.text()
-    except (AssertionError, ValueError):  # malformed markup the parser gives up on
-        raw = _TAG.sub(" ", html)
-    lines = (_SPACES.sub(" ", line).strip() for line in raw.splitlines())
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
-
-
-class _TextExtractor(HTMLParser):
-    _BLOCKS = frozenset(
-        {"p", "div", "br", "li", "tr", "table", "ul", "ol", "blockquote", "pre", "hr"}
-        | {"h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header", "footer"}
-    )
-    _HIDDEN = frozenset({"script", "style", "head", "title", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self._parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._HIDDEN:
-            self._hidden += 1
-        elif tag == "li":
-            self._parts.append("\n- ")
-        elif tag in self._BLOCKS:
-            self._parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in self._BLOCKS and tag != "li":
-            self._parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self._parts.append(data.replace("\n", " "))
-
-    def text(self) -> str:
-        return "".join(self._parts)

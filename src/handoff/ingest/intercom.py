@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from handoff.errors import IngestError
+from handoff.ingest._html import html_to_text
 from handoff.ingest._payload import (
     JsonObject,
     as_object,
@@ -49,7 +50,6 @@ from handoff.ingest.helpdesk import (
     ExportedTicket,
     assemble,
     closed_ticket,
-    html_to_text,
     pick_identity,
 )
 
@@ -93,14 +93,19 @@ def _parse(payload: object) -> Parsed:
     source_type = (opt_text(source, "type", f"{base}.source") or "conversation").strip().lower()
     channel = _CHANNELS.get(source_type, "portal")
     contact_ids = _contact_ids(conversation, base)
-    parts = _part_list(conversation, base)
+    parts = _listed(conversation, "conversation_parts", base)
     email, phone, name = _customer(contact_ids, full_contacts, [source, *(p for p, _ in parts)])
     state = opt_text(conversation, "state", base)
-    fallback = f"intercom-{contact_ids[0]}" if contact_ids else f"intercom-conversation-{conversation_id}"
+    if contact_ids:
+        fallback, fallback_path = f"intercom-{contact_ids[0]}", f"{base}.contacts"
+    else:
+        fallback, fallback_path = f"intercom-conversation-{conversation_id}", f"{base}.id"
     exported = ExportedTicket(
         provider="intercom",
         key=f"conversation:{conversation_id}",
-        identity=pick_identity(channel, emails=[email], phones=[phone], fallback=fallback),
+        identity=pick_identity(
+            channel, emails=[email], phones=[phone], fallback=fallback, fallback_path=fallback_path
+        ),
         channel=channel,
         name=name,
         metadata=compact(
@@ -140,31 +145,28 @@ def _parse(payload: object) -> Parsed:
 
 
 def _contact_ids(conversation: JsonObject, base: str) -> list[str]:
-    """The conversation's contact ids; ``contacts`` is a ``contact.list`` object or a plain array."""
-    raw = conversation.get("contacts")
-    path = f"{base}.contacts"
-    if isinstance(raw, Mapping):
-        items = opt_list(raw, "contacts", path)
-        path = f"{path}.contacts"
-    else:
-        items = opt_list(conversation, "contacts", base)
+    """The conversation's contact ids."""
     ids = []
-    for i, item in enumerate(items):
-        contact_id = opt_ident(as_object(item, f"{path}[{i}]"), "id", f"{path}[{i}]")
+    for item, path in _listed(conversation, "contacts", base):
+        contact_id = opt_ident(as_object(item, path), "id", path)
         if contact_id:
             ids.append(contact_id)
     return ids
 
 
-def _part_list(conversation: JsonObject, base: str) -> list[tuple[object, str]]:
-    """The parts with their paths; ``conversation_parts`` is a list object or a plain array."""
-    raw = conversation.get("conversation_parts")
-    path = f"{base}.conversation_parts"
+def _listed(conversation: JsonObject, key: str, base: str) -> list[tuple[object, str]]:
+    """The items under ``key`` with their paths: Intercom wraps lists in a list object or not.
+
+    ``{"contacts": {"type": "contact.list", "contacts": [...]}}`` and a plain array
+    both occur, depending on the API version the export was made with.
+    """
+    raw = conversation.get(key)
+    path = f"{base}.{key}"
     if isinstance(raw, Mapping):
-        items = opt_list(raw, "conversation_parts", path)
-        path = f"{path}.conversation_parts"
+        items = opt_list(raw, key, path)
+        path = f"{path}.{key}"
     else:
-        items = opt_list(conversation, "conversation_parts", base)
+        items = opt_list(conversation, key, base)
     return [(item, f"{path}[{i}]") for i, item in enumerate(items)]
 
 

@@ -130,9 +130,10 @@ def _change(raw: object, path: str) -> Parsed:
     value = as_object(required(change, "value", path), value_path)
     errors: list[IngestError] = []
     names = _profile_names(value, value_path, errors)
+    business = _business_number(value)
     handlers: dict[str, Callable[[object, str], Parsed]] = {
         "messages": lambda item, where: _message(item, where, names, echo=False),
-        "message_echoes": lambda item, where: _message(item, where, names, echo=True),
+        "message_echoes": lambda item, where: _message(item, where, names, echo=True, business=business),
         "statuses": _status,
         "calls": lambda item, where: _call(item, where, names),
         "user_preferences": _preference,
@@ -183,13 +184,25 @@ def _phone(wa_id: str, path: str) -> str:
     return identity("phone", wa_id if wa_id.startswith("+") else "+" + wa_id, path)
 
 
-def _message(raw: object, path: str, names: Mapping[str, str], *, echo: bool) -> Parsed:
+def _business_number(value: JsonObject) -> str | None:
+    """The business's own number, to tell which side of an echo is the customer."""
+    metadata = value.get("metadata")
+    number = metadata.get("display_phone_number") if isinstance(metadata, Mapping) else None
+    return number if isinstance(number, str) else None
+
+
+def _message(
+    raw: object, path: str, names: Mapping[str, str], *, echo: bool, business: str | None = None
+) -> Parsed:
     msg = as_object(raw, path)
     mid = ident(msg, "id", path)
     at = epoch(required(msg, "timestamp", path), f"{path}.timestamp")
     wa_type = text(msg, "type", path)
     party_key = "to" if echo else "from"
     party = ident(msg, party_key, path)
+    if echo and party == business and msg.get("from") not in (None, business):
+        party_key = "from"  # an echo listing the business as recipient: the customer is the other side
+        party = ident(msg, party_key, path)
     if wa_type == "revoke":
         return _revoke(msg, path, at=at, party=f"{path}.{party_key}", wa_id=party, echo=echo)
     who = _phone(party, f"{path}.{party_key}")

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from email.utils import parseaddr
 
 from handoff.errors import IngestError
+from handoff.ingest._html import html_to_text
 from handoff.ingest._payload import (
     JsonObject,
     as_object,
@@ -44,7 +45,6 @@ from handoff.ingest.helpdesk import (
     Kind,
     assemble,
     closed_ticket,
-    html_to_text,
     pick_identity,
 )
 
@@ -109,7 +109,11 @@ def _parse(payload: object) -> Parsed:
         provider="zammad",
         key=f"ticket:{ticket_id}",
         identity=pick_identity(
-            channel, emails=emails, phones=phones, fallback=f"zammad-{customer_id or 'ticket-' + ticket_id}"
+            channel,
+            emails=emails,
+            phones=phones,
+            fallback=f"zammad-{customer_id or 'ticket-' + ticket_id}",
+            fallback_path="$.ticket.customer_id" if customer_id else "$.ticket.id",
         ),
         channel=channel,
         name=name or None,

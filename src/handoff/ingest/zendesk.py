@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from handoff.errors import IngestError
+from handoff.ingest._html import html_to_text
 from handoff.ingest._payload import (
     JsonObject,
     as_object,
@@ -44,7 +45,6 @@ from handoff.ingest.helpdesk import (
     ExportedTicket,
     assemble,
     closed_ticket,
-    html_to_text,
     pick_identity,
 )
 
@@ -103,6 +103,7 @@ def _parse(payload: object) -> Parsed:
             emails=[opt_text(requester, "email", "$.users[requester]")],
             phones=[opt_text(requester, "phone", "$.users[requester]")],
             fallback=f"zendesk-{requester_id or 'ticket-' + ticket_id}",
+            fallback_path="$.ticket.requester_id" if requester_id else "$.ticket.id",
         ),
         channel=channel,
         name=opt_text(requester, "name", "$.users[requester]"),

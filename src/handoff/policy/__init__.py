@@ -1,20 +1,24 @@
 """Policies decide when to notify the customer and what the receiving agent is told."""
 
-from handoff.policy.engine import (
-    Decision,
+from handoff.policy.decision import Decision
+from handoff.policy.engine import Policy, tick_events
+from handoff.policy.facts import Facts, fact_names
+from handoff.policy.rules import DeclarativeRule, Rule, register_rule
+from handoff.policy.situation import (
     Event,
     NotificationDraft,
     PlannedNotification,
-    Policy,
     PolicySettings,
-    Rule,
     RuleResult,
     Situation,
+    SummaryDraft,
 )
 
 __all__ = [
     "Decision",
+    "DeclarativeRule",
     "Event",
+    "Facts",
     "NotificationDraft",
     "PlannedNotification",
     "Policy",
@@ -22,4 +26,8 @@ __all__ = [
     "Rule",
     "RuleResult",
     "Situation",
+    "SummaryDraft",
+    "fact_names",
+    "register_rule",
+    "tick_events",
 ]

@@ -1,25 +1,49 @@
 """The policy engine: ordered rules evaluated on an event, returning a Decision.
 
-Pure: a decision reads only the event and the situation handed in (journey, contact,
-time) and does no I/O, so it is cheap, deterministic and can always be explained.
+Pure: a decision reads only the situation handed in (event, journey, contact, recent
+notifications, time) and does no I/O, so it is cheap, repeatable and can always be
+explained. Conditions are compiled when a policy is built; facts are read lazily, at
+most once per decision.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Literal, Protocol, runtime_checkable
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from attrs import define, field
+from attrs import evolve
 
 from handoff import channels
+from handoff.errors import PolicyError
 from handoff.events import Suggestion, Verdict
-from handoff.identity import Identity
-from handoff.models import Contact, Interaction, Journey
-from handoff.policy.schedule import quiet_until
-from handoff.policy.templates import DEFAULT_TEMPLATES, fill
-from handoff.summary import SummarySpec
+from handoff.models import Journey
+from handoff.policy.decision import Decision
+from handoff.policy.delivery import Planner
+from handoff.policy.facts import Facts
+from handoff.policy.loading import (
+    check_policy,
+    parse_policy,
+    read_toml,
+    rule_to_data,
+    settings_to_data,
+)
+from handoff.policy.rules import DeclarativeRule, Rule, rule_kind_of
+from handoff.policy.situation import (
+    EVENT_KINDS,
+    Event,
+    NotificationDraft,
+    PlannedNotification,
+    PolicySettings,
+    RuleResult,
+    Situation,
+    SummaryDraft,
+)
+from handoff.policy.templates import DEFAULT_TEMPLATES
+from handoff.summary import SECTIONS, SummarySpec
 
 __all__ = [
     "Decision",
@@ -31,273 +55,206 @@ __all__ = [
     "Rule",
     "RuleResult",
     "Situation",
+    "tick_events",
 ]
-
-EventKind = Literal[
-    "inbound",
-    "channel_switched",
-    "transfer_requested",
-    "agent_replied",
-    "customer_idle",
-    "resolved",
-    "survey_answered",
-    "tick",
-]
-
-
-@define(frozen=True)
-class Event:
-    """What just happened, in the terms rules read."""
-
-    kind: EventKind
-    at: datetime
-    channel: str
-    from_channel: str | None = None
-    to_channel: str | None = None
-    initiated_by: str | None = None
-    reason: str | None = None
-    agent: str | None = None
-    to_agent: str | None = None
-    sensitive: tuple[str, ...] = ()
-
-
-@define(frozen=True)
-class Situation:
-    """Everything a rule may read: the event, and the journey and contact after it."""
-
-    event: Event
-    journey: Journey
-    contact: Contact
-    interaction: Interaction | None
-    previous_channel: str | None = None
-
-
-@define(frozen=True)
-class NotificationDraft:
-    """A notification a rule asks for, before channel choice and quiet hours.
-
-    ``channel`` is a channel name or one of ``current``, ``previous``,
-    ``customer_last`` and ``preferred_async`` (the customer's preferred reachable
-    asynchronous channel, else SMS, else email). Channels in ``exclude`` are never chosen.
-    """
-
-    purpose: str
-    channel: str
-    template: str
-    values: dict[str, str] = field(factory=dict, hash=False)
-    delay: timedelta = timedelta(0)
-    urgent: bool = False
-    exclude: tuple[str, ...] = ()
-
-
-@define(frozen=True)
-class RuleResult:
-    matched: bool
-    reason: str
-    notify: tuple[NotificationDraft, ...] = ()
-    summary: SummarySpec | None = None
-    suggestions: tuple[Suggestion, ...] = ()
-
-
-@runtime_checkable
-class Rule(Protocol):
-    """A rule: a name, the events it listens to, and an ``evaluate`` that explains itself."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def events(self) -> frozenset[str]: ...
-
-    def evaluate(self, situation: Situation, settings: PolicySettings) -> RuleResult: ...
-
-
-@define(frozen=True)
-class PolicySettings:
-    """The tunable numbers of a policy."""
-
-    reopen_window: timedelta = timedelta(days=7)
-    idle_after: timedelta = timedelta(minutes=15)
-    survey_delay: timedelta = timedelta(hours=1)
-    callback_within: timedelta = timedelta(minutes=15)
-    recent_messages: int = 5
-
-
-@define(frozen=True)
-class PlannedNotification:
-    """A notification the engine decided on: channel, address, text and time settled."""
-
-    purpose: str
-    channel: str
-    to: Identity
-    body: str
-    send_at: datetime
-    rule: str
-    reason: str
-    template: str | None = None
-
-
-@define(frozen=True)
-class Decision:
-    """A policy decision and its explanation, like an entry in a decision log."""
-
-    policy_revision: str
-    event: Event
-    verdicts: tuple[Verdict, ...]
-    notifications: tuple[PlannedNotification, ...] = ()
-    summary: SummarySpec | None = None
-    suggestions: tuple[Suggestion, ...] = ()
-
-    def render(self) -> str:
-        lines = [
-            f"decision on {self.event.kind} at {self.event.at.isoformat()} (policy {self.policy_revision})"
-        ]
-        lines += [f"  {verdict}" for verdict in self.verdicts]
-        lines += [
-            f"  → {n.purpose} via {n.channel} at {n.send_at.isoformat()} [{n.rule}]: {n.reason}"
-            for n in self.notifications
-        ]
-        return "\n".join(lines)
 
 
 class Policy:
-    """An ordered set of rules and the settings they share."""
+    """An ordered set of rules, the settings they share and the notification templates.
 
-    def __init__(self, rules: Sequence[Rule], settings: PolicySettings | None = None) -> None:
+    Build one with :meth:`default`, :meth:`from_toml`, :meth:`from_dict` or from rules
+    directly; ``policy.to_dict()`` writes it back so that ``Policy.from_dict(p.to_dict()) == p``.
+    ``revision`` is a content hash: two equal policies have the same revision.
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        settings: PolicySettings | None = None,
+        templates: Mapping[str, str] | None = None,
+    ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self.settings = settings or PolicySettings()
-        names = [rule.name for rule in self.rules]
-        digest = hashlib.sha256(repr((names, self.settings)).encode()).hexdigest()
-        self.revision = digest[:12]
+        self.settings = PolicySettings() if settings is None else settings
+        self.templates: dict[str, str] = dict(templates or {})
+        problems = check_policy(self.rules, self.templates, self.settings)
+        if problems:
+            raise PolicyError(problems)
+        self._all_templates = {**DEFAULT_TEMPLATES, **self.templates}
+        self._listening = {kind: tuple(r for r in self.rules if kind in r.events) for kind in EVENT_KINDS}
+        self.revision = _content_hash(self)
 
+    # -- building ------------------------------------------------------------------------
     @classmethod
     def default(cls, settings: PolicySettings | None = None) -> Policy:
-        """The built-in rules for our field's practices (see :mod:`handoff.policy.rules`)."""
-        from handoff.policy.rules import default_rules
+        """The built-in rules for our field's practices (see :mod:`handoff.policy.builtin`)."""
+        from handoff.policy.builtin import default_rules
 
-        return cls(default_rules(), settings)
+        return cls(default_rules(settings or PolicySettings()), settings)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        """A policy from plain data; a :class:`~handoff.errors.PolicyError` lists every problem."""
+        from handoff.policy.builtin import default_rules
+
+        rules, settings, templates = parse_policy(data, default_rules)
+        return cls(rules, settings, templates)
+
+    @classmethod
+    def from_toml(cls, source: str | os.PathLike[str]) -> Policy:
+        """A policy from TOML text or a ``.toml`` file (see :mod:`handoff.policy.loading`)."""
+        return cls.from_dict(read_toml(source))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (TOML-ready) that :meth:`from_dict` reads back into an equal policy."""
+        data: dict[str, Any] = {"settings": settings_to_data(self.settings)}
+        if self.templates:
+            data["templates"] = dict(self.templates)
+        data["rules"] = [rule_to_data(rule) for rule in self.rules]
+        return data
+
+    def rule(self, name: str) -> Rule:
+        """The rule called ``name``."""
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise PolicyError([("rules", f"no rule is called {name!r}")])
+
+    def without(self, *names: str) -> Policy:
+        """This policy without the named rules."""
+        for name in names:
+            self.rule(name)
+        return Policy([r for r in self.rules if r.name not in names], self.settings, self.templates)
+
+    def only(self, *names: str) -> Policy:
+        """This policy with just the named rules, in their order here."""
+        for name in names:
+            self.rule(name)
+        return Policy([r for r in self.rules if r.name in names], self.settings, self.templates)
+
+    def replacing(self, *rules: Rule) -> Policy:
+        """This policy with each rule put in place of the one with its name (or appended)."""
+        by_name = {rule.name: rule for rule in rules}
+        kept = [by_name.pop(r.name, r) for r in self.rules]
+        return Policy([*kept, *by_name.values()], self.settings, self.templates)
+
+    def with_settings(self, **changes: Any) -> Policy:
+        """This policy's rules with changed settings (the default rules are not rebuilt)."""
+        return Policy(self.rules, evolve(self.settings, **changes), self.templates)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Policy):
+            return NotImplemented
+        return (self.rules, self.settings, self.templates) == (other.rules, other.settings, other.templates)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Policy({[r.name for r in self.rules]}, revision={self.revision!r})"
 
+    # -- deciding ------------------------------------------------------------------------
     def decide(self, situation: Situation) -> Decision:
         """Evaluate every rule listening to the event, in order, and plan what they asked for."""
+        facts = Facts(situation, self.settings)
+        results = [(rule.name, rule(facts)) for rule in self._listening.get(situation.event.kind, ())]
+        suppressed = {purpose for _, result in results for purpose in result.suppress}
+        planner: Planner | None = None
         verdicts: list[Verdict] = []
-        planned: list[PlannedNotification] = []
-        summary: SummarySpec | None = None
         suggestions: list[Suggestion] = []
-        for rule in self.rules:
-            if situation.event.kind not in rule.events:
-                continue
-            result = rule.evaluate(situation, self.settings)
+        summaries: list[tuple[str, SummaryDraft]] = []
+        for name, result in results:
             reason = result.reason
             for draft in result.notify:
-                plan, why_not = _plan(draft, rule.name, result.reason, situation)
-                if plan is None:
+                if draft.purpose in suppressed:
+                    reason = f"{reason}; {draft.purpose} suppressed"
+                    continue
+                if planner is None:
+                    planner = Planner(facts, self._all_templates)
+                why_not = planner.plan(draft, name, result.reason)
+                if why_not is not None:
                     reason = f"{reason}; not sent: {why_not}"
-                else:
-                    planned.append(plan)
-            verdicts.append(Verdict(rule.name, result.matched, reason))
-            if result.summary is not None and summary is None:
-                summary = result.summary
+            verdicts.append(Verdict(name, result.matched, reason))
+            if result.summary is not None:
+                summaries.append((name, result.summary))
             suggestions.extend(result.suggestions)
+        if planner is not None:
+            verdicts.extend(planner.checks)
         return Decision(
-            self.revision, situation.event, tuple(verdicts), tuple(planned), summary, tuple(suggestions)
+            self.revision,
+            situation.event,
+            tuple(verdicts),
+            tuple(planner.planned) if planner is not None else (),
+            _summary(summaries, situation.event, self.settings) if summaries else None,
+            tuple(suggestions),
+            situation.journey.id,
+            situation.journey.version,
+            facts.seen,
         )
 
-
-def _plan(
-    draft: NotificationDraft, rule: str, reason: str, situation: Situation
-) -> tuple[PlannedNotification | None, str]:
-    contact, journey = situation.contact, situation.journey
-    channel, to, why_not = _choose_channel(
-        draft.channel, situation, later=draft.delay > timedelta(0), exclude=draft.exclude
-    )
-    if channel is None or to is None:
-        return None, why_not
-    values = _values(situation) | draft.values
-    template = DEFAULT_TEMPLATES.get(draft.template, draft.template)
-    send_at = situation.event.at + draft.delay
-    if not draft.urgent:
-        deferred = quiet_until(send_at, contact.quiet_hours, contact.timezone)
-        if deferred is not None:
-            send_at = deferred
-            reason = f"{reason}; deferred to the end of quiet hours ({contact.timezone})"
-    needs_template = None
-    window = channels.get(channel).service_window
-    last = journey.last_customer_at.get(channel)
-    if window is not None and (last is None or send_at - last > window):
-        needs_template = draft.template
-        reason = f"{reason}; outside the {channel} service window, send as an approved template"
-    return PlannedNotification(
-        draft.purpose, channel, to, fill(template, values), send_at, rule, reason, needs_template
-    ), ""
+    def on_tick(self, situation: Situation) -> Decision:
+        """Decide on a time-based event (``tick`` or ``customer_idle``) for one journey."""
+        if situation.event.kind not in ("tick", "customer_idle"):
+            raise PolicyError(
+                [("event.kind", f"expected tick or customer_idle, got {situation.event.kind!r}")]
+            )
+        return self.decide(situation)
 
 
-def _choose_channel(
-    choice: str, situation: Situation, *, later: bool = False, exclude: tuple[str, ...] = ()
-) -> tuple[str | None, Identity | None, str]:
-    """Resolve a channel choice to a private, reachable channel the contact consented to.
+def tick_events(journey: Journey, now: datetime, settings: PolicySettings) -> tuple[Event, ...]:
+    """The time-based events due for ``journey`` at ``now``.
 
-    A message sent ``later`` needs an asynchronous channel: nobody is on a phone call or
-    a chat session an hour after it ended, so those fall back to the preferred async one.
+    Every active journey gets a ``tick`` (SLA checks); a ``customer_idle`` is due when
+    the customer has been silent on the current channel longer than ``idle_after``
+    after the agent's last word (a chat session that ended with an unread reply).
     """
-    journey, contact = situation.journey, situation.contact
-    asynchronous = [*contact.preferred_channels, "sms", "email", "whatsapp"]
-    if choice == "current":
-        wanted = [journey.current_channel]
-    elif choice == "previous":
-        wanted = [situation.previous_channel or journey.current_channel]
-    elif choice == "customer_last":
-        wanted = [journey.last_customer_channel or journey.current_channel]
-    elif choice == "preferred_async":
-        wanted = asynchronous
-    else:
-        wanted = [choice]
-    # A public channel is never used to notify; its private sibling (twitter -> twitter_dm) is.
-    wanted = [*wanted, *(_private_siblings(name) for name in wanted if channels.get(name).is_public)]
-    if later:
-        wanted += asynchronous
-    refused: list[str] = []
-    for name in dict.fromkeys(wanted):
-        if name in exclude:
-            continue
-        profile = channels.get(name)
-        if (later or choice == "preferred_async") and not profile.is_async:
-            refused.append(f"{name} is synchronous")
-            continue
-        if profile.is_public:
-            refused.append(f"{name} is public")
-            continue
-        if contact.consent.get(name) is False:
-            refused.append(f"no consent for {name}")
-            continue
-        to = next((i for i in contact.identities if i.kind in profile.identity_kinds), None)
-        if to is None:
-            refused.append(f"no identity reaches {name}")
-            continue
-        return name, to, ""
-    return None, None, ", ".join(refused) or f"no channel for {choice!r}"
+    if not journey.is_active:
+        return ()
+    events = [Event("tick", now, journey.current_channel)]
+    channel = journey.current_channel
+    customer = journey.last_customer_at.get(channel)
+    agent = journey.last_agent_at.get(channel)
+    if (
+        customer is not None
+        and agent is not None
+        and agent > customer
+        and now - customer > settings.idle_after
+    ):
+        events.append(Event("customer_idle", now, channel))
+    return tuple(events)
 
 
-def _private_siblings(public: str) -> str:
-    kinds = channels.get(public).identity_kinds
-    for profile in channels.profiles():
-        if not profile.is_public and profile.identity_kinds & kinds == kinds:
-            return profile.name
-    return public
+def _summary(
+    parts: Sequence[tuple[str, SummaryDraft]], event: Event, settings: PolicySettings
+) -> SummarySpec:
+    """Merge the summary drafts: for each field the first rule that set it wins."""
+    sections = recent = max_chars = redaction = None
+    for _, draft in parts:
+        sections = sections if sections is not None else draft.sections
+        recent = recent if recent is not None else draft.recent
+        max_chars = max_chars if max_chars is not None else draft.max_chars
+        redaction = redaction if redaction is not None else draft.redaction
+    return SummarySpec(
+        sections=sections or SECTIONS,
+        recent=settings.recent_messages if recent is None else recent,
+        max_chars=channels.get(event.to_channel or event.channel).max_chars
+        if max_chars is None
+        else max_chars,
+        redaction=redaction,
+        rule=", ".join(dict.fromkeys(name for name, _ in parts)),
+    )
 
 
-def _values(situation: Situation) -> dict[str, str]:
-    contact, journey, event = situation.contact, situation.journey, situation.event
-    first = (contact.name or "there").split()[0]
-    prev = situation.previous_channel or event.from_channel
-    return {
-        "first_name": first,
-        "name": contact.name or "",
-        "reference": journey.reference,
-        "from_label": channels.get(prev).label if prev else "",
-        "to_label": channels.get(event.to_channel).label if event.to_channel else "",
-        "to_agent_phrase": f"{event.to_agent}" if event.to_agent else "one of our team",
-        "channel": event.channel,
+def _content_hash(policy: Policy) -> str:
+    """The revision: a hash of ``to_dict``; an unregistered Python rule counts by its repr."""
+    data = {
+        "settings": settings_to_data(policy.settings),
+        "templates": policy.templates,
+        "rules": [_rule_key(rule) for rule in policy.rules],
     }
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _rule_key(rule: Rule) -> object:
+    if isinstance(rule, DeclarativeRule) or rule_kind_of(rule) is not None:
+        return rule_to_data(rule)
+    return {"python": f"{type(rule).__qualname__}: {rule!r}"}

@@ -1,151 +1,115 @@
-"""The built-in rules: our field's practices for channel switches, each named and overridable.
+"""Rules: a name, the events it listens to, and a callable that explains itself.
 
-Each rule is a small class with a ``name``, the ``events`` it listens to and an
-``evaluate`` that returns what it wants and why. A host can drop, reorder or replace
-any of them, or add its own class with the same shape.
+A :class:`DeclarativeRule` is data (``when`` a condition holds, run ``actions``) and is
+what policy files contain. A Python rule is a small callable class with the same shape;
+registering its class under a kind name lets a policy holding it be written out and
+loaded back like any other.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
-from attrs import define
+import attrs
+from attrs import define, field
 
-from handoff import channels
-from handoff.policy.engine import NotificationDraft, PolicySettings, RuleResult, Situation
-from handoff.summary import SummarySpec
+from handoff.errors import ValidationError
+from handoff.policy.actions import Action, Outputs
+from handoff.policy.conditions import Condition, Explainer, compile_explainer
+from handoff.policy.facts import Facts
+from handoff.policy.situation import RuleResult
 
-__all__ = [
-    "ConfirmChannelMove",
-    "ContextTransfer",
-    "ContinuousUpdate",
-    "ExplainTransfer",
-    "SurveyAfterResolution",
-    "default_rules",
-]
+__all__ = ["DeclarativeRule", "Rule", "python_rule_kinds", "register_rule", "rule_kind_of"]
 
 
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours, rest = divmod(minutes, 60)
-    if rest:
-        return f"{hours} h {rest} min"
-    return "1 hour" if hours == 1 else f"{hours} hours"
+@runtime_checkable
+class Rule(Protocol):
+    """Anything with a ``name``, the ``events`` it listens to, and ``rule(facts) -> RuleResult``.
+
+    Read the situation through ``facts["customer.idle"]`` (or ``facts.situation``): what
+    is read through ``facts`` is logged in the decision.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def events(self) -> frozenset[str]: ...
+
+    def __call__(self, facts: Facts) -> RuleResult: ...
 
 
-@define(frozen=True)
-class ContextTransfer:
-    """On every handoff the receiving side gets a summary sized for its channel."""
+def _events(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(names)
 
-    name: str = "context_transfer"
-    events: frozenset[str] = frozenset({"channel_switched", "transfer_requested"})
 
-    def evaluate(self, situation: Situation, settings: PolicySettings) -> RuleResult:
-        target = situation.event.to_channel or situation.event.channel
-        profile = channels.get(target)
-        spec = SummarySpec(recent=settings.recent_messages, max_chars=profile.max_chars, rule=self.name)
-        return RuleResult(True, f"summary for {target} within {profile.max_chars} characters", summary=spec)
+def _actions(actions: Iterable[Action]) -> tuple[Action, ...]:
+    return tuple(actions)
 
 
 @define(frozen=True)
-class ConfirmChannelMove:
-    """When the customer moves on their own, confirm on the new channel that history came along."""
+class DeclarativeRule:
+    """``on`` these events, ``when`` the condition holds, run the ``actions``.
 
-    name: str = "confirm_channel_move"
-    events: frozenset[str] = frozenset({"channel_switched"})
+    Each action may carry its own ``when``, for a choice inside one rule.
+    """
 
-    def evaluate(self, situation: Situation, settings: PolicySettings) -> RuleResult:
-        event = situation.event
-        if event.initiated_by != "customer":
-            return RuleResult(False, f"switch initiated by {event.initiated_by}, not the customer")
-        draft = NotificationDraft("channel_move", "current", "channel_move", urgent=True)
-        return RuleResult(
-            True,
-            f"customer moved from {event.from_channel} to {event.to_channel}: "
-            "tell them their history came along",
-            notify=(draft,),
-        )
+    name: str
+    events: frozenset[str] = field(converter=_events)
+    actions: tuple[Action, ...] = field(converter=_actions)
+    when: Condition | None = None
+    description: str = ""
+    _why: Explainer | None = field(init=False, eq=False, repr=False)
 
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_why", None if self.when is None else compile_explainer(self.when))
 
-@define(frozen=True)
-class ExplainTransfer:
-    """On an agent's transfer, tell the customer what happens next and when."""
-
-    name: str = "explain_transfer"
-    events: frozenset[str] = frozenset({"transfer_requested"})
-
-    def evaluate(self, situation: Situation, settings: PolicySettings) -> RuleResult:
-        event = situation.event
-        if event.from_channel == event.to_channel:
-            return RuleResult(
-                False, f"agent-to-agent transfer within {event.to_channel}: nothing changes for the customer"
-            )
-        phone = next((i.value for i in situation.contact.identities if i.kind == "phone"), None)
-        if event.to_channel == "phone" and phone:
-            values = {"phone": phone, "within": _duration(settings.callback_within)}
-            draft = NotificationDraft("channel_move", "customer_last", "transfer_phone", values, urgent=True)
-            why = f"transfer to a phone call: tell the customer we will call {phone}"
+    def __call__(self, facts: Facts) -> RuleResult:
+        if self._why is None:
+            reason = self.description or "applies to every such event"
         else:
-            draft = NotificationDraft("channel_move", "customer_last", "transfer", urgent=True)
-            why = f"transfer to {event.to_channel}: tell the customer where the conversation continues"
-        return RuleResult(True, why, notify=(draft,))
-
-
-@define(frozen=True)
-class ContinuousUpdate:
-    """An agent replied where the customer no longer is: send the update asynchronously too."""
-
-    name: str = "continuous_update"
-    events: frozenset[str] = frozenset({"agent_replied"})
-
-    def evaluate(self, situation: Situation, settings: PolicySettings) -> RuleResult:
-        event, journey = situation.event, situation.journey
-        last = journey.last_customer_at.get(event.channel)
-        if last is not None and event.at - last <= settings.idle_after:
-            return RuleResult(
-                False, f"customer active on {event.channel} within {_duration(settings.idle_after)}"
-            )
-        where = "never wrote on" if last is None else f"idle for {_duration(event.at - last)} on"
-        body = situation.interaction.body if situation.interaction is not None else ""
-        excerpt = body if len(body) <= 160 else body[:157] + "..."
-        draft = NotificationDraft(
-            "update", "preferred_async", "update", {"excerpt": excerpt}, exclude=(event.channel,)
-        )
+            matched, reason = self._why(facts)
+            if not matched:
+                return RuleResult(False, reason)
+        out = Outputs()
+        for action in self.actions:
+            test = action._test
+            if test is None or test(facts):
+                action.apply(facts, self.name, out)
         return RuleResult(
-            True, f"customer {where} {event.channel}: send the reply as an update", notify=(draft,)
+            True, reason, tuple(out.notify), out.summary, tuple(out.suggestions), tuple(out.suppress)
         )
 
 
-@define(frozen=True)
-class SurveyAfterResolution:
-    """After resolution, one satisfaction survey on the customer's last channel, after a delay."""
+_KINDS: dict[str, type[Any]] = {}
 
-    name: str = "survey_after_resolution"
-    events: frozenset[str] = frozenset({"resolved"})
 
-    def evaluate(self, situation: Situation, settings: PolicySettings) -> RuleResult:
-        journey = situation.journey
-        if journey.surveyed:
-            return RuleResult(False, "a survey was already scheduled for this journey")
-        if journey.first_response_at is None:
-            return RuleResult(False, "no agent replied, so there is nothing to rate")
-        draft = NotificationDraft("survey", "customer_last", "survey", delay=settings.survey_delay)
-        return RuleResult(
-            True,
-            f"resolved: survey on the customer's last channel after {_duration(settings.survey_delay)}",
-            notify=(draft,),
+def register_rule(kind: str, cls: type[Any]) -> type[Any]:
+    """Let policies holding rules of ``cls`` be written out and loaded back as ``kind``.
+
+    ``cls`` is an attrs class with a ``name`` field whose other fields (its ``params``)
+    are plain TOML values: text, numbers, booleans and lists (use ``converter=tuple``
+    for list fields so that a loaded rule equals the original).
+    """
+    if not isinstance(kind, str) or not kind.isidentifier():
+        raise ValidationError("kind", f"expected a plain name, got {kind!r}")
+    if not attrs.has(cls) or "name" not in attrs.fields_dict(cls):
+        raise ValidationError(
+            "cls", f"{getattr(cls, '__name__', cls)!r} is not an attrs class with a name field"
         )
+    known = _KINDS.get(kind)
+    if known is not None and known is not cls:
+        raise ValidationError("kind", f"{kind!r} is already registered for {known.__name__}")
+    _KINDS[kind] = cls
+    return cls
 
 
-def default_rules() -> tuple[
-    ContextTransfer, ConfirmChannelMove, ExplainTransfer, ContinuousUpdate, SurveyAfterResolution
-]:
-    return (
-        ContextTransfer(),
-        ConfirmChannelMove(),
-        ExplainTransfer(),
-        ContinuousUpdate(),
-        SurveyAfterResolution(),
-    )
+def python_rule_kinds() -> Mapping[str, type[Any]]:
+    """The registered Python rule kinds."""
+    return dict(_KINDS)
+
+
+def rule_kind_of(rule: object) -> str | None:
+    """The kind name ``rule``'s class is registered under, if any."""
+    return next((kind for kind, cls in _KINDS.items() if type(rule) is cls), None)

@@ -1,4 +1,4 @@
-"""Quiet hours in the customer's own time zone, DST-safe."""
+"""Quiet and business hours in the customer's own time zone, DST-safe."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handoff.errors import ValidationError
 
-__all__ = ["parse_clock_time", "quiet_until", "zone"]
+__all__ = ["next_business_slot", "parse_clock_time", "quiet_until", "zone"]
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -58,3 +58,26 @@ def quiet_until(when: datetime, quiet_hours: tuple[str, str] | None, tz_name: st
     resolved = wall.replace(tzinfo=tz)
     # A wall time that does not exist (skipped by a spring-forward) normalizes forward.
     return resolved.astimezone(when.tzinfo)
+
+
+def next_business_slot(
+    when: datetime, hours: tuple[str, str], days: tuple[int, ...], tz_name: str
+) -> datetime:
+    """The first moment at or after ``when`` inside business ``hours`` on ISO weekdays ``days``.
+
+    Used to offer a scheduled callback instead of a cold call: inside business hours it
+    is ``when`` itself, otherwise the next opening on the customer's own wall clock.
+    """
+    start = parse_clock_time(hours[0], "business_hours[0]")
+    end = parse_clock_time(hours[1], "business_hours[1]")
+    tz = zone(tz_name)
+    local = when.astimezone(tz)
+    now_t = local.timetz().replace(tzinfo=None)
+    if local.isoweekday() in days and start <= now_t < end:
+        return when
+    day = local.date() if now_t < start else local.date() + timedelta(days=1)
+    for _ in range(8):
+        if day.isoweekday() in days:
+            return datetime.combine(day, start).replace(tzinfo=tz).astimezone(when.tzinfo)
+        day += timedelta(days=1)
+    return when  # no business days at all: nothing better than now

@@ -31,6 +31,18 @@ DEFAULT_TEMPLATES: Mapping[str, str] = {
         "Hi {first_name}, your request {reference} is resolved. How satisfied were you with our "
         "help, from 1 (not at all) to 5 (very)?"
     ),
+    "survey_nps": (
+        "Hi {first_name}, how likely are you to recommend us to a friend, from 0 (not at all) "
+        "to 10 (extremely)? Your reference is {reference}."
+    ),
+    "survey_ces": (
+        "Hi {first_name}, how easy was it to get your request {reference} solved, from 1 (very "
+        "hard) to 7 (very easy)?"
+    ),
+    "public_reply": (
+        "Thanks for reaching out. To protect your privacy, please send us a direct message and "
+        "we will continue there. Please do not share personal details in public."
+    ),
 }
 
 

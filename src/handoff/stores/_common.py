@@ -107,6 +107,19 @@ def check_changeset(changes: object) -> Changeset:
     return changes
 
 
+def check_batch(changes: object) -> list[Changeset]:
+    """Every changeset of a batch checked on its own, before the store is touched."""
+    if isinstance(changes, (str, bytes)) or not isinstance(changes, Sequence):
+        raise ValidationError("changes", f"expected a sequence of Changesets, got {type(changes).__name__}")
+    checked = []
+    for i, change in enumerate(changes):
+        try:
+            checked.append(check_changeset(change))
+        except ValidationError as exc:
+            raise ValidationError(f"changes[{i}].{exc.field}", exc.problem) from exc
+    return checked
+
+
 def _check_versioned(record: object, kind: type, field: str, expected: object) -> None:
     name = f"expected_{field}_version"
     if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:

@@ -44,6 +44,24 @@ _INSERT_NOTIFICATION = (
 )
 
 
+# Children first: foreign keys point from them to the journey and the contact.
+_ERASE = (
+    "DELETE FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
+    "DELETE FROM handoffs WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
+    "DELETE FROM interactions WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
+    "DELETE FROM journeys WHERE contact_id = ?",
+    "DELETE FROM identities WHERE contact_id = ?",
+)
+_ERASE_CONTACT = "DELETE FROM contacts WHERE id = ?"
+
+
+def erase(conn: sqlite3.Connection, contact_id: str) -> bool:
+    """Delete the contact and everything of its journeys; False if there is no such contact."""
+    for statement in _ERASE:
+        conn.execute(statement, (contact_id,))
+    return conn.execute(_ERASE_CONTACT, (contact_id,)).rowcount == 1
+
+
 class Rows:
     """A changeset turned into statement parameters, and the writes that use them.
 

@@ -19,7 +19,7 @@ from handoff.errors import StoreUnavailable
 from handoff.identity import Identity
 from handoff.models import Contact, Handoff, Interaction, Journey, Notification
 
-__all__ = ["Changeset", "Store"]
+__all__ = ["BulkImport", "Changeset", "ContactRecords", "Store"]
 
 
 # Typed converters: with a bare ``converter=tuple`` mypy cannot type the arguments.
@@ -51,6 +51,21 @@ class Changeset:
     interactions: tuple[Interaction, ...] = field(default=(), converter=_interactions)
     handoffs: tuple[Handoff, ...] = field(default=(), converter=_handoffs)
     notifications: tuple[Notification, ...] = field(default=(), converter=_notifications)
+
+
+def _journeys(items: Iterable[Journey]) -> tuple[Journey, ...]:
+    return tuple(items)
+
+
+@define(frozen=True)
+class ContactRecords:
+    """Everything stored about one contact (for export, and to check an erasure)."""
+
+    contact: Contact
+    journeys: tuple[Journey, ...] = field(converter=_journeys)  # oldest first
+    interactions: tuple[Interaction, ...] = field(converter=_interactions)  # by journey, then sequence
+    handoffs: tuple[Handoff, ...] = field(converter=_handoffs)
+    notifications: tuple[Notification, ...] = field(converter=_notifications)
 
 
 class Store(abc.ABC):
@@ -132,6 +147,17 @@ class Store(abc.ABC):
     def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
         """Pending notifications with ``send_at <= now``, earliest first."""
 
+    # -- privacy ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def contact_records(self, contact_id: str) -> ContactRecords:
+        """Every record of the contact and of its journeys; NotFound if unknown."""
+
+    @abc.abstractmethod
+    def erase_contact(self, contact_id: str) -> None:
+        """Remove the contact, its identities, journeys, interactions, handoffs and
+        notifications, in one transaction; NotFound if unknown. Afterwards no look-up
+        finds anything of it (its identities are free again)."""
+
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -155,3 +181,13 @@ class Store(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class BulkImport(abc.ABC):
+    """Optional capability: many changesets in one transaction (backfills)."""
+
+    @abc.abstractmethod
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        """Commit changesets in order, all or nothing: each is checked as `commit`
+        would, against the store AND the changesets before it in the same call
+        (so a batch may create a journey and append to it three times)."""

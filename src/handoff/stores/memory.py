@@ -2,7 +2,9 @@
 
 Everything sits behind one lock. :meth:`MemoryStore.commit` checks the whole changeset
 against the current data first and only then mutates, so a refused commit leaves no
-trace. Per-journey lists are kept in order as records arrive, so reads never sort.
+trace; :meth:`MemoryStore.commit_many` copies the indexes first and puts them back if
+any changeset of the batch is refused. Per-journey lists are kept in order as records
+arrive, so reads never sort.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import bisect
 import itertools
 import threading
 from collections.abc import Sequence
+from copy import copy
 from datetime import datetime
 from operator import attrgetter
 
@@ -19,6 +22,7 @@ from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound, 
 from handoff.identity import Identity
 from handoff.models import Contact, Handoff, Interaction, Journey, Notification
 from handoff.stores._common import (
+    check_batch,
     check_changeset,
     check_identity,
     check_last,
@@ -29,7 +33,7 @@ from handoff.stores._common import (
     marked,
     micros,
 )
-from handoff.stores.base import Changeset, Store
+from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
 __all__ = ["MemoryStore"]
 
@@ -38,7 +42,7 @@ _Key = tuple[int, int, str]
 _by_sequence = attrgetter("sequence")
 
 
-class MemoryStore(Store):
+class MemoryStore(Store, BulkImport):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:
@@ -52,7 +56,8 @@ class MemoryStore(Store):
         self._journeys_of: dict[str, list[_Key]] = {}
         self._interactions: dict[str, Interaction] = {}
         self._by_external: dict[tuple[str, str], Interaction] = {}
-        self._latest_by_external: dict[str, tuple[int, int, str]] = {}
+        # external id -> {interaction id: (UTC microseconds, arrival, journey id)}
+        self._threads: dict[str, dict[str, _Key]] = {}
         self._timelines: dict[str, list[Interaction]] = {}
         self._handoffs: dict[str, Handoff] = {}
         self._handoffs_of: dict[str, list[_Key]] = {}
@@ -81,6 +86,20 @@ class MemoryStore(Store):
             self._check_journey(changes)
             self._check_records(changes)
             self._apply(changes)
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        checked = check_batch(changes)
+        with self._lock:
+            saved = self._save()
+            try:
+                for change in checked:
+                    self._check_contact(change)
+                    self._check_journey(change)
+                    self._check_records(change)
+                    self._apply(change)
+            except BaseException:
+                self._restore(saved)
+                raise
 
     def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
         notification_id, status, at = check_mark(notification_id, status, at)
@@ -133,7 +152,7 @@ class MemoryStore(Store):
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
         wanted = check_refs(refs)
         with self._lock:
-            hits = [self._latest_by_external[ref] for ref in wanted if ref in self._latest_by_external]
+            hits = [max(self._threads[ref].values()) for ref in wanted if ref in self._threads]
             return self._journeys[max(hits)[2]] if hits else None
 
     # -- interactions and handoffs ---------------------------------------------------------
@@ -176,6 +195,72 @@ class MemoryStore(Store):
         with self._lock:
             due = itertools.takewhile(lambda key: key[0] <= cutoff, self._pending)
             return [self._notifications[key[2]] for key in itertools.islice(due, limit)]
+
+    # -- privacy ---------------------------------------------------------------------
+    def contact_records(self, contact_id: str) -> ContactRecords:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            contact = self._contacts.get(contact_id)
+            if contact is None:
+                raise NotFound("contact", contact_id)
+            journeys = self.journeys_of(contact_id)
+            return ContactRecords(
+                contact=contact,
+                journeys=journeys,
+                interactions=[i for j in journeys for i in self._timelines.get(j.id, ())],
+                handoffs=[h for j in journeys for h in self.handoffs(j.id)],
+                notifications=[n for j in journeys for n in self.notifications(j.id)],
+            )
+
+    def erase_contact(self, contact_id: str) -> None:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            contact = self._contacts.pop(contact_id, None)
+            if contact is None:
+                raise NotFound("contact", contact_id)
+            for identity in contact.identities:
+                del self._owners[identity]
+            for key in self._journeys_of.pop(contact_id, ()):
+                self._forget_journey(key[2])
+
+    def _forget_journey(self, journey_id: str) -> None:
+        """Drop a journey and every record of it from every index (erasure only)."""
+        journey = self._journeys.pop(journey_id)
+        del self._by_reference[journey.reference]
+        del self._journey_keys[journey_id]
+        for interaction in self._timelines.pop(journey_id, ()):
+            del self._interactions[interaction.id]
+            if interaction.external_id is not None:
+                del self._by_external[(interaction.channel, interaction.external_id)]
+                holders = self._threads[interaction.external_id]
+                del holders[interaction.id]
+                if not holders:
+                    del self._threads[interaction.external_id]
+        for key in self._handoffs_of.pop(journey_id, ()):
+            del self._handoffs[key[2]]
+        for key in self._notifications_of.pop(journey_id, ()):
+            del self._notifications[key[2]]
+            pending = self._pending_keys.pop(key[2], None)
+            if pending is not None:
+                del self._pending[bisect.bisect_left(self._pending, pending)]
+
+    # -- batches: copy the indexes, put them back on failure -------------------------------
+    def _save(self) -> dict[str, object]:
+        """A copy of every index deep enough that applying changesets cannot touch it."""
+        saved: dict[str, object] = {}
+        for name, value in vars(self).items():
+            if isinstance(value, dict):
+                saved[name] = {
+                    key: copy(inner) if isinstance(inner, (list, dict)) else inner
+                    for key, inner in value.items()
+                }
+            elif isinstance(value, list):
+                saved[name] = list(value)
+        return saved
+
+    def _restore(self, saved: dict[str, object]) -> None:
+        for name, value in saved.items():
+            setattr(self, name, value)
 
     # -- commit: check everything, then apply --------------------------------------------
     def _check_contact(self, changes: Changeset) -> None:
@@ -298,9 +383,7 @@ class MemoryStore(Store):
         if interaction.external_id is not None:
             self._by_external[(interaction.channel, interaction.external_id)] = interaction
             key = self._key(interaction.at, interaction.journey_id)
-            latest = self._latest_by_external.get(interaction.external_id)
-            if latest is None or key > latest:
-                self._latest_by_external[interaction.external_id] = key
+            self._threads.setdefault(interaction.external_id, {})[interaction.id] = key
 
     def _put_notification(self, notification: Notification) -> None:
         self._notifications[notification.id] = notification

@@ -5,6 +5,10 @@ and the only way an in-memory database can be shared at all. Several processes m
 open the same file; WAL lets readers run beside the writer, ``busy_timeout`` makes a
 writer wait its turn, and a write transaction that still finds the file busy is retried a few times.
 
+Erasure leaves no trace in the file: ``secure_delete`` zeroes every deleted or
+overwritten record as it goes, and after an erasure the write-ahead log is
+checkpointed into the database and truncated, so not even old page images remain.
+
 Every sqlite3 exception is translated at this boundary: constraint failures become
 the domain's conflicts, anything else a :class:`~handoff.errors.StoreError`.
 """
@@ -28,6 +32,7 @@ from handoff.models import Contact, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_json, to_json
 from handoff.stores import _sqlite_schema as schema
 from handoff.stores._common import (
+    check_batch,
     check_changeset,
     check_identity,
     check_last,
@@ -38,8 +43,8 @@ from handoff.stores._common import (
     marked,
     micros,
 )
-from handoff.stores._sqlite_writes import Params, Rows
-from handoff.stores.base import Changeset, Store
+from handoff.stores._sqlite_writes import Params, Rows, erase
+from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
 __all__ = ["SQLiteStore"]
 
@@ -47,6 +52,7 @@ T = TypeVar("T")
 
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _BEGIN_ATTEMPTS = 4
+_CHECKPOINT_ATTEMPTS = 20
 _URL_FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite://:memory:"
 
 # Fixed SQL strings: sqlite3 keeps a prepared statement per distinct string.
@@ -79,7 +85,7 @@ _DUE = (
 )
 
 
-class SQLiteStore(Store):
+class SQLiteStore(Store, BulkImport):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 
     URLs follow the usual convention: ``sqlite:///handoff.db`` is relative to the
@@ -138,6 +144,12 @@ class SQLiteStore(Store):
             self._decoded.remember(str(rows.contact[2]), changes.contact)
         if changes.journey is not None:
             self._decoded.remember(str(rows.journey[6]), changes.journey)
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        batch = [Rows(change) for change in check_batch(changes)]
+        with self._transaction("commit a batch of changesets") as conn:
+            for rows in batch:
+                rows.write(conn)
 
     def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
         notification_id, status, at = check_mark(notification_id, status, at)
@@ -214,6 +226,54 @@ class SQLiteStore(Store):
         limit = check_limit(limit)
         return self._all(Notification, _DUE, (cutoff, limit)) if limit else []
 
+    # -- privacy ---------------------------------------------------------------------
+    def contact_records(self, contact_id: str) -> ContactRecords:
+        check_text(contact_id, "contact_id")
+        load = self._decoded.load
+        with self._snapshot() as conn:
+            row = conn.execute(_GET_CONTACT, (contact_id,)).fetchone()
+            if row is None:
+                raise NotFound("contact", contact_id)
+            journeys = [load(Journey, r[0]) for r in conn.execute(_JOURNEYS_OF, (contact_id,))]
+            ids = [(journey.id,) for journey in journeys]
+            return ContactRecords(
+                contact=load(Contact, row[0]),
+                journeys=journeys,
+                interactions=[load(Interaction, r[0]) for i in ids for r in conn.execute(_INTERACTIONS, i)],
+                handoffs=[load(Handoff, r[0]) for i in ids for r in conn.execute(_HANDOFFS, i)],
+                notifications=[
+                    load(Notification, r[0]) for i in ids for r in conn.execute(_NOTIFICATIONS, i)
+                ],
+            )
+
+    def erase_contact(self, contact_id: str) -> None:
+        check_text(contact_id, "contact_id")
+        with self._transaction("erase a contact") as conn:
+            if not erase(conn, contact_id):
+                raise NotFound("contact", contact_id)
+        self._decoded.clear()
+        if self._path != ":memory:":
+            self._scrub_log()
+
+    def _scrub_log(self) -> None:
+        """Copy every page into the database file and empty the write-ahead log.
+
+        Until then the log still holds images of the pages as they were before the
+        erasure. A reader in another process can hold the log open for a while, so
+        the checkpoint is retried before giving up with an explanation.
+        """
+        for attempt in range(_CHECKPOINT_ATTEMPTS):
+            with self._reading() as conn:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.005 * min(2**attempt, 20))
+        raise StoreError(
+            f"the contact was erased from {self._path!r}, but another connection kept the write-ahead "
+            "log busy, so old copies of its pages remain in the -wal file until the next checkpoint; "
+            "run PRAGMA wal_checkpoint(TRUNCATE) once the other connections are idle"
+        )
+
     # -- plumbing --------------------------------------------------------------------
     def _one(self, model: type[T], sql: str, params: Params) -> T | None:
         with self._reading() as conn:
@@ -239,6 +299,16 @@ class SQLiteStore(Store):
                 raise _store_error(self._path, "read", exc) from exc
             except UnicodeEncodeError as exc:
                 raise _unicode_error(exc) from exc
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: several queries see one consistent state of the file."""
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                _rollback(conn)
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
@@ -292,6 +362,11 @@ class _Decoded:
         self.remember(data, decoded)
         return decoded
 
+    def clear(self) -> None:
+        """Forget everything: after an erasure, not even this process keeps a copy."""
+        with self._lock:
+            self._items.clear()
+
     def remember(self, data: str, record: object) -> None:
         with self._lock:
             self._items[data] = record
@@ -310,6 +385,7 @@ def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
         if schema.schema_version(conn) != schema.SCHEMA_VERSION:
             _begin(conn)
             try:

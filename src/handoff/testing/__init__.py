@@ -20,7 +20,15 @@ def __getattr__(name: str) -> Any:
         import pytest
 
         # Plain asserts in the kit then report their values, as in the user's own tests.
-        for module in ("_arguments", "_concurrency", "_conflicts", "_records", "_stateful"):
+        for module in (
+            "_arguments",
+            "_bulk_import",
+            "_concurrency",
+            "_conflicts",
+            "_privacy",
+            "_records",
+            "_stateful",
+        ):
             pytest.register_assert_rewrite(f"handoff.testing.{module}")
         from handoff.testing.conformance import StoreConformance
 

@@ -20,8 +20,10 @@ state machine, which needs a fresh store per example, then skips and says why::
 from __future__ import annotations
 
 from handoff.testing._arguments import ArgumentConformance
+from handoff.testing._bulk_import import BulkImportConformance
 from handoff.testing._concurrency import ConcurrencyConformance
 from handoff.testing._conflicts import ConflictConformance
+from handoff.testing._privacy import PrivacyConformance
 from handoff.testing._records import RecordConformance
 from handoff.testing._stateful import StatefulConformance, StoreMachine
 
@@ -29,7 +31,13 @@ __all__ = ["StoreConformance", "StoreMachine"]
 
 
 class StoreConformance(
-    RecordConformance, ConflictConformance, ArgumentConformance, ConcurrencyConformance, StatefulConformance
+    RecordConformance,
+    ConflictConformance,
+    ArgumentConformance,
+    ConcurrencyConformance,
+    PrivacyConformance,
+    BulkImportConformance,
+    StatefulConformance,
 ):
     """Mix into a ``Test...`` class; override ``make_store`` or the ``store`` fixture.
 
@@ -48,6 +56,9 @@ class StoreConformance(
     * ``validates_input = True``: bad arguments raise ValidationError naming the
       field; records naming a missing journey or contact raise NotFound; a contact
       or journey whose version does not grow raises ValidationError.
+
+    Optional capabilities are read from the store itself: a store that is not a
+    :class:`~handoff.stores.base.BulkImport` has its ``commit_many`` tests skipped, visibly.
 
     ``state_machine_settings`` (hypothesis ``settings``) sizes the stateful test.
     """

@@ -1,0 +1,241 @@
+"""Cost of ``Policy.decide`` for the default policy, against a hand-written equivalent.
+
+Run: ``python benchmarks/bench_policy.py`` (``--quick`` for a smoke run).
+
+Five typical events (a customer message, a channel switch, an agent reply to an idle
+customer, a transfer to phone, a resolution) are decided many times by the default
+policy and by :func:`handwritten`, a plain Python function implementing the same rules
+and using the same delivery checks. Both must decide the same; the report gives the
+p50 per event and the ratio (target: p50 <= 50 µs, ratio <= 2x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from handoff import channels
+from handoff.events import Suggestion, Verdict
+from handoff.identity import parse_identity
+from handoff.models import Contact, IdentityLink, Interaction, Journey
+from handoff.policy import Decision, Event, Facts, Policy, PolicySettings, Situation
+from handoff.policy.delivery import Planner
+from handoff.policy.durations import format_duration
+from handoff.policy.situation import NotificationDraft, PlannedNotification
+from handoff.policy.templates import DEFAULT_TEMPLATES
+from handoff.summary import SECTIONS, SummarySpec
+
+T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+
+
+def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decision:
+    """The default policy's rules, written by hand."""
+    facts = Facts(s, settings)
+    planner = Planner(facts, DEFAULT_TEMPLATES)
+    event, journey, contact = s.event, s.journey, s.contact
+    verdicts: list[Verdict] = []
+    suggestions: list[Suggestion] = []
+    summary: SummarySpec | None = None
+
+    def notify(rule: str, reason: str, draft: NotificationDraft) -> str:
+        why_not = planner.plan(draft, rule, reason)
+        return reason if why_not is None else f"{reason}; not sent: {why_not}"
+
+    kind = event.kind
+    if kind == "inbound":
+        profile = channels.get(event.channel)
+        sensitive = (
+            bool(event.sensitive) or "sensitive" in s.flags or bool(s.interaction and s.interaction.sensitive)
+        )
+        if sensitive and profile.is_public:
+            suggestions.append(Suggestion("move_private", None, "sensitive in public", "privacy"))
+            draft = NotificationDraft("public_reply", "current", "public_reply", urgent=True)
+            verdicts.append(
+                Verdict("privacy", True, notify("privacy", "sensitive on a public channel", draft))
+            )
+        else:
+            verdicts.append(Verdict("privacy", False, f"sensitive {sensitive}, public {profile.is_public}"))
+        messages, mood = s.customer_messages, s.sentiment
+        unhappy = (messages is not None and messages >= settings.escalate_after) or (
+            mood is not None and mood <= settings.negative_sentiment
+        )
+        if not profile.is_async and event.channel != "phone" and unhappy:
+            suggestions.append(Suggestion("offer_callback", "phone", "offer a callback", "offer_callback"))
+            verdicts.append(Verdict("offer_callback", True, f"{messages} messages, sentiment {mood}"))
+        else:
+            verdicts.append(Verdict("offer_callback", False, f"{messages} messages, sentiment {mood}"))
+    elif kind in ("channel_switched", "transfer_requested"):
+        target = channels.get(event.to_channel or event.channel)
+        masked = target.is_public or "restricted_role" in s.flags
+        verdicts.append(Verdict("redact_summaries", masked, f"{target.name} public {target.is_public}"))
+        bot = kind == "transfer_requested" and event.initiated_by == "bot"
+        if kind == "transfer_requested":
+            verdicts.append(Verdict("bot_to_human", bot, f"initiated by {event.initiated_by}"))
+        if target.max_chars <= 600:
+            sections, recent, size = ("contact", "issue", "transition", "facts", "recent"), 1, 600
+        elif not target.is_async:
+            sections, recent, size = SECTIONS, settings.recent_messages, target.max_chars
+        else:
+            sections, recent, size = SECTIONS, max(20, settings.recent_messages), target.max_chars
+        if bot:
+            recent = max(10, settings.recent_messages)
+        rule = "bot_to_human, context_transfer" if bot else "context_transfer"
+        summary = SummarySpec(sections, recent, size, "masked" if masked else None, rule)
+        verdicts.append(Verdict("context_transfer", True, f"summary for {target.name}"))
+        if kind == "channel_switched":
+            if event.initiated_by == "customer":
+                draft = NotificationDraft("channel_move", "current", "channel_move", urgent=True)
+                verdicts.append(
+                    Verdict("confirm_channel_move", True, notify("confirm_channel_move", "moved", draft))
+                )
+            else:
+                verdicts.append(Verdict("confirm_channel_move", False, f"by {event.initiated_by}"))
+        elif event.from_channel and event.to_channel and event.from_channel != event.to_channel:
+            phone = any(i.kind == "phone" for i in contact.identities)
+            template = "transfer_phone" if event.to_channel == "phone" and phone else "transfer"
+            draft = NotificationDraft("channel_move", "customer_last", template, urgent=True)
+            verdicts.append(Verdict("explain_transfer", True, notify("explain_transfer", "moved", draft)))
+        else:
+            verdicts.append(Verdict("explain_transfer", False, "same channel"))
+    elif kind in ("agent_replied", "customer_idle"):
+        last = journey.last_customer_at.get(event.channel)
+        if kind == "agent_replied":
+            due = last is None or event.at - last > settings.idle_after
+        else:
+            customer = max(journey.last_customer_at.values(), default=None)
+            agent = max(journey.last_agent_at.values(), default=None)
+            due = agent is not None and (customer is None or agent > customer)
+        if due:
+            draft = NotificationDraft("update", "best_async", "update", exclude=(event.channel,))
+            verdicts.append(Verdict("continuous_update", True, notify("continuous_update", "away", draft)))
+        else:
+            verdicts.append(Verdict("continuous_update", False, "active"))
+    elif kind == "tick":
+        customer = max(journey.last_customer_at.values(), default=None)
+        agent = max(journey.last_agent_at.values(), default=None)
+        waiting = customer is not None and (agent is None or agent < customer)
+        late = waiting and customer is not None and event.at - customer > settings.reply_sla
+        if journey.status in ("open", "pending") and late:
+            why = f"no reply within {format_duration(settings.reply_sla)}: escalate"
+            suggestions.append(Suggestion("escalate", None, why, "sla_warning"))
+        verdicts.append(Verdict("sla_warning", late, "waiting"))
+    elif kind == "resolved":
+        if not journey.surveyed and journey.first_response_at is not None:
+            draft = NotificationDraft("survey", "customer_last", "survey", delay=settings.survey_delay)
+            verdicts.append(
+                Verdict("survey_after_resolution", True, notify("survey_after_resolution", "ok", draft))
+            )
+        else:
+            verdicts.append(Verdict("survey_after_resolution", False, "surveyed or no reply"))
+    verdicts.extend(planner.checks)
+    return Decision(
+        revision, event, tuple(verdicts), tuple(planner.planned), summary, tuple(suggestions), "", facts.seen
+    )
+
+
+def _situations() -> dict[str, Situation]:
+    ana = Contact(
+        id="ct_1",
+        name="Ana K",
+        links=(
+            IdentityLink(parse_identity("email:ana@example.com"), True, "first_contact", T0),
+            IdentityLink(parse_identity("phone:+14155550100"), True, "agent", T0),
+        ),
+        created_at=T0,
+        timezone="Europe/Berlin",
+        preferred_channels=("email",),
+    )
+    journey = Journey(
+        id="jr_1",
+        reference="J-7F3K9",
+        contact_id="ct_1",
+        status="open",
+        current_channel="chat",
+        opened_at=T0 - timedelta(hours=1),
+        updated_at=T0,
+        version=5,
+        last_customer_at={"chat": T0 - timedelta(minutes=40), "email": T0 - timedelta(hours=1)},
+        last_agent_at={"chat": T0 - timedelta(minutes=30)},
+        last_customer_channel="chat",
+        first_response_at=T0 - timedelta(minutes=30),
+    )
+    said = Interaction(
+        id="ix_6",
+        journey_id="jr_1",
+        contact_id="ct_1",
+        channel="chat",
+        author="customer",
+        body="Still waiting for order A-1042",
+        at=T0,
+        sequence=6,
+    )
+    events = {
+        "inbound": Event("inbound", T0, "chat", initiated_by="customer"),
+        "channel_switched": Event(
+            "channel_switched", T0, "chat", from_channel="email", to_channel="chat", initiated_by="customer"
+        ),
+        "agent_replied": Event("agent_replied", T0, "chat", agent="alice"),
+        "transfer_requested": Event(
+            "transfer_requested",
+            T0,
+            "phone",
+            from_channel="chat",
+            to_channel="phone",
+            initiated_by="agent",
+            reason="escalation",
+            agent="alice",
+            to_agent="bob",
+        ),
+        "resolved": Event("resolved", T0, "chat", agent="alice"),
+    }
+    return {
+        name: Situation(event, journey, ana, said, "email", customer_messages=2, sentiment=0.1)
+        for name, event in events.items()
+    }
+
+
+def _sent(n: PlannedNotification) -> tuple[object, ...]:
+    """A notification as the customer gets it (the reason wording may differ)."""
+    return (n.purpose, n.channel, n.to, n.body, n.send_at, n.rule, n.template)
+
+
+def _p50(run: Callable[[], object], repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        began = time.perf_counter_ns()
+        run()
+        timings.append(time.perf_counter_ns() - began)
+    return statistics.median(timings) / 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run with few samples")
+    repeat = 200 if parser.parse_args().quick else 5000
+    policy = Policy.default()
+    print(f"{'event':<20} {'policy p50':>11} {'by hand p50':>12} {'ratio':>6}")
+    ratios = []
+    for name, situation in _situations().items():
+        engine = policy.decide(situation)
+        manual = handwritten(situation, policy.settings, policy.revision)
+        same = (
+            [_sent(n) for n in engine.notifications] == [_sent(n) for n in manual.notifications]
+            and engine.summary == manual.summary
+            and [s.kind for s in engine.suggestions] == [s.kind for s in manual.suggestions]
+            and [(v.rule, v.matched) for v in engine.verdicts]
+            == [(v.rule, v.matched) for v in manual.verdicts]
+        )
+        if not same:
+            raise SystemExit(f"{name}: the policy and the hand-written rules disagree")
+        ours = _p50(lambda s=situation: policy.decide(s), repeat)
+        theirs = _p50(lambda s=situation: handwritten(s, policy.settings, policy.revision), repeat)
+        ratios.append(ours / theirs)
+        print(f"{name:<20} {ours:>9.1f}µs {theirs:>10.1f}µs {ours / theirs:>5.2f}x")
+    print(f"{'median ratio':<20} {statistics.median(ratios):>36.2f}x  (target <= 2x; p50 target <= 50 µs)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Bulk import and per-event ``receive`` against the storage ceiling of the same engine.
+
+Run: ``python benchmarks/bench_store.py`` (``--count 10000`` for a quicker run;
+``--pg postgresql://user@host:port/db`` to measure PostgreSQL too).
+
+1. Bulk import: ``count`` inbounds (a help-desk history: 10 messages per customer,
+   channel switches included, 2% redeliveries) through ``receive_many``'s batch planner
+   into an empty store.
+2. Ceiling: the interaction rows that import stored, written again with nothing but the
+   driver (``sqlite3.executemany`` / ``COPY``) into a bare table of the same shape, in
+   one transaction. No planning, no journeys, no indexes but the primary key.
+3. ``receive`` latency: new messages, one transaction each, on the imported store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from handoff import FixedClock, Inbound, SeededIds, Switchboard
+from handoff._bulk import BulkIntake
+from handoff.stores import SQLiteStore, Store, open_store
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_PER_CONTACT = 10
+_COLUMNS = "id, journey_id, contact_id, sequence, channel, author, kind, at, external_id, data"
+_BARE = (
+    "CREATE TABLE bare (id TEXT PRIMARY KEY, journey_id TEXT, contact_id TEXT, sequence INTEGER,"
+    " channel TEXT, author TEXT, kind TEXT, at INTEGER, external_id TEXT, data TEXT)"
+)
+
+
+def history(count: int) -> Iterator[Inbound]:
+    """A backfill: customers write in turn; every 50th line is a redelivery of the one before."""
+    customers = max(1, count // _PER_CONTACT)
+    previous = None
+    for n in range(count):
+        if n % 50 == 49 and previous is not None:
+            yield previous
+            continue
+        person, turn = n % customers, n // customers
+        phone = person % 2 == 1
+        channel = ("sms", "whatsapp")[turn // 4 % 2] if phone else ("email", "chat")[turn // 4 % 2]
+        identity = f"phone:+1415{person:07d}" if phone else f"email:customer{person}@example.com"
+        previous = Inbound(
+            channel=channel,
+            identity=identity,
+            body=f"Message {turn} about order A-{person}: still no parcel, tracking says held at depot",
+            at=T0 + timedelta(minutes=n),
+            external_id=f"hist-{n}",
+            name=f"Customer {person}",
+        )
+        yield previous
+
+
+def bulk_import(store: Store, count: int, batch_size: int) -> float:
+    board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=365)), ids=SeededIds(1))
+    began = time.perf_counter()
+    stored = sum(not o.duplicate for o in BulkIntake(board, batch_size=batch_size).receive(history(count)))
+    elapsed = time.perf_counter() - began
+    print(
+        f"  bulk import   {count:>8} inbounds ({stored} new) in {elapsed:7.2f} s = {count / elapsed:>9,.0f}/s"
+    )
+    return elapsed
+
+
+def receive_latency(store: Store, samples: int) -> list[float]:
+    board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=365)), ids=SeededIds(2))
+    timings = []
+    for i in range(samples):
+        inbound = Inbound(
+            channel="whatsapp" if i % 10 == 0 else "sms",
+            identity=f"phone:+1415{(2 * i + 1) % 1000:07d}",
+            body=f"follow-up {i}: still waiting, I paid $89.90",
+            at=T0 + timedelta(days=200, seconds=i),
+            external_id=f"live-{i}",
+        )
+        began = time.perf_counter()
+        board.receive(inbound)
+        timings.append(time.perf_counter() - began)
+    p50, p99 = _pct(timings, 0.5), _pct(timings, 0.99)
+    print(
+        f"  receive       {samples:>8} events: p50 {p50 * 1e3:6.2f} ms, p99 {p99 * 1e3:6.2f} ms, "
+        f"mean {statistics.fmean(timings) * 1e3:6.2f} ms"
+    )
+    return timings
+
+
+def sqlite_ceiling(source: Path, target: Path) -> float:
+    """``executemany`` of the imported interaction rows into a bare table, same pragmas."""
+    with closing(sqlite3.connect(source)) as conn:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM interactions").fetchall()
+    conn = sqlite3.connect(target, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(_BARE)
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(f"INSERT INTO bare ({_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows)
+        conn.execute("COMMIT")
+        elapsed = time.perf_counter() - began
+    finally:
+        conn.close()
+    _rate("ceiling", f"{len(rows):>8} rows via executemany", len(rows), elapsed)
+    return elapsed / len(rows)
+
+
+def postgres_ceiling(url: str) -> Callable[[Sequence[tuple[Any, ...]]], float]:
+    import psycopg  # the PostgreSQL extra; imported only when asked for
+
+    def copy(rows: Sequence[tuple[Any, ...]]) -> float:
+        with psycopg.connect(url, autocommit=False) as conn:
+            conn.execute(_BARE.replace("CREATE TABLE bare", "CREATE TEMP TABLE bare"))
+            began = time.perf_counter()
+            with conn.cursor().copy(f"COPY bare ({_COLUMNS}) FROM STDIN") as pipe:
+                for row in rows:
+                    pipe.write_row(row)
+            conn.commit()
+            elapsed = time.perf_counter() - began
+        _rate("ceiling", f"{len(rows):>8} rows via COPY", len(rows), elapsed)
+        return elapsed / len(rows)
+
+    return copy
+
+
+def _rate(what: str, detail: str, count: int, elapsed: float) -> None:
+    print(f"  {what:13} {detail} in {elapsed:7.2f} s = {count / elapsed:>9,.0f}/s")
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def _verdict(import_seconds: float, stored_rows: int, ceiling_per_row: float) -> None:
+    share = ceiling_per_row * stored_rows / import_seconds
+    print(f"  bulk import runs at {share:.1%} of the ceiling (target: at least 50%)")
+
+
+def _stored_rows(store: Store) -> int:
+    assert isinstance(store, SQLiteStore)
+    with closing(sqlite3.connect(store.path)) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM interactions").fetchone()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=100_000, help="inbounds to import")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--samples", type=int, default=2000, help="receive calls to time")
+    parser.add_argument("--pg", metavar="URL", help="also measure PostgreSQL at this URL (an empty database)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"SQLite ({tmp})")
+        db = Path(tmp) / "import.db"
+        with SQLiteStore(db) as store:
+            seconds = bulk_import(store, args.count, args.batch_size)
+            rows = _stored_rows(store)
+            receive_latency(store, args.samples)
+        _verdict(seconds, rows, sqlite_ceiling(db, Path(tmp) / "ceiling.db"))
+        if args.pg:
+            print(f"PostgreSQL ({args.pg})")
+            with closing(sqlite3.connect(db)) as conn:
+                exported = conn.execute(f"SELECT {_COLUMNS} FROM interactions").fetchall()
+            with open_store(args.pg) as store:
+                seconds = bulk_import(store, args.count, args.batch_size)
+                receive_latency(store, args.samples)
+            _verdict(seconds, len(exported), postgres_ceiling(args.pg)(exported))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (RSS): {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

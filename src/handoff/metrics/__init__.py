@@ -1,0 +1,52 @@
+"""Omnichannel support KPIs: per channel, per switch path, in business hours.
+
+Feed :func:`kpis` one :class:`JourneyRecords` per journey (a store adapter streams them)
+and get a :class:`KpiReport`: records, a DataFrame, a coloured terminal table, or HTML
+for a notebook with each figure judged against its :class:`Targets`.
+"""
+
+from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
+from handoff.metrics.calendar import BusinessCalendar, Opening
+from handoff.metrics.formulas import (
+    Durations,
+    Target,
+    Targets,
+    ces_mean,
+    ces_share_high,
+    csat_percent,
+    mean,
+    median,
+    nps,
+    p90,
+)
+from handoff.metrics.journeys import HandoffFigures, JourneyFigures, JourneyRecords, Wait, journey_figures
+from handoff.metrics.report import FIGURES, KpiReport, KpiRow, kpis
+
+__all__ = [
+    "DIMENSIONS",
+    "FIGURES",
+    "Aggregator",
+    "BusinessCalendar",
+    "Counts",
+    "Durations",
+    "GroupTotals",
+    "HandoffFigures",
+    "JourneyFigures",
+    "JourneyRecords",
+    "KpiReport",
+    "KpiRow",
+    "Opening",
+    "Target",
+    "Targets",
+    "Wait",
+    "ces_mean",
+    "ces_share_high",
+    "combine",
+    "csat_percent",
+    "journey_figures",
+    "kpis",
+    "mean",
+    "median",
+    "nps",
+    "p90",
+]

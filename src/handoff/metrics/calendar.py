@@ -1,0 +1,202 @@
+"""Business hours: how much of a wait fell inside the hours a support team works.
+
+A :class:`BusinessCalendar` holds weekly opening hours on the local wall clock of one
+IANA time zone, plus holidays. Opening times are resolved to real instants day by day,
+so a day on which the clocks change is as long as it really was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attrs import define, field
+from dateutil.rrule import DAILY, rrule, rruleset
+
+from handoff.clock import ensure_aware
+from handoff.errors import ValidationError
+
+__all__ = ["WEEKDAYS", "BusinessCalendar", "Opening"]
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""Weekday names as used in opening hours; position is ``date.weekday()``."""
+
+_SPAN_RE = re.compile(r"^\s*([0-9]{2}):([0-9]{2})\s*-\s*([0-9]{2}):([0-9]{2})\s*$")
+
+
+def _zone(name: object) -> ZoneInfo:
+    if not isinstance(name, str) or not name or name.startswith(("/", ".")) or ".." in name:
+        raise ValidationError("timezone", f"unknown time zone {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError("timezone", f"unknown time zone {name!r}") from None
+
+
+def _clock_time(hours: str, minutes: str, field: str, *, end: bool = False) -> time:
+    """``"09:30"`` -> 09:30; ``"24:00"``, allowed only as an end, is the end of the day."""
+    if end and (hours, minutes) == ("24", "00"):
+        return time.max
+    if int(hours) > 23 or int(minutes) > 59:
+        raise ValidationError(field, f"expected HH:MM on a 24-hour clock, got {hours}:{minutes}")
+    return time(int(hours), int(minutes))
+
+
+def _instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time; :data:`time.max` is the next midnight."""
+    if wall == time.max:
+        return datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, wall, tzinfo=tz).astimezone(timezone.utc)
+
+
+@define(frozen=True)
+class Opening:
+    """One stretch of working time on a weekday (0 = Monday), local wall clock.
+
+    An ``end`` of :data:`datetime.time.max` means "until midnight" (written ``24:00``).
+    """
+
+    weekday: int
+    start: time
+    end: time
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.weekday, bool) or not isinstance(self.weekday, int) or not 0 <= self.weekday <= 6:
+            raise ValidationError("weekday", f"expected 0 (Monday) to 6 (Sunday), got {self.weekday!r}")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not isinstance(value, time) or value.tzinfo is not None:
+                raise ValidationError(name, f"expected a local time of day, got {value!r}")
+        if self.end <= self.start:
+            raise ValidationError("end", f"an opening must end after it starts ({self.start} - {self.end})")
+
+
+def _openings(value: object) -> tuple[Opening, ...]:
+    if not isinstance(value, (tuple, list)) or not all(isinstance(o, Opening) for o in value):
+        raise ValidationError("hours", "expected a sequence of Opening")
+    ordered = tuple(sorted(value, key=lambda o: (o.weekday, o.start)))
+    if not ordered:
+        raise ValidationError("hours", "a business calendar needs at least one opening")
+    for before, after in pairwise(ordered):
+        if before.weekday == after.weekday and after.start < before.end:
+            day = WEEKDAYS[before.weekday]
+            raise ValidationError("hours", f"openings overlap on {day}: {before.start}-{before.end}")
+    return ordered
+
+
+def _holidays(value: object) -> frozenset[date]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError("holidays", f"expected dates, got {type(value).__name__}")
+    days = frozenset(value)
+    for day in days:
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise ValidationError("holidays", f"expected dates, got {day!r}")
+    return days
+
+
+def _zone_name(_inst: object, _attr: object, value: str) -> None:
+    _zone(value)
+
+
+@define(frozen=True)
+class BusinessCalendar:
+    """Weekly opening hours in one time zone, minus holidays.
+
+    >>> BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
+
+    ``holidays`` are local dates on which the team does not work at all.
+    """
+
+    timezone: str = field(validator=_zone_name)
+    hours: tuple[Opening, ...] = field(converter=_openings)
+    holidays: frozenset[date] = field(default=frozenset(), converter=_holidays)
+
+    @classmethod
+    def weekly(
+        cls, timezone: str, hours: Mapping[str, str], holidays: Iterable[date] = ()
+    ) -> BusinessCalendar:
+        """Build a calendar from readable hours.
+
+        Keys are weekdays or ranges of them (``"mon"``, ``"mon-fri"``); values are one
+        or more comma-separated spans (``"09:00-12:30, 13:30-18:00"``); ``24:00`` ends a
+        span at midnight (``"mon-sun": "00:00-24:00"`` is round the clock).
+        """
+        if not isinstance(hours, Mapping):
+            raise ValidationError("hours", f"expected a mapping of weekdays to spans, got {hours!r}")
+        openings: list[Opening] = []
+        for days, spans in hours.items():
+            if not isinstance(spans, str):
+                raise ValidationError(f"hours[{days!r}]", f"expected spans like '09:00-17:00', got {spans!r}")
+            for weekday in _weekdays(days):
+                for span in spans.split(","):
+                    match = _SPAN_RE.match(span)
+                    if not match:
+                        raise ValidationError(
+                            f"hours[{days!r}]", f"expected HH:MM-HH:MM, got {span.strip()!r}"
+                        )
+                    start = _clock_time(match.group(1), match.group(2), f"hours[{days!r}]")
+                    end = _clock_time(match.group(3), match.group(4), f"hours[{days!r}]", end=True)
+                    openings.append(Opening(weekday, start, end))
+        return cls(timezone, tuple(openings), holidays)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return _zone(self.timezone)
+
+    def business_seconds(self, start: datetime, end: datetime) -> float:
+        """Seconds of working time between two instants (0 when ``end`` is not after ``start``).
+
+        Each working day's opening is placed on the local wall clock and turned into a
+        real instant, so an opening that spans a DST change is an hour shorter or
+        longer, exactly as it was lived. A wall time skipped by a spring-forward is read
+        with the offset in force before the change (Python's ``fold=0``).
+        """
+        start = ensure_aware(start, "start").astimezone(timezone.utc)
+        end = ensure_aware(end, "end").astimezone(timezone.utc)
+        if end <= start:
+            return 0.0
+        tz = self.zone
+        by_day: dict[int, list[Opening]] = {}
+        for opening in self.hours:
+            by_day.setdefault(opening.weekday, []).append(opening)
+        total = 0.0
+        for day in self._working_days(start.astimezone(tz).date(), end.astimezone(tz).date()):
+            for opening in by_day[day.weekday()]:
+                open_at = _instant(day, opening.start, tz)
+                close_at = _instant(day, opening.end, tz)
+                overlap = min(close_at, end) - max(open_at, start)
+                if overlap > timedelta(0):
+                    total += overlap.total_seconds()
+        return total
+
+    def _working_days(self, first: date, last: date) -> list[date]:
+        """Local dates from ``first`` to ``last`` that have openings and are not holidays."""
+        days = rruleset()
+        days.rrule(
+            rrule(
+                DAILY,
+                dtstart=datetime.combine(first, time()),
+                until=datetime.combine(last, time()),
+                byweekday=sorted({o.weekday for o in self.hours}),
+            )
+        )
+        for holiday in self.holidays:
+            days.exdate(datetime.combine(holiday, time()))
+        return [moment.date() for moment in days]
+
+
+def _weekdays(spec: object) -> range:
+    """``"mon"`` -> Monday; ``"mon-fri"`` -> Monday to Friday (no wrapping past Sunday)."""
+    text = spec.strip().lower() if isinstance(spec, str) else ""
+    first, _, last = text.partition("-")
+    if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+        raise ValidationError(
+            "hours", f"expected a weekday like 'mon' or a range like 'mon-fri', got {spec!r}"
+        )
+    low, high = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+    if high < low:
+        raise ValidationError("hours", f"weekday range {spec!r} runs backwards")
+    return range(low, high + 1)

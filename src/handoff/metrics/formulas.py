@@ -1,0 +1,233 @@
+"""The standard support formulas, as pure functions, and the targets figures are judged by.
+
+Every function returns ``None`` when there is nothing to compute from (no answers, no
+durations), so an empty period never divides by zero and reports can show "—".
+Percentages are on a 0–100 scale; durations are in seconds.
+
+==================  =================================================================
+CSAT %              answers of 4 or 5 on the 1–5 scale ÷ all answers × 100
+NPS                 % promoters (9–10) − % detractors (0–6) on 0–10; −100 to +100
+CES                 mean answer on the 1–7 scale (7 = very easy); share ≥ 5 as a %
+first response      journey start → first agent reply (bot replies do not count)
+response            each customer message still waiting → next agent reply
+resolution          journey start → first resolve, and → last resolve after reopens
+ART                 total resolution time ÷ resolved journeys (the mean resolution)
+FCR %               journeys resolved, never reopened, and with no new contact within
+                    the FCR window ÷ journeys × 100
+reopen rate %       journeys reopened at least once ÷ journeys × 100
+backlog             journeys not resolved at the end of the period
+handoffs/journey    handoffs ÷ journeys
+handoff response    handoff → first agent reply on the new channel
+repeat rate %       handoffs after which the customer restated a fact (order number,
+                    email, phone, amount) the journey already held ÷ handoffs × 100
+median, p90         linear interpolation between closest ranks (as NumPy and pandas)
+==================  =================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Literal
+
+from attrs import define, field
+
+from handoff.errors import ValidationError
+
+__all__ = [
+    "Durations",
+    "Status",
+    "Target",
+    "Targets",
+    "ces_mean",
+    "ces_share_high",
+    "csat_percent",
+    "mean",
+    "median",
+    "nps",
+    "nps_from_counts",
+    "p90",
+    "percent",
+    "quantile",
+]
+
+CSAT_SCALE = (1, 5)
+NPS_SCALE = (0, 10)
+CES_SCALE = (1, 7)
+
+
+def _scores(values: Iterable[int], name: str, scale: tuple[int, int]) -> list[int]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ValidationError(name, f"expected whole-number answers, got {type(values).__name__}")
+    low, high = scale
+    checked = list(values)
+    for i, value in enumerate(checked):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValidationError(
+                f"{name}[{i}]", f"expected a whole number from {low} to {high}, got {value!r}"
+            )
+    return checked
+
+
+def _numbers(values: Iterable[float], name: str) -> list[float]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ValidationError(name, f"expected numbers, got {type(values).__name__}")
+    checked = list(values)
+    for i, value in enumerate(checked):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValidationError(f"{name}[{i}]", f"expected a finite number, got {value!r}")
+    return checked
+
+
+def percent(part: int, whole: int) -> float | None:
+    """``part`` as a percentage of ``whole``; None when ``whole`` is 0."""
+    return None if whole == 0 else 100.0 * part / whole
+
+
+def csat_percent(scores: Iterable[int]) -> float | None:
+    """CSAT %: the share of satisfied answers (4 or 5 on 1–5)."""
+    checked = _scores(scores, "csat", CSAT_SCALE)
+    return percent(sum(1 for s in checked if s >= 4), len(checked))
+
+
+def nps_from_counts(promoters: int, detractors: int, answers: int) -> float | None:
+    """NPS from counts, for aggregates that keep counts rather than every answer."""
+    if answers == 0:
+        return None
+    return 100.0 * (promoters - detractors) / answers
+
+
+def nps(scores: Iterable[int]) -> float | None:
+    """Net Promoter Score: % of 9–10 answers minus % of 0–6 answers."""
+    checked = _scores(scores, "nps", NPS_SCALE)
+    promoters = sum(1 for s in checked if s >= 9)
+    detractors = sum(1 for s in checked if s <= 6)
+    return nps_from_counts(promoters, detractors, len(checked))
+
+
+def ces_mean(scores: Iterable[int]) -> float | None:
+    """Customer Effort Score: the mean answer on 1–7, where 7 means "very easy"."""
+    checked = _scores(scores, "ces", CES_SCALE)
+    return sum(checked) / len(checked) if checked else None
+
+
+def ces_share_high(scores: Iterable[int]) -> float | None:
+    """The share of effort answers of 5 or more (the customer found it easy), as a %."""
+    checked = _scores(scores, "ces", CES_SCALE)
+    return percent(sum(1 for s in checked if s >= 5), len(checked))
+
+
+def mean(values: Iterable[float]) -> float | None:
+    checked = _numbers(values, "values")
+    return math.fsum(checked) / len(checked) if checked else None
+
+
+def quantile(values: Iterable[float], q: float) -> float | None:
+    """The ``q`` quantile (0–1) by linear interpolation between closest ranks.
+
+    The same definition as NumPy's and pandas' default, so figures agree with a
+    notebook that recomputes them.
+    """
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 1:
+        raise ValidationError("q", f"expected a number from 0 to 1, got {q!r}")
+    return _quantile(sorted(_numbers(values, "values")), q)
+
+
+def _quantile(ordered: list[float], q: float) -> float | None:
+    if not ordered:
+        return None
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def median(values: Iterable[float]) -> float | None:
+    return quantile(values, 0.5)
+
+
+def p90(values: Iterable[float]) -> float | None:
+    """The 90th percentile: nine in ten values are at most this."""
+    return quantile(values, 0.9)
+
+
+@define(frozen=True)
+class Durations:
+    """Count, median, 90th percentile and mean of some durations (None when there are none)."""
+
+    count: int
+    median: float | None
+    p90: float | None
+    mean: float | None
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Durations:
+        """All four in one sort, for the long sample lists of a large report."""
+        ordered = sorted(_numbers(values, "values"))
+        average = math.fsum(ordered) / len(ordered) if ordered else None
+        return cls(len(ordered), _quantile(ordered, 0.5), _quantile(ordered, 0.9), average)
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+Status = Literal["met", "near", "act_now"]
+
+
+def _finite(_inst: object, attr: object, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValidationError(getattr(attr, "name", "target"), f"expected a finite number, got {value!r}")
+
+
+def _margin(inst: object, attr: object, value: float) -> None:
+    _finite(inst, attr, value)
+    if value < 0:
+        raise ValidationError("near", f"expected a margin >= 0, got {value!r}")
+
+
+@define(frozen=True)
+class Target:
+    """A goal for one figure: met on the right side of ``goal``; "near" within ``near`` of
+    it on the wrong side; beyond that, act now."""
+
+    goal: float = field(validator=_finite)
+    near: float = field(validator=_margin)
+    higher_is_better: bool = True
+
+    def judge(self, value: float | None) -> Status | None:
+        """``met``, ``near`` or ``act_now``; None when there is no figure to judge."""
+        if value is None:
+            return None
+        shortfall = self.goal - value if self.higher_is_better else value - self.goal
+        if shortfall <= 0:
+            return "met"
+        return "near" if shortfall <= self.near else "act_now"
+
+
+def _target(_inst: object, attr: object, value: object) -> None:
+    if not isinstance(value, Target):
+        raise ValidationError(getattr(attr, "name", "target"), f"expected a Target, got {value!r}")
+
+
+@define(frozen=True)
+class Targets:
+    """What good looks like, one :class:`Target` per reported figure.
+
+    The defaults follow common industry benchmarks: CSAT of 80 % or more (typical
+    results run 75–85 %); NPS of +30 or more (above 0 is positive, above +50 excellent);
+    CES of 5 or more on the 1–7 ease scale; first response within an hour on digital
+    channels; resolution within a day; FCR of 70 % or more (the industry average is
+    about 70 %); reopens under 5 %; at most 0.3 handoffs per journey; and customers
+    repeating themselves after at most 5 % of handoffs (the ideal is none).
+    """
+
+    csat: Target = field(default=Target(80.0, 5.0), validator=_target)
+    nps: Target = field(default=Target(30.0, 10.0), validator=_target)
+    ces: Target = field(default=Target(5.0, 0.5), validator=_target)
+    first_response_s: Target = field(
+        default=Target(3600.0, 1800.0, higher_is_better=False), validator=_target
+    )
+    resolution_s: Target = field(default=Target(86400.0, 43200.0, higher_is_better=False), validator=_target)
+    fcr: Target = field(default=Target(70.0, 5.0), validator=_target)
+    reopen_rate: Target = field(default=Target(5.0, 5.0, higher_is_better=False), validator=_target)
+    handoffs: Target = field(default=Target(0.3, 0.2, higher_is_better=False), validator=_target)
+    repeat_rate: Target = field(default=Target(5.0, 10.0, higher_is_better=False), validator=_target)

@@ -1,0 +1,225 @@
+"""The default policy: our field's practices for channel switches, each a named rule.
+
+The rules are written as data, exactly as a policy file would hold them, so any of
+them can be dropped, replaced or reordered (``extends = "default"`` in a file, or
+:meth:`Policy.without` / :meth:`Policy.replacing`). Consent, quiet hours, channel
+windows, de-duplication and rate limits apply to every notification; they live in
+:mod:`handoff.policy.delivery` and are tuned through :class:`PolicySettings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from handoff.errors import PolicyError
+from handoff.policy.durations import format_duration
+from handoff.policy.loading import parse_rules
+from handoff.policy.rules import DeclarativeRule, Rule
+from handoff.policy.situation import PolicySettings
+
+__all__ = ["DEFAULT_RULE_NAMES", "default_rule_data", "default_rules"]
+
+DEFAULT_RULE_NAMES: tuple[str, ...] = (
+    "privacy",
+    "redact_summaries",
+    "bot_to_human",
+    "context_transfer",
+    "confirm_channel_move",
+    "explain_transfer",
+    "continuous_update",
+    "offer_callback",
+    "sla_warning",
+    "survey_after_resolution",
+)
+_SWITCHES = ["channel_switched", "transfer_requested"]
+
+
+def _is(fact: str, value: object, op: str = "eq") -> dict[str, Any]:
+    return {"fact": fact, "op": op, "value": value}
+
+
+def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
+    """The default rules as policy-file data, with the thresholds of ``settings``."""
+    to_phone = {"all": [_is("event.to_channel", "phone"), _is("contact.reaches.phone", True)]}
+    return [
+        {
+            "name": "privacy",
+            "description": "a sensitive message on a public channel: move to a private one, reveal nothing",
+            "on": ["inbound"],
+            "when": {"all": [_is("event.sensitive", True), _is("channel.public", True)]},
+            "actions": [
+                {
+                    "do": "suggest",
+                    "kind": "move_private",
+                    "channel": "private",
+                    "reason": "the customer shared something sensitive in public; continue privately",
+                },
+                {"do": "notify", "purpose": "public_reply", "template": "public_reply", "urgent": True},
+            ],
+        },
+        {
+            "name": "redact_summaries",
+            "description": "summaries for public channels and restricted roles are masked",
+            "on": _SWITCHES,
+            "when": {"any": [_is("to_channel.public", True), _is("flags.restricted_role", True)]},
+            "actions": [{"do": "summary", "redaction": "masked"}],
+        },
+        {
+            "name": "bot_to_human",
+            "description": "a bot hands over: the human gets the bot part of the conversation",
+            "on": ["transfer_requested"],
+            "when": _is("event.initiated_by", "bot"),
+            "actions": [{"do": "summary", "recent": max(10, settings.recent_messages)}],
+        },
+        {
+            "name": "context_transfer",
+            "description": "every handoff: a summary sized for the receiving channel",
+            "on": _SWITCHES,
+            "actions": [
+                {
+                    "do": "summary",
+                    "when": _is("to_channel.max_chars", 600, "le"),
+                    "sections": ["contact", "issue", "transition", "facts", "recent"],
+                    "recent": 1,
+                },
+                {
+                    "do": "summary",
+                    "when": _is("to_channel.async", False),
+                    "recent": settings.recent_messages,
+                },
+                {"do": "summary", "recent": max(20, settings.recent_messages)},
+            ],
+        },
+        {
+            "name": "confirm_channel_move",
+            "description": "the customer moved on their own: confirm that their history came along",
+            "on": ["channel_switched"],
+            "when": _is("event.initiated_by", "customer"),
+            "actions": [
+                {"do": "notify", "purpose": "channel_move", "template": "channel_move", "urgent": True}
+            ],
+        },
+        {
+            "name": "explain_transfer",
+            "description": "an agent moves the journey: tell the customer what happens next and when",
+            "on": ["transfer_requested"],
+            "when": _is("event.moved", True),
+            "actions": [
+                {
+                    "do": "notify",
+                    "when": to_phone,
+                    "purpose": "channel_move",
+                    "template": "transfer_phone",
+                    "channel": "customer_last",
+                    "urgent": True,
+                },
+                {
+                    "do": "notify",
+                    "when": {"not": to_phone},
+                    "purpose": "channel_move",
+                    "template": "transfer",
+                    "channel": "customer_last",
+                    "urgent": True,
+                },
+            ],
+        },
+        {
+            "name": "continuous_update",
+            "description": "an agent replied where the customer no longer is: send the update asynchronously",
+            "on": ["agent_replied", "customer_idle"],
+            "when": {
+                "any": [
+                    {
+                        "all": [
+                            _is("event.kind", "agent_replied"),
+                            {
+                                "any": [
+                                    _is("customer.idle", False, "is_set"),
+                                    _is("customer.idle", format_duration(settings.idle_after), "gt"),
+                                ]
+                            },
+                        ]
+                    },
+                    {"all": [_is("event.kind", "customer_idle"), _is("journey.agent_spoke_last", True)]},
+                ]
+            },
+            "actions": [
+                {
+                    "do": "notify",
+                    "purpose": "update",
+                    "template": "update",
+                    "channel": "best_async",
+                    "exclude": ["event_channel"],
+                }
+            ],
+        },
+        {
+            "name": "offer_callback",
+            "description": "chat is not working out: offer a scheduled callback rather than a cold call",
+            "on": ["inbound"],
+            "when": {
+                "all": [
+                    _is("channel.async", False),
+                    _is("event.channel", "phone", "ne"),
+                    {
+                        "any": [
+                            _is("journey.customer_messages", settings.escalate_after, "ge"),
+                            _is("sentiment", settings.negative_sentiment, "le"),
+                        ]
+                    },
+                ]
+            },
+            "actions": [
+                {
+                    "do": "suggest",
+                    "kind": "offer_callback",
+                    "channel": "phone",
+                    "reason": "offer a phone callback at a time that suits the customer",
+                }
+            ],
+        },
+        {
+            "name": "sla_warning",
+            "description": "the customer has waited too long for a reply",
+            "on": ["tick"],
+            "when": {
+                "all": [
+                    _is("journey.status", ["open", "pending"], "in"),
+                    _is("journey.awaiting_reply", format_duration(settings.reply_sla), "gt"),
+                ]
+            },
+            "actions": [
+                {
+                    "do": "suggest",
+                    "kind": "escalate",
+                    "reason": f"no reply within {format_duration(settings.reply_sla)}: escalate",
+                }
+            ],
+        },
+        {
+            "name": "survey_after_resolution",
+            "description": "one satisfaction survey, after a delay, if an agent actually replied",
+            "on": ["resolved"],
+            "when": {"all": [_is("journey.surveyed", False), _is("journey.agent_replied", True)]},
+            "actions": [
+                {
+                    "do": "notify",
+                    "purpose": "survey",
+                    "template": "survey",
+                    "channel": "customer_last",
+                    "delay": format_duration(settings.survey_delay),
+                }
+            ],
+        },
+    ]
+
+
+@lru_cache(maxsize=32)
+def default_rules(settings: PolicySettings | None = None) -> tuple[DeclarativeRule, ...]:
+    """The default rules, with the thresholds of ``settings``."""
+    problems: list[tuple[str, str]] = []
+    rules: tuple[Rule, ...] = parse_rules(default_rule_data(settings or PolicySettings()), problems)
+    if problems:  # pragma: no cover - the defaults are tested to load
+        raise PolicyError(problems)
+    return tuple(r for r in rules if isinstance(r, DeclarativeRule))

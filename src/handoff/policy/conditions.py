@@ -1,0 +1,363 @@
+"""Conditions: comparisons of named facts, combined with ``all``, ``any`` and ``not``.
+
+A condition is data (it loads from and writes back to a dict) and is compiled once, at
+load time, into a closure, so evaluating a rule never interprets a dict. A fact with
+no value (``unset``) makes every comparison false except ``is_set``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from datetime import time, timedelta
+from typing import Any
+
+from attrs import define
+
+from handoff import channels
+from handoff.errors import ValidationError
+from handoff.policy.durations import format_duration, parse_duration
+from handoff.policy.facts import Facts, FactSpec, lookup
+from handoff.policy.schedule import parse_clock_time
+
+__all__ = [
+    "OPERATORS",
+    "AllOf",
+    "AnyOf",
+    "Compare",
+    "Condition",
+    "Not",
+    "compile_condition",
+    "compile_explainer",
+    "condition_to_data",
+    "parse_condition",
+    "show",
+]
+
+OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "is_set")
+_SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in"}
+_ORDERED = frozenset({"int", "number", "duration", "clock"})
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+Test = Callable[[Facts], bool]
+Problems = list[tuple[str, str]]
+_BAD = object()
+_UNREAD = object()
+
+
+@define(frozen=True)
+class Compare:
+    """``fact op value``, e.g. ``customer.idle gt 15m``; ``value`` is already typed."""
+
+    fact: str
+    op: str
+    value: object
+
+
+@define(frozen=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+
+@define(frozen=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@define(frozen=True)
+class Not:
+    item: Condition
+
+
+Condition = Compare | AllOf | AnyOf | Not
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def parse_condition(data: object, path: str, problems: Problems) -> Condition | None:
+    """The condition written as ``data``; every problem is appended to ``problems`` with its path."""
+    if not isinstance(data, dict):
+        problems.append((path, f"expected a table with fact/op/value, all, any or not; got {_kind(data)}"))
+        return None
+    combinators = [key for key in ("all", "any", "not") if key in data]
+    if combinators:
+        if len(data) != 1:
+            extra = sorted(str(k) for k in data if k != combinators[0])
+            problems.append((path, f"{combinators[0]!r} stands alone; unexpected {', '.join(extra)}"))
+            return None
+        key = combinators[0]
+        if key == "not":
+            inner = parse_condition(data["not"], f"{path}.not", problems)
+            return None if inner is None else Not(inner)
+        items = data[key]
+        if not isinstance(items, list) or not items:
+            problems.append((f"{path}.{key}", f"expected a non-empty list of conditions, got {_kind(items)}"))
+            return None
+        parsed = [parse_condition(item, f"{path}.{key}[{i}]", problems) for i, item in enumerate(items)]
+        if any(p is None for p in parsed):
+            return None
+        children = tuple(p for p in parsed if p is not None)
+        return AllOf(children) if key == "all" else AnyOf(children)
+    return _parse_compare(data, path, problems)
+
+
+def _parse_compare(data: dict[Any, Any], path: str, problems: Problems) -> Compare | None:
+    before = len(problems)
+    unknown = sorted(str(k) for k in data if k not in ("fact", "op", "value"))
+    if unknown:
+        problems.append((path, f"unknown keys {', '.join(unknown)} (a comparison has fact, op, value)"))
+    name, op = data.get("fact"), data.get("op")
+    spec = lookup(name)
+    if spec is None:
+        problems.append((f"{path}.fact", f"unknown fact {name!r}" if "fact" in data else "missing"))
+    if op not in OPERATORS:
+        problems.append(
+            (
+                f"{path}.op",
+                f"unknown operator {op!r} (known: {', '.join(OPERATORS)})" if "op" in data else "missing",
+            )
+        )
+    if "value" not in data:
+        problems.append((f"{path}.value", "missing"))
+    if spec is None or op not in OPERATORS or "value" not in data:
+        return None
+    assert isinstance(op, str)
+    value = _parse_operand(spec, op, data["value"], f"{path}.value", f"{path}.op", problems)
+    if len(problems) > before or value is _BAD:
+        return None
+    return Compare(spec.name, op, value)
+
+
+def _parse_operand(
+    spec: FactSpec, op: str, raw: object, path: str, op_path: str, problems: Problems
+) -> object:
+    if op == "is_set":
+        if not isinstance(raw, bool):
+            problems.append((path, f"is_set takes true or false, got {_kind(raw)}"))
+            return _BAD
+        return raw
+    if op in ("lt", "le", "gt", "ge") and spec.type not in _ORDERED:
+        problems.append((op_path, f"{op!r} needs an ordered fact; {spec.name} is {spec.type}"))
+        return _BAD
+    if op in ("in", "not_in"):
+        if spec.type not in ("text", "channel", "int"):
+            problems.append(
+                (op_path, f"{op!r} needs a text, channel or int fact; {spec.name} is {spec.type}")
+            )
+            return _BAD
+        if not isinstance(raw, list) or not raw:
+            problems.append((path, f"{op!r} takes a non-empty list, got {_kind(raw)}"))
+            return _BAD
+        members = [_typed(spec, item, f"{path}[{i}]", problems) for i, item in enumerate(raw)]
+        return _BAD if any(m is _BAD for m in members) else tuple(members)
+    return _typed(spec, raw, path, problems)
+
+
+def _typed(spec: FactSpec, raw: object, path: str, problems: Problems) -> object:
+    """``raw`` as a value of the fact's type, or ``_BAD`` with a problem recorded."""
+    kind = spec.type
+    if kind == "bool" and isinstance(raw, bool):
+        return raw
+    if kind == "int" and isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if (
+        kind == "number"
+        and isinstance(raw, (int, float))
+        and not isinstance(raw, bool)
+        and math.isfinite(raw)
+    ):
+        return float(raw)
+    if kind == "duration":
+        delta = parse_duration(raw)
+        if delta is not None:
+            return delta
+        problems.append((path, f"{spec.name} is a duration like '15m', '2h', '1d' or '1h30m'; got {raw!r}"))
+        return _BAD
+    if kind == "clock":
+        try:
+            return parse_clock_time(raw, path)  # type: ignore[arg-type]
+        except ValidationError:
+            problems.append((path, f"{spec.name} is a time of day 'HH:MM'; got {raw!r}"))
+            return _BAD
+    if kind in ("text", "channel") and isinstance(raw, str):
+        if kind == "channel" and raw not in channels.names():
+            problems.append((path, f"unknown channel {raw!r}"))
+            return _BAD
+        if spec.choices and raw not in spec.choices:
+            problems.append((path, f"{spec.name} is one of {', '.join(spec.choices)}; got {raw!r}"))
+            return _BAD
+        return raw
+    problems.append((path, f"{spec.name} is {spec.type}; got {_kind(raw)} {_short(raw)}"))
+    return _BAD
+
+
+def condition_to_data(condition: Condition) -> dict[str, Any]:
+    """The plain-data form of ``condition``, as :func:`parse_condition` reads it."""
+    if isinstance(condition, AllOf):
+        return {"all": [condition_to_data(c) for c in condition.items]}
+    if isinstance(condition, AnyOf):
+        return {"any": [condition_to_data(c) for c in condition.items]}
+    if isinstance(condition, Not):
+        return {"not": condition_to_data(condition.item)}
+    value = condition.value
+    data = [_plain(v) for v in value] if isinstance(value, tuple) else _plain(value)
+    return {"fact": condition.fact, "op": condition.op, "value": data}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+# -- evaluating ----------------------------------------------------------------------------
+
+
+def compile_condition(condition: Condition) -> Test:
+    """A closure evaluating ``condition`` on a decision's facts."""
+    if isinstance(condition, AllOf):
+        tests = tuple(compile_condition(c) for c in condition.items)
+        return lambda facts: all(test(facts) for test in tests)
+    if isinstance(condition, AnyOf):
+        tests = tuple(compile_condition(c) for c in condition.items)
+        return lambda facts: any(test(facts) for test in tests)
+    if isinstance(condition, Not):
+        inner = compile_condition(condition.item)
+        return lambda facts: not inner(facts)
+    return _compile_compare(condition)
+
+
+def _compile_compare(condition: Compare) -> Test:
+    spec = lookup(condition.fact)
+    if spec is None:  # only reachable for a hand-built Compare
+        raise ValidationError("fact", f"unknown fact {condition.fact!r}")
+    value, op = condition.value, condition.op
+    if op == "is_set":
+        return lambda facts: (facts.value(spec) is not None) is value
+    if op in ("in", "not_in"):
+        members = frozenset(value)  # type: ignore[call-overload]
+        inside = op == "in"
+
+        def test_in(facts: Facts) -> bool:
+            x = facts.value(spec)
+            return x is not None and (x in members) is inside
+
+        return test_in
+    compare = _COMPARE[op]
+    name = spec.name
+
+    def test(facts: Facts) -> bool:
+        x = facts.seen.get(name, _UNREAD)
+        if x is _UNREAD:
+            x = facts.value(spec)
+        return x is not None and compare(x, value)
+
+    return test
+
+
+Explainer = Callable[[Facts], tuple[bool, str]]
+
+
+def compile_explainer(condition: Condition) -> Explainer:
+    """A closure telling whether ``condition`` holds and why, naming facts and their values.
+
+    It evaluates like :func:`compile_condition` and words only what decides the
+    outcome: every part of an ``all`` that held, or the first part that did not.
+    """
+    if isinstance(condition, (AllOf, AnyOf)):
+        parts = tuple((compile_condition(c), compile_explainer(c)) for c in condition.items)
+        if isinstance(condition, AllOf):
+
+            def all_of(facts: Facts) -> tuple[bool, str]:
+                for test, why in parts:
+                    if not test(facts):
+                        return False, why(facts)[1]
+                return True, " and ".join(why(facts)[1] for _, why in parts)
+
+            return all_of
+
+        def any_of(facts: Facts) -> tuple[bool, str]:
+            for test, why in parts:
+                if test(facts):
+                    return True, why(facts)[1]
+            return False, "; ".join(why(facts)[1] for _, why in parts)
+
+        return any_of
+    if isinstance(condition, Not):
+        inner = compile_explainer(condition.item)
+
+        def negated(facts: Facts) -> tuple[bool, str]:
+            ok, text = inner(facts)
+            return (False, f"excluded: {text}") if ok else (True, text)
+
+        return negated
+    return _compare_explainer(condition)
+
+
+def _compare_explainer(condition: Compare) -> Explainer:
+    test = _compile_compare(condition)
+    spec = lookup(condition.fact)
+    assert spec is not None  # _compile_compare checked it
+    name = condition.fact
+    if condition.op == "is_set":
+        wanted = ", not set" if condition.value else ", not unset"
+
+        def is_set(facts: Facts) -> tuple[bool, str]:
+            ok = test(facts)
+            return ok, f"{name} is {show(facts.value(spec))}" + ("" if ok else wanted)
+
+        return is_set
+    says = spec.says if condition.op in ("eq", "ne") else None
+    if says is not None:
+        yes, no = f"{says[0]} ({name})", f"{says[1]} ({name})"
+
+        def yes_no(facts: Facts) -> tuple[bool, str]:
+            ok = test(facts)
+            actual = facts.seen[name]  # read by the test
+            return ok, f"{name} is unset" if actual is None else yes if actual else no
+
+        return yes_no
+    target = f"{_SYMBOLS[condition.op]} {show(condition.value)}"
+    held = f"{name} {target}" if condition.op == "eq" else None
+
+    def compare(facts: Facts) -> tuple[bool, str]:
+        if not test(facts):
+            return False, f"{name} is {show(facts.seen[name])}, not {target}"
+        return True, held or f"{name} is {show(facts.seen[name])} ({target})"
+
+    return compare
+
+
+def show(value: object) -> str:
+    """A fact value as a person reads it in a trace."""
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (timedelta, time)):
+        return str(_plain(value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    return str(value)
+
+
+def _kind(value: object) -> str:
+    names = {dict: "a table", list: "a list", str: "text", bool: "a boolean", type(None): "nothing"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

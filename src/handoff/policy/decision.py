@@ -1,0 +1,144 @@
+"""A policy decision and its explanation, like an entry in a decision log.
+
+A decision records which policy revision decided, on what event, the facts it read,
+every rule it evaluated (matched or not, and why) and what came out, so that any
+notification or summary can be traced back to the rule that asked for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from typing import Any
+
+from attrs import define, field
+
+from handoff.events import Suggestion, Verdict
+from handoff.policy.conditions import show
+from handoff.policy.situation import Event, PlannedNotification
+from handoff.summary import SummarySpec
+
+__all__ = ["Decision"]
+
+
+@define(frozen=True)
+class Decision:
+    """What the policy decided on one event, and why.
+
+    ``id`` is derived from the policy revision, the journey version and the event, so
+    deciding the same event again with the same policy gives the same id; ``facts``
+    are the facts the rules read, by name.
+    """
+
+    policy_revision: str
+    event: Event
+    verdicts: tuple[Verdict, ...]
+    notifications: tuple[PlannedNotification, ...] = ()
+    summary: SummarySpec | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    journey_id: str = ""
+    journey_version: int = 0
+    facts: dict[str, object] = field(factory=dict, hash=False)
+
+    @property
+    def id(self) -> str:
+        """``dc_`` and a hash of the policy revision, the journey version and the event."""
+        event = self.event
+        key = (
+            f"{self.policy_revision}|{self.journey_id}|{self.journey_version}|{event.kind}|"
+            f"{event.channel}|{event.at.timestamp()}"
+        )
+        return "dc_" + hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
+
+    def explain(self, rule: str) -> tuple[Verdict, ...]:
+        """The verdicts of one rule (a delivery check such as ``quiet_hours`` included)."""
+        return tuple(v for v in self.verdicts if v.rule == rule)
+
+    def render(self) -> str:
+        """A plain-text account for a terminal."""
+        event = self.event
+        moved = (
+            f" {event.from_channel} → {event.to_channel}" if event.from_channel and event.to_channel else ""
+        )
+        lines = [
+            f"decision {self.id or '-'} · policy {self.policy_revision}",
+            f"event {event.kind} on {event.channel}{moved} at {event.at.isoformat()}",
+        ]
+        if self.facts:
+            lines.append("facts read:")
+            lines += [f"  {name} = {show(value)}" for name, value in self.facts.items()]
+        lines.append("rules:")
+        lines += [f"  {verdict}" for verdict in self.verdicts]
+        if self.notifications:
+            lines.append("notifications:")
+            lines += [
+                f"  → {n.purpose} via {n.channel} to {n.to} at {n.send_at.isoformat()} [{n.rule}]"
+                + (f" (template {n.template})" if n.template else "")
+                + f": {n.reason}"
+                for n in self.notifications
+            ]
+        if self.summary is not None:
+            s = self.summary
+            size = f", max {s.max_chars} chars" if s.max_chars else ""
+            lines.append(
+                f"summary: {', '.join(s.sections)}; last {s.recent} messages{size}; "
+                f"redaction {s.redaction or 'by channel'} [{s.rule}]"
+            )
+        if self.suggestions:
+            lines.append("suggestions:")
+            lines += [
+                f"  ! {s.kind}" + (f" to {s.channel}" if s.channel else "") + f" [{s.rule}]: {s.reason}"
+                for s in self.suggestions
+            ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _repr_html_(self) -> str:
+        """The same account as a table, for a notebook."""
+        e = html.escape
+        rows = "".join(
+            f"<tr><td>{'✔' if v.matched else '·'}</td><td><code>{e(v.rule)}</code></td>"
+            f"<td>{e(v.reason)}</td></tr>"
+            for v in self.verdicts
+        )
+        facts = "".join(
+            f"<tr><td><code>{e(name)}</code></td><td>{e(show(value))}</td></tr>"
+            for name, value in self.facts.items()
+        )
+        sent = "".join(
+            f"<li><b>{e(n.purpose)}</b> via {e(n.channel)} at {e(n.send_at.isoformat())} "
+            f"[<code>{e(n.rule)}</code>]: {e(n.body)}</li>"
+            for n in self.notifications
+        )
+        advice = "".join(
+            f"<li><b>{e(s.kind)}</b> [<code>{e(s.rule)}</code>]: {e(s.reason)}</li>" for s in self.suggestions
+        )
+        event = self.event
+        return (
+            f"<div><p><b>{e(event.kind)}</b> on {e(event.channel)} at {e(event.at.isoformat())} · "
+            f"policy <code>{e(self.policy_revision)}</code> · decision <code>{e(self.id or '-')}</code></p>"
+            f"<table><tr><th></th><th>rule</th><th>reason</th></tr>{rows}</table>"
+            + (f"<table><tr><th>fact</th><th>value</th></tr>{facts}</table>" if facts else "")
+            + (f"<p>notifications</p><ul>{sent}</ul>" if sent else "")
+            + (f"<p>suggestions</p><ul>{advice}</ul>" if advice else "")
+            + "</div>"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record for a decision log (facts as the text shown in traces)."""
+        from handoff.serde import to_dict
+
+        return {
+            "id": self.id,
+            "policy_revision": self.policy_revision,
+            "journey_id": self.journey_id,
+            "journey_version": self.journey_version,
+            "event": to_dict(self.event),
+            "facts": {name: show(value) for name, value in self.facts.items()},
+            "verdicts": [to_dict(v) for v in self.verdicts],
+            "notifications": [to_dict(n) for n in self.notifications],
+            "summary": None if self.summary is None else to_dict(self.summary),
+            "suggestions": [to_dict(s) for s in self.suggestions],
+        }

@@ -1,0 +1,177 @@
+"""What a policy reads (the event and its situation) and what its rules hand back.
+
+These are plain values so that rules stay pure: a decision depends on nothing but the
+situation it was given, which makes it repeatable and explainable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from attrs import define, field
+
+from handoff.events import Suggestion
+from handoff.identity import Identity
+from handoff.models import Contact, Interaction, Journey, Notification
+
+__all__ = [
+    "EVENT_KINDS",
+    "Event",
+    "NotificationDraft",
+    "PlannedNotification",
+    "PolicySettings",
+    "RuleResult",
+    "Situation",
+    "SummaryDraft",
+]
+
+EventKind = Literal[
+    "inbound",
+    "channel_switched",
+    "transfer_requested",
+    "agent_replied",
+    "customer_idle",
+    "resolved",
+    "survey_answered",
+    "tick",
+]
+EVENT_KINDS: tuple[str, ...] = (
+    "inbound",
+    "channel_switched",
+    "transfer_requested",
+    "agent_replied",
+    "customer_idle",
+    "resolved",
+    "survey_answered",
+    "tick",
+)
+
+
+@define(frozen=True)
+class Event:
+    """What just happened, in the terms rules read.
+
+    ``sensitive`` holds the reasons a message was found sensitive (``card number``,
+    ``health``...); ``tick`` is the periodic event for time-based rules.
+    """
+
+    kind: EventKind
+    at: datetime
+    channel: str
+    from_channel: str | None = None
+    to_channel: str | None = None
+    initiated_by: str | None = None
+    reason: str | None = None
+    agent: str | None = None
+    to_agent: str | None = None
+    sensitive: tuple[str, ...] = ()
+
+
+@define(frozen=True)
+class Situation:
+    """Everything a rule may read: the event, and the journey and contact after it.
+
+    The optional fields come from the host and the store: ``recent_notifications`` (the
+    customer's notifications of the last day or so, for de-duplication and rate limits),
+    ``sentiment`` (-1 very negative .. 1 very positive, from a host hook),
+    ``customer_messages`` (customer messages in the journey since it was last resolved)
+    and ``flags`` (host-supplied markers such as ``sensitive`` or ``restricted_role``).
+    """
+
+    event: Event
+    journey: Journey
+    contact: Contact
+    interaction: Interaction | None
+    previous_channel: str | None = None
+    recent_notifications: tuple[Notification, ...] = ()
+    sentiment: float | None = None
+    customer_messages: int | None = None
+    flags: frozenset[str] = field(default=frozenset(), converter=frozenset)
+
+
+@define(frozen=True)
+class NotificationDraft:
+    """A notification a rule asks for, before channel choice, consent and quiet hours.
+
+    ``channel`` is a channel name or one of :data:`handoff.policy.actions.CHANNEL_CHOICES`.
+    Channels in ``exclude`` are never chosen.
+    """
+
+    purpose: str
+    channel: str
+    template: str
+    values: dict[str, str] = field(factory=dict, hash=False)
+    delay: timedelta = timedelta(0)
+    urgent: bool = False
+    exclude: tuple[str, ...] = ()
+
+
+@define(frozen=True)
+class SummaryDraft:
+    """Part of a summary specification; a field left ``None`` is for a later rule to set.
+
+    Several rules may shape one summary (one sizes it for the channel, another redacts
+    it); for each field the first rule that sets it wins.
+    """
+
+    sections: tuple[str, ...] | None = None
+    recent: int | None = None
+    max_chars: int | None = None
+    redaction: Literal["none", "masked"] | None = None
+
+
+@define(frozen=True)
+class RuleResult:
+    """What one rule concluded: whether it matched, why, and what it asks for."""
+
+    matched: bool
+    reason: str
+    notify: tuple[NotificationDraft, ...] = ()
+    summary: SummaryDraft | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    suppress: tuple[str, ...] = ()
+
+
+@define(frozen=True)
+class PolicySettings:
+    """The tunable numbers of a policy, shared by its rules and its delivery checks.
+
+        ``quiet_hours`` apply to contacts who kept the default quiet hours; a contact's own
+        setting wins. ``max_per_hour`` 0 turns the rate limit off; ``dedupe_window`` zero
+        turns de-duplication off. ``outside_window`` says what happens to a notification
+        outside a channel's service window: ``template`` marks it as needing a pre-approved
+        template, ``route`` sends it on another channel instead. Channels in ``opt_in_channels``
+    are used only with the contact's explicit consent; any channel a contact opted out of
+    is never used.
+    """
+
+    reopen_window: timedelta = timedelta(days=7)
+    idle_after: timedelta = timedelta(minutes=15)
+    survey_delay: timedelta = timedelta(hours=1)
+    callback_within: timedelta = timedelta(minutes=15)
+    recent_messages: int = 5
+    quiet_hours: tuple[str, str] | None = ("21:00", "08:00")
+    business_hours: tuple[str, str] = ("09:00", "17:00")
+    business_days: tuple[int, ...] = (1, 2, 3, 4, 5)
+    dedupe_window: timedelta = timedelta(hours=1)
+    max_per_hour: int = 4
+    escalate_after: int = 4
+    negative_sentiment: float = -0.5
+    reply_sla: timedelta = timedelta(hours=4)
+    outside_window: Literal["template", "route"] = "template"
+    opt_in_channels: tuple[str, ...] = ()
+
+
+@define(frozen=True)
+class PlannedNotification:
+    """A notification the engine decided on: channel, address, text and time settled."""
+
+    purpose: str
+    channel: str
+    to: Identity
+    body: str
+    send_at: datetime
+    rule: str
+    reason: str
+    template: str | None = None

@@ -1,0 +1,136 @@
+"""The PostgreSQL schema as an ordered list of migrations, and the code that applies them.
+
+Migration ``n`` (1-based) takes a schema from version ``n - 1`` to ``n``; a later
+release appends steps and never edits a published one. Each applied step is recorded
+in ``schema_migrations`` with its description and when it ran.
+
+Every table carries ``contact_id`` (``contacts`` calls it ``id``), the column a
+distributed deployment shards by; ``position`` (an identity column) keeps insertion
+order where timestamps tie. Constraints have explicit names because the store maps
+a violated constraint to the domain error it means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import psycopg
+from psycopg import sql
+
+from handoff.errors import StoreError
+
+MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "contacts, identities, journeys, interactions, handoffs and notifications",
+        (
+            """CREATE TABLE contacts (
+                id text NOT NULL CONSTRAINT contacts_pkey PRIMARY KEY,
+                version integer NOT NULL,
+                created_at timestamptz NOT NULL,
+                data jsonb NOT NULL
+            )""",
+            """CREATE TABLE identities (
+                identity text NOT NULL CONSTRAINT identities_pkey PRIMARY KEY,
+                contact_id text NOT NULL CONSTRAINT identities_contact_fk REFERENCES contacts (id)
+            )""",
+            "CREATE INDEX identities_by_contact ON identities (contact_id)",
+            """CREATE TABLE journeys (
+                id text NOT NULL CONSTRAINT journeys_pkey PRIMARY KEY,
+                contact_id text NOT NULL CONSTRAINT journeys_contact_fk REFERENCES contacts (id),
+                reference text NOT NULL CONSTRAINT journeys_reference_key UNIQUE,
+                status text NOT NULL,
+                version integer NOT NULL,
+                opened_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                position bigint GENERATED ALWAYS AS IDENTITY,
+                data jsonb NOT NULL
+            )""",
+            "CREATE INDEX journeys_by_contact ON journeys (contact_id, opened_at, position)",
+            """CREATE TABLE interactions (
+                id text NOT NULL CONSTRAINT interactions_pkey PRIMARY KEY,
+                journey_id text NOT NULL CONSTRAINT interactions_journey_fk REFERENCES journeys (id),
+                contact_id text NOT NULL,
+                sequence integer NOT NULL,
+                channel text NOT NULL,
+                author text NOT NULL,
+                kind text NOT NULL,
+                at timestamptz NOT NULL,
+                external_id text,
+                position bigint GENERATED ALWAYS AS IDENTITY,
+                data jsonb NOT NULL,
+                CONSTRAINT interactions_external_key UNIQUE (channel, external_id),
+                CONSTRAINT interactions_sequence_key UNIQUE (journey_id, sequence)
+            )""",
+            "CREATE INDEX interactions_by_external_id ON interactions (external_id, at DESC, position DESC)",
+            """CREATE TABLE handoffs (
+                id text NOT NULL CONSTRAINT handoffs_pkey PRIMARY KEY,
+                journey_id text NOT NULL CONSTRAINT handoffs_journey_fk REFERENCES journeys (id),
+                contact_id text NOT NULL,
+                at timestamptz NOT NULL,
+                from_channel text NOT NULL,
+                to_channel text NOT NULL,
+                initiated_by text NOT NULL,
+                reason text NOT NULL,
+                position bigint GENERATED ALWAYS AS IDENTITY,
+                data jsonb NOT NULL
+            )""",
+            "CREATE INDEX handoffs_by_journey ON handoffs (journey_id, at, position)",
+            """CREATE TABLE notifications (
+                id text NOT NULL CONSTRAINT notifications_pkey PRIMARY KEY,
+                journey_id text NOT NULL CONSTRAINT notifications_journey_fk REFERENCES journeys (id),
+                contact_id text NOT NULL,
+                channel text NOT NULL,
+                purpose text NOT NULL,
+                status text NOT NULL,
+                send_at timestamptz NOT NULL,
+                created_at timestamptz NOT NULL,
+                position bigint GENERATED ALWAYS AS IDENTITY,
+                data jsonb NOT NULL
+            )""",
+            "CREATE INDEX notifications_due ON notifications (send_at, position) WHERE status = 'pending'",
+            "CREATE INDEX notifications_by_journey ON notifications (journey_id, created_at, position)",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_CREATE_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer NOT NULL PRIMARY KEY,
+    description text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)"""
+_CURRENT = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+_RECORD = "INSERT INTO schema_migrations (version, description) VALUES (%s, %s)"
+
+
+def lock_key(schema: str) -> int:
+    """The advisory lock that serializes migrations of one schema (a signed 64-bit number)."""
+    digest = hashlib.blake2b(f"handoff.schema:{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> int:
+    """Create or upgrade ``schema`` in one transaction; return the version it is now at.
+
+    The advisory lock is taken before anything is read, so processes opening a new
+    database at the same moment take turns instead of creating the tables twice.
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(schema),))
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+        conn.execute(_CREATE_LEDGER)
+        row = conn.execute(_CURRENT).fetchone()
+        current = int(str(row[0])) if row is not None else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"schema {schema!r} is at version {current} but this handoff knows only up to "
+                f"{SCHEMA_VERSION}; upgrade handoff to open it"
+            )
+        for number in range(current + 1, SCHEMA_VERSION + 1):
+            description, statements = MIGRATIONS[number - 1]
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(_RECORD, (number, description))
+    return SCHEMA_VERSION

@@ -1,0 +1,378 @@
+"""``postgresql://``: the production backend, on psycopg 3 and a psycopg_pool connection pool.
+
+Install it with ``pip install 'handoff[postgres]'``. Opening a store applies the schema
+migrations it lacks, in one transaction under an advisory lock, so several processes
+may open a new database at once. Each commit is one transaction of two round trips in
+pipeline mode: the version-checked contact and journey writes, then (once their row
+counts are known) the appended rows and ``COMMIT``. ``commit_many`` loads the appended
+rows of a whole batch with ``COPY``.
+
+Records live in ``jsonb`` ``data`` columns written by :mod:`handoff.serde`, next to
+the indexed columns queries need; timestamps are ``timestamptz``.
+
+Distributing by contact (Citus)
+-------------------------------
+Every table carries the contact's id (``contacts.id``, elsewhere ``contact_id``), so
+``contact_id`` is the distribution column and one person's rows live on one node:
+``SELECT create_distributed_table('journeys', 'contact_id', colocate_with => 'contacts')``
+and likewise for ``interactions``, ``handoffs`` and ``notifications``. A distributed
+table can only enforce uniqueness that includes the distribution column, so there:
+
+* primary keys become ``(contact_id, id)``: ids are random, and ``get_journey`` and
+  friends are routed by a look-up on ``id`` (or by passing the contact along);
+* the global promises, *one owner per identity*, *one journey per reference* and
+  *one interaction per (channel, external_id)*, need tables keyed by that value:
+  ``identities`` distributed by ``identity`` (it is such a table already), and two
+  small look-up tables, ``references(reference PRIMARY KEY, journey_id)`` and
+  ``external_ids(channel, external_id, interaction_id)``, written in the same
+  transaction as the record (Citus makes it a two-phase commit);
+* ``position`` identity columns only break ties in ordering and may be per-shard.
+
+Every psycopg exception is translated at this boundary: violated constraints become
+the domain's conflicts or NotFound, a server that cannot be reached
+:class:`~handoff.errors.StoreUnavailable`, anything else a :class:`~handoff.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import TypeVar
+
+import psycopg
+from psycopg import errors as pgerrors
+
+from handoff.clock import ensure_aware
+from handoff.errors import (
+    ConcurrencyConflict,
+    HandoffError,
+    NotFound,
+    StoreError,
+    StoreUnavailable,
+    ValidationError,
+)
+from handoff.identity import Identity
+from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.serde import from_json
+from handoff.stores import _pg_connect as connect
+from handoff.stores import _pg_writes as writes
+from handoff.stores._common import (
+    check_batch,
+    check_changeset,
+    check_identity,
+    check_last,
+    check_limit,
+    check_mark,
+    check_refs,
+    check_text,
+    marked,
+)
+from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+Connection = writes.Connection
+
+_GET_CONTACT = "SELECT data::text FROM contacts WHERE id = %s"
+_FIND_CONTACT = (
+    "SELECT contacts.data::text FROM identities JOIN contacts ON contacts.id = identities.contact_id"
+    " WHERE identities.identity = %s"
+)
+_LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
+_GET_JOURNEY = "SELECT data::text FROM journeys WHERE id = %s"
+_FIND_JOURNEY = "SELECT data::text FROM journeys WHERE reference = %s"
+_JOURNEYS_OF = "SELECT data::text FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
+_THREAD = (
+    "SELECT journeys.data::text FROM interactions JOIN journeys ON journeys.id = interactions.journey_id"
+    " WHERE interactions.external_id = ANY(%s)"
+    " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
+)
+_FIND_INTERACTION = "SELECT data::text FROM interactions WHERE channel = %s AND external_id = %s"
+_INTERACTIONS = "SELECT data::text FROM interactions WHERE journey_id = %s ORDER BY sequence"
+_LAST_INTERACTIONS = (
+    "SELECT data FROM (SELECT data::text, sequence FROM interactions WHERE journey_id = %s"
+    " ORDER BY sequence DESC LIMIT %s) AS last ORDER BY sequence"
+)
+_HANDOFFS = "SELECT data::text FROM handoffs WHERE journey_id = %s ORDER BY at, position"
+_GET_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s"
+_LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
+_MARK_NOTIFICATION = "UPDATE notifications SET status = %s, data = %s WHERE id = %s"
+_NOTIFICATIONS = "SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position"
+_DUE = (
+    "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
+    " ORDER BY send_at, position LIMIT %s"
+)
+_EXISTING = {
+    "contact": "SELECT id FROM contacts WHERE id = ANY(%s)",
+    "journey": "SELECT id FROM journeys WHERE id = ANY(%s)",
+}
+
+# A contact's records, journey by journey; ``%s`` is the contact id.
+_OF_CONTACT = "journey_id IN (SELECT id FROM journeys WHERE contact_id = %s)"
+_RECORDS_OF = (
+    "SELECT r.data::text FROM {table} AS r JOIN journeys AS j ON j.id = r.journey_id"
+    " WHERE j.contact_id = %s ORDER BY j.opened_at, j.position, {order}"
+)
+_RECORD_ORDER = (
+    ("interactions", "r.sequence"),
+    ("handoffs", "r.at, r.position"),
+    ("notifications", "r.created_at, r.position"),
+)
+_ERASE = (
+    f"DELETE FROM interactions WHERE {_OF_CONTACT}",
+    f"DELETE FROM handoffs WHERE {_OF_CONTACT}",
+    f"DELETE FROM notifications WHERE {_OF_CONTACT}",
+    "DELETE FROM journeys WHERE contact_id = %s",
+    "DELETE FROM identities WHERE contact_id = %s",
+    "DELETE FROM contacts WHERE id = %s",
+)
+
+
+class PostgresStore(Store, BulkImport):
+    """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
+
+    ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
+    ``"postgresql://app@db/support"``. The pool keeps ``min_size`` to ``max_size``
+    connections; a caller waits at most ``timeout`` seconds for one.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        schema: str = "handoff",
+        timeout: float = 30.0,
+    ) -> None:
+        conninfo, self._where = connect.parse_conninfo(conninfo)
+        connect.check_settings(schema, min_size, max_size, timeout)
+        self._schema = schema
+        self._closed = False
+        self._pool = connect.open_pool(conninfo, self._where, schema, min_size, max_size, float(timeout))
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresStore:
+        """Open ``postgresql://user:password@host:port/dbname?schema=name`` (or ``postgres://``).
+
+        ``schema`` is handoff's own parameter; every other query parameter goes to libpq.
+        """
+        conninfo, schema = connect.split_url(url)
+        return cls(conninfo) if schema is None else cls(conninfo, schema=schema)
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the tables."""
+        return self._schema
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._where!r}, schema={self._schema!r})"
+
+    def close(self) -> None:
+        self._closed = True
+        self._pool.close()
+
+    # -- writes ----------------------------------------------------------------------
+    def commit(self, changes: Changeset) -> None:
+        changes = check_changeset(changes)
+        batch = (changes,)
+        rows = writes.Rows(batch)  # serialized before a connection is taken
+        with (
+            self._writing("commit a changeset", batch) as conn,
+            conn.pipeline() as pipe,
+            conn.transaction(),
+        ):
+            checks = rows.send_versioned(conn)
+            pipe.sync()
+            writes.verify(checks)
+            rows.send_appended(conn)
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        """Commit the changesets in order in one transaction; appended rows go in by ``COPY``."""
+        batch = check_batch(changes)
+        if not batch:
+            return
+        rows = writes.Rows(batch, numbered=True)
+        with self._writing("import changesets", batch) as conn, conn.transaction():
+            with conn.pipeline():
+                checks = rows.send_versioned(conn)
+            writes.verify(checks)
+            rows.copy_appended(conn)
+
+    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
+        notification_id, status, at = check_mark(notification_id, status, at)
+        if writes.has_nul([notification_id]):
+            raise NotFound("notification", notification_id)
+        with self._connection("mark a notification") as conn, conn.transaction():
+            row = conn.execute(_LOCK_NOTIFICATION, (notification_id,)).fetchone()
+            if row is None:
+                raise NotFound("notification", notification_id)
+            updated = marked(_decode(Notification, row[0]), status, at)
+            conn.execute(_MARK_NOTIFICATION, (updated.status, writes.stored_json(updated), notification_id))
+        return updated
+
+    # -- contacts --------------------------------------------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        found = self._one(Contact, _GET_CONTACT, (check_text(contact_id, "contact_id"),))
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        return self._one(Contact, _FIND_CONTACT, (str(check_identity(identity)),))
+
+    # -- journeys --------------------------------------------------------------------
+    def get_journey(self, journey_id: str) -> Journey:
+        found = self._one(Journey, _GET_JOURNEY, (check_text(journey_id, "journey_id"),))
+        if found is None:
+            raise NotFound("journey", journey_id)
+        return found
+
+    def find_journey_by_reference(self, reference: str) -> Journey | None:
+        return self._one(Journey, _FIND_JOURNEY, (check_text(reference, "reference"),))
+
+    def journeys_of(self, contact_id: str) -> list[Journey]:
+        return self._all(Journey, _JOURNEYS_OF, (check_text(contact_id, "contact_id"),))
+
+    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
+        wanted = [ref for ref in check_refs(refs) if "\x00" not in ref]
+        return self._one(Journey, _THREAD, (wanted,)) if wanted else None
+
+    # -- interactions and handoffs ---------------------------------------------------------
+    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
+        key = (check_text(channel, "channel"), check_text(external_id, "external_id"))
+        return self._one(Interaction, _FIND_INTERACTION, key)
+
+    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
+        check_text(journey_id, "journey_id")
+        last = check_last(last)
+        if last is None:
+            return self._all(Interaction, _INTERACTIONS, (journey_id,))
+        return self._all(Interaction, _LAST_INTERACTIONS, (journey_id, last)) if last else []
+
+    def handoffs(self, journey_id: str) -> list[Handoff]:
+        return self._all(Handoff, _HANDOFFS, (check_text(journey_id, "journey_id"),))
+
+    # -- outbox ----------------------------------------------------------------------
+    def get_notification(self, notification_id: str) -> Notification:
+        found = self._one(Notification, _GET_NOTIFICATION, (check_text(notification_id, "notification_id"),))
+        if found is None:
+            raise NotFound("notification", notification_id)
+        return found
+
+    def notifications(self, journey_id: str) -> list[Notification]:
+        return self._all(Notification, _NOTIFICATIONS, (check_text(journey_id, "journey_id"),))
+
+    def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
+        cutoff = ensure_aware(now, "now")
+        limit = check_limit(limit)
+        return self._all(Notification, _DUE, (cutoff, limit)) if limit else []
+
+    # -- privacy ---------------------------------------------------------------------
+    def contact_records(self, contact_id: str) -> ContactRecords:
+        """Everything held about the contact, read from one snapshot."""
+        check_text(contact_id, "contact_id")
+        if writes.has_nul([contact_id]):
+            raise NotFound("contact", contact_id)
+        with self._connection("export a contact") as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            row = conn.execute(_GET_CONTACT, (contact_id,)).fetchone()
+            if row is None:
+                raise NotFound("contact", contact_id)
+            journeys = conn.execute(_JOURNEYS_OF, (contact_id,)).fetchall()
+            found = {
+                table: conn.execute(_records_of(table, order), (contact_id,)).fetchall()
+                for table, order in _RECORD_ORDER
+            }
+        return ContactRecords(
+            contact=_decode(Contact, row[0]),
+            journeys=[_decode(Journey, r[0]) for r in journeys],
+            interactions=[_decode(Interaction, r[0]) for r in found["interactions"]],
+            handoffs=[_decode(Handoff, r[0]) for r in found["handoffs"]],
+            notifications=[_decode(Notification, r[0]) for r in found["notifications"]],
+        )
+
+    def erase_contact(self, contact_id: str) -> None:
+        """Delete every row of the contact in one transaction, children first."""
+        check_text(contact_id, "contact_id")
+        if writes.has_nul([contact_id]):
+            raise NotFound("contact", contact_id)
+        with self._connection("erase a contact") as conn, conn.transaction():
+            # The row lock makes a concurrent write to this contact wait, then fail cleanly.
+            if conn.execute(_LOCK_CONTACT, (contact_id,)).fetchone() is None:
+                raise NotFound("contact", contact_id)
+            with conn.pipeline():
+                for statement in _ERASE:
+                    conn.execute(statement, (contact_id,))
+
+    # -- plumbing --------------------------------------------------------------------
+    def _one(self, model: type[T], query: str, params: tuple[object, ...]) -> T | None:
+        if writes.has_nul(params):
+            return None
+        with self._connection("read") as conn:
+            row = conn.execute(query, params).fetchone()
+        return None if row is None else _decode(model, row[0])
+
+    def _all(self, model: type[T], query: str, params: tuple[object, ...]) -> list[T]:
+        if writes.has_nul(params):
+            return []
+        with self._connection("read") as conn:
+            rows = conn.execute(query, params).fetchall()
+        return [_decode(model, row[0]) for row in rows]
+
+    @contextmanager
+    def _connection(self, doing: str) -> Iterator[Connection]:
+        """A pooled connection; psycopg's errors come out as handoff's."""
+        if self._closed:
+            raise StoreError(f"the store for {self._where} is closed")
+        try:
+            with connect.translated(doing, self._where), self._pool.connection() as conn:
+                yield conn
+        except StoreUnavailable:
+            # After a server restart every idle connection is dead: drop them now, so
+            # that only this call fails rather than one call per pooled connection.
+            with suppress(psycopg.Error):
+                self._pool.check()
+            raise
+
+    @contextmanager
+    def _writing(self, doing: str, batch: Sequence[Changeset]) -> Iterator[Connection]:
+        """Like :meth:`_connection`, explaining a refused write in the domain's terms."""
+        with self._connection(doing) as conn:
+            try:
+                yield conn
+            except pgerrors.IntegrityError as exc:
+                raise self._refusal(conn, batch, exc) from exc
+
+    def _refusal(self, conn: Connection, batch: Sequence[Changeset], exc: psycopg.Error) -> HandoffError:
+        """The domain error for a violated constraint; the transaction is rolled back by now."""
+        explained = writes.refused(exc)
+        if explained is not None:
+            return explained
+        kind = writes.FOREIGN_KEYS.get(getattr(exc.diag, "constraint_name", None) or "")
+        if kind is None:
+            return writes.unexplained(exc)
+        wanted = writes.referenced(batch, kind)
+        existing = {row[0] for row in conn.execute(_EXISTING[kind], (wanted,)).fetchall()}
+        missing = [key for key in wanted if key not in existing]
+        if missing:
+            return NotFound(kind, str(missing[0]))
+        return ConcurrencyConflict(f"a {kind} the write refers to was removed meanwhile")
+
+
+def _records_of(table: str, order: str) -> str:
+    return _RECORDS_OF.format(table=table, order=order)
+
+
+def _decode(model: type[T], data: object) -> T:
+    if not isinstance(data, str):
+        raise StoreError(f"a stored {model.__name__} came back as {type(data).__name__}, not JSON text")
+    try:
+        return from_json(model, writes.loaded_json(data))
+    except ValidationError as exc:
+        raise StoreError(
+            f"a stored {model.__name__} cannot be read ({exc}); the database is damaged or was "
+            "written by a newer handoff"
+        ) from exc

@@ -1,0 +1,101 @@
+"""Conformance for the optional :class:`~handoff.stores.base.BulkImport` capability."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound, ValidationError
+from handoff.models import Interaction, Journey
+from handoff.stores.base import BulkImport, Changeset, Store
+from handoff.testing._kit import KitBase, seed
+from handoff.testing.factories import T0, appended, make_contact, make_journey, make_notification, new_id
+
+
+def _appends(journey: Journey, count: int) -> tuple[list[Changeset], Journey, list[Interaction]]:
+    """``count`` changesets appending to ``journey`` one after the other."""
+    changes, interactions = [], []
+    current = journey
+    for n in range(count):
+        after, interaction = appended(current, external_id=new_id("msg"), at=T0 + timedelta(minutes=n + 1))
+        changes.append(
+            Changeset(journey=after, expected_journey_version=current.version, interactions=(interaction,))
+        )
+        interactions.append(interaction)
+        current = after
+    return changes, current, interactions
+
+
+class BulkImportConformance(KitBase):
+    def bulk(self, store: Store) -> BulkImport:
+        """The store as a BulkImport, or a visible skip if it is not one."""
+        if not isinstance(store, BulkImport):
+            pytest.skip(f"{type(store).__name__} is not a BulkImport (optional capability)")
+        return store
+
+    def test_later_changesets_build_on_earlier_ones(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        contact = make_contact()
+        journey = make_journey(contact)
+        appends, last, interactions = _appends(journey, 3)
+        notification = make_notification(last)
+        bulk.commit_many(
+            [Changeset(contact=contact, journey=journey), *appends, Changeset(notifications=(notification,))]
+        )
+        assert store.get_contact(contact.id) == contact
+        assert store.get_journey(journey.id) == last
+        assert last.version == 4
+        assert store.interactions(journey.id) == interactions
+        assert store.notifications(journey.id) == [notification]
+
+    def test_a_bad_changeset_in_the_middle_writes_nothing(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        _, stored = seed(store)
+        contact = make_contact()
+        journey = make_journey(contact)
+        appends, _, _ = _appends(journey, 2)
+        stale = _appends(stored, 2)[0][1]  # expects version 2; the store holds 1
+        with pytest.raises(ConcurrencyConflict):
+            bulk.commit_many([Changeset(contact=contact, journey=journey), appends[0], stale, appends[1]])
+        with pytest.raises(NotFound):
+            store.get_contact(contact.id)
+        with pytest.raises(NotFound):
+            store.get_journey(journey.id)
+        assert store.get_journey(stored.id) == stored
+        assert store.interactions(stored.id) == []
+
+    def test_a_conflict_with_an_earlier_changeset_of_the_batch_writes_nothing(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        _, stored = seed(store)
+        appends, _, _ = _appends(stored, 1)
+        rival = _appends(stored, 1)[0][0]  # also expects version 1, but the batch moved it to 2
+        with pytest.raises(ConcurrencyConflict):
+            bulk.commit_many([appends[0], rival])
+        assert store.get_journey(stored.id) == stored
+        assert store.interactions(stored.id) == []
+
+    def test_a_redelivered_message_inside_the_batch_writes_nothing(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        _, first = seed(store)
+        _, second = seed(store)
+        one = _appends(first, 1)[0][0]
+        after, copy = appended(second, external_id=one.interactions[0].external_id)
+        two = Changeset(journey=after, expected_journey_version=1, interactions=(copy,))
+        with pytest.raises(DuplicateInteraction):
+            bulk.commit_many([one, two])
+        assert store.interactions(first.id) == []
+        assert store.get_journey(first.id) == first
+
+    def test_an_empty_batch_is_fine(self, store: Store) -> None:
+        self.bulk(store).commit_many([])
+
+    def test_batch_items_are_checked(self, store: Store) -> None:
+        self.require("validates_input")
+        bulk = self.bulk(store)
+        contact = make_contact()
+        with pytest.raises(ValidationError) as caught:
+            bulk.commit_many([Changeset(contact=contact), "not a changeset"])  # type: ignore[list-item]
+        assert caught.value.field.startswith("changes[1]")
+        with pytest.raises(NotFound):
+            store.get_contact(contact.id)

@@ -1,0 +1,140 @@
+"""Conformance: a contact can be exported whole and erased without a trace."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from attrs import evolve
+
+from handoff.errors import NotFound, ValidationError
+from handoff.identity import parse_identity
+from handoff.models import Contact
+from handoff.stores.base import Changeset, ContactRecords, Store
+from handoff.testing._kit import KitBase, seed
+from handoff.testing.factories import (
+    T0,
+    appended,
+    make_contact,
+    make_handoff,
+    make_journey,
+    make_notification,
+    new_id,
+)
+
+
+def _person(store: Store) -> ContactRecords:
+    """A contact with two journeys, each with interactions, a handoff and a notification.
+
+    Returns what was written, in the order :meth:`Store.contact_records` promises.
+    """
+    email = f"email:{new_id('erase')}@example.com"
+    phone = f"phone:+1415555{new_id('p')[-4:]}"
+    contact, older = seed(store, email, phone, opened_at=T0)
+    newer = make_journey(contact, opened_at=T0 + timedelta(days=3))
+    store.commit(Changeset(journey=newer))
+    interactions, handoffs, notifications, journeys = [], [], [], []
+    for journey in (older, newer):
+        current = journey
+        for n in range(3):
+            after, interaction = appended(
+                current, external_id=new_id("msg"), at=current.updated_at + timedelta(minutes=n + 1)
+            )
+            change = Changeset(
+                journey=after, expected_journey_version=current.version, interactions=(interaction,)
+            )
+            if n == 1:
+                handoff = make_handoff(after, at=interaction.at)
+                notification = make_notification(after, created_at=interaction.at)
+                change = evolve(change, handoffs=(handoff,), notifications=(notification,))
+                handoffs.append(handoff)
+                notifications.append(notification)
+            store.commit(change)
+            interactions.append(interaction)
+            current = after
+        journeys.append(current)
+    return ContactRecords(
+        contact=contact,
+        journeys=journeys,
+        interactions=interactions,
+        handoffs=handoffs,
+        notifications=notifications,
+    )
+
+
+class PrivacyConformance(KitBase):
+    def test_contact_records_hold_everything_written(self, store: Store) -> None:
+        written = _person(store)
+        _person(store)  # someone else's records stay out
+        assert store.contact_records(written.contact.id) == written
+
+    def test_contact_records_of_a_contact_without_journeys(self, store: Store) -> None:
+        contact = make_contact()
+        store.commit(Changeset(contact=contact))
+        assert store.contact_records(contact.id) == ContactRecords(contact, (), (), (), ())
+
+    def test_unknown_contact_raises_not_found(self, store: Store) -> None:
+        with pytest.raises(NotFound):
+            store.contact_records("ct_missing")
+        with pytest.raises(NotFound):
+            store.erase_contact("ct_missing")
+
+    def test_erasure_leaves_nothing_to_find(self, store: Store) -> None:
+        erased = _person(store)
+        kept = _person(store)
+        store.erase_contact(erased.contact.id)
+        _assert_gone(store, erased)
+        assert store.contact_records(kept.contact.id) == kept
+        due = store.due_notifications(T0 + timedelta(days=30))
+        assert {n.id for n in due} == {n.id for n in kept.notifications}
+        with pytest.raises(NotFound):
+            store.erase_contact(erased.contact.id)
+
+    def test_erased_identities_and_references_are_free_again(self, store: Store) -> None:
+        erased = _person(store)
+        store.erase_contact(erased.contact.id)
+        newcomer = make_contact(*erased.contact.identities)
+        journey = make_journey(newcomer, reference=erased.journeys[0].reference)
+        after, interaction = appended(journey, external_id=erased.interactions[0].external_id)
+        store.commit(Changeset(contact=newcomer, journey=journey))
+        store.commit(Changeset(journey=after, expected_journey_version=1, interactions=(interaction,)))
+        for identity in erased.contact.identities:
+            assert store.find_contact(identity) == newcomer
+        assert store.find_journey_by_reference(journey.reference) == after
+        external_id = erased.interactions[0].external_id
+        assert external_id is not None
+        assert store.find_interaction(interaction.channel, external_id) == interaction
+        assert store.find_journey_by_thread([external_id]) == after
+
+    def test_privacy_arguments_are_checked(self, store: Store) -> None:
+        self.require("validates_input")
+        for call in (store.contact_records, store.erase_contact):
+            with pytest.raises(ValidationError) as caught:
+                call(42)  # type: ignore[arg-type]
+            assert caught.value.field == "contact_id"
+
+
+def _assert_gone(store: Store, erased: ContactRecords) -> None:
+    contact: Contact = erased.contact
+    with pytest.raises(NotFound):
+        store.get_contact(contact.id)
+    with pytest.raises(NotFound):
+        store.contact_records(contact.id)
+    for identity in contact.identities:
+        assert store.find_contact(identity) is None
+    assert store.find_contact(parse_identity(str(contact.identities[0]))) is None
+    assert store.journeys_of(contact.id) == []
+    for journey in erased.journeys:
+        with pytest.raises(NotFound):
+            store.get_journey(journey.id)
+        assert store.find_journey_by_reference(journey.reference) is None
+        assert store.interactions(journey.id) == []
+        assert store.handoffs(journey.id) == []
+        assert store.notifications(journey.id) == []
+    for interaction in erased.interactions:
+        assert interaction.external_id is not None
+        assert store.find_interaction(interaction.channel, interaction.external_id) is None
+        assert store.find_journey_by_thread([interaction.external_id]) is None
+    for notification in erased.notifications:
+        with pytest.raises(NotFound):
+            store.get_notification(notification.id)

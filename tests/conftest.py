@@ -1,0 +1,36 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from tests.pgserver import PgServer, start_or_skip
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL server for the session; skipped without one, but never in CI."""
+    server = start_or_skip()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_schema(postgres: PgServer) -> Iterator[str]:
+    """A schema name no other test uses; dropped with everything in it afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"t_{secrets.token_hex(6)}"
+    yield name
+    with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def postgres_url(postgres: PgServer, postgres_schema: str) -> str:
+    """A ``postgresql://`` URL of an empty store of its own, for ``open_store``."""
+    return postgres.url(schema=postgres_schema)

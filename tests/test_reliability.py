@@ -1,0 +1,215 @@
+"""Nothing lost, nothing doubled: concurrent writers, crashes mid-import, redelivery storms."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from handoff import Inbound, Switchboard
+from handoff.serde import to_json
+from handoff.stores import MemoryStore, SQLiteStore, Store
+
+T0 = datetime(2025, 4, 7, 8, 0, tzinfo=timezone.utc)
+
+
+def _message(person: int, n: int, external_id: str, at: datetime) -> Inbound:
+    """Person ``person`` writes, alternating between two channels (so journeys switch)."""
+    if person % 2:
+        identity, pair = f"phone:+1415555{person:04d}", ("sms", "whatsapp")
+    else:
+        identity, pair = f"email:person{person}@example.com", ("email", "chat")
+    return Inbound(
+        channel=pair[(n // 7) % 2],
+        identity=identity,
+        body=f"Message {n}: still waiting for my parcel",
+        at=at,
+        external_id=external_id,
+    )
+
+
+def _check_store(db: Path) -> dict[str, int]:
+    """Integrity, then every journey's version equals its interaction count and sequences
+    run 1..n without a gap. Returns interactions per (channel, external id)."""
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        journeys = conn.execute("SELECT id, version FROM journeys").fetchall()
+        for journey_id, version in journeys:
+            sequences = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT sequence FROM interactions WHERE journey_id = ? ORDER BY sequence", (journey_id,)
+                )
+            ]
+            assert sequences == list(range(1, version + 1)), journey_id
+        rows = conn.execute(
+            "SELECT channel, external_id, COUNT(*) FROM interactions GROUP BY 1, 2"
+        ).fetchall()
+        return {f"{channel}/{external_id}": count for channel, external_id, count in rows}
+    finally:
+        conn.close()
+
+
+# -- several processes writing the same journeys ------------------------------------------------
+_WORKERS, _CALLS, _SHARED_EVERY, _PEOPLE = 8, 500, 5, 4
+
+
+def _inbounds_of(worker: int) -> Iterator[Inbound]:
+    """A worker's messages; every fifth is one that every worker delivers (a redelivery race)."""
+    for n in range(_CALLS):
+        if n % _SHARED_EVERY == 0:
+            yield _message(n % _PEOPLE, n, f"shared-{n}", T0 + timedelta(seconds=n))
+        else:
+            at = T0 + timedelta(seconds=n, milliseconds=worker)
+            yield _message((n + worker) % _PEOPLE, n, f"w{worker}-{n}", at)
+
+
+def _work(url: str, worker: int) -> int:
+    with Switchboard.open(url, max_retries=200) as board:
+        return sum(not board.receive(inbound).duplicate for inbound in _inbounds_of(worker))
+
+
+@pytest.mark.slow
+def test_processes_receiving_on_the_same_journeys_lose_and_double_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    SQLiteStore(db).close()  # create the schema once, before the race
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(_WORKERS) as pool:
+        stored = pool.starmap(_work, [(f"sqlite:///{db}", worker) for worker in range(_WORKERS)])
+    expected = {
+        f"{inbound.channel}/{inbound.external_id}" for w in range(_WORKERS) for inbound in _inbounds_of(w)
+    }
+    assert len(expected) == _WORKERS * (_CALLS - _CALLS // _SHARED_EVERY) + _CALLS // _SHARED_EVERY
+    counts = _check_store(db)
+    assert counts == dict.fromkeys(expected, 1)
+    assert sum(stored) == len(expected)  # each shared message was new to exactly one worker
+    with SQLiteStore(db) as store:
+        conn = sqlite3.connect(db)
+        contacts = [row[0] for row in conn.execute("SELECT id FROM contacts")]
+        conn.close()
+        assert len(contacts) == _PEOPLE
+        assert all(len(store.journeys_of(contact)) == 1 for contact in contacts)
+
+
+# -- kill -9 in the middle of a bulk import ---------------------------------------------------------
+_KILLS = 20
+
+
+def _history(path: Path, count: int) -> set[str]:
+    """A help-desk export: ``count`` lines, every tenth a redelivery of an earlier line."""
+    rng = random.Random(4)
+    written: list[str] = []
+    keys: set[str] = set()
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            if n % 10 == 9:
+                line = written[rng.randrange(len(written))]
+            else:
+                inbound = _message(rng.randrange(40), n, f"h{n}", T0 + timedelta(minutes=n))
+                line = to_json(inbound)
+                keys.add(f"{inbound.channel}/{inbound.external_id}")
+            written.append(line)
+            out.write(line + "\n")
+    return keys
+
+
+def _import(db: Path, source: Path, *, errors: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "handoff", "import", "--db", str(db), "--batch-size", "100"]
+    return subprocess.Popen(
+        [*command, "--no-progress", str(source)], stdout=subprocess.DEVNULL, stderr=errors
+    )
+
+
+def _wait_for_growth(db: Path, stored: int, process: subprocess.Popen[bytes]) -> bool:
+    """Wait until the import has committed more than ``stored`` interactions; False if it ended first."""
+    while process.poll() is None:
+        try:
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+                if conn.execute("SELECT COUNT(*) FROM interactions").fetchone()[0] > stored:
+                    return True
+        except sqlite3.OperationalError:
+            pass  # not created yet, or busy for a moment
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.slow
+def test_an_import_killed_at_random_points_resumes_without_duplicates(tmp_path: Path) -> None:
+    db, source = tmp_path / "crash.db", tmp_path / "history.jsonl"
+    expected = _history(source, 6_000)
+    rng = random.Random(int(os.environ.get("HANDOFF_KILL_SEED", "20")))
+    progress = [0]
+    for _ in range(_KILLS):
+        process = _import(db, source)
+        # Kill at a random moment once this run is writing new rows, however slow the machine.
+        if _wait_for_growth(db, progress[-1], process):
+            time.sleep(rng.uniform(0, 0.25))
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+        SQLiteStore(db).close()  # it opens
+        counts = _check_store(db)
+        assert set(counts.values()) == {1}
+        assert set(counts) <= expected
+        assert len(counts) >= progress[-1]  # a crash never loses what was committed
+        progress.append(len(counts))
+    finished = _import(db, source, errors=subprocess.PIPE)
+    _, err = finished.communicate(timeout=300)
+    assert finished.returncode == 0, err.decode()
+    assert _check_store(db) == dict.fromkeys(expected, 1)
+
+
+# -- webhook redelivery storms --------------------------------------------------------------------
+def _storm() -> tuple[list[Inbound], set[str]]:
+    """1,000 distinct inbounds from 50 people, each delivered five times, shuffled."""
+    distinct = [
+        _message(n % 50, n, f"wh-{n}", T0 + timedelta(minutes=n // 50, seconds=n % 50)) for n in range(1000)
+    ]
+    deliveries = distinct * 5
+    random.Random(11).shuffle(deliveries)
+    return deliveries, {f"{i.channel}/{i.external_id}" for i in distinct}
+
+
+def _stored(store: Store, board: Switchboard, identities: set[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for identity in identities:
+        contact = board.find_contact(identity)
+        assert contact is not None
+        for journey in store.journeys_of(contact.id):
+            interactions = store.interactions(journey.id)
+            assert [i.sequence for i in interactions] == list(range(1, journey.version + 1))
+            counts.update(f"{i.channel}/{i.external_id}" for i in interactions)
+    return counts
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "storm.db")
+    yield made
+    made.close()
+
+
+@pytest.mark.parametrize("how", ["receive", "receive_many"])
+def test_a_redelivery_storm_stores_each_message_once(store: Store, how: str) -> None:
+    deliveries, expected = _storm()
+    board = Switchboard(store)
+    if how == "receive":
+        outcomes = [board.receive(inbound) for inbound in deliveries]
+    else:
+        outcomes = board.receive_many(deliveries, batch_size=250)
+    assert sum(not o.duplicate for o in outcomes) == 1000
+    identities = {str(inbound.identity) for inbound in deliveries}
+    assert _stored(store, board, identities) == Counter(dict.fromkeys(expected, 1))
