@@ -70,6 +70,8 @@ def bulk_import(store: Store, count: int, batch_size: int) -> float:
     print(
         f"  bulk import   {count:>8} inbounds ({stored} new) in {elapsed:7.2f} s = {count / elapsed:>9,.0f}/s"
     )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory (RSS) after the import: {peak:.0f} MiB")
     return elapsed
 
 
@@ -178,8 +180,6 @@ def main() -> None:
                 seconds = bulk_import(store, args.count, args.batch_size)
                 receive_latency(store, args.samples)
             _verdict(seconds, len(exported), postgres_ceiling(args.pg)(exported))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (RSS): {peak:.0f} MiB")
 
 
 if __name__ == "__main__":

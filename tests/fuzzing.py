@@ -121,8 +121,8 @@ def reads_or_rejects(parse: Callable[[Any], Parsed], payload: object) -> Parsed 
     assert isinstance(parsed, Parsed)
     for error in parsed.errors:
         assert_named(error)
-    for record in (*parsed.inbounds, *parsed.events):
-        assert record.at.utcoffset() == timedelta(0)
+    for when in [inbound.at for inbound in parsed.inbounds] + [event.at for event in parsed.events]:
+        assert when.utcoffset() == timedelta(0)
     for inbound in parsed.inbounds:
         assert parse_identity(str(inbound.identity)).kind in get_channel(inbound.channel).identity_kinds
     return parsed

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from attrs import evolve
 
-from handoff.errors import PolicyError
+from handoff.errors import PolicyError, ValidationError
 from handoff.policy import Event, Policy, PolicySettings, tick_events
+from handoff.policy.decision import Decision
 from tests.policy_situations import T0, decide, journey, verdict
 
 SWITCH = Event(
@@ -119,6 +121,18 @@ def test_tick_events_for_an_open_journey() -> None:
     assert tick_events(journey(status="resolved"), T0 + timedelta(hours=1), settings) == ()
 
 
+def test_customer_idle_is_due_once_not_on_every_tick() -> None:
+    settings = PolicySettings()
+    j = journey(last_customer_at={"chat": T0}, last_agent_at={"chat": T0 + timedelta(minutes=1)})
+    ticks = [T0 + timedelta(minutes=m) for m in range(0, 120, 5)]
+    idle = [
+        now
+        for since, now in pairwise(ticks)
+        if any(e.kind == "customer_idle" for e in tick_events(j, now, settings, since))
+    ]
+    assert idle == [T0 + timedelta(minutes=15)]
+
+
 def test_on_tick_takes_only_time_based_events() -> None:
     from handoff.policy import Situation
     from tests.policy_situations import contact
@@ -132,3 +146,30 @@ def test_on_tick_takes_only_time_based_events() -> None:
     assert [n.purpose for n in d.notifications] == ["update"]
     with pytest.raises(PolicyError):
         policy.on_tick(Situation(SWITCH, j, contact("email:ana@example.com"), None))
+
+
+def test_decision_log_record_reads_back() -> None:
+    d = decide(
+        Event(
+            "channel_switched", T0, "chat", from_channel="twitter", to_channel="chat", initiated_by="customer"
+        )
+    )
+    back = Decision.from_dict(json.loads(json.dumps(d.to_dict())))
+    assert back.id == d.id
+    assert (back.event, back.verdicts, back.notifications, back.summary) == (
+        d.event,
+        d.verdicts,
+        d.notifications,
+        d.summary,
+    )
+    assert back.facts == d.to_dict()["facts"]
+
+
+def test_decision_log_record_refuses_tampering() -> None:
+    record = decide(Event("inbound", T0, "chat", initiated_by="customer")).to_dict()
+    with pytest.raises(ValidationError) as err:
+        Decision.from_dict({**record, "journey_version": record["journey_version"] + 1})
+    assert err.value.field == "$.id"
+    with pytest.raises(ValidationError) as err:
+        Decision.from_dict({**record, "verdicts": [{"rule": 1}]})
+    assert "$.verdicts[0]" in str(err.value)

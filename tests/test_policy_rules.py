@@ -69,7 +69,7 @@ def test_no_summary_without_a_handoff() -> None:
 def test_phone_transfer_says_who_calls_which_number_and_when() -> None:
     d = decide(transfer("phone", to_agent="bob"), journey(current_channel="phone"))
     (n,) = d.notifications
-    assert (n.purpose, n.channel, n.rule) == ("channel_move", "chat", "explain_transfer")
+    assert (n.purpose, n.channel, n.rule) == ("callback", "chat", "explain_transfer")
     assert "+14155550100" in n.body and "15 minutes" in n.body and "J-7F3K9" in n.body and "bob" in n.body
 
 

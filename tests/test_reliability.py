@@ -109,13 +109,13 @@ def test_processes_receiving_on_the_same_journeys_lose_and_double_nothing(tmp_pa
 _KILLS = 20
 
 
-def _history(path: Path, count: int) -> set[str]:
-    """A help-desk export: ``count`` lines, every tenth a redelivery of an earlier line."""
-    rng = random.Random(4)
+def _history(path: Path, start: int, count: int) -> set[str]:
+    """Append ``count`` lines of a help-desk export; every tenth repeats an earlier line."""
+    rng = random.Random(start)
     written: list[str] = []
     keys: set[str] = set()
-    with path.open("w", encoding="utf-8") as out:
-        for n in range(count):
+    with path.open("a", encoding="utf-8") as out:
+        for n in range(start, start + count):
             if n % 10 == 9:
                 line = written[rng.randrange(len(written))]
             else:
@@ -150,22 +150,25 @@ def _wait_for_growth(db: Path, stored: int, process: subprocess.Popen[bytes]) ->
 @pytest.mark.slow
 def test_an_import_killed_at_random_points_resumes_without_duplicates(tmp_path: Path) -> None:
     db, source = tmp_path / "crash.db", tmp_path / "history.jsonl"
-    expected = _history(source, 6_000)
+    expected = _history(source, 0, 3_000)
     rng = random.Random(int(os.environ.get("HANDOFF_KILL_SEED", "20")))
-    progress = [0]
-    for _ in range(_KILLS):
+    stored, kills, more = 0, 0, 0
+    while kills < _KILLS:
         process = _import(db, source)
-        # Kill at a random moment once this run is writing new rows, however slow the machine.
-        if _wait_for_growth(db, progress[-1], process):
+        # Kill at a random moment once this run is writing new rows, however fast the machine.
+        if _wait_for_growth(db, stored, process):
             time.sleep(rng.uniform(0, 0.25))
             process.send_signal(signal.SIGKILL)
-        process.wait()
+            kills += process.wait() == -signal.SIGKILL
+        else:  # it finished first: there is more history to import
+            more += 1
+            expected |= _history(source, 3_000 * more, 3_000)
         SQLiteStore(db).close()  # it opens
         counts = _check_store(db)
         assert set(counts.values()) == {1}
         assert set(counts) <= expected
-        assert len(counts) >= progress[-1]  # a crash never loses what was committed
-        progress.append(len(counts))
+        assert len(counts) >= stored  # a crash never loses what was committed
+        stored = len(counts)
     finished = _import(db, source, errors=subprocess.PIPE)
     _, err = finished.communicate(timeout=300)
     assert finished.returncode == 0, err.decode()

@@ -32,7 +32,6 @@ from handoff.errors import (
 from handoff.events import Inbound, Outcome, Verdict
 from handoff.identity import Identity
 from handoff.models import Contact, Handoff, Interaction, Journey, Notification
-from handoff.policy.engine import Decision
 from handoff.stores._common import check_changeset, micros
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
@@ -115,8 +114,8 @@ class BulkIntake:
 
     def _intake(self, store: Store) -> Intake:
         board = self._board
-        kind = Writer if self._notify else _QuietWriter
-        return Intake(kind(store, board.policy, board.clock, board.ids))
+        sentiment = board._writer.sentiment
+        return Intake(Writer(store, board.policy, board.clock, board.ids, sentiment, notify=self._notify))
 
     def _refused(self, inbound: Inbound, error: HandoffError) -> None:
         """Report a refused inbound to ``on_error``; without one, or on a storage failure, raise."""
@@ -171,20 +170,6 @@ class BulkIntake:
         if self._notify or outcome.duplicate:
             return outcome
         return evolve(outcome, trace=(*outcome.trace, _NOT_NOTIFIED))
-
-
-class _QuietWriter(Writer):
-    """A Writer that schedules no notifications: old history must not message anyone now.
-
-    The policy still plans them (and draws their ids), so that every other record is
-    exactly what ``receive`` would have written.
-    """
-
-    def _notifications(
-        self, decisions: Sequence[Decision], journey: Journey, contact: Contact
-    ) -> tuple[Notification, ...]:
-        super()._notifications(decisions, journey, contact)
-        return ()
 
 
 class _Overlay(Store):

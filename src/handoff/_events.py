@@ -6,7 +6,8 @@ exactly the same path (design notes, "How data flows", steps 4-7).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from attrs import define, evolve
 
@@ -20,6 +21,8 @@ from handoff.stores.base import Changeset, Store
 from handoff.summary import SummarySpec, build_summary
 
 __all__ = ["HandoffPlan", "Writer"]
+
+RECENT_NOTIFICATIONS = timedelta(days=1)
 
 
 @define(frozen=True)
@@ -38,11 +41,22 @@ class HandoffPlan:
 class Writer:
     """Plans and commits one event; the Switchboard retries it on a conflict."""
 
-    def __init__(self, store: Store, policy: Policy, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        clock: Clock,
+        ids: IdFactory,
+        sentiment: Callable[[str], float | None] | None = None,
+        *,
+        notify: bool = True,
+    ) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock
         self.ids = ids
+        self.sentiment = sentiment
+        self.notify = notify
 
     def commit(
         self,
@@ -63,13 +77,30 @@ class Writer:
         ``contact_version`` and ``journey_version`` are the versions read (0 = new).
         """
         after = ledger.append(journey, interaction)
-        decisions = [
-            self.policy.decide(Situation(event, after, contact, interaction, previous_channel))
-            for event in events
-        ]
+        earlier = self._recent_notifications(after, interaction.at) if events else ()
+        mood = self._mood(interaction)
+        flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
+        decisions: list[Decision] = []
+        planned: list[Notification] = []
+        for event in events:
+            situation = Situation(
+                event,
+                after,
+                contact,
+                interaction,
+                previous_channel,
+                recent_notifications=(*earlier, *planned),
+                sentiment=mood,
+                customer_messages=after.unresolved_messages,
+                flags=flags,
+            )
+            decisions.append(self.policy.decide(situation))
+            planned.extend(self._notifications(decisions[-1], after, contact))
+        # Without notify (a backfill of old history) the policy still plans, so every other
+        # record is exactly what a live event writes, but nothing is scheduled.
+        notifications = tuple(planned) if self.notify else ()
         trace = tuple(extra_trace) + tuple(v for d in decisions for v in d.verdicts)
         suggestions: tuple[Suggestion, ...] = tuple(s for d in decisions for s in d.suggestions)
-        notifications = self._notifications(decisions, after, contact)
         if any(n.purpose == "survey" for n in notifications):
             after = evolve(after, surveyed=True)
         record = None
@@ -97,11 +128,26 @@ class Writer:
             suggestions=suggestions,
         )
 
-    def _notifications(
-        self, decisions: Sequence[Decision], journey: Journey, contact: Contact
-    ) -> tuple[Notification, ...]:
-        now = self.clock.now()
+    def _recent_notifications(self, journey: Journey, now: datetime) -> tuple[Notification, ...]:
+        """The journey's notifications of the last day: what de-duplication and rate limits read."""
+        if journey.version <= 1:
+            return ()
+        since = now - RECENT_NOTIFICATIONS
         return tuple(
+            n
+            for n in self.store.notifications(journey.id)
+            if n.status != "cancelled" and n.created_at >= since
+        )
+
+    def _mood(self, interaction: Interaction) -> float | None:
+        """The host's sentiment score of a customer message, if a hook was given."""
+        if self.sentiment is None or interaction.author != "customer" or not interaction.body:
+            return None
+        return self.sentiment(interaction.body)
+
+    def _notifications(self, decision: Decision, journey: Journey, contact: Contact) -> list[Notification]:
+        now = self.clock.now()
+        return [
             Notification(
                 id=self.ids.new_id("nt"),
                 journey_id=journey.id,
@@ -115,10 +161,10 @@ class Writer:
                 reason=plan.reason,
                 to=plan.to,
                 template=plan.template,
+                decision_id=decision.id,
             )
-            for decision in decisions
             for plan in decision.notifications
-        )
+        ]
 
     def _handoff(
         self,

@@ -54,6 +54,7 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
     if author == "customer" and conversational:
         changes["last_customer_at"] = {**journey.last_customer_at, channel: interaction.at}
         changes["last_customer_channel"] = channel
+        changes["unresolved_messages"] = journey.unresolved_messages + 1
         if not journey.subject and interaction.body.strip():
             changes["subject"] = _subject(interaction.body)
         found = extract_facts(

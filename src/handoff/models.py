@@ -168,6 +168,7 @@ class Journey:
     resolved_at: datetime | None = field(default=None, validator=v.optional_aware)
     resolved_by: str | None = None
     reopen_count: int = 0
+    unresolved_messages: int = 0
     handoff_count: int = 0
     assignee: str | None = None
     responder: Literal["bot", "agent"] | None = None

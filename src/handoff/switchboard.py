@@ -60,7 +60,9 @@ class Switchboard:
     >>> board = Switchboard.open("memory://")   # or "sqlite:///support.db"
 
     ``clock`` and ``ids`` make time and identifiers injectable (tests, simulations);
-    ``default_region`` lets national phone numbers ("(415) 555-0100") be normalized.
+    ``default_region`` lets national phone numbers ("(415) 555-0100") be normalized;
+    ``sentiment`` is an optional hook scoring a customer message from -1 (angry) to 1,
+    which escalation rules read.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class Switchboard:
         ids: IdFactory | None = None,
         default_region: str | None = None,
         max_retries: int = 8,
+        sentiment: Callable[[str], float | None] | None = None,
     ) -> None:
         self.store: Store = open_store(store) if isinstance(store, str) else store
         if not isinstance(self.store, Store):
@@ -82,7 +85,9 @@ class Switchboard:
         self.default_region = default_region
         self.max_retries = max_retries
         self.outbox = Outbox(self.store, self.clock)
-        self._writer = Writer(self.store, self.policy, self.clock, self.ids)
+        if sentiment is not None and not callable(sentiment):
+            raise ValidationError("sentiment", "expected a callable(text) -> score from -1 to 1, or None")
+        self._writer = Writer(self.store, self.policy, self.clock, self.ids, sentiment)
         self._intake = Intake(self._writer)
 
     @classmethod
@@ -336,6 +341,7 @@ class Switchboard:
                 "resolved_at": when,
                 "resolved_by": by,
                 "commitments": (),
+                "unresolved_messages": 0,
             }
             return self._writer.commit(
                 **self._contact_args(journey),

@@ -109,7 +109,7 @@ def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
                 {
                     "do": "notify",
                     "when": to_phone,
-                    "purpose": "channel_move",
+                    "purpose": "callback",
                     "template": "transfer_phone",
                     "channel": "customer_last",
                     "urgent": True,

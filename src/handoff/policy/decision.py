@@ -13,6 +13,7 @@ from typing import Any
 
 from attrs import define, field
 
+from handoff.errors import ValidationError
 from handoff.events import Suggestion, Verdict
 from handoff.policy.conditions import show
 from handoff.policy.situation import Event, PlannedNotification
@@ -142,3 +143,42 @@ class Decision:
             "summary": None if self.summary is None else to_dict(self.summary),
             "suggestions": [to_dict(s) for s in self.suggestions],
         }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Decision:
+        """Read back a :meth:`to_dict` record (facts come back as the text they were shown as)."""
+        from handoff.serde import from_dict
+
+        logged = from_dict(_Logged, data)
+        decision = cls(
+            policy_revision=logged.policy_revision,
+            event=logged.event,
+            verdicts=logged.verdicts,
+            notifications=logged.notifications,
+            summary=logged.summary,
+            suggestions=logged.suggestions,
+            journey_id=logged.journey_id,
+            journey_version=logged.journey_version,
+            facts=dict(logged.facts),
+        )
+        if decision.id != logged.id:
+            raise ValidationError(
+                "$.id", f"{logged.id!r} does not match the decision's content ({decision.id!r})"
+            )
+        return decision
+
+
+@define(frozen=True)
+class _Logged:
+    """The shape of a decision-log record, so the one converter can check it by path."""
+
+    id: str
+    policy_revision: str
+    journey_id: str
+    journey_version: int
+    event: Event
+    facts: dict[str, str]
+    verdicts: tuple[Verdict, ...]
+    notifications: tuple[PlannedNotification, ...]
+    summary: SummarySpec | None
+    suggestions: tuple[Suggestion, ...]

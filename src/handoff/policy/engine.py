@@ -199,26 +199,26 @@ class Policy:
         return self.decide(situation)
 
 
-def tick_events(journey: Journey, now: datetime, settings: PolicySettings) -> tuple[Event, ...]:
-    """The time-based events due for ``journey`` at ``now``.
+def tick_events(
+    journey: Journey, now: datetime, settings: PolicySettings, since: datetime | None = None
+) -> tuple[Event, ...]:
+    """The time-based events due for ``journey`` at ``now`` (the previous tick was at ``since``).
 
-    Every active journey gets a ``tick`` (SLA checks); a ``customer_idle`` is due when
-    the customer has been silent on the current channel longer than ``idle_after``
-    after the agent's last word (a chat session that ended with an unread reply).
+    Every active journey gets a ``tick`` (SLA checks). A ``customer_idle`` is due once:
+    at the first tick after the customer has been silent on the current channel for
+    ``idle_after`` following the agent's last word there (a chat that ended with an
+    unread reply), so it is not repeated on later ticks.
     """
     if not journey.is_active:
         return ()
-    events = [Event("tick", now, journey.current_channel)]
     channel = journey.current_channel
+    events = [Event("tick", now, channel)]
     customer = journey.last_customer_at.get(channel)
     agent = journey.last_agent_at.get(channel)
-    if (
-        customer is not None
-        and agent is not None
-        and agent > customer
-        and now - customer > settings.idle_after
-    ):
-        events.append(Event("customer_idle", now, channel))
+    if customer is not None and agent is not None and agent > customer:
+        due = max(agent, customer + settings.idle_after)
+        if due <= now and (since is None or due > since):
+            events.append(Event("customer_idle", now, channel))
     return tuple(events)
 
 

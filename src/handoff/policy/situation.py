@@ -6,6 +6,7 @@ situation it was given, which makes it repeatable and explainable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -68,6 +69,10 @@ class Event:
     sensitive: tuple[str, ...] = ()
 
 
+def _flags(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
 @define(frozen=True)
 class Situation:
     """Everything a rule may read: the event, and the journey and contact after it.
@@ -87,7 +92,7 @@ class Situation:
     recent_notifications: tuple[Notification, ...] = ()
     sentiment: float | None = None
     customer_messages: int | None = None
-    flags: frozenset[str] = field(default=frozenset(), converter=frozenset)
+    flags: frozenset[str] = field(default=frozenset(), converter=_flags)
 
 
 @define(frozen=True)

@@ -29,8 +29,8 @@ def _person(store: Store) -> ContactRecords:
     Returns what was written, in the order :meth:`Store.contact_records` promises.
     """
     email = f"email:{new_id('erase')}@example.com"
-    phone = f"phone:+1415555{new_id('p')[-4:]}"
-    contact, older = seed(store, email, phone, opened_at=T0)
+    handle = f"twitter:@{new_id('h')}"
+    contact, older = seed(store, email, handle, opened_at=T0)
     newer = make_journey(contact, opened_at=T0 + timedelta(days=3))
     store.commit(Changeset(journey=newer))
     interactions, handoffs, notifications, journeys = [], [], [], []

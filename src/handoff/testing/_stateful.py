@@ -169,6 +169,21 @@ class StoreMachine(RuleBasedStateMachine):
             assert updated.sent_at == at
         self.notifications[current.id] = updated
 
+    @precondition(lambda self: self.contacts)
+    @rule(data=st.data())
+    def erase(self, data: st.DataObject) -> None:
+        contact = self.contacts.pop(data.draw(st.sampled_from(sorted(self.contacts))))
+        self.store.erase_contact(contact.id)
+        for identity in contact.identities:
+            del self.owners[identity]
+        for journey in [j for j in self.journeys.values() if j.contact_id == contact.id]:
+            del self.journeys[journey.id]
+            for interaction in self.timelines.pop(journey.id):
+                if interaction.external_id is not None:
+                    del self.by_external[(interaction.channel, interaction.external_id)]
+            for notification in [n for n in self.notifications.values() if n.journey_id == journey.id]:
+                del self.notifications[notification.id]
+
     # -- invariants ------------------------------------------------------------------
     @invariant()
     def contacts_agree(self) -> None:
@@ -179,6 +194,20 @@ class StoreMachine(RuleBasedStateMachine):
         for identity in _IDENTITIES:
             owner = self.owners.get(identity)
             assert self.store.find_contact(identity) == (None if owner is None else self.contacts[owner])
+
+    @invariant()
+    def records_agree(self) -> None:
+        for contact in self.contacts.values():
+            records = self.store.contact_records(contact.id)
+            journeys = sorted(
+                (j for j in self.journeys.values() if j.contact_id == contact.id), key=lambda j: j.opened_at
+            )
+            assert records.contact == contact
+            assert list(records.journeys) == journeys
+            assert list(records.interactions) == [i for j in journeys for i in self.timelines[j.id]]
+            assert list(records.notifications) == [
+                n for j in journeys for n in self.notifications.values() if n.journey_id == j.id
+            ]
 
     @invariant()
     def journeys_agree(self) -> None:
