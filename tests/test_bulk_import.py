@@ -17,7 +17,7 @@ from handoff.cli import main
 from handoff.errors import ConcurrencyConflict, HandoffError
 from handoff.events import Outcome
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores import BulkImport, Changeset, ContactRecords, MemoryStore, SQLiteStore, Store
 
@@ -256,8 +256,19 @@ class _PlainStore(Store):
         self.commits += 1
         self.inner.commit(changes)
 
-    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
-        return self.inner.mark_notification(notification_id, status, at)
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
+        return self.inner.mark_notification(notification_id, status, at, provider_id=provider_id)
+
+    def find_notification(self, provider_id: str) -> Notification | None:
+        return self.inner.find_notification(provider_id)
+
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        return self.inner.get_decision(decision_id)
+
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        return self.inner.active_journeys(limit=limit)
 
     def get_contact(self, contact_id: str) -> Contact:
         return self.inner.get_contact(contact_id)

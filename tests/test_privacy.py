@@ -12,7 +12,8 @@ import pytest
 from handoff import FixedClock, Inbound, NotFound, SeededIds, Switchboard, ValidationError
 from handoff.identity import parse_identity
 from handoff.privacy import EXPORT_FORMAT, EXPORT_VERSION, read_export
-from handoff.stores import SQLiteStore
+from handoff.stores import Changeset, SQLiteStore
+from handoff.testing.factories import make_decision
 
 T0 = datetime(2025, 2, 3, 10, 0, tzinfo=timezone.utc)
 ANA_EMAIL, ANA_PHONE = "ana.erasable@example.com", "+14155550199"
@@ -153,10 +154,22 @@ def _file_bytes(path: Path) -> bytes:
 
 def test_no_trace_of_an_erased_person_remains_in_the_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "erase.db"
-    traces = (ANA_EMAIL.encode(), ANA_PHONE.encode(), ANA_PHONE[2:].encode(), "Kovač".encode())
-    with Switchboard(SQLiteStore(path), clock=FixedClock(T0), ids=SeededIds(9)) as board:
+    traces = (
+        ANA_EMAIL.encode(),
+        ANA_PHONE.encode(),
+        ANA_PHONE[2:].encode(),
+        "Kovač".encode(),
+        b"decided-for-ana",
+    )
+    store = SQLiteStore(path)
+    with Switchboard(store, clock=FixedClock(T0), ids=SeededIds(9)) as board:
         _bo(board, messages=150)  # enough rows that the erased ones share pages with others
         ana = _ana(board)
+        # A logged decision quoting her identities, as a policy trace would.
+        journey = store.journeys_of(ana)[0]
+        data = {"why": "decided-for-ana", "to": [f"email:{ANA_EMAIL}", f"phone:{ANA_PHONE}"]}
+        decision = make_decision(journey, id="dc_ana_only", data=data)
+        store.commit(Changeset(decisions=(decision,)))
         _bo(board, messages=10, start=150)  # and rows written after hers
         before = _file_bytes(path)
         assert all(trace in before for trace in traces)  # the check below can fail
@@ -164,6 +177,8 @@ def test_no_trace_of_an_erased_person_remains_in_the_sqlite_file(tmp_path: Path)
         after = _file_bytes(path)
         assert [trace for trace in traces if trace in after] == []
         assert board.find_contact("email:bo@example.com") is not None
+        with pytest.raises(NotFound):
+            store.get_decision(decision.id)
     reopened = SQLiteStore(path)
     try:
         assert reopened.find_contact(parse_identity(f"email:{ANA_EMAIL}")) is None

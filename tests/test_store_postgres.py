@@ -177,7 +177,15 @@ def test_every_table_carries_the_contact(store: PostgresStore, postgres: PgServe
             (store.schema,),
         ).fetchall()
     columns = {str(name): set(names) for name, names in rows}
-    assert set(columns) == {"contacts", "identities", "journeys", "interactions", "handoffs", "notifications"}
+    assert set(columns) == {
+        "contacts",
+        "identities",
+        "journeys",
+        "interactions",
+        "handoffs",
+        "notifications",
+        "decisions",
+    }
     for table, names in columns.items():
         assert ("id" if table == "contacts" else "contact_id") in names, table
 

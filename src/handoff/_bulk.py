@@ -31,7 +31,7 @@ from handoff.errors import (
 )
 from handoff.events import Inbound, Outcome, Verdict
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores._common import check_changeset, micros
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
@@ -195,6 +195,7 @@ class _Overlay(Store):
         self._timelines: dict[str, list[Interaction]] = {}
         self._handoffs: dict[str, list[Handoff]] = {}
         self._notifications: dict[str, list[Notification]] = {}
+        self._decisions: dict[str, DecisionRecord] = {}
 
     # -- writes ----------------------------------------------------------------------
     def commit(self, changes: Changeset) -> None:
@@ -233,6 +234,8 @@ class _Overlay(Store):
             self._handoffs.setdefault(handoff.journey_id, []).append(handoff)
         for notification in changes.notifications:
             self._notifications.setdefault(notification.journey_id, []).append(notification)
+        for decision in changes.decisions:
+            self._decisions[decision.id] = decision
 
     def _put_contact(self, contact: Contact) -> None:
         previous = self._contacts.get(contact.id)
@@ -243,7 +246,9 @@ class _Overlay(Store):
             self._owners[identity] = contact.id
         self._contacts[contact.id] = contact
 
-    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
         raise StoreError("notifications cannot be marked while a batch is being planned")
 
     def erase_contact(self, contact_id: str) -> None:
@@ -325,6 +330,16 @@ class _Overlay(Store):
 
     def notifications(self, journey_id: str) -> list[Notification]:
         return [*self.base.notifications(journey_id), *self._notifications.get(journey_id, [])]
+
+    def find_notification(self, provider_id: str) -> Notification | None:
+        return self.base.find_notification(provider_id)  # planned ones have no provider id yet
+
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        pending = self._decisions.get(decision_id)
+        return pending if pending is not None else self.base.get_decision(decision_id)
+
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        raise StoreError("the tick does not run while a batch is being planned")
 
     def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
         pending = [n for ns in self._notifications.values() for n in ns if n.send_at <= now]

@@ -15,7 +15,7 @@ from handoff import ledger
 from handoff.clock import Clock, IdFactory
 from handoff.events import Outcome, Suggestion, Verdict
 from handoff.masking import mask_cards
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.policy.engine import Decision, Event, Policy, Situation
 from handoff.stores.base import Changeset, Store
 from handoff.summary import SummarySpec, build_summary
@@ -77,7 +77,7 @@ class Writer:
         ``contact_version`` and ``journey_version`` are the versions read (0 = new).
         """
         after = ledger.append(journey, interaction)
-        earlier = self._recent_notifications(after, interaction.at) if events else ()
+        earlier = self.recent_notifications(after, interaction.at) if events else ()
         mood = self._mood(interaction)
         flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
         decisions: list[Decision] = []
@@ -95,10 +95,17 @@ class Writer:
                 flags=flags,
             )
             decisions.append(self.policy.decide(situation))
-            planned.extend(self._notifications(decisions[-1], after, contact))
+            planned.extend(self.notifications(decisions[-1], after, contact))
         # Without notify (a backfill of old history) the policy still plans, so every other
         # record is exactly what a live event writes, but nothing is scheduled.
         notifications = tuple(planned) if self.notify else ()
+        # The decision log keeps what can be asked about later: why a notification was
+        # planned, or why an agent was advised to do something.
+        logged = tuple(
+            DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict())
+            for d in decisions
+            if (d.notifications and self.notify) or d.suggestions
+        )
         trace = tuple(extra_trace) + tuple(v for d in decisions for v in d.verdicts)
         suggestions: tuple[Suggestion, ...] = tuple(s for d in decisions for s in d.suggestions)
         if any(n.purpose == "survey" for n in notifications):
@@ -116,6 +123,7 @@ class Writer:
                 interactions=(interaction,),
                 handoffs=(record,) if record is not None else (),
                 notifications=notifications,
+                decisions=logged,
             )
         )
         return Outcome(
@@ -128,7 +136,7 @@ class Writer:
             suggestions=suggestions,
         )
 
-    def _recent_notifications(self, journey: Journey, now: datetime) -> tuple[Notification, ...]:
+    def recent_notifications(self, journey: Journey, now: datetime) -> tuple[Notification, ...]:
         """The journey's notifications of the last day: what de-duplication and rate limits read."""
         if journey.version <= 1:
             return ()
@@ -145,7 +153,7 @@ class Writer:
             return None
         return self.sentiment(interaction.body)
 
-    def _notifications(self, decision: Decision, journey: Journey, contact: Contact) -> list[Notification]:
+    def notifications(self, decision: Decision, journey: Journey, contact: Contact) -> list[Notification]:
         now = self.clock.now()
         return [
             Notification(

@@ -74,10 +74,11 @@ def card_spans(text: str) -> list[tuple[int, int, str]]:
         if len(digits) < 13:
             continue
         # even[k] / odd[k]: Luhn sum of digits[:k] if the digits at even / odd offsets are doubled.
-        plain, doubled = list(map(int, digits)), list(map(_DOUBLED.__getitem__, digits))
-        even_doubled, odd_doubled = plain.copy(), plain.copy()
-        even_doubled[0::2], odd_doubled[1::2] = doubled[0::2], doubled[1::2]
-        even, odd = list(accumulate(even_doubled, initial=0)), list(accumulate(odd_doubled, initial=0))
+        even, odd = [0], [0]
+        for offset, char in enumerate(digits):
+            plain, doubled = int(char), _DOUBLED[char]
+            even.append(even[-1] + (doubled if offset % 2 == 0 else plain))
+            odd.append(odd[-1] + (plain if offset % 2 == 0 else doubled))
         ends = list(accumulate(len(m.group()) for m in groups))
         i = 0
         while i < len(groups):

@@ -23,6 +23,7 @@ __all__ = [
     "Contact",
     "ContactCard",
     "ContextSummary",
+    "DecisionRecord",
     "Fact",
     "Handoff",
     "IdentityLink",
@@ -43,8 +44,15 @@ Initiator = Literal["customer", "agent", "bot", "system"]
 INITIATORS: tuple[Initiator, ...] = AUTHORS
 LinkSource = Literal["first_contact", "journey_ref", "thread", "agent", "import"]
 LINK_SOURCES: tuple[LinkSource, ...] = ("first_contact", "journey_ref", "thread", "agent", "import")
-NotificationStatus = Literal["pending", "sent", "failed", "cancelled"]
-NOTIFICATION_STATUSES: tuple[NotificationStatus, ...] = ("pending", "sent", "failed", "cancelled")
+NotificationStatus = Literal["pending", "sent", "delivered", "read", "failed", "cancelled"]
+NOTIFICATION_STATUSES: tuple[NotificationStatus, ...] = (
+    "pending",
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "cancelled",
+)
 Redaction = Literal["none", "masked"]
 REDACTIONS: tuple[Redaction, ...] = ("none", "masked")
 
@@ -313,3 +321,19 @@ class Notification:
     status: NotificationStatus = field(default="pending", validator=v.one_of(NOTIFICATION_STATUSES))
     sent_at: datetime | None = field(default=None, validator=v.optional_aware)
     decision_id: str | None = None
+    provider_id: str | None = field(default=None, validator=v.optional_text(max_len=1000))
+
+
+@define(frozen=True)
+class DecisionRecord:
+    """A policy decision as the decision log keeps it: ``data`` is ``Decision.to_dict()``.
+
+    Stores keep it opaque (they know nothing of policies); ``Switchboard.explain`` reads
+    it back into a :class:`~handoff.policy.Decision`.
+    """
+
+    id: str = field(validator=v.text(allow_empty=False))
+    journey_id: str = field(validator=v.text(allow_empty=False))
+    contact_id: str = field(validator=v.text(allow_empty=False))
+    at: datetime = field(validator=v.aware)
+    data: dict[str, Any] = field(factory=dict, hash=False)

@@ -33,9 +33,18 @@ class Outbox:
     def get(self, notification_id: str) -> Notification:
         return self._store.get_notification(notification_id)
 
-    def ack(self, notification_id: str, at: datetime | None = None) -> Notification:
-        """Mark a notification as sent; acknowledging twice is harmless."""
-        return self._mark(notification_id, "sent", at)
+    def ack(
+        self, notification_id: str, at: datetime | None = None, *, provider_id: str | None = None
+    ) -> Notification:
+        """Mark a notification as sent; acknowledging twice is harmless.
+
+        ``provider_id`` is the provider's id of the message sent (a Twilio MessageSid, a
+        WhatsApp ``wamid``, an email Message-ID): with it, delivery reports that come back
+        through ``Switchboard.ingest`` update this notification (delivered, read, failed).
+        """
+        if provider_id is not None and (not isinstance(provider_id, str) or not provider_id.strip()):
+            raise ValidationError("provider_id", f"expected the provider's message id, got {provider_id!r}")
+        return self._mark(notification_id, "sent", at, provider_id)
 
     def fail(self, notification_id: str, at: datetime | None = None) -> Notification:
         """Mark a notification as failed (the provider refused it); it is not retried."""
@@ -44,11 +53,13 @@ class Outbox:
     def cancel(self, notification_id: str, at: datetime | None = None) -> Notification:
         return self._mark(notification_id, "cancelled", at)
 
-    def _mark(self, notification_id: str, status: str, at: datetime | None) -> Notification:
+    def _mark(
+        self, notification_id: str, status: str, at: datetime | None, provider_id: str | None = None
+    ) -> Notification:
         if not isinstance(notification_id, str) or not notification_id:
             raise ValidationError("notification_id", "expected a notification id")
         when = self._clock.now() if at is None else ensure_aware(at, "at")
         current = self._store.get_notification(notification_id)
-        if current.status == status:
+        if current.status == status and provider_id in (None, current.provider_id):
             return current
-        return self._store.mark_notification(notification_id, status, when)
+        return self._store.mark_notification(notification_id, status, when, provider_id=provider_id)

@@ -20,7 +20,8 @@ EXPORT_VERSION = 1
 
 
 def export_contact(store: Store, contact_id: str) -> dict[str, Any]:
-    """The contact, its journeys, interactions, handoffs and notifications; NotFound if unknown."""
+    """The contact, its journeys, interactions, handoffs, notifications and logged decisions;
+    NotFound if unknown. An export without ``decisions`` (older) still reads back."""
     records = store.contact_records(contact_id)
     return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, **to_dict(records)}
 

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from attrs import evolve
-
 from handoff import channels, privacy
 from handoff._bulk import BulkIntake
-from handoff._events import HandoffPlan, Writer, masked_body
+from handoff._desk import Desk
+from handoff._events import Writer
 from handoff._intake import Intake
+from handoff._upkeep import TickOutcome, apply_delivery, tick
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
 from handoff.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFound, ValidationError
@@ -27,7 +27,8 @@ from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
 from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey
 from handoff.outbox import Outbox
-from handoff.policy.engine import Event, Policy
+from handoff.policy.decision import Decision
+from handoff.policy.engine import Policy
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
 from handoff.summary import SummarySpec, build_summary
@@ -89,6 +90,8 @@ class Switchboard:
             raise ValidationError("sentiment", "expected a callable(text) -> score from -1 to 1, or None")
         self._writer = Writer(self.store, self.policy, self.clock, self.ids, sentiment)
         self._intake = Intake(self._writer)
+        self._desk = Desk(self._writer)
+        self._last_tick: datetime | None = None
 
     @classmethod
     def open(cls, url: str, policy: Policy | None = None, **kwargs: Any) -> Switchboard:
@@ -130,10 +133,12 @@ class Switchboard:
     def ingest(self, parsed: Parsed) -> list[Outcome]:
         """Apply what a channel adapter parsed (``handoff.ingest.<provider>.parse``).
 
-        Every inbound is received in order; an opt-out withdraws the contact's consent for
-        that channel. Inbounds that fail do not stop the others: they are all applied first,
-        then an :class:`~handoff.errors.IngestError` lists the failures (its ``outcomes``
-        holds what was recorded).
+        Every inbound is received in order. Delivery reports update the notification the
+        provider id names (recorded by ``outbox.ack(id, provider_id=...)``); an opt-out
+        withdraws the contact's consent for that channel; a deleted message is recorded
+        as retracted on its journey. Parts that fail do not stop the others: everything
+        is applied first, then an :class:`~handoff.errors.IngestError` lists the failures
+        (its ``outcomes`` holds what was recorded).
         """
         if not isinstance(parsed, Parsed):
             raise ValidationError(
@@ -146,16 +151,36 @@ class Switchboard:
                 outcomes.append(self.receive(inbound))
             except HandoffError as exc:
                 failures.append(f"$.inbounds[{i}]: {exc}")
-        for event in parsed.events:
-            if event.status == "opted_out" and event.identity is not None:
-                contact = self.find_contact(event.identity)
-                if contact is not None:
-                    self.update_contact(contact.id, consent={event.channel: False})
+        for i, event in enumerate(parsed.events):
+            try:
+                self._retry(lambda event=event: apply_delivery(self._writer, event))  # type: ignore[misc]
+            except HandoffError as exc:
+                failures.append(f"$.events[{i}]: {exc}")
         if failures:
             error = IngestError(failures[0].split(":", 1)[0], "; ".join(failures))
             error.outcomes = outcomes
             raise error
         return outcomes
+
+    def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickOutcome:
+        """Evaluate the time-based rules for every active journey: call it every minute or so.
+
+        Customers who went quiet after an agent's reply get the update on an asynchronous
+        channel (once), SLA warnings fire; deferred notifications and survey delays need
+        no tick, they are already scheduled in the outbox.
+        """
+        when = self._at(now)
+        since, self._last_tick = self._last_tick, when
+        return tick(self._writer, when, since, limit=limit)
+
+    def explain(self, notification_id: str) -> Decision:
+        """The policy decision behind a notification: the facts read and every rule's verdict."""
+        if not isinstance(notification_id, str) or not notification_id:
+            raise ValidationError("notification_id", "expected a notification id")
+        notification = self.store.get_notification(notification_id)
+        if notification.decision_id is None:
+            raise NotFound("decision", f"behind notification {notification_id}")
+        return Decision.from_dict(self.store.get_decision(notification.decision_id).data)
 
     def _identity_of(self, inbound: Inbound) -> Identity:
         """The inbound's normalized identity, refused if it cannot reach the inbound's channel."""
@@ -180,63 +205,35 @@ class Switchboard:
         external_id: str | None = None,
         bot: bool = False,
     ) -> Outcome:
-        """Record an agent's (or, with ``bot=True``, a bot's) reply on a channel."""
+        """Record an agent's (or, with ``bot=True``, a bot's) reply on a channel.
+
+        A bot may not reply once a human agent has taken the journey over.
+        """
         _require_text(agent, "agent", max_len=_AGENT_CAP)
         _require_text(body, "body")
-        when = self._at(at)
         if channel is not None:
             channels.get(channel)
-
-        def once() -> Outcome:
-            journey = self._journey(journey_id)
-            where = channel or journey.current_channel
-            if external_id is not None:
-                seen = self.store.find_interaction(where, external_id)
-                if seen is not None:
-                    return self._writer.duplicate(seen)
-            if bot and journey.responder == "agent":
-                raise ValidationError(
-                    "bot", f"a human agent has taken over {journey.reference}; the bot stays silent"
-                )
-            changes: dict[str, Any] = {"responder": "bot" if bot else "agent"}
-            if journey.status == "open":
-                changes["status"] = "pending"
-            if not bot and journey.assignee is None:
-                changes["assignee"] = agent
-            author = "bot" if bot else "agent"
-            interaction = self._interaction(
-                journey, where, author, body, when, agent=agent, external_id=external_id
+        when = self._at(at)
+        return self._retry(
+            lambda: self._desk.reply(
+                self._journey(journey_id),
+                agent=agent,
+                body=body,
+                channel=channel,
+                at=when,
+                external_id=external_id,
+                bot=bot,
             )
-            return self._writer.commit(
-                **self._contact_args(journey),
-                journey=evolve(journey, **changes),
-                journey_version=journey.version,
-                interaction=interaction,
-                events=[Event("agent_replied", when, where, agent=agent)],
-            )
-
-        return self._retry(once)
+        )
 
     def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> Outcome:
         """Add an internal note: never sent to the customer, always shown to the next agent."""
         _require_text(agent, "agent", max_len=_AGENT_CAP)
         _require_text(body, "body")
         when = self._at(at)
-
-        def once() -> Outcome:
-            journey = self._journey(journey_id)
-            interaction = self._interaction(
-                journey, journey.current_channel, "agent", body, when, agent=agent, kind="note"
-            )
-            return self._writer.commit(
-                **self._contact_args(journey),
-                journey=journey,
-                journey_version=journey.version,
-                interaction=interaction,
-                events=[],
-            )
-
-        return self._retry(once)
+        return self._retry(
+            lambda: self._desk.note(self._journey(journey_id), agent=agent, body=body, at=when)
+        )
 
     def transfer(
         self,
@@ -262,96 +259,24 @@ class Switchboard:
         if not isinstance(warm, bool):
             raise ValidationError("warm", f"expected true or false, got {warm!r}")
         when = self._at(at)
-
-        def once() -> Outcome:
-            journey = self._journey(journey_id)
-            if not journey.is_active:
-                raise ValidationError(
-                    "journey_id", f"{journey.reference} is {journey.status}; only open journeys move"
-                )
-            from_channel = journey.current_channel
-            text = f"Transferred from {from_channel} to {to_channel} by {by}" + (
-                f" to {to_agent}" if to_agent else ""
-            )
-            interaction = self._interaction(
-                journey,
-                to_channel,
-                initiated_by,
-                f"{text} ({reason.replace('_', ' ')})",
-                when,
-                agent=by,
-                kind="event",
-                metadata={"transfer": "1", "from_channel": from_channel, "reason": reason},
-            )
-            contact = self.store.get_contact(journey.contact_id)
-            changes: dict[str, Any] = {
-                "current_channel": to_channel,
-                "handoff_count": journey.handoff_count + 1,
-                "assignee": to_agent,
-            }
-            if initiated_by == "bot" or to_agent is not None:
-                changes["responder"] = "agent"
-            phone = next((i.value for i in contact.identities if i.kind == "phone"), None)
-            if to_channel == "phone" and from_channel != "phone":
-                within = self.policy.settings.callback_within
-                who = to_agent or "an agent"
-                due = (when + within).isoformat(timespec="minutes")
-                promise = f"{who} to call {phone or 'the customer'} by {due}"
-                changes["commitments"] = (*journey.commitments, promise)
-            plan = HandoffPlan(from_channel, to_channel, initiated_by, reason, by, to_agent, warm)
-            event = Event(
-                "transfer_requested",
-                when,
-                to_channel,
-                from_channel=from_channel,
+        return self._retry(
+            lambda: self._desk.transfer(
+                self._journey(journey_id),
                 to_channel=to_channel,
-                initiated_by=initiated_by,
                 reason=reason,
-                agent=by,
+                by=by,
                 to_agent=to_agent,
+                at=when,
+                warm=warm,
+                initiated_by=initiated_by,
             )
-            return self._writer.commit(
-                contact=contact,
-                contact_version=contact.version,
-                contact_changed=False,
-                journey=evolve(journey, **changes),
-                journey_version=journey.version,
-                interaction=interaction,
-                events=[event],
-                handoff=plan,
-                previous_channel=from_channel,
-            )
-
-        return self._retry(once)
+        )
 
     def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> Outcome:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
         _require_text(by, "by", max_len=_AGENT_CAP)
         when = self._at(at)
-
-        def once() -> Outcome:
-            journey = self._journey(journey_id)
-            if not journey.is_active:
-                raise ValidationError("journey_id", f"{journey.reference} is already {journey.status}")
-            interaction = self._interaction(
-                journey, journey.current_channel, "agent", f"Resolved by {by}", when, agent=by, kind="event"
-            )
-            changes: dict[str, Any] = {
-                "status": "resolved",
-                "resolved_at": when,
-                "resolved_by": by,
-                "commitments": (),
-                "unresolved_messages": 0,
-            }
-            return self._writer.commit(
-                **self._contact_args(journey),
-                journey=evolve(journey, **changes),
-                journey_version=journey.version,
-                interaction=interaction,
-                events=[Event("resolved", when, journey.current_channel, agent=by)],
-            )
-
-        return self._retry(once)
+        return self._retry(lambda: self._desk.resolve(self._journey(journey_id), by=by, at=when))
 
     def rate(
         self,
@@ -375,29 +300,11 @@ class Switchboard:
         if channel is not None:
             channels.get(channel)
         when = self._at(at)
-
-        def once() -> Outcome:
-            journey = self._journey(journey_id)
-            where = channel or journey.last_customer_channel or journey.current_channel
-            text = ", ".join(f"{name.upper()} {value}" for name, value in scores.items())
-            interaction = self._interaction(
-                journey,
-                where,
-                "customer",
-                f"{text}: {comment}" if comment else text,
-                when,
-                kind="survey",
-                metadata={name: str(value) for name, value in scores.items()},
+        return self._retry(
+            lambda: self._desk.rate(
+                self._journey(journey_id), scores=scores, comment=comment, channel=channel, at=when
             )
-            return self._writer.commit(
-                **self._contact_args(journey),
-                journey=journey,
-                journey_version=journey.version,
-                interaction=interaction,
-                events=[Event("survey_answered", when, where)],
-            )
-
-        return self._retry(once)
+        )
 
     # -- contacts ----------------------------------------------------------------------------
     def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:
@@ -525,38 +432,6 @@ class Switchboard:
                 raise NotFound("journey", key)
             return found
         return self.store.get_journey(key)
-
-    def _contact_args(self, journey: Journey) -> dict[str, Any]:
-        contact = self.store.get_contact(journey.contact_id)
-        return {"contact": contact, "contact_version": contact.version, "contact_changed": False}
-
-    def _interaction(
-        self,
-        journey: Journey,
-        channel: str,
-        author: str,
-        body: str,
-        at: datetime,
-        *,
-        agent: str | None = None,
-        external_id: str | None = None,
-        kind: str = "message",
-        metadata: dict[str, str] | None = None,
-    ) -> Interaction:
-        return Interaction(
-            id=self.ids.new_id("ix"),
-            journey_id=journey.id,
-            contact_id=journey.contact_id,
-            channel=channel,
-            author=author,  # type: ignore[arg-type]
-            body=masked_body(body),
-            at=at,
-            sequence=journey.version + 1,
-            kind=kind,  # type: ignore[arg-type]
-            external_id=external_id,
-            agent=agent,
-            metadata=metadata or {},
-        )
 
     def _at(self, at: datetime | None) -> datetime:
         when = self.clock.now() if at is None else ensure_aware(at, "at")

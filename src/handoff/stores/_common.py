@@ -6,6 +6,7 @@ refuses bad input with the same :class:`~handoff.errors.ValidationError`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -14,11 +15,13 @@ from attrs import evolve
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores.base import Changeset
 
-MARKABLE_STATUSES = ("sent", "failed", "cancelled")
+MARKABLE_STATUSES = ("sent", "delivered", "read", "failed", "cancelled")
+ACTIVE_STATUSES = ("open", "pending")
 
+_JSON_DEPTH = 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -66,16 +69,50 @@ def check_refs(refs: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(refs))
 
 
-def check_mark(notification_id: object, status: object, at: object) -> tuple[str, str, datetime]:
+def check_provider_id(value: object) -> str:
+    """A provider's message id: non-empty text (MessageSid, wamid, Message-ID...)."""
+    text = check_text(value, "provider_id")
+    if not text:
+        raise ValidationError("provider_id", "must not be empty")
+    return text
+
+
+def check_mark(
+    notification_id: object, status: object, at: object, provider_id: object = None
+) -> tuple[str, str, datetime, str | None]:
     if status not in MARKABLE_STATUSES:
         raise ValidationError("status", f"must be one of {list(MARKABLE_STATUSES)}, got {status!r}")
-    return check_text(notification_id, "notification_id"), str(status), ensure_aware(at, "at")
+    return (
+        check_text(notification_id, "notification_id"),
+        str(status),
+        ensure_aware(at, "at"),
+        None if provider_id is None else check_provider_id(provider_id),
+    )
 
 
-def marked(notification: Notification, status: str, at: datetime) -> Notification:
-    """The notification after a delivery status change; ``sent_at`` records a send."""
+def marked(
+    notification: Notification, status: str, at: datetime, provider_id: str | None = None
+) -> Notification:
+    """The notification after a delivery status report from the host or the provider.
+
+    Delivery moves ``pending -> sent -> delivered -> read``; ``failed`` and
+    ``cancelled`` may be reported from any state. ``sent`` records ``at`` as
+    ``sent_at``; ``delivered`` and ``read`` keep it. Providers deliver callbacks out of
+    order, so once a notification is ``read`` a ``sent`` or ``delivered`` report is
+    stale: it is ignored and the notification comes back unchanged (its
+    ``provider_id`` too). Otherwise a given ``provider_id`` is recorded.
+    """
+    if notification.status == "read" and status in ("sent", "delivered"):
+        return notification
     sent_at = at if status == "sent" else notification.sent_at
-    return evolve(notification, status=status, sent_at=sent_at)  # type: ignore[arg-type]
+    provider = notification.provider_id if provider_id is None else provider_id
+    return evolve(notification, status=status, sent_at=sent_at, provider_id=provider)  # type: ignore[arg-type]
+
+
+def check_active_limit(limit: object) -> int | None:
+    if limit is None:
+        return None
+    return check_limit(limit)
 
 
 def check_changeset(changes: object) -> Changeset:
@@ -91,6 +128,7 @@ def check_changeset(changes: object) -> Changeset:
     _check_items(changes.interactions, Interaction, "interactions")
     _check_items(changes.handoffs, Handoff, "handoffs")
     _check_items(changes.notifications, Notification, "notifications")
+    _check_items(changes.decisions, DecisionRecord, "decisions")
     if changes.contact is not None:
         _unique([str(i) for i in changes.contact.identities], "contact.links", "identity")
     _unique([i.id for i in changes.interactions], "interactions", "id")
@@ -104,6 +142,10 @@ def check_changeset(changes: object) -> Changeset:
     )
     _unique([h.id for h in changes.handoffs], "handoffs", "id")
     _unique([n.id for n in changes.notifications], "notifications", "id")
+    _unique([n.provider_id for n in changes.notifications], "notifications", "provider_id")
+    _unique([d.id for d in changes.decisions], "decisions", "id")
+    for i, decision in enumerate(changes.decisions):
+        _check_json(decision.data, f"decisions[{i}].data", 0)
     return changes
 
 
@@ -144,6 +186,30 @@ def _check_items(items: object, kind: type, field: str) -> None:
     for i, item in enumerate(items):
         if not isinstance(item, kind):
             raise ValidationError(f"{field}[{i}]", f"expected a {kind.__name__}, got {type(item).__name__}")
+
+
+def _check_json(value: object, field: str, depth: int) -> None:
+    """Refuse decision data that JSON cannot carry unchanged, so every backend keeps the same."""
+    if depth > _JSON_DEPTH:
+        raise ValidationError(field, f"is nested more than {_JSON_DEPTH} levels deep")
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(field, f"must be a finite number, got {value!r}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(field, f"keys must be text, got {type(key).__name__} {key!r}")
+            _check_json(item, f"{field}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json(item, f"{field}[{i}]", depth + 1)
+    else:
+        raise ValidationError(
+            field,
+            f"expected JSON data (text, numbers, booleans, None, lists, dicts), got {type(value).__name__}",
+        )
 
 
 def _unique(keys: Sequence[str | None], field: str, what: str) -> None:

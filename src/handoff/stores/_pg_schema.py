@@ -7,7 +7,9 @@ in ``schema_migrations`` with its description and when it ran.
 Every table carries ``contact_id`` (``contacts`` calls it ``id``), the column a
 distributed deployment shards by; ``position`` (an identity column) keeps insertion
 order where timestamps tie. Constraints have explicit names because the store maps
-a violated constraint to the domain error it means.
+a violated constraint to the domain error it means. ``decisions.data`` is ``json``,
+not ``jsonb``: it is opaque and must come back digit for digit (``jsonb`` would
+rewrite ``6.4e16`` as an integer).
 """
 
 from __future__ import annotations
@@ -89,6 +91,23 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
             "CREATE INDEX notifications_due ON notifications (send_at, position) WHERE status = 'pending'",
             "CREATE INDEX notifications_by_journey ON notifications (journey_id, created_at, position)",
+        ),
+    ),
+    (
+        "decision log, provider ids of sent notifications, index of active journeys",
+        (
+            "ALTER TABLE notifications ADD COLUMN provider_id text",
+            "ALTER TABLE notifications ADD CONSTRAINT notifications_provider_key UNIQUE (provider_id)",
+            "CREATE INDEX journeys_active ON journeys (status, updated_at, id)",
+            """CREATE TABLE decisions (
+                id text NOT NULL CONSTRAINT decisions_pkey PRIMARY KEY,
+                journey_id text NOT NULL CONSTRAINT decisions_journey_fk REFERENCES journeys (id),
+                contact_id text NOT NULL,
+                at timestamptz NOT NULL,
+                position bigint GENERATED ALWAYS AS IDENTITY,
+                data json NOT NULL
+            )""",
+            "CREATE INDEX decisions_by_journey ON decisions (journey_id, at, position)",
         ),
     ),
 )

@@ -1,10 +1,11 @@
-"""How the PostgreSQL store turns changesets into statements, and explains refusals.
+"""How the PostgreSQL store turns records into rows and back, and explains refusals.
 
 Kept apart from :mod:`handoff.stores.postgres`, which owns the pool and the
 transactions around these statements.
 
-Records are stored as ``jsonb`` made by :func:`handoff.serde.to_json`. ``jsonb``
-cannot hold the character U+0000, which people do paste into messages, so
+Records are stored as ``jsonb`` (decisions as ``json``) made by
+:func:`handoff.serde.to_json` and read back by :func:`decode`. ``jsonb`` cannot hold
+the character U+0000, which people do paste into messages, so
 :func:`stored_json` rewrites it reversibly (see there); indexed text columns are
 identifiers, and one holding U+0000 is refused as invalid input.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import psycopg
 from attrs import define
@@ -22,13 +24,15 @@ from handoff.errors import (
     ConcurrencyConflict,
     DuplicateInteraction,
     HandoffError,
+    NotFound,
     StoreError,
     ValidationError,
 )
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
-from handoff.serde import to_json
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.serde import from_json, to_json
 from handoff.stores.base import Changeset
 
+T = TypeVar("T")
 Params = tuple[object, ...]
 Connection = psycopg.Connection[tuple[object, ...]]
 Check = tuple[psycopg.Cursor[tuple[object, ...]], str]
@@ -47,10 +51,14 @@ UPDATE_JOURNEY = (
 )
 INTERACTION_COLUMNS = "id, journey_id, contact_id, sequence, channel, author, kind, at, external_id, data"
 HANDOFF_COLUMNS = "id, journey_id, contact_id, at, from_channel, to_channel, initiated_by, reason, data"
-NOTIFICATION_COLUMNS = "id, journey_id, contact_id, channel, purpose, status, send_at, created_at, data"
+NOTIFICATION_COLUMNS = (
+    "id, journey_id, contact_id, channel, purpose, status, send_at, created_at, data, provider_id"
+)
+DECISION_COLUMNS = "id, journey_id, contact_id, at, data"
 INSERT_INTERACTION = f"INSERT INTO interactions ({INTERACTION_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
 INSERT_HANDOFF = f"INSERT INTO handoffs ({HANDOFF_COLUMNS}) VALUES ({', '.join(['%s'] * 9)})"
-INSERT_NOTIFICATION = f"INSERT INTO notifications ({NOTIFICATION_COLUMNS}) VALUES ({', '.join(['%s'] * 9)})"
+INSERT_NOTIFICATION = f"INSERT INTO notifications ({NOTIFICATION_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
+INSERT_DECISION = f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (%s, %s, %s, %s, %s)"
 
 # -- U+0000 in jsonb ------------------------------------------------------------------
 # json.dumps writes U+0000 as the escape \u0000 and U+0001 as \u0001. In every string
@@ -69,6 +77,19 @@ def stored_json(record: object) -> str:
 def loaded_json(text: str) -> str:
     """The JSON :func:`handoff.serde.to_json` wrote, from what ``jsonb`` gives back."""
     return _UNESCAPE.sub(r"\1\\u000\2", text) if "\\u0001" in text else text
+
+
+def decode(model: type[T], data: object) -> T:
+    """A record from the JSON text a query returned; StoreError if it cannot be read."""
+    if not isinstance(data, str):
+        raise StoreError(f"a stored {model.__name__} came back as {type(data).__name__}, not JSON text")
+    try:
+        return from_json(model, loaded_json(data))
+    except ValidationError as exc:
+        raise StoreError(
+            f"a stored {model.__name__} cannot be read ({exc}); the database is damaged or was "
+            "written by a newer handoff"
+        ) from exc
 
 
 def has_nul(params: Iterable[object]) -> bool:
@@ -112,6 +133,7 @@ class Rows:
         self.interactions: list[Params] = []
         self.handoffs: list[Params] = []
         self.notifications: list[Params] = []
+        self.decisions: list[Params] = []
         pending: dict[str, int] = {}  # journey id -> its write in versioned
         for n, changes in enumerate(batch):
             where = f"changes[{n}]." if numbered else ""
@@ -126,6 +148,9 @@ class Rows:
             self.handoffs += (_handoff(h, f"{where}handoffs[{k}]") for k, h in enumerate(changes.handoffs))
             self.notifications += (
                 _notification(x, f"{where}notifications[{k}]") for k, x in enumerate(changes.notifications)
+            )
+            self.decisions += (
+                _decision(d, f"{where}decisions[{k}]") for k, d in enumerate(changes.decisions)
             )
         # Serialized once folded: a backfill writes each journey once, not once per message.
         self.versioned = [(write, _params(write)) for write in versioned]
@@ -151,6 +176,7 @@ class Rows:
                 (INSERT_INTERACTION, self.interactions),
                 (INSERT_HANDOFF, self.handoffs),
                 (INSERT_NOTIFICATION, self.notifications),
+                (INSERT_DECISION, self.decisions),
             ):
                 if rows:
                     cur.executemany(statement, rows)
@@ -162,6 +188,7 @@ class Rows:
                 ("interactions", INTERACTION_COLUMNS, self.interactions),
                 ("handoffs", HANDOFF_COLUMNS, self.handoffs),
                 ("notifications", NOTIFICATION_COLUMNS, self.notifications),
+                ("decisions", DECISION_COLUMNS, self.decisions),
             ):
                 if rows:
                     with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -240,9 +267,14 @@ def _handoff(h: Handoff, where: str) -> Params:
 
 
 def _notification(n: Notification, where: str) -> Params:
-    _keys(where, id=n.id, journey_id=n.journey_id, contact_id=n.contact_id)
+    _keys(where, id=n.id, journey_id=n.journey_id, contact_id=n.contact_id, provider_id=n.provider_id)
     return (n.id, n.journey_id, n.contact_id, n.channel, n.purpose, n.status, n.send_at, n.created_at,
-            stored_json(n))  # fmt: skip
+            stored_json(n), n.provider_id)  # fmt: skip
+
+
+def _decision(d: DecisionRecord, where: str) -> Params:
+    _keys(where, id=d.id, journey_id=d.journey_id, contact_id=d.contact_id)
+    return (d.id, d.journey_id, d.contact_id, d.at, stored_json(d))
 
 
 def _write_contact(conn: Connection, contact: Contact, expected: int, params: Params) -> list[Check]:
@@ -285,6 +317,11 @@ _UNIQUE: dict[str, tuple[type[ConcurrencyConflict], str]] = {
     ),
     "handoffs_pkey": (ConcurrencyConflict, "a handoff with this id already exists"),
     "notifications_pkey": (ConcurrencyConflict, "a notification with this id already exists"),
+    "notifications_provider_key": (
+        ConcurrencyConflict,
+        "another notification already holds this provider id",
+    ),
+    "decisions_pkey": (ConcurrencyConflict, "a decision with this id already exists"),
 }
 
 # A violated foreign key: the kind of record that is missing, and which rows name one.
@@ -294,6 +331,7 @@ FOREIGN_KEYS = {
     "interactions_journey_fk": "journey",
     "handoffs_journey_fk": "journey",
     "notifications_journey_fk": "journey",
+    "decisions_journey_fk": "journey",
 }
 
 
@@ -319,13 +357,36 @@ def referenced(batch: Sequence[Changeset], kind: str) -> list[str]:
             ids += [changes.journey.contact_id] if changes.journey is not None else []
         else:
             written.update([changes.journey.id] if changes.journey is not None else [])
-            records: list[Interaction | Handoff | Notification] = [
+            records: list[Interaction | Handoff | Notification | DecisionRecord] = [
                 *changes.interactions,
                 *changes.handoffs,
                 *changes.notifications,
+                *changes.decisions,
             ]
             ids += [r.journey_id for r in records]
     return [i for i in dict.fromkeys(ids) if i not in written]
+
+
+_EXISTING = {
+    "contact": "SELECT id FROM contacts WHERE id = ANY(%s)",
+    "journey": "SELECT id FROM journeys WHERE id = ANY(%s)",
+}
+
+
+def explained(conn: Connection, batch: Sequence[Changeset], exc: psycopg.Error) -> HandoffError:
+    """The domain error for a violated constraint; the transaction is rolled back by now."""
+    known = refused(exc)
+    if known is not None:
+        return known
+    kind = FOREIGN_KEYS.get(getattr(exc.diag, "constraint_name", None) or "")
+    if kind is None:
+        return unexplained(exc)
+    wanted = referenced(batch, kind)
+    existing = {row[0] for row in conn.execute(_EXISTING[kind], (wanted,)).fetchall()}
+    missing = [key for key in wanted if key not in existing]
+    if missing:
+        return NotFound(kind, str(missing[0]))
+    return ConcurrencyConflict(f"a {kind} the write refers to was removed meanwhile")
 
 
 def unexplained(exc: psycopg.Error) -> StoreError:

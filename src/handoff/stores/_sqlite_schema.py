@@ -80,6 +80,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX notifications_due ON notifications (status, send_at)",
         "CREATE INDEX notifications_by_journey ON notifications (journey_id, created_at)",
     ),
+    # 2: the decision log, provider ids of sent notifications, the tick's index.
+    (
+        "ALTER TABLE notifications ADD COLUMN provider_id TEXT",
+        "CREATE UNIQUE INDEX notifications_by_provider ON notifications (provider_id)"
+        " WHERE provider_id IS NOT NULL",
+        "CREATE INDEX journeys_active ON journeys (status, updated_at, id)",
+        """CREATE TABLE decisions (
+            id TEXT PRIMARY KEY,
+            journey_id TEXT NOT NULL REFERENCES journeys (id),
+            contact_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX decisions_by_journey ON decisions (journey_id, at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

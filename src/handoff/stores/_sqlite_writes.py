@@ -10,7 +10,7 @@ import sqlite3
 
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffError, NotFound, StoreError
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores._common import micros
 from handoff.stores.base import Changeset
@@ -40,12 +40,14 @@ _INSERT_HANDOFF = (
 )
 _INSERT_NOTIFICATION = (
     "INSERT INTO notifications (id, journey_id, contact_id, channel, purpose, status, send_at,"
-    " created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_at, data, provider_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_DECISION = "INSERT INTO decisions (id, journey_id, contact_id, at, data) VALUES (?, ?, ?, ?, ?)"
 
 
 # Children first: foreign keys point from them to the journey and the contact.
 _ERASE = (
+    "DELETE FROM decisions WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM handoffs WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM interactions WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
@@ -115,8 +117,12 @@ class Rows:
                 micros(n.send_at),
                 micros(n.created_at),
                 to_json(n),
+                n.provider_id,
             )
             for n in changes.notifications
+        ]
+        self.decisions: list[Params] = [
+            (d.id, d.journey_id, d.contact_id, micros(d.at), to_json(d)) for d in changes.decisions
         ]
 
     def write(self, conn: sqlite3.Connection) -> None:
@@ -141,6 +147,11 @@ class Rows:
                 conn.execute(_INSERT_NOTIFICATION, params)
             except sqlite3.IntegrityError as exc:
                 raise _record_refused(conn, "notification", notification) or _unexplained(exc) from exc
+        for decision, params in zip(changes.decisions, self.decisions, strict=True):
+            try:
+                conn.execute(_INSERT_DECISION, params)
+            except sqlite3.IntegrityError as exc:
+                raise _record_refused(conn, "decision", decision) or _unexplained(exc) from exc
 
 
 def _journey_params(journey: Journey) -> Params:
@@ -230,13 +241,26 @@ def _interaction_refused(conn: sqlite3.Connection, interaction: Interaction) -> 
 
 
 def _record_refused(
-    conn: sqlite3.Connection, kind: str, record: Handoff | Notification
+    conn: sqlite3.Connection, kind: str, record: Handoff | Notification | DecisionRecord
 ) -> HandoffError | None:
     if _exists(conn, f"SELECT 1 FROM {kind}s WHERE id = ?", (record.id,)):
         return ConcurrencyConflict(f"{kind} {record.id!r} already exists")
+    if isinstance(record, Notification) and record.provider_id is not None:
+        taken = provider_holder(conn, record.provider_id, record.id)
+        if taken is not None:
+            return taken
     if not _exists(conn, "SELECT 1 FROM journeys WHERE id = ?", (record.journey_id,)):
         return NotFound("journey", record.journey_id)
     return None
+
+
+def provider_holder(conn: sqlite3.Connection, provider_id: str, notification_id: str) -> HandoffError | None:
+    """The conflict when another notification already holds ``provider_id``."""
+    sql = "SELECT id FROM notifications WHERE provider_id = ? AND id <> ?"
+    row = conn.execute(sql, (provider_id, notification_id)).fetchone()
+    if row is None:
+        return None
+    return ConcurrencyConflict(f"provider id {provider_id!r} already belongs to notification {row[0]!r}")
 
 
 def _unexplained(exc: sqlite3.Error) -> StoreError:

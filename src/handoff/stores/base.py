@@ -17,7 +17,7 @@ from attrs import define, field
 
 from handoff.errors import StoreUnavailable
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 
 __all__ = ["BulkImport", "Changeset", "ContactRecords", "Store"]
 
@@ -35,6 +35,10 @@ def _notifications(items: Iterable[Notification]) -> tuple[Notification, ...]:
     return tuple(items)
 
 
+def _decisions(items: Iterable[DecisionRecord]) -> tuple[DecisionRecord, ...]:
+    return tuple(items)
+
+
 @define(frozen=True)
 class Changeset:
     """Everything one event writes; a store commits all of it or none of it.
@@ -42,6 +46,10 @@ class Changeset:
     ``expected_contact_version`` and ``expected_journey_version`` are the versions the
     writer read (0 for a record it is creating). A store that holds another version
     raises :class:`~handoff.errors.ConcurrencyConflict` and writes nothing.
+    ``decisions`` go to the decision log in the same transaction, so a decision is
+    kept exactly when the records it produced are; their ``data`` must be JSON (text
+    keys; text, finite numbers, booleans, None, lists and dicts), which every store
+    gives back unchanged.
     """
 
     contact: Contact | None = None
@@ -51,6 +59,7 @@ class Changeset:
     interactions: tuple[Interaction, ...] = field(default=(), converter=_interactions)
     handoffs: tuple[Handoff, ...] = field(default=(), converter=_handoffs)
     notifications: tuple[Notification, ...] = field(default=(), converter=_notifications)
+    decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)
 
 
 def _journeys(items: Iterable[Journey]) -> tuple[Journey, ...]:
@@ -66,6 +75,7 @@ class ContactRecords:
     interactions: tuple[Interaction, ...] = field(converter=_interactions)  # by journey, then sequence
     handoffs: tuple[Handoff, ...] = field(converter=_handoffs)
     notifications: tuple[Notification, ...] = field(converter=_notifications)
+    decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)  # by journey, then time
 
 
 class Store(abc.ABC):
@@ -79,6 +89,8 @@ class Store(abc.ABC):
       ``changeset.contact`` belongs to another contact;
     * :class:`~handoff.errors.DuplicateInteraction` when an interaction's
       ``(channel, external_id)`` or id is already stored;
+    * :class:`~handoff.errors.ConcurrencyConflict` when a handoff, notification or
+      decision id is already stored;
 
     and in every error case leave the store exactly as it was.
     """
@@ -89,10 +101,19 @@ class Store(abc.ABC):
         """Write one event's records in one transaction."""
 
     @abc.abstractmethod
-    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
-        """Set a notification's delivery status (``sent``, ``failed``, ``cancelled``).
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
+        """Record a delivery status (``sent``, ``delivered``, ``read``, ``failed``, ``cancelled``).
 
-        Raises NotFound for an unknown id; returns the updated notification.
+        Delivery moves ``pending -> sent -> delivered -> read``; ``failed`` and
+        ``cancelled`` may come at any point. ``sent`` records ``at`` as ``sent_at``,
+        later statuses keep it. Callbacks arrive out of order, so a ``sent`` or
+        ``delivered`` for a notification already ``read`` is ignored (it comes back
+        unchanged). ``provider_id`` is the provider's id of the sent message; given,
+        it is recorded so that :meth:`find_notification` finds it. It is unique: one
+        another notification holds raises ConcurrencyConflict. Raises NotFound for an
+        unknown id; returns the notification as stored.
         """
 
     # -- contacts --------------------------------------------------------------------
@@ -112,6 +133,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def find_journey_by_reference(self, reference: str) -> Journey | None:
         """The journey a customer-facing reference (``J-7F3K9``) names, if any."""
+
+    @abc.abstractmethod
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        """Journeys that are ``open`` or ``pending``, least recently updated first
+        (``updated_at``, then id); at most ``limit`` of them. The periodic tick reads
+        this, so it is served by an index, never by reading every journey."""
 
     @abc.abstractmethod
     def journeys_of(self, contact_id: str) -> list[Journey]:
@@ -140,12 +167,21 @@ class Store(abc.ABC):
         """The notification with this id; NotFound if there is none."""
 
     @abc.abstractmethod
+    def find_notification(self, provider_id: str) -> Notification | None:
+        """The notification the provider knows by this id (see :meth:`mark_notification`)."""
+
+    @abc.abstractmethod
     def notifications(self, journey_id: str) -> list[Notification]:
         """Every notification of a journey, by creation order."""
 
     @abc.abstractmethod
     def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
         """Pending notifications with ``send_at <= now``, earliest first."""
+
+    # -- decision log ------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        """The decision record with this id; NotFound if there is none."""
 
     # -- privacy ---------------------------------------------------------------------
     @abc.abstractmethod
@@ -154,8 +190,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def erase_contact(self, contact_id: str) -> None:
-        """Remove the contact, its identities, journeys, interactions, handoffs and
-        notifications, in one transaction; NotFound if unknown. Afterwards no look-up
+        """Remove the contact, its identities, journeys, interactions, handoffs,
+        notifications and decisions, in one transaction; NotFound if unknown. Afterwards no look-up
         finds anything of it (its identities are free again)."""
 
     # -- lifecycle -------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """``memory://``: a store in plain dicts, for tests, demos and single-process tools.
 
 Everything sits behind one lock. :meth:`MemoryStore.commit` checks the whole changeset
-against the current data first and only then mutates, so a refused commit leaves no
-trace; :meth:`MemoryStore.commit_many` copies the indexes first and puts them back if
-any changeset of the batch is refused. Per-journey lists are kept in order as records
-arrive, so reads never sort.
+against the current data first (:mod:`handoff.stores._memory_checks`) and only then
+mutates, so a refused commit leaves no trace; :meth:`MemoryStore.commit_many` copies
+the indexes first and puts them back if any changeset of the batch is refused.
+Per-journey lists are kept in order as records arrive, so reads never sort.
 """
 
 from __future__ import annotations
@@ -18,21 +18,25 @@ from datetime import datetime
 from operator import attrgetter
 
 from handoff.clock import ensure_aware
-from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound, ValidationError
+from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores._common import (
+    ACTIVE_STATUSES,
+    check_active_limit,
     check_batch,
     check_changeset,
     check_identity,
     check_last,
     check_limit,
     check_mark,
+    check_provider_id,
     check_refs,
     check_text,
     marked,
     micros,
 )
+from handoff.stores._memory_checks import ChangesetChecks
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
 __all__ = ["MemoryStore"]
@@ -42,7 +46,7 @@ _Key = tuple[int, int, str]
 _by_sequence = attrgetter("sequence")
 
 
-class MemoryStore(Store, BulkImport):
+class MemoryStore(ChangesetChecks, Store, BulkImport):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:
@@ -65,6 +69,10 @@ class MemoryStore(Store, BulkImport):
         self._notifications_of: dict[str, list[_Key]] = {}
         self._pending: list[_Key] = []
         self._pending_keys: dict[str, _Key] = {}
+        self._by_provider: dict[str, str] = {}  # provider id -> notification id
+        self._active: list[tuple[int, str]] = []  # (updated_at, id) of open and pending journeys
+        self._decisions: dict[str, DecisionRecord] = {}
+        self._decisions_of: dict[str, list[_Key]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -101,13 +109,20 @@ class MemoryStore(Store, BulkImport):
                 self._restore(saved)
                 raise
 
-    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
-        notification_id, status, at = check_mark(notification_id, status, at)
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
+        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
         with self._lock:
             current = self._notifications.get(notification_id)
             if current is None:
                 raise NotFound("notification", notification_id)
-            updated = marked(current, status, at)
+            updated = marked(current, status, at, provider_id)
+            if updated.provider_id is not None and updated.provider_id != current.provider_id:
+                self._check_provider_free(updated)
+                if current.provider_id is not None:
+                    del self._by_provider[current.provider_id]
+                self._by_provider[updated.provider_id] = notification_id
             self._notifications[notification_id] = updated
             if current.status == "pending" and updated.status != "pending":
                 key = self._pending_keys.pop(notification_id)
@@ -143,6 +158,11 @@ class MemoryStore(Store, BulkImport):
         with self._lock:
             journey_id = self._by_reference.get(reference)
             return None if journey_id is None else self._journeys[journey_id]
+
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        limit = check_active_limit(limit)
+        with self._lock:
+            return [self._journeys[key[1]] for key in itertools.islice(self._active, limit)]
 
     def journeys_of(self, contact_id: str) -> list[Journey]:
         check_text(contact_id, "contact_id")
@@ -184,6 +204,12 @@ class MemoryStore(Store, BulkImport):
             raise NotFound("notification", notification_id)
         return found
 
+    def find_notification(self, provider_id: str) -> Notification | None:
+        provider_id = check_provider_id(provider_id)
+        with self._lock:
+            holder = self._by_provider.get(provider_id)
+            return None if holder is None else self._notifications[holder]
+
     def notifications(self, journey_id: str) -> list[Notification]:
         check_text(journey_id, "journey_id")
         with self._lock:
@@ -195,6 +221,15 @@ class MemoryStore(Store, BulkImport):
         with self._lock:
             due = itertools.takewhile(lambda key: key[0] <= cutoff, self._pending)
             return [self._notifications[key[2]] for key in itertools.islice(due, limit)]
+
+    # -- decision log ------------------------------------------------------------------
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        check_text(decision_id, "decision_id")
+        with self._lock:
+            found = self._decisions.get(decision_id)
+        if found is None:
+            raise NotFound("decision", decision_id)
+        return found
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -210,6 +245,9 @@ class MemoryStore(Store, BulkImport):
                 interactions=[i for j in journeys for i in self._timelines.get(j.id, ())],
                 handoffs=[h for j in journeys for h in self.handoffs(j.id)],
                 notifications=[n for j in journeys for n in self.notifications(j.id)],
+                decisions=[
+                    self._decisions[key[2]] for j in journeys for key in self._decisions_of.get(j.id, ())
+                ],
             )
 
     def erase_contact(self, contact_id: str) -> None:
@@ -228,6 +266,7 @@ class MemoryStore(Store, BulkImport):
         journey = self._journeys.pop(journey_id)
         del self._by_reference[journey.reference]
         del self._journey_keys[journey_id]
+        self._deactivate(journey)
         for interaction in self._timelines.pop(journey_id, ()):
             del self._interactions[interaction.id]
             if interaction.external_id is not None:
@@ -239,10 +278,14 @@ class MemoryStore(Store, BulkImport):
         for key in self._handoffs_of.pop(journey_id, ()):
             del self._handoffs[key[2]]
         for key in self._notifications_of.pop(journey_id, ()):
-            del self._notifications[key[2]]
+            notification = self._notifications.pop(key[2])
+            if notification.provider_id is not None:
+                del self._by_provider[notification.provider_id]
             pending = self._pending_keys.pop(key[2], None)
             if pending is not None:
                 del self._pending[bisect.bisect_left(self._pending, pending)]
+        for key in self._decisions_of.pop(journey_id, ()):
+            del self._decisions[key[2]]
 
     # -- batches: copy the indexes, put them back on failure -------------------------------
     def _save(self) -> dict[str, object]:
@@ -262,70 +305,7 @@ class MemoryStore(Store, BulkImport):
         for name, value in saved.items():
             setattr(self, name, value)
 
-    # -- commit: check everything, then apply --------------------------------------------
-    def _check_contact(self, changes: Changeset) -> None:
-        contact = changes.contact
-        if contact is None:
-            return
-        self._check_version(
-            "contact", contact.id, self._contacts.get(contact.id), changes.expected_contact_version
-        )
-        for identity in contact.identities:
-            owner = self._owners.get(identity)
-            if owner is not None and owner != contact.id:
-                raise ConcurrencyConflict(f"identity {identity} already belongs to contact {owner!r}")
-
-    def _check_journey(self, changes: Changeset) -> None:
-        journey = changes.journey
-        if journey is None:
-            return
-        expected = changes.expected_journey_version
-        self._check_version("journey", journey.id, self._journeys.get(journey.id), expected)
-        holder = self._by_reference.get(journey.reference)
-        if holder is not None and holder != journey.id:
-            raise ConcurrencyConflict(f"journey reference {journey.reference!r} is already taken")
-        new_contact = changes.contact.id if changes.contact is not None else None
-        if journey.contact_id != new_contact and journey.contact_id not in self._contacts:
-            raise NotFound("contact", journey.contact_id)
-
-    @staticmethod
-    def _check_version(kind: str, key: str, stored: Contact | Journey | None, expected: int) -> None:
-        if expected == 0 and stored is not None:
-            raise ConcurrencyConflict(f"{kind} {key!r} already exists")
-        if expected != 0 and (stored is None or stored.version != expected):
-            actual = "missing" if stored is None else f"at version {stored.version}"
-            raise ConcurrencyConflict(f"{kind} {key!r} is {actual}, not at version {expected}")
-
-    def _check_records(self, changes: Changeset) -> None:
-        new_journey = changes.journey.id if changes.journey is not None else None
-        for interaction in changes.interactions:
-            if interaction.id in self._interactions:
-                raise DuplicateInteraction(f"interaction {interaction.id!r} is already stored")
-            channel, external_id = interaction.channel, interaction.external_id
-            if external_id is not None and (channel, external_id) in self._by_external:
-                raise DuplicateInteraction(
-                    f"an interaction from {channel} with external id {external_id!r} is already stored"
-                )
-            self._check_journey_exists(interaction.journey_id, new_journey)
-            timeline = self._timelines.get(interaction.journey_id, [])
-            at = bisect.bisect_left(timeline, interaction.sequence, key=_by_sequence)
-            if at < len(timeline) and timeline[at].sequence == interaction.sequence:
-                raise ConcurrencyConflict(
-                    f"journey {interaction.journey_id!r} already has interaction {interaction.sequence}"
-                )
-        for handoff in changes.handoffs:
-            if handoff.id in self._handoffs:
-                raise ConcurrencyConflict(f"handoff {handoff.id!r} already exists")
-            self._check_journey_exists(handoff.journey_id, new_journey)
-        for notification in changes.notifications:
-            if notification.id in self._notifications:
-                raise ConcurrencyConflict(f"notification {notification.id!r} already exists")
-            self._check_journey_exists(notification.journey_id, new_journey)
-
-    def _check_journey_exists(self, journey_id: str, new_journey: str | None) -> None:
-        if journey_id != new_journey and journey_id not in self._journeys:
-            raise NotFound("journey", journey_id)
-
+    # -- commit: apply what ChangesetChecks let through ------------------------------------
     def _apply(self, changes: Changeset) -> None:
         """Mutate; only called once :meth:`commit` has checked everything."""
         if changes.contact is not None:
@@ -341,6 +321,10 @@ class MemoryStore(Store, BulkImport):
             )
         for notification in changes.notifications:
             self._put_notification(notification)
+        for decision in changes.decisions:
+            self._decisions[decision.id] = decision
+            key = self._key(decision.at, decision.id)
+            bisect.insort(self._decisions_of.setdefault(decision.journey_id, []), key)
 
     def _key(self, when: datetime, record_id: str) -> _Key:
         return (micros(when), next(self._arrivals), record_id)
@@ -357,6 +341,7 @@ class MemoryStore(Store, BulkImport):
     def _put_journey(self, journey: Journey) -> None:
         previous = self._journeys.get(journey.id)
         if previous is not None:
+            self._deactivate(previous)
             del self._by_reference[previous.reference]
             if (previous.contact_id, previous.opened_at) == (journey.contact_id, journey.opened_at):
                 key = self._journey_keys[journey.id]
@@ -372,6 +357,13 @@ class MemoryStore(Store, BulkImport):
         self._journey_keys[journey.id] = key
         self._by_reference[journey.reference] = journey.id
         self._journeys[journey.id] = journey
+        if journey.status in ACTIVE_STATUSES:
+            bisect.insort(self._active, (micros(journey.updated_at), journey.id))
+
+    def _deactivate(self, journey: Journey) -> None:
+        """Take a journey's previous version out of the active index."""
+        if journey.status in ACTIVE_STATUSES:
+            del self._active[bisect.bisect_left(self._active, (micros(journey.updated_at), journey.id))]
 
     def _put_interaction(self, interaction: Interaction) -> None:
         self._interactions[interaction.id] = interaction
@@ -387,6 +379,8 @@ class MemoryStore(Store, BulkImport):
 
     def _put_notification(self, notification: Notification) -> None:
         self._notifications[notification.id] = notification
+        if notification.provider_id is not None:
+            self._by_provider[notification.provider_id] = notification.id
         by_creation = self._key(notification.created_at, notification.id)
         bisect.insort(self._notifications_of.setdefault(notification.journey_id, []), by_creation)
         if notification.status == "pending":

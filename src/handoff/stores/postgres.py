@@ -15,16 +15,18 @@ Distributing by contact (Citus)
 Every table carries the contact's id (``contacts.id``, elsewhere ``contact_id``), so
 ``contact_id`` is the distribution column and one person's rows live on one node:
 ``SELECT create_distributed_table('journeys', 'contact_id', colocate_with => 'contacts')``
-and likewise for ``interactions``, ``handoffs`` and ``notifications``. A distributed
-table can only enforce uniqueness that includes the distribution column, so there:
+and likewise for ``interactions``, ``handoffs``, ``notifications`` and ``decisions``. A
+distributed table can only enforce uniqueness that includes the distribution column, so there:
 
 * primary keys become ``(contact_id, id)``: ids are random, and ``get_journey`` and
   friends are routed by a look-up on ``id`` (or by passing the contact along);
-* the global promises, *one owner per identity*, *one journey per reference* and
-  *one interaction per (channel, external_id)*, need tables keyed by that value:
-  ``identities`` distributed by ``identity`` (it is such a table already), and two
-  small look-up tables, ``references(reference PRIMARY KEY, journey_id)`` and
-  ``external_ids(channel, external_id, interaction_id)``, written in the same
+* the global promises, *one owner per identity*, *one journey per reference*,
+  *one interaction per (channel, external_id)* and *one notification per provider
+  id*, need tables keyed by that value:
+  ``identities`` distributed by ``identity`` (it is such a table already), and small
+  look-up tables, ``references(reference PRIMARY KEY, journey_id)``,
+  ``external_ids(channel, external_id, interaction_id)`` and
+  ``provider_ids(provider_id PRIMARY KEY, notification_id)``, written in the same
   transaction as the record (Citus makes it a two-phase commit);
 * ``position`` identity columns only break ties in ordering and may be per-shard.
 
@@ -45,25 +47,24 @@ from psycopg import errors as pgerrors
 
 from handoff.clock import ensure_aware
 from handoff.errors import (
-    ConcurrencyConflict,
-    HandoffError,
     NotFound,
     StoreError,
     StoreUnavailable,
     ValidationError,
 )
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
-from handoff.serde import from_json
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores import _pg_connect as connect
 from handoff.stores import _pg_writes as writes
 from handoff.stores._common import (
+    check_active_limit,
     check_batch,
     check_changeset,
     check_identity,
     check_last,
     check_limit,
     check_mark,
+    check_provider_id,
     check_refs,
     check_text,
     marked,
@@ -83,6 +84,14 @@ _FIND_CONTACT = (
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
 _GET_JOURNEY = "SELECT data::text FROM journeys WHERE id = %s"
 _FIND_JOURNEY = "SELECT data::text FROM journeys WHERE reference = %s"
+# Two walks of journeys_active (status, updated_at, id), merged; LIMIT NULL means no limit.
+_ACTIVE = (
+    "SELECT data::text FROM ("
+    "(SELECT data, updated_at, id FROM journeys WHERE status = 'open' ORDER BY updated_at, id LIMIT %s)"
+    " UNION ALL "
+    "(SELECT data, updated_at, id FROM journeys WHERE status = 'pending' ORDER BY updated_at, id LIMIT %s)"
+    ") AS active ORDER BY updated_at, id LIMIT %s"
+)
 _JOURNEYS_OF = "SELECT data::text FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
 _THREAD = (
     "SELECT journeys.data::text FROM interactions JOIN journeys ON journeys.id = interactions.journey_id"
@@ -98,16 +107,14 @@ _LAST_INTERACTIONS = (
 _HANDOFFS = "SELECT data::text FROM handoffs WHERE journey_id = %s ORDER BY at, position"
 _GET_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s"
 _LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
-_MARK_NOTIFICATION = "UPDATE notifications SET status = %s, data = %s WHERE id = %s"
+_MARK_NOTIFICATION = "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s"
+_FIND_NOTIFICATION = "SELECT data::text FROM notifications WHERE provider_id = %s"
+_GET_DECISION = "SELECT data::text FROM decisions WHERE id = %s"
 _NOTIFICATIONS = "SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position"
 _DUE = (
     "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
     " ORDER BY send_at, position LIMIT %s"
 )
-_EXISTING = {
-    "contact": "SELECT id FROM contacts WHERE id = ANY(%s)",
-    "journey": "SELECT id FROM journeys WHERE id = ANY(%s)",
-}
 
 # A contact's records, journey by journey; ``%s`` is the contact id.
 _OF_CONTACT = "journey_id IN (SELECT id FROM journeys WHERE contact_id = %s)"
@@ -119,8 +126,10 @@ _RECORD_ORDER = (
     ("interactions", "r.sequence"),
     ("handoffs", "r.at, r.position"),
     ("notifications", "r.created_at, r.position"),
+    ("decisions", "r.at, r.position"),
 )
 _ERASE = (
+    f"DELETE FROM decisions WHERE {_OF_CONTACT}",
     f"DELETE FROM interactions WHERE {_OF_CONTACT}",
     f"DELETE FROM handoffs WHERE {_OF_CONTACT}",
     f"DELETE FROM notifications WHERE {_OF_CONTACT}",
@@ -201,16 +210,24 @@ class PostgresStore(Store, BulkImport):
             writes.verify(checks)
             rows.copy_appended(conn)
 
-    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
-        notification_id, status, at = check_mark(notification_id, status, at)
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
+        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
         if writes.has_nul([notification_id]):
             raise NotFound("notification", notification_id)
-        with self._connection("mark a notification") as conn, conn.transaction():
+        if writes.has_nul([provider_id]):
+            raise ValidationError("provider_id", "must not contain the NUL character (U+0000)")
+        with self._writing("mark a notification", ()) as conn, conn.transaction():
             row = conn.execute(_LOCK_NOTIFICATION, (notification_id,)).fetchone()
             if row is None:
                 raise NotFound("notification", notification_id)
-            updated = marked(_decode(Notification, row[0]), status, at)
-            conn.execute(_MARK_NOTIFICATION, (updated.status, writes.stored_json(updated), notification_id))
+            current = writes.decode(Notification, row[0])
+            updated = marked(current, status, at, provider_id)
+            if updated == current:
+                return current
+            params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
+            conn.execute(_MARK_NOTIFICATION, params)
         return updated
 
     # -- contacts --------------------------------------------------------------------
@@ -232,6 +249,10 @@ class PostgresStore(Store, BulkImport):
 
     def find_journey_by_reference(self, reference: str) -> Journey | None:
         return self._one(Journey, _FIND_JOURNEY, (check_text(reference, "reference"),))
+
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        limit = check_active_limit(limit)
+        return self._all(Journey, _ACTIVE, (limit, limit, limit))
 
     def journeys_of(self, contact_id: str) -> list[Journey]:
         return self._all(Journey, _JOURNEYS_OF, (check_text(contact_id, "contact_id"),))
@@ -262,6 +283,9 @@ class PostgresStore(Store, BulkImport):
             raise NotFound("notification", notification_id)
         return found
 
+    def find_notification(self, provider_id: str) -> Notification | None:
+        return self._one(Notification, _FIND_NOTIFICATION, (check_provider_id(provider_id),))
+
     def notifications(self, journey_id: str) -> list[Notification]:
         return self._all(Notification, _NOTIFICATIONS, (check_text(journey_id, "journey_id"),))
 
@@ -269,6 +293,13 @@ class PostgresStore(Store, BulkImport):
         cutoff = ensure_aware(now, "now")
         limit = check_limit(limit)
         return self._all(Notification, _DUE, (cutoff, limit)) if limit else []
+
+    # -- decision log ------------------------------------------------------------------
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        found = self._one(DecisionRecord, _GET_DECISION, (check_text(decision_id, "decision_id"),))
+        if found is None:
+            raise NotFound("decision", decision_id)
+        return found
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -287,11 +318,12 @@ class PostgresStore(Store, BulkImport):
                 for table, order in _RECORD_ORDER
             }
         return ContactRecords(
-            contact=_decode(Contact, row[0]),
-            journeys=[_decode(Journey, r[0]) for r in journeys],
-            interactions=[_decode(Interaction, r[0]) for r in found["interactions"]],
-            handoffs=[_decode(Handoff, r[0]) for r in found["handoffs"]],
-            notifications=[_decode(Notification, r[0]) for r in found["notifications"]],
+            contact=writes.decode(Contact, row[0]),
+            journeys=[writes.decode(Journey, r[0]) for r in journeys],
+            interactions=[writes.decode(Interaction, r[0]) for r in found["interactions"]],
+            handoffs=[writes.decode(Handoff, r[0]) for r in found["handoffs"]],
+            notifications=[writes.decode(Notification, r[0]) for r in found["notifications"]],
+            decisions=[writes.decode(DecisionRecord, r[0]) for r in found["decisions"]],
         )
 
     def erase_contact(self, contact_id: str) -> None:
@@ -313,14 +345,14 @@ class PostgresStore(Store, BulkImport):
             return None
         with self._connection("read") as conn:
             row = conn.execute(query, params).fetchone()
-        return None if row is None else _decode(model, row[0])
+        return None if row is None else writes.decode(model, row[0])
 
     def _all(self, model: type[T], query: str, params: tuple[object, ...]) -> list[T]:
         if writes.has_nul(params):
             return []
         with self._connection("read") as conn:
             rows = conn.execute(query, params).fetchall()
-        return [_decode(model, row[0]) for row in rows]
+        return [writes.decode(model, row[0]) for row in rows]
 
     @contextmanager
     def _connection(self, doing: str) -> Iterator[Connection]:
@@ -344,35 +376,8 @@ class PostgresStore(Store, BulkImport):
             try:
                 yield conn
             except pgerrors.IntegrityError as exc:
-                raise self._refusal(conn, batch, exc) from exc
-
-    def _refusal(self, conn: Connection, batch: Sequence[Changeset], exc: psycopg.Error) -> HandoffError:
-        """The domain error for a violated constraint; the transaction is rolled back by now."""
-        explained = writes.refused(exc)
-        if explained is not None:
-            return explained
-        kind = writes.FOREIGN_KEYS.get(getattr(exc.diag, "constraint_name", None) or "")
-        if kind is None:
-            return writes.unexplained(exc)
-        wanted = writes.referenced(batch, kind)
-        existing = {row[0] for row in conn.execute(_EXISTING[kind], (wanted,)).fetchall()}
-        missing = [key for key in wanted if key not in existing]
-        if missing:
-            return NotFound(kind, str(missing[0]))
-        return ConcurrencyConflict(f"a {kind} the write refers to was removed meanwhile")
+                raise writes.explained(conn, batch, exc) from exc
 
 
 def _records_of(table: str, order: str) -> str:
     return _RECORDS_OF.format(table=table, order=order)
-
-
-def _decode(model: type[T], data: object) -> T:
-    if not isinstance(data, str):
-        raise StoreError(f"a stored {model.__name__} came back as {type(data).__name__}, not JSON text")
-    try:
-        return from_json(model, writes.loaded_json(data))
-    except ValidationError as exc:
-        raise StoreError(
-            f"a stored {model.__name__} cannot be read ({exc}); the database is damaged or was "
-            "written by a newer handoff"
-        ) from exc

@@ -19,44 +19,44 @@ import os
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
 from handoff.clock import ensure_aware
 from handoff.errors import NotFound, StoreError, ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
-from handoff.serde import from_json, to_json
-from handoff.stores import _sqlite_schema as schema
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.serde import to_json
 from handoff.stores._common import (
+    check_active_limit,
     check_batch,
     check_changeset,
     check_identity,
     check_last,
     check_limit,
     check_mark,
+    check_provider_id,
     check_refs,
     check_text,
     marked,
     micros,
 )
-from handoff.stores._sqlite_writes import Params, Rows, erase
+from handoff.stores._sqlite_connect import begin, connect, rollback, store_error, unicode_error
+from handoff.stores._sqlite_decoded import Decoded
+from handoff.stores._sqlite_writes import Params, Rows, erase, provider_holder
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 
-_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-_BEGIN_ATTEMPTS = 4
 _CHECKPOINT_ATTEMPTS = 20
 _URL_FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite://:memory:"
 
 # Fixed SQL strings: sqlite3 keeps a prepared statement per distinct string.
-_MARK_NOTIFICATION = "UPDATE notifications SET status = ?, data = ? WHERE id = ?"
+_MARK_NOTIFICATION = "UPDATE notifications SET status = ?, provider_id = ?, data = ? WHERE id = ?"
 _GET_CONTACT = "SELECT data FROM contacts WHERE id = ?"
 _FIND_CONTACT = (
     "SELECT contacts.data FROM identities JOIN contacts ON contacts.id = identities.contact_id"
@@ -64,6 +64,11 @@ _FIND_CONTACT = (
 )
 _GET_JOURNEY = "SELECT data FROM journeys WHERE id = ?"
 _FIND_JOURNEY = "SELECT data FROM journeys WHERE reference = ?"
+# Two walks of journeys_active (status, updated_at, id), merged: no sort, and LIMIT stops early.
+_ACTIVE = (
+    "SELECT data, updated_at, id FROM journeys WHERE status = 'open' UNION ALL"
+    " SELECT data, updated_at, id FROM journeys WHERE status = 'pending' ORDER BY 2, 3 LIMIT ?"
+)
 _JOURNEYS_OF = "SELECT data FROM journeys WHERE contact_id = ? ORDER BY opened_at, rowid"
 _THREAD = (
     "SELECT at, interactions.rowid, journeys.data FROM interactions"
@@ -79,6 +84,9 @@ _LAST_INTERACTIONS = (
 )
 _HANDOFFS = "SELECT data FROM handoffs WHERE journey_id = ? ORDER BY at, rowid"
 _GET_NOTIFICATION = "SELECT data FROM notifications WHERE id = ?"
+_FIND_NOTIFICATION = "SELECT data FROM notifications WHERE provider_id = ?"
+_GET_DECISION = "SELECT data FROM decisions WHERE id = ?"
+_DECISIONS = "SELECT data FROM decisions WHERE journey_id = ? ORDER BY at, rowid"
 _NOTIFICATIONS = "SELECT data FROM notifications WHERE journey_id = ? ORDER BY created_at, rowid"
 _DUE = (
     "SELECT data FROM notifications WHERE status = 'pending' AND send_at <= ? ORDER BY send_at, rowid LIMIT ?"
@@ -102,8 +110,8 @@ class SQLiteStore(Store, BulkImport):
             raise ValidationError("busy_timeout", f"expected seconds >= 0, got {busy_timeout!r}")
         self._path = path
         self._lock = threading.RLock()
-        self._decoded = _Decoded()
-        self._conn: sqlite3.Connection | None = _connect(path, float(busy_timeout))
+        self._decoded = Decoded()
+        self._conn: sqlite3.Connection | None = connect(path, float(busy_timeout))
 
     @property
     def path(self) -> str:
@@ -151,14 +159,24 @@ class SQLiteStore(Store, BulkImport):
             for rows in batch:
                 rows.write(conn)
 
-    def mark_notification(self, notification_id: str, status: str, at: datetime) -> Notification:
-        notification_id, status, at = check_mark(notification_id, status, at)
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
+        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
         with self._transaction("mark a notification") as conn:
             row = conn.execute(_GET_NOTIFICATION, (notification_id,)).fetchone()
             if row is None:
                 raise NotFound("notification", notification_id)
-            updated = marked(self._decoded.load(Notification, row[0]), status, at)
-            conn.execute(_MARK_NOTIFICATION, (updated.status, to_json(updated), notification_id))
+            current = self._decoded.load(Notification, row[0])
+            updated = marked(current, status, at, provider_id)
+            if updated == current:
+                return current
+            if updated.provider_id is not None:
+                taken = provider_holder(conn, updated.provider_id, notification_id)
+                if taken is not None:
+                    raise taken
+            params = (updated.status, updated.provider_id, to_json(updated), notification_id)
+            conn.execute(_MARK_NOTIFICATION, params)
         return updated
 
     # -- contacts --------------------------------------------------------------------
@@ -180,6 +198,10 @@ class SQLiteStore(Store, BulkImport):
 
     def find_journey_by_reference(self, reference: str) -> Journey | None:
         return self._one(Journey, _FIND_JOURNEY, (check_text(reference, "reference"),))
+
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        limit = check_active_limit(limit)
+        return self._all(Journey, _ACTIVE, (-1 if limit is None else limit,))
 
     def journeys_of(self, contact_id: str) -> list[Journey]:
         return self._all(Journey, _JOURNEYS_OF, (check_text(contact_id, "contact_id"),))
@@ -218,6 +240,9 @@ class SQLiteStore(Store, BulkImport):
             raise NotFound("notification", notification_id)
         return found
 
+    def find_notification(self, provider_id: str) -> Notification | None:
+        return self._one(Notification, _FIND_NOTIFICATION, (check_provider_id(provider_id),))
+
     def notifications(self, journey_id: str) -> list[Notification]:
         return self._all(Notification, _NOTIFICATIONS, (check_text(journey_id, "journey_id"),))
 
@@ -225,6 +250,13 @@ class SQLiteStore(Store, BulkImport):
         cutoff = micros(ensure_aware(now, "now"))
         limit = check_limit(limit)
         return self._all(Notification, _DUE, (cutoff, limit)) if limit else []
+
+    # -- decision log ------------------------------------------------------------------
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        found = self._one(DecisionRecord, _GET_DECISION, (check_text(decision_id, "decision_id"),))
+        if found is None:
+            raise NotFound("decision", decision_id)
+        return found
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -244,6 +276,7 @@ class SQLiteStore(Store, BulkImport):
                 notifications=[
                     load(Notification, r[0]) for i in ids for r in conn.execute(_NOTIFICATIONS, i)
                 ],
+                decisions=[load(DecisionRecord, r[0]) for i in ids for r in conn.execute(_DECISIONS, i)],
             )
 
     def erase_contact(self, contact_id: str) -> None:
@@ -296,9 +329,9 @@ class SQLiteStore(Store, BulkImport):
             try:
                 yield self._connection()
             except sqlite3.Error as exc:
-                raise _store_error(self._path, "read", exc) from exc
+                raise store_error(self._path, "read", exc) from exc
             except UnicodeEncodeError as exc:
-                raise _unicode_error(exc) from exc
+                raise unicode_error(exc) from exc
 
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -308,7 +341,7 @@ class SQLiteStore(Store, BulkImport):
             try:
                 yield conn
             finally:
-                _rollback(conn)
+                rollback(conn)
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
@@ -316,122 +349,14 @@ class SQLiteStore(Store, BulkImport):
         with self._lock:
             conn = self._connection()
             try:
-                _begin(conn)
+                begin(conn)
                 try:
                     yield conn
                     conn.execute("COMMIT")
                 except BaseException:
-                    _rollback(conn)
+                    rollback(conn)
                     raise
             except sqlite3.Error as exc:
-                raise _store_error(self._path, doing, exc) from exc
+                raise store_error(self._path, doing, exc) from exc
             except UnicodeEncodeError as exc:
-                raise _unicode_error(exc) from exc
-
-
-def _decode(model: type[T], data: str) -> T:
-    try:
-        return from_json(model, data)
-    except ValidationError as exc:
-        raise StoreError(
-            f"a stored {model.__name__} cannot be read ({exc}); the database is damaged or was "
-            "written by a newer handoff"
-        ) from exc
-
-
-class _Decoded:
-    """Decoded records by their stored text, most recently used kept.
-
-    Records are immutable once written, so one decoded copy per text is exact. The hot
-    path re-reads the contact and journey it wrote on the previous event: remembering
-    them at commit saves decoding a journey's fact index on every message.
-    """
-
-    def __init__(self, size: int = 1024) -> None:
-        self._size = size
-        self._items: OrderedDict[str, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def load(self, model: type[T], data: str) -> T:
-        with self._lock:
-            found = self._items.get(data)
-            if found is not None and type(found) is model:
-                self._items.move_to_end(data)
-                return found
-        decoded = _decode(model, data)
-        self.remember(data, decoded)
-        return decoded
-
-    def clear(self) -> None:
-        """Forget everything: after an erasure, not even this process keeps a copy."""
-        with self._lock:
-            self._items.clear()
-
-    def remember(self, data: str, record: object) -> None:
-        with self._lock:
-            self._items[data] = record
-            self._items.move_to_end(data)
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error as exc:
-        raise _store_error(path, "open", exc) from exc
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA secure_delete = ON")
-        if schema.schema_version(conn) != schema.SCHEMA_VERSION:
-            _begin(conn)
-            try:
-                schema.migrate(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                _rollback(conn)
-                raise
-    except sqlite3.Error as exc:
-        conn.close()
-        raise _store_error(path, "open", exc) from exc
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _begin(conn: sqlite3.Connection) -> None:
-    """Take the write lock now, so no statement inside the transaction meets a busy file."""
-    for attempt in range(_BEGIN_ATTEMPTS):
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if not _is_busy(exc) or attempt == _BEGIN_ATTEMPTS - 1:
-                raise
-            time.sleep(0.005 * 2**attempt)
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Undo the transaction; the error that got us here is the one worth reporting."""
-    if conn.in_transaction:
-        with suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in _BUSY
-
-
-def _store_error(path: str, doing: str, exc: sqlite3.Error) -> StoreError:
-    if _is_busy(exc):
-        return StoreError(f"could not {doing} {path!r}: the database stayed busy (another writer); try again")
-    return StoreError(f"could not {doing} {path!r}: {exc}")
-
-
-def _unicode_error(exc: UnicodeEncodeError) -> ValidationError:
-    return ValidationError("text", f"cannot be stored: it is not valid Unicode ({exc.reason} at {exc.start})")
+                raise unicode_error(exc) from exc

@@ -21,10 +21,13 @@ def __getattr__(name: str) -> Any:
 
         # Plain asserts in the kit then report their values, as in the user's own tests.
         for module in (
+            "_active",
             "_arguments",
             "_bulk_import",
             "_concurrency",
             "_conflicts",
+            "_decisions",
+            "_delivery",
             "_privacy",
             "_records",
             "_stateful",

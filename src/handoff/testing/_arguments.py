@@ -23,7 +23,20 @@ _BAD_CALLS: dict[str, tuple[Callable[[Any], object], str]] = {
     "negative limit": (lambda s: s.due_notifications(T0, limit=-1), "limit"),
     "one ref instead of a list": (lambda s: s.find_journey_by_thread("<m@mail>"), "refs"),
     "identity as text": (lambda s: s.find_contact("email:ana@example.com"), "identity"),
-    "unknown status": (lambda s: s.mark_notification("nt_1", "delivered", T0), "status"),
+    "unknown status": (lambda s: s.mark_notification("nt_1", "shipped", T0), "status"),
+    "provider id that is not text": (
+        lambda s: s.mark_notification("nt_1", "sent", T0, provider_id=7),
+        "provider_id",
+    ),
+    "empty provider id": (lambda s: s.mark_notification("nt_1", "sent", T0, provider_id=""), "provider_id"),
+    "look-up by a provider id that is not text": (lambda s: s.find_notification(None), "provider_id"),
+    "decision id that is not text": (lambda s: s.get_decision(7), "decision_id"),
+    "negative active limit": (lambda s: s.active_journeys(limit=-1), "limit"),
+    "active limit as text": (lambda s: s.active_journeys(limit="10"), "limit"),
+    "decision that is not a record": (
+        lambda s: s.commit(Changeset(decisions=({"id": "dc_1"},))),  # type: ignore[arg-type]
+        "decisions[0]",
+    ),
     "naive mark time": (lambda s: s.mark_notification("nt_1", "sent", T0.replace(tzinfo=None)), "at"),
     "not a changeset": (lambda s: s.commit({"contact": None}), "changes"),
     "negative version": (

@@ -18,6 +18,7 @@ from handoff.testing.factories import (
     append_changeset,
     appended,
     make_contact,
+    make_decision,
     make_handoff,
     make_interaction,
     make_journey,
@@ -34,7 +35,8 @@ class _World:
         self.contact, first = seed(store, str(self.identity))
         self.journey, self.interaction = appended(first, external_id=new_id("msg"))
         self.handoff = make_handoff(self.journey)
-        self.notification = make_notification(self.journey)
+        self.notification = make_notification(self.journey, provider_id=new_id("SM"))
+        self.decision = make_decision(self.journey)
         store.commit(
             Changeset(
                 journey=self.journey,
@@ -42,6 +44,7 @@ class _World:
                 interactions=(self.interaction,),
                 handoffs=(self.handoff,),
                 notifications=(self.notification,),
+                decisions=(self.decision,),
             )
         )
 
@@ -64,7 +67,8 @@ class _Event:
             journey=after,
             interactions=(interaction,),
             handoffs=(make_handoff(after),),
-            notifications=(make_notification(after, send_at=T0),),
+            notifications=(make_notification(after, send_at=T0, provider_id=new_id("SM")),),
+            decisions=(make_decision(after),),
         )
         return cls(contact, after, change)
 
@@ -99,6 +103,15 @@ def _taken_handoff_id(change: Changeset, event: _Event, world: _World) -> Change
     return evolve(change, handoffs=(evolve(change.handoffs[0], id=world.handoff.id),))
 
 
+def _taken_provider_id(change: Changeset, event: _Event, world: _World) -> Changeset:
+    notification = evolve(change.notifications[0], provider_id=world.notification.provider_id)
+    return evolve(change, notifications=(notification,))
+
+
+def _taken_decision_id(change: Changeset, event: _Event, world: _World) -> Changeset:
+    return evolve(change, decisions=(evolve(change.decisions[0], id=world.decision.id),))
+
+
 # One thing wrong with an otherwise good changeset, and the error it must raise.
 _SPOILERS: dict[str, tuple[Callable[[Changeset, _Event, _World], Changeset], type[HandoffError]]] = {
     "duplicate external id": (_duplicate_external_id, DuplicateInteraction),
@@ -108,6 +121,8 @@ _SPOILERS: dict[str, tuple[Callable[[Changeset, _Event, _World], Changeset], typ
     "taken contact id": (_taken_contact_id, ConcurrencyConflict),
     "taken notification id": (_taken_notification_id, ConcurrencyConflict),
     "taken handoff id": (_taken_handoff_id, ConcurrencyConflict),
+    "taken provider id": (_taken_provider_id, ConcurrencyConflict),
+    "taken decision id": (_taken_decision_id, ConcurrencyConflict),
 }
 
 
@@ -214,8 +229,14 @@ def _assert_nothing_of(store: Store, event: _Event) -> None:
     for notification in change.notifications:
         with pytest.raises(NotFound):
             store.get_notification(notification.id)
+        if notification.provider_id is not None:
+            assert store.find_notification(notification.provider_id) is None
     due = store.due_notifications(T0 + timedelta(days=365), limit=1000)
     assert not {n.id for n in due} & {n.id for n in change.notifications}
+    for decision in change.decisions:
+        with pytest.raises(NotFound):
+            store.get_decision(decision.id)
+    assert journey.id not in {j.id for j in store.active_journeys()}
 
 
 def _assert_world_intact(store: Store, world: _World) -> None:
@@ -226,3 +247,5 @@ def _assert_world_intact(store: Store, world: _World) -> None:
     assert store.interactions(world.journey.id) == [world.interaction]
     assert store.handoffs(world.journey.id) == [world.handoff]
     assert store.get_notification(world.notification.id) == world.notification
+    assert store.find_notification(str(world.notification.provider_id)) == world.notification
+    assert store.get_decision(world.decision.id) == world.decision

@@ -16,6 +16,7 @@ from handoff.testing.factories import (
     T0,
     appended,
     make_contact,
+    make_decision,
     make_handoff,
     make_journey,
     make_notification,
@@ -24,7 +25,8 @@ from handoff.testing.factories import (
 
 
 def _person(store: Store) -> ContactRecords:
-    """A contact with two journeys, each with interactions, a handoff and a notification.
+    """A contact with two journeys, each with interactions, a handoff, a notification and
+    two logged decisions; the first journey's notification is sent (it has a provider id).
 
     Returns what was written, in the order :meth:`Store.contact_records` promises.
     """
@@ -33,7 +35,7 @@ def _person(store: Store) -> ContactRecords:
     contact, older = seed(store, email, handle, opened_at=T0)
     newer = make_journey(contact, opened_at=T0 + timedelta(days=3))
     store.commit(Changeset(journey=newer))
-    interactions, handoffs, notifications, journeys = [], [], [], []
+    interactions, handoffs, notifications, journeys, decisions = [], [], [], [], []
     for journey in (older, newer):
         current = journey
         for n in range(3):
@@ -46,10 +48,21 @@ def _person(store: Store) -> ContactRecords:
             if n == 1:
                 handoff = make_handoff(after, at=interaction.at)
                 notification = make_notification(after, created_at=interaction.at)
-                change = evolve(change, handoffs=(handoff,), notifications=(notification,))
+                # Listed out of time order: a contact's decisions come back oldest first.
+                logged = (
+                    make_decision(after, at=interaction.at + timedelta(seconds=1), data={"to": email}),
+                    make_decision(after, at=interaction.at, data={"handle": handle, "n": [1, 2.5, None]}),
+                )
+                change = evolve(change, handoffs=(handoff,), notifications=(notification,), decisions=logged)
                 handoffs.append(handoff)
-                notifications.append(notification)
+                decisions += sorted(logged, key=lambda d: d.at)
             store.commit(change)
+            if n == 1 and journey is older:
+                notification = store.mark_notification(
+                    notification.id, "sent", interaction.at, provider_id=new_id("SM")
+                )
+            if n == 1:
+                notifications.append(notification)
             interactions.append(interaction)
             current = after
         journeys.append(current)
@@ -59,6 +72,7 @@ def _person(store: Store) -> ContactRecords:
         interactions=interactions,
         handoffs=handoffs,
         notifications=notifications,
+        decisions=decisions,
     )
 
 
@@ -86,7 +100,8 @@ class PrivacyConformance(KitBase):
         _assert_gone(store, erased)
         assert store.contact_records(kept.contact.id) == kept
         due = store.due_notifications(T0 + timedelta(days=30))
-        assert {n.id for n in due} == {n.id for n in kept.notifications}
+        assert {n.id for n in due} == {n.id for n in kept.notifications if n.status == "pending"}
+        assert len(due) == 1
         with pytest.raises(NotFound):
             store.erase_contact(erased.contact.id)
 
@@ -138,3 +153,10 @@ def _assert_gone(store: Store, erased: ContactRecords) -> None:
     for notification in erased.notifications:
         with pytest.raises(NotFound):
             store.get_notification(notification.id)
+        if notification.provider_id is not None:
+            assert store.find_notification(notification.provider_id) is None
+    for decision in erased.decisions:
+        with pytest.raises(NotFound):
+            store.get_decision(decision.id)
+    erased_journeys = {journey.id for journey in erased.journeys}
+    assert not erased_journeys & {journey.id for journey in store.active_journeys()}

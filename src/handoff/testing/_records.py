@@ -234,7 +234,7 @@ class RecordConformance(KitBase):
         assert store.get_notification(made[0].id).sent_at == sent_at
         assert store.due_notifications(T0 + timedelta(days=1)) == []
         with pytest.raises(ValidationError):
-            store.mark_notification(made[0].id, "delivered", sent_at)
+            store.mark_notification(made[0].id, "shipped", sent_at)
 
     def test_find_journey_by_thread_picks_the_latest_interaction(self, store: Store) -> None:
         _, older = seed(store)

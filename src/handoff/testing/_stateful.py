@@ -25,15 +25,34 @@ from hypothesis.stateful import (
 
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffError
 from handoff.identity import Identity, parse_identity
-from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.models import (
+    Contact,
+    DecisionRecord,
+    Interaction,
+    Journey,
+    JourneyStatus,
+    Notification,
+    NotificationStatus,
+)
 from handoff.stores.base import Changeset, Store
 from handoff.testing._kit import KitBase
-from handoff.testing.factories import T0, appended, make_contact, make_journey, make_link, make_notification
+from handoff.testing.factories import (
+    T0,
+    appended,
+    make_contact,
+    make_decision,
+    make_journey,
+    make_link,
+    make_notification,
+)
 
 _IDENTITIES = tuple(parse_identity(f"email:p{n}@example.com") for n in range(5))
 _REFERENCES = ("J-AAAA1", "J-AAAA2", "J-AAAA3", "J-AAAA4")
 _EXTERNAL_IDS = ("m1", "m2", "m3")
 _CHANNELS = ("email", "chat")
+_PROVIDER_IDS = ("SM1", "SM2", "SM3")
+_JOURNEY_STATUSES: tuple[JourneyStatus, ...] = ("open", "pending", "resolved")
+_MARKS: tuple[NotificationStatus, ...] = ("sent", "delivered", "read", "failed", "cancelled")
 _ZONES = (UTC, timezone(timedelta(hours=9)), timezone(timedelta(hours=-5)))
 
 
@@ -50,6 +69,7 @@ class StoreMachine(RuleBasedStateMachine):
         self.timelines: dict[str, list[Interaction]] = {}
         self.by_external: dict[tuple[str, str], Interaction] = {}
         self.notifications: dict[str, Notification] = {}  # in creation order
+        self.decisions: dict[str, DecisionRecord] = {}  # in time order
 
     def teardown(self) -> None:
         self.store.close()
@@ -103,26 +123,46 @@ class StoreMachine(RuleBasedStateMachine):
         external_id=st.none() | st.sampled_from(_EXTERNAL_IDS),
         stale=st.booleans(),
         notify=st.booleans(),
+        status=st.sampled_from(_JOURNEY_STATUSES),
+        decide=st.sampled_from(("no", "new", "taken id")),
     )
     def append(
-        self, data: st.DataObject, channel: str, external_id: str | None, stale: bool, notify: bool
+        self,
+        data: st.DataObject,
+        channel: str,
+        external_id: str | None,
+        stale: bool,
+        notify: bool,
+        status: JourneyStatus,
+        decide: str,
     ) -> None:
         journey = self.journeys[data.draw(st.sampled_from(sorted(self.journeys)))]
         after, interaction = appended(journey, channel=channel, external_id=external_id, at=self._moment())
+        after = evolve(after, status=status)
         notifications = (make_notification(after, send_at=self._moment()),) if notify else ()
+        decisions: tuple[DecisionRecord, ...] = ()
+        if decide == "new" or (decide == "taken id" and not self.decisions):
+            decisions = (make_decision(after, at=self._moment(), data={"external_id": external_id}),)
+        elif decide == "taken id":
+            decisions = (make_decision(after, id=data.draw(st.sampled_from(sorted(self.decisions)))),)
         expected = journey.version - 1 if stale else journey.version
         change = Changeset(
             journey=after,
             expected_journey_version=expected,
             interactions=(interaction,),
             notifications=notifications,
+            decisions=decisions,
         )
         refused: type[HandoffError] | None = None
-        if stale:
+        duplicate = external_id is not None and (channel, external_id) in self.by_external
+        if stale or (decide == "taken id" and decisions[0].id in self.decisions and not duplicate):
             refused = ConcurrencyConflict
-        elif external_id is not None and (channel, external_id) in self.by_external:
+        elif duplicate:
             refused = DuplicateInteraction
+        if decide == "taken id" and duplicate and not stale:
+            return  # both refusals apply; which one is reported first is not promised
         if self._commit(change, refused):
+            self.decisions.update((d.id, d) for d in decisions)
             self.journeys[after.id] = after
             self.timelines[after.id].append(interaction)
             if external_id is not None:
@@ -158,15 +198,30 @@ class StoreMachine(RuleBasedStateMachine):
         self.notifications[notification.id] = notification
 
     @precondition(lambda self: self.notifications)
-    @rule(data=st.data(), status=st.sampled_from(("sent", "failed", "cancelled")))
-    def mark(self, data: st.DataObject, status: str) -> None:
+    @rule(
+        data=st.data(),
+        status=st.sampled_from(_MARKS),
+        provider_id=st.none() | st.sampled_from(_PROVIDER_IDS),
+    )
+    def mark(self, data: st.DataObject, status: NotificationStatus, provider_id: str | None) -> None:
         current = self.notifications[data.draw(st.sampled_from(sorted(self.notifications)))]
         at = self._moment()
-        updated = self.store.mark_notification(current.id, status, at)
-        assert updated.status == status
-        assert evolve(updated, status=current.status, sent_at=current.sent_at) == current
-        if status == "sent":
-            assert updated.sent_at == at
+        if current.status == "read" and status in ("sent", "delivered"):
+            late = self.store.mark_notification(current.id, status, at, provider_id=provider_id)
+            assert late == current
+            return
+        holders = [n.id for n in self.notifications.values() if n.provider_id == provider_id]
+        if provider_id is not None and holders not in ([], [current.id]):
+            with pytest.raises(ConcurrencyConflict):
+                self.store.mark_notification(current.id, status, at, provider_id=provider_id)
+            return
+        updated = self.store.mark_notification(current.id, status, at, provider_id=provider_id)
+        assert updated == evolve(
+            current,
+            status=status,
+            sent_at=at if status == "sent" else current.sent_at,
+            provider_id=current.provider_id if provider_id is None else provider_id,
+        )
         self.notifications[current.id] = updated
 
     @precondition(lambda self: self.contacts)
@@ -183,6 +238,8 @@ class StoreMachine(RuleBasedStateMachine):
                     del self.by_external[(interaction.channel, interaction.external_id)]
             for notification in [n for n in self.notifications.values() if n.journey_id == journey.id]:
                 del self.notifications[notification.id]
+            for decision in [d for d in self.decisions.values() if d.journey_id == journey.id]:
+                del self.decisions[decision.id]
 
     # -- invariants ------------------------------------------------------------------
     @invariant()
@@ -207,6 +264,9 @@ class StoreMachine(RuleBasedStateMachine):
             assert list(records.interactions) == [i for j in journeys for i in self.timelines[j.id]]
             assert list(records.notifications) == [
                 n for j in journeys for n in self.notifications.values() if n.journey_id == j.id
+            ]
+            assert list(records.decisions) == [
+                d for j in journeys for d in self.decisions.values() if d.journey_id == j.id
             ]
 
     @invariant()
@@ -241,6 +301,21 @@ class StoreMachine(RuleBasedStateMachine):
         pending.sort(key=lambda n: n.send_at)
         assert self.store.due_notifications(now, limit=len(pending) + 1) == pending
         assert self.store.due_notifications(now, limit=2) == pending[:2]
+        by_provider = {n.provider_id: n for n in self.notifications.values()}
+        for provider_id in _PROVIDER_IDS:
+            assert self.store.find_notification(provider_id) == by_provider.get(provider_id)
+
+    @invariant()
+    def active_journeys_agree(self) -> None:
+        active = [j for j in self.journeys.values() if j.status in ("open", "pending")]
+        active.sort(key=lambda j: (j.updated_at, j.id))
+        assert self.store.active_journeys() == active
+        assert self.store.active_journeys(limit=2) == active[:2]
+
+    @invariant()
+    def decisions_agree(self) -> None:
+        for decision in self.decisions.values():
+            assert self.store.get_decision(decision.id) == decision
 
 
 class StatefulConformance(KitBase):

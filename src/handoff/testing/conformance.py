@@ -19,10 +19,13 @@ state machine, which needs a fresh store per example, then skips and says why::
 
 from __future__ import annotations
 
+from handoff.testing._active import ActiveJourneyConformance
 from handoff.testing._arguments import ArgumentConformance
 from handoff.testing._bulk_import import BulkImportConformance
 from handoff.testing._concurrency import ConcurrencyConformance
 from handoff.testing._conflicts import ConflictConformance
+from handoff.testing._decisions import DecisionConformance
+from handoff.testing._delivery import DeliveryConformance
 from handoff.testing._privacy import PrivacyConformance
 from handoff.testing._records import RecordConformance
 from handoff.testing._stateful import StatefulConformance, StoreMachine
@@ -37,6 +40,9 @@ class StoreConformance(
     ConcurrencyConformance,
     PrivacyConformance,
     BulkImportConformance,
+    DecisionConformance,
+    DeliveryConformance,
+    ActiveJourneyConformance,
     StatefulConformance,
 ):
     """Mix into a ``Test...`` class; override ``make_store`` or the ``store`` fixture.

@@ -27,6 +27,7 @@ from handoff.models import (
     Contact,
     ContactCard,
     ContextSummary,
+    DecisionRecord,
     Handoff,
     IdentityLink,
     Interaction,
@@ -40,6 +41,7 @@ __all__ = [
     "append_changeset",
     "appended",
     "make_contact",
+    "make_decision",
     "make_handoff",
     "make_interaction",
     "make_journey",
@@ -203,6 +205,18 @@ def make_notification(journey: Journey, **overrides: Any) -> Notification:
         "reason": "the customer moved channel",
     }
     return _build(Notification, defaults, overrides)
+
+
+def make_decision(journey: Journey, **overrides: Any) -> DecisionRecord:
+    """A decision-log record of ``journey``; ``data`` is opaque to stores, so any JSON does."""
+    defaults = {
+        "id": new_id("dc"),
+        "journey_id": journey.id,
+        "contact_id": journey.contact_id,
+        "at": journey.updated_at,
+        "data": {"rules": [{"rule": "notify_on_switch", "fired": True}], "notifications": 1},
+    }
+    return _build(DecisionRecord, defaults, overrides)
 
 
 def _build(cls: type[T], defaults: dict[str, Any], overrides: dict[str, Any]) -> T:

@@ -1,0 +1,127 @@
+"""SQLite: a file written by schema version 1 opens, upgrades, and serves the new features;
+the tick's and the delivery callbacks' look-ups use their indexes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.serde import to_json
+from handoff.stores import Changeset, SQLiteStore
+from handoff.stores import _sqlite_schema as schema
+from handoff.stores._common import micros
+from handoff.stores.sqlite import _ACTIVE, _FIND_NOTIFICATION
+from handoff.testing.factories import (
+    T0,
+    appended,
+    make_contact,
+    make_decision,
+    make_journey,
+    make_notification,
+)
+
+
+def _v1_json(record: object) -> str:
+    """The JSON version 1 wrote: without the fields added since."""
+    data = json.loads(to_json(record))
+    data.pop("provider_id", None)
+    return json.dumps(data)
+
+
+def _write_v1(
+    path: Path, contact: Contact, journey: Journey, interaction: Interaction, note: Notification
+) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO contacts VALUES (?, ?, ?)", (contact.id, contact.version, _v1_json(contact))
+        )
+        for identity in contact.identities:
+            conn.execute("INSERT INTO identities VALUES (?, ?)", (str(identity), contact.id))
+        conn.execute(
+            "INSERT INTO journeys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (journey.id, contact.id, journey.reference, journey.status, journey.version,
+             micros(journey.opened_at), micros(journey.updated_at), _v1_json(journey)),
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (interaction.id, journey.id, contact.id, interaction.sequence, interaction.channel,
+             interaction.author, interaction.kind, micros(interaction.at), interaction.external_id,
+             _v1_json(interaction)),
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO notifications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (note.id, journey.id, contact.id, note.channel, note.purpose, note.status,
+             micros(note.send_at), micros(note.created_at), _v1_json(note)),
+        )  # fmt: skip
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def test_a_version_1_file_is_upgraded_and_keeps_its_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v1.db"
+    with monkeypatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+        old.setattr(schema, "SCHEMA_VERSION", 1)
+        SQLiteStore(path).close()
+    contact = make_contact("email:ana@example.com")
+    journey, interaction = appended(make_journey(contact, version=0), external_id="<m1@mail>")
+    note = make_notification(journey)
+    _write_v1(path, contact, journey, interaction, note)
+
+    with SQLiteStore(path) as store:
+        assert store.get_contact(contact.id) == contact
+        assert store.get_journey(journey.id) == journey
+        assert store.interactions(journey.id) == [interaction]
+        assert store.get_notification(note.id) == note
+        # The new features work on the upgraded file, old rows included.
+        assert store.active_journeys() == [journey]
+        sent = store.mark_notification(note.id, "sent", T0, provider_id="SM-upgraded")
+        assert store.find_notification("SM-upgraded") == sent
+        later, reply = appended(journey, external_id="<m2@mail>", at=T0 + timedelta(minutes=5))
+        decision = make_decision(later)
+        store.commit(
+            Changeset(journey=later, expected_journey_version=journey.version, interactions=(reply,),
+                      decisions=(decision,))
+        )  # fmt: skip
+        assert store.get_decision(decision.id) == decision
+        assert store.contact_records(contact.id).decisions == (decision,)
+    conn = sqlite3.connect(path)
+    try:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    finally:
+        conn.close()
+    assert version == (str(schema.SCHEMA_VERSION),)
+
+
+def _plan(path: Path, query: str, params: tuple[object, ...]) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return " | ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {query}", params))
+    finally:
+        conn.close()
+
+
+def test_the_tick_and_provider_look_ups_use_their_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "plan.db"
+    with SQLiteStore(path) as store:
+        contact = make_contact()
+        store.commit(Changeset(contact=contact))
+        for n in range(30):
+            journey = make_journey(contact, status=("open", "resolved", "pending")[n % 3])
+            store.commit(Changeset(journey=journey, notifications=(make_notification(journey),)))
+    active = _plan(path, _ACTIVE, (10,))
+    # Two index walks merged: no pass over every journey, and no sort.
+    assert active.count("SEARCH journeys USING INDEX journeys_active (status=?)") == 2, active
+    assert "TEMP B-TREE" not in active, active
+    found = _plan(path, _FIND_NOTIFICATION, ("SM1",))
+    assert "SEARCH notifications USING INDEX notifications_by_provider" in found, found
