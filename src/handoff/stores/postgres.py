@@ -45,14 +45,12 @@ from typing import TypeVar
 import psycopg
 from psycopg import errors as pgerrors
 
-from handoff.clock import ensure_aware
 from handoff.errors import (
     NotFound,
     StoreError,
     StoreUnavailable,
     ValidationError,
 )
-from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores import _pg_connect as connect
 from handoff.stores import _pg_writes as writes
@@ -60,30 +58,49 @@ from handoff.stores._common import (
     check_active_limit,
     check_batch,
     check_changeset,
-    check_identity,
-    check_last,
-    check_limit,
     check_mark,
-    check_provider_id,
     check_refs,
     check_text,
     marked,
 )
-from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
+from handoff.stores._sql_reads import SQLReads, Statements
+from handoff.stores.base import BulkImport, Changeset, ContactRecords
 
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
 Connection = writes.Connection
 
-_GET_CONTACT = "SELECT data::text FROM contacts WHERE id = %s"
-_FIND_CONTACT = (
-    "SELECT contacts.data::text FROM identities JOIN contacts ON contacts.id = identities.contact_id"
-    " WHERE identities.identity = %s"
+# Named on its own too: the upgrade tests check that its plan uses the provider_id index.
+_FIND_NOTIFICATION = "SELECT data::text FROM notifications WHERE provider_id = %s"
+_READS = Statements(
+    get_contact="SELECT data::text FROM contacts WHERE id = %s",
+    find_contact=(
+        "SELECT contacts.data::text FROM identities JOIN contacts ON contacts.id = identities.contact_id"
+        " WHERE identities.identity = %s"
+    ),
+    get_journey="SELECT data::text FROM journeys WHERE id = %s",
+    find_journey="SELECT data::text FROM journeys WHERE reference = %s",
+    journeys_of="SELECT data::text FROM journeys WHERE contact_id = %s ORDER BY opened_at, position",
+    find_interaction="SELECT data::text FROM interactions WHERE channel = %s AND external_id = %s",
+    interactions="SELECT data::text FROM interactions WHERE journey_id = %s ORDER BY sequence",
+    last_interactions=(
+        "SELECT data FROM (SELECT data::text, sequence FROM interactions WHERE journey_id = %s"
+        " ORDER BY sequence DESC LIMIT %s) AS last ORDER BY sequence"
+    ),
+    handoffs="SELECT data::text FROM handoffs WHERE journey_id = %s ORDER BY at, position",
+    get_notification="SELECT data::text FROM notifications WHERE id = %s",
+    find_notification=_FIND_NOTIFICATION,
+    notifications="SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position",
+    due=(
+        "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
+        " ORDER BY send_at, position LIMIT %s"
+    ),
+    get_decision="SELECT data::text FROM decisions WHERE id = %s",
 )
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
-_GET_JOURNEY = "SELECT data::text FROM journeys WHERE id = %s"
-_FIND_JOURNEY = "SELECT data::text FROM journeys WHERE reference = %s"
+_LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
+_MARK_NOTIFICATION = "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s"
 # Two walks of journeys_active (status, updated_at, id), merged; LIMIT NULL means no limit.
 _ACTIVE = (
     "SELECT data::text FROM ("
@@ -92,28 +109,10 @@ _ACTIVE = (
     "(SELECT data, updated_at, id FROM journeys WHERE status = 'pending' ORDER BY updated_at, id LIMIT %s)"
     ") AS active ORDER BY updated_at, id LIMIT %s"
 )
-_JOURNEYS_OF = "SELECT data::text FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
 _THREAD = (
     "SELECT journeys.data::text FROM interactions JOIN journeys ON journeys.id = interactions.journey_id"
     " WHERE interactions.external_id = ANY(%s)"
     " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
-)
-_FIND_INTERACTION = "SELECT data::text FROM interactions WHERE channel = %s AND external_id = %s"
-_INTERACTIONS = "SELECT data::text FROM interactions WHERE journey_id = %s ORDER BY sequence"
-_LAST_INTERACTIONS = (
-    "SELECT data FROM (SELECT data::text, sequence FROM interactions WHERE journey_id = %s"
-    " ORDER BY sequence DESC LIMIT %s) AS last ORDER BY sequence"
-)
-_HANDOFFS = "SELECT data::text FROM handoffs WHERE journey_id = %s ORDER BY at, position"
-_GET_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s"
-_LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
-_MARK_NOTIFICATION = "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s"
-_FIND_NOTIFICATION = "SELECT data::text FROM notifications WHERE provider_id = %s"
-_GET_DECISION = "SELECT data::text FROM decisions WHERE id = %s"
-_NOTIFICATIONS = "SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position"
-_DUE = (
-    "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
-    " ORDER BY send_at, position LIMIT %s"
 )
 
 # A contact's records, journey by journey; ``%s`` is the contact id.
@@ -139,13 +138,15 @@ _ERASE = (
 )
 
 
-class PostgresStore(Store, BulkImport):
+class PostgresStore(SQLReads, BulkImport):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
     ``"postgresql://app@db/support"``. The pool keeps ``min_size`` to ``max_size``
     connections; a caller waits at most ``timeout`` seconds for one.
     """
+
+    _sql = _READS
 
     def __init__(
         self,
@@ -230,76 +231,14 @@ class PostgresStore(Store, BulkImport):
             conn.execute(_MARK_NOTIFICATION, params)
         return updated
 
-    # -- contacts --------------------------------------------------------------------
-    def get_contact(self, contact_id: str) -> Contact:
-        found = self._one(Contact, _GET_CONTACT, (check_text(contact_id, "contact_id"),))
-        if found is None:
-            raise NotFound("contact", contact_id)
-        return found
-
-    def find_contact(self, identity: Identity) -> Contact | None:
-        return self._one(Contact, _FIND_CONTACT, (str(check_identity(identity)),))
-
-    # -- journeys --------------------------------------------------------------------
-    def get_journey(self, journey_id: str) -> Journey:
-        found = self._one(Journey, _GET_JOURNEY, (check_text(journey_id, "journey_id"),))
-        if found is None:
-            raise NotFound("journey", journey_id)
-        return found
-
-    def find_journey_by_reference(self, reference: str) -> Journey | None:
-        return self._one(Journey, _FIND_JOURNEY, (check_text(reference, "reference"),))
-
+    # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
         limit = check_active_limit(limit)
         return self._all(Journey, _ACTIVE, (limit, limit, limit))
 
-    def journeys_of(self, contact_id: str) -> list[Journey]:
-        return self._all(Journey, _JOURNEYS_OF, (check_text(contact_id, "contact_id"),))
-
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
         wanted = [ref for ref in check_refs(refs) if "\x00" not in ref]
         return self._one(Journey, _THREAD, (wanted,)) if wanted else None
-
-    # -- interactions and handoffs ---------------------------------------------------------
-    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
-        key = (check_text(channel, "channel"), check_text(external_id, "external_id"))
-        return self._one(Interaction, _FIND_INTERACTION, key)
-
-    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
-        check_text(journey_id, "journey_id")
-        last = check_last(last)
-        if last is None:
-            return self._all(Interaction, _INTERACTIONS, (journey_id,))
-        return self._all(Interaction, _LAST_INTERACTIONS, (journey_id, last)) if last else []
-
-    def handoffs(self, journey_id: str) -> list[Handoff]:
-        return self._all(Handoff, _HANDOFFS, (check_text(journey_id, "journey_id"),))
-
-    # -- outbox ----------------------------------------------------------------------
-    def get_notification(self, notification_id: str) -> Notification:
-        found = self._one(Notification, _GET_NOTIFICATION, (check_text(notification_id, "notification_id"),))
-        if found is None:
-            raise NotFound("notification", notification_id)
-        return found
-
-    def find_notification(self, provider_id: str) -> Notification | None:
-        return self._one(Notification, _FIND_NOTIFICATION, (check_provider_id(provider_id),))
-
-    def notifications(self, journey_id: str) -> list[Notification]:
-        return self._all(Notification, _NOTIFICATIONS, (check_text(journey_id, "journey_id"),))
-
-    def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
-        cutoff = ensure_aware(now, "now")
-        limit = check_limit(limit)
-        return self._all(Notification, _DUE, (cutoff, limit)) if limit else []
-
-    # -- decision log ------------------------------------------------------------------
-    def get_decision(self, decision_id: str) -> DecisionRecord:
-        found = self._one(DecisionRecord, _GET_DECISION, (check_text(decision_id, "decision_id"),))
-        if found is None:
-            raise NotFound("decision", decision_id)
-        return found
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -309,10 +248,10 @@ class PostgresStore(Store, BulkImport):
             raise NotFound("contact", contact_id)
         with self._connection("export a contact") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            row = conn.execute(_GET_CONTACT, (contact_id,)).fetchone()
+            row = conn.execute(_READS.get_contact, (contact_id,)).fetchone()
             if row is None:
                 raise NotFound("contact", contact_id)
-            journeys = conn.execute(_JOURNEYS_OF, (contact_id,)).fetchall()
+            journeys = conn.execute(_READS.journeys_of, (contact_id,)).fetchall()
             found = {
                 table: conn.execute(_records_of(table, order), (contact_id,)).fetchall()
                 for table, order in _RECORD_ORDER
@@ -340,18 +279,21 @@ class PostgresStore(Store, BulkImport):
                     conn.execute(statement, (contact_id,))
 
     # -- plumbing --------------------------------------------------------------------
-    def _one(self, model: type[T], query: str, params: tuple[object, ...]) -> T | None:
+    def _timestamp(self, at: datetime) -> datetime:
+        return at  # timestamptz: psycopg passes an aware datetime as it is
+
+    def _one(self, model: type[T], sql: str, params: tuple[object, ...]) -> T | None:
         if writes.has_nul(params):
             return None
         with self._connection("read") as conn:
-            row = conn.execute(query, params).fetchone()
+            row = conn.execute(sql, params).fetchone()
         return None if row is None else writes.decode(model, row[0])
 
-    def _all(self, model: type[T], query: str, params: tuple[object, ...]) -> list[T]:
+    def _all(self, model: type[T], sql: str, params: tuple[object, ...]) -> list[T]:
         if writes.has_nul(params):
             return []
         with self._connection("read") as conn:
-            rows = conn.execute(query, params).fetchall()
+            rows = conn.execute(sql, params).fetchall()
         return [writes.decode(model, row[0]) for row in rows]
 
     @contextmanager
