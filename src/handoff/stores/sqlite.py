@@ -38,6 +38,7 @@ from handoff.stores._common import (
     micros,
 )
 from handoff.stores._sql_reads import SQLReads, Statements
+from handoff.stores._sqlite_checkpoint import Checkpointer
 from handoff.stores._sqlite_connect import begin, connect, rollback, store_error, unicode_error
 from handoff.stores._sqlite_decoded import Decoded
 from handoff.stores._sqlite_writes import Params, Rows, erase, provider_holder
@@ -114,6 +115,10 @@ class SQLiteStore(SQLReads, BulkImport):
         self._lock = threading.RLock()
         self._decoded = Decoded()
         self._conn: sqlite3.Connection | None = connect(path, float(busy_timeout))
+        self._checkpointer: Checkpointer | None = None
+        if path != ":memory:" and not path.startswith("file:"):
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = Checkpointer(path, float(busy_timeout))
 
     @property
     def path(self) -> str:
@@ -138,6 +143,9 @@ class SQLiteStore(SQLReads, BulkImport):
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None
+            checkpointer, self._checkpointer = self._checkpointer, None
+            if checkpointer is not None:
+                checkpointer.stop()
             if conn is not None:
                 try:
                     conn.close()
@@ -150,6 +158,8 @@ class SQLiteStore(SQLReads, BulkImport):
         rows = Rows(changes)  # serialized before taking the lock
         with self._transaction("commit a changeset") as conn:
             rows.write(conn)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
         if changes.contact is not None:
             self._decoded.remember(str(rows.contact[2]), changes.contact)
         if changes.journey is not None:
