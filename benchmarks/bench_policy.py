@@ -95,8 +95,9 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
                 verdicts.append(Verdict("confirm_channel_move", False, f"by {event.initiated_by}"))
         elif event.from_channel and event.to_channel and event.from_channel != event.to_channel:
             phone = any(i.kind == "phone" for i in contact.identities)
-            template = "transfer_phone" if event.to_channel == "phone" and phone else "transfer"
-            draft = NotificationDraft("channel_move", "customer_last", template, urgent=True)
+            to_phone = event.to_channel == "phone" and phone
+            purpose, template = ("callback", "transfer_phone") if to_phone else ("channel_move", "transfer")
+            draft = NotificationDraft(purpose, "customer_last", template, urgent=True)
             verdicts.append(Verdict("explain_transfer", True, notify("explain_transfer", "moved", draft)))
         else:
             verdicts.append(Verdict("explain_transfer", False, "same channel"))
