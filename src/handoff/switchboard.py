@@ -7,6 +7,7 @@ Each verb is one atomic write, retried a bounded number of times on a conflict.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -153,7 +154,7 @@ class Switchboard:
                 failures.append(f"$.inbounds[{i}]: {exc}")
         for i, event in enumerate(parsed.events):
             try:
-                self._retry(lambda event=event: apply_delivery(self._writer, event))  # type: ignore[misc]
+                self._retry(functools.partial(apply_delivery, self._writer, event))
             except HandoffError as exc:
                 failures.append(f"$.events[{i}]: {exc}")
         if failures:
