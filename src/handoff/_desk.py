@@ -13,9 +13,10 @@ from typing import Any
 
 from attrs import evolve
 
-from handoff._events import HandoffPlan, Writer, masked_body
+from handoff._events import HandoffPlan, Writer
 from handoff.errors import ValidationError
 from handoff.events import Outcome
+from handoff.masking import mask_cards
 from handoff.models import Interaction, Journey
 from handoff.policy.engine import Event
 
@@ -188,7 +189,7 @@ class Desk:
             contact_id=journey.contact_id,
             channel=channel,
             author=author,  # type: ignore[arg-type]
-            body=masked_body(body),
+            body=mask_cards(body),
             at=at,
             sequence=journey.version + 1,
             kind=kind,  # type: ignore[arg-type]

@@ -243,8 +243,3 @@ def _transition_line(plan: HandoffPlan) -> str:
     if plan.warm:
         parts.append("warm")
     return ", ".join(parts)
-
-
-def masked_body(body: str) -> str:
-    """Card numbers never reach the store unmasked."""
-    return mask_cards(body)

@@ -10,13 +10,14 @@ from typing import Any
 
 from attrs import evolve
 
-from handoff._events import HandoffPlan, Writer, masked_body
+from handoff._events import HandoffPlan, Writer
 from handoff.clock import quoted_references
 from handoff.continuity import choose_journey
 from handoff.errors import NotFound
 from handoff.events import Inbound, Outcome, Verdict
 from handoff.facts import sensitive_reasons
 from handoff.identity import Identity
+from handoff.masking import mask_cards
 from handoff.models import Contact, IdentityLink, Interaction, Journey, LinkSource
 from handoff.policy.engine import Event
 
@@ -77,7 +78,7 @@ class Intake:
             contact_id=contact.id,
             channel=inbound.channel,
             author=inbound.author,
-            body=masked_body(inbound.body),
+            body=mask_cards(inbound.body),
             at=inbound.at,
             sequence=base.version + 1,
             kind=inbound.kind,

@@ -49,6 +49,17 @@ def text(*, allow_empty: bool = True, max_len: int | None = None) -> Validator:
     return check
 
 
+def require_text(value: object, field: str, *, max_len: int = 100_000) -> str:
+    """``value`` if it is non-empty text of at most ``max_len`` characters, for plain arguments."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected text, got {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError(field, "must not be empty")
+    if len(value) > max_len:
+        raise ValidationError(field, f"longer than {max_len} characters")
+    return value
+
+
 def optional_text(*, max_len: int | None = None) -> Validator:
     inner = text(allow_empty=False, max_len=max_len)
 

@@ -9,6 +9,7 @@ from typing import Any
 from attrs import evolve
 
 from handoff import channels
+from handoff._validate import require_text
 from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink
@@ -50,14 +51,6 @@ def remove_link(contact: Contact, identity: Identity) -> Contact:
     return evolve(contact, links=links, version=contact.version + 1)
 
 
-def _text(value: object, field: str, max_len: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, f"expected non-empty text, got {value!r}")
-    if len(value) > max_len:
-        raise ValidationError(field, f"longer than {max_len} characters")
-    return value
-
-
 def profile_changes(
     *,
     name: object = UNSET,
@@ -70,12 +63,12 @@ def profile_changes(
     """Check every profile value and return the changes to apply; nothing is half-applied."""
     changes: dict[str, Any] = {}
     if name is not UNSET:
-        changes["name"] = None if name is None else _text(name, "name", 200)
+        changes["name"] = None if name is None else require_text(name, "name", max_len=200)
     if timezone is not UNSET:
-        zone(_text(timezone, "timezone", 64), "timezone")
+        zone(require_text(timezone, "timezone", max_len=64), "timezone")
         changes["timezone"] = timezone
     if language is not UNSET:
-        changes["language"] = None if language is None else _text(language, "language", 35)
+        changes["language"] = None if language is None else require_text(language, "language", max_len=35)
     if preferred_channels is not UNSET:
         if isinstance(preferred_channels, str) or not isinstance(preferred_channels, Sequence):
             raise ValidationError("preferred_channels", "expected a sequence of channel names")

@@ -20,6 +20,7 @@ from handoff._desk import Desk
 from handoff._events import Writer
 from handoff._intake import Intake
 from handoff._upkeep import TickOutcome, apply_delivery, tick
+from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
 from handoff.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFound, ValidationError
@@ -38,16 +39,6 @@ __all__ = ["Switchboard"]
 
 T = TypeVar("T")
 _AGENT_CAP = 200
-
-
-def _require_text(value: object, field: str, *, max_len: int = 100_000) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(field, f"expected text, got {type(value).__name__}")
-    if not value.strip():
-        raise ValidationError(field, "must not be empty")
-    if len(value) > max_len:
-        raise ValidationError(field, f"longer than {max_len} characters")
-    return value
 
 
 def _reason(value: object) -> str:
@@ -210,8 +201,8 @@ class Switchboard:
 
         A bot may not reply once a human agent has taken the journey over.
         """
-        _require_text(agent, "agent", max_len=_AGENT_CAP)
-        _require_text(body, "body")
+        require_text(agent, "agent", max_len=_AGENT_CAP)
+        require_text(body, "body")
         if channel is not None:
             channels.get(channel)
         when = self._at(at)
@@ -229,8 +220,8 @@ class Switchboard:
 
     def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> Outcome:
         """Add an internal note: never sent to the customer, always shown to the next agent."""
-        _require_text(agent, "agent", max_len=_AGENT_CAP)
-        _require_text(body, "body")
+        require_text(agent, "agent", max_len=_AGENT_CAP)
+        require_text(body, "body")
         when = self._at(at)
         return self._retry(
             lambda: self._desk.note(self._journey(journey_id), agent=agent, body=body, at=when)
@@ -252,9 +243,9 @@ class Switchboard:
         pass from a bot to a human, from one agent to another on the same channel)."""
         channels.get(to_channel, "to_channel")
         _reason(reason)
-        _require_text(by, "by", max_len=_AGENT_CAP)
+        require_text(by, "by", max_len=_AGENT_CAP)
         if to_agent is not None:
-            _require_text(to_agent, "to_agent", max_len=_AGENT_CAP)
+            require_text(to_agent, "to_agent", max_len=_AGENT_CAP)
         if initiated_by not in ("agent", "bot", "system"):
             raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
         if not isinstance(warm, bool):
@@ -275,7 +266,7 @@ class Switchboard:
 
     def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> Outcome:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
-        _require_text(by, "by", max_len=_AGENT_CAP)
+        require_text(by, "by", max_len=_AGENT_CAP)
         when = self._at(at)
         return self._retry(lambda: self._desk.resolve(self._journey(journey_id), by=by, at=when))
 
@@ -297,7 +288,7 @@ class Switchboard:
         """
         scores = survey_scores(csat=csat, nps=nps, ces=ces)
         if comment is not None:
-            _require_text(comment, "comment", max_len=10_000)
+            require_text(comment, "comment", max_len=10_000)
         if channel is not None:
             channels.get(channel)
         when = self._at(at)
