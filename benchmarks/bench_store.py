@@ -1,7 +1,8 @@
 """Bulk import and per-event ``receive`` against the storage ceiling of the same engine.
 
 Run: ``python benchmarks/bench_store.py`` (``--count 10000`` for a quicker run;
-``--pg postgresql://user@host:port/db`` to measure PostgreSQL too).
+``--pg postgresql://user@host:port/db`` to measure PostgreSQL too, or ``--pg-server`` to
+start a throwaway PostgreSQL cluster on loopback for the run, with the tests' helper).
 
 1. Bulk import: ``count`` inbounds (a help-desk history: 10 messages per customer,
    channel switches included, 2% redeliveries) through ``receive_many``'s batch planner
@@ -15,9 +16,11 @@ Run: ``python benchmarks/bench_store.py`` (``--count 10000`` for a quicker run;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,15 +42,23 @@ _BARE = (
 )
 
 
-def history(count: int) -> Iterator[Inbound]:
-    """A backfill: customers write in turn; every 50th line is a redelivery of the one before."""
+def history(count: int, order: str = "time") -> Iterator[Inbound]:
+    """A backfill; every 50th line is a redelivery of the one before.
+
+    ``time``: customers write in turn, so consecutive lines belong to different journeys
+    (the worst case for batching: every line updates a journey stored batches ago).
+    ``ticket``: each customer's messages are consecutive, as a help-desk export by ticket.
+    """
     customers = max(1, count // _PER_CONTACT)
     previous = None
     for n in range(count):
         if n % 50 == 49 and previous is not None:
             yield previous
             continue
-        person, turn = n % customers, n // customers
+        if order == "ticket":
+            person, turn = divmod(n, _PER_CONTACT)
+        else:
+            person, turn = n % customers, n // customers
         phone = person % 2 == 1
         channel = ("sms", "whatsapp")[turn // 4 % 2] if phone else ("email", "chat")[turn // 4 % 2]
         identity = f"phone:+1415{person:07d}" if phone else f"email:customer{person}@example.com"
@@ -62,10 +73,11 @@ def history(count: int) -> Iterator[Inbound]:
         yield previous
 
 
-def bulk_import(store: Store, count: int, batch_size: int) -> float:
+def bulk_import(store: Store, count: int, batch_size: int, order: str) -> float:
     board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=365)), ids=SeededIds(1))
     began = time.perf_counter()
-    stored = sum(not o.duplicate for o in BulkIntake(board, batch_size=batch_size).receive(history(count)))
+    intake = BulkIntake(board, batch_size=batch_size)
+    stored = sum(not o.duplicate for o in intake.receive(history(count, order)))
     elapsed = time.perf_counter() - began
     print(
         f"  bulk import   {count:>8} inbounds ({stored} new) in {elapsed:7.2f} s = {count / elapsed:>9,.0f}/s"
@@ -118,21 +130,60 @@ def sqlite_ceiling(source: Path, target: Path) -> float:
 
 
 def postgres_ceiling(url: str) -> Callable[[Sequence[tuple[Any, ...]]], float]:
+    """``COPY`` into a bare logged table (a temporary one would skip the WAL the import pays)."""
     import psycopg  # the PostgreSQL extra; imported only when asked for
 
     def copy(rows: Sequence[tuple[Any, ...]]) -> float:
         with psycopg.connect(url, autocommit=False) as conn:
-            conn.execute(_BARE.replace("CREATE TABLE bare", "CREATE TEMP TABLE bare"))
-            began = time.perf_counter()
-            with conn.cursor().copy(f"COPY bare ({_COLUMNS}) FROM STDIN") as pipe:
-                for row in rows:
-                    pipe.write_row(row)
+            bare = _BARE.replace("CREATE TABLE bare", "CREATE TABLE public.bare_ceiling")
+            conn.execute(bare.replace("INTEGER", "BIGINT"))
             conn.commit()
-            elapsed = time.perf_counter() - began
+            try:
+                began = time.perf_counter()
+                with conn.cursor().copy(f"COPY public.bare_ceiling ({_COLUMNS}) FROM STDIN") as pipe:
+                    for row in rows:
+                        pipe.write_row(row)
+                conn.commit()
+                elapsed = time.perf_counter() - began
+            finally:
+                conn.rollback()
+                conn.execute("DROP TABLE public.bare_ceiling")
+                conn.commit()
         _rate("ceiling", f"{len(rows):>8} rows via COPY", len(rows), elapsed)
         return elapsed / len(rows)
 
     return copy
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A fresh local cluster (``tests/pgserver.py``), durable again: fsync and synchronous
+    commit on, as in production, so ``receive`` pays for a real WAL flush."""
+    import psycopg
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.pgserver import PgServer
+
+    server = PgServer.start()
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+            for name in ("fsync", "synchronous_commit", "full_page_writes"):
+                conn.execute(f"ALTER SYSTEM SET {name} = on")
+            conn.execute("SELECT pg_reload_conf()")
+        yield server.url()
+    finally:
+        server.stop()
+
+
+def _durability(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        settings = [
+            f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+            for name in ("fsync", "synchronous_commit")
+        ]
+    return ", ".join(settings)
 
 
 def _rate(what: str, detail: str, count: int, elapsed: float) -> None:
@@ -161,23 +212,38 @@ def main() -> None:
     )
     parser.add_argument("--count", type=int, default=100_000, help="inbounds to import")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--order", choices=("time", "ticket"), default="time", help="order of the history lines"
+    )
     parser.add_argument("--samples", type=int, default=2000, help="receive calls to time")
     parser.add_argument("--pg", metavar="URL", help="also measure PostgreSQL at this URL (an empty database)")
+    parser.add_argument(
+        "--pg-server", action="store_true", help="also measure PostgreSQL on a throwaway local cluster"
+    )
     args = parser.parse_args()
+    if args.pg_server:
+        with throwaway_postgres() as url:
+            args.pg = url
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(f"SQLite ({tmp})")
         db = Path(tmp) / "import.db"
         with SQLiteStore(db) as store:
-            seconds = bulk_import(store, args.count, args.batch_size)
+            seconds = bulk_import(store, args.count, args.batch_size, args.order)
             rows = _stored_rows(store)
             receive_latency(store, args.samples)
         _verdict(seconds, rows, sqlite_ceiling(db, Path(tmp) / "ceiling.db"))
         if args.pg:
-            print(f"PostgreSQL ({args.pg})")
+            print(f"PostgreSQL ({args.pg.split('@')[-1]}; {_durability(args.pg)})")
             with closing(sqlite3.connect(db)) as conn:
                 exported = conn.execute(f"SELECT {_COLUMNS} FROM interactions").fetchall()
             with open_store(args.pg) as store:
-                seconds = bulk_import(store, args.count, args.batch_size)
+                seconds = bulk_import(store, args.count, args.batch_size, args.order)
                 receive_latency(store, args.samples)
             _verdict(seconds, len(exported), postgres_ceiling(args.pg)(exported))
 

@@ -5,13 +5,17 @@ Times are minutes after the story's start, so each test can work its answers out
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
 
+from handoff.errors import HandoffError
+from handoff.events import Inbound
 from handoff.metrics import JourneyRecords
 from handoff.models import ContactCard, ContextSummary, Handoff, Interaction, Journey
+from handoff.switchboard import Switchboard
 
 T0 = datetime(2025, 3, 12, 14, 0, tzinfo=timezone.utc)  # a Wednesday
 
@@ -176,3 +180,87 @@ def journeys(draw: st.DrawFn, n: int) -> JourneyRecords:
 @st.composite
 def periods(draw: st.DrawFn) -> list[JourneyRecords]:
     return [draw(journeys(n)) for n in range(draw(st.integers(0, 12)))]
+
+
+# -- whole stores, through the Switchboard ------------------------------------------------------
+
+CUSTOMER_WORDS = [
+    "hi",
+    "order A-1042 is late",
+    "my email is ana@example.com",
+    "still waiting",
+    "call +14155550100",
+]
+
+
+def populate(board: Switchboard, seed: int, journeys: int = 24) -> None:
+    """A seeded story of ``journeys`` customers' issues, written through the Switchboard so
+    the store holds exactly what the library writes: switches, transfers, bot answers,
+    resolutions, reopens, surveys and customers who come back with a new issue."""
+    rng = random.Random(seed)
+    t = T0
+    for n in range(journeys):
+        who = rng.randrange(max(1, journeys * 2 // 3))
+        channel = rng.choice(["chat", "email", "whatsapp", "twitter"])
+        identity = _identity(channel, who)
+        t += timedelta(minutes=rng.randint(30, 900))
+        out = board.receive(
+            Inbound(
+                channel=channel, identity=identity, body=rng.choice(CUSTOMER_WORDS), at=t, external_id=f"m{n}"
+            )
+        )
+        jid, ref, now = out.journey.id, out.journey.reference, t
+        for step in range(rng.randint(1, 7)):
+            now += timedelta(minutes=rng.randint(1, 600))
+            roll = rng.random()
+            try:
+                if roll < 0.3:
+                    board.reply(jid, agent=rng.choice(["sam", "lee"]), body="On it", at=now)
+                elif roll < 0.45:
+                    board.receive(
+                        Inbound(
+                            channel=channel,
+                            identity=identity,
+                            body=rng.choice(CUSTOMER_WORDS),
+                            at=now,
+                            external_id=f"m{n}-{step}",
+                        )
+                    )
+                elif roll < 0.55:
+                    moved = rng.choice(["chat", "sms", "email"])
+                    board.receive(
+                        Inbound(
+                            channel=moved,
+                            identity=_identity(moved, who),
+                            journey_ref=ref,
+                            at=now,
+                            body=rng.choice(CUSTOMER_WORDS),
+                            external_id=f"s{n}-{step}",
+                        )
+                    )
+                elif roll < 0.63:
+                    board.transfer(
+                        jid,
+                        to_channel="phone",
+                        reason=rng.choice(["escalation", "capacity"]),
+                        by="sam",
+                        at=now,
+                    )
+                elif roll < 0.68:
+                    board.reply(jid, agent="helperbot", body="An automatic answer", bot=True, at=now)
+                elif roll < 0.85:
+                    board.resolve(jid, by=rng.choice(["sam", "lee"]), at=now)
+                else:
+                    board.rate(
+                        jid, csat=rng.randint(1, 5), nps=rng.randint(0, 10), ces=rng.randint(1, 7), at=now
+                    )
+            except HandoffError:
+                continue  # a verb the journey's state refuses; the story goes on
+
+
+def _identity(channel: str, who: int) -> str:
+    if channel in ("whatsapp", "sms", "phone"):
+        return f"phone:+1415555{who:04d}"
+    if channel == "twitter":
+        return f"twitter:@customer{who}"
+    return f"email:customer{who}@example.com"

@@ -10,7 +10,9 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMOKE = {
+    "bench_facts.py": ["--quick"],
     "bench_ingest.py": ["--quick"],
+    "bench_metrics.py": ["--journeys", "300"],
     "bench_policy.py": ["--quick"],
     "bench_receive.py": ["--quick"],
     "bench_store.py": ["--count", "300", "--samples", "50"],

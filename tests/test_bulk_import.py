@@ -12,14 +12,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
+from handoff._backfill import BackfillWriter, coalesce
 from handoff._bulk import BulkIntake
+from handoff._intake import Intake
+from handoff._overlay import Overlay
 from handoff.cli import main
 from handoff.errors import ConcurrencyConflict, HandoffError
 from handoff.events import Outcome
-from handoff.identity import Identity
+from handoff.identity import Identity, parse_identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores import BulkImport, Changeset, ContactRecords, MemoryStore, SQLiteStore, Store
+from handoff.stores import (
+    BulkImport,
+    Changeset,
+    ContactRecords,
+    MemoryStore,
+    SQLiteStore,
+    Store,
+    open_store,
+)
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
 
@@ -49,9 +60,12 @@ def _board(store: Store, seed: int = 7) -> Switchboard:
     return Switchboard(store, clock=FixedClock(T0 + timedelta(days=400)), ids=SeededIds(seed))
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "bulk.db")
+    if request.param == "postgres":
+        made = open_store(request.getfixturevalue("postgres_url"))
+    else:
+        made = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "bulk.db")
     yield made
     made.close()
 
@@ -98,6 +112,113 @@ def test_receive_many_stores_what_receive_one_by_one_stores(
     assert _everything(batched.store, contacts) == _everything(reference.store, contacts)
     if not notify:
         assert all(o.notifications == () for o in got)
+
+
+class _CountingIds:
+    """Ids numbered per kind, so a live receive (which also numbers notifications) and a
+    backfill give the same journey, interaction and handoff the same id."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def new_id(self, prefix: str) -> str:
+        self.counts[prefix] = self.counts.get(prefix, 0) + 1
+        return f"{prefix}_{self.counts[prefix]}"
+
+    def new_reference(self) -> str:
+        self.counts["J"] = self.counts.get("J", 0) + 1
+        return f"J-{self.counts['J']:05d}"
+
+
+def _records(store: Store, contact_ids: Sequence[str]) -> list[tuple[object, ...]]:
+    """What a backfill must store exactly as live receives do: all but the outbox and decisions."""
+    return [(r.contact, r.journeys, r.interactions, r.handoffs) for r in _everything(store, contact_ids)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=_events, batch_size=st.integers(1, 8))
+def test_a_backfill_stores_what_live_receives_store(
+    events: list[tuple[int, int, int, bool]], batch_size: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    inbounds = []
+    for n, (person, external, minutes, threaded) in enumerate(events):
+        thread = (f"m{events[n - 1][1]}",) if threaded and n else ()
+        inbounds.append(
+            _inbound(external, person, minutes=minutes, thread_ref=thread, external_id=f"m{external}")
+        )
+    clock = FixedClock(T0 + timedelta(days=400))
+    live = Switchboard(MemoryStore(), clock=clock, ids=_CountingIds())
+    expected = [live.receive(inbound) for inbound in inbounds]
+    db = tmp_path_factory.mktemp("backfill") / "b.db"
+    with SQLiteStore(db) as stored:
+        backfill = Switchboard(stored, clock=clock, ids=_CountingIds())
+        got = backfill.receive_many(inbounds, batch_size=batch_size)
+        assert [(o.journey, o.interaction, o.handoff, o.duplicate) for o in got] == [
+            (o.journey, o.interaction, o.handoff, o.duplicate) for o in expected
+        ]
+        contacts = [o.contact.id for o in expected]
+        assert _records(stored, contacts) == _records(live.store, contacts)
+        assert all(not r.notifications and not r.decisions for r in _everything(stored, contacts))
+
+
+class _Recording(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[Sequence[Changeset]] = []
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        self.batches.append(changes)
+        super().commit_many(changes)
+
+
+def test_merged_changesets_store_what_the_changesets_store(tmp_path: Path) -> None:
+    """New and known contacts, a second journey, links made later in the batch: merged per
+    journey, the batch stores exactly what its changesets store one by one."""
+    board = _board(MemoryStore())
+    first = board.receive(_inbound(0))
+    board.resolve(first.journey.id, by="alice", at=T0 + timedelta(hours=1))
+    overlay = Overlay(board.store)
+    intake = Intake(BackfillWriter(overlay, board.policy, board.clock, board.ids, notify=False))
+    later = 60 * 24 * 30  # past the reopen window: ana's next message opens a new journey
+    for inbound in [
+        _inbound(1, 4),  # bo: a new contact
+        _inbound(2, 0, minutes=later),
+        _inbound(3, 5, thread_ref=("m1",)),  # cy answers bo's thread: linked to bo
+        _inbound(4, 1, minutes=later + 1),  # ana on chat: a handoff
+        _inbound(5, 2, minutes=later + 2, thread_ref=("m2",)),  # ana's phone, linked to her
+    ]:
+        intake.receive(inbound, parse_identity(inbound.identity))
+    merged = coalesce(overlay.changes)
+    assert len(merged) == 2 < len(overlay.changes)
+    stores = SQLiteStore(tmp_path / "one.db"), SQLiteStore(tmp_path / "batch.db")
+    before = board.store.contact_records(first.contact.id)
+    for target in stores:
+        target.commit(
+            Changeset(contact=before.contact, journey=before.journeys[0], interactions=before.interactions)
+        )
+    for change in overlay.changes:
+        stores[0].commit(change)
+    stores[1].commit_many(merged)
+    contacts = [c.contact.id for c in overlay.changes if c.contact is not None]
+    assert len(set(contacts)) == 2
+    assert _everything(stores[1], contacts) == _everything(stores[0], contacts)
+
+
+def test_a_batch_writes_each_journey_once() -> None:
+    store = _Recording()
+    board = _board(store)
+    board.receive(_inbound(0, 0))
+    inbounds = [_inbound(n, n % 3) for n in range(1, 10)]  # ana by email and chat, and by sms
+    outcomes = board.receive_many(inbounds, batch_size=100)
+    (batch,) = store.batches
+    assert len(batch) == len({o.journey.id for o in outcomes}) == 2
+    for change in batch:
+        assert change.journey is not None
+        assert change.journey.version == change.interactions[-1].sequence
+        assert store.get_journey(change.journey.id) == change.journey
+    assert [o.interaction.sequence for o in outcomes if o.contact.id == outcomes[0].contact.id] == list(
+        range(2, 8)
+    )
 
 
 def test_a_batch_sees_its_own_writes(store: Store) -> None:
@@ -233,6 +354,39 @@ def test_a_conflicting_batch_is_planned_again() -> None:
     assert journey.version == 7 == len(store.interactions(journey.id))
     assert [i.sequence for i in store.interactions(journey.id)] == list(range(1, 8))
     assert [o.interaction.sequence for o in outcomes] == [4, 5, 6, 7]
+
+
+def test_a_journey_changed_between_batches_is_read_again(store: Store) -> None:
+    """What the import remembers from one batch is dropped when another writer moved on."""
+    board = _board(store)
+    rival = _board(store, seed=99)
+    seen: list[int] = []
+
+    def between(done: int) -> None:  # after the first batch, a live message on the same journey
+        seen.append(done)
+        if done == 2:
+            rival.receive(_inbound(100, 0))
+
+    outcomes = board.receive_many([_inbound(n) for n in range(4)], batch_size=2, progress=between)
+    journey = store.get_journey(outcomes[0].journey.id)
+    assert journey.version == 5 == len(store.interactions(journey.id))
+    assert [i.sequence for i in store.interactions(journey.id)] == [1, 2, 3, 4, 5]
+    assert [o.interaction.sequence for o in outcomes] == [1, 2, 4, 5]
+    assert seen == [2, 4]
+
+
+def test_a_known_contact_opens_a_new_journey_inside_a_batch(store: Store) -> None:
+    board = _board(store)
+    first = board.receive(_inbound(0))
+    board.resolve(first.journey.id, by="alice", at=T0 + timedelta(hours=1))
+    later = T0 + timedelta(days=30)  # past the reopen window: a new issue
+    inbounds = [_inbound(n, n % 2, minutes=(later - T0).total_seconds() / 60 + n) for n in range(1, 6)]
+    outcomes = board.receive_many(inbounds, batch_size=3)
+    journeys = store.journeys_of(first.contact.id)
+    assert journeys[0].id == first.journey.id
+    assert len(journeys) == 2 and journeys[1].version == 5
+    assert {o.journey.id for o in outcomes} == {journeys[1].id}
+    assert store.get_journey(first.journey.id).status == "resolved"
 
 
 def test_conflicts_beyond_the_retry_budget_are_raised() -> None:

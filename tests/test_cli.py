@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import json
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from handoff.cli import main
+from handoff.clock import FixedClock, SeededIds
+from handoff.events import Inbound
+from handoff.switchboard import Switchboard
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -70,3 +77,129 @@ def test_show_prints_history_handoffs_and_notifications(tmp_path: Path) -> None:
     assert out.startswith(f"{ref} · resolved · Ana K")
     assert "history" in out and "notifications" in out
     assert out.count("handoff ") >= 3
+
+
+# -- kpis ----------------------------------------------------------------------------------------
+
+KPI_T0 = datetime(2025, 3, 12, 14, 0, tzinfo=timezone.utc)  # a Wednesday
+
+
+def _kpi_db(path: Path) -> Path:
+    """Three journeys whose figures are worked out by hand in the tests below."""
+    minute = timedelta(minutes=1)
+    with Switchboard.open(f"sqlite:///{path}", clock=FixedClock(KPI_T0), ids=SeededIds(3)) as board:
+        # chat: answered after 4 min, resolved after 30 min, CSAT 5 / NPS 9 / CES 6
+        a = board.receive(Inbound(channel="chat", identity="email:ana@example.com", body="hi", at=KPI_T0))
+        board.reply(a.journey.id, agent="sam", body="Hello!", at=KPI_T0 + 4 * minute)
+        board.resolve(a.journey.id, by="sam", at=KPI_T0 + 30 * minute)
+        board.rate(a.journey.id, csat=5, nps=9, ces=6, at=KPI_T0 + 35 * minute)
+        # email at 15:00: answered after 20 min; moves to chat and repeats its order number;
+        # answered there, resolved at 18:00; CSAT 2 / NPS 3 / CES 2
+        t = KPI_T0 + 60 * minute
+        b = board.receive(
+            Inbound(channel="email", identity="email:bob@example.com", body="order A-1042 is lost", at=t)
+        )
+        board.reply(b.journey.id, agent="lee", body="Looking", at=t + 20 * minute)
+        board.receive(
+            Inbound(
+                channel="chat",
+                identity="email:bob@example.com",
+                journey_ref=b.journey.reference,
+                body="it is order A-1042",
+                at=t + 60 * minute,
+            )
+        )
+        board.reply(b.journey.id, agent="lee", body="Found it", at=t + 70 * minute)
+        board.resolve(b.journey.id, by="lee", at=t + 180 * minute)
+        board.rate(b.journey.id, csat=2, nps=3, ces=2, at=t + 185 * minute)
+        # twitter at 16:00: nobody has answered
+        board.receive(
+            Inbound(channel="twitter", identity="twitter:@cy", body="hello?", at=KPI_T0 + 120 * minute)
+        )
+    return path
+
+
+def test_kpis_json_has_the_hand_worked_figures(tmp_path: Path) -> None:
+    db = _kpi_db(tmp_path / "k.db")
+    code, out = run("kpis", "--db", str(db), "--from", "2025-03-12", "--to", "2025-03-12", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    rows = {row["channel"]: row for row in data["rows"]}
+    assert rows["chat"] == {
+        "channel": "chat",
+        "journeys": 1,
+        "csat": 100.0,
+        "nps": 100.0,
+        "ces": 6.0,
+        "first_response_s": 240.0,
+        "resolution_s": 1800.0,
+        "fcr": 100.0,
+        "reopen_rate": 0.0,
+        "handoffs": 0.0,
+        "repeat_rate": None,
+    }
+    email = rows["email"]
+    assert (email["csat"], email["nps"], email["ces"]) == (0.0, -100.0, 2.0)
+    assert (email["first_response_s"], email["resolution_s"]) == (1200.0, 10800.0)
+    assert (email["handoffs"], email["repeat_rate"]) == (1.0, 100.0)  # A-1042 said again on chat
+    twitter = rows["twitter"]
+    assert twitter["first_response_s"] is None and twitter["csat"] is None and twitter["fcr"] == 0.0
+    total = data["total"]
+    assert total["journeys"] == 3 and total["backlog"] == 1
+    assert total["first_response_s"] == 720.0  # the median of 240 s and 1200 s
+    assert total["resolution_s"] == 6300.0  # the median of 30 min and 3 h
+    assert total["csat"] == 50.0 and total["nps"] == 0.0 and total["ces"] == 4.0
+    assert total["fcr"] == pytest.approx(200 / 3)
+    assert data["time"] == "calendar"
+
+
+def test_kpis_csv_in_business_hours(tmp_path: Path) -> None:
+    db = _kpi_db(tmp_path / "k.db")
+    code, out = run(
+        "kpis", "--db", str(db), "--from", "2025-03-12", "--to", "2025-03-13",
+        "--hours", "mon-fri=09:00-16:00", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["channel"] for r in rows] == ["chat", "email", "twitter", "total"]
+    email = rows[1]
+    # 15:00 to 18:00, but the team works until 16:00: one working hour
+    assert float(email["resolution_s"]) == 3600.0
+    assert float(rows[0]["resolution_s"]) == 1800.0
+    assert rows[2]["csat"] == ""  # no data is an empty cell
+
+
+def test_kpis_text_html_and_targets(tmp_path: Path) -> None:
+    db = _kpi_db(tmp_path / "k.db")
+    page = tmp_path / "dash.html"
+    targets = tmp_path / "targets.json"
+    targets.write_text(json.dumps({"csat": 40, "first_response_s": {"goal": 300, "near": 60}}))
+    code, out = run(
+        "kpis", "--db", str(db), "--from", "2025-03-12", "--to", "2025-03-12", "--by", "path",
+        "--html", str(page), "--targets", str(targets), "--color", "always",
+    )  # fmt: skip
+    assert code == 0
+    assert "email → chat" in out and "\033[32m" in out
+    assert "CSAT ≥ 40.0%" in out and "1st response ≤ 5m 00s" in out
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<table" in html
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html)
+    assert "<script" not in html.lower() and "@import" not in html
+
+
+def test_kpis_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run("kpis", "--db", str(tmp_path / "missing.db"))
+    assert code == 2
+    assert "no such database" in capsys.readouterr().err
+    db = _kpi_db(tmp_path / "k.db")
+    code, _ = run("kpis", "--db", str(db), "--by", "colour")
+    assert code == 1
+    assert "colour" in capsys.readouterr().err
+    code, _ = run("kpis", "--db", str(db), "--from", "yesterday")
+    assert code == 1
+    assert "--from" in capsys.readouterr().err
+    bad = tmp_path / "t.json"
+    bad.write_text('{"speed": 3}')
+    code, _ = run("kpis", "--db", str(db), "--targets", str(bad))
+    assert code == 1
+    assert "speed" in capsys.readouterr().err

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handoff import facts
 from handoff.errors import ValidationError
 from handoff.facts import FACT_KINDS, extract_facts, merge_facts, restated, sensitive_reasons
 from handoff.masking import mask_cards
 from handoff.models import Fact
+from tests import facts_before
 from tests.cards import any_text, luhn_windows, written_cards
 
 AT = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
@@ -284,3 +289,59 @@ def test_sensitive_reasons(text: str, reasons: tuple[str, ...]) -> None:
 @settings(max_examples=200)
 def test_sensitive_reasons_never_fail(text: str) -> None:
     assert set(sensitive_reasons(text)) <= {"card number", "credentials", "government id", "health", "legal"}
+
+
+# -- the pre-checks change nothing ---------------------------------------------------------------
+
+_FRAGMENTS = st.sampled_from(
+    [
+        *" .,:;-/#@$€£¥₹()+'\n\t",
+        *("order ", "Order #", "ORD-", "ticket ", "RMA ", "ref ", "case no. ", "invoice: ", "caſe "),
+        *("A-1042", "a-1042", "J-7F3K9", "j-7f3k9", "1Z999AA10123456784", "RR123456789GB", "#55512"),
+        *("$49.99", "49,99 €", "EUR 12", "USD 1,200.00", "1.200,50 EUR", "12.5 dollars", "C$ 30", "US$5"),
+        *("2025-03-12", "25/12/2024", "12.03.2025", "03/04/25", "March 12", "12th of March 2025", "Mar. 3"),
+        *("may 5", "MAY 5", "Dec 1st, 2024", "İ", "ı", "ſ", "K", "DECEMBER 2"),
+        *("+1 (415) 555-0100", "0044 20 7946 0958", "+44 (0)20 7946 0958", "call 415-555-0100", "tel "),
+        *("4242 4242 4242 4242", "•••• •••• •••• 4242", "ana@example.com", "Ana.K@Example.COM"),
+        *("0", "7", "12", "123", "2025", "884412", "07700 900123", "1.2.3.4", "10 000", "x", "K", "Z"),
+    ]
+)
+_REALISTIC = st.lists(_FRAGMENTS, max_size=25).map("".join)
+
+
+def _both(text: str) -> tuple[tuple[Fact, ...], tuple[Fact, ...]]:
+    args: dict[str, Any] = {"channel": "chat", "at": AT, "interaction_id": "in_1"}
+    return extract_facts(text, **args), facts_before.extract_facts(text, **args)
+
+
+@given(st.one_of(any_text, _REALISTIC, st.text(alphabet=st.characters(max_codepoint=0x2200), max_size=80)))
+@settings(max_examples=600)
+def test_extraction_equals_the_reference_on_generated_text(text: str) -> None:
+    now, before = _both(text)
+    assert now == before
+
+
+def test_extraction_equals_the_reference_on_realistic_messages() -> None:
+    bench = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_facts.py"
+    spec = importlib.util.spec_from_file_location("bench_facts", bench)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found = 0
+    for text in module.MESSAGES:
+        now, before = _both(text)
+        assert now == before, text
+        found += len(now)
+    assert found >= 15  # the messages hold facts of every kind, so the comparison says something
+
+
+@given(st.integers(-5, 10_050), st.integers(-2, 14), st.integers(-2, 33))
+@settings(max_examples=500)
+def test_day_checks_equal_the_reference(year: int, month: int, day: int) -> None:
+    assert facts._iso(year, month, day) == facts_before._iso(year, month, day)
+
+
+@given(st.from_regex(facts._NUMBER, fullmatch=True))
+@settings(max_examples=500)
+def test_amount_numbers_equal_the_reference(number: str) -> None:
+    assert facts._decimal(number) == facts_before._decimal(number)

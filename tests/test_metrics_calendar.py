@@ -152,3 +152,47 @@ def test_24_00_is_only_an_end() -> None:
         BusinessCalendar.weekly("UTC", {"mon": "24:00-24:00"})
     with pytest.raises(ValidationError):
         BusinessCalendar.weekly("UTC", {"mon": "09:00-24:30"})
+
+
+def _walked(cal: BusinessCalendar, start: datetime, end: datetime) -> float:
+    """The definition, day by day: each opening placed on the local wall clock."""
+    tz = cal.zone
+    total = timedelta(0)
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    while day <= end.astimezone(tz).date():
+        if day not in cal.holidays:
+            for opening in cal.hours:
+                if opening.weekday != day.weekday():
+                    continue
+                open_at = datetime.combine(day, opening.start, tzinfo=tz)
+                close_at = (
+                    datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+                    if opening.end == time.max
+                    else datetime.combine(day, opening.end, tzinfo=tz)
+                )
+                overlap = min(close_at, end) - max(open_at, start)
+                if overlap > timedelta(0):
+                    total += overlap
+        day += timedelta(days=1)
+    return total / timedelta(microseconds=1) / 1e6
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    instants,
+    instants,
+    st.sampled_from(["Europe/Madrid", "America/New_York", "Australia/Lord_Howe"]),
+    st.sampled_from(["09:00-17:00", "00:00-03:30, 22:00-24:00", "08:15-12:00, 13:00-19:45"]),
+)
+def test_the_lookup_table_gives_exactly_the_day_by_day_answer(
+    a: datetime, b: datetime, zone: str, spans: str
+) -> None:
+    cal = BusinessCalendar.weekly(
+        zone, {"mon-fri": spans, "sun": "10:00-11:00"}, holidays=[date(2025, 4, 18)]
+    )
+    first, last = sorted([a, b])
+    assert cal.business_seconds(first, last) == _walked(cal, first, last)
+    # asked in the other order of years, the table grows both ways and stays right
+    assert cal.business_seconds(first, first + timedelta(days=3)) == _walked(
+        cal, first, first + timedelta(days=3)
+    )

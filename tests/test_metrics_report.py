@@ -196,12 +196,13 @@ def test_to_pandas_matches_the_records() -> None:
         ({"end": START}, "end"),
         ({"targets": {"csat": 80}}, "targets"),
         ({"business_hours": "9-5"}, "business_hours"),
-        ({"records": [object()]}, "records[0]"),
-        ({"records": 3}, "records"),
+        ({"source": [object()]}, "source[0]"),
+        ({"source": 3}, "source"),
+        ({"source": "sqlite:///x.db"}, "source"),
     ],
 )
 def test_bad_arguments_name_the_field(kwargs: dict[str, object], field: str) -> None:
-    arguments: dict[str, object] = {"records": _journeys(), "start": START, "end": END, **kwargs}
+    arguments: dict[str, object] = {"source": _journeys(), "start": START, "end": END, **kwargs}
     with pytest.raises(ValidationError) as caught:
         kpis(**arguments)  # type: ignore[arg-type]
     assert caught.value.field == field

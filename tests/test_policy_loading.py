@@ -441,6 +441,21 @@ def test_settings_round_trip_with_quiet_hours_off() -> None:
     assert Policy.from_dict(data) == policy
 
 
+def test_restricted_roles_load_from_toml_and_round_trip() -> None:
+    policy = Policy.from_toml(
+        'extends = "default"\n[settings]\nrestricted_roles = ["outsourced", "trainee"]\n'
+    )
+    assert policy.settings.restricted_roles == ("outsourced", "trainee")
+    assert Policy.from_dict(policy.to_dict()) == policy
+
+
+@pytest.mark.parametrize("roles", ["outsourced", ["Outsourced"], [1], ["two words"]])
+def test_restricted_roles_must_be_a_list_of_role_names(roles: object) -> None:
+    with pytest.raises(PolicyError) as err:
+        Policy.from_dict({"extends": "default", "settings": {"restricted_roles": roles}})
+    assert [path for path, _ in err.value.problems] == ["settings.restricted_roles"]
+
+
 def test_register_rule_wants_an_attrs_class_with_a_name() -> None:
     class Plain:
         name = "plain"

@@ -196,6 +196,31 @@ def test_summaries_are_redacted_for_public_channels_and_restricted_roles(
     assert d.summary is not None and d.summary.redaction == redaction
 
 
+OUTSOURCED = Policy.default(PolicySettings(restricted_roles=("outsourced", "trainee")))
+
+
+@pytest.mark.parametrize(
+    ("event", "redaction", "why"),
+    [
+        (transfer("chat", frm="phone", to_role="outsourced"), "masked", "the receiving role is restricted"),
+        (transfer("email", to_role="trainee"), "masked", "the receiving role is restricted"),
+        (transfer("chat", frm="phone", to_role="tier2"), None, "the receiving role is not restricted"),
+        (transfer("chat", frm="phone"), None, "the receiving role is not restricted"),
+    ],
+)
+def test_a_restricted_role_gets_a_masked_summary_and_only_a_restricted_one(
+    event: Event, redaction: str | None, why: str
+) -> None:
+    d = decide(event, journey(current_channel=event.to_channel), policy=OUTSOURCED)
+    assert d.summary is not None and d.summary.redaction == redaction
+    assert why in verdict(d, "redact_summaries")[1]
+
+
+def test_no_role_is_restricted_unless_the_settings_say_so() -> None:
+    d = decide(transfer("chat", frm="phone", to_role="outsourced"), journey(current_channel="chat"))
+    assert d.summary is not None and d.summary.redaction is None
+
+
 # -- 9. escalation ------------------------------------------------------------------------------------------
 
 

@@ -346,8 +346,13 @@ def test_a_damaged_record_is_a_store_error(store: PostgresStore, postgres: PgSer
     with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
         query = sql.SQL("UPDATE {}.journeys SET data = '{{\"id\": 3}}'")
         conn.execute(query.format(sql.Identifier(store.schema)))
-    with pytest.raises(StoreError, match="Journey"):
-        store.get_journey(written.journey.id)
+    # A fresh store: this one keeps what it wrote decoded, by id and version, and the
+    # damage above kept the version.
+    with (
+        PostgresStore.from_url(postgres.url(schema=store.schema)) as fresh,
+        pytest.raises(StoreError, match="Journey"),
+    ):
+        fresh.get_journey(written.journey.id)
 
 
 # -- bulk import and privacy ----------------------------------------------------------

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,6 +96,20 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         SQLiteStore(path)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "private.db"
+    with SQLiteStore(path) as store:
+        store.commit(Changeset(contact=make_contact()))
+        for made in (path, tmp_path / "private.db-wal"):
+            assert stat.S_IMODE(made.stat().st_mode) == 0o600, made
+    shared = tmp_path / "shared.db"
+    shared.touch(mode=0o640)
+    shared.chmod(0o640)
+    SQLiteStore(shared).close()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640  # an operator's choice is kept
+
+
 def test_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         SQLiteStore(tmp_path / "no" / "such" / "dir" / "handoff.db")
@@ -161,7 +178,8 @@ def test_malformed_urls_are_refused(url: str) -> None:
 @given(text=st.text(max_size=30) | st.text(st.characters() | st.characters(categories=["Cs"]), max_size=30))
 def test_any_text_is_stored_or_refused_cleanly(text: str, tmp_path: Path) -> None:
     """Lone surrogates cannot be written to SQLite: refused as invalid input, never a UnicodeError."""
-    with SQLiteStore(tmp_path / "text.db") as store:
+    # A file per example: two examples with the same text would otherwise share an external id.
+    with SQLiteStore(tmp_path / f"text-{secrets.token_hex(6)}.db") as store:
         contact = make_contact()
         store.commit(Changeset(contact=contact))
         journey = make_journey(contact)

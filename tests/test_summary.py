@@ -11,6 +11,7 @@ from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handoff import FixedClock, Inbound, Policy, PolicySettings, SeededIds, Switchboard
 from handoff.errors import ValidationError
 from handoff.masking import luhn_valid
 from handoff.models import ContextSummary, Interaction
@@ -313,3 +314,68 @@ def test_typical_script_is_what_the_tests_think_it_is() -> None:
     # Guards the fixture the rendering tests rely on: ten conversational lines, a note, an event.
     kinds = [kind for _channel, _author, kind, _body in TYPICAL]
     assert kinds.count("message") == 10 and kinds.count("note") == 1 and kinds.count("event") == 1
+
+
+# -- restricted roles --------------------------------------------------------------------------------
+
+
+def _board_with_ana(restricted_roles: tuple[str, ...] = ("outsourced",)) -> tuple[Switchboard, str]:
+    policy = Policy.default(PolicySettings(restricted_roles=restricted_roles))
+    board = Switchboard.open("memory://", policy=policy, clock=FixedClock(at(0)), ids=SeededIds(7))
+    out = board.receive(
+        Inbound(
+            channel="email",
+            identity="email:ana@example.com",
+            body="Order A-1042 is late. Call me on +1 415 555 0100 or write to ana.k@example.org",
+            at=at(0),
+        )
+    )
+    return board, out.journey.id
+
+
+def _shows_contact_details(summary: ContextSummary) -> bool:
+    text = "\n".join(every_text(summary))
+    return "ana@example.com" in text or "555 0100" in text or "ana.k@example.org" in text
+
+
+def test_summary_for_a_restricted_role_masks_contact_details_whatever_the_spec() -> None:
+    board, journey_id = _board_with_ana()
+    for spec in (None, SummarySpec(redaction="none")):
+        summary = board.summary(journey_id, for_channel="chat", now=at(5), role="outsourced", spec=spec)
+        assert summary.redaction == "masked"
+        assert not _shows_contact_details(summary)
+        assert "A-1042" in summary.render("text")
+
+
+@pytest.mark.parametrize("role", [None, "tier2"])
+def test_summary_for_other_roles_on_a_private_channel_is_not_masked(role: str | None) -> None:
+    board, journey_id = _board_with_ana()
+    summary = board.summary(journey_id, for_channel="chat", now=at(5), role=role)
+    assert summary.redaction == "none"
+    assert _shows_contact_details(summary)
+
+
+def test_a_transfer_to_a_restricted_role_hands_over_a_masked_summary() -> None:
+    board, journey_id = _board_with_ana()
+    to_outsourced = board.transfer(
+        journey_id, to_channel="chat", reason="escalation", by="alice", to_role="outsourced", at=at(5)
+    )
+    assert to_outsourced.handoff is not None
+    assert to_outsourced.handoff.summary.redaction == "masked"
+    assert not _shows_contact_details(to_outsourced.handoff.summary)
+    back = board.transfer(
+        journey_id, to_channel="email", reason="escalation", by="bob", to_role="tier2", at=at(9)
+    )
+    assert back.handoff is not None and back.handoff.summary.redaction == "none"
+    assert _shows_contact_details(back.handoff.summary)
+
+
+@pytest.mark.parametrize("role", ["Outsourced", "", "a b", 7])
+def test_role_names_are_checked_naming_the_argument(role: object) -> None:
+    board, journey_id = _board_with_ana()
+    with pytest.raises(ValidationError) as err:
+        board.summary(journey_id, for_channel="chat", role=role)  # type: ignore[arg-type]
+    assert err.value.field == "role"
+    with pytest.raises(ValidationError) as err:
+        board.transfer(journey_id, to_channel="chat", reason="escalation", by="al", to_role=role)  # type: ignore[arg-type]
+    assert err.value.field == "to_role"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import handoff
 from handoff import Decision, FixedClock, Inbound, NotFound, SeededIds, Switchboard, ValidationError
 from handoff.ingest import DeliveryEvent, Parsed
 
@@ -68,6 +69,22 @@ def test_tick_sends_the_idle_update_once(board: Switchboard) -> None:
     again = board.tick(at(45))
     assert not [n for n in again.notifications if n.purpose == "update"]
     assert updates[0] in board.outbox.due(at(45))
+
+
+def test_a_tick_is_an_outcome_like_any_other(board: Switchboard) -> None:
+    ref = chat(board)  # and nobody answers for five hours
+    done = board.tick(at(300))
+    assert isinstance(done, handoff.Outcome)
+    assert isinstance(done, handoff.TickOutcome)
+    assert (done.at, done.journeys, done.notifications) == (at(300), 1, ())
+    assert [(s.kind, s.rule) for s in done.suggestions] == [("escalate", "sla_warning")]
+    assert any(v.rule == f"{ref}: sla_warning" and v.matched for v in done.trace)
+    received = board.receive(
+        Inbound(channel="chat", identity="phone:+14155550100", body="still there?", at=at(301))
+    )
+    assert isinstance(received, handoff.Outcome)
+    assert isinstance(received, handoff.JourneyOutcome)
+    assert received.journey.reference == ref
 
 
 def test_tick_ignores_resolved_journeys(board: Switchboard) -> None:

@@ -18,7 +18,7 @@ from handoff.errors import (
     StoreUnavailable,
     ValidationError,
 )
-from handoff.events import Inbound, Outcome, Suggestion, Verdict
+from handoff.events import Inbound, JourneyOutcome, Outcome, Suggestion, TickOutcome, Verdict
 from handoff.identity import Identity, parse_identity
 from handoff.models import (
     Contact,
@@ -57,6 +57,7 @@ __all__ = [
     "IngestError",
     "Interaction",
     "Journey",
+    "JourneyOutcome",
     "NotFound",
     "Notification",
     "Outbox",
@@ -73,6 +74,7 @@ __all__ = [
     "SummarySpec",
     "Switchboard",
     "SystemClock",
+    "TickOutcome",
     "ValidationError",
     "Verdict",
     "__version__",

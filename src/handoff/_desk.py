@@ -15,7 +15,7 @@ from attrs import evolve
 
 from handoff._events import HandoffPlan, Writer
 from handoff.errors import ValidationError
-from handoff.events import Outcome
+from handoff.events import JourneyOutcome
 from handoff.masking import mask_cards
 from handoff.models import Interaction, Journey
 from handoff.policy.engine import Event
@@ -37,7 +37,7 @@ class Desk:
         at: datetime,
         external_id: str | None,
         bot: bool,
-    ) -> Outcome:
+    ) -> JourneyOutcome:
         where = channel or journey.current_channel
         if external_id is not None:
             seen = self._writer.store.find_interaction(where, external_id)
@@ -58,7 +58,7 @@ class Desk:
             journey, evolve(journey, **changes), interaction, [Event("agent_replied", at, where, agent=agent)]
         )
 
-    def note(self, journey: Journey, *, agent: str, body: str, at: datetime) -> Outcome:
+    def note(self, journey: Journey, *, agent: str, body: str, at: datetime) -> JourneyOutcome:
         interaction = self.interaction(
             journey, journey.current_channel, "agent", body, at, agent=agent, kind="note"
         )
@@ -75,7 +75,8 @@ class Desk:
         at: datetime,
         warm: bool,
         initiated_by: str,
-    ) -> Outcome:
+        to_role: str | None = None,
+    ) -> JourneyOutcome:
         if not journey.is_active:
             raise ValidationError(
                 "journey_id", f"{journey.reference} is {journey.status}; only open journeys move"
@@ -92,7 +93,12 @@ class Desk:
             at,
             agent=by,
             kind="event",
-            metadata={"transfer": "1", "from_channel": from_channel, "reason": reason},
+            metadata={
+                "transfer": "1",
+                "from_channel": from_channel,
+                "reason": reason,
+                **({"to_role": to_role} if to_role else {}),
+            },
         )
         contact = self._writer.store.get_contact(journey.contact_id)
         changes: dict[str, Any] = {
@@ -117,6 +123,7 @@ class Desk:
             reason=reason,
             agent=by,
             to_agent=to_agent,
+            to_role=to_role,
         )
         return self._writer.commit(
             contact=contact,
@@ -130,7 +137,7 @@ class Desk:
             previous_channel=from_channel,
         )
 
-    def resolve(self, journey: Journey, *, by: str, at: datetime) -> Outcome:
+    def resolve(self, journey: Journey, *, by: str, at: datetime) -> JourneyOutcome:
         if not journey.is_active:
             raise ValidationError("journey_id", f"{journey.reference} is already {journey.status}")
         channel = journey.current_channel
@@ -155,7 +162,7 @@ class Desk:
         comment: str | None,
         channel: str | None,
         at: datetime,
-    ) -> Outcome:
+    ) -> JourneyOutcome:
         where = channel or journey.last_customer_channel or journey.current_channel
         text = ", ".join(f"{name.upper()} {value}" for name, value in scores.items())
         interaction = self.interaction(
@@ -200,7 +207,7 @@ class Desk:
 
     def _commit(
         self, before: Journey, after: Journey, interaction: Interaction, events: list[Event]
-    ) -> Outcome:
+    ) -> JourneyOutcome:
         contact = self._writer.store.get_contact(before.contact_id)
         return self._writer.commit(
             contact=contact,

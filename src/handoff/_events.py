@@ -13,7 +13,7 @@ from attrs import define, evolve
 
 from handoff import ledger
 from handoff.clock import Clock, IdFactory
-from handoff.events import Outcome, Suggestion, Verdict
+from handoff.events import JourneyOutcome, Suggestion, Verdict
 from handoff.masking import mask_cards
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.policy.engine import Decision, Event, Policy, Situation
@@ -71,7 +71,7 @@ class Writer:
         handoff: HandoffPlan | None = None,
         previous_channel: str | None = None,
         extra_trace: Sequence[Verdict] = (),
-    ) -> Outcome:
+    ) -> JourneyOutcome:
         """Apply ``interaction`` to ``journey`` (already carrying status changes) and commit.
 
         ``contact_version`` and ``journey_version`` are the versions read (0 = new).
@@ -126,7 +126,7 @@ class Writer:
                 decisions=logged,
             )
         )
-        return Outcome(
+        return JourneyOutcome(
             journey=after,
             interaction=interaction,
             contact=contact,
@@ -208,10 +208,10 @@ class Writer:
             warm=plan.warm,
         )
 
-    def duplicate(self, seen: Interaction) -> Outcome:
+    def duplicate(self, seen: Interaction) -> JourneyOutcome:
         """The outcome of a redelivered message: what was stored the first time."""
         journey = self.store.get_journey(seen.journey_id)
-        return Outcome(
+        return JourneyOutcome(
             journey=journey,
             interaction=seen,
             contact=self.store.get_contact(journey.contact_id),

@@ -14,7 +14,7 @@ from handoff._events import HandoffPlan, Writer
 from handoff.clock import quoted_references
 from handoff.continuity import choose_journey
 from handoff.errors import NotFound
-from handoff.events import Inbound, Outcome, Verdict
+from handoff.events import Inbound, JourneyOutcome, Verdict
 from handoff.facts import sensitive_reasons
 from handoff.identity import Identity
 from handoff.masking import mask_cards
@@ -28,7 +28,7 @@ class Intake:
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
 
-    def receive(self, inbound: Inbound, identity: Identity) -> Outcome:
+    def receive(self, inbound: Inbound, identity: Identity) -> JourneyOutcome:
         """One attempt at recording ``inbound``; a conflict propagates to the caller's retry."""
         if inbound.external_id is not None:
             seen = self._writer.store.find_interaction(inbound.channel, inbound.external_id)

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from attrs import define
-
 from handoff._events import Writer
 from handoff.contacts import with_profile
-from handoff.events import Suggestion, Verdict
+from handoff.events import Suggestion, TickOutcome, Verdict
 from handoff.identity import parse_identity
 from handoff.ingest.base import DeliveryEvent
 from handoff.models import DecisionRecord, Interaction, Notification
@@ -22,24 +20,9 @@ from handoff.policy.engine import tick_events
 from handoff.policy.situation import Situation
 from handoff.stores.base import Changeset
 
-__all__ = ["TickOutcome", "apply_delivery", "tick"]
+__all__ = ["apply_delivery", "tick"]
 
 _STATUS = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed", "bounced": "failed"}
-
-
-@define(frozen=True)
-class TickOutcome:
-    """What a tick did: the journeys it looked at and what the time-based rules decided.
-
-    One :class:`~handoff.Outcome` describes one event on one journey; a tick looks at
-    every active journey at once, hence its own record with the same explaining parts.
-    """
-
-    at: datetime
-    journeys: int
-    notifications: tuple[Notification, ...] = ()
-    suggestions: tuple[Suggestion, ...] = ()
-    trace: tuple[Verdict, ...] = ()
 
 
 def tick(writer: Writer, now: datetime, since: datetime | None, *, limit: int | None = None) -> TickOutcome:
@@ -79,7 +62,13 @@ def tick(writer: Writer, now: datetime, since: datetime | None, *, limit: int | 
         if planned or records:
             store.commit(Changeset(notifications=tuple(planned), decisions=tuple(records)))
             notifications.extend(planned)
-    return TickOutcome(now, len(journeys), tuple(notifications), tuple(suggestions), tuple(trace))
+    return TickOutcome(
+        at=now,
+        journeys=len(journeys),
+        notifications=tuple(notifications),
+        trace=tuple(trace),
+        suggestions=tuple(suggestions),
+    )
 
 
 def apply_delivery(writer: Writer, event: DeliveryEvent) -> str:

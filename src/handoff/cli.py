@@ -1,4 +1,4 @@
-"""The ``handoff`` command: a guided demo, a journey viewer and a JSON-lines importer."""
+"""The ``handoff`` command: a guided demo, a journey viewer, a JSON-lines importer and KPIs."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from typing import TextIO
 
 from handoff import channels
 from handoff._bulk import BulkIntake
+from handoff._cli_kpis import add_kpis_parser, run_kpis
 from handoff.clock import FixedClock, SeededIds
 from handoff.errors import HandoffError, ValidationError
-from handoff.events import Inbound, Outcome
+from handoff.events import Inbound, JourneyOutcome
 from handoff.serde import from_json
 from handoff.switchboard import Switchboard
 
@@ -62,7 +63,7 @@ def _minutes(when: datetime) -> str:
     return when.isoformat(timespec="minutes")
 
 
-def _print_outcome(out: Outcome, style: _Style, stream: TextIO) -> None:
+def _print_outcome(out: JourneyOutcome, style: _Style, stream: TextIO) -> None:
     ix = out.interaction
     who = ix.agent or ix.author
     print(f"{style.dim(ix.at.strftime('%H:%M'))} [{ix.channel}] {who}: {ix.body}", file=stream)
@@ -85,7 +86,7 @@ def _demo(board: Switchboard, clock: FixedClock, style: _Style, stream: TextIO) 
     def at(minutes: int) -> datetime:
         return clock.advance(minutes=minutes)
 
-    steps: list[Outcome] = []
+    steps: list[JourneyOutcome] = []
     first = board.receive(
         Inbound(
             channel="twitter",
@@ -333,6 +334,7 @@ def _parser() -> argparse.ArgumentParser:
         help="draw a progress bar on stderr (default: when stderr is a terminal)",
     )
     backfill.add_argument("file", type=Path, help="JSON-lines file of inbounds")
+    add_kpis_parser(sub, common)
     return parser
 
 
@@ -342,6 +344,8 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     try:
         if args.command == "import":
             return _import(args.db, args.file, args.batch_size, args.progress, out)
+        if args.command == "kpis":
+            return run_kpis(args, out, _use_colour(args.color, out))
         style = _Style(_use_colour(args.color, out))
         if args.command == "demo":
             if args.db is not None and args.db.exists():

@@ -14,7 +14,16 @@ from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, Handoff, Interaction, Journey, Notification
 
-__all__ = ["SURVEY_SCALES", "Inbound", "Outcome", "Suggestion", "Verdict", "survey_scores"]
+__all__ = [
+    "SURVEY_SCALES",
+    "Inbound",
+    "JourneyOutcome",
+    "Outcome",
+    "Suggestion",
+    "TickOutcome",
+    "Verdict",
+    "survey_scores",
+]
 
 InboundAuthor = Literal["customer", "agent", "bot"]
 InboundKind = Literal["message", "call", "note", "event"]
@@ -103,16 +112,36 @@ class Suggestion:
 
 @define(frozen=True)
 class Outcome:
-    """What an event did: the journey after it, what was stored, what to send, and why."""
+    """What a call did, whatever it looked at: what to send, what to advise, and why.
+
+    Every call that can notify returns one: :class:`JourneyOutcome` for an event on one
+    journey (``receive``, ``reply``, ``transfer``...), :class:`TickOutcome` for a tick
+    over every active journey.
+    """
+
+    notifications: tuple[Notification, ...] = ()
+    trace: tuple[Verdict, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+@define(frozen=True, kw_only=True)
+class JourneyOutcome(Outcome):
+    """What an event did to its journey: the journey after it, what was stored, what to send, and why."""
 
     journey: Journey
     interaction: Interaction
     contact: Contact
     handoff: Handoff | None = None
-    notifications: tuple[Notification, ...] = ()
-    trace: tuple[Verdict, ...] = ()
-    suggestions: tuple[Suggestion, ...] = ()
     duplicate: bool = False
+
+
+@define(frozen=True, kw_only=True)
+class TickOutcome(Outcome):
+    """What a tick did: how many active journeys it looked at, at what time, and what the
+    time-based rules decided for them (each trace line names its journey's reference)."""
+
+    at: datetime
+    journeys: int
 
 
 def survey_scores(**answers: object) -> dict[str, int]:

@@ -1,10 +1,12 @@
-"""Facts a customer already gave, the index that remembers them, and what makes a message sensitive.
+"""Facts a customer already gave, and the index that remembers them.
 
 Everything here is pure and accepts any ``str``: it runs once on every customer
 message, hostile ones included. As in :mod:`handoff.masking`, the patterns are
 precompiled, only start at token boundaries (none can backtrack quadratically over a
 long message), start with a lookahead naming the characters a match can start with, and
-are skipped when the text lacks a character every match holds (no ``@``, no email).
+are skipped when a cheap test shows the text lacks what every match holds (no ``@``,
+no email; no month name, no named date; no run of seven digits, no phone).
+What makes a message sensitive lives in :mod:`handoff.sensitivity` (re-exported here).
 
 Extraction reads text whose cards are already masked (see :mod:`handoff.masking`), so
 no fact ever holds a full card number.
@@ -14,8 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
+from operator import attrgetter
 
 from attrs import fields
 
@@ -28,12 +30,12 @@ from handoff.masking import (
     EMAIL_RE,
     REF_WORDS,
     check_text,
-    holds_card,
     mask_cards,
     phone_spans,
     word_start,
 )
 from handoff.models import Fact
+from handoff.sensitivity import SENSITIVE_REASONS, sensitive_reasons
 
 __all__ = [
     "FACT_KINDS",
@@ -45,11 +47,9 @@ __all__ = [
 ]
 
 FACT_KINDS: tuple[str, ...] = ("order", "reference", "email", "phone", "amount", "date", "card")
-SENSITIVE_REASONS: tuple[str, ...] = ("card number", "credentials", "government id", "health", "legal")
 
 # -- extraction --------------------------------------------------------------------------------
 
-_DIGIT_RE = re.compile(r"[0-9]")
 _DIGITS_RE = re.compile(r"[0-9]+")
 _JOURNEY_REF_RE = re.compile(r"(?i)(?=J)(?<![\w-])J-[0-9A-HJKMNP-TV-Z]{5}(?![\w-])")
 _TRACKING_RE = re.compile(r"(?=[1A-Z])(?<!\w)(?:1Z[0-9A-Z]{16}|[A-Z]{2}[0-9]{9}[A-Z]{2})(?!\w)")
@@ -73,12 +73,15 @@ _CODES = (
 )
 _SYMBOLS = "|".join(re.escape(s) for s in sorted(_CURRENCY_SYMBOLS, key=len, reverse=True))
 _NUMBER = r"[0-9]{1,3}(?:[,.'\u00a0\u202f][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?"
-# Every amount starts with a digit, a currency code or a currency symbol.
-_AMOUNT_START = "(?=[0-9A-Z" + re.escape("".join(sorted({s[0] for s in _CURRENCY_SYMBOLS}))) + "])"
+_SIGN_STARTS = re.escape("".join(sorted({s[0] for s in _CURRENCY_SYMBOLS if not s[0].isalpha()})))
+# Every amount starts with a digit, a currency code or a currency symbol; each branch and
+# each currency after a number opens with a lookahead for the characters it can start
+# with, so the engine does not try every symbol and code at every digit.
 _AMOUNT_RE = re.compile(
-    rf"{_AMOUNT_START}(?:(?:(?P<sym1>{_SYMBOLS})|(?<![A-Za-z])(?P<code1>{_CODES}))[ \u00a0]?"
+    rf"(?=[0-9A-Z{_SIGN_STARTS}])(?:"
+    rf"(?=[A-Z{_SIGN_STARTS}])(?:(?P<sym1>{_SYMBOLS})|(?<![A-Za-z])(?P<code1>{_CODES}))[ \u00a0]?"
     rf"(?P<n1>{_NUMBER})(?![0-9]|[.,][0-9])"
-    rf"|(?<![\w.,])(?P<n2>{_NUMBER})[ \u00a0]?"
+    rf"|(?<![\w.,])(?P<n2>{_NUMBER})[ \u00a0]?(?=[A-Z{_SIGN_STARTS}EeDd])"
     rf"(?:(?P<sym2>{_SYMBOLS})|(?P<code2>{_CODES})\b|(?P<word2>(?i:euros?|dollars?))\b))"
 )
 
@@ -104,12 +107,58 @@ _Found = tuple[int, int, str, str, str]
 """(start, end, kind, value, text as written) of one fact in the masked text."""
 
 
-def _cards(text: str) -> Iterator[_Found]:
+class _Scan:
+    """The masked text and what cheap checks found in it, so that extractors skip the
+    patterns that cannot match (no ``#``, no hash order; no run of seven digits, no phone).
+
+    Word tests read the text in lower case with the letters that ``(?i)`` patterns
+    also read as ASCII ones (İ, ı, ſ, K) folded to them, so they never miss a word a
+    pattern would find.
+    """
+
+    __slots__ = ("_folded", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._folded: str | None = None
+
+    def says(self, words: tuple[str, ...]) -> bool:
+        """Whether the text holds one of these lower-case words, in any case."""
+        folded = self._folded
+        if folded is None:
+            text = self.text
+            folded = self._folded = text.lower() if text.isascii() else text.translate(_FOLDS).lower()
+        return any(map(folded.__contains__, words))
+
+
+_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _shortest(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words holding no other word: text without them holds none of ``words``."""
+    return tuple(w for w in dict.fromkeys(words) if not any(o != w and o in w for o in words))
+
+
+_REF_GATE = _shortest(REF_WORDS)
+_DIGIT_RE = re.compile(r"[0-9]")
+_NINE_DIGITS_RE = re.compile(r"[0-9]{9}")
+# Seven digits with at most a parenthesis, a separator and a parenthesis between two:
+# what the body of every phone number holds, "(415) 555-0100" and "+44 (0)20 7946" alike.
+_PHONE_DIGITS_RE = re.compile(r"[0-9](?:[() .\-]{0,3}[0-9]){6}")
+_DATE_SEPARATOR_RE = re.compile(r"[0-9][/.\-][0-9]")
+_LETTER_DASH_DIGIT_RE = re.compile(r"[A-Za-z]-[0-9]")
+
+
+def _cards(scan: _Scan) -> Iterator[_Found]:
+    text = scan.text
+    if "••••" not in text:
+        return
     for m in CARD_MASK_RE.finditer(text):
         yield m.start(), m.end(), "card", "••••" + m.group(1), m.group()
 
 
-def _emails(text: str) -> Iterator[_Found]:
+def _emails(scan: _Scan) -> Iterator[_Found]:
+    text = scan.text
     if "@" not in text:
         return
     for m in EMAIL_RE.finditer(text):
@@ -122,26 +171,30 @@ def _emails(text: str) -> Iterator[_Found]:
         yield m.start(), m.end(), "email", value, m.group()
 
 
-def _references(text: str) -> Iterator[_Found]:
-    if "-" not in text:
+def _references(scan: _Scan) -> Iterator[_Found]:
+    text = scan.text
+    if "-" not in text or not scan.says(("j-",)):
         return
     for m in _JOURNEY_REF_RE.finditer(text):
         yield m.start(), m.end(), "reference", m.group().upper(), m.group()
 
 
-def _orders(text: str) -> Iterator[_Found]:
-    for m in _TRACKING_RE.finditer(text):
-        yield m.start(), m.end(), "order", m.group(), m.group()
+def _orders(scan: _Scan) -> Iterator[_Found]:
+    text = scan.text
+    if "1Z" in text or _NINE_DIGITS_RE.search(text):  # 1Z and 16 more, or nine digits in letters
+        for m in _TRACKING_RE.finditer(text):
+            yield m.start(), m.end(), "order", m.group(), m.group()
     if "#" in text:
         for m in _HASH_ORDER_RE.finditer(text):
             if _plausible_order(m.group(1)):
                 yield m.start(), m.end(), "order", m.group(1).upper(), m.group()
-    if "-" in text:
+    if "-" in text and _LETTER_DASH_DIGIT_RE.search(text):
         for m in _DASHED_ORDER_RE.finditer(text):
             yield m.start(), m.end(), "order", m.group().upper(), m.group()
-    for m in _KEYWORD_ORDER_RE.finditer(text):
-        if _plausible_order(m.group(1)):
-            yield m.start(1), m.end(1), "order", m.group(1).upper(), m.group(1)
+    if scan.says(_REF_GATE):
+        for m in _KEYWORD_ORDER_RE.finditer(text):
+            if _plausible_order(m.group(1)):
+                yield m.start(1), m.end(1), "order", m.group(1).upper(), m.group(1)
 
 
 def _plausible_order(token: str) -> bool:
@@ -151,8 +204,8 @@ def _plausible_order(token: str) -> bool:
     return len(token) >= 4 if token.isdigit() else len(token) >= 3
 
 
-def _amounts(text: str) -> Iterator[_Found]:
-    for m in _AMOUNT_RE.finditer(text):
+def _amounts(scan: _Scan) -> Iterator[_Found]:
+    for m in _AMOUNT_RE.finditer(scan.text):
         symbol, word = m.group("sym1") or m.group("sym2"), m.group("word2")
         if symbol:
             code = _CURRENCY_SYMBOLS[symbol]
@@ -167,22 +220,38 @@ def _amounts(text: str) -> Iterator[_Found]:
 
 def _decimal(number: str) -> str | None:
     """``1,200.00`` -> ``1200``, ``49,99`` -> ``49.99``: a separator before 1-2 digits is decimal."""
-    compact = number.translate({0xA0: None, 0x202F: None, ord("'"): None})
+    compact = number.translate(_THOUSANDS_SPACES)
     cut = max(compact.rfind("."), compact.rfind(","))
     decimal_separator = cut >= 0 and len(compact) - cut - 1 <= 2
     whole, cents = (compact[:cut], compact[cut + 1 :]) if decimal_separator else (compact, "")
     whole = whole.replace(".", "").replace(",", "")
     if len(whole) > 15:
         return None
-    value = Decimal(f"{whole}.{cents or '0'}")
-    return f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
+    units = int(whole or "0")  # plain digits: integer arithmetic, no Decimal needed
+    return f"{units}.{cents.ljust(2, '0')}" if cents.strip("0") else str(units)
 
 
-def _dates(text: str) -> Iterator[_Found]:
+_THOUSANDS_SPACES = str.maketrans({"\u00a0": None, "\u202f": None, "'": None})
+
+
+def _dates(scan: _Scan) -> Iterator[_Found]:
+    text = scan.text
+    if _DATE_SEPARATOR_RE.search(text):  # 2025-03-12, 12/03/2025, 12.03.25
+        if "-" in text:
+            yield from _iso_dates(text)
+        yield from _numeric_dates(text)
+    if scan.says(_MONTHS):
+        yield from _named_dates(text)
+
+
+def _iso_dates(text: str) -> Iterator[_Found]:
     for m in _ISO_DATE_RE.finditer(text):
         value = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if value:
             yield m.start(), m.end(), "date", value, m.group()
+
+
+def _numeric_dates(text: str) -> Iterator[_Found]:
     for m in _NUMERIC_DATE_RE.finditer(text):
         a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
         year = int(y) + 2000 if len(y) == 2 else int(y)
@@ -194,6 +263,9 @@ def _dates(text: str) -> Iterator[_Found]:
             value = f"{a:02d}/{b:02d}/{year}" if _iso(year, a, b) else None
         if value:
             yield m.start(), m.end(), "date", value, m.group()
+
+
+def _named_dates(text: str) -> Iterator[_Found]:
     for pattern in (_MONTH_DAY_RE, _DAY_MONTH_RE):
         for m in pattern.finditer(text):
             if m.group("m") == "may":
@@ -209,13 +281,23 @@ def _dates(text: str) -> Iterator[_Found]:
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
+    """``YYYY-MM-DD`` if the day exists (what ``date(...).isoformat()`` gives), else None."""
+    if not (1 <= year <= 9999 and 1 <= month <= 12 and day >= 1):
         return None
+    if day > _MONTH_DAYS[month - 1]:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        if not (month == 2 and day == 29 and leap):
+            return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _phones(text: str) -> Iterator[_Found]:
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _phones(scan: _Scan) -> Iterator[_Found]:
+    text = scan.text
+    if not _PHONE_DIGITS_RE.search(text):
+        return
     for start, end, intl in phone_spans(text):
         raw = text[start:end]
         digits = "".join(_DIGITS_RE.findall(raw))
@@ -229,7 +311,9 @@ def _phones(text: str) -> Iterator[_Found]:
         yield start, end, "phone", value, raw
 
 
-_Extractor = Callable[[str], Iterator[_Found]]
+_Extractor = Callable[[_Scan], Iterator[_Found]]
+_FACT_FIELDS = fields(Fact)
+_non_empty = v.text(allow_empty=False)
 
 # Earlier extractors win where two read the same characters. Those after the first three
 # only find facts with an ASCII digit in them, and are skipped for text without one.
@@ -244,16 +328,14 @@ def extract_facts(text: str, *, channel: str, at: datetime, interaction_id: str)
     masked (``••••4242``); ``yesterday`` and other relative dates are not facts.
     """
     check_text(text)
-    attrs_of = fields(Fact)
-    v.slug(None, attrs_of.channel, channel)
-    v.text(allow_empty=False)(None, attrs_of.interaction_id, interaction_id)
+    v.slug(None, _FACT_FIELDS.channel, channel)
+    _non_empty(None, _FACT_FIELDS.interaction_id, interaction_id)
     ensure_aware(at, "at")
-    masked = mask_cards(text)
-    claimed = bytearray(len(masked))
+    scan = _Scan(mask_cards(text))
+    claimed = bytearray(len(scan.text))
     found: list[_Found] = []
-    extractors = _EXTRACTORS + _DIGIT_EXTRACTORS if _DIGIT_RE.search(masked) else _EXTRACTORS
-    for extractor in extractors:
-        for item in extractor(masked):
+    for extractor in _EXTRACTORS + _DIGIT_EXTRACTORS if _DIGIT_RE.search(scan.text) else _EXTRACTORS:
+        for item in extractor(scan):
             start, end = item[0], item[1]
             if claimed.find(1, start, end) == -1:
                 claimed[start:end] = b"\x01" * (end - start)
@@ -278,18 +360,19 @@ def merge_facts(index: tuple[Fact, ...], new: Iterable[Fact], *, cap: int = 50) 
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         raise ValidationError("cap", f"expected a whole number >= 1, got {cap!r}")
     merged = _facts(index, "index")
-    seen = {fact.key for fact in merged}
+    seen = set(map(_KEY, merged))
     for fact in _facts(new, "new"):
-        if fact.key not in seen:
-            seen.add(fact.key)
+        key = (fact.kind, fact.value)
+        if key not in seen:
+            seen.add(key)
             merged.append(fact)
     return tuple(merged[-cap:])
 
 
 def restated(index: Iterable[Fact], new: Iterable[Fact]) -> tuple[Fact, ...]:
     """The facts of ``new`` the customer had already given (their key is in ``index``)."""
-    known = {fact.key for fact in _facts(index, "index")}
-    return tuple(fact for fact in _facts(new, "new") if fact.key in known)
+    known = set(map(_KEY, _facts(index, "index")))
+    return tuple(fact for fact in _facts(new, "new") if (fact.kind, fact.value) in known)
 
 
 def _facts(items: Iterable[Fact], name: str) -> list[Fact]:
@@ -297,80 +380,14 @@ def _facts(items: Iterable[Fact], name: str) -> list[Fact]:
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise ValidationError(name, f"expected facts, got {type(items).__name__}")
     facts = list(items)
+    if set(map(type, facts)) <= _ONLY_FACTS:
+        return facts  # the common case, checked at C speed
     for i, item in enumerate(facts):
         if not isinstance(item, Fact):
             raise ValidationError(f"{name}[{i}]", f"expected a Fact, got {type(item).__name__}")
     return facts
 
 
-# -- sensitivity -------------------------------------------------------------------------------
-
-
-def _phrases(*phrases: str, cased: tuple[str, ...] = ()) -> str:
-    """Any of ``phrases`` (or of the ``cased`` ones, written just so) as whole words.
-
-    Each is a pattern starting with a letter or digit, to go in a ``(?i)`` regex.
-    """
-    pattern = rf"\b(?:{'|'.join(phrases)})\b"
-    if cased:
-        pattern += rf"|(?-i:\b(?:{'|'.join(cased)})\b)"
-    return rf"{word_start((*phrases, *cased))}(?:{pattern})"
-
-
-_SENSITIVE_WORDS = (
-    (
-        "credentials",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *("passwords?", "passwd", "passcodes?", "pass code", r"pin[ \t]+(?:code|number)"),
-                *(r"my[ \t]+pin", r"security[ \t]+(?:code|question|answer)", "cvv2?", "cvc2?", "csc"),
-                *(r"one[ \t-]time[ \t]+(?:code|password|passcode|pin)", "otp", r"verification[ \t]+code"),
-                *(r"2fa[ \t]+code", r"auth(?:entication)?[ \t]+code", r"login[ \t]+code"),
-                cased=("PIN",),
-            )
-        ),
-    ),
-    (
-        "government id",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *(r"social[ \t]+security(?:[ \t]+number)?", "ssn", r"passport[ \t]+(?:number|no)"),
-                *(r"driver'?s[ \t]+licen[cs]e", r"national[ \t]+id", r"tax[ \t]+id"),
-            )
-        ),
-    ),
-    (
-        "health",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *("hospital(?:ised|ized)?", "doctors?", "medical", "medications?", "medicines?"),
-                *("prescriptions?", "diagnos(?:is|ed)", "surgery", "therapy", "therapist"),
-                *("chemotherapy", "pregnan(?:t|cy)", "disabilit(?:y|ies)", "disabled", "illness"),
-                *("cancer", "diabetes", "diabetic", "insulin", "hiv", r"mental[ \t]+health"),
-                *("depression", "allerg(?:y|ies|ic)"),
-            )
-        ),
-    ),
-    (
-        "legal",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *("lawyers?", "attorneys?", "lawsuits?", "litigation", "solicitors?", "subpoena"),
-                *(r"legal[ \t]+action", r"small[ \t]+claims", "court"),
-                r"su(?:e|ing|ed)[ \t]+(?:you|your|them|the|this|it|for)",
-            )
-        ),
-    ),
-)
-
-
-def sensitive_reasons(text: str) -> tuple[str, ...]:
-    """Why ``text`` is sensitive (see :data:`SENSITIVE_REASONS`); empty when it is not."""
-    check_text(text)
-    reasons = ["card number"] if holds_card(text) else []
-    reasons.extend(reason for reason, pattern in _SENSITIVE_WORDS if pattern.search(text))
-    return tuple(reasons)
+_KEY = attrgetter("kind", "value")
+"""A fact's ``key``, read without a property call: the index holds up to fifty facts."""
+_ONLY_FACTS = frozenset({Fact})

@@ -134,6 +134,7 @@ _PHONE_RE = re.compile(
     r"(?:(?:[ .\-]|(?<=\)))(?:\([0-9]{1,5}\)|[0-9]{1,15})){0,6}"
     r"(?![\w•@]|[.\-/:,][0-9])"
 )
+_PHONE_MARKS = " .-()"
 REF_WORDS: tuple[str, ...] = (
     *("order", "ord", "invoice", "inv", "ticket", "case", "ref", "reference", "booking"),
     *("confirmation", "tracking", "shipment", "parcel", "package", "reservation", "return"),
@@ -222,19 +223,18 @@ def phone_spans(text: str) -> list[tuple[int, int, bool]]:
     found = []
     for match in _PHONE_RE.finditer(text):
         start, raw, intl = match.start(), match.group(), match.group("intl")
-        body = raw[len(intl or "") :]
-        digits = "".join(_DIGITS_RE.findall(body))
-        if not 7 <= len(digits) <= 15:
+        body = raw[len(intl) :] if intl else raw
+        # The body is digits, parentheses and single separators: count what is not a digit.
+        if not 7 <= len(body) - sum(map(body.count, _PHONE_MARKS)) <= 15:
             continue
         before = text[max(0, start - 40) : start]
-        if _REF_CONTEXT_RE.search(before):
-            continue
         if not intl:
-            bare = "(" not in body and len(_DIGITS_RE.findall(body)) == 1
-            if bare and not _PHONE_CONTEXT_RE.search(before):
-                continue
+            if body.isdigit() and not _PHONE_CONTEXT_RE.search(before):
+                continue  # a bare run of digits is a phone number only after "call", "tel"...
             if any(shape.fullmatch(body) for shape in (_DATE_SHAPE_RE, _IP_SHAPE_RE, _THOUSANDS_SHAPE_RE)):
                 continue
+        if _REF_CONTEXT_RE.search(before):
+            continue
         found.append((start, match.end(), bool(intl)))
     return found
 

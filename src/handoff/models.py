@@ -13,8 +13,9 @@ from typing import Any, Literal
 from attrs import define, field, validators
 
 from handoff import _validate as v
+from handoff import display
 from handoff.identity import Identity
-from handoff.render import journey_html, render_summary
+from handoff.render import render_summary
 
 __all__ = [
     "AUTHORS",
@@ -195,7 +196,10 @@ class Journey:
         return tuple(step.channel for step in self.path)
 
     def _repr_html_(self) -> str:
-        return journey_html(self)
+        return display.journey_html(self)
+
+    def __rich__(self) -> str:
+        return display.journey_rich(self)
 
 
 @define(frozen=True)
@@ -274,7 +278,10 @@ class ContextSummary:
         return data
 
     def _repr_html_(self) -> str:
-        return self.render("html")
+        return display.summary_html(self)
+
+    def __rich__(self) -> str:
+        return display.summary_rich(self)
 
     def __str__(self) -> str:
         return self.render("text")

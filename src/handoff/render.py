@@ -104,21 +104,10 @@ def render_path(path: Iterable[PathStep | str], *, icons: bool = False) -> str:
 
 
 def journey_html(journey: Journey) -> str:
-    """A small self-contained HTML card of a journey, for notebooks."""
-    try:
-        path = render_path(journey.path, icons=True) or "—"
-        facts = len(journey.facts)
-        opened = _when(journey.opened_at, None, year=True)
-        rows = (
-            f"<b>Journey {_esc(journey.reference)}</b> · {_esc(journey.status)}",
-            _esc(path),
-            f"{facts} fact{'s' if facts != 1 else ''} · opened {_esc(opened)}",
-        )
-    except (AttributeError, TypeError) as exc:
-        raise ValidationError("journey", f"expected a Journey ({exc})") from None
-    return (
-        f'<div style="{_BOX};display:inline-block">' + "".join(f"<div>{row}</div>" for row in rows) + "</div>"
-    )
+    """A small self-contained HTML card of a journey, for notebooks (drawn by :mod:`handoff.display`)."""
+    from handoff.display import journey_html as draw  # display is imported by the models too
+
+    return draw(journey)
 
 
 # -- what to draw ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from attrs import define, evolve, field
+from attrs import define, field
 
 from handoff import _validate as v
 from handoff import channels
@@ -226,7 +226,7 @@ def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) ->
 
 def _line(line: SummaryLine, text: str, clean: _Cleaner) -> SummaryLine:
     agent = clean(line.agent) if line.agent else line.agent
-    return evolve(line, text=_trim(clean(text), MESSAGE_CHARS), agent=agent)
+    return SummaryLine(line.at, line.channel, line.author, _trim(clean(text), MESSAGE_CHARS), agent)
 
 
 def _checklist(

@@ -14,23 +14,26 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from attrs import evolve
+
 from handoff import channels, privacy
 from handoff._bulk import BulkIntake
 from handoff._desk import Desk
 from handoff._events import Writer
 from handoff._intake import Intake
-from handoff._upkeep import TickOutcome, apply_delivery, tick
+from handoff._upkeep import apply_delivery, tick
 from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
 from handoff.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFound, ValidationError
-from handoff.events import Inbound, Outcome, survey_scores
+from handoff.events import Inbound, JourneyOutcome, TickOutcome, survey_scores
 from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
 from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey
 from handoff.outbox import Outbox
 from handoff.policy.decision import Decision
 from handoff.policy.engine import Policy
+from handoff.policy.situation import check_role
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
 from handoff.summary import SummarySpec, build_summary
@@ -55,7 +58,8 @@ class Switchboard:
     ``clock`` and ``ids`` make time and identifiers injectable (tests, simulations);
     ``default_region`` lets national phone numbers ("(415) 555-0100") be normalized;
     ``sentiment`` is an optional hook scoring a customer message from -1 (angry) to 1,
-    which escalation rules read.
+    which escalation rules read. ``board.store`` is the :class:`~handoff.stores.base.Store`
+    it writes to, for reads such as ``handoff.metrics.kpis(board.store, start, end)``.
     """
 
     def __init__(
@@ -100,7 +104,7 @@ class Switchboard:
         self.close()
 
     # -- customers write in ------------------------------------------------------------
-    def receive(self, inbound: Inbound) -> Outcome:
+    def receive(self, inbound: Inbound) -> JourneyOutcome:
         """Record what arrived on a channel: find the contact and journey, detect a switch."""
         identity = self._identity_of(inbound)
         return self._retry(lambda: self._intake.receive(inbound, identity))
@@ -112,17 +116,18 @@ class Switchboard:
         batch_size: int = 500,
         notify: bool = False,
         progress: Callable[[int], None] | None = None,
-    ) -> list[Outcome]:
+    ) -> list[JourneyOutcome]:
         """Backfill history: ``receive`` each inbound, committing ``batch_size`` at a time.
 
         Same idempotency and journey rules as :meth:`receive`. With ``notify=False`` (the
-        default) no notification is scheduled: old history must not message anyone now.
+        default) no notification is scheduled and no decision logged: old history must not
+        message anyone now, so the policy only shapes the summaries of channel switches.
         ``progress`` is called with the number of inbounds done after every batch.
         """
         bulk = BulkIntake(self, batch_size=batch_size, notify=notify, progress=progress)
         return list(bulk.receive(inbounds))
 
-    def ingest(self, parsed: Parsed) -> list[Outcome]:
+    def ingest(self, parsed: Parsed) -> list[JourneyOutcome]:
         """Apply what a channel adapter parsed (``handoff.ingest.<provider>.parse``).
 
         Every inbound is received in order. Delivery reports update the notification the
@@ -136,7 +141,7 @@ class Switchboard:
             raise ValidationError(
                 "parsed", f"expected a Parsed from handoff.ingest, got {type(parsed).__name__}"
             )
-        outcomes: list[Outcome] = []
+        outcomes: list[JourneyOutcome] = []
         failures: list[str] = []
         for i, inbound in enumerate(parsed.inbounds):
             try:
@@ -159,7 +164,8 @@ class Switchboard:
 
         Customers who went quiet after an agent's reply get the update on an asynchronous
         channel (once), SLA warnings fire; deferred notifications and survey delays need
-        no tick, they are already scheduled in the outbox.
+        no tick, they are already scheduled in the outbox. The result is an
+        :class:`~handoff.Outcome` (notifications, suggestions, trace) over all those journeys.
         """
         when = self._at(now)
         since, self._last_tick = self._last_tick, when
@@ -196,7 +202,7 @@ class Switchboard:
         at: datetime | None = None,
         external_id: str | None = None,
         bot: bool = False,
-    ) -> Outcome:
+    ) -> JourneyOutcome:
         """Record an agent's (or, with ``bot=True``, a bot's) reply on a channel.
 
         A bot may not reply once a human agent has taken the journey over.
@@ -218,7 +224,7 @@ class Switchboard:
             )
         )
 
-    def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> Outcome:
+    def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> JourneyOutcome:
         """Add an internal note: never sent to the customer, always shown to the next agent."""
         require_text(agent, "agent", max_len=_AGENT_CAP)
         require_text(body, "body")
@@ -238,9 +244,14 @@ class Switchboard:
         at: datetime | None = None,
         warm: bool = True,
         initiated_by: str = "agent",
-    ) -> Outcome:
+        to_role: str | None = None,
+    ) -> JourneyOutcome:
         """Hand the journey to another channel and/or agent (escalate chat to a phone call,
-        pass from a bot to a human, from one agent to another on the same channel)."""
+        pass from a bot to a human, from one agent to another on the same channel).
+
+        ``to_role`` names the receiving team's role; for a role in the policy's
+        ``restricted_roles`` the handoff summary has contact details masked."""
+        check_role(to_role, "to_role")
         channels.get(to_channel, "to_channel")
         _reason(reason)
         require_text(by, "by", max_len=_AGENT_CAP)
@@ -261,10 +272,11 @@ class Switchboard:
                 at=when,
                 warm=warm,
                 initiated_by=initiated_by,
+                to_role=to_role,
             )
         )
 
-    def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> Outcome:
+    def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
         require_text(by, "by", max_len=_AGENT_CAP)
         when = self._at(at)
@@ -280,7 +292,7 @@ class Switchboard:
         channel: str | None = None,
         at: datetime | None = None,
         comment: str | None = None,
-    ) -> Outcome:
+    ) -> JourneyOutcome:
         """Record the customer's survey answers: CSAT 1-5, NPS 0-10, CES 1-7.
 
         Stored as a ``survey`` interaction whose metadata holds the scores, so metrics
@@ -403,14 +415,22 @@ class Switchboard:
         for_channel: str,
         spec: SummarySpec | None = None,
         now: datetime | None = None,
+        role: str | None = None,
     ) -> ContextSummary:
-        """The context summary a receiving agent on ``for_channel`` would get now."""
+        """The context summary a receiving agent on ``for_channel`` would get now.
+
+        A ``role`` in the policy's ``restricted_roles`` always gets contact details
+        masked, whatever ``spec`` asks for; public channels are masked by default.
+        """
         channels.get(for_channel, "for_channel")
+        restricted = check_role(role, "role") in self.policy.settings.restricted_roles
         when = self._at(now)
         journey = self._journey(journey_id)
         contact = self.store.get_contact(journey.contact_id)
         profile = channels.get(for_channel)
         spec = spec or SummarySpec(recent=self.policy.settings.recent_messages, max_chars=profile.max_chars)
+        if restricted:
+            spec = evolve(spec, redaction="masked", rule=spec.rule or "restricted_role")
         recent = self._writer.recent(journey, None, spec.recent)
         return build_summary(journey, contact, recent, for_channel=for_channel, now=when, spec=spec)
 

@@ -1,12 +1,15 @@
 """Omnichannel support KPIs: per channel, per switch path, in business hours.
 
-Feed :func:`kpis` one :class:`JourneyRecords` per journey (a store adapter streams them)
+Give :func:`kpis` a store (``board.store``) or one :class:`JourneyRecords` per journey
 and get a :class:`KpiReport`: records, a DataFrame, a coloured terminal table, or HTML
-for a notebook with each figure judged against its :class:`Targets`.
+for a notebook with each figure judged against its :class:`Targets`; :func:`dashboard`
+makes a self-contained HTML page of it with weekly trend charts.
 """
 
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
+from handoff.metrics.compute import journey_records, kpis
+from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
     Durations,
     Target,
@@ -20,7 +23,7 @@ from handoff.metrics.formulas import (
     p90,
 )
 from handoff.metrics.journeys import HandoffFigures, JourneyFigures, JourneyRecords, Wait, journey_figures
-from handoff.metrics.report import FIGURES, KpiReport, KpiRow, kpis
+from handoff.metrics.report import FIGURES, KpiReport, KpiRow
 
 __all__ = [
     "DIMENSIONS",
@@ -43,7 +46,9 @@ __all__ = [
     "ces_share_high",
     "combine",
     "csat_percent",
+    "dashboard",
     "journey_figures",
+    "journey_records",
     "kpis",
     "mean",
     "median",

@@ -8,41 +8,42 @@ so a day on which the clocks change is as long as it really was.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from attrs import define, field
 from dateutil.rrule import DAILY, rrule, rruleset
 
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
+from handoff.policy.schedule import parse_clock_time, zone
 
 __all__ = ["WEEKDAYS", "BusinessCalendar", "Opening"]
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday names as used in opening hours; position is ``date.weekday()``."""
 
-_SPAN_RE = re.compile(r"^\s*([0-9]{2}):([0-9]{2})\s*-\s*([0-9]{2}):([0-9]{2})\s*$")
+_SPAN_RE = re.compile(r"^\s*([0-9]{2}:[0-9]{2})\s*-\s*([0-9]{2}:[0-9]{2})\s*$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _zone(name: object) -> ZoneInfo:
-    if not isinstance(name, str) or not name or name.startswith(("/", ".")) or ".." in name:
-        raise ValidationError("timezone", f"unknown time zone {name!r}")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValidationError("timezone", f"unknown time zone {name!r}") from None
+    return zone(name, "timezone")  # type: ignore[arg-type]  # zone() checks the type itself
 
 
-def _clock_time(hours: str, minutes: str, field: str, *, end: bool = False) -> time:
+def _clock_time(text: str, field: str, *, end: bool = False) -> time:
     """``"09:30"`` -> 09:30; ``"24:00"``, allowed only as an end, is the end of the day."""
-    if end and (hours, minutes) == ("24", "00"):
+    if end and text == "24:00":
         return time.max
-    if int(hours) > 23 or int(minutes) > 59:
-        raise ValidationError(field, f"expected HH:MM on a 24-hour clock, got {hours}:{minutes}")
-    return time(int(hours), int(minutes))
+    return parse_clock_time(text, field)
+
+
+def _micros(when: datetime) -> int:
+    return (when - _EPOCH) // _MICROSECOND
 
 
 def _instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
@@ -137,8 +138,8 @@ class BusinessCalendar:
                         raise ValidationError(
                             f"hours[{days!r}]", f"expected HH:MM-HH:MM, got {span.strip()!r}"
                         )
-                    start = _clock_time(match.group(1), match.group(2), f"hours[{days!r}]")
-                    end = _clock_time(match.group(3), match.group(4), f"hours[{days!r}]", end=True)
+                    start = _clock_time(match.group(1), f"hours[{days!r}]")
+                    end = _clock_time(match.group(2), f"hours[{days!r}]", end=True)
                     openings.append(Opening(weekday, start, end))
         return cls(timezone, tuple(openings), holidays)
 
@@ -154,25 +155,11 @@ class BusinessCalendar:
         longer, exactly as it was lived. A wall time skipped by a spring-forward is read
         with the offset in force before the change (Python's ``fold=0``).
         """
-        start = ensure_aware(start, "start").astimezone(timezone.utc)
-        end = ensure_aware(end, "end").astimezone(timezone.utc)
-        if end <= start:
-            return 0.0
-        tz = self.zone
-        by_day: dict[int, list[Opening]] = {}
-        for opening in self.hours:
-            by_day.setdefault(opening.weekday, []).append(opening)
-        total = 0.0
-        for day in self._working_days(start.astimezone(tz).date(), end.astimezone(tz).date()):
-            for opening in by_day[day.weekday()]:
-                open_at = _instant(day, opening.start, tz)
-                close_at = _instant(day, opening.end, tz)
-                overlap = min(close_at, end) - max(open_at, start)
-                if overlap > timedelta(0):
-                    total += overlap.total_seconds()
-        return total
+        start = ensure_aware(start, "start")
+        end = ensure_aware(end, "end")
+        return self.worktime().seconds_between(_micros(start), _micros(end))
 
-    def _working_days(self, first: date, last: date) -> list[date]:
+    def working_days(self, first: date, last: date) -> list[date]:
         """Local dates from ``first`` to ``last`` that have openings and are not holidays."""
         days = rruleset()
         days.rrule(
@@ -186,6 +173,87 @@ class BusinessCalendar:
         for holiday in self.holidays:
             days.exdate(datetime.combine(holiday, time()))
         return [moment.date() for moment in days]
+
+    def worktime(self) -> Worktime:
+        """The calendar's working time as a lookup table (built once per calendar, lazily)."""
+        return _worktime(self)
+
+
+_WORKTIMES: dict[BusinessCalendar, Worktime] = {}
+_WORKTIMES_KEPT = 32
+
+
+def _worktime(calendar: BusinessCalendar) -> Worktime:
+    found = _WORKTIMES.get(calendar)
+    if found is None:
+        if len(_WORKTIMES) >= _WORKTIMES_KEPT:
+            _WORKTIMES.clear()
+        found = _WORKTIMES[calendar] = Worktime(calendar)
+    return found
+
+
+class Worktime:
+    """Working microseconds before any instant, from a table of openings as UTC instants.
+
+    A wait then costs two binary searches instead of a walk over its days, which is what
+    lets a report over a year of journeys use business hours. The table covers whole
+    local years and grows when an instant outside it is asked about.
+    """
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar = calendar
+        self._tz = calendar.zone
+        self._by_day: dict[int, list[Opening]] = {}
+        for opening in calendar.hours:
+            self._by_day.setdefault(opening.weekday, []).append(opening)
+        self._first_year = self._last_year = 0
+        self._low = self._high = 0  # the table covers instants in [low, high)
+        self._opens: list[int] = []
+        self._closes: list[int] = []
+        self._before: list[int] = []  # working micros before each opening
+
+    def seconds_between(self, start: int, end: int) -> float:
+        """Working seconds from ``start`` to ``end`` (UTC microseconds); 0 if not after."""
+        if end <= start:
+            return 0.0
+        if not (self._low <= start and end < self._high):
+            self._cover(start, end)
+        opens, closes, before = self._opens, self._closes, self._before
+        total = 0
+        i = bisect_right(opens, end) - 1
+        if i >= 0:
+            total = before[i] + min(end, closes[i]) - opens[i]
+        i = bisect_right(opens, start) - 1
+        if i >= 0:
+            total -= before[i] + min(start, closes[i]) - opens[i]
+        return total / 1e6
+
+    def _cover(self, start: int, end: int) -> None:
+        """Rebuild the table over whole local years so that it holds both instants."""
+        first, last = (self._year(start), self._year(end))
+        if self._high > self._low:
+            first, last = min(first, self._first_year), max(last, self._last_year)
+        self._first_year, self._last_year = first, last
+        self._low = _micros(datetime(first, 1, 1, tzinfo=self._tz))
+        self._high = _micros(datetime(last + 1, 1, 1, tzinfo=self._tz)) if last < 9999 else 2**63
+        opens: list[int] = []
+        closes: list[int] = []
+        before: list[int] = []
+        total = 0
+        for day in self.calendar.working_days(date(first, 1, 1), date(last, 12, 31)):
+            for opening in self._by_day[day.weekday()]:
+                open_at = _micros(_instant(day, opening.start, self._tz))
+                close_at = _micros(_instant(day, opening.end, self._tz))
+                if close_at <= open_at:
+                    continue
+                opens.append(open_at)
+                closes.append(close_at)
+                before.append(total)
+                total += close_at - open_at
+        self._opens, self._closes, self._before = opens, closes, before
+
+    def _year(self, at: int) -> int:
+        return (_EPOCH + timedelta(microseconds=at)).astimezone(self._tz).year
 
 
 def _weekdays(spec: object) -> range:

@@ -27,6 +27,7 @@ median, p90         linear interpolation between closest ranks (as NumPy and pan
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable
 from typing import Literal
 
@@ -70,6 +71,10 @@ def _scores(values: Iterable[int], name: str, scale: tuple[int, int]) -> list[in
 
 
 def _numbers(values: Iterable[float], name: str) -> list[float]:
+    if isinstance(values, array) and values.typecode == "d":  # the aggregator's samples
+        floats = values.tolist()
+        if all(map(math.isfinite, floats)):
+            return floats
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise ValidationError(name, f"expected numbers, got {type(values).__name__}")
     checked = list(values)

@@ -8,19 +8,19 @@ answer and whether the customer had to repeat something they had already said.
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from operator import itemgetter
+from typing import Final, NamedTuple
 
-from attrs import define, field
-
-from handoff import _validate as v
 from handoff.errors import ValidationError
 from handoff.events import SURVEY_SCALES
 from handoff.facts import extract_facts
-from handoff.metrics.calendar import BusinessCalendar
-from handoff.models import Fact, Handoff, Interaction, Journey
+from handoff.metrics.calendar import BusinessCalendar, Worktime
+from handoff.metrics.figures import HandoffFigures, JourneyFigures, JourneyRecords, Wait
+from handoff.models import Fact, Handoff
+from handoff.stores.base import MetricHandoff, MetricJourney, MetricStep
 
 __all__ = [
     "DEFAULT_FCR_WINDOW",
@@ -29,6 +29,8 @@ __all__ = [
     "JourneyFigures",
     "JourneyRecords",
     "Wait",
+    "compact",
+    "figures_of",
     "journey_figures",
 ]
 
@@ -42,130 +44,67 @@ RESTATABLE_KINDS: tuple[str, ...] = ("order", "email", "phone", "amount")
 _CONVERSATIONAL = ("message", "call")
 
 
-def _sequence(value: object, kind: type, name: str) -> tuple[Any, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise ValidationError(name, f"expected a sequence of {kind.__name__}, got {type(value).__name__}")
-    items = tuple(value)
-    for i, item in enumerate(items):
-        if not isinstance(item, kind):
-            raise ValidationError(f"{name}[{i}]", f"expected a {kind.__name__}, got {type(item).__name__}")
-    return items
+# Positions in a step: sources may stream plain tuples in MetricStep's layout.
+_AT: Final = 0
+_SEQ: Final = 1
+_CHANNEL: Final = 2
+_AUTHOR: Final = 3
+_KIND: Final = 4
+_AGENT: Final = 5
+_BODY: Final = 6
+_IID: Final = 7
+_META: Final = 8
+_ORDER = itemgetter(_AT, _SEQ)
+_HANDOFF_TIME = itemgetter(0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _interactions(value: object) -> tuple[Interaction, ...]:
-    return _sequence(value, Interaction, "interactions")
+def _micros(when: datetime) -> int:
+    return (when - _EPOCH) // _MICROSECOND
 
 
-def _handoffs(value: object) -> tuple[Handoff, ...]:
-    return _sequence(value, Handoff, "handoffs")
+def _instant(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
 
 
-@define(frozen=True)
-class JourneyRecords:
-    """One journey with everything recorded about it: the unit the metrics read.
-
-    ``next_contact_at`` is when the same contact opened their next journey, if known; it
-    lets first-contact resolution notice a follow-up that started a new journey.
-    """
-
-    journey: Journey = field()
-    interactions: tuple[Interaction, ...] = field(converter=_interactions)
-    handoffs: tuple[Handoff, ...] = field(default=(), converter=_handoffs)
-    next_contact_at: datetime | None = field(default=None, validator=v.optional_aware)
-
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.journey, Journey):
-            raise ValidationError("journey", f"expected a Journey, got {type(self.journey).__name__}")
-        named: tuple[tuple[str, tuple[Interaction | Handoff, ...]], ...] = (
-            ("interactions", self.interactions),
-            ("handoffs", self.handoffs),
-        )
-        for name, items in named:
-            for i, item in enumerate(items):
-                if item.journey_id != self.journey.id:
-                    raise ValidationError(
-                        f"{name}[{i}]", f"belongs to journey {item.journey_id!r}, not {self.journey.id!r}"
-                    )
-
-
-@define(frozen=True)
-class Wait:
-    """A duration in calendar seconds and, with a business calendar, in working seconds."""
-
-    seconds: float
-    business_seconds: float | None = None
+def compact(records: JourneyRecords) -> MetricJourney:
+    """``records`` in the compact form a :class:`~handoff.stores.base.MetricsSource` streams."""
+    journey = records.journey
+    anchors = {item.id: (_micros(item.at), item.sequence) for item in records.interactions}
+    return MetricJourney(
+        id=journey.id,
+        opened_at=_micros(journey.opened_at),
+        entry_channel=journey.path[0].channel if journey.path else None,
+        current_channel=journey.current_channel,
+        resolved_at=None if journey.resolved_at is None else _micros(journey.resolved_at),
+        reopen_count=journey.reopen_count,
+        assignee=journey.assignee,
+        facts=tuple((fact.kind, fact.value, _micros(fact.at)) for fact in journey.facts),
+        next_contact_at=None if records.next_contact_at is None else _micros(records.next_contact_at),
+        steps=[
+            MetricStep(
+                _micros(item.at),
+                item.sequence,
+                item.channel,
+                item.author,
+                item.kind,
+                item.agent,
+                item.body,
+                item.id,
+                item.metadata if item.kind == "survey" else None,
+            )
+            for item in records.interactions
+        ],
+        handoffs=[_handoff(h, anchors.get(h.interaction_id)) for h in records.handoffs],
+    )
 
 
-@define(frozen=True)
-class HandoffFigures:
-    """How one channel switch went for the customer."""
-
-    from_channel: str
-    to_channel: str
-    reason: str
-    at: datetime
-    response: Wait | None
-    """From the handoff to the first agent reply on the new channel; None if none came."""
-    restated: tuple[Fact, ...]
-    """Facts the journey already held that the customer gave again after the switch."""
-
-    @property
-    def repeated(self) -> bool:
-        return bool(self.restated)
-
-
-@define(frozen=True)
-class JourneyFigures:
-    """One journey's contribution to the KPIs. Durations run from ``opened_at``."""
-
-    journey_id: str
-    opened_at: datetime
-    entry_channel: str
-    path: tuple[str, ...]
-    agent: str | None
-    first_response: Wait | None
-    responses: tuple[Wait, ...]
-    first_resolution: Wait | None
-    resolution: Wait | None
-    """To the last resolution, if the journey ended resolved; None while it is open."""
-    resolved_at: datetime | None
-    resolved_channel: str | None
-    reopens: int
-    fcr: bool
-    handoffs: tuple[HandoffFigures, ...]
-    csat: tuple[int, ...] = ()
-    nps: tuple[int, ...] = ()
-    ces: tuple[int, ...] = ()
-
-    @property
-    def resolved(self) -> bool:
-        return self.resolved_at is not None
-
-    @property
-    def reason(self) -> str | None:
-        """Why the journey first changed hands; None if it never did."""
-        return self.handoffs[0].reason if self.handoffs else None
-
-    @property
-    def repeated_handoffs(self) -> int:
-        return sum(1 for h in self.handoffs if h.repeated)
-
-
-def _is_reply(item: Interaction) -> bool:
-    return item.author == "agent" and item.kind in _CONVERSATIONAL
-
-
-def _is_customer_message(item: Interaction) -> bool:
-    return item.author == "customer" and item.kind in _CONVERSATIONAL
-
-
-def _is_resolution(item: Interaction) -> bool:
-    return item.kind == "event" and item.body.startswith("Resolved by")
-
-
-def _wait(start: datetime, end: datetime, calendar: BusinessCalendar | None) -> Wait:
-    seconds = max((end - start).total_seconds(), 0.0)
-    return Wait(seconds, None if calendar is None else calendar.business_seconds(start, end))
+def _handoff(handoff: Handoff, anchor: tuple[int, int] | None) -> MetricHandoff:
+    at, sequence = (None, None) if anchor is None else anchor
+    return MetricHandoff(
+        _micros(handoff.at), at, sequence, handoff.from_channel, handoff.to_channel, handoff.reason
+    )
 
 
 def journey_figures(
@@ -183,148 +122,181 @@ def journey_figures(
     """
     if not isinstance(records, JourneyRecords):
         raise ValidationError("records", f"expected JourneyRecords, got {type(records).__name__}")
-    if not isinstance(fcr_window, timedelta) or fcr_window < timedelta(0):
-        raise ValidationError("fcr_window", f"expected a timedelta >= 0, got {fcr_window!r}")
+    check_fcr_window(fcr_window)
     if calendar is not None and not isinstance(calendar, BusinessCalendar):
         raise ValidationError("business_hours", f"expected a BusinessCalendar, got {type(calendar).__name__}")
-    journey = records.journey
-    ordered = sorted(records.interactions, key=lambda i: (i.at, i.sequence))
-    opened = journey.opened_at
+    worktime = None if calendar is None else calendar.worktime()
+    return figures_of(compact(records), worktime, fcr_window // _MICROSECOND)
 
-    history = _walk(ordered, calendar)
+
+def check_fcr_window(fcr_window: object) -> timedelta:
+    if not isinstance(fcr_window, timedelta) or fcr_window < timedelta(0):
+        raise ValidationError("fcr_window", f"expected a timedelta >= 0, got {fcr_window!r}")
+    return fcr_window
+
+
+def figures_of(journey: MetricJourney, worktime: Worktime | None, fcr_window: int) -> JourneyFigures:
+    """:func:`journey_figures` on the compact form (``fcr_window`` in microseconds).
+
+    Every source of journeys ends here, so a store's compact rows and the models give
+    the same figures by construction.
+    """
+    ordered = sorted(journey.steps, key=_ORDER)
+    opened = journey.opened_at
+    history = _walk(ordered, worktime)
     first_reply, resolutions = history.first_reply, history.resolutions
-    first_resolved_at = resolutions[0].at if resolutions else journey.resolved_at
-    resolved_at = resolutions[-1].at if history.resolved else None
+    first_resolved_at = resolutions[0][_AT] if resolutions else journey.resolved_at
+    resolved_at = resolutions[-1][_AT] if history.resolved else None
     if not resolutions and journey.resolved_at is not None:
         resolved_at = journey.resolved_at
     reopens = max(history.reopens, journey.reopen_count)
-    comeback = records.next_contact_at
+    comeback = journey.next_contact_at
     fcr = (
         resolved_at is not None
         and reopens == 0
         and not (comeback is not None and resolved_at <= comeback <= resolved_at + fcr_window)
     )
-    handoffs = _handoff_figures(journey, ordered, records.handoffs, calendar)
-    entry = _entry_channel(journey, ordered)
+    handoffs = _handoff_figures(journey, ordered, worktime) if journey.handoffs else ()
+    entry = journey.entry_channel or (ordered[0][_CHANNEL] if ordered else journey.current_channel)
     path = [entry]
     for handoff in handoffs:
         if handoff.to_channel != path[-1]:
             path.append(handoff.to_channel)
-    surveys = _surveys(ordered)
+    surveys = _surveys(ordered) if history.surveyed else _NO_SURVEYS
+    resolved_channel = None
+    if resolved_at is not None:
+        resolved_channel = resolutions[-1][_CHANNEL] if resolutions else journey.current_channel
     return JourneyFigures(
         journey_id=journey.id,
-        opened_at=opened,
+        opened_at=_instant(opened),
         entry_channel=entry,
         path=tuple(path),
-        agent=first_reply.agent if first_reply is not None else journey.assignee,
-        first_response=None if first_reply is None else _wait(opened, first_reply.at, calendar),
+        agent=journey.assignee if first_reply is None else first_reply[_AGENT],
+        first_response=None if first_reply is None else _wait(opened, first_reply[_AT], worktime),
         responses=history.responses,
-        first_resolution=None if first_resolved_at is None else _wait(opened, first_resolved_at, calendar),
-        resolution=None if resolved_at is None else _wait(opened, resolved_at, calendar),
-        resolved_at=resolved_at,
-        resolved_channel=_resolved_channel(journey, resolutions, resolved_at),
+        first_resolution=None if first_resolved_at is None else _wait(opened, first_resolved_at, worktime),
+        resolution=None if resolved_at is None else _wait(opened, resolved_at, worktime),
+        resolved_at=None if resolved_at is None else _instant(resolved_at),
+        resolved_channel=resolved_channel,
         reopens=reopens,
         fcr=fcr,
         handoffs=handoffs,
-        csat=surveys["csat"],
-        nps=surveys["nps"],
-        ces=surveys["ces"],
+        csat=surveys[0],
+        nps=surveys[1],
+        ces=surveys[2],
     )
 
 
-@define(frozen=True)
-class _History:
-    first_reply: Interaction | None
+def _wait(start: int, end: int, worktime: Worktime | None) -> Wait:
+    seconds = (end - start) / 1e6
+    return Wait(
+        seconds if seconds > 0 else 0.0, None if worktime is None else worktime.seconds_between(start, end)
+    )
+
+
+class _History(NamedTuple):
+    first_reply: MetricStep | None
     responses: tuple[Wait, ...]
-    resolutions: list[Interaction]
+    resolutions: list[MetricStep]
     resolved: bool
     reopens: int
+    surveyed: bool
 
 
-def _walk(ordered: list[Interaction], calendar: BusinessCalendar | None) -> _History:
+def _walk(ordered: list[MetricStep], worktime: Worktime | None) -> _History:
     """Replies, waits, resolutions and reopens, in one pass over the history."""
-    first_reply: Interaction | None = None
+    first_reply: MetricStep | None = None
     responses: list[Wait] = []
-    waiting_since: datetime | None = None
-    resolutions: list[Interaction] = []
-    resolved = False
+    waiting_since: int | None = None
+    resolutions: list[MetricStep] = []
+    resolved = surveyed = False
     reopens = 0
     for item in ordered:
-        if _is_customer_message(item):
-            if resolved:  # a customer writing after a resolution reopens the journey
-                resolved, reopens = False, reopens + 1
-            if waiting_since is None:
-                waiting_since = item.at
-        elif _is_reply(item):
-            first_reply = first_reply or item
-            if waiting_since is not None:
-                responses.append(_wait(waiting_since, item.at, calendar))
-                waiting_since = None
-        elif _is_resolution(item):
-            resolutions.append(item)
-            resolved = True
-    return _History(first_reply, tuple(responses), resolutions, resolved, reopens)
+        kind = item[_KIND]
+        if kind == "message" or kind == "call":
+            author = item[_AUTHOR]
+            if author == "customer":
+                if resolved:  # a customer writing after a resolution reopens the journey
+                    resolved, reopens = False, reopens + 1
+                if waiting_since is None:
+                    waiting_since = item[_AT]
+            elif author == "agent":
+                if first_reply is None:
+                    first_reply = item
+                if waiting_since is not None:
+                    responses.append(_wait(waiting_since, item[_AT], worktime))
+                    waiting_since = None
+        elif kind == "event":
+            if (item[_BODY] or "").startswith("Resolved by"):
+                resolutions.append(item)
+                resolved = True
+        elif kind == "survey":
+            surveyed = True
+    return _History(first_reply, tuple(responses), resolutions, resolved, reopens, surveyed)
 
 
-def _entry_channel(journey: Journey, ordered: list[Interaction]) -> str:
-    if journey.path:
-        return journey.path[0].channel
-    return ordered[0].channel if ordered else journey.current_channel
+def _is_reply(item: MetricStep) -> bool:
+    return item[_AUTHOR] == "agent" and item[_KIND] in _CONVERSATIONAL
 
 
-def _resolved_channel(
-    journey: Journey, resolutions: list[Interaction], resolved_at: datetime | None
-) -> str | None:
-    if resolved_at is None:
-        return None
-    return resolutions[-1].channel if resolutions else journey.current_channel
+def _is_customer_message(item: MetricStep) -> bool:
+    return item[_AUTHOR] == "customer" and item[_KIND] in _CONVERSATIONAL
 
 
 def _handoff_figures(
-    journey: Journey,
-    ordered: list[Interaction],
-    handoffs: tuple[Handoff, ...],
-    calendar: BusinessCalendar | None,
+    journey: MetricJourney, ordered: list[MetricStep], worktime: Worktime | None
 ) -> tuple[HandoffFigures, ...]:
     """Per handoff: the wait for an agent on the new channel, and what was said again.
 
     The leg after a handoff runs from the interaction that made it (or its time) to the
     next handoff; a restatement is a fact of that leg's customer messages that an
-    earlier customer message, or the journey's fact index, already held.
+    earlier customer message, or the journey's fact index, already held. Messages are
+    read for facts only when needed: each leg's, and earlier ones only to settle a
+    restatable fact the fact index does not explain.
     """
-    if not handoffs:
-        return ()
-    position = {item.id: i for i, item in enumerate(ordered)}
-    times = [item.at for item in ordered]
-    chronological = sorted(handoffs, key=lambda h: h.at)
+    keys = [(item[_AT], item[_SEQ]) for item in ordered]
+    chronological = sorted(journey.handoffs, key=_HANDOFF_TIME)
     starts: list[int] = []
     for handoff in chronological:
-        found = position.get(handoff.interaction_id, bisect_left(times, handoff.at))
+        if handoff.anchor_at is not None and handoff.anchor_sequence is not None:
+            found = bisect_left(keys, (handoff.anchor_at, handoff.anchor_sequence))
+        else:
+            found = bisect_left(keys, (handoff.at,))
         starts.append(max(found, starts[-1]) if starts else found)  # legs never run backwards
-    said: list[tuple[int, tuple[Fact, ...]]] = [
-        (i, extract_facts(item.body, channel=item.channel, at=item.at, interaction_id=item.id))
-        for i, item in enumerate(ordered)
-        if _is_customer_message(item)
-    ]
+    customer = [i for i, item in enumerate(ordered) if _is_customer_message(item)]
+    said: dict[int, tuple[Fact, ...]] = {}
+
+    def facts_of(i: int) -> tuple[Fact, ...]:
+        if i not in said:
+            item = ordered[i]
+            said[i] = extract_facts(
+                item[_BODY] or "", channel=item[_CHANNEL], at=_instant(item[_AT]), interaction_id=item[_IID]
+            )
+        return said[i]
+
     figures: list[HandoffFigures] = []
-    known: set[tuple[str, str]] = set()
-    cursor = 0
     for k, handoff in enumerate(chronological):
         start = starts[k]
         end = starts[k + 1] if k + 1 < len(chronological) else len(ordered)
-        while cursor < len(said) and said[cursor][0] < start:
-            known.update(fact.key for fact in said[cursor][1])
-            cursor += 1
-        before = known | {f.key for f in journey.facts if f.at < handoff.at}
+        indexed = {(kind, value) for kind, value, at in journey.facts if at < handoff.at}
+        known: set[tuple[str, str]] | None = None
         restated: dict[tuple[str, str], Fact] = {}
-        for i, facts in said[cursor:]:
+        for i in customer:
+            if i < start:
+                continue
             if i >= end:
                 break
-            for fact in facts:
-                if fact.kind in RESTATABLE_KINDS and fact.key in before:
-                    restated.setdefault(fact.key, fact)
+            for fact in facts_of(i):
+                if fact.kind not in RESTATABLE_KINDS or fact.key in restated:
+                    continue
+                if fact.key not in indexed:
+                    if known is None:
+                        known = {f.key for j in customer if j < start for f in facts_of(j)}
+                    if fact.key not in known:
+                        continue
+                restated[fact.key] = fact
         reply = next(
-            (item for item in ordered[start:] if _is_reply(item) and item.channel == handoff.to_channel),
+            (item for item in ordered[start:] if _is_reply(item) and item[_CHANNEL] == handoff.to_channel),
             None,
         )
         figures.append(
@@ -332,29 +304,35 @@ def _handoff_figures(
                 from_channel=handoff.from_channel,
                 to_channel=handoff.to_channel,
                 reason=handoff.reason,
-                at=handoff.at,
-                response=None if reply is None else _wait(handoff.at, reply.at, calendar),
+                at=_instant(handoff.at),
+                response=None if reply is None else _wait(handoff.at, reply[_AT], worktime),
                 restated=tuple(restated.values()),
             )
         )
     return tuple(figures)
 
 
-def _surveys(ordered: list[Interaction]) -> dict[str, tuple[int, ...]]:
-    """Survey answers by scale, each checked against it (stored data can be imported)."""
+_NO_SURVEYS: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] = ((), (), ())
+
+
+def _surveys(ordered: list[MetricStep]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """CSAT, NPS and CES answers, each checked against its scale (stored data can be imported)."""
     answers: dict[str, list[int]] = {name: [] for name in SURVEY_SCALES}
     for item in ordered:
-        if item.kind != "survey":
+        metadata = item[_META]
+        if item[_KIND] != "survey" or not metadata:
             continue
+        if isinstance(metadata, str):  # a source may hand the stored JSON over as it is
+            metadata = json.loads(metadata)
         for name, (low, high) in SURVEY_SCALES.items():
-            raw = item.metadata.get(name)
+            raw = metadata.get(name)
             if raw is None:
                 continue
-            text = raw.strip()
+            text = raw.strip() if isinstance(raw, str) else ""
             if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
                 raise ValidationError(
-                    f"interaction {item.id}: metadata[{name!r}]",
+                    f"interaction {item[_IID]}: metadata[{name!r}]",
                     f"expected a whole number from {low} to {high}, got {raw!r}",
                 )
             answers[name].append(int(text))
-    return {name: tuple(values) for name, values in answers.items()}
+    return tuple(answers["csat"]), tuple(answers["nps"]), tuple(answers["ces"])

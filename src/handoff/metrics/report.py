@@ -9,21 +9,19 @@ with no data is ``None`` and is drawn as "—".
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from attrs import define, field
 
-from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.metrics import formulas as f
-from handoff.metrics.aggregate import MEASURES, Aggregator, GroupTotals, combine
+from handoff.metrics.aggregate import MEASURES, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar
 from handoff.metrics.formulas import Durations, Status, Targets
-from handoff.metrics.journeys import DEFAULT_FCR_WINDOW, JourneyRecords, journey_figures
 
-__all__ = ["FIGURES", "KpiReport", "KpiRow", "kpis"]
+__all__ = ["FIGURES", "NO_DATA", "KpiReport", "KpiRow", "show_figure"]
 
 FIGURES: tuple[str, ...] = (
     "journeys",
@@ -53,6 +51,7 @@ _HEADINGS = {
 }
 _ANSI = {"met": "\x1b[32m", "near": "\x1b[33m", "act_now": "\x1b[31m"}
 _ANSI_RESET = "\x1b[0m"
+_RICH = {"met": "green", "near": "yellow", "act_now": "bold red"}
 _HTML_COLOURS = {"met": "#d8f3dc", "near": "#fff3bf", "act_now": "#ffd6d6"}
 _STATUS_WORDS = {"met": "met", "near": "near", "act_now": "act now"}
 NO_DATA = "—"
@@ -155,7 +154,7 @@ def _duration(seconds: float) -> str:
     return f"{days}d {hours:02d}h"
 
 
-def _show(name: str, value: float | None) -> str:
+def show_figure(name: str, value: float | None) -> str:
     """A figure as people read it: 82.5%, +31, 5.2, 1h 05m; "—" when there is no data."""
     if value is None:
         return NO_DATA
@@ -171,6 +170,11 @@ def _show(name: str, value: float | None) -> str:
     if name.endswith("_s"):
         return _duration(value)
     return f"{value:g}"
+
+
+def _escape_markup(text: str) -> str:
+    """Text shown literally by rich: an opening bracket would start a markup tag."""
+    return text.replace("\\", "\\\\").replace("[", "\\[")
 
 
 @define(frozen=True)
@@ -249,20 +253,29 @@ class KpiReport:
 
     def _target_line(self, name: str) -> str:
         target = getattr(self.targets, name)
-        return f"{'≥' if target.higher_is_better else '≤'} {_show(name, target.goal)}"
+        return f"{'≥' if target.higher_is_better else '≤'} {show_figure(name, target.goal)}"
 
     def _caption(self) -> str:
         start, end = (moment.isoformat(timespec="minutes") for moment in (self.start, self.end))
         clock = "business hours" if self.business_hours is not None else "calendar time"
         return f"journeys opened {start} to {end}; times are medians in {clock}"
 
+    def __rich__(self) -> str:
+        """The terminal table in rich's console markup (rich itself is never imported)."""
+        return self._table(lambda text, status: f"[{_RICH[status]}]{_escape_markup(text)}[/]", markup=True)
+
     def _text(self, color: bool) -> str:
+        if not color:
+            return self._table(None)
+        return self._table(lambda text, status: f"{_ANSI[status]}{text}{_ANSI_RESET}")
+
+    def _table(self, paint: Callable[[str, Status], str] | None, *, markup: bool = False) -> str:
         heading = " · ".join(self.by) or "group"
         table: list[list[tuple[str, Status | None]]] = [
             [(heading, None), *((_HEADINGS[name], None) for name in FIGURES)]
         ]
         for label, row in self._labelled_rows():
-            figures = ((_show(name, row.figure(name)), self.status(row, name)) for name in FIGURES)
+            figures = ((show_figure(name, row.figure(name)), self.status(row, name)) for name in FIGURES)
             table.append([(label, None), *figures])
         widths = [max(len(line[i][0]) for line in table) for i in range(len(table[0]))]
 
@@ -270,7 +283,10 @@ class KpiReport:
             cells = []
             for i, ((text, status), width) in enumerate(zip(line, widths, strict=True)):
                 padded = text.ljust(width) if i == 0 else text.rjust(width)
-                cells.append(f"{_ANSI[status]}{padded}{_ANSI_RESET}" if color and status else padded)
+                if paint is not None and status:
+                    cells.append(paint(padded, status))
+                else:
+                    cells.append(_escape_markup(padded) if markup else padded)
             return "  ".join(cells)
 
         targets = ", ".join(
@@ -283,8 +299,7 @@ class KpiReport:
                 rule,
                 *(draw(line) for line in table[1:]),
                 "",
-                self._caption(),
-                f"targets: {targets}",
+                *(_escape_markup(t) if markup else t for t in (self._caption(), f"targets: {targets}")),
             ]
         )
 
@@ -303,7 +318,9 @@ class KpiReport:
                 status = self.status(row, name)
                 colour = f";background:{_HTML_COLOURS[status]}" if status else ""
                 title = f' title="{_STATUS_WORDS[status]}"' if status else ""
-                cells.append(f'<td style="{cell}{colour}"{title}>{esc(_show(name, row.figure(name)))}</td>')
+                cells.append(
+                    f'<td style="{cell}{colour}"{title}>{esc(show_figure(name, row.figure(name)))}</td>'
+                )
             body.append(f"<tr>{''.join(cells)}</tr>")
         targets = "".join(
             f'<td style="{cell};color:#555">{esc(self._target_line(name))}</td>'
@@ -322,53 +339,3 @@ class KpiReport:
             f'<caption style="caption-side:bottom;text-align:left;padding-top:6px">{caption}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         )
-
-
-def kpis(
-    records: Iterable[JourneyRecords],
-    start: datetime,
-    end: datetime,
-    by: Sequence[str] = ("channel",),
-    business_hours: BusinessCalendar | None = None,
-    targets: Targets | None = None,
-    *,
-    fcr_window: timedelta = DEFAULT_FCR_WINDOW,
-) -> KpiReport:
-    """The KPI report for journeys opened from ``start`` (inclusive) to ``end`` (exclusive).
-
-    ``records`` is consumed once, one journey at a time, and journeys opened outside
-    the period are skipped. ``by`` names the dimensions to slice by (``channel``,
-    ``path``, ``reason``, ``agent``, ``week``); with ``business_hours`` the headline
-    times are working time and weeks are those of its time zone (else UTC). A journey
-    counts as first-contact resolved only if its contact stays away ``fcr_window``.
-    See :mod:`handoff.metrics.formulas` for every formula.
-    """
-    start = ensure_aware(start, "start")
-    end = ensure_aware(end, "end")
-    if end <= start:
-        raise ValidationError("end", f"must be after start ({start.isoformat()})")
-    if targets is not None and not isinstance(targets, Targets):
-        raise ValidationError("targets", f"expected Targets, got {type(targets).__name__}")
-    if business_hours is not None and not isinstance(business_hours, BusinessCalendar):
-        raise ValidationError(
-            "business_hours", f"expected a BusinessCalendar, got {type(business_hours).__name__}"
-        )
-    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
-        raise ValidationError(
-            "records", f"expected an iterable of JourneyRecords, got {type(records).__name__}"
-        )
-    week_zone = business_hours.zone if business_hours is not None else timezone.utc
-    aggregator = Aggregator(by, end=end, week_zone=week_zone)
-    for i, item in enumerate(records):
-        if not isinstance(item, JourneyRecords):
-            raise ValidationError(f"records[{i}]", f"expected JourneyRecords, got {type(item).__name__}")
-        if start <= item.journey.opened_at < end:
-            aggregator.add(journey_figures(item, calendar=business_hours, fcr_window=fcr_window))
-    return KpiReport.from_totals(
-        aggregator.totals(),
-        by=aggregator.by,
-        start=start,
-        end=end,
-        business_hours=business_hours,
-        targets=targets,
-    )

@@ -62,7 +62,13 @@ def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
             "name": "redact_summaries",
             "description": "summaries for public channels and restricted roles are masked",
             "on": _SWITCHES,
-            "when": {"any": [_is("to_channel.public", True), _is("flags.restricted_role", True)]},
+            "when": {
+                "any": [
+                    _is("to_channel.public", True),
+                    _is("to_role.restricted", True),
+                    _is("flags.restricted_role", True),
+                ]
+            },
             "actions": [{"do": "summary", "redaction": "masked"}],
         },
         {

@@ -223,6 +223,27 @@ def _plain(value: object) -> object:
 # -- evaluating ----------------------------------------------------------------------------
 
 
+def _reader(spec: FactSpec) -> Callable[[Facts], object]:
+    """Read ``spec`` once per decision: the first read is remembered in ``facts.seen``."""
+    name, read = spec.name, spec.read
+
+    def value(facts: Facts) -> object:
+        seen = facts.seen
+        x = seen.get(name, _UNREAD)
+        if x is _UNREAD:
+            x = seen[name] = read(facts.situation, facts.settings)
+        return x
+
+    return value
+
+
+def _spec_of(condition: Compare) -> FactSpec:
+    spec = lookup(condition.fact)
+    if spec is None:  # only reachable for a hand-built Compare
+        raise ValidationError("fact", f"unknown fact {condition.fact!r}")
+    return spec
+
+
 def compile_condition(condition: Condition) -> Test:
     """A closure evaluating ``condition`` on a decision's facts."""
     if isinstance(condition, AllOf):
@@ -238,28 +259,30 @@ def compile_condition(condition: Condition) -> Test:
 
 
 def _compile_compare(condition: Compare) -> Test:
-    spec = lookup(condition.fact)
-    if spec is None:  # only reachable for a hand-built Compare
-        raise ValidationError("fact", f"unknown fact {condition.fact!r}")
-    value, op = condition.value, condition.op
+    spec = _spec_of(condition)
+    value, op, name, read = condition.value, condition.op, spec.name, spec.read
     if op == "is_set":
-        return lambda facts: (facts.value(spec) is not None) is value
+        get = _reader(spec)
+        return lambda facts: (get(facts) is not None) is value
     if op in ("in", "not_in"):
         members = frozenset(value)  # type: ignore[call-overload]
         inside = op == "in"
 
         def test_in(facts: Facts) -> bool:
-            x = facts.value(spec)
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
             return x is not None and (x in members) is inside
 
         return test_in
     compare = _COMPARE[op]
-    name = spec.name
 
     def test(facts: Facts) -> bool:
-        x = facts.seen.get(name, _UNREAD)
+        seen = facts.seen
+        x = seen.get(name, _UNREAD)
         if x is _UNREAD:
-            x = facts.value(spec)
+            x = seen[name] = read(facts.situation, facts.settings)
         return x is not None and compare(x, value)
 
     return test
@@ -271,26 +294,33 @@ Explainer = Callable[[Facts], tuple[bool, str]]
 def compile_explainer(condition: Condition) -> Explainer:
     """A closure telling whether ``condition`` holds and why, naming facts and their values.
 
-    It evaluates like :func:`compile_condition` and words only what decides the
-    outcome: every part of an ``all`` that held, or the first part that did not.
+    It evaluates like :func:`compile_condition`, in one pass, and words only what
+    decides the outcome: every part of an ``all`` that held, or the first part that did not.
     """
-    if isinstance(condition, (AllOf, AnyOf)):
-        parts = tuple((compile_condition(c), compile_explainer(c)) for c in condition.items)
-        if isinstance(condition, AllOf):
+    if isinstance(condition, AllOf):
+        parts = tuple(compile_explainer(c) for c in condition.items)
 
-            def all_of(facts: Facts) -> tuple[bool, str]:
-                for test, why in parts:
-                    if not test(facts):
-                        return False, why(facts)[1]
-                return True, " and ".join(why(facts)[1] for _, why in parts)
+        def all_of(facts: Facts) -> tuple[bool, str]:
+            held = []
+            for why in parts:
+                ok, text = why(facts)
+                if not ok:
+                    return False, text
+                held.append(text)
+            return True, " and ".join(held)
 
-            return all_of
+        return all_of
+    if isinstance(condition, AnyOf):
+        parts = tuple(compile_explainer(c) for c in condition.items)
 
         def any_of(facts: Facts) -> tuple[bool, str]:
-            for test, why in parts:
-                if test(facts):
-                    return True, why(facts)[1]
-            return False, "; ".join(why(facts)[1] for _, why in parts)
+            failed = []
+            for why in parts:
+                ok, text = why(facts)
+                if ok:
+                    return True, text
+                failed.append(text)
+            return False, "; ".join(failed)
 
         return any_of
     if isinstance(condition, Not):
@@ -305,45 +335,70 @@ def compile_explainer(condition: Condition) -> Explainer:
 
 
 def _compare_explainer(condition: Compare) -> Explainer:
-    test = _compile_compare(condition)
-    spec = lookup(condition.fact)
-    assert spec is not None  # _compile_compare checked it
-    name = condition.fact
-    if condition.op == "is_set":
-        wanted = ", not set" if condition.value else ", not unset"
+    """One closure that reads the fact once and words the comparison, held or not."""
+    spec = _spec_of(condition)
+    name, read, op, value = condition.fact, spec.read, condition.op, condition.value
+    if op == "is_set":
+        wanted = ", not set" if value else ", not unset"
 
         def is_set(facts: Facts) -> tuple[bool, str]:
-            ok = test(facts)
-            return ok, f"{name} is {show(facts.value(spec))}" + ("" if ok else wanted)
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
+            ok = (x is not None) is value
+            return ok, f"{name} is {show(x)}" + ("" if ok else wanted)
 
         return is_set
-    says = spec.says if condition.op in ("eq", "ne") else None
+    compare = _COMPARE.get(op) or (_inside if op == "in" else _outside)
+    operand = frozenset(value) if op in ("in", "not_in") else value  # type: ignore[call-overload]
+    says = spec.says if op in ("eq", "ne") else None
     if says is not None:
-        yes, no = f"{says[0]} ({name})", f"{says[1]} ({name})"
+        yes, no, unset = f"{says[0]} ({name})", f"{says[1]} ({name})", f"{name} is unset"
 
         def yes_no(facts: Facts) -> tuple[bool, str]:
-            ok = test(facts)
-            actual = facts.seen[name]  # read by the test
-            return ok, f"{name} is unset" if actual is None else yes if actual else no
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
+            if x is None:
+                return False, unset
+            return compare(x, operand), yes if x else no
 
         return yes_no
-    target = f"{_SYMBOLS[condition.op]} {show(condition.value)}"
-    held = f"{name} {target}" if condition.op == "eq" else None
+    target = f"{_SYMBOLS[op]} {show(value)}"
+    held = f"{name} {target}" if op == "eq" else None
 
-    def compare(facts: Facts) -> tuple[bool, str]:
-        if not test(facts):
-            return False, f"{name} is {show(facts.seen[name])}, not {target}"
-        return True, held or f"{name} is {show(facts.seen[name])} ({target})"
+    def compared(facts: Facts) -> tuple[bool, str]:
+        seen = facts.seen
+        x = seen.get(name, _UNREAD)
+        if x is _UNREAD:
+            x = seen[name] = read(facts.situation, facts.settings)
+        if x is not None and compare(x, operand):
+            return True, held or f"{name} is {show(x)} ({target})"
+        return False, f"{name} is {show(x)}, not {target}"
 
-    return compare
+    return compared
+
+
+def _inside(x: object, members: Any) -> bool:
+    return x in members
+
+
+def _outside(x: object, members: Any) -> bool:
+    return x not in members
 
 
 def show(value: object) -> str:
     """A fact value as a person reads it in a trace."""
+    if type(value) is str:
+        return value
     if value is None:
         return "unset"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if type(value) is int:
+        return str(value)
     if isinstance(value, (timedelta, time)):
         return str(_plain(value))
     if isinstance(value, float):

@@ -8,11 +8,11 @@ notification or summary can be traced back to the rule that asked for it.
 from __future__ import annotations
 
 import hashlib
-import html
 from typing import Any
 
 from attrs import define, field
 
+from handoff import display
 from handoff.errors import ValidationError
 from handoff.events import Suggestion, Verdict
 from handoff.policy.conditions import show
@@ -97,35 +97,11 @@ class Decision:
         return self.render()
 
     def _repr_html_(self) -> str:
-        """The same account as a table, for a notebook."""
-        e = html.escape
-        rows = "".join(
-            f"<tr><td>{'✔' if v.matched else '·'}</td><td><code>{e(v.rule)}</code></td>"
-            f"<td>{e(v.reason)}</td></tr>"
-            for v in self.verdicts
-        )
-        facts = "".join(
-            f"<tr><td><code>{e(name)}</code></td><td>{e(show(value))}</td></tr>"
-            for name, value in self.facts.items()
-        )
-        sent = "".join(
-            f"<li><b>{e(n.purpose)}</b> via {e(n.channel)} at {e(n.send_at.isoformat())} "
-            f"[<code>{e(n.rule)}</code>]: {e(n.body)}</li>"
-            for n in self.notifications
-        )
-        advice = "".join(
-            f"<li><b>{e(s.kind)}</b> [<code>{e(s.rule)}</code>]: {e(s.reason)}</li>" for s in self.suggestions
-        )
-        event = self.event
-        return (
-            f"<div><p><b>{e(event.kind)}</b> on {e(event.channel)} at {e(event.at.isoformat())} · "
-            f"policy <code>{e(self.policy_revision)}</code> · decision <code>{e(self.id or '-')}</code></p>"
-            f"<table><tr><th></th><th>rule</th><th>reason</th></tr>{rows}</table>"
-            + (f"<table><tr><th>fact</th><th>value</th></tr>{facts}</table>" if facts else "")
-            + (f"<p>notifications</p><ul>{sent}</ul>" if sent else "")
-            + (f"<p>suggestions</p><ul>{advice}</ul>" if advice else "")
-            + "</div>"
-        )
+        """The same account as tables, for a notebook."""
+        return display.decision_html(self)
+
+    def __rich__(self) -> str:
+        return display.decision_rich(self)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record for a decision log (facts as the text shown in traces)."""

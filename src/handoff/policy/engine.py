@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from handoff import channels
 from handoff.errors import PolicyError
 from handoff.events import Suggestion, Verdict
 from handoff.models import Journey
+from handoff.policy.actions import Outputs
 from handoff.policy.decision import Decision
 from handoff.policy.delivery import Planner
 from handoff.policy.facts import Facts
@@ -80,7 +81,9 @@ class Policy:
         if problems:
             raise PolicyError(problems)
         self._all_templates = {**DEFAULT_TEMPLATES, **self.templates}
-        self._listening = {kind: tuple(r for r in self.rules if kind in r.events) for kind in EVENT_KINDS}
+        self._runners = {
+            kind: tuple((r.name, _runner(r)) for r in self.rules if kind in r.events) for kind in EVENT_KINDS
+        }
         self.revision = _content_hash(self)
 
     # -- building ------------------------------------------------------------------------
@@ -155,27 +158,24 @@ class Policy:
     def decide(self, situation: Situation) -> Decision:
         """Evaluate every rule listening to the event, in order, and plan what they asked for."""
         facts = Facts(situation, self.settings)
-        results = [(rule.name, rule(facts)) for rule in self._listening.get(situation.event.kind, ())]
-        suppressed = {purpose for _, result in results for purpose in result.suppress}
+        results = [(name, run(facts)) for name, run in self._runners.get(situation.event.kind, ())]
+        suppressed: set[str] | None = None
         planner: Planner | None = None
         verdicts: list[Verdict] = []
         suggestions: list[Suggestion] = []
         summaries: list[tuple[str, SummaryDraft]] = []
-        for name, result in results:
-            reason = result.reason
-            for draft in result.notify:
-                if draft.purpose in suppressed:
-                    reason = f"{reason}; {draft.purpose} suppressed"
-                    continue
-                if planner is None:
-                    planner = Planner(facts, self._all_templates)
-                why_not = planner.plan(draft, name, result.reason)
-                if why_not is not None:
-                    reason = f"{reason}; not sent: {why_not}"
-            verdicts.append(Verdict(name, result.matched, reason))
-            if result.summary is not None:
-                summaries.append((name, result.summary))
-            suggestions.extend(result.suggestions)
+        for name, (matched, reason, out) in results:
+            if out is not None:
+                if out.notify:
+                    if suppressed is None:
+                        suppressed = {p for _, (_, _, o) in results if o is not None for p in o.suppress}
+                    if planner is None:
+                        planner = Planner(facts, self._all_templates)
+                    reason = _plan(planner, out.notify, suppressed, name, reason)
+                if out.summary is not None:
+                    summaries.append((name, out.summary))
+                suggestions.extend(out.suggestions)
+            verdicts.append(Verdict(name, matched, reason))
         if planner is not None:
             verdicts.extend(planner.checks)
         return Decision(
@@ -197,6 +197,41 @@ class Policy:
                 [("event.kind", f"expected tick or customer_idle, got {situation.event.kind!r}")]
             )
         return self.decide(situation)
+
+
+_Run = Callable[[Facts], tuple[bool, str, Outputs | None]]
+
+
+def _runner(rule: Rule) -> _Run:
+    """How the engine runs ``rule``: a declarative rule directly, a Python rule through its result."""
+    if type(rule) is DeclarativeRule:  # a subclass may override __call__
+        return rule.evaluate
+
+    def run(facts: Facts) -> tuple[bool, str, Outputs | None]:
+        result = rule(facts)
+        out = Outputs()
+        out.notify.extend(result.notify)
+        out.summary = result.summary
+        out.suggestions.extend(result.suggestions)
+        out.suppress.extend(result.suppress)
+        return result.matched, result.reason, out
+
+    return run
+
+
+def _plan(
+    planner: Planner, drafts: Sequence[NotificationDraft], suppressed: set[str], rule: str, reason: str
+) -> str:
+    """Plan one rule's notifications; the rule's verdict says which were suppressed or not sent."""
+    verdict = reason
+    for draft in drafts:
+        if draft.purpose in suppressed:
+            verdict = f"{verdict}; {draft.purpose} suppressed"
+            continue
+        why_not = planner.plan(draft, rule, reason)
+        if why_not is not None:
+            verdict = f"{verdict}; not sent: {why_not}"
+    return verdict
 
 
 def tick_events(

@@ -197,6 +197,16 @@ _STATIC: dict[str, FactSpec] = {
         FactSpec(
             "previous_channel", "channel", "the channel before this event", lambda s, _: s.previous_channel
         ),
+        FactSpec(
+            "event.to_role", "text", "the role of the team receiving a transfer", lambda s, _: s.event.to_role
+        ),
+        FactSpec(
+            "to_role.restricted",
+            "bool",
+            "the receiving role is one of the settings' restricted_roles",
+            lambda s, st: s.event.to_role is not None and s.event.to_role in st.restricted_roles,
+            says=("the receiving role is restricted", "the receiving role is not restricted"),
+        ),
         *_profile_fact("the event's channel", "channel", lambda s: s.event.channel),
         *_profile_fact("the channel entered", "to_channel", lambda s: s.event.to_channel or s.event.channel),
         *_profile_fact("the channel left", "from_channel", lambda s: s.event.from_channel),

@@ -35,7 +35,7 @@ from handoff.policy.delivery import TEMPLATE_FIELDS
 from handoff.policy.durations import format_duration, parse_duration
 from handoff.policy.rules import DeclarativeRule, Rule, python_rule_kinds, rule_kind_of
 from handoff.policy.schedule import parse_clock_time
-from handoff.policy.situation import EVENT_KINDS, PolicySettings
+from handoff.policy.situation import EVENT_KINDS, ROLE_RE, PolicySettings
 from handoff.policy.templates import DEFAULT_TEMPLATES, fields_of
 
 __all__ = [
@@ -250,6 +250,11 @@ def _parse_settings(data: object, problems: Problems) -> PolicySettings | None:
             if raw not in ("template", "route"):
                 problems.append((path, f"expected 'template' or 'route', got {raw!r}"))
             values[key] = raw
+        elif key == "restricted_roles":
+            ok = isinstance(raw, list) and all(isinstance(r, str) and ROLE_RE.match(r) for r in raw)
+            if not ok:
+                problems.append((path, f"expected a list of lower-case role names, got {raw!r}"))
+            values[key] = tuple(raw) if ok else ()
         else:  # opt_in_channels
             ok = isinstance(raw, list) and all(isinstance(c, str) and c in channels.names() for c in raw)
             if not ok:

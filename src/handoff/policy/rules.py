@@ -66,20 +66,33 @@ class DeclarativeRule:
         object.__setattr__(self, "_why", None if self.when is None else compile_explainer(self.when))
 
     def __call__(self, facts: Facts) -> RuleResult:
-        if self._why is None:
+        matched, reason, out = self.evaluate(facts)
+        if out is None:
+            return RuleResult(matched, reason)
+        return RuleResult(
+            matched, reason, tuple(out.notify), out.summary, tuple(out.suggestions), tuple(out.suppress)
+        )
+
+    def evaluate(self, facts: Facts) -> tuple[bool, str, Outputs | None]:
+        """Whether the rule matched, why, and what its actions produced (None when nothing ran).
+
+        The engine calls this rather than ``rule(facts)``: it skips building a
+        :class:`RuleResult` for the many rules that do not match.
+        """
+        why = self._why
+        if why is None:
             reason = self.description or "applies to every such event"
         else:
-            matched, reason = self._why(facts)
+            matched, reason = why(facts)
             if not matched:
-                return RuleResult(False, reason)
+                return False, reason, None
         out = Outputs()
+        name = self.name
         for action in self.actions:
             test = action._test
             if test is None or test(facts):
-                action.apply(facts, self.name, out)
-        return RuleResult(
-            True, reason, tuple(out.notify), out.summary, tuple(out.suggestions), tuple(out.suppress)
-        )
+                action.apply(facts, name, out)
+        return True, reason, out
 
 
 _KINDS: dict[str, type[Any]] = {}

@@ -6,12 +6,14 @@ situation it was given, which makes it repeatable and explainable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Literal
 
 from attrs import define, field
 
+from handoff.errors import ValidationError
 from handoff.events import Suggestion
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
@@ -25,6 +27,7 @@ __all__ = [
     "RuleResult",
     "Situation",
     "SummaryDraft",
+    "check_role",
 ]
 
 EventKind = Literal[
@@ -54,7 +57,8 @@ class Event:
     """What just happened, in the terms rules read.
 
     ``sensitive`` holds the reasons a message was found sensitive (``card number``,
-    ``health``...); ``tick`` is the periodic event for time-based rules.
+    ``health``...); ``tick`` is the periodic event for time-based rules. ``to_role`` is
+    the role of the team receiving a transfer (see ``PolicySettings.restricted_roles``).
     """
 
     kind: EventKind
@@ -67,6 +71,17 @@ class Event:
     agent: str | None = None
     to_agent: str | None = None
     sensitive: tuple[str, ...] = ()
+    to_role: str | None = None
+
+
+ROLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def check_role(role: object, field: str) -> str | None:
+    """``role`` if it is None or a lower-case role name such as ``outsourced``; else a ValidationError."""
+    if role is not None and (not isinstance(role, str) or not ROLE_RE.match(role)):
+        raise ValidationError(field, f"expected a lower-case role name like 'outsourced', got {role!r}")
+    return role
 
 
 def _flags(value: Iterable[str]) -> frozenset[str]:
@@ -148,7 +163,8 @@ class PolicySettings:
         outside a channel's service window: ``template`` marks it as needing a pre-approved
         template, ``route`` sends it on another channel instead. Channels in ``opt_in_channels``
     are used only with the contact's explicit consent; any channel a contact opted out of
-    is never used.
+    is never used. Roles in ``restricted_roles`` (an outsourced tier, a trainee pool...)
+    only ever see summaries with contact details masked.
     """
 
     reopen_window: timedelta = timedelta(days=7)
@@ -166,6 +182,7 @@ class PolicySettings:
     reply_sla: timedelta = timedelta(hours=4)
     outside_window: Literal["template", "route"] = "template"
     opt_in_channels: tuple[str, ...] = ()
+    restricted_roles: tuple[str, ...] = ()
 
 
 @define(frozen=True)

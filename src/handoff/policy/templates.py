@@ -64,7 +64,7 @@ def fields_of(template: str) -> frozenset[str]:
 
 def fill(template: str, values: Mapping[str, str]) -> str:
     """Fill a template; a field without a value is left visible rather than failing."""
-    return string.Formatter().vformat(template, (), _Lenient(values))
+    return template.format_map(_Lenient(values))
 
 
 class _Lenient(dict[str, str]):

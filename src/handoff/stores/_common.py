@@ -69,6 +69,20 @@ def check_refs(refs: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(refs))
 
 
+def check_keys(keys: object) -> list[tuple[str, str]]:
+    """``(channel, external_id)`` pairs, de-duplicated in order; anything else is refused."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+        raise ValidationError(
+            "keys", f"expected a sequence of (channel, external_id), got {type(keys).__name__}"
+        )
+    for i, key in enumerate(keys):
+        if not (isinstance(key, tuple) and len(key) == 2 and all(isinstance(part, str) for part in key)):
+            raise ValidationError(
+                f"keys[{i}]", f"expected a (channel, external_id) pair of text, got {key!r}"
+            )
+    return list(dict.fromkeys(keys))
+
+
 def check_provider_id(value: object) -> str:
     """A provider's message id: non-empty text (MessageSid, wamid, Message-ID...)."""
     text = check_text(value, "provider_id")

@@ -1,4 +1,4 @@
-"""Decoded SQLite records, cached by their stored text.
+"""Decoded records, cached by their stored text (SQLite) or by id and version (PostgreSQL).
 
 Decoding a journey's JSON (its fact index, its path) costs more than reading it; the
 cache lets the hot path skip it for records it has just written or read.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from handoff.errors import StoreError, ValidationError
 from handoff.serde import from_json
@@ -34,19 +35,22 @@ class Decoded:
     them at commit saves decoding a journey's fact index on every message.
     """
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(self, size: int = 1024, decode: Callable[[type[Any], str], Any] = _decode) -> None:
         self._size = size
-        self._items: OrderedDict[str, object] = OrderedDict()
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
+        self._decode = decode
 
-    def load(self, model: type[T], data: str) -> T:
+    def load(self, model: type[T], data: str, key: Hashable | None = None) -> T:
+        """``data`` decoded as ``model``; ``key`` (default: the text) names that exact state."""
+        key = data if key is None else key
         with self._lock:
-            found = self._items.get(data)
+            found = self._items.get(key)
             if found is not None and type(found) is model:
-                self._items.move_to_end(data)
+                self._items.move_to_end(key)
                 return found
-        decoded = _decode(model, data)
-        self.remember(data, decoded)
+        decoded: T = self._decode(model, data)
+        self.remember(key, decoded)
         return decoded
 
     def clear(self) -> None:
@@ -54,9 +58,9 @@ class Decoded:
         with self._lock:
             self._items.clear()
 
-    def remember(self, data: str, record: object) -> None:
+    def remember(self, key: Hashable, record: object) -> None:
         with self._lock:
-            self._items[data] = record
-            self._items.move_to_end(data)
+            self._items[key] = record
+            self._items.move_to_end(key)
             if len(self._items) > self._size:
                 self._items.popitem(last=False)

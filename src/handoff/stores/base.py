@@ -8,10 +8,10 @@ can: one transaction per event, optimistic versions, unique external ids.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import NamedTuple, Self
 
 from attrs import define, field
 
@@ -19,7 +19,17 @@ from handoff.errors import StoreUnavailable
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 
-__all__ = ["BulkImport", "Changeset", "ContactRecords", "Store"]
+__all__ = [
+    "BulkImport",
+    "Changeset",
+    "ContactRecords",
+    "JourneyIndex",
+    "MetricHandoff",
+    "MetricJourney",
+    "MetricStep",
+    "MetricsSource",
+    "Store",
+]
 
 
 # Typed converters: with a bare ``converter=tuple`` mypy cannot type the arguments.
@@ -227,3 +237,100 @@ class BulkImport(abc.ABC):
         """Commit changesets in order, all or nothing: each is checked as `commit`
         would, against the store AND the changesets before it in the same call
         (so a batch may create a journey and append to it three times)."""
+
+    def find_interactions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
+        """The stored interactions among these ``(channel, external_id)`` keys, by key.
+
+        A backfill asks once per batch which of its messages are redeliveries. This
+        default asks :meth:`Store.find_interaction` key by key; a store with a query
+        language overrides it with one query.
+        """
+        from handoff.stores._common import check_keys  # it imports this module
+
+        find = self.find_interaction  # type: ignore[attr-defined]  # a BulkImport is a Store
+        found = {key: find(*key) for key in check_keys(keys)}
+        return {key: interaction for key, interaction in found.items() if interaction is not None}
+
+
+# -- optional capabilities for the metrics ------------------------------------------------------
+
+
+class JourneyIndex(abc.ABC):
+    """Optional capability: list the journeys opened in a period (what a KPI report covers)."""
+
+    @abc.abstractmethod
+    def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
+        """Journeys with ``start <= opened_at < end``, oldest first (then in storage order)."""
+
+
+class MetricStep(NamedTuple):
+    """One interaction as the KPIs read it: plain values, no model built.
+
+    ``at`` is in UTC microseconds. A source may leave out what the KPIs never read:
+    ``agent`` except for agent messages and calls (and there too when not asked for
+    agents), ``body`` except for events (its first 11 characters at least) and for
+    customer messages of journeys with handoffs, ``interaction_id`` except in journeys
+    with handoffs and for surveys, ``metadata`` except for survey answers (a mapping,
+    or its JSON text); otherwise "" or None. A plain tuple in this layout will do.
+    """
+
+    at: int
+    sequence: int
+    channel: str
+    author: str
+    kind: str
+    agent: str | None
+    body: str
+    interaction_id: str
+    metadata: Mapping[str, str] | None
+
+
+class MetricHandoff(NamedTuple):
+    """One handoff as the KPIs read it; ``anchor_at`` and ``anchor_sequence`` are those of
+    the interaction that made it (None when it is not stored)."""
+
+    at: int
+    anchor_at: int | None
+    anchor_sequence: int | None
+    from_channel: str
+    to_channel: str
+    reason: str
+
+
+class MetricJourney(NamedTuple):
+    """One journey and its history as the KPIs read it (times in UTC microseconds).
+
+    ``entry_channel`` is the first stop of the journey's path, if it has one; ``facts``
+    are ``(kind, value, at)`` of its fact index, needed only when it has handoffs;
+    ``next_contact_at`` is when its contact opened their next journey, if they did.
+    """
+
+    id: str
+    opened_at: int
+    entry_channel: str | None
+    current_channel: str
+    resolved_at: int | None
+    reopen_count: int
+    assignee: str | None
+    facts: tuple[tuple[str, str, int], ...]
+    next_contact_at: int | None
+    steps: list[MetricStep]
+    handoffs: list[MetricHandoff]
+
+
+class MetricsSource(JourneyIndex):
+    """Optional capability: stream what the KPIs need in compact rows, journey by journey.
+
+    For backends where building every model of a year of history would cost too much;
+    :func:`handoff.metrics.kpis` uses it when a store offers it, and gets the same
+    figures as from the models.
+    """
+
+    @abc.abstractmethod
+    def metric_journeys(
+        self, start: datetime, end: datetime, *, agents: bool = True
+    ) -> Iterator[MetricJourney]:
+        """Journeys with ``start <= opened_at < end`` with their steps and handoffs, one
+        journey at a time, in any order. ``agents=False`` may leave the steps' ``agent``
+        out: reading it costs a look into every reply, and only a report sliced by
+        agent needs it."""

@@ -37,6 +37,7 @@ from handoff.stores._common import (
     micros,
 )
 from handoff.stores._memory_checks import ChangesetChecks
+from handoff.stores._memory_metrics import MemoryJourneyIndex
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
 __all__ = ["MemoryStore"]
@@ -46,7 +47,7 @@ _Key = tuple[int, int, str]
 _by_sequence = attrgetter("sequence")
 
 
-class MemoryStore(ChangesetChecks, Store, BulkImport):
+class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -58,12 +58,15 @@ from handoff.stores._common import (
     check_active_limit,
     check_batch,
     check_changeset,
+    check_keys,
     check_mark,
     check_refs,
     check_text,
     marked,
 )
+from handoff.stores._pg_metrics import PostgresMetrics
 from handoff.stores._sql_reads import SQLReads, Statements
+from handoff.stores._sqlite_decoded import Decoded
 from handoff.stores.base import BulkImport, Changeset, ContactRecords
 
 __all__ = ["PostgresStore"]
@@ -73,22 +76,26 @@ Connection = writes.Connection
 
 # Named on its own too: the upgrade tests check that its plan uses the provider_id index.
 _FIND_NOTIFICATION = "SELECT data::text FROM notifications WHERE provider_id = %s"
+# The columns after the JSON name the exact state of the record: its id and, for the
+# records that change, its version. The store decodes each state once (see _load).
 _READS = Statements(
-    get_contact="SELECT data::text FROM contacts WHERE id = %s",
+    get_contact="SELECT data::text, id, version FROM contacts WHERE id = %s",
     find_contact=(
-        "SELECT contacts.data::text FROM identities JOIN contacts ON contacts.id = identities.contact_id"
-        " WHERE identities.identity = %s"
+        "SELECT contacts.data::text, contacts.id, contacts.version FROM identities"
+        " JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %s"
     ),
-    get_journey="SELECT data::text FROM journeys WHERE id = %s",
-    find_journey="SELECT data::text FROM journeys WHERE reference = %s",
-    journeys_of="SELECT data::text FROM journeys WHERE contact_id = %s ORDER BY opened_at, position",
-    find_interaction="SELECT data::text FROM interactions WHERE channel = %s AND external_id = %s",
-    interactions="SELECT data::text FROM interactions WHERE journey_id = %s ORDER BY sequence",
+    get_journey="SELECT data::text, id, version FROM journeys WHERE id = %s",
+    find_journey="SELECT data::text, id, version FROM journeys WHERE reference = %s",
+    journeys_of=(
+        "SELECT data::text, id, version FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
+    ),
+    find_interaction="SELECT data::text, id FROM interactions WHERE channel = %s AND external_id = %s",
+    interactions="SELECT data::text, id FROM interactions WHERE journey_id = %s ORDER BY sequence",
     last_interactions=(
-        "SELECT data FROM (SELECT data::text, sequence FROM interactions WHERE journey_id = %s"
+        "SELECT data, id FROM (SELECT data::text, id, sequence FROM interactions WHERE journey_id = %s"
         " ORDER BY sequence DESC LIMIT %s) AS last ORDER BY sequence"
     ),
-    handoffs="SELECT data::text FROM handoffs WHERE journey_id = %s ORDER BY at, position",
+    handoffs="SELECT data::text, id FROM handoffs WHERE journey_id = %s ORDER BY at, position",
     get_notification="SELECT data::text FROM notifications WHERE id = %s",
     find_notification=_FIND_NOTIFICATION,
     notifications="SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position",
@@ -96,7 +103,7 @@ _READS = Statements(
         "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
         " ORDER BY send_at, position LIMIT %s"
     ),
-    get_decision="SELECT data::text FROM decisions WHERE id = %s",
+    get_decision="SELECT data::text, id FROM decisions WHERE id = %s",
 )
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
 _LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
@@ -114,6 +121,8 @@ _THREAD = (
     " WHERE interactions.external_id = ANY(%s)"
     " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
 )
+
+_EXTERNAL = "SELECT channel, external_id, data::text, id FROM interactions WHERE external_id = ANY(%s)"
 
 # A contact's records, journey by journey; ``%s`` is the contact id.
 _OF_CONTACT = "journey_id IN (SELECT id FROM journeys WHERE contact_id = %s)"
@@ -138,7 +147,7 @@ _ERASE = (
 )
 
 
-class PostgresStore(SQLReads, BulkImport):
+class PostgresStore(SQLReads, BulkImport, PostgresMetrics):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
@@ -162,6 +171,7 @@ class PostgresStore(SQLReads, BulkImport):
         self._schema = schema
         self._closed = False
         self._pool = connect.open_pool(conninfo, self._where, schema, min_size, max_size, float(timeout))
+        self._decoded = Decoded(decode=writes.decode)
 
     @classmethod
     def from_url(cls, url: str) -> PostgresStore:
@@ -194,10 +204,12 @@ class PostgresStore(SQLReads, BulkImport):
             conn.pipeline() as pipe,
             conn.transaction(),
         ):
+            # One round trip: a version check that fails rolls the appended rows back with it.
             checks = rows.send_versioned(conn)
+            rows.send_appended(conn)
             pipe.sync()
             writes.verify(checks)
-            rows.send_appended(conn)
+        self._committed(batch)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         """Commit the changesets in order in one transaction; appended rows go in by ``COPY``."""
@@ -210,6 +222,7 @@ class PostgresStore(SQLReads, BulkImport):
                 checks = rows.send_versioned(conn)
             writes.verify(checks)
             rows.copy_appended(conn)
+        self._committed(batch)
 
     def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
@@ -235,6 +248,20 @@ class PostgresStore(SQLReads, BulkImport):
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
         limit = check_active_limit(limit)
         return self._all(Journey, _ACTIVE, (limit, limit, limit))
+
+    def find_interactions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
+        wanted = [key for key in check_keys(keys) if not writes.has_nul(key)]
+        if not wanted:
+            return {}
+        ids = list(dict.fromkeys(external_id for _, external_id in wanted))
+        with self._connection("read") as conn:
+            rows = conn.execute(_EXTERNAL, (ids,)).fetchall()
+        keep = set(wanted)
+        found: dict[tuple[str, str], Interaction] = {}
+        for channel, external_id, data, interaction_id in rows:
+            if (channel, external_id) in keep:
+                found[(str(channel), str(external_id))] = self._load(Interaction, (data, interaction_id))
+        return found
 
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
         wanted = [ref for ref in check_refs(refs) if "\x00" not in ref]
@@ -277,6 +304,7 @@ class PostgresStore(SQLReads, BulkImport):
             with conn.pipeline():
                 for statement in _ERASE:
                     conn.execute(statement, (contact_id,))
+        self._decoded.clear()  # not even this process keeps a copy
 
     # -- plumbing --------------------------------------------------------------------
     def _timestamp(self, at: datetime) -> datetime:
@@ -287,14 +315,32 @@ class PostgresStore(SQLReads, BulkImport):
             return None
         with self._connection("read") as conn:
             row = conn.execute(sql, params).fetchone()
-        return None if row is None else writes.decode(model, row[0])
+        return None if row is None else self._load(model, row)
 
     def _all(self, model: type[T], sql: str, params: tuple[object, ...]) -> list[T]:
         if writes.has_nul(params):
             return []
         with self._connection("read") as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [writes.decode(model, row[0]) for row in rows]
+        return [self._load(model, row) for row in rows]
+
+    def _load(self, model: type[T], row: Sequence[Any]) -> T:
+        """Decode a row's JSON, once per state: an id (and version) names one exact record,
+        since a version is written once and ids are never reused."""
+        if len(row) == 1:
+            return writes.decode(model, row[0])
+        return self._decoded.load(model, row[0], (model, *row[1:]))
+
+    def _committed(self, batch: Sequence[Changeset]) -> None:
+        """Keep what was just written decoded: the next event on the journey reads it back."""
+        remember = self._decoded.remember
+        for change in batch:
+            if change.contact is not None:
+                remember((Contact, change.contact.id, change.contact.version), change.contact)
+            if change.journey is not None:
+                remember((Journey, change.journey.id, change.journey.version), change.journey)
+            for interaction in change.interactions:
+                remember((Interaction, interaction.id), interaction)
 
     @contextmanager
     def _connection(self, doing: str) -> Iterator[Connection]:

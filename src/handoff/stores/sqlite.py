@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import TypeVar
 
@@ -31,6 +31,7 @@ from handoff.stores._common import (
     check_active_limit,
     check_batch,
     check_changeset,
+    check_keys,
     check_mark,
     check_refs,
     check_text,
@@ -41,6 +42,7 @@ from handoff.stores._sql_reads import SQLReads, Statements
 from handoff.stores._sqlite_checkpoint import Checkpointer
 from handoff.stores._sqlite_connect import begin, connect, rollback, store_error, unicode_error
 from handoff.stores._sqlite_decoded import Decoded
+from handoff.stores._sqlite_metrics import SQLiteMetrics
 from handoff.stores._sqlite_writes import Params, Rows, erase, provider_holder
 from handoff.stores.base import BulkImport, Changeset, ContactRecords
 
@@ -91,10 +93,20 @@ _THREAD = (
     " WHERE interactions.external_id IN ({marks}) ORDER BY at DESC, interactions.rowid DESC LIMIT 1"
 )
 _THREAD_CHUNK = 200
+_EXTERNAL = "SELECT channel, external_id, data FROM interactions WHERE external_id IN ({marks})"
 _DECISIONS = "SELECT data FROM decisions WHERE journey_id = ? ORDER BY at, rowid"
 
 
-class SQLiteStore(SQLReads, BulkImport):
+def _create_private(path: str) -> None:
+    """Create a new database file readable by its owner only (SQLite gives its ``-wal`` and
+    ``-shm`` files the same mode): it holds what customers wrote. An existing file keeps
+    whatever mode its operator chose."""
+    # Any other failure (no such directory...) is left for sqlite3 to report when it opens.
+    with suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 
     URLs follow the usual convention: ``sqlite:///handoff.db`` is relative to the
@@ -114,6 +126,8 @@ class SQLiteStore(SQLReads, BulkImport):
         self._path = path
         self._lock = threading.RLock()
         self._decoded = Decoded()
+        if path != ":memory:" and not path.startswith("file:"):
+            _create_private(path)
         self._conn: sqlite3.Connection | None = connect(path, float(busy_timeout))
         self._checkpointer: Checkpointer | None = None
         if path != ":memory:" and not path.startswith("file:"):
@@ -170,6 +184,13 @@ class SQLiteStore(SQLReads, BulkImport):
         with self._transaction("commit a batch of changesets") as conn:
             for rows in batch:
                 rows.write(conn)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
+        for rows in batch:  # the next batch most likely continues these journeys
+            if rows.changes.contact is not None:
+                self._decoded.remember(str(rows.contact[2]), rows.changes.contact)
+            if rows.changes.journey is not None:
+                self._decoded.remember(str(rows.journey[6]), rows.changes.journey)
 
     def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
@@ -195,6 +216,17 @@ class SQLiteStore(SQLReads, BulkImport):
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
         limit = check_active_limit(limit)
         return self._all(Journey, _ACTIVE, (-1 if limit is None else limit,))
+
+    def find_interactions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
+        wanted = check_keys(keys)
+        ids = list(dict.fromkeys(external_id for _, external_id in wanted))
+        rows: list[tuple[str, str, str]] = []
+        with self._reading() as conn:
+            for start in range(0, len(ids), _THREAD_CHUNK):
+                chunk = ids[start : start + _THREAD_CHUNK]
+                rows += conn.execute(_EXTERNAL.format(marks=", ".join("?" * len(chunk))), chunk).fetchall()
+        keep = set(wanted)
+        return {(c, e): self._decoded.load(Interaction, data) for c, e, data in rows if (c, e) in keep}
 
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
         wanted = check_refs(refs)

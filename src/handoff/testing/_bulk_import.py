@@ -99,3 +99,23 @@ class BulkImportConformance(KitBase):
         assert caught.value.field.startswith("changes[1]")
         with pytest.raises(NotFound):
             store.get_contact(contact.id)
+
+    def test_redeliveries_are_found_in_one_call(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        _, journey = seed(store)
+        appends, _, interactions = _appends(journey, 3)
+        bulk.commit_many(appends)
+        stored = [(i.channel, i.external_id) for i in interactions if i.external_id is not None]
+        other_channel = ("whatsapp" if stored[0][0] != "whatsapp" else "sms", stored[0][1])
+        keys = [stored[0], ("email", new_id("unknown")), other_channel, stored[2], stored[0]]
+        found = bulk.find_interactions(keys)
+        assert found == {stored[0]: interactions[0], stored[2]: interactions[2]}
+        assert bulk.find_interactions([]) == {}
+
+    def test_redelivery_keys_are_checked(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        self.require("validates_input")
+        for keys, field in (("email:m1", "keys"), ([("email",)], "keys[0]"), ([("email", 7)], "keys[0]")):
+            with pytest.raises(ValidationError) as caught:
+                bulk.find_interactions(keys)  # type: ignore[arg-type]
+            assert caught.value.field == field

@@ -1,0 +1,184 @@
+"""``handoff kpis``: the KPI table of a SQLite store for a period, for people or machines.
+
+Text is the coloured table (colour on a terminal or with ``--color always``); ``csv``
+and ``json`` carry the same figures unrounded; ``--html FILE`` also writes the
+self-contained dashboard page with weekly trend charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tomllib
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+
+from handoff.errors import ValidationError
+from handoff.metrics import DIMENSIONS, FIGURES, BusinessCalendar, KpiReport, Target, Targets, kpis
+from handoff.metrics.dashboard import dashboard
+from handoff.metrics.report import KpiRow
+from handoff.policy.schedule import zone as time_zone
+from handoff.stores import SQLiteStore
+
+__all__ = ["add_kpis_parser", "run_kpis"]
+
+_DEFAULT_DAYS = 28
+
+
+def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register ``kpis`` on the ``handoff`` command's subparsers."""
+    kpi = sub.add_parser(
+        "kpis",
+        parents=[common],
+        help="KPIs for a period: CSAT, NPS, CES, response and resolution times, FCR, handoff quality",
+        description=(
+            "Journeys opened from --from (inclusive) to --to (inclusive when a date), sliced --by "
+            f"one or more of {', '.join(DIMENSIONS)} (comma-separated). Default: the last "
+            f"{_DEFAULT_DAYS} days, by channel, in calendar time."
+        ),
+    )
+    kpi.add_argument("--db", type=Path, required=True, help="SQLite file")
+    kpi.add_argument("--from", dest="start", help="first day (YYYY-MM-DD) or an ISO date-time")
+    kpi.add_argument(
+        "--to", dest="end", help="last day (YYYY-MM-DD, included) or an ISO date-time (excluded)"
+    )
+    kpi.add_argument("--by", default="channel", help="channel, path, reason, agent or week; a,b to cross")
+    kpi.add_argument("--format", choices=("text", "csv", "json"), default="text", help="output format")
+    kpi.add_argument("--html", type=Path, help="also write a self-contained dashboard page to this file")
+    kpi.add_argument("--targets", type=Path, help='JSON or TOML file of targets, e.g. {"csat": 85}')
+    kpi.add_argument(
+        "--hours",
+        action="append",
+        metavar="DAYS=SPANS",
+        help="business hours, e.g. mon-fri=09:00-17:00 (repeat for more days); times become working time",
+    )
+    kpi.add_argument("--timezone", default="UTC", help="time zone of the business hours and of dates")
+    kpi.add_argument("--holiday", action="append", default=[], metavar="YYYY-MM-DD", help="a day off")
+
+
+def run_kpis(args: argparse.Namespace, out: TextIO, color: bool) -> int:
+    """Compute and print the report; 2 when the database does not exist."""
+    if not args.db.exists():
+        print(f"handoff: no such database: {args.db}", file=sys.stderr)
+        return 2
+    calendar = _calendar(args.hours, args.timezone, args.holiday)
+    zone = calendar.zone if calendar is not None else time_zone(args.timezone, "--timezone")
+    end = _moment(args.end, "--to", zone, end=True) if args.end else datetime.now(timezone.utc)
+    start = _moment(args.start, "--from", zone) if args.start else end - timedelta(days=_DEFAULT_DAYS)
+    by = tuple(part.strip() for part in args.by.split(",") if part.strip())
+    targets = _targets(args.targets) if args.targets else None
+    with SQLiteStore(args.db) as store:
+        report = kpis(store, start, end, by=by, business_hours=calendar, targets=targets)
+        if args.html is not None:
+            weekly = kpis(store, start, end, by=("week",), business_hours=calendar, targets=targets)
+            args.html.write_text(dashboard(report, weekly), encoding="utf-8")
+    if args.format == "csv":
+        _csv(report, out)
+    elif args.format == "json":
+        json.dump(_json(report), out, indent=2, ensure_ascii=False)
+        print(file=out)
+    else:
+        print(report.render("text", color=color), file=out)
+    if args.html is not None and args.format == "text":
+        print(f"dashboard written to {args.html}", file=out)
+    return 0
+
+
+def _moment(text: str, flag: str, zone: tzinfo, *, end: bool = False) -> datetime:
+    """A date is local midnight in ``zone`` (an end date means the midnight after it)."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day + timedelta(days=1 if end else 0), datetime.min.time(), tzinfo=zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(flag, f"expected YYYY-MM-DD or an ISO date-time, got {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _calendar(hours: Sequence[str] | None, zone: str, holidays: Sequence[str]) -> BusinessCalendar | None:
+    if not hours:
+        if holidays:
+            raise ValidationError("--holiday", "holidays need business hours (--hours)")
+        return None
+    spans: dict[str, str] = {}
+    for spec in hours:
+        days, sep, times = spec.partition("=")
+        if not sep:
+            raise ValidationError("--hours", f"expected DAYS=SPANS such as mon-fri=09:00-17:00, got {spec!r}")
+        spans[days.strip()] = times
+    days_off = []
+    for text in holidays:
+        try:
+            days_off.append(date.fromisoformat(text))
+        except ValueError:
+            raise ValidationError("--holiday", f"expected YYYY-MM-DD, got {text!r}") from None
+    return BusinessCalendar.weekly(zone, spans, days_off)
+
+
+def _targets(path: Path) -> Targets:
+    """Targets from a file: a figure's goal as a number, or ``{goal, near}``; others keep
+    their defaults (and a goal keeps its figure's direction)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except OSError as exc:
+        raise ValidationError("--targets", f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationError(
+            "--targets", f"{path} is not valid {path.suffix[1:] or 'JSON'}: {exc}"
+        ) from None
+    if not isinstance(raw, dict):
+        raise ValidationError("--targets", "expected a table of figure names to goals")
+    defaults = Targets()
+    chosen: dict[str, Target] = {}
+    for name, value in raw.items():
+        current = getattr(defaults, name, None) if name != "journeys" else None
+        if not isinstance(current, Target):
+            names = ", ".join(n for n in FIGURES if n != "journeys")
+            raise ValidationError(f"--targets.{name}", f"not a figure with a target; use one of {names}")
+        if isinstance(value, dict):
+            goal, near = value.get("goal", current.goal), value.get("near", current.near)
+        else:
+            goal, near = value, current.near
+        for part, number in (("goal", goal), ("near", near)):
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                raise ValidationError(f"--targets.{name}.{part}", f"expected a number, got {number!r}")
+        chosen[name] = Target(float(goal), float(near), current.higher_is_better)
+    return Targets(**chosen)
+
+
+def _record(report: KpiReport, row: KpiRow, group: Sequence[str]) -> dict[str, Any]:
+    return {**dict(zip(report.by, group, strict=True)), **{name: row.figure(name) for name in FIGURES}}
+
+
+def _csv(report: KpiReport, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*report.by, *FIGURES])
+    rows = [_record(report, row, row.group) for row in report.rows]
+    if report.by:
+        rows.append(_record(report, report.total, ["total"] * len(report.by)))
+    for record in rows:
+        writer.writerow(["" if value is None else value for value in record.values()])
+
+
+def _json(report: KpiReport) -> dict[str, Any]:
+    total = report.total
+    return {
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "by": list(report.by),
+        "time": "business" if report.business_hours is not None else "calendar",
+        "rows": report.to_records(),
+        "total": {
+            **{name: total.figure(name) for name in FIGURES},
+            "backlog": total.backlog,
+            "resolved": total.resolved,
+            "handoff_count": total.handoff_count,
+            "repeated": total.repeated,
+        },
+    }

@@ -1,0 +1,129 @@
+"""``kpis()``: the KPI report for a period, from a store or from journeys already loaded.
+
+A store that offers :class:`~handoff.stores.base.MetricsSource` (SQLite, PostgreSQL)
+streams compact rows, so a year of history never becomes models; any other store that
+can list its journeys (:class:`~handoff.stores.base.JourneyIndex`) is read journey by
+journey through the ordinary :class:`~handoff.stores.base.Store` look-ups. Both end in
+the same per-journey code, so every source gives the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+
+from handoff.clock import ensure_aware
+from handoff.errors import ValidationError
+from handoff.metrics.aggregate import Aggregator
+from handoff.metrics.calendar import BusinessCalendar
+from handoff.metrics.formulas import Targets
+from handoff.metrics.journeys import (
+    DEFAULT_FCR_WINDOW,
+    JourneyFigures,
+    JourneyRecords,
+    check_fcr_window,
+    figures_of,
+    journey_figures,
+)
+from handoff.metrics.report import KpiReport
+from handoff.stores.base import JourneyIndex, MetricsSource, Store
+
+__all__ = ["journey_records", "kpis"]
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def kpis(
+    source: Store | Iterable[JourneyRecords],
+    start: datetime,
+    end: datetime,
+    by: Sequence[str] = ("channel",),
+    business_hours: BusinessCalendar | None = None,
+    targets: Targets | None = None,
+    *,
+    fcr_window: timedelta = DEFAULT_FCR_WINDOW,
+) -> KpiReport:
+    """The KPI report for journeys opened from ``start`` (inclusive) to ``end`` (exclusive).
+
+    ``source`` is a store (``board.store``) or an iterable of :class:`JourneyRecords`,
+    consumed once, one journey at a time; journeys opened outside the period are
+    skipped. ``by`` names the dimensions to slice by (``channel``, ``path``,
+    ``reason``, ``agent``, ``week``); with ``business_hours`` the headline times are
+    working time and weeks are those of its time zone (else UTC). A journey counts as
+    first-contact resolved only if its contact stays away ``fcr_window``. See
+    :mod:`handoff.metrics.formulas` for every formula.
+    """
+    start = ensure_aware(start, "start")
+    end = ensure_aware(end, "end")
+    if end <= start:
+        raise ValidationError("end", f"must be after start ({start.isoformat()})")
+    if targets is not None and not isinstance(targets, Targets):
+        raise ValidationError("targets", f"expected Targets, got {type(targets).__name__}")
+    if business_hours is not None and not isinstance(business_hours, BusinessCalendar):
+        raise ValidationError(
+            "business_hours", f"expected a BusinessCalendar, got {type(business_hours).__name__}"
+        )
+    check_fcr_window(fcr_window)
+    week_zone = business_hours.zone if business_hours is not None else timezone.utc
+    aggregator = Aggregator(by, end=end, week_zone=week_zone)
+    for figures in _figures(source, start, end, business_hours, fcr_window, agents="agent" in by):
+        aggregator.add(figures)
+    return KpiReport.from_totals(
+        aggregator.totals(),
+        by=aggregator.by,
+        start=start,
+        end=end,
+        business_hours=business_hours,
+        targets=targets,
+    )
+
+
+def _figures(
+    source: object,
+    start: datetime,
+    end: datetime,
+    calendar: BusinessCalendar | None,
+    fcr_window: timedelta,
+    *,
+    agents: bool,
+) -> Iterator[JourneyFigures]:
+    if isinstance(source, MetricsSource):
+        worktime = None if calendar is None else calendar.worktime()
+        window = fcr_window // _MICROSECOND
+        for journey in source.metric_journeys(start, end, agents=agents):
+            yield figures_of(journey, worktime, window)
+        return
+    if isinstance(source, Store):
+        source = journey_records(source, start, end)
+    elif isinstance(source, (str, bytes)) or not isinstance(source, Iterable):
+        raise ValidationError(
+            "source", f"expected a Store or an iterable of JourneyRecords, got {type(source).__name__}"
+        )
+    for i, item in enumerate(source):
+        if not isinstance(item, JourneyRecords):
+            raise ValidationError(f"source[{i}]", f"expected JourneyRecords, got {type(item).__name__}")
+        if start <= item.journey.opened_at < end:
+            yield journey_figures(item, calendar=calendar, fcr_window=fcr_window)
+
+
+def journey_records(store: Store, start: datetime, end: datetime) -> Iterator[JourneyRecords]:
+    """The journeys opened in the period with their history, one at a time, from any store
+    that can list them; ``next_contact_at`` comes from the contact's next journey."""
+    if not isinstance(store, Store):
+        raise ValidationError("store", f"expected a Store, got {type(store).__name__}")
+    if not isinstance(store, JourneyIndex):
+        raise ValidationError(
+            "store",
+            f"{type(store).__name__} cannot list the journeys of a period; give it the JourneyIndex "
+            "capability (handoff.stores.base) or pass an iterable of JourneyRecords",
+        )
+    for journey in store.journeys_opened(start, end):
+        later = store.journeys_of(journey.contact_id)
+        mine = next((i for i, other in enumerate(later) if other.id == journey.id), len(later))
+        following = later[mine + 1] if mine + 1 < len(later) else None
+        yield JourneyRecords(
+            journey,
+            store.interactions(journey.id),
+            store.handoffs(journey.id),
+            None if following is None else following.opened_at,
+        )

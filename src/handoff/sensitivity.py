@@ -1,0 +1,85 @@
+"""What makes a customer message sensitive: a card number, credentials, ids, health or legal words.
+
+Pure and safe on any ``str``, hostile text included: the patterns are precompiled and
+only start at word boundaries named by a lookahead, so none backtracks over a long message.
+"""
+
+from __future__ import annotations
+
+import re
+
+from handoff.masking import check_text, holds_card, word_start
+
+__all__ = ["SENSITIVE_REASONS", "sensitive_reasons"]
+
+SENSITIVE_REASONS: tuple[str, ...] = ("card number", "credentials", "government id", "health", "legal")
+
+
+def _phrases(*phrases: str, cased: tuple[str, ...] = ()) -> str:
+    """Any of ``phrases`` (or of the ``cased`` ones, written just so) as whole words.
+
+    Each is a pattern starting with a letter or digit, to go in a ``(?i)`` regex.
+    """
+    pattern = rf"\b(?:{'|'.join(phrases)})\b"
+    if cased:
+        pattern += rf"|(?-i:\b(?:{'|'.join(cased)})\b)"
+    return rf"{word_start((*phrases, *cased))}(?:{pattern})"
+
+
+_SENSITIVE_WORDS = (
+    (
+        "credentials",
+        re.compile(
+            r"(?i)"
+            + _phrases(
+                *("passwords?", "passwd", "passcodes?", "pass code", r"pin[ \t]+(?:code|number)"),
+                *(r"my[ \t]+pin", r"security[ \t]+(?:code|question|answer)", "cvv2?", "cvc2?", "csc"),
+                *(r"one[ \t-]time[ \t]+(?:code|password|passcode|pin)", "otp", r"verification[ \t]+code"),
+                *(r"2fa[ \t]+code", r"auth(?:entication)?[ \t]+code", r"login[ \t]+code"),
+                cased=("PIN",),
+            )
+        ),
+    ),
+    (
+        "government id",
+        re.compile(
+            r"(?i)"
+            + _phrases(
+                *(r"social[ \t]+security(?:[ \t]+number)?", "ssn", r"passport[ \t]+(?:number|no)"),
+                *(r"driver'?s[ \t]+licen[cs]e", r"national[ \t]+id", r"tax[ \t]+id"),
+            )
+        ),
+    ),
+    (
+        "health",
+        re.compile(
+            r"(?i)"
+            + _phrases(
+                *("hospital(?:ised|ized)?", "doctors?", "medical", "medications?", "medicines?"),
+                *("prescriptions?", "diagnos(?:is|ed)", "surgery", "therapy", "therapist"),
+                *("chemotherapy", "pregnan(?:t|cy)", "disabilit(?:y|ies)", "disabled", "illness"),
+                *("cancer", "diabetes", "diabetic", "insulin", "hiv", r"mental[ \t]+health"),
+                *("depression", "allerg(?:y|ies|ic)"),
+            )
+        ),
+    ),
+    (
+        "legal",
+        re.compile(
+            r"(?i)"
+            + _phrases(
+                *("lawyers?", "attorneys?", "lawsuits?", "litigation", "solicitors?", "subpoena"),
+                *(r"legal[ \t]+action", r"small[ \t]+claims", "court"),
+                r"su(?:e|ing|ed)[ \t]+(?:you|your|them|the|this|it|for)",
+            )
+        ),
+    ),
+)
+
+
+def sensitive_reasons(text: str) -> tuple[str, ...]:
+    """Why ``text`` is sensitive (see :data:`SENSITIVE_REASONS`); empty when it is not."""
+    check_text(text)
+    reasons = ["card number"] if holds_card(text) else []
+    reasons.extend(reason for reason, pattern in _SENSITIVE_WORDS if pattern.search(text))
+    return tuple(reasons)

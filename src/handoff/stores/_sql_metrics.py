@@ -1,0 +1,140 @@
+"""The metrics read shared by the SQL backends: three row streams merged per journey.
+
+A backend runs three queries in one read snapshot, each ordered by journey id the same
+way: the journeys opened in the period, their interactions and their handoffs. Rows hold
+only plain columns and the few JSON fields the KPIs read, so a year of history streams
+through without building one model; this module turns them into
+:class:`~handoff.stores.base.MetricJourney` values, one journey at a time. Sorting the
+rows by journey costs less than reaching each journey's rows through an index: those
+are scattered over the file in the order they happened.
+
+Row layouts (times in UTC microseconds, JSON as text):
+
+* journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
+  reopen count, assignee, facts (JSON, only for journeys with handoffs), the opening
+  time of the contact's next journey;
+* step: the fields of :class:`~handoff.stores.base.MetricStep`, then the journey id;
+  in a journey with handoffs customer messages carry their whole body;
+* handoff: journey id, at, id of the interaction that made it, from, to, reason.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta, timezone
+from typing import Any, cast
+
+from handoff.clock import ensure_aware
+from handoff.errors import StoreError, ValidationError
+from handoff.stores.base import MetricHandoff, MetricJourney, MetricsSource, MetricStep
+
+__all__ = ["Cursors", "SQLMetrics", "period"]
+
+Row = tuple[Any, ...]
+Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(text: str, what: str) -> int:
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise StoreError(f"a stored journey has an unreadable {what}: {text!r}") from None
+    return (ensure_aware(when, what) - _EPOCH) // _MICROSECOND
+
+
+def _facts(text: str | None) -> tuple[tuple[str, str, int], ...]:
+    if not text:
+        return ()
+    return tuple((f["kind"], f["value"], _micros(f["at"], "fact time")) for f in json.loads(text))
+
+
+class SQLMetrics(MetricsSource):
+    """:class:`~handoff.stores.base.MetricsSource` over a backend's three row streams."""
+
+    @abc.abstractmethod
+    def _metric_cursors(
+        self, start: datetime, end: datetime, agents: bool
+    ) -> AbstractContextManager[Cursors]:
+        """Journey, step and handoff rows (see the module) in one consistent snapshot."""
+
+    def metric_journeys(
+        self, start: datetime, end: datetime, *, agents: bool = True
+    ) -> Iterator[MetricJourney]:
+        start, end = period(start, end)
+        with self._metric_cursors(start, end, agents) as (journeys, steps, handoffs):
+            yield from _merge(iter(journeys), steps, iter(handoffs))
+
+
+def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The checked bounds of a period: aware, and ``end`` after ``start``."""
+    start = ensure_aware(start, "start")
+    end = ensure_aware(end, "end")
+    if end <= start:
+        raise ValidationError("end", f"must be after start ({start.isoformat()})")
+    return start, end
+
+
+class _Pending:
+    """The rows of one stream that belong to the journey being assembled."""
+
+    def __init__(self, rows: Iterator[Row]) -> None:
+        self.rows = rows
+        self.head: Row | None = next(rows, None)
+
+    def take(self, journey_id: str) -> list[Row]:
+        taken: list[Row] = []
+        while self.head is not None and self.head[0] == journey_id:
+            taken.append(self.head)
+            self.head = next(self.rows, None)
+        return taken
+
+
+def _merge(journeys: Iterator[Row], steps: Iterable[Row], handoffs: Iterator[Row]) -> Iterator[MetricJourney]:
+    """Zip the streams: each is ordered by journey the same way, so equality suffices.
+
+    Steps are by far the most rows, so they drive the loop and stay the tuples the
+    driver made (journey id last, after the fields of a MetricStep).
+    """
+    moved = _Pending(handoffs)
+    current = next(journeys, None)
+    mine: list[Row] = []
+    for step in steps:
+        while current is not None and current[0] != step[9]:
+            yield _journey(current, mine, moved)
+            mine = []
+            current = next(journeys, None)
+        mine.append(step)
+    while current is not None:
+        yield _journey(current, mine, moved)
+        mine = []
+        current = next(journeys, None)
+
+
+def _journey(row: Row, steps: list[Row], moved: _Pending) -> MetricJourney:
+    jid, opened, entry, current, resolved, reopens, assignee, facts, next_at = row
+    handoffs: list[MetricHandoff] = []
+    rows = moved.take(jid)
+    if rows:
+        anchors = {step[7]: (step[0], step[1]) for step in steps if step[7]}
+        for _, at, iid, before, after, reason in rows:
+            anchor_at, anchor_sequence = anchors.get(iid, (None, None))
+            handoffs.append(MetricHandoff(at, anchor_at, anchor_sequence, before, after, reason))
+    return MetricJourney(
+        id=jid,
+        opened_at=opened,
+        entry_channel=entry,
+        current_channel=current,
+        resolved_at=None if resolved is None else _micros(resolved, "resolved_at"),
+        reopen_count=int(reopens or 0),
+        assignee=assignee,
+        facts=_facts(facts) if handoffs else (),
+        next_contact_at=next_at,
+        steps=cast(list[MetricStep], steps),
+        handoffs=handoffs,
+    )

@@ -1,0 +1,83 @@
+"""The dashboard page and the rich rendering: self-contained, charted, coloured, escaped."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+
+from handoff.errors import ValidationError
+from handoff.metrics import KpiReport, dashboard, kpis
+from handoff.metrics.dashboard import TRENDS
+from tests.metrics_build import T0, Story
+
+START, END = T0 - timedelta(days=1), T0 + timedelta(days=20)
+
+
+def _period() -> list[Story]:
+    """Week 11: answered and rated; week 12: nobody rates; week 13: a repeat after a switch."""
+    early = Story("chat", journey_id="jr_a").customer(0).agent(3).resolve(10).survey(12, csat=5)
+    quiet = Story("email", journey_id="jr_b", start=T0 + timedelta(days=7)).customer(0).agent(90)
+    late = (
+        Story("chat", journey_id="jr_c", start=T0 + timedelta(days=14))
+        .customer(0, "order A-1042")
+        .switch(5, "phone", "order A-1042 again")
+        .agent(8, channel="phone")
+        .resolve(30)
+        .survey(31, csat=2)
+    )
+    return [early, quiet, late]
+
+
+def _reports() -> tuple[KpiReport, KpiReport]:
+    records = [story.records() for story in _period()]
+    return kpis(records, START, END), kpis(records, START, END, by=("week",))
+
+
+def test_the_page_is_self_contained_with_one_chart_per_trend() -> None:
+    page = dashboard(*_reports(), title="Acme <support>")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<title>Acme &lt;support&gt;</title>" in page
+    assert not re.search(r"""(?:src|href)\s*=""", page)
+    assert "http" not in page and "<script" not in page and "url(" not in page
+    charts = re.findall(r"<svg.*?</svg>", page, re.DOTALL)
+    assert len(charts) == len(TRENDS)
+    for chart in charts:
+        ET.fromstring(chart)  # well-formed, so every browser draws it
+    assert "2025-W11" in page and "2025-W13" in page
+
+
+def test_weeks_without_a_figure_are_gaps_not_zeros() -> None:
+    page = dashboard(*_reports())
+    csat = re.findall(r"<svg.*?</svg>", page, re.DOTALL)[[n for n, _ in TRENDS].index("csat")]
+    points = re.findall(r"<circle[^>]*><title>([^<]*)</title>", csat)
+    assert points == ["2025-W11: 100.0%", "2025-W13: 0.0%"]  # week 12 had no answers
+    assert "<polyline" not in csat  # two points with a gap between them: no line drawn across
+    assert "target 80.0%" in csat
+
+
+def test_an_empty_period_still_draws() -> None:
+    report, weekly = kpis([], START, END), kpis([], START, END, by=("week",))
+    page = dashboard(report, weekly)
+    assert page.count("no journeys in this period") == len(TRENDS)
+
+
+def test_bad_arguments_name_the_field() -> None:
+    report, weekly = _reports()
+    with pytest.raises(ValidationError) as caught:
+        dashboard(report, report)
+    assert caught.value.field == "weekly"
+    with pytest.raises(ValidationError) as caught:
+        dashboard("report", weekly)  # type: ignore[arg-type]
+    assert caught.value.field == "report"
+
+
+def test_rich_markup_colours_figures_and_escapes_labels() -> None:
+    story = Story("chat", journey_id="jr_r").customer(0).agent(2, agent="[night] sam").resolve(5)
+    report = kpis([story.records()], START, END, by=("agent",))
+    markup = report.__rich__()
+    assert "\\[night] sam" in markup  # shown literally, not read as a style
+    assert "[green]" in markup and "[/]" in markup
+    assert "\x1b[" not in markup

@@ -1,0 +1,154 @@
+"""``kpis(store)``: every backend gives exactly the figures the models give.
+
+The same seeded stories are written through the Switchboard into memory, SQLite and
+PostgreSQL; the SQL stores answer from compact rows (``MetricsSource``), the memory
+store journey by journey through the ordinary look-ups, and the reference is the pure
+path over ``JourneyRecords``. Reports must be equal to the last bit, medians included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from handoff.clock import FixedClock, SeededIds
+from handoff.errors import ValidationError
+from handoff.metrics import BusinessCalendar, KpiReport, journey_records, kpis
+from handoff.metrics.journeys import compact
+from handoff.stores import MemoryStore, SQLiteStore, open_store
+from handoff.stores.base import JourneyIndex, MetricsSource, Store
+from handoff.switchboard import Switchboard
+from tests.metrics_build import T0, populate
+
+START, END = T0 - timedelta(days=1), T0 + timedelta(days=40)
+HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
+SLICES = [("channel",), ("path",), ("reason", "agent"), ("week",)]
+
+
+def _fill(store: Store, seed: int) -> Store:
+    board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(seed))
+    populate(board, seed)
+    return store
+
+
+def _same(got: KpiReport, expected: KpiReport) -> None:
+    assert got.to_records() == expected.to_records()
+    assert got.rows == expected.rows  # every duration sample's median, p90 and mean too
+    assert got.total == expected.total
+
+
+@pytest.fixture(params=[1, 2, 3])
+def seed(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
+
+
+@pytest.fixture
+def memory(seed: int) -> Store:
+    return _fill(MemoryStore(), seed)
+
+
+@pytest.fixture
+def sqlite(seed: int, tmp_path: Path) -> Iterator[Store]:
+    with SQLiteStore(tmp_path / "m.db") as store:
+        yield _fill(store, seed)
+
+
+def test_sqlite_memory_and_the_models_agree(memory: Store, sqlite: Store) -> None:
+    assert isinstance(sqlite, MetricsSource)
+    assert isinstance(memory, JourneyIndex) and not isinstance(memory, MetricsSource)
+    records = list(journey_records(memory, START, END))
+    assert len(records) > 10
+    for by in SLICES:
+        for hours in (None, HOURS):
+            expected = kpis(records, START, END, by=by, business_hours=hours)
+            _same(kpis(memory, START, END, by=by, business_hours=hours), expected)
+            _same(kpis(sqlite, START, END, by=by, business_hours=hours), expected)
+
+
+def test_compact_rows_match_the_models_journey_by_journey(memory: Store, sqlite: Store) -> None:
+    assert isinstance(sqlite, MetricsSource)
+    from_models = {r.journey.id: compact(r) for r in journey_records(memory, START, END)}
+    from_rows = {j.id: j for j in sqlite.metric_journeys(START, END)}
+    assert from_rows.keys() == from_models.keys()
+    for jid, rows in from_rows.items():
+        model = from_models[jid]
+        assert (rows.opened_at, rows.entry_channel, rows.resolved_at, rows.next_contact_at) == (
+            model.opened_at,
+            model.entry_channel,
+            model.resolved_at,
+            model.next_contact_at,
+        )
+        assert [s[:5] for s in sorted(rows.steps)] == [tuple(s[:5]) for s in sorted(model.steps)]
+        assert rows.handoffs == model.handoffs
+
+
+def test_a_period_selects_journeys_by_opening_time(sqlite: Store, memory: Store) -> None:
+    middle = T0 + timedelta(days=3)
+    for store in (sqlite, memory):
+        early = kpis(store, START, middle, by=())
+        late = kpis(store, middle, END, by=())
+        whole = kpis(store, START, END, by=())
+        assert early.total.journeys + late.total.journeys == whole.total.journeys
+
+
+def test_postgres_agrees_with_the_models(postgres_url: str) -> None:
+    seed = 4
+    memory = _fill(MemoryStore(), seed)
+    with open_store(postgres_url) as store:
+        _fill(store, seed)
+        assert isinstance(store, MetricsSource)
+        records = list(journey_records(memory, START, END))
+        for by in SLICES[:2]:
+            for hours in (None, HOURS):
+                expected = kpis(records, START, END, by=by, business_hours=hours)
+                _same(kpis(store, START, END, by=by, business_hours=hours), expected)
+        assert [j.id for j in store.journeys_opened(START, END)] == [r.journey.id for r in records]
+
+
+def test_an_empty_store_gives_an_empty_report(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "empty.db") as store:
+        report = kpis(store, START, END)
+    assert report.rows == ()
+    assert report.total.journeys == 0
+    assert report.total.csat is None
+
+
+class _BareStore(Store):
+    """Only the Store contract (never called here): it cannot list journeys."""
+
+
+_BareStore.__abstractmethods__ = frozenset()  # type: ignore[misc]
+
+
+def test_a_store_that_cannot_list_journeys_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        kpis(_BareStore(), START, END)
+    assert caught.value.field == "store"
+
+
+def test_bad_periods_name_the_field(sqlite: Store) -> None:
+    assert isinstance(sqlite, MetricsSource)
+    with pytest.raises(ValidationError) as caught:
+        list(sqlite.metric_journeys(END, START))
+    assert caught.value.field == "end"
+    with pytest.raises(ValidationError) as caught:
+        list(sqlite.metric_journeys(datetime(2025, 1, 1), END))
+    assert caught.value.field == "start"
+    assert END.tzinfo is timezone.utc
+
+
+@pytest.mark.parametrize("share", [0.0, 2.0], ids=["scan-and-sort", "walk-the-index"])
+def test_both_sqlite_plans_give_the_same_report(
+    share: float, memory: Store, sqlite: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SQLiteStore, "_metrics_scan_share", share)
+    middle = T0 + timedelta(days=2)
+    for start, end in ((START, END), (START, middle)):
+        for by in (("channel",), ("reason", "agent")):
+            expected = kpis(
+                list(journey_records(memory, start, end)), start, end, by=by, business_hours=HOURS
+            )
+            _same(kpis(sqlite, start, end, by=by, business_hours=HOURS), expected)
