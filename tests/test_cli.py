@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -10,10 +11,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from handoff.cli import main
 from handoff.clock import FixedClock, SeededIds
 from handoff.events import Inbound
+from handoff.serde import to_json
 from handoff.switchboard import Switchboard
 
 
@@ -203,3 +207,76 @@ def test_kpis_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     code, _ = run("kpis", "--db", str(db), "--targets", str(bad))
     assert code == 1
     assert "speed" in capsys.readouterr().err
+
+
+# -- import --------------------------------------------------------------------------------------
+_T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _line(n: int, *, bad: bool = False) -> str:
+    """Message ``n`` of a JSON-lines history; a bad one names a journey that does not exist."""
+    inbound = Inbound(
+        channel="email",
+        identity=f"email:person{n % 4}@example.com",
+        body=f"message {n}",
+        at=_T0 + timedelta(minutes=n),
+        external_id=f"line-{n}",
+        journey_ref="J-NOPE42" if bad else None,
+    )
+    return to_json(inbound)
+
+
+def test_import_into_postgresql_through_store_url(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [_line(n, bad=n == 4) for n in range(1, 8)]
+    lines.insert(2, "{not json")
+    source = tmp_path / "history.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    argv = ["import", "--store", postgres_url, "--batch-size", "3", "--no-progress", str(source)]
+    code, out = run(*argv)
+    assert code == 1
+    assert "imported 6 new interactions" in out and "2 bad lines" in out
+    err = capsys.readouterr().err
+    # The refused message is planned after its whole batch was read, yet keeps its line.
+    assert re.findall(r"history\.jsonl:(\d+): ", err) == ["3", "5"]
+    assert "journey_ref" in err
+    code, out = run(*argv)
+    assert code == 1
+    assert "imported 0 new interactions" in out and "(6 already stored, 2 bad lines)" in out
+    with Switchboard.open(postgres_url) as board:
+        for n in (1, 2, 3, 5, 6, 7):
+            assert board.store.find_interaction("email", f"line-{n}") is not None
+        assert board.store.find_interaction("email", "line-4") is None
+
+
+@given(bad=st.lists(st.booleans(), min_size=1, max_size=12), batch_size=st.integers(1, 5))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_import_reports_each_refused_line_by_its_number(
+    tmp_path: Path, bad: list[bool], batch_size: int
+) -> None:
+    source = tmp_path / "lines.jsonl"
+    source.write_text("".join(_line(n, bad=b) + "\n" for n, b in enumerate(bad, 1)), encoding="utf-8")
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        code, out = run("import", "--store", "memory://", "--batch-size", str(batch_size), str(source))
+    assert code == (1 if any(bad) else 0)
+    reported = [int(n) for n in re.findall(r"lines\.jsonl:(\d+): ", errors.getvalue())]
+    assert reported == [n for n, b in enumerate(bad, 1) if b]
+    assert f"imported {bad.count(False)} new interactions" in out
+
+
+@pytest.mark.parametrize("target", [[], ["--db", "x.db", "--store", "memory://"]])
+def test_import_needs_exactly_one_of_db_and_store(target: list[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["import", *target, str(tmp_path / "f.jsonl")])
+
+
+def test_import_into_an_unknown_store_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "one.jsonl"
+    source.write_text(_line(1) + "\n", encoding="utf-8")
+    code, _ = run("import", "--store", "nosuch://x", str(source))
+    assert code == 1
+    assert "nosuch" in capsys.readouterr().err

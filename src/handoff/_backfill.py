@@ -46,11 +46,14 @@ class BackfillWriter(Writer):
         handoff: HandoffPlan | None = None,
         previous_channel: str | None = None,
         extra_trace: Sequence[Verdict] = (),
+        stored_notifications: Sequence[Notification] | None = None,
     ) -> JourneyOutcome:
         after = ledger.append(journey, interaction)
         record = None
         if handoff is not None:
-            spec = self._summary_spec(after, contact, interaction, events, previous_channel)
+            spec = self._summary_spec(
+                after, contact, interaction, events, previous_channel, stored_notifications
+            )
             record = self._handoff(handoff, after, contact, interaction, spec)
         self.store.commit(
             Changeset(
@@ -73,9 +76,10 @@ class BackfillWriter(Writer):
         interaction: Interaction,
         events: Sequence[Event],
         previous_channel: str | None,
+        stored_notifications: Sequence[Notification] | None = None,
     ) -> SummarySpec:
         """The summary the policy asks for, from the situations a live event would see."""
-        earlier = self.recent_notifications(after, interaction.at)
+        earlier = self.recent_notifications(after, interaction.at, stored_notifications)
         mood = self._mood(interaction)
         flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
         planned: list[Notification] = []

@@ -52,7 +52,8 @@ class BulkIntake:
 
     ``on_error``, when given, is told about an inbound that is refused (a bad identity,
     an unknown journey reference) and the import goes on without it; otherwise the
-    error propagates and the batch it belongs to is not written.
+    error propagates and the batch it belongs to is not written. It may be called after
+    later inbounds of the same batch were read: it gets the refused object itself.
     """
 
     def __init__(
@@ -86,24 +87,11 @@ class BulkIntake:
         if not isinstance(store, BulkImport):
             yield from self._one_by_one(inbounds)
             return
-        if self._on_error is None:  # read a batch ahead: its redeliveries are looked up at once
-            source = iter(inbounds)
-            while chunk := list(itertools.islice(source, self._batch_size)):
-                yield from self._ahead(store, chunk)
-            return
-        # With on_error, each inbound is planned as it is read, so the handler hears of a
-        # refused one while the reader is still at it (the command line reports its line).
-        overlay, intake = self._fresh()
-        batch: list[tuple[Inbound, Identity]] = []
-        outcomes: list[JourneyOutcome] = []
-        for inbound in inbounds:
-            self._plan(intake, inbound, batch, outcomes)
-            if len(batch) >= self._batch_size:
-                yield from self._flush(store, overlay, batch, outcomes)
-                overlay, intake = self._fresh()
-                batch, outcomes = [], []
-        if batch:
-            yield from self._flush(store, overlay, batch, outcomes)
+        # Read a batch ahead: its redeliveries are looked up at once. ``on_error`` hears of a
+        # refused inbound by the object itself, so a caller tracks where each one came from.
+        source = iter(inbounds)
+        while chunk := list(itertools.islice(source, self._batch_size)):
+            yield from self._ahead(store, chunk)
 
     # -- the batched path ----------------------------------------------------------------
     def _ahead(self, store: BulkImport, chunk: list[Inbound]) -> list[JourneyOutcome]:

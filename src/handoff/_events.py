@@ -71,13 +71,15 @@ class Writer:
         handoff: HandoffPlan | None = None,
         previous_channel: str | None = None,
         extra_trace: Sequence[Verdict] = (),
+        stored_notifications: Sequence[Notification] | None = None,
     ) -> JourneyOutcome:
         """Apply ``interaction`` to ``journey`` (already carrying status changes) and commit.
 
-        ``contact_version`` and ``journey_version`` are the versions read (0 = new).
+        ``contact_version`` and ``journey_version`` are the versions read (0 = new);
+        ``stored_notifications``, when the caller has read them already, are the journey's.
         """
         after = ledger.append(journey, interaction)
-        earlier = self.recent_notifications(after, interaction.at) if events else ()
+        earlier = self.recent_notifications(after, interaction.at, stored_notifications) if events else ()
         mood = self._mood(interaction)
         flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
         decisions: list[Decision] = []
@@ -136,16 +138,18 @@ class Writer:
             suggestions=suggestions,
         )
 
-    def recent_notifications(self, journey: Journey, now: datetime) -> tuple[Notification, ...]:
-        """The journey's notifications of the last day: what de-duplication and rate limits read."""
+    def recent_notifications(
+        self, journey: Journey, now: datetime, stored: Sequence[Notification] | None = None
+    ) -> tuple[Notification, ...]:
+        """The journey's notifications of the last day: what de-duplication and rate limits read.
+
+        ``stored`` saves the read when the caller has the journey's notifications already.
+        """
         if journey.version <= 1:
             return ()
         since = now - RECENT_NOTIFICATIONS
-        return tuple(
-            n
-            for n in self.store.notifications(journey.id)
-            if n.status != "cancelled" and n.created_at >= since
-        )
+        found = self.store.notifications(journey.id) if stored is None else stored
+        return tuple(n for n in found if n.status != "cancelled" and n.created_at >= since)
 
     def _mood(self, interaction: Interaction) -> float | None:
         """The host's sentiment score of a customer message, if a hook was given."""
@@ -208,13 +212,18 @@ class Writer:
             warm=plan.warm,
         )
 
-    def duplicate(self, seen: Interaction) -> JourneyOutcome:
-        """The outcome of a redelivered message: what was stored the first time."""
-        journey = self.store.get_journey(seen.journey_id)
+    def duplicate(
+        self, seen: Interaction, journey: Journey | None = None, contact: Contact | None = None
+    ) -> JourneyOutcome:
+        """The outcome of a redelivered message: what was stored the first time.
+
+        ``journey`` and ``contact``, when the caller has read them already, are the message's.
+        """
+        journey = self.store.get_journey(seen.journey_id) if journey is None else journey
         return JourneyOutcome(
             journey=journey,
             interaction=seen,
-            contact=self.store.get_contact(journey.contact_id),
+            contact=self.store.get_contact(journey.contact_id) if contact is None else contact,
             trace=(
                 Verdict("idempotency", True, f"{seen.channel} message {seen.external_id} is already stored"),
             ),

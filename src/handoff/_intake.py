@@ -6,11 +6,12 @@ One attempt of ``Switchboard.receive``: it reads, plans and commits through the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from attrs import evolve
 
-from handoff._events import HandoffPlan, Writer
+from handoff._events import RECENT_NOTIFICATIONS, HandoffPlan, Writer
 from handoff.clock import quoted_references
 from handoff.continuity import choose_journey
 from handoff.errors import NotFound
@@ -18,10 +19,31 @@ from handoff.events import Inbound, JourneyOutcome, Verdict
 from handoff.facts import sensitive_reasons
 from handoff.identity import Identity
 from handoff.masking import mask_cards
-from handoff.models import Contact, IdentityLink, Interaction, Journey, LinkSource
+from handoff.models import Contact, IdentityLink, Interaction, Journey, LinkSource, Notification
 from handoff.policy.engine import Event
+from handoff.stores.base import IntakeReads
 
 __all__ = ["Intake"]
+
+# known, by reference, by thread, owner, the owner's journeys, notifications by journey (None: not read)
+_Read = tuple[
+    Contact | None,
+    Journey | None,
+    Journey | None,
+    Contact | None,
+    list[Journey],
+    Mapping[str, Sequence[Notification]] | None,
+]
+
+
+class _Lookup:
+    """A look-up function with a mapping's ``get``: quoted references are resolved lazily."""
+
+    def __init__(self, find: Callable[[str], Journey | None]) -> None:
+        self._find = find
+
+    def get(self, reference: str) -> Journey | None:
+        return self._find(reference)
 
 
 class Intake:
@@ -30,19 +52,15 @@ class Intake:
 
     def receive(self, inbound: Inbound, identity: Identity) -> JourneyOutcome:
         """One attempt at recording ``inbound``; a conflict propagates to the caller's retry."""
-        if inbound.external_id is not None:
-            seen = self._writer.store.find_interaction(inbound.channel, inbound.external_id)
-            if seen is not None:
-                return self._writer.duplicate(seen)
         trace: list[Verdict] = []
-        known = self._writer.store.find_contact(identity)
-        by_reference = self._by_reference(inbound.journey_ref) or self._quoted(inbound, known, trace)
-        by_thread = (
-            self._writer.store.find_journey_by_thread(inbound.thread_ref) if inbound.thread_ref else None
-        )
-        anchor = by_reference or by_thread
-        owner = self._writer.store.get_contact(anchor.contact_id) if anchor is not None else known
-        journeys = self._writer.store.journeys_of(owner.id) if owner is not None else []
+        store = self._writer.store
+        if isinstance(store, IntakeReads):
+            read = self._load(inbound, identity, store, trace)
+        else:
+            read = self._read(inbound, identity, trace)
+        if isinstance(read, JourneyOutcome):
+            return read
+        known, by_reference, by_thread, owner, journeys, notifications = read
         choice = choose_journey(
             by_reference=by_reference,
             by_thread=by_thread,
@@ -102,6 +120,7 @@ class Intake:
                 if replied
                 else [],
                 extra_trace=trace,
+                stored_notifications=None if notifications is None else notifications.get(base.id, ()),
             )
         changes: dict[str, Any] = {}
         if choice.reopens:
@@ -147,7 +166,58 @@ class Intake:
             handoff=plan,
             previous_channel=previous,
             extra_trace=trace,
+            stored_notifications=None if notifications is None else notifications.get(base.id, ()),
         )
+
+    def _read(self, inbound: Inbound, identity: Identity, trace: list[Verdict]) -> _Read | JourneyOutcome:
+        """The look-ups one by one, each only when the answers before it call for it."""
+        store = self._writer.store
+        if inbound.external_id is not None:
+            seen = store.find_interaction(inbound.channel, inbound.external_id)
+            if seen is not None:
+                return self._writer.duplicate(seen)
+        known = store.find_contact(identity)
+        by_reference = self._by_reference(inbound.journey_ref) or self._quoted(inbound, known, trace)
+        by_thread = store.find_journey_by_thread(inbound.thread_ref) if inbound.thread_ref else None
+        anchor = by_reference or by_thread
+        owner = store.get_contact(anchor.contact_id) if anchor is not None else known
+        journeys = store.journeys_of(owner.id) if owner is not None else []
+        return known, by_reference, by_thread, owner, journeys, None
+
+    def _load(
+        self, inbound: Inbound, identity: Identity, store: IntakeReads, trace: list[Verdict]
+    ) -> _Read | JourneyOutcome:
+        """The same look-ups as :meth:`_read`, answered by one ``load_intake``."""
+        if inbound.journey_ref is not None:
+            references: tuple[str, ...] = (inbound.journey_ref.strip().upper(),)
+        else:
+            references = tuple(quoted_references(f"{inbound.metadata.get('subject', '')}\n{inbound.body}"))
+        records = store.load_intake(
+            identity,
+            inbound.channel,
+            inbound.external_id,
+            references,
+            inbound.thread_ref or (),
+            inbound.at - RECENT_NOTIFICATIONS,
+        )
+        if records.seen is not None:
+            journey = records.journey(records.seen.journey_id)
+            contact = None if journey is None else records.contacts.get(journey.contact_id)
+            return self._writer.duplicate(records.seen, journey, contact)
+        known = records.contact
+        by_reference = records.by_reference.get(references[0]) if inbound.journey_ref is not None else None
+        if inbound.journey_ref is not None and by_reference is None:
+            raise NotFound("journey_ref", inbound.journey_ref)
+        if inbound.journey_ref is None:
+            by_reference = self._quoted_in(references, records.by_reference, known, trace)
+        by_thread = records.by_thread if inbound.thread_ref else None
+        anchor = by_reference or by_thread
+        owner = known
+        if anchor is not None:
+            owner = records.contacts.get(anchor.contact_id)
+            owner = owner or self._writer.store.get_contact(anchor.contact_id)
+        journeys = list(records.journeys.get(owner.id, ())) if owner is not None else []
+        return known, by_reference, by_thread, owner, journeys, records.notifications
 
     def _by_reference(self, reference: str | None) -> Journey | None:
         if reference is None:
@@ -166,8 +236,19 @@ class Intake:
         if inbound.journey_ref is not None:
             return None
         text = f"{inbound.metadata.get('subject', '')}\n{inbound.body}"
-        for reference in quoted_references(text):
-            journey = self._writer.store.find_journey_by_reference(reference)
+        find = self._writer.store.find_journey_by_reference
+        return self._quoted_in(quoted_references(text), _Lookup(find), known, trace)
+
+    @staticmethod
+    def _quoted_in(
+        references: Iterable[str],
+        journeys: Mapping[str, Journey] | _Lookup,
+        known: Contact | None,
+        trace: list[Verdict],
+    ) -> Journey | None:
+        """The first quoted reference naming a journey the customer may follow."""
+        for reference in references:
+            journey = journeys.get(reference)
             if journey is not None and (known is None or known.id == journey.contact_id):
                 trace.append(Verdict("continuity", True, f"the message quotes {reference}"))
                 return journey

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -214,13 +215,21 @@ def _show(board: Switchboard, key: str, style: _Style, stream: TextIO) -> None:
 
 
 class _InboundLines:
-    """The inbounds of a JSON-lines file, read lazily; bad lines are reported, not fatal."""
+    """The inbounds of a JSON-lines file, read lazily; bad lines are reported, not fatal.
 
-    def __init__(self, path: Path, errors: TextIO) -> None:
+    Each inbound handed out is remembered with its line number for as long as the
+    importer may still refuse it (it reads at most a batch ahead), so a refusal that
+    comes after later lines were read still names the right line.
+    """
+
+    def __init__(self, path: Path, errors: TextIO, keep: int) -> None:
         self.path = path
         self.errors = errors
         self.line = 0
         self.bad = 0
+        self._keep = keep
+        # id() -> (the inbound, kept alive so its id stays unique; its line number)
+        self._numbers: OrderedDict[int, tuple[Inbound, int]] = OrderedDict()
 
     def __iter__(self) -> Iterator[Inbound]:
         with self.path.open("rb") as lines:
@@ -229,19 +238,31 @@ class _InboundLines:
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    self.refuse(ValidationError("$", f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+                    self._report(
+                        number, ValidationError("$", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+                    )
                     continue
                 if not text.strip():
                     continue
                 try:
-                    yield from_json(Inbound, text)
+                    inbound = from_json(Inbound, text)
                 except ValidationError as exc:
-                    self.refuse(exc)
+                    self._report(number, exc)
+                    continue
+                self._numbers[id(inbound)] = (inbound, number)
+                if len(self._numbers) > self._keep:
+                    self._numbers.popitem(last=False)
+                yield inbound
 
-    def refuse(self, error: HandoffError) -> None:
-        """Report a bad line; the caller goes on with the next one."""
+    def refuse(self, inbound: Inbound, error: HandoffError) -> None:
+        """Report an inbound the importer refused, at the line it came from."""
+        found = self._numbers.get(id(inbound))
+        self._report(found[1] if found is not None and found[0] is inbound else None, error)
+
+    def _report(self, number: int | None, error: HandoffError) -> None:
         self.bad += 1
-        print(f"handoff: {self.path}:{self.line}: {error}", file=self.errors)
+        where = f"{self.path}:{number}" if number is not None else str(self.path)
+        print(f"handoff: {where}: {error}", file=self.errors)
 
 
 class _Bar:
@@ -267,21 +288,22 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 20), b""))
 
 
-def _import(db: Path, path: Path, batch_size: int, show_progress: bool | None, out: TextIO) -> int:
-    """Backfill a JSON-lines file of inbounds; exit status 1 if any line was refused."""
+def _import(url: str, path: Path, batch_size: int, show_progress: bool | None, out: TextIO) -> int:
+    """Backfill a JSON-lines file of inbounds into the store at ``url``; exit status 1 if
+    any line was refused."""
     if not path.is_file():
         print(f"handoff: no such file: {path}", file=sys.stderr)
         return 2
-    lines = _InboundLines(path, sys.stderr)
+    lines = _InboundLines(path, sys.stderr, keep=batch_size)
     show = sys.stderr.isatty() if show_progress is None else show_progress
     bar = _Bar(_count_lines(path), sys.stderr) if show else None
     stored = duplicates = 0
-    with Switchboard.open(f"sqlite:///{db}") as board:
+    with Switchboard.open(url) as board:
         bulk = BulkIntake(
             board,
             batch_size=batch_size,
             progress=None if bar is None else (lambda _done: bar.draw(lines.line)),
-            on_error=lambda _inbound, error: lines.refuse(error),
+            on_error=lines.refuse,
         )
         for outcome in bulk.receive(lines):
             duplicates += outcome.duplicate
@@ -325,7 +347,11 @@ def _parser() -> argparse.ArgumentParser:
     backfill = sub.add_parser(
         "import", help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)"
     )
-    backfill.add_argument("--db", type=Path, required=True, help="SQLite file (created if missing)")
+    target = backfill.add_mutually_exclusive_group(required=True)
+    target.add_argument("--db", type=Path, help="SQLite file (created if missing)")
+    target.add_argument(
+        "--store", metavar="URL", help="any store URL, e.g. postgresql://user@host/db (see open_store)"
+    )
     backfill.add_argument("--batch-size", type=_batch_size, default=500, help="inbounds per transaction")
     backfill.add_argument(
         "--progress",
@@ -343,7 +369,8 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     args = _parser().parse_args(argv)
     try:
         if args.command == "import":
-            return _import(args.db, args.file, args.batch_size, args.progress, out)
+            url = args.store if args.store is not None else f"sqlite:///{args.db}"
+            return _import(url, args.file, args.batch_size, args.progress, out)
         if args.command == "kpis":
             return run_kpis(args, out, _use_colour(args.color, out))
         style = _Style(_use_colour(args.color, out))

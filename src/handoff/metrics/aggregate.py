@@ -193,11 +193,14 @@ class Aggregator:
     def add(self, figures: JourneyFigures) -> None:
         if not isinstance(figures, JourneyFigures):
             raise ValidationError("figures", f"expected JourneyFigures, got {type(figures).__name__}")
-        key = group_key(figures, self.by, self.week_zone)
+        self.group(group_key(figures, self.by, self.week_zone)).add(figures, self.end)
+
+    def group(self, key: tuple[str, ...]) -> _Group:
+        """The running totals of the group ``key``, made on first use."""
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = _Group()
-        group.add(figures, self.end)
+        return group
 
     def totals(self) -> list[GroupTotals]:
         """Every group seen so far, in order of its key."""

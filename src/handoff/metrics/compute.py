@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
+from handoff.metrics._fold import fold
 from handoff.metrics.aggregate import Aggregator
 from handoff.metrics.calendar import BusinessCalendar
 from handoff.metrics.formulas import Targets
@@ -22,7 +23,6 @@ from handoff.metrics.journeys import (
     JourneyFigures,
     JourneyRecords,
     check_fcr_window,
-    figures_of,
     journey_figures,
 )
 from handoff.metrics.report import KpiReport
@@ -66,8 +66,13 @@ def kpis(
     check_fcr_window(fcr_window)
     week_zone = business_hours.zone if business_hours is not None else timezone.utc
     aggregator = Aggregator(by, end=end, week_zone=week_zone)
-    for figures in _figures(source, start, end, business_hours, fcr_window, agents="agent" in by):
-        aggregator.add(figures)
+    if isinstance(source, MetricsSource):
+        worktime = None if business_hours is None else business_hours.worktime()
+        journeys = source.metric_journeys(start, end, agents="agent" in by)
+        fold(aggregator, journeys, worktime, fcr_window // _MICROSECOND)
+    else:
+        for figures in _figures(source, start, end, business_hours, fcr_window):
+            aggregator.add(figures)
     return KpiReport.from_totals(
         aggregator.totals(),
         by=aggregator.by,
@@ -84,15 +89,7 @@ def _figures(
     end: datetime,
     calendar: BusinessCalendar | None,
     fcr_window: timedelta,
-    *,
-    agents: bool,
 ) -> Iterator[JourneyFigures]:
-    if isinstance(source, MetricsSource):
-        worktime = None if calendar is None else calendar.worktime()
-        window = fcr_window // _MICROSECOND
-        for journey in source.metric_journeys(start, end, agents=agents):
-            yield figures_of(journey, worktime, window)
-        return
     if isinstance(source, Store):
         source = journey_records(source, start, end)
     elif isinstance(source, (str, bytes)) or not isinstance(source, Iterable):

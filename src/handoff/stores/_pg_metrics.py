@@ -46,9 +46,9 @@ FROM interactions i WHERE i.journey_id IN {_IN_PERIOD} ORDER BY i.journey_id"""
 _AGENT = f"CASE WHEN i.author = 'agent' AND {_CONVERSATIONAL} THEN i.data ->> 'agent' END"
 _STEPS_WITH_AGENTS = _STEPS.format(agent=_AGENT)
 _STEPS_ALONE = _STEPS.format(agent="NULL")
-_HANDOFFS = f"""SELECT h.journey_id, {_us("h.at")}, h.data ->> 'interaction_id',
+_HANDOFFS = f"""SELECT h.journey_id, {_us("h.at")}, {_us("a.at")}, a.sequence,
     h.from_channel, h.to_channel, h.reason
-FROM handoffs h WHERE h.journey_id IN {_IN_PERIOD} ORDER BY h.journey_id, h.at, h.position"""
+FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id' WHERE h.journey_id IN {_IN_PERIOD} ORDER BY h.journey_id, h.at, h.position"""
 _OPENED = (
     "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
 )

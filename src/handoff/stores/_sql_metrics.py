@@ -14,8 +14,9 @@ Row layouts (times in UTC microseconds, JSON as text):
   reopen count, assignee, facts (JSON, only for journeys with handoffs), the opening
   time of the contact's next journey;
 * step: the fields of :class:`~handoff.stores.base.MetricStep`, then the journey id;
-  in a journey with handoffs customer messages carry their whole body;
-* handoff: journey id, at, id of the interaction that made it, from, to, reason.
+  in a journey with handoffs customer messages carry their whole body and their id;
+* handoff: journey id, at, the at and sequence of the interaction that made it (None
+  if it is not stored), from, to, reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Iterable, Iterator
+from itertools import groupby
+from operator import itemgetter
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from typing import Any, cast
@@ -37,6 +40,7 @@ Row = tuple[Any, ...]
 Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_JOURNEY_ID = itemgetter(9)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -98,33 +102,30 @@ class _Pending:
 def _merge(journeys: Iterator[Row], steps: Iterable[Row], handoffs: Iterator[Row]) -> Iterator[MetricJourney]:
     """Zip the streams: each is ordered by journey the same way, so equality suffices.
 
-    Steps are by far the most rows, so they drive the loop and stay the tuples the
-    driver made (journey id last, after the fields of a MetricStep).
+    Steps are by far the most rows, so they are grouped by ``groupby`` (no Python code
+    runs per step) and stay the tuples the driver made (journey id last, after the
+    fields of a MetricStep).
     """
     moved = _Pending(handoffs)
     current = next(journeys, None)
-    mine: list[Row] = []
-    for step in steps:
-        while current is not None and current[0] != step[9]:
-            yield _journey(current, mine, moved)
-            mine = []
+    for jid, mine in groupby(steps, _JOURNEY_ID):
+        while current is not None and current[0] != jid:
+            yield _journey(current, [], moved)
             current = next(journeys, None)
-        mine.append(step)
+        if current is None:
+            break
+        yield _journey(current, list(mine), moved)
+        current = next(journeys, None)
     while current is not None:
-        yield _journey(current, mine, moved)
-        mine = []
+        yield _journey(current, [], moved)
         current = next(journeys, None)
 
 
 def _journey(row: Row, steps: list[Row], moved: _Pending) -> MetricJourney:
     jid, opened, entry, current, resolved, reopens, assignee, facts, next_at = row
     handoffs: list[MetricHandoff] = []
-    rows = moved.take(jid)
-    if rows:
-        anchors = {step[7]: (step[0], step[1]) for step in steps if step[7]}
-        for _, at, iid, before, after, reason in rows:
-            anchor_at, anchor_sequence = anchors.get(iid, (None, None))
-            handoffs.append(MetricHandoff(at, anchor_at, anchor_sequence, before, after, reason))
+    for _, at, anchor_at, anchor_sequence, before, after, reason in moved.take(jid):
+        handoffs.append(MetricHandoff(at, anchor_at, anchor_sequence, before, after, reason))
     return MetricJourney(
         id=jid,
         opened_at=opened,

@@ -40,17 +40,23 @@ _JOURNEYS = f"""SELECT j.id, j.opened_at,
         AND (n.opened_at > j.opened_at OR (n.opened_at = j.opened_at AND n.rowid > j.rowid))
         ORDER BY n.opened_at, n.rowid LIMIT 1)
 FROM journeys j WHERE {_PERIOD} ORDER BY {{order}}"""
+# Every column but the CASE branches that read ``data`` is in ``interactions_for_metrics``,
+# so SQLite reads the index alone and seeks a row only for those branches (surveys, and
+# customer messages of journeys with handoffs).
 _STEP_COLUMNS = f"""i.at, i.sequence, i.channel, i.author, i.kind,
     {{agent}},
-    CASE WHEN i.kind = 'event' THEN substr(json_extract(i.data, '$.body'), 1, 11)
+    CASE WHEN i.kind = 'event' THEN i.event_head
         WHEN i.author = 'customer' AND {_CONVERSATIONAL} AND i.journey_id IN {_HANDED}
         THEN json_extract(i.data, '$.body') END,
-    i.id,
+    CASE WHEN i.kind = 'survey' OR (i.author = 'customer' AND {_CONVERSATIONAL}
+        AND i.journey_id IN {_HANDED}) THEN i.id END,
     CASE WHEN i.kind = 'survey' THEN json_extract(i.data, '$.metadata') END,
     i.journey_id"""
-_AGENT = f"CASE WHEN i.author = 'agent' AND {_CONVERSATIONAL} THEN json_extract(i.data, '$.agent') END"
-_HANDOFF_COLUMNS = """h.journey_id, h.at, json_extract(h.data, '$.interaction_id'),
-    h.from_channel, h.to_channel, h.reason"""
+_AGENT = "i.reply_agent"
+_STEPS_ORDER = "ORDER BY i.journey_id, i.at, i.sequence"
+# A handoff's anchor is the interaction that made it, looked up by its key.
+_HANDOFF_COLUMNS = """h.journey_id, h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason"""
+_ANCHOR = "LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')"
 
 
 @define(frozen=True)
@@ -72,16 +78,17 @@ class _Plan:
 
 _SCAN = _Plan.of(
     "+j.id",
-    f"SELECT {_STEP_COLUMNS} FROM interactions i WHERE +i.journey_id IN {_IN_PERIOD} ORDER BY +i.journey_id",
-    f"SELECT {_HANDOFF_COLUMNS} FROM handoffs h WHERE +h.journey_id IN {_IN_PERIOD}"
+    f"SELECT {_STEP_COLUMNS} FROM interactions i INDEXED BY interactions_for_metrics"
+    f" WHERE i.journey_id IN {_IN_PERIOD} {_STEPS_ORDER}",
+    f"SELECT {_HANDOFF_COLUMNS} FROM handoffs h {_ANCHOR} WHERE +h.journey_id IN {_IN_PERIOD}"
     " ORDER BY +h.journey_id, h.at, h.rowid",
 )
 _PICKED = "WITH p AS MATERIALIZED (SELECT id FROM journeys WHERE opened_at >= :start AND opened_at < :end)"
 _WALK = _Plan.of(
     "+j.id",
-    f"{_PICKED} SELECT {_STEP_COLUMNS} FROM p CROSS JOIN interactions i ON i.journey_id = p.id"
-    " ORDER BY +i.journey_id",
-    f"{_PICKED} SELECT {_HANDOFF_COLUMNS} FROM p CROSS JOIN handoffs h ON h.journey_id = p.id"
+    f"{_PICKED} SELECT {_STEP_COLUMNS} FROM p CROSS JOIN interactions i INDEXED BY interactions_for_metrics"
+    f" ON i.journey_id = p.id {_STEPS_ORDER}",
+    f"{_PICKED} SELECT {_HANDOFF_COLUMNS} FROM p CROSS JOIN handoffs h ON h.journey_id = p.id {_ANCHOR}"
     " ORDER BY +h.journey_id, h.at, h.rowid",
 )
 _COUNTS = f"SELECT (SELECT count(*) FROM journeys j WHERE {_PERIOD}), (SELECT count(*) FROM journeys)"

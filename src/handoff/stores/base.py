@@ -23,6 +23,8 @@ __all__ = [
     "BulkImport",
     "Changeset",
     "ContactRecords",
+    "IntakeReads",
+    "IntakeRecords",
     "JourneyIndex",
     "MetricHandoff",
     "MetricJourney",
@@ -250,6 +252,75 @@ class BulkImport(abc.ABC):
         find = self.find_interaction  # type: ignore[attr-defined]  # a BulkImport is a Store
         found = {key: find(*key) for key in check_keys(keys)}
         return {key: interaction for key, interaction in found.items() if interaction is not None}
+
+
+def _contacts(items: Mapping[str, Contact]) -> dict[str, Contact]:
+    return dict(items)
+
+
+def _journey_lists(items: Mapping[str, Iterable[Journey]]) -> dict[str, tuple[Journey, ...]]:
+    return {key: tuple(journeys) for key, journeys in items.items()}
+
+
+def _notification_lists(items: Mapping[str, Iterable[Notification]]) -> dict[str, tuple[Notification, ...]]:
+    return {key: tuple(notifications) for key, notifications in items.items()}
+
+
+def _references(items: Mapping[str, Journey]) -> dict[str, Journey]:
+    return dict(items)
+
+
+@define(frozen=True)
+class IntakeRecords:
+    """What ``receive`` reads about one inbound, as :meth:`IntakeReads.load_intake` returns it.
+
+    Each field is what the plain look-up would answer: ``seen`` is ``find_interaction``,
+    ``contact`` is ``find_contact``, ``by_reference`` maps each reference asked about that
+    ``find_journey_by_reference`` finds to its journey, ``by_thread`` is
+    ``find_journey_by_thread``. ``contacts`` holds, by id, ``contact`` and the contacts of
+    the journeys of ``seen``, ``by_reference`` and ``by_thread``; ``journeys`` each of their
+    ``journeys_of`` (one without journeys may be left out); ``notifications`` each of those
+    journeys' notifications created at or after ``since``, in ``notifications`` order (a
+    journey without any may be left out).
+    """
+
+    seen: Interaction | None = None
+    contact: Contact | None = None
+    by_reference: dict[str, Journey] = field(factory=dict, converter=_references)
+    by_thread: Journey | None = None
+    contacts: dict[str, Contact] = field(factory=dict, converter=_contacts)
+    journeys: dict[str, tuple[Journey, ...]] = field(factory=dict, converter=_journey_lists)
+    notifications: dict[str, tuple[Notification, ...]] = field(factory=dict, converter=_notification_lists)
+
+    def journey(self, journey_id: str) -> Journey | None:
+        """The journey with this id among ``journeys``, if it is there."""
+        for journeys in self.journeys.values():
+            for journey in journeys:
+                if journey.id == journey_id:
+                    return journey
+        return None
+
+
+class IntakeReads(abc.ABC):
+    """Optional capability: every look-up ``receive`` makes, in one round trip.
+
+    A networked store spends most of an event waiting on reads made one after the
+    other; :class:`~handoff.Switchboard` uses this when a store offers it.
+    """
+
+    @abc.abstractmethod
+    def load_intake(
+        self,
+        identity: Identity,
+        channel: str,
+        external_id: str | None,
+        references: Sequence[str],
+        thread_refs: Sequence[str],
+        since: datetime,
+    ) -> IntakeRecords:
+        """The records of :class:`IntakeRecords`, read from one snapshot; ``external_id``
+        None means no interaction is looked up, empty ``thread_refs`` no thread. Bad
+        arguments raise ValidationError as the plain look-ups do."""
 
 
 # -- optional capabilities for the metrics ------------------------------------------------------

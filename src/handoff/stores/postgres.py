@@ -51,8 +51,10 @@ from handoff.errors import (
     StoreUnavailable,
     ValidationError,
 )
+from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores import _pg_connect as connect
+from handoff.stores import _pg_intake as intake
 from handoff.stores import _pg_writes as writes
 from handoff.stores._common import (
     check_active_limit,
@@ -67,7 +69,7 @@ from handoff.stores._common import (
 from handoff.stores._pg_metrics import PostgresMetrics
 from handoff.stores._sql_reads import SQLReads, Statements
 from handoff.stores._sqlite_decoded import Decoded
-from handoff.stores.base import BulkImport, Changeset, ContactRecords
+from handoff.stores.base import BulkImport, Changeset, ContactRecords, IntakeReads, IntakeRecords
 
 __all__ = ["PostgresStore"]
 
@@ -147,7 +149,7 @@ _ERASE = (
 )
 
 
-class PostgresStore(SQLReads, BulkImport, PostgresMetrics):
+class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
@@ -266,6 +268,20 @@ class PostgresStore(SQLReads, BulkImport, PostgresMetrics):
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
         wanted = [ref for ref in check_refs(refs) if "\x00" not in ref]
         return self._one(Journey, _THREAD, (wanted,)) if wanted else None
+
+    def load_intake(
+        self,
+        identity: Identity,
+        channel: str,
+        external_id: str | None,
+        references: Sequence[str],
+        thread_refs: Sequence[str],
+        since: datetime,
+    ) -> IntakeRecords:
+        """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
+        params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
+        with self._connection("read") as conn:
+            return intake.load_intake(conn, params, self._load)
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:

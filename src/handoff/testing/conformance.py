@@ -26,6 +26,7 @@ from handoff.testing._concurrency import ConcurrencyConformance
 from handoff.testing._conflicts import ConflictConformance
 from handoff.testing._decisions import DecisionConformance
 from handoff.testing._delivery import DeliveryConformance
+from handoff.testing._intake import IntakeConformance
 from handoff.testing._privacy import PrivacyConformance
 from handoff.testing._records import RecordConformance
 from handoff.testing._stateful import StatefulConformance, StoreMachine
@@ -42,6 +43,7 @@ class StoreConformance(
     BulkImportConformance,
     DecisionConformance,
     DeliveryConformance,
+    IntakeConformance,
     ActiveJourneyConformance,
     StatefulConformance,
 ):
@@ -64,7 +66,8 @@ class StoreConformance(
       or journey whose version does not grow raises ValidationError.
 
     Optional capabilities are read from the store itself: a store that is not a
-    :class:`~handoff.stores.base.BulkImport` has its ``commit_many`` tests skipped, visibly.
+    :class:`~handoff.stores.base.BulkImport` has its ``commit_many`` tests skipped, visibly,
+    and likewise one that is not :class:`~handoff.stores.base.IntakeReads` its ``load_intake`` tests.
 
     ``state_machine_settings`` (hypothesis ``settings``) sizes the stateful test.
     """
