@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import resource
 import sqlite3
 import statistics
@@ -90,6 +91,7 @@ def bulk_import(store: Store, count: int, batch_size: int, order: str) -> float:
 def receive_latency(store: Store, samples: int) -> list[float]:
     board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=365)), ids=SeededIds(2))
     timings = []
+    cpu = time.process_time()
     for i in range(samples):
         inbound = Inbound(
             channel="whatsapp" if i % 10 == 0 else "sms",
@@ -101,10 +103,13 @@ def receive_latency(store: Store, samples: int) -> list[float]:
         began = time.perf_counter()
         board.receive(inbound)
         timings.append(time.perf_counter() - began)
+    cpu = (time.process_time() - cpu) / samples
     p50, p99 = _pct(timings, 0.5), _pct(timings, 0.99)
+    load = ", ".join(f"{avg:.2f}" for avg in os.getloadavg())
     print(
         f"  receive       {samples:>8} events: p50 {p50 * 1e3:6.2f} ms, p99 {p99 * 1e3:6.2f} ms, "
-        f"mean {statistics.fmean(timings) * 1e3:6.2f} ms"
+        f"mean {statistics.fmean(timings) * 1e3:6.2f} ms, client CPU {cpu * 1e3:.2f} ms/event "
+        f"(load average {load})"
     )
     return timings
 
@@ -159,17 +164,11 @@ def postgres_ceiling(url: str) -> Callable[[Sequence[tuple[Any, ...]]], float]:
 def throwaway_postgres() -> Iterator[str]:
     """A fresh local cluster (``tests/pgserver.py``), durable again: fsync and synchronous
     commit on, as in production, so ``receive`` pays for a real WAL flush."""
-    import psycopg
-
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.pgserver import PgServer
 
-    server = PgServer.start()
+    server = PgServer.start(durable=True)
     try:
-        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            for name in ("fsync", "synchronous_commit", "full_page_writes"):
-                conn.execute(f"ALTER SYSTEM SET {name} = on")
-            conn.execute("SELECT pg_reload_conf()")
         yield server.url()
     finally:
         server.stop()

@@ -92,14 +92,16 @@ class PgServer:
         self._process = process
 
     @classmethod
-    def start(cls, bindir: Path | None = None) -> PgServer:
+    def start(cls, bindir: Path | None = None, *, durable: bool = False) -> PgServer:
+        """A fresh cluster. Tests skip fsync for speed; ``durable`` keeps production's
+        fsync and synchronous commit, for benchmarks that must pay for real WAL flushes."""
         bindir = bindir or find_bindir()
         if bindir is None:
             raise ServerUnavailable("no PostgreSQL binaries found (looked in /usr/lib/postgresql/*/bin)")
         owner = _unprivileged_owner()
         root = Path(tempfile.mkdtemp(prefix="handoff-pg-"))
         try:
-            server = cls._launch(bindir, root, owner)
+            server = cls._launch(bindir, root, owner, durable)
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)
             raise
@@ -107,7 +109,7 @@ class PgServer:
         return server
 
     @classmethod
-    def _launch(cls, bindir: Path, root: Path, owner: pwd.struct_passwd | None) -> PgServer:
+    def _launch(cls, bindir: Path, root: Path, owner: pwd.struct_passwd | None, durable: bool) -> PgServer:
         data, sockets = root / "data", root / "sockets"
         sockets.mkdir()
         password = secrets.token_hex(12)
@@ -134,6 +136,8 @@ class PgServer:
         )
         port = _free_port()
         settings = {**_SETTINGS, "port": str(port), "unix_socket_directories": str(sockets)}
+        if durable:
+            settings.update(fsync="on", synchronous_commit="on", full_page_writes="on")
         command = [str(bindir / "postgres"), "-D", str(data)]
         for name, value in settings.items():
             command += ["-c", f"{name}={value}"]

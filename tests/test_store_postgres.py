@@ -6,6 +6,7 @@ import json
 import secrets
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
+from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import (
     ConcurrencyConflict,
     HandoffError,
@@ -23,15 +25,17 @@ from handoff.errors import (
     StoreUnavailable,
     ValidationError,
 )
+from handoff.events import JourneyOutcome
 from handoff.identity import parse_identity
 from handoff.models import Contact, Interaction
 from handoff.serde import from_json
-from handoff.stores import BulkImport, Changeset, open_store
+from handoff.stores import BulkImport, Changeset, MemoryStore, open_store
 from handoff.stores._pg_schema import MIGRATIONS, SCHEMA_VERSION
 from handoff.stores._pg_writes import loaded_json, stored_json
 from handoff.stores.postgres import PostgresStore
 from handoff.testing import StoreConformance
 from handoff.testing.factories import (
+    T0,
     append_changeset,
     appended,
     make_contact,
@@ -445,3 +449,60 @@ def test_no_psycopg_error_escapes_a_bad_write(store: PostgresStore) -> None:
     with pytest.raises(HandoffError):
         store.commit(Changeset(journey=huge))
     assert store.journeys_of(contact.id) == []
+
+
+# -- receive's reads in one round trip ---------------------------------------------------------
+_EXAMPLES = iter(range(1, 1_000_000))
+_STEP = st.tuples(
+    st.integers(0, 2),
+    st.sampled_from(["email", "chat", "sms", "whatsapp"]),
+    st.sampled_from(["plain", "plain", "ref", "quote", "thread", "again"]),
+    st.integers(0, 7),
+)
+
+
+@given(steps=st.lists(_STEP, min_size=1, max_size=8))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_receive_through_load_intake_decides_as_the_plain_reads_do(
+    store: PostgresStore, steps: list[tuple[int, str, str, int]]
+) -> None:
+    """The same inbounds, on PostgreSQL (one round trip) and in memory (look-up by look-up)."""
+    example = next(_EXAMPLES)
+    boards = [
+        Switchboard(s, clock=FixedClock(T0 + timedelta(days=2)), ids=SeededIds(example))
+        for s in (store, MemoryStore())
+    ]
+    sent: list[Inbound] = []
+    seen: list[JourneyOutcome] = []
+    for n, (person, channel, how, pick) in enumerate(steps):
+        phone = channel in ("sms", "whatsapp")
+        identity = f"phone:+1415{example * 10 + person:07d}" if phone else f"email:p{person}-{example}@x.co"
+        inbound = Inbound(
+            channel=channel,
+            identity=identity,
+            body=f"message {n}",
+            at=T0 + timedelta(hours=n),
+            external_id=f"{example}-{n}",
+        )
+        if seen and how == "ref":
+            inbound = evolve(inbound, journey_ref=seen[pick % len(seen)].journey.reference.lower())
+        elif seen and how == "quote":
+            inbound = evolve(inbound, body=f"my reference is {seen[pick % len(seen)].journey.reference}")
+        elif sent and how == "thread":
+            inbound = evolve(inbound, thread_ref=[f"{example}-none", str(sent[pick % len(sent)].external_id)])
+        elif sent and how == "again":
+            inbound = sent[pick % len(sent)]
+        loaded, plain = (board.receive(inbound) for board in boards)
+        assert (loaded.journey, loaded.interaction, loaded.contact) == (
+            plain.journey,
+            plain.interaction,
+            plain.contact,
+        )
+        assert (loaded.duplicate, loaded.handoff, loaded.notifications, loaded.trace) == (
+            plain.duplicate,
+            plain.handoff,
+            plain.notifications,
+            plain.trace,
+        )
+        sent.append(inbound)
+        seen.append(loaded)

@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from handoff.clock import FixedClock, SeededIds
+from handoff.metrics import BusinessCalendar, journey_records, kpis
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores import Changeset, SQLiteStore
 from handoff.stores import _sqlite_schema as schema
 from handoff.stores._common import micros
+from handoff.stores._sqlite_metrics import _SCAN, _WALK
 from handoff.stores.sqlite import _ACTIVE, _FIND_NOTIFICATION
+from handoff.switchboard import Switchboard
 from handoff.testing.factories import (
     T0,
     appended,
@@ -24,6 +28,8 @@ from handoff.testing.factories import (
     make_journey,
     make_notification,
 )
+from tests.metrics_build import T0 as METRICS_T0
+from tests.metrics_build import populate
 
 
 def _v1_json(record: object) -> str:
@@ -103,7 +109,15 @@ def test_a_version_1_file_is_upgraded_and_keeps_its_records(
     assert version == (str(schema.SCHEMA_VERSION),)
 
 
-def _plan(path: Path, query: str, params: tuple[object, ...]) -> str:
+def _count(path: Path, query: str) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute(query).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _plan(path: Path, query: str, params: tuple[object, ...] | dict[str, int]) -> str:
     conn = sqlite3.connect(path)
     try:
         return " | ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {query}", params))
@@ -125,3 +139,37 @@ def test_the_tick_and_provider_look_ups_use_their_indexes(tmp_path: Path) -> Non
     assert "TEMP B-TREE" not in active, active
     found = _plan(path, _FIND_NOTIFICATION, ("SM1",))
     assert "SEARCH notifications USING INDEX notifications_by_provider" in found, found
+
+
+def test_a_version_2_file_gains_the_metrics_index_and_reports_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v2.db"
+    start, end = METRICS_T0 - timedelta(days=1), METRICS_T0 + timedelta(days=40)
+    hours = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
+    by = ("channel", "agent")
+    with monkeypatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
+        old.setattr(schema, "SCHEMA_VERSION", 2)
+        with SQLiteStore(path) as store:
+            populate(Switchboard(store, clock=FixedClock(METRICS_T0), ids=SeededIds(7)), 7)
+            expected = kpis(list(journey_records(store, start, end)), start, end, by=by, business_hours=hours)
+    with SQLiteStore(path) as store:
+        got = kpis(store, start, end, by=by, business_hours=hours)
+        assert got.to_records() == expected.to_records()
+        assert got.rows == expected.rows
+    heads = "SELECT count(*) FROM interactions WHERE event_head = 'Resolved by'"
+    before = _count(path, heads)
+    assert before > 0 and _count(path, "SELECT count(*) FROM interactions WHERE reply_agent IS NOT NULL") > 0
+    with SQLiteStore(path) as store:  # rows written after the upgrade fill the new columns too
+        board = Switchboard(store, clock=FixedClock(METRICS_T0 + timedelta(days=50)), ids=SeededIds(8))
+        open_ = next(j for j in store.journeys_opened(start, end) if j.status != "resolved")
+        board.resolve(open_.id, by="agent_upgrade")
+    assert _count(path, heads) == before + 1
+    assert _count(path, "SELECT value FROM meta WHERE key = 'schema_version'") == schema.SCHEMA_VERSION
+    bounds = {"start": 0, "end": 2**62}
+    for plan in (_SCAN, _WALK):
+        steps = _plan(path, plan.steps_with_agents, bounds)
+        assert "SEARCH i USING INDEX interactions_for_metrics" in steps, steps
+    # A long period's steps come off the index in the order the report reads them: no sort.
+    assert "TEMP B-TREE" not in _plan(path, _SCAN.steps_with_agents, bounds)

@@ -205,10 +205,11 @@ class Intake:
             contact = None if journey is None else records.contacts.get(journey.contact_id)
             return self._writer.duplicate(records.seen, journey, contact)
         known = records.contact
-        by_reference = records.by_reference.get(references[0]) if inbound.journey_ref is not None else None
-        if inbound.journey_ref is not None and by_reference is None:
-            raise NotFound("journey_ref", inbound.journey_ref)
-        if inbound.journey_ref is None:
+        if inbound.journey_ref is not None:
+            by_reference = records.by_reference.get(references[0])
+            if by_reference is None:
+                raise NotFound("journey_ref", inbound.journey_ref)
+        else:
             by_reference = self._quoted_in(references, records.by_reference, known, trace)
         by_thread = records.by_thread if inbound.thread_ref else None
         anchor = by_reference or by_thread

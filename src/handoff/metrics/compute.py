@@ -3,8 +3,11 @@
 A store that offers :class:`~handoff.stores.base.MetricsSource` (SQLite, PostgreSQL)
 streams compact rows, so a year of history never becomes models; any other store that
 can list its journeys (:class:`~handoff.stores.base.JourneyIndex`) is read journey by
-journey through the ordinary :class:`~handoff.stores.base.Store` look-ups. Both end in
-the same per-journey code, so every source gives the same figures.
+journey through the ordinary :class:`~handoff.stores.base.Store` look-ups. Compact rows
+are folded straight into the groups (:mod:`handoff.metrics._fold`), models go through
+:func:`~handoff.metrics.journeys.journey_figures`; both apply the same per-journey rules
+and share the code for handoffs and surveys, and the store tests hold every source to
+the same report.
 """
 
 from __future__ import annotations

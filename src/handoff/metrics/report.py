@@ -1,7 +1,8 @@
 """The KPI report: figures per group, as records, a DataFrame, a terminal table or HTML.
 
 :func:`kpis` streams journeys through :func:`~handoff.metrics.journeys.journey_figures`
-and an :class:`~handoff.metrics.aggregate.Aggregator`, then turns each group's totals
+(or, from a store, their compact rows) into an
+:class:`~handoff.metrics.aggregate.Aggregator`, then turns each group's totals
 into a :class:`KpiRow` with the formulas of :mod:`handoff.metrics.formulas`. A figure
 with no data is ``None`` and is drawn as "—".
 """

@@ -1,10 +1,12 @@
 """``load_intake`` for PostgreSQL: every look-up of ``receive`` in one round trip.
 
-On a network every read costs a round trip; here the reads go out together in pipeline
-mode. Each is as small as the plain look-up it replaces (a statement of many parts
-costs the server more than the round trips it saves): the contact, journeys and recent
-notifications are found through the identity. Only when a reference, a thread or a
-redelivery points at another contact does a second round trip read that contact's.
+Every read costs a round trip and, in the client, a statement's worth of driver work.
+One statement finds the stored message and, through the identity, the contact, its
+journeys and their recent notifications; look-ups by reference or thread, when there
+are any, go with it in the same pipeline. They stay separate statements: with their
+array parameters in it, PostgreSQL would plan the combined statement afresh on every
+call, which costs more than it saves. Only when a reference, a thread or a redelivery
+names a contact other than the identity's does a second round trip read that one's.
 The JSON of a record comes with its id (and version), so the store's decoded-record
 cache spares decoding what it has seen before.
 """
@@ -28,15 +30,13 @@ __all__ = ["intake_params", "load_intake"]
 
 T = TypeVar("T")
 
-_SEEN = "SELECT data::text, id FROM interactions WHERE channel = %s AND external_id = %s"
 _NAMED = "SELECT data::text, id, version FROM journeys WHERE reference = ANY(%s)"
 _THREAD = (
     "SELECT journeys.data::text, journeys.id, journeys.version FROM interactions"
     " JOIN journeys ON journeys.id = interactions.journey_id WHERE interactions.external_id = ANY(%s)"
     " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
 )
-# The same three reads, for the identity's contact (round one) or for contacts by id (round two).
-_OWNER = "(SELECT contact_id FROM identities WHERE identity = %s)"
+# Contacts by id, their journeys and their journeys' recent notifications (round two).
 _CONTACTS = "SELECT data::text, id, version FROM contacts WHERE id {}"
 _JOURNEYS = (
     "SELECT data::text, id, version FROM journeys WHERE contact_id {}"
@@ -46,8 +46,10 @@ _NOTIFICATIONS = (
     "SELECT data::text FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id {})"
     " AND created_at >= %s ORDER BY journey_id, created_at, position"
 )
-# Round one as one statement: part 0 the stored message, 1 the identity's contact, 2 its
-# journeys, 3 their recent notifications, 4 journeys by reference, 5 by thread.
+_BY_ID = tuple(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS))
+# Round one: part 0 the stored message, 1 the identity's contact, 2 its journeys (oldest
+# first), 3 their notifications created since (by journey, then creation order).
+_OWNER = "(SELECT contact_id FROM identities WHERE identity = %(identity)s)"
 _ROUND_ONE = f"""
 SELECT 0 AS part, data::text, id, NULL::integer AS version, 0::bigint AS rank FROM interactions
 WHERE channel = %(channel)s AND external_id = %(external_id)s
@@ -56,16 +58,14 @@ SELECT 1, contacts.data::text, contacts.id, contacts.version, 0 FROM identities
 JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %(identity)s
 UNION ALL
 SELECT 2, data::text, id, version, row_number() OVER (ORDER BY opened_at, position) FROM journeys
-WHERE contact_id = {_OWNER.replace("%s", "%(identity)s")}
+WHERE contact_id = {_OWNER}
 UNION ALL
 SELECT 3, data::text, journey_id, NULL, row_number() OVER (ORDER BY journey_id, created_at, position)
 FROM notifications WHERE journey_id = ANY(ARRAY(
-    SELECT id FROM journeys WHERE contact_id = {_OWNER.replace("%s", "%(identity)s")}
+    SELECT id FROM journeys WHERE contact_id = {_OWNER}
 )) AND created_at >= %(since)s
 ORDER BY part, rank
 """
-_BY_IDENTITY = tuple(sql.format(f"= {_OWNER}") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS))
-_BY_ID = tuple(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS))
 
 
 class _Load(Protocol):
@@ -113,17 +113,25 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
     """Read what ``receive`` needs on ``conn``: one round trip, two when a reference, a
     thread or a redelivery names a contact other than the identity's."""
     since = params["since"]
-    parts: list[list[Any]] = [[], [], [], [], [], []]
-    for row in conn.execute(_ROUND_ONE, params, prepare=True):
-        parts[row[0]].append(row[1:4] if row[3] is not None else row[1:3])
+    if params["references"] or params["thread_refs"]:
+        with conn.pipeline():
+            first = conn.execute(_ROUND_ONE, params, prepare=True)
+            named = _send(conn, _NAMED, (params["references"],), params["references"])
+            thread = _send(conn, _THREAD, (params["thread_refs"],), params["thread_refs"])
+    else:
+        first, named, thread = conn.execute(_ROUND_ONE, params, prepare=True), None, None
+    parts: list[list[Any]] = [[], [], [], []]
+    for part, data, key, version, _ in first.fetchall():
+        # A notification changes without a version: it is decoded afresh, never cached.
+        parts[part].append((data,) if part == 3 else (data, key) if version is None else (data, key, version))
     contacts: dict[str, Contact] = {}
     journeys: dict[str, list[Journey]] = {}
     notifications: dict[str, list[Notification]] = {}
-    _collect(parts[1:4], load, contacts, journeys, notifications)
+    _collect(parts[1:], load, contacts, journeys, notifications)
     known = next(iter(contacts.values()), None)
     found = next((load(Interaction, row) for row in parts[0]), None)
-    by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in parts[4])}
-    by_thread = next((load(Journey, row) for row in parts[5]), None)
+    by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in _rows(named))}
+    by_thread = next((load(Journey, row) for row in _rows(thread)), None)
     anchors = [*by_reference.values(), *([by_thread] if by_thread is not None else [])]
     others = [journey.contact_id for journey in anchors if journey.contact_id not in contacts]
     if found is not None and not any(
@@ -131,8 +139,9 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
     ):
         others.append(found.contact_id)
     if others:
+        ids = list(dict.fromkeys(others))
         with conn.pipeline():
-            more = _send_owned(conn, _BY_ID, list(dict.fromkeys(others)), since)
+            more = [_send(conn, sql, (ids, since) if n == 2 else (ids,), ids) for n, sql in enumerate(_BY_ID)]
         _collect(more, load, contacts, journeys, notifications)
     return IntakeRecords(
         seen=found,
@@ -148,18 +157,6 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
 def _send(conn: Connection[Any], sql: str, params: tuple[object, ...], wanted: object) -> Any:
     """Queue ``sql`` in the pipeline unless ``wanted`` is empty: its cursor, else None."""
     return conn.execute(sql, params, prepare=True) if wanted else None
-
-
-def _send_owned(
-    conn: Connection[Any], statements: Sequence[str], owner: object, since: datetime
-) -> list[Any]:
-    """Queue the contact, journeys and recent notifications of ``owner`` (identity or ids)."""
-    contact, journeys, notifications = statements
-    return [
-        _send(conn, contact, (owner,), owner),
-        _send(conn, journeys, (owner,), owner),
-        _send(conn, notifications, (owner, since), owner),
-    ]
 
 
 def _rows(cursor: Any) -> list[Any]:

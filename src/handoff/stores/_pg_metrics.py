@@ -48,7 +48,8 @@ _STEPS_WITH_AGENTS = _STEPS.format(agent=_AGENT)
 _STEPS_ALONE = _STEPS.format(agent="NULL")
 _HANDOFFS = f"""SELECT h.journey_id, {_us("h.at")}, {_us("a.at")}, a.sequence,
     h.from_channel, h.to_channel, h.reason
-FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id' WHERE h.journey_id IN {_IN_PERIOD} ORDER BY h.journey_id, h.at, h.position"""
+FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
+WHERE h.journey_id IN {_IN_PERIOD} ORDER BY h.journey_id, h.at, h.position"""
 _OPENED = (
     "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
 )

@@ -24,10 +24,10 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Iterable, Iterator
-from itertools import groupby
-from operator import itemgetter
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, cast
 
 from handoff.clock import ensure_aware

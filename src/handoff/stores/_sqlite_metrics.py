@@ -1,13 +1,14 @@
 """SQLite's side of the metrics read: the three row streams of :mod:`._sql_metrics`.
 
 Two plans give the same rows in the same order (journey ids, binary collation). When
-the period holds a good share of all journeys, each stream scans its table once and
-sorts the period's rows by journey (``+column`` keeps SQLite from walking an index,
-which would read the file in random order: rows are stored as they happened). For a
-short period, each of the period's journeys reaches its rows through their index
-instead, so a month's report does not read a year. JSON fields are read with
-``json_extract`` only where the KPIs need them: events (is it a resolution?), surveys,
-agent replies when reporting by agent, and customer messages of journeys with handoffs.
+the period holds a good share of all journeys, journeys and handoffs are scanned once
+and the period's rows sorted by journey (``+column`` keeps SQLite from walking an
+index, which would read the file in random order: rows are stored as they happened).
+For a short period, each of the period's journeys reaches its rows through their index
+instead, so a month's report does not read a year. Steps always come from
+``interactions_for_metrics`` (schema version 3), which holds every column they need,
+already in the order the report reads them; the records' JSON is read only where the
+index cannot answer: surveys, and customer messages of journeys with handoffs.
 """
 
 from __future__ import annotations

@@ -107,6 +107,7 @@ _READS = Statements(
     ),
     get_decision="SELECT data::text, id FROM decisions WHERE id = %s",
 )
+_DECODED = 8192
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
 _LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
 _MARK_NOTIFICATION = "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s"
@@ -173,7 +174,9 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
         self._schema = schema
         self._closed = False
         self._pool = connect.open_pool(conninfo, self._where, schema, min_size, max_size, float(timeout))
-        self._decoded = Decoded(decode=writes.decode)
+        # Room for the contact, journey and latest message of a few thousand customers: a
+        # customer writing again within the hour is then read back without decoding.
+        self._decoded = Decoded(size=_DECODED, decode=writes.decode)
 
     @classmethod
     def from_url(cls, url: str) -> PostgresStore:
