@@ -12,7 +12,10 @@ from hypothesis import given, settings
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import ValidationError
 from handoff.metrics import BusinessCalendar, JourneyRecords, journey_figures
-from tests.metrics_build import T0, Story, journeys
+from handoff.metrics._fold import fold
+from handoff.metrics.aggregate import Aggregator
+from handoff.metrics.journeys import DEFAULT_FCR_WINDOW, compact, figures_of
+from tests.metrics_build import T0, Story, journeys, periods
 
 MINUTE = 60.0
 
@@ -260,3 +263,20 @@ def test_figures_of_any_journey_are_consistent(records: JourneyRecords) -> None:
             assert 0 <= wait.business_seconds <= wait.seconds
     agents = {i.agent for i in records.interactions if i.author == "agent" and i.kind == "message"}
     assert (figures.first_response is None) == (not agents)
+
+
+@settings(max_examples=60, deadline=None)
+@given(periods())
+def test_the_store_fold_gives_the_totals_of_the_figures(period: list[JourneyRecords]) -> None:
+    # Stores fold compact rows straight into groups; the models go through figures.
+    cal = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
+    end = T0 + timedelta(days=21)
+    window = DEFAULT_FCR_WINDOW // timedelta(microseconds=1)
+    for by in (("channel",), ("path", "reason"), ("agent", "week")):
+        for worktime in (None, cal.worktime()):
+            folded = Aggregator(by, end=end, week_zone=cal.zone)
+            fold(folded, [compact(r) for r in period], worktime, window)
+            expected = Aggregator(by, end=end, week_zone=cal.zone)
+            for records in period:
+                expected.add(figures_of(compact(records), worktime, window))
+            assert folded.totals() == expected.totals()
