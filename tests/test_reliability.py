@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff import Inbound, Switchboard
+from handoff import Inbound, Switchboard, open_store, parse_identity
 from handoff.serde import to_json
 from handoff.stores import MemoryStore, SQLiteStore, Store
 
@@ -103,6 +103,29 @@ def test_processes_receiving_on_the_same_journeys_lose_and_double_nothing(tmp_pa
         conn.close()
         assert len(contacts) == _PEOPLE
         assert all(len(store.journeys_of(contact)) == 1 for contact in contacts)
+
+
+@pytest.mark.slow
+def test_processes_receiving_on_postgresql_lose_and_double_nothing(postgres_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(_WORKERS) as pool:
+        stored = pool.starmap(_work, [(postgres_url, worker) for worker in range(_WORKERS)])
+    expected = {
+        f"{inbound.channel}/{inbound.external_id}" for w in range(_WORKERS) for inbound in _inbounds_of(w)
+    }
+    assert sum(stored) == len(expected)  # each shared message was new to exactly one worker
+    seen: Counter[str] = Counter()
+    with open_store(postgres_url) as store:
+        for person in range(_PEOPLE):
+            contact = store.find_contact(parse_identity(_message(person, 0, "x", T0).identity))
+            assert contact is not None
+            journeys = store.journeys_of(contact.id)
+            assert len(journeys) == 1
+            interactions = store.interactions(journeys[0].id)
+            assert [i.sequence for i in interactions] == list(range(1, len(interactions) + 1))
+            assert journeys[0].version == len(interactions)
+            seen.update(f"{i.channel}/{i.external_id}" for i in interactions)
+    assert seen == dict.fromkeys(expected, 1)
 
 
 # -- kill -9 in the middle of a bulk import ---------------------------------------------------------
