@@ -370,6 +370,22 @@ def test_a_transfer_to_a_restricted_role_hands_over_a_masked_summary() -> None:
     assert _shows_contact_details(back.handoff.summary)
 
 
+def test_a_transfer_to_a_restricted_role_is_masked_even_without_the_redaction_rule() -> None:
+    policy = Policy(rules=[], settings=PolicySettings(restricted_roles=("outsourced",)))
+    board = Switchboard.open("memory://", policy=policy, clock=FixedClock(at(0)), ids=SeededIds(7))
+    opened = board.receive(
+        Inbound(
+            channel="email", identity="email:ana@example.com", body="Call me on +1 415 555 0100", at=at(0)
+        )
+    )
+    moved = board.transfer(
+        opened.journey.id, to_channel="chat", reason="escalation", by="al", to_role="outsourced", at=at(5)
+    )
+    assert moved.handoff is not None
+    assert (moved.handoff.summary.redaction, moved.handoff.summary.rule) == ("masked", "restricted_role")
+    assert not _shows_contact_details(moved.handoff.summary)
+
+
 @pytest.mark.parametrize("role", ["Outsourced", "", "a b", 7])
 def test_role_names_are_checked_naming_the_argument(role: object) -> None:
     board, journey_id = _board_with_ana()

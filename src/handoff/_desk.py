@@ -133,7 +133,7 @@ class Desk:
             journey_version=journey.version,
             interaction=interaction,
             events=[event],
-            handoff=HandoffPlan(from_channel, to_channel, initiated_by, reason, by, to_agent, warm),
+            handoff=HandoffPlan(from_channel, to_channel, initiated_by, reason, by, to_agent, warm, to_role),
             previous_channel=from_channel,
         )
 

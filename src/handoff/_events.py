@@ -18,7 +18,7 @@ from handoff.masking import mask_cards
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.policy.engine import Decision, Event, Policy, Situation
 from handoff.stores.base import Changeset, Store
-from handoff.summary import SummarySpec, build_summary
+from handoff.summary import SummarySpec, build_summary, for_role
 
 __all__ = ["HandoffPlan", "Writer"]
 
@@ -36,6 +36,7 @@ class HandoffPlan:
     from_agent: str | None = None
     to_agent: str | None = None
     warm: bool = False
+    to_role: str | None = None
 
 
 class Writer:
@@ -115,6 +116,7 @@ class Writer:
         record = None
         if handoff is not None:
             spec = next((d.summary for d in decisions if d.summary is not None), None) or SummarySpec()
+            spec = for_role(spec, handoff.to_role, self.policy.settings.restricted_roles)
             record = self._handoff(handoff, after, contact, interaction, spec)
         self.store.commit(
             Changeset(

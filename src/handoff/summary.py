@@ -8,11 +8,11 @@ last few interactions only, never the whole history. Drawing it is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from attrs import define, field
+from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
@@ -31,7 +31,7 @@ from handoff.models import (
     SummaryLine,
 )
 
-__all__ = ["SECTIONS", "SummarySpec", "build_summary"]
+__all__ = ["SECTIONS", "SummarySpec", "build_summary", "for_role"]
 
 SECTIONS: tuple[str, ...] = (
     "contact",
@@ -99,6 +99,14 @@ class SummarySpec:
 
 
 _DEFAULT_SPEC = SummarySpec()
+
+
+def for_role(spec: SummarySpec, role: str | None, restricted: Collection[str]) -> SummarySpec:
+    """The spec a receiving ``role`` gets: a restricted role always sees contact details
+    masked, whatever the policy's rules asked for, so no rule set can forget it."""
+    if role is None or role not in restricted:
+        return spec
+    return evolve(spec, redaction="masked", rule=spec.rule or "restricted_role")
 
 
 def build_summary(

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from attrs import evolve
-
 from handoff import channels, privacy
 from handoff._bulk import BulkIntake
 from handoff._desk import Desk
@@ -36,7 +34,7 @@ from handoff.policy.engine import Policy
 from handoff.policy.situation import check_role
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
-from handoff.summary import SummarySpec, build_summary
+from handoff.summary import SummarySpec, build_summary, for_role
 
 __all__ = ["Switchboard"]
 
@@ -423,14 +421,12 @@ class Switchboard:
         masked, whatever ``spec`` asks for; public channels are masked by default.
         """
         channels.get(for_channel, "for_channel")
-        restricted = check_role(role, "role") in self.policy.settings.restricted_roles
         when = self._at(now)
         journey = self._journey(journey_id)
         contact = self.store.get_contact(journey.contact_id)
         profile = channels.get(for_channel)
         spec = spec or SummarySpec(recent=self.policy.settings.recent_messages, max_chars=profile.max_chars)
-        if restricted:
-            spec = evolve(spec, redaction="masked", rule=spec.rule or "restricted_role")
+        spec = for_role(spec, check_role(role, "role"), self.policy.settings.restricted_roles)
         recent = self._writer.recent(journey, None, spec.recent)
         return build_summary(journey, contact, recent, for_channel=for_channel, now=when, spec=spec)
 

@@ -166,9 +166,9 @@ class JsonlStore(MemoryStore, BulkImport):
             complete = data.rfind(b"\n") + 1
             if complete < len(data):  # a torn final line: that write never returned
                 log.truncate(complete)
-        for number, line in enumerate(data[:complete].decode("utf-8").splitlines(), start=1):
+        for number, line in enumerate(data[:complete].splitlines(), start=1):
             try:
-                self._apply_entry(json.loads(line))
+                self._apply_entry(json.loads(line.decode("utf-8")))
             except (ValueError, KeyError, TypeError) as exc:
                 raise StoreError(f"{path}:{number}: not a log entry this store wrote ({exc})") from exc
 

@@ -53,8 +53,9 @@ def test_a_line_cut_short_by_a_crash_is_dropped(tmp_path: Path) -> None:
     assert (tmp_path / LOG).read_text(encoding="utf-8").endswith("\n")
 
 
-def test_a_damaged_log_is_refused(tmp_path: Path) -> None:
-    (tmp_path / LOG).write_text('{"op": "nonsense"}\n', encoding="utf-8")
+@pytest.mark.parametrize("damage", [b'{"op": "nonsense"}\n', b"\xff\xfe not text\n"])
+def test_a_damaged_log_is_refused(tmp_path: Path, damage: bytes) -> None:
+    (tmp_path / LOG).write_bytes(damage)
     with pytest.raises(StoreError, match=f"{LOG}:1"):
         JsonlStore(tmp_path)
 

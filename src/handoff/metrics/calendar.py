@@ -179,6 +179,8 @@ class BusinessCalendar:
         return _worktime(self)
 
 
+_Table = tuple[int, int, int, int, list[int], list[int], list[int]]
+
 _WORKTIMES: dict[BusinessCalendar, Worktime] = {}
 _WORKTIMES_KEPT = 32
 
@@ -206,19 +208,20 @@ class Worktime:
         self._by_day: dict[int, list[Opening]] = {}
         for opening in calendar.hours:
             self._by_day.setdefault(opening.weekday, []).append(opening)
-        self._first_year = self._last_year = 0
-        self._low = self._high = 0  # the table covers instants in [low, high)
-        self._opens: list[int] = []
-        self._closes: list[int] = []
-        self._before: list[int] = []  # working micros before each opening
+        # One tuple, replaced whole, so a reader in another thread never sees new bounds
+        # with old lists: (first year, last year, low, high, opens, closes, before), where
+        # the table covers instants in [low, high) and ``before`` holds the working
+        # microseconds before each opening.
+        self._table: _Table = (0, 0, 0, 0, [], [], [])
 
     def seconds_between(self, start: int, end: int) -> float:
         """Working seconds from ``start`` to ``end`` (UTC microseconds); 0 if not after."""
         if end <= start:
             return 0.0
-        if not (self._low <= start and end < self._high):
-            self._cover(start, end)
-        opens, closes, before = self._opens, self._closes, self._before
+        table = self._table
+        if not (table[2] <= start and end < table[3]):
+            table = self._cover(start, end)
+        opens, closes, before = table[4], table[5], table[6]
         total = 0
         i = bisect_right(opens, end) - 1
         if i >= 0:
@@ -228,14 +231,14 @@ class Worktime:
             total -= before[i] + min(start, closes[i]) - opens[i]
         return total / 1e6
 
-    def _cover(self, start: int, end: int) -> None:
+    def _cover(self, start: int, end: int) -> _Table:
         """Rebuild the table over whole local years so that it holds both instants."""
         first, last = (self._year(start), self._year(end))
-        if self._high > self._low:
-            first, last = min(first, self._first_year), max(last, self._last_year)
-        self._first_year, self._last_year = first, last
-        self._low = _micros(datetime(first, 1, 1, tzinfo=self._tz))
-        self._high = _micros(datetime(last + 1, 1, 1, tzinfo=self._tz)) if last < 9999 else 2**63
+        old = self._table
+        if old[3] > old[2]:
+            first, last = min(first, old[0]), max(last, old[1])
+        low = _micros(datetime(first, 1, 1, tzinfo=self._tz))
+        high = _micros(datetime(last + 1, 1, 1, tzinfo=self._tz)) if last < 9999 else 2**63
         opens: list[int] = []
         closes: list[int] = []
         before: list[int] = []
@@ -250,7 +253,8 @@ class Worktime:
                 closes.append(close_at)
                 before.append(total)
                 total += close_at - open_at
-        self._opens, self._closes, self._before = opens, closes, before
+        self._table = (first, last, low, high, opens, closes, before)
+        return self._table
 
     def _year(self, at: int) -> int:
         return (_EPOCH + timedelta(microseconds=at)).astimezone(self._tz).year

@@ -31,7 +31,7 @@ __all__ = ["intake_params", "load_intake"]
 T = TypeVar("T")
 
 _NAMED = "SELECT data::text, id, version FROM journeys WHERE reference = ANY(%s)"
-_THREAD = (
+THREAD = (
     "SELECT journeys.data::text, journeys.id, journeys.version FROM interactions"
     " JOIN journeys ON journeys.id = interactions.journey_id WHERE interactions.external_id = ANY(%s)"
     " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
@@ -117,7 +117,7 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
         with conn.pipeline():
             first = conn.execute(_ROUND_ONE, params, prepare=True)
             named = _send(conn, _NAMED, (params["references"],), params["references"])
-            thread = _send(conn, _THREAD, (params["thread_refs"],), params["thread_refs"])
+            thread = _send(conn, THREAD, (params["thread_refs"],), params["thread_refs"])
     else:
         first, named, thread = conn.execute(_ROUND_ONE, params, prepare=True), None, None
     parts: list[list[Any]] = [[], [], [], []]

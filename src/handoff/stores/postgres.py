@@ -119,11 +119,7 @@ _ACTIVE = (
     "(SELECT data, updated_at, id FROM journeys WHERE status = 'pending' ORDER BY updated_at, id LIMIT %s)"
     ") AS active ORDER BY updated_at, id LIMIT %s"
 )
-_THREAD = (
-    "SELECT journeys.data::text FROM interactions JOIN journeys ON journeys.id = interactions.journey_id"
-    " WHERE interactions.external_id = ANY(%s)"
-    " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
-)
+_THREAD = intake.THREAD  # with id and version, so a known journey is not decoded again
 
 _EXTERNAL = "SELECT channel, external_id, data::text, id FROM interactions WHERE external_id = ANY(%s)"
 
