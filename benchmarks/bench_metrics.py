@@ -388,7 +388,7 @@ def compare_with_pandas(path: Path, report: KpiReport, took: float) -> None:
         handoffs = pd.read_sql(_LOAD_HANDOFFS, conn)
     work = HOURS.worktime()
     work.seconds_between(int(steps["at"].min()) - 1, int(steps["at"].max()) + 1)  # cover the year
-    opens, closes, before = (np.asarray(a, dtype=np.int64) for a in (work._opens, work._closes, work._before))
+    opens, closes, before = (np.asarray(a, dtype=np.int64) for a in work.openings())
 
     def working(at: Any) -> Any:
         i = np.maximum(np.searchsorted(opens, at, side="right") - 1, 0)

@@ -128,7 +128,7 @@ def _targets(path: Path) -> Targets:
         raw = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except OSError as exc:
         raise ValidationError("--targets", f"cannot read {path}: {exc.strerror}") from None
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
+    except ValueError as exc:  # tomllib.TOMLDecodeError is one too
         raise ValidationError(
             "--targets", f"{path} is not valid {path.suffix[1:] or 'JSON'}: {exc}"
         ) from None
@@ -152,16 +152,12 @@ def _targets(path: Path) -> Targets:
     return Targets(**chosen)
 
 
-def _record(report: KpiReport, row: KpiRow, group: Sequence[str]) -> dict[str, Any]:
-    return {**dict(zip(report.by, group, strict=True)), **{name: row.figure(name) for name in FIGURES}}
-
-
 def _csv(report: KpiReport, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*report.by, *FIGURES])
-    rows = [_record(report, row, row.group) for row in report.rows]
+    rows = report.to_records()
     if report.by:
-        rows.append(_record(report, report.total, ["total"] * len(report.by)))
+        rows.append({**dict.fromkeys(report.by, "total"), **_figures(report.total)})
     for record in rows:
         writer.writerow(["" if value is None else value for value in record.values()])
 
@@ -175,10 +171,14 @@ def _json(report: KpiReport) -> dict[str, Any]:
         "time": "business" if report.business_hours is not None else "calendar",
         "rows": report.to_records(),
         "total": {
-            **{name: total.figure(name) for name in FIGURES},
+            **_figures(total),
             "backlog": total.backlog,
             "resolved": total.resolved,
             "handoff_count": total.handoff_count,
             "repeated": total.repeated,
         },
     }
+
+
+def _figures(row: KpiRow) -> dict[str, Any]:
+    return {name: row.figure(name) for name in FIGURES}

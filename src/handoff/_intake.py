@@ -31,31 +31,35 @@ _Read = tuple[
     Journey | None,
     Journey | None,
     Contact | None,
-    list[Journey],
+    Sequence[Journey],
     Mapping[str, Sequence[Notification]] | None,
 ]
 
 
-class _Lookup:
-    """A look-up function with a mapping's ``get``: quoted references are resolved lazily."""
+def _normal(reference: str) -> str:
+    """A ``journey_ref`` as references are stored: customers and hosts vary case and spacing."""
+    return reference.strip().upper()
 
-    def __init__(self, find: Callable[[str], Journey | None]) -> None:
-        self._find = find
 
-    def get(self, reference: str) -> Journey | None:
-        return self._find(reference)
+def _named(reference: str, found: Journey | None) -> Journey:
+    """The journey a host's ``journey_ref`` names: unlike a quoted one, naming nothing is an error."""
+    if found is None:
+        raise NotFound("journey_ref", reference)
+    return found
 
 
 class Intake:
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
+        # A writer's store is fixed, so whether it reads in one round trip is decided once.
+        store = writer.store
+        self._reads = store if isinstance(store, IntakeReads) else None
 
     def receive(self, inbound: Inbound, identity: Identity) -> JourneyOutcome:
         """One attempt at recording ``inbound``; a conflict propagates to the caller's retry."""
         trace: list[Verdict] = []
-        store = self._writer.store
-        if isinstance(store, IntakeReads):
-            read = self._load(inbound, identity, store, trace)
+        if self._reads is not None:
+            read = self._load(inbound, identity, self._reads, trace)
         else:
             read = self._read(inbound, identity, trace)
         if isinstance(read, JourneyOutcome):
@@ -89,6 +93,7 @@ class Intake:
         else:
             base = choice.journey
             journey_version = base.version
+        stored = None if notifications is None else notifications.get(base.id, ())
         reasons = sensitive_reasons(inbound.body)
         interaction = Interaction(
             id=interaction_id,
@@ -120,7 +125,7 @@ class Intake:
                 if replied
                 else [],
                 extra_trace=trace,
-                stored_notifications=None if notifications is None else notifications.get(base.id, ()),
+                stored_notifications=stored,
             )
         changes: dict[str, Any] = {}
         if choice.reopens:
@@ -166,7 +171,7 @@ class Intake:
             handoff=plan,
             previous_channel=previous,
             extra_trace=trace,
-            stored_notifications=None if notifications is None else notifications.get(base.id, ()),
+            stored_notifications=stored,
         )
 
     def _read(self, inbound: Inbound, identity: Identity, trace: list[Verdict]) -> _Read | JourneyOutcome:
@@ -187,9 +192,14 @@ class Intake:
     def _load(
         self, inbound: Inbound, identity: Identity, store: IntakeReads, trace: list[Verdict]
     ) -> _Read | JourneyOutcome:
-        """The same look-ups as :meth:`_read`, answered by one ``load_intake``."""
+        """The same look-ups as :meth:`_read`, answered by one ``load_intake``.
+
+        A store that leaves out the owner of the journey found (breaking the
+        :class:`~handoff.stores.base.IntakeRecords` contract) is read the plain way instead:
+        its records would leave that journey's recent notifications unread.
+        """
         if inbound.journey_ref is not None:
-            references: tuple[str, ...] = (inbound.journey_ref.strip().upper(),)
+            references: tuple[str, ...] = (_normal(inbound.journey_ref),)
         else:
             references = tuple(quoted_references(f"{inbound.metadata.get('subject', '')}\n{inbound.body}"))
         records = store.load_intake(
@@ -205,28 +215,27 @@ class Intake:
             contact = None if journey is None else records.contacts.get(journey.contact_id)
             return self._writer.duplicate(records.seen, journey, contact)
         known = records.contact
+        quoted: list[Verdict] = []
+        by_reference: Journey | None
         if inbound.journey_ref is not None:
-            by_reference = records.by_reference.get(references[0])
-            if by_reference is None:
-                raise NotFound("journey_ref", inbound.journey_ref)
+            by_reference = _named(inbound.journey_ref, records.by_reference.get(references[0]))
         else:
-            by_reference = self._quoted_in(references, records.by_reference, known, trace)
+            by_reference = self._quoted_in(references, records.by_reference.get, known, quoted)
         by_thread = records.by_thread if inbound.thread_ref else None
         anchor = by_reference or by_thread
         owner = known
         if anchor is not None:
             owner = records.contacts.get(anchor.contact_id)
-            owner = owner or self._writer.store.get_contact(anchor.contact_id)
-        journeys = list(records.journeys.get(owner.id, ())) if owner is not None else []
+            if owner is None:
+                return self._read(inbound, identity, trace)
+        trace.extend(quoted)
+        journeys = records.journeys.get(owner.id, ()) if owner is not None else ()
         return known, by_reference, by_thread, owner, journeys, records.notifications
 
     def _by_reference(self, reference: str | None) -> Journey | None:
         if reference is None:
             return None
-        found = self._writer.store.find_journey_by_reference(reference.strip().upper())
-        if found is None:
-            raise NotFound("journey_ref", reference)
-        return found
+        return _named(reference, self._writer.store.find_journey_by_reference(_normal(reference)))
 
     def _quoted(self, inbound: Inbound, known: Contact | None, trace: list[Verdict]) -> Journey | None:
         """A reference the customer typed ("my reference is J-7F3K9", an email subject).
@@ -238,18 +247,18 @@ class Intake:
             return None
         text = f"{inbound.metadata.get('subject', '')}\n{inbound.body}"
         find = self._writer.store.find_journey_by_reference
-        return self._quoted_in(quoted_references(text), _Lookup(find), known, trace)
+        return self._quoted_in(quoted_references(text), find, known, trace)
 
     @staticmethod
     def _quoted_in(
         references: Iterable[str],
-        journeys: Mapping[str, Journey] | _Lookup,
+        find: Callable[[str], Journey | None],
         known: Contact | None,
         trace: list[Verdict],
     ) -> Journey | None:
         """The first quoted reference naming a journey the customer may follow."""
         for reference in references:
-            journey = journeys.get(reference)
+            journey = find(reference)
             if journey is not None and (known is None or known.id == journey.contact_id):
                 trace.append(Verdict("continuity", True, f"the message quotes {reference}"))
                 return journey

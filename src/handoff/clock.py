@@ -20,6 +20,8 @@ __all__ = [
     "SeededIds",
     "SystemClock",
     "ensure_aware",
+    "from_micros",
+    "micros",
     "quoted_references",
 ]
 
@@ -28,6 +30,8 @@ __all__ = [
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _REFERENCE_LENGTH = 5
 _REFERENCE_RE = re.compile(rf"(?i)(?<![\w-])J-[{_REFERENCE_ALPHABET}]{{{_REFERENCE_LENGTH}}}(?![\w-])")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @runtime_checkable
@@ -115,6 +119,16 @@ def ensure_aware(value: object, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, "naive datetime; give it a time zone (e.g. tzinfo=timezone.utc)")
     return value
+
+
+def micros(when: datetime) -> int:
+    """UTC microseconds since the epoch: one integer orders instants across offsets."""
+    return (when - _EPOCH) // _MICROSECOND
+
+
+def from_micros(at: int) -> datetime:
+    """The UTC instant ``at`` microseconds after the epoch; the inverse of :func:`micros`."""
+    return _EPOCH + timedelta(microseconds=at)
 
 
 def quoted_references(text: str) -> list[str]:

@@ -234,7 +234,13 @@ def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) ->
 
 def _line(line: SummaryLine, text: str, clean: _Cleaner) -> SummaryLine:
     agent = clean(line.agent) if line.agent else line.agent
-    return SummaryLine(line.at, line.channel, line.author, _trim(clean(text), MESSAGE_CHARS), agent)
+    return SummaryLine(
+        at=line.at,
+        channel=line.channel,
+        author=line.author,
+        text=_trim(clean(text), MESSAGE_CHARS),
+        agent=agent,
+    )
 
 
 def _checklist(

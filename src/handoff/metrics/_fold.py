@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
 
+from handoff.clock import from_micros, micros
 from handoff.metrics.aggregate import PATH_ARROW, Aggregator
 from handoff.metrics.calendar import Worktime
 from handoff.metrics.figures import HandoffFigures
@@ -21,8 +21,6 @@ from handoff.stores.base import MetricJourney
 
 __all__ = ["fold"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 _RESOLVED = "Resolved by"
 
 
@@ -31,7 +29,7 @@ def fold(
 ) -> None:
     """Add every journey of ``journeys`` to ``aggregator`` (``window``: the FCR window in µs)."""
     by = aggregator.by
-    end = (aggregator.end - _EPOCH) // _MICROSECOND
+    end = micros(aggregator.end)
     between = None if worktime is None else worktime.seconds_between
     for journey in journeys:
         ordered = sorted(journey.steps, key=_ORDER)
@@ -164,7 +162,7 @@ def _key(
         elif dimension == "agent":
             labels.append(agent or "unassigned")
         else:  # week; the aggregator checked the dimensions
-            opened = _EPOCH + timedelta(microseconds=journey.opened_at)
+            opened = from_micros(journey.opened_at)
             year, week, _ = opened.astimezone(aggregator.week_zone).isocalendar()
             labels.append(f"{year}-W{week:02d}")
     return tuple(labels)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from attrs import define, field
 from dateutil.rrule import DAILY, rrule, rruleset
 
-from handoff.clock import ensure_aware
+from handoff.clock import ensure_aware, from_micros, micros
 from handoff.errors import ValidationError
 from handoff.policy.schedule import parse_clock_time, zone
 
@@ -27,8 +27,6 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday names as used in opening hours; position is ``date.weekday()``."""
 
 _SPAN_RE = re.compile(r"^\s*([0-9]{2}:[0-9]{2})\s*-\s*([0-9]{2}:[0-9]{2})\s*$")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def _zone(name: object) -> ZoneInfo:
@@ -40,10 +38,6 @@ def _clock_time(text: str, field: str, *, end: bool = False) -> time:
     if end and text == "24:00":
         return time.max
     return parse_clock_time(text, field)
-
-
-def _micros(when: datetime) -> int:
-    return (when - _EPOCH) // _MICROSECOND
 
 
 def _instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
@@ -157,7 +151,7 @@ class BusinessCalendar:
         """
         start = ensure_aware(start, "start")
         end = ensure_aware(end, "end")
-        return self.worktime().seconds_between(_micros(start), _micros(end))
+        return self.worktime().seconds_between(micros(start), micros(end))
 
     def working_days(self, first: date, last: date) -> list[date]:
         """Local dates from ``first`` to ``last`` that have openings and are not holidays."""
@@ -231,22 +225,28 @@ class Worktime:
             total -= before[i] + min(start, closes[i]) - opens[i]
         return total / 1e6
 
+    def openings(self) -> tuple[list[int], list[int], list[int]]:
+        """The table as it stands, for vectorised use: opening and closing instants (UTC
+        microseconds) and the working microseconds before each opening."""
+        table = self._table
+        return table[4], table[5], table[6]
+
     def _cover(self, start: int, end: int) -> _Table:
         """Rebuild the table over whole local years so that it holds both instants."""
         first, last = (self._year(start), self._year(end))
         old = self._table
         if old[3] > old[2]:
             first, last = min(first, old[0]), max(last, old[1])
-        low = _micros(datetime(first, 1, 1, tzinfo=self._tz))
-        high = _micros(datetime(last + 1, 1, 1, tzinfo=self._tz)) if last < 9999 else 2**63
+        low = micros(datetime(first, 1, 1, tzinfo=self._tz))
+        high = micros(datetime(last + 1, 1, 1, tzinfo=self._tz)) if last < 9999 else 2**63
         opens: list[int] = []
         closes: list[int] = []
         before: list[int] = []
         total = 0
         for day in self.calendar.working_days(date(first, 1, 1), date(last, 12, 31)):
             for opening in self._by_day[day.weekday()]:
-                open_at = _micros(_instant(day, opening.start, self._tz))
-                close_at = _micros(_instant(day, opening.end, self._tz))
+                open_at = micros(_instant(day, opening.start, self._tz))
+                close_at = micros(_instant(day, opening.end, self._tz))
                 if close_at <= open_at:
                     continue
                 opens.append(open_at)
@@ -257,7 +257,7 @@ class Worktime:
         return self._table
 
     def _year(self, at: int) -> int:
-        return (_EPOCH + timedelta(microseconds=at)).astimezone(self._tz).year
+        return from_micros(at).astimezone(self._tz).year
 
 
 def _weekdays(spec: object) -> range:

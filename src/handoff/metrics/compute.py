@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
-from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.metrics._fold import fold
 from handoff.metrics.aggregate import Aggregator
@@ -29,6 +28,7 @@ from handoff.metrics.journeys import (
     journey_figures,
 )
 from handoff.metrics.report import KpiReport
+from handoff.stores._sql_metrics import period
 from handoff.stores.base import JourneyIndex, MetricsSource, Store
 
 __all__ = ["journey_records", "kpis"]
@@ -56,10 +56,7 @@ def kpis(
     first-contact resolved only if its contact stays away ``fcr_window``. See
     :mod:`handoff.metrics.formulas` for every formula.
     """
-    start = ensure_aware(start, "start")
-    end = ensure_aware(end, "end")
-    if end <= start:
-        raise ValidationError("end", f"must be after start ({start.isoformat()})")
+    start, end = period(start, end)
     if targets is not None and not isinstance(targets, Targets):
         raise ValidationError("targets", f"expected Targets, got {type(targets).__name__}")
     if business_hours is not None and not isinstance(business_hours, BusinessCalendar):

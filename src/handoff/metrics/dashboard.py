@@ -42,7 +42,7 @@ _PAGE_STYLE = (
 
 def dashboard(report: KpiReport, weekly: KpiReport, *, title: str = "Support KPIs") -> str:
     """The page: ``report``'s table, then one chart per :data:`TRENDS` figure from ``weekly``
-    (a report sliced ``by=("week",)`` over the same period)."""
+    (a report sliced ``by=("week",)`` over the same period), with ``report``'s targets."""
     if not isinstance(report, KpiReport):
         raise ValidationError("report", f"expected a KpiReport, got {type(report).__name__}")
     if not isinstance(weekly, KpiReport) or weekly.by != ("week",):
@@ -53,7 +53,7 @@ def dashboard(report: KpiReport, weekly: KpiReport, *, title: str = "Support KPI
     charts = []
     for name, heading in TRENDS:
         values = [row.figure(name) for row in weekly.rows]
-        target = None if name == "journeys" else getattr(weekly.targets, name).goal
+        target = None if name == "journeys" else getattr(report.targets, name).goal
         charts.append(_chart(heading, name, weeks, values, target=target, bars=name == "journeys"))
     esc = html.escape
     period = f"{report.start.date().isoformat()} to {report.end.date().isoformat()}"
@@ -154,7 +154,6 @@ def _series(
 ) -> list[str]:
     """Bars, or a line broken wherever a week has no figure, with a hover title per point."""
     esc = html.escape
-    to_x, to_y = x, y
     parts: list[str] = []
     run: list[str] = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -167,15 +166,14 @@ def _series(
             continue
         tip = f"<title>{esc(label)}: {esc(show_figure(name, value))}</title>"
         if bars:
-            top = to_y(float(value))
+            top = y(float(value))
             parts.append(
-                f'<rect x="{to_x(i) - width * 0.35:.1f}" y="{top:.1f}" width="{width * 0.7:.1f}" '
+                f'<rect x="{x(i) - width * 0.35:.1f}" y="{top:.1f}" width="{width * 0.7:.1f}" '
                 f'height="{max(base - top, 0):.1f}" fill="{_LINE}">{tip}</rect>'
             )
         else:
-            point = f"{to_x(i):.1f},{to_y(float(value)):.1f}"
-            run.append(point)
-            cx, cy = point.split(",")
+            cx, cy = f"{x(i):.1f}", f"{y(float(value)):.1f}"
+            run.append(f"{cx},{cy}")
             parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{_LINE}">{tip}</circle>')
     if len(run) > 1:
         parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{_LINE}" stroke-width="2"/>')

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from operator import itemgetter
 from typing import Final, NamedTuple
 
+from handoff.clock import from_micros, micros
 from handoff.errors import ValidationError
 from handoff.events import SURVEY_SCALES
 from handoff.facts import extract_facts
@@ -56,35 +57,26 @@ _IID: Final = 7
 _META: Final = 8
 _ORDER = itemgetter(_AT, _SEQ)
 _HANDOFF_TIME = itemgetter(0)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-
-
-def _micros(when: datetime) -> int:
-    return (when - _EPOCH) // _MICROSECOND
-
-
-def _instant(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
 
 
 def compact(records: JourneyRecords) -> MetricJourney:
     """``records`` in the compact form a :class:`~handoff.stores.base.MetricsSource` streams."""
     journey = records.journey
-    anchors = {item.id: (_micros(item.at), item.sequence) for item in records.interactions}
+    anchors = {item.id: (micros(item.at), item.sequence) for item in records.interactions}
     return MetricJourney(
         id=journey.id,
-        opened_at=_micros(journey.opened_at),
+        opened_at=micros(journey.opened_at),
         entry_channel=journey.path[0].channel if journey.path else None,
         current_channel=journey.current_channel,
-        resolved_at=None if journey.resolved_at is None else _micros(journey.resolved_at),
+        resolved_at=None if journey.resolved_at is None else micros(journey.resolved_at),
         reopen_count=journey.reopen_count,
         assignee=journey.assignee,
-        facts=tuple((fact.kind, fact.value, _micros(fact.at)) for fact in journey.facts),
-        next_contact_at=None if records.next_contact_at is None else _micros(records.next_contact_at),
+        facts=tuple((fact.kind, fact.value, micros(fact.at)) for fact in journey.facts),
+        next_contact_at=None if records.next_contact_at is None else micros(records.next_contact_at),
         steps=[
             MetricStep(
-                _micros(item.at),
+                micros(item.at),
                 item.sequence,
                 item.channel,
                 item.author,
@@ -103,7 +95,7 @@ def compact(records: JourneyRecords) -> MetricJourney:
 def _handoff(handoff: Handoff, anchor: tuple[int, int] | None) -> MetricHandoff:
     at, sequence = (None, None) if anchor is None else anchor
     return MetricHandoff(
-        _micros(handoff.at), at, sequence, handoff.from_channel, handoff.to_channel, handoff.reason
+        micros(handoff.at), at, sequence, handoff.from_channel, handoff.to_channel, handoff.reason
     )
 
 
@@ -168,7 +160,7 @@ def figures_of(journey: MetricJourney, worktime: Worktime | None, fcr_window: in
         resolved_channel = resolutions[-1][_CHANNEL] if resolutions else journey.current_channel
     return JourneyFigures(
         journey_id=journey.id,
-        opened_at=_instant(opened),
+        opened_at=from_micros(opened),
         entry_channel=entry,
         path=tuple(path),
         agent=journey.assignee if first_reply is None else first_reply[_AGENT],
@@ -176,7 +168,7 @@ def figures_of(journey: MetricJourney, worktime: Worktime | None, fcr_window: in
         responses=history.responses,
         first_resolution=None if first_resolved_at is None else _wait(opened, first_resolved_at, worktime),
         resolution=None if resolved_at is None else _wait(opened, resolved_at, worktime),
-        resolved_at=None if resolved_at is None else _instant(resolved_at),
+        resolved_at=None if resolved_at is None else from_micros(resolved_at),
         resolved_channel=resolved_channel,
         reopens=reopens,
         fcr=fcr,
@@ -270,7 +262,10 @@ def _handoff_figures(
         if i not in said:
             item = ordered[i]
             said[i] = extract_facts(
-                item[_BODY] or "", channel=item[_CHANNEL], at=_instant(item[_AT]), interaction_id=item[_IID]
+                item[_BODY] or "",
+                channel=item[_CHANNEL],
+                at=from_micros(item[_AT]),
+                interaction_id=item[_IID],
             )
         return said[i]
 
@@ -304,7 +299,7 @@ def _handoff_figures(
                 from_channel=handoff.from_channel,
                 to_channel=handoff.to_channel,
                 reason=handoff.reason,
-                at=_instant(handoff.at),
+                at=from_micros(handoff.at),
                 response=None if reply is None else _wait(handoff.at, reply[_AT], worktime),
                 restated=tuple(restated.values()),
             )

@@ -224,7 +224,11 @@ def _plain(value: object) -> object:
 
 
 def _reader(spec: FactSpec) -> Callable[[Facts], object]:
-    """Read ``spec`` once per decision: the first read is remembered in ``facts.seen``."""
+    """Read ``spec`` once per decision: the first read is remembered in ``facts.seen``.
+
+    :meth:`Facts.value` as a closure over the spec's name and reader: every compiled
+    condition calls it, so it skips the attribute lookups on the spec.
+    """
     name, read = spec.name, spec.read
 
     def value(facts: Facts) -> object:
@@ -260,29 +264,22 @@ def compile_condition(condition: Condition) -> Test:
 
 def _compile_compare(condition: Compare) -> Test:
     spec = _spec_of(condition)
-    value, op, name, read = condition.value, condition.op, spec.name, spec.read
+    value, op, get = condition.value, condition.op, _reader(spec)
     if op == "is_set":
-        get = _reader(spec)
         return lambda facts: (get(facts) is not None) is value
     if op in ("in", "not_in"):
         members = frozenset(value)  # type: ignore[call-overload]
         inside = op == "in"
 
         def test_in(facts: Facts) -> bool:
-            seen = facts.seen
-            x = seen.get(name, _UNREAD)
-            if x is _UNREAD:
-                x = seen[name] = read(facts.situation, facts.settings)
+            x = get(facts)
             return x is not None and (x in members) is inside
 
         return test_in
     compare = _COMPARE[op]
 
     def test(facts: Facts) -> bool:
-        seen = facts.seen
-        x = seen.get(name, _UNREAD)
-        if x is _UNREAD:
-            x = seen[name] = read(facts.situation, facts.settings)
+        x = get(facts)
         return x is not None and compare(x, value)
 
     return test
@@ -337,15 +334,12 @@ def compile_explainer(condition: Condition) -> Explainer:
 def _compare_explainer(condition: Compare) -> Explainer:
     """One closure that reads the fact once and words the comparison, held or not."""
     spec = _spec_of(condition)
-    name, read, op, value = condition.fact, spec.read, condition.op, condition.value
+    name, get, op, value = spec.name, _reader(spec), condition.op, condition.value
     if op == "is_set":
         wanted = ", not set" if value else ", not unset"
 
         def is_set(facts: Facts) -> tuple[bool, str]:
-            seen = facts.seen
-            x = seen.get(name, _UNREAD)
-            if x is _UNREAD:
-                x = seen[name] = read(facts.situation, facts.settings)
+            x = get(facts)
             ok = (x is not None) is value
             return ok, f"{name} is {show(x)}" + ("" if ok else wanted)
 
@@ -357,10 +351,7 @@ def _compare_explainer(condition: Compare) -> Explainer:
         yes, no, unset = f"{says[0]} ({name})", f"{says[1]} ({name})", f"{name} is unset"
 
         def yes_no(facts: Facts) -> tuple[bool, str]:
-            seen = facts.seen
-            x = seen.get(name, _UNREAD)
-            if x is _UNREAD:
-                x = seen[name] = read(facts.situation, facts.settings)
+            x = get(facts)
             if x is None:
                 return False, unset
             return compare(x, operand), yes if x else no
@@ -370,10 +361,7 @@ def _compare_explainer(condition: Compare) -> Explainer:
     held = f"{name} {target}" if op == "eq" else None
 
     def compared(facts: Facts) -> tuple[bool, str]:
-        seen = facts.seen
-        x = seen.get(name, _UNREAD)
-        if x is _UNREAD:
-            x = seen[name] = read(facts.situation, facts.settings)
+        x = get(facts)
         if x is not None and compare(x, operand):
             return True, held or f"{name} is {show(x)} ({target})"
         return False, f"{name} is {show(x)}, not {target}"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from attrs import evolve
 
 from handoff.clock import ensure_aware
+from handoff.clock import micros as micros  # re-exported: the stores import it from here
 from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
@@ -22,13 +23,6 @@ MARKABLE_STATUSES = ("sent", "delivered", "read", "failed", "cancelled")
 ACTIVE_STATUSES = ("open", "pending")
 
 _JSON_DEPTH = 64
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def micros(when: datetime) -> int:
-    """UTC microseconds since the epoch: one integer orders instants across offsets."""
-    return (when - _EPOCH) // _MICROSECOND
 
 
 def check_text(value: object, field: str) -> str:

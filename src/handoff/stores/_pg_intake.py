@@ -173,7 +173,7 @@ def _collect(
     journeys: dict[str, list[Journey]],
     notifications: dict[str, list[Notification]],
 ) -> None:
-    """Add the rows of :func:`_send_owned`'s statements to the records read so far."""
+    """Add the rows of the contacts, journeys and notifications statements to the records read so far."""
     contact_rows, journey_rows, notification_rows = (_rows(cursor) for cursor in cursors)
     for row in contact_rows:
         contacts[row[1]] = load(Contact, row)

@@ -25,12 +25,12 @@ import abc
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, cast
 
-from handoff.clock import ensure_aware
+from handoff.clock import ensure_aware, micros
 from handoff.errors import StoreError, ValidationError
 from handoff.stores.base import MetricHandoff, MetricJourney, MetricsSource, MetricStep
 
@@ -39,23 +39,21 @@ __all__ = ["Cursors", "SQLMetrics", "period"]
 Row = tuple[Any, ...]
 Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _JOURNEY_ID = itemgetter(9)
-_MICROSECOND = timedelta(microseconds=1)
 
 
-def _micros(text: str, what: str) -> int:
+def _iso_micros(text: str, what: str) -> int:
     try:
         when = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise StoreError(f"a stored journey has an unreadable {what}: {text!r}") from None
-    return (ensure_aware(when, what) - _EPOCH) // _MICROSECOND
+    return micros(ensure_aware(when, what))
 
 
 def _facts(text: str | None) -> tuple[tuple[str, str, int], ...]:
     if not text:
         return ()
-    return tuple((f["kind"], f["value"], _micros(f["at"], "fact time")) for f in json.loads(text))
+    return tuple((f["kind"], f["value"], _iso_micros(f["at"], "fact time")) for f in json.loads(text))
 
 
 class SQLMetrics(MetricsSource):
@@ -131,7 +129,7 @@ def _journey(row: Row, steps: list[Row], moved: _Pending) -> MetricJourney:
         opened_at=opened,
         entry_channel=entry,
         current_channel=current,
-        resolved_at=None if resolved is None else _micros(resolved, "resolved_at"),
+        resolved_at=None if resolved is None else _iso_micros(resolved, "resolved_at"),
         reopen_count=int(reopens or 0),
         assignee=assignee,
         facts=_facts(facts) if handoffs else (),

@@ -278,7 +278,8 @@ class IntakeRecords:
     ``contact`` is ``find_contact``, ``by_reference`` maps each reference asked about that
     ``find_journey_by_reference`` finds to its journey, ``by_thread`` is
     ``find_journey_by_thread``. ``contacts`` holds, by id, ``contact`` and the contacts of
-    the journeys of ``seen``, ``by_reference`` and ``by_thread``; ``journeys`` each of their
+    the journeys of ``seen``, ``by_reference`` and ``by_thread`` (``receive`` falls back on the
+    plain look-ups when one is missing, losing the round trip saved); ``journeys`` each of their
     ``journeys_of`` (one without journeys may be left out); ``notifications`` each of those
     journeys' notifications created at or after ``since``, in ``notifications`` order (a
     journey without any may be left out).

@@ -51,6 +51,9 @@ __all__ = ["SQLiteStore"]
 T = TypeVar("T")
 
 _CHECKPOINT_ATTEMPTS = 20
+# Where Rows keeps the stored JSON text of the contact and of the journey.
+_CONTACT_DATA = 2
+_JOURNEY_DATA = 6
 _URL_FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite://:memory:"
 
 # Fixed SQL strings: sqlite3 keeps a prepared statement per distinct string.
@@ -172,25 +175,26 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
         rows = Rows(changes)  # serialized before taking the lock
         with self._transaction("commit a changeset") as conn:
             rows.write(conn)
-        if self._checkpointer is not None:
-            self._checkpointer.committed()
-        if changes.contact is not None:
-            self._decoded.remember(str(rows.contact[2]), changes.contact)
-        if changes.journey is not None:
-            self._decoded.remember(str(rows.journey[6]), changes.journey)
+        self._committed((rows,))
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         batch = [Rows(change) for change in check_batch(changes)]
         with self._transaction("commit a batch of changesets") as conn:
             for rows in batch:
                 rows.write(conn)
+        self._committed(batch)
+
+    def _committed(self, batch: Sequence[Rows]) -> None:
+        """Keep what was just written decoded: the next event on the journey reads it back."""
         if self._checkpointer is not None:
             self._checkpointer.committed()
-        for rows in batch:  # the next batch most likely continues these journeys
-            if rows.changes.contact is not None:
-                self._decoded.remember(str(rows.contact[2]), rows.changes.contact)
-            if rows.changes.journey is not None:
-                self._decoded.remember(str(rows.journey[6]), rows.changes.journey)
+        remember = self._decoded.remember
+        for rows in batch:  # keyed by the stored text, as reads look records up
+            contact, journey = rows.changes.contact, rows.changes.journey
+            if contact is not None:
+                remember(str(rows.contact[_CONTACT_DATA]), contact)
+            if journey is not None:
+                remember(str(rows.journey[_JOURNEY_DATA]), journey)
 
     def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
