@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
-from handoff.events import JourneyOutcome
 from handoff.identity import Identity
 from handoff.stores import MemoryStore
 from handoff.stores.base import IntakeReads, IntakeRecords
 from handoff.testing._intake import plain_intake
 from handoff.testing.factories import T0
+from tests.intake_steps import STEP, Step, play_side_by_side
 
 
 class _OwnersLeftOut(MemoryStore, IntakeReads):
@@ -75,56 +75,13 @@ def test_a_reference_to_another_contacts_journey_keeps_its_recent_notifications(
     assert any(verdict.rule == "deduplicate" and verdict.matched for verdict in moves[1].trace)
 
 
-_STEP = st.tuples(
-    st.integers(0, 2),
-    st.sampled_from(["email", "chat", "sms", "whatsapp"]),
-    st.sampled_from(["plain", "ref", "ref", "quote", "thread", "again"]),
-    st.integers(0, 7),
-)
-
-
-@given(steps=st.lists(_STEP, min_size=2, max_size=10))
+@given(steps=st.lists(STEP, min_size=2, max_size=10))
 @settings(max_examples=60, deadline=None)
-def test_a_store_leaving_out_the_owner_decides_as_the_plain_reads_do(
-    steps: list[tuple[int, str, str, int]],
-) -> None:
+def test_a_store_leaving_out_the_owner_decides_as_the_plain_reads_do(steps: list[Step]) -> None:
     """Another contact's journey named by reference or thread: same journey, contact,
     notifications and trace as look-up by look-up, even without that contact's records."""
-    boards = [
+    tested, plain = (
         Switchboard(s, clock=FixedClock(T0 + timedelta(days=2)), ids=SeededIds(7))
         for s in (_OwnersLeftOut(), MemoryStore())
-    ]
-    sent: list[Inbound] = []
-    seen: list[JourneyOutcome] = []
-    for n, (person, channel, how, pick) in enumerate(steps):
-        phone = channel in ("sms", "whatsapp")
-        identity = f"phone:+1415555{person:04d}" if phone else f"email:p{person}@x.co"
-        inbound = Inbound(
-            channel=channel,
-            identity=identity,
-            body=f"message {n}",
-            at=T0 + timedelta(minutes=10 * n),
-            external_id=f"m-{n}",
-        )
-        if seen and how == "ref":
-            inbound = evolve(inbound, journey_ref=seen[pick % len(seen)].journey.reference.lower())
-        elif seen and how == "quote":
-            inbound = evolve(inbound, body=f"my reference is {seen[pick % len(seen)].journey.reference}")
-        elif sent and how == "thread":
-            inbound = evolve(inbound, thread_ref=["none", str(sent[pick % len(sent)].external_id)])
-        elif sent and how == "again":
-            inbound = sent[pick % len(sent)]
-        loaded, plain = (board.receive(inbound) for board in boards)
-        assert (loaded.journey, loaded.interaction, loaded.contact, loaded.duplicate) == (
-            plain.journey,
-            plain.interaction,
-            plain.contact,
-            plain.duplicate,
-        )
-        assert (loaded.handoff, loaded.notifications, loaded.trace) == (
-            plain.handoff,
-            plain.notifications,
-            plain.trace,
-        )
-        sent.append(inbound)
-        seen.append(loaded)
+    )
+    play_side_by_side(tested, plain, steps, start=T0, gap=timedelta(minutes=10))

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from handoff import FixedClock, Inbound, SeededIds, Switchboard
+from handoff import FixedClock, SeededIds, Switchboard
 from handoff.errors import (
     ConcurrencyConflict,
     HandoffError,
@@ -25,7 +25,6 @@ from handoff.errors import (
     StoreUnavailable,
     ValidationError,
 )
-from handoff.events import JourneyOutcome
 from handoff.identity import parse_identity
 from handoff.models import Contact, Interaction
 from handoff.serde import from_json
@@ -45,6 +44,7 @@ from handoff.testing.factories import (
     make_notification,
 )
 from tests import pgserver
+from tests.intake_steps import STEP, Step, play_side_by_side
 from tests.pgserver import PgServer
 
 # Text people paste: NUL and other controls, emoji, right-to-left scripts, backslashes
@@ -453,56 +453,17 @@ def test_no_psycopg_error_escapes_a_bad_write(store: PostgresStore) -> None:
 
 # -- receive's reads in one round trip ---------------------------------------------------------
 _EXAMPLES = iter(range(1, 1_000_000))
-_STEP = st.tuples(
-    st.integers(0, 2),
-    st.sampled_from(["email", "chat", "sms", "whatsapp"]),
-    st.sampled_from(["plain", "plain", "ref", "quote", "thread", "again"]),
-    st.integers(0, 7),
-)
 
 
-@given(steps=st.lists(_STEP, min_size=1, max_size=8))
+@given(steps=st.lists(STEP, min_size=1, max_size=8))
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_receive_through_load_intake_decides_as_the_plain_reads_do(
-    store: PostgresStore, steps: list[tuple[int, str, str, int]]
+    store: PostgresStore, steps: list[Step]
 ) -> None:
     """The same inbounds, on PostgreSQL (one round trip) and in memory (look-up by look-up)."""
     example = next(_EXAMPLES)
-    boards = [
+    tested, plain = (
         Switchboard(s, clock=FixedClock(T0 + timedelta(days=2)), ids=SeededIds(example))
         for s in (store, MemoryStore())
-    ]
-    sent: list[Inbound] = []
-    seen: list[JourneyOutcome] = []
-    for n, (person, channel, how, pick) in enumerate(steps):
-        phone = channel in ("sms", "whatsapp")
-        identity = f"phone:+1415{example * 10 + person:07d}" if phone else f"email:p{person}-{example}@x.co"
-        inbound = Inbound(
-            channel=channel,
-            identity=identity,
-            body=f"message {n}",
-            at=T0 + timedelta(hours=n),
-            external_id=f"{example}-{n}",
-        )
-        if seen and how == "ref":
-            inbound = evolve(inbound, journey_ref=seen[pick % len(seen)].journey.reference.lower())
-        elif seen and how == "quote":
-            inbound = evolve(inbound, body=f"my reference is {seen[pick % len(seen)].journey.reference}")
-        elif sent and how == "thread":
-            inbound = evolve(inbound, thread_ref=[f"{example}-none", str(sent[pick % len(sent)].external_id)])
-        elif sent and how == "again":
-            inbound = sent[pick % len(sent)]
-        loaded, plain = (board.receive(inbound) for board in boards)
-        assert (loaded.journey, loaded.interaction, loaded.contact) == (
-            plain.journey,
-            plain.interaction,
-            plain.contact,
-        )
-        assert (loaded.duplicate, loaded.handoff, loaded.notifications, loaded.trace) == (
-            plain.duplicate,
-            plain.handoff,
-            plain.notifications,
-            plain.trace,
-        )
-        sent.append(inbound)
-        seen.append(loaded)
+    )
+    play_side_by_side(tested, plain, steps, start=T0, gap=timedelta(hours=1), tag=example)
