@@ -90,8 +90,13 @@ KPI_T0 = datetime(2025, 3, 12, 14, 0, tzinfo=timezone.utc)  # a Wednesday
 
 def _kpi_db(path: Path) -> Path:
     """Three journeys whose figures are worked out by hand in the tests below."""
+    _kpi_history(f"sqlite:///{path}")
+    return path
+
+
+def _kpi_history(url: str) -> None:
     minute = timedelta(minutes=1)
-    with Switchboard.open(f"sqlite:///{path}", clock=FixedClock(KPI_T0), ids=SeededIds(3)) as board:
+    with Switchboard.open(url, clock=FixedClock(KPI_T0), ids=SeededIds(3)) as board:
         # chat: answered after 4 min, resolved after 30 min, CSAT 5 / NPS 9 / CES 6
         a = board.receive(Inbound(channel="chat", identity="email:ana@example.com", body="hi", at=KPI_T0))
         board.reply(a.journey.id, agent="sam", body="Hello!", at=KPI_T0 + 4 * minute)
@@ -120,7 +125,6 @@ def _kpi_db(path: Path) -> Path:
         board.receive(
             Inbound(channel="twitter", identity="twitter:@cy", body="hello?", at=KPI_T0 + 120 * minute)
         )
-    return path
 
 
 def test_kpis_json_has_the_hand_worked_figures(tmp_path: Path) -> None:
@@ -207,6 +211,43 @@ def test_kpis_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     code, _ = run("kpis", "--db", str(db), "--targets", str(bad))
     assert code == 1
     assert "speed" in capsys.readouterr().err
+
+
+def test_kpis_from_a_store_url_match_the_sqlite_file(tmp_path: Path, postgres_url: str) -> None:
+    db = _kpi_db(tmp_path / "k.db")
+    _kpi_history(postgres_url)
+    period = ["--from", "2025-03-12", "--to", "2025-03-12", "--by", "path", "--format", "json"]
+    code, from_file = run("kpis", "--db", str(db), *period)
+    assert code == 0
+    code, from_url = run("kpis", "--store", f"sqlite:///{db}", *period)
+    assert code == 0 and from_url == from_file
+    code, from_postgres = run("kpis", "--store", postgres_url, *period)
+    assert code == 0 and from_postgres == from_file
+    assert json.loads(from_file)["total"]["journeys"] == 3
+
+
+@pytest.mark.parametrize("command", [["kpis"], ["show", "J-AAAAA"]])
+def test_kpis_and_show_need_exactly_one_of_db_and_store(command: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(command)
+    with pytest.raises(SystemExit):
+        main([*command, "--db", "x.db", "--store", "memory://"])
+
+
+def test_kpis_and_show_from_an_unknown_store_fail_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("kpis", "--store", "nosuch://x")[0] == 1
+    assert "nosuch" in capsys.readouterr().err
+    assert run("show", "--store", "nosuch://x", "J-AAAAA")[0] == 1
+    assert "nosuch" in capsys.readouterr().err
+
+
+def test_show_through_a_store_url(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    _code, demo = run("demo", "--db", str(db), "--color", "never")
+    ref = next(word.rstrip(".") for word in demo.split() if re.fullmatch(r"J-[A-Z0-9]{5}\.?", word))
+    assert run("show", "--store", f"sqlite:///{db}", ref, "--color", "never") == run(
+        "show", "--db", str(db), ref, "--color", "never"
+    )
 
 
 # -- import --------------------------------------------------------------------------------------

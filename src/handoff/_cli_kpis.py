@@ -1,4 +1,4 @@
-"""``handoff kpis``: the KPI table of a SQLite store for a period, for people or machines.
+"""``handoff kpis``: the KPI table of a store for a period, for people or machines.
 
 Text is the coloured table (colour on a terminal or with ``--color always``); ``csv``
 and ``json`` carry the same figures unrounded; ``--html FILE`` also writes the
@@ -22,7 +22,7 @@ from handoff.metrics import DIMENSIONS, FIGURES, BusinessCalendar, KpiReport, Ta
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.report import KpiRow
 from handoff.policy.schedule import zone as time_zone
-from handoff.stores import SQLiteStore
+from handoff.stores import open_store
 
 __all__ = ["add_kpis_parser", "run_kpis"]
 
@@ -41,7 +41,11 @@ def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
             f"{_DEFAULT_DAYS} days, by channel, in calendar time."
         ),
     )
-    kpi.add_argument("--db", type=Path, required=True, help="SQLite file")
+    source = kpi.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", type=Path, help="SQLite file")
+    source.add_argument(
+        "--store", metavar="URL", help="any store URL, e.g. postgresql://user@host/db (see open_store)"
+    )
     kpi.add_argument("--from", dest="start", help="first day (YYYY-MM-DD) or an ISO date-time")
     kpi.add_argument(
         "--to", dest="end", help="last day (YYYY-MM-DD, included) or an ISO date-time (excluded)"
@@ -61,8 +65,8 @@ def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_kpis(args: argparse.Namespace, out: TextIO, color: bool) -> int:
-    """Compute and print the report; 2 when the database does not exist."""
-    if not args.db.exists():
+    """Compute and print the report; 2 when the SQLite file does not exist."""
+    if args.db is not None and not args.db.exists():
         print(f"handoff: no such database: {args.db}", file=sys.stderr)
         return 2
     calendar = _calendar(args.hours, args.timezone, args.holiday)
@@ -71,7 +75,7 @@ def run_kpis(args: argparse.Namespace, out: TextIO, color: bool) -> int:
     start = _moment(args.start, "--from", zone) if args.start else end - timedelta(days=_DEFAULT_DAYS)
     by = tuple(part.strip() for part in args.by.split(",") if part.strip())
     targets = _targets(args.targets) if args.targets else None
-    with SQLiteStore(args.db) as store:
+    with open_store(args.store if args.db is None else f"sqlite:///{args.db}") as store:
         report = kpis(store, start, end, by=by, business_hours=calendar, targets=targets)
         if args.html is not None:
             weekly = kpis(store, start, end, by=("week",), business_hours=calendar, targets=targets)

@@ -342,7 +342,11 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser(
         "show", parents=[common], help="print one journey: path, history, handoffs, notifications"
     )
-    show.add_argument("--db", type=Path, required=True, help="SQLite file")
+    shown = show.add_mutually_exclusive_group(required=True)
+    shown.add_argument("--db", type=Path, help="SQLite file")
+    shown.add_argument(
+        "--store", metavar="URL", help="any store URL, e.g. postgresql://user@host/db (see open_store)"
+    )
     show.add_argument("journey", help="journey reference (J-7F3K9) or id")
     backfill = sub.add_parser(
         "import", help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)"
@@ -387,10 +391,10 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
                     print(style.title("\nThe whole journey"), file=out)
                     _show(board, ref, style, out)
             return 0
-        if not args.db.exists():
+        if args.db is not None and not args.db.exists():
             print(f"handoff: no such database: {args.db}", file=sys.stderr)
             return 2
-        with Switchboard.open(f"sqlite:///{args.db}") as board:
+        with Switchboard.open(args.store if args.db is None else f"sqlite:///{args.db}") as board:
             _show(board, args.journey, style, out)
         return 0
     except HandoffError as exc:
