@@ -82,6 +82,7 @@ def bulk_import(store: Store, count: int, batch_size: int, order: str) -> float:
     elapsed = time.perf_counter() - began
     print(
         f"  bulk import   {count:>8} inbounds ({stored} new) in {elapsed:7.2f} s = {count / elapsed:>9,.0f}/s"
+        f" ({order} order, batches of {batch_size})"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak memory (RSS) after the import: {peak:.0f} MiB")

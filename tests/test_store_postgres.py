@@ -262,6 +262,22 @@ def test_urls_open_the_named_schema(postgres: PgServer, postgres_schema: str, sc
         assert again.get_contact(contact.id) == contact
 
 
+def test_url_parameters_reach_libpq_intact(postgres: PgServer, postgres_schema: str) -> None:
+    """Spaces included: server settings go in ``options``, as the backends guide shows."""
+    url = postgres.url(
+        schema=postgres_schema,
+        application_name="support%20desk",
+        options="-c%20synchronous_commit%3Dlocal",
+    )
+    with open_store(url) as store:
+        assert isinstance(store, PostgresStore)
+        with store._pool.connection() as conn:
+            shown = [
+                conn.execute(f"SHOW {name}").fetchone() for name in ("application_name", "synchronous_commit")
+            ]
+    assert shown == [("support desk",), ("local",)]
+
+
 def test_a_malformed_url_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         PostgresStore.from_url("mysql://localhost/db")
@@ -397,6 +413,24 @@ def test_commit_many_is_all_or_nothing(store: PostgresStore) -> None:
         store.commit_many([*batch[:3], Changeset(interactions=(make_interaction(ghost),)), *batch[3:]])
     assert caught.value.key == ghost.id
     assert store.journeys_of(contact.id) == []
+
+
+def test_commit_many_refused_by_a_stored_version_writes_nothing(
+    store: PostgresStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    batch = _history(4)
+    store.commit_many(batch[:3])  # the journey is at version 3
+    stale = evolve(batch[2], expected_journey_version=1)
+    # Thirty new contacts after it: the refusal comes back while they are still being sent.
+    others = [change for _ in range(30) for change in _history(0)]
+    with pytest.raises(ConcurrencyConflict, match="is not at version 1"):
+        store.commit_many([stale, batch[3], *others])
+    assert all(store.find_contact(c.contact.identities[0]) is None for c in others if c.contact)
+    assert batch[2].journey is not None
+    assert store.get_journey(batch[2].journey.id) == batch[2].journey
+    assert len(store.interactions(batch[2].journey.id)) == 2
+    # The refusal is the caller's to report: the driver logs nothing about it.
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("psycopg")] == []
 
 
 def test_commit_many_names_the_bad_changeset(store: PostgresStore) -> None:

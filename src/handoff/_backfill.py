@@ -23,14 +23,23 @@ from handoff.policy.engine import Event, Situation
 from handoff.stores.base import Changeset
 from handoff.summary import SummarySpec
 
-__all__ = ["BackfillWriter", "coalesce"]
+__all__ = ["NOT_NOTIFIED", "BackfillWriter", "coalesce"]
+
+NOT_NOTIFIED = Verdict(
+    "backfill",
+    False,
+    "notifications off: a backfill of past messages schedules nothing and logs no decision; "
+    "the policy only shaped handoff summaries",
+)
+"""The last line of every backfilled outcome's trace, so nobody wonders why nothing was sent."""
 
 
 class BackfillWriter(Writer):
     """A :class:`Writer` for past events: no notifications, no decision log.
 
     The policy runs only on a channel switch, and only for the summary it asks for, so
-    a backfilled handoff carries exactly the summary a live one would.
+    a backfilled handoff carries exactly the summary a live one would. Each outcome's
+    trace ends with :data:`NOT_NOTIFIED`.
     """
 
     def commit(
@@ -66,7 +75,11 @@ class BackfillWriter(Writer):
             )
         )
         return JourneyOutcome(
-            journey=after, interaction=interaction, contact=contact, handoff=record, trace=tuple(extra_trace)
+            journey=after,
+            interaction=interaction,
+            contact=contact,
+            handoff=record,
+            trace=(*extra_trace, NOT_NOTIFIED),
         )
 
     def _summary_spec(
@@ -111,6 +124,8 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
     contact is written before anything that points at it. Changesets without a journey
     are kept as they are.
     """
+    if _nothing_to_merge(changes):
+        return list(changes)  # what merging would build anew, field for field
     parts: list[_Merged] = []
     by_journey: dict[str, _Merged] = {}
     by_contact: dict[str, _Merged] = {}
@@ -132,6 +147,28 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
                 holder.expected_contact_version = change.expected_contact_version
             holder.contact = contact
     return [part.changeset() for part in parts]
+
+
+def _nothing_to_merge(changes: Sequence[Changeset]) -> bool:
+    """No journey, and no contact of a journey's changeset, comes twice: the usual batch of
+    a backfill in time order, where a customer's next message is a few batches away."""
+    journeys: set[str] = set()
+    contacts: set[str] = set()
+    for change in changes:
+        journey, contact = change.journey, change.contact
+        if journey is None:
+            continue
+        if journey.id in journeys:
+            return False
+        journeys.add(journey.id)
+        if contact is None:
+            if change.expected_contact_version:  # merging would drop it
+                return False
+        elif contact.id in contacts:
+            return False
+        else:
+            contacts.add(contact.id)
+    return True
 
 
 class _Merged:

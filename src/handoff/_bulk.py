@@ -10,7 +10,8 @@ duplicate). A full batch is merged to one changeset per journey
 :meth:`~handoff.stores.base.BulkImport.commit_many`; a conflict with another writer
 plans the whole batch again. Only one batch is ever held in memory. Without
 notifications, a :class:`~handoff._backfill.BackfillWriter` skips what only a live
-event needs (the policy outside channel switches, the decision log).
+event needs (the policy outside channel switches, the decision log), and says so in
+each outcome's trace.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from attrs import evolve
-
 from handoff._backfill import BackfillWriter, coalesce
 from handoff._events import Writer
 from handoff._intake import Intake
-from handoff._overlay import Memo, Overlay
+from handoff._memo import Memo
+from handoff._overlay import Overlay
 from handoff.errors import ConcurrencyConflict, HandoffError, StoreError, ValidationError
-from handoff.events import Inbound, JourneyOutcome, Verdict
+from handoff.events import Inbound, JourneyOutcome
 from handoff.identity import Identity
 from handoff.stores.base import BulkImport, Store
 
@@ -38,13 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["BulkIntake"]
 
 ErrorHandler = Callable[[Inbound, HandoffError], None]
-
-_NOT_NOTIFIED = Verdict(
-    "backfill",
-    False,
-    "notifications off: a backfill of past messages schedules nothing and logs no decision; "
-    "the policy only shaped handoff summaries",
-)
 
 
 class BulkIntake:
@@ -124,7 +117,7 @@ class BulkIntake:
             self._refused(inbound, exc)
             return
         batch.append((inbound, identity))
-        outcomes.append(self._noted(outcome))
+        outcomes.append(outcome)
 
     def _fresh(self) -> tuple[Overlay, Intake]:
         """An empty overlay over the store, and an intake that plans into it."""
@@ -164,7 +157,7 @@ class BulkIntake:
                     raise
                 time.sleep(random.uniform(0, 0.002 * (tries + 1)))
                 overlay, intake = self._fresh()
-                outcomes = [self._noted(intake.receive(inbound, identity)) for inbound, identity in batch]
+                outcomes = [intake.receive(inbound, identity) for inbound, identity in batch]
         self._done += len(batch)
         if self._progress is not None:
             self._progress(self._done)
@@ -184,12 +177,6 @@ class BulkIntake:
             self._done += 1
             if self._progress is not None and self._done % self._batch_size == 0:
                 self._progress(self._done)
-            yield self._noted(outcome)
+            yield outcome
         if self._progress is not None and self._done % self._batch_size:
             self._progress(self._done)
-
-    def _noted(self, outcome: JourneyOutcome) -> JourneyOutcome:
-        """Say in the trace that notifications were off, so nobody wonders why none came."""
-        if self._notify or outcome.duplicate:
-            return outcome
-        return evolve(outcome, trace=(*outcome.trace, _NOT_NOTIFIED))

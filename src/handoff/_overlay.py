@@ -2,9 +2,8 @@
 
 Reads check the batch first and fall back to the real store; :meth:`Overlay.commit`
 only records the changeset. What the real store answers is remembered for the rest of
-the batch, and contacts and journeys for the rest of the import (a :class:`Memo`): a
-customer's next message usually comes a few batches later, and reading and decoding
-their journey again would cost more than planning the message. Nothing else is
+the batch, and contacts, journeys and each journey's last interactions for the rest of
+the import (a :class:`~handoff._memo.Memo`). Nothing else is
 written to the store meanwhile except by other writers, and their writes are caught
 when a batch commits (a journey or contact at another version, an identity or external
 id already stored), which forgets the memo and plans the batch again from the store.
@@ -12,96 +11,19 @@ id already stored), which forgets the memo and plans the batch again from the st
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from handoff._memo import Memo
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, StoreError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores._common import micros
 from handoff.stores.base import Changeset, ContactRecords, Store
 
-__all__ = ["Memo", "Overlay"]
+__all__ = ["Overlay"]
 
 _MISSING = object()
-MEMO_CONTACTS = 20_000
-"""Contacts (with their journeys) an import keeps in memory: tens of megabytes at most."""
-
-
-class Memo:
-    """Contacts and their complete journey lists as an import last read or wrote them.
-
-    Only what the store held (a read) or now holds (a committed batch) is kept, and a
-    contact's journeys only when all of them are known. The least recently used
-    contacts are forgotten beyond ``limit``.
-    """
-
-    def __init__(self, limit: int = MEMO_CONTACTS) -> None:
-        self._limit = limit
-        self._contacts: OrderedDict[str, Contact] = OrderedDict()
-        self._owners: dict[Identity, str] = {}
-        self._journeys_of: dict[str, list[Journey]] = {}
-        self._journeys: dict[str, Journey] = {}
-
-    def clear(self) -> None:
-        """Forget everything: another writer changed what this import knew."""
-        self._contacts.clear()
-        self._owners.clear()
-        self._journeys_of.clear()
-        self._journeys.clear()
-
-    def owner(self, identity: Identity) -> Contact | None:
-        contact_id = self._owners.get(identity)
-        return None if contact_id is None else self._contacts[contact_id]
-
-    def contact(self, contact_id: str) -> Contact | None:
-        return self._contacts.get(contact_id)
-
-    def journey(self, journey_id: str) -> Journey | None:
-        return self._journeys.get(journey_id)
-
-    def journeys_of(self, contact_id: str) -> list[Journey] | None:
-        return self._journeys_of.get(contact_id)
-
-    def learn(self, contact: Contact, journeys: list[Journey] | None = None) -> None:
-        """Keep a contact (and, given, every one of its journeys) as the store holds it."""
-        previous = self._contacts.get(contact.id)
-        if previous is not None:
-            for identity in previous.identities:
-                self._owners.pop(identity, None)
-        self._contacts[contact.id] = contact
-        self._contacts.move_to_end(contact.id)
-        for identity in contact.identities:
-            self._owners[identity] = contact.id
-        if journeys is not None:
-            self._journeys_of[contact.id] = list(journeys)
-            self._journeys.update((journey.id, journey) for journey in journeys)
-        while len(self._contacts) > self._limit:
-            self._forget(next(iter(self._contacts)))
-
-    def committed(self, changes: Sequence[Changeset]) -> None:
-        """Take in what a batch wrote (the store accepted all of it)."""
-        for change in changes:
-            contact, journey = change.contact, change.journey
-            if contact is not None:
-                known = contact.id in self._journeys_of
-                self.learn(contact, None if known or change.expected_contact_version else [])
-            if journey is None or journey.contact_id not in self._journeys_of:
-                continue
-            siblings = self._journeys_of[journey.contact_id]
-            if journey.id in self._journeys:
-                siblings[:] = [journey if j.id == journey.id else j for j in siblings]
-            else:
-                siblings.append(journey)
-            self._journeys[journey.id] = journey
-
-    def _forget(self, contact_id: str) -> None:
-        contact = self._contacts.pop(contact_id)
-        for identity in contact.identities:
-            self._owners.pop(identity, None)
-        for journey in self._journeys_of.pop(contact_id, ()):
-            self._journeys.pop(journey.id, None)
 
 
 class Overlay(Store):
@@ -298,7 +220,12 @@ class Overlay(Store):
             return [*self.base.interactions(journey_id), *pending]
         if last <= len(pending):
             return pending[-last:] if last else []
-        return [*self.base.interactions(journey_id, last=last - len(pending)), *pending]
+        wanted = last - len(pending)
+        stored = self.memo.recent(journey_id, wanted)
+        if stored is None:
+            stored = self.base.interactions(journey_id, last=wanted)
+            self.memo.read_recent(journey_id, wanted, stored)
+        return [*stored, *pending]
 
     def handoffs(self, journey_id: str) -> list[Handoff]:
         return [*self.base.handoffs(journey_id), *self._handoffs.get(journey_id, [])]

@@ -115,8 +115,15 @@ def from_dict(cls: type[T], data: Any) -> T:
         raise ValidationError("$", f"cannot read {getattr(cls, '__name__', cls)}: {exc}") from exc
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False)
+"""What ``json.dumps(..., ensure_ascii=False)`` builds on every call, built once: records are
+encoded on every write."""
+
+
 def to_json(obj: Any, *, indent: int | None = None) -> str:
-    return json.dumps(to_dict(obj), ensure_ascii=False, indent=indent, sort_keys=indent is not None)
+    if indent is None:
+        return _COMPACT.encode(to_dict(obj))
+    return json.dumps(to_dict(obj), ensure_ascii=False, indent=indent, sort_keys=True)
 
 
 def from_json(cls: type[T], text: str | bytes) -> T:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -35,7 +35,8 @@ def split_url(url: object) -> tuple[str, str | None]:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [value for key, value in query if key == "schema"]
-    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    # libpq decodes %XX but not "+": a space must stay %20 (options=-c%20name%3Dvalue).
+    rest = urlencode([(key, value) for key, value in query if key != "schema"], quote_via=quote)
     return urlunsplit(parts._replace(query=rest)), (schemas[-1] if schemas else None)
 
 

@@ -110,6 +110,22 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX decisions_by_journey ON decisions (journey_id, at, position)",
         ),
     ),
+    (
+        "written_once: a version-checked write that matched no row fails its transaction",
+        (
+            # A commit sends all its statements before reading any answer, so an UPDATE
+            # that found another version must fail the transaction on the server.
+            """CREATE FUNCTION written_once(written bigint, problem text) RETURNS bigint
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF written <> 1 THEN
+                    RAISE EXCEPTION USING ERRCODE = '23V01', MESSAGE = problem;
+                END IF;
+                RETURN written;
+            END
+            $$""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

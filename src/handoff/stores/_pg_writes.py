@@ -35,20 +35,30 @@ from handoff.stores.base import Changeset
 T = TypeVar("T")
 Params = tuple[object, ...]
 Connection = psycopg.Connection[tuple[object, ...]]
-Check = tuple[psycopg.Cursor[tuple[object, ...]], str]
 
+# The SQLSTATE of written_once (migration 3): a version-checked update matched no row.
+VERSION_CONFLICT = "23V01"
 INSERT_CONTACT = "INSERT INTO contacts (id, version, created_at, data) VALUES (%s, %s, %s, %s)"
-UPDATE_CONTACT = "UPDATE contacts SET version = %s, created_at = %s, data = %s WHERE id = %s AND version = %s"
+# The version-checked updates (the key and the version they replace come last) return a
+# row when they matched; CHECKED turns one into a statement that fails when it did not,
+# so that a pipeline needs no answer before sending the next statement (the last %s is
+# the problem to report).
+MATCH_CONTACT = (
+    "UPDATE contacts SET version = %s, created_at = %s, data = %s WHERE id = %s AND version = %s RETURNING 1"
+)
+MATCH_JOURNEY = (
+    "UPDATE journeys SET contact_id = %s, reference = %s, status = %s, version = %s, opened_at = %s,"
+    " updated_at = %s, data = %s WHERE id = %s AND version = %s RETURNING 1"
+)
+CHECKED = "WITH written AS ({}) SELECT written_once(count(*), %s) FROM written"
+UPDATE_CONTACT = CHECKED.format(MATCH_CONTACT)
 DELETE_IDENTITIES = "DELETE FROM identities WHERE contact_id = %s"
 INSERT_IDENTITIES = "INSERT INTO identities (identity, contact_id) SELECT unnest(%s::text[]), %s"
 INSERT_JOURNEY = (
     "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
-UPDATE_JOURNEY = (
-    "UPDATE journeys SET contact_id = %s, reference = %s, status = %s, version = %s, opened_at = %s,"
-    " updated_at = %s, data = %s WHERE id = %s AND version = %s"
-)
+UPDATE_JOURNEY = CHECKED.format(MATCH_JOURNEY)
 INTERACTION_COLUMNS = "id, journey_id, contact_id, sequence, channel, author, kind, at, external_id, data"
 HANDOFF_COLUMNS = "id, journey_id, contact_id, at, from_channel, to_channel, initiated_by, reason, data"
 NOTIFICATION_COLUMNS = (
@@ -155,19 +165,30 @@ class Rows:
         # Serialized once folded: a backfill writes each journey once, not once per message.
         self.versioned = [(write, _params(write)) for write in versioned]
 
-    def send_versioned(self, conn: Connection) -> list[Check]:
-        """Queue contacts (with their identities) and journeys in batch order.
+    def write_versioned(self, conn: Connection) -> None:
+        """Write contacts (with their identities) and journeys in batch order, pipelined.
 
-        Meant for pipeline mode: nothing waits for a result. Pass what it returns to
-        :func:`verify` once the pipeline has synced.
+        An update that finds another version fails (see :data:`CHECKED`), which skips
+        the rest of the pipeline; :func:`refused` names it.
         """
-        checks: list[Check] = []
-        for write, params in self.versioned:
-            if isinstance(write.record, Contact):
-                checks += _write_contact(conn, write.record, write.expected, params)
-            else:
-                checks += _write_journey(conn, write.record, write.expected, params)
-        return checks
+        failed: psycopg.Error | None = None
+        try:
+            with conn.pipeline():
+                try:
+                    for write, params in self.versioned:
+                        if isinstance(write.record, Contact):
+                            _write_contact(conn, write.record, write.expected, params)
+                        else:
+                            _write_journey(conn, write.record, write.expected, params)
+                except psycopg.Error as exc:
+                    # It arrived while later statements were being queued: the pipeline
+                    # can still close cleanly, reporting only that it was aborted.
+                    failed = exc
+        except psycopg.Error:
+            if failed is None:
+                raise
+        if failed is not None:
+            raise failed
 
     def send_appended(self, conn: Connection) -> None:
         """Queue interactions, handoffs and notifications, one ``executemany`` each."""
@@ -194,13 +215,6 @@ class Rows:
                     with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                         for row in rows:
                             copy.write_row(row)
-
-
-def verify(checks: Sequence[Check]) -> None:
-    """Raise ConcurrencyConflict for the first version-checked update that matched no row."""
-    for cursor, problem in checks:
-        if cursor.rowcount != 1:
-            raise ConcurrencyConflict(problem)
 
 
 def _add_journey(versioned: list[_Versioned], write: _Versioned, pending: dict[str, int]) -> None:
@@ -277,26 +291,24 @@ def _decision(d: DecisionRecord, where: str) -> Params:
     return (d.id, d.journey_id, d.contact_id, d.at, stored_json(d))
 
 
-def _write_contact(conn: Connection, contact: Contact, expected: int, params: Params) -> list[Check]:
+def _write_contact(conn: Connection, contact: Contact, expected: int, params: Params) -> None:
     """Insert or version-checked update, then replace the contact's identity rows."""
-    checks: list[Check] = []
     if expected == 0:
-        conn.execute(INSERT_CONTACT, params)
+        conn.execute(INSERT_CONTACT, params, prepare=True)
     else:
-        cursor = conn.execute(UPDATE_CONTACT, (*params[1:], contact.id, expected))
-        checks.append((cursor, f"contact {contact.id!r} is not at version {expected}"))
-    conn.execute(DELETE_IDENTITIES, (contact.id,))
+        problem = f"contact {contact.id!r} is not at version {expected}"
+        conn.execute(UPDATE_CONTACT, (*params[1:], contact.id, expected, problem), prepare=True)
+    conn.execute(DELETE_IDENTITIES, (contact.id,), prepare=True)
     if contact.identities:
-        conn.execute(INSERT_IDENTITIES, ([str(i) for i in contact.identities], contact.id))
-    return checks
+        conn.execute(INSERT_IDENTITIES, ([str(i) for i in contact.identities], contact.id), prepare=True)
 
 
-def _write_journey(conn: Connection, journey: Journey, expected: int, params: Params) -> list[Check]:
+def _write_journey(conn: Connection, journey: Journey, expected: int, params: Params) -> None:
     if expected == 0:
-        conn.execute(INSERT_JOURNEY, params)
-        return []
-    cursor = conn.execute(UPDATE_JOURNEY, (*params, expected))
-    return [(cursor, f"journey {journey.id!r} is not at version {expected}")]
+        conn.execute(INSERT_JOURNEY, params, prepare=True)
+    else:
+        problem = f"journey {journey.id!r} is not at version {expected}"
+        conn.execute(UPDATE_JOURNEY, (*params, expected, problem), prepare=True)
 
 
 # -- refusals --------------------------------------------------------------------------
@@ -336,7 +348,9 @@ FOREIGN_KEYS = {
 
 
 def refused(exc: psycopg.Error) -> HandoffError | None:
-    """The domain error a violated unique constraint stands for, with PostgreSQL's detail."""
+    """The domain error a failed version check or a violated unique constraint stands for."""
+    if exc.sqlstate == VERSION_CONFLICT:
+        return ConcurrencyConflict(exc.diag.message_primary or "a record changed meanwhile")
     if not isinstance(exc, pgerrors.UniqueViolation):
         return None
     known = _UNIQUE.get(exc.diag.constraint_name or "")

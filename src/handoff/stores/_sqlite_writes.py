@@ -7,6 +7,7 @@ transaction around these statements.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffError, NotFound, StoreError
 from handoff.identity import Identity
@@ -152,6 +153,89 @@ class Rows:
                 conn.execute(_INSERT_DECISION, params)
             except sqlite3.IntegrityError as exc:
                 raise _record_refused(conn, "decision", decision) or _unexplained(exc) from exc
+
+
+def write_many(conn: sqlite3.Connection, batch: Sequence[Rows]) -> None:
+    """Many changesets' rows in one transaction, one ``executemany`` per statement if it can.
+
+    Grouping by table writes exactly what the changesets write one by one as long as no
+    contact or journey is written twice and nothing points at one a later changeset
+    creates (so :func:`~handoff._backfill.coalesce`'s batches qualify). Otherwise, and
+    whenever SQLite refuses a grouped statement, the grouped writes are undone and the
+    changesets are written one by one, which names the culprit as :meth:`Rows.write` does.
+    """
+    if len(batch) > 1 and _groupable(batch):
+        conn.execute("SAVEPOINT grouped")
+        try:
+            written = _write_grouped(conn, batch)
+        except (sqlite3.IntegrityError, UnicodeEncodeError):
+            written = False
+        if written:
+            conn.execute("RELEASE grouped")
+            return
+        conn.execute("ROLLBACK TO grouped")
+        conn.execute("RELEASE grouped")
+    for rows in batch:
+        rows.write(conn)
+
+
+def _groupable(batch: Sequence[Rows]) -> bool:
+    """Each contact and journey written once, and never after something that points at it."""
+    contacts: dict[str, int] = {}
+    journeys: dict[str, int] = {}
+    for n, rows in enumerate(batch):
+        contact, journey = rows.changes.contact, rows.changes.journey
+        if contact is not None:
+            if contact.id in contacts:
+                return False
+            contacts[contact.id] = n
+        if journey is not None:
+            if journey.id in journeys:
+                return False
+            journeys[journey.id] = n
+    for n, rows in enumerate(batch):
+        changes = rows.changes
+        if changes.journey is not None and contacts.get(changes.journey.contact_id, n) > n:
+            return False
+        for records in (changes.interactions, changes.handoffs, changes.notifications, changes.decisions):
+            if any(journeys.get(record.journey_id, n) > n for record in records):
+                return False
+    return True
+
+
+def _write_grouped(conn: sqlite3.Connection, batch: Sequence[Rows]) -> bool:
+    """Contacts, identities, journeys, then their rows; False if a version check failed."""
+    changed = [rows for rows in batch if rows.changes.contact is not None]
+    conn.executemany(_INSERT_CONTACT, [r.contact for r in changed if not r.changes.expected_contact_version])
+    updates = [
+        (r.contact[1], r.contact[2], r.contact[0], r.changes.expected_contact_version)
+        for r in changed
+        if r.changes.expected_contact_version
+    ]
+    if updates and conn.executemany(_UPDATE_CONTACT, updates).rowcount != len(updates):
+        return False
+    for rows in changed:  # in order: an identity moving between contacts meets the same checks
+        contact = rows.changes.contact
+        assert contact is not None
+        if rows.changes.expected_contact_version:
+            conn.execute(_DELETE_IDENTITIES, (contact.id,))
+        conn.executemany(_INSERT_IDENTITY, [(str(identity), contact.id) for identity in contact.identities])
+    moved = [rows for rows in batch if rows.changes.journey is not None]
+    conn.executemany(_INSERT_JOURNEY, [r.journey for r in moved if not r.changes.expected_journey_version])
+    versioned: list[Params] = [
+        (*r.journey, r.changes.expected_journey_version) for r in moved if r.changes.expected_journey_version
+    ]
+    if versioned and conn.executemany(_UPDATE_JOURNEY, versioned).rowcount != len(versioned):
+        return False
+    for sql, params in (
+        (_INSERT_INTERACTION, [p for rows in batch for p in rows.interactions]),
+        (_INSERT_HANDOFF, [p for rows in batch for p in rows.handoffs]),
+        (_INSERT_NOTIFICATION, [p for rows in batch for p in rows.notifications]),
+        (_INSERT_DECISION, [p for rows in batch for p in rows.decisions]),
+    ):
+        if params:
+            conn.executemany(sql, params)
+    return True
 
 
 def _journey_params(journey: Journey) -> Params:

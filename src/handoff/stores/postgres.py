@@ -2,10 +2,10 @@
 
 Install it with ``pip install 'handoff[postgres]'``. Opening a store applies the schema
 migrations it lacks, in one transaction under an advisory lock, so several processes
-may open a new database at once. Each commit is one transaction of two round trips in
-pipeline mode: the version-checked contact and journey writes, then (once their row
-counts are known) the appended rows and ``COMMIT``. ``commit_many`` loads the appended
-rows of a whole batch with ``COPY``.
+may open a new database at once. Each commit is one statement, and so one transaction
+and one round trip (see :mod:`handoff.stores._pg_commit`): a version-checked update
+that matches no row fails the statement on the server, and nothing of it is written.
+``commit_many`` loads the appended rows of a whole batch with ``COPY``.
 
 Records live in ``jsonb`` ``data`` columns written by :mod:`handoff.serde`, next to
 the indexed columns queries need; timestamps are ``timestamptz``.
@@ -53,6 +53,7 @@ from handoff.errors import (
 )
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.stores import _pg_commit as one
 from handoff.stores import _pg_connect as connect
 from handoff.stores import _pg_intake as intake
 from handoff.stores import _pg_writes as writes
@@ -200,28 +201,24 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
         changes = check_changeset(changes)
         batch = (changes,)
         rows = writes.Rows(batch)  # serialized before a connection is taken
-        with (
-            self._writing("commit a changeset", batch) as conn,
-            conn.pipeline() as pipe,
-            conn.transaction(),
-        ):
-            # One round trip: a version check that fails rolls the appended rows back with it.
-            checks = rows.send_versioned(conn)
-            rows.send_appended(conn)
-            pipe.sync()
-            writes.verify(checks)
+        statement = one.statement(rows)
+        if statement is None:  # too many rows for one statement: as a batch of one
+            self._commit_rows("commit a changeset", batch, rows)
+            return
+        with self._writing("commit a changeset", batch) as conn:
+            # Outside a transaction block: the statement commits (or fails) as a whole.
+            conn.execute(*statement, prepare=True)
         self._committed(batch)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         """Commit the changesets in order in one transaction; appended rows go in by ``COPY``."""
         batch = check_batch(changes)
-        if not batch:
-            return
-        rows = writes.Rows(batch, numbered=True)
-        with self._writing("import changesets", batch) as conn, conn.transaction():
-            with conn.pipeline():
-                checks = rows.send_versioned(conn)
-            writes.verify(checks)
+        if batch:
+            self._commit_rows("import changesets", batch, writes.Rows(batch, numbered=True))
+
+    def _commit_rows(self, doing: str, batch: Sequence[Changeset], rows: writes.Rows) -> None:
+        with self._writing(doing, batch) as conn, conn.transaction():
+            rows.write_versioned(conn)
             rows.copy_appended(conn)
         self._committed(batch)
 

@@ -43,7 +43,7 @@ from handoff.stores._sqlite_checkpoint import Checkpointer
 from handoff.stores._sqlite_connect import begin, connect, rollback, store_error, unicode_error
 from handoff.stores._sqlite_decoded import Decoded
 from handoff.stores._sqlite_metrics import SQLiteMetrics
-from handoff.stores._sqlite_writes import Params, Rows, erase, provider_holder
+from handoff.stores._sqlite_writes import Params, Rows, erase, provider_holder, write_many
 from handoff.stores.base import BulkImport, Changeset, ContactRecords
 
 __all__ = ["SQLiteStore"]
@@ -180,8 +180,7 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         batch = [Rows(change) for change in check_batch(changes)]
         with self._transaction("commit a batch of changesets") as conn:
-            for rows in batch:
-                rows.write(conn)
+            write_many(conn, batch)
         self._committed(batch)
 
     def _committed(self, batch: Sequence[Rows]) -> None:

@@ -1,0 +1,189 @@
+"""How a backfill's batches are written and what the import remembers between them.
+
+Neither may change what is stored: a batch written a table at a time stores (or refuses)
+exactly what its changesets store one after another, and a handoff summary built from
+the interactions the import remembers is the one built from the store.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from attrs import evolve
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handoff import FixedClock, SeededIds, Switchboard, _memo
+from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
+from handoff.models import Contact, Interaction, Journey
+from handoff.stores import Changeset, MemoryStore, SQLiteStore
+from handoff.stores import _sqlite_writes as writes
+from handoff.testing.factories import (
+    appended,
+    make_contact,
+    make_handoff,
+    make_journey,
+    make_link,
+    make_notification,
+)
+from tests.test_bulk_import import T0, _CountingIds, _events, _inbound, _records
+
+# -- SQLite: a batch a table at a time ---------------------------------------------------------
+# Mostly writes that succeed, so that many batches are written whole.
+_OPS = ("append",) * 6 + ("new",) * 5 + ("contact_update",) * 2
+_OPS += ("stale", "duplicate", "dangling", "identity_taken")
+_op = st.tuples(st.sampled_from(_OPS), st.integers(0, 5), st.booleans())
+
+
+def _seeded() -> list[tuple[Contact, Journey, Interaction]]:
+    """Six contacts, each with a journey holding one message."""
+    seeds = []
+    for _ in range(6):
+        contact = make_contact()
+        journey, interaction = appended(make_journey(contact, version=0), external_id=f"seed-{contact.id}")
+        seeds.append((contact, journey, interaction))
+    return seeds
+
+
+def _change(
+    op: str, seed: tuple[Contact, Journey, Interaction], extras: bool, others: list[Contact]
+) -> Changeset:
+    contact, journey, interaction = seed
+    if op == "new":
+        contact = make_contact()
+        journey = make_journey(contact, version=0)
+    elif op == "stale":  # read at a version the store never held
+        journey = evolve(journey, version=journey.version + 1)
+    elif op == "dangling":  # a message of a journey nobody stored
+        return Changeset(interactions=(appended(make_journey(make_contact()))[1],))
+    elif op == "identity_taken":
+        fresh = make_contact(others[0].identities[0])
+        return Changeset(contact=fresh, journey=make_journey(fresh))
+    elif op == "contact_update":
+        updated = evolve(contact, links=(*contact.links, make_link()), version=contact.version + 1)
+        return Changeset(contact=updated, expected_contact_version=contact.version)
+    external = interaction.external_id if op == "duplicate" else None
+    after, message = appended(journey, external_id=external)
+    return Changeset(
+        contact=contact if op == "new" else None,
+        journey=after,
+        expected_journey_version=journey.version,
+        interactions=(message,),
+        handoffs=(make_handoff(after, interaction_id=message.id),) if extras else (),
+        notifications=(make_notification(after),) if extras else (),
+    )
+
+
+def _outcome(store: SQLiteStore, batch: list[Changeset]) -> tuple[type, str] | None:
+    try:
+        store.commit_many(batch)
+    except HandoffError as exc:
+        return type(exc), str(exc)
+    return None
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(_op, min_size=1, max_size=8))
+def test_a_batch_a_table_at_a_time_stores_what_one_changeset_after_another_stores(
+    ops: list[tuple[str, int, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds = _seeded()
+    contacts = [contact for contact, _, _ in seeds]
+    batch = [_change(op, seeds[n], extras, contacts[n + 1 :] + contacts[: n + 1]) for op, n, extras in ops]
+    grouped, one_by_one = SQLiteStore(), SQLiteStore()
+    for store in (grouped, one_by_one):
+        for contact, journey, interaction in seeds:
+            store.commit(Changeset(contact=contact, journey=journey, interactions=(interaction,)))
+    expected = None
+    with monkeypatch.context() as patch:
+        patch.setattr(writes, "_groupable", lambda batch: False)
+        expected = _outcome(one_by_one, batch)
+    assert _outcome(grouped, batch) == expected
+    everyone = {c.contact.id for c in batch if c.contact is not None} | {c.id for c in contacts}
+    for contact_id in everyone:
+        stored = [_contact_records(store, contact_id) for store in (grouped, one_by_one)]
+        assert stored[0] == stored[1]
+
+
+def _contact_records(store: SQLiteStore, contact_id: str) -> object:
+    try:
+        return store.contact_records(contact_id)
+    except NotFound:
+        return None
+
+
+def test_a_stale_journey_in_the_middle_of_a_batch_is_named_and_nothing_is_written() -> None:
+    seeds = _seeded()
+    store = SQLiteStore()
+    for contact, journey, interaction in seeds:
+        store.commit(Changeset(contact=contact, journey=journey, interactions=(interaction,)))
+    batch = [
+        _change(op, seed, True, []) for op, seed in zip(("append", "stale", "append"), seeds, strict=False)
+    ]
+    with pytest.raises(ConcurrencyConflict, match=f"journey '{seeds[1][1].id}' is not at version 2"):
+        store.commit_many(batch)
+    for _, journey, interaction in seeds:
+        assert store.get_journey(journey.id) == journey
+        assert store.interactions(journey.id) == [interaction]
+        assert store.handoffs(journey.id) == [] == store.notifications(journey.id)
+
+
+# -- what the import remembers: each journey's last interactions ---------------------------------
+class _CountingReads(SQLiteStore):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.timelines_read = 0
+
+    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
+        self.timelines_read += 1
+        return super().interactions(journey_id, last=last)
+
+
+def test_a_switch_in_a_later_batch_reads_no_message_the_import_wrote(tmp_path: Path) -> None:
+    store = _CountingReads(tmp_path / "reads.db")
+    board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=400)), ids=SeededIds(4))
+    # ana by email, chat, email and chat; a phone by sms, whatsapp and sms: one journey each
+    people = [0, 2, 1, 3, 0, 2, 1]
+    outcomes = board.receive_many([_inbound(n, person) for n, person in enumerate(people)], batch_size=2)
+    switches = [o.handoff for o in outcomes if o.handoff is not None]
+    assert len(switches) == 5
+    assert store.timelines_read == 0
+    assert [line.text for line in switches[-1].summary.recent][-1] == "Message 6: where is order A-1006?"
+    store.close()
+
+
+@pytest.fixture
+def small_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A memo that keeps one or two interactions per journey and a handful in all."""
+    monkeypatch.setattr(_memo, "MEMO_RECENT", 2)
+    monkeypatch.setattr(_memo, "MEMO_RECENT_ROWS", 3)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=_events, batch_size=st.integers(1, 5), stored_first=st.integers(0, 6))
+def test_summaries_from_remembered_interactions_are_the_ones_read_from_the_store(
+    events: list[tuple[int, int, int, bool]],
+    batch_size: int,
+    stored_first: int,
+    small_memo: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Whatever the memo keeps or forgets, and for journeys received live before the import too."""
+    inbounds = []
+    for n, (person, external, minutes, threaded) in enumerate(events):
+        thread = (f"m{events[n - 1][1]}",) if threaded and n else ()
+        inbounds.append(
+            _inbound(external, person, minutes=minutes, thread_ref=thread, external_id=f"m{external}")
+        )
+    clock = FixedClock(T0 + timedelta(days=400))
+    live = Switchboard(MemoryStore(), clock=clock, ids=_CountingIds())
+    expected = [live.receive(inbound) for inbound in inbounds]
+    with SQLiteStore(tmp_path_factory.mktemp("memo") / "m.db") as stored:
+        board = Switchboard(stored, clock=clock, ids=_CountingIds())
+        got = [board.receive(inbound) for inbound in inbounds[:stored_first]]
+        got += board.receive_many(inbounds[stored_first:], batch_size=batch_size)
+        assert [o.handoff for o in got] == [o.handoff for o in expected]
+        contacts = [o.contact.id for o in expected]
+        assert _records(stored, contacts) == _records(live.store, contacts)
