@@ -28,7 +28,7 @@ from handoff.testing.factories import (
     make_link,
     make_notification,
 )
-from tests.test_bulk_import import T0, _CountingIds, _events, _inbound, _records
+from tests.test_bulk_import import T0, _CountingIds, _events, _history, _inbound, _records
 
 # -- SQLite: a batch a table at a time ---------------------------------------------------------
 # Mostly writes that succeed, so that many batches are written whole.
@@ -171,12 +171,7 @@ def test_summaries_from_remembered_interactions_are_the_ones_read_from_the_store
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Whatever the memo keeps or forgets, and for journeys received live before the import too."""
-    inbounds = []
-    for n, (person, external, minutes, threaded) in enumerate(events):
-        thread = (f"m{events[n - 1][1]}",) if threaded and n else ()
-        inbounds.append(
-            _inbound(external, person, minutes=minutes, thread_ref=thread, external_id=f"m{external}")
-        )
+    inbounds = _history(events)
     clock = FixedClock(T0 + timedelta(days=400))
     live = Switchboard(MemoryStore(), clock=clock, ids=_CountingIds())
     expected = [live.receive(inbound) for inbound in inbounds]

@@ -87,17 +87,23 @@ _events = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(events=_events, batch_size=st.integers(1, 6), notify=st.booleans())
-def test_receive_many_stores_what_receive_one_by_one_stores(
-    events: list[tuple[int, int, int, bool]], batch_size: int, notify: bool
-) -> None:
+def _history(events: list[tuple[int, int, int, bool]]) -> list[Inbound]:
+    """Inbounds for drawn ``events``; a threaded one replies to the message before it."""
     inbounds = []
     for n, (person, external, minutes, threaded) in enumerate(events):
         thread = (f"m{events[n - 1][1]}",) if threaded and n else ()
         inbounds.append(
             _inbound(external, person, minutes=minutes, thread_ref=thread, external_id=f"m{external}")
         )
+    return inbounds
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=_events, batch_size=st.integers(1, 6), notify=st.booleans())
+def test_receive_many_stores_what_receive_one_by_one_stores(
+    events: list[tuple[int, int, int, bool]], batch_size: int, notify: bool
+) -> None:
+    inbounds = _history(events)
     # The reference commits one inbound at a time: ``receive`` itself, or for a silent
     # backfill the same planner without the batch overlay (a store without BulkImport).
     reference, batched = _board(MemoryStore() if notify else _PlainStore()), _board(MemoryStore())
@@ -140,12 +146,7 @@ def _records(store: Store, contact_ids: Sequence[str]) -> list[tuple[object, ...
 def test_a_backfill_stores_what_live_receives_store(
     events: list[tuple[int, int, int, bool]], batch_size: int, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    inbounds = []
-    for n, (person, external, minutes, threaded) in enumerate(events):
-        thread = (f"m{events[n - 1][1]}",) if threaded and n else ()
-        inbounds.append(
-            _inbound(external, person, minutes=minutes, thread_ref=thread, external_id=f"m{external}")
-        )
+    inbounds = _history(events)
     clock = FixedClock(T0 + timedelta(days=400))
     live = Switchboard(MemoryStore(), clock=clock, ids=_CountingIds())
     expected = [live.receive(inbound) for inbound in inbounds]
