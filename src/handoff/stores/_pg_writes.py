@@ -65,10 +65,6 @@ NOTIFICATION_COLUMNS = (
     "id, journey_id, contact_id, channel, purpose, status, send_at, created_at, data, provider_id"
 )
 DECISION_COLUMNS = "id, journey_id, contact_id, at, data"
-INSERT_INTERACTION = f"INSERT INTO interactions ({INTERACTION_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
-INSERT_HANDOFF = f"INSERT INTO handoffs ({HANDOFF_COLUMNS}) VALUES ({', '.join(['%s'] * 9)})"
-INSERT_NOTIFICATION = f"INSERT INTO notifications ({NOTIFICATION_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})"
-INSERT_DECISION = f"INSERT INTO decisions ({DECISION_COLUMNS}) VALUES (%s, %s, %s, %s, %s)"
 
 # -- U+0000 in jsonb ------------------------------------------------------------------
 # json.dumps writes U+0000 as the escape \u0000 and U+0001 as \u0001. In every string
@@ -189,18 +185,6 @@ class Rows:
                 raise
         if failed is not None:
             raise failed
-
-    def send_appended(self, conn: Connection) -> None:
-        """Queue interactions, handoffs and notifications, one ``executemany`` each."""
-        with conn.cursor() as cur:
-            for statement, rows in (
-                (INSERT_INTERACTION, self.interactions),
-                (INSERT_HANDOFF, self.handoffs),
-                (INSERT_NOTIFICATION, self.notifications),
-                (INSERT_DECISION, self.decisions),
-            ):
-                if rows:
-                    cur.executemany(statement, rows)
 
     def copy_appended(self, conn: Connection) -> None:
         """The same rows through ``COPY``: the fastest way in for a large batch."""

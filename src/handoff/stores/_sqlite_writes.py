@@ -205,18 +205,18 @@ def _groupable(batch: Sequence[Rows]) -> bool:
 
 def _write_grouped(conn: sqlite3.Connection, batch: Sequence[Rows]) -> bool:
     """Contacts, identities, journeys, then their rows; False if a version check failed."""
-    changed = [rows for rows in batch if rows.changes.contact is not None]
-    conn.executemany(_INSERT_CONTACT, [r.contact for r in changed if not r.changes.expected_contact_version])
+    changed = [(rows, rows.changes.contact) for rows in batch if rows.changes.contact is not None]
+    conn.executemany(
+        _INSERT_CONTACT, [r.contact for r, _ in changed if not r.changes.expected_contact_version]
+    )
     updates = [
         (r.contact[1], r.contact[2], r.contact[0], r.changes.expected_contact_version)
-        for r in changed
+        for r, _ in changed
         if r.changes.expected_contact_version
     ]
     if updates and conn.executemany(_UPDATE_CONTACT, updates).rowcount != len(updates):
         return False
-    for rows in changed:  # in order: an identity moving between contacts meets the same checks
-        contact = rows.changes.contact
-        assert contact is not None
+    for rows, contact in changed:  # in order: an identity moving between contacts meets the same checks
         if rows.changes.expected_contact_version:
             conn.execute(_DELETE_IDENTITIES, (contact.id,))
         conn.executemany(_INSERT_IDENTITY, [(str(identity), contact.id) for identity in contact.identities])
