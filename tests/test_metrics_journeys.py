@@ -13,6 +13,7 @@ from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import ValidationError
 from handoff.metrics import BusinessCalendar, JourneyRecords, journey_figures
 from handoff.metrics._fold import fold
+from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import Aggregator
 from handoff.metrics.journeys import DEFAULT_FCR_WINDOW, compact, figures_of
 from tests.metrics_build import T0, Story, journeys, periods
@@ -268,14 +269,14 @@ def test_figures_of_any_journey_are_consistent(records: JourneyRecords) -> None:
 @settings(max_examples=60, deadline=None)
 @given(periods())
 def test_the_store_fold_gives_the_totals_of_the_figures(period: list[JourneyRecords]) -> None:
-    # Stores fold compact rows straight into groups; the models go through figures.
+    # Stores fold tallies of compact rows straight into groups; the models go through figures.
     cal = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
     end = T0 + timedelta(days=21)
     window = DEFAULT_FCR_WINDOW // timedelta(microseconds=1)
     for by in (("channel",), ("path", "reason"), ("agent", "week")):
         for worktime in (None, cal.worktime()):
             folded = Aggregator(by, end=end, week_zone=cal.zone)
-            fold(folded, [compact(r) for r in period], worktime, window)
+            fold(folded, [tally(compact(r)) for r in period], worktime, window)
             expected = Aggregator(by, end=end, week_zone=cal.zone)
             for records in period:
                 expected.add(figures_of(compact(records), worktime, window))

@@ -188,6 +188,7 @@ def test_every_table_carries_the_contact(store: PostgresStore, postgres: PgServe
         "interactions",
         "handoffs",
         "notifications",
+        "journey_tallies",
         "decisions",
     }
     for table, names in columns.items():

@@ -17,7 +17,7 @@ from handoff.serde import to_json
 from handoff.stores import Changeset, SQLiteStore
 from handoff.stores import _sqlite_schema as schema
 from handoff.stores._common import micros
-from handoff.stores._sqlite_metrics import _SCAN, _WALK
+from handoff.stores._sqlite_metrics import _ALL, _KEPT_LOOKED_UP, _KEPT_ROWID, _LISTED, _UNTALLIED
 from handoff.stores.sqlite import _ACTIVE, _FIND_NOTIFICATION
 from handoff.switchboard import Switchboard
 from handoff.testing.factories import (
@@ -167,9 +167,14 @@ def test_a_version_2_file_gains_the_metrics_index_and_reports_the_same(
         board.resolve(open_.id, by="agent_upgrade")
     assert _count(path, heads) == before + 1
     assert _count(path, "SELECT value FROM meta WHERE key = 'schema_version'") == schema.SCHEMA_VERSION
-    bounds = {"start": 0, "end": 2**62}
-    for plan in (_SCAN, _WALK):
+    bounds = {"start": 0, "end": 2**62, "form": 1, "listed": "[]"}
+    for plan in (*_ALL, _UNTALLIED, _LISTED):
         steps = _plan(path, plan.steps_with_agents, bounds)
         assert "SEARCH i USING INDEX interactions_for_metrics" in steps, steps
     # A long period's steps come off the index in the order the report reads them: no sort.
-    assert "TEMP B-TREE" not in _plan(path, _SCAN.steps_with_agents, bounds)
+    for scan in (_ALL[0], _UNTALLIED):
+        assert "TEMP B-TREE" not in _plan(path, scan.steps_with_agents, bounds)
+    # Kept tallies are found from the index of journeys by opening time, without their records.
+    for query in (_KEPT_LOOKED_UP, _KEPT_ROWID):
+        kept = _plan(path, query, bounds)
+        assert "USING COVERING INDEX journeys_by_opening" in kept, kept

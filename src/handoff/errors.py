@@ -12,6 +12,7 @@ __all__ = [
     "ConcurrencyConflict",
     "DuplicateInteraction",
     "HandoffError",
+    "HandoffWarning",
     "IngestError",
     "NotFound",
     "PolicyError",
@@ -23,6 +24,11 @@ __all__ = [
 
 class HandoffError(Exception):
     """Base class of every error raised by ``handoff``."""
+
+
+class HandoffWarning(UserWarning):
+    """Something ``handoff`` did only in part, though the answer it gave is right (for
+    example, a report whose journey tallies could not be kept for the next one)."""
 
 
 class ValidationError(HandoffError, ValueError):

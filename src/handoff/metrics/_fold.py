@@ -1,168 +1,148 @@
-"""The store path of :func:`~handoff.metrics.kpis`: compact journeys folded straight into groups.
+"""The store path of :func:`~handoff.metrics.kpis`: tallies folded straight into groups.
 
-A year of history is hundreds of thousands of journeys, so this skips the figures
-objects (and their datetimes) that :func:`~handoff.metrics.journeys.figures_of` builds
-for one journey, and adds each journey's numbers to its group as plain integers and
-floats. It follows ``figures_of`` step by step, and reuses its code for the rarer
-parts (handoffs, surveys); the store tests hold the two to the same report.
+A year of history is hundreds of thousands of journeys and over a million waits, so
+this skips the figures objects (and their datetimes) that
+:func:`~handoff.metrics.journeys.figures_of` builds for one journey. Each tally adds
+its counts to its group and its waits, as (start, end) instants, to the group's flat
+arrays; only when every journey is in are the instants turned into calendar and
+business seconds, one measure at a time, in tight loops. Here the report's own terms
+apply: the business calendar, the FCR window and the end of the period.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from operator import sub
 
 from handoff.clock import from_micros, micros
-from handoff.metrics.aggregate import PATH_ARROW, Aggregator
+from handoff.metrics.aggregate import MEASURES, PATH_ARROW, Aggregator, _Group
 from handoff.metrics.calendar import Worktime
-from handoff.metrics.figures import HandoffFigures
-from handoff.metrics.journeys import _ORDER, _handoff_figures, _surveys
-from handoff.stores.base import MetricJourney
+from handoff.stores.base import MetricTally
 
 __all__ = ["fold"]
 
-_RESOLVED = "Resolved by"
+# Waits are kept in bins, then turned into seconds bin by bin. A journey's first reply
+# usually answers its first customer message, and a journey resolved once has the same
+# first and last resolution: such a wait sits in a bin shared by both measures, so it
+# is converted once.
+_FIRST_WAIT, _FIRST_RESPONSE, _RESPONSE, _RESOLVED_ONCE, _FIRST_RESOLUTION, _RESOLUTION, _HANDOFF = range(7)
+_BINS_OF = {
+    "first_response": (_FIRST_WAIT, _FIRST_RESPONSE),
+    "response": (_FIRST_WAIT, _RESPONSE),
+    "first_resolution": (_RESOLVED_ONCE, _FIRST_RESOLUTION),
+    "resolution": (_RESOLVED_ONCE, _RESOLUTION),
+    "handoff_response": (_HANDOFF,),
+}
 
 
 def fold(
-    aggregator: Aggregator, journeys: Iterable[MetricJourney], worktime: Worktime | None, window: int
+    aggregator: Aggregator, tallies: Iterable[MetricTally], worktime: Worktime | None, window: int
 ) -> None:
-    """Add every journey of ``journeys`` to ``aggregator`` (``window``: the FCR window in µs)."""
+    """Add every tally of ``tallies`` to ``aggregator`` (``window``: the FCR window in µs)."""
     by = aggregator.by
     end = micros(aggregator.end)
-    between = None if worktime is None else worktime.seconds_between
-    for journey in journeys:
-        ordered = sorted(journey.steps, key=_ORDER)
-        opened = journey.opened_at
-        first_reply = None
-        waits: list[int] = []  # pairs: customer waiting since, agent reply at
-        waiting = None
-        first_resolution = last_resolution = None
-        resolved = surveyed = False
-        reopens = 0
-        for item in ordered:
-            kind = item[4]
-            if kind == "message" or kind == "call":
-                author = item[3]
-                if author == "customer":
-                    if resolved:  # a customer writing after a resolution reopens the journey
-                        resolved, reopens = False, reopens + 1
-                    if waiting is None:
-                        waiting = item[0]
-                elif author == "agent":
-                    if first_reply is None:
-                        first_reply = item
-                    if waiting is not None:
-                        waits.append(waiting)
-                        waits.append(item[0])
-                        waiting = None
-            elif kind == "event":
-                if (item[6] or "").startswith(_RESOLVED):
-                    if first_resolution is None:
-                        first_resolution = item
-                    last_resolution = item
-                    resolved = True
-            elif kind == "survey":
-                surveyed = True
-        first_resolved_at = journey.resolved_at if first_resolution is None else first_resolution[0]
-        resolved_at = last_resolution[0] if resolved and last_resolution is not None else None
-        if first_resolution is None and journey.resolved_at is not None:
-            resolved_at = journey.resolved_at
-        reopens = max(reopens, journey.reopen_count)
-        comeback = journey.next_contact_at
-        fcr = (
-            resolved_at is not None
-            and reopens == 0
-            and not (comeback is not None and resolved_at <= comeback <= resolved_at + window)
-        )
-        handoffs = _handoff_figures(journey, ordered, worktime) if journey.handoffs else ()
-        entry = journey.entry_channel or (ordered[0][2] if ordered else journey.current_channel)
-        resolved_channel = None
-        if resolved_at is not None:
-            resolved_channel = journey.current_channel if last_resolution is None else last_resolution[2]
-        agent = journey.assignee if first_reply is None else first_reply[5]
-
-        key = _key(by, aggregator, journey, entry, agent, handoffs)
-        group = aggregator.group(key)
+    by_channel = by == ("channel",)
+    groups: dict[tuple[str, ...], tuple[_Group, list[array[int]]]] = {}
+    for t in tallies:
+        (_, _, opened, entry, _, first_reply, waits, first_resolved, resolved_at, resolved_channel,
+         reopens, handoffs, csat, nps, ces, comeback) = t  # fmt: skip
+        key = (entry,) if by_channel else _key(by, aggregator, t)
+        found = groups.get(key)
+        if found is None:
+            found = groups[key] = (aggregator.group(key), [array("q") for _ in range(7)])
+        group, bins = found
         c = group.counts
         c["journeys"] += 1
+        if first_reply is not None:
+            if len(waits) >= 2 and waits[0] == opened and waits[1] == first_reply:
+                shared = bins[_FIRST_WAIT]
+                shared.append(opened)
+                shared.append(first_reply)
+                waits = waits[2:]
+            else:
+                first = bins[_FIRST_RESPONSE]
+                first.append(opened)
+                first.append(first_reply)
+        if waits:
+            bins[_RESPONSE].extend(waits)
         if resolved_at is not None:
             c["resolved"] += 1
             c["resolved_on_entry"] += resolved_channel == entry
-        c["reopened"] += reopens > 0
-        c["fcr"] += fcr
-        c["backlog"] += resolved_at is None or resolved_at > end
-        calendar, business = group.calendar, group.business
-        if first_reply is not None:
-            _keep(calendar["first_response"], business["first_response"], opened, first_reply[0], between)
-        if waits:
-            cal, bus = calendar["response"], business["response"]
-            for i in range(0, len(waits), 2):
-                _keep(cal, bus, waits[i], waits[i + 1], between)
-        if first_resolved_at is not None:
-            _keep(
-                calendar["first_resolution"], business["first_resolution"], opened, first_resolved_at, between
+            c["fcr"] += reopens == 0 and not (
+                comeback is not None and resolved_at <= comeback <= resolved_at + window
             )
-        if resolved_at is not None:
-            _keep(calendar["resolution"], business["resolution"], opened, resolved_at, between)
+            c["backlog"] += resolved_at > end
+        else:
+            c["backlog"] += 1
+        if resolved_at is not None and resolved_at == first_resolved:
+            once = bins[_RESOLVED_ONCE]
+            once.append(opened)
+            once.append(resolved_at)
+        else:
+            if first_resolved is not None:
+                first = bins[_FIRST_RESOLUTION]
+                first.append(opened)
+                first.append(first_resolved)
+            if resolved_at is not None:
+                last = bins[_RESOLUTION]
+                last.append(opened)
+                last.append(resolved_at)
+        if reopens:
+            c["reopened"] += 1
         if handoffs:
             c["handed_off"] += 1
             c["handoffs"] += len(handoffs)
-            c["repeated"] += sum(1 for h in handoffs if h.restated)
+            moved = bins[_HANDOFF]
             for handoff in handoffs:
-                group.keep("handoff_response", handoff.response)
-        if surveyed:
-            csat, nps, ces = _surveys(ordered)
+                c["repeated"] += handoff.restated > 0
+                if handoff.reply_at is not None:
+                    moved.append(handoff.at)
+                    moved.append(handoff.reply_at)
+        if csat:
             c["csat_answers"] += len(csat)
             c["csat_satisfied"] += sum(1 for s in csat if s >= 4)
+        if nps:
             c["nps_answers"] += len(nps)
             c["promoters"] += sum(1 for s in nps if s >= 9)
             c["detractors"] += sum(1 for s in nps if s <= 6)
+        if ces:
             c["ces_answers"] += len(ces)
             c["ces_easy"] += sum(1 for s in ces if s >= 5)
             c["ces_total"] += sum(ces)
+    for group, bins in groups.values():
+        calendar = [_calendar(pairs) for pairs in bins]
+        business = [worktime.seconds_between_pairs(pairs) for pairs in bins] if worktime is not None else None
+        for name in MEASURES:
+            for b in _BINS_OF[name]:
+                group.calendar[name].extend(calendar[b])
+                if business is not None:
+                    group.business[name].extend(business[b])
 
 
-def _keep(
-    calendar: array[float],
-    business: array[float],
-    start: int,
-    end: int,
-    between: Callable[[int, int], float] | None,
-) -> None:
-    seconds = (end - start) / 1e6
-    calendar.append(seconds if seconds > 0 else 0.0)
-    if between is not None:
-        business.append(between(start, end))
+def _calendar(pairs: array[int]) -> list[float]:
+    """Calendar seconds of (start, end) pairs; a wait that ends before it starts is 0."""
+    return [d / 1e6 if d > 0 else 0.0 for d in map(sub, pairs[1::2], pairs[0::2])]
 
 
-def _key(
-    by: tuple[str, ...],
-    aggregator: Aggregator,
-    journey: MetricJourney,
-    entry: str,
-    agent: str | None,
-    handoffs: tuple[HandoffFigures, ...],
-) -> tuple[str, ...]:
-    """The labels of :func:`~handoff.metrics.aggregate.group_key`, from the journey's numbers."""
-    if by == ("channel",):
-        return (entry,)
+def _key(by: tuple[str, ...], aggregator: Aggregator, t: MetricTally) -> tuple[str, ...]:
+    """The labels of :func:`~handoff.metrics.aggregate.group_key`, from the tally."""
     labels: list[str] = []
     for dimension in by:
         if dimension == "channel":
-            labels.append(entry)
+            labels.append(t.entry_channel)
         elif dimension == "path":
-            path = [entry]
-            for handoff in handoffs:
+            path = [t.entry_channel]
+            for handoff in t.handoffs:
                 if handoff.to_channel != path[-1]:
                     path.append(handoff.to_channel)
             labels.append(PATH_ARROW.join(path))
         elif dimension == "reason":
-            labels.append(handoffs[0].reason if handoffs else "none")
+            labels.append(t.handoffs[0].reason if t.handoffs else "none")
         elif dimension == "agent":
-            labels.append(agent or "unassigned")
+            labels.append(t.agent or "unassigned")
         else:  # week; the aggregator checked the dimensions
-            opened = from_micros(journey.opened_at)
+            opened = from_micros(t.opened_at)
             year, week, _ = opened.astimezone(aggregator.week_zone).isocalendar()
             labels.append(f"{year}-W{week:02d}")
     return tuple(labels)

@@ -12,11 +12,14 @@ the same report.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
-from handoff.errors import ValidationError
+from handoff.errors import HandoffWarning, StoreError, ValidationError
 from handoff.metrics._fold import fold
+from handoff.metrics._tally import TALLY_FORM, tally
 from handoff.metrics.aggregate import Aggregator
 from handoff.metrics.calendar import BusinessCalendar
 from handoff.metrics.formulas import Targets
@@ -29,7 +32,7 @@ from handoff.metrics.journeys import (
 )
 from handoff.metrics.report import KpiReport
 from handoff.stores._sql_metrics import period
-from handoff.stores.base import JourneyIndex, MetricsSource, Store
+from handoff.stores.base import JourneyIndex, MetricJourney, MetricsSource, MetricTallies, MetricTally, Store
 
 __all__ = ["journey_records", "kpis"]
 
@@ -68,8 +71,13 @@ def kpis(
     aggregator = Aggregator(by, end=end, week_zone=week_zone)
     if isinstance(source, MetricsSource):
         worktime = None if business_hours is None else business_hours.worktime()
-        journeys = source.metric_journeys(start, end, agents="agent" in by)
-        fold(aggregator, journeys, worktime, fcr_window // _MICROSECOND)
+        if isinstance(source, MetricTallies):
+            made: list[MetricTally] = []
+            fold(aggregator, _kept_or_made(source, start, end, made), worktime, fcr_window // _MICROSECOND)
+            _keep(source, made)
+        else:
+            tallies = map(tally, source.metric_journeys(start, end, agents="agent" in by))
+            fold(aggregator, tallies, worktime, fcr_window // _MICROSECOND)
     else:
         for figures in _figures(source, start, end, business_hours, fcr_window):
             aggregator.add(figures)
@@ -81,6 +89,35 @@ def kpis(
         business_hours=business_hours,
         targets=targets,
     )
+
+
+def _kept_or_made(
+    source: MetricTallies, start: datetime, end: datetime, made: list[MetricTally]
+) -> Iterator[MetricTally]:
+    """The store's current tallies, and a new one for every journey whose history moved."""
+    for item in source.metric_tallies(start, end, form=TALLY_FORM):
+        if type(item) is MetricTally:
+            yield item
+        else:
+            fresh = tally(cast(MetricJourney, item))
+            made.append(fresh)
+            yield fresh
+
+
+def _keep(source: MetricTallies, made: list[MetricTally]) -> None:
+    """Keep the tallies this report made; a store that cannot write (a read-only copy,
+    a replica) still gave a correct report, so that is a warning, not an error."""
+    if not made:
+        return
+    try:
+        source.keep_tallies(made, form=TALLY_FORM)
+    except StoreError as exc:
+        warnings.warn(
+            f"the report is complete, but its {len(made)} new journey tallies could not be kept, "
+            f"so the next report walks those histories again: {exc}",
+            HandoffWarning,
+            stacklevel=3,
+        )
 
 
 def _figures(

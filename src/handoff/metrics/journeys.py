@@ -32,6 +32,7 @@ __all__ = [
     "Wait",
     "compact",
     "figures_of",
+    "handoff_legs",
     "journey_figures",
 ]
 
@@ -89,6 +90,7 @@ def compact(records: JourneyRecords) -> MetricJourney:
             for item in records.interactions
         ],
         handoffs=[_handoff(h, anchors.get(h.interaction_id)) for h in records.handoffs],
+        version=journey.version,
     )
 
 
@@ -238,7 +240,25 @@ def _is_customer_message(item: MetricStep) -> bool:
 def _handoff_figures(
     journey: MetricJourney, ordered: list[MetricStep], worktime: Worktime | None
 ) -> tuple[HandoffFigures, ...]:
-    """Per handoff: the wait for an agent on the new channel, and what was said again.
+    """Per handoff: the wait for an agent on the new channel, and what was said again."""
+    return tuple(
+        HandoffFigures(
+            from_channel=handoff.from_channel,
+            to_channel=handoff.to_channel,
+            reason=handoff.reason,
+            at=from_micros(handoff.at),
+            response=None if reply is None else _wait(handoff.at, reply[_AT], worktime),
+            restated=restated,
+        )
+        for handoff, reply, restated in handoff_legs(journey, ordered)
+    )
+
+
+def handoff_legs(
+    journey: MetricJourney, ordered: list[MetricStep]
+) -> list[tuple[MetricHandoff, MetricStep | None, tuple[Fact, ...]]]:
+    """Each handoff in time order, with the first agent reply on its new channel and the
+    facts the customer restated after it.
 
     The leg after a handoff runs from the interaction that made it (or its time) to the
     next handoff; a restatement is a fact of that leg's customer messages that an
@@ -269,7 +289,7 @@ def _handoff_figures(
             )
         return said[i]
 
-    figures: list[HandoffFigures] = []
+    legs: list[tuple[MetricHandoff, MetricStep | None, tuple[Fact, ...]]] = []
     for k, handoff in enumerate(chronological):
         start = starts[k]
         end = starts[k + 1] if k + 1 < len(chronological) else len(ordered)
@@ -294,17 +314,8 @@ def _handoff_figures(
             (item for item in ordered[start:] if _is_reply(item) and item[_CHANNEL] == handoff.to_channel),
             None,
         )
-        figures.append(
-            HandoffFigures(
-                from_channel=handoff.from_channel,
-                to_channel=handoff.to_channel,
-                reason=handoff.reason,
-                at=from_micros(handoff.at),
-                response=None if reply is None else _wait(handoff.at, reply[_AT], worktime),
-                restated=tuple(restated.values()),
-            )
-        )
-    return tuple(figures)
+        legs.append((handoff, reply, tuple(restated.values())))
+    return legs
 
 
 _NO_SURVEYS: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] = ((), (), ())

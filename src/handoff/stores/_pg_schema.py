@@ -126,6 +126,32 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             $$""",
         ),
     ),
+    (
+        "journey tallies kept between metrics reports; journeys by opening time",
+        (
+            """CREATE TABLE journey_tallies (
+                journey_id text NOT NULL CONSTRAINT journey_tallies_pkey PRIMARY KEY
+                    CONSTRAINT journey_tallies_journey_fk REFERENCES journeys (id),
+                contact_id text NOT NULL,
+                form integer NOT NULL,
+                version integer NOT NULL,
+                entry_channel text NOT NULL,
+                agent text,
+                first_reply_at bigint,
+                waits bytea NOT NULL,
+                first_resolved_at bigint,
+                resolved_at bigint,
+                resolved_channel text,
+                reopens integer NOT NULL,
+                handoffs text,
+                csat bytea,
+                nps bytea,
+                ces bytea
+            )""",
+            "CREATE INDEX journeys_by_opening ON journeys (opened_at, id)"
+            " INCLUDE (version, contact_id, position)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,18 +12,22 @@ Row layouts (times in UTC microseconds, JSON as text):
 
 * journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
   reopen count, assignee, facts (JSON, only for journeys with handoffs), the opening
-  time of the contact's next journey;
+  time of the contact's next journey, version;
 * step: the fields of :class:`~handoff.stores.base.MetricStep`, then the journey id;
   in a journey with handoffs customer messages carry their whole body and their id;
 * handoff: journey id, at, the at and sequence of the interaction that made it (None
   if it is not stored), from, to, reason.
+
+With :class:`~handoff.stores.base.MetricTallies`, a fourth stream comes first: the kept
+tallies that are current (see :mod:`._sql_tallies`), and the other three hold only the
+journeys without one.
 """
 
 from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from itertools import groupby
@@ -32,12 +36,14 @@ from typing import Any, cast
 
 from handoff.clock import ensure_aware, micros
 from handoff.errors import StoreError, ValidationError
-from handoff.stores.base import MetricHandoff, MetricJourney, MetricsSource, MetricStep
+from handoff.stores._sql_tallies import check_form, read_tally, tally_row
+from handoff.stores.base import MetricHandoff, MetricJourney, MetricStep, MetricTallies, MetricTally
 
-__all__ = ["Cursors", "SQLMetrics", "period"]
+__all__ = ["Cursors", "SQLMetrics", "TallyCursors", "period"]
 
 Row = tuple[Any, ...]
 Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
+TallyCursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row], Iterable[Row]]
 
 _JOURNEY_ID = itemgetter(9)
 
@@ -56,14 +62,39 @@ def _facts(text: str | None) -> tuple[tuple[str, str, int], ...]:
     return tuple((f["kind"], f["value"], _iso_micros(f["at"], "fact time")) for f in json.loads(text))
 
 
-class SQLMetrics(MetricsSource):
-    """:class:`~handoff.stores.base.MetricsSource` over a backend's three row streams."""
+class SQLMetrics(MetricTallies):
+    """:class:`~handoff.stores.base.MetricTallies` over a backend's row streams."""
 
     @abc.abstractmethod
     def _metric_cursors(
         self, start: datetime, end: datetime, agents: bool
     ) -> AbstractContextManager[Cursors]:
         """Journey, step and handoff rows (see the module) in one consistent snapshot."""
+
+    @abc.abstractmethod
+    def _tally_cursors(
+        self, start: datetime, end: datetime, form: int
+    ) -> AbstractContextManager[TallyCursors]:
+        """Current kept tallies, then the rows of the other journeys, in one snapshot."""
+
+    @abc.abstractmethod
+    def _write_tallies(self, rows: list[Row]) -> None:
+        """Upsert rows in the layout of :func:`._sql_tallies.tally_row`, in one transaction."""
+
+    def metric_tallies(
+        self, start: datetime, end: datetime, *, form: int
+    ) -> Iterator[MetricTally | MetricJourney]:
+        start, end = period(start, end)
+        form = check_form(form)
+        with self._tally_cursors(start, end, form) as (kept, journeys, steps, handoffs):
+            yield from map(read_tally, kept)
+            yield from _merge(iter(journeys), steps, iter(handoffs))
+
+    def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
+        form = check_form(form)
+        rows = [tally_row(item, form, f"tallies[{i}]") for i, item in enumerate(tallies)]
+        if rows:
+            self._write_tallies(rows)
 
     def metric_journeys(
         self, start: datetime, end: datetime, *, agents: bool = True
@@ -120,7 +151,7 @@ def _merge(journeys: Iterator[Row], steps: Iterable[Row], handoffs: Iterator[Row
 
 
 def _journey(row: Row, steps: list[Row], moved: _Pending) -> MetricJourney:
-    jid, opened, entry, current, resolved, reopens, assignee, facts, next_at = row
+    jid, opened, entry, current, resolved, reopens, assignee, facts, next_at, version = row
     handoffs: list[MetricHandoff] = []
     for _, at, anchor_at, anchor_sequence, before, after, reason in moved.take(jid):
         handoffs.append(MetricHandoff(at, anchor_at, anchor_sequence, before, after, reason))
@@ -136,4 +167,5 @@ def _journey(row: Row, steps: list[Row], moved: _Pending) -> MetricJourney:
         next_contact_at=next_at,
         steps=cast(list[MetricStep], steps),
         handoffs=handoffs,
+        version=version,
     )

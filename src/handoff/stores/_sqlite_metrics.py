@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -24,23 +24,26 @@ from attrs import define
 
 from handoff.models import Journey
 from handoff.stores._common import micros
-from handoff.stores._sql_metrics import Cursors, SQLMetrics, period
+from handoff.stores._sql_metrics import Cursors, SQLMetrics, TallyCursors, period
 
 __all__ = ["SQLiteMetrics"]
 
 _PERIOD = "j.opened_at >= :start AND j.opened_at < :end"
-_IN_PERIOD = "(SELECT id FROM journeys WHERE opened_at >= :start AND opened_at < :end)"
 _HANDED = "(SELECT journey_id FROM handoffs)"
 _CONVERSATIONAL = "i.kind IN ('message', 'call')"
+_CURRENT = (
+    "EXISTS (SELECT 1 FROM journey_tallies t WHERE t.journey_id = j.id AND t.version = j.version"
+    " AND t.form = :form)"
+)
+_NEXT_CONTACT = """(SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
+        AND (n.opened_at, n.rowid) > (j.opened_at, j.rowid) ORDER BY n.opened_at, n.rowid LIMIT 1)"""
 # The journey's JSON fields come out of one json_extract (one parse), as a JSON array.
 _JOURNEYS = f"""SELECT j.id, j.opened_at,
     json_extract(j.data, '$.path[0].channel', '$.current_channel', '$.resolved_at',
         '$.reopen_count', '$.assignee'),
     CASE WHEN j.id IN {_HANDED} THEN json_extract(j.data, '$.facts') END,
-    (SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
-        AND (n.opened_at > j.opened_at OR (n.opened_at = j.opened_at AND n.rowid > j.rowid))
-        ORDER BY n.opened_at, n.rowid LIMIT 1)
-FROM journeys j WHERE {_PERIOD} ORDER BY {{order}}"""
+    {_NEXT_CONTACT}, j.version
+FROM journeys j WHERE {_PERIOD}{{pick}} ORDER BY +j.id"""
 # Every column but the CASE branches that read ``data`` is in ``interactions_for_metrics``,
 # so SQLite reads the index alone and seeks a row only for those branches (surveys, and
 # customer messages of journeys with handoffs).
@@ -58,6 +61,33 @@ _STEPS_ORDER = "ORDER BY i.journey_id, i.at, i.sequence"
 # A handoff's anchor is the interaction that made it, looked up by its key.
 _HANDOFF_COLUMNS = """h.journey_id, h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason"""
 _ANCHOR = "LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')"
+# The tallies kept and current; the journey's columns come from ``journeys_by_opening``.
+# The contact's next journey comes from a correlated look-up, or, when the period holds
+# much of the store, from one pass over ``journeys_by_contact`` (_FOLLOWING) matched by rowid.
+_KEPT = f"""SELECT j.id, j.version, j.opened_at, t.entry_channel, t.agent, t.first_reply_at, t.waits,
+    t.first_resolved_at, t.resolved_at, t.resolved_channel, t.reopens, t.handoffs,
+    t.csat, t.nps, t.ces, {{next}}
+FROM journeys j INDEXED BY journeys_by_opening
+JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form = :form
+WHERE {_PERIOD}"""
+_KEPT_LOOKED_UP = _KEPT.format(next=_NEXT_CONTACT)
+_KEPT_ROWID = _KEPT.format(next="j.rowid")
+_FOLLOWING = (
+    "SELECT contact_id, opened_at, rowid FROM journeys INDEXED BY journeys_by_contact"
+    " ORDER BY contact_id, opened_at, rowid"
+)
+_KEEP = """INSERT INTO journey_tallies (journey_id, contact_id, form, version, entry_channel, agent,
+    first_reply_at, waits, first_resolved_at, resolved_at, resolved_channel, reopens, handoffs,
+    csat, nps, ces)
+SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
+FROM journeys j WHERE j.id = ?1 AND j.version >= ?3
+ON CONFLICT (journey_id) DO UPDATE SET contact_id = excluded.contact_id, form = excluded.form,
+    version = excluded.version, entry_channel = excluded.entry_channel, agent = excluded.agent,
+    first_reply_at = excluded.first_reply_at, waits = excluded.waits,
+    first_resolved_at = excluded.first_resolved_at, resolved_at = excluded.resolved_at,
+    resolved_channel = excluded.resolved_channel, reopens = excluded.reopens,
+    handoffs = excluded.handoffs, csat = excluded.csat, nps = excluded.nps, ces = excluded.ces
+WHERE excluded.version > journey_tallies.version OR excluded.form <> journey_tallies.form"""
 
 
 @define(frozen=True)
@@ -68,30 +98,43 @@ class _Plan:
     handoffs: str
 
     @classmethod
-    def of(cls, journey_order: str, steps: str, handoffs: str) -> _Plan:
+    def of(cls, pick: str, steps: str, handoffs: str) -> _Plan:
+        steps, handoffs = steps.replace("{pick}", pick), handoffs.replace("{pick}", pick)
         return cls(
-            _JOURNEYS.format(order=journey_order),
+            _JOURNEYS.format(pick=pick),
             steps.format(agent="NULL"),
             steps.format(agent=_AGENT),
             handoffs,
         )
 
 
-_SCAN = _Plan.of(
-    "+j.id",
-    f"SELECT {_STEP_COLUMNS} FROM interactions i INDEXED BY interactions_for_metrics"
-    f" WHERE i.journey_id IN {_IN_PERIOD} {_STEPS_ORDER}",
-    f"SELECT {_HANDOFF_COLUMNS} FROM handoffs h {_ANCHOR} WHERE +h.journey_id IN {_IN_PERIOD}"
-    " ORDER BY +h.journey_id, h.at, h.rowid",
-)
-_PICKED = "WITH p AS MATERIALIZED (SELECT id FROM journeys WHERE opened_at >= :start AND opened_at < :end)"
-_WALK = _Plan.of(
-    "+j.id",
-    f"{_PICKED} SELECT {_STEP_COLUMNS} FROM p CROSS JOIN interactions i INDEXED BY interactions_for_metrics"
-    f" ON i.journey_id = p.id {_STEPS_ORDER}",
-    f"{_PICKED} SELECT {_HANDOFF_COLUMNS} FROM p CROSS JOIN handoffs h ON h.journey_id = p.id {_ANCHOR}"
-    " ORDER BY +h.journey_id, h.at, h.rowid",
-)
+def _plans(pick: str) -> tuple[_Plan, _Plan]:
+    """The scan and the walk (see the module) over the period's journeys that ``pick`` keeps."""
+    chosen = f"(SELECT j.id FROM journeys j WHERE {_PERIOD}{{pick}})"
+    scan = _Plan.of(
+        pick,
+        f"SELECT {_STEP_COLUMNS} FROM interactions i INDEXED BY interactions_for_metrics"
+        f" WHERE i.journey_id IN {chosen} {_STEPS_ORDER}",
+        f"SELECT {_HANDOFF_COLUMNS} FROM handoffs h {_ANCHOR} WHERE +h.journey_id IN {chosen}"
+        " ORDER BY +h.journey_id, h.at, h.rowid",
+    )
+    picked = f"WITH p AS MATERIALIZED {chosen}"
+    walk = _Plan.of(
+        pick,
+        f"{picked} SELECT {_STEP_COLUMNS} FROM p CROSS JOIN interactions i"
+        f" INDEXED BY interactions_for_metrics ON i.journey_id = p.id {_STEPS_ORDER}",
+        f"{picked} SELECT {_HANDOFF_COLUMNS} FROM p CROSS JOIN handoffs h ON h.journey_id = p.id {_ANCHOR}"
+        " ORDER BY +h.journey_id, h.at, h.rowid",
+    )
+    return scan, walk
+
+
+_ALL = _plans("")
+# Journeys without a current tally: many (the first report) are picked by the same test
+# as they are read, few (a later one) by the ids listed when the tallies were read.
+_UNTALLIED, _ = _plans(f" AND NOT {_CURRENT}")
+_, _LISTED = _plans(" AND j.id IN (SELECT value FROM json_each(:listed))")
+_STALE = f"SELECT j.id FROM journeys j INDEXED BY journeys_by_opening WHERE {_PERIOD} AND NOT {_CURRENT}"
 _COUNTS = f"SELECT (SELECT count(*) FROM journeys j WHERE {_PERIOD}), (SELECT count(*) FROM journeys)"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
 
@@ -118,19 +161,77 @@ class SQLiteMetrics(SQLMetrics):
 
     @contextmanager
     def _rows(self, start: int, end: int, agents: bool) -> Iterator[Cursors]:
-        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
-        with snapshot as conn:
+        with self._read_snapshot() as conn:
             bounds = {"start": start, "end": end}
+            yield self._history(conn, bounds, agents)
+
+    def _tally_cursors(
+        self, start: datetime, end: datetime, form: int
+    ) -> AbstractContextManager[TallyCursors]:
+        return self._tally_rows(micros(start), micros(end), form)
+
+    @contextmanager
+    def _tally_rows(self, start: int, end: int, form: int) -> Iterator[TallyCursors]:
+        with self._read_snapshot() as conn:
+            bounds: dict[str, Any] = {"start": start, "end": end, "form": form}
             inside, everything = conn.execute(_COUNTS, bounds).fetchone()
-            plan = _SCAN if inside >= everything * self._metrics_scan_share else _WALK
+            many = inside >= everything * self._metrics_scan_share
+            stale = [row[0] for row in conn.execute(_STALE, bounds)]
+            kept: Iterable[tuple[Any, ...]]
+            if many:
+                following = _following(conn)
+                kept = ((*row[:15], following.get(row[15])) for row in conn.execute(_KEPT_ROWID, bounds))
+            else:
+                kept = conn.execute(_KEPT_LOOKED_UP, bounds)
+            if not stale:
+                yield kept, (), (), ()
+                return
+            if len(stale) >= everything * self._metrics_scan_share:
+                plan = _UNTALLIED
+            else:
+                plan = _LISTED
+                bounds["listed"] = json.dumps(stale)
             yield (
+                kept,
                 (_spread(row) for row in conn.execute(plan.journeys, bounds)),
-                conn.execute(plan.steps_with_agents if agents else plan.steps, bounds),
+                conn.execute(plan.steps_with_agents, bounds),
                 conn.execute(plan.handoffs, bounds),
             )
+
+    def _write_tallies(self, rows: list[tuple[Any, ...]]) -> None:
+        transaction = cast(
+            AbstractContextManager[sqlite3.Connection], cast(Any, self)._transaction("keep tallies")
+        )
+        with transaction as conn:
+            conn.executemany(_KEEP, rows)
+
+    def _read_snapshot(self) -> AbstractContextManager[sqlite3.Connection]:
+        return cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
+
+    def _history(self, conn: sqlite3.Connection, bounds: dict[str, int], agents: bool) -> Cursors:
+        """The journey, step and handoff rows of the period, by the plan that suits its size."""
+        inside, everything = conn.execute(_COUNTS, bounds).fetchone()
+        scan, walk = _ALL
+        plan = scan if inside >= everything * self._metrics_scan_share else walk
+        return (
+            (_spread(row) for row in conn.execute(plan.journeys, bounds)),
+            conn.execute(plan.steps_with_agents if agents else plan.steps, bounds),
+            conn.execute(plan.handoffs, bounds),
+        )
+
+
+def _following(conn: sqlite3.Connection) -> dict[int, int]:
+    """When the contact's next journey opened, by journey rowid (absent: none did)."""
+    following: dict[int, int] = {}
+    contact = row = None
+    for next_contact, opened, next_row in conn.execute(_FOLLOWING):
+        if next_contact == contact:
+            following[cast(int, row)] = opened
+        contact, row = next_contact, next_row
+    return following
 
 
 def _spread(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A journey row with its JSON array of fields spread into columns."""
-    jid, opened, fields, facts, next_at = row
-    return (jid, opened, *json.loads(fields), facts, next_at)
+    jid, opened, fields, facts, next_at, version = row
+    return (jid, opened, *json.loads(fields), facts, next_at, version)

@@ -106,6 +106,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX interactions_for_metrics ON interactions"
         " (journey_id, at, sequence, author, kind, channel, event_head, reply_agent)",
     ),
+    # 4: each journey's metrics tally, kept between reports; the period's journeys with
+    # the columns that say whether a tally is current, in one index.
+    (
+        """CREATE TABLE journey_tallies (
+            journey_id TEXT PRIMARY KEY REFERENCES journeys (id),
+            contact_id TEXT NOT NULL,
+            form INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            entry_channel TEXT NOT NULL,
+            agent TEXT,
+            first_reply_at INTEGER,
+            waits BLOB NOT NULL,
+            first_resolved_at INTEGER,
+            resolved_at INTEGER,
+            resolved_channel TEXT,
+            reopens INTEGER NOT NULL,
+            handoffs TEXT,
+            csat BLOB,
+            nps BLOB,
+            ces BLOB
+        ) WITHOUT ROWID""",
+        "CREATE INDEX journeys_by_opening ON journeys (opened_at, id, version, contact_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

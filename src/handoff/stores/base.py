@@ -11,13 +11,14 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import NamedTuple, Self
+from typing import Self
 
 from attrs import define, field
 
 from handoff.errors import StoreUnavailable
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally, TallyHandoff
 
 __all__ = [
     "BulkImport",
@@ -29,8 +30,11 @@ __all__ = [
     "MetricHandoff",
     "MetricJourney",
     "MetricStep",
+    "MetricTallies",
+    "MetricTally",
     "MetricsSource",
     "Store",
+    "TallyHandoff",
 ]
 
 
@@ -335,61 +339,6 @@ class JourneyIndex(abc.ABC):
         """Journeys with ``start <= opened_at < end``, oldest first (then in storage order)."""
 
 
-class MetricStep(NamedTuple):
-    """One interaction as the KPIs read it: plain values, no model built.
-
-    ``at`` is in UTC microseconds. A source may leave out what the KPIs never read:
-    ``agent`` except for agent messages and calls (and there too when not asked for
-    agents), ``body`` except for events (its first 11 characters at least) and for
-    customer messages of journeys with handoffs, ``interaction_id`` except in journeys
-    with handoffs and for surveys, ``metadata`` except for survey answers (a mapping,
-    or its JSON text); otherwise "" or None. A plain tuple in this layout will do.
-    """
-
-    at: int
-    sequence: int
-    channel: str
-    author: str
-    kind: str
-    agent: str | None
-    body: str
-    interaction_id: str
-    metadata: Mapping[str, str] | None
-
-
-class MetricHandoff(NamedTuple):
-    """One handoff as the KPIs read it; ``anchor_at`` and ``anchor_sequence`` are those of
-    the interaction that made it (None when it is not stored)."""
-
-    at: int
-    anchor_at: int | None
-    anchor_sequence: int | None
-    from_channel: str
-    to_channel: str
-    reason: str
-
-
-class MetricJourney(NamedTuple):
-    """One journey and its history as the KPIs read it (times in UTC microseconds).
-
-    ``entry_channel`` is the first stop of the journey's path, if it has one; ``facts``
-    are ``(kind, value, at)`` of its fact index, needed only when it has handoffs;
-    ``next_contact_at`` is when its contact opened their next journey, if they did.
-    """
-
-    id: str
-    opened_at: int
-    entry_channel: str | None
-    current_channel: str
-    resolved_at: int | None
-    reopen_count: int
-    assignee: str | None
-    facts: tuple[tuple[str, str, int], ...]
-    next_contact_at: int | None
-    steps: list[MetricStep]
-    handoffs: list[MetricHandoff]
-
-
 class MetricsSource(JourneyIndex):
     """Optional capability: stream what the KPIs need in compact rows, journey by journey.
 
@@ -406,3 +355,30 @@ class MetricsSource(JourneyIndex):
         journey at a time, in any order. ``agents=False`` may leave the steps' ``agent``
         out: reading it costs a look into every reply, and only a report sliced by
         agent needs it."""
+
+
+class MetricTallies(MetricsSource):
+    """Optional capability: keep each journey's :class:`MetricTally` between reports.
+
+    A year of history is millions of interactions but only hundreds of thousands of
+    journeys, and most journeys of a past period never change again; with their tallies
+    kept, a report reads one row per journey and walks only the histories that moved.
+    A tally is current while its journey's version and the tally's ``form`` (the
+    layout :mod:`handoff.metrics` makes) are those it was made with; anything else is
+    read as history, so a stale tally can never reach a report.
+    """
+
+    @abc.abstractmethod
+    def metric_tallies(
+        self, start: datetime, end: datetime, *, form: int
+    ) -> Iterator[MetricTally | MetricJourney]:
+        """For each journey with ``start <= opened_at < end``, in any order: its kept tally
+        if it is current (with ``next_contact_at`` read now), else the journey with its
+        steps (agents included), as :meth:`metric_journeys` gives it, to tally afresh.
+        All of it comes from one consistent snapshot."""
+
+    @abc.abstractmethod
+    def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
+        """Keep ``tallies`` (``next_contact_at`` is not kept). A tally made from an older
+        journey version than the one kept, or of a journey no longer stored, is dropped:
+        reports may run at the same time as writers and as each other."""

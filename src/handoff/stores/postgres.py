@@ -137,6 +137,7 @@ _RECORD_ORDER = (
     ("decisions", "r.at, r.position"),
 )
 _ERASE = (
+    f"DELETE FROM journey_tallies WHERE {_OF_CONTACT}",
     f"DELETE FROM decisions WHERE {_OF_CONTACT}",
     f"DELETE FROM interactions WHERE {_OF_CONTACT}",
     f"DELETE FROM handoffs WHERE {_OF_CONTACT}",

@@ -1,0 +1,99 @@
+"""A journey's history reduced to its :class:`~handoff.stores.base.MetricTally`.
+
+The tally holds every number a report takes from one journey that does not depend on
+the report's calendar, FCR window or period end, so a store can keep it and a later
+report can skip the history. It follows
+:func:`~handoff.metrics.journeys.figures_of` step by step and shares its code for
+handoffs and surveys; the store tests hold reports made through tallies to the
+figures of the models.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from handoff.metrics.journeys import _ORDER, _surveys, handoff_legs
+from handoff.stores.base import MetricJourney, MetricTally, TallyHandoff
+
+__all__ = ["TALLY_FORM", "tally"]
+
+TALLY_FORM = 1
+"""The layout and rules of a tally; raised whenever either changes, so that tallies a
+store kept under the old rules are made again rather than read."""
+
+_RESOLVED = "Resolved by"
+_NO_ANSWERS: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] = ((), (), ())
+
+
+def tally(journey: MetricJourney) -> MetricTally:
+    """Walk ``journey``'s history once: replies, waits, resolutions, reopens, handoffs, surveys."""
+    ordered = sorted(journey.steps, key=_ORDER)
+    first_reply = None
+    waits = array("q")  # pairs: customer waiting since, agent reply at
+    waiting = None
+    first_resolution = last_resolution = None
+    resolved = surveyed = False
+    reopens = 0
+    for item in ordered:
+        kind = item[4]
+        if kind == "message" or kind == "call":
+            author = item[3]
+            if author == "customer":
+                if resolved:  # a customer writing after a resolution reopens the journey
+                    resolved, reopens = False, reopens + 1
+                if waiting is None:
+                    waiting = item[0]
+            elif author == "agent":
+                if first_reply is None:
+                    first_reply = item
+                if waiting is not None:
+                    waits.append(waiting)
+                    waits.append(item[0])
+                    waiting = None
+        elif kind == "event":
+            if (item[6] or "").startswith(_RESOLVED):
+                if first_resolution is None:
+                    first_resolution = item
+                last_resolution = item
+                resolved = True
+        elif kind == "survey":
+            surveyed = True
+    first_resolved_at = journey.resolved_at if first_resolution is None else first_resolution[0]
+    resolved_at = last_resolution[0] if resolved and last_resolution is not None else None
+    if first_resolution is None and journey.resolved_at is not None:
+        resolved_at = journey.resolved_at
+    resolved_channel = None
+    if resolved_at is not None:
+        resolved_channel = journey.current_channel if last_resolution is None else last_resolution[2]
+    handoffs: tuple[TallyHandoff, ...] = ()
+    if journey.handoffs:
+        handoffs = tuple(
+            TallyHandoff(
+                handoff.at,
+                handoff.from_channel,
+                handoff.to_channel,
+                handoff.reason,
+                None if reply is None else reply[0],
+                len(restated),
+            )
+            for handoff, reply, restated in handoff_legs(journey, ordered)
+        )
+    csat, nps, ces = _surveys(ordered) if surveyed else _NO_ANSWERS
+    return MetricTally(
+        id=journey.id,
+        version=journey.version,
+        opened_at=journey.opened_at,
+        entry_channel=journey.entry_channel or (ordered[0][2] if ordered else journey.current_channel),
+        agent=journey.assignee if first_reply is None else first_reply[5],
+        first_reply_at=None if first_reply is None else first_reply[0],
+        waits=waits,
+        first_resolved_at=first_resolved_at,
+        resolved_at=resolved_at,
+        resolved_channel=resolved_channel,
+        reopens=max(reopens, journey.reopen_count),
+        handoffs=handoffs,
+        csat=csat,
+        nps=nps,
+        ces=ces,
+        next_contact_at=journey.next_contact_at,
+    )

@@ -1,0 +1,86 @@
+"""Kept journey tallies as SQL rows, for every SQL backend alike.
+
+A tally is written as plain columns: its wait pairs as one blob of little-endian 64-bit
+integers (the one field almost every journey has, read back without parsing), its
+survey answers as one blob per scale (a byte per answer: every scale fits in 0-10),
+and its rarer handoffs as a short JSON array. The row a report reads is: journey id,
+version, opened_at, entry channel, agent, first reply, waits, first resolution,
+resolution, resolving channel, reopens, handoffs, CSAT, NPS, CES, next contact (the
+layout of :class:`~handoff.stores.base.MetricTally`); the
+row :func:`tally_row` writes is the same without opened_at and next contact, with the
+form after the id.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from array import array
+from typing import Any
+
+from handoff.errors import StoreError, ValidationError
+from handoff.stores.base import MetricTally, TallyHandoff
+
+__all__ = ["check_form", "read_tally", "tally_row"]
+
+_SWAP = sys.byteorder != "little"
+
+
+def check_form(form: object) -> int:
+    if type(form) is not int or form < 1:
+        raise ValidationError("form", f"expected a whole number >= 1, got {form!r}")
+    return form
+
+
+def tally_row(item: object, form: int, where: str) -> tuple[Any, ...]:
+    """The columns that keep ``item``; ``where`` names it in an error."""
+    if type(item) is not MetricTally:
+        raise ValidationError(where, f"expected a MetricTally, got {type(item).__name__}")
+    try:
+        waits = array("q", item.waits)
+    except (TypeError, OverflowError):
+        raise ValidationError(f"{where}.waits", "expected whole numbers of microseconds") from None
+    if len(waits) % 2:
+        raise ValidationError(f"{where}.waits", "expected (waiting since, reply at) pairs")
+    if _SWAP:
+        waits.byteswap()
+    answers = []
+    for name, values in (("csat", item.csat), ("nps", item.nps), ("ces", item.ces)):
+        try:
+            answers.append(bytes(values) if values else None)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{where}.{name}", "expected whole-number answers from 0 to 10") from None
+    return (
+        item.id,
+        form,
+        item.version,
+        item.entry_channel,
+        item.agent,
+        item.first_reply_at,
+        waits.tobytes(),
+        item.first_resolved_at,
+        item.resolved_at,
+        item.resolved_channel,
+        item.reopens,
+        json.dumps([list(h) for h in item.handoffs]) if item.handoffs else None,
+        *answers,
+    )
+
+
+def read_tally(row: tuple[Any, ...]) -> MetricTally:
+    """A kept tally from a report's row (built by slicing: a report reads one per journey)."""
+    try:
+        waits = array("q", row[6])
+        if _SWAP:
+            waits.byteswap()
+        handoffs = row[11]
+        moved = tuple([TallyHandoff(*h) for h in json.loads(handoffs)]) if handoffs else ()
+        fields = (*row[:6], waits, *row[7:11], moved, row[12] or b"", row[13] or b"", row[14] or b"", row[15])
+    except (TypeError, ValueError) as exc:
+        raise StoreError(
+            f"the kept tally of journey {row[0]!r} is unreadable ({exc}); delete it to rebuild"
+        ) from None
+    return _new(MetricTally, fields)
+
+
+_new = tuple.__new__

@@ -1,0 +1,113 @@
+"""The compact rows a store streams to the KPIs, and the per-journey tally it may keep.
+
+These are plain named tuples, not models: a year of history is millions of rows, and a
+report needs only a few columns of each. Times are UTC microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+__all__ = ["MetricHandoff", "MetricJourney", "MetricStep", "MetricTally", "TallyHandoff"]
+
+
+class MetricStep(NamedTuple):
+    """One interaction as the KPIs read it: plain values, no model built.
+
+    ``at`` is in UTC microseconds. A source may leave out what the KPIs never read:
+    ``agent`` except for agent messages and calls (and there too when not asked for
+    agents), ``body`` except for events (its first 11 characters at least) and for
+    customer messages of journeys with handoffs, ``interaction_id`` except in journeys
+    with handoffs and for surveys, ``metadata`` except for survey answers (a mapping,
+    or its JSON text); otherwise "" or None. A plain tuple in this layout will do.
+    """
+
+    at: int
+    sequence: int
+    channel: str
+    author: str
+    kind: str
+    agent: str | None
+    body: str
+    interaction_id: str
+    metadata: Mapping[str, str] | None
+
+
+class MetricHandoff(NamedTuple):
+    """One handoff as the KPIs read it; ``anchor_at`` and ``anchor_sequence`` are those of
+    the interaction that made it (None when it is not stored)."""
+
+    at: int
+    anchor_at: int | None
+    anchor_sequence: int | None
+    from_channel: str
+    to_channel: str
+    reason: str
+
+
+class MetricJourney(NamedTuple):
+    """One journey and its history as the KPIs read it (times in UTC microseconds).
+
+    ``entry_channel`` is the first stop of the journey's path, if it has one; ``facts``
+    are ``(kind, value, at)`` of its fact index, needed only when it has handoffs;
+    ``next_contact_at`` is when its contact opened their next journey, if they did;
+    ``version`` is the journey's (a :class:`MetricTally` made from it remembers it).
+    """
+
+    id: str
+    opened_at: int
+    entry_channel: str | None
+    current_channel: str
+    resolved_at: int | None
+    reopen_count: int
+    assignee: str | None
+    facts: tuple[tuple[str, str, int], ...]
+    next_contact_at: int | None
+    steps: list[MetricStep]
+    handoffs: list[MetricHandoff]
+    version: int = 0
+
+
+class TallyHandoff(NamedTuple):
+    """One handoff as a tally keeps it: when, between which channels and why; when an
+    agent first answered on the new channel (None if none did); how many facts the
+    customer restated after it that the journey already held."""
+
+    at: int
+    from_channel: str
+    to_channel: str
+    reason: str
+    reply_at: int | None
+    restated: int
+
+
+class MetricTally(NamedTuple):
+    """What one journey adds to the KPIs, before a calendar, an FCR window or a period end
+    applies; :func:`handoff.metrics.tally` makes it from a :class:`MetricJourney`.
+
+    A store with the :class:`~handoff.stores.base.MetricTallies` capability keeps it, so
+    the next report reads one row for this journey instead of its history, until the
+    journey's ``version`` moves on. ``waits`` are the (customer waiting since, agent
+    reply at) pairs, flattened; ``handoffs`` are in time order; ``csat``, ``nps`` and
+    ``ces`` are the survey answers (a store may give them back as ``bytes``, one answer
+    per byte). ``next_contact_at`` depends on the contact's other journeys, so it is
+    read with the tally each time and never kept.
+    """
+
+    id: str
+    version: int
+    opened_at: int
+    entry_channel: str
+    agent: str | None
+    first_reply_at: int | None
+    waits: Sequence[int]
+    first_resolved_at: int | None
+    resolved_at: int | None
+    resolved_channel: str | None
+    reopens: int
+    handoffs: tuple[TallyHandoff, ...]
+    csat: Sequence[int]
+    nps: Sequence[int]
+    ces: Sequence[int]
+    next_contact_at: int | None
