@@ -6,6 +6,7 @@ for a notebook with each figure judged against its :class:`Targets`; :func:`dash
 makes a self-contained HTML page of it with weekly trend charts.
 """
 
+from handoff.metrics._tally import TALLY_FORM, tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
 from handoff.metrics.compute import journey_records, kpis
@@ -28,6 +29,7 @@ from handoff.metrics.report import FIGURES, KpiReport, KpiRow
 __all__ = [
     "DIMENSIONS",
     "FIGURES",
+    "TALLY_FORM",
     "Aggregator",
     "BusinessCalendar",
     "Counts",
@@ -54,4 +56,5 @@ __all__ = [
     "median",
     "nps",
     "p90",
+    "tally",
 ]

@@ -18,12 +18,14 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from attrs import define, field, fields
 
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
+from handoff.metrics.formulas import SortedSamples
 from handoff.metrics.journeys import JourneyFigures, Wait
 
 __all__ = ["DIMENSIONS", "MEASURES", "Aggregator", "Counts", "GroupTotals", "combine", "group_key"]
@@ -88,14 +90,25 @@ class GroupTotals:
 def combine(groups: Iterable[GroupTotals], key: tuple[str, ...] = ()) -> GroupTotals:
     """Merge groups into one (the total row of a sliced report)."""
     counts = Counts()
-    calendar: dict[str, array[float]] = {name: array("d") for name in MEASURES}
-    business: dict[str, array[float]] = {name: array("d") for name in MEASURES}
+    calendar: dict[str, list[Sequence[float]]] = {name: [] for name in MEASURES}
+    business: dict[str, list[Sequence[float]]] = {name: [] for name in MEASURES}
     for group in groups:
         counts = counts + group.counts
         for name in MEASURES:
-            calendar[name].extend(group.calendar.get(name, ()))
-            business[name].extend(group.business.get(name, ()))
-    return GroupTotals(key, counts, calendar, business)
+            calendar[name].append(group.calendar.get(name, ()))
+            business[name].append(group.business.get(name, ()))
+    return GroupTotals(key, counts, _merged(calendar), _merged(business))
+
+
+def _merged(samples: dict[str, list[Sequence[float]]]) -> dict[str, array[float]]:
+    """Each measure's samples end to end; sorted if every part was (one merge of runs)."""
+    merged: dict[str, array[float]] = {}
+    for name, parts in samples.items():
+        if all(type(part) is SortedSamples for part in parts):
+            merged[name] = SortedSamples.of(chain.from_iterable(parts))
+        else:
+            merged[name] = array("d", chain.from_iterable(parts))
+    return merged
 
 
 def group_key(figures: JourneyFigures, by: Sequence[str], week_zone: ZoneInfo | timezone) -> tuple[str, ...]:
@@ -163,13 +176,13 @@ class _Group:
             self.keep("handoff_response", handoff.response)
 
     def totals(self, key: tuple[str, ...]) -> GroupTotals:
-        # Sorted once here: the formulas sort again (a sorted run costs one pass), and the
-        # total row merges the groups' runs instead of sorting every sample anew.
+        # Sorted once here: the formulas read them as they are, and the total row merges
+        # the groups' runs instead of sorting every sample anew.
         return GroupTotals(key, Counts(**self.counts), _sorted(self.calendar), _sorted(self.business))
 
 
 def _sorted(samples: dict[str, array[float]]) -> dict[str, array[float]]:
-    return {name: array("d", sorted(values)) for name, values in samples.items()}
+    return {name: SortedSamples.of(values) for name, values in samples.items()}
 
 
 class Aggregator:

@@ -56,7 +56,7 @@ FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
 WHERE h.journey_id IN {_CHOSEN} ORDER BY h.journey_id, h.at, h.position"""
 _KEPT = f"""SELECT j.id, j.version, {_us("j.opened_at")}, t.entry_channel, t.agent, t.first_reply_at,
     t.waits, t.first_resolved_at, t.resolved_at, t.resolved_channel, t.reopens, t.handoffs,
-    t.csat, t.nps, t.ces,
+    coalesce(t.csat, ''::bytea), coalesce(t.nps, ''::bytea), coalesce(t.ces, ''::bytea),
     {_NEXT_CONTACT}
 FROM journeys j JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version
     AND t.form = %(form)s
@@ -102,7 +102,12 @@ class PostgresMetrics(SQLMetrics):
     def _tally_cursors(
         self, start: datetime, end: datetime, form: int
     ) -> AbstractContextManager[TallyCursors]:
-        return self._rows({"start": start, "end": end, "form": form}, _UNTALLIED, True, kept=True)
+        return self._tally_rows({"start": start, "end": end, "form": form})
+
+    @contextmanager
+    def _tally_rows(self, bounds: dict[str, Any]) -> Iterator[TallyCursors]:
+        with self._rows(bounds, _UNTALLIED, True, kept=True) as (kept, journeys, steps, handoffs):
+            yield kept, None, journeys, steps, handoffs
 
     def _write_tallies(self, rows: list[tuple[Any, ...]]) -> None:
         connection = cast(AbstractContextManager[Any], cast(Any, self)._connection("keep tallies"))

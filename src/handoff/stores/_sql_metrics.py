@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from itertools import groupby
@@ -43,7 +43,9 @@ __all__ = ["Cursors", "SQLMetrics", "TallyCursors", "period"]
 
 Row = tuple[Any, ...]
 Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
-TallyCursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row], Iterable[Row]]
+# Kept tally rows, then (if given) the next contact by the key in their last column,
+# then the journey, step and handoff rows of the journeys without a current tally.
+TallyCursors = tuple[Iterable[Row], Mapping[Any, int] | None, Iterable[Row], Iterable[Row], Iterable[Row]]
 
 _JOURNEY_ID = itemgetter(9)
 
@@ -86,8 +88,9 @@ class SQLMetrics(MetricTallies):
     ) -> Iterator[MetricTally | MetricJourney]:
         start, end = period(start, end)
         form = check_form(form)
-        with self._tally_cursors(start, end, form) as (kept, journeys, steps, handoffs):
-            yield from map(read_tally, kept)
+        with self._tally_cursors(start, end, form) as (kept, following, journeys, steps, handoffs):
+            for row in kept:
+                yield read_tally(row, following)
             yield from _merge(iter(journeys), steps, iter(handoffs))
 
     def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from array import array
+from collections.abc import Mapping
 from typing import Any
 
 from handoff.errors import StoreError, ValidationError
@@ -67,15 +68,17 @@ def tally_row(item: object, form: int, where: str) -> tuple[Any, ...]:
     )
 
 
-def read_tally(row: tuple[Any, ...]) -> MetricTally:
-    """A kept tally from a report's row (built by slicing: a report reads one per journey)."""
+def read_tally(row: tuple[Any, ...], following: Mapping[Any, int] | None = None) -> MetricTally:
+    """A kept tally from a report's row, built by slicing (a report reads one per journey);
+    with ``following``, the row's last column is the key of its next contact in it."""
     try:
         waits = array("q", row[6])
         if _SWAP:
             waits.byteswap()
         handoffs = row[11]
         moved = tuple([TallyHandoff(*h) for h in json.loads(handoffs)]) if handoffs else ()
-        fields = (*row[:6], waits, *row[7:11], moved, row[12] or b"", row[13] or b"", row[14] or b"", row[15])
+        next_at = row[15] if following is None else following.get(row[15])
+        fields = (*row[:6], waits, *row[7:11], moved, row[12], row[13], row[14], next_at)
     except (TypeError, ValueError) as exc:
         raise StoreError(
             f"the kept tally of journey {row[0]!r} is unreadable ({exc}); delete it to rebuild"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -66,7 +66,7 @@ _ANCHOR = "LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interactio
 # much of the store, from one pass over ``journeys_by_contact`` (_FOLLOWING) matched by rowid.
 _KEPT = f"""SELECT j.id, j.version, j.opened_at, t.entry_channel, t.agent, t.first_reply_at, t.waits,
     t.first_resolved_at, t.resolved_at, t.resolved_channel, t.reopens, t.handoffs,
-    t.csat, t.nps, t.ces, {{next}}
+    coalesce(t.csat, x''), coalesce(t.nps, x''), coalesce(t.ces, x''), {{next}}
 FROM journeys j INDEXED BY journeys_by_opening
 JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form = :form
 WHERE {_PERIOD}"""
@@ -177,14 +177,10 @@ class SQLiteMetrics(SQLMetrics):
             inside, everything = conn.execute(_COUNTS, bounds).fetchone()
             many = inside >= everything * self._metrics_scan_share
             stale = [row[0] for row in conn.execute(_STALE, bounds)]
-            kept: Iterable[tuple[Any, ...]]
-            if many:
-                following = _following(conn)
-                kept = ((*row[:15], following.get(row[15])) for row in conn.execute(_KEPT_ROWID, bounds))
-            else:
-                kept = conn.execute(_KEPT_LOOKED_UP, bounds)
+            following = _following(conn) if many else None
+            kept = conn.execute(_KEPT_ROWID if many else _KEPT_LOOKED_UP, bounds)
             if not stale:
-                yield kept, (), (), ()
+                yield kept, following, (), (), ()
                 return
             if len(stale) >= everything * self._metrics_scan_share:
                 plan = _UNTALLIED
@@ -193,6 +189,7 @@ class SQLiteMetrics(SQLMetrics):
                 bounds["listed"] = json.dumps(stale)
             yield (
                 kept,
+                following,
                 (_spread(row) for row in conn.execute(plan.journeys, bounds)),
                 conn.execute(plan.steps_with_agents, bounds),
                 conn.execute(plan.handoffs, bounds),

@@ -27,6 +27,7 @@ from handoff.testing._conflicts import ConflictConformance
 from handoff.testing._decisions import DecisionConformance
 from handoff.testing._delivery import DeliveryConformance
 from handoff.testing._intake import IntakeConformance
+from handoff.testing._metrics import MetricsConformance
 from handoff.testing._privacy import PrivacyConformance
 from handoff.testing._records import RecordConformance
 from handoff.testing._stateful import StatefulConformance, StoreMachine
@@ -45,6 +46,7 @@ class StoreConformance(
     DeliveryConformance,
     IntakeConformance,
     ActiveJourneyConformance,
+    MetricsConformance,
     StatefulConformance,
 ):
     """Mix into a ``Test...`` class; override ``make_store`` or the ``store`` fixture.
