@@ -9,6 +9,12 @@ instead, so a month's report does not read a year. Steps always come from
 ``interactions_for_metrics`` (schema version 3), which holds every column they need,
 already in the order the report reads them; the records' JSON is read only where the
 index cannot answer: surveys, and customer messages of journeys with handoffs.
+
+Kept tallies (schema version 4) live in ``journey_tallies``; whether one is current is
+answered by ``journeys_by_opening``, which holds each journey's opening time, id and
+version, so reading a year of tallies never touches the journeys' records. Journeys
+without a current tally go through the same two plans: the first report of a period
+picks them by the same test as the tallies, a later one by their listed ids.
 """
 
 from __future__ import annotations
