@@ -241,6 +241,19 @@ def test_business_seconds_of_many_pairs_match_one_by_one(spans: list[tuple[int, 
     assert list(worktime.seconds_between_pairs(flat)) == one_by_one
 
 
+def test_business_seconds_of_pairs_refuse_what_is_not_pairs_of_instants() -> None:
+    worktime = Worktime(_MADRID)
+    for bad, problem in (
+        ([1, 2, 3], "pairs, got 3 instants"),
+        ([1.5, 2.5], "whole numbers"),
+        (["a", "b"], "whole"),
+    ):
+        with pytest.raises(ValidationError, match=problem) as caught:
+            worktime.seconds_between_pairs(bad)  # type: ignore[arg-type]
+        assert caught.value.field == "pairs"
+    assert list(worktime.seconds_between_pairs([])) == []
+
+
 # -- a stateful run: receives, replies, resolutions, surveys and reports interleaved ---------
 
 

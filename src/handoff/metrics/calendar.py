@@ -230,6 +230,13 @@ class Worktime:
         """:meth:`seconds_between` of every (start, end) pair of a flat sequence, in one loop:
         a report converts over a million waits, and a call per wait would cost more than
         the arithmetic."""
+        if not (type(pairs) is array and pairs.typecode == "q"):
+            try:
+                pairs = array("q", pairs)
+            except (TypeError, OverflowError):
+                raise ValidationError("pairs", "expected whole numbers of UTC microseconds") from None
+        if len(pairs) % 2:
+            raise ValidationError("pairs", f"expected (start, end) pairs, got {len(pairs)} instants")
         seconds = array("d")
         if not pairs:
             return seconds
