@@ -218,6 +218,23 @@ def test_sqlite_reads_the_same_whichever_plan_it_picks(
             _same(kpis(store, START, END, by=("path", "agent"), business_hours=HOURS), expected)
 
 
+class _Confused(SQLiteStore):
+    """A backend whose tally stream yields something else: the report says whose fault it is."""
+
+    def metric_tallies(
+        self, start: datetime, end: datetime, *, form: int
+    ) -> Iterator[MetricTally | MetricJourney]:
+        yield ("not", "a", "tally")  # type: ignore[misc]
+
+
+def test_a_tally_stream_of_something_else_is_a_store_error() -> None:
+    with (
+        _Confused(":memory:") as store,
+        pytest.raises(StoreError, match=r"_Confused\.metric_tallies gave a tuple"),
+    ):
+        kpis(store, START, END)
+
+
 # -- business seconds of many waits at once -------------------------------------------------
 
 _MADRID = BusinessCalendar.weekly(

@@ -4,7 +4,9 @@ A store that offers :class:`~handoff.stores.base.MetricsSource` (SQLite, Postgre
 streams compact rows, so a year of history never becomes models; any other store that
 can list its journeys (:class:`~handoff.stores.base.JourneyIndex`) is read journey by
 journey through the ordinary :class:`~handoff.stores.base.Store` look-ups. Compact rows
-are folded straight into the groups (:mod:`handoff.metrics._fold`), models go through
+become one :class:`~handoff.stores.base.MetricTally` per journey, which a store with
+:class:`~handoff.stores.base.MetricTallies` keeps for the next report, and tallies are
+folded straight into the groups (:mod:`handoff.metrics._fold`); models go through
 :func:`~handoff.metrics.journeys.journey_figures`; both apply the same per-journey rules
 and share the code for handoffs and surveys, and the store tests hold every source to
 the same report.
@@ -15,7 +17,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import cast
 
 from handoff.errors import HandoffWarning, StoreError, ValidationError
 from handoff.metrics._fold import fold
@@ -96,12 +97,17 @@ def _kept_or_made(
 ) -> Iterator[MetricTally]:
     """The store's current tallies, and a new one for every journey whose history moved."""
     for item in source.metric_tallies(start, end, form=TALLY_FORM):
-        if type(item) is MetricTally:
+        if isinstance(item, MetricTally):
             yield item
-        else:
-            fresh = tally(cast(MetricJourney, item))
+        elif isinstance(item, MetricJourney):
+            fresh = tally(item)
             made.append(fresh)
             yield fresh
+        else:
+            raise StoreError(
+                f"{type(source).__name__}.metric_tallies gave a {type(item).__name__}; "
+                "expected a MetricTally or a MetricJourney"
+            )
 
 
 def _keep(source: MetricTallies, made: list[MetricTally]) -> None:
