@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from handoff.models import Journey
 from handoff.stores._sql_metrics import Cursors, SQLMetrics, TallyCursors, period
+from handoff.stores._sql_tallies import INSERT_TALLY, NEWER_TALLY
 
 __all__ = ["PostgresMetrics"]
 
@@ -61,9 +62,7 @@ _KEPT = f"""SELECT j.id, j.version, {_us("j.opened_at")}, t.entry_channel, t.age
 FROM journeys j JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version
     AND t.form = %(form)s
 WHERE {_PERIOD}"""
-_KEEP = """INSERT INTO journey_tallies (journey_id, contact_id, form, version, entry_channel, agent,
-    first_reply_at, waits, first_resolved_at, resolved_at, resolved_channel, reopens, handoffs,
-    csat, nps, ces)
+_KEEP = f"""{INSERT_TALLY}
 SELECT j.id, j.contact_id, v.form, v.version, v.entry_channel, v.agent, v.first_reply_at, v.waits,
     v.first_resolved_at, v.resolved_at, v.resolved_channel, v.reopens, v.handoffs, v.csat, v.nps, v.ces
 FROM (VALUES (%s::text, %s::integer, %s::integer, %s::text, %s::text, %s::bigint, %s::bytea, %s::bigint,
@@ -71,13 +70,7 @@ FROM (VALUES (%s::text, %s::integer, %s::integer, %s::text, %s::text, %s::bigint
     AS v (journey_id, form, version, entry_channel, agent, first_reply_at, waits, first_resolved_at,
         resolved_at, resolved_channel, reopens, handoffs, csat, nps, ces)
 JOIN journeys j ON j.id = v.journey_id AND j.version >= v.version
-ON CONFLICT (journey_id) DO UPDATE SET contact_id = excluded.contact_id, form = excluded.form,
-    version = excluded.version, entry_channel = excluded.entry_channel, agent = excluded.agent,
-    first_reply_at = excluded.first_reply_at, waits = excluded.waits,
-    first_resolved_at = excluded.first_resolved_at, resolved_at = excluded.resolved_at,
-    resolved_channel = excluded.resolved_channel, reopens = excluded.reopens,
-    handoffs = excluded.handoffs, csat = excluded.csat, nps = excluded.nps, ces = excluded.ces
-WHERE excluded.version > journey_tallies.version OR excluded.form <> journey_tallies.form"""
+{NEWER_TALLY}"""
 _OPENED = (
     "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
 )

@@ -22,7 +22,20 @@ from typing import Any
 from handoff.errors import StoreError, ValidationError
 from handoff.stores.base import MetricTally, TallyHandoff
 
-__all__ = ["check_form", "read_tally", "tally_row"]
+__all__ = ["INSERT_TALLY", "NEWER_TALLY", "check_form", "read_tally", "tally_row"]
+
+INSERT_TALLY = """INSERT INTO journey_tallies (journey_id, contact_id, form, version, entry_channel, agent,
+    first_reply_at, waits, first_resolved_at, resolved_at, resolved_channel, reopens, handoffs,
+    csat, nps, ces)"""
+"""The head of both dialects' upsert; each adds the SELECT of its parameters."""
+NEWER_TALLY = """ON CONFLICT (journey_id) DO UPDATE SET contact_id = excluded.contact_id,
+    form = excluded.form, version = excluded.version, entry_channel = excluded.entry_channel,
+    agent = excluded.agent, first_reply_at = excluded.first_reply_at, waits = excluded.waits,
+    first_resolved_at = excluded.first_resolved_at, resolved_at = excluded.resolved_at,
+    resolved_channel = excluded.resolved_channel, reopens = excluded.reopens,
+    handoffs = excluded.handoffs, csat = excluded.csat, nps = excluded.nps, ces = excluded.ces
+WHERE excluded.version > journey_tallies.version OR excluded.form <> journey_tallies.form"""
+"""The tail of the upsert: a kept tally gives way only to a newer version or another form."""
 
 _SWAP = sys.byteorder != "little"
 

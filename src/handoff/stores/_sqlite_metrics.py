@@ -31,6 +31,7 @@ from attrs import define
 from handoff.models import Journey
 from handoff.stores._common import micros
 from handoff.stores._sql_metrics import Cursors, SQLMetrics, TallyCursors, period
+from handoff.stores._sql_tallies import INSERT_TALLY, NEWER_TALLY
 
 __all__ = ["SQLiteMetrics"]
 
@@ -82,18 +83,10 @@ _FOLLOWING = (
     "SELECT contact_id, opened_at, rowid FROM journeys INDEXED BY journeys_by_contact"
     " ORDER BY contact_id, opened_at, rowid"
 )
-_KEEP = """INSERT INTO journey_tallies (journey_id, contact_id, form, version, entry_channel, agent,
-    first_reply_at, waits, first_resolved_at, resolved_at, resolved_channel, reopens, handoffs,
-    csat, nps, ces)
+_KEEP = f"""{INSERT_TALLY}
 SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
 FROM journeys j WHERE j.id = ?1 AND j.version >= ?3
-ON CONFLICT (journey_id) DO UPDATE SET contact_id = excluded.contact_id, form = excluded.form,
-    version = excluded.version, entry_channel = excluded.entry_channel, agent = excluded.agent,
-    first_reply_at = excluded.first_reply_at, waits = excluded.waits,
-    first_resolved_at = excluded.first_resolved_at, resolved_at = excluded.resolved_at,
-    resolved_channel = excluded.resolved_channel, reopens = excluded.reopens,
-    handoffs = excluded.handoffs, csat = excluded.csat, nps = excluded.nps, ces = excluded.ces
-WHERE excluded.version > journey_tallies.version OR excluded.form <> journey_tallies.form"""
+{NEWER_TALLY}"""
 
 
 @define(frozen=True)
@@ -193,13 +186,7 @@ class SQLiteMetrics(SQLMetrics):
             else:
                 plan = _LISTED
                 bounds["listed"] = json.dumps(stale)
-            yield (
-                kept,
-                following,
-                (_spread(row) for row in conn.execute(plan.journeys, bounds)),
-                conn.execute(plan.steps_with_agents, bounds),
-                conn.execute(plan.handoffs, bounds),
-            )
+            yield (kept, following, *_cursors(conn, plan, bounds, agents=True))
 
     def _write_tallies(self, rows: list[tuple[Any, ...]]) -> None:
         transaction = cast(
@@ -216,11 +203,16 @@ class SQLiteMetrics(SQLMetrics):
         inside, everything = conn.execute(_COUNTS, bounds).fetchone()
         scan, walk = _ALL
         plan = scan if inside >= everything * self._metrics_scan_share else walk
-        return (
-            (_spread(row) for row in conn.execute(plan.journeys, bounds)),
-            conn.execute(plan.steps_with_agents if agents else plan.steps, bounds),
-            conn.execute(plan.handoffs, bounds),
-        )
+        return _cursors(conn, plan, bounds, agents=agents)
+
+
+def _cursors(conn: sqlite3.Connection, plan: _Plan, bounds: dict[str, Any], *, agents: bool) -> Cursors:
+    """The journey, step and handoff rows of ``plan``."""
+    return (
+        (_spread(row) for row in conn.execute(plan.journeys, bounds)),
+        conn.execute(plan.steps_with_agents if agents else plan.steps, bounds),
+        conn.execute(plan.handoffs, bounds),
+    )
 
 
 def _following(conn: sqlite3.Connection) -> dict[int, int]:
