@@ -177,6 +177,8 @@ def test_bad_tallies_and_forms_are_refused_naming_the_field(store: Store) -> Non
         ([good._replace(csat=(300,))], TALLY_FORM, "tallies[0].csat"),
         ([good], 0, "form"),
         ([good], "1", "form"),
+        (None, TALLY_FORM, "tallies"),
+        (iter([good]), TALLY_FORM, "tallies"),
     ]
     for tallies, form, field in cases:
         with pytest.raises(ValidationError) as caught:

@@ -95,6 +95,10 @@ class SQLMetrics(MetricTallies):
 
     def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
         form = check_form(form)
+        if isinstance(tallies, (str, bytes)) or not isinstance(tallies, Sequence):
+            raise ValidationError(
+                "tallies", f"expected a sequence of MetricTally, got {type(tallies).__name__}"
+            )
         rows = [tally_row(item, form, f"tallies[{i}]") for i, item in enumerate(tallies)]
         if rows:
             self._write_tallies(rows)
