@@ -153,26 +153,15 @@ class SQLiteMetrics(SQLMetrics):
         journeys: list[Journey] = cast(Any, self)._all(Journey, _OPENED, (micros(start), micros(end)))
         return iter(journeys)
 
-    def _metric_cursors(
-        self, start: datetime, end: datetime, agents: bool
-    ) -> AbstractContextManager[Cursors]:
-        return self._rows(micros(start), micros(end), agents)
+    @contextmanager
+    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
+        with self._read_snapshot() as conn:
+            yield self._history(conn, {"start": micros(start), "end": micros(end)}, agents)
 
     @contextmanager
-    def _rows(self, start: int, end: int, agents: bool) -> Iterator[Cursors]:
+    def _tally_cursors(self, start: datetime, end: datetime, form: int) -> Iterator[TallyCursors]:
         with self._read_snapshot() as conn:
-            bounds = {"start": start, "end": end}
-            yield self._history(conn, bounds, agents)
-
-    def _tally_cursors(
-        self, start: datetime, end: datetime, form: int
-    ) -> AbstractContextManager[TallyCursors]:
-        return self._tally_rows(micros(start), micros(end), form)
-
-    @contextmanager
-    def _tally_rows(self, start: int, end: int, form: int) -> Iterator[TallyCursors]:
-        with self._read_snapshot() as conn:
-            bounds: dict[str, Any] = {"start": start, "end": end, "form": form}
+            bounds: dict[str, Any] = {"start": micros(start), "end": micros(end), "form": form}
             inside, everything = conn.execute(_COUNTS, bounds).fetchone()
             many = inside >= everything * self._metrics_scan_share
             stale = [row[0] for row in conn.execute(_STALE, bounds)]
