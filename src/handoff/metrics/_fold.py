@@ -12,10 +12,11 @@ apply: the business calendar, the FCR window and the end of the period.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from operator import sub
 
 from handoff.clock import from_micros, micros
+from handoff.metrics._vector import calendar_seconds
 from handoff.metrics.aggregate import MEASURES, PATH_ARROW, Aggregator, _Group
 from handoff.metrics.calendar import Worktime
 from handoff.stores.base import MetricTally
@@ -120,8 +121,11 @@ def fold(
                     group.business[name].extend(business[b])
 
 
-def _calendar(pairs: array[int]) -> list[float]:
+def _calendar(pairs: array[int]) -> Sequence[float]:
     """Calendar seconds of (start, end) pairs; a wait that ends before it starts is 0."""
+    fast = calendar_seconds(pairs)
+    if fast is not None:
+        return fast
     return [d / 1e6 if d > 0 else 0.0 for d in map(sub, pairs[1::2], pairs[0::2])]
 
 

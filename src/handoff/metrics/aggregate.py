@@ -19,6 +19,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from itertools import chain
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from attrs import define, field, fields
@@ -105,7 +106,7 @@ def _merged(samples: dict[str, list[Sequence[float]]]) -> dict[str, array[float]
     merged: dict[str, array[float]] = {}
     for name, parts in samples.items():
         if all(type(part) is SortedSamples for part in parts):
-            merged[name] = SortedSamples.of(chain.from_iterable(parts))
+            merged[name] = SortedSamples.joined(cast(list[SortedSamples], parts))
         else:
             merged[name] = array("d", chain.from_iterable(parts))
     return merged

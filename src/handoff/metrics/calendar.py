@@ -20,6 +20,7 @@ from dateutil.rrule import DAILY, rrule, rruleset
 
 from handoff.clock import ensure_aware, from_micros, micros
 from handoff.errors import ValidationError
+from handoff.metrics._vector import business_seconds
 from handoff.policy.schedule import parse_clock_time, zone
 
 __all__ = ["WEEKDAYS", "BusinessCalendar", "Opening"]
@@ -247,6 +248,9 @@ class Worktime:
         opens, closes, before = table[4], table[5], table[6]
         # Working time before an instant t in opening i is base[i] + min(t, closes[i]).
         base = [b - o for b, o in zip(before, opens, strict=True)]
+        fast = business_seconds(pairs, opens, closes, base)
+        if fast is not None:
+            return fast
         append = seconds.append
         items = iter(pairs)
         for start, end in zip(items, items, strict=True):

@@ -29,11 +29,13 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Literal
 
 from attrs import define, field
 
 from handoff.errors import ValidationError
+from handoff.metrics._vector import sorted_floats
 
 __all__ = [
     "Durations",
@@ -182,9 +184,21 @@ class SortedSamples(array):  # type: ignore[type-arg]
 
     @classmethod
     def of(cls, values: Iterable[float]) -> SortedSamples:
-        """``values`` (finite, as every duration the aggregator derives is) sorted; runs
-        that are sorted already, such as several groups' samples end to end, merge fast."""
+        """``values`` (finite, as every duration the aggregator derives is) sorted."""
+        if type(values) is array and values.typecode == "d":
+            return cls.joined((values,))
         return cls("d", sorted(values))
+
+    @classmethod
+    def joined(cls, parts: Sequence[array[float]]) -> SortedSamples:
+        """The samples of every part (arrays of finite floats) end to end, sorted; runs
+        that are sorted already, such as several groups' samples, merge fast."""
+        fast = sorted_floats(parts)
+        if fast is None:
+            return cls("d", sorted(chain.from_iterable(parts)))
+        samples = cls("d")
+        samples.frombytes(fast)
+        return samples
 
 
 # -- targets -----------------------------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""With numpy installed a report's array loops run in numpy, and its figures do not move.
+
+``handoff.metrics._vector`` replaces three loops (business seconds, calendar seconds,
+sorting the samples) and promises results equal bit for bit to the loops it replaces;
+these tests hold it to that, and check that a report without numpy is the same report.
+"""
+
+from __future__ import annotations
+
+from array import array
+from datetime import date, datetime, timedelta, timezone
+from itertools import chain
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handoff.clock import FixedClock, SeededIds, micros
+from handoff.metrics import BusinessCalendar, KpiReport, kpis
+from handoff.metrics import _vector as vector
+from handoff.metrics._fold import _calendar
+from handoff.metrics.calendar import Worktime
+from handoff.metrics.formulas import SortedSamples
+from handoff.stores import SQLiteStore
+from handoff.switchboard import Switchboard
+from tests.metrics_build import T0, populate
+
+numpy = pytest.importorskip("numpy", reason="the vectorised loops need numpy (handoff[fast])")
+
+_CALENDARS = [
+    BusinessCalendar.weekly(
+        "Europe/Madrid",
+        {"mon-fri": "08:00-13:00, 15:00-19:00", "sat": "10:00-14:00"},
+        holidays=[date(2025, 12, 25), date(2026, 1, 1), date(2026, 3, 30)],
+    ),
+    BusinessCalendar.weekly("America/New_York", {"mon-sun": "00:00-24:00"}),
+    BusinessCalendar.weekly("Asia/Kolkata", {"sun": "22:30-23:15"}, holidays=[date(2026, 2, 1)]),
+]
+_LOW = micros(datetime(2024, 12, 20, tzinfo=timezone.utc))
+_HIGH = micros(datetime(2027, 1, 10, tzinfo=timezone.utc))
+_instants = st.integers(_LOW, _HIGH)
+# The second instant is absolute or a short wait after the first (most waits are short);
+# either may come before the other.
+_pairs = st.lists(
+    st.tuples(_instants, st.one_of(_instants, st.integers(-(10**9), 10**10))).map(
+        lambda p: (p[0], p[1] if p[1] > 10**10 else p[0] + p[1])
+    ),
+    max_size=60,
+).map(lambda pairs: array("q", chain.from_iterable(pairs)))
+
+
+def _without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector, "_numpy", None)
+    monkeypatch.setattr(vector, "_looked", True)
+
+
+@pytest.fixture
+def plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loops as they run without numpy, for the duration of the test."""
+    _without_numpy(monkeypatch)
+
+
+def _both(work: Any) -> tuple[Any, Any]:
+    """``work()`` with numpy, then without it (numpy restored afterwards)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vector, "_numpy", numpy)
+        patch.setattr(vector, "_looked", True)
+        fast = work()
+        _without_numpy(patch)
+        slow = work()
+    return fast, slow
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs=_pairs, which=st.sampled_from(range(len(_CALENDARS))))
+def test_business_seconds_are_the_same_bits_with_numpy(pairs: array[int], which: int) -> None:
+    fast, slow = _both(lambda: Worktime(_CALENDARS[which]).seconds_between_pairs(pairs))
+    assert type(fast) is type(slow) is array
+    assert fast.tobytes() == slow.tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs=_pairs)
+def test_calendar_seconds_are_the_same_bits_with_numpy(pairs: array[int]) -> None:
+    fast, slow = _both(lambda: array("d", _calendar(pairs)))
+    assert fast.tobytes() == slow.tobytes()
+    assert all(seconds >= 0 for seconds in fast)
+
+
+_durations = st.floats(0, 10**8, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_durations, max_size=30), max_size=5))
+def test_samples_sort_and_merge_to_the_same_bits_with_numpy(groups: list[list[float]]) -> None:
+    parts = [array("d", values) for values in groups]
+    fast, slow = _both(lambda: [SortedSamples.of(part) for part in parts])
+    assert [part.tobytes() for part in fast] == [part.tobytes() for part in slow]
+    merged_fast, merged_slow = _both(lambda: SortedSamples.joined(fast))
+    assert type(merged_fast) is type(merged_slow) is SortedSamples
+    assert merged_fast.tobytes() == merged_slow.tobytes()
+    assert list(merged_fast) == sorted(chain.from_iterable(groups))
+
+
+@pytest.mark.parametrize("by", [("channel",), ("path", "reason"), ("agent", "week")])
+@pytest.mark.parametrize("hours", [_CALENDARS[0], None], ids=["business", "calendar"])
+def test_a_report_is_the_same_with_and_without_numpy(
+    tmp_path: Any, by: tuple[str, ...], hours: BusinessCalendar | None
+) -> None:
+    with SQLiteStore(tmp_path / "year.db") as store:
+        populate(Switchboard(store, clock=FixedClock(T0), ids=SeededIds(11)), 11, journeys=40)
+        start, end = T0 - timedelta(days=1), T0 + timedelta(days=60)
+
+        def report() -> KpiReport:
+            return kpis(store, start, end, by=by, business_hours=hours)
+
+        fast, slow = _both(report)
+    assert fast.total.journeys >= 20  # populate opens some as continuations
+    assert fast.to_records() == slow.to_records()
+    assert fast.rows == slow.rows
+
+
+def test_without_numpy_the_loops_say_so_and_reports_still_run(plain: None, tmp_path: Any) -> None:
+    assert not vector.enabled()
+    pairs = array("q", [0, 10**6])
+    assert vector.business_seconds(pairs, [0], [10**6], [0]) is None
+    assert vector.calendar_seconds(pairs) is None
+    assert vector.sorted_floats([array("d", [2.0, 1.0])]) is None
+    assert list(SortedSamples.of(array("d", [2.0, 1.0]))) == [1.0, 2.0]
+    with SQLiteStore(tmp_path / "plain.db") as store:
+        populate(Switchboard(store, clock=FixedClock(T0), ids=SeededIds(3)), 3, journeys=12)
+        report = kpis(store, T0 - timedelta(days=1), T0 + timedelta(days=60), business_hours=_CALENDARS[0])
+    assert report.total.journeys > 0
+    assert report.total.business_times is not None
+    assert report.total.business_times["response"].count > 0
+
+
+def test_numpy_is_looked_for_once_and_its_absence_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    looked: list[str] = []
+
+    def missing(name: str) -> None:
+        looked.append(name)
+        raise ImportError(name)
+
+    monkeypatch.setattr(vector, "_looked", False)
+    monkeypatch.setattr(vector, "_numpy", None)
+    monkeypatch.setattr(vector.importlib, "import_module", missing)
+    assert not vector.enabled()
+    assert not vector.enabled()
+    assert looked == ["numpy"]
+
+
+def test_an_empty_calendar_gives_no_business_time_with_numpy() -> None:
+    seconds = vector.business_seconds(array("q", [_LOW, _HIGH, _HIGH, _LOW]), [], [], [])
+    assert seconds is not None
+    assert list(seconds) == [0.0, 0.0]
