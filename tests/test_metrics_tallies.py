@@ -22,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from handoff.clock import FixedClock, SeededIds, micros
 from handoff.errors import HandoffError, HandoffWarning, StoreError, ValidationError
 from handoff.events import Inbound
-from handoff.metrics import BusinessCalendar, KpiReport, journey_records, kpis
+from handoff.metrics import BusinessCalendar, KpiReport, journey_records, kpis, refresh_tallies
 from handoff.metrics._tally import TALLY_FORM, tally
 from handoff.metrics.calendar import Worktime
 from handoff.stores import SQLiteStore, open_store
@@ -199,6 +199,39 @@ def test_a_store_that_cannot_keep_tallies_still_reports(
     with pytest.warns(HandoffWarning, match=r"\d+ new journey tallies could not be kept.*read-only"):
         report = kpis(store, START, END, business_hours=HOURS)
     _same(report, _expected(store))
+
+
+def test_tallies_refreshed_ahead_of_a_report_make_it_read_tallies_alone(store: Store) -> None:
+    assert isinstance(store, MetricTallies)
+    count = _count(store)
+    assert refresh_tallies(store, START, END) == count > 10
+    kept, walked = _split(store)
+    assert walked == [] and len(kept) == count
+    assert refresh_tallies(store, START, END) == 0  # nothing moved on since
+    journey = next(j for j in store.journeys_opened(START, END) if j.status != "resolved")
+    board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=30)), ids=SeededIds(8))
+    board.reply(journey.id, agent="kim", body="On it", at=T0 + timedelta(days=30))
+    assert refresh_tallies(store, START, END) == 1
+    assert _split(store)[1] == []
+    _same(kpis(store, START, END, by=("agent",), business_hours=HOURS), _expected(store, ("agent",)))
+    # A period that holds none of the journeys makes none.
+    assert refresh_tallies(store, END, END + timedelta(days=1)) == 0
+
+
+def test_refreshing_tallies_refuses_what_it_cannot_do(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError) as caught:
+        refresh_tallies(store, END, START)
+    assert caught.value.field == "end"
+    with open_store("memory://") as memory, pytest.raises(ValidationError, match="MetricTallies") as caught:
+        refresh_tallies(memory, START, END)
+    assert caught.value.field == "store"
+
+    def refuse(tallies: object, *, form: int) -> None:
+        raise StoreError("the database is read-only")
+
+    monkeypatch.setattr(store, "keep_tallies", refuse)  # unlike a report, this is the point
+    with pytest.raises(StoreError, match="read-only"):
+        refresh_tallies(store, START, END)
 
 
 def test_sqlite_reads_the_same_whichever_plan_it_picks(

@@ -6,19 +6,17 @@ import argparse
 import os
 import sys
 import tempfile
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
 from handoff import channels
-from handoff._bulk import BulkIntake
+from handoff._cli_import import add_import_parser, run_import
 from handoff._cli_kpis import add_kpis_parser, run_kpis
 from handoff.clock import FixedClock, SeededIds
-from handoff.errors import HandoffError, ValidationError
+from handoff.errors import HandoffError
 from handoff.events import Inbound, JourneyOutcome
-from handoff.serde import from_json
 from handoff.switchboard import Switchboard
 
 __all__ = ["main"]
@@ -214,120 +212,6 @@ def _show(board: Switchboard, key: str, style: _Style, stream: TextIO) -> None:
         print(style.dim(f"    why: [{n.rule}] {n.reason}"), file=stream)
 
 
-class _InboundLines:
-    """The inbounds of a JSON-lines file, read lazily; bad lines are reported, not fatal.
-
-    Each inbound handed out is remembered with its line number for as long as the
-    importer may still refuse it (it reads at most a batch ahead), so a refusal that
-    comes after later lines were read still names the right line.
-    """
-
-    def __init__(self, path: Path, errors: TextIO, keep: int) -> None:
-        self.path = path
-        self.errors = errors
-        self.line = 0
-        self.bad = 0
-        self._keep = keep
-        # id() -> (the inbound, kept alive so its id stays unique; its line number)
-        self._numbers: OrderedDict[int, tuple[Inbound, int]] = OrderedDict()
-
-    def __iter__(self) -> Iterator[Inbound]:
-        with self.path.open("rb") as lines:
-            for number, raw in enumerate(lines, 1):
-                self.line = number
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    self._report(
-                        number, ValidationError("$", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-                    )
-                    continue
-                if not text.strip():
-                    continue
-                try:
-                    inbound = from_json(Inbound, text)
-                except ValidationError as exc:
-                    self._report(number, exc)
-                    continue
-                self._numbers[id(inbound)] = (inbound, number)
-                if len(self._numbers) > self._keep:
-                    self._numbers.popitem(last=False)
-                yield inbound
-
-    def refuse(self, inbound: Inbound, error: HandoffError) -> None:
-        """Report an inbound the importer refused, at the line it came from."""
-        found = self._numbers.get(id(inbound))
-        self._report(found[1] if found is not None and found[0] is inbound else None, error)
-
-    def _report(self, number: int | None, error: HandoffError) -> None:
-        self.bad += 1
-        where = f"{self.path}:{number}" if number is not None else str(self.path)
-        print(f"handoff: {where}: {error}", file=self.errors)
-
-
-class _Bar:
-    """A one-line text progress bar, redrawn in place."""
-
-    def __init__(self, total: int, stream: TextIO, width: int = 30) -> None:
-        self.total = max(total, 1)
-        self.stream = stream
-        self.width = width
-
-    def draw(self, done: int) -> None:
-        filled = self.width * min(done, self.total) // self.total
-        bar = "#" * filled + "." * (self.width - filled)
-        print(f"\r[{bar}] {done}/{self.total} lines", end="", file=self.stream, flush=True)
-
-    def finish(self, done: int) -> None:
-        self.draw(done)
-        print(file=self.stream)
-
-
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as data:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 20), b""))
-
-
-def _import(url: str, path: Path, batch_size: int, show_progress: bool | None, out: TextIO) -> int:
-    """Backfill a JSON-lines file of inbounds into the store at ``url``; exit status 1 if
-    any line was refused."""
-    if not path.is_file():
-        print(f"handoff: no such file: {path}", file=sys.stderr)
-        return 2
-    lines = _InboundLines(path, sys.stderr, keep=batch_size)
-    show = sys.stderr.isatty() if show_progress is None else show_progress
-    bar = _Bar(_count_lines(path), sys.stderr) if show else None
-    stored = duplicates = 0
-    with Switchboard.open(url) as board:
-        bulk = BulkIntake(
-            board,
-            batch_size=batch_size,
-            progress=None if bar is None else (lambda _done: bar.draw(lines.line)),
-            on_error=lines.refuse,
-        )
-        for outcome in bulk.receive(lines):
-            duplicates += outcome.duplicate
-            stored += not outcome.duplicate
-    if bar is not None:
-        bar.finish(lines.line)
-    print(
-        f"imported {stored} new interactions from {path} "
-        f"({duplicates} already stored, {lines.bad} bad lines)",
-        file=out,
-    )
-    return 1 if lines.bad else 0
-
-
-def _batch_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour output")
@@ -348,22 +232,7 @@ def _parser() -> argparse.ArgumentParser:
         "--store", metavar="URL", help="any store URL, e.g. postgresql://user@host/db (see open_store)"
     )
     show.add_argument("journey", help="journey reference (J-7F3K9) or id")
-    backfill = sub.add_parser(
-        "import", help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)"
-    )
-    target = backfill.add_mutually_exclusive_group(required=True)
-    target.add_argument("--db", type=Path, help="SQLite file (created if missing)")
-    target.add_argument(
-        "--store", metavar="URL", help="any store URL, e.g. postgresql://user@host/db (see open_store)"
-    )
-    backfill.add_argument("--batch-size", type=_batch_size, default=500, help="inbounds per transaction")
-    backfill.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="draw a progress bar on stderr (default: when stderr is a terminal)",
-    )
-    backfill.add_argument("file", type=Path, help="JSON-lines file of inbounds")
+    add_import_parser(sub)
     add_kpis_parser(sub, common)
     return parser
 
@@ -373,8 +242,7 @@ def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int
     args = _parser().parse_args(argv)
     try:
         if args.command == "import":
-            url = args.store if args.store is not None else f"sqlite:///{args.db}"
-            return _import(url, args.file, args.batch_size, args.progress, out)
+            return run_import(args, out)
         if args.command == "kpis":
             return run_kpis(args, out, _use_colour(args.color, out))
         style = _Style(_use_colour(args.color, out))

@@ -35,7 +35,7 @@ from handoff.metrics.report import KpiReport
 from handoff.stores._sql_metrics import period
 from handoff.stores.base import JourneyIndex, MetricJourney, MetricsSource, MetricTallies, MetricTally, Store
 
-__all__ = ["journey_records", "kpis"]
+__all__ = ["journey_records", "kpis", "refresh_tallies"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -90,6 +90,29 @@ def kpis(
         business_hours=business_hours,
         targets=targets,
     )
+
+
+def refresh_tallies(store: Store | MetricTallies, start: datetime, end: datetime) -> int:
+    """Make and keep the tally of every journey opened from ``start`` to ``end`` that has
+    no current one; return how many were made.
+
+    A report does this as it goes; doing it ahead of time (after a bulk import, or at
+    night) makes the first report over the period read one row per journey instead of
+    walking every history. Unlike a report, a store that cannot keep them is an error.
+    """
+    start, end = period(start, end)
+    if not isinstance(store, MetricTallies):
+        raise ValidationError(
+            "store",
+            f"{type(store).__name__} keeps no tallies; it needs the MetricTallies capability "
+            "(handoff.stores.base)",
+        )
+    made: list[MetricTally] = []
+    for _ in _kept_or_made(store, start, end, made):
+        pass
+    if made:
+        store.keep_tallies(made, form=TALLY_FORM)
+    return len(made)
 
 
 def _kept_or_made(
