@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.pgserver import PgServer
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMOKE = {
@@ -23,15 +26,38 @@ def test_every_benchmark_has_a_smoke_run() -> None:
     assert {p.name for p in BENCHMARKS.glob("bench_*.py")} == set(SMOKE)
 
 
-@pytest.mark.parametrize("name", sorted(SMOKE))
-def test_benchmark_runs(name: str, tmp_path: Path) -> None:
+def _run(name: str, args: list[str], cwd: Path) -> str:
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / name), *SMOKE[name]],
+        [sys.executable, str(BENCHMARKS / name), *args],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        cwd=tmp_path,
+        cwd=cwd,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert done.stdout.strip()
+    return done.stdout
+
+
+@pytest.mark.parametrize("name", sorted(SMOKE))
+def test_benchmark_runs(name: str, tmp_path: Path) -> None:
+    _run(name, SMOKE[name], tmp_path)
+
+
+def test_store_benchmark_runs_on_postgres(postgres: PgServer, tmp_path: Path) -> None:
+    """The PostgreSQL half (import, receive, ceiling, schema floor) in a database of its own."""
+    import psycopg
+
+    name = f"bench_{secrets.token_hex(4)}"
+    with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        url = f"{postgres.url().rsplit('/', 1)[0]}/{name}"
+        out = _run("bench_store.py", [*SMOKE["bench_store.py"], "--pg", url], tmp_path)
+    finally:
+        with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    postgres_part = out.split("PostgreSQL (", 1)[1]
+    for line in ("bulk import", "receive", "ceiling", "schema floor", "model floor"):
+        assert line in postgres_part
