@@ -52,6 +52,7 @@ _PER_CONTACT = 10
 _COLUMNS = "id, journey_id, contact_id, sequence, channel, author, kind, at, external_id, data"
 # What an import writes, parents first (the tables' foreign keys point that way).
 _STORED = ("contacts", "identities", "journeys", "interactions", "handoffs")
+_Rows = tuple[str, str, Sequence[Any]]  # a table, its column list, its rows
 _BARE = (
     "CREATE TABLE bare (id TEXT PRIMARY KEY, journey_id TEXT, contact_id TEXT, sequence INTEGER,"
     " channel TEXT, author TEXT, kind TEXT, at INTEGER, external_id TEXT, data TEXT)"
@@ -134,18 +135,7 @@ def sqlite_ceiling(source: Path, target: Path) -> float:
     """``executemany`` of the imported interaction rows into a bare table, same pragmas."""
     with closing(sqlite3.connect(source)) as conn:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM interactions").fetchall()
-    conn = sqlite3.connect(target, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute(_BARE)
-        began = time.perf_counter()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(f"INSERT INTO bare ({_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows)
-        conn.execute("COMMIT")
-        elapsed = time.perf_counter() - began
-    finally:
-        conn.close()
+    elapsed = _sqlite_write(target, [("bare", _COLUMNS, rows)], _BARE)
     _rate("ceiling", f"{len(rows):>8} rows via executemany", len(rows), elapsed)
     return elapsed / len(rows)
 
@@ -158,21 +148,36 @@ def sqlite_schema_floor(source: Path, target: Path) -> float:
         for table in _STORED:
             columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
             tables.append((table, columns, conn.execute(f"SELECT {columns} FROM {table}").fetchall()))
+    return _floor(tables, _sqlite_write(target, tables, "PRAGMA foreign_keys = ON"), "executemany")
+
+
+def _sqlite_write(target: Path, tables: Sequence[_Rows], *prelude: str) -> float:
+    """Seconds to ``executemany`` every table's rows into ``target`` in one transaction,
+    with the store's journal and sync pragmas; ``prelude`` runs first, untimed."""
     conn = sqlite3.connect(target, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        for statement in ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", *prelude):
+            conn.execute(statement)
         began = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         for table, columns, rows in tables:
             marks = ", ".join("?" * (columns.count(",") + 1))
             conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
         conn.execute("COMMIT")
-        elapsed = time.perf_counter() - began
+        return time.perf_counter() - began
     finally:
         conn.close()
-    return _floor(tables, elapsed, "executemany")
+
+
+def _copy(conn: Any, tables: Sequence[_Rows]) -> float:
+    """Seconds to ``COPY`` every table's rows and commit, on an open psycopg connection."""
+    began = time.perf_counter()
+    for table, columns, rows in tables:
+        with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as pipe:
+            for row in rows:
+                pipe.write_row(row)
+    conn.commit()
+    return time.perf_counter() - began
 
 
 def postgres_schema_floor(url: str) -> float:
@@ -198,15 +203,9 @@ def postgres_schema_floor(url: str) -> float:
                     f"{name}::text" if kind in ("json", "jsonb") else str(name) for name, kind in names
                 )
                 rows = conn.execute(f"SELECT {casts} FROM handoff.{table}").fetchall()
-                tables.append((table, columns, rows))
+                tables.append((f"handoff_floor.{table}", columns, rows))
             conn.commit()
-            began = time.perf_counter()
-            for table, columns, rows in tables:
-                with conn.cursor().copy(f"COPY handoff_floor.{table} ({columns}) FROM STDIN") as pipe:
-                    for row in rows:
-                        pipe.write_row(row)
-            conn.commit()
-            elapsed = time.perf_counter() - began
+            elapsed = _copy(conn, tables)
         finally:
             conn.rollback()
             conn.execute("DROP SCHEMA handoff_floor CASCADE")
@@ -214,8 +213,8 @@ def postgres_schema_floor(url: str) -> float:
     return _floor(tables, elapsed, "COPY")
 
 
-def _floor(tables: list[tuple[str, str, list[Any]]], elapsed: float, how: str) -> float:
-    counts = {table: len(rows) for table, _, rows in tables}
+def _floor(tables: Sequence[_Rows], elapsed: float, how: str) -> float:
+    counts = {table.rsplit(".", 1)[-1]: len(rows) for table, _, rows in tables}
     interactions = counts["interactions"]
     detail = ", ".join(f"{count} {table}" for table, count in counts.items() if table != "interactions")
     _rate("schema floor", f"{interactions:>8} interactions via {how} (with {detail})", interactions, elapsed)
@@ -261,12 +260,7 @@ def postgres_ceiling(url: str) -> Callable[[Sequence[tuple[Any, ...]]], float]:
             conn.execute(bare.replace("INTEGER", "BIGINT"))
             conn.commit()
             try:
-                began = time.perf_counter()
-                with conn.cursor().copy(f"COPY public.bare_ceiling ({_COLUMNS}) FROM STDIN") as pipe:
-                    for row in rows:
-                        pipe.write_row(row)
-                conn.commit()
-                elapsed = time.perf_counter() - began
+                elapsed = _copy(conn, [("public.bare_ceiling", _COLUMNS, rows)])
             finally:
                 conn.rollback()
                 conn.execute("DROP TABLE public.bare_ceiling")
