@@ -152,3 +152,31 @@ def test_both_sqlite_plans_give_the_same_report(
                 list(journey_records(memory, start, end)), start, end, by=by, business_hours=HOURS
             )
             _same(kpis(sqlite, start, end, by=by, business_hours=HOURS), expected)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_late_message_that_reopened_a_journey_leaves_it_unresolved(backend: str, tmp_path: Path) -> None:
+    """Dated before the resolution but arriving after it, a message reopened the journey:
+    the report follows the journey record, not the dates, on every path."""
+    from handoff import Inbound
+
+    store: Store = MemoryStore() if backend == "memory" else SQLiteStore(tmp_path / "late.db")
+    with store:
+        board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(7))
+        ana = "email:ana@example.com"
+        journey = board.receive(Inbound(channel="email", identity=ana, body="Hi", at=T0)).journey
+        board.reply(journey.id, agent="sam", body="Done", at=T0 + timedelta(minutes=5))
+        board.resolve(journey.id, by="sam", at=T0 + timedelta(minutes=30))
+        late = Inbound(channel="email", identity=ana, body="One more", at=T0 + timedelta(minutes=20))
+        board.receive(late)
+        assert board.journey(journey.id).status == "open"
+        reference = kpis(journey_records(store, START, END), START, END)
+        for _ in range(2):  # the report that walks the history, then the one that reads its tally
+            report = kpis(store, START, END)
+            total = report.total
+            assert (total.resolved, total.backlog, total.reopen_rate) == (0, 1, 100.0)
+            assert total.figure("resolution_s") is None
+            _same(report, reference)
+        board.resolve(journey.id, by="sam", at=T0 + timedelta(minutes=40))
+        total = kpis(store, START, END).total
+        assert (total.resolved, total.backlog, total.figure("resolution_s")) == (1, 0, 40 * 60.0)

@@ -17,7 +17,7 @@ from handoff.stores.base import MetricJourney, MetricTally, TallyHandoff
 
 __all__ = ["TALLY_FORM", "tally"]
 
-TALLY_FORM = 1
+TALLY_FORM = 2
 """The layout and rules of a tally; raised whenever either changes, so that tallies a
 store kept under the old rules are made again rather than read."""
 
@@ -59,9 +59,7 @@ def tally(journey: MetricJourney) -> MetricTally:
         elif kind == "survey":
             surveyed = True
     first_resolved_at = journey.resolved_at if first_resolution is None else first_resolution[0]
-    resolved_at = last_resolution[0] if resolved and last_resolution is not None else None
-    if first_resolution is None and journey.resolved_at is not None:
-        resolved_at = journey.resolved_at
+    resolved_at = journey.resolved_at  # the record's word, as in figures_of
     resolved_channel = None
     if resolved_at is not None:
         resolved_channel = journey.current_channel if last_resolution is None else last_resolution[2]

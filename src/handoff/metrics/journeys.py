@@ -111,8 +111,9 @@ def journey_figures(
 
     A customer message after a resolution is a reopen. Response times run from the
     first customer message still waiting for an answer to the next agent reply (bots
-    do not count). A journey is a first-contact resolution when it ended resolved,
-    never reopened, and its contact did not come back within ``fcr_window``.
+    do not count). Whether the journey is resolved, and since when, is the journey
+    record's ``resolved_at``. A journey is a first-contact resolution when it is
+    resolved, never reopened, and its contact did not come back within ``fcr_window``.
     """
     if not isinstance(records, JourneyRecords):
         raise ValidationError("records", f"expected JourneyRecords, got {type(records).__name__}")
@@ -140,9 +141,9 @@ def figures_of(journey: MetricJourney, worktime: Worktime | None, fcr_window: in
     history = _walk(ordered, worktime)
     first_reply, resolutions = history.first_reply, history.resolutions
     first_resolved_at = resolutions[0][_AT] if resolutions else journey.resolved_at
-    resolved_at = resolutions[-1][_AT] if history.resolved else None
-    if not resolutions and journey.resolved_at is not None:
-        resolved_at = journey.resolved_at
+    # Whether the journey is resolved is the record's word, not the dates': a message
+    # dated before a resolution but arriving after it reopened the journey.
+    resolved_at = journey.resolved_at
     reopens = max(history.reopens, journey.reopen_count)
     comeback = journey.next_contact_at
     fcr = (
@@ -192,7 +193,6 @@ class _History(NamedTuple):
     first_reply: MetricStep | None
     responses: tuple[Wait, ...]
     resolutions: list[MetricStep]
-    resolved: bool
     reopens: int
     surveyed: bool
 
@@ -226,7 +226,7 @@ def _walk(ordered: list[MetricStep], worktime: Worktime | None) -> _History:
                 resolved = True
         elif kind == "survey":
             surveyed = True
-    return _History(first_reply, tuple(responses), resolutions, resolved, reopens, surveyed)
+    return _History(first_reply, tuple(responses), resolutions, reopens, surveyed)
 
 
 def _is_reply(item: MetricStep) -> bool:
