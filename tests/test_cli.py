@@ -179,6 +179,21 @@ def test_kpis_csv_in_business_hours(tmp_path: Path) -> None:
     assert rows[2]["csat"] == ""  # no data is an empty cell
 
 
+def test_kpis_hours_for_the_same_days_twice_keep_both_spans(tmp_path: Path) -> None:
+    db = _kpi_db(tmp_path / "k.db")
+    period = ("--from", "2025-03-12", "--to", "2025-03-12", "--format", "json")
+    split = ("--hours", "mon-fri=09:00-15:30", "--hours", "mon-fri=17:00-20:00")
+    code, out = run("kpis", "--db", str(db), *period, *split)
+    assert code == 0
+    email = {row["channel"]: row for row in json.loads(out)["rows"]}["email"]
+    # resolved 15:00 to 18:00: 15:00-15:30 in the first span, 17:00-18:00 in the second
+    assert email["resolution_s"] == 5400.0
+    code, joined = run("kpis", "--db", str(db), *period, "--hours", "mon-fri=09:00-15:30, 17:00-20:00")
+    assert code == 0 and json.loads(joined)["rows"] == json.loads(out)["rows"]
+    code, _ = run("kpis", "--db", str(db), *period, *split, "--hours", "mon-fri=15:00-16:00")
+    assert code == 1  # spans that overlap are still refused, not merged
+
+
 def test_kpis_text_html_and_targets(tmp_path: Path) -> None:
     db = _kpi_db(tmp_path / "k.db")
     page = tmp_path / "dash.html"
@@ -191,7 +206,9 @@ def test_kpis_text_html_and_targets(tmp_path: Path) -> None:
     assert code == 0
     assert "email → chat" in out and "\033[32m" in out
     assert "CSAT ≥ 40.0%" in out and "1st response ≤ 5m 00s" in out
+    assert "journeys opened 2025-03-12; times are medians" in out  # one day, not "to 2025-03-13"
     html = page.read_text()
+    assert "3 journeys opened 2025-03-12, by path" in html
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<table" in html
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html)
     assert "<script" not in html.lower() and "@import" not in html

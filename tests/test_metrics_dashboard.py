@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -56,6 +56,16 @@ def test_weeks_without_a_figure_are_gaps_not_zeros() -> None:
     assert points == ["2025-W11: 100.0%", "2025-W13: 0.0%"]  # week 12 had no answers
     assert "<polyline" not in csat  # two points with a gap between them: no line drawn across
     assert "target 80.0%" in csat
+
+
+def test_the_page_names_the_last_day_of_the_period_not_the_exclusive_end() -> None:
+    march = datetime(2025, 3, 1, tzinfo=timezone.utc), datetime(2025, 4, 1, tzinfo=timezone.utc)
+    records = [story.records() for story in _period()]
+    page = dashboard(kpis(records, *march), kpis(records, *march, by=("week",)))
+    assert '<p class="meta">3 journeys opened 2025-03-01 to 2025-03-31, by channel</p>' in page
+    assert "2025-04-01" not in page
+    page = dashboard(*_reports())  # bounds that are not midnights: instants, end marked
+    assert "opened 2025-03-11T14:00+00:00 to 2025-04-01T14:00+00:00 (end excluded), by" in page
 
 
 def test_an_empty_period_still_draws() -> None:

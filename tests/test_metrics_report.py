@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -206,6 +207,56 @@ def test_bad_arguments_name_the_field(kwargs: dict[str, object], field: str) -> 
     with pytest.raises(ValidationError) as caught:
         kpis(**arguments)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+_UTC, _MADRID = timezone.utc, ZoneInfo("Europe/Madrid")
+_MADRID_HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours", "period"),
+    [
+        (
+            datetime(2025, 3, 1, tzinfo=_UTC),
+            datetime(2025, 4, 1, tzinfo=_UTC),
+            None,
+            "2025-03-01 to 2025-03-31",
+        ),
+        (datetime(2025, 3, 12, tzinfo=_UTC), datetime(2025, 3, 13, tzinfo=_UTC), None, "2025-03-12"),
+        (
+            datetime(2025, 3, 1, tzinfo=_MADRID),
+            datetime(2025, 4, 1, tzinfo=_MADRID),
+            _MADRID_HOURS,
+            "2025-03-01 to 2025-03-31",
+        ),
+        (  # Madrid's midnights, but the report's clock is UTC: instants, end excluded
+            datetime(2025, 3, 1, tzinfo=_MADRID),
+            datetime(2025, 4, 1, tzinfo=_MADRID),
+            None,
+            "2025-03-01T00:00+01:00 to 2025-04-01T00:00+02:00 (end excluded)",
+        ),
+        (  # UTC midnights are not midnights on the business hours' clock
+            datetime(2025, 3, 1, tzinfo=_UTC),
+            datetime(2025, 4, 1, tzinfo=_UTC),
+            _MADRID_HOURS,
+            "2025-03-01T00:00+00:00 to 2025-04-01T00:00+00:00 (end excluded)",
+        ),
+        (START, END, None, "2025-03-11T14:00+00:00 to 2025-03-19T14:00+00:00 (end excluded)"),
+        (
+            datetime(2025, 3, 1, 9, 30, 15, tzinfo=_UTC),
+            datetime(2025, 3, 2, tzinfo=_UTC),
+            None,
+            "2025-03-01T09:30:15+00:00 to 2025-03-02T00:00+00:00 (end excluded)",
+        ),
+    ],
+)
+def test_the_period_is_printed_as_it_was_meant(
+    start: datetime, end: datetime, hours: BusinessCalendar | None, period: str
+) -> None:
+    """The end is exclusive: whole days print their last day, never the day after."""
+    report = kpis(_journeys(), start, end, business_hours=hours)
+    assert f"journeys opened {period};" in report.render("text")
+    assert f"journeys opened {period};" in report.render("html")
 
 
 def test_render_refuses_unknown_formats() -> None:

@@ -137,7 +137,16 @@ def test_bad_periods_name_the_field(sqlite: Store) -> None:
     with pytest.raises(ValidationError) as caught:
         list(sqlite.metric_journeys(datetime(2025, 1, 1), END))
     assert caught.value.field == "start"
-    assert END.tzinfo is timezone.utc
+    # Aware bounds in any zone are the same instants: the same journeys come back, also
+    # with an end that cuts the period in two.
+    elsewhere = timezone(timedelta(hours=-5))
+    middle = T0 + timedelta(days=3, hours=2)
+    for end in (middle, END):
+        in_utc = sorted(j.id for j in sqlite.metric_journeys(START, end))
+        moved = sorted(
+            j.id for j in sqlite.metric_journeys(START.astimezone(elsewhere), end.astimezone(elsewhere))
+        )
+        assert in_utc and moved == in_utc
 
 
 @pytest.mark.parametrize("share", [0.0, 2.0], ids=["scan-and-sort", "walk-the-index"])

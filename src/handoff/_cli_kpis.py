@@ -58,7 +58,10 @@ def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--hours",
         action="append",
         metavar="DAYS=SPANS",
-        help="business hours, e.g. mon-fri=09:00-17:00 (repeat for more days); times become working time",
+        help=(
+            "business hours, e.g. mon-fri=09:00-17:00 (repeat for more days or spans); "
+            "times become working time"
+        ),
     )
     kpi.add_argument("--timezone", default="UTC", help="time zone of the business hours and of dates")
     kpi.add_argument("--holiday", action="append", default=[], metavar="YYYY-MM-DD", help="a day off")
@@ -114,7 +117,10 @@ def _calendar(hours: Sequence[str] | None, zone: str, holidays: Sequence[str]) -
         days, sep, times = spec.partition("=")
         if not sep:
             raise ValidationError("--hours", f"expected DAYS=SPANS such as mon-fri=09:00-17:00, got {spec!r}")
-        spans[days.strip()] = times
+        # The same days given twice (mon-fri=09:00-12:00 and mon-fri=13:00-17:00) keep both
+        # spans: a second --hours adds to the first instead of replacing it.
+        key = days.strip()
+        spans[key] = f"{spans[key]},{times}" if key in spans else times
     days_off = []
     for text in holidays:
         try:

@@ -9,7 +9,7 @@ the unsliced counts:
 ``channel``  the channel the journey started on
 ``path``     its switch path, e.g. ``twitter → chat → phone``
 ``reason``   why it first changed hands (``none`` if it never did)
-``agent``    the first agent who replied (``unassigned`` if none did)
+``agent``    the first agent who replied, else the journey's assignee, else ``unassigned``
 ``week``     the ISO week it opened in, e.g. ``2025-W11``
 """
 
@@ -90,10 +90,14 @@ class GroupTotals:
 
 def combine(groups: Iterable[GroupTotals], key: tuple[str, ...] = ()) -> GroupTotals:
     """Merge groups into one (the total row of a sliced report)."""
+    if isinstance(groups, (str, bytes)) or not isinstance(groups, Iterable):
+        raise ValidationError("groups", f"expected GroupTotals, got {type(groups).__name__}")
     counts = Counts()
     calendar: dict[str, list[Sequence[float]]] = {name: [] for name in MEASURES}
     business: dict[str, list[Sequence[float]]] = {name: [] for name in MEASURES}
-    for group in groups:
+    for i, group in enumerate(groups):
+        if not isinstance(group, GroupTotals):
+            raise ValidationError(f"groups[{i}]", f"expected GroupTotals, got {type(group).__name__}")
         counts = counts + group.counts
         for name in MEASURES:
             calendar[name].append(group.calendar.get(name, ()))
@@ -207,6 +211,10 @@ class Aggregator:
             raise ValidationError("by", f"a dimension is named twice in {tuple(by)!r}")
         self.by = tuple(by)
         self.end = ensure_aware(end, "end")
+        # Checked here, not at the first add(): a zone name such as "UTC" would otherwise
+        # fail only once journeys are streaming, far from the call that gave it.
+        if not isinstance(week_zone, (ZoneInfo, timezone)):
+            raise ValidationError("week_zone", f"expected a ZoneInfo or timezone, got {week_zone!r}")
         self.week_zone = week_zone
         self._groups: dict[tuple[str, ...], _Group] = {}
 

@@ -11,7 +11,7 @@ import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import MAXYEAR, MINYEAR, date, datetime, time, timedelta, timezone
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -87,11 +87,16 @@ def _openings(value: object) -> tuple[Opening, ...]:
 def _holidays(value: object) -> frozenset[date]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise ValidationError("holidays", f"expected dates, got {type(value).__name__}")
-    days = frozenset(value)
-    for day in days:
-        if not isinstance(day, date) or isinstance(day, datetime):
+    days = list(value)
+    for day in days:  # before the set is made: an unhashable item would fail as a TypeError
+        if not _is_date(day):
             raise ValidationError("holidays", f"expected dates, got {day!r}")
-    return days
+    return frozenset(days)
+
+
+def _is_date(value: object) -> bool:
+    """A calendar date; a datetime is refused, as its time of day would be silently dropped."""
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 def _zone_name(_inst: object, _attr: object, value: str) -> None:
@@ -149,7 +154,8 @@ class BusinessCalendar:
         Each working day's opening is placed on the local wall clock and turned into a
         real instant, so an opening that spans a DST change is an hour shorter or
         longer, exactly as it was lived. A wall time skipped by a spring-forward is read
-        with the offset in force before the change (Python's ``fold=0``).
+        with the offset in force before the change (Python's ``fold=0``). Instants
+        outside the local years :data:`FIRST_YEAR` to :data:`LAST_YEAR` are refused.
         """
         start = ensure_aware(start, "start")
         end = ensure_aware(end, "end")
@@ -157,6 +163,9 @@ class BusinessCalendar:
 
     def working_days(self, first: date, last: date) -> list[date]:
         """Local dates from ``first`` to ``last`` that have openings and are not holidays."""
+        for name, value in (("first", first), ("last", last)):
+            if not _is_date(value):
+                raise ValidationError(name, f"expected a date, got {value!r}")
         days = rruleset()
         days.rrule(
             rrule(
@@ -176,6 +185,11 @@ class BusinessCalendar:
 
 
 _Table = tuple[int, int, int, int, list[int], list[int], list[int]]
+
+FIRST_YEAR, LAST_YEAR = MINYEAR + 1, MAXYEAR - 1
+"""The local years whose instants have working time: a table covers whole local years,
+and the first and last years of ``datetime`` cannot be turned into UTC instants in
+every time zone (local 0001-01-01 in Tokyo is in the year 0)."""
 
 _WORKTIMES: dict[BusinessCalendar, Worktime] = {}
 _WORKTIMES_KEPT = 32
@@ -212,11 +226,13 @@ class Worktime:
 
     def seconds_between(self, start: int, end: int) -> float:
         """Working seconds from ``start`` to ``end`` (UTC microseconds); 0 if not after."""
+        if type(start) is not int or type(end) is not int:
+            raise ValidationError("start" if type(start) is not int else "end", "expected UTC microseconds")
         if end <= start:
             return 0.0
         table = self._table
         if not (table[2] <= start and end < table[3]):
-            table = self._cover(start, end)
+            table = self._cover(start, end, ("start", "end"))
         opens, closes, before = table[4], table[5], table[6]
         total = 0
         i = bisect_right(opens, end) - 1
@@ -244,7 +260,7 @@ class Worktime:
         table = self._table
         low, high = min(pairs), max(pairs)
         if not (table[2] <= low and high < table[3]):
-            table = self._cover(low, high)
+            table = self._cover(low, high, ("pairs", "pairs"))
         opens, closes, before = table[4], table[5], table[6]
         # Working time before an instant t in opening i is base[i] + min(t, closes[i]).
         base = [b - o for b, o in zip(before, opens, strict=True)]
@@ -279,14 +295,15 @@ class Worktime:
         table = self._table
         return table[4], table[5], table[6]
 
-    def _cover(self, start: int, end: int) -> _Table:
-        """Rebuild the table over whole local years so that it holds both instants."""
-        first, last = (self._year(start), self._year(end))
+    def _cover(self, start: int, end: int, fields: tuple[str, str]) -> _Table:
+        """Rebuild the table over whole local years so that it holds both instants
+        (``fields`` name them in the error when one is outside the years it can cover)."""
+        first, last = (self._year(start, fields[0]), self._year(end, fields[1]))
         old = self._table
         if old[3] > old[2]:
             first, last = min(first, old[0]), max(last, old[1])
         low = micros(datetime(first, 1, 1, tzinfo=self._tz))
-        high = micros(datetime(last + 1, 1, 1, tzinfo=self._tz)) if last < 9999 else 2**63
+        high = micros(datetime(last + 1, 1, 1, tzinfo=self._tz))
         opens: list[int] = []
         closes: list[int] = []
         before: list[int] = []
@@ -304,8 +321,20 @@ class Worktime:
         self._table = (first, last, low, high, opens, closes, before)
         return self._table
 
-    def _year(self, at: int) -> int:
-        return from_micros(at).astimezone(self._tz).year
+    def _year(self, at: int, field: str) -> int:
+        """The local year of ``at``, which must be one the table can cover."""
+        shown, year = f"{at} microseconds after 1970-01-01 UTC", 0
+        try:
+            moment = from_micros(at)
+            shown = moment.isoformat()
+            year = moment.astimezone(self._tz).year
+        except OverflowError:
+            pass  # beyond datetime's range, in UTC or on the local clock
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValidationError(
+                field, f"{shown} is outside the years {FIRST_YEAR}-{LAST_YEAR} in {self.calendar.timezone}"
+            )
+        return year
 
 
 def _weekdays(spec: object) -> range:

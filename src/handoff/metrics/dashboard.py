@@ -56,7 +56,7 @@ def dashboard(report: KpiReport, weekly: KpiReport, *, title: str = "Support KPI
         target = None if name == "journeys" else getattr(report.targets, name).goal
         charts.append(_chart(heading, name, weeks, values, target=target, bars=name == "journeys"))
     esc = html.escape
-    period = f"{report.start.date().isoformat()} to {report.end.date().isoformat()}"
+    period = report._period()
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -9,18 +9,19 @@ CSAT %              answers of 4 or 5 on the 1–5 scale ÷ all answers × 100
 NPS                 % promoters (9–10) − % detractors (0–6) on 0–10; −100 to +100
 CES                 mean answer on the 1–7 scale (7 = very easy); share ≥ 5 as a %
 first response      journey start → first agent reply (bot replies do not count)
-response            each customer message still waiting → next agent reply
+response            first customer message of each unanswered run → next agent reply
 resolution          journey start → first resolve, and → last resolve after reopens
 ART                 total resolution time ÷ resolved journeys (the mean resolution)
 FCR %               journeys resolved, never reopened, and with no new contact within
                     the FCR window ÷ journeys × 100
 reopen rate %       journeys reopened at least once ÷ journeys × 100
-backlog             journeys not resolved at the end of the period
+backlog             journeys not resolved now, or last resolved after the end of the period
 handoffs/journey    handoffs ÷ journeys
 handoff response    handoff → first agent reply on the new channel
 repeat rate %       handoffs after which the customer restated a fact (order number,
                     email, phone, amount) the journey already held ÷ handoffs × 100
-median, p90         linear interpolation between closest ranks (as NumPy and pandas)
+median, p90         linear interpolation between closest ranks, computed as NumPy computes
+                    it, so the figures equal NumPy's and pandas' defaults to the last bit
 ==================  =================================================================
 """
 
@@ -35,6 +36,7 @@ from typing import Literal
 from attrs import define, field
 
 from handoff.errors import ValidationError
+from handoff.events import SURVEY_SCALES
 from handoff.metrics._vector import sorted_floats
 
 __all__ = [
@@ -54,9 +56,11 @@ __all__ = [
     "quantile",
 ]
 
-CSAT_SCALE = (1, 5)
-NPS_SCALE = (0, 10)
-CES_SCALE = (1, 7)
+# The scales a survey answer is checked against when it is recorded, so that a formula
+# never accepts an answer the events refuse, or the other way round.
+CSAT_SCALE = SURVEY_SCALES["csat"]
+NPS_SCALE = SURVEY_SCALES["nps"]
+CES_SCALE = SURVEY_SCALES["ces"]
 
 
 def _scores(values: Iterable[int], name: str, scale: tuple[int, int]) -> list[int]:
@@ -79,15 +83,42 @@ def _numbers(values: Iterable[float], name: str) -> list[float]:
             return floats
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise ValidationError(name, f"expected numbers, got {type(values).__name__}")
-    checked = list(values)
-    for i, value in enumerate(checked):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    checked: list[float] = []
+    for i, value in enumerate(values):
+        number = finite_number(value)
+        if number is None:
             raise ValidationError(f"{name}[{i}]", f"expected a finite number, got {value!r}")
+        checked.append(number)
     return checked
 
 
-def percent(part: int, whole: int) -> float | None:
+def finite_number(value: object) -> float | None:
+    """``value`` as a float if it is a finite real number (not a bool), else None.
+
+    Converted here, once, so that the formulas do float arithmetic exactly as NumPy
+    does on the same values, and an integer too large for a float is refused rather
+    than overflowing mid-formula.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _count(value: object, name: str) -> int:
+    if not isinstance(value, int) or finite_number(value) is None or value < 0:
+        raise ValidationError(name, f"expected a whole number >= 0, got {value!r}")
+    return value
+
+
+def percent(part: float, whole: float) -> float | None:
     """``part`` as a percentage of ``whole``; None when ``whole`` is 0."""
+    for name, value in (("part", part), ("whole", whole)):
+        if finite_number(value) is None:
+            raise ValidationError(name, f"expected a finite number, got {value!r}")
     return None if whole == 0 else 100.0 * part / whole
 
 
@@ -99,6 +130,12 @@ def csat_percent(scores: Iterable[int]) -> float | None:
 
 def nps_from_counts(promoters: int, detractors: int, answers: int) -> float | None:
     """NPS from counts, for aggregates that keep counts rather than every answer."""
+    _count(promoters, "promoters")
+    _count(detractors, "detractors")
+    if _count(answers, "answers") < promoters + detractors:
+        raise ValidationError(
+            "answers", f"fewer answers ({answers}) than promoters and detractors ({promoters + detractors})"
+        )
     if answers == 0:
         return None
     return 100.0 * (promoters - detractors) / answers
@@ -143,10 +180,22 @@ def quantile(values: Iterable[float], q: float) -> float | None:
 def _quantile(ordered: Sequence[float], q: float) -> float | None:
     if not ordered:
         return None
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    last = len(ordered) - 1
+    position = last * q
+    low = min(math.floor(position), last)
+    high = min(low + 1, last)
+    return _lerp(ordered[low], ordered[high], position - low)
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    """``a`` to ``b`` by ``t``, rounded exactly as NumPy's quantiles round it.
+
+    NumPy steps back from ``b`` when ``t`` is 0.5 or more, which rounds differently
+    from always stepping up from ``a`` (``p90([14889.0, 94990.0])`` would end in
+    ...0000001); doing the same keeps a figure equal to a notebook's to the last bit.
+    """
+    step = b - a
+    return b - step * (1 - t) if t >= 0.5 else a + step * t
 
 
 def median(values: Iterable[float]) -> float | None:
@@ -207,8 +256,14 @@ Status = Literal["met", "near", "act_now"]
 
 
 def _finite(_inst: object, attr: object, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if finite_number(value) is None:
         raise ValidationError(getattr(attr, "name", "target"), f"expected a finite number, got {value!r}")
+
+
+def _flag(_inst: object, attr: object, value: bool) -> None:
+    # A string such as "no" is truthy: accepting it would judge the figure the wrong way round.
+    if not isinstance(value, bool):
+        raise ValidationError(getattr(attr, "name", "target"), f"expected True or False, got {value!r}")
 
 
 def _margin(inst: object, attr: object, value: float) -> None:
@@ -224,12 +279,14 @@ class Target:
 
     goal: float = field(validator=_finite)
     near: float = field(validator=_margin)
-    higher_is_better: bool = True
+    higher_is_better: bool = field(default=True, validator=_flag)
 
     def judge(self, value: float | None) -> Status | None:
         """``met``, ``near`` or ``act_now``; None when there is no figure to judge."""
         if value is None:
             return None
+        if finite_number(value) is None:
+            raise ValidationError("value", f"expected a finite number or None, got {value!r}")
         shortfall = self.goal - value if self.higher_is_better else value - self.goal
         if shortfall <= 0:
             return "met"

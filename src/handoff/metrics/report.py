@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Literal
 
 from attrs import define, field
@@ -64,9 +64,10 @@ class KpiRow:
 
     ``times`` are calendar durations; ``business_times`` the same in working seconds
     when the report has a business calendar. Measures: ``first_response`` (start to
-    first agent reply), ``response`` (customer message to next agent reply),
-    ``first_resolution``, ``resolution`` (to the last resolve, after any reopens) and
-    ``handoff_response`` (handoff to first agent reply on the new channel).
+    first agent reply), ``response`` (the first of each run of unanswered customer
+    messages to the next agent reply), ``first_resolution``, ``resolution`` (to the
+    last resolve, after any reopens) and ``handoff_response`` (handoff to first agent
+    reply on the new channel).
     """
 
     group: tuple[str, ...]
@@ -157,8 +158,12 @@ def _duration(seconds: float) -> str:
 
 def show_figure(name: str, value: float | None) -> str:
     """A figure as people read it: 82.5%, +31, 5.2, 1h 05m; "—" when there is no data."""
+    if not isinstance(name, str):
+        raise ValidationError("name", f"expected a figure name, got {name!r}")
     if value is None:
         return NO_DATA
+    if f.finite_number(value) is None:
+        raise ValidationError("value", f"expected a finite number or None, got {value!r}")
     if name in ("csat", "fcr", "reopen_rate", "repeat_rate"):
         return f"{value:.1f}%"
     if name == "nps":
@@ -171,6 +176,11 @@ def show_figure(name: str, value: float | None) -> str:
     if name.endswith("_s"):
         return _duration(value)
     return f"{value:g}"
+
+
+def _instant(moment: datetime) -> str:
+    """``moment`` in ISO form, to the minute unless it has seconds to show."""
+    return moment.isoformat(timespec="minutes" if moment.second == moment.microsecond == 0 else "auto")
 
 
 def _escape_markup(text: str) -> str:
@@ -215,6 +225,10 @@ class KpiReport:
 
     def status(self, row: KpiRow, name: str) -> Status | None:
         """How ``row``'s figure ``name`` stands against its target (None: no target or data)."""
+        if not isinstance(row, KpiRow):
+            raise ValidationError("row", f"expected a KpiRow, got {type(row).__name__}")
+        if name not in FIGURES:
+            raise ValidationError("name", f"unknown figure {name!r}; use one of {', '.join(FIGURES)}")
         target = getattr(self.targets, name, None)
         return None if target is None else target.judge(row.figure(name))
 
@@ -257,9 +271,29 @@ class KpiReport:
         return f"{'≥' if target.higher_is_better else '≤'} {show_figure(name, target.goal)}"
 
     def _caption(self) -> str:
-        start, end = (moment.isoformat(timespec="minutes") for moment in (self.start, self.end))
         clock = "business hours" if self.business_hours is not None else "calendar time"
-        return f"journeys opened {start} to {end}; times are medians in {clock}"
+        return f"journeys opened {self._period()}; times are medians in {clock}"
+
+    def _period(self) -> str:
+        """The period as people read it, in words that cannot be taken for another period.
+
+        The end is exclusive, so printing it as a date would name a day that is not in
+        the report (``--to 2025-03-31`` is March, not "to 2025-04-01"). Bounds that are
+        midnights on the report's clock (the business hours' zone, else UTC) print as
+        dates, the last one included; any other bounds print as instants, with the end
+        marked as excluded.
+        """
+        zone = self.business_hours.zone if self.business_hours is not None else timezone.utc
+        try:
+            first, after = self.start.astimezone(zone), self.end.astimezone(zone)
+        except OverflowError:  # a bound at the very edge of datetime's range
+            first = after = self.start
+        if first.time() == after.time() == time() and after > first:
+            last = after.date() - timedelta(days=1)
+            if last == first.date():
+                return first.date().isoformat()
+            return f"{first.date().isoformat()} to {last.isoformat()}"
+        return f"{_instant(self.start)} to {_instant(self.end)} (end excluded)"
 
     def __rich__(self) -> str:
         """The terminal table in rich's console markup (rich itself is never imported)."""
