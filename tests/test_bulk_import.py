@@ -17,7 +17,7 @@ from handoff._bulk import BulkIntake
 from handoff._intake import Intake
 from handoff._overlay import Overlay
 from handoff.cli import main
-from handoff.errors import ConcurrencyConflict, HandoffError
+from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.events import Outcome
 from handoff.identity import Identity, parse_identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
@@ -313,12 +313,26 @@ def test_refused_inbounds_can_be_reported_and_skipped(store: Store) -> None:
 
 @pytest.mark.parametrize(
     ("arguments", "field"),
-    [({"batch_size": 0}, "batch_size"), ({"batch_size": True}, "batch_size"), ({"notify": "no"}, "notify")],
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": True}, "batch_size"),
+        ({"notify": "no"}, "notify"),
+        ({"progress": 5}, "progress"),
+        ({"progress": "print"}, "progress"),
+    ],
 )
 def test_bad_arguments_are_refused(arguments: dict[str, object], field: str) -> None:
+    store = MemoryStore()
     with pytest.raises(ValidationError) as caught:
-        _board(MemoryStore()).receive_many([_inbound(1)], **arguments)  # type: ignore[arg-type]
+        _board(store).receive_many([_inbound(1)], **arguments)  # type: ignore[arg-type]
     assert caught.value.field == field
+    assert store.find_interaction("email", "m1") is None  # refused before anything is written
+
+
+def test_an_error_handler_that_cannot_be_called_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        BulkIntake(_board(MemoryStore()), on_error=5)  # type: ignore[arg-type]
+    assert caught.value.field == "on_error"
 
 
 @pytest.mark.parametrize("inbounds", [_inbound(1), "m1", 42])
@@ -482,6 +496,18 @@ def test_a_store_without_bulk_import_gets_one_commit_per_inbound() -> None:
     assert [o.interaction for o in outcomes] == [o.interaction for o in expected]
 
 
+def test_without_bulk_import_a_refused_inbound_leaves_those_before_it_written() -> None:
+    """One commit per inbound, as with ``receive`` in a loop: what came before stays."""
+    store = _PlainStore()
+    bad = _inbound(5, 0, journey_ref="J-NOPE42")
+    with pytest.raises(NotFound):
+        _board(store).receive_many([_inbound(1), _inbound(2, 4), bad, _inbound(3)], batch_size=10)
+    found = [
+        store.find_interaction(channel, f"m{n}") for n, channel in ((1, "email"), (2, "email"), (3, "email"))
+    ]
+    assert [i is not None for i in found] == [True, True, False]
+
+
 # -- the command line ---------------------------------------------------------------------------
 def _jsonl(path: Path, lines: Sequence[str]) -> Path:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
@@ -539,3 +565,15 @@ def test_cli_import_reports_undecodable_bytes(tmp_path: Path, capsys: pytest.Cap
     source.write_bytes(to_json(_inbound(1)).encode() + b"\n\xff\xfe broken\n")
     assert main(["import", "--db", str(tmp_path / "l.db"), str(source)], stream=io.StringIO()) == 1
     assert "latin1.jsonl:2: $: not UTF-8 text" in capsys.readouterr().err
+
+
+def test_cli_import_reports_a_line_nested_too_deeply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [to_json(_inbound(1)), "[" * 100_000, to_json(_inbound(2))]
+    source = _jsonl(tmp_path / "deep.jsonl", lines)
+    db = tmp_path / "d.db"
+    assert main(["import", "--db", str(db), "--no-progress", str(source)], stream=io.StringIO()) == 1
+    assert "deep.jsonl:2: $: not valid JSON: nested too deeply" in capsys.readouterr().err
+    with SQLiteStore(db) as store:
+        assert all(store.find_interaction("email", f"m{n}") is not None for n in (1, 2))

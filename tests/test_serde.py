@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
+from handoff.events import Inbound
 from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_dict, from_json, to_dict, to_json
 
@@ -71,6 +72,23 @@ def test_errors_name_the_path() -> None:
 def test_garbage_json_is_a_validation_error(bad: str | bytes) -> None:
     with pytest.raises(ValidationError):
         from_json(Contact, bad)
+
+
+@settings(max_examples=30, deadline=None)
+@example(depth=100_000, opener="[", closed=False, as_bytes=False)
+@given(
+    depth=st.integers(1, 200_000),
+    opener=st.sampled_from(["[", '{"a":']),
+    closed=st.booleans(),
+    as_bytes=st.booleans(),
+)
+def test_deep_nesting_is_a_validation_error(depth: int, opener: str, closed: bool, as_bytes: bool) -> None:
+    """However deep the nesting, from_json refuses with ValidationError, never RecursionError."""
+    closer = "]" if opener == "[" else "}"
+    text = opener * depth + ("null" + closer * depth if closed else "")
+    with pytest.raises(ValidationError) as caught:
+        from_json(Inbound, text.encode() if as_bytes else text)
+    assert caught.value.field.startswith("$")
 
 
 json_values = st.recursive(

@@ -174,6 +174,34 @@ def test_malformed_urls_are_refused(url: str) -> None:
     assert caught.value.field == "url"
 
 
+@pytest.mark.parametrize("query", ["?mode=ro", "?", "?cache=shared&mode=rwc"])
+@pytest.mark.parametrize("path", ["/x.db", "/:memory:", ""])
+def test_query_parameters_are_refused(
+    path: str, query: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Options are keyword arguments; a '?' would otherwise become part of a new file's name."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValidationError) as caught:
+        open_store(f"sqlite://{path}{query}")
+    assert caught.value.field == "url"
+    assert "keyword arguments to SQLiteStore" in caught.value.problem
+    assert list(tmp_path.iterdir()) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(seconds=st.floats() | st.integers(-(2**64), 2**64))
+def test_busy_timeout_is_finite_seconds_sqlite_can_keep(seconds: float) -> None:
+    """PRAGMA busy_timeout holds 32-bit milliseconds; anything else is refused by name."""
+    if not 0 <= seconds <= 2_147_483:  # NaN included
+        with pytest.raises(ValidationError) as caught:
+            SQLiteStore(":memory:", busy_timeout=seconds)
+        assert caught.value.field == "busy_timeout"
+        return
+    with SQLiteStore(":memory:", busy_timeout=seconds) as store:
+        assert store._conn is not None
+        assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == round(seconds * 1000)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=30) | st.text(st.characters() | st.characters(categories=["Cs"]), max_size=30))
 def test_any_text_is_stored_or_refused_cleanly(text: str, tmp_path: Path) -> None:

@@ -40,6 +40,13 @@ __all__ = ["BulkIntake"]
 ErrorHandler = Callable[[Inbound, HandoffError], None]
 
 
+def _check_callable(value: object, field: str) -> None:
+    """Refuse a callback that cannot be called now: it is first called once a batch is
+    committed, too late to refuse the import."""
+    if value is not None and not callable(value):
+        raise ValidationError(field, f"expected a function or None, got {type(value).__name__}")
+
+
 class BulkIntake:
     """Receive many inbounds in batched transactions; see :meth:`Switchboard.receive_many`.
 
@@ -62,6 +69,8 @@ class BulkIntake:
             raise ValidationError("batch_size", f"expected a whole number >= 1, got {batch_size!r}")
         if not isinstance(notify, bool):
             raise ValidationError("notify", f"expected true or false, got {notify!r}")
+        _check_callable(progress, "progress")
+        _check_callable(on_error, "on_error")
         self._board = board
         self._batch_size = batch_size
         self._notify = notify

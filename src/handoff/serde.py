@@ -127,8 +127,13 @@ def to_json(obj: Any, *, indent: int | None = None) -> str:
 
 
 def from_json(cls: type[T], text: str | bytes) -> T:
+    """Build ``cls`` from JSON text, or raise ValidationError; never a parser's own error."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        # Nesting deeper than the parser's recursion limit (``[[[[...``) is hostile input,
+        # not a crash; ``from None``, as a thousand frames of traceback say nothing more.
+        raise ValidationError("$", "not valid JSON: nested too deeply") from None
     except (ValueError, TypeError) as exc:
         raise ValidationError("$", f"not valid JSON: {exc}") from exc
     return from_dict(cls, data)

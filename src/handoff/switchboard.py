@@ -121,6 +121,10 @@ class Switchboard:
         default) no notification is scheduled and no decision logged: old history must not
         message anyone now, so the policy only shapes the summaries of channel switches.
         ``progress`` is called with the number of inbounds done after every batch.
+
+        A refused inbound raises: the batches before its own are written, its own is not.
+        A store that is not a :class:`~handoff.stores.base.BulkImport` gets one commit per
+        inbound instead, so there every inbound before the refused one is written.
         """
         bulk = BulkIntake(self, batch_size=batch_size, notify=notify, progress=progress)
         return list(bulk.receive(inbounds))

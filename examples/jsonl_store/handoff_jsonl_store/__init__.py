@@ -61,6 +61,8 @@ class JsonlStore(MemoryStore, BulkImport):
     @classmethod
     def from_url(cls, url: str) -> JsonlStore:
         """``jsonl:///relative/dir`` or ``jsonl:////absolute/dir``, like ``sqlite://`` URLs."""
+        if not isinstance(url, str):  # refused like open_store refuses it, naming the field
+            raise ValidationError("url", f"expected {_URL_FORMS}, got {type(url).__name__}")
         rest = url[len("jsonl://") :] if url.startswith("jsonl://") else ""
         if not rest.startswith("/") or rest == "/":
             raise ValidationError("url", f"expected {_URL_FORMS}, got {url!r}")

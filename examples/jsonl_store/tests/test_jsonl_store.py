@@ -60,10 +60,12 @@ def test_a_damaged_log_is_refused(tmp_path: Path, damage: bytes) -> None:
         JsonlStore(tmp_path)
 
 
-@pytest.mark.parametrize("url", ["jsonl://", "jsonl:///", "jsonl:relative", "sqlite:///x"])
-def test_bad_urls_are_refused(url: str) -> None:
+@pytest.mark.parametrize(
+    "url", ["jsonl://", "jsonl:///", "jsonl:relative", "sqlite:///x", 42, None, b"jsonl:///x"]
+)
+def test_bad_urls_are_refused(url: object) -> None:
     with pytest.raises(ValidationError) as caught:
-        JsonlStore.from_url(url)
+        JsonlStore.from_url(url)  # type: ignore[arg-type]
     assert caught.value.field == "url"
 
 

@@ -24,6 +24,14 @@ ACTIVE_STATUSES = ("open", "pending")
 
 _JSON_DEPTH = 64
 
+MAX_VERSION = 2**31 - 1
+"""The largest version or sequence every built-in store can keep: PostgreSQL's ``integer``
+columns hold them. Checked here, so that no backend accepts what another cannot store."""
+
+MAX_LIMIT = 2**63 - 1
+"""The largest ``limit`` or ``last``: a 64-bit integer, as SQLite binds and PostgreSQL's
+``LIMIT`` takes; ``sys.maxsize`` ("no limit") is still fine."""
+
 
 def check_text(value: object, field: str) -> str:
     if not isinstance(value, str):
@@ -39,18 +47,19 @@ def check_identity(value: object) -> Identity:
     return value
 
 
+def check_whole(value: object, field: str, maximum: int) -> int:
+    """A whole number from 0 to ``maximum``: bigger ones no backend can bind or store."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValidationError(field, f"expected a whole number from 0 to {maximum}, got {value!r}")
+    return value
+
+
 def check_last(last: object) -> int | None:
-    if last is None:
-        return None
-    if isinstance(last, bool) or not isinstance(last, int) or last < 0:
-        raise ValidationError("last", f"expected a whole number >= 0 or None, got {last!r}")
-    return last
+    return None if last is None else check_whole(last, "last", MAX_LIMIT)
 
 
 def check_limit(limit: object) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise ValidationError("limit", f"expected a whole number >= 0, got {limit!r}")
-    return limit
+    return check_whole(limit, "limit", MAX_LIMIT)
 
 
 def check_refs(refs: object) -> tuple[str, ...]:
@@ -137,6 +146,8 @@ def check_changeset(changes: object) -> Changeset:
     _check_items(changes.handoffs, Handoff, "handoffs")
     _check_items(changes.notifications, Notification, "notifications")
     _check_items(changes.decisions, DecisionRecord, "decisions")
+    for i, interaction in enumerate(changes.interactions):
+        check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
     if changes.contact is not None:
         _unique([str(i) for i in changes.contact.identities], "contact.links", "identity")
     _unique([i.id for i in changes.interactions], "interactions", "id")
@@ -172,15 +183,14 @@ def check_batch(changes: object) -> list[Changeset]:
 
 def _check_versioned(record: object, kind: type, field: str, expected: object) -> None:
     name = f"expected_{field}_version"
-    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
-        raise ValidationError(name, f"expected a whole number >= 0, got {expected!r}")
+    expected = check_whole(expected, name, MAX_VERSION)
     if record is None:
         if expected != 0:
             raise ValidationError(name, f"is {expected} but the changeset has no {field}")
         return
     if not isinstance(record, kind):
         raise ValidationError(field, f"expected a {kind.__name__}, got {type(record).__name__}")
-    version = record.version  # type: ignore[attr-defined]
+    version = check_whole(record.version, f"{field}.version", MAX_VERSION)  # type: ignore[attr-defined]
     if version <= expected:
         raise ValidationError(
             f"{field}.version",
@@ -188,9 +198,8 @@ def _check_versioned(record: object, kind: type, field: str, expected: object) -
         )
 
 
-def _check_items(items: object, kind: type, field: str) -> None:
-    if not isinstance(items, tuple):
-        raise ValidationError(field, f"expected a tuple, got {type(items).__name__}")
+def _check_items(items: tuple[object, ...], kind: type, field: str) -> None:
+    """Every item is of the record type; ``Changeset`` itself made ``items`` a tuple."""
     for i, item in enumerate(items):
         if not isinstance(item, kind):
             raise ValidationError(f"{field}[{i}]", f"expected a {kind.__name__}, got {type(item).__name__}")

@@ -11,11 +11,11 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from attrs import define, field
 
-from handoff.errors import StoreUnavailable
+from handoff.errors import StoreUnavailable, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally, TallyHandoff
@@ -37,22 +37,33 @@ __all__ = [
     "TallyHandoff",
 ]
 
+_T = TypeVar("_T")
 
-# Typed converters: with a bare ``converter=tuple`` mypy cannot type the arguments.
-def _interactions(items: Iterable[Interaction]) -> tuple[Interaction, ...]:
+
+def _records(items: Iterable[_T], field: str) -> tuple[_T, ...]:
+    """Any iterable of records as a tuple. Anything else is refused by the field's name
+    rather than with ``tuple()``'s bare TypeError: records may come from untrusted data."""
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise ValidationError(field, f"expected a sequence of records, got {type(items).__name__}")
     return tuple(items)
+
+
+# Typed converters: with a bare ``converter=tuple`` mypy cannot type the arguments. The
+# records themselves are checked by the store (``check_changeset``), naming the item.
+def _interactions(items: Iterable[Interaction]) -> tuple[Interaction, ...]:
+    return _records(items, "interactions")
 
 
 def _handoffs(items: Iterable[Handoff]) -> tuple[Handoff, ...]:
-    return tuple(items)
+    return _records(items, "handoffs")
 
 
 def _notifications(items: Iterable[Notification]) -> tuple[Notification, ...]:
-    return tuple(items)
+    return _records(items, "notifications")
 
 
 def _decisions(items: Iterable[DecisionRecord]) -> tuple[DecisionRecord, ...]:
-    return tuple(items)
+    return _records(items, "decisions")
 
 
 @define(frozen=True)
@@ -79,7 +90,7 @@ class Changeset:
 
 
 def _journeys(items: Iterable[Journey]) -> tuple[Journey, ...]:
-    return tuple(items)
+    return _records(items, "journeys")
 
 
 @define(frozen=True)

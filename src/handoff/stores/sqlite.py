@@ -51,6 +51,7 @@ __all__ = ["SQLiteStore"]
 T = TypeVar("T")
 
 _CHECKPOINT_ATTEMPTS = 20
+_MAX_BUSY_TIMEOUT = (2**31 - 1) // 1000  # the most whole seconds whose milliseconds fit 32 bits
 # Where Rows keeps the stored JSON text of the contact and of the journey.
 _CONTACT_DATA = 2
 _JOURNEY_DATA = 6
@@ -109,6 +110,21 @@ def _create_private(path: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def _check_busy_timeout(seconds: object) -> float:
+    """Finite seconds that SQLite can keep: ``PRAGMA busy_timeout`` takes 32-bit milliseconds
+    and silently turns a larger number into 0, no waiting at all."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 <= seconds <= _MAX_BUSY_TIMEOUT
+    ):
+        raise ValidationError(
+            "busy_timeout",
+            f"expected a finite number of seconds from 0 to {_MAX_BUSY_TIMEOUT} (24 days), got {seconds!r}",
+        )
+    return float(seconds)
+
+
 class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 
@@ -124,18 +140,17 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
             path = os.fspath(path)
         if not isinstance(path, str) or not path:
             raise ValidationError("path", f"expected a file path or ':memory:', got {path!r}")
-        if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)) or busy_timeout < 0:
-            raise ValidationError("busy_timeout", f"expected seconds >= 0, got {busy_timeout!r}")
+        busy_timeout = _check_busy_timeout(busy_timeout)
         self._path = path
         self._lock = threading.RLock()
         self._decoded = Decoded()
         if path != ":memory:" and not path.startswith("file:"):
             _create_private(path)
-        self._conn: sqlite3.Connection | None = connect(path, float(busy_timeout))
+        self._conn: sqlite3.Connection | None = connect(path, busy_timeout)
         self._checkpointer: Checkpointer | None = None
         if path != ":memory:" and not path.startswith("file:"):
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._checkpointer = Checkpointer(path, float(busy_timeout))
+            self._checkpointer = Checkpointer(path, busy_timeout)
 
     @property
     def path(self) -> str:
@@ -148,6 +163,12 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
         if not isinstance(url, str) or not url.startswith("sqlite://"):
             raise ValidationError("url", f"expected {_URL_FORMS}, got {url!r}")
         rest = url[len("sqlite://") :]
+        if "?" in rest:  # else "x.db?mode=ro" would quietly become a new file of that name
+            raise ValidationError(
+                "url",
+                f"sqlite URLs take no query parameters, got {url!r}; pass options as keyword "
+                "arguments to SQLiteStore instead, e.g. SQLiteStore('x.db', busy_timeout=10)",
+            )
         if rest in ("", ":memory:", "/:memory:"):
             return cls(":memory:")
         if not rest.startswith("/") or rest == "/":

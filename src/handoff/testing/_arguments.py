@@ -10,7 +10,12 @@ import pytest
 from handoff.errors import ValidationError
 from handoff.stores.base import Changeset, Store
 from handoff.testing._kit import KitBase
-from handoff.testing.factories import T0, make_contact, make_journey
+from handoff.testing.factories import T0, make_contact, make_interaction, make_journey
+
+# One past the largest number every backend can keep: versions and sequences go into 32-bit
+# columns (PostgreSQL's integer), limits are bound as 64-bit integers.
+_VERSION_TOO_BIG = 2**31
+_LIMIT_TOO_BIG = 2**63
 
 # (what is wrong, the call, the field the error must name)
 _BAD_CALLS: dict[str, tuple[Callable[[Any], object], str]] = {
@@ -48,6 +53,21 @@ _BAD_CALLS: dict[str, tuple[Callable[[Any], object], str]] = {
         "expected_contact_version",
     ),
     "wrong record type": (lambda s: s.commit(Changeset(journey=make_contact())), "journey"),  # type: ignore[arg-type]
+    "limit beyond 64 bits": (lambda s: s.due_notifications(T0, limit=_LIMIT_TOO_BIG), "limit"),
+    "active limit beyond 64 bits": (lambda s: s.active_journeys(limit=_LIMIT_TOO_BIG), "limit"),
+    "last beyond 64 bits": (lambda s: s.interactions("jr_1", last=_LIMIT_TOO_BIG), "last"),
+    "contact version beyond 32 bits": (
+        lambda s: s.commit(Changeset(contact=make_contact(version=_VERSION_TOO_BIG))),
+        "contact.version",
+    ),
+    "journey version beyond 32 bits": (
+        lambda s: s.commit(Changeset(journey=make_journey(version=_VERSION_TOO_BIG))),
+        "journey.version",
+    ),
+    "sequence beyond 32 bits": (
+        lambda s: s.commit(Changeset(interactions=(make_interaction(sequence=_VERSION_TOO_BIG),))),
+        "interactions[0].sequence",
+    ),
     "journey at version 0": (
         lambda s: s.commit(Changeset(journey=make_journey(version=0))),
         "journey.version",

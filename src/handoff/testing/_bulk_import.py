@@ -10,6 +10,7 @@ from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound, 
 from handoff.models import Interaction, Journey
 from handoff.stores.base import BulkImport, Changeset, Store
 from handoff.testing._kit import KitBase, seed
+from handoff.testing._records import assert_all_stored, crowded_event
 from handoff.testing.factories import T0, appended, make_contact, make_journey, make_notification, new_id
 
 
@@ -48,6 +49,14 @@ class BulkImportConformance(KitBase):
         assert last.version == 4
         assert store.interactions(journey.id) == interactions
         assert store.notifications(journey.id) == [notification]
+
+    def test_each_changeset_of_a_batch_keeps_every_record(self, store: Store) -> None:
+        # A backfill commits one changeset per journey, holding all the batch's messages of it.
+        bulk = self.bulk(store)
+        batch = [crowded_event(count) for count in (1, 4, 2)]
+        bulk.commit_many(batch)
+        for change in batch:
+            assert_all_stored(store, change)
 
     def test_a_bad_changeset_in_the_middle_writes_nothing(self, store: Store) -> None:
         bulk = self.bulk(store)

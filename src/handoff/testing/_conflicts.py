@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from attrs import define, evolve
@@ -88,11 +89,32 @@ def _identity_of_another_contact(change: Changeset, event: _Event, world: _World
 
 
 def _taken_journey_id(change: Changeset, event: _Event, world: _World) -> Changeset:
-    return evolve(change, journey=evolve(event.journey, id=world.journey.id))
+    # The records follow their journey to the taken id: records naming a journey that is
+    # never written would be a second fault, for which NotFound is as right a refusal.
+    repointed = _repointed(change, "journey_id", world.journey.id)
+    return evolve(repointed, journey=evolve(event.journey, id=world.journey.id))
 
 
 def _taken_contact_id(change: Changeset, event: _Event, world: _World) -> Changeset:
-    return evolve(change, contact=evolve(event.contact, id=world.contact.id))
+    # Likewise the journey and the records name the contact by the id it takes.
+    repointed = _repointed(change, "contact_id", world.contact.id)
+    return evolve(repointed, contact=evolve(event.contact, id=world.contact.id))
+
+
+def _repointed(change: Changeset, name: str, value: str) -> Changeset:
+    """``change`` with the journey and every record that has the reference ``name`` set to ``value``."""
+
+    def moved(record: Any) -> Any:
+        return evolve(record, **{name: value}) if hasattr(record, name) else record
+
+    return evolve(
+        change,
+        journey=None if change.journey is None else moved(change.journey),
+        interactions=[moved(r) for r in change.interactions],
+        handoffs=[moved(r) for r in change.handoffs],
+        notifications=[moved(r) for r in change.notifications],
+        decisions=[moved(r) for r in change.decisions],
+    )
 
 
 def _taken_notification_id(change: Changeset, event: _Event, world: _World) -> Changeset:
