@@ -1,7 +1,7 @@
 """The stored records of ``handoff``: frozen attrs value objects, pure data.
 
 They know nothing of storage or policy. Derived journey state is advanced by
-:mod:`handoff.ledger`; summaries are built by :mod:`handoff.summary` and drawn by
+:mod:`handoff.flow.append`; summaries are built by :mod:`handoff.summary` and drawn by
 :mod:`handoff.render`.
 """
 

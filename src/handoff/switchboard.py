@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 from handoff import channels, privacy
 from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
-from handoff.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.errors import HandoffError, IngestError, NotFound, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome, survey_scores
 from handoff.flow.bulk.batch import BulkIntake
+from handoff.flow.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.flow.intake import inbound_identity
 from handoff.flow.read import read_recent
 from handoff.flow.run import Flow, retry

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from attrs import define, evolve
 
-from handoff import ledger
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
+from handoff.flow.append import append
 from handoff.identity import Identity
 from handoff.masking import mask_cards
 from handoff.models import (
@@ -178,7 +178,7 @@ def plan(
     switch, for the summary it wants: nothing is scheduled and no decision logged.
     """
     interaction = draft.interaction
-    after = ledger.append(draft.journey, interaction)
+    after = append(draft.journey, interaction)
     decisions: list[Decision] = []
     planned: list[Notification] = []
     spec: SummarySpec | None = None

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handoff.contacts import with_profile
 from handoff.events import Suggestion, TickOutcome, Verdict
+from handoff.flow.contacts import with_profile
 from handoff.flow.desk import draft_retraction
 from handoff.flow.plan import plan, plan_tick
 from handoff.flow.read import read_notifications

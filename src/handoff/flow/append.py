@@ -1,4 +1,4 @@
-"""Derived journey state, advanced one interaction at a time (pure).
+"""Step 3 of the write path, pure: derived journey state, advanced one interaction at a time.
 
 The journey row carries what the hot path and summaries need — channel path, last
 activity per channel and side, first response, fact index, recent notes — so nothing
@@ -13,29 +13,13 @@ from attrs import evolve
 from handoff.facts import extract_facts, merge_facts
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 
-__all__ = ["append", "new_journey"]
+__all__ = ["append"]
 
 MAX_NOTES = 5
 MAX_PATH = 20
 """Path steps kept: the first channel and the most recent ones (a journey that bounces
 between two channels all day must not grow its row without bound)."""
 MAX_SUBJECT = 160
-
-
-def new_journey(
-    *, journey_id: str, reference: str, contact_id: str, channel: str, interaction: Interaction
-) -> Journey:
-    """An empty journey, opened by ``interaction``; :func:`append` then applies it."""
-    return Journey(
-        id=journey_id,
-        reference=reference,
-        contact_id=contact_id,
-        status="open",
-        current_channel=channel,
-        opened_at=interaction.at,
-        updated_at=interaction.at,
-        version=0,
-    )
 
 
 def _subject(body: str) -> str:
