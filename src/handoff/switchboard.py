@@ -222,6 +222,8 @@ class Switchboard:
         """
         require_text(agent, "agent", max_len=_AGENT_CAP)
         require_text(body, "body")
+        if external_id is not None:
+            require_text(external_id, "external_id", max_len=1000)
         if channel is not None:
             channels.get(channel)
         when = self._at(at)

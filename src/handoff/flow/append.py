@@ -8,9 +8,8 @@ journey's length.
 
 from __future__ import annotations
 
-from attrs import evolve
-
 from handoff.facts import extract_facts, merge_facts
+from handoff.flow.records import replace
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 
 __all__ = ["append"]
@@ -62,4 +61,4 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
     if moves and (not journey.path or journey.path[-1].channel != channel):
         path = (*journey.path, PathStep(channel, interaction.at))
         changes["path"] = path if len(path) <= MAX_PATH else (path[0], *path[-(MAX_PATH - 1) :])
-    return evolve(journey, **changes)  # type: ignore[arg-type]
+    return replace(journey, **changes)

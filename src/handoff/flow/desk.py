@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from attrs import evolve
-
 from handoff.clock import IdFactory
 from handoff.errors import ValidationError
 from handoff.flow.plan import Draft, HandoffPlan, new_interaction
+from handoff.flow.records import replace
 from handoff.models import Contact, Initiator, Interaction, Journey
 from handoff.policy.engine import Event
 
@@ -74,7 +73,7 @@ def draft_reply(
         external_id=external_id,
     )
     event = Event("agent_replied", at, channel, agent=agent)
-    return _draft(contact, journey, evolve(journey, **changes), interaction, event)
+    return _draft(contact, journey, replace(journey, **changes), interaction, event)
 
 
 def draft_note(
@@ -157,7 +156,7 @@ def draft_transfer(
     return Draft(
         contact=contact,
         contact_version=contact.version,
-        journey=evolve(journey, **changes),
+        journey=replace(journey, **changes),
         journey_version=journey.version,
         interaction=interaction,
         events=(event,),
@@ -175,7 +174,7 @@ def draft_resolution(journey: Journey, contact: Contact, ids: IdFactory, *, by: 
         ids.new_id("ix"), journey, channel=channel, author="agent", body=f"Resolved by {by}", at=at,
         kind="event", agent=by,
     )  # fmt: skip
-    after = evolve(
+    after = replace(
         journey, status="resolved", resolved_at=at, resolved_by=by, commitments=(), unresolved_messages=0
     )
     return _draft(contact, journey, after, interaction, Event("resolved", at, channel, agent=by))

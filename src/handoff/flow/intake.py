@@ -19,6 +19,7 @@ from handoff.events import Inbound, Verdict
 from handoff.facts import sensitive_reasons
 from handoff.flow.plan import Draft, HandoffPlan, new_interaction
 from handoff.flow.read import IntakeRead
+from handoff.flow.records import replace
 from handoff.identity import Identity, parse_identity
 from handoff.models import Contact, IdentityLink, Journey, LinkSource
 from handoff.policy.engine import Event, PolicySettings
@@ -125,7 +126,7 @@ def draft_inbound(
             )
         )
     return Draft(
-        journey=evolve(base, **changes) if changes else base,
+        journey=replace(base, **changes) if changes else base,
         events=tuple(events),
         handoff=handoff,
         previous_channel=previous,

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from attrs import define, evolve
+from attrs import define
 
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
 from handoff.flow.append import append
+from handoff.flow.records import build, replace
 from handoff.identity import Identity
 from handoff.masking import mask_cards
 from handoff.models import (
@@ -129,7 +130,8 @@ def new_interaction(
     sensitive: bool = False,
 ) -> Interaction:
     """The next interaction of ``journey``, card numbers masked before anything keeps it."""
-    return Interaction(
+    return build(
+        Interaction,
         id=interaction_id,
         journey_id=journey.id,
         contact_id=journey.contact_id,
@@ -208,7 +210,7 @@ def plan(
             planned.extend(_notifications(decision, after, draft.contact, now, ids))
     scheduled = tuple(planned) if notify else ()
     if any(n.purpose == "survey" for n in scheduled):
-        after = evolve(after, surveyed=True)
+        after = replace(after, surveyed=True)
     record = None
     more = 0
     if draft.handoff is not None:
