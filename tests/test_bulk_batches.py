@@ -19,7 +19,7 @@ from handoff import FixedClock, SeededIds, Switchboard, _memo
 from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores import Changeset, MemoryStore, SQLiteStore
-from handoff.stores import _sqlite_writes as writes
+from handoff.stores.sqlite import _writes as writes
 from handoff.testing.factories import (
     appended,
     make_contact,

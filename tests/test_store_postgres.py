@@ -29,9 +29,9 @@ from handoff.identity import parse_identity
 from handoff.models import Contact, Interaction
 from handoff.serde import from_json
 from handoff.stores import BulkImport, Changeset, MemoryStore, open_store
-from handoff.stores._pg_schema import MIGRATIONS, SCHEMA_VERSION
-from handoff.stores._pg_writes import loaded_json, stored_json
 from handoff.stores.postgres import PostgresStore
+from handoff.stores.postgres._schema import MIGRATIONS, SCHEMA_VERSION
+from handoff.stores.postgres._writes import loaded_json, stored_json
 from handoff.testing import StoreConformance
 from handoff.testing.factories import (
     T0,

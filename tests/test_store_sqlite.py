@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from handoff.errors import StoreError, ValidationError
 from handoff.stores import Changeset, SQLiteStore, open_store
-from handoff.stores._sqlite_schema import SCHEMA_VERSION
+from handoff.stores.sqlite._schema import SCHEMA_VERSION
 from handoff.testing import StoreConformance
 from handoff.testing.factories import (
     append_changeset,

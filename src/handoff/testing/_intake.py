@@ -17,7 +17,8 @@ from attrs import define
 from handoff.errors import ValidationError
 from handoff.identity import Identity, parse_identity
 from handoff.models import Contact, Interaction, Journey
-from handoff.stores.base import Changeset, IntakeReads, IntakeRecords, Store
+from handoff.stores.base import Changeset, Store
+from handoff.stores.capabilities import IntakeReads, IntakeRecords
 from handoff.testing._kit import KitBase
 from handoff.testing.factories import (
     T0,

@@ -18,8 +18,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from handoff.errors import ConcurrencyConflict, HandoffError, StoreError, StoreUnavailable, ValidationError
-from handoff.stores import _pg_schema
-from handoff.stores._pg_writes import Connection
+from handoff.stores.postgres import _schema as _pg_schema
+from handoff.stores.postgres._writes import Connection
 
 Pool = ConnectionPool[Connection]
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from handoff.errors import StoreError, ValidationError
-from handoff.stores.base import MetricTally, TallyHandoff
+from handoff.stores.metric_rows import MetricTally, TallyHandoff
 
 __all__ = ["INSERT_TALLY", "NEWER_TALLY", "check_form", "read_tally", "tally_row"]
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
+from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores._common import micros
-from handoff.stores._sql_metrics import period
-from handoff.stores.base import JourneyIndex
+from handoff.stores.capabilities import JourneyIndex
+from handoff.stores.sql._metrics import period
 
 __all__ = ["MemoryJourneyIndex"]
 

@@ -28,10 +28,10 @@ from typing import Any, ClassVar, cast
 
 from attrs import define
 
+from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores._common import micros
-from handoff.stores._sql_metrics import Cursors, SQLMetrics, TallyCursors, period
-from handoff.stores._sql_tallies import INSERT_TALLY, NEWER_TALLY
+from handoff.stores.sql._metrics import Cursors, SQLMetrics, TallyCursors, period
+from handoff.stores.sql._tallies import INSERT_TALLY, NEWER_TALLY
 
 __all__ = ["SQLiteMetrics"]
 

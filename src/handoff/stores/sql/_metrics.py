@@ -36,8 +36,9 @@ from typing import Any, cast
 
 from handoff.clock import ensure_aware, micros
 from handoff.errors import StoreError, ValidationError
-from handoff.stores._sql_tallies import check_form, read_tally, tally_row
-from handoff.stores.base import MetricHandoff, MetricJourney, MetricStep, MetricTallies, MetricTally
+from handoff.stores.capabilities import MetricTallies
+from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
+from handoff.stores.sql._tallies import check_form, read_tally, tally_row
 
 __all__ = ["Cursors", "SQLMetrics", "TallyCursors", "period"]
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from handoff.models import Journey
-from handoff.stores._sql_metrics import Cursors, SQLMetrics, TallyCursors, period
-from handoff.stores._sql_tallies import INSERT_TALLY, NEWER_TALLY
+from handoff.stores.sql._metrics import Cursors, SQLMetrics, TallyCursors, period
+from handoff.stores.sql._tallies import INSERT_TALLY, NEWER_TALLY
 
 __all__ = ["PostgresMetrics"]
 
