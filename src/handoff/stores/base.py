@@ -231,7 +231,7 @@ class Store(abc.ABC):
         cutoff = ensure_aware(now, "now")
         limit = check_limit(limit)
         due = [n for n in self._every_notification() if n.status == "pending" and n.send_at <= cutoff]
-        due.sort(key=lambda n: n.send_at)
+        due.sort(key=lambda n: (n.send_at, n.created_at))
         return due[:limit]
 
     def _every_notification(self) -> Iterator[Notification]:

@@ -142,7 +142,6 @@ def check_provider_id(value: object) -> str:
     text = check_text(value, "provider_id")
     if not text:
         raise ValidationError("provider_id", "must not be empty")
-    check_key(text, "provider_id")
     return text
 
 
@@ -156,8 +155,15 @@ def check_mark(
         check_text(notification_id, "notification_id"),
         str(status),
         ensure_aware(at, "at"),
-        None if provider_id is None else check_provider_id(provider_id),
+        None if provider_id is None else _recorded_provider_id(provider_id),
     )
+
+
+def _recorded_provider_id(value: object) -> str:
+    """A provider id to record: a key, so NUL is refused (a look-up by one finds nothing)."""
+    text = check_provider_id(value)
+    check_key(text, "provider_id")
+    return text
 
 
 def marked(
