@@ -1,4 +1,4 @@
-"""Conformance for the optional :class:`~handoff.stores.base.BulkImport` capability."""
+"""Conformance for the optional :class:`~handoff.stores.capabilities.BulkImport` capability."""
 
 from __future__ import annotations
 

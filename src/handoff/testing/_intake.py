@@ -1,4 +1,4 @@
-"""Conformance for the optional :class:`~handoff.stores.base.IntakeReads` capability.
+"""Conformance for the optional :class:`~handoff.stores.capabilities.IntakeReads` capability.
 
 ``load_intake`` must answer exactly what the plain look-ups answer, so each check builds
 a history and compares the two, for the inbounds ``receive`` meets: a redelivery, a

@@ -19,7 +19,7 @@ __all__ = ["MemoryJourneyIndex"]
 
 
 class MemoryJourneyIndex(JourneyIndex):
-    """:class:`~handoff.stores.base.JourneyIndex` over the memory store's own maps."""
+    """:class:`~handoff.stores.capabilities.JourneyIndex` over the memory store's own maps."""
 
     def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
         start, end = period(start, end)

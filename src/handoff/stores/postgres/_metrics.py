@@ -1,4 +1,4 @@
-"""PostgreSQL's side of the metrics read: the three row streams of :mod:`._sql_metrics`.
+"""PostgreSQL's side of the metrics read: the three row streams of :mod:`handoff.stores.sql._metrics`.
 
 The three queries run in one read-only, repeatable-read transaction on one pooled
 connection, each through a server-side cursor fetched in batches, so a year of rows

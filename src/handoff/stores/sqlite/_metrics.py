@@ -1,4 +1,4 @@
-"""SQLite's side of the metrics read: the three row streams of :mod:`._sql_metrics`.
+"""SQLite's side of the metrics read: the three row streams of :mod:`handoff.stores.sql._metrics`.
 
 Two plans give the same rows in the same order (journey ids, binary collation). When
 the period holds a good share of all journeys, journeys and handoffs are scanned once
