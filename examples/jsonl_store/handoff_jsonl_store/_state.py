@@ -73,7 +73,8 @@ class State:
             self._journey_exists(i.journey_id, new_journey)
             if any(stored.sequence == i.sequence for stored in self.interactions.get(i.journey_id, ())):
                 raise ConcurrencyConflict(f"journey {i.journey_id!r} already has interaction {i.sequence}")
-        for record in (*changes.handoffs, *changes.decisions):
+        others: tuple[Handoff | DecisionRecord, ...] = (*changes.handoffs, *changes.decisions)
+        for record in others:
             if record.id in self.ids[type(record)]:
                 raise ConcurrencyConflict(f"{type(record).__name__} {record.id!r} already exists")
             self._journey_exists(record.journey_id, new_journey)
