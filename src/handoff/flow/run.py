@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import TypeVar
 
@@ -23,9 +24,10 @@ from handoff.flow.intake import draft_inbound
 from handoff.flow.plan import Draft, Sentiment, duplicate, plan
 from handoff.flow.read import read_intake, read_notifications, read_recent, recent_bound
 from handoff.identity import Identity
-from handoff.models import Initiator, Journey, Notification
+from handoff.models import Contact, Initiator, Journey, Notification
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
+from handoff.stores.capabilities import SerializedWrites
 
 __all__ = ["Flow", "retry"]
 
@@ -70,12 +72,13 @@ class Flow:
 
     # -- customers ---------------------------------------------------------------------
     def receive(self, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
-        read = read_intake(self.store, inbound, identity)
-        if isinstance(read, JourneyOutcome):
-            return read
-        draft = draft_inbound(inbound, identity, read, ids=self.ids, settings=self.policy.settings)
-        known = None if read.notifications is None else read.notifications.get(draft.journey.id, ())
-        return self._commit(draft, now, known)
+        with self._serialized(str(identity)):
+            read = read_intake(self.store, inbound, identity)
+            if isinstance(read, JourneyOutcome):
+                return read
+            draft = draft_inbound(inbound, identity, read, ids=self.ids, settings=self.policy.settings)
+            known = None if read.notifications is None else read.notifications.get(draft.journey.id, ())
+            return self._commit(draft, now, known)
 
     # -- agents ------------------------------------------------------------------------
     def reply(
@@ -90,29 +93,32 @@ class Flow:
         bot: bool,
         now: datetime,
     ) -> JourneyOutcome:
-        where = channel or journey.current_channel
-        if external_id is not None:
-            seen = self.store.find_interaction(where, external_id)
-            if seen is not None:
-                stored = self.store.get_journey(seen.journey_id)
-                return duplicate(seen, stored, self.store.get_contact(stored.contact_id))
-        contact = self.store.get_contact(journey.contact_id)
-        draft = desk.draft_reply(
-            journey,
-            contact,
-            self.ids,
-            agent=agent,
-            body=body,
-            channel=where,
-            at=at,
-            external_id=external_id,
-            bot=bot,
-        )
-        return self._commit(draft, now)
+        with self._serialized(journey.contact_id):
+            journey = self.store.get_journey(journey.id)
+            where = channel or journey.current_channel
+            if external_id is not None:
+                seen = self.store.find_interaction(where, external_id)
+                if seen is not None:
+                    stored = self.store.get_journey(seen.journey_id)
+                    return duplicate(seen, stored, self.store.get_contact(stored.contact_id))
+            contact = self.store.get_contact(journey.contact_id)
+            draft = desk.draft_reply(
+                journey,
+                contact,
+                self.ids,
+                agent=agent,
+                body=body,
+                channel=where,
+                at=at,
+                external_id=external_id,
+                bot=bot,
+            )
+            return self._commit(draft, now)
 
     def note(self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime) -> JourneyOutcome:
-        contact = self.store.get_contact(journey.contact_id)
-        return self._commit(desk.draft_note(journey, contact, self.ids, agent=agent, body=body, at=at), now)
+        return self._act(
+            journey, now, lambda j, c: desk.draft_note(j, c, self.ids, agent=agent, body=body, at=at)
+        )
 
     def transfer(
         self,
@@ -128,26 +134,27 @@ class Flow:
         to_role: str | None,
         now: datetime,
     ) -> JourneyOutcome:
-        contact = self.store.get_contact(journey.contact_id)
-        draft = desk.draft_transfer(
+        return self._act(
             journey,
-            contact,
-            self.ids,
-            to_channel=to_channel,
-            reason=reason,
-            by=by,
-            to_agent=to_agent,
-            at=at,
-            warm=warm,
-            initiated_by=initiated_by,
-            to_role=to_role,
-            callback_within=self.policy.settings.callback_within,
+            now,
+            lambda j, c: desk.draft_transfer(
+                j,
+                c,
+                self.ids,
+                to_channel=to_channel,
+                reason=reason,
+                by=by,
+                to_agent=to_agent,
+                at=at,
+                warm=warm,
+                initiated_by=initiated_by,
+                to_role=to_role,
+                callback_within=self.policy.settings.callback_within,
+            ),
         )
-        return self._commit(draft, now)
 
     def resolve(self, journey: Journey, *, by: str, at: datetime, now: datetime) -> JourneyOutcome:
-        contact = self.store.get_contact(journey.contact_id)
-        return self._commit(desk.draft_resolution(journey, contact, self.ids, by=by, at=at), now)
+        return self._act(journey, now, lambda j, c: desk.draft_resolution(j, c, self.ids, by=by, at=at))
 
     def rate(
         self,
@@ -159,11 +166,26 @@ class Flow:
         at: datetime,
         now: datetime,
     ) -> JourneyOutcome:
-        contact = self.store.get_contact(journey.contact_id)
-        draft = desk.draft_rating(
-            journey, contact, self.ids, scores=scores, comment=comment, channel=channel, at=at
+        return self._act(
+            journey,
+            now,
+            lambda j, c: desk.draft_rating(
+                j, c, self.ids, scores=scores, comment=comment, channel=channel, at=at
+            ),
         )
-        return self._commit(draft, now)
+
+    def _act(
+        self, journey: Journey, now: datetime, draft: Callable[[Journey, Contact], Draft]
+    ) -> JourneyOutcome:
+        """An agent verb on ``journey``, drafted from the journey and contact as they stand
+        once the other writers of the contact are done."""
+        with self._serialized(journey.contact_id):
+            journey = self.store.get_journey(journey.id)
+            return self._commit(draft(journey, self.store.get_contact(journey.contact_id)), now)
+
+    def _serialized(self, key: str) -> AbstractContextManager[None]:
+        store = self.store
+        return store.serialized(key) if isinstance(store, SerializedWrites) else nullcontext()
 
     # -- the common tail -----------------------------------------------------------------
     def _commit(

@@ -16,6 +16,7 @@ from handoff.stores.capabilities import (
     JourneyIndex,
     MetricsSource,
     MetricTallies,
+    SerializedWrites,
 )
 from handoff.stores.memory import MemoryStore
 from handoff.stores.registry import open_store, register_store
@@ -33,6 +34,7 @@ __all__ = [
     "MetricTallies",
     "MetricsSource",
     "SQLiteStore",
+    "SerializedWrites",
     "Store",
     "open_store",
     "register_store",

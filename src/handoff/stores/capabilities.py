@@ -5,6 +5,8 @@ the faster path when a store offers it, the plain look-ups otherwise:
 
 * :class:`BulkImport`: many changesets in one transaction (backfills, ``handoff import``);
 * :class:`IntakeReads`: every look-up ``receive`` makes, in one round trip;
+* :class:`SerializedWrites`: one event's reads and commit as one serialised transaction,
+  so writers of one journey wait their turn instead of failing on a version conflict;
 * :class:`JourneyIndex`, :class:`MetricsSource`, :class:`MetricTallies`: the metrics'
   push-downs, from listing journeys by period to keeping per-journey tallies.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from attrs import define, field
@@ -30,6 +33,7 @@ __all__ = [
     "JourneyIndex",
     "MetricTallies",
     "MetricsSource",
+    "SerializedWrites",
 ]
 
 
@@ -125,6 +129,28 @@ class IntakeReads(abc.ABC):
 
 
 # -- optional capabilities for the metrics ------------------------------------------------------
+
+
+class SerializedWrites(abc.ABC):
+    """Optional capability: writers of one key run one after the other.
+
+    ``with store.serialized(key):`` holds a lock for ``key`` (a contact id, or the
+    identity of an inbound whose contact is not known yet) around this thread's reads
+    and its :meth:`~handoff.stores.base.Store.commit`, the block's last step. Another
+    writer of the same key waits until the block ends, then reads what this one
+    committed, so a burst of webhooks from one customer is written in turn instead of
+    failing on version conflicts. Versions are still checked: a caller's stale write is
+    still refused. A nested ``serialized`` on the same thread joins the block already open.
+
+    The built-in stores: SQLite holds its one write transaction (``BEGIN IMMEDIATE``)
+    for the block, so reads and commit are one transaction and every key is serialised;
+    PostgreSQL holds an advisory lock on the key, taken with the first read and given
+    back with the commit, at no extra round trip; memory holds its lock.
+    """
+
+    @abc.abstractmethod
+    def serialized(self, key: str) -> AbstractContextManager[None]:
+        """Serialise this thread's reads and commit with other writers of ``key``."""
 
 
 class JourneyIndex(abc.ABC):

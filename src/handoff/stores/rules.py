@@ -47,6 +47,7 @@ __all__ = [
     "check_keys",
     "check_last",
     "check_limit",
+    "check_lock_key",
     "check_mark",
     "check_provider_id",
     "check_refs",
@@ -85,6 +86,16 @@ def check_key(value: str | None, field: str) -> None:
     A look-up by such a key simply finds nothing."""
     if value is not None and "\x00" in value:
         raise ValidationError(field, "must not contain the NUL character (U+0000)")
+
+
+def check_lock_key(value: object) -> str:
+    """The key of :meth:`~handoff.stores.capabilities.SerializedWrites.serialized`:
+    non-empty text without NUL, or a ValidationError naming ``key``."""
+    key = check_text(value, "key")
+    if not key:
+        raise ValidationError("key", "must not be empty")
+    check_key(key, "key")
+    return key
 
 
 def check_identity(value: object) -> Identity:

@@ -31,6 +31,7 @@ from handoff.testing._metrics import MetricsConformance
 from handoff.testing._privacy import PrivacyConformance
 from handoff.testing._records import RecordConformance
 from handoff.testing._rules import RuleConformance
+from handoff.testing._serialized import SerializedWritesConformance
 from handoff.testing._stateful import StatefulConformance, StoreMachine
 
 __all__ = ["StoreConformance", "StoreMachine"]
@@ -47,6 +48,7 @@ class StoreConformance(
     DecisionConformance,
     DeliveryConformance,
     IntakeConformance,
+    SerializedWritesConformance,
     ActiveJourneyConformance,
     MetricsConformance,
     StatefulConformance,

@@ -13,6 +13,7 @@ import bisect
 import itertools
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from copy import copy
 from datetime import datetime
 from operator import attrgetter
@@ -22,7 +23,7 @@ from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores.base import Store
-from handoff.stores.capabilities import BulkImport
+from handoff.stores.capabilities import BulkImport, SerializedWrites
 from handoff.stores.memory._checks import ChangesetChecks
 from handoff.stores.memory._metrics import MemoryJourneyIndex
 from handoff.stores.records import Changeset, ContactRecords
@@ -34,6 +35,7 @@ from handoff.stores.rules import (
     check_identity,
     check_last,
     check_limit,
+    check_lock_key,
     check_mark,
     check_provider_id,
     check_refs,
@@ -48,7 +50,7 @@ _Key = tuple[int, int, str]
 _by_sequence = attrgetter("sequence")
 
 
-class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex):
+class MemoryStore(ChangesetChecks, Store, BulkImport, SerializedWrites, MemoryJourneyIndex):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:
@@ -89,6 +91,15 @@ class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex):
         return "MemoryStore()"
 
     # -- writes ----------------------------------------------------------------------
+    @contextmanager
+    def serialized(self, key: str) -> Iterator[None]:
+        """Hold the store's lock around this thread's reads and commit (every key at once:
+        one process, one lock). A commit is applied whole or not at all, so a block whose
+        last step is its commit, as the write path's is, keeps nothing when it raises."""
+        check_lock_key(key)
+        with self._lock:
+            yield
+
     def commit(self, changes: Changeset) -> None:
         changes = check_changeset(changes)
         with self._lock:

@@ -37,6 +37,7 @@ the domain's conflicts or NotFound, a server that cannot be reached
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -44,6 +45,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pgerrors
+from psycopg.pq import TransactionStatus
 
 from handoff.errors import (
     NotFound,
@@ -53,7 +55,7 @@ from handoff.errors import (
 )
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores.capabilities import BulkImport, IntakeReads, IntakeRecords
+from handoff.stores.capabilities import BulkImport, IntakeReads, IntakeRecords, SerializedWrites
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
@@ -65,6 +67,7 @@ from handoff.stores.rules import (
     check_batch,
     check_changeset,
     check_keys,
+    check_lock_key,
     check_mark,
     check_refs,
     check_text,
@@ -114,6 +117,10 @@ _READS = Statements(
 _DECODED = 8192
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
 _LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
+# Writers of one key (a contact id or an identity) queue here until their transaction
+# ends; the first number keeps handoff's locks apart from other advisory locks.
+_LOCK_CLASS = 0x48_4F
+_LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
 _MARK_NOTIFICATION = "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s"
 # Two walks of journeys_active (status, updated_at, id), merged; LIMIT NULL means no limit.
 _ACTIVE = (
@@ -151,7 +158,7 @@ _ERASE = (
 )
 
 
-class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
+class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
@@ -174,6 +181,7 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
         connect.check_settings(schema, min_size, max_size, timeout)
         self._schema = schema
         self._closed = False
+        self._session = threading.local()  # this thread's serialized() transaction, if any
         self._pool = connect.open_pool(conninfo, self._where, schema, min_size, max_size, float(timeout))
         # Room for the contact, journey and latest message of a few thousand customers: a
         # customer writing again within the hour is then read back without decoding.
@@ -211,7 +219,13 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
             return
         with self._writing("commit a changeset", batch) as conn:
             # Outside a transaction block: the statement commits (or fails) as a whole.
-            conn.execute(*statement, prepare=True)
+            if self._ends_session(conn):  # inside serialized(): COMMIT goes with the statement
+                with conn.pipeline():
+                    conn.execute(*statement, prepare=True)
+                    conn.execute("COMMIT")
+                self._session_ended()
+            else:
+                conn.execute(*statement, prepare=True)
         self._committed(batch)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
@@ -221,9 +235,13 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
             self._commit_rows("import changesets", batch, writes.Rows(batch, numbered=True))
 
     def _commit_rows(self, doing: str, batch: Sequence[Changeset], rows: writes.Rows) -> None:
-        with self._writing(doing, batch) as conn, conn.transaction():
-            rows.write_versioned(conn)
-            rows.copy_appended(conn)
+        with self._writing(doing, batch) as conn:
+            with conn.transaction():
+                rows.write_versioned(conn)
+                rows.copy_appended(conn)
+            if self._ends_session(conn):
+                conn.execute("COMMIT")
+                self._session_ended()
         self._committed(batch)
 
     def mark_notification(
@@ -359,10 +377,72 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
                 remember((Interaction, interaction.id), interaction)
 
     @contextmanager
-    def _connection(self, doing: str) -> Iterator[Connection]:
+    def serialized(self, key: str) -> Iterator[None]:
+        """One transaction on one pooled connection for this thread's reads and commit,
+        behind a transaction-scoped advisory lock on ``key``.
+
+        ``BEGIN`` and the lock go out with the block's first read (in the same round trip
+        as :meth:`load_intake`), ``COMMIT`` with its commit statement, so a serialised
+        ``receive`` costs no round trip more than an unserialised one. The lock is let go
+        when the transaction ends, after what it wrote is visible: the next writer of
+        the key reads it. Writers of other keys run side by side."""
+        check_lock_key(key)
+        if getattr(self._session, "conn", None) is not None:
+            yield
+            return
+        with self._connection("serialise a write") as conn:
+            session = self._session
+            session.conn, session.key, session.begun = conn, key, False
+            ok = False
+            try:
+                yield
+                ok = True
+            finally:
+                begun = session.begun
+                session.conn = session.key = None
+                session.begun = False
+                if begun or conn.info.transaction_status != TransactionStatus.IDLE:
+                    try:
+                        conn.execute("COMMIT" if ok else "ROLLBACK")
+                    except BaseException:
+                        conn.close()  # the server ends a closed session's transaction
+                        raise
+
+    def _lock_first(self, conn: Connection) -> None:
+        """Queue ``BEGIN`` and the advisory lock of :meth:`serialized` ahead of its first read."""
+        session = self._session
+        if getattr(session, "conn", None) is conn and not session.begun:
+            conn.execute("BEGIN")
+            conn.execute(_LOCK_KEY, (_LOCK_CLASS, session.key), prepare=True)
+            session.begun = True
+
+    def _ends_session(self, conn: Connection) -> bool:
+        """Whether a commit on ``conn`` ends :meth:`serialized`'s transaction (it then
+        sends ``COMMIT`` itself, in the commit's own round trip)."""
+        session = self._session
+        return getattr(session, "conn", None) is conn and bool(session.begun)
+
+    def _session_ended(self) -> None:
+        self._session.begun = False
+
+    @contextmanager
+    def _connection(self, doing: str, *, lock_pipelined: bool = True) -> Iterator[Connection]:
         """A pooled connection; psycopg's errors come out as handoff's."""
         if self._closed:
             raise StoreError(f"the store for {self._where} is closed")
+        joined = getattr(self._session, "conn", None)
+        if joined is not None:  # inside serialized(): the block's connection, locked first
+            with connect.translated(doing, self._where):
+                if self._session.begun:
+                    yield joined
+                elif lock_pipelined:  # the lock goes out with the caller's first statement
+                    with joined.pipeline():
+                        self._lock_first(joined)
+                        yield joined
+                else:
+                    self._lock_first(joined)
+                    yield joined
+            return
         try:
             with connect.translated(doing, self._where), self._pool.connection() as conn:
                 yield conn
@@ -376,10 +456,13 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
     @contextmanager
     def _writing(self, doing: str, batch: Sequence[Changeset]) -> Iterator[Connection]:
         """Like :meth:`_connection`, explaining a refused write in the domain's terms."""
-        with self._connection(doing) as conn:
+        with self._connection(doing, lock_pipelined=False) as conn:
             try:
                 yield conn
             except pgerrors.IntegrityError as exc:
+                if conn.info.transaction_status == TransactionStatus.INERROR:
+                    conn.execute("ROLLBACK")  # serialized(): explained outside its failed transaction
+                    self._session_ended()
                 raise writes.explained(conn, batch, exc) from exc
 
 

@@ -28,13 +28,14 @@ from handoff.clock import micros
 from handoff.errors import NotFound, StoreError, ValidationError
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores.capabilities import BulkImport
+from handoff.stores.capabilities import BulkImport, SerializedWrites
 from handoff.stores.records import Changeset, ContactRecords
 from handoff.stores.rules import (
     check_active_limit,
     check_batch,
     check_changeset,
     check_keys,
+    check_lock_key,
     check_mark,
     check_refs,
     check_text,
@@ -127,7 +128,7 @@ def _check_busy_timeout(seconds: object) -> float:
     return float(seconds)
 
 
-class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
+class SQLiteStore(SQLReads, BulkImport, SerializedWrites, SQLiteMetrics):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 
     URLs follow the usual convention: ``sqlite:///handoff.db`` is relative to the
@@ -149,6 +150,7 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
         if path != ":memory:" and not path.startswith("file:"):
             _create_private(path)
         self._conn: sqlite3.Connection | None = connect(path, busy_timeout)
+        self._serializing = False  # inside serialized(): one open write transaction
         self._checkpointer: Checkpointer | None = None
         if path != ":memory:" and not path.startswith("file:"):
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
@@ -339,6 +341,33 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
         return self._conn
 
     @contextmanager
+    def serialized(self, key: str) -> Iterator[None]:
+        """Hold the file's write lock (``BEGIN IMMEDIATE``) around this thread's reads and
+        commit: SQLite has one writer at a time, so every key is serialised, across
+        processes too (a writer waits up to ``busy_timeout`` for its turn)."""
+        check_lock_key(key)
+        with self._lock:
+            if self._serializing:
+                yield
+                return
+            with self._transaction("serialise a write") as conn:
+                self._serializing = True
+                try:
+                    yield
+                finally:
+                    self._serializing = False
+                del conn
+
+    @contextmanager
+    def _translated(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise store_error(self._path, doing, exc) from exc
+        except UnicodeEncodeError as exc:
+            raise unicode_error(exc) from exc
+
+    @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
@@ -352,6 +381,9 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
         """A read transaction: several queries see one consistent state of the file."""
         with self._reading() as conn:
+            if self._serializing:  # the open write transaction is the snapshot
+                yield conn
+                return
             conn.execute("BEGIN")
             try:
                 yield conn
@@ -360,9 +392,14 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any error rolls everything back."""
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any error rolls everything back. Inside
+        :meth:`serialized` the open transaction is joined instead (it commits at the end)."""
         with self._lock:
             conn = self._connection()
+            if self._serializing:
+                with self._translated(doing):
+                    yield conn
+                return
             try:
                 begin(conn)
                 try:
