@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 from attrs import evolve
-from handoff.render import FORMATS, journey_html, render_path, render_summary
+from handoff.show import FORMATS, journey_html, render_path, render_summary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

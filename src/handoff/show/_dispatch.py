@@ -34,10 +34,10 @@ __all__ = ["FORMATS_OF", "draw"]
 _Draw = Callable[[Any, "int | None"], str]
 
 _DRAWINGS: dict[type, dict[str, _Draw]] = {
-    ContextSummary: {
-        "text": lambda s, n: render_summary(s, "text", n),
-        "markdown": lambda s, n: render_summary(s, "markdown", n),
-        "html": lambda s, n: render_summary(s, "html", n),
+    ContextSummary: {  # within the summary's own budget unless told another
+        "text": lambda s, n: render_summary(s, "text", s.max_chars if n is None else n),
+        "markdown": lambda s, n: render_summary(s, "markdown", s.max_chars if n is None else n),
+        "html": lambda s, n: render_summary(s, "html", s.max_chars if n is None else n),
         "rich": lambda s, _n: summary_rich(s),
     },
     Decision: {
@@ -60,7 +60,8 @@ FORMATS_OF: dict[type, tuple[str, ...]] = {kind: tuple(forms) for kind, forms in
 def draw(record: object, fmt: DrawFormat = "html", max_chars: int | None = None) -> str:
     """``record`` drawn as ``fmt``: ``text``, ``markdown``, ``html`` or ``rich`` console markup.
 
-    Summaries are drawn in every format and within ``max_chars`` if given; decisions in
+    Summaries are drawn in every format, within ``max_chars`` (by default the budget the
+    summary was built with); decisions in
     every format; journeys, handoffs, notifications, contacts and policies as ``html`` and
     ``rich``. Any other record, or a format it is not drawn in, is a ValidationError.
     """
