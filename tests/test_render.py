@@ -6,12 +6,12 @@ from html.parser import HTMLParser
 
 import pytest
 from attrs import evolve
-from handoff.show import FORMATS, journey_html, render_path, render_summary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
 from handoff.models import ContextSummary, PathStep
+from handoff.show import FORMATS, journey_html, render_path, render_summary
 from handoff.summary import build_summary
 from tests.journeys import TYPICAL, at, build
 

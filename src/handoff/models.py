@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from attrs import define, field, validators
 
+from handoff import _drawing
 from handoff import _validate as v
-from handoff._drawing import draw
+from handoff._drawing import RenderFormat
 from handoff.identity import Identity
 from handoff.serde import to_dict
 
@@ -136,10 +137,10 @@ class Contact:
         return None
 
     def _repr_html_(self) -> str:
-        return draw(self, "html")
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return draw(self, "rich")
+        return _drawing.draw(self, "rich")
 
 
 @define(frozen=True)
@@ -212,10 +213,10 @@ class Journey:
         return tuple(step.channel for step in self.path)
 
     def _repr_html_(self) -> str:
-        return draw(self, "html")
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return draw(self, "rich")
+        return _drawing.draw(self, "rich")
 
 
 @define(frozen=True)
@@ -279,23 +280,23 @@ class ContextSummary:
     def since_first_contact(self) -> timedelta:
         return self.generated_at - self.opened_at
 
-    def render(self, fmt: Literal["text", "markdown", "html"] = "text", max_chars: int | None = None) -> str:
+    def render(self, fmt: RenderFormat = "text", max_chars: int | None = None) -> str:
         """Draw the summary; with ``max_chars`` the result never exceeds it.
 
         When the budget is tight the least important sections go first (recent
         messages, then notes, path, commitments...), the header and issue last.
         """
-        return draw(self, fmt, self.max_chars if max_chars is None else max_chars)
+        return _drawing.render(self, fmt, self.max_chars if max_chars is None else max_chars)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = to_dict(self)
         return data
 
     def _repr_html_(self) -> str:
-        return draw(self, "html")
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return draw(self, "rich")
+        return _drawing.draw(self, "rich")
 
     def __str__(self) -> str:
         return self.render("text")
@@ -319,10 +320,10 @@ class Handoff:
     warm: bool = False
 
     def _repr_html_(self) -> str:
-        return draw(self, "html")
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return draw(self, "rich")
+        return _drawing.draw(self, "rich")
 
 
 @define(frozen=True)
@@ -351,10 +352,10 @@ class Notification:
     provider_id: str | None = field(default=None, validator=v.optional_text(max_len=1000))
 
     def _repr_html_(self) -> str:
-        return draw(self, "html")
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return draw(self, "rich")
+        return _drawing.draw(self, "rich")
 
 
 @define(frozen=True)

@@ -8,11 +8,12 @@ notification or summary can be traced back to the rule that asked for it.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Any
 
 from attrs import define, field
 
-from handoff._drawing import draw
+from handoff import _drawing
+from handoff._drawing import RenderFormat
 from handoff.errors import ValidationError
 from handoff.events import Suggestion, Verdict
 from handoff.policy.conditions import show
@@ -56,19 +57,19 @@ class Decision:
         """The verdicts of one rule (a delivery check such as ``quiet_hours`` included)."""
         return tuple(v for v in self.verdicts if v.rule == rule)
 
-    def render(self, fmt: Literal["text", "markdown", "html"] = "text") -> str:
+    def render(self, fmt: RenderFormat = "text") -> str:
         """The decision as an account: ``text`` for a terminal, ``markdown`` or ``html``."""
-        return draw(self, fmt)
+        return _drawing.render(self, fmt)
 
     def __str__(self) -> str:
         return self.render()
 
     def _repr_html_(self) -> str:
         """The same account as tables, for a notebook."""
-        return draw(self, "html")
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return draw(self, "rich")
+        return _drawing.draw(self, "rich")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record for a decision log (facts as the text shown in traces)."""

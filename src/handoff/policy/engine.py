@@ -17,8 +17,7 @@ from typing import Any
 
 from attrs import evolve
 
-from handoff import channels
-from handoff._drawing import draw
+from handoff import _drawing, channels
 from handoff.errors import PolicyError
 from handoff.events import Suggestion, Verdict
 from handoff.models import Journey
@@ -154,10 +153,10 @@ class Policy:
 
     def _repr_html_(self) -> str:
         """The rules in order and the settings, for a notebook."""
-        return draw(self, "html")
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return draw(self, "rich")
+        return _drawing.draw(self, "rich")
 
     # -- deciding ------------------------------------------------------------------------
     def decide(self, situation: Situation) -> Decision:

@@ -66,6 +66,8 @@ def _setting(value: object) -> str:
         return duration(value)
     if value is None:
         return "none"
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) and ":" in v for v in value):
+        return f"{value[0]}–{value[1]}"  # a span of clock times: quiet or business hours
     if isinstance(value, tuple):
         return ", ".join(str(item) for item in value) or "none"
     return str(value)
