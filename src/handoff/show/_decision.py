@@ -9,8 +9,8 @@ everything is escaped for its format.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
 
+from handoff._drawing import RENDER_FORMATS, RenderFormat
 from handoff.errors import ValidationError
 from handoff.policy.conditions import show as show_value
 from handoff.policy.decision import Decision
@@ -19,10 +19,8 @@ from handoff.show._words import BOX, MUTED, chip, duration, when
 
 __all__ = ["decision_html", "decision_markdown", "decision_rich", "decision_text", "render_decision"]
 
-DecisionFormat = Literal["text", "markdown", "html"]
 
-
-def render_decision(decision: Decision, fmt: DecisionFormat = "text") -> str:
+def render_decision(decision: Decision, fmt: RenderFormat = "text") -> str:
     """``decision`` drawn as ``text`` (plain, for a terminal), ``markdown`` or ``html``."""
     if not isinstance(decision, Decision):
         raise ValidationError("decision", f"expected a Decision, got {type(decision).__name__}")
@@ -32,7 +30,7 @@ def render_decision(decision: Decision, fmt: DecisionFormat = "text") -> str:
         return decision_markdown(decision)
     if fmt == "html":
         return decision_html(decision)
-    raise ValidationError("fmt", f"must be one of ['text', 'markdown', 'html'], got {fmt!r}")
+    raise ValidationError("fmt", f"must be one of {list(RENDER_FORMATS)}, got {fmt!r}")
 
 
 def decision_text(decision: Decision) -> str:

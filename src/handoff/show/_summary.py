@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
-from typing import Literal
 
 from attrs import define, evolve
 
+from handoff._drawing import RENDER_FORMATS, RenderFormat
 from handoff.errors import ValidationError
 from handoff.models import CardIdentity, ContextSummary, SummaryLine
 from handoff.show._escape import clean as _clean
@@ -27,8 +27,9 @@ from handoff.show._words import label as channel_label
 
 __all__ = ["FORMATS", "Format", "render_summary", "summary_rich"]
 
-Format = Literal["text", "markdown", "html"]
-FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
+Format = RenderFormat
+FORMATS: tuple[Format, ...] = RENDER_FORMATS
+"""The formats a summary (or a decision) renders in: ``text``, ``markdown``, ``html``."""
 
 # Sections in the order they are shown; those with a heading are lists.
 _HEADINGS: dict[str, str | None] = {
