@@ -1,9 +1,10 @@
 """The stored records of ``handoff``: frozen attrs value objects, pure data.
 
 They know nothing of storage, policy or presentation. Derived journey state is advanced
-by :mod:`handoff.ledger`; summaries are built by :mod:`handoff.summary`. Records are drawn
-by :mod:`handoff.show`, which they reach through one hook, :func:`handoff._drawing.draw`,
-without importing it: ``render``, ``_repr_html_`` (notebooks) and ``__rich__`` (``rich``).
+by :mod:`handoff.flow.append`; summaries are built by :mod:`handoff.summary`. Records are
+drawn by :mod:`handoff.show`, which they reach through one hook,
+:func:`handoff._drawing.draw`, without importing it: ``render``, ``_repr_html_``
+(notebooks) and ``__rich__`` (``rich``).
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
 """Backfilling history: many inbounds, planned exactly as ``receive`` plans one, in batches.
 
-The same :class:`~handoff._intake.Intake` and :mod:`handoff.ledger` plan every inbound,
-so ``receive`` and ``receive_many`` cannot drift apart. What differs is where the plans
-go: into an :class:`~handoff._overlay.Overlay`, a store that reads through to the real
-one but keeps the batch's own writes, so the planner sees them (a customer's second
+The same :class:`~handoff.flow.run.Flow` plans every inbound, so ``receive`` and
+``receive_many`` cannot drift apart. What differs is where the plans go: into an
+:class:`~handoff.flow.bulk.overlay.Overlay`, a store that reads through to the real one
+but keeps the batch's own writes, so the planner sees them (a customer's second
 message joins the journey the first one opened; a redelivery inside the batch is a
 duplicate). A full batch is merged to one changeset per journey
-(:func:`~handoff._backfill.coalesce`) and committed with one
+(:func:`~handoff.flow.bulk.coalesce.coalesce`) and committed with one
 :meth:`~handoff.stores.base.BulkImport.commit_many`; a conflict with another writer
 plans the whole batch again. Only one batch is ever held in memory. Without
-notifications, a :class:`~handoff._backfill.BackfillWriter` skips what only a live
-event needs (the policy outside channel switches, the decision log), and says so in
-each outcome's trace.
+notifications (``notify=False``, the default) the plan skips what only a live event
+needs (the policy outside channel switches, the decision log), and says so in each
+outcome's trace.
 """
 
 from __future__ import annotations
@@ -20,20 +20,20 @@ import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from datetime import datetime
 
-from handoff._backfill import BackfillWriter, coalesce
-from handoff._events import Writer
-from handoff._intake import Intake
-from handoff._memo import Memo
-from handoff._overlay import Overlay
+from handoff.clock import IdFactory
 from handoff.errors import ConcurrencyConflict, HandoffError, StoreError, ValidationError
 from handoff.events import Inbound, JourneyOutcome
+from handoff.flow.bulk.coalesce import coalesce
+from handoff.flow.bulk.memo import Memo
+from handoff.flow.bulk.overlay import Overlay
+from handoff.flow.intake import inbound_identity
+from handoff.flow.plan import Sentiment
+from handoff.flow.run import Flow, retry
 from handoff.identity import Identity
+from handoff.policy.engine import Policy
 from handoff.stores.base import BulkImport, Store
-
-if TYPE_CHECKING:
-    from handoff.switchboard import Switchboard
 
 __all__ = ["BulkIntake"]
 
@@ -58,8 +58,14 @@ class BulkIntake:
 
     def __init__(
         self,
-        board: Switchboard,
+        store: Store,
+        policy: Policy,
+        ids: IdFactory,
+        now: Callable[[], datetime],
         *,
+        sentiment: Sentiment | None = None,
+        default_region: str | None = None,
+        max_retries: int = 8,
         batch_size: int = 500,
         notify: bool = False,
         progress: Callable[[int], None] | None = None,
@@ -71,7 +77,13 @@ class BulkIntake:
             raise ValidationError("notify", f"expected true or false, got {notify!r}")
         _check_callable(progress, "progress")
         _check_callable(on_error, "on_error")
-        self._board = board
+        self._store = store
+        self._policy = policy
+        self._ids = ids
+        self._now = now
+        self._sentiment = sentiment
+        self._region = default_region
+        self._retries = max_retries
         self._batch_size = batch_size
         self._notify = notify
         self._progress = progress
@@ -85,7 +97,7 @@ class BulkIntake:
             raise ValidationError(
                 "inbounds", f"expected an iterable of Inbound, got {type(inbounds).__name__}"
             )
-        store = self._board.store
+        store = self._store
         if not isinstance(store, BulkImport):
             yield from self._one_by_one(inbounds)
             return
@@ -98,7 +110,7 @@ class BulkIntake:
     # -- the batched path ----------------------------------------------------------------
     def _ahead(self, store: BulkImport, chunk: list[Inbound]) -> list[JourneyOutcome]:
         """Plan a batch read ahead, its redeliveries looked up in one query, and commit it."""
-        overlay, intake = self._fresh()
+        overlay, flow = self._fresh()
         keys = [
             (inbound.channel, inbound.external_id)
             for inbound in chunk
@@ -107,37 +119,36 @@ class BulkIntake:
         overlay.knows_interactions(keys, store.find_interactions(keys))
         batch: list[tuple[Inbound, Identity]] = []
         outcomes: list[JourneyOutcome] = []
+        now = self._now()
         for inbound in chunk:
-            self._plan(intake, inbound, batch, outcomes)
+            self._plan(flow, inbound, now, batch, outcomes)
         return self._flush(store, overlay, batch, outcomes) if batch else []
 
     def _plan(
         self,
-        intake: Intake,
+        flow: Flow,
         inbound: Inbound,
+        now: datetime,
         batch: list[tuple[Inbound, Identity]],
         outcomes: list[JourneyOutcome],
     ) -> None:
         """Plan one inbound into the batch, or report it refused."""
         try:
-            identity = self._board._identity_of(inbound)
-            outcome = intake.receive(inbound, identity)
+            identity = inbound_identity(inbound, self._region)
+            outcome = flow.receive(inbound, identity, now)
         except HandoffError as exc:
             self._refused(inbound, exc)
             return
         batch.append((inbound, identity))
         outcomes.append(outcome)
 
-    def _fresh(self) -> tuple[Overlay, Intake]:
-        """An empty overlay over the store, and an intake that plans into it."""
-        overlay = Overlay(self._board.store, self._memo)
-        return overlay, self._intake(overlay)
+    def _fresh(self) -> tuple[Overlay, Flow]:
+        """An empty overlay over the store, and a flow that plans into it."""
+        overlay = Overlay(self._store, self._memo)
+        return overlay, self._flow(overlay)
 
-    def _intake(self, store: Store) -> Intake:
-        board = self._board
-        sentiment = board._writer.sentiment
-        kind = Writer if self._notify else BackfillWriter
-        return Intake(kind(store, board.policy, board.clock, board.ids, sentiment, notify=self._notify))
+    def _flow(self, store: Store) -> Flow:
+        return Flow(store, self._policy, self._ids, self._sentiment, notify=self._notify)
 
     def _refused(self, inbound: Inbound, error: HandoffError) -> None:
         """Report a refused inbound to ``on_error``; without one, or on a storage failure, raise."""
@@ -153,7 +164,7 @@ class BulkIntake:
         outcomes: list[JourneyOutcome],
     ) -> list[JourneyOutcome]:
         """Commit the batch, planning it again (bounded) when another writer got there first."""
-        retries = self._board.max_retries
+        retries = self._retries
         for tries in range(retries + 1):
             merged = coalesce(overlay.changes)
             try:
@@ -165,8 +176,9 @@ class BulkIntake:
                 if tries == retries:
                     raise
                 time.sleep(random.uniform(0, 0.002 * (tries + 1)))
-                overlay, intake = self._fresh()
-                outcomes = [intake.receive(inbound, identity) for inbound, identity in batch]
+                overlay, flow = self._fresh()
+                now = self._now()
+                outcomes = [flow.receive(inbound, identity, now) for inbound, identity in batch]
         self._done += len(batch)
         if self._progress is not None:
             self._progress(self._done)
@@ -174,12 +186,12 @@ class BulkIntake:
 
     # -- one commit per inbound (a store without BulkImport) --------------------------------
     def _one_by_one(self, inbounds: Iterable[Inbound]) -> Iterator[JourneyOutcome]:
-        board = self._board
-        intake = self._intake(board.store)
+        flow = self._flow(self._store)
         for inbound in inbounds:
             try:
-                identity = board._identity_of(inbound)
-                outcome = board._retry(lambda: intake.receive(inbound, identity))  # noqa: B023
+                identity = inbound_identity(inbound, self._region)
+                now = self._now()
+                outcome = retry(lambda: flow.receive(inbound, identity, now), self._retries)  # noqa: B023
             except HandoffError as exc:
                 self._refused(inbound, exc)
                 continue

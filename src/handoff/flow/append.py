@@ -1,4 +1,4 @@
-"""Derived journey state, advanced one interaction at a time (pure).
+"""Step 3 of the write path, pure: derived journey state, advanced one interaction at a time.
 
 The journey row carries what the hot path and summaries need — channel path, last
 activity per channel and side, first response, fact index, recent notes — so nothing
@@ -8,34 +8,17 @@ journey's length.
 
 from __future__ import annotations
 
-from attrs import evolve
-
 from handoff.facts import extract_facts, merge_facts
+from handoff.flow.records import replace
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 
-__all__ = ["append", "new_journey"]
+__all__ = ["append"]
 
 MAX_NOTES = 5
 MAX_PATH = 20
 """Path steps kept: the first channel and the most recent ones (a journey that bounces
 between two channels all day must not grow its row without bound)."""
 MAX_SUBJECT = 160
-
-
-def new_journey(
-    *, journey_id: str, reference: str, contact_id: str, channel: str, interaction: Interaction
-) -> Journey:
-    """An empty journey, opened by ``interaction``; :func:`append` then applies it."""
-    return Journey(
-        id=journey_id,
-        reference=reference,
-        contact_id=contact_id,
-        status="open",
-        current_channel=channel,
-        opened_at=interaction.at,
-        updated_at=interaction.at,
-        version=0,
-    )
 
 
 def _subject(body: str) -> str:
@@ -78,4 +61,4 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
     if moves and (not journey.path or journey.path[-1].channel != channel):
         path = (*journey.path, PathStep(channel, interaction.at))
         changes["path"] = path if len(path) <= MAX_PATH else (path[0], *path[-(MAX_PATH - 1) :])
-    return evolve(journey, **changes)  # type: ignore[arg-type]
+    return replace(journey, **changes)

@@ -1,6 +1,6 @@
 """``handoff import``: backfill a help desk's history from a JSON-lines file of inbounds.
 
-Lines go through :class:`~handoff._bulk.BulkIntake` in batches, with the same
+Lines go through :meth:`~handoff.Switchboard.bulk` in batches, with the same
 idempotency and journey rules as ``receive``, so a re-run stores nothing twice. A bad
 line is reported with its number and skipped. Afterwards the journeys written get their
 report tallies (:func:`handoff.metrics.refresh_tallies`) unless ``--no-tallies``.
@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from handoff._bulk import BulkIntake
 from handoff.errors import HandoffError, ValidationError
 from handoff.events import Inbound
 from handoff.metrics import refresh_tallies
@@ -116,8 +115,7 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
     stored = duplicates = 0
     opened = _Span()
     with Switchboard.open(url) as board:
-        bulk = BulkIntake(
-            board,
+        bulk = board.bulk(
             batch_size=args.batch_size,
             progress=None if bar is None else (lambda _done: bar.draw(lines.line)),
             on_error=lines.refuse,

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from handoff import channels
-from handoff._cli_import import add_import_parser, run_import
-from handoff._cli_kpis import add_kpis_parser, run_kpis
+from handoff.cli.imports import add_import_parser, run_import
+from handoff.cli.kpis import add_kpis_parser, run_kpis
 from handoff.clock import FixedClock, SeededIds
 from handoff.errors import HandoffError
 from handoff.events import Inbound, JourneyOutcome

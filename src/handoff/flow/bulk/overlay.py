@@ -3,7 +3,7 @@
 Reads check the batch first and fall back to the real store; :meth:`Overlay.commit`
 only records the changeset. What the real store answers is remembered for the rest of
 the batch, and contacts, journeys and each journey's last interactions for the rest of
-the import (a :class:`~handoff._memo.Memo`). Nothing else is
+the import (a :class:`~handoff.flow.bulk.memo.Memo`). Nothing else is
 written to the store meanwhile except by other writers, and their writes are caught
 when a batch commits (a journey or contact at another version, an identity or external
 id already stored), which forgets the memo and plans the batch again from the store.
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from handoff._memo import Memo
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, StoreError
+from handoff.flow.bulk.memo import Memo
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores._common import micros

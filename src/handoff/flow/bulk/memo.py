@@ -5,7 +5,7 @@ their journey (or, for a channel switch, its recent messages) again would cost m
 than planning the message. Only what the store held or now holds is kept, so what
 is remembered is what a read would answer, until another writer changes the store;
 that is caught when a batch commits, and the memo is then forgotten
-(see :mod:`handoff._overlay`).
+(see :mod:`handoff.flow.bulk.overlay`).
 """
 
 from __future__ import annotations
