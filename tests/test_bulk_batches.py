@@ -20,7 +20,7 @@ from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.flow.bulk import memo as _memo
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores import Changeset, MemoryStore, SQLiteStore
-from handoff.stores import _sqlite_writes as writes
+from handoff.stores.sqlite import _writes as writes
 from handoff.testing.factories import (
     appended,
     make_contact,

@@ -477,6 +477,12 @@ class _PlainStore(Store):
     def contact_records(self, contact_id: str) -> ContactRecords:
         return self.inner.contact_records(contact_id)
 
+    def all_journeys(self) -> Iterator[Journey]:
+        return self.inner.all_journeys()
+
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        return self.inner.decisions(journey_id)
+
     def erase_contact(self, contact_id: str) -> None:
         self.inner.erase_contact(contact_id)
 

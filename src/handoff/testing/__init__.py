@@ -30,6 +30,7 @@ def __getattr__(name: str) -> Any:
             "_delivery",
             "_privacy",
             "_records",
+            "_rules",
             "_stateful",
         ):
             pytest.register_assert_rewrite(f"handoff.testing.{module}")

@@ -11,14 +11,14 @@ id already stored), which forgets the memo and plans the batch again from the st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
+from handoff.clock import micros
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, StoreError
 from handoff.flow.bulk.memo import Memo
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores._common import micros
 from handoff.stores.base import Changeset, ContactRecords, Store
 
 __all__ = ["Overlay"]
@@ -250,6 +250,14 @@ class Overlay(Store):
     def get_decision(self, decision_id: str) -> DecisionRecord:
         pending = self._decisions.get(decision_id)
         return pending if pending is not None else self.base.get_decision(decision_id)
+
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        pending = [d for d in self._decisions.values() if d.journey_id == journey_id]
+        stored = [] if journey_id in self._opened else self.base.decisions(journey_id)
+        return [*stored, *pending]
+
+    def all_journeys(self) -> Iterator[Journey]:
+        raise StoreError("journeys are not listed while a batch is being planned")
 
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
         raise StoreError("the tick does not run while a batch is being planned")

@@ -30,7 +30,7 @@ from handoff.errors import (
 )
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_json, to_json
-from handoff.stores.base import Changeset
+from handoff.stores.records import Changeset
 
 T = TypeVar("T")
 Params = tuple[object, ...]

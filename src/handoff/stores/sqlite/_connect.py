@@ -11,7 +11,7 @@ import time
 from contextlib import suppress
 
 from handoff.errors import StoreError, ValidationError
-from handoff.stores import _sqlite_schema as schema
+from handoff.stores.sqlite import _schema as schema
 
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _BEGIN_ATTEMPTS = 4

@@ -10,16 +10,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
+from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores._common import micros
-from handoff.stores._sql_metrics import period
-from handoff.stores.base import JourneyIndex
+from handoff.stores.capabilities import JourneyIndex
+from handoff.stores.sql._metrics import period
 
 __all__ = ["MemoryJourneyIndex"]
 
 
 class MemoryJourneyIndex(JourneyIndex):
-    """:class:`~handoff.stores.base.JourneyIndex` over the memory store's own maps."""
+    """:class:`~handoff.stores.capabilities.JourneyIndex` over the memory store's own maps."""
 
     def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
         start, end = period(start, end)

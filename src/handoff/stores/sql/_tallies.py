@@ -6,7 +6,7 @@ survey answers as one blob per scale (a byte per answer: every scale fits in 0-1
 and its rarer handoffs as a short JSON array. The row a report reads is: journey id,
 version, opened_at, entry channel, agent, first reply, waits, first resolution,
 resolution, resolving channel, reopens, handoffs, CSAT, NPS, CES, next contact (the
-layout of :class:`~handoff.stores.base.MetricTally`); the
+layout of :class:`~handoff.stores.metric_rows.MetricTally`); the
 row :func:`tally_row` writes is the same without opened_at and next contact, with the
 form after the id.
 """
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from handoff.errors import StoreError, ValidationError
-from handoff.stores.base import MetricTally, TallyHandoff
+from handoff.stores.metric_rows import MetricTally, TallyHandoff
 
 __all__ = ["INSERT_TALLY", "NEWER_TALLY", "check_form", "read_tally", "tally_row"]
 

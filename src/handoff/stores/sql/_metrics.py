@@ -4,7 +4,7 @@ A backend runs three queries in one read snapshot, each ordered by journey id th
 way: the journeys opened in the period, their interactions and their handoffs. Rows hold
 only plain columns and the few JSON fields the KPIs read, so a year of history streams
 through without building one model; this module turns them into
-:class:`~handoff.stores.base.MetricJourney` values, one journey at a time. Sorting the
+:class:`~handoff.stores.metric_rows.MetricJourney` values, one journey at a time. Sorting the
 rows by journey costs less than reaching each journey's rows through an index: those
 are scattered over the file in the order they happened.
 
@@ -13,13 +13,13 @@ Row layouts (times in UTC microseconds, JSON as text):
 * journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
   reopen count, assignee, facts (JSON, only for journeys with handoffs), the opening
   time of the contact's next journey, version;
-* step: the fields of :class:`~handoff.stores.base.MetricStep`, then the journey id;
+* step: the fields of :class:`~handoff.stores.metric_rows.MetricStep`, then the journey id;
   in a journey with handoffs customer messages carry their whole body and their id;
 * handoff: journey id, at, the at and sequence of the interaction that made it (None
   if it is not stored), from, to, reason.
 
-With :class:`~handoff.stores.base.MetricTallies`, a fourth stream comes first: the kept
-tallies that are current (see :mod:`._sql_tallies`), and the other three hold only the
+With :class:`~handoff.stores.capabilities.MetricTallies`, a fourth stream comes first: the kept
+tallies that are current (see :mod:`handoff.stores.sql._tallies`), and the other three hold only the
 journeys without one.
 """
 
@@ -36,8 +36,9 @@ from typing import Any, cast
 
 from handoff.clock import ensure_aware, micros
 from handoff.errors import StoreError, ValidationError
-from handoff.stores._sql_tallies import check_form, read_tally, tally_row
-from handoff.stores.base import MetricHandoff, MetricJourney, MetricStep, MetricTallies, MetricTally
+from handoff.stores.capabilities import MetricTallies
+from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
+from handoff.stores.sql._tallies import check_form, read_tally, tally_row
 
 __all__ = ["Cursors", "SQLMetrics", "TallyCursors", "period"]
 
@@ -65,7 +66,7 @@ def _facts(text: str | None) -> tuple[tuple[str, str, int], ...]:
 
 
 class SQLMetrics(MetricTallies):
-    """:class:`~handoff.stores.base.MetricTallies` over a backend's row streams."""
+    """:class:`~handoff.stores.capabilities.MetricTallies` over a backend's row streams."""
 
     @abc.abstractmethod
     def _metric_cursors(
@@ -81,7 +82,7 @@ class SQLMetrics(MetricTallies):
 
     @abc.abstractmethod
     def _write_tallies(self, rows: list[Row]) -> None:
-        """Upsert rows in the layout of :func:`._sql_tallies.tally_row`, in one transaction."""
+        """Upsert rows in the layout of :func:`handoff.stores.sql._tallies.tally_row`, in one transaction."""
 
     def metric_tallies(
         self, start: datetime, end: datetime, *, form: int

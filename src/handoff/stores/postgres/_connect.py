@@ -18,8 +18,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from handoff.errors import ConcurrencyConflict, HandoffError, StoreError, StoreUnavailable, ValidationError
-from handoff.stores import _pg_schema
-from handoff.stores._pg_writes import Connection
+from handoff.stores.postgres import _schema
+from handoff.stores.postgres._writes import Connection
 
 Pool = ConnectionPool[Connection]
 
@@ -82,7 +82,7 @@ def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: i
     """
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            _pg_schema.migrate(conn, schema)
+            _schema.migrate(conn, schema)
     except psycopg.OperationalError as exc:
         raise StoreUnavailable(f"cannot connect to {where}: {first_line(exc)}") from exc
     except psycopg.Error as exc:

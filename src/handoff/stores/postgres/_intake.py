@@ -23,8 +23,8 @@ from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
-from handoff.stores._common import check_identity, check_text
-from handoff.stores.base import IntakeRecords
+from handoff.stores.capabilities import IntakeRecords
+from handoff.stores.rules import check_identity, check_text
 
 __all__ = ["intake_params", "load_intake"]
 

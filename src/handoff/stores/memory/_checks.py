@@ -13,7 +13,7 @@ from operator import attrgetter
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores.base import Changeset
+from handoff.stores.records import Changeset
 
 _by_sequence = attrgetter("sequence")
 

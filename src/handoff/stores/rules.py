@@ -1,7 +1,23 @@
-"""What every built-in backend checks and computes the same way.
+"""The rules every backend enforces, public so that a backend of your own enforces them too.
 
-Arguments are checked here, before a backend touches its data, so that every store
-refuses bad input with the same :class:`~handoff.errors.ValidationError`.
+A backend calls these before it touches its data, so that every store refuses bad input
+with the same :class:`~handoff.errors.ValidationError`, naming the same field:
+
+* **changesets**: :func:`check_changeset` (one event) and :func:`check_batch` (a bulk
+  import) refuse wrong record types, versions that do not grow, keys used twice in one
+  changeset, decision data JSON cannot carry, and a NUL character in any key;
+* **keys**: :func:`check_key` refuses U+0000 in the text a store indexes and looks
+  records up by (ids, references, identities, external ids, provider ids): PostgreSQL
+  cannot keep it in a text column, so no backend accepts it. Free text (bodies, names,
+  metadata) is kept exactly as given, NUL included;
+* **numbers**: versions and sequences up to :data:`MAX_VERSION`, limits up to
+  :data:`MAX_LIMIT` (:func:`check_whole`, :func:`check_limit`, :func:`check_last`);
+* **arguments** of the look-ups: :func:`check_text`, :func:`check_identity`,
+  :func:`check_refs`, :func:`check_keys`, :func:`check_provider_id`;
+* **the notification state machine**: :func:`check_mark` checks a delivery report and
+  :func:`marked` gives the notification after it.
+
+The conformance kit (:class:`handoff.testing.StoreConformance`) checks all of it.
 """
 
 from __future__ import annotations
@@ -13,14 +29,37 @@ from datetime import datetime
 from attrs import evolve
 
 from handoff.clock import ensure_aware
-from handoff.clock import micros as micros  # re-exported: the stores import it from here
 from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores.base import Changeset
+from handoff.stores.records import Changeset
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "MARKABLE_STATUSES",
+    "MAX_LIMIT",
+    "MAX_VERSION",
+    "check_active_limit",
+    "check_batch",
+    "check_changeset",
+    "check_identity",
+    "check_key",
+    "check_keys",
+    "check_last",
+    "check_limit",
+    "check_mark",
+    "check_provider_id",
+    "check_refs",
+    "check_text",
+    "check_whole",
+    "marked",
+]
 
 MARKABLE_STATUSES = ("sent", "delivered", "read", "failed", "cancelled")
+"""The statuses :meth:`~handoff.stores.Store.mark_notification` accepts."""
+
 ACTIVE_STATUSES = ("open", "pending")
+"""The journey statuses :meth:`~handoff.stores.Store.active_journeys` lists."""
 
 _JSON_DEPTH = 64
 
@@ -34,12 +73,22 @@ MAX_LIMIT = 2**63 - 1
 
 
 def check_text(value: object, field: str) -> str:
+    """Text, or a ValidationError naming ``field``."""
     if not isinstance(value, str):
         raise ValidationError(field, f"expected text, got {type(value).__name__}")
     return value
 
 
+def check_key(value: str | None, field: str) -> None:
+    """Refuse U+0000 in a key a store indexes (ids, references, identities, external and
+    provider ids): PostgreSQL cannot keep it in a text column, so no backend accepts it.
+    A look-up by such a key simply finds nothing."""
+    if value is not None and "\x00" in value:
+        raise ValidationError(field, "must not contain the NUL character (U+0000)")
+
+
 def check_identity(value: object) -> Identity:
+    """An :class:`~handoff.identity.Identity`, or a ValidationError naming ``identity``."""
     if not isinstance(value, Identity):
         raise ValidationError(
             "identity", f"expected an Identity (see handoff.parse_identity), got {type(value).__name__}"
@@ -55,10 +104,12 @@ def check_whole(value: object, field: str, maximum: int) -> int:
 
 
 def check_last(last: object) -> int | None:
+    """``last`` of :meth:`~handoff.stores.Store.interactions`: None or 0 to :data:`MAX_LIMIT`."""
     return None if last is None else check_whole(last, "last", MAX_LIMIT)
 
 
 def check_limit(limit: object) -> int:
+    """A ``limit``: a whole number from 0 to :data:`MAX_LIMIT`."""
     return check_whole(limit, "limit", MAX_LIMIT)
 
 
@@ -97,14 +148,22 @@ def check_provider_id(value: object) -> str:
 def check_mark(
     notification_id: object, status: object, at: object, provider_id: object = None
 ) -> tuple[str, str, datetime, str | None]:
+    """The arguments of :meth:`~handoff.stores.Store.mark_notification`, checked."""
     if status not in MARKABLE_STATUSES:
         raise ValidationError("status", f"must be one of {list(MARKABLE_STATUSES)}, got {status!r}")
     return (
         check_text(notification_id, "notification_id"),
         str(status),
         ensure_aware(at, "at"),
-        None if provider_id is None else check_provider_id(provider_id),
+        None if provider_id is None else _recorded_provider_id(provider_id),
     )
+
+
+def _recorded_provider_id(value: object) -> str:
+    """A provider id to record: a key, so NUL is refused (a look-up by one finds nothing)."""
+    text = check_provider_id(value)
+    check_key(text, "provider_id")
+    return text
 
 
 def marked(
@@ -127,6 +186,7 @@ def marked(
 
 
 def check_active_limit(limit: object) -> int | None:
+    """``limit`` of :meth:`~handoff.stores.Store.active_journeys`: None (all) or a limit."""
     if limit is None:
         return None
     return check_limit(limit)
@@ -136,7 +196,8 @@ def check_changeset(changes: object) -> Changeset:
     """Refuse a malformed changeset before anything is read or written.
 
     Also refuses a contact or journey whose new version is not above the expected one:
-    a write that keeps the version would let a concurrent writer's change be lost.
+    a write that keeps the version would let a concurrent writer's change be lost, and a
+    NUL character in any key (see :func:`check_key`).
     """
     if not isinstance(changes, Changeset):
         raise ValidationError("changes", f"expected a Changeset, got {type(changes).__name__}")
@@ -165,7 +226,47 @@ def check_changeset(changes: object) -> Changeset:
     _unique([d.id for d in changes.decisions], "decisions", "id")
     for i, decision in enumerate(changes.decisions):
         _check_json(decision.data, f"decisions[{i}].data", 0)
+    _check_keys_of(changes)
     return changes
+
+
+def _check_keys_of(changes: Changeset) -> None:
+    """No key of the changeset holds NUL; the field named is the record's and the key's."""
+    keyed: list[tuple[str, dict[str, str | None]]] = []
+    if changes.contact is not None:
+        keyed.append(("contact", {"id": changes.contact.id}))
+        keyed += [
+            (f"contact.links[{k}]", {"identity": str(i)}) for k, i in enumerate(changes.contact.identities)
+        ]
+    if changes.journey is not None:
+        j = changes.journey
+        keyed.append(("journey", {"id": j.id, "reference": j.reference, "contact_id": j.contact_id}))
+    for k, i in enumerate(changes.interactions):
+        ids = {
+            "id": i.id,
+            "journey_id": i.journey_id,
+            "contact_id": i.contact_id,
+            "external_id": i.external_id,
+        }
+        keyed.append((f"interactions[{k}]", ids))
+    keyed += [
+        (f"handoffs[{k}]", {"id": h.id, "journey_id": h.journey_id}) for k, h in enumerate(changes.handoffs)
+    ]
+    for k, n in enumerate(changes.notifications):
+        ids = {
+            "id": n.id,
+            "journey_id": n.journey_id,
+            "contact_id": n.contact_id,
+            "provider_id": n.provider_id,
+        }
+        keyed.append((f"notifications[{k}]", ids))
+    for k, d in enumerate(changes.decisions):
+        keyed.append(
+            (f"decisions[{k}]", {"id": d.id, "journey_id": d.journey_id, "contact_id": d.contact_id})
+        )
+    for where, keys in keyed:
+        for name, key in keys.items():
+            check_key(key, f"{where}.{name}")
 
 
 def check_batch(changes: object) -> list[Changeset]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from handoff.models import Contact
-from handoff.stores import _pg_writes as writes
+from handoff.stores.postgres import _writes as writes
 
 __all__ = ["MOST_APPENDED", "statement"]
 

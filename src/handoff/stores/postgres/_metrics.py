@@ -1,4 +1,4 @@
-"""PostgreSQL's side of the metrics read: the three row streams of :mod:`._sql_metrics`.
+"""PostgreSQL's side of the metrics read: the three row streams of :mod:`handoff.stores.sql._metrics`.
 
 The three queries run in one read-only, repeatable-read transaction on one pooled
 connection, each through a server-side cursor fetched in batches, so a year of rows
@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from handoff.models import Journey
-from handoff.stores._sql_metrics import Cursors, SQLMetrics, TallyCursors, period
-from handoff.stores._sql_tallies import INSERT_TALLY, NEWER_TALLY
+from handoff.stores.sql._metrics import Cursors, SQLMetrics, TallyCursors, period
+from handoff.stores.sql._tallies import INSERT_TALLY, NEWER_TALLY
 
 __all__ = ["PostgresMetrics"]
 

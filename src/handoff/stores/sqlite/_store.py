@@ -24,10 +24,13 @@ from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import TypeVar
 
+from handoff.clock import micros
 from handoff.errors import NotFound, StoreError, ValidationError
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores._common import (
+from handoff.stores.capabilities import BulkImport
+from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.rules import (
     check_active_limit,
     check_batch,
     check_changeset,
@@ -36,15 +39,13 @@ from handoff.stores._common import (
     check_refs,
     check_text,
     marked,
-    micros,
 )
-from handoff.stores._sql_reads import SQLReads, Statements
-from handoff.stores._sqlite_checkpoint import Checkpointer
-from handoff.stores._sqlite_connect import begin, connect, rollback, store_error, unicode_error
-from handoff.stores._sqlite_decoded import Decoded
-from handoff.stores._sqlite_metrics import SQLiteMetrics
-from handoff.stores._sqlite_writes import Params, Rows, erase, provider_holder, write_many
-from handoff.stores.base import BulkImport, Changeset, ContactRecords
+from handoff.stores.sql._decoded import Decoded
+from handoff.stores.sql._reads import SQLReads, Statements
+from handoff.stores.sqlite._checkpoint import Checkpointer
+from handoff.stores.sqlite._connect import begin, connect, rollback, store_error, unicode_error
+from handoff.stores.sqlite._metrics import SQLiteMetrics
+from handoff.stores.sqlite._writes import Params, Rows, erase, provider_holder, write_many
 
 __all__ = ["SQLiteStore"]
 
@@ -70,6 +71,7 @@ _READS = Statements(
     get_journey="SELECT data FROM journeys WHERE id = ?",
     find_journey="SELECT data FROM journeys WHERE reference = ?",
     journeys_of="SELECT data FROM journeys WHERE contact_id = ? ORDER BY opened_at, rowid",
+    all_journeys="SELECT data FROM journeys ORDER BY opened_at, rowid",
     find_interaction="SELECT data FROM interactions WHERE channel = ? AND external_id = ?",
     interactions="SELECT data FROM interactions WHERE journey_id = ? ORDER BY sequence",
     last_interactions=(
@@ -85,6 +87,7 @@ _READS = Statements(
         " ORDER BY send_at, rowid LIMIT ?"
     ),
     get_decision="SELECT data FROM decisions WHERE id = ?",
+    decisions="SELECT data FROM decisions WHERE journey_id = ? ORDER BY at, rowid",
 )
 # Two walks of journeys_active (status, updated_at, id), merged: no sort, and LIMIT stops early.
 _ACTIVE = (
@@ -98,7 +101,6 @@ _THREAD = (
 )
 _THREAD_CHUNK = 200
 _EXTERNAL = "SELECT channel, external_id, data FROM interactions WHERE external_id IN ({marks})"
-_DECISIONS = "SELECT data FROM decisions WHERE journey_id = ? ORDER BY at, rowid"
 
 
 def _create_private(path: str) -> None:
@@ -284,7 +286,9 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
                 notifications=[
                     load(Notification, r[0]) for i in ids for r in conn.execute(_READS.notifications, i)
                 ],
-                decisions=[load(DecisionRecord, r[0]) for i in ids for r in conn.execute(_DECISIONS, i)],
+                decisions=[
+                    load(DecisionRecord, r[0]) for i in ids for r in conn.execute(_READS.decisions, i)
+                ],
             )
 
     def erase_contact(self, contact_id: str) -> None:

@@ -1,4 +1,4 @@
-"""SQLite's side of the metrics read: the three row streams of :mod:`._sql_metrics`.
+"""SQLite's side of the metrics read: the three row streams of :mod:`handoff.stores.sql._metrics`.
 
 Two plans give the same rows in the same order (journey ids, binary collation). When
 the period holds a good share of all journeys, journeys and handoffs are scanned once
@@ -28,10 +28,10 @@ from typing import Any, ClassVar, cast
 
 from attrs import define
 
+from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores._common import micros
-from handoff.stores._sql_metrics import Cursors, SQLMetrics, TallyCursors, period
-from handoff.stores._sql_tallies import INSERT_TALLY, NEWER_TALLY
+from handoff.stores.sql._metrics import Cursors, SQLMetrics, TallyCursors, period
+from handoff.stores.sql._tallies import INSERT_TALLY, NEWER_TALLY
 
 __all__ = ["SQLiteMetrics"]
 

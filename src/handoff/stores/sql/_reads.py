@@ -9,6 +9,7 @@ passes a timestamp; the look-ups whose logic really differs stay in the backend.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar, TypeVar
 
@@ -18,8 +19,8 @@ from handoff.clock import ensure_aware
 from handoff.errors import NotFound
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores._common import check_identity, check_last, check_limit, check_provider_id, check_text
 from handoff.stores.base import Store
+from handoff.stores.rules import check_identity, check_last, check_limit, check_provider_id, check_text
 
 __all__ = ["SQLReads", "Statements"]
 
@@ -35,6 +36,7 @@ class Statements:
     get_journey: str  # journey id
     find_journey: str  # reference
     journeys_of: str  # contact id
+    all_journeys: str  # no parameters
     find_interaction: str  # channel, external id
     interactions: str  # journey id
     last_interactions: str  # journey id, how many
@@ -44,6 +46,7 @@ class Statements:
     notifications: str  # journey id
     due: str  # cutoff timestamp, limit
     get_decision: str  # decision id
+    decisions: str  # journey id
 
 
 class SQLReads(Store):
@@ -84,6 +87,9 @@ class SQLReads(Store):
     def find_journey_by_reference(self, reference: str) -> Journey | None:
         return self._one(Journey, self._sql.find_journey, (check_text(reference, "reference"),))
 
+    def all_journeys(self) -> Iterator[Journey]:
+        return iter(self._all(Journey, self._sql.all_journeys, ()))
+
     def journeys_of(self, contact_id: str) -> list[Journey]:
         return self._all(Journey, self._sql.journeys_of, (check_text(contact_id, "contact_id"),))
 
@@ -122,3 +128,6 @@ class SQLReads(Store):
     def get_decision(self, decision_id: str) -> DecisionRecord:
         key = check_text(decision_id, "decision_id")
         return self._get(DecisionRecord, "decision", self._sql.get_decision, key)
+
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        return self._all(DecisionRecord, self._sql.decisions, (check_text(journey_id, "journey_id"),))

@@ -1,7 +1,7 @@
 """``memory://``: a store in plain dicts, for tests, demos and single-process tools.
 
 Everything sits behind one lock. :meth:`MemoryStore.commit` checks the whole changeset
-against the current data first (:mod:`handoff.stores._memory_checks`) and only then
+against the current data first (:mod:`handoff.stores.memory._checks`) and only then
 mutates, so a refused commit leaves no trace; :meth:`MemoryStore.commit_many` copies
 the indexes first and puts them back if any changeset of the batch is refused.
 Per-journey lists are kept in order as records arrive, so reads never sort.
@@ -12,16 +12,21 @@ from __future__ import annotations
 import bisect
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from copy import copy
 from datetime import datetime
 from operator import attrgetter
 
-from handoff.clock import ensure_aware
+from handoff.clock import ensure_aware, micros
 from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores._common import (
+from handoff.stores.base import Store
+from handoff.stores.capabilities import BulkImport
+from handoff.stores.memory._checks import ChangesetChecks
+from handoff.stores.memory._metrics import MemoryJourneyIndex
+from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.rules import (
     ACTIVE_STATUSES,
     check_active_limit,
     check_batch,
@@ -34,11 +39,7 @@ from handoff.stores._common import (
     check_refs,
     check_text,
     marked,
-    micros,
 )
-from handoff.stores._memory_checks import ChangesetChecks
-from handoff.stores._memory_metrics import MemoryJourneyIndex
-from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
 __all__ = ["MemoryStore"]
 
@@ -165,6 +166,12 @@ class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex):
         with self._lock:
             return [self._journeys[key[1]] for key in itertools.islice(self._active, limit)]
 
+    def all_journeys(self) -> Iterator[Journey]:
+        with self._lock:
+            keys = sorted(self._journey_keys.values())  # (opened_at, arrival, id)
+            journeys = [self._journeys[key[2]] for key in keys]
+        return iter(journeys)
+
     def journeys_of(self, contact_id: str) -> list[Journey]:
         check_text(contact_id, "contact_id")
         with self._lock:
@@ -231,6 +238,11 @@ class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex):
         if found is None:
             raise NotFound("decision", decision_id)
         return found
+
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            return [self._decisions[key[2]] for key in self._decisions_of.get(journey_id, ())]
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:

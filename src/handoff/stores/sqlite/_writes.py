@@ -9,12 +9,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from handoff.clock import micros
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffError, NotFound, StoreError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores._common import micros
-from handoff.stores.base import Changeset
+from handoff.stores.records import Changeset
 
 Params = tuple[object, ...]
 

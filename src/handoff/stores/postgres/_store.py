@@ -3,7 +3,7 @@
 Install it with ``pip install 'handoff[postgres]'``. Opening a store applies the schema
 migrations it lacks, in one transaction under an advisory lock, so several processes
 may open a new database at once. Each commit is one statement, and so one transaction
-and one round trip (see :mod:`handoff.stores._pg_commit`): a version-checked update
+and one round trip (see :mod:`handoff.stores.postgres._commit`): a version-checked update
 that matches no row fails the statement on the server, and nothing of it is written.
 ``commit_many`` loads the appended rows of a whole batch with ``COPY``.
 
@@ -53,11 +53,14 @@ from handoff.errors import (
 )
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores import _pg_commit as one
-from handoff.stores import _pg_connect as connect
-from handoff.stores import _pg_intake as intake
-from handoff.stores import _pg_writes as writes
-from handoff.stores._common import (
+from handoff.stores.capabilities import BulkImport, IntakeReads, IntakeRecords
+from handoff.stores.postgres import _commit as one
+from handoff.stores.postgres import _connect as connect
+from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._metrics import PostgresMetrics
+from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.rules import (
     check_active_limit,
     check_batch,
     check_changeset,
@@ -67,10 +70,8 @@ from handoff.stores._common import (
     check_text,
     marked,
 )
-from handoff.stores._pg_metrics import PostgresMetrics
-from handoff.stores._sql_reads import SQLReads, Statements
-from handoff.stores._sqlite_decoded import Decoded
-from handoff.stores.base import BulkImport, Changeset, ContactRecords, IntakeReads, IntakeRecords
+from handoff.stores.sql._decoded import Decoded
+from handoff.stores.sql._reads import SQLReads, Statements
 
 __all__ = ["PostgresStore"]
 
@@ -92,6 +93,7 @@ _READS = Statements(
     journeys_of=(
         "SELECT data::text, id, version FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
     ),
+    all_journeys="SELECT data::text, id, version FROM journeys ORDER BY opened_at, position",
     find_interaction="SELECT data::text, id FROM interactions WHERE channel = %s AND external_id = %s",
     interactions="SELECT data::text, id FROM interactions WHERE journey_id = %s ORDER BY sequence",
     last_interactions=(
@@ -107,6 +109,7 @@ _READS = Statements(
         " ORDER BY send_at, position LIMIT %s"
     ),
     get_decision="SELECT data::text, id FROM decisions WHERE id = %s",
+    decisions="SELECT data::text, id FROM decisions WHERE journey_id = %s ORDER BY at, position",
 )
 _DECODED = 8192
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
