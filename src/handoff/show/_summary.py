@@ -1,7 +1,6 @@
 """Draw a ContextSummary for a terminal, as markdown or as HTML, within a character budget.
 
-:mod:`handoff.models` imports this module to give ``ContextSummary.render()`` and
-``Journey._repr_html_()``, so models are only read here (duck typing), never imported.
+``ContextSummary.render()`` reaches this module through :func:`handoff.show.draw`.
 
 With a budget the output never exceeds it: the least useful lines go first (the channel
 path, older messages, notes, commitments, the checklist, the facts), the header, the
@@ -11,30 +10,26 @@ ellipsis. HTML is cut by whole elements, so it stays well-formed.
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Sequence
+from datetime import tzinfo
 
 from attrs import define, evolve
 
-from handoff import channels
+from handoff._drawing import RENDER_FORMATS, RenderFormat
 from handoff.errors import ValidationError
+from handoff.models import CardIdentity, ContextSummary, SummaryLine
+from handoff.show._escape import clean as _clean
+from handoff.show._escape import esc as _esc
+from handoff.show._escape import md as _md
+from handoff.show._escape import rx as _rx
+from handoff.show._words import ago, render_path, when
+from handoff.show._words import label as channel_label
 
-if TYPE_CHECKING:
-    from handoff.models import CardIdentity, ContextSummary, Journey, PathStep, SummaryLine
+__all__ = ["FORMATS", "Format", "render_summary", "summary_rich"]
 
-__all__ = ["FORMATS", "journey_html", "render_path", "render_summary"]
-
-Format = Literal["text", "markdown", "html"]
-FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-# Control characters (terminal escapes) and bidi overrides (text that reads backwards).
-_UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_MARKDOWN_RE = re.compile(r"([\\`*_\[\]<>#|~$])")
+Format = RenderFormat
+FORMATS: tuple[Format, ...] = RENDER_FORMATS
+"""The formats a summary (or a decision) renders in: ``text``, ``markdown``, ``html``."""
 
 # Sections in the order they are shown; those with a heading are lists.
 _HEADINGS: dict[str, str | None] = {
@@ -93,21 +88,10 @@ def render_summary(summary: ContextSummary, fmt: Format = "text", max_chars: int
     return _fit(items, steps, fmt, max_chars)
 
 
-def render_path(path: Iterable[PathStep | str], *, icons: bool = False) -> str:
-    """A channel path as ``twitter → twitter_dm → chat → phone`` (repeats collapsed)."""
-    names: list[str] = []
-    for step in path:
-        name = step if isinstance(step, str) else step.channel
-        if not names or names[-1] != name:
-            names.append(name)
-    return " → ".join(f"{_profile_attr(n, 'icon', '•')} {n}" if icons else n for n in names)
-
-
-def journey_html(journey: Journey) -> str:
-    """A small self-contained HTML card of a journey, for notebooks (drawn by :mod:`handoff.display`)."""
-    from handoff.display import journey_html as draw  # display is imported by the models too
-
-    return draw(journey)
+def summary_rich(summary: ContextSummary) -> str:
+    """The text drawing with its first line in bold, as ``rich`` console markup."""
+    head, _, rest = render_summary(summary, "text", summary.max_chars).partition("\n")
+    return f"[bold]{_rx(head, tag_follows=True)}[/bold]" + (f"\n{_rx(rest)}" if rest else "")
 
 
 # -- what to draw ------------------------------------------------------------------------------
@@ -126,13 +110,13 @@ def _layout(summary: ContextSummary) -> tuple[list[_Item], list[tuple[_Step, int
         steps.extend((step, len(items)) for step in saving)
         items.append(_Item(section, _clean(label), _clean(text)))
 
-    to = _profile_attr(summary.for_channel, "label", summary.for_channel)
-    ago = _duration(summary.since_first_contact)
-    add("header", f"Handoff {summary.reference}", f"to {to} · {summary.status} · first contact {ago}")
+    to = channel_label(summary.for_channel)
+    since = ago(summary.since_first_contact)
+    add("header", f"Handoff {summary.reference}", f"to {to} · {summary.status} · first contact {since}")
     card = summary.contact
     add("contact", f"{card.name or 'Contact'}:", _identities(card.identities))
     if card.local_time is not None or card.language:
-        local = [f"{_when(card.local_time, None, weekday=True)} ({card.timezone})"] if card.local_time else []
+        local = [f"{when(card.local_time, None, weekday=True)} ({card.timezone})"] if card.local_time else []
         local += [f"language {card.language}"] if card.language else []
         add("local", "Local time:" if card.local_time else "Language:", " · ".join(local), _drop(55))
     if summary.issue:
@@ -146,7 +130,7 @@ def _layout(summary: ContextSummary) -> tuple[list[_Item], list[tuple[_Step, int
         add(
             "facts",
             f"{fact.kind}:",
-            f"{fact.text} ({fact.channel}, {_when(fact.at, zone)})",
+            f"{fact.text} ({fact.channel}, {when(fact.at, zone)})",
             _drop(60, rank[i]),
         )
     customers = [i for i, line in enumerate(summary.recent) if line.author == "customer"]
@@ -186,7 +170,7 @@ def _identities(identities: Sequence[CardIdentity]) -> str:
 
 def _who(line: SummaryLine, zone: tzinfo | None) -> str:
     agent = f" {line.agent}" if line.agent else ""
-    return f"{_when(line.at, zone)} {line.channel} {line.author}{agent}:"
+    return f"{when(line.at, zone)} {line.channel} {line.author}{agent}:"
 
 
 # -- fitting -----------------------------------------------------------------------------------
@@ -333,49 +317,3 @@ def _join(label: str, text: str) -> str:
 
 def _bold(label: str) -> str:
     return f"<b>{_esc(label)}</b>" if label else ""
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _md(text: str) -> str:
-    return _MARKDOWN_RE.sub(r"\\\1", text)
-
-
-def _clean(text: str) -> str:
-    """One line without terminal escapes or bidi overrides: customer text is untrusted."""
-    return " ".join(_UNSAFE_RE.sub("", text).split())
-
-
-# -- words for times and channels --------------------------------------------------------------
-
-
-def _when(at: datetime, zone: tzinfo | None, *, weekday: bool = False, year: bool = False) -> str:
-    """``12 Mar 14:03`` in ``zone`` (the reader's); month names do not follow the locale."""
-    local = at.astimezone(zone) if zone is not None else at
-    day = f"{_DAYS[local.weekday()]} " if weekday else ""
-    stamp = f"{day}{local.day} {_MONTHS[local.month - 1]}"
-    stamp += f" {local.year}" if year else ""
-    stamp += f" {local:%H:%M}"
-    return stamp + (f" {local.tzname()}" if year and local.tzname() else "")
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h ago"
-    if hours:
-        return f"{hours} h {minutes} min ago"
-    return f"{minutes} min ago" if minutes else "just now"
-
-
-def _profile_attr(name: str, attr: str, default: str) -> str:
-    """A channel's label or icon; a channel no longer registered still draws, by name."""
-    try:
-        value = getattr(channels.get(name), attr)
-    except ValidationError:
-        return default
-    return str(value)
