@@ -1,0 +1,14 @@
+"""asyncio hosts: :class:`AsyncSwitchboard`, the :class:`~handoff.Switchboard` with awaited verbs.
+
+>>> from handoff.aio import AsyncSwitchboard
+>>> async def main() -> None:
+...     async with await AsyncSwitchboard.open("sqlite:///support.db") as board:
+...         outcome = await board.receive(inbound)
+...         for n in await board.outbox.due():
+...             await board.outbox.ack(n.id, provider_id=await send(n))
+"""
+
+from handoff.aio._board import AsyncSwitchboard
+from handoff.aio._outbox import AsyncOutbox
+
+__all__ = ["AsyncOutbox", "AsyncSwitchboard"]

@@ -1,0 +1,303 @@
+"""The switchboard for asyncio hosts (FastAPI, Starlette, aiohttp...).
+
+A blocking ``Switchboard.receive`` inside an ``async def`` stalls the event loop: every
+other request waits for the store. :class:`AsyncSwitchboard` has the same verbs as
+coroutines. Each one runs the sync :class:`~handoff.Switchboard`'s own verb (its
+argument checks, its retries, its single transaction) on a worker thread and awaits it,
+so the loop keeps serving while the store works.
+
+Memory and SQLite get one worker thread: one writer, calls in the order they were made.
+PostgreSQL gets as many threads as its store's default pool holds; writers of one
+customer are serialised by the database there (see ``PostgresStore.serialized``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from handoff.aio._outbox import AsyncOutbox
+from handoff.aio._worker import Worker
+from handoff.clock import Clock
+from handoff.errors import ValidationError
+from handoff.events import Inbound, JourneyOutcome, TickOutcome
+from handoff.flow.contacts import UNSET
+from handoff.identity import Identity
+from handoff.ingest.base import Parsed
+from handoff.models import Contact, ContextSummary, Handoff, Initiator, Interaction, Journey
+from handoff.policy.decision import Decision
+from handoff.policy.engine import Policy
+from handoff.stores.base import Store
+from handoff.summary import SummarySpec
+from handoff.switchboard import Switchboard
+
+__all__ = ["AsyncSwitchboard"]
+
+# PostgresStore's default pool: one worker thread per connection it may hold.
+_POSTGRES_WORKERS = 8
+
+
+def _workers_for(store: Store) -> int:
+    """One writer, unless the store serialises its writers itself across threads."""
+    postgres = sys.modules.get("handoff.stores.postgres")  # loaded by any PostgresStore
+    if postgres is not None and isinstance(store, postgres.PostgresStore):
+        return _POSTGRES_WORKERS
+    return 1
+
+
+class AsyncSwitchboard:
+    """A :class:`~handoff.Switchboard` whose verbs are awaited.
+
+    >>> board = await AsyncSwitchboard.open("sqlite:///support.db")
+    >>> outcome = await board.receive(inbound)
+    >>> await board.aclose()
+
+    or ``async with await AsyncSwitchboard.open(url) as board: ...``. Wrapping a board
+    built by hand works too: ``AsyncSwitchboard(Switchboard(store, policy, clock=...))``.
+    ``workers`` is the number of threads that run the board's calls (one for memory and
+    SQLite, eight for PostgreSQL unless told otherwise). Every verb checks its arguments
+    and raises exactly as the sync board's does.
+    """
+
+    def __init__(self, board: Switchboard, *, workers: int | None = None) -> None:
+        if not isinstance(board, Switchboard):
+            raise ValidationError(
+                "board", f"expected a Switchboard (or use AsyncSwitchboard.open), got {type(board).__name__}"
+            )
+        self._board = board
+        self._worker = Worker(_workers_for(board.store) if workers is None else workers)
+        self.outbox = AsyncOutbox(board.outbox, self._worker)
+
+    @classmethod
+    async def open(
+        cls, url: str, policy: Policy | None = None, *, workers: int | None = None, **kwargs: Any
+    ) -> AsyncSwitchboard:
+        """Open a store by URL on a worker thread (migrations, a connection pool) and wrap it.
+
+        ``kwargs`` are :class:`~handoff.Switchboard`'s (``clock``, ``ids``, ``sentiment``...).
+        """
+        opening = Worker(1)
+        try:
+            board = await opening.run(Switchboard.open, url, policy, **kwargs)
+        finally:
+            await opening.close(lambda: None)
+        return cls(board, workers=workers)
+
+    # -- what the sync board holds ---------------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The store the board writes to (blocking: call it from a worker, not the loop)."""
+        return self._board.store
+
+    @property
+    def policy(self) -> Policy:
+        return self._board.policy
+
+    @property
+    def clock(self) -> Clock:
+        return self._board.clock
+
+    @property
+    def sync(self) -> Switchboard:
+        """The sync board behind this one (for code that runs on a thread of its own)."""
+        return self._board
+
+    # -- lifetime --------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Wait for the calls already made, then close the store; closing twice is harmless."""
+        await self._worker.close(self._board.close)
+
+    async def __aenter__(self) -> AsyncSwitchboard:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- customers write in ------------------------------------------------------------
+    async def receive(self, inbound: Inbound) -> JourneyOutcome:
+        """Record what arrived on a channel (see :meth:`handoff.Switchboard.receive`)."""
+        return await self._worker.run(self._board.receive, inbound)
+
+    async def receive_many(
+        self,
+        inbounds: Iterable[Inbound],
+        *,
+        batch_size: int = 500,
+        notify: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[JourneyOutcome]:
+        """Backfill history (see :meth:`handoff.Switchboard.receive_many`).
+
+        ``inbounds`` is read, and ``progress`` called, on the worker thread.
+        """
+        return await self._worker.run(
+            self._board.receive_many, inbounds, batch_size=batch_size, notify=notify, progress=progress
+        )
+
+    async def ingest(self, parsed: Parsed) -> list[JourneyOutcome]:
+        """Apply what a channel adapter parsed (see :meth:`handoff.Switchboard.ingest`)."""
+        return await self._worker.run(self._board.ingest, parsed)
+
+    async def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickOutcome:
+        """Evaluate the time-based rules (see :meth:`handoff.Switchboard.tick`)."""
+        return await self._worker.run(self._board.tick, now, limit=limit)
+
+    async def explain(self, notification_id: str) -> Decision:
+        """The policy decision behind a notification."""
+        return await self._worker.run(self._board.explain, notification_id)
+
+    # -- agents act ------------------------------------------------------------------------
+    async def reply(
+        self,
+        journey_id: str,
+        *,
+        agent: str,
+        body: str,
+        channel: str | None = None,
+        at: datetime | None = None,
+        external_id: str | None = None,
+        bot: bool = False,
+    ) -> JourneyOutcome:
+        """Record an agent's (or a bot's) reply (see :meth:`handoff.Switchboard.reply`)."""
+        return await self._worker.run(
+            self._board.reply,
+            journey_id,
+            agent=agent,
+            body=body,
+            channel=channel,
+            at=at,
+            external_id=external_id,
+            bot=bot,
+        )
+
+    async def note(
+        self, journey_id: str, *, agent: str, body: str, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Add an internal note, shown to the next agent, never sent."""
+        return await self._worker.run(self._board.note, journey_id, agent=agent, body=body, at=at)
+
+    async def transfer(
+        self,
+        journey_id: str,
+        *,
+        to_channel: str,
+        reason: str,
+        by: str,
+        to_agent: str | None = None,
+        at: datetime | None = None,
+        warm: bool = True,
+        initiated_by: Initiator = "agent",
+        to_role: str | None = None,
+    ) -> JourneyOutcome:
+        """Hand the journey to another channel and/or agent (see :meth:`handoff.Switchboard.transfer`)."""
+        return await self._worker.run(
+            self._board.transfer,
+            journey_id,
+            to_channel=to_channel,
+            reason=reason,
+            by=by,
+            to_agent=to_agent,
+            at=at,
+            warm=warm,
+            initiated_by=initiated_by,
+            to_role=to_role,
+        )
+
+    async def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
+        """Mark the journey resolved; the policy may schedule a survey."""
+        return await self._worker.run(self._board.resolve, journey_id, by=by, at=at)
+
+    async def rate(
+        self,
+        journey_id: str,
+        *,
+        csat: int | None = None,
+        nps: int | None = None,
+        ces: int | None = None,
+        channel: str | None = None,
+        at: datetime | None = None,
+        comment: str | None = None,
+    ) -> JourneyOutcome:
+        """Record the customer's survey answers: CSAT 1-5, NPS 0-10, CES 1-7."""
+        return await self._worker.run(
+            self._board.rate, journey_id, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
+        )
+
+    # -- contacts ----------------------------------------------------------------------------
+    async def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:
+        """Confirm that ``identity`` belongs to the contact (an agent checked it)."""
+        return await self._worker.run(self._board.link, contact_id, identity, at=at)
+
+    async def unlink(self, contact_id: str, identity: str | Identity) -> Contact:
+        """Undo a wrong link; the contact's journeys and every other identity stay."""
+        return await self._worker.run(self._board.unlink, contact_id, identity)
+
+    async def update_contact(
+        self,
+        contact_id: str,
+        *,
+        name: str | None = UNSET,
+        timezone: str = UNSET,
+        language: str | None = UNSET,
+        preferred_channels: Sequence[str] = UNSET,
+        consent: Mapping[str, bool] = UNSET,
+        quiet_hours: tuple[str, str] | None = UNSET,
+    ) -> Contact:
+        """Change a contact's profile (see :meth:`handoff.Switchboard.update_contact`)."""
+        return await self._worker.run(
+            self._board.update_contact,
+            contact_id,
+            name=name,
+            timezone=timezone,
+            language=language,
+            preferred_channels=preferred_channels,
+            consent=consent,
+            quiet_hours=quiet_hours,
+        )
+
+    # -- privacy -----------------------------------------------------------------------------
+    async def export_contact(self, contact_id: str) -> dict[str, Any]:
+        """Everything held about a person, as JSON-ready data (a data-access request)."""
+        return await self._worker.run(self._board.export_contact, contact_id)
+
+    async def erase_contact(self, contact_id: str) -> None:
+        """Remove a person and all their journeys from the store (a right-to-erasure request)."""
+        await self._worker.run(self._board.erase_contact, contact_id)
+
+    # -- reading back ----------------------------------------------------------------------
+    async def journey(self, journey_id: str) -> Journey:
+        """A journey by id or by its customer-facing reference (``J-7F3K9``)."""
+        return await self._worker.run(self._board.journey, journey_id)
+
+    async def contact(self, contact_id: str) -> Contact:
+        return await self._worker.run(self._board.contact, contact_id)
+
+    async def find_contact(self, identity: str | Identity) -> Contact | None:
+        return await self._worker.run(self._board.find_contact, identity)
+
+    async def journeys(self, contact_id: str) -> list[Journey]:
+        """A contact's journeys, oldest first."""
+        return await self._worker.run(self._board.journeys, contact_id)
+
+    async def history(self, journey_id: str) -> list[Interaction]:
+        """Every interaction of a journey, on every channel, in time order."""
+        return await self._worker.run(self._board.history, journey_id)
+
+    async def handoffs(self, journey_id: str) -> list[Handoff]:
+        return await self._worker.run(self._board.handoffs, journey_id)
+
+    async def summary(
+        self,
+        journey_id: str,
+        *,
+        for_channel: str,
+        spec: SummarySpec | None = None,
+        now: datetime | None = None,
+        role: str | None = None,
+    ) -> ContextSummary:
+        """The context summary a receiving agent on ``for_channel`` would get now."""
+        return await self._worker.run(
+            self._board.summary, journey_id, for_channel=for_channel, spec=spec, now=now, role=role
+        )

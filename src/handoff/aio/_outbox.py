@@ -1,0 +1,42 @@
+"""The outbox of an :class:`~handoff.aio.AsyncSwitchboard`: the same verbs, awaited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handoff.aio._worker import Worker
+from handoff.models import Notification
+from handoff.outbox import Outbox
+
+__all__ = ["AsyncOutbox"]
+
+
+class AsyncOutbox:
+    """Drain it from a task: ``for n in await outbox.due(): await send(n); await outbox.ack(n.id)``.
+
+    Each verb is :class:`~handoff.outbox.Outbox`'s own, run on the board's worker.
+    """
+
+    def __init__(self, outbox: Outbox, worker: Worker) -> None:
+        self._outbox = outbox
+        self._worker = worker
+
+    async def due(self, now: datetime | None = None, *, limit: int = 100) -> list[Notification]:
+        """Pending notifications whose ``send_at`` has passed, earliest first."""
+        return await self._worker.run(self._outbox.due, now, limit=limit)
+
+    async def get(self, notification_id: str) -> Notification:
+        return await self._worker.run(self._outbox.get, notification_id)
+
+    async def ack(
+        self, notification_id: str, at: datetime | None = None, *, provider_id: str | None = None
+    ) -> Notification:
+        """Mark a notification as sent, with the provider's message id when there is one."""
+        return await self._worker.run(self._outbox.ack, notification_id, at, provider_id=provider_id)
+
+    async def fail(self, notification_id: str, at: datetime | None = None) -> Notification:
+        """Mark a notification as failed (the provider refused it); it is not retried."""
+        return await self._worker.run(self._outbox.fail, notification_id, at)
+
+    async def cancel(self, notification_id: str, at: datetime | None = None) -> Notification:
+        return await self._worker.run(self._outbox.cancel, notification_id, at)
