@@ -267,18 +267,31 @@ async def walk_through() -> None:
             answer = await client.post("/webhooks/twilio", content=body, headers=headers)
             print("signed SMS:", answer.status_code)
             forged = {**headers, "X-Twilio-Signature": "forged"}
-            print("forged SMS:", (await client.post("/webhooks/twilio", content=body, headers=forged)).status_code)
+            print(
+                "forged SMS:",
+                (await client.post("/webhooks/twilio", content=body, headers=forged)).status_code,
+            )
             clock.set(start + timedelta(minutes=1))
-            message = {"from": "14155550100", "id": "wamid.0001", "timestamp": str(int(start.timestamp()) + 60)}
+            message: dict[str, object] = {
+                "from": "14155550100",
+                "id": "wamid.0001",
+                "timestamp": str(int(start.timestamp()) + 60),
+            }
             message |= {"type": "text", "text": {"body": "Writing on WhatsApp now"}}
-            value = {"messaging_product": "whatsapp", "contacts": [{"wa_id": "14155550100"}], "messages": [message]}
+            value = {
+                "messaging_product": "whatsapp",
+                "contacts": [{"wa_id": "14155550100"}],
+                "messages": [message],
+            }
             envelope = {
                 "object": "whatsapp_business_account",
                 "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
             }
             raw = json.dumps(envelope).encode()
             signature = "sha256=" + hmac.new(b"meta-app-secret", raw, hashlib.sha256).hexdigest()
-            answer = await client.post("/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": signature})
+            answer = await client.post(
+                "/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": signature}
+            )
             print("WhatsApp:", answer.status_code)
             clock.set(start + timedelta(hours=1))
             for _ in range(200):  # the background task sends what is due

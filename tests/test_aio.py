@@ -91,11 +91,15 @@ def script(plan: list[tuple[str, str, int, int, str]]) -> list[Call]:
         channels = PEOPLE[person][1]
         journey = f"@{person}"
         if kind == "receive":
-            calls.append((at, "receive", (message(person, channels[which % len(channels)], body, at, f"x{n}"),), {}))
+            calls.append(
+                (at, "receive", (message(person, channels[which % len(channels)], body, at, f"x{n}"),), {})
+            )
         elif kind == "reply":
             calls.append((at, "reply", (journey,), {"agent": "alice", "body": body}))
         elif kind == "transfer":
-            calls.append((at, "transfer", (journey,), {"to_channel": "phone", "reason": "escalation", "by": "al"}))
+            calls.append(
+                (at, "transfer", (journey,), {"to_channel": "phone", "reason": "escalation", "by": "al"})
+            )
         elif kind == "resolve":
             calls.append((at, "resolve", (journey,), {"by": "alice"}))
         elif kind == "note":
@@ -242,7 +246,9 @@ async def test_the_event_loop_keeps_running_while_a_receive_works(url: str) -> N
 async def test_concurrent_messages_to_one_journey_all_land(board: AsyncSwitchboard) -> None:
     first = await board.receive(message("ana", "sms", "Where is A-1042?", T0, "m-0"))
     inbounds = [
-        message("ana", ("sms", "whatsapp", "chat")[n % 3], f"message {n}", T0 + timedelta(seconds=n), f"m-{n}")
+        message(
+            "ana", ("sms", "whatsapp", "chat")[n % 3], f"message {n}", T0 + timedelta(seconds=n), f"m-{n}"
+        )
         for n in range(1, 25)
     ]
     outcomes = await asyncio.gather(*(board.receive(i) for i in inbounds))
@@ -272,10 +278,11 @@ async def test_every_verb_of_the_sync_board_is_awaited(board: AsyncSwitchboard) 
     moved = await board.receive(message("ana", "whatsapp", "Writing here now", T0 + timedelta(minutes=5)))
     assert moved.handoff is not None and moved.handoff.to_channel == "whatsapp"
     contact = first.contact.id
-    reply = await board.reply(journey_id, agent="alice", body="Checking A-1042 now")
+    later = T0 + timedelta(minutes=6)
+    reply = await board.reply(journey_id, agent="alice", body="Checking A-1042 now", at=later)
     assert reply.interaction.author == "agent"
-    await board.note(journey_id, agent="alice", body="Courier says lost")
-    moved = await board.transfer(journey_id, to_channel="phone", reason="escalation", by="alice")
+    await board.note(journey_id, agent="alice", body="Courier says lost", at=later)
+    moved = await board.transfer(journey_id, to_channel="phone", reason="escalation", by="alice", at=later)
     assert moved.handoff is not None and moved.handoff.to_channel == "phone"
     assert (await board.link(contact, "email:ana@example.com")).identities
     assert await board.find_contact("email:ana@example.com") is not None
@@ -287,13 +294,15 @@ async def test_every_verb_of_the_sync_board_is_awaited(board: AsyncSwitchboard) 
     assert summary.render("text")
     assert [h.to_channel for h in await board.handoffs(journey_id)] == ["whatsapp", "phone"]
     assert [j.id for j in await board.journeys(contact)] == [journey_id]
-    resolved = await board.resolve(journey_id, by="alice")
+    resolved = await board.resolve(journey_id, by="alice", at=later)
     assert resolved.journey.status == "resolved"
-    rated = await board.rate(journey_id, csat=5)
+    rated = await board.rate(journey_id, csat=5, at=later + timedelta(hours=2))
     assert rated.interaction.kind == "survey"
     assert (await board.journey(first.journey.reference)).id == journey_id
     await board.tick(T0 + timedelta(days=1))
-    backfill = await board.receive_many([message("cho", "email", "An old thread", T0 - timedelta(days=90), "e1")])
+    backfill = await board.receive_many(
+        [message("cho", "email", "An old thread", T0 - timedelta(days=90), "e1")]
+    )
     assert backfill[0].journey.contact_id != contact
 
     due = await board.outbox.due(T0 + timedelta(days=3))
@@ -334,7 +343,8 @@ async def test_bad_arguments_are_refused_as_the_sync_board_refuses_them(board: A
 async def test_aclose_waits_for_calls_made_and_refuses_later_ones(url: str) -> None:
     board = await AsyncSwitchboard.open(url, clock=FixedClock(T0))
     pending = [
-        asyncio.create_task(board.receive(message("ben", "twitter", f"tweet {n}", T0, f"t{n}"))) for n in range(5)
+        asyncio.create_task(board.receive(message("ben", "twitter", f"tweet {n}", T0, f"t{n}")))
+        for n in range(5)
     ]
     await asyncio.sleep(0)  # the calls are made
     await board.aclose()
@@ -351,8 +361,9 @@ async def test_async_with_closes_the_store(url: str) -> None:
         await board.receive(message("cho", "email", "Hello", T0))
     with pytest.raises(StoreError):
         await board.find_contact("email:cho@example.com")
-    with pytest.raises(StoreError):
-        board.sync.find_contact("email:cho@example.com")  # the store itself is closed
+    if not url.startswith("memory://"):  # a memory store has nothing to close
+        with pytest.raises(StoreError):
+            board.sync.find_contact("email:cho@example.com")  # the store itself is closed
 
 
 @pytest.mark.anyio

@@ -185,7 +185,9 @@ async def test_a_bad_signature_is_refused_and_nothing_is_recorded(site: Site, pr
     elif provider == "whatsapp":
         answer = await site.whatsapp(whatsapp_envelope(), secret="not-the-app-secret")
     elif provider == "whatsapp_unsigned":
-        answer = await site.client.post("/webhooks/whatsapp", content=json.dumps(whatsapp_envelope()).encode())
+        answer = await site.client.post(
+            "/webhooks/whatsapp", content=json.dumps(whatsapp_envelope()).encode()
+        )
     else:
         answer = await site.email(customer_email("J-00000"), token="guess")
     assert answer.status_code == 403
@@ -206,10 +208,14 @@ async def test_the_whatsapp_handshake_answers_only_the_verify_token(site: Site) 
 async def test_unreadable_and_oversized_payloads_are_refused(site: Site) -> None:
     raw = b"{not json"
     signature = "sha256=" + hmac.new(META_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    answer = await site.client.post("/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": signature})
+    answer = await site.client.post(
+        "/webhooks/whatsapp", content=raw, headers={"X-Hub-Signature-256": signature}
+    )
     assert answer.status_code == 400
     huge = b"x" * (fastapi_app.MAX_BODY + 1)
-    answer = await site.client.post("/webhooks/whatsapp", content=huge, headers={"X-Hub-Signature-256": signature})
+    answer = await site.client.post(
+        "/webhooks/whatsapp", content=huge, headers={"X-Hub-Signature-256": signature}
+    )
     assert answer.status_code == 413
     assert await site.board.find_contact("phone:+14155550100") is None
 
@@ -234,7 +240,12 @@ async def test_the_background_task_drains_the_outbox(site: Site) -> None:
     value = status["entry"][0]["changes"][0]["value"]
     del value["messages"], value["contacts"]
     value["statuses"] = [
-        {"id": note.provider_id, "status": "delivered", "timestamp": "1773154800", "recipient_id": "14155550100"}
+        {
+            "id": note.provider_id,
+            "status": "delivered",
+            "timestamp": "1773154800",
+            "recipient_id": "14155550100",
+        }
     ]
     assert (await site.whatsapp(status)).status_code == 200
     assert (await site.board.outbox.get(note.id)).status == "delivered"
