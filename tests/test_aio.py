@@ -68,7 +68,7 @@ Call = tuple[datetime, str, tuple[Any, ...], dict[str, Any]]
 
 plans = st.lists(
     st.tuples(
-        st.sampled_from(["receive", "receive", "reply", "transfer", "resolve", "note", "rate", "bad_reply"]),
+        st.sampled_from(["receive"] * 4 + ["reply", "transfer", "resolve", "note", "rate", "bad_reply"]),
         st.sampled_from(sorted(PEOPLE)),
         st.integers(0, 3),  # which of the person's channels
         st.integers(0, 600),  # minutes since the step before
