@@ -13,7 +13,7 @@ from attrs import evolve
 
 from handoff import channels
 from handoff.clock import IdFactory
-from handoff.continuity import choose_journey
+from handoff.flow.continuity import choose_journey
 from handoff.errors import ValidationError
 from handoff.events import Inbound, Verdict
 from handoff.facts import sensitive_reasons
