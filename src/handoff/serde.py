@@ -7,9 +7,12 @@ Untrusted JSON becomes models here, so errors name the path of the problem
 from __future__ import annotations
 
 import json
+import types
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
+import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.v import format_exception as _cattrs_format_exception
@@ -23,7 +26,12 @@ __all__ = ["from_dict", "from_json", "to_dict", "to_json"]
 
 T = TypeVar("T")
 
-_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+def _new_converter() -> cattrs.Converter:
+    return cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+
+_converter = _new_converter()
 
 
 def _structure_datetime(value: Any, _type: type) -> datetime:
@@ -67,14 +75,17 @@ def _strict(kind: type) -> Any:
     return structure
 
 
-for _kind in (str, int, float, bool):
-    _converter.register_structure_hook(_kind, _strict(_kind))
-_converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
-_converter.register_structure_hook(datetime, _structure_datetime)
-_converter.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
-_converter.register_structure_hook(timedelta, _structure_timedelta)
-_converter.register_unstructure_hook(Identity, str)
-_converter.register_structure_hook(Identity, _structure_identity)
+def _configure(converter: cattrs.Converter) -> cattrs.Converter:
+    for kind in (str, int, float, bool):
+        converter.register_structure_hook(kind, _strict(kind))
+    converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
+    converter.register_structure_hook(timedelta, _structure_timedelta)
+    converter.register_unstructure_hook(Identity, str)
+    converter.register_structure_hook(Identity, _structure_identity)
+    converter.register_structure_hook_func(lambda t: t == str | Identity, _structure_identity_text)
+    return converter
 
 
 def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
@@ -84,7 +95,70 @@ def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
     raise ValidationError("identity", f"expected 'kind:value' text, got {type(value).__name__}")
 
 
-_converter.register_structure_hook_func(lambda t: t == str | Identity, _structure_identity_text)
+_configure(_converter)
+
+
+# -- a flat unstructure function per hot record ---------------------------------------------
+# cattrs dispatches on every field's type at every call; a record written on every event
+# (a journey, an interaction) spends most of its encoding time there. For those records
+# the same data is built by one generated dict display, field by field as cattrs would
+# (tests compare both on generated records); any field of another shape defers to cattrs.
+_SIMPLE = (str, int, float, bool, type(None))
+
+
+def _expression(kind: Any, value: str, names: dict[str, Any], depth: int) -> str:
+    """Python source turning ``value`` (an expression) of type ``kind`` into plain data."""
+    origin, args = get_origin(kind), get_args(kind)
+    if kind in _SIMPLE or origin is Literal:
+        return value
+    if kind is datetime:
+        return f"{value}.isoformat()"
+    if kind is Identity:
+        return f"str({value})"
+    if origin in (types.UnionType,) or (origin is not None and str(origin) == "typing.Union"):
+        others = [arg for arg in args if arg is not type(None)]
+        if len(others) == 1 and len(args) == 2:
+            inner = _expression(others[0], value, names, depth)
+            return value if inner == value else f"(None if {value} is None else {inner})"
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = f"x{depth}"
+        inner = _expression(args[0], item, names, depth + 1)
+        return f"list({value})" if inner == item else f"[{inner} for {item} in {value}]"
+    if origin is dict and len(args) == 2 and args[0] is str:
+        item = f"x{depth}"
+        inner = _expression(args[1], item, names, depth + 1)
+        if inner == item and args[1] in _SIMPLE:
+            return f"dict({value})"
+        return f"{{k{depth}: {inner} for k{depth}, {item} in {value}.items()}}"
+    if attrs.has(kind):
+        name = f"_flat_{kind.__name__}"
+        names[name] = _flat(kind)
+        return f"{name}({value})"
+    name = f"_type_{len(names)}"
+    names[name] = kind
+    return f"_unstructure({value}, {name})"
+
+
+def _flat(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """The generated unstructure function of the attrs record ``cls``."""
+    attrs.resolve_types(cls)
+    names: dict[str, Any] = {"_unstructure": _converter.unstructure}
+    items = [f"{a.name!r}: {_expression(a.type, f'o.{a.name}', names, 0)}" for a in attrs.fields(cls)]
+    source = f"def unstructure_{cls.__name__}(o):\n    return {{{', '.join(items)}}}\n"
+    exec(compile(source, f"<handoff.serde flat {cls.__name__}>", "exec"), names)
+    made: Callable[[Any], dict[str, Any]] = names[f"unstructure_{cls.__name__}"]
+    return made
+
+
+def flatten(*classes: type) -> None:
+    """Encode these records with generated flat functions (see above)."""
+    for cls in classes:
+        _converter.register_unstructure_hook(cls, _flat(cls))
+
+
+def _reference() -> cattrs.Converter:
+    """The converter as cattrs alone would encode: what the flat functions must equal."""
+    return _configure(_new_converter())
 
 
 def _format(exc: BaseException, type_: Any) -> str:
