@@ -156,7 +156,13 @@ def create_app(
     return app
 
 
-async def drain(board: AsyncSwitchboard, send: Sender, now: datetime | None = None) -> list[Notification]:
+async def drain(
+    board: AsyncSwitchboard,
+    send: Sender,
+    now: datetime | None = None,
+    *,
+    log: Callable[[str], None] = print,
+) -> list[Notification]:
     """Send every due notification through ``send`` and acknowledge it; return those sent.
 
     ``send`` returns the provider's message id (or None). When it raises, the
@@ -166,7 +172,8 @@ async def drain(board: AsyncSwitchboard, send: Sender, now: datetime | None = No
     for note in await board.outbox.due(now):
         try:
             provider_id = await send(note)
-        except Exception:  # a provider outage must not stop the other notifications
+        except Exception as exc:  # a provider outage must not stop the other notifications
+            log(f"could not send {note.id}: {exc}")
             continue
         sent.append(await board.outbox.ack(note.id, provider_id=provider_id))
     return sent
@@ -178,7 +185,7 @@ async def drain_forever(
     """:func:`drain` every ``every`` seconds until cancelled; a failed round is logged, not fatal."""
     while True:
         try:
-            await drain(board, send)
+            await drain(board, send, log=log)
         except Exception as exc:  # the store is down: try again next round
             log(f"could not drain the outbox: {exc}")
         await asyncio.sleep(every)

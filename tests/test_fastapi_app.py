@@ -267,7 +267,9 @@ async def test_a_failing_provider_leaves_the_notification_pending() -> None:
         later = START + timedelta(hours=1)
         due = await board.outbox.due(later)
         assert due and due[0].journey_id == first.journey.id
-        assert await fastapi_app.drain(board, down, now=later) == []
+        log: list[str] = []
+        assert await fastapi_app.drain(board, down, now=later, log=log.append) == []
+        assert log == [f"could not send {n.id}: provider down" for n in due]
         assert [n.id for n in await board.outbox.due(later)] == [n.id for n in due]
         sent = await fastapi_app.drain(board, sender, now=later)
         assert [n.id for n in sent] == [n.id for n in due] == [n.id for n in sender.sent]
