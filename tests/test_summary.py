@@ -15,7 +15,7 @@ from handoff import FixedClock, Inbound, Policy, PolicySettings, SeededIds, Swit
 from handoff.errors import ValidationError
 from handoff.masking import luhn_valid
 from handoff.models import ContextSummary, Interaction
-from handoff.summary import MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
+from handoff.summary import AGENT_SCREEN_CHARS, MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
 from tests.journeys import ANA, TYPICAL, Built, at, build, contact
 
 NOW = at(60)
@@ -59,7 +59,8 @@ def test_a_typical_summary_tells_the_agent_what_the_customer_already_said() -> N
     assert summary.path == built.journey.path
     assert [n.text for n in summary.notes] == ["VIP customer; refund approved up to $50."]
     assert summary.commitments == ("Call the customer back within 10 minutes",)
-    assert (summary.redaction, summary.max_chars, summary.rule) == ("none", 600, None)
+    # Sized for the agent's screen, not the phone channel's 600-character message length.
+    assert (summary.redaction, summary.max_chars, summary.rule) == ("none", AGENT_SCREEN_CHARS, None)
 
 
 def test_contact_card_shows_identity_status_and_local_time() -> None:
@@ -141,7 +142,7 @@ def test_same_inputs_give_an_equal_summary_whatever_the_order_of_recent() -> Non
 def test_public_channel_gets_a_masked_summary() -> None:
     summary = summarize(build(), channel="twitter")
     assert summary.redaction == "masked"
-    assert summary.max_chars == 280
+    assert summary.max_chars == AGENT_SCREEN_CHARS  # the agent's screen, not a tweet
     assert [i.identity for i in summary.contact.identities] == ["twitter:@a***", "email:a***@example.com"]
     texts = " ".join(every_text(summary))
     assert "ana@example.com" not in texts
