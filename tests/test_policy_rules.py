@@ -59,7 +59,8 @@ def test_every_receiving_channel_gets_the_agent_screen_and_async_ones_more_histo
 ) -> None:
     d = decide(transfer(to, frm=frm), journey(current_channel=to))
     assert d.summary is not None
-    assert (d.summary.recent, d.summary.max_chars, d.summary.sections) == (recent, AGENT_SCREEN_CHARS, SECTIONS)
+    spec = d.summary
+    assert (spec.recent, spec.max_chars, spec.sections) == (recent, AGENT_SCREEN_CHARS, SECTIONS)
     assert d.summary.rule == "context_transfer"
 
 
