@@ -36,6 +36,8 @@ _FILLER = frozenset(
         *("wondering", "if", "do", "does", "there's", "something", "about", "my", "your", "thing"),
     )
 )
+_QUIET = _GREETINGS | _FILLER
+_DIGIT_RE = re.compile(r"[0-9]")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _OPENERS = "|".join(sorted(_GREETINGS - {"good"}, key=len, reverse=True))
 _LEADING_GREETING_RE = re.compile(
@@ -49,14 +51,18 @@ _SMALL_TALK_CHARS = 120
 def is_small_talk(text: str) -> bool:
     """Whether ``text`` says nothing about the problem: a greeting, thanks, "can someone
     help me?". A message with a digit in it (an order, an amount) is never small talk."""
-    if len(text) > _SMALL_TALK_CHARS or any(c.isdigit() for c in text):
+    if len(text) > _SMALL_TALK_CHARS or _DIGIT_RE.search(text):
         return False
-    words = [w.replace("\u2019", "'") for w in _WORD_RE.findall(text.lower())]
-    content = [w for w in words if w not in _GREETINGS and w not in _FILLER]
-    if not content:
-        return True
-    # "Hi Ana", "hello acme": a greeting and a name.
-    return len(content) == 1 and words[0] in _GREETINGS and len(words) <= 3
+    content, first, count = 0, "", 0
+    for match in _WORD_RE.finditer(text.lower().replace("\u2019", "'")):
+        word = match.group()
+        first, count = first or word, count + 1
+        if word not in _QUIET:
+            content += 1
+            if content > 1:
+                return False
+    # Nothing said, or a greeting and a name ("Hi Ana", "hello acme").
+    return not content or (first in _GREETINGS and count <= 3)
 
 
 def issue_line(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from attrs import evolve
 
+from handoff._issue import is_small_talk
 from handoff.facts import extract_facts, merge_facts
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 
@@ -55,7 +56,9 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
         changes["last_customer_at"] = {**journey.last_customer_at, channel: interaction.at}
         changes["last_customer_channel"] = channel
         changes["unresolved_messages"] = journey.unresolved_messages + 1
-        if not journey.subject and interaction.body.strip():
+        if interaction.body.strip() and (
+            not journey.subject or (is_small_talk(journey.subject) and not is_small_talk(interaction.body))
+        ):  # the first message that states the problem, not the greeting before it
             changes["subject"] = _subject(interaction.body)
         found = extract_facts(
             interaction.body, channel=channel, at=interaction.at, interaction_id=interaction.id
