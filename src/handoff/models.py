@@ -185,6 +185,9 @@ class Journey:
     notes: tuple[SummaryLine, ...] = ()
     commitments: tuple[str, ...] = ()
     surveyed: bool = False
+    asked: str | None = None
+    """The kind of fact the agent's last message asked for ("What's your order number?":
+    ``order``), until the customer replies: a bare reply is then a fact of that kind."""
 
     @property
     def is_active(self) -> bool:
