@@ -218,17 +218,35 @@ def _phones(scan: Scan) -> Iterator[Found]:
 
 
 def _phone(scan: Scan, start: int, end: int, intl: bool) -> Found:
-    """A phone number in E.164 where it parses: international ones, and national ones when
-    the region they are dialled in is known; otherwise its digits."""
+    """A phone number in E.164 where it parses: international ones, and national ones that
+    are valid numbers of the region they are dialled in; otherwise its digits."""
     raw = scan.text[start:end]
     digits = "".join(_DIGITS_RE.findall(raw))
-    if not intl and scan.region is None:
-        return start, end, "phone", digits, raw
+    if not intl:
+        value = _national(raw, scan.region) if scan.region is not None else None
+        return start, end, "phone", value or digits, raw
     try:
-        value = parse_identity("phone:" + raw.replace("(0)", ""), None if intl else scan.region).value
+        value = parse_identity("phone:" + raw.replace("(0)", "")).value
     except ValidationError:
-        value = ("+" + (digits[2:] if raw.startswith("00") else digits)) if intl else digits
+        value = "+" + (digits[2:] if raw.startswith("00") else digits)
     return start, end, "phone", value, raw
+
+
+@lru_cache(maxsize=4096)
+def _national(raw: str, region: str) -> str | None:
+    """``raw`` dialled in ``region`` as E.164, if ``phonenumbers`` says it is a valid number
+    there (a seven-digit local number is not: its area code is missing)."""
+    try:
+        import phonenumbers
+    except ImportError:  # pragma: no cover - the phone extra is part of dev
+        return None
+    try:
+        number = phonenumbers.parse(raw, region.upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def phone_region(identity: Identity | None) -> str | None:
