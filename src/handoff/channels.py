@@ -44,8 +44,9 @@ class ChannelProfile:
     reaches sms, whatsapp and phone). ``max_chars`` is a practical length for one message
     to the customer there (an agent's summary is sized for their screen instead).
     ``service_window`` is how long after the customer's last message free-form messages
-    are allowed (WhatsApp: 24 h); outside it a pre-approved template is needed. ``voice`` is true where the agent speaks with the
-    customer (a call): their summary then holds a spoken opening.
+    are allowed (WhatsApp: 24 h); outside it a pre-approved template is needed. ``voice``
+    is true where the agent speaks with the customer (a call): their summary then holds a
+    spoken opening.
     """
 
     name: str = field(validator=_check_name)
