@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff import _amounts_dates, ledger
+from handoff import _amounts_dates
 from handoff.errors import ValidationError
 from handoff.facts import (
     FACT_KINDS,
@@ -24,6 +24,7 @@ from handoff.facts import (
     restated,
     sensitive_reasons,
 )
+from handoff.flow.append import append
 from handoff.identity import parse_identity
 from handoff.masking import mask_cards
 from handoff.models import Fact, Interaction, Journey
@@ -467,15 +468,15 @@ def test_the_journey_remembers_the_question_until_the_customer_replies() -> None
         )
 
     journey = Journey("jr_1", "J-7F3K9", "ct_1", "open", "chat", AT, AT)
-    journey = ledger.append(journey, said(1, "customer", "My parcel never arrived"))
-    journey = ledger.append(journey, said(2, "agent", "Sorry! What's your order number?"))
+    journey = append(journey, said(1, "customer", "My parcel never arrived"))
+    journey = append(journey, said(2, "agent", "Sorry! What's your order number?"))
     assert journey.asked == "order"
-    journey = ledger.append(journey, said(3, "customer", "7916676427"))
+    journey = append(journey, said(3, "customer", "7916676427"))
     assert [(f.kind, f.value) for f in journey.facts] == [("order", "7916676427")]
     assert journey.asked is None
-    journey = ledger.append(journey, said(4, "customer", "5550100123"))  # nobody asked
+    journey = append(journey, said(4, "customer", "5550100123"))  # nobody asked
     assert len(journey.facts) == 1
-    journey = ledger.append(journey, said(5, "agent", "Thanks. Anything else I can help with?"))
+    journey = append(journey, said(5, "agent", "Thanks. Anything else I can help with?"))
     assert journey.asked is None
 
 
@@ -508,5 +509,5 @@ def test_a_customer_writing_from_a_phone_number_dials_in_its_region() -> None:
     assert phone_region(None) is None
     sms = Interaction("ix_1", "jr_1", "ct_1", "sms", "customer", "call me on 020 7946 0959", AT, 1,
                       identity=parse_identity("phone:+447700900123"))  # fmt: skip
-    journey = ledger.append(Journey("jr_1", "J-7F3K9", "ct_1", "open", "sms", AT, AT), sms)
+    journey = append(Journey("jr_1", "J-7F3K9", "ct_1", "open", "sms", AT, AT), sms)
     assert [(f.kind, f.value) for f in journey.facts] == [("phone", "+442079460959")]

@@ -11,8 +11,9 @@ from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff import FixedClock, Inbound, Policy, PolicySettings, SeededIds, Switchboard, channels, ledger
+from handoff import FixedClock, Inbound, Policy, PolicySettings, SeededIds, Switchboard, channels
 from handoff.errors import ValidationError
+from handoff.flow.append import append
 from handoff.masking import luhn_valid
 from handoff.models import ContextSummary, Interaction
 from handoff.policy import Event, Situation
@@ -525,7 +526,7 @@ def test_the_issue_is_the_first_message_that_states_the_problem(
     ledgered = build(script, subject="")
     journey = ledgered.journey
     for interaction in ledgered.interactions:  # the ledger picks the same line as the subject
-        journey = ledger.append(evolve(journey, version=interaction.sequence - 1), interaction)
+        journey = append(evolve(journey, version=interaction.sequence - 1), interaction)
     assert " ".join(journey.subject.split()) == problem
     assert (
         summarize(evolve(built, journey=evolve(built.journey, subject=journey.subject)), recent=()).issue
