@@ -99,7 +99,11 @@ _SUBJECT_NAMES = (
     r"aihe|tárgy|θέμα|主题|主旨|件名|제목|chủ đề|perihal|subiect|subjekt"
 )
 _HEADER = re.compile(
-    r"^\s*[*_]{0,2}(?:(?P<from>" + _FROM_NAMES + r")|(?P<date>" + _DATE_NAMES + r")|(?P<to>"
+    r"^\s*[*_]{0,2}(?:(?P<from>"
+    + _FROM_NAMES
+    + r")|(?P<date>"
+    + _DATE_NAMES
+    + r")|(?P<to>"
     + _TO_NAMES
     + r")|(?P<subject>"
     + _SUBJECT_NAMES

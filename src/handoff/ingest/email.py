@@ -27,8 +27,8 @@ from handoff.errors import IngestError, ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound, InboundAuthor
 from handoff.identity import parse_identity
 from handoff.ingest import _email_mime as mime
-from handoff.ingest._email_reports import Notice, read_report
 from handoff.ingest._email_quotes import split_quoted
+from handoff.ingest._email_reports import Notice, read_report
 from handoff.ingest._email_text import clean
 from handoff.ingest.base import DeliveryEvent, Parsed, Skipped
 
