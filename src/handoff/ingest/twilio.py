@@ -11,13 +11,17 @@ Calls: a ringing or answered inbound call is recorded at once, as
 phone rings; the call's final status (completed, busy, no-answer...) is recorded as
 ``<CallSid>`` with its duration. Calls placed through the API (an agent calling the
 customer) are recorded when they end; legs ``<Dial>``-led from another call are skipped,
-since the call they belong to is the customer's interaction.
+since the call they belong to is the customer's interaction. A ``<Gather>`` callback
+(``Digits`` or ``SpeechResult``, with or without ``CallStatus``) is an event of the call
+saying what the caller keyed in or said; a ``<Record>`` callback without ``CallStatus``
+is a voicemail, recorded when it names the caller.
 
 Every function here takes untrusted input and raises only :class:`handoff.IngestError`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -27,6 +31,7 @@ from handoff.clock import Clock, SystemClock, ensure_aware
 from handoff.errors import IngestError, ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound
 from handoff.identity import parse_identity
+from handoff.ingest._limits import WEBHOOK_MAX_BYTES, check_limit, refuse_large_form
 from handoff.ingest._twilio_signature import verify_signature
 from handoff.ingest.base import DeliveryEvent, DeliveryStatus, Parsed, Skipped
 
@@ -87,9 +92,13 @@ def parse(
     *,
     received_at: datetime | None = None,
     clock: Clock | None = None,
+    max_bytes: int = WEBHOOK_MAX_BYTES,
 ) -> Parsed:
-    """Read one Twilio webhook: an inbound message, a status callback or a call."""
-    fields = _fields(form)
+    """Read one Twilio webhook: an inbound message, a status callback or a call.
+
+    Form fields larger than ``max_bytes`` together (1 MB by default) are refused.
+    """
+    fields = _fields(form, check_limit(max_bytes, "max_bytes"))
     at = _time(received_at, clock)
     try:
         if "CallSid" in fields and not _message_sid(fields):
@@ -104,7 +113,7 @@ def parse(
         raise IngestError(f"$.{exc.field}", exc.problem) from None
 
 
-def _fields(form: object) -> dict[str, str]:
+def _fields(form: object, max_bytes: int) -> dict[str, str]:
     if not isinstance(form, Mapping):
         raise IngestError(
             "$", f"expected the form fields as a mapping, got {type(form).__name__} (decode the body first)"
@@ -114,6 +123,7 @@ def _fields(form: object) -> dict[str, str]:
         items = list(form.items())
     except Exception as exc:  # a hostile Mapping implementation
         raise IngestError("$", f"cannot read the form fields ({type(exc).__name__})") from None
+    refuse_large_form(dict(items), max_bytes)
     for key, value in items:
         if not isinstance(key, str):
             raise IngestError("$", f"field names must be text, got {type(key).__name__}")
@@ -296,6 +306,12 @@ def _spoken(seconds: int) -> str:
 def _call(fields: dict[str, str], at: datetime) -> Parsed:
     """A Voice webhook: a phone interaction with the customer (see the module notes)."""
     sid = _required(fields, "CallSid")
+    if fields.get("Digits", "").strip() or fields.get("SpeechResult", "").strip():
+        return _gather(fields, sid, at)
+    if not fields.get("CallStatus", "").strip() and (
+        fields.get("RecordingSid") or fields.get("RecordingUrl")
+    ):
+        return _recording(fields, sid, at)
     status = _required(fields, "CallStatus").lower()
     direction = (fields.get("Direction") or "inbound").strip().lower()
     if direction == "outbound-dial":  # a leg <Dial>led from another call, usually to an agent
@@ -343,6 +359,82 @@ def _call(fields: dict[str, str], at: datetime) -> Parsed:
         external_id=external_id,
         name=(fields.get("CallerName", "").strip()[:200] or None) if not outbound else None,
         author="agent" if outbound else "customer",
+        kind="call",
+        metadata=metadata,
+    )
+    return Parsed(inbounds=[inbound])
+
+
+def _caller(fields: Mapping[str, str]) -> tuple[str, str] | Skipped:
+    """(field, identity) of the customer on a call, or why there is none to record."""
+    outbound = (fields.get("Direction") or "inbound").strip().lower().startswith("outbound")
+    field = "$.To" if outbound else "$.From"
+    party = fields.get(field[2:], "").strip() or ("" if outbound else fields.get("Caller", "").strip())
+    if not party:
+        return Skipped(field, "the callback names no caller")
+    if party.lower() in _WITHHELD:
+        return Skipped(field, "the caller withheld their number")
+    if party.lower().startswith(("client:", "sip:")):
+        return Skipped(field, f"{party.partition(':')[0]} endpoint, not a customer's phone")
+    try:
+        return field, str(parse_identity(f"phone:{party[:_MAX_FIELD]}"))
+    except ValidationError as exc:
+        raise IngestError(field, exc.problem) from None
+
+
+def _gather(fields: Mapping[str, str], sid: str, at: datetime) -> Parsed:
+    """A <Gather> callback: what the caller keyed in or said, an event of the call."""
+    caller = _caller(fields)
+    if isinstance(caller, Skipped):
+        return Parsed(skipped=[caller])
+    digits = fields.get("Digits", "").strip()[:_MAX_FIELD]
+    speech = fields.get("SpeechResult", "").strip()[:_MAX_FIELD]
+    body = f"Caller said: {speech}" if speech else f"Caller entered {digits}"
+    digest = hashlib.sha256(f"{digits}\n{speech}".encode("utf-8", "replace")).hexdigest()[:16]
+    metadata = _metadata(fields, (("AccountSid", "account_sid"), ("Confidence", "confidence")))
+    metadata.update(call_sid=sid[:_MAX_FIELD], gather="speech" if speech else "digits")
+    inbound = Inbound(
+        channel="phone",
+        identity=caller[1],
+        body=body,
+        at=_timestamp(fields) or at,
+        external_id=f"{sid}:gather:{digest}",
+        author="customer",
+        kind="event",
+        metadata=metadata,
+    )
+    return Parsed(inbounds=[inbound])
+
+
+def _recording(fields: Mapping[str, str], sid: str, at: datetime) -> Parsed:
+    """A <Record> callback (a voicemail): recorded when it names the caller."""
+    recording = (fields.get("RecordingSid") or "").strip()[:_MAX_FIELD]
+    url = (fields.get("RecordingUrl") or "").strip()[:_MAX_FIELD]
+    caller = _caller(fields)
+    if isinstance(caller, Skipped):
+        reason = f"recording {recording or url} of call {sid[:80]}: {caller.reason}; the call is recorded"
+        return Parsed(skipped=[Skipped(caller.path, reason)])
+    raw = fields.get("RecordingDuration", "").strip()
+    if raw and (not raw.isdigit() or len(raw) > 7):
+        raise IngestError("$.RecordingDuration", f"expected seconds as a whole number, got {raw[:20]!r}")
+    body = "Voicemail recorded" + (f" ({_spoken(int(raw))})" if raw else "")
+    transcript = fields.get("TranscriptionText", "").strip()
+    if transcript:
+        body = f"{body}: {transcript[: MAX_BODY_CHARS - len(body) - 2]}"
+    metadata = _metadata(
+        fields,
+        (("RecordingUrl", "recording_url"), ("RecordingSid", "recording_sid"), ("AccountSid", "account_sid")),
+    )
+    metadata.update(call_sid=sid[:_MAX_FIELD])
+    if raw:
+        metadata["duration_s"] = raw
+    inbound = Inbound(
+        channel="phone",
+        identity=caller[1],
+        body=body,
+        at=_timestamp(fields) or at,
+        external_id=f"{sid}:recording:{recording or hashlib.sha256(url.encode()).hexdigest()[:16]}",
+        author="customer",
         kind="call",
         metadata=metadata,
     )
