@@ -158,8 +158,12 @@ def _ticket(
     root_requester: JsonObject | None,
 ) -> Parsed:
     source = _code(ticket, "source", base)
-    channel = _TICKET_SOURCES.get(source, "portal") if source is not None else "portal"
-    requester_id = opt_ident(ticket, "requester_id", base) or _incoming_user(conversations)
+    incoming = _incoming(conversations)
+    if source is not None:
+        channel = _TICKET_SOURCES.get(source, "portal")
+    else:  # a page of conversations only: replies by email say the ticket is an email one
+        channel = "email" if any(_text(raw, "from_email") for raw, _ in conversations) else "portal"
+    requester_id = opt_ident(ticket, "requester_id", base) or _text(incoming, "user_id")
     requester = opt_object(ticket, "requester", base) or root_requester or {}
     where = f"{base}.requester"
     status_code = _code(ticket, "status", base)
@@ -169,7 +173,11 @@ def _ticket(
         key=f"ticket:{ticket_id}",
         identity=pick_identity(
             channel,
-            emails=[opt_text(requester, "email", where), *_texts(requester, "other_emails", where)],
+            emails=[
+                opt_text(requester, "email", where),
+                *_texts(requester, "other_emails", where),
+                _text(incoming, "from_email"),
+            ],
             phones=[opt_text(requester, "mobile", where), opt_text(requester, "phone", where)],
             fallback=f"freshdesk-{requester_id or 'ticket-' + ticket_id}",
             fallback_path=f"{base}.requester_id" if requester_id else f"{base}.id",
@@ -211,14 +219,20 @@ def _ticket(
     return assemble(exported, messages, skipped=skipped, errors=errors)
 
 
-def _incoming_user(conversations: list[tuple[object, str]]) -> str | None:
-    """The user who wrote the first incoming conversation: the requester, when no ticket says."""
+def _incoming(conversations: list[tuple[object, str]]) -> Mapping[str, object]:
+    """The first incoming conversation: written by the requester, when no ticket names them."""
     for raw, _ in conversations:
         if isinstance(raw, Mapping) and raw.get("incoming") is True:
-            user = raw.get("user_id")
-            if isinstance(user, int | str) and not isinstance(user, bool):
-                return str(user)[:100]
-    return None
+            return raw
+    return {}
+
+
+def _text(item: object, key: str) -> str | None:
+    """A value read only as a hint (never validated here: it is reported where it is parsed)."""
+    value = item.get(key) if isinstance(item, Mapping) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip()[:200] if isinstance(value, str) and value.strip() else None
 
 
 def _code(obj: JsonObject, key: str, path: str) -> int | None:

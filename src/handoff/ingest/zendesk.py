@@ -194,7 +194,7 @@ def _add_ticket_event(tickets: dict[str, _Ticket], raw: object, path: str) -> No
         where = f"{path}.child_events[{j}]"
         kind = opt_text(child, "event_type", where)
         if kind in _COMMENT_TYPES or (kind is None and child.get("comment_present") and "body" in child):
-            comment = {"created_at": event.get("created_at"), "via": event.get("via"), **child}
+            comment = {"created_at": event.get("created_at"), **child, "via": _via(child, event)}
             comment.setdefault("author_id", event.get("updater_id"))
             found.comments.append((comment, where, creates))
         elif isinstance(child.get("requester_id"), int | str) and creates:
@@ -204,11 +204,28 @@ def _add_ticket_event(tickets: dict[str, _Ticket], raw: object, path: str) -> No
             found.skipped.append(Skipped(where, f"status changed to {status}"))
 
 
+def _via(*items: JsonObject) -> object:
+    """The ``via`` of an incremental event: an object, or a name such as ``"Web Widget"``."""
+    for item in items:
+        via = item.get("via")
+        if isinstance(via, str) and via.strip():
+            return {"channel": via.strip().lower().replace(" ", "_")[:40]}
+        if via is not None:
+            return via
+    return None
+
+
 def _add_comments(
     root: JsonObject, tickets: dict[str, _Ticket], ticket_id: str | None, errors: list[IngestError]
 ) -> None:
     """A page of comments; on the first page (no ``previous_page``) the earliest opens the ticket."""
     first_page = root.get("previous_page") is None and not _has_before(root)
+    named = ("ticket_id", "request_id")
+    listed = opt_list(root, "comments", "$")
+    if ticket_id is None and not any(isinstance(c, Mapping) and any(c.get(k) for k in named) for c in listed):
+        raise IngestError(
+            "$.ticket", "is missing: a page of ticket comments does not name its ticket; pass ticket_id"
+        )
     earliest: dict[str, tuple[str, int]] = {}
     for i, raw in enumerate(opt_list(root, "comments", "$")):
         path = f"$.comments[{i}]"
