@@ -31,10 +31,10 @@ __all__ = ["split_quoted"]
 _WROTE_WORDS = (
     r"wrote|writes|sent|a écrit|a ecrit|schrieb|schreef|geschreven|verzond|escribió|escribio|"
     r"ha scritto|scrisse|escreveu|skrev|skriver|kirjoitti|napisał|napisała|napisal|napisala|"
-    r"napsal|napsala|napisao|написал|написала|написав|пише|yazdı|έγραψε|a scris|írta|"
+    r"napsal|napsala|napisao|pisze|написал|написала|написав|пише|yazdı|έγραψε|a scris|írta|"
     r"đã viết|menulis|rašė|rakstīja|kirjutas|wrote the following"
 )
-_WROTE_SCRIPTS = r"写道|寫道|書きました|書き込みました|님이 작성|작성|כתב|كتب|เขียน"
+_WROTE_SCRIPTS = r"写道|寫道|書きました|書き込みました|のメール|님이 작성|작성|כתב|كتب|เขียน"
 _WROTE = rf"(?:(?<!\w)(?:{_WROTE_WORDS})(?:\s*\([^()]{{0,6}}\))?(?!\w)|{_WROTE_SCRIPTS})"
 # The words that open an attribution ("On <date>"), for one that shares a line with the reply.
 _ON_WORDS = r"On|Le|Am|El|Il|Op|Em|Den|På|Pe|W dniu|Dne|Vào|Pada|Στις|В|У"
@@ -81,10 +81,11 @@ _REPLY_ABOVE = re.compile(
 _FROM_NAMES = (
     r"from|von|de|da|van|från|fra|frå|od|от|kimden|gönderen|lähettäjä|feladó|від|αποστολέας|"
     r"发件人|寄件者|差出人|보낸 사람|từ|dari|expéditeur|remitente|mittente|afzender|avsändare|"
-    r"avsender|nadawca|odesílatel|отправитель|de la"
+    r"avsender|nadawca|odesílatel|отправитель|de la|από"
 )
 _DATE_NAMES = (
-    r"sent|date|gesendet|datum|envoyé|envoye|enviado|enviada|fecha|inviato|data|verzonden|"
+    r"sent|date|gesendet|datum|envoyé|envoye|enviado|enviada|enviado el|enviado em|enviada em|fecha|"
+    r"inviato|data|verzonden|"
     r"skickat|sendt|wysłano|wysłane|odesláno|отправлено|дата|tarih|gönderildi|lähetetty|"
     r"päivämäärä|elküldve|dátum|надіслано|στάλθηκε|ημερομηνία|发送时间|發送時間|日期|送信日時|"
     r"日付|보낸 날짜|날짜|đã gửi|ngày|dikirim|tanggal|trimis"
@@ -96,7 +97,7 @@ _TO_NAMES = (
 )
 _SUBJECT_NAMES = (
     r"subject|betreff|objet|asunto|assunto|oggetto|onderwerp|ämne|emne|temat|předmět|тема|konu|"
-    r"aihe|tárgy|θέμα|主题|主旨|件名|제목|chủ đề|perihal|subiect|subjekt"
+    r"aihe|tárgy|θέμα|主题|主旨|件名|제목|chủ đề|perihal|subjek|subiect|subjekt"
 )
 _HEADER = re.compile(
     r"^\s*[*_]{0,2}(?:(?P<from>"
