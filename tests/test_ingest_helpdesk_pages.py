@@ -17,6 +17,7 @@ from handoff.errors import IngestError
 from handoff.ingest import freshdesk, intercom, zammad, zendesk
 from handoff.ingest.base import Parsed
 from handoff.switchboard import Switchboard
+from tests.fuzzing import fuzz, json_values, keys_of, mutated, reads_or_rejects
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROVIDERS: dict[str, ModuleType] = {
@@ -238,3 +239,30 @@ def test_pages_fed_in_any_order_twice_give_the_same_journeys(provider: str, data
     every = [page(provider, name, **options) for name, options in PAGES[provider]]
     distinct = {inbound.external_id for parsed in every for inbound in parsed.inbounds}
     assert stored == len(distinct)  # nothing stored twice
+
+
+# Fuzzing: hostile or broken pages only ever raise IngestError.
+
+ORIGINALS = {
+    provider: [json.loads((FIXTURES / provider / "pages" / name).read_text("utf-8")) for name, _ in pages]
+    for provider, pages in PAGES.items()
+}
+JSON = json_values(keys_of(doc for docs in ORIGINALS.values() for doc in docs))
+MUTATED = {provider: mutated(ORIGINALS[provider], JSON) for provider in PROVIDERS}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@fuzz()
+@given(data=st.data())
+def test_mutated_pages_only_raise_ingest_errors(provider: str, data: st.DataObject) -> None:
+    parsed = reads_or_rejects(PROVIDERS[provider].parse, data.draw(MUTATED[provider]))
+    times = [inbound.at for inbound in parsed.inbounds] if parsed else []
+    assert times == sorted(times)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@fuzz()
+@given(data=st.data())
+def test_random_arrays_and_objects_only_raise_ingest_errors(provider: str, data: st.DataObject) -> None:
+    payload = data.draw(st.lists(JSON, max_size=4) | JSON)
+    reads_or_rejects(PROVIDERS[provider].parse, payload)
