@@ -58,8 +58,8 @@ def _text_size(text: str, max_bytes: int) -> int:
 def refuse_large_json(payload: object, max_bytes: int) -> None:
     """Refuse a JSON payload (raw bytes or text, or already decoded) larger than ``max_bytes``.
 
-    A decoded payload is measured as the JSON it came from would be, roughly, and the
-    walk stops as soon as the limit is passed or the nesting is deeper than JSON needs.
+    A decoded payload is measured as at least the size of its compact JSON in UTF-8, and
+    the walk stops as soon as the limit is passed or the nesting is deeper than JSON needs.
     """
     if isinstance(payload, bytes | bytearray | memoryview):
         size = len(payload)
@@ -79,20 +79,26 @@ def _decoded_size(payload: object, max_bytes: int) -> int:
         if depth > _MAX_DEPTH:
             raise IngestError("$", f"nested more than {_MAX_DEPTH} levels deep")
         if isinstance(value, str):
-            size += len(value) + 3
+            size += _utf8_size(value) + 3
         elif isinstance(value, Mapping):
             size += 2
             for key, item in value.items():
-                size += (len(key) if isinstance(key, str) else 8) + 4
+                size += (_utf8_size(key) if isinstance(key, str) else 8) + 4
                 stack.append((item, depth + 1))
         elif isinstance(value, list | tuple):
             size += 2
             stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            size += len(repr(value)) + 1
         else:
             size += 8
         if size > max_bytes:
             return size
     return size
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def refuse_large_form(fields: Mapping[object, object], max_bytes: int) -> None:

@@ -13,8 +13,10 @@ phone rings; the call's final status (completed, busy, no-answer...) is recorded
 customer) are recorded when they end; legs ``<Dial>``-led from another call are skipped,
 since the call they belong to is the customer's interaction. A ``<Gather>`` callback
 (``Digits`` or ``SpeechResult``, with or without ``CallStatus``) is an event of the call
-saying what the caller keyed in or said; a ``<Record>`` callback without ``CallStatus``
-is a voicemail, recorded when it names the caller.
+saying what the caller keyed in or said; a ``<Record>`` callback (``RecordingSid`` or
+``RecordingUrl``, before the call's final status) is a voicemail, recorded when it names
+the caller, and a recording status callback, which does not, is reported in
+``Parsed.skipped``.
 
 Every function here takes untrusted input and raises only :class:`handoff.IngestError`.
 """
@@ -306,12 +308,11 @@ def _spoken(seconds: int) -> str:
 def _call(fields: dict[str, str], at: datetime) -> Parsed:
     """A Voice webhook: a phone interaction with the customer (see the module notes)."""
     sid = _required(fields, "CallSid")
+    recorded = fields.get("RecordingSid", "").strip() or fields.get("RecordingUrl", "").strip()
+    if recorded and fields.get("CallStatus", "").strip().lower() not in _CALL_ENDED:
+        return _recording(fields, sid, at)
     if fields.get("Digits", "").strip() or fields.get("SpeechResult", "").strip():
         return _gather(fields, sid, at)
-    if not fields.get("CallStatus", "").strip() and (
-        fields.get("RecordingSid") or fields.get("RecordingUrl")
-    ):
-        return _recording(fields, sid, at)
     status = _required(fields, "CallStatus").lower()
     direction = (fields.get("Direction") or "inbound").strip().lower()
     if direction == "outbound-dial":  # a leg <Dial>led from another call, usually to an agent
