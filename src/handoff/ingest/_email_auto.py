@@ -3,9 +3,10 @@
 Mail is automatic when it says so: ``Auto-Submitted`` (RFC 3834), the ``X-Autoreply``
 family of headers, ``Precedence: auto_reply``, an auto-reply subject, or bulk mail
 (``Precedence: bulk``/``junk``) that no list carried. Mail that a mailing list carried
-(``List-Id``, ``List-Post``: Google Groups, mailman, Sympa) was written by a person, even
-with the ``Precedence: bulk`` those lists add; when the list rewrote ``From`` to its own
-address, the person is in ``X-Original-From`` or ``Reply-To``.
+(``List-Id``, ``List-Post``, or the older marks of mailman, ezmlm and majordomo) was
+written by a person, even with the ``Precedence: bulk`` those lists add; when the list
+rewrote ``From`` to its own address, the person is in ``X-Original-From`` or
+``Reply-To``.
 """
 
 from __future__ import annotations
@@ -45,8 +46,23 @@ _VIA = re.compile(r"\svia\s", re.IGNORECASE)
 
 
 def list_id(msg: Message) -> str:
-    """The ``List-Id`` (or ``List-Post``) a mailing list put on the message; "" if none."""
-    return header(msg, "List-Id") or header(msg, "List-Post")
+    """The list a mailing list manager says carried the message; "" if none did.
+
+    ``List-Id`` and ``List-Post`` (RFC 2919, 2369), then the older marks of ezmlm,
+    mailman and majordomo: ``Mailing-List``, ``X-Mailing-List``, ``X-BeenThere``, and a
+    ``Sender`` that is a list's owner or bounce address.
+    """
+    for name in ("List-Id", "List-Post", "Mailing-List", "X-Mailing-List", "X-BeenThere"):
+        value = header(msg, name)
+        if value:
+            return value
+    if header(msg, "Delivered-To").lower().startswith("mailing list"):
+        return header(msg, "Delivered-To")
+    for address, _ in addresses(msg, "Sender"):
+        local = address.partition("@")[0].lower()
+        if local.startswith("owner-") or local.endswith(("-owner", "-bounces", "-request")):
+            return address
+    return ""
 
 
 def automatic_reason(msg: Message) -> str | None:

@@ -118,7 +118,7 @@ def refuse_large_mail(raw: bytes | str, max_bytes: int, max_parts: int) -> None:
     size = len(raw) if isinstance(raw, bytes) else _text_size(raw, max_bytes)
     if size > max_bytes:
         raise _too_big(size, max_bytes, "a message")
-    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogateescape")
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
     boundaries: set[bytes] = set()
     for match in _BOUNDARY.finditer(data):
         boundaries.add(match.group(1) or match.group(2))
