@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from handoff.ingest import email as ingest_email
 from handoff.ingest._email_quotes import split_quoted
-from tests.email_replies import CASES, LANGUAGES, Case
+from handoff.ingest._email_signoff import split_signoff
+from tests.email_replies import CASES, LANGUAGES, REPLIES, Case
+
+REPLY_EN = REPLIES["en"]
 
 
 def test_the_corpus_covers_the_major_clients_in_at_least_fifteen_languages() -> None:
@@ -89,3 +92,60 @@ def test_any_text_splits_into_lines_of_itself(text: str) -> None:
     assert all(line in normalized for line in body.split("\n"))
     assert all(line in normalized for line in history.split("\n"))
     assert bool(body) == bool(normalized.strip())
+
+
+# The sign-off at the foot of a reply.
+
+
+@pytest.mark.parametrize(
+    ("text", "body", "signoff"),
+    [
+        ("Thanks!\n\n-- \nAna Silva\n+351 912 345 678", "Thanks!", "-- \nAna Silva\n+351 912 345 678"),
+        ("Thanks!\n\nSent from my iPhone", "Thanks!", "Sent from my iPhone"),
+        ("Merci !\n\nEnvoyé de mon iPhone\n", "Merci !", "Envoyé de mon iPhone"),
+        ("Danke!\n\nVon meinem iPhone gesendet", "Danke!", "Von meinem iPhone gesendet"),
+        ("Thanks!\n\nGet Outlook for Android", "Thanks!", "Get Outlook for Android"),
+        (
+            "Does it work?\n\n-Abhishek Kona\n\n\n____\nusers mailing list\nhttp://lists.example/users",
+            None,
+            None,
+        ),
+        ("Thanks!\n\nAna", "Thanks!\n\nAna", ""),
+        ("Steps:\n-open the lid\n-press reset", "Steps:\n-open the lid\n-press reset", ""),
+        ("--\nonly a signature", "--\nonly a signature", ""),
+        ("Price was 10 -- too much\nplease refund", "Price was 10 -- too much\nplease refund", ""),
+    ],
+)
+def test_a_sign_off_below_its_delimiter_is_split_off(
+    text: str, body: str | None, signoff: str | None
+) -> None:
+    found_body, found_signoff = split_signoff(text)
+    if body is None:
+        assert found_body == "Does it work?"
+        assert found_signoff.startswith("-Abhishek Kona")
+        assert found_signoff.endswith("http://lists.example/users")
+    else:
+        assert (found_body, found_signoff) == (body, signoff)
+
+
+def test_a_phones_sign_off_is_kept_in_the_metadata() -> None:
+    (case,) = [case for case in CASES if case.id == "samsung-en"]
+    raw = (
+        "From: Ana <ana@example.com>\nTo: help@orchard.example\nSubject: Re: 44-1902\n"
+        "Date: Tue, 4 Mar 2025 11:00:00 +0000\nMessage-ID: <s@example.com>\n\n" + case.text
+    )
+    (inbound,) = ingest_email.parse(raw).inbounds
+    assert inbound.body == REPLY_EN
+    assert inbound.metadata["signature"] == "Sent from my Galaxy"
+
+
+@given(text=st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_a_sign_off_split_loses_nothing(text: str) -> None:
+    body, signoff = split_signoff(text)
+    if signoff:
+        assert body.strip()
+        assert body in text
+        assert signoff in text
+    else:
+        assert body == text

@@ -1,7 +1,8 @@
 """Email to :class:`~handoff.Inbound`: one message, or every message of an mbox file.
 
 A customer's email becomes one inbound message whose body is what they wrote this
-time (the quoted history is kept in ``metadata["quoted"]``) and whose thread refs are
+time (the quoted history is kept in ``metadata["quoted"]``, a signature or "Sent from my
+iPhone" below a delimiter in ``metadata["signature"]``) and whose thread refs are
 its In-Reply-To and References ids, so a reply finds its journey. Attachments are listed
 by name, type and size (``metadata["attachment_details"]``, JSON), and in the body of a
 message that has nothing else. Mail that no person wrote is not a customer message:
@@ -36,6 +37,7 @@ from handoff.ingest import _email_mime as mime
 from handoff.ingest._email_auto import automatic_reason, list_author, list_id
 from handoff.ingest._email_quotes import split_quoted
 from handoff.ingest._email_reports import Notice, read_report
+from handoff.ingest._email_signoff import split_signoff
 from handoff.ingest._email_text import clean
 from handoff.ingest._limits import (
     EMAIL_MAX_BYTES,
@@ -266,6 +268,7 @@ def _inbound(msg: Message, fallback: datetime | None, own: frozenset[str], path:
     subject = mime.header(msg, "Subject")
     text, kind = mime.body_text(msg)
     body, quoted = split_quoted(text, forwarded=bool(_FORWARD_SUBJECT.match(subject)))
+    body, signoff = split_signoff(body)
     raw_id = " ".join(mime.raw_header(msg, "Message-ID"))
     message_id = mime.message_id(raw_id) if raw_id else None
     metadata = {
@@ -277,6 +280,8 @@ def _inbound(msg: Message, fallback: datetime | None, own: frozenset[str], path:
         metadata["message_id"] = message_id
     if kind:
         metadata["content_type"] = kind
+    if signoff:
+        metadata["signature"] = signoff[:_MAX_META]
     mailing_list = list_id(msg)
     if mailing_list:
         metadata["list_id"] = mailing_list[:_MAX_META]
