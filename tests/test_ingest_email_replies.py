@@ -111,6 +111,11 @@ def test_any_text_splits_into_lines_of_itself(text: str) -> None:
             None,
         ),
         ("Thanks!\n\nAna", "Thanks!\n\nAna", ""),
+        (
+            "Hi\n\nSent from my desk, which beats my phone.",
+            "Hi\n\nSent from my desk, which beats my phone.",
+            "",
+        ),
         ("Steps:\n-open the lid\n-press reset", "Steps:\n-open the lid\n-press reset", ""),
         ("--\nonly a signature", "--\nonly a signature", ""),
         ("Price was 10 -- too much\nplease refund", "Price was 10 -- too much\nplease refund", ""),

@@ -31,7 +31,8 @@ def split_signoff(body: str) -> tuple[str, str]:
     end = len(lines)
     while end and not lines[end - 1].strip():
         end -= 1
-    if end and _SENT_FROM.match(lines[end - 1]) and len(lines[end - 1]) <= 80:
+    last = lines[end - 1] if end else ""
+    if _SENT_FROM.match(last) and len(last) <= 60 and len(last.split()) <= 7 and "," not in last:
         start = end - 1
         kept = _kept(lines[:start])
         if kept:
