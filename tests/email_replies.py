@@ -234,6 +234,13 @@ SPECIAL = [
         "Thanks, got it.",
     ),
     Case(
+        "polymail",
+        "en",
+        "Thanks, got it.\n\nOn Tue, Mar 4, 2025 at 10:15 AM Orchard Support\n\n<\n"
+        f"mailto:Orchard Support <help@orchard.example>\n> wrote:\n{QUOTED}\n",
+        "Thanks, got it.",
+    ),
+    Case(
         "sent-verb",
         "en",
         f"Thanks, got it.\n\nOn 04-Mar-2025, at 10:15 AM, {SUPPORT} sent:\n\n{QUOTED}\n",

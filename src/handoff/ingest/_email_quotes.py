@@ -119,6 +119,7 @@ _ENDS_WITH_COLON = re.compile(r"[:：]\s*$")
 _WROTE_ENDING = re.compile(rf"{_WROTE}.{{0,120}}(?:[:：]|-{{2,}})\s*$", re.IGNORECASE)
 _SHARED_LINE = re.compile(rf"^(?P<reply>.*?\S)\s*(?P<att>(?:-{{2,}}\s*)?(?:{_ON_WORDS})\s.*)$")
 _OPENING = re.compile(rf"^\s*(?:-{{2,}}\s*)?(?:(?:{_ON_WORDS})\s|\d)", re.IGNORECASE)
+_VERB_LINE = re.compile(rf"^\s*>?\s*{_WROTE}\s*[:：]\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^\s*[-_=*]{5,}\s*$")
 _LINK_PIECE = re.compile(r"https?://|^[\w.%=&?/+-]*[=&%?][\w.%=&?/+-]*\)?\s*>?$")
 _MAX_ATTRIBUTION = 400
@@ -169,7 +170,7 @@ def _attribution_at(lines: list[str], i: int) -> _Splitter | None:
     joined = ""
     for n, line in enumerate(lines[i : i + _MAX_LINES], start=1):
         if _is_quote(line) or (n > 1 and not line.strip()):
-            return None
+            break
         if n == 2 and not (_OPENING.match(joined) or _EMAIL.search(joined) or _DIGIT.search(joined)):
             return None  # a line of the reply, not the start of a wrapped attribution
         joined = f"{joined} {line.strip()}".strip()
@@ -185,6 +186,17 @@ def _attribution_at(lines: list[str], i: int) -> _Splitter | None:
         dated = _DATE_FIRST.match(joined) or _ENDS_WITH_COLON.search(joined)
         if dated and _EMAIL.search(joined) and _DIGIT.search(joined) and _quote_follows(lines, i + n):
             return _Splitter(n)
+    return _scattered_attribution(lines, i)
+
+
+def _scattered_attribution(lines: list[str], i: int) -> _Splitter | None:
+    """An attribution some clients (Polymail) spread over lines, the verb alone at the end:
+    ``On <date> <person>`` ... ``<mailto:...>`` ... ``> wrote:``."""
+    if not (_OPENING.match(lines[i]) and _DIGIT.search(lines[i])) or len(lines[i]) > _MAX_ATTRIBUTION:
+        return None
+    for k in range(i + 1, min(i + 6, len(lines))):
+        if _VERB_LINE.match(lines[k]):
+            return _Splitter(k - i + 1)
     return None
 
 
