@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
+from attrs import define
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.ingest import email as ingest_email
 from handoff.ingest._email_quotes import split_quoted
 from handoff.ingest._email_signoff import split_signoff
-from tests.email_replies import CASES, LANGUAGES, REPLIES, Case
 
-REPLY_EN = REPLIES["en"]
+
+@define(frozen=True)
+class Case:
+    """A reply as a client sends it: the customer's new text, then the history in the
+    client's own form and language; ``reply`` is what the customer wrote this time."""
+
+    client: str
+    language: str
+    text: str
+    reply: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.client}-{self.language}"
+
+
+CORPUS = Path(__file__).parent / "fixtures" / "email" / "replies.json"
+CASES = [Case(**row) for row in json.loads(CORPUS.read_text("utf-8"))]
+LANGUAGES = frozenset(case.language for case in CASES)
 
 
 def test_the_corpus_covers_the_major_clients_in_at_least_fifteen_languages() -> None:
@@ -140,7 +160,7 @@ def test_a_phones_sign_off_is_kept_in_the_metadata() -> None:
         "Date: Tue, 4 Mar 2025 11:00:00 +0000\nMessage-ID: <s@example.com>\n\n" + case.text
     )
     (inbound,) = ingest_email.parse(raw).inbounds
-    assert inbound.body == REPLY_EN
+    assert inbound.body == case.reply.removesuffix("\n\nSent from my Galaxy")
     assert inbound.metadata["signature"] == "Sent from my Galaxy"
 
 
