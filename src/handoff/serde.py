@@ -7,17 +7,16 @@ Untrusted JSON becomes models here, so errors name the path of the problem
 from __future__ import annotations
 
 import json
-import types
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, TypeVar
 
-import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.v import format_exception as _cattrs_format_exception
 from cattrs.v import transform_error
 
+from handoff._flat import plain_function, text_function
 from handoff.clock import ensure_aware
 from handoff.errors import HandoffError, ValidationError
 from handoff.identity import Identity, parse_identity
@@ -32,6 +31,9 @@ def _new_converter() -> cattrs.Converter:
 
 
 _converter = _new_converter()
+_COMPACT = json.JSONEncoder(ensure_ascii=False)
+"""What ``json.dumps(..., ensure_ascii=False)`` builds on every call, built once: records are
+encoded on every write."""
 
 
 def _structure_datetime(value: Any, _type: type) -> datetime:
@@ -98,62 +100,15 @@ def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
 _configure(_converter)
 
 
-# -- a flat unstructure function per hot record ---------------------------------------------
-# cattrs dispatches on every field's type at every call; a record written on every event
-# (a journey, an interaction) spends most of its encoding time there. For those records
-# the same data is built by one generated dict display, field by field as cattrs would
-# (tests compare both on generated records); any field of another shape defers to cattrs.
-_SIMPLE = (str, int, float, bool, type(None))
-
-
-def _expression(kind: Any, value: str, names: dict[str, Any], depth: int) -> str:
-    """Python source turning ``value`` (an expression) of type ``kind`` into plain data."""
-    origin, args = get_origin(kind), get_args(kind)
-    if kind in _SIMPLE or origin is Literal:
-        return value
-    if kind is datetime:
-        return f"{value}.isoformat()"
-    if kind is Identity:
-        return f"str({value})"
-    if origin in (types.UnionType,) or (origin is not None and str(origin) == "typing.Union"):
-        others = [arg for arg in args if arg is not type(None)]
-        if len(others) == 1 and len(args) == 2:
-            inner = _expression(others[0], value, names, depth)
-            return value if inner == value else f"(None if {value} is None else {inner})"
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = f"x{depth}"
-        inner = _expression(args[0], item, names, depth + 1)
-        return f"list({value})" if inner == item else f"[{inner} for {item} in {value}]"
-    if origin is dict and len(args) == 2 and args[0] is str:
-        item = f"x{depth}"
-        inner = _expression(args[1], item, names, depth + 1)
-        if inner == item and args[1] in _SIMPLE:
-            return f"dict({value})"
-        return f"{{k{depth}: {inner} for k{depth}, {item} in {value}.items()}}"
-    if attrs.has(kind):
-        name = f"_flat_{kind.__name__}"
-        names[name] = _flat(kind)
-        return f"{name}({value})"
-    name = f"_type_{len(names)}"
-    names[name] = kind
-    return f"_unstructure({value}, {name})"
-
-
-def _flat(cls: type) -> Callable[[Any], dict[str, Any]]:
-    """The generated unstructure function of the attrs record ``cls``."""
-    attrs.resolve_types(cls)
-    names: dict[str, Any] = {"_unstructure": _converter.unstructure}
-    items = [f"{a.name!r}: {_expression(a.type, f'o.{a.name}', names, 0)}" for a in attrs.fields(cls)]
-    source = f"def unstructure_{cls.__name__}(o):\n    return {{{', '.join(items)}}}\n"
-    exec(compile(source, f"<handoff.serde flat {cls.__name__}>", "exec"), names)
-    made: Callable[[Any], dict[str, Any]] = names[f"unstructure_{cls.__name__}"]
-    return made
+_TEXT: dict[type, Callable[[Any], str]] = {}
 
 
 def flatten(*classes: type) -> None:
-    """Encode these records with generated flat functions (see above)."""
+    """Encode these records with flat generated functions (:mod:`handoff._flat`): their
+    plain data and JSON text are what cattrs and ``json`` give, built without dispatch."""
     for cls in classes:
-        _converter.register_unstructure_hook(cls, _flat(cls))
+        _converter.register_unstructure_hook(cls, plain_function(cls, _converter.unstructure))
+        _TEXT[cls] = text_function(cls, _converter.unstructure, _COMPACT.encode)
 
 
 def _reference() -> cattrs.Converter:
@@ -189,14 +144,11 @@ def from_dict(cls: type[T], data: Any) -> T:
         raise ValidationError("$", f"cannot read {getattr(cls, '__name__', cls)}: {exc}") from exc
 
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False)
-"""What ``json.dumps(..., ensure_ascii=False)`` builds on every call, built once: records are
-encoded on every write."""
-
-
 def to_json(obj: Any, *, indent: int | None = None) -> str:
+    """A model as JSON text: compact, or ``indent``-ed with sorted keys for people."""
     if indent is None:
-        return _COMPACT.encode(to_dict(obj))
+        text = _TEXT.get(type(obj))
+        return text(obj) if text is not None else _COMPACT.encode(to_dict(obj))
     return json.dumps(to_dict(obj), ensure_ascii=False, indent=indent, sort_keys=True)
 
 
