@@ -5,7 +5,8 @@ migrations it lacks, in one transaction under an advisory lock, so several proce
 may open a new database at once. Each commit is one statement, and so one transaction
 and one round trip (see :mod:`handoff.stores.postgres._commit`): a version-checked update
 that matches no row fails the statement on the server, and nothing of it is written.
-``commit_many`` loads the appended rows of a whole batch with ``COPY``.
+``commit_many`` writes a whole batch set-based: a few statements per table, appended
+rows by ``COPY`` (see :mod:`handoff.stores.postgres._bulk`).
 
 Records live in ``jsonb`` ``data`` columns written by :mod:`handoff.serde`, next to
 the indexed columns queries need; timestamps are ``timestamptz``.
@@ -56,6 +57,7 @@ from handoff.errors import (
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores.capabilities import BulkImport, IntakeReads, IntakeRecords, SerializedWrites
+from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
@@ -229,16 +231,29 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
         self._committed(batch)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
-        """Commit the changesets in order in one transaction; appended rows go in by ``COPY``."""
+        """Commit the changesets in order in one transaction, set-based where that writes the
+        same (see :mod:`~handoff.stores.postgres._bulk`); appended rows go in by ``COPY``."""
         batch = check_batch(changes)
         if batch:
-            self._commit_rows("import changesets", batch, writes.Rows(batch, numbered=True))
+            rows = writes.Rows(batch, numbered=True)
+            self._commit_rows("import changesets", batch, rows, by_table=bulk.set_based(batch, rows))
 
-    def _commit_rows(self, doing: str, batch: Sequence[Changeset], rows: writes.Rows) -> None:
+    def _commit_rows(
+        self, doing: str, batch: Sequence[Changeset], rows: writes.Rows, *, by_table: bool = False
+    ) -> None:
         with self._writing(doing, batch) as conn:
-            with conn.transaction():
-                rows.write_versioned(conn)
-                rows.copy_appended(conn)
+            written = False
+            if by_table:
+                try:
+                    with conn.transaction():
+                        bulk.write_set(conn, rows)
+                    written = True
+                except (bulk.Refused, pgerrors.IntegrityError):
+                    pass  # undone; written in order below, which names the culprit
+            if not written:
+                with conn.transaction():
+                    rows.write_versioned(conn)
+                    rows.copy_appended(conn)
             if self._ends_session(conn):
                 conn.execute("COMMIT")
                 self._session_ended()
