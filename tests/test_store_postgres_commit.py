@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,12 +13,13 @@ import pytest
 from attrs import evolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 from psycopg.pq import Trace
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict
 from handoff.models import Contact, Journey
-from handoff.stores import Changeset
+from handoff.stores import Changeset, MemoryStore
 from handoff.stores.postgres import PostgresStore
 from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres._commit import MOST_APPENDED
@@ -32,6 +34,7 @@ from handoff.testing.factories import (
     make_notification,
 )
 from tests import test_bulk_batches as batches
+from tests import test_bulk_import as bulk_import
 from tests.pgserver import PgServer
 
 
@@ -263,8 +266,6 @@ def test_a_stale_journey_in_a_batch_is_named_and_nothing_of_the_batch_is_written
 @pytest.fixture
 def two_stores(postgres: PgServer, postgres_schema: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
     """Two stores in schemas of their own, dropped afterwards."""
-    from psycopg import sql
-
     names = (postgres_schema, f"{postgres_schema}_in_order")
     stores = [PostgresStore(postgres.conninfo(), schema=name, max_size=1) for name in names]
     try:
@@ -318,3 +319,30 @@ def _spy(function: Callable[..., object], calls: list[object]) -> Callable[..., 
         return result
 
     return spied
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=bulk_import._events, batch_size=st.integers(1, 8))
+def test_a_backfill_goes_a_table_at_a_time_and_stores_what_the_memory_store_stores(
+    postgres: PgServer,
+    events: list[tuple[int, int, int, bool]],
+    batch_size: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbounds = bulk_import._history(events)
+    memory = MemoryStore()
+    expected = bulk_import._board(memory).receive_many(inbounds, batch_size=batch_size)
+    name = f"t_{secrets.token_hex(6)}"
+    chosen: list[object] = []
+    try:
+        with PostgresStore(postgres.conninfo(), schema=name, max_size=1) as stored:
+            with monkeypatch.context() as patch:
+                patch.setattr(bulk, "set_based", _spy(bulk.set_based, chosen))
+                got = bulk_import._board(stored).receive_many(inbounds, batch_size=batch_size)
+            assert got == expected
+            contacts = [outcome.contact.id for outcome in expected]
+            assert bulk_import._everything(stored, contacts) == bulk_import._everything(memory, contacts)
+    finally:
+        with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+    assert chosen and all(chosen)  # the planner's coalesced batches always qualify
