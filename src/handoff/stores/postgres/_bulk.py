@@ -50,7 +50,7 @@ DO $$ BEGIN
             contact_id text NOT NULL, reference text NOT NULL, status text NOT NULL,
             version integer NOT NULL, opened_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL, data jsonb NOT NULL, id text NOT NULL,
-            expected integer NOT NULL
+            expected integer NOT NULL, written integer NOT NULL
         ) ON COMMIT DELETE ROWS;
     END IF;
 END $$;
@@ -60,9 +60,8 @@ DELETE FROM pg_temp.handoff_staged_journeys
 _COPY_CONTACTS = "COPY pg_temp.handoff_staged_contacts (id, version, created_at, data, expected) FROM STDIN"
 _COPY_JOURNEYS = (
     "COPY pg_temp.handoff_staged_journeys"
-    " (contact_id, reference, status, version, opened_at, updated_at, data, id, expected) FROM STDIN"
+    " (contact_id, reference, status, version, opened_at, updated_at, data, id, expected, written) FROM STDIN"
 )
-# Staged rows in the order they were copied: a refused key is reported as in-order writes would.
 _INSERT_CONTACTS = (
     "INSERT INTO contacts (id, version, created_at, data)"
     " SELECT id, version, created_at, data FROM pg_temp.handoff_staged_contacts WHERE expected = 0"
@@ -77,7 +76,7 @@ _COPY_IDENTITIES = "COPY identities (identity, contact_id) FROM STDIN"
 _INSERT_JOURNEYS = (
     "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
     " SELECT contact_id, reference, status, version, opened_at, updated_at, data, id"
-    " FROM pg_temp.handoff_staged_journeys WHERE expected = 0"
+    " FROM pg_temp.handoff_staged_journeys WHERE expected = 0 ORDER BY written"  # positions in batch order
 )
 _UPDATE_JOURNEYS = (
     "UPDATE journeys SET contact_id = s.contact_id, reference = s.reference, status = s.status,"
@@ -136,7 +135,8 @@ def write_set(conn: Connection, rows: Rows) -> None:
             ]
             _copy(cur, _COPY_IDENTITIES, held)
         if journeys:
-            _copy(cur, _COPY_JOURNEYS, [(*params, expected) for _, expected, params in journeys])
+            staged = [(*params, expected, n) for n, (_, expected, params) in enumerate(journeys)]
+            _copy(cur, _COPY_JOURNEYS, staged)
             _versioned(cur, "journey", _INSERT_JOURNEYS, _UPDATE_JOURNEYS, journeys)
     rows.copy_appended(conn)
 
