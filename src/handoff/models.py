@@ -18,7 +18,7 @@ from handoff import _drawing
 from handoff import _validate as v
 from handoff._drawing import RenderFormat
 from handoff.identity import Identity
-from handoff.serde import to_dict
+from handoff.serde import flatten, to_dict
 
 __all__ = [
     "AUTHORS",
@@ -203,6 +203,9 @@ class Journey:
     notes: tuple[SummaryLine, ...] = ()
     commitments: tuple[str, ...] = ()
     surveyed: bool = False
+    asked: str | None = None
+    """The kind of fact the agent's last message asked for ("What's your order number?":
+    ``order``), until the customer replies: a bare reply is then a fact of that kind."""
 
     @property
     def is_active(self) -> bool:
@@ -255,7 +258,8 @@ class ContextSummary:
     """What the receiving side is told so the customer never repeats themselves.
 
     Pure data: build it with :func:`handoff.summary.build_summary`, draw it with
-    :meth:`render`. ``redaction`` says what was masked for the receiving channel or role.
+    :meth:`render`. ``redaction`` says what was masked for the receiving channel or role;
+    ``max_chars`` is the receiving agent's screen, not the customer channel's length.
     """
 
     journey_id: str
@@ -276,6 +280,8 @@ class ContextSummary:
     redaction: Redaction = "none"
     max_chars: int | None = None
     rule: str | None = None
+    opening: tuple[str, ...] = ()
+    """For a voice agent: what to say first, one sentence a line."""
 
     @property
     def since_first_contact(self) -> timedelta:
@@ -372,3 +378,7 @@ class DecisionRecord:
     contact_id: str = field(validator=v.text(allow_empty=False))
     at: datetime = field(validator=v.aware)
     data: dict[str, Any] = field(factory=dict, hash=False)
+
+
+# Records written on every event are encoded by flat generated functions (handoff.serde).
+flatten(PathStep, Fact, SummaryLine, IdentityLink, Contact, Interaction, Journey, Notification)
