@@ -90,7 +90,6 @@ def compact(records: JourneyRecords) -> MetricJourney:
             for item in records.interactions
         ],
         handoffs=[_handoff(h, anchors.get(h.interaction_id)) for h in records.handoffs],
-        version=journey.version,
     )
 
 
