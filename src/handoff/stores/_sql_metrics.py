@@ -147,7 +147,7 @@ def _answers(text: str) -> tuple[bytes, bytes, bytes]:
     can be imported): a whole number of the scale, written as text."""
     scales: tuple[list[int], list[int], list[int]] = ([], [], [])
     for survey in text.split(_SURVEYS):
-        iid, _, given = survey.rpartition(" ")
+        iid, _, given = survey.partition(" ")
         for answers, raw, (name, (low, high)) in zip(scales, json.loads(given), _SCALES, strict=True):
             if raw is None:
                 continue
