@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from handoff.clock import FixedClock, SeededIds
 from handoff.errors import HandoffError
@@ -25,6 +26,7 @@ from handoff.metrics import BusinessCalendar, KpiReport, journey_records, kpis
 from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import Store
 from handoff.switchboard import Switchboard
+from tests.metrics_build import T0
 from tests.pgserver import PgServer
 
 # Sunday 30 March 2025 the clocks in Madrid go forward; 26 October they go back.
@@ -34,18 +36,27 @@ STARTS = [
     datetime(2025, 3, 12, 8, 0, tzinfo=timezone.utc),  # a Wednesday morning
 ]
 HOURS = BusinessCalendar.weekly(
-    "Europe/Madrid", {"mon-fri": "09:00-13:30, 15:00-18:00", "sat": "10:00-14:00"}, holidays=[date(2025, 3, 31)]
+    "Europe/Madrid",
+    {"mon-fri": "09:00-13:30, 15:00-18:00", "sat": "10:00-14:00"},
+    holidays=[date(2025, 3, 31)],
 )
 SLICES = [("channel",), ("path", "reason"), ("agent", "week"), ()]
 WORDS = ["hi", "order A-1042 is late", "my email is ana@example.com", "call +14155550100", "still here"]
 
 action = st.one_of(
-    st.tuples(st.just("write"), st.integers(0, 2), st.sampled_from(["chat", "email", "sms"]), st.sampled_from(WORDS)),
+    st.tuples(
+        st.just("write"), st.integers(0, 2), st.sampled_from(["chat", "email", "sms"]), st.sampled_from(WORDS)
+    ),
     st.tuples(st.just("reply"), st.integers(0, 5), st.sampled_from(["sam", "lee", "bot"]), st.just("")),
     st.tuples(st.just("resolve"), st.integers(0, 5), st.just(""), st.just("")),
     st.tuples(st.just("rate"), st.integers(0, 5), st.integers(1, 5).map(str), st.just("")),
     st.tuples(st.just("transfer"), st.integers(0, 5), st.sampled_from(["phone", "chat"]), st.just("")),
-    st.tuples(st.just("switch"), st.integers(0, 2), st.sampled_from(["chat", "email", "sms"]), st.sampled_from(WORDS)),
+    st.tuples(
+        st.just("switch"),
+        st.integers(0, 2),
+        st.sampled_from(["chat", "email", "sms"]),
+        st.sampled_from(WORDS),
+    ),
 )
 histories = st.tuples(
     st.sampled_from(STARTS),
@@ -165,3 +176,81 @@ def test_postgres_and_sqlite_reports_equal_the_walk(
         tell(pg, start, steps)
         tell(sqlite, start, steps)
         _agree(memory, [sqlite, pg], start)
+
+
+START_, END_ = T0 - timedelta(days=1), T0 + timedelta(days=60)
+T0_HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"}, holidays=[date(2025, 3, 19)])
+
+
+# -- a stateful run: receives, replies, resolutions, surveys and reports interleaved -----------
+
+
+class InterleavedReports(RuleBasedStateMachine):
+    """Whatever happened since the last report, SQLite's next one equals the walk's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = SQLiteStore(":memory:")
+        self.now = T0
+        self.board = Switchboard(self.store, clock=FixedClock(T0), ids=SeededIds(11))
+        self.sent = 0
+        self.reports = 0
+
+    def _tick(self, minutes: int) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+    def _journeys(self) -> list[str]:
+        return [j.id for j in self.store.journeys_opened(START_, END_)]
+
+    @rule(who=st.integers(0, 3), channel=st.sampled_from(["chat", "email", "sms"]), wait=st.integers(1, 900))
+    def customer_writes(self, who: int, channel: str, wait: int) -> None:
+        identity = f"phone:+1415555{who:04d}" if channel == "sms" else f"email:c{who}@example.com"
+        self.sent += 1
+        at = self._tick(wait)
+        self.board.receive(
+            Inbound(
+                channel=channel,
+                identity=identity,
+                body="order A-12345 again",
+                at=at,
+                external_id=f"x{self.sent}",
+            )
+        )
+
+    @rule(pick=st.integers(0, 50), wait=st.integers(1, 600), data=st.data())
+    def agent_acts(self, pick: int, wait: int, data: st.DataObject) -> None:
+        journeys = self._journeys()
+        if not journeys:
+            return
+        jid = journeys[pick % len(journeys)]
+        at = self._tick(wait)
+        action = data.draw(st.sampled_from(["reply", "resolve", "rate", "transfer"]))
+        try:
+            if action == "reply":
+                self.board.reply(jid, agent=data.draw(st.sampled_from(["sam", "lee"])), body="On it", at=at)
+            elif action == "resolve":
+                self.board.resolve(jid, by="sam", at=at)
+            elif action == "rate":
+                self.board.rate(
+                    jid, csat=data.draw(st.integers(1, 5)), nps=data.draw(st.integers(0, 10)), at=at
+                )
+            else:
+                self.board.transfer(jid, to_channel="phone", reason="escalation", by="sam", at=at)
+        except HandoffError:
+            pass  # a verb this journey's state refuses
+
+    @rule(by=st.sampled_from(SLICES[:3]), hours=st.sampled_from([None, T0_HOURS]))
+    def report(self, by: tuple[str, ...], hours: BusinessCalendar | None) -> None:
+        self.reports += 1
+        expected = kpis(
+            list(journey_records(self.store, START_, END_)), START_, END_, by=by, business_hours=hours
+        )
+        _same(kpis(self.store, START_, END_, by=by, business_hours=hours), expected)
+
+    def teardown(self) -> None:
+        self.store.close()
+
+
+TestInterleavedReports = InterleavedReports.TestCase
+TestInterleavedReports.settings = settings(max_examples=25, stateful_step_count=25, deadline=None)
