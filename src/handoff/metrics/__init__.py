@@ -9,7 +9,7 @@ makes a self-contained HTML page of it with weekly trend charts.
 from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
-from handoff.metrics.compute import journey_records, kpis
+from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
     Durations,
@@ -51,6 +51,7 @@ __all__ = [
     "journey_figures",
     "journey_records",
     "kpis",
+    "kpis_with_weeks",
     "mean",
     "median",
     "nps",

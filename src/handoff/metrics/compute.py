@@ -12,13 +12,13 @@ every source is held to, to the last bit, by the store tests and the conformance
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
 from handoff.errors import StoreError, ValidationError
 from handoff.metrics._fold import fold
 from handoff.metrics._tally import complete
-from handoff.metrics.aggregate import Aggregator
+from handoff.metrics.aggregate import Aggregator, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar
 from handoff.metrics.formulas import Targets
 from handoff.metrics.journeys import (
@@ -32,7 +32,7 @@ from handoff.metrics.report import KpiReport
 from handoff.stores._sql_metrics import period
 from handoff.stores.base import JourneyIndex, MetricsSource, MetricTally, Store
 
-__all__ = ["journey_records", "kpis"]
+__all__ = ["journey_records", "kpis", "kpis_with_weeks"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -57,6 +57,41 @@ def kpis(
     first-contact resolved only if its contact stays away ``fcr_window``. See
     :mod:`handoff.metrics.formulas` for every formula.
     """
+    return _reports(source, start, end, by, business_hours, targets, fcr_window, weekly=False)[0]
+
+
+def kpis_with_weeks(
+    source: Store | Iterable[JourneyRecords],
+    start: datetime,
+    end: datetime,
+    by: Sequence[str] = ("channel",),
+    business_hours: BusinessCalendar | None = None,
+    targets: Targets | None = None,
+    *,
+    fcr_window: timedelta = DEFAULT_FCR_WINDOW,
+) -> tuple[KpiReport, KpiReport]:
+    """The report :func:`kpis` makes, and the same period sliced ``by=("week",)`` (what
+    :func:`~handoff.metrics.dashboard` charts), from one read of ``source``.
+
+    The journeys are grouped once by ``by`` and by week; both reports are those groups
+    merged, so they are exactly the two reports :func:`kpis` would make.
+    """
+    reports = _reports(source, start, end, by, business_hours, targets, fcr_window, weekly=True)
+    return reports[0], reports[1]
+
+
+def _reports(
+    source: object,
+    start: datetime,
+    end: datetime,
+    by: Sequence[str],
+    business_hours: BusinessCalendar | None,
+    targets: Targets | None,
+    fcr_window: timedelta,
+    *,
+    weekly: bool,
+) -> tuple[KpiReport, ...]:
+    """The report by ``by``, and with ``weekly`` the one by week, from one read."""
     start, end = period(start, end)
     if targets is not None and not isinstance(targets, Targets):
         raise ValidationError("targets", f"expected Targets, got {type(targets).__name__}")
@@ -66,7 +101,9 @@ def kpis(
         )
     check_fcr_window(fcr_window)
     week_zone = business_hours.zone if business_hours is not None else timezone.utc
-    aggregator = Aggregator(by, end=end, week_zone=week_zone)
+    by = Aggregator(by, end=end, week_zone=week_zone).by  # checked before anything is read
+    grouped = (*by, "week") if weekly and "week" not in by else by
+    aggregator = Aggregator(grouped, end=end, week_zone=week_zone)
     if isinstance(source, MetricsSource):
         worktime = None if business_hours is None else business_hours.worktime()
         tallies = _checked(source, source.metric_tallies(start, end, agents="agent" in by))
@@ -74,14 +111,28 @@ def kpis(
     else:
         for figures in _figures(source, start, end, business_hours, fcr_window):
             aggregator.add(figures)
-    return KpiReport.from_totals(
-        aggregator.totals(),
-        by=aggregator.by,
-        start=start,
-        end=end,
-        business_hours=business_hours,
-        targets=targets,
-    )
+    groups = aggregator.totals()
+
+    def report(dimensions: tuple[str, ...], totals: list[GroupTotals]) -> KpiReport:
+        return KpiReport.from_totals(
+            totals, by=dimensions, start=start, end=end, business_hours=business_hours, targets=targets
+        )
+
+    if not weekly:
+        return (report(by, groups),)
+    week = grouped.index("week")
+    main = groups if grouped == by else _regrouped(groups, lambda key: key[: len(by)])
+    return report(by, main), report(("week",), _regrouped(groups, lambda key: (key[week],)))
+
+
+def _regrouped(
+    groups: list[GroupTotals], key_of: Callable[[tuple[str, ...]], tuple[str, ...]]
+) -> list[GroupTotals]:
+    """``groups`` merged by a part of their keys, in order of that part."""
+    parts: dict[tuple[str, ...], list[GroupTotals]] = {}
+    for group in groups:
+        parts.setdefault(key_of(group.key), []).append(group)
+    return [combine(parts[key], key) for key in sorted(parts)]
 
 
 def _checked(source: MetricsSource, tallies: Iterable[MetricTally]) -> Iterator[MetricTally]:

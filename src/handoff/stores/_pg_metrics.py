@@ -41,7 +41,8 @@ _GROUPED = f"""SELECT i.journey_id AS jid,
     count(*) FILTER (WHERE i.kind = 'survey') AS surveys
 FROM interactions i WHERE i.journey_id IN {_CHOSEN} GROUP BY i.journey_id"""
 _ANSWERS = """(SELECT string_agg(x.id || ' ' || jsonb_build_array(x.data -> 'metadata' -> 'csat',
-        x.data -> 'metadata' -> 'nps', x.data -> 'metadata' -> 'ces')::text, chr(30) ORDER BY x.at, x.sequence)
+        x.data -> 'metadata' -> 'nps', x.data -> 'metadata' -> 'ces')::text, chr(30)
+        ORDER BY x.at, x.sequence)
     FROM interactions x WHERE x.journey_id = g.jid AND x.kind = 'survey')"""
 _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
