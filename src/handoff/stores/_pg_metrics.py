@@ -49,19 +49,20 @@ _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
 _HISTORIES = f"""SELECT g.jid, coalesce(g.talk, ''), g.instants, g.resolved, g.resolved_on,
     (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
     CASE WHEN g.surveys > 0 THEN {_ANSWERS} END,
-    {{agent}}
+    {{agent}},
+    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
 FROM ({_GROUPED}) g ORDER BY g.jid"""
 _LEGS = f"""json_build_array(
     (SELECT json_agg(json_build_array({_us("h.at")}, {_us("a.at")}, a.sequence, h.from_channel, h.to_channel,
             h.reason) ORDER BY h.at, h.position)
         FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
-        WHERE h.journey_id = j.id),
+        WHERE h.journey_id = g.jid),
     (SELECT json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.author,
             CASE WHEN x.author = 'customer' THEN x.data ->> 'body' END,
             CASE WHEN x.author = 'customer' THEN x.id END) ORDER BY x.at, x.sequence)
         FROM interactions x
-        WHERE x.journey_id = j.id AND x.author IN ('customer', 'agent') AND x.{_CONV}),
-    j.data -> 'facts')::text"""
+        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
+    (SELECT f.data -> 'facts' FROM journeys f WHERE f.id = g.jid))::text"""
 _NEXT_CONTACT = f"""(SELECT {_us("n.opened_at")} FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.position) > (j.opened_at, j.position)
         ORDER BY n.opened_at, n.position LIMIT 1)"""
@@ -71,7 +72,6 @@ _JOURNEYS = f"""SELECT j.id, {_us("j.opened_at")}, j.data -> 'path' -> 0 ->> 'ch
     j.data ->> 'current_channel', j.data ->> 'resolved_at', (j.data ->> 'reopen_count')::integer,
     j.data ->> 'assignee',
     CASE WHEN j.data -> 'path' -> 0 ->> 'channel' IS NULL THEN {_FIRST_CHANNEL} END,
-    CASE WHEN j.id IN (SELECT journey_id FROM handoffs) THEN {_LEGS} END,
     {_NEXT_CONTACT}
 FROM journeys j WHERE {_PERIOD} ORDER BY j.id"""
 _OPENED = (
@@ -97,7 +97,9 @@ class PostgresMetrics(SQLMetrics):
             bounds = {"start": start, "end": end}
             queries = {
                 "journeys": _JOURNEYS,
-                "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL"),
+                "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL").replace(
+                    "{legs}", _LEGS
+                ),
             }
             cursors = []
             for name, sql in queries.items():

@@ -93,14 +93,14 @@ class SQLMetrics(MetricsSource):
                     yield _tally(row, None)
 
 
-_NO_HISTORY = (None, "", None, None, None, 0, None, None)
+_NO_HISTORY = (None, "", None, None, None, 0, None, None, None)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
 
 def _tally(row: Row, history: Row | None) -> MetricTally:
-    jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, legs, next_at = row
-    _, talk, instants, resolutions, resolved_on, reopens, answers, agent = history or _NO_HISTORY
+    jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at = row
+    _, talk, instants, resolutions, resolved_on, reopens, answers, agent, legs = history or _NO_HISTORY
     resolved_at = None
     resolved_channel = None
     if resolved is not None:

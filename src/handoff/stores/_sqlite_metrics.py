@@ -59,20 +59,21 @@ _AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_f
 _HISTORIES = f"""SELECT g.jid, g.talk, g.instants, g.resolved, g.resolved_on,
     (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
     CASE WHEN g.surveys THEN {_ANSWERS} END,
-    {{agent}}
+    {{agent}},
+    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
 FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
 # the repeat rate reads (see _sql_metrics for the layout).
 _LEGS = f"""json_array(
     (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason))
-        FROM (SELECT * FROM handoffs h WHERE h.journey_id = j.id ORDER BY h.at, h.rowid) h
+        FROM (SELECT * FROM handoffs h WHERE h.journey_id = g.jid ORDER BY h.at, h.rowid) h
         LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')),
     (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.author,
             CASE WHEN x.author = 'customer' THEN json_extract(x.data, '$.body') END,
             CASE WHEN x.author = 'customer' THEN x.id END))
         FROM interactions x INDEXED BY interactions_for_metrics
-        WHERE x.journey_id = j.id AND x.author IN ('customer', 'agent') AND x.{_CONV}),
-    json_extract(j.data, '$.facts'))"""
+        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
+    (SELECT json_extract(f.data, '$.facts') FROM journeys f WHERE f.id = g.jid))"""
 _NEXT_CONTACT = """(SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.rowid) > (j.opened_at, j.rowid) ORDER BY n.opened_at, n.rowid LIMIT 1)"""
 _FIRST_CHANNEL = """(SELECT x.channel FROM interactions x INDEXED BY interactions_for_metrics
@@ -81,7 +82,6 @@ _JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.data, '$.path[0].channe
     json_extract(j.data, '$.current_channel'), json_extract(j.data, '$.resolved_at'),
     json_extract(j.data, '$.reopen_count'), json_extract(j.data, '$.assignee'),
     CASE WHEN json_extract(j.data, '$.path[0].channel') IS NULL THEN {_FIRST_CHANNEL} END,
-    CASE WHEN j.id IN (SELECT journey_id FROM handoffs) THEN {_LEGS} END,
     {_NEXT_CONTACT}
 FROM journeys j WHERE {_PERIOD} ORDER BY +j.id"""
 _COUNTS = f"SELECT (SELECT count(*) FROM journeys j WHERE {_PERIOD}), (SELECT count(*) FROM journeys)"
@@ -89,7 +89,8 @@ _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDE
 
 
 def _histories(rows: str, agents: bool) -> str:
-    return _HISTORIES.replace("{agent}", _AGENT if agents else "NULL").replace("{rows}", rows)
+    agent = _AGENT if agents else "NULL"
+    return _HISTORIES.replace("{agent}", agent).replace("{legs}", _LEGS).replace("{rows}", rows)
 
 
 _PLANS = {
