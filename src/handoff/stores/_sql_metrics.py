@@ -7,27 +7,27 @@ an interaction. This module pairs the two rows of each journey and turns them in
 
 Row layouts (times in UTC microseconds, JSON as text):
 
-* journey: id, opened_at, a JSON array of (first path channel, current channel,
-  resolved_at as ISO text, reopen count, assignee), the channel of the first step (only
-  when the path is empty), the legs (only for journeys with handoffs, see below), the
-  opening time of the contact's next journey;
-* history (absent for a journey without interactions): journey id, the conversation
-  (one letter per step the KPIs read, in order of time then sequence: ``c`` a customer
-  message or call, ``a`` an agent's, ``r`` a resolution), the instants of those steps
-  (comma-separated), the channels of the resolutions (space-separated, in order), the
-  survey answers (None without surveys; else per survey, in order and separated by
-  ``\\x1e``: its CSAT, NPS and CES answers and its id, comma-separated, an answer empty
-  when not given and ``-1`` when it is not one or two digits), and the first replying
-  agent (only when asked for agents).
-* legs: a JSON array of the handoffs ([at, anchor at, anchor sequence, from, to,
-  reason], in order of time then storage), the customer messages and agent replies
-  ([at, sequence, channel, author, body, id], body and id only for the customer's), and
-  the journey's fact index.
+* journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
+  reopen count, assignee (the last five from the record's JSON), the channel of its
+  first step (only when the path is empty), the opening time of the contact's next
+  journey;
+* history (absent for a journey without interactions): journey id; the conversation,
+  one letter per customer (``c``) or agent (``a``) message or call in order of time
+  then sequence; the instants of those steps, then those of the resolutions
+  (comma-separated); the channels of the resolutions (space-separated); the reopen count (the database
+  counts it); the surveys (None without any; else per survey in order, separated by
+  ``\\x1e``, its id, a space and the JSON array of its CSAT, NPS and CES answers as
+  stored); the first replying agent (only when asked for agents); and the legs.
+* legs (only for journeys with handoffs): a JSON array of the handoffs ([at, anchor
+  at, anchor sequence, from, to, reason], in order of time then storage), the
+  customer messages and agent replies ([at, sequence, channel, author, body, id], body
+  and id only for the customer's), and the journey's fact index.
 
 Order-dependent figures come from the conversation: a wait runs from the first
 customer message after an agent reply (or the start) to the next agent reply, what
-``c[^a]*a`` matches; a reopen is a customer message whose latest preceding customer
-message or resolution is a resolution, an ``rc`` once agent replies are taken out.
+``c+a`` matches; a reopen is a customer message whose latest preceding customer
+message or resolution is a resolution, an ``rc`` in the letters of customer messages
+and resolutions, which the database counts.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ Row = tuple[Any, ...]
 Cursors = tuple[Iterable[Row], Iterable[Row]]
 """Journey rows, then history rows, both ordered by journey id the same way."""
 
-_WAIT = re.compile("c[^a]*a")
+_WAIT = re.compile("c+a")
 _SCALES = tuple(SURVEY_SCALES.items())
 _NO_ANSWERS = b""
 _NO_WAITS = array("q")
