@@ -84,6 +84,7 @@ _JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.data, '$.path[0].channe
     CASE WHEN json_extract(j.data, '$.path[0].channel') IS NULL THEN {_FIRST_CHANNEL} END,
     {_NEXT_CONTACT}
 FROM journeys j WHERE {_PERIOD} ORDER BY +j.id"""
+_READ_CACHE = -4096  # KiB
 _COUNTS = f"SELECT (SELECT count(*) FROM journeys j WHERE {_PERIOD}), (SELECT count(*) FROM journeys)"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
 
@@ -122,4 +123,11 @@ class SQLiteMetrics(SQLMetrics):
             bounds = {"start": micros(start), "end": micros(end)}
             inside, everything = conn.execute(_COUNTS, bounds).fetchone()
             scan = inside >= everything * self._metrics_scan_share
-            yield conn.execute(_JOURNEYS, bounds), conn.execute(_PLANS[scan, agents], bounds)
+            # Every page is read once, in order: a large page cache would only hold a year
+            # of history in memory, so the read makes do with a small one.
+            (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+            conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
+            try:
+                yield conn.execute(_JOURNEYS, bounds), conn.execute(_PLANS[scan, agents], bounds)
+            finally:
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")
