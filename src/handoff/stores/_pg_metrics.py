@@ -34,8 +34,7 @@ _GROUPED = f"""SELECT i.journey_id AS jid,
     string_agg(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '' {_ORDER})
         AS talk,
     string_agg(CASE WHEN {_TALK} THEN {_us("i.at")}::text END, ',' {_ORDER}) AS instants,
-    string_agg(CASE WHEN {_RESOLUTION} THEN {_us("i.at")}::text END, ',' {_ORDER}) AS resolved,
-    string_agg(CASE WHEN {_RESOLUTION} THEN i.channel END, ' ' {_ORDER}) AS resolved_on,
+    string_agg(CASE WHEN {_RESOLUTION} THEN {_us("i.at")} || ' ' || i.channel END, ' ' {_ORDER}) AS resolved,
     string_agg(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, ''
         {_ORDER}) AS turns,
     count(*) FILTER (WHERE i.kind = 'survey') AS surveys
@@ -46,7 +45,7 @@ _ANSWERS = """(SELECT string_agg(x.id || ' ' || jsonb_build_array(x.data -> 'met
     FROM interactions x WHERE x.journey_id = g.jid AND x.kind = 'survey')"""
 _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, coalesce(g.talk, ''), g.instants, g.resolved, g.resolved_on,
+_HISTORIES = f"""SELECT g.jid, coalesce(g.talk, ''), g.instants, g.resolved,
     (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
     CASE WHEN g.surveys > 0 THEN {_ANSWERS} END,
     {{agent}},

@@ -13,8 +13,8 @@ Row layouts (times in UTC microseconds, JSON as text):
   journey;
 * history (absent for a journey without interactions): journey id; the conversation,
   one letter per customer (``c``) or agent (``a``) message or call in order of time
-  then sequence; the instants of those steps, then those of the resolutions
-  (comma-separated); the channels of the resolutions (space-separated); the reopen count (the database
+  then sequence; the instants of those steps (comma-separated); each resolution's
+  instant and channel, in order (all space-separated); the reopen count (the database
   counts it); the surveys (None without any; else per survey in order, separated by
   ``\\x1e``, its id, a space and the JSON array of its CSAT, NPS and CES answers as
   stored); the first replying agent (only when asked for agents); and the legs.
@@ -93,19 +93,19 @@ class SQLMetrics(MetricsSource):
                     yield _tally(row, None)
 
 
-_NO_HISTORY = (None, "", None, None, None, 0, None, None, None)
+_NO_HISTORY = (None, "", None, None, 0, None, None, None)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
 
 def _tally(row: Row, history: Row | None) -> MetricTally:
     jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at = row
-    _, talk, instants, resolutions, resolved_on, reopens, answers, agent, legs = history or _NO_HISTORY
+    _, talk, instants, resolutions, reopens, answers, agent, legs = history or _NO_HISTORY
     resolved_at = None
     resolved_channel = None
     if resolved is not None:
         resolved_at = _iso_micros(resolved)
-        resolved_channel = resolved_on.rsplit(" ", 1)[-1] if resolved_on else current
+        resolved_channel = resolutions.rsplit(" ", 1)[-1] if resolutions else current
     at = array("q", map(int, instants.split(","))) if instants else _NO_WAITS
     first_reply = talk.find("a") if talk else -1
     return MetricTally(
@@ -115,7 +115,7 @@ def _tally(row: Row, history: Row | None) -> MetricTally:
         agent=assignee if first_reply < 0 else agent,
         first_reply_at=None if first_reply < 0 else at[first_reply],
         waits=_waits(talk, at) if talk else _NO_WAITS,
-        first_resolved_at=resolved_at if resolutions is None else int(resolutions.split(",", 1)[0]),
+        first_resolved_at=resolved_at if resolutions is None else int(resolutions.split(" ", 1)[0]),
         resolved_at=resolved_at,
         resolved_channel=resolved_channel,
         reopens=max(reopens, reopen_count or 0),

@@ -40,8 +40,7 @@ _CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
 _GROUPED = f"""SELECT i.journey_id AS jid,
     group_concat(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '') AS talk,
     group_concat(CASE WHEN {_TALK} THEN i.at END) AS instants,
-    group_concat(CASE WHEN {_RESOLUTION} THEN i.at END) AS resolved,
-    group_concat(CASE WHEN {_RESOLUTION} THEN i.channel END, ' ') AS resolved_on,
+    group_concat(CASE WHEN {_RESOLUTION} THEN i.at || ' ' || i.channel END, ' ') AS resolved,
     group_concat(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, '')
         AS turns,
     count(CASE WHEN i.kind = 'survey' THEN 1 END) AS surveys
@@ -56,7 +55,7 @@ _ANSWERS = """(SELECT group_concat(x.id || ' ' || json_extract(x.data, '$.metada
         WHERE x.journey_id = g.jid AND x.kind = 'survey' ORDER BY x.at, x.sequence) x)"""
 _AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, g.talk, g.instants, g.resolved, g.resolved_on,
+_HISTORIES = f"""SELECT g.jid, g.talk, g.instants, g.resolved,
     (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
     CASE WHEN g.surveys THEN {_ANSWERS} END,
     {{agent}},
