@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from array import array
 
-from handoff.metrics.journeys import _ORDER, _surveys, handoff_legs
+from handoff.metrics.journeys import _ORDER, _surveys, facts_said, handoff_legs
+from handoff.models import Fact
 from handoff.stores.base import MetricJourney, MetricStep, MetricTally, TallyHandoff
 
 __all__ = ["complete", "tally"]
@@ -90,8 +91,24 @@ def _handoffs(journey: MetricJourney, ordered: list[MetricStep]) -> tuple[TallyH
             None if reply is None else reply[0],
             len(restated),
         )
-        for handoff, reply, restated in handoff_legs(journey, ordered)
+        for handoff, reply, restated in handoff_legs(journey, ordered, _said)
     )
+
+
+_SAID: dict[tuple[str, str], tuple[Fact, ...]] = {}
+_SAID_KEPT = 4096
+
+
+def _said(item: MetricStep) -> tuple[Fact, ...]:
+    """The facts of a customer message, remembered by its text and channel: a tally counts
+    restated facts by kind and value only, and many messages say the same thing."""
+    key = (item[6] or "", item[2])
+    found = _SAID.get(key)
+    if found is None:
+        if len(_SAID) >= _SAID_KEPT:
+            _SAID.clear()
+        found = _SAID[key] = facts_said(item)
+    return found
 
 
 def complete(item: MetricTally) -> MetricTally:
