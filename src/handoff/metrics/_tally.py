@@ -1,4 +1,4 @@
-"""A journey's history reduced to its :class:`~handoff.stores.base.MetricTally`.
+"""A journey's history reduced to its :class:`~handoff.stores.metric_rows.MetricTally`.
 
 The tally holds every number a report takes from one journey that does not depend on
 the report's calendar, FCR window or period end. :func:`tally` makes it by walking the

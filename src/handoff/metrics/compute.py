@@ -1,10 +1,10 @@
 """``kpis()``: the KPI report for a period, from a store or from journeys already loaded.
 
-A store that offers :class:`~handoff.stores.base.MetricsSource` (SQLite, PostgreSQL)
-reduces each journey to its :class:`~handoff.stores.base.MetricTally` in the database,
+A store that offers :class:`~handoff.stores.capabilities.MetricsSource` (SQLite, PostgreSQL)
+reduces each journey to its :class:`~handoff.stores.metric_rows.MetricTally` in the database,
 so a year of history never leaves it as interactions; the tallies are folded straight
 into the groups (:mod:`handoff.metrics._fold`). Any other store that can list its
-journeys (:class:`~handoff.stores.base.JourneyIndex`) is read journey by journey
+journeys (:class:`~handoff.stores.capabilities.JourneyIndex`) is read journey by journey
 through the ordinary :class:`~handoff.stores.base.Store` look-ups, and its models go
 through :func:`~handoff.metrics.journeys.journey_figures`: the walk, the reference
 every source is held to, to the last bit, by the store tests and the conformance kit.
@@ -29,8 +29,10 @@ from handoff.metrics.journeys import (
     journey_figures,
 )
 from handoff.metrics.report import KpiReport
-from handoff.stores._sql_metrics import period
-from handoff.stores.base import JourneyIndex, MetricsSource, MetricTally, Store
+from handoff.stores.base import Store
+from handoff.stores.capabilities import JourneyIndex, MetricsSource
+from handoff.stores.metric_rows import MetricTally
+from handoff.stores.sql._metrics import period
 
 __all__ = ["journey_records", "kpis", "kpis_with_weeks"]
 

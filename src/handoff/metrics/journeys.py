@@ -63,7 +63,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def compact(records: JourneyRecords) -> MetricJourney:
-    """``records`` in the compact form a :class:`~handoff.stores.base.MetricsSource` streams."""
+    """``records`` in the compact form a :class:`~handoff.stores.capabilities.MetricsSource` streams."""
     journey = records.journey
     anchors = {item.id: (micros(item.at), item.sequence) for item in records.interactions}
     return MetricJourney(

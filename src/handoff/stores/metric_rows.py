@@ -85,7 +85,7 @@ class MetricTally(NamedTuple):
     applies: the journey reduced to its figures, in UTC microseconds.
 
     :func:`handoff.metrics.tally` makes it from a :class:`MetricJourney` (the walk); a
-    :class:`~handoff.stores.base.MetricsSource` makes it in the database. ``agent`` is
+    :class:`~handoff.stores.capabilities.MetricsSource` makes it in the database. ``agent`` is
     the first agent who replied, else the assignee; ``waits`` are the (customer waiting
     since, agent reply at) pairs, flattened; ``first_resolved_at`` is the first
     resolution (else ``resolved_at``), ``resolved_at`` the journey record's;

@@ -21,7 +21,9 @@ from handoff.events import Inbound
 from handoff.metrics import BusinessCalendar, journey_records, kpis, tally
 from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
-from handoff.stores.base import JourneyIndex, MetricsSource, MetricTally, Store
+from handoff.stores.base import Store
+from handoff.stores.capabilities import JourneyIndex, MetricsSource
+from handoff.stores.metric_rows import MetricTally
 from handoff.switchboard import Switchboard
 from handoff.testing._kit import KitBase
 from handoff.testing.factories import T0

@@ -1,0 +1,113 @@
+"""PostgreSQL's side of the metrics read: each journey reduced to one row in SQL.
+
+The two queries of :mod:`handoff.stores.sql._metrics` (the period's journeys, and one row per
+journey of their histories, aggregated in order of time then sequence) run in one
+read-only, repeatable-read transaction on one pooled connection, each through a
+server-side cursor fetched in batches. Timestamps come out as UTC microseconds
+(``extract(epoch ...)`` is exact numeric arithmetic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, cast
+
+from handoff.models import Journey
+from handoff.stores.sql._metrics import RESOLVED, Cursors, SQLMetrics, period
+
+__all__ = ["PostgresMetrics"]
+
+
+def _us(column: str) -> str:
+    return f"(extract(epoch FROM {column}) * 1000000)::bigint"
+
+
+_PERIOD = "j.opened_at >= %(start)s AND j.opened_at < %(end)s"
+_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
+_CONV = "kind IN ('message', 'call')"
+_TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
+_RESOLUTION = f"i.kind = 'event' AND left(i.data ->> 'body', 11) = '{RESOLVED}'"
+_ORDER = "ORDER BY i.at, i.sequence"
+_GROUPED = f"""SELECT i.journey_id AS jid,
+    string_agg(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '' {_ORDER})
+        AS talk,
+    string_agg(CASE WHEN {_TALK} THEN {_us("i.at")}::text END, ',' {_ORDER}) AS instants,
+    string_agg(CASE WHEN {_RESOLUTION} THEN {_us("i.at")} || ' ' || i.channel END, ' ' {_ORDER}) AS resolved,
+    string_agg(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, ''
+        {_ORDER}) AS turns,
+    count(*) FILTER (WHERE i.kind = 'survey') AS surveys
+FROM interactions i WHERE i.journey_id IN {_CHOSEN} GROUP BY i.journey_id"""
+_ANSWERS = """(SELECT string_agg(x.id || ' ' || jsonb_build_array(x.data -> 'metadata' -> 'csat',
+        x.data -> 'metadata' -> 'nps', x.data -> 'metadata' -> 'ces')::text, chr(30)
+        ORDER BY x.at, x.sequence)
+    FROM interactions x WHERE x.journey_id = g.jid AND x.kind = 'survey')"""
+_AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
+    WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
+_HISTORIES = f"""SELECT g.jid, coalesce(g.talk, ''), g.instants, g.resolved,
+    (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
+    CASE WHEN g.surveys > 0 THEN {_ANSWERS} END,
+    {{agent}},
+    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
+FROM ({_GROUPED}) g ORDER BY g.jid"""
+_LEGS = f"""json_build_array(
+    (SELECT json_agg(json_build_array({_us("h.at")}, {_us("a.at")}, a.sequence, h.from_channel, h.to_channel,
+            h.reason) ORDER BY h.at, h.position)
+        FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
+        WHERE h.journey_id = g.jid),
+    (SELECT json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.author,
+            CASE WHEN x.author = 'customer' THEN x.data ->> 'body' END,
+            CASE WHEN x.author = 'customer' THEN x.id END) ORDER BY x.at, x.sequence)
+        FROM interactions x
+        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
+    (SELECT f.data -> 'facts' FROM journeys f WHERE f.id = g.jid))::text"""
+_NEXT_CONTACT = f"""(SELECT {_us("n.opened_at")} FROM journeys n WHERE n.contact_id = j.contact_id
+        AND (n.opened_at, n.position) > (j.opened_at, j.position)
+        ORDER BY n.opened_at, n.position LIMIT 1)"""
+_FIRST_CHANNEL = """(SELECT x.channel FROM interactions x WHERE x.journey_id = j.id
+        ORDER BY x.at, x.sequence LIMIT 1)"""
+_JOURNEYS = f"""SELECT j.id, {_us("j.opened_at")}, j.data -> 'path' -> 0 ->> 'channel',
+    j.data ->> 'current_channel', j.data ->> 'resolved_at', (j.data ->> 'reopen_count')::integer,
+    j.data ->> 'assignee',
+    CASE WHEN j.data -> 'path' -> 0 ->> 'channel' IS NULL THEN {_FIRST_CHANNEL} END,
+    {_NEXT_CONTACT}
+FROM journeys j WHERE {_PERIOD} ORDER BY j.id"""
+_OPENED = (
+    "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
+)
+_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+_BATCH = 5000
+
+
+class PostgresMetrics(SQLMetrics):
+    """The metrics read of :class:`~handoff.stores.postgres.PostgresStore`."""
+
+    def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
+        start, end = period(start, end)
+        journeys: list[Journey] = cast(Any, self)._all(Journey, _OPENED, (start, end))
+        return iter(journeys)
+
+    @contextmanager
+    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
+        connection = cast(Any, self)._connection("read the metrics")
+        with connection as conn, conn.transaction():
+            conn.execute(_SNAPSHOT)
+            bounds = {"start": start, "end": end}
+            queries = {
+                "journeys": _JOURNEYS,
+                "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL").replace(
+                    "{legs}", _LEGS
+                ),
+            }
+            cursors = []
+            for name, sql in queries.items():
+                cursor = conn.cursor(name=f"handoff_metrics_{name}")
+                cursor.itersize = _BATCH
+                cursor.execute(sql, bounds)
+                cursors.append(cursor)
+            try:
+                yield cursors[0], cursors[1]
+            finally:
+                for cursor in cursors:
+                    cursor.close()

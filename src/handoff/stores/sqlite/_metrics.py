@@ -1,0 +1,132 @@
+"""SQLite's side of the metrics read: each journey reduced to one row in SQL.
+
+Two queries run in one read snapshot, both ordered by journey id (binary collation):
+the period's journeys, and one row per journey of their histories, grouped from
+``interactions_for_metrics`` (schema version 3), which holds every column the grouping
+reads in the order it reads them. The grouping is a plain ``GROUP BY`` over the index:
+SQLite's window functions would cost more than the whole report may (they buffer and
+sort every row). What depends on order (the customer's waits, reopens) is written as
+the journey's conversation in one letter per step with its instants, which
+:mod:`handoff.stores.sql._metrics` reads; see there for the layouts.
+
+When the period holds a good share of all journeys the index is scanned once;
+otherwise each journey of the period reaches its rows through the index, so a month's
+report does not read a year. Records' JSON is read only where the index cannot answer:
+the journeys' own fields, survey answers, and the text of customer messages in journeys
+with handoffs (for the repeat rate).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any, ClassVar, cast
+
+from handoff.clock import micros
+from handoff.models import Journey
+from handoff.stores.sql._metrics import RESOLVED, Cursors, SQLMetrics, period
+
+__all__ = ["SQLiteMetrics"]
+
+_PERIOD = "j.opened_at >= :start AND j.opened_at < :end"
+_CONV = "kind IN ('message', 'call')"
+_TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
+_RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
+_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
+# The turns (customer messages and resolutions, in order) become the reopen count here;
+# see handoff.stores.sql._metrics for the other columns.
+_GROUPED = f"""SELECT i.journey_id AS jid,
+    group_concat(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '') AS talk,
+    group_concat(CASE WHEN {_TALK} THEN i.at END) AS instants,
+    group_concat(CASE WHEN {_RESOLUTION} THEN i.at || ' ' || i.channel END, ' ') AS resolved,
+    group_concat(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, '')
+        AS turns,
+    count(CASE WHEN i.kind = 'survey' THEN 1 END) AS surveys
+FROM {{rows}} GROUP BY i.journey_id"""
+_SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
+_WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
+    CROSS JOIN interactions i INDEXED BY interactions_for_metrics ON i.journey_id = p.id"""
+# Each survey's answers as the JSON array [csat, nps, ces], one survey after another.
+_ANSWERS = """(SELECT group_concat(x.id || ' ' || json_extract(x.data, '$.metadata.csat', '$.metadata.nps',
+        '$.metadata.ces'), char(30))
+    FROM (SELECT x.id, x.data FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = g.jid AND x.kind = 'survey' ORDER BY x.at, x.sequence) x)"""
+_AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
+    WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
+_HISTORIES = f"""SELECT g.jid, g.talk, g.instants, g.resolved,
+    (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
+    CASE WHEN g.surveys THEN {_ANSWERS} END,
+    {{agent}},
+    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
+FROM ({_GROUPED}) g"""
+# Handoffs and the conversation around them, only for journeys that have handoffs: what
+# the repeat rate reads (see handoff.stores.sql._metrics for the layout).
+_LEGS = f"""json_array(
+    (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason))
+        FROM (SELECT * FROM handoffs h WHERE h.journey_id = g.jid ORDER BY h.at, h.rowid) h
+        LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')),
+    (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.author,
+            CASE WHEN x.author = 'customer' THEN json_extract(x.data, '$.body') END,
+            CASE WHEN x.author = 'customer' THEN x.id END))
+        FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
+    (SELECT json_extract(f.data, '$.facts') FROM journeys f WHERE f.id = g.jid))"""
+_NEXT_CONTACT = """(SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
+        AND (n.opened_at, n.rowid) > (j.opened_at, j.rowid) ORDER BY n.opened_at, n.rowid LIMIT 1)"""
+_FIRST_CHANNEL = """(SELECT x.channel FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = j.id ORDER BY x.at, x.sequence LIMIT 1)"""
+_JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.data, '$.path[0].channel'),
+    json_extract(j.data, '$.current_channel'), json_extract(j.data, '$.resolved_at'),
+    json_extract(j.data, '$.reopen_count'), json_extract(j.data, '$.assignee'),
+    CASE WHEN json_extract(j.data, '$.path[0].channel') IS NULL THEN {_FIRST_CHANNEL} END,
+    {_NEXT_CONTACT}
+FROM journeys j WHERE {_PERIOD} ORDER BY +j.id"""
+_READ_CACHE = -4096  # KiB
+_COUNTS = f"SELECT (SELECT count(*) FROM journeys j WHERE {_PERIOD}), (SELECT count(*) FROM journeys)"
+_OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
+
+
+def _histories(rows: str, agents: bool) -> str:
+    agent = _AGENT if agents else "NULL"
+    return _HISTORIES.replace("{agent}", agent).replace("{legs}", _LEGS).replace("{rows}", rows)
+
+
+_PLANS = {
+    (scan, agents): _histories(_SCAN if scan else _WALK, agents)
+    for scan in (True, False)
+    for agents in (True, False)
+}
+
+
+class SQLiteMetrics(SQLMetrics):
+    """The metrics read of :class:`~handoff.stores.sqlite.SQLiteStore`, in one read snapshot.
+
+    The snapshot holds the store's connection while the rows stream, so the store's
+    other calls wait until the report is done (another process's writers do not).
+    """
+
+    _metrics_scan_share: ClassVar[float] = 0.125
+    """From this share of all journeys in the period on, scan the index rather than walk it."""
+
+    def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
+        start, end = period(start, end)
+        journeys: list[Journey] = cast(Any, self)._all(Journey, _OPENED, (micros(start), micros(end)))
+        return iter(journeys)
+
+    @contextmanager
+    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
+        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
+        with snapshot as conn:
+            bounds = {"start": micros(start), "end": micros(end)}
+            inside, everything = conn.execute(_COUNTS, bounds).fetchone()
+            scan = inside >= everything * self._metrics_scan_share
+            # Every page is read once, in order: a large page cache would only hold a year
+            # of history in memory, so the read makes do with a small one.
+            (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+            conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
+            try:
+                yield conn.execute(_JOURNEYS, bounds), conn.execute(_PLANS[scan, agents], bounds)
+            finally:
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")
