@@ -16,7 +16,7 @@ from attrs import evolve
 from handoff._events import HandoffPlan, Writer
 from handoff.errors import ValidationError
 from handoff.events import JourneyOutcome
-from handoff.masking import mask_cards
+from handoff.masking import mask_secrets
 from handoff.models import Interaction, Journey
 from handoff.policy.engine import Event
 
@@ -189,14 +189,14 @@ class Desk:
         kind: str = "message",
         metadata: dict[str, str] | None = None,
     ) -> Interaction:
-        """The next interaction of ``journey`` (card numbers masked before anything is kept)."""
+        """The next interaction of ``journey`` (secrets masked before anything is kept)."""
         return Interaction(
             id=self._writer.ids.new_id("ix"),
             journey_id=journey.id,
             contact_id=journey.contact_id,
             channel=channel,
             author=author,  # type: ignore[arg-type]
-            body=mask_cards(body),
+            body=mask_secrets(body),
             at=at,
             sequence=journey.version + 1,
             kind=kind,  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from attrs import define, evolve
 from handoff import ledger
 from handoff.clock import Clock, IdFactory
 from handoff.events import JourneyOutcome, Suggestion, Verdict
-from handoff.masking import mask_cards
+from handoff.masking import mask_secrets
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.policy.engine import Decision, Event, Policy, Situation
 from handoff.stores.base import Changeset, Store
@@ -167,7 +167,7 @@ class Writer:
                 journey_id=journey.id,
                 contact_id=contact.id,
                 channel=plan.channel,
-                body=mask_cards(plan.body),
+                body=mask_secrets(plan.body),
                 purpose=plan.purpose,
                 send_at=plan.send_at,
                 created_at=now,

@@ -18,7 +18,7 @@ from handoff.errors import NotFound
 from handoff.events import Inbound, JourneyOutcome, Verdict
 from handoff.facts import sensitive_reasons
 from handoff.identity import Identity
-from handoff.masking import mask_cards
+from handoff.masking import mask_inbound
 from handoff.models import Contact, IdentityLink, Interaction, Journey, LinkSource, Notification
 from handoff.policy.engine import Event
 from handoff.stores.base import IntakeReads
@@ -57,6 +57,7 @@ class Intake:
 
     def receive(self, inbound: Inbound, identity: Identity) -> JourneyOutcome:
         """One attempt at recording ``inbound``; a conflict propagates to the caller's retry."""
+        inbound, _secrets = mask_inbound(inbound)  # nothing below ever sees a secret
         trace: list[Verdict] = []
         if self._reads is not None:
             read = self._load(inbound, identity, self._reads, trace)
@@ -101,7 +102,7 @@ class Intake:
             contact_id=contact.id,
             channel=inbound.channel,
             author=inbound.author,
-            body=mask_cards(inbound.body),
+            body=inbound.body,
             at=inbound.at,
             sequence=base.version + 1,
             kind=inbound.kind,

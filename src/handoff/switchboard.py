@@ -27,6 +27,7 @@ from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFo
 from handoff.events import Inbound, JourneyOutcome, TickOutcome, survey_scores
 from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
+from handoff.masking import mask_secrets
 from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey
 from handoff.outbox import Outbox
 from handoff.policy.decision import Decision
@@ -209,7 +210,7 @@ class Switchboard:
 
         A bot may not reply once a human agent has taken the journey over.
         """
-        require_text(agent, "agent", max_len=_AGENT_CAP)
+        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
         require_text(body, "body")
         if channel is not None:
             channels.get(channel)
@@ -228,7 +229,7 @@ class Switchboard:
 
     def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> JourneyOutcome:
         """Add an internal note: never sent to the customer, always shown to the next agent."""
-        require_text(agent, "agent", max_len=_AGENT_CAP)
+        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
         require_text(body, "body")
         when = self._at(at)
         return self._retry(
@@ -256,9 +257,9 @@ class Switchboard:
         check_role(to_role, "to_role")
         channels.get(to_channel, "to_channel")
         _reason(reason)
-        require_text(by, "by", max_len=_AGENT_CAP)
+        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
         if to_agent is not None:
-            require_text(to_agent, "to_agent", max_len=_AGENT_CAP)
+            to_agent = mask_secrets(require_text(to_agent, "to_agent", max_len=_AGENT_CAP))
         if initiated_by not in ("agent", "bot", "system"):
             raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
         if not isinstance(warm, bool):
@@ -280,7 +281,7 @@ class Switchboard:
 
     def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
-        require_text(by, "by", max_len=_AGENT_CAP)
+        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
         when = self._at(at)
         return self._retry(lambda: self._desk.resolve(self._journey(journey_id), by=by, at=when))
 
@@ -365,6 +366,8 @@ class Switchboard:
             consent=consent,
             quiet_hours=quiet_hours,
         )
+        if changes.get("name") is not None:
+            changes["name"] = mask_secrets(changes["name"])
 
         def once() -> Contact:
             contact = self.store.get_contact(contact_id)
