@@ -187,7 +187,9 @@ varied_cards = card_numbers.filter(lambda digits: len(set(digits)) >= 5)
     place=st.sampled_from(PLACES),
 )
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_no_card_number_is_stored_or_shown(board: Switchboard, digits: str, rendering: str, place: str) -> None:
+def test_no_card_number_is_stored_or_shown(
+    board: Switchboard, digits: str, rendering: str, place: str
+) -> None:
     written = RENDERINGS[rendering](digits)
     contact_id, journey_id, outcomes = _act(board, place, written)
     texts = _everything(board, contact_id, journey_id, outcomes)

@@ -21,7 +21,8 @@ import unicodedata
 __all__ = ["Normalized", "normalize", "quick_normal_form"]
 
 ZERO_WIDTH = (
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
 )
 """Characters that show nothing (or nothing but a break opportunity): removed for detection."""
 _DROP = dict.fromkeys(map(ord, ZERO_WIDTH))
@@ -107,9 +108,7 @@ def normalize(text: str) -> Normalized:
     return Normalized("".join(out), starts, ends)
 
 
-def _plain_part(
-    text: str, start: int, end: int, out: list[str], starts: list[int], ends: list[int]
-) -> None:
+def _plain_part(text: str, start: int, end: int, out: list[str], starts: list[int], ends: list[int]) -> None:
     part = text[start:end]
     if part.isascii():
         out.append(part)

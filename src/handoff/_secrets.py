@@ -155,9 +155,7 @@ def _iban_spans(text: str) -> list[Span]:
 
 def worth_a_look(text: str) -> bool:
     """Whether ``text`` (normalised) may hold a secret: a cheap test before the real search."""
-    return bool(
-        _CARD_LENGTH_RE.search(text) or _KEYWORD_RE.search(text) or _IBAN_START_RE.search(text)
-    )
+    return bool(_CARD_LENGTH_RE.search(text) or _KEYWORD_RE.search(text) or _IBAN_START_RE.search(text))
 
 
 def secret_spans(text: str, *, cards_only: bool = False) -> list[Span]:
@@ -168,8 +166,7 @@ def secret_spans(text: str, *, cards_only: bool = False) -> list[Span]:
             spans += _iban_spans(text)
         if _KEYWORD_RE.search(text):
             spans += [
-                Span(m.start("value"), m.end("value"), REDACTED, CREDENTIALS)
-                for m in _AUTH_RE.finditer(text)
+                Span(m.start("value"), m.end("value"), REDACTED, CREDENTIALS) for m in _AUTH_RE.finditer(text)
             ]
             spans += [
                 Span(m.start("value"), m.end("value"), REDACTED, CREDENTIALS)

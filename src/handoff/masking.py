@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from attrs import evolve
 
 from handoff._normalized import normalize, quick_normal_form
-from handoff._secrets import _CARD_LENGTH_RE, CARD_MASK_RE, card_spans, luhn, secret_spans, worth_a_look
-from handoff._secrets import DIGITS_RE as _DIGITS_RE
+from handoff._secrets import _CARD_LENGTH_RE, card_spans, luhn, secret_spans, worth_a_look
+from handoff._secrets import CARD_MASK_RE as CARD_MASK_RE
 from handoff.errors import ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound
 from handoff.models import Fact
