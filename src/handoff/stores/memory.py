@@ -37,6 +37,7 @@ from handoff.stores._common import (
     micros,
 )
 from handoff.stores._memory_checks import ChangesetChecks
+from handoff.stores._memory_leases import MemoryLeases
 from handoff.stores._memory_metrics import MemoryJourneyIndex
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
 
@@ -47,7 +48,7 @@ _Key = tuple[int, int, str]
 _by_sequence = attrgetter("sequence")
 
 
-class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex):
+class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex, MemoryLeases):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:
@@ -74,6 +75,7 @@ class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex):
         self._active: list[tuple[int, str]] = []  # (updated_at, id) of open and pending journeys
         self._decisions: dict[str, DecisionRecord] = {}
         self._decisions_of: dict[str, list[_Key]] = {}
+        self._leases: dict[str, int] = {}  # notification id -> lease end (see MemoryLeases)
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:

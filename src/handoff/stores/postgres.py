@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -67,10 +67,12 @@ from handoff.stores._common import (
     check_text,
     marked,
 )
+from handoff.stores._pg_leases import claim
 from handoff.stores._pg_metrics import PostgresMetrics
 from handoff.stores._sql_reads import SQLReads, Statements
 from handoff.stores._sqlite_decoded import Decoded
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, IntakeReads, IntakeRecords
+from handoff.stores.leases import OutboxLeases, check_claim
 
 __all__ = ["PostgresStore"]
 
@@ -148,7 +150,7 @@ _ERASE = (
 )
 
 
-class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
+class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics, OutboxLeases):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
@@ -242,6 +244,14 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics):
             params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
             conn.execute(_MARK_NOTIFICATION, params)
         return updated
+
+    def claim_notifications(
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+    ) -> list[Notification]:
+        worker, now, limit, lease = check_claim(worker, now, limit, lease)
+        with self._connection("claim due notifications") as conn:
+            claimed = claim(conn, worker, now, limit, lease)
+        return [writes.decode(Notification, data) for data in claimed]
 
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:

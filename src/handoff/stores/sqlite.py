@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from handoff.errors import NotFound, StoreError, ValidationError
@@ -42,9 +42,11 @@ from handoff.stores._sql_reads import SQLReads, Statements
 from handoff.stores._sqlite_checkpoint import Checkpointer
 from handoff.stores._sqlite_connect import begin, connect, rollback, store_error, unicode_error
 from handoff.stores._sqlite_decoded import Decoded
+from handoff.stores._sqlite_leases import claim
 from handoff.stores._sqlite_metrics import SQLiteMetrics
 from handoff.stores._sqlite_writes import Params, Rows, erase, provider_holder, write_many
 from handoff.stores.base import BulkImport, Changeset, ContactRecords
+from handoff.stores.leases import OutboxLeases, check_claim
 
 __all__ = ["SQLiteStore"]
 
@@ -125,7 +127,7 @@ def _check_busy_timeout(seconds: object) -> float:
     return float(seconds)
 
 
-class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
+class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics, OutboxLeases):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 
     URLs follow the usual convention: ``sqlite:///handoff.db`` is relative to the
@@ -235,6 +237,14 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics):
             params = (updated.status, updated.provider_id, to_json(updated), notification_id)
             conn.execute(_MARK_NOTIFICATION, params)
         return updated
+
+    def claim_notifications(
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+    ) -> list[Notification]:
+        worker, now, limit, lease = check_claim(worker, now, limit, lease)
+        with self._transaction("claim due notifications") as conn:
+            claimed = claim(conn, worker, now, limit, lease)
+        return [self._decoded.load(Notification, data) for data in claimed]
 
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
