@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from handoff import channels, privacy
 from handoff._bulk import BulkIntake
@@ -35,6 +35,7 @@ from handoff.policy.engine import Policy
 from handoff.policy.situation import check_role
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
+from handoff.stores.paging import RecordPages, check_page
 from handoff.summary import SummarySpec, build_summary, for_role
 
 __all__ = ["Switchboard"]
@@ -382,12 +383,23 @@ class Switchboard:
 
     # -- privacy -----------------------------------------------------------------------------
     def export_contact(self, contact_id: str) -> dict[str, Any]:
-        """Everything held about a person, as JSON-ready data (a data-access request)."""
+        """Everything held about a person, as JSON-ready data (a data-access request).
+
+        Built whole in memory; :meth:`write_export` streams it for a long history."""
         return privacy.export_contact(self.store, contact_id)
 
-    def erase_contact(self, contact_id: str) -> None:
-        """Remove a person and all their journeys from the store (a right-to-erasure request)."""
-        privacy.erase_contact(self.store, contact_id)
+    def write_export(self, contact_id: str, out: IO[str]) -> int:
+        """Write everything held about a person to ``out`` as JSON Lines, a page at a time;
+        the number of lines (see :func:`handoff.privacy.write_export`)."""
+        return privacy.write_export(self.store, contact_id, out)
+
+    def erase_contact(self, contact_id: str, *, vacuum: bool = True) -> privacy.Erasure:
+        """Remove a person and all their journeys from the store (a right-to-erasure request).
+
+        Returns within seconds whatever other connections do, and never raises once the
+        rows are deleted: the :class:`~handoff.privacy.Erasure` says whether old copies may
+        remain outside the tables (see :func:`handoff.privacy.erase_contact`)."""
+        return privacy.erase_contact(self.store, contact_id, vacuum=vacuum)
 
     # -- reading back ----------------------------------------------------------------------
     def journey(self, journey_id: str) -> Journey:
@@ -405,10 +417,24 @@ class Switchboard:
         self.store.get_contact(contact_id)
         return self.store.journeys_of(contact_id)
 
-    def history(self, journey_id: str) -> list[Interaction]:
-        """Every interaction of a journey, on every channel, in time order."""
+    def history(
+        self, journey_id: str, *, after: int | None = None, limit: int | None = None
+    ) -> list[Interaction]:
+        """Every interaction of a journey, on every channel, in time order.
+
+        With ``after`` or ``limit``, one page in the order the interactions were recorded:
+        those whose ``sequence`` is above ``after`` (default 0), at most ``limit`` (default
+        100); the next page starts after the last one's ``sequence``.
+        """
         journey = self._journey(journey_id)
-        return sorted(self.store.interactions(journey.id), key=lambda i: (i.at, i.sequence))
+        if after is None and limit is None:
+            return sorted(self.store.interactions(journey.id), key=lambda i: (i.at, i.sequence))
+        after, limit = check_page(journey.id, 0 if after is None else after, 100 if limit is None else limit)[
+            1:
+        ]
+        if isinstance(self.store, RecordPages):
+            return self.store.interactions_page(journey.id, after=after, limit=limit)
+        return [i for i in self.store.interactions(journey.id) if i.sequence > after][:limit]
 
     def handoffs(self, journey_id: str) -> list[Handoff]:
         return self.store.handoffs(self._journey(journey_id).id)

@@ -40,6 +40,8 @@ from handoff.stores._memory_checks import ChangesetChecks
 from handoff.stores._memory_leases import MemoryLeases
 from handoff.stores._memory_metrics import MemoryJourneyIndex
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
+from handoff.stores.erasure import Erasure, ErasureScrub
+from handoff.stores.paging import RecordPages, check_page
 
 __all__ = ["MemoryStore"]
 
@@ -48,7 +50,9 @@ _Key = tuple[int, int, str]
 _by_sequence = attrgetter("sequence")
 
 
-class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex, MemoryLeases):
+class MemoryStore(
+    ChangesetChecks, Store, BulkImport, MemoryJourneyIndex, MemoryLeases, ErasureScrub, RecordPages
+):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:
@@ -263,6 +267,22 @@ class MemoryStore(ChangesetChecks, Store, BulkImport, MemoryJourneyIndex, Memory
                 del self._owners[identity]
             for key in self._journeys_of.pop(contact_id, ()):
                 self._forget_journey(key[2])
+
+    def interactions_page(self, journey_id: str, *, after: int = 0, limit: int = 100) -> list[Interaction]:
+        journey_id, after, limit = check_page(journey_id, after, limit)
+        with self._lock:
+            timeline = self._timelines.get(journey_id, [])
+            start = bisect.bisect_right(timeline, after, key=_by_sequence)
+            return timeline[start : start + limit]
+
+    def decisions_of(self, journey_id: str) -> list[DecisionRecord]:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            return [self._decisions[key[2]] for key in self._decisions_of.get(journey_id, ())]
+
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        self.erase_contact(contact_id)
+        return Erasure(contact_id, old_copies_may_remain=False)
 
     def _forget_journey(self, journey_id: str) -> None:
         """Drop a journey and every record of it from every index (erasure only)."""

@@ -46,6 +46,7 @@ import psycopg
 from psycopg import errors as pgerrors
 
 from handoff.errors import (
+    HandoffError,
     NotFound,
     StoreError,
     StoreUnavailable,
@@ -69,9 +70,11 @@ from handoff.stores._common import (
 )
 from handoff.stores._pg_leases import claim
 from handoff.stores._pg_metrics import PostgresMetrics
+from handoff.stores._sql_pages import PageStatements, SQLPages
 from handoff.stores._sql_reads import SQLReads, Statements
 from handoff.stores._sqlite_decoded import Decoded
 from handoff.stores.base import BulkImport, Changeset, ContactRecords, IntakeReads, IntakeRecords
+from handoff.stores.erasure import Erasure, ErasureScrub
 from handoff.stores.leases import OutboxLeases, check_claim
 
 __all__ = ["PostgresStore"]
@@ -150,7 +153,13 @@ _ERASE = (
 )
 
 
-class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics, OutboxLeases):
+# Every table an erasure deletes from; the pool's connections are in autocommit mode.
+_VACUUM_ERASED = (
+    "VACUUM contacts, identities, journeys, interactions, handoffs, notifications, decisions, journey_tallies"
+)
+
+
+class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics, OutboxLeases, ErasureScrub, SQLPages):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
@@ -159,6 +168,13 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics, OutboxLe
     """
 
     _sql = _READS
+    _pages = PageStatements(
+        interactions_after=(
+            "SELECT data::text, id FROM interactions WHERE journey_id = %s AND sequence > %s"
+            " ORDER BY sequence LIMIT %s"
+        ),
+        decisions="SELECT data::text, id FROM decisions WHERE journey_id = %s ORDER BY at, position",
+    )
 
     def __init__(
         self,
@@ -317,6 +333,25 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, PostgresMetrics, OutboxLe
 
     def erase_contact(self, contact_id: str) -> None:
         """Delete every row of the contact in one transaction, children first."""
+        self.erase_contact_scrubbed(contact_id, vacuum=False)
+
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        """Delete every row of the contact in one transaction, children first; then, unless
+        ``vacuum`` is false, ``VACUUM`` the tables it touched so the dead row versions are
+        freed. The WAL keeps the erased values until its segments are recycled, so old
+        copies may always remain (see the privacy guide)."""
+        self._erase(contact_id)
+        vacuumed = False
+        if vacuum:
+            try:
+                with self._connection("vacuum after an erasure") as conn:
+                    conn.execute(_VACUUM_ERASED)
+                vacuumed = True
+            except HandoffError:
+                pass  # the rows are gone all the same; autovacuum frees them later
+        return Erasure(contact_id, old_copies_may_remain=True, vacuumed=vacuumed)
+
+    def _erase(self, contact_id: str) -> None:
         check_text(contact_id, "contact_id")
         if writes.has_nul([contact_id]):
             raise NotFound("contact", contact_id)
