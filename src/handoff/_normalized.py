@@ -26,6 +26,7 @@ ZERO_WIDTH = (
 )
 """Characters that show nothing (or nothing but a break opportunity): removed for detection."""
 _DROP = dict.fromkeys(map(ord, ZERO_WIDTH))
+_ANY_DIGIT_RE = re.compile(r"\d")  # a decimal digit of any script
 _MARKUP_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?|<[^<>]{0,200}>")
 
 
@@ -65,8 +66,8 @@ def quick_normal_form(text: str) -> str:
     if text.isascii():
         return text
     normal = unicodedata.normalize("NFKC", text).translate(_DROP)
-    if normal.isascii():
-        return normal
+    if normal.isascii() or not _ANY_DIGIT_RE.search(normal):
+        return normal  # no digit of any script: nothing a combining mark could split
     return "".join(map(_char, normal))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -53,6 +54,7 @@ __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 
+_TRUNCATE_ATTEMPTS = 5  # at most ~60 ms of waiting in all: an erasure never waits on readers
 _MAX_BUSY_TIMEOUT = (2**31 - 1) // 1000  # the most whole seconds whose milliseconds fit 32 bits
 # Where Rows keeps the stored JSON text of the contact and of the journey.
 _CONTACT_DATA = 2
@@ -316,10 +318,15 @@ class SQLiteStore(SQLReads, BulkImport, SQLiteMetrics, OutboxLeases, ErasureScru
             if not erase(conn, contact_id):
                 raise NotFound("contact", contact_id)
         self._decoded.clear()
-        try:
-            remains = self.truncate_log()
-        except StoreError:
-            remains = True  # deleted all the same: a later checkpoint removes the copies
+        remains = True
+        for attempt in range(_TRUNCATE_ATTEMPTS):  # the checkpointer may be mid-checkpoint
+            try:
+                remains = self.truncate_log()
+            except StoreError:
+                remains = True  # deleted all the same: a later checkpoint removes the copies
+            if not remains:
+                break
+            time.sleep(0.002 * 2**attempt)
         if remains and self._checkpointer is not None:
             self._checkpointer.truncate_soon()
         return Erasure(contact_id, old_copies_may_remain=remains)
