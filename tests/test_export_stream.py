@@ -68,6 +68,13 @@ def test_write_export_of_an_unknown_contact_writes_nothing(board: Switchboard) -
     assert caught.value.field == "out"
 
 
+def test_write_export_to_a_binary_file_is_refused(board: Switchboard) -> None:
+    contact_id, _ = _history(board, 2)
+    with pytest.raises(ValidationError) as caught:
+        board.write_export(contact_id, io.BytesIO())  # type: ignore[arg-type]
+    assert caught.value.field == "out"
+
+
 @given(after=st.integers(0, 25), limit=st.integers(0, 12))
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_history_pages_are_slices_in_recorded_order(board: Switchboard, after: int, limit: int) -> None:

@@ -114,8 +114,10 @@ def write_export(store: Store, contact_id: str, out: IO[str]) -> int:
     first = next(lines)  # an unknown contact fails here, with nothing written
     count = 0
     for line in _chain(first, lines):
-        out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
-        out.write("\n")
+        try:
+            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        except TypeError:  # a file opened in binary mode
+            raise ValidationError("out", "expected a file open for writing text, not bytes") from None
         count += 1
     return count
 
