@@ -8,7 +8,7 @@ from typing import Any
 from handoff.models import Notification
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
-from handoff.stores.leases import OutboxLeases
+from handoff.stores.capabilities import OutboxLeases
 from handoff.testing._kit import seed
 from handoff.testing.factories import T0, make_notification, new_id
 

@@ -18,7 +18,7 @@ from handoff.errors import StoreError, ValidationError
 from handoff.outbox import Outbox
 from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import Store
-from handoff.stores.leases import OutboxLeases
+from handoff.stores.capabilities import OutboxLeases
 from tests.outbox_fill import NOW, drain, fill
 
 LEASE = timedelta(minutes=5)

@@ -5,6 +5,8 @@ journey, records a handoff with a context summary at every switch, and tells the
 application when to notify the customer. Start with :class:`Switchboard`.
 """
 
+# Records draw themselves through handoff.show, which installs its drawer when imported.
+from handoff import show as show
 from handoff.channels import ChannelProfile
 from handoff.clock import Clock, FixedClock, RandomIds, SeededIds, SystemClock
 from handoff.errors import (

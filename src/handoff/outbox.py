@@ -8,7 +8,8 @@ from handoff.clock import Clock, ensure_aware
 from handoff.errors import StoreError, ValidationError
 from handoff.models import Notification
 from handoff.stores.base import Store
-from handoff.stores.leases import OutboxLeases, check_claim
+from handoff.stores.capabilities import OutboxLeases
+from handoff.stores.rules import check_claim
 
 __all__ = ["Outbox"]
 
@@ -47,7 +48,7 @@ class Outbox:
         Until the lease expires no other worker's claim returns them; one not acknowledged
         by then is claimed again (so a crash between sending and ``ack`` sends it twice:
         delivery is at least once, see the webhooks guide). The store must offer
-        :class:`~handoff.stores.leases.OutboxLeases` (memory, SQLite and PostgreSQL do).
+        :class:`~handoff.stores.capabilities.OutboxLeases` (memory, SQLite and PostgreSQL do).
         """
         when = self._clock.now() if now is None else now
         worker, when, limit, lease = check_claim(worker, when, limit, lease)

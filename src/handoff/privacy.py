@@ -20,8 +20,8 @@ from handoff.errors import ValidationError
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_dict, to_dict
 from handoff.stores.base import ContactRecords, Store
-from handoff.stores.erasure import Erasure, ErasureScrub
-from handoff.stores.paging import RecordPages
+from handoff.stores.capabilities import ErasureScrub, RecordPages
+from handoff.stores.records import Erasure
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -73,7 +73,7 @@ def iter_export(store: Store, contact_id: str) -> Iterator[dict[str, Any]]:
     per record: the contact, its journeys, then journey by journey its interactions, its
     handoffs, notifications and decisions. NotFound (before any line) if unknown.
 
-    With a store that offers :class:`~handoff.stores.paging.RecordPages` (the built-in
+    With a store that offers :class:`~handoff.stores.capabilities.RecordPages` (the built-in
     ones do) interactions are read a page at a time; the lines are not one snapshot, so
     a record written while the export runs may or may not be in it.
     """
@@ -99,7 +99,7 @@ def iter_export(store: Store, contact_id: str) -> Iterator[dict[str, Any]]:
         for notification in store.notifications(journey.id):
             yield _line("notification", notification)
     for journey in journeys:
-        for decision in store.decisions_of(journey.id):
+        for decision in store.decisions(journey.id):
             yield _line("decision", decision)
 
 
@@ -182,7 +182,7 @@ def erase_contact(store: Store, contact_id: str, *, vacuum: bool = True) -> Eras
     copies may remain outside the tables (a SQLite write-ahead log a reader pins, which
     a later checkpoint empties; PostgreSQL's WAL). On PostgreSQL it runs ``VACUUM`` on
     the tables it touched unless ``vacuum`` is false. A store without
-    :class:`~handoff.stores.erasure.ErasureScrub` cannot tell, so its erasure reports
+    :class:`~handoff.stores.capabilities.ErasureScrub` cannot tell, so its erasure reports
     that old copies may remain.
     """
     if not isinstance(vacuum, bool):
