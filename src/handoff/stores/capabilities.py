@@ -8,7 +8,11 @@ the faster path when a store offers it, the plain look-ups otherwise:
 * :class:`SerializedWrites`: one event's reads and commit as one serialised transaction,
   so writers of one journey wait their turn instead of failing on a version conflict;
 * :class:`JourneyIndex`, :class:`MetricsSource`: the metrics' push-downs, from listing
-  journeys by period to reducing each journey to its figures in the database.
+  journeys by period to reducing each journey to its figures in the database;
+* :class:`OutboxLeases`: lease due notifications to one of several senders;
+* :class:`ErasureScrub`: erase, then say what may remain of the data outside the tables;
+* :class:`RecordPages`: a journey's interactions a page at a time (paged histories,
+  streamed exports).
 """
 
 from __future__ import annotations
@@ -16,22 +20,25 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import define, field
 
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.stores.metric_rows import MetricTally
-from handoff.stores.records import Changeset
+from handoff.stores.records import Changeset, Erasure
 from handoff.stores.rules import check_keys
 
 __all__ = [
     "BulkImport",
+    "ErasureScrub",
     "IntakeReads",
     "IntakeRecords",
     "JourneyIndex",
     "MetricsSource",
+    "OutboxLeases",
+    "RecordPages",
     "SerializedWrites",
 ]
 
@@ -175,3 +182,60 @@ class MetricsSource(JourneyIndex):
         one consistent snapshot. ``agents=False`` may leave ``agent`` out (None): only a
         report sliced by agent reads it. A tally may leave ``handoffs`` empty and give
         ``legs`` instead, for the KPIs to read the handoffs from."""
+
+
+# -- privacy and delivery ---------------------------------------------------------------------
+
+
+class OutboxLeases(abc.ABC):
+    """Optional capability: claim due notifications for one worker under a lease.
+
+    Two workers draining :meth:`~handoff.stores.base.Store.due_notifications` at once both
+    see the same pending notifications and send them twice. A claimed notification is
+    leased to its worker until ``now + lease``, and no other claim returns it before the
+    lease expires. Marking it ``sent``, ``failed`` or ``cancelled`` ends the lease for
+    good; a worker that dies without doing so loses the lease when it expires, and the
+    notification is claimed again (at least once delivery).
+    """
+
+    @abc.abstractmethod
+    def claim_notifications(
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+    ) -> list[Notification]:
+        """Pending notifications with ``send_at <= now`` that no worker holds a lease on
+        at ``now``, earliest first, at most ``limit``; each is leased to ``worker`` until
+        ``now + lease``, in the same transaction that chose it, so two concurrent claims
+        never return the same notification (arguments as
+        :func:`~handoff.stores.rules.check_claim` checks them)."""
+
+
+class ErasureScrub(abc.ABC):
+    """Optional capability: erase a contact, then scrub the copies a database keeps of it.
+
+    Deleting rows is not the end of them. SQLite keeps images of the pages as they were
+    in its write-ahead log until a checkpoint copies the log back and truncates it, which
+    a reader holding an old snapshot can delay; PostgreSQL keeps dead row versions in the
+    table files until ``VACUUM`` frees them, and the erased values in its WAL until the
+    segments are recycled (and in any backup or WAL archive for as long as those are kept).
+    """
+
+    @abc.abstractmethod
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        """Like :meth:`~handoff.stores.base.Store.erase_contact`, then remove old copies
+        where it can without waiting on other connections. Once the rows are deleted it
+        never raises: what it could not remove is reported in the result.
+        ``vacuum=False`` skips a ``VACUUM`` (PostgreSQL), which reads the touched tables whole."""
+
+
+class RecordPages(abc.ABC):
+    """Optional capability: a journey's interactions page by page.
+
+    A journey of a hundred thousand interactions does not fit in memory as models at
+    once; paged histories and the streamed export of :mod:`handoff.privacy` read it
+    page by page from a store with this capability.
+    """
+
+    @abc.abstractmethod
+    def interactions_page(self, journey_id: str, *, after: int = 0, limit: int = 100) -> list[Interaction]:
+        """The journey's interactions with ``sequence > after``, by sequence, at most ``limit``;
+        the next page starts after the last one's sequence. An unknown journey has none."""

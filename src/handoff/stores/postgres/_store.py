@@ -41,7 +41,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -49,6 +49,7 @@ from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 
 from handoff.errors import (
+    HandoffError,
     NotFound,
     StoreError,
     StoreUnavailable,
@@ -56,18 +57,27 @@ from handoff.errors import (
 )
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores.capabilities import BulkImport, IntakeReads, IntakeRecords, SerializedWrites
+from handoff.stores.capabilities import (
+    BulkImport,
+    ErasureScrub,
+    IntakeReads,
+    IntakeRecords,
+    OutboxLeases,
+    SerializedWrites,
+)
 from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
-from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
     check_batch,
     check_changeset,
+    check_claim,
     check_keys,
     check_lock_key,
     check_mark,
@@ -76,6 +86,7 @@ from handoff.stores.rules import (
     marked,
 )
 from handoff.stores.sql._decoded import Decoded
+from handoff.stores.sql._pages import PageStatements, SQLPages
 from handoff.stores.sql._reads import SQLReads, Statements
 
 __all__ = ["PostgresStore"]
@@ -160,7 +171,15 @@ _ERASE = (
 )
 
 
-class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics):
+# Every table an erasure deletes from; the pool's connections are in autocommit mode.
+_VACUUM_ERASED = (
+    "VACUUM contacts, identities, journeys, interactions, handoffs, notifications, decisions, journey_tallies"
+)
+
+
+class PostgresStore(
+    SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics, OutboxLeases, ErasureScrub, SQLPages
+):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
@@ -169,6 +188,12 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
     """
 
     _sql = _READS
+    _pages = PageStatements(
+        interactions_after=(
+            "SELECT data::text, id FROM interactions WHERE journey_id = %s AND sequence > %s"
+            " ORDER BY sequence LIMIT %s"
+        ),
+    )
 
     def __init__(
         self,
@@ -279,6 +304,14 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
             conn.execute(_MARK_NOTIFICATION, params)
         return updated
 
+    def claim_notifications(
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+    ) -> list[Notification]:
+        worker, now, limit, lease = check_claim(worker, now, limit, lease)
+        with self._connection("claim due notifications") as conn:
+            claimed = claim(conn, worker, now, limit, lease)
+        return [writes.decode(Notification, data) for data in claimed]
+
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
         limit = check_active_limit(limit)
@@ -343,6 +376,25 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
 
     def erase_contact(self, contact_id: str) -> None:
         """Delete every row of the contact in one transaction, children first."""
+        self.erase_contact_scrubbed(contact_id, vacuum=False)
+
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        """Delete every row of the contact in one transaction, children first; then, unless
+        ``vacuum`` is false, ``VACUUM`` the tables it touched so the dead row versions are
+        freed. The WAL keeps the erased values until its segments are recycled, so old
+        copies may always remain (see the privacy guide)."""
+        self._erase(contact_id)
+        vacuumed = False
+        if vacuum:
+            try:
+                with self._connection("vacuum after an erasure") as conn:
+                    conn.execute(_VACUUM_ERASED)
+                vacuumed = True
+            except HandoffError:
+                pass  # the rows are gone all the same; autovacuum frees them later
+        return Erasure(contact_id, old_copies_may_remain=True, vacuumed=vacuumed)
+
+    def _erase(self, contact_id: str) -> None:
         check_text(contact_id, "contact_id")
         if writes.has_nul([contact_id]):
             raise NotFound("contact", contact_id)
