@@ -28,7 +28,7 @@ The targets (5 s, 500 MB) are printed beside the figures, not asserted. A ``--db
 written by an earlier schema is upgraded when first opened, before the clock starts
 (version 3 builds the metrics index: about 7 s for two million interactions), and its
 kept tallies are dropped first, so every run starts from none. With numpy installed
-(``handoff[fast]``) the report converts waits and sorts samples as arrays;
+(``channel-handoff[fast]``) the report converts waits and sorts samples as arrays;
 ``--without-numpy`` measures the plain loops instead. Where a next report's time goes,
 roughly: with numpy, two thirds reading the 200,000 tally rows and adding them to their
 groups; without it, a quarter more each for business seconds and sorting.
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         "--without-numpy", action="store_true", help="time the plain loops even with numpy installed"
     )
     args = parser.parse_args(argv)
-    if args.without_numpy:  # as if handoff[fast] were not installed
+    if args.without_numpy:  # as if channel-handoff[fast] were not installed
         _vector._numpy, _vector._looked = None, True
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "metrics.db"
