@@ -1,13 +1,21 @@
-"""Every Python example in the README, the documentation and examples/ runs, so none of them can rot.
+"""Every Python example in the README, the documentation and examples/ runs, so none of them can rot,
+and prints what the page shows it printing, so none of them can mislead.
 
 A page's ``python`` blocks run in order in one namespace (a page may build on its earlier
 blocks), in a scratch directory. A block that must not run is written as ``text``,
-``toml`` or ``sh``; nothing is skipped by a marker.
+``toml`` or ``sh``; nothing is skipped by a marker. A block that prints is followed, before
+the next ``python`` block, by its output: a fenced block opened with
+```` ```text title="Output" ````, which must be exactly what the block prints (trailing
+spaces and blank lines aside; ``…`` stands for any text within a line, for what changes
+beside the point, such as a policy's revision). A block that prints nothing has no output
+block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import re
 import runpy
 import subprocess
@@ -35,29 +43,82 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _FENCE = re.compile(r"^([ \t]*)```([^\s`]*)", re.MULTILINE)
+_FENCED = re.compile(r"^```([^\s`]*)([^\n]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+OUTPUT = 'title="Output"'
+
+
+@attrs.frozen
+class Sample:
+    """A ``python`` block of a page, where it starts, and the output the page shows for it."""
+
+    where: str
+    line: int
+    code: str
+    shown: str | None = None
 
 
 def python_blocks(path: Path) -> list[str]:
     return _BLOCK.findall(path.read_text(encoding="utf-8"))
 
 
-def python_blocks_with_lines(path: Path) -> list[tuple[int, str]]:
-    """Each block and the line of the file it starts on, so tracebacks point into the page."""
+def samples(path: Path) -> list[Sample]:
+    """Each python block with its output block; an output block anywhere else is an error."""
     text = path.read_text(encoding="utf-8")
-    return [(text.count("\n", 0, m.start(1)) + 1, m.group(1)) for m in _BLOCK.finditer(text)]
+    found: list[Sample] = []
+    for match in _FENCED.finditer(text):
+        language, info, body = match.groups()
+        line = text.count("\n", 0, match.start(3)) + 1
+        where = f"{path.name}:{line}"
+        if language == "python":
+            found.append(Sample(where, line, body))
+        elif OUTPUT in info:
+            assert language == "text", f"{where}: an output block is written ```text {OUTPUT}"
+            assert found and found[-1].shown is None, f"{where}: an output block follows the block it shows"
+            found[-1] = attrs.evolve(found[-1], shown=body)
+    return found
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip("\n").splitlines()]
+
+
+def _same_output(printed: str, shown: str) -> bool:
+    """Line by line; ``…`` in a shown line stands for any text (a policy's revision, say)."""
+    got, want = _lines(printed), _lines(shown)
+    return len(got) == len(want) and all(
+        re.fullmatch(".*".join(map(re.escape, expected.split("…"))), actual)
+        for actual, expected in zip(got, want, strict=True)
+    )
+
+
+def run_page(path: Path, namespace: dict[str, object]) -> str:
+    """Run a page's samples in order; check each one prints what the page shows. All output."""
+    printed_all = []
+    for sample in samples(path):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile("\n" * (sample.line - 1) + sample.code, str(path), "exec"), namespace)
+        output = printed.getvalue()
+        if sample.shown is None:
+            assert not output.strip(), f"{sample.where}: show what this block prints:\n{output}"
+        else:
+            if not _same_output(output, sample.shown):
+                assert _lines(output) == _lines(sample.shown), f"{sample.where}: the page shows other output"
+        printed_all.append(output)
+    return "".join(printed_all)
 
 
 def doc_pages() -> list[Path]:
     return sorted(DOCS.rglob("*.md"))
 
 
-def test_readme_python_blocks_run_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_python_blocks_run_in_order_and_print_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocks = python_blocks(ROOT / "README.md")
     assert len(blocks) >= 2
-    namespace: dict[str, object] = {"__name__": "readme"}
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)
-    out = capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)
+    out = run_page(ROOT / "README.md", {"__name__": "readme"})
     assert "A-1042" in out
     assert "send via" in out
 
@@ -112,15 +173,34 @@ def test_demo_runs_as_a_module(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("page", doc_pages(), ids=lambda p: str(p.relative_to(DOCS)))
-def test_docs_python_blocks_run_in_order(
-    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_docs_python_blocks_run_in_order_and_print_what_they_show(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # blocks may write files (a SQLite database, an export...)
     monkeypatch.setattr(channels, "_REGISTRY", dict(channels._REGISTRY))  # a page may register one
-    namespace: dict[str, object] = {"__name__": "docs"}
-    for line, block in python_blocks_with_lines(page):
-        exec(compile("\n" * line + block, str(page), "exec"), namespace)
-    capsys.readouterr()
+    run_page(page, {"__name__": "docs"})
+
+
+def test_output_blocks_are_checked(tmp_path: Path) -> None:
+    """The check itself: a wrong output, a missing one and a misplaced one are all caught."""
+    page = tmp_path / "page.md"
+    shown = '```python\nprint("a")\n```\n\nprints:\n\n```text title="Output"\n{}\n```\n'
+    page.write_text(shown.format("a"), encoding="utf-8")
+    assert run_page(page, {}) == "a\n"
+    page.write_text(shown.format("b"), encoding="utf-8")
+    with pytest.raises(AssertionError, match="other output"):
+        run_page(page, {})
+    page.write_text('```python\nprint("a")\n```\n', encoding="utf-8")
+    with pytest.raises(AssertionError, match="show what this block prints"):
+        run_page(page, {})
+    page.write_text('```text title="Output"\na\n```\n', encoding="utf-8")
+    with pytest.raises(AssertionError, match="follows the block"):
+        run_page(page, {})
+    page.write_text('```python\nprint("policy 12ab")\n```\n```text title="Output"\npolicy …\n```\n')
+    assert run_page(page, {}) == "policy 12ab\n"
+    page.write_text('```python\nprint("a\\nb")\n```\n```text title="Output"\na\n```\n')
+    with pytest.raises(AssertionError, match="other output"):
+        run_page(page, {})
 
 
 @pytest.mark.parametrize("page", [ROOT / "README.md", *doc_pages()], ids=lambda p: p.name)
