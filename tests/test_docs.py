@@ -196,9 +196,11 @@ def test_output_blocks_are_checked(tmp_path: Path) -> None:
     page.write_text('```text title="Output"\na\n```\n', encoding="utf-8")
     with pytest.raises(AssertionError, match="follows the block"):
         run_page(page, {})
-    page.write_text('```python\nprint("policy 12ab")\n```\n```text title="Output"\npolicy …\n```\n')
+    page.write_text(
+        '```python\nprint("policy 12ab")\n```\n```text title="Output"\npolicy …\n```\n', encoding="utf-8"
+    )
     assert run_page(page, {}) == "policy 12ab\n"
-    page.write_text('```python\nprint("a\\nb")\n```\n```text title="Output"\na\n```\n')
+    page.write_text('```python\nprint("a\\nb")\n```\n```text title="Output"\na\n```\n', encoding="utf-8")
     with pytest.raises(AssertionError, match="other output"):
         run_page(page, {})
 
