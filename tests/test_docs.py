@@ -135,6 +135,13 @@ def test_example_scripts_run(script: Path, capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().out.strip()
 
 
+def test_quickstart_script_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    (first, *_rest) = samples(ROOT / "README.md")
+    assert first.shown is not None
+    runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
+    assert _lines(capsys.readouterr().out) == _lines(first.shown)
+
+
 def test_demo_runs_as_a_module(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "handoff", "demo", "--db", str(tmp_path / "demo.db"), "--color", "never"],
