@@ -20,6 +20,7 @@ import re
 import runpy
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import attrs
@@ -133,6 +134,25 @@ def test_readme_names_the_two_setup_commands() -> None:
 def test_example_scripts_run(script: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(script), run_name="__main__")
     assert capsys.readouterr().out.strip()
+
+
+_INSTALL_NAME = re.compile(r"(?<![\w.-])handoff\[|pip install handoff\b|\[\"handoff\"\]")
+
+
+def test_every_install_line_and_hint_names_the_distribution() -> None:
+    """``handoff`` on PyPI is another project: ``pip install 'handoff[postgres]'`` would install it."""
+    texts = [ROOT / "README.md", ROOT / "pyproject.toml", *doc_pages(), *(ROOT / "examples").rglob("*.*")]
+    texts += [*(ROOT / "src").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py")]
+    for path in texts:
+        if path.suffix in (".md", ".py", ".toml", ".ipynb"):
+            stale = _INSTALL_NAME.search(path.read_text(encoding="utf-8"))
+            assert stale is None, f"{path.relative_to(ROOT)}: {stale.group() if stale else ''}"
+    plugin = tomllib.loads((ROOT / "examples" / "jsonl_store" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert plugin["project"]["dependencies"] == ["channel-handoff"]
+    assert plugin["project"]["optional-dependencies"]["testing"] == ["channel-handoff[testing]"]
+    ours = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert ours["name"] == "channel-handoff"
+    assert all(dep.startswith("channel-handoff[") for dep in ours["optional-dependencies"]["dev"][:1])
 
 
 def test_quickstart_script_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[str]) -> None:
