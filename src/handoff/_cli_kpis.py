@@ -37,8 +37,8 @@ def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="KPIs for a period: CSAT, NPS, CES, response and resolution times, FCR, handoff quality",
         description=(
             "Journeys opened from --from (inclusive) to --to (inclusive when a date), sliced --by "
-            f"one or more of {', '.join(DIMENSIONS)} (comma-separated). Default: the last "
-            f"{_DEFAULT_DAYS} days, by channel, in calendar time."
+            f"one or more of {', '.join(DIMENSIONS)} (comma-separated). Default: the "
+            f"{_DEFAULT_DAYS} whole days up to today, by channel, in calendar time."
         ),
     )
     source = kpi.add_mutually_exclusive_group(required=True)
