@@ -21,6 +21,7 @@ import runpy
 import subprocess
 import sys
 import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import attrs
@@ -134,6 +135,22 @@ def test_readme_names_the_two_setup_commands() -> None:
 def test_example_scripts_run(script: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(script), run_name="__main__")
     assert capsys.readouterr().out.strip()
+
+
+def test_the_contributor_loop_is_the_one_ci_runs() -> None:
+    """CI runs the README's whole-suite command; the README also names the quick one and the
+    ``slow`` marker, and ruff is pinned so that its checks agree on every machine."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    whole = re.search(r"^pip install -e '\.\[dev\]' && (.+)$", readme, re.MULTILINE)
+    assert whole is not None
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert [line for line in ci if line and not line.startswith("#")][-1] == whole.group(1)
+    assert "`pytest -n auto`" in readme and '`pytest -m "not slow"`' in readme
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert any(marker.startswith("slow:") for marker in config["tool"]["pytest"]["ini_options"]["markers"])
+    assert [dep for dep in config["project"]["optional-dependencies"]["dev"] if dep.startswith("ruff")] == [
+        f"ruff=={version('ruff')}"
+    ]
 
 
 _INSTALL_NAME = re.compile(r"(?<![\w.-])handoff\[|pip install handoff\b|\[\"handoff\"\]")
