@@ -1,53 +1,76 @@
-"""Latency of ``Switchboard.receive`` on journeys of growing length.
+"""Latency of ``Switchboard.receive`` next to the storage floor of the same engine.
 
-Run: ``python benchmarks/bench_receive.py`` (``--quick`` for a smoke run).
+Run: ``python benchmarks/bench_receive.py`` (``--quick`` for a smoke run;
+``--pg postgresql://user@host:port/db`` to measure a PostgreSQL server you run, or
+``--pg-server`` to start a throwaway durable cluster on loopback with the tests' helper).
 
-For each backend (memory, SQLite file) and each starting journey length (10, 1,000,
-10,000 interactions), the journey is first filled, then ``receive`` is timed for new
-customer messages on it, alternating channels so a share of them are channel switches.
+For each backend (memory, SQLite file, PostgreSQL) and each starting journey length (10
+and 10,000 interactions) the journey is filled, then ``receive`` is timed for new
+customer messages on it, every tenth on another channel (a channel switch with its
+handoff summary). Each ``receive`` is interleaved with the backend's anchor, so both
+meet the same machine:
+
+* SQLite: raw ``sqlite3``, one INSERT of an interaction-sized row + COMMIT, on a file in
+  WAL mode with the store's own ``synchronous`` setting;
+* PostgreSQL: raw psycopg, one INSERT of the same row + commit, on the same server;
+* memory: no anchor (the target is absolute).
+
+Printed: p50, p99 and mean per backend and size, ``p50 ÷ anchor p50``, ``p99 ÷ p50`` and
+the p50 ratio of the long journey to the short one.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sqlite3
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+BODY = "follow-up {i}: still waiting for A-1042, I paid $89.90"
+ROW_SQL = "CREATE TABLE anchor (id TEXT PRIMARY KEY, journey_id TEXT, at TEXT, body TEXT, data TEXT)"
+ROW_DATA = '{"channel": "sms", "author": "customer", "kind": "message", "metadata": {}}'
+
+
+def _inbound(i: int, at: int, prefix: str, channel: str = "sms") -> Inbound:
+    return Inbound(
+        channel=channel,
+        identity="phone:+14155550100",
+        body=BODY.format(i=i),
+        at=T0 + timedelta(seconds=at),
+        external_id=f"{prefix}-{i}",
+    )
 
 
 def _fill(board: Switchboard, n: int) -> None:
-    for i in range(n):
-        board.receive(
-            Inbound(
-                channel="sms",
-                identity="phone:+14155550100",
-                body=f"message {i} about order A-{1000 + i % 50}",
-                at=T0 + timedelta(seconds=i),
-                external_id=f"fill-{i}",
-            )
-        )
+    board.receive_many(
+        (_inbound(i, i, "fill") for i in range(n)), batch_size=1000
+    )  # one customer, one journey
 
 
-def _measure(board: Switchboard, start: int, samples: int) -> list[float]:
-    timings = []
+def _measure(
+    board: Switchboard, start: int, samples: int, anchor: Callable[[int], None] | None
+) -> tuple[list[float], list[float]]:
+    timings: list[float] = []
+    anchors: list[float] = []
     for i in range(samples):
-        inbound = Inbound(
-            channel="whatsapp" if i % 10 == 0 else "sms",
-            identity="phone:+14155550100",
-            body=f"follow-up {i}: still waiting for A-1042, I paid $89.90",
-            at=T0 + timedelta(seconds=start + i),
-            external_id=f"bench-{i}",
-        )
+        inbound = _inbound(i, start + i, "bench", "whatsapp" if i % 10 == 0 else "sms")
+        if anchor is not None:
+            began = time.perf_counter()
+            anchor(i)
+            anchors.append(time.perf_counter() - began)
         began = time.perf_counter()
         board.receive(inbound)
         timings.append(time.perf_counter() - began)
-    return timings
+    return timings, anchors
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -55,29 +78,118 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--samples", type=int, default=2000)
-    args = parser.parse_args()
-    sizes = (10, 100) if args.quick else (10, 1_000, 10_000)
+def sqlite_anchor(path: Path) -> Callable[[int], None]:
+    """One INSERT + COMMIT with nothing but the driver, WAL and the store's ``synchronous``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(ROW_SQL)
+    tag = path.stem
+
+    def insert(i: int) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO anchor VALUES (?, ?, ?, ?, ?)",
+            (f"{tag}-{i}", "jr-1", f"2026-01-01T00:00:{i:06d}", BODY.format(i=i), ROW_DATA),
+        )
+        conn.execute("COMMIT")
+
+    return insert
+
+
+def postgres_anchor(url: str, tag: str) -> Callable[[int], None]:
+    """One INSERT + commit with nothing but psycopg, on the same server."""
+    import psycopg
+
+    conn = psycopg.connect(url)
+    conn.execute(f"DROP TABLE IF EXISTS anchor_{tag}")
+    conn.execute(ROW_SQL.replace("anchor", f"anchor_{tag}"))
+    conn.commit()
+    sql = f"INSERT INTO anchor_{tag} VALUES (%s, %s, %s, %s, %s)"
+
+    def insert(i: int) -> None:
+        conn.execute(sql, (f"{tag}-{i}", "jr-1", f"2026-01-01T00:00:{i:06d}", BODY.format(i=i), ROW_DATA))
+        conn.commit()
+
+    return insert
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A fresh local cluster (``tests/pgserver.py``), durable: fsync and synchronous commit on."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.pgserver import PgServer
+
+    server = PgServer.start(durable=True)
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+def _fresh_postgres(url: str, tag: str) -> str:
+    """The store's URL in a schema of its own for one run (its tables start empty)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS bench_{tag} CASCADE")
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}schema=bench_{tag}"
+
+
+def run(args: argparse.Namespace, pg: str | None) -> None:
+    sizes = (10, 1_000) if args.quick else (10, 10_000)
     samples = 200 if args.quick else args.samples
-    print(f"{'backend':8} {'journey':>8} {'p50 µs':>9} {'p99 µs':>9} {'mean µs':>9}")
+    backends = ["memory", "sqlite", *(["postgres"] if pg else [])]
+    print(f"{samples} receives per row, each interleaved with one anchor write")
+    print(
+        f"{'backend':9} {'journey':>8} {'p50 µs':>9} {'p99 µs':>9} {'mean µs':>9} "
+        f"{'anchor p50':>11} {'p50/anchor':>11} {'p99/p50':>8}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in ("memory", "sqlite"):
-            p50s = {}
+        for backend in backends:
+            p50s: dict[int, float] = {}
             for size in sizes:
-                url = "memory://" if backend == "memory" else f"sqlite:///{Path(tmp) / f'bench-{size}.db'}"
+                anchor: Callable[[int], None] | None = None
+                if backend == "memory":
+                    url = "memory://"
+                elif backend == "sqlite":
+                    url = f"sqlite:///{Path(tmp) / f'bench-{size}.db'}"
+                    anchor = sqlite_anchor(Path(tmp) / f"anchor-{size}.db")
+                else:
+                    assert pg is not None
+                    url = _fresh_postgres(pg, str(size))
+                    anchor = postgres_anchor(pg, str(size))
                 with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(size)) as board:
                     _fill(board, size)
-                    timings = _measure(board, size, samples)
-                p50s[size] = _pct(timings, 0.50)
+                    timings, anchors = _measure(board, size, samples, anchor)
+                p50s[size] = p50 = _pct(timings, 0.50)
+                p99 = _pct(timings, 0.99)
+                anchor_p50 = _pct(anchors, 0.50) if anchors else None
+                shown = f"{anchor_p50 * 1e6:>11.1f}" if anchor_p50 else f"{'—':>11}"
+                ratio = f"{p50 / anchor_p50:>10.2f}×" if anchor_p50 else f"{'—':>11}"
                 print(
-                    f"{backend:8} {size:>8} {p50s[size] * 1e6:>9.1f} {_pct(timings, 0.99) * 1e6:>9.1f} "
-                    f"{statistics.fmean(timings) * 1e6:>9.1f}"
+                    f"{backend:9} {size:>8} {p50 * 1e6:>9.1f} {p99 * 1e6:>9.1f} "
+                    f"{statistics.fmean(timings) * 1e6:>9.1f} {shown} {ratio} {p99 / p50:>7.2f}×"
                 )
-            ratio = p50s[sizes[-1]] / p50s[sizes[0]]
-            print(f"{backend:8} p50 ratio {sizes[-1]} / {sizes[0]} interactions: {ratio:.2f}x")
+            growth = p50s[sizes[-1]] / p50s[sizes[0]]
+            print(f"{backend:9} p50 journey of {sizes[-1]:,} ÷ of {sizes[0]}: {growth:.2f}×")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--pg", help="a PostgreSQL URL to measure too")
+    parser.add_argument("--pg-server", action="store_true", help="start a throwaway PostgreSQL for the run")
+    args = parser.parse_args()
+    if args.pg_server:
+        with throwaway_postgres() as url:
+            run(args, url)
+    else:
+        run(args, args.pg)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from handoff import FixedClock, Inbound, Interaction, SeededIds, Switchboard
-from handoff._bulk import BulkIntake
 from handoff.facts import sensitive_reasons
 from handoff.masking import mask_cards
 from handoff.serde import to_json
@@ -93,7 +92,7 @@ def history(count: int, order: str = "time") -> Iterator[Inbound]:
 def bulk_import(store: Store, count: int, batch_size: int, order: str) -> float:
     board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=365)), ids=SeededIds(1))
     began = time.perf_counter()
-    intake = BulkIntake(board, batch_size=batch_size)
+    intake = board.bulk(batch_size=batch_size)
     stored = sum(not o.duplicate for o in intake.receive(history(count, order)))
     elapsed = time.perf_counter() - began
     print(

@@ -15,11 +15,12 @@ from attrs import evolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff import FixedClock, SeededIds, Switchboard, _memo
+from handoff import FixedClock, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
+from handoff.flow.bulk import memo as _memo
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores import Changeset, MemoryStore, SQLiteStore
-from handoff.stores import _sqlite_writes as writes
+from handoff.stores.sqlite import _writes as writes
 from handoff.testing.factories import (
     appended,
     make_contact,

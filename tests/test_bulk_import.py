@@ -12,13 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
-from handoff._backfill import BackfillWriter, coalesce
-from handoff._bulk import BulkIntake
-from handoff._intake import Intake
-from handoff._overlay import Overlay
 from handoff.cli import main
 from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.events import Outcome
+from handoff.flow.bulk.coalesce import coalesce
+from handoff.flow.bulk.overlay import Overlay
+from handoff.flow.run import Flow
 from handoff.identity import Identity, parse_identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
@@ -179,7 +178,7 @@ def test_merged_changesets_store_what_the_changesets_store(tmp_path: Path) -> No
     first = board.receive(_inbound(0))
     board.resolve(first.journey.id, by="alice", at=T0 + timedelta(hours=1))
     overlay = Overlay(board.store)
-    intake = Intake(BackfillWriter(overlay, board.policy, board.clock, board.ids, notify=False))
+    flow = Flow(overlay, board.policy, board.ids, notify=False)
     later = 60 * 24 * 30  # past the reopen window: ana's next message opens a new journey
     for inbound in [
         _inbound(1, 4),  # bo: a new contact
@@ -188,7 +187,7 @@ def test_merged_changesets_store_what_the_changesets_store(tmp_path: Path) -> No
         _inbound(4, 1, minutes=later + 1),  # ana on chat: a handoff
         _inbound(5, 2, minutes=later + 2, thread_ref=("m2",)),  # ana's phone, linked to her
     ]:
-        intake.receive(inbound, parse_identity(inbound.identity))
+        flow.receive(inbound, parse_identity(inbound.identity), board.clock.now())
     merged = coalesce(overlay.changes)
     assert len(merged) == 2 < len(overlay.changes)
     stores = SQLiteStore(tmp_path / "one.db"), SQLiteStore(tmp_path / "batch.db")
@@ -278,7 +277,7 @@ def test_input_is_streamed_one_batch_at_a_time(store: Store) -> None:
             pulled.append(n)
             yield _inbound(n, 4)
 
-    outcomes = BulkIntake(board, batch_size=3).receive(source())
+    outcomes = board.bulk(batch_size=3).receive(source())
     assert next(outcomes).interaction.external_id == "m0"
     assert pulled == [0, 1, 2]
     assert len(list(outcomes)) == 8
@@ -304,7 +303,7 @@ def test_refused_inbounds_can_be_reported_and_skipped(store: Store) -> None:
     bad = [_inbound(2, 0, identity="phone:+14155550100"), _inbound(3, 0, journey_ref="J-NOPE42")]
     good = [_inbound(1), _inbound(4)]
     outcomes = list(
-        BulkIntake(board, on_error=lambda i, e: refused.append((i, e))).receive([good[0], *bad, good[1]])
+        board.bulk(on_error=lambda i, e: refused.append((i, e))).receive([good[0], *bad, good[1]])
     )
     assert [o.interaction.external_id for o in outcomes] == ["m1", "m4"]
     assert [inbound for inbound, _ in refused] == bad
@@ -331,7 +330,7 @@ def test_bad_arguments_are_refused(arguments: dict[str, object], field: str) -> 
 
 def test_an_error_handler_that_cannot_be_called_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
-        BulkIntake(_board(MemoryStore()), on_error=5)  # type: ignore[arg-type]
+        _board(MemoryStore()).bulk(on_error=5)  # type: ignore[arg-type]
     assert caught.value.field == "on_error"
 
 
@@ -477,6 +476,12 @@ class _PlainStore(Store):
 
     def contact_records(self, contact_id: str) -> ContactRecords:
         return self.inner.contact_records(contact_id)
+
+    def all_journeys(self) -> Iterator[Journey]:
+        return self.inner.all_journeys()
+
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        return self.inner.decisions(journey_id)
 
     def erase_contact(self, contact_id: str) -> None:
         self.inner.erase_contact(contact_id)

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import handoff
-from handoff._cli_import import EXAMPLE_LINE
 from handoff.cli import main
+from handoff.cli.imports import EXAMPLE_LINE
 from handoff.clock import FixedClock, SeededIds
 from handoff.events import Inbound
 from handoff.metrics import refresh_tallies

@@ -13,7 +13,7 @@ from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff import display
+from handoff import show
 from handoff.errors import ValidationError
 from handoff.models import Fact, PathStep, SummaryLine
 from handoff.policy import Event, Policy, Situation
@@ -86,7 +86,7 @@ def hostile_journey():  # type: ignore[no-untyped-def]
 def test_journey_card_shows_path_counts_facts_and_notes() -> None:
     journey = build().journey
     card = journey._repr_html_()
-    assert card == display.journey_html(journey)
+    assert card == show.journey_html(journey)
     text = "".join(assert_inert(card).text)
     assert "Journey J-7F3K9" in text and "open" in text
     assert "🐦 twitter → 🐦 twitter_dm → 💬 chat" in text
@@ -125,7 +125,7 @@ def test_an_empty_journey_still_draws() -> None:
 
 
 def test_something_else_than_a_journey_is_a_validation_error() -> None:
-    for draw in (display.journey_html, display.journey_rich):
+    for draw in (show.journey_html, show.journey_rich):
         with pytest.raises(ValidationError) as err:
             draw("J-7F3K9")  # type: ignore[arg-type]
         assert err.value.field == "journey"
@@ -133,13 +133,13 @@ def test_something_else_than_a_journey_is_a_validation_error() -> None:
 
 _DRAW_WITHOUT_RICH = """
 import sys
-from handoff import FixedClock, Inbound, SeededIds, Switchboard, display
+from handoff import FixedClock, Inbound, SeededIds, Switchboard, show
 from datetime import datetime, timezone
 clock = FixedClock(datetime(2026, 3, 10, tzinfo=timezone.utc))
 board = Switchboard.open("memory://", clock=clock, ids=SeededIds(1))
 out = board.receive(Inbound(channel="chat", identity="email:a@example.com", body="A-1042?", at=clock.now()))
 out.journey.__rich__(); out.journey._repr_html_()
-display.timeline(out.journey, board.history(out.journey.id)).__rich__()
+show.timeline(out.journey, board.history(out.journey.id)).__rich__()
 print(sorted(name for name in sys.modules if name == "rich" or name.startswith("rich.")))
 """
 
@@ -161,7 +161,7 @@ def test_timeline_interleaves_messages_handoffs_and_notifications_in_time_order(
     journey = built.journey
     handoff = make_handoff(journey, from_channel="chat", to_channel="phone", reason="escalation", at=at(40))
     note = make_notification(journey, channel="sms", purpose="callback", send_at=at(41), created_at=at(40))
-    line = display.timeline(journey, built.interactions, [handoff], [note])
+    line = show.timeline(journey, built.interactions, [handoff], [note])
     entries = line.entries()
     assert [e[0] for e in entries] == sorted(e[0] for e in entries)
     assert len(entries) == len(built.interactions) + 2
@@ -177,7 +177,7 @@ def test_timeline_interleaves_messages_handoffs_and_notifications_in_time_order(
 def test_timeline_shortens_long_messages_to_one_line() -> None:
     journey = make_journey()
     long = make_interaction(journey, body="line one\nline two " + "x" * 1000)
-    ((_at, _channel, _who, what),) = display.timeline(journey, [long]).entries()
+    ((_at, _channel, _who, what),) = show.timeline(journey, [long]).entries()
     assert "\n" not in what and len(what) == 400 and what.endswith("…")
 
 
@@ -188,7 +188,7 @@ def test_any_text_draws_as_inert_html(body: str, agent: str) -> None:
     item = make_interaction(journey, body=body, author="agent", agent=agent.strip() or "a")
     handoff = make_handoff(journey, to_agent=body[:200].strip() or None)
     note = make_notification(journey, body=body)
-    line = display.timeline(journey, [item], [handoff], [note])
+    line = show.timeline(journey, [item], [handoff], [note])
     assert_inert(line._repr_html_())
     rich = line.__rich__()
     body_markup = rich.split("\n", 1)[1]
@@ -201,16 +201,16 @@ def test_timeline_refuses_records_of_another_journey_or_kind() -> None:
     journey = make_journey()
     other = make_journey()
     with pytest.raises(ValidationError) as err:
-        display.timeline(journey, [make_interaction(other)])
+        show.timeline(journey, [make_interaction(other)])
     assert err.value.field == "interactions[0]"
     with pytest.raises(ValidationError) as err:
-        display.timeline(journey, [], ["not a handoff"])  # type: ignore[list-item]
+        show.timeline(journey, [], ["not a handoff"])  # type: ignore[list-item]
     assert err.value.field == "handoffs[0]"
     with pytest.raises(ValidationError) as err:
-        display.timeline("J-1", [])  # type: ignore[arg-type]
+        show.timeline("J-1", [])  # type: ignore[arg-type]
     assert err.value.field == "journey"
     with pytest.raises(ValidationError) as err:
-        display.timeline(journey, "hello")  # type: ignore[arg-type]
+        show.timeline(journey, "hello")  # type: ignore[arg-type]
     assert err.value.field == "interactions"
 
 
@@ -245,7 +245,7 @@ def test_decision_reprs_escape_and_colour() -> None:
         Situation(Event("inbound", T0 + timedelta(minutes=1), "whatsapp"), journey, contact, None)
     )
     page = decision._repr_html_()
-    assert page == display.decision_html(decision)
+    assert page == show.decision_html(decision)
     assert_inert(page)
     assert "<script" not in page and "&lt;script&gt;" in page
     assert "🟢 whatsapp" in page and "<table>" in page

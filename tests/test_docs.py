@@ -31,8 +31,7 @@ from handoff import channels
 from handoff.policy.actions import ACTIONS, parse_action
 from handoff.policy.conditions import OPERATORS
 from handoff.policy.facts import FACT_TYPES, fact_names
-from handoff.policy.situation import EVENT_KINDS, PolicySettings
-from handoff.reference import (
+from handoff.policy.reference import (
     ACTION_OPTIONS,
     OPERATOR_DOCS,
     SETTING_DOCS,
@@ -40,6 +39,7 @@ from handoff.reference import (
     action_options,
     policy_reference,
 )
+from handoff.policy.situation import EVENT_KINDS, PolicySettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -287,17 +287,19 @@ def test_policy_reference_lists_every_fact_operator_action_and_setting() -> None
     for kind in FACT_TYPES:
         assert f"**{kind}**: {TYPE_DOCS[kind]}" in reference, kind
     for op in OPERATORS:
-        assert OPERATOR_DOCS.get(op), f"describe {op} in handoff.reference.OPERATOR_DOCS"
+        assert OPERATOR_DOCS.get(op), f"describe {op} in handoff.policy.reference.OPERATOR_DOCS"
         assert f"| `{op}` | {OPERATOR_DOCS[op]} |" in reference, op
     for action in ACTIONS:
         assert f'`do = "{action}"`' in reference, action
         for option in action_options(action):
             described = ACTION_OPTIONS.get(action, {}).get(option)
-            assert described, f"describe {action}.{option} in handoff.reference.ACTION_OPTIONS"
+            assert described, f"describe {action}.{option} in handoff.policy.reference.ACTION_OPTIONS"
             assert f"- `{option}`: {described}" in reference, (action, option)
     for setting in attrs.fields(PolicySettings):
         assert f"| `{setting.name}` |" in reference, setting.name
-        assert SETTING_DOCS.get(setting.name), f"describe {setting.name} in handoff.reference.SETTING_DOCS"
+        assert SETTING_DOCS.get(setting.name), (
+            f"describe {setting.name} in handoff.policy.reference.SETTING_DOCS"
+        )
     for kind in EVENT_KINDS:
         assert f"`{kind}`" in reference, kind
 

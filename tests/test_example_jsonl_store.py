@@ -3,7 +3,9 @@ its entry point makes ``open_store("jsonl://...")`` work once the package is ins
 
 Installing is simulated without pip or network: the package's source and a ``dist-info``
 directory built from its own pyproject.toml are put in a directory on ``sys.path``, which
-is all ``importlib.metadata`` reads.
+is all ``importlib.metadata`` reads. The registry is shown only the entry points of that
+directory, so the test says the same whether or not the example is really installed
+(``pip install -e examples/jsonl_store``, as the storage-plugin guide suggests).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import shutil
 import sys
 import tomllib
 from datetime import datetime, timezone
+from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
 
 import pytest
 
 from handoff import Inbound, Switchboard
 from handoff.errors import StoreUnavailable
-from handoff.stores import open_store
+from handoff.stores import open_store, registry
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "jsonl_store"
 if str(EXAMPLE) not in sys.path:
@@ -47,7 +50,7 @@ def _install(site: Path) -> None:
     """What ``pip install`` leaves behind that matters here: the package and its entry points."""
     project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     dist = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
-    dist.mkdir(parents=True)
+    dist.mkdir(parents=True, exist_ok=True)
     (dist / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n", encoding="utf-8"
     )
@@ -59,12 +62,25 @@ def _install(site: Path) -> None:
     shutil.copytree(EXAMPLE / "handoff_jsonl_store", site / "handoff_jsonl_store")
 
 
+def _entry_points_in(site: Path) -> tuple[EntryPoint, ...]:
+    """The ``handoff.stores`` entry points of the packages installed in ``site`` alone."""
+    return tuple(
+        entry
+        for dist in distributions(path=[str(site)])
+        for entry in dist.entry_points
+        if entry.group == registry.ENTRY_POINT_GROUP
+    )
+
+
 def test_the_entry_point_opens_jsonl_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"jsonl:///{tmp_path / 'data'}"  # jsonl:////absolute/dir
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(registry, "_entry_points", lambda: _entry_points_in(site))
     with pytest.raises(StoreUnavailable, match="jsonl"):
         open_store(url)
-    _install(tmp_path / "site")
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    _install(site)
+    monkeypatch.syspath_prepend(str(site))
 
     at = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
     with Switchboard.open(url) as board:

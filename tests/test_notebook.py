@@ -47,7 +47,8 @@ def test_notebook_runs_and_compares_the_two_policies(tmp_path: Path) -> None:
     assert figures["lean"][1] > figures["default"][1]
 
     pages = [o.data["text/html"] for o in outputs if "data" in o and "text/html" in o.data]
-    kpi, timeline, journey, summary, decision = pages
+    policy, kpi, timeline, journey, summary, decision = pages
+    assert "Policy" in policy and "survey_after_resolution" in policy and "confirm_channel_move" not in policy
     assert "CSAT" in kpi and "repeated" in kpi
     assert "Journey J-" in timeline and "handoff by" in timeline and "notification (sent)" in timeline
     assert "Facts already given" in journey

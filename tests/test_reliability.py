@@ -128,6 +128,58 @@ def test_processes_receiving_on_postgresql_lose_and_double_nothing(postgres_url:
     assert seen == dict.fromkeys(expected, 1)
 
 
+# -- a hot journey: one customer's burst of webhooks from several processes --------------------
+_HOT_CALLS = 500
+
+
+def _hot_work(url: str, worker: int) -> list[str]:
+    """``_HOT_CALLS`` messages from one customer, default retries: the errors raised, if any."""
+    errors = []
+    with Switchboard.open(url) as board:
+        for n in range(_HOT_CALLS):
+            inbound = Inbound(
+                channel="whatsapp",
+                identity="phone:+14155550123",
+                body=f"still waiting ({worker}/{n})",
+                at=T0 + timedelta(seconds=n, milliseconds=worker),
+                external_id=f"hot-{worker}-{n}",
+            )
+            try:
+                board.receive(inbound)
+            except Exception as exc:  # counted, not raised: the test wants them all
+                errors.append(f"{type(exc).__name__}: {exc}")
+    return errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_hot_journey_never_fails_its_callers(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """8 processes x 500 receives to one contact and one journey with the default retries:
+    writers of one journey wait their turn, so none fails, none is lost or doubled, and
+    the sequence numbers run without a gap."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hot.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    open_store(url).close()  # the schema, once, before the race
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(_WORKERS) as pool:
+        errors = pool.starmap(_hot_work, [(url, worker) for worker in range(_WORKERS)])
+    assert [e for worker in errors for e in worker] == []
+    with open_store(url) as store:
+        contact = store.find_contact(parse_identity("phone:+14155550123"))
+        assert contact is not None
+        (journey,) = store.journeys_of(contact.id)
+        interactions = store.interactions(journey.id)
+    assert [i.sequence for i in interactions] == list(range(1, _WORKERS * _HOT_CALLS + 1))
+    assert journey.version == _WORKERS * _HOT_CALLS
+    assert Counter(i.external_id for i in interactions) == {
+        f"hot-{w}-{n}": 1 for w in range(_WORKERS) for n in range(_HOT_CALLS)
+    }
+
+
 # -- kill -9 in the middle of a bulk import ---------------------------------------------------------
 _KILLS = 20
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
 from handoff.models import ContextSummary, PathStep
-from handoff.render import FORMATS, journey_html, render_path, render_summary
+from handoff.show import FORMATS, journey_html, render_path, render_summary
 from handoff.summary import build_summary
 from tests.journeys import TYPICAL, at, build
 

@@ -115,3 +115,12 @@ def test_mutated_records_only_raise_validation_error(journey: Journey, data: st.
     record[key] = data.draw(json_values)
     with contextlib.suppress(ValidationError):
         from_dict(Journey, record)
+
+
+def test_the_converter_is_private_and_the_functions_are_public() -> None:
+    import handoff
+    from handoff import serde
+
+    assert serde.__all__ == ["from_dict", "from_json", "to_dict", "to_json"]
+    assert not hasattr(serde, "converter")
+    assert {"from_dict", "from_json", "to_dict", "to_json"} <= set(handoff.__all__)

@@ -14,7 +14,7 @@ from handoff.errors import NotFound, ValidationError
 from handoff.identity import parse_identity
 from handoff.models import Notification
 from handoff.stores import BulkImport, Changeset, ContactRecords, MemoryStore, SQLiteStore, Store
-from handoff.stores.base import IntakeReads, IntakeRecords
+from handoff.stores.capabilities import IntakeReads, IntakeRecords
 from handoff.testing import StoreConformance
 from handoff.testing._conflicts import _SPOILERS
 from handoff.testing._intake import SINCE, IntakeConformance

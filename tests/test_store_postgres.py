@@ -28,10 +28,10 @@ from handoff.errors import (
 from handoff.identity import parse_identity
 from handoff.models import Contact, Interaction
 from handoff.serde import from_json
-from handoff.stores import BulkImport, Changeset, MemoryStore, open_store
-from handoff.stores._pg_schema import MIGRATIONS, SCHEMA_VERSION
-from handoff.stores._pg_writes import loaded_json, stored_json
+from handoff.stores import PRIMITIVES, BulkImport, Changeset, MemoryStore, Store, open_store
 from handoff.stores.postgres import PostgresStore
+from handoff.stores.postgres._schema import MIGRATIONS, SCHEMA_VERSION
+from handoff.stores.postgres._writes import loaded_json, stored_json
 from handoff.testing import StoreConformance
 from handoff.testing.factories import (
     T0,
@@ -502,3 +502,14 @@ def test_receive_through_load_intake_decides_as_the_plain_reads_do(
         for s in (store, MemoryStore())
     )
     play_side_by_side(tested, plain, steps, start=T0, gap=timedelta(hours=1), tag=example)
+
+
+def test_every_derived_look_up_is_overridden() -> None:
+    """PostgreSQL answers each look-up with one query, never by scanning journeys."""
+    derived = {
+        name
+        for name, value in vars(Store).items()
+        if callable(value) and not name.startswith("_") and name not in PRIMITIVES
+    } - {"from_url", "close"}
+    assert {"journeys_of", "due_notifications", "contact_records"} <= derived
+    assert {name for name in derived if getattr(PostgresStore, name) is getattr(Store, name)} == set()

@@ -18,8 +18,8 @@ from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict
 from handoff.models import Contact, Journey
 from handoff.stores import Changeset
-from handoff.stores._pg_commit import MOST_APPENDED
 from handoff.stores.postgres import PostgresStore
+from handoff.stores.postgres._commit import MOST_APPENDED
 from handoff.testing.factories import (
     T0,
     append_changeset,

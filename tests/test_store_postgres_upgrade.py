@@ -12,8 +12,8 @@ from psycopg import sql
 
 from handoff.serde import to_json
 from handoff.stores import Changeset
-from handoff.stores import _pg_schema as schema
-from handoff.stores.postgres import _ACTIVE, _FIND_NOTIFICATION, PostgresStore
+from handoff.stores.postgres import _schema as schema
+from handoff.stores.postgres._store import _ACTIVE, _FIND_NOTIFICATION, PostgresStore
 from handoff.testing.factories import (
     T0,
     appended,

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from handoff.clock import FixedClock, SeededIds
+from handoff.clock import FixedClock, SeededIds, micros
 from handoff.metrics import BusinessCalendar, journey_records, kpis
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores import Changeset, SQLiteStore
-from handoff.stores import _sqlite_schema as schema
-from handoff.stores._common import micros
-from handoff.stores._sqlite_metrics import _ALL, _KEPT_LOOKED_UP, _KEPT_ROWID, _LISTED, _UNTALLIED
-from handoff.stores.sqlite import _ACTIVE, _FIND_NOTIFICATION
+from handoff.stores.sqlite import _schema as schema
+from handoff.stores.sqlite._metrics import _ALL, _KEPT_LOOKED_UP, _KEPT_ROWID, _LISTED, _UNTALLIED
+from handoff.stores.sqlite._store import _ACTIVE, _FIND_NOTIFICATION
 from handoff.switchboard import Switchboard
 from handoff.testing.factories import (
     T0,

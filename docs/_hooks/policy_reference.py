@@ -1,6 +1,6 @@
 """MkDocs hooks: the policy reference rendered from the code, and docstring roles made readable.
 
-The reference is written by :func:`handoff.reference.policy_reference` from the same
+The reference is written by :func:`handoff.policy.reference.policy_reference` from the same
 registries the policy loader checks against, so the page cannot drift from the code.
 Docstrings name objects with Sphinx roles (``:class:`~handoff.Inbound```); the API pages
 show them as plain code, the last component only when the role asks for it with ``~``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handoff.reference import policy_reference
+from handoff.policy.reference import policy_reference
 
 MARKER = "<!-- policy-reference -->"
 _ROLE = re.compile(r":(?:class|meth|func|mod|data|attr|exc|obj):<code>(~?)([^<]*)</code>")

@@ -7,6 +7,8 @@ application when to notify the customer. Start with :class:`Switchboard`.
 
 from importlib import metadata as _metadata
 
+# Records draw themselves through handoff.show, which installs its drawer when imported.
+from handoff import show as show
 from handoff.channels import ChannelProfile
 from handoff.clock import Clock, FixedClock, RandomIds, SeededIds, SystemClock
 from handoff.errors import (

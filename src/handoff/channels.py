@@ -16,6 +16,7 @@ from attrs import define, field
 
 from handoff import _validate as v
 from handoff.errors import ValidationError
+from handoff.identity import identity_kinds
 
 __all__ = ["ChannelProfile", "get", "names", "profiles", "register"]
 
@@ -90,8 +91,6 @@ def register(profile: ChannelProfile, *, replace: bool = False) -> ChannelProfil
     """Add a channel profile (or, with ``replace=True``, change an existing one)."""
     if not isinstance(profile, ChannelProfile):
         raise ValidationError("profile", f"expected a ChannelProfile, got {type(profile).__name__}")
-    from handoff.identity import identity_kinds
-
     unknown = profile.identity_kinds - identity_kinds()
     if unknown or not profile.identity_kinds:
         raise ValidationError(

@@ -1,7 +1,19 @@
 """The one exception tree of ``handoff``.
 
 Every error the public API raises is a :class:`HandoffError`, so a host application
-can catch one class; the subclasses say what went wrong without parsing messages.
+can catch one class; the subclasses say what went wrong without parsing messages::
+
+    HandoffError
+    ├── ValidationError          (also a ValueError) bad input; .field, .problem
+    │   ├── IngestError          a channel payload; .field is its path, .outcomes
+    │   └── PolicyError          a policy document; .problems lists every one
+    ├── NotFound                 (also a LookupError) no such record; .kind, .key
+    ├── ConcurrencyConflict      another writer was first; nothing was written
+    │   └── DuplicateInteraction the same (channel, external id) is stored
+    └── StoreError               the storage backend failed
+        └── StoreUnavailable     unknown store URL scheme, or its driver missing
+
+    HandoffWarning               (a UserWarning) done in part; the answer is right
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ class ValidationError(HandoffError, ValueError):
         self.problem = problem
         super().__init__(f"{field}: {problem}" if field else problem)
 
-    def __reduce__(self) -> tuple[type[ValidationError], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[Any, ...]]:
         return (type(self), (self.field, self.problem))
 
 
@@ -108,5 +120,5 @@ class PolicyError(ValidationError):
         lines += [f"  {path or '<policy>'}: {message}" for path, message in self.problems]
         self.args = ("\n".join(lines),)
 
-    def __reduce__(self) -> tuple[type[PolicyError], tuple[tuple[tuple[str, str], ...]]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[PolicyError], tuple[Any, ...]]:
         return (type(self), (self.problems,))

@@ -1,8 +1,10 @@
 """The stored records of ``handoff``: frozen attrs value objects, pure data.
 
-They know nothing of storage or policy. Derived journey state is advanced by
-:mod:`handoff.ledger`; summaries are built by :mod:`handoff.summary` and drawn by
-:mod:`handoff.render`.
+They know nothing of storage, policy or presentation. Derived journey state is advanced
+by :mod:`handoff.flow.append`; summaries are built by :mod:`handoff.summary`. Records are
+drawn by :mod:`handoff.show`, which they reach through one hook,
+:func:`handoff._drawing.draw`, without importing it: ``render``, ``_repr_html_``
+(notebooks) and ``__rich__`` (``rich``).
 """
 
 from __future__ import annotations
@@ -12,15 +14,20 @@ from typing import Any, Literal
 
 from attrs import define, field, validators
 
+from handoff import _drawing
 from handoff import _validate as v
-from handoff import display
+from handoff._drawing import RenderFormat
 from handoff.identity import Identity
-from handoff.render import render_summary
+from handoff.serde import to_dict
 
 __all__ = [
     "AUTHORS",
     "INITIATORS",
+    "INTERACTION_KINDS",
     "JOURNEY_STATUSES",
+    "LINK_SOURCES",
+    "NOTIFICATION_STATUSES",
+    "Author",
     "Contact",
     "ContactCard",
     "ContextSummary",
@@ -28,9 +35,14 @@ __all__ = [
     "Fact",
     "Handoff",
     "IdentityLink",
+    "Initiator",
     "Interaction",
+    "InteractionKind",
     "Journey",
+    "JourneyStatus",
+    "LinkSource",
     "Notification",
+    "NotificationStatus",
     "PathStep",
     "SummaryLine",
 ]
@@ -125,6 +137,12 @@ class Contact:
                 return link
         return None
 
+    def _repr_html_(self) -> str:
+        return _drawing.draw(self, "html")
+
+    def __rich__(self) -> str:
+        return _drawing.draw(self, "rich")
+
 
 @define(frozen=True)
 class Interaction:
@@ -196,10 +214,10 @@ class Journey:
         return tuple(step.channel for step in self.path)
 
     def _repr_html_(self) -> str:
-        return display.journey_html(self)
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return display.journey_rich(self)
+        return _drawing.draw(self, "rich")
 
 
 @define(frozen=True)
@@ -263,25 +281,23 @@ class ContextSummary:
     def since_first_contact(self) -> timedelta:
         return self.generated_at - self.opened_at
 
-    def render(self, fmt: Literal["text", "markdown", "html"] = "text", max_chars: int | None = None) -> str:
+    def render(self, fmt: RenderFormat = "text", max_chars: int | None = None) -> str:
         """Draw the summary; with ``max_chars`` the result never exceeds it.
 
         When the budget is tight the least important sections go first (recent
         messages, then notes, path, commitments...), the header and issue last.
         """
-        return render_summary(self, fmt, self.max_chars if max_chars is None else max_chars)
+        return _drawing.render(self, fmt, self.max_chars if max_chars is None else max_chars)
 
     def to_dict(self) -> dict[str, Any]:
-        from handoff.serde import to_dict  # serde imports this module
-
         data: dict[str, Any] = to_dict(self)
         return data
 
     def _repr_html_(self) -> str:
-        return display.summary_html(self)
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return display.summary_rich(self)
+        return _drawing.draw(self, "rich")
 
     def __str__(self) -> str:
         return self.render("text")
@@ -303,6 +319,12 @@ class Handoff:
     from_agent: str | None = None
     to_agent: str | None = None
     warm: bool = False
+
+    def _repr_html_(self) -> str:
+        return _drawing.draw(self, "html")
+
+    def __rich__(self) -> str:
+        return _drawing.draw(self, "rich")
 
 
 @define(frozen=True)
@@ -329,6 +351,12 @@ class Notification:
     sent_at: datetime | None = field(default=None, validator=v.optional_aware)
     decision_id: str | None = None
     provider_id: str | None = field(default=None, validator=v.optional_text(max_len=1000))
+
+    def _repr_html_(self) -> str:
+        return _drawing.draw(self, "html")
+
+    def __rich__(self) -> str:
+        return _drawing.draw(self, "rich")
 
 
 @define(frozen=True)

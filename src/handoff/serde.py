@@ -1,4 +1,4 @@
-"""The one cattrs Converter: every model to plain data and back.
+"""Every record to plain data and back, through one private cattrs Converter.
 
 Untrusted JSON becomes models here, so errors name the path of the problem
 (``$.links[0].linked_at: naive datetime``) and unknown keys are refused.
@@ -19,11 +19,11 @@ from handoff.clock import ensure_aware
 from handoff.errors import HandoffError, ValidationError
 from handoff.identity import Identity, parse_identity
 
-__all__ = ["converter", "from_dict", "from_json", "to_dict", "to_json"]
+__all__ = ["from_dict", "from_json", "to_dict", "to_json"]
 
 T = TypeVar("T")
 
-converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
 
 
 def _structure_datetime(value: Any, _type: type) -> datetime:
@@ -68,13 +68,13 @@ def _strict(kind: type) -> Any:
 
 
 for _kind in (str, int, float, bool):
-    converter.register_structure_hook(_kind, _strict(_kind))
-converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
-converter.register_structure_hook(datetime, _structure_datetime)
-converter.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
-converter.register_structure_hook(timedelta, _structure_timedelta)
-converter.register_unstructure_hook(Identity, str)
-converter.register_structure_hook(Identity, _structure_identity)
+    _converter.register_structure_hook(_kind, _strict(_kind))
+_converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
+_converter.register_structure_hook(datetime, _structure_datetime)
+_converter.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
+_converter.register_structure_hook(timedelta, _structure_timedelta)
+_converter.register_unstructure_hook(Identity, str)
+_converter.register_structure_hook(Identity, _structure_identity)
 
 
 def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
@@ -84,7 +84,7 @@ def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
     raise ValidationError("identity", f"expected 'kind:value' text, got {type(value).__name__}")
 
 
-converter.register_structure_hook_func(lambda t: t == str | Identity, _structure_identity_text)
+_converter.register_structure_hook_func(lambda t: t == str | Identity, _structure_identity_text)
 
 
 def _format(exc: BaseException, type_: Any) -> str:
@@ -97,13 +97,13 @@ def _format(exc: BaseException, type_: Any) -> str:
 
 def to_dict(obj: Any) -> Any:
     """A model as plain JSON-ready data (dicts, lists, strings, numbers, booleans)."""
-    return converter.unstructure(obj)
+    return _converter.unstructure(obj)
 
 
 def from_dict(cls: type[T], data: Any) -> T:
     """Build ``cls`` from plain data, or raise ValidationError naming every bad path."""
     try:
-        return converter.structure(data, cls)
+        return _converter.structure(data, cls)
     except (ClassValidationError, IterableValidationError) as exc:
         found = [p.rpartition(" @ ")[::2] for p in transform_error(exc, path="$", format_exception=_format)]
         first_path = found[0][-1] if found else "$"

@@ -3,7 +3,7 @@
 Pure and deterministic: the same journey, contact, recent interactions and time give an
 equal summary. It reads the journey's derived state (fact index, path, notes) and the
 last few interactions only, never the whole history. Drawing it is
-:mod:`handoff.render`'s job.
+:mod:`handoff.show`'s job.
 """
 
 from __future__ import annotations

@@ -7,27 +7,24 @@ Each verb is one atomic write, retried a bounded number of times on a conflict.
 
 from __future__ import annotations
 
-import functools
-import random
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from handoff import channels, privacy
-from handoff._bulk import BulkIntake
-from handoff._desk import Desk
-from handoff._events import Writer
-from handoff._intake import Intake
-from handoff._upkeep import apply_delivery, tick
 from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
-from handoff.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
-from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFound, ValidationError
+from handoff.errors import HandoffError, IngestError, NotFound, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome, survey_scores
+from handoff.flow.bulk.batch import BulkIntake
+from handoff.flow.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
+from handoff.flow.intake import inbound_identity
+from handoff.flow.read import read_recent
+from handoff.flow.run import Flow, retry
+from handoff.flow.upkeep import apply_delivery, tick
 from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
-from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey
+from handoff.models import Contact, ContextSummary, Handoff, Initiator, Interaction, Journey
 from handoff.outbox import Outbox
 from handoff.policy.decision import Decision
 from handoff.policy.engine import Policy
@@ -82,9 +79,8 @@ class Switchboard:
         self.outbox = Outbox(self.store, self.clock)
         if sentiment is not None and not callable(sentiment):
             raise ValidationError("sentiment", "expected a callable(text) -> score from -1 to 1, or None")
-        self._writer = Writer(self.store, self.policy, self.clock, self.ids, sentiment)
-        self._intake = Intake(self._writer)
-        self._desk = Desk(self._writer)
+        self.sentiment = sentiment
+        self._flow = Flow(self.store, self.policy, self.ids, sentiment)
         self._last_tick: datetime | None = None
 
     @classmethod
@@ -104,8 +100,8 @@ class Switchboard:
     # -- customers write in ------------------------------------------------------------
     def receive(self, inbound: Inbound) -> JourneyOutcome:
         """Record what arrived on a channel: find the contact and journey, detect a switch."""
-        identity = self._identity_of(inbound)
-        return self._retry(lambda: self._intake.receive(inbound, identity))
+        identity = inbound_identity(inbound, self.default_region)
+        return self._retry(lambda: self._flow.receive(inbound, identity, self.clock.now()))
 
     def receive_many(
         self,
@@ -126,8 +122,34 @@ class Switchboard:
         A store that is not a :class:`~handoff.stores.base.BulkImport` gets one commit per
         inbound instead, so there every inbound before the refused one is written.
         """
-        bulk = BulkIntake(self, batch_size=batch_size, notify=notify, progress=progress)
-        return list(bulk.receive(inbounds))
+        return list(self.bulk(batch_size=batch_size, notify=notify, progress=progress).receive(inbounds))
+
+    def bulk(
+        self,
+        *,
+        batch_size: int = 500,
+        notify: bool = False,
+        progress: Callable[[int], None] | None = None,
+        on_error: Callable[[Inbound, HandoffError], None] | None = None,
+    ) -> BulkIntake:
+        """A batched importer over this board's store, policy and ids (see :meth:`receive_many`).
+
+        Its ``receive(inbounds)`` yields outcomes batch by batch; ``on_error``, when given,
+        is told of a refused inbound and the import goes on without it.
+        """
+        return BulkIntake(
+            self.store,
+            self.policy,
+            self.ids,
+            self.clock.now,
+            sentiment=self.sentiment,
+            default_region=self.default_region,
+            max_retries=self.max_retries,
+            batch_size=batch_size,
+            notify=notify,
+            progress=progress,
+            on_error=on_error,
+        )
 
     def ingest(self, parsed: Parsed) -> list[JourneyOutcome]:
         """Apply what a channel adapter parsed (``handoff.ingest.<provider>.parse``).
@@ -152,7 +174,7 @@ class Switchboard:
                 failures.append(f"$.inbounds[{i}]: {exc}")
         for i, event in enumerate(parsed.events):
             try:
-                self._retry(functools.partial(apply_delivery, self._writer, event))
+                self._retry(lambda: apply_delivery(self._flow, event, self.clock.now()))  # noqa: B023
             except HandoffError as exc:
                 failures.append(f"$.events[{i}]: {exc}")
         if failures:
@@ -171,7 +193,7 @@ class Switchboard:
         """
         when = self._at(now)
         since, self._last_tick = self._last_tick, when
-        return tick(self._writer, when, since, limit=limit)
+        return tick(self._flow, when, since, limit=limit)
 
     def explain(self, notification_id: str) -> Decision:
         """The policy decision behind a notification: the facts read and every rule's verdict."""
@@ -181,17 +203,6 @@ class Switchboard:
         if notification.decision_id is None:
             raise NotFound("decision", f"behind notification {notification_id}")
         return Decision.from_dict(self.store.get_decision(notification.decision_id).data)
-
-    def _identity_of(self, inbound: Inbound) -> Identity:
-        """The inbound's normalized identity, refused if it cannot reach the inbound's channel."""
-        if not isinstance(inbound, Inbound):
-            raise ValidationError("inbound", f"expected an Inbound, got {type(inbound).__name__}")
-        identity = parse_identity(inbound.identity, self.default_region)
-        if identity.kind not in channels.get(inbound.channel).identity_kinds:
-            raise ValidationError(
-                "identity", f"a {identity.kind} identity does not reach the {inbound.channel} channel"
-            )
-        return identity
 
     # -- agents act ------------------------------------------------------------------------
     def reply(
@@ -211,11 +222,13 @@ class Switchboard:
         """
         require_text(agent, "agent", max_len=_AGENT_CAP)
         require_text(body, "body")
+        if external_id is not None:
+            require_text(external_id, "external_id", max_len=1000)
         if channel is not None:
             channels.get(channel)
         when = self._at(at)
         return self._retry(
-            lambda: self._desk.reply(
+            lambda: self._flow.reply(
                 self._journey(journey_id),
                 agent=agent,
                 body=body,
@@ -223,6 +236,7 @@ class Switchboard:
                 at=when,
                 external_id=external_id,
                 bot=bot,
+                now=self.clock.now(),
             )
         )
 
@@ -232,7 +246,9 @@ class Switchboard:
         require_text(body, "body")
         when = self._at(at)
         return self._retry(
-            lambda: self._desk.note(self._journey(journey_id), agent=agent, body=body, at=when)
+            lambda: self._flow.note(
+                self._journey(journey_id), agent=agent, body=body, at=when, now=self.clock.now()
+            )
         )
 
     def transfer(
@@ -245,7 +261,7 @@ class Switchboard:
         to_agent: str | None = None,
         at: datetime | None = None,
         warm: bool = True,
-        initiated_by: str = "agent",
+        initiated_by: Initiator = "agent",
         to_role: str | None = None,
     ) -> JourneyOutcome:
         """Hand the journey to another channel and/or agent (escalate chat to a phone call,
@@ -265,7 +281,7 @@ class Switchboard:
             raise ValidationError("warm", f"expected true or false, got {warm!r}")
         when = self._at(at)
         return self._retry(
-            lambda: self._desk.transfer(
+            lambda: self._flow.transfer(
                 self._journey(journey_id),
                 to_channel=to_channel,
                 reason=reason,
@@ -275,6 +291,7 @@ class Switchboard:
                 warm=warm,
                 initiated_by=initiated_by,
                 to_role=to_role,
+                now=self.clock.now(),
             )
         )
 
@@ -282,7 +299,9 @@ class Switchboard:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
         require_text(by, "by", max_len=_AGENT_CAP)
         when = self._at(at)
-        return self._retry(lambda: self._desk.resolve(self._journey(journey_id), by=by, at=when))
+        return self._retry(
+            lambda: self._flow.resolve(self._journey(journey_id), by=by, at=when, now=self.clock.now())
+        )
 
     def rate(
         self,
@@ -307,8 +326,13 @@ class Switchboard:
             channels.get(channel)
         when = self._at(at)
         return self._retry(
-            lambda: self._desk.rate(
-                self._journey(journey_id), scores=scores, comment=comment, channel=channel, at=when
+            lambda: self._flow.rate(
+                self._journey(journey_id),
+                scores=scores,
+                comment=comment,
+                channel=channel,
+                at=when,
+                now=self.clock.now(),
             )
         )
 
@@ -431,7 +455,7 @@ class Switchboard:
         profile = channels.get(for_channel)
         spec = spec or SummarySpec(recent=self.policy.settings.recent_messages, max_chars=profile.max_chars)
         spec = for_role(spec, check_role(role, "role"), self.policy.settings.restricted_roles)
-        recent = self._writer.recent(journey, None, spec.recent)
+        recent = read_recent(self.store, journey, spec.recent)
         return build_summary(journey, contact, recent, for_channel=for_channel, now=when, spec=spec)
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -450,11 +474,4 @@ class Switchboard:
         return when.astimezone(timezone.utc)
 
     def _retry(self, attempt: Callable[[], T]) -> T:
-        for tries in range(self.max_retries + 1):
-            try:
-                return attempt()
-            except ConcurrencyConflict:
-                if tries == self.max_retries:
-                    raise
-                time.sleep(random.uniform(0, 0.001 * (tries + 1)))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retry(attempt, self.max_retries)

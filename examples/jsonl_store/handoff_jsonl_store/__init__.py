@@ -1,16 +1,19 @@
-"""``jsonl://``: a handoff store kept as JSON-lines files in a directory.
+"""``jsonl://``: a handoff store kept as a JSON-lines file in a directory.
 
-An example of a third-party storage backend. It shows the three things a plugin
-needs: a :class:`~handoff.stores.Store` subclass (here also a
-:class:`~handoff.stores.BulkImport`), a ``from_url`` classmethod, and an entry point in
-the ``handoff.stores`` group (see this package's ``pyproject.toml``).
+An example of a third-party storage backend, written from the public contract alone:
 
-The records live in memory, in a :class:`~handoff.stores.MemoryStore` that already
-enforces every rule of the storage contract (versions, unique external ids, atomic
-changesets); this class makes it durable. Every write that the memory store accepts is
-appended to ``log.jsonl`` as one line, and opening a directory replays that log. An
-erasure rewrites the log from what remains, so the erased person's records leave the
-disk too. One process at a time may open a directory.
+* a :class:`~handoff.stores.Store` subclass that writes the ten primitives
+  (:data:`handoff.stores.PRIMITIVES`) and inherits every other look-up;
+* :mod:`handoff.stores.rules` for the checks every backend makes the same way
+  (changesets, the notification state machine, argument checks);
+* the optional :class:`~handoff.stores.BulkImport` capability;
+* a ``from_url`` classmethod and an entry point in the ``handoff.stores`` group (see this
+  package's ``pyproject.toml``).
+
+The records live in memory (:class:`~handoff_jsonl_store._state.State`). Every accepted
+write is appended to ``log.jsonl`` as one line, the records it stores, and opening a
+directory replays the log. An erasure rewrites the log from what remains, so the erased
+person's records leave the disk too. One process at a time may open a directory.
 """
 
 from __future__ import annotations
@@ -18,24 +21,35 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from handoff.errors import HandoffError, StoreError, ValidationError
-from handoff.models import Notification
+from handoff.errors import NotFound, StoreError, ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_dict, to_dict
-from handoff.stores import BulkImport, Changeset, ContactRecords, MemoryStore
+from handoff.stores import BulkImport, Changeset, Store, rules
+from handoff_jsonl_store._state import Record, State, changed_records
 
-__all__ = ["JsonlStore"]
-__version__ = "0.1.0"
+__all__ = ["LOG", "JsonlStore"]
+__version__ = "0.2.0"
 
 LOG = "log.jsonl"
 _URL_FORMS = "jsonl:///relative/dir or jsonl:////absolute/dir"
+_KINDS: dict[str, type[Record]] = {
+    "contact": Contact,
+    "journey": Journey,
+    "interaction": Interaction,
+    "handoff": Handoff,
+    "notification": Notification,
+    "decision": DecisionRecord,
+}
+_NAMES = {kind: name for name, kind in _KINDS.items()}
 
 
-class JsonlStore(MemoryStore, BulkImport):
+class JsonlStore(Store, BulkImport):
     """A directory holding ``log.jsonl``: every accepted write, one JSON object a line.
 
     ``durable=True`` (the default) flushes each line to the disk (``fsync``) before the
@@ -43,14 +57,14 @@ class JsonlStore(MemoryStore, BulkImport):
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, durable: bool = True) -> None:
-        super().__init__()
         if not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory):
             raise ValidationError("directory", f"expected a directory path, got {directory!r}")
         if not isinstance(durable, bool):
             raise ValidationError("durable", f"expected true or false, got {durable!r}")
         self._directory = Path(directory)
         self._durable = durable
-        self._write_lock = threading.Lock()  # log order is commit order
+        self._lock = threading.RLock()  # one writer or reader at a time; log order is commit order
+        self._state = State()
         try:
             self._directory.mkdir(parents=True, exist_ok=True)
             self._replay(self._directory / LOG)
@@ -76,43 +90,120 @@ class JsonlStore(MemoryStore, BulkImport):
         return f"JsonlStore({str(self._directory)!r})"
 
     def close(self) -> None:
-        with self._write_lock:
+        with self._lock:
             log, self._log = self._log, None
             if log is not None:
                 log.close()
 
-    # -- writes: the memory store decides, then the log records -----------------------------
+    # -- primitives: writes --------------------------------------------------------------
     def commit(self, changes: Changeset) -> None:
-        with self._write_lock:
+        changes = rules.check_changeset(changes)
+        with self._lock:
             self._open_log()
-            super().commit(changes)
-            self._append({"op": "commit", "changes": to_dict(changes)})
+            self._state.check(changes)
+            records = changed_records(changes)
+            self._append(records)  # logged first: a write the disk refuses is not made
+            for record in records:
+                self._state.put(record)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
-        with self._write_lock:
+        batch = rules.check_batch(changes)
+        with self._lock:
             self._open_log()
-            super().commit_many(changes)
-            self._append({"op": "batch", "changes": [to_dict(change) for change in changes]})
+            trial = self._state.clone()  # each changeset is checked against those before it
+            records: list[Record] = []
+            for change in batch:
+                trial.check(change)
+                for record in changed_records(change):
+                    trial.put(record)
+                    records.append(record)
+            self._append(records)  # one line: the whole batch or nothing
+            self._state = trial
 
     def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
     ) -> Notification:
-        with self._write_lock:
+        notification_id, status, at, provider_id = rules.check_mark(notification_id, status, at, provider_id)
+        with self._lock:
             self._open_log()
-            try:
-                before: Notification | None = self.get_notification(notification_id)
-            except HandoffError:  # the memory store explains what is wrong
-                before = None
-            marked = super().mark_notification(notification_id, status, at, provider_id=provider_id)
-            if marked != before:
-                self._append({"op": "mark", "notification": to_dict(marked)})
-            return marked
+            current = self._state.notices.get(notification_id)
+            if current is None:
+                raise NotFound("notification", notification_id)
+            updated = rules.marked(current, status, at, provider_id)
+            if updated != current:
+                self._state.check_provider(updated)
+                self._append([updated])
+                self._state.put(updated)
+            return updated
 
     def erase_contact(self, contact_id: str) -> None:
-        with self._write_lock:
+        rules.check_text(contact_id, "contact_id")
+        with self._lock:
             self._open_log()
-            super().erase_contact(contact_id)
+            if contact_id not in self._state.contacts:
+                raise NotFound("contact", contact_id)
+            self._state.erase(contact_id)
             self._rewrite()
+
+    # -- primitives: reads ---------------------------------------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        rules.check_text(contact_id, "contact_id")
+        with self._lock:
+            found = self._state.contacts.get(contact_id)
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        rules.check_identity(identity)
+        with self._lock:
+            owner = self._state.owners.get(identity)
+            return None if owner is None else self._state.contacts[owner]
+
+    def all_journeys(self) -> Iterator[Journey]:
+        with self._lock:
+            journeys = sorted(self._state.journeys.values(), key=lambda j: j.opened_at)
+        return iter(journeys)
+
+    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
+        rules.check_text(journey_id, "journey_id")
+        last = rules.check_last(last)
+        with self._lock:
+            timeline = list(self._state.interactions.get(journey_id, ()))
+        if last is None:
+            return timeline
+        return timeline[-last:] if last else []
+
+    def handoffs(self, journey_id: str) -> list[Handoff]:
+        return self._of(self._state.handoffs, journey_id)
+
+    def notifications(self, journey_id: str) -> list[Notification]:
+        return self._of(self._state.notifications, journey_id)
+
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        return self._of(self._state.decisions, journey_id)
+
+    def _of(self, lists: dict[str, list[Any]], journey_id: str) -> list[Any]:
+        rules.check_text(journey_id, "journey_id")
+        with self._lock:
+            return list(lists.get(journey_id, ()))
+
+    # -- two derived look-ups overridden: the state has an index for them -------------------
+    def get_journey(self, journey_id: str) -> Journey:
+        rules.check_text(journey_id, "journey_id")
+        with self._lock:
+            found = self._state.journeys.get(journey_id)
+        if found is None:
+            raise NotFound("journey", journey_id)
+        return found
+
+    def get_notification(self, notification_id: str) -> Notification:
+        rules.check_text(notification_id, "notification_id")
+        with self._lock:
+            found = self._state.notices.get(notification_id)
+        if found is None:
+            raise NotFound("notification", notification_id)
+        return found
 
     # -- the log ---------------------------------------------------------------------------
     def _open_log(self) -> TextIO:
@@ -120,12 +211,12 @@ class JsonlStore(MemoryStore, BulkImport):
             raise StoreError(f"the store in {str(self._directory)!r} is closed")
         return self._log
 
-    def _append(self, entry: dict[str, Any]) -> None:
-        """Record an accepted write. If the disk refuses, this handle stops: the write is
-        in memory but not in the log, and reopening the directory gives the truth back."""
+    def _append(self, records: Sequence[Record]) -> None:
+        """Log the records of one accepted write as one line. If the disk refuses, this
+        handle stops and the write is not made; reopening the directory gives the truth back."""
         log = self._open_log()
         try:
-            log.write(json.dumps(entry, separators=(",", ":")) + "\n")
+            log.write(_line(records))
             log.flush()
             if self._durable:
                 os.fsync(log.fileno())
@@ -137,14 +228,14 @@ class JsonlStore(MemoryStore, BulkImport):
             ) from exc
 
     def _rewrite(self) -> None:
-        """Replace the log with the records that remain, one line per contact."""
+        """Replace the log with one line holding the records that remain."""
         path = self._directory / LOG
         fresh = path.with_suffix(".jsonl.tmp")
         try:
             with open(fresh, "w", encoding="utf-8") as out:
-                for contact_id in sorted(self._contacts):
-                    records = to_dict(self.contact_records(contact_id))
-                    out.write(json.dumps({"op": "records", "records": records}) + "\n")
+                records = self._state.records()
+                if records:
+                    out.write(_line(records))
                 out.flush()
                 os.fsync(out.fileno())
             self._open_log().close()
@@ -160,7 +251,7 @@ class JsonlStore(MemoryStore, BulkImport):
             ) from exc
 
     def _replay(self, path: Path) -> None:
-        """Apply every logged write again; a last line cut short by a crash is dropped."""
+        """Put every logged record again; a last line cut short by a crash is dropped."""
         if not path.exists():
             return
         with open(path, "rb+") as log:
@@ -170,47 +261,17 @@ class JsonlStore(MemoryStore, BulkImport):
                 log.truncate(complete)
         for number, line in enumerate(data[:complete].splitlines(), start=1):
             try:
-                self._apply_entry(json.loads(line.decode("utf-8")))
-            except (ValueError, KeyError, TypeError) as exc:
+                entries = json.loads(line.decode("utf-8"))["put"]
+                records = [from_dict(_KINDS[entry["kind"]], entry["record"]) for entry in entries]
+            except (ValueError, KeyError, TypeError, ValidationError) as exc:
                 raise StoreError(f"{path}:{number}: not a log entry this store wrote ({exc})") from exc
+            for record in records:
+                self._state.put(record)
 
-    def _apply_entry(self, entry: dict[str, Any]) -> None:
-        op = entry["op"]
-        if op == "commit":
-            super().commit(from_dict(Changeset, entry["changes"]))
-        elif op == "batch":
-            super().commit_many([from_dict(Changeset, change) for change in entry["changes"]])
-        elif op == "mark":
-            self._put_marked(from_dict(Notification, entry["notification"]))
-        elif op == "records":
-            self._put_records(from_dict(ContactRecords, entry["records"]))
-        else:
-            raise ValueError(f"unknown op {op!r}")
 
-    def _put_marked(self, notification: Notification) -> None:
-        super().mark_notification(
-            notification.id,
-            notification.status,
-            notification.sent_at or notification.created_at,
-            provider_id=notification.provider_id,
-        )
-
-    def _put_records(self, records: ContactRecords) -> None:
-        """One contact as a compacted log holds it: the contact, then each journey and its records."""
-        contact = records.contact
-        if not records.journeys:
-            super().commit(Changeset(contact=contact))
-        for i, journey in enumerate(records.journeys):
-            super().commit(
-                Changeset(
-                    contact=contact if i == 0 else None,
-                    journey=journey,
-                    interactions=[i for i in records.interactions if i.journey_id == journey.id],
-                    handoffs=[h for h in records.handoffs if h.journey_id == journey.id],
-                    notifications=[x for x in records.notifications if x.journey_id == journey.id],
-                    decisions=[d for d in records.decisions if d.journey_id == journey.id],
-                )
-            )
+def _line(records: Sequence[Record]) -> str:
+    entries = [{"kind": _NAMES[type(record)], "record": to_dict(record)} for record in records]
+    return json.dumps({"put": entries}, separators=(",", ":")) + "\n"
 
 
 def _sync_directory(directory: Path) -> None:

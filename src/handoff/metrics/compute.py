@@ -32,8 +32,8 @@ from handoff.metrics.journeys import (
     journey_figures,
 )
 from handoff.metrics.report import KpiReport
-from handoff.stores._sql_metrics import period
 from handoff.stores.base import JourneyIndex, MetricJourney, MetricsSource, MetricTallies, MetricTally, Store
+from handoff.stores.sql._metrics import period
 
 __all__ = ["journey_records", "kpis", "refresh_tallies"]
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from attrs import define, field
 
-from handoff import display
+from handoff import _drawing
+from handoff._drawing import RenderFormat
 from handoff.errors import ValidationError
 from handoff.events import Suggestion, Verdict
 from handoff.policy.conditions import show
 from handoff.policy.situation import Event, PlannedNotification
+from handoff.serde import from_dict, to_dict
 from handoff.summary import SummarySpec
 
 __all__ = ["Decision"]
@@ -55,58 +57,22 @@ class Decision:
         """The verdicts of one rule (a delivery check such as ``quiet_hours`` included)."""
         return tuple(v for v in self.verdicts if v.rule == rule)
 
-    def render(self) -> str:
-        """A plain-text account for a terminal."""
-        event = self.event
-        moved = (
-            f" {event.from_channel} → {event.to_channel}" if event.from_channel and event.to_channel else ""
-        )
-        lines = [
-            f"decision {self.id or '-'} · policy {self.policy_revision}",
-            f"event {event.kind} on {event.channel}{moved} at {event.at.isoformat()}",
-        ]
-        if self.facts:
-            lines.append("facts read:")
-            lines += [f"  {name} = {show(value)}" for name, value in self.facts.items()]
-        lines.append("rules:")
-        lines += [f"  {verdict}" for verdict in self.verdicts]
-        if self.notifications:
-            lines.append("notifications:")
-            lines += [
-                f"  → {n.purpose} via {n.channel} to {n.to} at {n.send_at.isoformat()} [{n.rule}]"
-                + (f" (template {n.template})" if n.template else "")
-                + f": {n.reason}"
-                for n in self.notifications
-            ]
-        if self.summary is not None:
-            s = self.summary
-            size = f", max {s.max_chars} chars" if s.max_chars else ""
-            lines.append(
-                f"summary: {', '.join(s.sections)}; last {s.recent} messages{size}; "
-                f"redaction {s.redaction or 'by channel'} [{s.rule}]"
-            )
-        if self.suggestions:
-            lines.append("suggestions:")
-            lines += [
-                f"  ! {s.kind}" + (f" to {s.channel}" if s.channel else "") + f" [{s.rule}]: {s.reason}"
-                for s in self.suggestions
-            ]
-        return "\n".join(lines)
+    def render(self, fmt: RenderFormat = "text") -> str:
+        """The decision as an account: ``text`` for a terminal, ``markdown`` or ``html``."""
+        return _drawing.render(self, fmt)
 
     def __str__(self) -> str:
         return self.render()
 
     def _repr_html_(self) -> str:
         """The same account as tables, for a notebook."""
-        return display.decision_html(self)
+        return _drawing.draw(self, "html")
 
     def __rich__(self) -> str:
-        return display.decision_rich(self)
+        return _drawing.draw(self, "rich")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record for a decision log (facts as the text shown in traces)."""
-        from handoff.serde import to_dict
-
         return {
             "id": self.id,
             "policy_revision": self.policy_revision,
@@ -123,8 +89,6 @@ class Decision:
     @classmethod
     def from_dict(cls, data: object) -> Decision:
         """Read back a :meth:`to_dict` record (facts come back as the text they were shown as)."""
-        from handoff.serde import from_dict
-
         logged = from_dict(_Logged, data)
         decision = cls(
             policy_revision=logged.policy_revision,

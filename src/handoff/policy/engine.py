@@ -17,11 +17,12 @@ from typing import Any
 
 from attrs import evolve
 
-from handoff import channels
+from handoff import _drawing, channels
 from handoff.errors import PolicyError
 from handoff.events import Suggestion, Verdict
 from handoff.models import Journey
 from handoff.policy.actions import Outputs
+from handoff.policy.builtin import default_rules
 from handoff.policy.decision import Decision
 from handoff.policy.delivery import Planner
 from handoff.policy.facts import Facts
@@ -90,15 +91,11 @@ class Policy:
     @classmethod
     def default(cls, settings: PolicySettings | None = None) -> Policy:
         """The built-in rules for our field's practices (see :mod:`handoff.policy.builtin`)."""
-        from handoff.policy.builtin import default_rules
-
         return cls(default_rules(settings or PolicySettings()), settings)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Policy:
         """A policy from plain data; a :class:`~handoff.errors.PolicyError` lists every problem."""
-        from handoff.policy.builtin import default_rules
-
         rules, settings, templates = parse_policy(data, default_rules)
         return cls(rules, settings, templates)
 
@@ -153,6 +150,13 @@ class Policy:
 
     def __repr__(self) -> str:
         return f"Policy({[r.name for r in self.rules]}, revision={self.revision!r})"
+
+    def _repr_html_(self) -> str:
+        """The rules in order and the settings, for a notebook."""
+        return _drawing.draw(self, "html")
+
+    def __rich__(self) -> str:
+        return _drawing.draw(self, "rich")
 
     # -- deciding ------------------------------------------------------------------------
     def decide(self, situation: Situation) -> Decision:

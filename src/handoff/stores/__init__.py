@@ -1,17 +1,42 @@
-"""Storage backends: the :class:`Store` contract, the built-in stores and :func:`open_store`."""
+"""Storage backends: the :class:`Store` contract, its rules and capabilities, the built-in
+stores and :func:`open_store`.
 
-from handoff.stores.base import BulkImport, Changeset, ContactRecords, Store
+:mod:`handoff.stores.base` is the contract, :mod:`handoff.stores.capabilities` the
+optional extras, :mod:`handoff.stores.rules` the checks every backend makes; the
+backends live in :mod:`handoff.stores.memory`, :mod:`handoff.stores.sqlite` and
+:mod:`handoff.stores.postgres` (imported only when asked for).
+"""
+
+from handoff.stores import rules
+from handoff.stores.base import PRIMITIVES, Changeset, ContactRecords, Store
+from handoff.stores.capabilities import (
+    BulkImport,
+    IntakeReads,
+    IntakeRecords,
+    JourneyIndex,
+    MetricsSource,
+    MetricTallies,
+    SerializedWrites,
+)
 from handoff.stores.memory import MemoryStore
 from handoff.stores.registry import open_store, register_store
 from handoff.stores.sqlite import SQLiteStore
 
 __all__ = [
+    "PRIMITIVES",
     "BulkImport",
     "Changeset",
     "ContactRecords",
+    "IntakeReads",
+    "IntakeRecords",
+    "JourneyIndex",
     "MemoryStore",
+    "MetricTallies",
+    "MetricsSource",
     "SQLiteStore",
+    "SerializedWrites",
     "Store",
     "open_store",
     "register_store",
+    "rules",
 ]

@@ -1,108 +1,76 @@
-"""The storage contract: what every backend must do, and nothing more.
+"""The storage contract: ten primitives a backend must write, and look-ups derived from them.
 
 A backend is a subclass of :class:`Store`. The domain hands it finished records; the
 store keeps them, answers look-ups, and enforces the few invariants that only storage
-can: one transaction per event, optimistic versions, unique external ids.
+can: one transaction per event, optimistic versions, unique external ids. The checks
+every backend makes the same way are public in :mod:`handoff.stores.rules`.
+
+Ten methods are abstract (the *primitives*):
+
+* writes: :meth:`Store.commit`, :meth:`Store.mark_notification`, :meth:`Store.erase_contact`;
+* contacts: :meth:`Store.get_contact`, :meth:`Store.find_contact`;
+* journeys: :meth:`Store.all_journeys`;
+* a journey's records: :meth:`Store.interactions`, :meth:`Store.handoffs`,
+  :meth:`Store.notifications`, :meth:`Store.decisions`.
+
+Every other look-up is a concrete method built on them (the *derived* look-ups): correct
+for any backend, but scanning every journey where an index would answer at once. A
+backend overrides the ones it can answer faster; the built-in backends override all.
+Optional capabilities (bulk import, one-round-trip intake reads, the metrics' push-downs)
+are separate ABCs in :mod:`handoff.stores.capabilities`.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Self
 
-from attrs import define, field
-
-from handoff.errors import StoreUnavailable, ValidationError
+from handoff.clock import ensure_aware
+from handoff.errors import NotFound, StoreUnavailable
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally, TallyHandoff
 
-__all__ = [
-    "BulkImport",
-    "Changeset",
-    "ContactRecords",
-    "IntakeReads",
-    "IntakeRecords",
-    "JourneyIndex",
-    "MetricHandoff",
-    "MetricJourney",
-    "MetricStep",
-    "MetricTallies",
-    "MetricTally",
-    "MetricsSource",
-    "Store",
-    "TallyHandoff",
-]
+# Re-exported: the optional capabilities and the metric rows were once defined here, and
+# code importing them from this module keeps working.
+from handoff.stores.capabilities import BulkImport as BulkImport
+from handoff.stores.capabilities import IntakeReads as IntakeReads
+from handoff.stores.capabilities import IntakeRecords as IntakeRecords
+from handoff.stores.capabilities import JourneyIndex as JourneyIndex
+from handoff.stores.capabilities import MetricsSource as MetricsSource
+from handoff.stores.capabilities import MetricTallies as MetricTallies
+from handoff.stores.metric_rows import MetricHandoff as MetricHandoff
+from handoff.stores.metric_rows import MetricJourney as MetricJourney
+from handoff.stores.metric_rows import MetricStep as MetricStep
+from handoff.stores.metric_rows import MetricTally as MetricTally
+from handoff.stores.metric_rows import TallyHandoff as TallyHandoff
+from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.rules import (
+    ACTIVE_STATUSES,
+    check_active_limit,
+    check_limit,
+    check_provider_id,
+    check_refs,
+    check_text,
+)
 
-_T = TypeVar("_T")
+__all__ = ["PRIMITIVES", "Changeset", "ContactRecords", "Store"]
 
-
-def _records(items: Iterable[_T], field: str) -> tuple[_T, ...]:
-    """Any iterable of records as a tuple. Anything else is refused by the field's name
-    rather than with ``tuple()``'s bare TypeError: records may come from untrusted data."""
-    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
-        raise ValidationError(field, f"expected a sequence of records, got {type(items).__name__}")
-    return tuple(items)
-
-
-# Typed converters: with a bare ``converter=tuple`` mypy cannot type the arguments. The
-# records themselves are checked by the store (``check_changeset``), naming the item.
-def _interactions(items: Iterable[Interaction]) -> tuple[Interaction, ...]:
-    return _records(items, "interactions")
-
-
-def _handoffs(items: Iterable[Handoff]) -> tuple[Handoff, ...]:
-    return _records(items, "handoffs")
-
-
-def _notifications(items: Iterable[Notification]) -> tuple[Notification, ...]:
-    return _records(items, "notifications")
-
-
-def _decisions(items: Iterable[DecisionRecord]) -> tuple[DecisionRecord, ...]:
-    return _records(items, "decisions")
-
-
-@define(frozen=True)
-class Changeset:
-    """Everything one event writes; a store commits all of it or none of it.
-
-    ``expected_contact_version`` and ``expected_journey_version`` are the versions the
-    writer read (0 for a record it is creating). A store that holds another version
-    raises :class:`~handoff.errors.ConcurrencyConflict` and writes nothing.
-    ``decisions`` go to the decision log in the same transaction, so a decision is
-    kept exactly when the records it produced are; their ``data`` must be JSON (text
-    keys; text, finite numbers, booleans, None, lists and dicts), which every store
-    gives back unchanged.
-    """
-
-    contact: Contact | None = None
-    expected_contact_version: int = 0
-    journey: Journey | None = None
-    expected_journey_version: int = 0
-    interactions: tuple[Interaction, ...] = field(default=(), converter=_interactions)
-    handoffs: tuple[Handoff, ...] = field(default=(), converter=_handoffs)
-    notifications: tuple[Notification, ...] = field(default=(), converter=_notifications)
-    decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)
-
-
-def _journeys(items: Iterable[Journey]) -> tuple[Journey, ...]:
-    return _records(items, "journeys")
-
-
-@define(frozen=True)
-class ContactRecords:
-    """Everything stored about one contact (for export, and to check an erasure)."""
-
-    contact: Contact
-    journeys: tuple[Journey, ...] = field(converter=_journeys)  # oldest first
-    interactions: tuple[Interaction, ...] = field(converter=_interactions)  # by journey, then sequence
-    handoffs: tuple[Handoff, ...] = field(converter=_handoffs)
-    notifications: tuple[Notification, ...] = field(converter=_notifications)
-    decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)  # by journey, then time
+PRIMITIVES = (
+    "commit",
+    "mark_notification",
+    "erase_contact",
+    "get_contact",
+    "find_contact",
+    "all_journeys",
+    "interactions",
+    "handoffs",
+    "notifications",
+    "decisions",
+)
+"""The names of :class:`Store`'s abstract methods: what a backend must write itself."""
 
 
 class Store(abc.ABC):
@@ -119,8 +87,14 @@ class Store(abc.ABC):
     * :class:`~handoff.errors.ConcurrencyConflict` when a handoff, notification or
       decision id is already stored;
 
-    and in every error case leave the store exactly as it was.
+    and in every error case leave the store exactly as it was. Before anything else it
+    passes the changeset through :func:`handoff.stores.rules.check_changeset`.
+
+    The primitives are abstract; the derived look-ups below them work on any backend
+    and may be overridden for speed, keeping their answers exactly.
     """
+
+    # == primitives ====================================================================
 
     # -- writes ----------------------------------------------------------------------
     @abc.abstractmethod
@@ -141,7 +115,17 @@ class Store(abc.ABC):
         it is recorded so that :meth:`find_notification` finds it. It is unique: one
         another notification holds raises ConcurrencyConflict. Raises NotFound for an
         unknown id; returns the notification as stored.
+
+        :func:`handoff.stores.rules.check_mark` checks the arguments and
+        :func:`handoff.stores.rules.marked` is the state machine: a backend reads the
+        notification, applies ``marked`` and writes the result, atomically.
         """
+
+    @abc.abstractmethod
+    def erase_contact(self, contact_id: str) -> None:
+        """Remove the contact, its identities, journeys, interactions, handoffs,
+        notifications and decisions, in one transaction; NotFound if unknown. Afterwards no look-up
+        finds anything of it (its identities are free again)."""
 
     # -- contacts --------------------------------------------------------------------
     @abc.abstractmethod
@@ -154,72 +138,132 @@ class Store(abc.ABC):
 
     # -- journeys --------------------------------------------------------------------
     @abc.abstractmethod
-    def get_journey(self, journey_id: str) -> Journey:
-        """The journey with this id; NotFound if there is none."""
+    def all_journeys(self) -> Iterator[Journey]:
+        """Every stored journey, oldest first (by ``opened_at``, then in the order they
+        were first stored). The derived look-ups scan it."""
 
-    @abc.abstractmethod
-    def find_journey_by_reference(self, reference: str) -> Journey | None:
-        """The journey a customer-facing reference (``J-7F3K9``) names, if any."""
-
-    @abc.abstractmethod
-    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
-        """Journeys that are ``open`` or ``pending``, least recently updated first
-        (``updated_at``, then id); at most ``limit`` of them. The periodic tick reads
-        this, so it is served by an index, never by reading every journey."""
-
-    @abc.abstractmethod
-    def journeys_of(self, contact_id: str) -> list[Journey]:
-        """A contact's journeys, oldest first."""
-
-    @abc.abstractmethod
-    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
-        """The journey holding the latest interaction whose external id is in ``refs``."""
-
-    # -- interactions and handoffs ---------------------------------------------------------
-    @abc.abstractmethod
-    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
-        """The interaction stored for this (channel, external id), if any."""
-
+    # -- a journey's records -----------------------------------------------------------
     @abc.abstractmethod
     def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
-        """A journey's interactions in order (by sequence); only the final ``last`` if given."""
+        """A journey's interactions in order (by sequence); only the final ``last`` if given.
+        An unknown journey has none."""
 
     @abc.abstractmethod
     def handoffs(self, journey_id: str) -> list[Handoff]:
-        """A journey's handoffs in the order they happened."""
-
-    # -- outbox ----------------------------------------------------------------------
-    @abc.abstractmethod
-    def get_notification(self, notification_id: str) -> Notification:
-        """The notification with this id; NotFound if there is none."""
-
-    @abc.abstractmethod
-    def find_notification(self, provider_id: str) -> Notification | None:
-        """The notification the provider knows by this id (see :meth:`mark_notification`)."""
+        """A journey's handoffs in the order they happened (``at``, then as stored)."""
 
     @abc.abstractmethod
     def notifications(self, journey_id: str) -> list[Notification]:
-        """Every notification of a journey, by creation order."""
+        """Every notification of a journey, by creation order (``created_at``, then as stored)."""
 
     @abc.abstractmethod
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        """A journey's decision records in the order they were made (``at``, then as stored)."""
+
+    # == derived look-ups: correct everywhere, overridden for speed =======================
+
+    # -- journeys --------------------------------------------------------------------
+    def get_journey(self, journey_id: str) -> Journey:
+        """The journey with this id; NotFound if there is none."""
+        check_text(journey_id, "journey_id")
+        found = next((j for j in self.all_journeys() if j.id == journey_id), None)
+        if found is None:
+            raise NotFound("journey", journey_id)
+        return found
+
+    def find_journey_by_reference(self, reference: str) -> Journey | None:
+        """The journey a customer-facing reference (``J-7F3K9``) names, if any."""
+        check_text(reference, "reference")
+        return next((j for j in self.all_journeys() if j.reference == reference), None)
+
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        """Journeys that are ``open`` or ``pending``, least recently updated first
+        (``updated_at``, then id); at most ``limit`` of them. The periodic tick reads
+        this, so a backend serves it from an index, never by reading every journey."""
+        limit = check_active_limit(limit)
+        active = [j for j in self.all_journeys() if j.status in ACTIVE_STATUSES]
+        active.sort(key=lambda j: (j.updated_at, j.id))
+        return active if limit is None else active[:limit]
+
+    def journeys_of(self, contact_id: str) -> list[Journey]:
+        """A contact's journeys, oldest first."""
+        check_text(contact_id, "contact_id")
+        return [j for j in self.all_journeys() if j.contact_id == contact_id]
+
+    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
+        """The journey holding the latest interaction whose external id is in ``refs``."""
+        wanted = set(check_refs(refs))
+        best: tuple[datetime, Journey] | None = None
+        if not wanted:
+            return None
+        for journey in self.all_journeys():
+            for interaction in self.interactions(journey.id):
+                if interaction.external_id in wanted and (best is None or interaction.at >= best[0]):
+                    best = (interaction.at, journey)
+        return None if best is None else best[1]
+
+    # -- interactions ----------------------------------------------------------------
+    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
+        """The interaction stored for this (channel, external id), if any."""
+        key = (check_text(channel, "channel"), check_text(external_id, "external_id"))
+        for journey in self.all_journeys():
+            for interaction in self.interactions(journey.id):
+                if (interaction.channel, interaction.external_id) == key:
+                    return interaction
+        return None
+
+    # -- outbox ----------------------------------------------------------------------
+    def get_notification(self, notification_id: str) -> Notification:
+        """The notification with this id; NotFound if there is none."""
+        check_text(notification_id, "notification_id")
+        found = next((n for n in self._every_notification() if n.id == notification_id), None)
+        if found is None:
+            raise NotFound("notification", notification_id)
+        return found
+
+    def find_notification(self, provider_id: str) -> Notification | None:
+        """The notification the provider knows by this id (see :meth:`mark_notification`)."""
+        provider_id = check_provider_id(provider_id)
+        return next((n for n in self._every_notification() if n.provider_id == provider_id), None)
+
     def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
         """Pending notifications with ``send_at <= now``, earliest first."""
+        cutoff = ensure_aware(now, "now")
+        limit = check_limit(limit)
+        due = [n for n in self._every_notification() if n.status == "pending" and n.send_at <= cutoff]
+        due.sort(key=lambda n: (n.send_at, n.created_at))
+        return due[:limit]
+
+    def _every_notification(self) -> Iterator[Notification]:
+        for journey in self.all_journeys():
+            yield from self.notifications(journey.id)
 
     # -- decision log ------------------------------------------------------------------
-    @abc.abstractmethod
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision record with this id; NotFound if there is none."""
+        check_text(decision_id, "decision_id")
+        for journey in self.all_journeys():
+            for decision in self.decisions(journey.id):
+                if decision.id == decision_id:
+                    return decision
+        raise NotFound("decision", decision_id)
 
     # -- privacy ---------------------------------------------------------------------
-    @abc.abstractmethod
     def contact_records(self, contact_id: str) -> ContactRecords:
-        """Every record of the contact and of its journeys; NotFound if unknown."""
+        """Every record of the contact and of its journeys; NotFound if unknown.
 
-    @abc.abstractmethod
-    def erase_contact(self, contact_id: str) -> None:
-        """Remove the contact, its identities, journeys, interactions, handoffs,
-        notifications and decisions, in one transaction; NotFound if unknown. Afterwards no look-up
-        finds anything of it (its identities are free again)."""
+        Derived, this reads look-up by look-up; a backend whose writers may run meanwhile
+        overrides it to read one consistent snapshot."""
+        contact = self.get_contact(contact_id)
+        journeys = self.journeys_of(contact_id)
+        return ContactRecords(
+            contact=contact,
+            journeys=journeys,
+            interactions=[i for j in journeys for i in self.interactions(j.id)],
+            handoffs=[h for j in journeys for h in self.handoffs(j.id)],
+            notifications=[n for j in journeys for n in self.notifications(j.id)],
+            decisions=[d for j in journeys for d in self.decisions(j.id)],
+        )
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -244,152 +288,3 @@ class Store(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-class BulkImport(abc.ABC):
-    """Optional capability: many changesets in one transaction (backfills)."""
-
-    @abc.abstractmethod
-    def commit_many(self, changes: Sequence[Changeset]) -> None:
-        """Commit changesets in order, all or nothing: each is checked as `commit`
-        would, against the store AND the changesets before it in the same call
-        (so a batch may create a journey and append to it three times)."""
-
-    def find_interactions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
-        """The stored interactions among these ``(channel, external_id)`` keys, by key.
-
-        A backfill asks once per batch which of its messages are redeliveries. This
-        default asks :meth:`Store.find_interaction` key by key; a store with a query
-        language overrides it with one query.
-        """
-        from handoff.stores._common import check_keys  # it imports this module
-
-        find = self.find_interaction  # type: ignore[attr-defined]  # a BulkImport is a Store
-        found = {key: find(*key) for key in check_keys(keys)}
-        return {key: interaction for key, interaction in found.items() if interaction is not None}
-
-
-def _contacts(items: Mapping[str, Contact]) -> dict[str, Contact]:
-    return dict(items)
-
-
-def _journey_lists(items: Mapping[str, Iterable[Journey]]) -> dict[str, tuple[Journey, ...]]:
-    return {key: tuple(journeys) for key, journeys in items.items()}
-
-
-def _notification_lists(items: Mapping[str, Iterable[Notification]]) -> dict[str, tuple[Notification, ...]]:
-    return {key: tuple(notifications) for key, notifications in items.items()}
-
-
-def _references(items: Mapping[str, Journey]) -> dict[str, Journey]:
-    return dict(items)
-
-
-@define(frozen=True)
-class IntakeRecords:
-    """What ``receive`` reads about one inbound, as :meth:`IntakeReads.load_intake` returns it.
-
-    Each field is what the plain look-up would answer: ``seen`` is ``find_interaction``,
-    ``contact`` is ``find_contact``, ``by_reference`` maps each reference asked about that
-    ``find_journey_by_reference`` finds to its journey, ``by_thread`` is
-    ``find_journey_by_thread``. ``contacts`` holds, by id, ``contact`` and the contacts of
-    the journeys of ``seen``, ``by_reference`` and ``by_thread`` (``receive`` falls back on the
-    plain look-ups when one is missing, losing the round trip saved); ``journeys`` each of their
-    ``journeys_of`` (one without journeys may be left out); ``notifications`` each of those
-    journeys' notifications created at or after ``since``, in ``notifications`` order (a
-    journey without any may be left out).
-    """
-
-    seen: Interaction | None = None
-    contact: Contact | None = None
-    by_reference: dict[str, Journey] = field(factory=dict, converter=_references)
-    by_thread: Journey | None = None
-    contacts: dict[str, Contact] = field(factory=dict, converter=_contacts)
-    journeys: dict[str, tuple[Journey, ...]] = field(factory=dict, converter=_journey_lists)
-    notifications: dict[str, tuple[Notification, ...]] = field(factory=dict, converter=_notification_lists)
-
-    def journey(self, journey_id: str) -> Journey | None:
-        """The journey with this id among ``journeys``, if it is there."""
-        for journeys in self.journeys.values():
-            for journey in journeys:
-                if journey.id == journey_id:
-                    return journey
-        return None
-
-
-class IntakeReads(abc.ABC):
-    """Optional capability: every look-up ``receive`` makes, in one round trip.
-
-    A networked store spends most of an event waiting on reads made one after the
-    other; :class:`~handoff.Switchboard` uses this when a store offers it.
-    """
-
-    @abc.abstractmethod
-    def load_intake(
-        self,
-        identity: Identity,
-        channel: str,
-        external_id: str | None,
-        references: Sequence[str],
-        thread_refs: Sequence[str],
-        since: datetime,
-    ) -> IntakeRecords:
-        """The records of :class:`IntakeRecords`, read from one snapshot; ``external_id``
-        None means no interaction is looked up, empty ``thread_refs`` no thread. Bad
-        arguments raise ValidationError as the plain look-ups do."""
-
-
-# -- optional capabilities for the metrics ------------------------------------------------------
-
-
-class JourneyIndex(abc.ABC):
-    """Optional capability: list the journeys opened in a period (what a KPI report covers)."""
-
-    @abc.abstractmethod
-    def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
-        """Journeys with ``start <= opened_at < end``, oldest first (then in storage order)."""
-
-
-class MetricsSource(JourneyIndex):
-    """Optional capability: stream what the KPIs need in compact rows, journey by journey.
-
-    For backends where building every model of a year of history would cost too much;
-    :func:`handoff.metrics.kpis` uses it when a store offers it, and gets the same
-    figures as from the models.
-    """
-
-    @abc.abstractmethod
-    def metric_journeys(
-        self, start: datetime, end: datetime, *, agents: bool = True
-    ) -> Iterator[MetricJourney]:
-        """Journeys with ``start <= opened_at < end`` with their steps and handoffs, one
-        journey at a time, in any order. ``agents=False`` may leave the steps' ``agent``
-        out: reading it costs a look into every reply, and only a report sliced by
-        agent needs it."""
-
-
-class MetricTallies(MetricsSource):
-    """Optional capability: keep each journey's :class:`MetricTally` between reports.
-
-    A year of history is millions of interactions but only hundreds of thousands of
-    journeys, and most journeys of a past period never change again; with their tallies
-    kept, a report reads one row per journey and walks only the histories that moved.
-    A tally is current while its journey's version and the tally's ``form`` (the
-    layout :mod:`handoff.metrics` makes) are those it was made with; anything else is
-    read as history, so a stale tally can never reach a report.
-    """
-
-    @abc.abstractmethod
-    def metric_tallies(
-        self, start: datetime, end: datetime, *, form: int
-    ) -> Iterator[MetricTally | MetricJourney]:
-        """For each journey with ``start <= opened_at < end``, in any order: its kept tally
-        if it is current (with ``next_contact_at`` read now), else the journey with its
-        steps (agents included), as :meth:`metric_journeys` gives it, to tally afresh.
-        All of it comes from one consistent snapshot."""
-
-    @abc.abstractmethod
-    def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
-        """Keep ``tallies`` (``next_contact_at`` is not kept). A tally made from an older
-        journey version than the one kept, or of a journey no longer stored, is dropped:
-        reports may run at the same time as writers and as each other."""

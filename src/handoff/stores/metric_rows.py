@@ -86,7 +86,7 @@ class MetricTally(NamedTuple):
     """What one journey adds to the KPIs, before a calendar, an FCR window or a period end
     applies; :func:`handoff.metrics.tally` makes it from a :class:`MetricJourney`.
 
-    A store with the :class:`~handoff.stores.base.MetricTallies` capability keeps it, so
+    A store with the :class:`~handoff.stores.capabilities.MetricTallies` capability keeps it, so
     the next report reads one row for this journey instead of its history, until the
     journey's ``version`` moves on. ``waits`` are the (customer waiting since, agent
     reply at) pairs, flattened; ``handoffs`` are in time order; ``csat``, ``nps`` and

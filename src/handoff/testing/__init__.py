@@ -28,8 +28,12 @@ def __getattr__(name: str) -> Any:
             "_conflicts",
             "_decisions",
             "_delivery",
+            "_intake",
+            "_metrics",
             "_privacy",
             "_records",
+            "_rules",
+            "_serialized",
             "_stateful",
         ):
             pytest.register_assert_rewrite(f"handoff.testing.{module}")

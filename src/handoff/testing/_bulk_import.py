@@ -1,4 +1,4 @@
-"""Conformance for the optional :class:`~handoff.stores.base.BulkImport` capability."""
+"""Conformance for the optional :class:`~handoff.stores.capabilities.BulkImport` capability."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound, ValidationError
 from handoff.models import Interaction, Journey
-from handoff.stores.base import BulkImport, Changeset, Store
+from handoff.stores.base import Changeset, Store
+from handoff.stores.capabilities import BulkImport
 from handoff.testing._kit import KitBase, seed
 from handoff.testing._records import assert_all_stored, crowded_event
 from handoff.testing.factories import T0, appended, make_contact, make_journey, make_notification, new_id

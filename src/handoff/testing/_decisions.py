@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.errors import ConcurrencyConflict, NotFound, ValidationError
-from handoff.stores.base import BulkImport, Changeset, Store
+from handoff.stores.base import Changeset, Store
+from handoff.stores.capabilities import BulkImport
 from handoff.testing._kit import KitBase, seed
 from handoff.testing.factories import (
     T0,

@@ -1,4 +1,4 @@
-"""Conformance for the optional :class:`~handoff.stores.base.IntakeReads` capability.
+"""Conformance for the optional :class:`~handoff.stores.capabilities.IntakeReads` capability.
 
 ``load_intake`` must answer exactly what the plain look-ups answer, so each check builds
 a history and compares the two, for the inbounds ``receive`` meets: a redelivery, a
@@ -17,7 +17,8 @@ from attrs import define
 from handoff.errors import ValidationError
 from handoff.identity import Identity, parse_identity
 from handoff.models import Contact, Interaction, Journey
-from handoff.stores.base import Changeset, IntakeReads, IntakeRecords, Store
+from handoff.stores.base import Changeset, Store
+from handoff.stores.capabilities import IntakeReads, IntakeRecords
 from handoff.testing._kit import KitBase
 from handoff.testing.factories import (
     T0,

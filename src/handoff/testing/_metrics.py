@@ -17,7 +17,9 @@ from handoff.clock import FixedClock, SeededIds
 from handoff.events import Inbound
 from handoff.metrics import TALLY_FORM, BusinessCalendar, journey_records, kpis, tally
 from handoff.metrics.journeys import compact
-from handoff.stores.base import JourneyIndex, MetricJourney, MetricsSource, MetricTallies, MetricTally, Store
+from handoff.stores.base import Store
+from handoff.stores.capabilities import JourneyIndex, MetricsSource, MetricTallies
+from handoff.stores.metric_rows import MetricJourney, MetricTally
 from handoff.switchboard import Switchboard
 from handoff.testing._kit import KitBase
 from handoff.testing.factories import T0

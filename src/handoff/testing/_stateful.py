@@ -316,6 +316,39 @@ class StoreMachine(RuleBasedStateMachine):
     def decisions_agree(self) -> None:
         for decision in self.decisions.values():
             assert self.store.get_decision(decision.id) == decision
+        for journey in self.journeys.values():
+            mine = [d for d in self.decisions.values() if d.journey_id == journey.id]
+            assert self.store.decisions(journey.id) == mine
+
+    @invariant()
+    def all_journeys_agree(self) -> None:
+        assert list(self.store.all_journeys()) == sorted(self.journeys.values(), key=lambda j: j.opened_at)
+
+    @invariant()
+    def derived_look_ups_agree(self) -> None:
+        """The look-ups :class:`Store` derives from the primitives answer as the store does."""
+        store, derived = self.store, Store
+        for contact in self.contacts.values():
+            assert derived.journeys_of(store, contact.id) == store.journeys_of(contact.id)
+            assert derived.contact_records(store, contact.id) == store.contact_records(contact.id)
+        for journey in self.journeys.values():
+            assert derived.get_journey(store, journey.id) == journey
+            assert derived.find_journey_by_reference(store, journey.reference) == journey
+        for channel, external_id in itertools.product(_CHANNELS, _EXTERNAL_IDS):
+            found = store.find_interaction(channel, external_id)
+            assert derived.find_interaction(store, channel, external_id) == found
+            assert derived.find_journey_by_thread(store, [external_id]) == store.find_journey_by_thread(
+                [external_id]
+            )
+        for notification in self.notifications.values():
+            assert derived.get_notification(store, notification.id) == notification
+        for provider_id in _PROVIDER_IDS:
+            assert derived.find_notification(store, provider_id) == store.find_notification(provider_id)
+        now = T0 + timedelta(seconds=next(self.ticks))
+        assert derived.due_notifications(store, now, limit=1000) == store.due_notifications(now, limit=1000)
+        assert derived.active_journeys(store) == store.active_journeys()
+        for decision in self.decisions.values():
+            assert derived.get_decision(store, decision.id) == decision
 
 
 class StatefulConformance(KitBase):

@@ -30,6 +30,8 @@ from handoff.testing._intake import IntakeConformance
 from handoff.testing._metrics import MetricsConformance
 from handoff.testing._privacy import PrivacyConformance
 from handoff.testing._records import RecordConformance
+from handoff.testing._rules import RuleConformance
+from handoff.testing._serialized import SerializedWritesConformance
 from handoff.testing._stateful import StatefulConformance, StoreMachine
 
 __all__ = ["StoreConformance", "StoreMachine"]
@@ -37,6 +39,7 @@ __all__ = ["StoreConformance", "StoreMachine"]
 
 class StoreConformance(
     RecordConformance,
+    RuleConformance,
     ConflictConformance,
     ArgumentConformance,
     ConcurrencyConformance,
@@ -45,6 +48,7 @@ class StoreConformance(
     DecisionConformance,
     DeliveryConformance,
     IntakeConformance,
+    SerializedWritesConformance,
     ActiveJourneyConformance,
     MetricsConformance,
     StatefulConformance,
@@ -68,8 +72,8 @@ class StoreConformance(
       or journey whose version does not grow raises ValidationError.
 
     Optional capabilities are read from the store itself: a store that is not a
-    :class:`~handoff.stores.base.BulkImport` has its ``commit_many`` tests skipped, visibly,
-    and likewise one that is not :class:`~handoff.stores.base.IntakeReads` its ``load_intake`` tests.
+    :class:`~handoff.stores.capabilities.BulkImport` has its ``commit_many`` tests skipped, visibly,
+    and likewise one that is not :class:`~handoff.stores.capabilities.IntakeReads` its ``load_intake`` tests.
 
     ``state_machine_settings`` (hypothesis ``settings``) sizes the stateful test.
     """

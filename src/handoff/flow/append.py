@@ -1,0 +1,64 @@
+"""Step 3 of the write path, pure: derived journey state, advanced one interaction at a time.
+
+The journey row carries what the hot path and summaries need — channel path, last
+activity per channel and side, first response, fact index, recent notes — so nothing
+ever has to read a journey's whole history. Cost per append is independent of the
+journey's length.
+"""
+
+from __future__ import annotations
+
+from handoff.facts import extract_facts, merge_facts
+from handoff.flow.records import replace
+from handoff.models import Interaction, Journey, PathStep, SummaryLine
+
+__all__ = ["append"]
+
+MAX_NOTES = 5
+MAX_PATH = 20
+"""Path steps kept: the first channel and the most recent ones (a journey that bounces
+between two channels all day must not grow its row without bound)."""
+MAX_SUBJECT = 160
+
+
+def _subject(body: str) -> str:
+    line = " ".join(body.split())
+    return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1] + "…"
+
+
+def append(journey: Journey, interaction: Interaction) -> Journey:
+    """The journey after ``interaction`` (whose sequence must be ``version + 1``)."""
+    changes: dict[str, object] = {
+        "version": interaction.sequence,
+        "updated_at": max(journey.updated_at, interaction.at),
+    }
+    channel, author = interaction.channel, interaction.author
+    conversational = interaction.kind in ("message", "call")
+    if author == "customer" and conversational:
+        changes["last_customer_at"] = {**journey.last_customer_at, channel: interaction.at}
+        changes["last_customer_channel"] = channel
+        changes["unresolved_messages"] = journey.unresolved_messages + 1
+        if not journey.subject and interaction.body.strip():
+            changes["subject"] = _subject(interaction.body)
+        found = extract_facts(
+            interaction.body, channel=channel, at=interaction.at, interaction_id=interaction.id
+        )
+        if found:
+            changes["facts"] = merge_facts(journey.facts, found)
+    elif author in ("agent", "bot") and conversational:
+        changes["last_agent_at"] = {**journey.last_agent_at, channel: interaction.at}
+        if author == "agent":
+            if journey.first_response_at is None:
+                changes["first_response_at"] = interaction.at
+            if journey.commitments and channel == journey.current_channel:
+                changes["commitments"] = ()
+    elif interaction.kind == "note":
+        line = SummaryLine(interaction.at, channel, author, interaction.body, interaction.agent)
+        changes["notes"] = (*journey.notes, line)[-MAX_NOTES:]
+    moves = (author == "customer" and conversational) or (
+        interaction.kind == "event" and interaction.metadata.get("transfer") == "1"
+    )
+    if moves and (not journey.path or journey.path[-1].channel != channel):
+        path = (*journey.path, PathStep(channel, interaction.at))
+        changes["path"] = path if len(path) <= MAX_PATH else (path[0], *path[-(MAX_PATH - 1) :])
+    return replace(journey, **changes)

@@ -1,0 +1,1 @@
+"""Backfill: many inbounds planned like one, written a batch at a time (internal: not API)."""

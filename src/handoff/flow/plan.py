@@ -1,0 +1,394 @@
+"""Steps 3-6 of the write path, pure: the records read and one event in, one changeset out.
+
+:func:`plan` appends a :class:`Draft` (an interaction and what it changes) to its
+journey, asks the policy about every event it raises, plans the notifications, builds
+the handoff's context summary and returns the :class:`Planned` changeset with the
+outcome the caller gets. It reads no store and no clock: what it needs was read before
+(:mod:`handoff.flow.read`) and the time is passed in, so the same plan serves every
+verb, the batched import (with ``notify=False``: nothing is scheduled, no decision is
+logged) and any driver, sync or asyncio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from attrs import define
+
+from handoff.clock import IdFactory
+from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
+from handoff.flow.append import append
+from handoff.flow.records import build, replace
+from handoff.identity import Identity
+from handoff.masking import mask_cards
+from handoff.models import (
+    Author,
+    Contact,
+    DecisionRecord,
+    Handoff,
+    Initiator,
+    Interaction,
+    InteractionKind,
+    Journey,
+    Notification,
+)
+from handoff.policy.engine import Decision, Event, Policy, Situation
+from handoff.stores.base import Changeset
+from handoff.summary import SummarySpec, build_summary, for_role
+
+__all__ = [
+    "NOT_NOTIFIED",
+    "RECENT_NOTIFICATIONS",
+    "Draft",
+    "HandoffPlan",
+    "Planned",
+    "Sentiment",
+    "duplicate",
+    "new_interaction",
+    "plan",
+    "plan_tick",
+    "recent_notifications",
+]
+
+Sentiment = Callable[[str], float | None]
+
+RECENT_NOTIFICATIONS = timedelta(days=1)
+"""How far back de-duplication and rate limits look at a journey's notifications."""
+
+NOT_NOTIFIED = Verdict(
+    "backfill",
+    False,
+    "notifications off: a backfill of past messages schedules nothing and logs no decision; "
+    "the policy only shaped handoff summaries",
+)
+"""The last line of every backfilled outcome's trace, so nobody wonders why nothing was sent."""
+
+
+@define(frozen=True)
+class HandoffPlan:
+    """The facts of a channel switch, before its summary exists."""
+
+    from_channel: str
+    to_channel: str
+    initiated_by: Initiator
+    reason: str
+    from_agent: str | None = None
+    to_agent: str | None = None
+    warm: bool = False
+    to_role: str | None = None
+
+
+@define(frozen=True, kw_only=True)
+class Draft:
+    """One event before the policy: the interaction it appends and what it changes.
+
+    ``journey`` already carries the event's status changes (reopened, pending,
+    transferred); ``contact_version`` and ``journey_version`` are the versions read
+    (0 = new) and ``contact_changed`` says whether the contact is written too.
+    """
+
+    contact: Contact
+    contact_version: int
+    contact_changed: bool = False
+    journey: Journey
+    journey_version: int
+    interaction: Interaction
+    events: tuple[Event, ...] = ()
+    handoff: HandoffPlan | None = None
+    previous_channel: str | None = None
+    trace: tuple[Verdict, ...] = ()
+
+
+@define(frozen=True)
+class Planned:
+    """What to commit, and what the caller is told once it is committed.
+
+    ``more`` is set instead when the handoff summary the policy asked for shows more
+    stored interactions than the plan was given: read that many and plan again.
+    """
+
+    changeset: Changeset
+    outcome: JourneyOutcome
+    more: int = 0
+
+
+def new_interaction(
+    interaction_id: str,
+    journey: Journey,
+    *,
+    channel: str,
+    author: Author,
+    body: str,
+    at: datetime,
+    kind: InteractionKind = "message",
+    agent: str | None = None,
+    external_id: str | None = None,
+    identity: Identity | None = None,
+    thread_refs: tuple[str, ...] = (),
+    metadata: Mapping[str, str] | None = None,
+    sensitive: bool = False,
+) -> Interaction:
+    """The next interaction of ``journey``, card numbers masked before anything keeps it."""
+    return build(
+        Interaction,
+        id=interaction_id,
+        journey_id=journey.id,
+        contact_id=journey.contact_id,
+        channel=channel,
+        author=author,
+        body=mask_cards(body),
+        at=at,
+        sequence=journey.version + 1,
+        kind=kind,
+        external_id=external_id,
+        agent=agent,
+        identity=identity,
+        thread_refs=thread_refs,
+        metadata=dict(metadata or {}),
+        sensitive=sensitive,
+    )
+
+
+def recent_notifications(
+    journey: Journey, at: datetime, stored: Sequence[Notification]
+) -> tuple[Notification, ...]:
+    """The journey's live notifications of the last day: what de-duplication and rate limits read."""
+    if journey.version <= 1:
+        return ()
+    since = at - RECENT_NOTIFICATIONS
+    return tuple(n for n in stored if n.status != "cancelled" and n.created_at >= since)
+
+
+def plan(
+    draft: Draft,
+    *,
+    recent: Sequence[Interaction],
+    notifications: Sequence[Notification],
+    now: datetime,
+    policy: Policy,
+    ids: IdFactory,
+    sentiment: Sentiment | None = None,
+    notify: bool = True,
+) -> Planned:
+    """Plan one event: the changeset to commit and the outcome, from what was read.
+
+    ``recent`` is the journey's last stored interactions (what a handoff summary shows;
+    only read when the draft hands off), ``notifications`` its stored notifications (only
+    those of the last day count), ``now`` the time notifications are created at. With
+    ``notify=False`` (a backfill of old history) the policy is asked only about a channel
+    switch, for the summary it wants: nothing is scheduled and no decision logged.
+    """
+    interaction = draft.interaction
+    after = append(draft.journey, interaction)
+    decisions: list[Decision] = []
+    planned: list[Notification] = []
+    spec: SummarySpec | None = None
+    if draft.events and (notify or draft.handoff is not None):
+        earlier = recent_notifications(after, interaction.at, notifications)
+        mood = _mood(sentiment, interaction)
+        flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
+        for event in draft.events:
+            situation = Situation(
+                event,
+                after,
+                draft.contact,
+                interaction,
+                draft.previous_channel,
+                recent_notifications=(*earlier, *planned),
+                sentiment=mood,
+                customer_messages=after.unresolved_messages,
+                flags=flags,
+            )
+            decision = policy.decide(situation)
+            decisions.append(decision)
+            if spec is None:
+                spec = decision.summary
+            if not notify and spec is not None:
+                break  # all a backfill asks of the policy
+            # A later rule may read what an earlier event planned (de-duplication).
+            planned.extend(_notifications(decision, after, draft.contact, now, ids))
+    scheduled = tuple(planned) if notify else ()
+    if any(n.purpose == "survey" for n in scheduled):
+        after = replace(after, surveyed=True)
+    record = None
+    more = 0
+    if draft.handoff is not None:
+        wanted = for_role(spec or SummarySpec(), draft.handoff.to_role, policy.settings.restricted_roles)
+        # The summary shows the last ``wanted.recent`` interactions, this one included.
+        back = max(wanted.recent - 1, 0)
+        if back > len(recent) and len(recent) < draft.journey_version:
+            more = back
+        shown = [*recent[max(len(recent) - back, 0) :], interaction] if wanted.recent > 0 else []
+        record = _handoff(draft.handoff, after, draft.contact, shown, wanted, interaction, ids)
+    logged = (
+        tuple(
+            DecisionRecord(d.id, after.id, draft.contact.id, interaction.at, d.to_dict())
+            for d in decisions
+            if d.notifications or d.suggestions
+        )
+        if notify
+        else ()
+    )
+    changeset = Changeset(
+        contact=draft.contact if draft.contact_changed else None,
+        expected_contact_version=draft.contact_version if draft.contact_changed else 0,
+        journey=after,
+        expected_journey_version=draft.journey_version,
+        interactions=(interaction,),
+        handoffs=(record,) if record is not None else (),
+        notifications=scheduled,
+        decisions=logged,
+    )
+    if notify:
+        trace = (*draft.trace, *(v for d in decisions for v in d.verdicts))
+        suggestions: tuple[Suggestion, ...] = tuple(s for d in decisions for s in d.suggestions)
+    else:
+        trace, suggestions = (*draft.trace, NOT_NOTIFIED), ()
+    outcome = JourneyOutcome(
+        journey=after,
+        interaction=interaction,
+        contact=draft.contact,
+        handoff=record,
+        notifications=scheduled,
+        trace=trace,
+        suggestions=suggestions,
+    )
+    return Planned(changeset, outcome, more)
+
+
+def plan_tick(
+    journey: Journey,
+    contact: Contact,
+    events: Sequence[Event],
+    *,
+    last: Interaction | None,
+    notifications: Sequence[Notification],
+    now: datetime,
+    policy: Policy,
+    ids: IdFactory,
+) -> tuple[Changeset | None, TickOutcome]:
+    """Plan the time-based events of one journey (no interaction is appended).
+
+    The changeset (``None`` when nothing is to be written) holds the notifications and
+    the decisions behind them; the outcome's trace lines name the journey's reference.
+    """
+    earlier = recent_notifications(journey, now, notifications)
+    planned: list[Notification] = []
+    records: list[DecisionRecord] = []
+    trace: list[Verdict] = []
+    suggestions: list[Suggestion] = []
+    for event in events:
+        situation = Situation(
+            event,
+            journey,
+            contact,
+            last,
+            recent_notifications=(*earlier, *planned),
+            customer_messages=journey.unresolved_messages,
+        )
+        decision = policy.on_tick(situation)
+        made = _notifications(decision, journey, contact, now, ids)
+        planned.extend(made)
+        if made or decision.suggestions:
+            records.append(DecisionRecord(decision.id, journey.id, contact.id, now, decision.to_dict()))
+        trace.extend(
+            Verdict(f"{journey.reference}: {v.rule}", v.matched, v.reason) for v in decision.verdicts
+        )
+        suggestions.extend(decision.suggestions)
+    changes = (
+        Changeset(notifications=tuple(planned), decisions=tuple(records)) if planned or records else None
+    )
+    outcome = TickOutcome(
+        at=now, journeys=1, notifications=tuple(planned), trace=tuple(trace), suggestions=tuple(suggestions)
+    )
+    return changes, outcome
+
+
+def duplicate(seen: Interaction, journey: Journey, contact: Contact) -> JourneyOutcome:
+    """The outcome of a redelivered message: what was stored the first time."""
+    return JourneyOutcome(
+        journey=journey,
+        interaction=seen,
+        contact=contact,
+        trace=(Verdict("idempotency", True, f"{seen.channel} message {seen.external_id} is already stored"),),
+        duplicate=True,
+    )
+
+
+def _mood(sentiment: Sentiment | None, interaction: Interaction) -> float | None:
+    """The host's sentiment score of a customer message, if a hook was given."""
+    if sentiment is None or interaction.author != "customer" or not interaction.body:
+        return None
+    return sentiment(interaction.body)
+
+
+def _notifications(
+    decision: Decision, journey: Journey, contact: Contact, now: datetime, ids: IdFactory
+) -> list[Notification]:
+    return [
+        Notification(
+            id=ids.new_id("nt"),
+            journey_id=journey.id,
+            contact_id=contact.id,
+            channel=plan.channel,
+            body=mask_cards(plan.body),
+            purpose=plan.purpose,
+            send_at=plan.send_at,
+            created_at=now,
+            rule=plan.rule,
+            reason=plan.reason,
+            to=plan.to,
+            template=plan.template,
+            decision_id=decision.id,
+        )
+        for plan in decision.notifications
+    ]
+
+
+def _handoff(
+    plan: HandoffPlan,
+    journey: Journey,
+    contact: Contact,
+    recent: Sequence[Interaction],
+    spec: SummarySpec,
+    interaction: Interaction,
+    ids: IdFactory,
+) -> Handoff:
+    summary = build_summary(
+        journey,
+        contact,
+        recent,
+        for_channel=plan.to_channel,
+        now=interaction.at,
+        spec=spec,
+        transition=_transition_line(plan),
+    )
+    return Handoff(
+        id=ids.new_id("ho"),
+        journey_id=journey.id,
+        interaction_id=interaction.id,
+        from_channel=plan.from_channel,
+        to_channel=plan.to_channel,
+        initiated_by=plan.initiated_by,
+        reason=plan.reason,
+        at=interaction.at,
+        summary=summary,
+        from_agent=plan.from_agent,
+        to_agent=plan.to_agent,
+        warm=plan.warm,
+    )
+
+
+def _transition_line(plan: HandoffPlan) -> str:
+    who = {"customer": "the customer", "agent": "an agent", "bot": "the bot", "system": "the system"}
+    parts = [
+        f"{plan.from_channel} → {plan.to_channel}",
+        f"by {who.get(plan.initiated_by, plan.initiated_by)}",
+    ]
+    if plan.from_agent or plan.to_agent:
+        parts.append(f"{plan.from_agent or '—'} → {plan.to_agent or 'next available agent'}")
+    parts.append(f"reason: {plan.reason.replace('_', ' ')}")
+    if plan.warm:
+        parts.append("warm")
+    return ", ".join(parts)

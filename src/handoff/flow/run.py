@@ -1,0 +1,222 @@
+"""The write path over one store: read, plan, write — one attempt per call.
+
+:class:`Flow` is what every verb runs: it reads what the verb needs
+(:mod:`handoff.flow.read`), drafts the event (:mod:`handoff.flow.intake`,
+:mod:`handoff.flow.desk`), plans it (:func:`~handoff.flow.plan.plan`, pure) and commits
+the changeset in one transaction. A conflict propagates so the caller can retry the
+attempt from the reads. The batched import runs the same ``Flow`` over an overlay store.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
+from typing import TypeVar
+
+from handoff.clock import IdFactory
+from handoff.errors import ConcurrencyConflict
+from handoff.events import Inbound, JourneyOutcome
+from handoff.flow import desk
+from handoff.flow.intake import draft_inbound
+from handoff.flow.plan import Draft, Sentiment, duplicate, plan
+from handoff.flow.read import read_intake, read_notifications, read_recent, recent_bound
+from handoff.identity import Identity
+from handoff.models import Contact, Initiator, Journey, Notification
+from handoff.policy.engine import Policy
+from handoff.stores.base import Store
+from handoff.stores.capabilities import SerializedWrites
+
+__all__ = ["Flow", "retry"]
+
+T = TypeVar("T")
+
+
+def retry(attempt: Callable[[], T], retries: int) -> T:
+    """Run ``attempt``, again (up to ``retries`` more times, after a short random pause)
+    while it raises :class:`~handoff.errors.ConcurrencyConflict`."""
+    for tries in range(retries + 1):
+        try:
+            return attempt()
+        except ConcurrencyConflict:
+            if tries == retries:
+                raise
+            time.sleep(random.uniform(0, 0.001 * (tries + 1)))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Flow:
+    """Plans and commits one event at a time on ``store``.
+
+    ``notify=False`` plans past history (a backfill): nothing is scheduled and no
+    decision is logged; see :func:`~handoff.flow.plan.plan`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        ids: IdFactory,
+        sentiment: Sentiment | None = None,
+        *,
+        notify: bool = True,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.ids = ids
+        self.sentiment = sentiment
+        self.notify = notify
+        self._recent = max(recent_bound(policy) - 1, 0)
+
+    # -- customers ---------------------------------------------------------------------
+    def receive(self, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
+        with self._serialized(str(identity)):
+            read = read_intake(self.store, inbound, identity)
+            if isinstance(read, JourneyOutcome):
+                return read
+            draft = draft_inbound(inbound, identity, read, ids=self.ids, settings=self.policy.settings)
+            known = None if read.notifications is None else read.notifications.get(draft.journey.id, ())
+            return self._commit(draft, now, known)
+
+    # -- agents ------------------------------------------------------------------------
+    def reply(
+        self,
+        journey: Journey,
+        *,
+        agent: str,
+        body: str,
+        channel: str | None,
+        at: datetime,
+        external_id: str | None,
+        bot: bool,
+        now: datetime,
+    ) -> JourneyOutcome:
+        with self._serialized(journey.contact_id):
+            journey = self.store.get_journey(journey.id)
+            where = channel or journey.current_channel
+            if external_id is not None:
+                seen = self.store.find_interaction(where, external_id)
+                if seen is not None:
+                    stored = self.store.get_journey(seen.journey_id)
+                    return duplicate(seen, stored, self.store.get_contact(stored.contact_id))
+            contact = self.store.get_contact(journey.contact_id)
+            draft = desk.draft_reply(
+                journey,
+                contact,
+                self.ids,
+                agent=agent,
+                body=body,
+                channel=where,
+                at=at,
+                external_id=external_id,
+                bot=bot,
+            )
+            return self._commit(draft, now)
+
+    def note(self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime) -> JourneyOutcome:
+        return self._act(
+            journey, now, lambda j, c: desk.draft_note(j, c, self.ids, agent=agent, body=body, at=at)
+        )
+
+    def transfer(
+        self,
+        journey: Journey,
+        *,
+        to_channel: str,
+        reason: str,
+        by: str,
+        to_agent: str | None,
+        at: datetime,
+        warm: bool,
+        initiated_by: Initiator,
+        to_role: str | None,
+        now: datetime,
+    ) -> JourneyOutcome:
+        return self._act(
+            journey,
+            now,
+            lambda j, c: desk.draft_transfer(
+                j,
+                c,
+                self.ids,
+                to_channel=to_channel,
+                reason=reason,
+                by=by,
+                to_agent=to_agent,
+                at=at,
+                warm=warm,
+                initiated_by=initiated_by,
+                to_role=to_role,
+                callback_within=self.policy.settings.callback_within,
+            ),
+        )
+
+    def resolve(self, journey: Journey, *, by: str, at: datetime, now: datetime) -> JourneyOutcome:
+        return self._act(journey, now, lambda j, c: desk.draft_resolution(j, c, self.ids, by=by, at=at))
+
+    def rate(
+        self,
+        journey: Journey,
+        *,
+        scores: dict[str, int],
+        comment: str | None,
+        channel: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> JourneyOutcome:
+        return self._act(
+            journey,
+            now,
+            lambda j, c: desk.draft_rating(
+                j, c, self.ids, scores=scores, comment=comment, channel=channel, at=at
+            ),
+        )
+
+    def _act(
+        self, journey: Journey, now: datetime, draft: Callable[[Journey, Contact], Draft]
+    ) -> JourneyOutcome:
+        """An agent verb on ``journey``, drafted from the journey and contact as they stand
+        once the other writers of the contact are done."""
+        with self._serialized(journey.contact_id):
+            journey = self.store.get_journey(journey.id)
+            return self._commit(draft(journey, self.store.get_contact(journey.contact_id)), now)
+
+    def _serialized(self, key: str) -> AbstractContextManager[None]:
+        store = self.store
+        return store.serialized(key) if isinstance(store, SerializedWrites) else nullcontext()
+
+    # -- the common tail -----------------------------------------------------------------
+    def _commit(
+        self, draft: Draft, now: datetime, notifications: Sequence[Notification] | None = None
+    ) -> JourneyOutcome:
+        """Read what the plan will look at, plan, and commit; returns the outcome."""
+        journey = draft.journey
+        stored: Sequence[Notification] = ()
+        if draft.events and (self.notify or draft.handoff is not None) and draft.journey_version > 0:
+            stored = read_notifications(self.store, journey) if notifications is None else notifications
+        recent = read_recent(self.store, journey, self._recent) if draft.handoff is not None else []
+        planned = plan(
+            draft,
+            recent=recent,
+            notifications=stored,
+            now=now,
+            policy=self.policy,
+            ids=self.ids,
+            sentiment=self.sentiment,
+            notify=self.notify,
+        )
+        if planned.more:
+            planned = plan(
+                draft,
+                recent=read_recent(self.store, journey, planned.more),
+                notifications=stored,
+                now=now,
+                policy=self.policy,
+                ids=self.ids,
+                sentiment=self.sentiment,
+                notify=self.notify,
+            )
+        self.store.commit(planned.changeset)
+        return planned.outcome

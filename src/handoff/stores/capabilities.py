@@ -1,0 +1,206 @@
+"""Optional capabilities: abstract base classes a backend may add beside :class:`~handoff.stores.base.Store`.
+
+Each is a separate ABC; the library checks ``isinstance(store, Capability)`` and uses
+the faster path when a store offers it, the plain look-ups otherwise:
+
+* :class:`BulkImport`: many changesets in one transaction (backfills, ``handoff import``);
+* :class:`IntakeReads`: every look-up ``receive`` makes, in one round trip;
+* :class:`SerializedWrites`: one event's reads and commit as one serialised transaction,
+  so writers of one journey wait their turn instead of failing on a version conflict;
+* :class:`JourneyIndex`, :class:`MetricsSource`, :class:`MetricTallies`: the metrics'
+  push-downs, from listing journeys by period to keeping per-journey tallies.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from attrs import define, field
+
+from handoff.identity import Identity
+from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.stores.metric_rows import MetricJourney, MetricTally
+from handoff.stores.records import Changeset
+from handoff.stores.rules import check_keys
+
+__all__ = [
+    "BulkImport",
+    "IntakeReads",
+    "IntakeRecords",
+    "JourneyIndex",
+    "MetricTallies",
+    "MetricsSource",
+    "SerializedWrites",
+]
+
+
+class BulkImport(abc.ABC):
+    """Optional capability: many changesets in one transaction (backfills)."""
+
+    @abc.abstractmethod
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        """Commit changesets in order, all or nothing: each is checked as `commit`
+        would, against the store AND the changesets before it in the same call
+        (so a batch may create a journey and append to it three times)."""
+
+    def find_interactions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
+        """The stored interactions among these ``(channel, external_id)`` keys, by key.
+
+        A backfill asks once per batch which of its messages are redeliveries. This
+        default asks :meth:`Store.find_interaction` key by key; a store with a query
+        language overrides it with one query.
+        """
+        find = self.find_interaction  # type: ignore[attr-defined]  # a BulkImport is a Store
+        found = {key: find(*key) for key in check_keys(keys)}
+        return {key: interaction for key, interaction in found.items() if interaction is not None}
+
+
+def _contacts(items: Mapping[str, Contact]) -> dict[str, Contact]:
+    return dict(items)
+
+
+def _journey_lists(items: Mapping[str, Iterable[Journey]]) -> dict[str, tuple[Journey, ...]]:
+    return {key: tuple(journeys) for key, journeys in items.items()}
+
+
+def _notification_lists(items: Mapping[str, Iterable[Notification]]) -> dict[str, tuple[Notification, ...]]:
+    return {key: tuple(notifications) for key, notifications in items.items()}
+
+
+def _references(items: Mapping[str, Journey]) -> dict[str, Journey]:
+    return dict(items)
+
+
+@define(frozen=True)
+class IntakeRecords:
+    """What ``receive`` reads about one inbound, as :meth:`IntakeReads.load_intake` returns it.
+
+    Each field is what the plain look-up would answer: ``seen`` is ``find_interaction``,
+    ``contact`` is ``find_contact``, ``by_reference`` maps each reference asked about that
+    ``find_journey_by_reference`` finds to its journey, ``by_thread`` is
+    ``find_journey_by_thread``. ``contacts`` holds, by id, ``contact`` and the contacts of
+    the journeys of ``seen``, ``by_reference`` and ``by_thread`` (``receive`` falls back on the
+    plain look-ups when one is missing, losing the round trip saved); ``journeys`` each of their
+    ``journeys_of`` (one without journeys may be left out); ``notifications`` each of those
+    journeys' notifications created at or after ``since``, in ``notifications`` order (a
+    journey without any may be left out).
+    """
+
+    seen: Interaction | None = None
+    contact: Contact | None = None
+    by_reference: dict[str, Journey] = field(factory=dict, converter=_references)
+    by_thread: Journey | None = None
+    contacts: dict[str, Contact] = field(factory=dict, converter=_contacts)
+    journeys: dict[str, tuple[Journey, ...]] = field(factory=dict, converter=_journey_lists)
+    notifications: dict[str, tuple[Notification, ...]] = field(factory=dict, converter=_notification_lists)
+
+    def journey(self, journey_id: str) -> Journey | None:
+        """The journey with this id among ``journeys``, if it is there."""
+        for journeys in self.journeys.values():
+            for journey in journeys:
+                if journey.id == journey_id:
+                    return journey
+        return None
+
+
+class IntakeReads(abc.ABC):
+    """Optional capability: every look-up ``receive`` makes, in one round trip.
+
+    A networked store spends most of an event waiting on reads made one after the
+    other; :class:`~handoff.Switchboard` uses this when a store offers it.
+    """
+
+    @abc.abstractmethod
+    def load_intake(
+        self,
+        identity: Identity,
+        channel: str,
+        external_id: str | None,
+        references: Sequence[str],
+        thread_refs: Sequence[str],
+        since: datetime,
+    ) -> IntakeRecords:
+        """The records of :class:`IntakeRecords`, read from one snapshot; ``external_id``
+        None means no interaction is looked up, empty ``thread_refs`` no thread. Bad
+        arguments raise ValidationError as the plain look-ups do."""
+
+
+# -- optional capabilities for the metrics ------------------------------------------------------
+
+
+class SerializedWrites(abc.ABC):
+    """Optional capability: writers of one key run one after the other.
+
+    ``with store.serialized(key):`` holds a lock for ``key`` (a contact id, or the
+    identity of an inbound whose contact is not known yet) around this thread's reads
+    and its :meth:`~handoff.stores.base.Store.commit`, the block's last step. Another
+    writer of the same key waits until the block ends, then reads what this one
+    committed, so a burst of webhooks from one customer is written in turn instead of
+    failing on version conflicts. Versions are still checked: a caller's stale write is
+    still refused. A nested ``serialized`` on the same thread joins the block already open.
+
+    The built-in stores: SQLite holds its one write transaction (``BEGIN IMMEDIATE``)
+    for the block, so reads and commit are one transaction and every key is serialised;
+    PostgreSQL holds an advisory lock on the key, taken with the first read and given
+    back with the commit, at no extra round trip; memory holds its lock.
+    """
+
+    @abc.abstractmethod
+    def serialized(self, key: str) -> AbstractContextManager[None]:
+        """Serialise this thread's reads and commit with other writers of ``key``."""
+
+
+class JourneyIndex(abc.ABC):
+    """Optional capability: list the journeys opened in a period (what a KPI report covers)."""
+
+    @abc.abstractmethod
+    def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
+        """Journeys with ``start <= opened_at < end``, oldest first (then in storage order)."""
+
+
+class MetricsSource(JourneyIndex):
+    """Optional capability: stream what the KPIs need in compact rows, journey by journey.
+
+    For backends where building every model of a year of history would cost too much;
+    :func:`handoff.metrics.kpis` uses it when a store offers it, and gets the same
+    figures as from the models.
+    """
+
+    @abc.abstractmethod
+    def metric_journeys(
+        self, start: datetime, end: datetime, *, agents: bool = True
+    ) -> Iterator[MetricJourney]:
+        """Journeys with ``start <= opened_at < end`` with their steps and handoffs, one
+        journey at a time, in any order. ``agents=False`` may leave the steps' ``agent``
+        out: reading it costs a look into every reply, and only a report sliced by
+        agent needs it."""
+
+
+class MetricTallies(MetricsSource):
+    """Optional capability: keep each journey's :class:`MetricTally` between reports.
+
+    A year of history is millions of interactions but only hundreds of thousands of
+    journeys, and most journeys of a past period never change again; with their tallies
+    kept, a report reads one row per journey and walks only the histories that moved.
+    A tally is current while its journey's version and the tally's ``form`` (the
+    layout :mod:`handoff.metrics` makes) are those it was made with; anything else is
+    read as history, so a stale tally can never reach a report.
+    """
+
+    @abc.abstractmethod
+    def metric_tallies(
+        self, start: datetime, end: datetime, *, form: int
+    ) -> Iterator[MetricTally | MetricJourney]:
+        """For each journey with ``start <= opened_at < end``, in any order: its kept tally
+        if it is current (with ``next_contact_at`` read now), else the journey with its
+        steps (agents included), as :meth:`metric_journeys` gives it, to tally afresh.
+        All of it comes from one consistent snapshot."""
+
+    @abc.abstractmethod
+    def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
+        """Keep ``tallies`` (``next_contact_at`` is not kept). A tally made from an older
+        journey version than the one kept, or of a journey no longer stored, is dropped:
+        reports may run at the same time as writers and as each other."""

@@ -1,0 +1,413 @@
+"""``memory://``: a store in plain dicts, for tests, demos and single-process tools.
+
+Everything sits behind one lock. :meth:`MemoryStore.commit` checks the whole changeset
+against the current data first (:mod:`handoff.stores.memory._checks`) and only then
+mutates, so a refused commit leaves no trace; :meth:`MemoryStore.commit_many` copies
+the indexes first and puts them back if any changeset of the batch is refused.
+Per-journey lists are kept in order as records arrive, so reads never sort.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from copy import copy
+from datetime import datetime
+from operator import attrgetter
+
+from handoff.clock import ensure_aware, micros
+from handoff.errors import NotFound, ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.stores.base import Store
+from handoff.stores.capabilities import BulkImport, SerializedWrites
+from handoff.stores.memory._checks import ChangesetChecks
+from handoff.stores.memory._metrics import MemoryJourneyIndex
+from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.rules import (
+    ACTIVE_STATUSES,
+    check_active_limit,
+    check_batch,
+    check_changeset,
+    check_identity,
+    check_last,
+    check_limit,
+    check_lock_key,
+    check_mark,
+    check_provider_id,
+    check_refs,
+    check_text,
+    marked,
+)
+
+__all__ = ["MemoryStore"]
+
+# (UTC microseconds, arrival number, record id): sorts by time, then by arrival.
+_Key = tuple[int, int, str]
+_by_sequence = attrgetter("sequence")
+
+
+class MemoryStore(ChangesetChecks, Store, BulkImport, SerializedWrites, MemoryJourneyIndex):
+    """Keeps everything in this process's memory; gone when the object is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._arrivals = itertools.count()
+        self._contacts: dict[str, Contact] = {}
+        self._owners: dict[Identity, str] = {}
+        self._journeys: dict[str, Journey] = {}
+        self._by_reference: dict[str, str] = {}
+        self._journey_keys: dict[str, _Key] = {}
+        self._journeys_of: dict[str, list[_Key]] = {}
+        self._interactions: dict[str, Interaction] = {}
+        self._by_external: dict[tuple[str, str], Interaction] = {}
+        # external id -> {interaction id: (UTC microseconds, arrival, journey id)}
+        self._threads: dict[str, dict[str, _Key]] = {}
+        self._timelines: dict[str, list[Interaction]] = {}
+        self._handoffs: dict[str, Handoff] = {}
+        self._handoffs_of: dict[str, list[_Key]] = {}
+        self._notifications: dict[str, Notification] = {}
+        self._notifications_of: dict[str, list[_Key]] = {}
+        self._pending: list[_Key] = []
+        self._pending_keys: dict[str, _Key] = {}
+        self._by_provider: dict[str, str] = {}  # provider id -> notification id
+        self._active: list[tuple[int, str]] = []  # (updated_at, id) of open and pending journeys
+        self._decisions: dict[str, DecisionRecord] = {}
+        self._decisions_of: dict[str, list[_Key]] = {}
+
+    @classmethod
+    def from_url(cls, url: str) -> MemoryStore:
+        """``memory://`` and nothing more: each call gives a new, empty store."""
+        if url != "memory://":
+            raise ValidationError(
+                "url", f"expected exactly 'memory://' (it takes no path or options), got {url!r}"
+            )
+        return cls()
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
+
+    # -- writes ----------------------------------------------------------------------
+    @contextmanager
+    def serialized(self, key: str) -> Iterator[None]:
+        """Hold the store's lock around this thread's reads and commit (every key at once:
+        one process, one lock). A commit is applied whole or not at all, so a block whose
+        last step is its commit, as the write path's is, keeps nothing when it raises."""
+        check_lock_key(key)
+        with self._lock:
+            yield
+
+    def commit(self, changes: Changeset) -> None:
+        changes = check_changeset(changes)
+        with self._lock:
+            self._check_contact(changes)
+            self._check_journey(changes)
+            self._check_records(changes)
+            self._apply(changes)
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        checked = check_batch(changes)
+        with self._lock:
+            saved = self._save()
+            try:
+                for change in checked:
+                    self._check_contact(change)
+                    self._check_journey(change)
+                    self._check_records(change)
+                    self._apply(change)
+            except BaseException:
+                self._restore(saved)
+                raise
+
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
+        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
+        with self._lock:
+            current = self._notifications.get(notification_id)
+            if current is None:
+                raise NotFound("notification", notification_id)
+            updated = marked(current, status, at, provider_id)
+            if updated.provider_id is not None and updated.provider_id != current.provider_id:
+                self._check_provider_free(updated)
+                if current.provider_id is not None:
+                    del self._by_provider[current.provider_id]
+                self._by_provider[updated.provider_id] = notification_id
+            self._notifications[notification_id] = updated
+            if current.status == "pending" and updated.status != "pending":
+                key = self._pending_keys.pop(notification_id)
+                del self._pending[bisect.bisect_left(self._pending, key)]
+            return updated
+
+    # -- contacts --------------------------------------------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            found = self._contacts.get(contact_id)
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        check_identity(identity)
+        with self._lock:
+            owner = self._owners.get(identity)
+            return None if owner is None else self._contacts[owner]
+
+    # -- journeys --------------------------------------------------------------------
+    def get_journey(self, journey_id: str) -> Journey:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            found = self._journeys.get(journey_id)
+        if found is None:
+            raise NotFound("journey", journey_id)
+        return found
+
+    def find_journey_by_reference(self, reference: str) -> Journey | None:
+        check_text(reference, "reference")
+        with self._lock:
+            journey_id = self._by_reference.get(reference)
+            return None if journey_id is None else self._journeys[journey_id]
+
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        limit = check_active_limit(limit)
+        with self._lock:
+            return [self._journeys[key[1]] for key in itertools.islice(self._active, limit)]
+
+    def all_journeys(self) -> Iterator[Journey]:
+        with self._lock:
+            keys = sorted(self._journey_keys.values())  # (opened_at, arrival, id)
+            journeys = [self._journeys[key[2]] for key in keys]
+        return iter(journeys)
+
+    def journeys_of(self, contact_id: str) -> list[Journey]:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            return [self._journeys[key[2]] for key in self._journeys_of.get(contact_id, ())]
+
+    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
+        wanted = check_refs(refs)
+        with self._lock:
+            hits = [max(self._threads[ref].values()) for ref in wanted if ref in self._threads]
+            return self._journeys[max(hits)[2]] if hits else None
+
+    # -- interactions and handoffs ---------------------------------------------------------
+    def find_interaction(self, channel: str, external_id: str) -> Interaction | None:
+        key = (check_text(channel, "channel"), check_text(external_id, "external_id"))
+        with self._lock:
+            return self._by_external.get(key)
+
+    def interactions(self, journey_id: str, *, last: int | None = None) -> list[Interaction]:
+        check_text(journey_id, "journey_id")
+        last = check_last(last)
+        with self._lock:
+            timeline = self._timelines.get(journey_id, [])
+            if last is None:
+                return list(timeline)
+            return timeline[-last:] if last else []
+
+    def handoffs(self, journey_id: str) -> list[Handoff]:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            return [self._handoffs[key[2]] for key in self._handoffs_of.get(journey_id, ())]
+
+    # -- outbox ----------------------------------------------------------------------
+    def get_notification(self, notification_id: str) -> Notification:
+        check_text(notification_id, "notification_id")
+        with self._lock:
+            found = self._notifications.get(notification_id)
+        if found is None:
+            raise NotFound("notification", notification_id)
+        return found
+
+    def find_notification(self, provider_id: str) -> Notification | None:
+        provider_id = check_provider_id(provider_id)
+        with self._lock:
+            holder = self._by_provider.get(provider_id)
+            return None if holder is None else self._notifications[holder]
+
+    def notifications(self, journey_id: str) -> list[Notification]:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            return [self._notifications[key[2]] for key in self._notifications_of.get(journey_id, ())]
+
+    def due_notifications(self, now: datetime, *, limit: int = 100) -> list[Notification]:
+        cutoff = micros(ensure_aware(now, "now"))
+        limit = check_limit(limit)
+        with self._lock:
+            due = itertools.takewhile(lambda key: key[0] <= cutoff, self._pending)
+            return [self._notifications[key[2]] for key in itertools.islice(due, limit)]
+
+    # -- decision log ------------------------------------------------------------------
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        check_text(decision_id, "decision_id")
+        with self._lock:
+            found = self._decisions.get(decision_id)
+        if found is None:
+            raise NotFound("decision", decision_id)
+        return found
+
+    def decisions(self, journey_id: str) -> list[DecisionRecord]:
+        check_text(journey_id, "journey_id")
+        with self._lock:
+            return [self._decisions[key[2]] for key in self._decisions_of.get(journey_id, ())]
+
+    # -- privacy ---------------------------------------------------------------------
+    def contact_records(self, contact_id: str) -> ContactRecords:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            contact = self._contacts.get(contact_id)
+            if contact is None:
+                raise NotFound("contact", contact_id)
+            journeys = self.journeys_of(contact_id)
+            return ContactRecords(
+                contact=contact,
+                journeys=journeys,
+                interactions=[i for j in journeys for i in self._timelines.get(j.id, ())],
+                handoffs=[h for j in journeys for h in self.handoffs(j.id)],
+                notifications=[n for j in journeys for n in self.notifications(j.id)],
+                decisions=[
+                    self._decisions[key[2]] for j in journeys for key in self._decisions_of.get(j.id, ())
+                ],
+            )
+
+    def erase_contact(self, contact_id: str) -> None:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            contact = self._contacts.pop(contact_id, None)
+            if contact is None:
+                raise NotFound("contact", contact_id)
+            for identity in contact.identities:
+                del self._owners[identity]
+            for key in self._journeys_of.pop(contact_id, ()):
+                self._forget_journey(key[2])
+
+    def _forget_journey(self, journey_id: str) -> None:
+        """Drop a journey and every record of it from every index (erasure only)."""
+        journey = self._journeys.pop(journey_id)
+        del self._by_reference[journey.reference]
+        del self._journey_keys[journey_id]
+        self._deactivate(journey)
+        for interaction in self._timelines.pop(journey_id, ()):
+            del self._interactions[interaction.id]
+            if interaction.external_id is not None:
+                del self._by_external[(interaction.channel, interaction.external_id)]
+                holders = self._threads[interaction.external_id]
+                del holders[interaction.id]
+                if not holders:
+                    del self._threads[interaction.external_id]
+        for key in self._handoffs_of.pop(journey_id, ()):
+            del self._handoffs[key[2]]
+        for key in self._notifications_of.pop(journey_id, ()):
+            notification = self._notifications.pop(key[2])
+            if notification.provider_id is not None:
+                del self._by_provider[notification.provider_id]
+            pending = self._pending_keys.pop(key[2], None)
+            if pending is not None:
+                del self._pending[bisect.bisect_left(self._pending, pending)]
+        for key in self._decisions_of.pop(journey_id, ()):
+            del self._decisions[key[2]]
+
+    # -- batches: copy the indexes, put them back on failure -------------------------------
+    def _save(self) -> dict[str, object]:
+        """A copy of every index deep enough that applying changesets cannot touch it."""
+        saved: dict[str, object] = {}
+        for name, value in vars(self).items():
+            if isinstance(value, dict):
+                saved[name] = {
+                    key: copy(inner) if isinstance(inner, (list, dict)) else inner
+                    for key, inner in value.items()
+                }
+            elif isinstance(value, list):
+                saved[name] = list(value)
+        return saved
+
+    def _restore(self, saved: dict[str, object]) -> None:
+        for name, value in saved.items():
+            setattr(self, name, value)
+
+    # -- commit: apply what ChangesetChecks let through ------------------------------------
+    def _apply(self, changes: Changeset) -> None:
+        """Mutate; only called once :meth:`commit` has checked everything."""
+        if changes.contact is not None:
+            self._put_contact(changes.contact)
+        if changes.journey is not None:
+            self._put_journey(changes.journey)
+        for interaction in changes.interactions:
+            self._put_interaction(interaction)
+        for handoff in changes.handoffs:
+            self._handoffs[handoff.id] = handoff
+            bisect.insort(
+                self._handoffs_of.setdefault(handoff.journey_id, []), self._key(handoff.at, handoff.id)
+            )
+        for notification in changes.notifications:
+            self._put_notification(notification)
+        for decision in changes.decisions:
+            self._decisions[decision.id] = decision
+            key = self._key(decision.at, decision.id)
+            bisect.insort(self._decisions_of.setdefault(decision.journey_id, []), key)
+
+    def _key(self, when: datetime, record_id: str) -> _Key:
+        return (micros(when), next(self._arrivals), record_id)
+
+    def _put_contact(self, contact: Contact) -> None:
+        previous = self._contacts.get(contact.id)
+        if previous is not None:
+            for identity in previous.identities:
+                del self._owners[identity]
+        for identity in contact.identities:
+            self._owners[identity] = contact.id
+        self._contacts[contact.id] = contact
+
+    def _put_journey(self, journey: Journey) -> None:
+        previous = self._journeys.get(journey.id)
+        if previous is not None:
+            self._deactivate(previous)
+            del self._by_reference[previous.reference]
+            if (previous.contact_id, previous.opened_at) == (journey.contact_id, journey.opened_at):
+                key = self._journey_keys[journey.id]
+            else:
+                old_key = self._journey_keys[journey.id]
+                siblings = self._journeys_of[previous.contact_id]
+                del siblings[bisect.bisect_left(siblings, old_key)]
+                key = self._key(journey.opened_at, journey.id)
+                bisect.insort(self._journeys_of.setdefault(journey.contact_id, []), key)
+        else:
+            key = self._key(journey.opened_at, journey.id)
+            bisect.insort(self._journeys_of.setdefault(journey.contact_id, []), key)
+        self._journey_keys[journey.id] = key
+        self._by_reference[journey.reference] = journey.id
+        self._journeys[journey.id] = journey
+        if journey.status in ACTIVE_STATUSES:
+            bisect.insort(self._active, (micros(journey.updated_at), journey.id))
+
+    def _deactivate(self, journey: Journey) -> None:
+        """Take a journey's previous version out of the active index."""
+        if journey.status in ACTIVE_STATUSES:
+            del self._active[bisect.bisect_left(self._active, (micros(journey.updated_at), journey.id))]
+
+    def _put_interaction(self, interaction: Interaction) -> None:
+        self._interactions[interaction.id] = interaction
+        timeline = self._timelines.setdefault(interaction.journey_id, [])
+        if not timeline or timeline[-1].sequence < interaction.sequence:
+            timeline.append(interaction)  # the usual case: appended at the end
+        else:
+            bisect.insort(timeline, interaction, key=_by_sequence)
+        if interaction.external_id is not None:
+            self._by_external[(interaction.channel, interaction.external_id)] = interaction
+            key = self._key(interaction.at, interaction.journey_id)
+            self._threads.setdefault(interaction.external_id, {})[interaction.id] = key
+
+    def _put_notification(self, notification: Notification) -> None:
+        self._notifications[notification.id] = notification
+        if notification.provider_id is not None:
+            self._by_provider[notification.provider_id] = notification.id
+        by_creation = self._key(notification.created_at, notification.id)
+        bisect.insort(self._notifications_of.setdefault(notification.journey_id, []), by_creation)
+        if notification.status == "pending":
+            key = self._key(notification.send_at, notification.id)
+            bisect.insort(self._pending, key)
+            self._pending_keys[notification.id] = key

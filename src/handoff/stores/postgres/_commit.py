@@ -1,0 +1,109 @@
+"""One changeset as one SQL statement: ``commit`` in a single round trip.
+
+A statement sent outside a transaction block is a transaction of its own, so the
+changeset's writes become the data-modifying parts of one ``WITH`` statement and
+PostgreSQL commits all of them or none. A version-checked update that matches no row
+makes ``written_once`` (schema migration 3) raise, which fails the whole statement:
+the check costs no answer in between. The text depends only on the changeset's shape
+(which records it writes, and how many), so there are few of them, each prepared once
+per connection.
+
+All parts of the statement see the database as it was before it, which is why a
+contact's identities are replaced by deleting the ones it no longer has and adding
+the ones it did not have, rather than by deleting all and adding all back.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from handoff.models import Contact
+from handoff.stores.postgres import _writes as writes
+
+__all__ = ["MOST_APPENDED", "statement"]
+
+# An event appends a message and perhaps a handoff, notifications and decisions. Beyond
+# this many rows, a changeset goes in as a batch of one: statements this long would
+# each be prepared for a single use, and PostgreSQL takes at most 65535 parameters.
+MOST_APPENDED = 16
+
+# Replacing a contact's identities: drop those it no longer has (parameters: contact id,
+# the identities, as text[]), add those it did not hold (the identities, contact id twice).
+_DROP_IDENTITIES = "DELETE FROM identities WHERE contact_id = %s AND NOT (identity = ANY(%s::text[]))"
+_ADD_IDENTITIES = (
+    "INSERT INTO identities (identity, contact_id) SELECT added.identity, %s"
+    " FROM unnest(%s::text[]) AS added(identity) WHERE NOT EXISTS"
+    " (SELECT FROM identities AS held WHERE held.identity = added.identity AND held.contact_id = %s)"
+)
+_APPENDED = (
+    ("interactions", writes.INTERACTION_COLUMNS),
+    ("handoffs", writes.HANDOFF_COLUMNS),
+    ("notifications", writes.NOTIFICATION_COLUMNS),
+    ("decisions", writes.DECISION_COLUMNS),
+)
+
+
+def statement(rows: writes.Rows) -> tuple[str, list[object]] | None:
+    """The statement writing ``rows`` (of one changeset) and its parameters, or None
+    when the changeset appends more rows than one statement should carry."""
+    appended = (rows.interactions, rows.handoffs, rows.notifications, rows.decisions)
+    if sum(len(table_rows) for table_rows in appended) > MOST_APPENDED:
+        return None
+    contact = journey = ""
+    params: list[object] = []
+    for write, values in rows.versioned:
+        record, expected = write.record, write.expected
+        if isinstance(record, Contact):
+            held = [str(identity) for identity in record.identities]
+            if expected:
+                contact = "update"
+                problem = f"contact {record.id!r} is not at version {expected}"
+                params += (*values[1:], record.id, expected, problem, record.id, held)
+            else:
+                contact = "insert"
+                params += values
+            params += (record.id, held, record.id)
+        else:
+            journey = "update" if expected else "insert"
+            if expected:
+                params += (*values, expected, f"journey {record.id!r} is not at version {expected}")
+            else:
+                params += values
+    for table_rows in appended:
+        for row in table_rows:
+            params += row
+    return _sql(contact, journey, tuple(len(table_rows) for table_rows in appended)), params
+
+
+@lru_cache(maxsize=64)
+def _sql(contact: str, journey: str, counts: tuple[int, ...]) -> str:
+    """The statement for a changeset of this shape ("" for no contact or journey)."""
+    parts: list[str] = []
+    checks: list[str] = []
+
+    def write(sql: str, *, checked: bool = False) -> None:
+        name = f"w{len(parts)}"
+        parts.append(f"{name} AS ({sql})")
+        if checked:
+            checks.append(f"c{len(parts)}")
+            parts.append(f"{checks[-1]} AS (SELECT written_once(count(*), %s) FROM {name})")
+
+    if contact == "update":
+        write(writes.MATCH_CONTACT, checked=True)
+        write(_DROP_IDENTITIES)
+    elif contact:
+        write(writes.INSERT_CONTACT)
+    if contact:
+        write(_ADD_IDENTITIES)
+    if journey == "update":
+        write(writes.MATCH_JOURNEY, checked=True)
+    elif journey:
+        write(writes.INSERT_JOURNEY)
+    for (table, columns), count in zip(_APPENDED, counts, strict=True):
+        if count:
+            row = "(" + ", ".join(["%s"] * (columns.count(",") + 1)) + ")"
+            write(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}")
+    if not parts:
+        return "SELECT 1"
+    # A data-modifying part runs whether or not it is read; a check runs only when read.
+    return f"WITH {', '.join(parts)} SELECT 1" + (f" FROM {', '.join(checks)}" if checks else "")

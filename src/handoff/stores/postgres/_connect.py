@@ -1,0 +1,139 @@
+"""Reaching the PostgreSQL server: connection strings, the pool, and psycopg's errors.
+
+Everything here is about the connection rather than the data, so that
+:mod:`handoff.stores.postgres` reads as the storage contract and little else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from handoff.errors import ConcurrencyConflict, HandoffError, StoreError, StoreUnavailable, ValidationError
+from handoff.stores.postgres import _schema
+from handoff.stores.postgres._writes import Connection
+
+Pool = ConnectionPool[Connection]
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_URL_SCHEMES = ("postgresql://", "postgres://")
+_CONNECT_TIMEOUT = 10
+
+
+def split_url(url: object) -> tuple[str, str | None]:
+    """``postgresql://...?schema=x`` as a libpq URL without ``schema``, and the schema named."""
+    if not isinstance(url, str) or not url.startswith(_URL_SCHEMES):
+        raise ValidationError("url", f"expected postgresql://user@host:port/dbname, got {url!r}")
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for key, value in query if key == "schema"]
+    # libpq decodes %XX but not "+": a space must stay %20 (options=-c%20name%3Dvalue).
+    rest = urlencode([(key, value) for key, value in query if key != "schema"], quote_via=quote)
+    return urlunsplit(parts._replace(query=rest)), (schemas[-1] if schemas else None)
+
+
+def check_settings(schema: object, min_size: object, max_size: object, timeout: object) -> None:
+    """Refuse a bad schema name or pool size before anything connects."""
+    if not isinstance(schema, str) or not _SCHEMA_RE.match(schema):
+        raise ValidationError(
+            "schema", f"expected a lower-case SQL name such as 'handoff' (at most 63), got {schema!r}"
+        )
+    _check_count("min_size", min_size, minimum=0)
+    _check_count("max_size", max_size, minimum=max(1, min_size) if isinstance(min_size, int) else 1)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValidationError("timeout", f"expected seconds > 0, got {timeout!r}")
+
+
+def _check_count(field: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValidationError(field, f"expected a whole number >= {minimum}, got {value!r}")
+
+
+def parse_conninfo(conninfo: object) -> tuple[str, str]:
+    """The connection string with a connect timeout, and where it points (without the password)."""
+    if not isinstance(conninfo, str):
+        raise ValidationError(
+            "conninfo", f"expected a libpq connection string, got {type(conninfo).__name__}"
+        )
+    try:
+        params: dict[str, str | int | None] = dict(conninfo_to_dict(conninfo))
+    except psycopg.Error as exc:
+        raise ValidationError("conninfo", f"not a valid connection string: {first_line(exc)}") from exc
+    params.setdefault("connect_timeout", _CONNECT_TIMEOUT)  # libpq would wait forever
+    host = params.get("host") or params.get("hostaddr") or "localhost"
+    user = f"{params['user']}@" if params.get("user") else ""
+    where = f"postgresql://{user}{host}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
+    return make_conninfo("", **params), where
+
+
+def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: int, timeout: float) -> Pool:
+    """Migrate the schema over a connection of its own, then open the pool.
+
+    The first connection is a plain one so that a wrong password or a server that is
+    down is reported with libpq's own words, not as a pool timeout.
+    """
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            _schema.migrate(conn, schema)
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailable(f"cannot connect to {where}: {first_line(exc)}") from exc
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot prepare schema {schema!r} on {where}: {first_line(exc)}") from exc
+    search_path = sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
+
+    def configure(conn: Connection) -> None:
+        """Every pooled connection reads unqualified table names from our schema."""
+        conn.execute(search_path)
+
+    pool: Pool = ConnectionPool(
+        conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        kwargs={"autocommit": True},
+        configure=configure,
+        name=f"handoff.{schema}",
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=timeout)
+    except psycopg.Error as exc:
+        pool.close()
+        raise StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}") from exc
+    return pool
+
+
+@contextmanager
+def translated(doing: str, where: str) -> Iterator[None]:
+    """psycopg's exceptions, raised inside, come out as handoff's."""
+    try:
+        yield
+    except HandoffError:
+        raise
+    except PoolClosed as exc:
+        raise StoreError(f"the store for {where} is closed") from exc
+    except PoolTimeout as exc:
+        raise StoreUnavailable(f"could not {doing}: no connection to {where} became free ({exc})") from exc
+    except (pgerrors.SerializationFailure, pgerrors.DeadlockDetected) as exc:
+        raise ConcurrencyConflict(f"could not {doing}: {first_line(exc)}; try again") from exc
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailable(f"could not {doing} on {where}: {first_line(exc)}") from exc
+    except psycopg.Error as exc:
+        raise StoreError(f"could not {doing} on {where}: {first_line(exc)}") from exc
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            "text", f"cannot be stored: it is not valid Unicode ({exc.reason} at {exc.start})"
+        ) from exc
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,185 @@
+"""``load_intake`` for PostgreSQL: every look-up of ``receive`` in one round trip.
+
+Every read costs a round trip and, in the client, a statement's worth of driver work.
+One statement finds the stored message and, through the identity, the contact, its
+journeys and their recent notifications; look-ups by reference or thread, when there
+are any, go with it in the same pipeline. They stay separate statements: with their
+array parameters in it, PostgreSQL would plan the combined statement afresh on every
+call, which costs more than it saves. Only when a reference, a thread or a redelivery
+names a contact other than the identity's does a second round trip read that one's.
+The JSON of a record comes with its id (and version), so the store's decoded-record
+cache spares decoding what it has seen before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from psycopg import Connection
+
+from handoff.clock import ensure_aware
+from handoff.errors import ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.stores.capabilities import IntakeRecords
+from handoff.stores.rules import check_identity, check_text
+
+__all__ = ["intake_params", "load_intake"]
+
+T = TypeVar("T")
+
+_NAMED = "SELECT data::text, id, version FROM journeys WHERE reference = ANY(%s)"
+THREAD = (
+    "SELECT journeys.data::text, journeys.id, journeys.version FROM interactions"
+    " JOIN journeys ON journeys.id = interactions.journey_id WHERE interactions.external_id = ANY(%s)"
+    " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
+)
+# Contacts by id, their journeys and their journeys' recent notifications (round two).
+_CONTACTS = "SELECT data::text, id, version FROM contacts WHERE id {}"
+_JOURNEYS = (
+    "SELECT data::text, id, version FROM journeys WHERE contact_id {}"
+    " ORDER BY contact_id, opened_at, position"
+)
+_NOTIFICATIONS = (
+    "SELECT data::text FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id {})"
+    " AND created_at >= %s ORDER BY journey_id, created_at, position"
+)
+_BY_ID = tuple(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS))
+# Round one: part 0 the stored message, 1 the identity's contact, 2 its journeys (oldest
+# first), 3 their notifications created since (by journey, then creation order).
+_OWNER = "(SELECT contact_id FROM identities WHERE identity = %(identity)s)"
+_ROUND_ONE = f"""
+SELECT 0 AS part, data::text, id, NULL::integer AS version, 0::bigint AS rank FROM interactions
+WHERE channel = %(channel)s AND external_id = %(external_id)s
+UNION ALL
+SELECT 1, contacts.data::text, contacts.id, contacts.version, 0 FROM identities
+JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %(identity)s
+UNION ALL
+SELECT 2, data::text, id, version, row_number() OVER (ORDER BY opened_at, position) FROM journeys
+WHERE contact_id = {_OWNER}
+UNION ALL
+SELECT 3, data::text, journey_id, NULL, row_number() OVER (ORDER BY journey_id, created_at, position)
+FROM notifications WHERE journey_id = ANY(ARRAY(
+    SELECT id FROM journeys WHERE contact_id = {_OWNER}
+)) AND created_at >= %(since)s
+ORDER BY part, rank
+"""
+
+
+class _Load(Protocol):
+    def __call__(self, model: type[T], row: Sequence[Any]) -> T: ...
+
+
+def _clean(value: str | None) -> str | None:
+    """A value that cannot be stored (it holds NUL) cannot match: look up nothing."""
+    return None if value is None or "\x00" in value else value
+
+
+def _texts(values: object, field: str) -> list[str]:
+    """A sequence of text, de-duplicated in order, without what cannot match (NUL)."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ValidationError(field, f"expected a sequence of text, got {type(values).__name__}")
+    for i, value in enumerate(values):
+        check_text(value, f"{field}[{i}]")
+    return [value for value in dict.fromkeys(values) if "\x00" not in value]
+
+
+def intake_params(
+    identity: Identity,
+    channel: str,
+    external_id: str | None,
+    references: Sequence[str],
+    thread_refs: Sequence[str],
+    since: datetime,
+) -> dict[str, Any]:
+    """The statement's parameters, checked as the plain look-ups check them."""
+    check_identity(identity)
+    check_text(channel, "channel")
+    if external_id is not None:
+        check_text(external_id, "external_id")
+    return {
+        "identity": _clean(str(identity)),
+        "channel": _clean(channel),
+        "external_id": _clean(external_id),
+        "references": _texts(references, "references"),
+        "thread_refs": _texts(thread_refs, "thread_refs"),
+        "since": ensure_aware(since, "since"),
+    }
+
+
+def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> IntakeRecords:
+    """Read what ``receive`` needs on ``conn``: one round trip, two when a reference, a
+    thread or a redelivery names a contact other than the identity's."""
+    since = params["since"]
+    if params["references"] or params["thread_refs"]:
+        with conn.pipeline():
+            first = conn.execute(_ROUND_ONE, params, prepare=True)
+            named = _send(conn, _NAMED, (params["references"],), params["references"])
+            thread = _send(conn, THREAD, (params["thread_refs"],), params["thread_refs"])
+    else:
+        first, named, thread = conn.execute(_ROUND_ONE, params, prepare=True), None, None
+    parts: list[list[Any]] = [[], [], [], []]
+    for part, data, key, version, _ in first.fetchall():
+        # A notification changes without a version: it is decoded afresh, never cached.
+        parts[part].append((data,) if part == 3 else (data, key) if version is None else (data, key, version))
+    contacts: dict[str, Contact] = {}
+    journeys: dict[str, list[Journey]] = {}
+    notifications: dict[str, list[Notification]] = {}
+    _collect(parts[1:], load, contacts, journeys, notifications)
+    known = next(iter(contacts.values()), None)
+    found = next((load(Interaction, row) for row in parts[0]), None)
+    by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in _rows(named))}
+    by_thread = next((load(Journey, row) for row in _rows(thread)), None)
+    anchors = [*by_reference.values(), *([by_thread] if by_thread is not None else [])]
+    others = [journey.contact_id for journey in anchors if journey.contact_id not in contacts]
+    if found is not None and not any(
+        journey.id == found.journey_id for owned in journeys.values() for journey in owned
+    ):
+        others.append(found.contact_id)
+    if others:
+        ids = list(dict.fromkeys(others))
+        with conn.pipeline():
+            more = [_send(conn, sql, (ids, since) if n == 2 else (ids,), ids) for n, sql in enumerate(_BY_ID)]
+        _collect(more, load, contacts, journeys, notifications)
+    return IntakeRecords(
+        seen=found,
+        contact=known,
+        by_reference=by_reference,
+        by_thread=by_thread,
+        contacts=contacts,
+        journeys=journeys,
+        notifications=notifications,
+    )
+
+
+def _send(conn: Connection[Any], sql: str, params: tuple[object, ...], wanted: object) -> Any:
+    """Queue ``sql`` in the pipeline unless ``wanted`` is empty: its cursor, else None."""
+    return conn.execute(sql, params, prepare=True) if wanted else None
+
+
+def _rows(cursor: Any) -> list[Any]:
+    """The rows of a statement queued by :func:`_send` (once its pipeline has synced), or rows."""
+    if isinstance(cursor, list):
+        return cursor
+    return [] if cursor is None else list(cursor.fetchall())
+
+
+def _collect(
+    cursors: Iterable[Any],
+    load: _Load,
+    contacts: dict[str, Contact],
+    journeys: dict[str, list[Journey]],
+    notifications: dict[str, list[Notification]],
+) -> None:
+    """Add the rows of the contacts, journeys and notifications statements to the records read so far."""
+    contact_rows, journey_rows, notification_rows = (_rows(cursor) for cursor in cursors)
+    for row in contact_rows:
+        contacts[row[1]] = load(Contact, row)
+    for row in journey_rows:
+        journey = load(Journey, row)
+        journeys.setdefault(journey.contact_id, []).append(journey)
+    for row in notification_rows:
+        notification = load(Notification, row)
+        notifications.setdefault(notification.journey_id, []).append(notification)

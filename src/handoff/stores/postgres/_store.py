@@ -1,0 +1,470 @@
+"""``postgresql://``: the production backend, on psycopg 3 and a psycopg_pool connection pool.
+
+Install it with ``pip install 'channel-handoff[postgres]'``. Opening a store applies the schema
+migrations it lacks, in one transaction under an advisory lock, so several processes
+may open a new database at once. Each commit is one statement, and so one transaction
+and one round trip (see :mod:`handoff.stores.postgres._commit`): a version-checked update
+that matches no row fails the statement on the server, and nothing of it is written.
+``commit_many`` loads the appended rows of a whole batch with ``COPY``.
+
+Records live in ``jsonb`` ``data`` columns written by :mod:`handoff.serde`, next to
+the indexed columns queries need; timestamps are ``timestamptz``.
+
+Distributing by contact (Citus)
+-------------------------------
+Every table carries the contact's id (``contacts.id``, elsewhere ``contact_id``), so
+``contact_id`` is the distribution column and one person's rows live on one node:
+``SELECT create_distributed_table('journeys', 'contact_id', colocate_with => 'contacts')``
+and likewise for ``interactions``, ``handoffs``, ``notifications`` and ``decisions``. A
+distributed table can only enforce uniqueness that includes the distribution column, so there:
+
+* primary keys become ``(contact_id, id)``: ids are random, and ``get_journey`` and
+  friends are routed by a look-up on ``id`` (or by passing the contact along);
+* the global promises, *one owner per identity*, *one journey per reference*,
+  *one interaction per (channel, external_id)* and *one notification per provider
+  id*, need tables keyed by that value:
+  ``identities`` distributed by ``identity`` (it is such a table already), and small
+  look-up tables, ``references(reference PRIMARY KEY, journey_id)``,
+  ``external_ids(channel, external_id, interaction_id)`` and
+  ``provider_ids(provider_id PRIMARY KEY, notification_id)``, written in the same
+  transaction as the record (Citus makes it a two-phase commit);
+* ``position`` identity columns only break ties in ordering and may be per-shard.
+
+Every psycopg exception is translated at this boundary: violated constraints become
+the domain's conflicts or NotFound, a server that cannot be reached
+:class:`~handoff.errors.StoreUnavailable`, anything else a :class:`~handoff.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg.pq import TransactionStatus
+
+from handoff.errors import (
+    NotFound,
+    StoreError,
+    StoreUnavailable,
+    ValidationError,
+)
+from handoff.identity import Identity
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.stores.capabilities import BulkImport, IntakeReads, IntakeRecords, SerializedWrites
+from handoff.stores.postgres import _commit as one
+from handoff.stores.postgres import _connect as connect
+from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._metrics import PostgresMetrics
+from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.rules import (
+    check_active_limit,
+    check_batch,
+    check_changeset,
+    check_keys,
+    check_lock_key,
+    check_mark,
+    check_refs,
+    check_text,
+    marked,
+)
+from handoff.stores.sql._decoded import Decoded
+from handoff.stores.sql._reads import SQLReads, Statements
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+Connection = writes.Connection
+
+# Named on its own too: the upgrade tests check that its plan uses the provider_id index.
+_FIND_NOTIFICATION = "SELECT data::text FROM notifications WHERE provider_id = %s"
+# The columns after the JSON name the exact state of the record: its id and, for the
+# records that change, its version. The store decodes each state once (see _load).
+_READS = Statements(
+    get_contact="SELECT data::text, id, version FROM contacts WHERE id = %s",
+    find_contact=(
+        "SELECT contacts.data::text, contacts.id, contacts.version FROM identities"
+        " JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %s"
+    ),
+    get_journey="SELECT data::text, id, version FROM journeys WHERE id = %s",
+    find_journey="SELECT data::text, id, version FROM journeys WHERE reference = %s",
+    journeys_of=(
+        "SELECT data::text, id, version FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
+    ),
+    all_journeys="SELECT data::text, id, version FROM journeys ORDER BY opened_at, position",
+    find_interaction="SELECT data::text, id FROM interactions WHERE channel = %s AND external_id = %s",
+    interactions="SELECT data::text, id FROM interactions WHERE journey_id = %s ORDER BY sequence",
+    last_interactions=(
+        "SELECT data, id FROM (SELECT data::text, id, sequence FROM interactions WHERE journey_id = %s"
+        " ORDER BY sequence DESC LIMIT %s) AS last ORDER BY sequence"
+    ),
+    handoffs="SELECT data::text, id FROM handoffs WHERE journey_id = %s ORDER BY at, position",
+    get_notification="SELECT data::text FROM notifications WHERE id = %s",
+    find_notification=_FIND_NOTIFICATION,
+    notifications="SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position",
+    due=(
+        "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
+        " ORDER BY send_at, position LIMIT %s"
+    ),
+    get_decision="SELECT data::text, id FROM decisions WHERE id = %s",
+    decisions="SELECT data::text, id FROM decisions WHERE journey_id = %s ORDER BY at, position",
+)
+_DECODED = 8192
+_LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
+_LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
+# Writers of one key (a contact id or an identity) queue here until their transaction
+# ends; the first number keeps handoff's locks apart from other advisory locks.
+_LOCK_CLASS = 0x48_4F
+_LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
+_MARK_NOTIFICATION = "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s"
+# Two walks of journeys_active (status, updated_at, id), merged; LIMIT NULL means no limit.
+_ACTIVE = (
+    "SELECT data::text FROM ("
+    "(SELECT data, updated_at, id FROM journeys WHERE status = 'open' ORDER BY updated_at, id LIMIT %s)"
+    " UNION ALL "
+    "(SELECT data, updated_at, id FROM journeys WHERE status = 'pending' ORDER BY updated_at, id LIMIT %s)"
+    ") AS active ORDER BY updated_at, id LIMIT %s"
+)
+_THREAD = intake.THREAD  # with id and version, so a known journey is not decoded again
+
+_EXTERNAL = "SELECT channel, external_id, data::text, id FROM interactions WHERE external_id = ANY(%s)"
+
+# A contact's records, journey by journey; ``%s`` is the contact id.
+_OF_CONTACT = "journey_id IN (SELECT id FROM journeys WHERE contact_id = %s)"
+_RECORDS_OF = (
+    "SELECT r.data::text FROM {table} AS r JOIN journeys AS j ON j.id = r.journey_id"
+    " WHERE j.contact_id = %s ORDER BY j.opened_at, j.position, {order}"
+)
+_RECORD_ORDER = (
+    ("interactions", "r.sequence"),
+    ("handoffs", "r.at, r.position"),
+    ("notifications", "r.created_at, r.position"),
+    ("decisions", "r.at, r.position"),
+)
+_ERASE = (
+    f"DELETE FROM journey_tallies WHERE {_OF_CONTACT}",
+    f"DELETE FROM decisions WHERE {_OF_CONTACT}",
+    f"DELETE FROM interactions WHERE {_OF_CONTACT}",
+    f"DELETE FROM handoffs WHERE {_OF_CONTACT}",
+    f"DELETE FROM notifications WHERE {_OF_CONTACT}",
+    "DELETE FROM journeys WHERE contact_id = %s",
+    "DELETE FROM identities WHERE contact_id = %s",
+    "DELETE FROM contacts WHERE id = %s",
+)
+
+
+class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics):
+    """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
+
+    ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
+    ``"postgresql://app@db/support"``. The pool keeps ``min_size`` to ``max_size``
+    connections; a caller waits at most ``timeout`` seconds for one.
+    """
+
+    _sql = _READS
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        schema: str = "handoff",
+        timeout: float = 30.0,
+    ) -> None:
+        conninfo, self._where = connect.parse_conninfo(conninfo)
+        connect.check_settings(schema, min_size, max_size, timeout)
+        self._schema = schema
+        self._closed = False
+        self._session = threading.local()  # this thread's serialized() transaction, if any
+        self._pool = connect.open_pool(conninfo, self._where, schema, min_size, max_size, float(timeout))
+        # Room for the contact, journey and latest message of a few thousand customers: a
+        # customer writing again within the hour is then read back without decoding.
+        self._decoded = Decoded(size=_DECODED, decode=writes.decode)
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresStore:
+        """Open ``postgresql://user:password@host:port/dbname?schema=name`` (or ``postgres://``).
+
+        ``schema`` is handoff's own parameter; every other query parameter goes to libpq.
+        """
+        conninfo, schema = connect.split_url(url)
+        return cls(conninfo) if schema is None else cls(conninfo, schema=schema)
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the tables."""
+        return self._schema
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._where!r}, schema={self._schema!r})"
+
+    def close(self) -> None:
+        self._closed = True
+        self._pool.close()
+
+    # -- writes ----------------------------------------------------------------------
+    def commit(self, changes: Changeset) -> None:
+        changes = check_changeset(changes)
+        batch = (changes,)
+        rows = writes.Rows(batch)  # serialized before a connection is taken
+        statement = one.statement(rows)
+        if statement is None:  # too many rows for one statement: as a batch of one
+            self._commit_rows("commit a changeset", batch, rows)
+            return
+        with self._writing("commit a changeset", batch) as conn:
+            # Outside a transaction block: the statement commits (or fails) as a whole.
+            if self._ends_session(conn):  # inside serialized(): COMMIT goes with the statement
+                with conn.pipeline():
+                    conn.execute(*statement, prepare=True)
+                    conn.execute("COMMIT")
+                self._session_ended()
+            else:
+                conn.execute(*statement, prepare=True)
+        self._committed(batch)
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        """Commit the changesets in order in one transaction; appended rows go in by ``COPY``."""
+        batch = check_batch(changes)
+        if batch:
+            self._commit_rows("import changesets", batch, writes.Rows(batch, numbered=True))
+
+    def _commit_rows(self, doing: str, batch: Sequence[Changeset], rows: writes.Rows) -> None:
+        with self._writing(doing, batch) as conn:
+            with conn.transaction():
+                rows.write_versioned(conn)
+                rows.copy_appended(conn)
+            if self._ends_session(conn):
+                conn.execute("COMMIT")
+                self._session_ended()
+        self._committed(batch)
+
+    def mark_notification(
+        self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
+    ) -> Notification:
+        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
+        if writes.has_nul([notification_id]):
+            raise NotFound("notification", notification_id)
+        if writes.has_nul([provider_id]):
+            raise ValidationError("provider_id", "must not contain the NUL character (U+0000)")
+        with self._writing("mark a notification", ()) as conn, conn.transaction():
+            row = conn.execute(_LOCK_NOTIFICATION, (notification_id,)).fetchone()
+            if row is None:
+                raise NotFound("notification", notification_id)
+            current = writes.decode(Notification, row[0])
+            updated = marked(current, status, at, provider_id)
+            if updated == current:
+                return current
+            params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
+            conn.execute(_MARK_NOTIFICATION, params)
+        return updated
+
+    # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
+    def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
+        limit = check_active_limit(limit)
+        return self._all(Journey, _ACTIVE, (limit, limit, limit))
+
+    def find_interactions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
+        wanted = [key for key in check_keys(keys) if not writes.has_nul(key)]
+        if not wanted:
+            return {}
+        ids = list(dict.fromkeys(external_id for _, external_id in wanted))
+        with self._connection("read") as conn:
+            rows = conn.execute(_EXTERNAL, (ids,)).fetchall()
+        keep = set(wanted)
+        found: dict[tuple[str, str], Interaction] = {}
+        for channel, external_id, data, interaction_id in rows:
+            if (channel, external_id) in keep:
+                found[(str(channel), str(external_id))] = self._load(Interaction, (data, interaction_id))
+        return found
+
+    def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
+        wanted = [ref for ref in check_refs(refs) if "\x00" not in ref]
+        return self._one(Journey, _THREAD, (wanted,)) if wanted else None
+
+    def load_intake(
+        self,
+        identity: Identity,
+        channel: str,
+        external_id: str | None,
+        references: Sequence[str],
+        thread_refs: Sequence[str],
+        since: datetime,
+    ) -> IntakeRecords:
+        """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
+        params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
+        with self._connection("read") as conn:
+            return intake.load_intake(conn, params, self._load)
+
+    # -- privacy ---------------------------------------------------------------------
+    def contact_records(self, contact_id: str) -> ContactRecords:
+        """Everything held about the contact, read from one snapshot."""
+        check_text(contact_id, "contact_id")
+        if writes.has_nul([contact_id]):
+            raise NotFound("contact", contact_id)
+        with self._connection("export a contact") as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            row = conn.execute(_READS.get_contact, (contact_id,)).fetchone()
+            if row is None:
+                raise NotFound("contact", contact_id)
+            journeys = conn.execute(_READS.journeys_of, (contact_id,)).fetchall()
+            found = {
+                table: conn.execute(_records_of(table, order), (contact_id,)).fetchall()
+                for table, order in _RECORD_ORDER
+            }
+        return ContactRecords(
+            contact=writes.decode(Contact, row[0]),
+            journeys=[writes.decode(Journey, r[0]) for r in journeys],
+            interactions=[writes.decode(Interaction, r[0]) for r in found["interactions"]],
+            handoffs=[writes.decode(Handoff, r[0]) for r in found["handoffs"]],
+            notifications=[writes.decode(Notification, r[0]) for r in found["notifications"]],
+            decisions=[writes.decode(DecisionRecord, r[0]) for r in found["decisions"]],
+        )
+
+    def erase_contact(self, contact_id: str) -> None:
+        """Delete every row of the contact in one transaction, children first."""
+        check_text(contact_id, "contact_id")
+        if writes.has_nul([contact_id]):
+            raise NotFound("contact", contact_id)
+        with self._connection("erase a contact") as conn, conn.transaction():
+            # The row lock makes a concurrent write to this contact wait, then fail cleanly.
+            if conn.execute(_LOCK_CONTACT, (contact_id,)).fetchone() is None:
+                raise NotFound("contact", contact_id)
+            with conn.pipeline():
+                for statement in _ERASE:
+                    conn.execute(statement, (contact_id,))
+        self._decoded.clear()  # not even this process keeps a copy
+
+    # -- plumbing --------------------------------------------------------------------
+    def _timestamp(self, at: datetime) -> datetime:
+        return at  # timestamptz: psycopg passes an aware datetime as it is
+
+    def _one(self, model: type[T], sql: str, params: tuple[object, ...]) -> T | None:
+        if writes.has_nul(params):
+            return None
+        with self._connection("read") as conn:
+            row = conn.execute(sql, params).fetchone()
+        return None if row is None else self._load(model, row)
+
+    def _all(self, model: type[T], sql: str, params: tuple[object, ...]) -> list[T]:
+        if writes.has_nul(params):
+            return []
+        with self._connection("read") as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [self._load(model, row) for row in rows]
+
+    def _load(self, model: type[T], row: Sequence[Any]) -> T:
+        """Decode a row's JSON, once per state: an id (and version) names one exact record,
+        since a version is written once and ids are never reused."""
+        if len(row) == 1:
+            return writes.decode(model, row[0])
+        return self._decoded.load(model, row[0], (model, *row[1:]))
+
+    def _committed(self, batch: Sequence[Changeset]) -> None:
+        """Keep what was just written decoded: the next event on the journey reads it back."""
+        remember = self._decoded.remember
+        for change in batch:
+            if change.contact is not None:
+                remember((Contact, change.contact.id, change.contact.version), change.contact)
+            if change.journey is not None:
+                remember((Journey, change.journey.id, change.journey.version), change.journey)
+            for interaction in change.interactions:
+                remember((Interaction, interaction.id), interaction)
+
+    @contextmanager
+    def serialized(self, key: str) -> Iterator[None]:
+        """One transaction on one pooled connection for this thread's reads and commit,
+        behind a transaction-scoped advisory lock on ``key``.
+
+        ``BEGIN`` and the lock go out with the block's first read (in the same round trip
+        as :meth:`load_intake`), ``COMMIT`` with its commit statement, so a serialised
+        ``receive`` costs no round trip more than an unserialised one. The lock is let go
+        when the transaction ends, after what it wrote is visible: the next writer of
+        the key reads it. Writers of other keys run side by side."""
+        check_lock_key(key)
+        if getattr(self._session, "conn", None) is not None:
+            yield
+            return
+        with self._connection("serialise a write") as conn:
+            session = self._session
+            session.conn, session.key, session.begun = conn, key, False
+            ok = False
+            try:
+                yield
+                ok = True
+            finally:
+                begun = session.begun
+                session.conn = session.key = None
+                session.begun = False
+                if begun or conn.info.transaction_status != TransactionStatus.IDLE:
+                    try:
+                        conn.execute("COMMIT" if ok else "ROLLBACK")
+                    except BaseException:
+                        conn.close()  # the server ends a closed session's transaction
+                        raise
+
+    def _lock_first(self, conn: Connection) -> None:
+        """Queue ``BEGIN`` and the advisory lock of :meth:`serialized` ahead of its first read."""
+        session = self._session
+        if getattr(session, "conn", None) is conn and not session.begun:
+            conn.execute("BEGIN")
+            conn.execute(_LOCK_KEY, (_LOCK_CLASS, session.key), prepare=True)
+            session.begun = True
+
+    def _ends_session(self, conn: Connection) -> bool:
+        """Whether a commit on ``conn`` ends :meth:`serialized`'s transaction (it then
+        sends ``COMMIT`` itself, in the commit's own round trip)."""
+        session = self._session
+        return getattr(session, "conn", None) is conn and bool(session.begun)
+
+    def _session_ended(self) -> None:
+        self._session.begun = False
+
+    @contextmanager
+    def _connection(self, doing: str, *, lock_pipelined: bool = True) -> Iterator[Connection]:
+        """A pooled connection; psycopg's errors come out as handoff's."""
+        if self._closed:
+            raise StoreError(f"the store for {self._where} is closed")
+        joined = getattr(self._session, "conn", None)
+        if joined is not None:  # inside serialized(): the block's connection, locked first
+            with connect.translated(doing, self._where):
+                if self._session.begun:
+                    yield joined
+                elif lock_pipelined:  # the lock goes out with the caller's first statement
+                    with joined.pipeline():
+                        self._lock_first(joined)
+                        yield joined
+                else:
+                    self._lock_first(joined)
+                    yield joined
+            return
+        try:
+            with connect.translated(doing, self._where), self._pool.connection() as conn:
+                yield conn
+        except StoreUnavailable:
+            # After a server restart every idle connection is dead: drop them now, so
+            # that only this call fails rather than one call per pooled connection.
+            with suppress(psycopg.Error):
+                self._pool.check()
+            raise
+
+    @contextmanager
+    def _writing(self, doing: str, batch: Sequence[Changeset]) -> Iterator[Connection]:
+        """Like :meth:`_connection`, explaining a refused write in the domain's terms."""
+        with self._connection(doing, lock_pipelined=False) as conn:
+            try:
+                yield conn
+            except pgerrors.IntegrityError as exc:
+                if conn.info.transaction_status == TransactionStatus.INERROR:
+                    conn.execute("ROLLBACK")  # serialized(): explained outside its failed transaction
+                    self._session_ended()
+                raise writes.explained(conn, batch, exc) from exc
+
+
+def _records_of(table: str, order: str) -> str:
+    return _RECORDS_OF.format(table=table, order=order)

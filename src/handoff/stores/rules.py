@@ -1,0 +1,352 @@
+"""The rules every backend enforces, public so that a backend of your own enforces them too.
+
+A backend calls these before it touches its data, so that every store refuses bad input
+with the same :class:`~handoff.errors.ValidationError`, naming the same field:
+
+* **changesets**: :func:`check_changeset` (one event) and :func:`check_batch` (a bulk
+  import) refuse wrong record types, versions that do not grow, keys used twice in one
+  changeset, decision data JSON cannot carry, and a NUL character in any key;
+* **keys**: :func:`check_key` refuses U+0000 in the text a store indexes and looks
+  records up by (ids, references, identities, external ids, provider ids): PostgreSQL
+  cannot keep it in a text column, so no backend accepts it. Free text (bodies, names,
+  metadata) is kept exactly as given, NUL included;
+* **numbers**: versions and sequences up to :data:`MAX_VERSION`, limits up to
+  :data:`MAX_LIMIT` (:func:`check_whole`, :func:`check_limit`, :func:`check_last`);
+* **arguments** of the look-ups: :func:`check_text`, :func:`check_identity`,
+  :func:`check_refs`, :func:`check_keys`, :func:`check_provider_id`;
+* **the notification state machine**: :func:`check_mark` checks a delivery report and
+  :func:`marked` gives the notification after it.
+
+The conformance kit (:class:`handoff.testing.StoreConformance`) checks all of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from attrs import evolve
+
+from handoff.clock import ensure_aware
+from handoff.errors import ValidationError
+from handoff.identity import Identity
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.stores.records import Changeset
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "MARKABLE_STATUSES",
+    "MAX_LIMIT",
+    "MAX_VERSION",
+    "check_active_limit",
+    "check_batch",
+    "check_changeset",
+    "check_identity",
+    "check_key",
+    "check_keys",
+    "check_last",
+    "check_limit",
+    "check_lock_key",
+    "check_mark",
+    "check_provider_id",
+    "check_refs",
+    "check_text",
+    "check_whole",
+    "marked",
+]
+
+MARKABLE_STATUSES = ("sent", "delivered", "read", "failed", "cancelled")
+"""The statuses :meth:`~handoff.stores.Store.mark_notification` accepts."""
+
+ACTIVE_STATUSES = ("open", "pending")
+"""The journey statuses :meth:`~handoff.stores.Store.active_journeys` lists."""
+
+_JSON_DEPTH = 64
+
+MAX_VERSION = 2**31 - 1
+"""The largest version or sequence every built-in store can keep: PostgreSQL's ``integer``
+columns hold them. Checked here, so that no backend accepts what another cannot store."""
+
+MAX_LIMIT = 2**63 - 1
+"""The largest ``limit`` or ``last``: a 64-bit integer, as SQLite binds and PostgreSQL's
+``LIMIT`` takes; ``sys.maxsize`` ("no limit") is still fine."""
+
+
+def check_text(value: object, field: str) -> str:
+    """Text, or a ValidationError naming ``field``."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected text, got {type(value).__name__}")
+    return value
+
+
+def check_key(value: str | None, field: str) -> None:
+    """Refuse U+0000 in a key a store indexes (ids, references, identities, external and
+    provider ids): PostgreSQL cannot keep it in a text column, so no backend accepts it.
+    A look-up by such a key simply finds nothing."""
+    if value is not None and "\x00" in value:
+        raise ValidationError(field, "must not contain the NUL character (U+0000)")
+
+
+def check_lock_key(value: object) -> str:
+    """The key of :meth:`~handoff.stores.capabilities.SerializedWrites.serialized`:
+    non-empty text without NUL, or a ValidationError naming ``key``."""
+    key = check_text(value, "key")
+    if not key:
+        raise ValidationError("key", "must not be empty")
+    check_key(key, "key")
+    return key
+
+
+def check_identity(value: object) -> Identity:
+    """An :class:`~handoff.identity.Identity`, or a ValidationError naming ``identity``."""
+    if not isinstance(value, Identity):
+        raise ValidationError(
+            "identity", f"expected an Identity (see handoff.parse_identity), got {type(value).__name__}"
+        )
+    return value
+
+
+def check_whole(value: object, field: str, maximum: int) -> int:
+    """A whole number from 0 to ``maximum``: bigger ones no backend can bind or store."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValidationError(field, f"expected a whole number from 0 to {maximum}, got {value!r}")
+    return value
+
+
+def check_last(last: object) -> int | None:
+    """``last`` of :meth:`~handoff.stores.Store.interactions`: None or 0 to :data:`MAX_LIMIT`."""
+    return None if last is None else check_whole(last, "last", MAX_LIMIT)
+
+
+def check_limit(limit: object) -> int:
+    """A ``limit``: a whole number from 0 to :data:`MAX_LIMIT`."""
+    return check_whole(limit, "limit", MAX_LIMIT)
+
+
+def check_refs(refs: object) -> tuple[str, ...]:
+    """Thread references as a de-duplicated tuple; a lone string is refused, not split."""
+    if isinstance(refs, str) or not isinstance(refs, Sequence):
+        raise ValidationError("refs", f"expected a sequence of external ids, got {type(refs).__name__}")
+    for i, ref in enumerate(refs):
+        if not isinstance(ref, str):
+            raise ValidationError(f"refs[{i}]", f"expected text, got {type(ref).__name__}")
+    return tuple(dict.fromkeys(refs))
+
+
+def check_keys(keys: object) -> list[tuple[str, str]]:
+    """``(channel, external_id)`` pairs, de-duplicated in order; anything else is refused."""
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+        raise ValidationError(
+            "keys", f"expected a sequence of (channel, external_id), got {type(keys).__name__}"
+        )
+    for i, key in enumerate(keys):
+        if not (isinstance(key, tuple) and len(key) == 2 and all(isinstance(part, str) for part in key)):
+            raise ValidationError(
+                f"keys[{i}]", f"expected a (channel, external_id) pair of text, got {key!r}"
+            )
+    return list(dict.fromkeys(keys))
+
+
+def check_provider_id(value: object) -> str:
+    """A provider's message id: non-empty text (MessageSid, wamid, Message-ID...)."""
+    text = check_text(value, "provider_id")
+    if not text:
+        raise ValidationError("provider_id", "must not be empty")
+    return text
+
+
+def check_mark(
+    notification_id: object, status: object, at: object, provider_id: object = None
+) -> tuple[str, str, datetime, str | None]:
+    """The arguments of :meth:`~handoff.stores.Store.mark_notification`, checked."""
+    if status not in MARKABLE_STATUSES:
+        raise ValidationError("status", f"must be one of {list(MARKABLE_STATUSES)}, got {status!r}")
+    return (
+        check_text(notification_id, "notification_id"),
+        str(status),
+        ensure_aware(at, "at"),
+        None if provider_id is None else _recorded_provider_id(provider_id),
+    )
+
+
+def _recorded_provider_id(value: object) -> str:
+    """A provider id to record: a key, so NUL is refused (a look-up by one finds nothing)."""
+    text = check_provider_id(value)
+    check_key(text, "provider_id")
+    return text
+
+
+def marked(
+    notification: Notification, status: str, at: datetime, provider_id: str | None = None
+) -> Notification:
+    """The notification after a delivery status report from the host or the provider.
+
+    Delivery moves ``pending -> sent -> delivered -> read``; ``failed`` and
+    ``cancelled`` may be reported from any state. ``sent`` records ``at`` as
+    ``sent_at``; ``delivered`` and ``read`` keep it. Providers deliver callbacks out of
+    order, so once a notification is ``read`` a ``sent`` or ``delivered`` report is
+    stale: it is ignored and the notification comes back unchanged (its
+    ``provider_id`` too). Otherwise a given ``provider_id`` is recorded.
+    """
+    if notification.status == "read" and status in ("sent", "delivered"):
+        return notification
+    sent_at = at if status == "sent" else notification.sent_at
+    provider = notification.provider_id if provider_id is None else provider_id
+    return evolve(notification, status=status, sent_at=sent_at, provider_id=provider)  # type: ignore[arg-type]
+
+
+def check_active_limit(limit: object) -> int | None:
+    """``limit`` of :meth:`~handoff.stores.Store.active_journeys`: None (all) or a limit."""
+    if limit is None:
+        return None
+    return check_limit(limit)
+
+
+def check_changeset(changes: object) -> Changeset:
+    """Refuse a malformed changeset before anything is read or written.
+
+    Also refuses a contact or journey whose new version is not above the expected one:
+    a write that keeps the version would let a concurrent writer's change be lost, and a
+    NUL character in any key (see :func:`check_key`).
+    """
+    if not isinstance(changes, Changeset):
+        raise ValidationError("changes", f"expected a Changeset, got {type(changes).__name__}")
+    _check_versioned(changes.contact, Contact, "contact", changes.expected_contact_version)
+    _check_versioned(changes.journey, Journey, "journey", changes.expected_journey_version)
+    _check_items(changes.interactions, Interaction, "interactions")
+    _check_items(changes.handoffs, Handoff, "handoffs")
+    _check_items(changes.notifications, Notification, "notifications")
+    _check_items(changes.decisions, DecisionRecord, "decisions")
+    for i, interaction in enumerate(changes.interactions):
+        check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
+    if changes.contact is not None:
+        _unique([str(i) for i in changes.contact.identities], "contact.links", "identity")
+    _unique([i.id for i in changes.interactions], "interactions", "id")
+    _unique(
+        [None if i.external_id is None else f"{i.channel}:{i.external_id}" for i in changes.interactions],
+        "interactions",
+        "(channel, external_id)",
+    )
+    _unique(
+        [f"{i.journey_id}#{i.sequence}" for i in changes.interactions], "interactions", "(journey, sequence)"
+    )
+    _unique([h.id for h in changes.handoffs], "handoffs", "id")
+    _unique([n.id for n in changes.notifications], "notifications", "id")
+    _unique([n.provider_id for n in changes.notifications], "notifications", "provider_id")
+    _unique([d.id for d in changes.decisions], "decisions", "id")
+    for i, decision in enumerate(changes.decisions):
+        _check_json(decision.data, f"decisions[{i}].data", 0)
+    _check_keys_of(changes)
+    return changes
+
+
+def _check_keys_of(changes: Changeset) -> None:
+    """No key of the changeset holds NUL; the field named is the record's and the key's."""
+    keyed: list[tuple[str, dict[str, str | None]]] = []
+    if changes.contact is not None:
+        keyed.append(("contact", {"id": changes.contact.id}))
+        keyed += [
+            (f"contact.links[{k}]", {"identity": str(i)}) for k, i in enumerate(changes.contact.identities)
+        ]
+    if changes.journey is not None:
+        j = changes.journey
+        keyed.append(("journey", {"id": j.id, "reference": j.reference, "contact_id": j.contact_id}))
+    for k, i in enumerate(changes.interactions):
+        ids = {
+            "id": i.id,
+            "journey_id": i.journey_id,
+            "contact_id": i.contact_id,
+            "external_id": i.external_id,
+        }
+        keyed.append((f"interactions[{k}]", ids))
+    keyed += [
+        (f"handoffs[{k}]", {"id": h.id, "journey_id": h.journey_id}) for k, h in enumerate(changes.handoffs)
+    ]
+    for k, n in enumerate(changes.notifications):
+        ids = {
+            "id": n.id,
+            "journey_id": n.journey_id,
+            "contact_id": n.contact_id,
+            "provider_id": n.provider_id,
+        }
+        keyed.append((f"notifications[{k}]", ids))
+    for k, d in enumerate(changes.decisions):
+        keyed.append(
+            (f"decisions[{k}]", {"id": d.id, "journey_id": d.journey_id, "contact_id": d.contact_id})
+        )
+    for where, keys in keyed:
+        for name, key in keys.items():
+            check_key(key, f"{where}.{name}")
+
+
+def check_batch(changes: object) -> list[Changeset]:
+    """Every changeset of a batch checked on its own, before the store is touched."""
+    if isinstance(changes, (str, bytes)) or not isinstance(changes, Sequence):
+        raise ValidationError("changes", f"expected a sequence of Changesets, got {type(changes).__name__}")
+    checked = []
+    for i, change in enumerate(changes):
+        try:
+            checked.append(check_changeset(change))
+        except ValidationError as exc:
+            raise ValidationError(f"changes[{i}].{exc.field}", exc.problem) from exc
+    return checked
+
+
+def _check_versioned(record: object, kind: type, field: str, expected: object) -> None:
+    name = f"expected_{field}_version"
+    expected = check_whole(expected, name, MAX_VERSION)
+    if record is None:
+        if expected != 0:
+            raise ValidationError(name, f"is {expected} but the changeset has no {field}")
+        return
+    if not isinstance(record, kind):
+        raise ValidationError(field, f"expected a {kind.__name__}, got {type(record).__name__}")
+    version = check_whole(record.version, f"{field}.version", MAX_VERSION)  # type: ignore[attr-defined]
+    if version <= expected:
+        raise ValidationError(
+            f"{field}.version",
+            f"must be greater than {name} ({expected}), got {version}; bump it on every write",
+        )
+
+
+def _check_items(items: tuple[object, ...], kind: type, field: str) -> None:
+    """Every item is of the record type; ``Changeset`` itself made ``items`` a tuple."""
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise ValidationError(f"{field}[{i}]", f"expected a {kind.__name__}, got {type(item).__name__}")
+
+
+def _check_json(value: object, field: str, depth: int) -> None:
+    """Refuse decision data that JSON cannot carry unchanged, so every backend keeps the same."""
+    if depth > _JSON_DEPTH:
+        raise ValidationError(field, f"is nested more than {_JSON_DEPTH} levels deep")
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(field, f"must be a finite number, got {value!r}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(field, f"keys must be text, got {type(key).__name__} {key!r}")
+            _check_json(item, f"{field}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json(item, f"{field}[{i}]", depth + 1)
+    else:
+        raise ValidationError(
+            field,
+            f"expected JSON data (text, numbers, booleans, None, lists, dicts), got {type(value).__name__}",
+        )
+
+
+def _unique(keys: Sequence[str | None], field: str, what: str) -> None:
+    """Refuse a key used twice; ``None`` (no key) may repeat."""
+    seen: set[str] = set()
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            raise ValidationError(f"{field}[{i}]", f"{what} {key!r} appears twice in one changeset")
+        seen.add(key)
