@@ -576,3 +576,63 @@ def test_random_forms_raise_only_ingest_errors(fields: dict[str, str]) -> None:
 @given(mutated(FORMS, JSON | st.text(max_size=30)))
 def test_mutated_real_webhooks_raise_only_ingest_errors(fields: dict[str, object]) -> None:
     parse_untrusted(fields)
+
+
+# -- <Gather> and <Record> callbacks ---------------------------------------------------------
+
+
+def test_a_gather_callback_without_call_status_is_what_the_caller_keyed_in() -> None:
+    inbound = only_inbound(parse(form("voice_gather_digits")))
+
+    assert (inbound.channel, inbound.kind, inbound.author) == ("phone", "event", "customer")
+    assert inbound.identity == CUSTOMER
+    assert inbound.body == "Caller entered 2"
+    assert inbound.external_id is not None
+    assert inbound.external_id.startswith("CA5d0c1e2f3a4b5c6d7e8f9a0b1c2d3e4f:gather:")
+    assert inbound.metadata["gather"] == "digits"
+    again = only_inbound(parse(form("voice_gather_digits")))
+    other = only_inbound(parse(form("voice_gather_digits", Digits="3")))
+    assert again.external_id == inbound.external_id != other.external_id
+
+
+def test_a_gather_callback_with_speech_is_what_the_caller_said() -> None:
+    inbound = only_inbound(parse(form("voice_gather_speech")))
+
+    assert inbound.body == "Caller said: I want to talk about my refund"
+    assert inbound.metadata["confidence"] == "0.91"
+
+
+def test_a_record_callback_is_a_voicemail() -> None:
+    inbound = only_inbound(parse(form("voice_record_action")))
+
+    assert (inbound.kind, inbound.body) == ("call", "Voicemail recorded (42 s)")
+    assert (
+        inbound.external_id
+        == "CA5d0c1e2f3a4b5c6d7e8f9a0b1c2d3e4f:recording:RE0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    )
+    assert inbound.metadata["recording_url"].endswith("RE0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+
+
+def test_a_recording_status_callback_names_no_caller_and_is_skipped() -> None:
+    parsed = parse(form("voice_recording_status"))
+
+    assert parsed.inbounds == ()
+    assert parsed.errors == ()
+    assert "RE0a1b2c3d4e5f60718293a4b5c6d7e8f9" in parsed.skipped[0].reason
+
+
+def test_a_bad_recording_duration_is_named() -> None:
+    with pytest.raises(IngestError) as caught:
+        parse(form("voice_record_action", RecordingDuration="long"))
+
+    assert caught.value.field == "$.RecordingDuration"
+
+
+def test_form_fields_past_max_bytes_are_refused() -> None:
+    fields = form("sms_inbound", Body="x" * 3000)
+    with pytest.raises(IngestError) as caught:
+        twilio.parse(fields, received_at=RECEIVED, max_bytes=2048)
+
+    assert caught.value.field == "$"
+    assert "max_bytes=2048" in caught.value.problem
+    assert twilio.parse(fields, received_at=RECEIVED).inbounds

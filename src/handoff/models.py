@@ -18,7 +18,7 @@ from handoff import _drawing
 from handoff import _validate as v
 from handoff._drawing import RenderFormat
 from handoff.identity import Identity
-from handoff.serde import to_dict
+from handoff.serde import flatten, to_dict
 
 __all__ = [
     "AUTHORS",
@@ -372,3 +372,7 @@ class DecisionRecord:
     contact_id: str = field(validator=v.text(allow_empty=False))
     at: datetime = field(validator=v.aware)
     data: dict[str, Any] = field(factory=dict, hash=False)
+
+
+# Records written on every event are encoded by flat generated functions (handoff.serde).
+flatten(PathStep, Fact, SummaryLine, IdentityLink, Contact, Interaction, Journey, Notification)

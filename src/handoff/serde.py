@@ -7,6 +7,7 @@ Untrusted JSON becomes models here, so errors name the path of the problem
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.v import format_exception as _cattrs_format_exception
 from cattrs.v import transform_error
 
+from handoff._flat import plain_function, text_function
 from handoff.clock import ensure_aware
 from handoff.errors import HandoffError, ValidationError
 from handoff.identity import Identity, parse_identity
@@ -23,7 +25,15 @@ __all__ = ["from_dict", "from_json", "to_dict", "to_json"]
 
 T = TypeVar("T")
 
-_converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+def _new_converter() -> cattrs.Converter:
+    return cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+
+_converter = _new_converter()
+_COMPACT = json.JSONEncoder(ensure_ascii=False)
+"""What ``json.dumps(..., ensure_ascii=False)`` builds on every call, built once: records are
+encoded on every write."""
 
 
 def _structure_datetime(value: Any, _type: type) -> datetime:
@@ -67,14 +77,17 @@ def _strict(kind: type) -> Any:
     return structure
 
 
-for _kind in (str, int, float, bool):
-    _converter.register_structure_hook(_kind, _strict(_kind))
-_converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
-_converter.register_structure_hook(datetime, _structure_datetime)
-_converter.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
-_converter.register_structure_hook(timedelta, _structure_timedelta)
-_converter.register_unstructure_hook(Identity, str)
-_converter.register_structure_hook(Identity, _structure_identity)
+def _configure(converter: cattrs.Converter) -> cattrs.Converter:
+    for kind in (str, int, float, bool):
+        converter.register_structure_hook(kind, _strict(kind))
+    converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
+    converter.register_structure_hook(timedelta, _structure_timedelta)
+    converter.register_unstructure_hook(Identity, str)
+    converter.register_structure_hook(Identity, _structure_identity)
+    converter.register_structure_hook_func(lambda t: t == str | Identity, _structure_identity_text)
+    return converter
 
 
 def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
@@ -84,7 +97,23 @@ def _structure_identity_text(value: Any, _type: Any) -> str | Identity:
     raise ValidationError("identity", f"expected 'kind:value' text, got {type(value).__name__}")
 
 
-_converter.register_structure_hook_func(lambda t: t == str | Identity, _structure_identity_text)
+_configure(_converter)
+
+
+_TEXT: dict[type, Callable[[Any], str]] = {}
+
+
+def flatten(*classes: type) -> None:
+    """Encode these records with flat generated functions (:mod:`handoff._flat`): their
+    plain data and JSON text are what cattrs and ``json`` give, built without dispatch."""
+    for cls in classes:
+        _converter.register_unstructure_hook(cls, plain_function(cls, _converter.unstructure))
+        _TEXT[cls] = text_function(cls, _converter.unstructure, _COMPACT.encode)
+
+
+def _reference() -> cattrs.Converter:
+    """The converter as cattrs alone would encode: what the flat functions must equal."""
+    return _configure(_new_converter())
 
 
 def _format(exc: BaseException, type_: Any) -> str:
@@ -115,14 +144,11 @@ def from_dict(cls: type[T], data: Any) -> T:
         raise ValidationError("$", f"cannot read {getattr(cls, '__name__', cls)}: {exc}") from exc
 
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False)
-"""What ``json.dumps(..., ensure_ascii=False)`` builds on every call, built once: records are
-encoded on every write."""
-
-
 def to_json(obj: Any, *, indent: int | None = None) -> str:
+    """A model as JSON text: compact, or ``indent``-ed with sorted keys for people."""
     if indent is None:
-        return _COMPACT.encode(to_dict(obj))
+        text = _TEXT.get(type(obj))
+        return text(obj) if text is not None else _COMPACT.encode(to_dict(obj))
     return json.dumps(to_dict(obj), ensure_ascii=False, indent=indent, sort_keys=True)
 
 

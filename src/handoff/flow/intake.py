@@ -13,10 +13,10 @@ from attrs import evolve
 
 from handoff import channels
 from handoff.clock import IdFactory
-from handoff.continuity import choose_journey
 from handoff.errors import ValidationError
 from handoff.events import Inbound, Verdict
 from handoff.facts import sensitive_reasons
+from handoff.flow.continuity import choose_journey
 from handoff.flow.plan import Draft, HandoffPlan, new_interaction
 from handoff.flow.read import IntakeRead
 from handoff.flow.records import replace

@@ -179,82 +179,118 @@ def plan(
     ``notify=False`` (a backfill of old history) the policy is asked only about a channel
     switch, for the summary it wants: nothing is scheduled and no decision logged.
     """
-    interaction = draft.interaction
+    interaction, contact = draft.interaction, draft.contact
     after = append(draft.journey, interaction)
-    decisions: list[Decision] = []
-    planned: list[Notification] = []
-    spec: SummarySpec | None = None
+    decided = _Decided()
     if draft.events and (notify or draft.handoff is not None):
-        earlier = recent_notifications(after, interaction.at, notifications)
-        mood = _mood(sentiment, interaction)
-        flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
-        for event in draft.events:
-            situation = Situation(
-                event,
-                after,
-                draft.contact,
-                interaction,
-                draft.previous_channel,
-                recent_notifications=(*earlier, *planned),
-                sentiment=mood,
-                customer_messages=after.unresolved_messages,
-                flags=flags,
-            )
-            decision = policy.decide(situation)
-            decisions.append(decision)
-            if spec is None:
-                spec = decision.summary
-            if not notify and spec is not None:
-                break  # all a backfill asks of the policy
-            # A later rule may read what an earlier event planned (de-duplication).
-            planned.extend(_notifications(decision, after, draft.contact, now, ids))
-    scheduled = tuple(planned) if notify else ()
-    if any(n.purpose == "survey" for n in scheduled):
+        decided = _decide(draft, after, notifications, now, policy, ids, sentiment, notify=notify)
+    if any(n.purpose == "survey" for n in decided.scheduled):
         after = replace(after, surveyed=True)
-    record = None
-    more = 0
+    record, more = None, 0
     if draft.handoff is not None:
-        wanted = for_role(spec or SummarySpec(), draft.handoff.to_role, policy.settings.restricted_roles)
-        # The summary shows the last ``wanted.recent`` interactions, this one included.
-        back = max(wanted.recent - 1, 0)
-        if back > len(recent) and len(recent) < draft.journey_version:
-            more = back
-        shown = [*recent[max(len(recent) - back, 0) :], interaction] if wanted.recent > 0 else []
-        record = _handoff(draft.handoff, after, draft.contact, shown, wanted, interaction, ids)
-    logged = (
-        tuple(
-            DecisionRecord(d.id, after.id, draft.contact.id, interaction.at, d.to_dict())
-            for d in decisions
-            if d.notifications or d.suggestions
+        wanted = for_role(
+            decided.spec or SummarySpec(), draft.handoff.to_role, policy.settings.restricted_roles
         )
-        if notify
-        else ()
+        shown, more = _shown(recent, interaction, wanted.recent, draft.journey_version)
+        record = _handoff(draft.handoff, after, contact, shown, wanted, interaction, ids)
+    logged = tuple(
+        DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged
     )
     changeset = Changeset(
-        contact=draft.contact if draft.contact_changed else None,
+        contact=contact if draft.contact_changed else None,
         expected_contact_version=draft.contact_version if draft.contact_changed else 0,
         journey=after,
         expected_journey_version=draft.journey_version,
         interactions=(interaction,),
         handoffs=(record,) if record is not None else (),
-        notifications=scheduled,
+        notifications=decided.scheduled,
         decisions=logged,
     )
-    if notify:
-        trace = (*draft.trace, *(v for d in decisions for v in d.verdicts))
-        suggestions: tuple[Suggestion, ...] = tuple(s for d in decisions for s in d.suggestions)
-    else:
-        trace, suggestions = (*draft.trace, NOT_NOTIFIED), ()
     outcome = JourneyOutcome(
         journey=after,
         interaction=interaction,
-        contact=draft.contact,
+        contact=contact,
         handoff=record,
-        notifications=scheduled,
-        trace=trace,
-        suggestions=suggestions,
+        notifications=decided.scheduled,
+        trace=(*draft.trace, *decided.trace) if notify else (*draft.trace, NOT_NOTIFIED),
+        suggestions=decided.suggestions,
     )
     return Planned(changeset, outcome, more)
+
+
+@define(frozen=True)
+class _Decided:
+    """What the policy made of a draft's events."""
+
+    scheduled: tuple[Notification, ...] = ()
+    logged: tuple[Decision, ...] = ()  # the decisions the log keeps: they planned or advised
+    spec: SummarySpec | None = None  # the first summary a rule asked for
+    trace: tuple[Verdict, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+def _decide(
+    draft: Draft,
+    after: Journey,
+    notifications: Sequence[Notification],
+    now: datetime,
+    policy: Policy,
+    ids: IdFactory,
+    sentiment: Sentiment | None,
+    *,
+    notify: bool,
+) -> _Decided:
+    """Ask the policy about each event of ``draft`` (the one decide loop of the library).
+
+    Each event's situation sees what the earlier ones planned (de-duplication). A
+    backfill (``notify=False``) stops at the first summary a rule asks for and keeps
+    nothing else."""
+    interaction = draft.interaction
+    earlier = recent_notifications(after, interaction.at, notifications)
+    mood = _mood(sentiment, interaction)
+    flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
+    decisions: list[Decision] = []
+    planned: list[Notification] = []
+    spec: SummarySpec | None = None
+    for event in draft.events:
+        situation = Situation(
+            event,
+            after,
+            draft.contact,
+            interaction,
+            draft.previous_channel,
+            recent_notifications=(*earlier, *planned),
+            sentiment=mood,
+            customer_messages=after.unresolved_messages,
+            flags=flags,
+        )
+        decision = policy.decide(situation)
+        decisions.append(decision)
+        spec = spec or decision.summary
+        if not notify and spec is not None:
+            break
+        planned.extend(_notifications(decision, after, draft.contact, now, ids))
+    if not notify:
+        return _Decided(spec=spec)
+    return _Decided(
+        scheduled=tuple(planned),
+        logged=tuple(d for d in decisions if d.notifications or d.suggestions),
+        spec=spec,
+        trace=tuple(v for d in decisions for v in d.verdicts),
+        suggestions=tuple(s for d in decisions for s in d.suggestions),
+    )
+
+
+def _shown(
+    recent: Sequence[Interaction], interaction: Interaction, count: int, stored: int
+) -> tuple[list[Interaction], int]:
+    """The last ``count`` interactions a summary shows (``interaction`` among them), and how
+    many stored ones to read first when ``recent`` holds fewer than it needs (else 0)."""
+    if count <= 0:
+        return [], 0
+    back = count - 1
+    more = back if back > len(recent) and len(recent) < stored else 0
+    return [*recent[max(len(recent) - back, 0) :], interaction], more
 
 
 def plan_tick(

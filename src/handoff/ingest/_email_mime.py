@@ -170,11 +170,11 @@ def _loose_date(text: str) -> datetime | None:
     return first if first == second else None
 
 
-def parts(msg: Message) -> Iterator[Message]:
-    """The message and its parts, depth first, at most a few hundred of them."""
+def parts(msg: Message, limit: int = _MAX_PARTS) -> Iterator[Message]:
+    """The message and its parts, depth first, at most ``limit`` of them."""
     try:
         for count, part in enumerate(msg.walk()):
-            if count >= _MAX_PARTS:
+            if count >= limit:
                 return
             yield part
     except Exception:  # a part whose structure the parser could not follow

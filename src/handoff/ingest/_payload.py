@@ -18,6 +18,7 @@ from dateutil.parser import isoparse
 from handoff.errors import IngestError, ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound
 from handoff.identity import parse_identity
+from handoff.ingest._limits import refuse_large_json
 from handoff.ingest.base import DeliveryEvent, Parsed, Skipped
 
 JsonObject = Mapping[str, object]
@@ -30,6 +31,11 @@ _SHOWN_CHARS = 60
 
 def load(payload: object) -> JsonObject:
     """The payload as a JSON object; raw request bodies (``bytes`` or ``str``) are decoded first."""
+    return as_object(load_document(payload), "$")
+
+
+def load_document(payload: object) -> JsonObject | Sequence[object]:
+    """The payload as a JSON object or array (API list endpoints return bare arrays)."""
     if isinstance(payload, bytes | bytearray | memoryview):
         try:
             payload = bytes(payload).decode("utf-8")
@@ -42,6 +48,8 @@ def load(payload: object) -> JsonObject:
             raise IngestError("$", "JSON nested too deeply") from None
         except ValueError as exc:
             raise IngestError("$", f"not JSON ({exc})") from None
+    if isinstance(payload, list | tuple):
+        return payload
     return as_object(payload, "$")
 
 
@@ -279,13 +287,15 @@ def skip(path: str, reason: str) -> Parsed:
     return Parsed(skipped=[Skipped(path, reason)])
 
 
-def guarded(read: Callable[[object], Parsed], payload: object) -> Parsed:
+def guarded(read: Callable[[object], Parsed], payload: object, max_bytes: int) -> Parsed:
     """Run an adapter so that nothing but IngestError escapes it.
 
-    The readers above already turn every malformed part into an IngestError; this is
-    the last line, so that an unforeseen shape still fails as documented.
+    A payload larger than ``max_bytes`` is refused before it is read. The readers above
+    already turn every malformed part into an IngestError; this is the last line, so
+    that an unforeseen shape still fails as documented.
     """
     try:
+        refuse_large_json(payload, max_bytes)
         return read(payload)
     except IngestError:
         raise

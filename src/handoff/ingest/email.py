@@ -1,11 +1,15 @@
 """Email to :class:`~handoff.Inbound`: one message, or every message of an mbox file.
 
 A customer's email becomes one inbound message whose body is what they wrote this
-time (the quoted history is kept in ``metadata["quoted"]``) and whose thread refs are
-its In-Reply-To and References ids, so a reply finds its journey. Mail that no person
-wrote is not a customer message: delivery reports (DSN) become ``bounced`` or
-``delivered`` events, read receipts (MDN) ``read`` events, and auto-replies are skipped
-with the reason.
+time (the quoted history is kept in ``metadata["quoted"]``, a signature or "Sent from my
+iPhone" below a delimiter in ``metadata["signature"]``) and whose thread refs are
+its In-Reply-To and References ids, so a reply finds its journey. Attachments are listed
+by name, type and size (``metadata["attachment_details"]``, JSON), and in the body of a
+message that has nothing else. Mail that no person wrote is not a customer message:
+delivery reports (DSN) become ``bounced`` or ``delivered`` events, read receipts (MDN)
+``read`` events, and auto-replies are skipped with the reason. Mail a mailing list
+carried (``List-Id``) is a person's, even when the list marked it ``Precedence: bulk``;
+its list is in ``metadata["list_id"]``.
 
 Every function here takes untrusted input and raises only :class:`handoff.IngestError`.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import json
 import mailbox
 import os
 import re
@@ -22,13 +27,25 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 
+from attrs import define
+
 from handoff.clock import ensure_aware
 from handoff.errors import IngestError, ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound, InboundAuthor
 from handoff.identity import parse_identity
 from handoff.ingest import _email_mime as mime
+from handoff.ingest._email_auto import automatic_reason, list_author, list_id
+from handoff.ingest._email_quotes import split_quoted
 from handoff.ingest._email_reports import Notice, read_report
-from handoff.ingest._email_text import clean, split_quoted
+from handoff.ingest._email_signoff import split_signoff
+from handoff.ingest._email_text import clean
+from handoff.ingest._limits import (
+    EMAIL_MAX_BYTES,
+    MAX_MIME_PARTS,
+    check_limit,
+    refuse_large_mail,
+    refuse_many_parts,
+)
 from handoff.ingest.base import DeliveryEvent, Parsed, Skipped
 
 __all__ = ["mbox", "parse"]
@@ -37,14 +54,7 @@ _MAX_QUOTED = 10_000
 _MAX_META = 1_000
 _MAX_NAME = 200
 _MAX_REFS = 50
-_AUTO_SUBJECT = re.compile(
-    r"^\s*(?:out of (?:the )?office|automatic reply|auto[- ]?reply|auto[- ]?response|autoresponder|"
-    r"abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|"
-    r"risposta automatica|automatisch antwoord|resposta automática)\b",
-    re.IGNORECASE,
-)
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|enc|vl|doorst)\s*:", re.IGNORECASE)
-_NEGATIVE = frozenset({"", "no", "false", "0"})
 
 
 def parse(
@@ -52,6 +62,8 @@ def parse(
     *,
     received_at: datetime | None = None,
     own_addresses: Iterable[str] = (),
+    max_bytes: int = EMAIL_MAX_BYTES,
+    max_parts: int = MAX_MIME_PARTS,
 ) -> Parsed:
     """Read one email: an :class:`Inbound`, a delivery event, or a reasoned skip.
 
@@ -61,10 +73,14 @@ def parse(
     ``received_at`` is used when the Date header is missing or unreadable; with
     neither, the message is refused (``$.headers.Date``). Messages *from* one of
     ``own_addresses`` (the support team's) are agent replies to their first recipient.
+
+    A message larger than ``max_bytes`` (25 MB by default) or with more than
+    ``max_parts`` MIME parts is refused before it is parsed.
     """
     fallback = _received_at(received_at)
     own = _own_addresses(own_addresses)
-    return _parse_any(message, fallback, own, "$")
+    limits = _Limits(check_limit(max_bytes, "max_bytes"), check_limit(max_parts, "max_parts"))
+    return _parse_any(message, fallback, own, "$", limits)
 
 
 def mbox(
@@ -72,15 +88,19 @@ def mbox(
     *,
     received_at: datetime | None = None,
     own_addresses: Iterable[str] = (),
+    max_bytes: int = EMAIL_MAX_BYTES,
+    max_parts: int = MAX_MIME_PARTS,
 ) -> Parsed:
     """Read every message of an mbox file, e.g. to backfill a support mailbox's history.
 
     A broken message becomes an error naming its index (``$[3].headers.From``); the
     others still come through. A message without a usable Date falls back to the date
-    on its mbox ``From`` line, then to ``received_at``.
+    on its mbox ``From`` line, then to ``received_at``. ``max_bytes`` and ``max_parts``
+    apply to each message, as in :func:`parse`.
     """
     fallback = _received_at(received_at)
     own = _own_addresses(own_addresses)
+    limits = _Limits(check_limit(max_bytes, "max_bytes"), check_limit(max_parts, "max_parts"))
     try:
         box = mailbox.mbox(os.fspath(path), create=False)
     except (OSError, mailbox.Error, TypeError, ValueError) as exc:
@@ -92,7 +112,7 @@ def mbox(
             try:
                 raw = box.get_bytes(key, from_=True)
                 envelope_date, data = _split_from_line(raw)
-                combined.append(_parse_any(data, envelope_date or fallback, own, where))
+                combined.append(_parse_any(data, envelope_date or fallback, own, where, limits))
             except IngestError as exc:
                 combined.append(Parsed(errors=[exc]))
             except Exception as exc:  # one unreadable message must not hide the others
@@ -158,10 +178,24 @@ def _to_message(message: object) -> Message:
     raise IngestError("$", f"expected the message as bytes, text or an EmailMessage, got {kind}")
 
 
-def _parse_any(message: object, fallback: datetime | None, own: frozenset[str], path: str) -> Parsed:
+@define(frozen=True)
+class _Limits:
+    max_bytes: int
+    max_parts: int
+
+
+def _parse_any(
+    message: object, fallback: datetime | None, own: frozenset[str], path: str, limits: _Limits
+) -> Parsed:
     """The boundary: whatever goes wrong in here leaves as an IngestError naming ``path``."""
     try:
+        if isinstance(message, bytes | bytearray | memoryview | str):
+            raw = bytes(message) if not isinstance(message, str) else message
+            refuse_large_mail(raw, limits.max_bytes, limits.max_parts)
+            message = raw
         msg = _to_message(message)
+        if not isinstance(message, bytes | str):
+            refuse_many_parts(sum(1 for _ in mime.parts(msg, limits.max_parts + 1)), limits.max_parts)
         if not msg.keys() and not mime.part_text(msg).strip():
             raise IngestError(path, "empty message")
         return _parse_message(msg, fallback, own, path)
@@ -193,7 +227,7 @@ def _parse_message(msg: Message, fallback: datetime | None, own: frozenset[str],
             at = _date(msg, fallback, path)
             events = [_event(n, at) for n in notices]
         return Parsed(events=events, skipped=[s for s in found if isinstance(s, Skipped)])
-    reason = _auto_reply(msg)
+    reason = automatic_reason(msg)
     if reason:
         return Parsed(skipped=[Skipped(path, reason)])
     return Parsed(inbounds=[_inbound(msg, fallback, own, path)])
@@ -204,23 +238,6 @@ def _event(notice: Notice, at: datetime) -> DeliveryEvent:
     return DeliveryEvent("email", "email", n.status, n.provider_id, at, n.identity, n.error_code, n.detail)
 
 
-def _auto_reply(msg: Message) -> str | None:
-    """Why a message was written by a machine (RFC 3834 and common practice), if it was."""
-    auto = mime.header(msg, "Auto-Submitted").split(";")[0].strip().lower()
-    if auto and auto != "no":
-        return f"automatic message (Auto-Submitted: {auto})"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponse"):
-        if mime.raw_header(msg, name) and mime.header(msg, name).lower() not in _NEGATIVE:
-            return f"automatic reply ({name})"
-    precedence = mime.header(msg, "Precedence").strip().lower()
-    if precedence in ("auto_reply", "bulk", "junk"):
-        return f"automatic message (Precedence: {precedence})"
-    subject = mime.header(msg, "Subject")
-    if _AUTO_SUBJECT.match(subject):
-        return f"automatic reply (subject {subject[:80]!r})"
-    return None
-
-
 def _identity(address: str, field: str) -> str:
     try:
         return str(parse_identity(f"email:{address}"))
@@ -229,7 +246,8 @@ def _identity(address: str, field: str) -> str:
 
 
 def _inbound(msg: Message, fallback: datetime | None, own: frozenset[str], path: str) -> Inbound:
-    senders = mime.addresses(msg, "From")
+    rewritten = list_author(msg)
+    senders = [rewritten] if rewritten else mime.addresses(msg, "From")
     if not senders:
         problem = "no sender address" if mime.raw_header(msg, "From") else "missing"
         raise IngestError(f"{path}.headers.From", problem)
@@ -250,6 +268,7 @@ def _inbound(msg: Message, fallback: datetime | None, own: frozenset[str], path:
     subject = mime.header(msg, "Subject")
     text, kind = mime.body_text(msg)
     body, quoted = split_quoted(text, forwarded=bool(_FORWARD_SUBJECT.match(subject)))
+    body, signoff = split_signoff(body)
     raw_id = " ".join(mime.raw_header(msg, "Message-ID"))
     message_id = mime.message_id(raw_id) if raw_id else None
     metadata = {
@@ -261,9 +280,17 @@ def _inbound(msg: Message, fallback: datetime | None, own: frozenset[str], path:
         metadata["message_id"] = message_id
     if kind:
         metadata["content_type"] = kind
-    attachments = _attachment_names(msg)
+    if signoff:
+        metadata["signature"] = signoff[:_MAX_META]
+    mailing_list = list_id(msg)
+    if mailing_list:
+        metadata["list_id"] = mailing_list[:_MAX_META]
+    attachments = _attachments(msg)
     if attachments:
-        metadata["attachments"] = ", ".join(attachments)[:_MAX_META]
+        metadata["attachments"] = ", ".join(a.name for a in attachments)[:_MAX_META]
+        metadata["attachment_details"] = _details(attachments)
+        if not body.strip():
+            body = "[attachments: " + "; ".join(a.label for a in attachments) + "]"
     if len(body) > MAX_BODY_CHARS:
         body, metadata["truncated"] = body[:MAX_BODY_CHARS], "true"
     external_id = message_id or _stable_id(address, " ".join(mime.raw_header(msg, "Date")), subject, text)
@@ -294,14 +321,55 @@ def _stable_id(sender: str, date: str, subject: str, body: str) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def _attachment_names(msg: Message) -> list[str]:
+@define(frozen=True)
+class _Attachment:
+    name: str
+    content_type: str
+    size: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.content_type}, {_size(self.size)})"
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _attachments(msg: Message) -> list[_Attachment]:
+    """Name, type and decoded size of every attachment (nameless ones are named by type)."""
     if not isinstance(msg, EmailMessage):
         return []
-    names = []
+    found: list[_Attachment] = []
     try:
         for part in msg.iter_attachments():
             filename = part.get_filename()
-            names.append(clean(filename) if isinstance(filename, str) else mime.content_type(part))
-    except Exception:  # a malformed part: the names are a convenience, not the message
-        return names
-    return names
+            kind = mime.content_type(part)
+            name = clean(filename).strip() if isinstance(filename, str) and filename.strip() else ""
+            found.append(_Attachment(name[:_MAX_NAME] or f"unnamed {kind}", kind, _decoded_size(part)))
+    except Exception:  # a malformed part: the list is a convenience, not the message
+        return found
+    return found
+
+
+def _decoded_size(part: Message) -> int:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        return 0
+    return len(payload) if isinstance(payload, bytes) else 0
+
+
+def _details(attachments: list[_Attachment]) -> str:
+    """The attachments as JSON (name, type, bytes), shortened to fit the metadata."""
+    rows = [{"name": a.name, "type": a.content_type, "bytes": a.size} for a in attachments]
+    while rows:
+        text = json.dumps(rows, ensure_ascii=False)
+        if len(text) <= _MAX_META * 4:
+            return text
+        rows = rows[:-1]
+    return "[]"

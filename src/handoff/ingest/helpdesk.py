@@ -9,10 +9,13 @@ JSON into one :class:`ExportedTicket` and its :class:`ExportedMessage` list;
   then by the provider's id (numerically), the ticket's opening message first on a tie.
 * **One ticket, one journey.** The core puts an inbound in the journey its thread
   reference names, matched against the external ids of earlier interactions. So the
-  first message of a ticket gets the ticket's own external id
-  (``zendesk:ticket:123``) and every message of the ticket, the first included,
-  carries that id as its thread reference: whatever journey the first message lands
-  in, the rest follow it, even if the customer has another journey open meanwhile.
+  message that opened a ticket gets the ticket's own external id
+  (``zendesk:ticket:123``), whichever page of a provider's API brought it, and every
+  message of the ticket, the opening one included, carries that id as its thread
+  reference: whatever journey the opening message lands in, the rest follow it, even if
+  the customer has another journey open meanwhile. Pages can come in any order: a
+  message read before the opening one joins the customer's open journey, which the
+  opening message then joins too.
   The first message itself follows the core's ordinary rule (the contact's open
   journey, a recently resolved one, or a new journey); to keep tickets of one customer
   apart, import them oldest first and resolve each journey whose ticket is solved
@@ -50,7 +53,7 @@ from handoff.events import Inbound
 from handoff.ingest._payload import clip, identity, inbound
 from handoff.ingest.base import Parsed, Skipped
 
-__all__ = ["ExportedMessage", "ExportedTicket", "assemble", "closed_ticket", "pick_identity"]
+__all__ = ["ExportedMessage", "ExportedTicket", "assemble", "closed_ticket", "natural", "pick_identity"]
 
 Author = Literal["customer", "agent", "bot"]
 Kind = Literal["message", "note", "call"]
@@ -112,8 +115,11 @@ def assemble(
     home = _reaching(ticket.channel, kind)
     inbounds: list[Inbound] = []
     problems = list(errors)
+    anchored = False
     for message in ordered:
-        external_id = ticket.external_id if not inbounds else f"{ticket.provider}:{message.key}"
+        anchor = message.opening and not anchored
+        anchored = anchored or anchor
+        external_id = ticket.external_id if anchor else f"{ticket.provider}:{message.key}"
         metadata = {**ticket.metadata, **message.metadata, f"{ticket.provider}_id": message.key}
         channel = message.channel or ticket.channel
         if kind not in get_channel(channel).identity_kinds:
@@ -155,10 +161,10 @@ def _reaching(channel: str, kind: str) -> str:
 
 
 def _order(message: ExportedMessage) -> tuple[datetime, bool, tuple[str | int, ...]]:
-    return (message.at, not message.opening, _natural(message.key))
+    return (message.at, not message.opening, natural(message.key))
 
 
-def _natural(key: str) -> tuple[str | int, ...]:
+def natural(key: str) -> tuple[str | int, ...]:
     """``comment:9`` before ``comment:10``: digit runs compare as numbers."""
     return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(key)))
 

@@ -1,10 +1,14 @@
 """Intercom conversation exports to :class:`~handoff.Inbound` records.
 
-Takes a conversation as the Intercom REST API returns it (``GET /conversations/{id}``,
-API 2.x): the conversation object with its ``source`` (the opening message) and its
-``conversation_parts`` embedded. It may also come wrapped as
-``{"conversation": {...}, "contacts": [...]}`` with the full contact objects, which
-supply the customer's email address and phone number.
+Takes the responses of the Intercom REST API (2.x) that hold conversations, one page
+at a time: a conversation (``GET /conversations/{id}``, and what replying to or acting
+on one returns) with its ``source`` (the opening message) and its
+``conversation_parts``; a ``conversation.list`` (``GET /conversations``,
+``POST /conversations/search``, whatever page ``pages.next`` leads to), whose
+conversations carry their opening message only. A conversation may also come wrapped
+as ``{"conversation": {...}, "contacts": [...]}`` with the full contact objects, which
+supply the customer's email address and phone number. The opening message always has
+the conversation's external id, so pages can come in any order, and twice.
 
 * Authors of type user, lead or contact are the customer; admin and team are agents;
   bot (Fin, custom bots) and operator are bots.
@@ -28,9 +32,11 @@ from datetime import datetime
 
 from handoff.errors import IngestError
 from handoff.ingest._html import html_to_text
+from handoff.ingest._limits import EXPORT_MAX_BYTES, check_limit
 from handoff.ingest._payload import (
     JsonObject,
     as_object,
+    combine,
     compact,
     epoch,
     flag,
@@ -74,19 +80,36 @@ _BOTS = frozenset({"bot", "operator"})
 _NOTES = frozenset({"note", "note_and_reopen"})
 
 
-def parse(payload: Mapping[str, object] | str | bytes) -> Parsed:
+def parse(payload: Mapping[str, object] | str | bytes, *, max_bytes: int = EXPORT_MAX_BYTES) -> Parsed:
     """Read one exported Intercom conversation with its parts (decoded JSON, or the raw body)."""
-    return guarded(_parse, payload)
+    return guarded(_parse, payload, check_limit(max_bytes, "max_bytes"))
 
 
 def _parse(payload: object) -> Parsed:
     root = load(payload)
-    base, conversation = "$", root
-    full_contacts: Sequence[object] = ()
-    if root.get("type") != "conversation" and root.get("conversation") is not None:
-        base = "$.conversation"
-        conversation = as_object(root.get("conversation"), base)
+    if root.get("type") == "conversation.list" or isinstance(root.get("conversations"), list):
         full_contacts = opt_list(root, "contacts", "$")
+        errors: list[IngestError] = []
+        found = []
+        for i, raw in enumerate(opt_list(root, "conversations", "$")):
+            path = f"$.conversations[{i}]"
+            try:
+                found.append(_conversation(as_object(raw, path), path, full_contacts))
+            except IngestError as exc:
+                errors.append(exc)
+        if not found and not errors:
+            return Parsed(skipped=[Skipped("$", "an empty page: no conversations in it")])
+        return combine(found, errors)
+    if root.get("type") != "conversation" and root.get("conversation") is not None:
+        return _conversation(
+            as_object(root.get("conversation"), "$.conversation"),
+            "$.conversation",
+            opt_list(root, "contacts", "$"),
+        )
+    return _conversation(root, "$", ())
+
+
+def _conversation(conversation: JsonObject, base: str, full_contacts: Sequence[object]) -> Parsed:
     conversation_id = ident(conversation, "id", base)
     created = epoch(required(conversation, "created_at", base), f"{base}.created_at")
     source = opt_object(conversation, "source", base) or {}

@@ -35,6 +35,7 @@ from functools import partial
 from attrs import define
 
 from handoff.errors import IngestError
+from handoff.ingest._limits import WEBHOOK_MAX_BYTES, check_limit
 from handoff.ingest._payload import (
     JsonObject,
     as_list,
@@ -81,9 +82,12 @@ _NOTICES = {
 }
 
 
-def parse(payload: Mapping[str, object] | str | bytes) -> Parsed:
-    """Read one Messenger or Instagram webhook body (decoded JSON, or the raw body)."""
-    return guarded(_parse, payload)
+def parse(payload: Mapping[str, object] | str | bytes, *, max_bytes: int = WEBHOOK_MAX_BYTES) -> Parsed:
+    """Read one Messenger or Instagram webhook body (decoded JSON, or the raw body).
+
+    A body larger than ``max_bytes`` (1 MB by default) is refused before it is parsed.
+    """
+    return guarded(_parse, payload, check_limit(max_bytes, "max_bytes"))
 
 
 def _parse(payload: object) -> Parsed:

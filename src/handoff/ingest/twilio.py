@@ -11,7 +11,12 @@ Calls: a ringing or answered inbound call is recorded at once, as
 phone rings; the call's final status (completed, busy, no-answer...) is recorded as
 ``<CallSid>`` with its duration. Calls placed through the API (an agent calling the
 customer) are recorded when they end; legs ``<Dial>``-led from another call are skipped,
-since the call they belong to is the customer's interaction.
+since the call they belong to is the customer's interaction. A ``<Gather>`` callback
+(``Digits`` or ``SpeechResult``, with or without ``CallStatus``) is an event of the call
+saying what the caller keyed in or said; a ``<Record>`` callback (``RecordingSid`` or
+``RecordingUrl``, before the call's final status) is a voicemail, recorded when it names
+the caller, and a recording status callback, which does not, is reported in
+``Parsed.skipped``.
 
 Every function here takes untrusted input and raises only :class:`handoff.IngestError`.
 """
@@ -19,21 +24,22 @@ Every function here takes untrusted input and raises only :class:`handoff.Ingest
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from handoff.clock import Clock, SystemClock, ensure_aware
 from handoff.errors import IngestError, ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound
 from handoff.identity import parse_identity
+from handoff.ingest._limits import WEBHOOK_MAX_BYTES, check_limit, refuse_large_form
+from handoff.ingest._twilio_fields import MAX_FIELD, form_metadata, required
 from handoff.ingest._twilio_signature import verify_signature
+from handoff.ingest._twilio_voice import read_call
 from handoff.ingest.base import DeliveryEvent, DeliveryStatus, Parsed, Skipped
 
 __all__ = ["parse", "verify_signature"]
 
 _MAX_MEDIA = 20
-_MAX_FIELD = 1_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Address prefixes Twilio puts on non-SMS senders: channel, and identity kind of the rest.
 _PREFIXES = {"whatsapp": ("whatsapp", "phone"), "messenger": ("messenger", "messenger")}
@@ -68,18 +74,6 @@ _ERROR_DETAILS = {
 }
 # Twilio's default opt-out keywords, matched on the whole trimmed message as Twilio does.
 _STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-_CALL_ENDED = {
-    "completed": "Call completed",
-    "busy": "Call not connected (busy)",
-    "no-answer": "Call not answered",
-    "failed": "Call failed",
-    "canceled": "Call canceled before it was answered",
-}
-_CALL_STARTED = frozenset({"queued", "initiated", "ringing", "in-progress"})
-# Caller ids Twilio substitutes when the caller withholds theirs.
-_WITHHELD = frozenset(
-    {"+266696687", "+7378742833", "+2562533", "+8656696", "anonymous", "restricted", "unknown", "blocked"}
-)
 
 
 def parse(
@@ -87,13 +81,17 @@ def parse(
     *,
     received_at: datetime | None = None,
     clock: Clock | None = None,
+    max_bytes: int = WEBHOOK_MAX_BYTES,
 ) -> Parsed:
-    """Read one Twilio webhook: an inbound message, a status callback or a call."""
-    fields = _fields(form)
+    """Read one Twilio webhook: an inbound message, a status callback or a call.
+
+    Form fields larger than ``max_bytes`` together (1 MB by default) are refused.
+    """
+    fields = _fields(form, check_limit(max_bytes, "max_bytes"))
     at = _time(received_at, clock)
     try:
         if "CallSid" in fields and not _message_sid(fields):
-            return _call(fields, at)
+            return read_call(fields, at)
         status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").strip().lower()
         if status and status not in _INBOUND_STATUSES:
             return _status(fields, status, at)
@@ -104,7 +102,7 @@ def parse(
         raise IngestError(f"$.{exc.field}", exc.problem) from None
 
 
-def _fields(form: object) -> dict[str, str]:
+def _fields(form: object, max_bytes: int) -> dict[str, str]:
     if not isinstance(form, Mapping):
         raise IngestError(
             "$", f"expected the form fields as a mapping, got {type(form).__name__} (decode the body first)"
@@ -114,6 +112,7 @@ def _fields(form: object) -> dict[str, str]:
         items = list(form.items())
     except Exception as exc:  # a hostile Mapping implementation
         raise IngestError("$", f"cannot read the form fields ({type(exc).__name__})") from None
+    refuse_large_form(dict(items), max_bytes)
     for key, value in items:
         if not isinstance(key, str):
             raise IngestError("$", f"field names must be text, got {type(key).__name__}")
@@ -132,16 +131,6 @@ def _time(received_at: datetime | None, clock: Clock | None) -> datetime:
         return ensure_aware(now, "received_at").astimezone(UTC)
     except (ValidationError, OverflowError, AttributeError, TypeError) as exc:
         raise IngestError("received_at", getattr(exc, "problem", str(exc))) from None
-
-
-def _required(fields: Mapping[str, str], *names: str) -> str:
-    for name in names:
-        value = fields.get(name, "").strip()
-        if value:
-            if len(value) > _MAX_FIELD:
-                raise IngestError(f"$.{name}", f"longer than {_MAX_FIELD} characters")
-            return value
-    raise IngestError(f"$.{names[0]}", "missing")
 
 
 def _message_sid(fields: Mapping[str, str]) -> str:
@@ -169,16 +158,12 @@ def _channel_of(address: str) -> str | None:
     return found[0] if found else None
 
 
-def _metadata(fields: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    return {key: fields[name][:_MAX_FIELD] for name, key in pairs if fields.get(name, "").strip()}
-
-
 def _message(fields: dict[str, str], at: datetime) -> Parsed:
     """An inbound SMS, MMS or WhatsApp message (and an opt-out if it says STOP)."""
-    sid = _required(fields, "MessageSid", "SmsMessageSid", "SmsSid")
-    _required(fields, "From")
+    sid = required(fields, "MessageSid", "SmsMessageSid", "SmsSid")
+    required(fields, "From")
     channel, identity = _address(fields["From"], "$.From")
-    metadata = _metadata(
+    metadata = form_metadata(
         fields,
         (
             ("To", "to"),
@@ -210,7 +195,7 @@ def _message(fields: dict[str, str], at: datetime) -> Parsed:
         at=at,
         external_id=sid,
         name=(fields.get("ProfileName", "").strip()[:200] or None),
-        thread_ref=(replied[:_MAX_FIELD],) if replied else (),
+        thread_ref=(replied[:MAX_FIELD],) if replied else (),
         metadata=metadata,
     )
     events = []
@@ -235,16 +220,16 @@ def _media(fields: Mapping[str, str], metadata: dict[str, str]) -> tuple[int, li
         if not url:
             errors.append(IngestError(f"$.MediaUrl{i}", f"missing, though NumMedia is {count}"))
             continue
-        metadata[f"media_url_{i}"] = url[:_MAX_FIELD]
+        metadata[f"media_url_{i}"] = url[:MAX_FIELD]
         kind = fields.get(f"MediaContentType{i}", "").strip()
         if kind:
-            metadata[f"media_type_{i}"] = kind[:_MAX_FIELD]
+            metadata[f"media_type_{i}"] = kind[:MAX_FIELD]
     return count, errors
 
 
 def _status(fields: dict[str, str], status: str, at: datetime) -> Parsed:
     """A message status callback: what happened to a message we sent."""
-    sid = _required(fields, "MessageSid", "SmsSid", "SmsMessageSid")
+    sid = required(fields, "MessageSid", "SmsSid", "SmsMessageSid")
     field = "$.MessageStatus" if fields.get("MessageStatus") else "$.SmsStatus"
     if status not in _MESSAGE_STATUSES:
         raise IngestError(field, f"unknown message status {status[:40]!r}")
@@ -260,90 +245,3 @@ def _status(fields: dict[str, str], status: str, at: datetime) -> Parsed:
     detail = fields.get("ErrorMessage", "").strip()[:500] or _ERROR_DETAILS.get(code or "", "")
     event = DeliveryEvent("twilio", channel, mapped, sid, at, identity, code, detail)
     return Parsed(events=[event])
-
-
-def _duration(fields: Mapping[str, str]) -> int | None:
-    raw = fields.get("CallDuration", "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 7:
-        raise IngestError("$.CallDuration", f"expected seconds as a whole number, got {raw[:20]!r}")
-    return int(raw)
-
-
-def _timestamp(fields: Mapping[str, str]) -> datetime | None:
-    """The time Twilio stamps on Voice status callbacks (RFC 2822), in UTC."""
-    raw = fields.get("Timestamp", "").strip()
-    if not raw:
-        return None
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        when = None
-    if when is None or when.tzinfo is None:
-        raise IngestError("$.Timestamp", f"expected an RFC 2822 date with a zone, got {raw[:40]!r}")
-    return when.astimezone(UTC)
-
-
-def _spoken(seconds: int) -> str:
-    """2 min 3 s, 1 h 5 min, 45 s."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
-    return " ".join(p for p in parts if p) or "0 s"
-
-
-def _call(fields: dict[str, str], at: datetime) -> Parsed:
-    """A Voice webhook: a phone interaction with the customer (see the module notes)."""
-    sid = _required(fields, "CallSid")
-    status = _required(fields, "CallStatus").lower()
-    direction = (fields.get("Direction") or "inbound").strip().lower()
-    if direction == "outbound-dial":  # a leg <Dial>led from another call, usually to an agent
-        return Parsed(
-            skipped=[Skipped("$.Direction", "a leg dialled from another call; that call is recorded")]
-        )
-    outbound = direction.startswith("outbound")
-    field = "$.To" if outbound else "$.From"
-    party = _required(fields, field[2:])
-    if party.lower() in _WITHHELD:
-        return Parsed(skipped=[Skipped(field, "the caller withheld their number")])
-    if party.lower().startswith(("client:", "sip:")):
-        return Parsed(skipped=[Skipped(field, f"{party.partition(':')[0]} endpoint, not a customer's phone")])
-    if status in _CALL_STARTED:
-        if outbound:
-            return Parsed(skipped=[Skipped("$.CallStatus", f"outbound call {status}; recorded when it ends")])
-        body, external_id = f"Incoming call ({status})", f"{sid}:start"
-    elif status in _CALL_ENDED:
-        seconds = _duration(fields)
-        body, external_id = _CALL_ENDED[status], sid
-        if seconds is not None and status == "completed":
-            body = f"{body} ({_spoken(seconds)})"
-    else:
-        raise IngestError("$.CallStatus", f"unknown call status {status[:40]!r}")
-    try:
-        identity = str(parse_identity(f"phone:{party}"))
-    except ValidationError as exc:
-        raise IngestError(field, exc.problem) from None
-    metadata = _metadata(
-        fields,
-        (
-            ("CallDuration", "duration_s"),
-            ("AccountSid", "account_sid"),
-            ("RecordingUrl", "recording_url"),
-            ("To" if not outbound else "From", "to" if not outbound else "from"),
-            ("ForwardedFrom", "forwarded_from"),
-        ),
-    )
-    metadata.update(call_sid=sid[:_MAX_FIELD], call_status=status, direction=direction[:40])
-    inbound = Inbound(
-        channel="phone",
-        identity=identity,
-        body=body,
-        at=_timestamp(fields) or at,
-        external_id=external_id,
-        name=(fields.get("CallerName", "").strip()[:200] or None) if not outbound else None,
-        author="agent" if outbound else "customer",
-        kind="call",
-        metadata=metadata,
-    )
-    return Parsed(inbounds=[inbound])

@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from handoff.errors import IngestError
+from handoff.ingest._limits import WEBHOOK_MAX_BYTES, check_limit
 from handoff.ingest._payload import (
     JsonObject,
     as_list,
@@ -98,9 +99,12 @@ _ERROR_HINTS = {
 }
 
 
-def parse(payload: Mapping[str, object] | str | bytes) -> Parsed:
-    """Read one WhatsApp Cloud API webhook body (decoded JSON, or the raw body)."""
-    return guarded(_parse, payload)
+def parse(payload: Mapping[str, object] | str | bytes, *, max_bytes: int = WEBHOOK_MAX_BYTES) -> Parsed:
+    """Read one WhatsApp Cloud API webhook body (decoded JSON, or the raw body).
+
+    A body larger than ``max_bytes`` (1 MB by default) is refused before it is parsed.
+    """
+    return guarded(_parse, payload, check_limit(max_bytes, "max_bytes"))
 
 
 def _parse(payload: object) -> Parsed:

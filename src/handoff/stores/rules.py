@@ -31,7 +31,15 @@ from attrs import evolve
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import (
+    Contact,
+    DecisionRecord,
+    Handoff,
+    Interaction,
+    Journey,
+    Notification,
+    NotificationStatus,
+)
 from handoff.stores.records import Changeset
 
 __all__ = [
@@ -57,6 +65,13 @@ __all__ = [
 ]
 
 MARKABLE_STATUSES = ("sent", "delivered", "read", "failed", "cancelled")
+_MARKING: dict[str, NotificationStatus] = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
 """The statuses :meth:`~handoff.stores.Store.mark_notification` accepts."""
 
 ACTIVE_STATUSES = ("open", "pending")
@@ -158,13 +173,14 @@ def check_provider_id(value: object) -> str:
 
 def check_mark(
     notification_id: object, status: object, at: object, provider_id: object = None
-) -> tuple[str, str, datetime, str | None]:
+) -> tuple[str, NotificationStatus, datetime, str | None]:
     """The arguments of :meth:`~handoff.stores.Store.mark_notification`, checked."""
-    if status not in MARKABLE_STATUSES:
+    marking = _MARKING.get(status) if isinstance(status, str) else None
+    if marking is None:
         raise ValidationError("status", f"must be one of {list(MARKABLE_STATUSES)}, got {status!r}")
     return (
         check_text(notification_id, "notification_id"),
-        str(status),
+        marking,
         ensure_aware(at, "at"),
         None if provider_id is None else _recorded_provider_id(provider_id),
     )
@@ -178,7 +194,7 @@ def _recorded_provider_id(value: object) -> str:
 
 
 def marked(
-    notification: Notification, status: str, at: datetime, provider_id: str | None = None
+    notification: Notification, status: NotificationStatus, at: datetime, provider_id: str | None = None
 ) -> Notification:
     """The notification after a delivery status report from the host or the provider.
 
@@ -193,7 +209,7 @@ def marked(
         return notification
     sent_at = at if status == "sent" else notification.sent_at
     provider = notification.provider_id if provider_id is None else provider_id
-    return evolve(notification, status=status, sent_at=sent_at, provider_id=provider)  # type: ignore[arg-type]
+    return evolve(notification, status=status, sent_at=sent_at, provider_id=provider)
 
 
 def check_active_limit(limit: object) -> int | None:

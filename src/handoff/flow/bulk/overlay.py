@@ -242,7 +242,8 @@ class Overlay(Store):
         if journey_id in self._opened:
             return list(pending)
         read = self._base("notifications", journey_id, lambda: self.base.notifications(journey_id))
-        return [*read, *pending]  # type: ignore[misc]
+        assert isinstance(read, list)
+        return [*read, *pending]
 
     def find_notification(self, provider_id: str) -> Notification | None:
         return self.base.find_notification(provider_id)  # planned ones have no provider id yet

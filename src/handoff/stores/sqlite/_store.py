@@ -201,6 +201,10 @@ class SQLiteStore(SQLReads, BulkImport, SerializedWrites, SQLiteMetrics):
         with self._transaction("commit a changeset") as conn:
             rows.write(conn)
         self._committed((rows,))
+        # The next channel switch of the journey shows its recent messages: keep them decoded.
+        remember = self._decoded.remember
+        for params, interaction in zip(rows.interactions, changes.interactions, strict=True):
+            remember(str(params[-1]), interaction)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         batch = [Rows(change) for change in check_batch(changes)]
