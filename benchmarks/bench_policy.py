@@ -31,7 +31,7 @@ from handoff.policy.durations import format_duration
 from handoff.policy.schedule import next_business_slot, zone
 from handoff.policy.situation import NotificationDraft, PlannedNotification
 from handoff.policy.templates import DEFAULT_TEMPLATES
-from handoff.summary import SECTIONS, SummarySpec
+from handoff.summary import AGENT_SCREEN_CHARS, SECTIONS, SummarySpec
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 
@@ -82,12 +82,9 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
         bot = kind == "transfer_requested" and event.initiated_by == "bot"
         if kind == "transfer_requested":
             verdicts.append(Verdict("bot_to_human", bot, f"initiated by {event.initiated_by}"))
-        if target.max_chars <= 600:
-            sections, recent = ("contact", "issue", "transition", "facts", "recent"), 1
-        elif not target.is_async:
-            sections, recent = SECTIONS, settings.recent_messages
-        else:
-            sections, recent = SECTIONS, max(20, settings.recent_messages)
+        # The receiving agent reads a screen, whatever the customer's channel: every section.
+        sections = SECTIONS
+        recent = settings.recent_messages if not target.is_async else max(20, settings.recent_messages)
         if bot:
             recent = max(10, settings.recent_messages)
         rule = ", ".join(
@@ -99,7 +96,7 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
             )
             if used
         )
-        summary = SummarySpec(sections, recent, target.max_chars, "masked" if masked else None, rule)
+        summary = SummarySpec(sections, recent, AGENT_SCREEN_CHARS, "masked" if masked else None, rule)
         verdicts.append(Verdict("context_transfer", True, f"summary for {target.name}"))
         if kind == "channel_switched":
             if event.initiated_by == "customer":

@@ -2,7 +2,8 @@
 
 A copy of ``handoff.facts.extract_facts`` and ``handoff.masking.phone_spans`` as they were
 before cheap pre-checks (no digit, no ``@``, no currency sign...) were put in front of
-their patterns; ``tests/test_facts.py`` checks that both give identical facts.
+their patterns; ``tests/test_facts.py`` checks that both give identical facts. Account
+ids and usernames are read with the same pattern as there, without its pre-check.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from attrs import fields
 from handoff import _validate as v
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
+from handoff.facts import _ACCOUNT_RE, _DATE_LIKE_RE, _NOT_A_NAME
 from handoff.identity import parse_identity
 from handoff.masking import (
     _DATE_SHAPE_RE,
@@ -154,6 +156,16 @@ def _orders(text: str) -> Iterator[_Found]:
             yield m.start(1), m.end(1), "order", m.group(1).upper(), m.group(1)
 
 
+def _accounts(text: str) -> Iterator[_Found]:
+    for m in _ACCOUNT_RE.finditer(text):
+        token = m.group("token")
+        if m.group("name"):
+            if (m.group("said") or m.group("sep").strip()) and token.lower() not in _NOT_A_NAME:
+                yield m.start("token"), m.end("token"), "account", token.lower(), token
+        elif _plausible_order(token) and not _DATE_LIKE_RE.fullmatch(token):
+            yield m.start("token"), m.end("token"), "account", token.upper(), token
+
+
 def _plausible_order(token: str) -> bool:
     """An order number has a digit; a bare number needs four ("order 3 more" is not one)."""
     if len(token) > 40 or not any(c.isdigit() for c in token):
@@ -244,7 +256,7 @@ _Extractor = Callable[[str], Iterator[_Found]]
 # Earlier extractors win where two read the same characters. Those after the first three
 # only find facts with an ASCII digit in them, and are skipped for text without one.
 _EXTRACTORS: tuple[_Extractor, ...] = (_cards, _emails, _references)
-_DIGIT_EXTRACTORS: tuple[_Extractor, ...] = (_dates, _amounts, _orders, _phones)
+_DIGIT_EXTRACTORS: tuple[_Extractor, ...] = (_dates, _amounts, _accounts, _orders, _phones)
 
 
 def extract_facts(text: str, *, channel: str, at: datetime, interaction_id: str) -> tuple[Fact, ...]:
@@ -261,7 +273,7 @@ def extract_facts(text: str, *, channel: str, at: datetime, interaction_id: str)
     masked = mask_cards(text)
     claimed = bytearray(len(masked))
     found: list[_Found] = []
-    extractors = _EXTRACTORS + _DIGIT_EXTRACTORS if _DIGIT_RE.search(masked) else _EXTRACTORS
+    extractors = _EXTRACTORS + _DIGIT_EXTRACTORS if _DIGIT_RE.search(masked) else (*_EXTRACTORS, _accounts)
     for extractor in extractors:
         for item in extractor(masked):
             start, end = item[0], item[1]

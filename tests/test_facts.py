@@ -13,11 +13,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff import facts
+from handoff import _amounts_dates
 from handoff.errors import ValidationError
-from handoff.facts import FACT_KINDS, extract_facts, merge_facts, restated, sensitive_reasons
+from handoff.facts import (
+    FACT_KINDS,
+    asked_for,
+    extract_facts,
+    merge_facts,
+    phone_region,
+    restated,
+    sensitive_reasons,
+)
+from handoff.flow.append import append
+from handoff.identity import parse_identity
 from handoff.masking import mask_cards
-from handoff.models import Fact
+from handoff.models import Fact, Interaction, Journey
 from tests import facts_before
 from tests.cards import any_text, luhn_windows, written_cards
 
@@ -149,6 +159,10 @@ def test_phone_numbers_normalize_without_the_optional_library(monkeypatch: pytes
         ({"at": datetime(2025, 3, 14)}, "at"),
         ({"at": "2025-03-14"}, "at"),
         ({"interaction_id": " "}, "interaction_id"),
+        ({"answering": "shoe_size"}, "answering"),
+        ({"answering": 7}, "answering"),
+        ({"region": "USA"}, "region"),
+        ({"region": 44}, "region"),
     ],
 )
 def test_extract_rejects_bad_arguments_naming_them(kwargs: dict[str, object], field: str) -> None:
@@ -304,6 +318,8 @@ _FRAGMENTS = st.sampled_from(
         *("+1 (415) 555-0100", "0044 20 7946 0958", "+44 (0)20 7946 0958", "call 415-555-0100", "tel "),
         *("4242 4242 4242 4242", "•••• •••• •••• 4242", "ana@example.com", "Ana.K@Example.COM"),
         *("0", "7", "12", "123", "2025", "884412", "07700 900123", "1.2.3.4", "10 000", "x", "K", "Z"),
+        *("account ", "ACCOUNT # ", "cuſtomer no. ", "member ", "username: ", "user name is ", "LOGİN "),
+        *("ana_k", "AC-88123", "locked", " is "),
     ]
 )
 _REALISTIC = st.lists(_FRAGMENTS, max_size=25).map("".join)
@@ -338,10 +354,160 @@ def test_extraction_equals_the_reference_on_realistic_messages() -> None:
 @given(st.integers(-5, 10_050), st.integers(-2, 14), st.integers(-2, 33))
 @settings(max_examples=500)
 def test_day_checks_equal_the_reference(year: int, month: int, day: int) -> None:
-    assert facts._iso(year, month, day) == facts_before._iso(year, month, day)
+    assert _amounts_dates._iso(year, month, day) == facts_before._iso(year, month, day)
 
 
-@given(st.from_regex(facts._NUMBER, fullmatch=True))
+@given(st.from_regex(_amounts_dates._NUMBER, fullmatch=True))
 @settings(max_examples=500)
 def test_amount_numbers_equal_the_reference(number: str) -> None:
-    assert facts._decimal(number) == facts_before._decimal(number)
+    assert _amounts_dates._decimal(number) == facts_before._decimal(number)
+
+
+# -- account ids and usernames -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("account 12345678", [("account", "12345678")]),
+        ("my account number is AC-88123", [("account", "AC-88123")]),
+        ("Customer no. 55-1234 here", [("account", "55-1234")]),
+        ("membership id: m88231", [("account", "M88231")]),
+        ("username: ana_k", [("account", "ana_k")]),
+        ("my username is AnaK", [("account", "anak")]),
+        ("login = ana.k", [("account", "ana.k")]),
+        ("user name is @ana_k88 and order A-1042", [("account", "ana_k88"), ("order", "A-1042")]),
+        ("my user name is wrong", []),
+        ("my account is locked", []),
+        ("customer service never answers", []),
+        ("member since 2019", []),
+        ("my account was charged on 2025-03-12", [("date", "2025-03-12")]),
+        ("my username is ana.k@example.com", [("email", "ana.k@example.com")]),
+    ],
+)
+def test_account_ids_and_usernames_are_facts(text: str, expected: list[tuple[str, str]]) -> None:
+    assert facts_in(text) == expected
+
+
+# -- bare answers to an agent's question ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What's your order number?", "order"),
+        ("Could you give me the tracking number, please?", "order"),
+        ("And your invoice #?", "order"),
+        ("Could you give me your account number?", "account"),
+        ("What is your username?", "account"),
+        ("Which login do you use?", "account"),
+        ("What's the phone number on your account?", "phone"),
+        ("What number can I call you on?", "phone"),
+        ("How are you today?", None),
+        ("Please send your order number.", None),  # not a question
+        ("Thanks, checking now.", None),
+    ],
+)
+def test_asked_for_reads_what_a_question_asks_for(question: str, kind: str | None) -> None:
+    assert asked_for(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("reply", "answering", "expected"),
+    [
+        ("7916676427", "order", [("order", "7916676427")]),
+        ("it's 7916676427", "order", [("order", "7916676427")]),
+        ("Sure: #a-55512. Thanks!", "order", [("order", "A-55512")]),
+        ("ana_k", "account", [("account", "ana_k")]),
+        ("Sure, AC-88123 thanks", "account", [("account", "AC-88123")]),
+        ("4155550100", "phone", [("phone", "4155550100")]),
+        ("+44 20 7946 0958", "phone", [("phone", "+442079460958")]),
+        ("yes", "account", []),
+        ("123", "order", []),
+        ("12/03/2025", "order", [("date", "12/03/2025")]),
+        ("7916676427 and it never came", "order", []),
+        ("I'll check and come back to you", "account", []),
+    ],
+)
+def test_a_bare_answer_is_a_fact_of_the_kind_asked_for(
+    reply: str, answering: str, expected: list[tuple[str, str]]
+) -> None:
+    found = extract_facts(reply, channel="chat", at=AT, interaction_id="in_1", answering=answering)
+    assert [(f.kind, f.value) for f in found] == expected
+    if expected and expected[0][0] == answering:
+        assert found[0].text in reply
+
+
+@given(
+    st.from_regex(r"(?:[A-Z]{1,3}-?)?[0-9]{4,12}", fullmatch=True),
+    st.sampled_from(["", "it's ", "It is ", "sure, ", "Yes: ", "here it is "]),
+    st.sampled_from(["", ".", " thanks", " thank you!", "!"]),
+)
+@settings(max_examples=200)
+def test_a_number_given_alone_after_the_question_is_that_order(number: str, lead: str, tail: str) -> None:
+    found = extract_facts(
+        f"{lead}{number}{tail}", channel="chat", at=AT, interaction_id="in_1", answering="order"
+    )
+    assert [(f.kind, f.value, f.text) for f in found] == [("order", number.upper(), number)]
+    unasked = extract_facts(f"{lead}{number}{tail}", channel="chat", at=AT, interaction_id="in_1")
+    assert all(f.kind != "account" for f in unasked)
+
+
+def test_the_journey_remembers_the_question_until_the_customer_replies() -> None:
+    def said(sequence: int, author: str, body: str, identity: str | None = None) -> Interaction:
+        return Interaction(
+            id=f"ix_{sequence}",
+            journey_id="jr_1",
+            contact_id="ct_1",
+            channel="chat",
+            author=author,  # type: ignore[arg-type]
+            body=body,
+            at=AT + timedelta(minutes=sequence),
+            sequence=sequence,
+            identity=parse_identity(identity) if identity else None,
+        )
+
+    journey = Journey("jr_1", "J-7F3K9", "ct_1", "open", "chat", AT, AT)
+    journey = append(journey, said(1, "customer", "My parcel never arrived"))
+    journey = append(journey, said(2, "agent", "Sorry! What's your order number?"))
+    assert journey.asked == "order"
+    journey = append(journey, said(3, "customer", "7916676427"))
+    assert [(f.kind, f.value) for f in journey.facts] == [("order", "7916676427")]
+    assert journey.asked is None
+    journey = append(journey, said(4, "customer", "5550100123"))  # nobody asked
+    assert len(journey.facts) == 1
+    journey = append(journey, said(5, "agent", "Thanks. Anything else I can help with?"))
+    assert journey.asked is None
+
+
+# -- phone numbers in E.164 -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("call me at 415-555-0100", "US", "+14155550100"),
+        ("call me at (415) 555-0100", "us", "+14155550100"),
+        ("ring 020 7946 0958", "GB", "+442079460958"),
+        ("ring 07700 900123", "GB", "07700900123"),  # a drama number: no valid UK mobile
+        ("call me at 415-555-0100", None, "4155550100"),  # no region: the digits as written
+        ("call +1 (415) 555-0100", "GB", "+14155550100"),  # international: the region is not needed
+        ("call me on 555 0100", "US", "5550100"),  # no area code: its digits
+    ],
+)
+def test_national_phone_numbers_are_e164_where_the_region_is_known(
+    text: str, region: str | None, expected: str
+) -> None:
+    found = extract_facts(text, channel="sms", at=AT, interaction_id="in_1", region=region)
+    assert [(f.kind, f.value) for f in found] == [("phone", expected)]
+
+
+def test_a_customer_writing_from_a_phone_number_dials_in_its_region() -> None:
+    assert phone_region(parse_identity("phone:+447700900123")) == "GB"
+    assert phone_region(parse_identity("phone:+14155550100")) == "US"
+    assert phone_region(parse_identity("email:ana@example.com")) is None
+    assert phone_region(None) is None
+    sms = Interaction("ix_1", "jr_1", "ct_1", "sms", "customer", "call me on 020 7946 0959", AT, 1,
+                      identity=parse_identity("phone:+447700900123"))  # fmt: skip
+    journey = append(Journey("jr_1", "J-7F3K9", "ct_1", "open", "sms", AT, AT), sms)
+    assert [(f.kind, f.value) for f in journey.facts] == [("phone", "+442079460959")]

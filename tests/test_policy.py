@@ -11,6 +11,7 @@ from handoff.identity import parse_identity
 from handoff.models import Contact, IdentityLink, Journey
 from handoff.policy import Event, Policy, PolicySettings, Situation
 from handoff.policy.templates import fields_of, fill
+from handoff.summary import AGENT_SCREEN_CHARS
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 
@@ -107,7 +108,8 @@ def test_phone_transfer_promises_a_call_to_the_known_number() -> None:
     (n,) = d.notifications
     assert n.channel == "chat"
     assert "+14155550100" in n.body and "15 minutes" in n.body and "bob" in n.body
-    assert d.summary is not None and d.summary.max_chars == 600
+    # The phone agent's screen, not the phone channel's message length.
+    assert d.summary is not None and d.summary.max_chars == AGENT_SCREEN_CHARS
 
 
 def test_same_channel_transfer_tells_the_customer_nothing() -> None:
@@ -191,7 +193,7 @@ def test_survey_once_after_a_reply_with_delay_and_whatsapp_window() -> None:
     d = (
         Policy.default()
         .only("survey_after_resolution")
-        .decide(Situation(resolved, j, contact("phone:+14155550100"), None))
+        .decide(Situation(resolved, j, contact("phone:+14155550100", consent={"whatsapp": True}), None))
     )
     (n,) = d.notifications
     assert n.send_at == T0 + timedelta(hours=1)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -185,3 +186,114 @@ def test_dedup_window_can_be_turned_off() -> None:
     policy = Policy.default(PolicySettings(dedupe_window=timedelta(0)))
     d = _idle_reply(recent_notifications=(sent("update", T0 - timedelta(minutes=5)),), policy=policy)
     assert len(d.notifications) == 1
+
+
+# -- opt-in channels (WhatsApp) ---------------------------------------------------------------------------
+
+_AWAY = Event("agent_replied", T0 + timedelta(hours=1), "chat", agent="alice")
+
+
+def test_without_email_and_sms_consent_a_customer_who_never_opted_in_gets_no_whatsapp() -> None:
+    c = contact("phone:+14155550100", "email:ana@example.com", consent={"email": False, "sms": False})
+    d = decide(_AWAY, c=c)
+    assert d.notifications == ()
+    matched, reason = verdict(d, "continuous_update")
+    assert matched
+    assert "whatsapp needs an opt-in the contact never gave" in reason
+    assert "no consent for sms" in reason and "no consent for email" in reason
+
+
+@pytest.mark.parametrize(
+    "opted_in",
+    [
+        pytest.param({"consent": {"email": False, "sms": False, "whatsapp": True}}, id="consent"),
+        pytest.param(
+            {"consent": {"email": False, "sms": False}, "preferred_channels": ("whatsapp",)}, id="preferred"
+        ),
+    ],
+)
+def test_a_customer_who_opted_in_gets_the_whatsapp_template(opted_in: dict[str, object]) -> None:
+    c = contact("phone:+14155550100", "email:ana@example.com", **opted_in)
+    d = decide(_AWAY, c=c)
+    (n,) = d.notifications
+    assert (n.channel, n.template) == ("whatsapp", "update")  # never wrote there: outside its window
+    skipped = [v.reason for v in d.verdicts if v.rule == "consent"]
+    if "preferred_channels" in opted_in:  # the preferred channel comes first: nothing skipped
+        assert skipped == []
+    else:
+        assert skipped == [
+            "update: skipped sms (consent withdrawn), email (consent withdrawn); chose whatsapp"
+        ]
+
+
+def test_skipping_whatsapp_for_another_channel_is_in_the_trace() -> None:
+    c = contact("phone:+14155550100", "email:ana@example.com", consent={"sms": False})
+    d = decide(_AWAY, c=c, policy=Policy.default())
+    (n,) = d.notifications
+    assert n.channel == "email"
+    matched, note = verdict(d, "consent")
+    assert matched and note == "update: skipped sms (consent withdrawn); chose email"
+    only_phone = contact("phone:+14155550100", consent={"sms": False})
+    assert decide(_AWAY, c=only_phone).notifications == ()
+
+
+def test_a_customer_writing_on_whatsapp_is_answered_there_inside_the_window() -> None:
+    event = Event(
+        "channel_switched",
+        T0,
+        "whatsapp",
+        from_channel="chat",
+        to_channel="whatsapp",
+        initiated_by="customer",
+    )
+    j = journey(
+        current_channel="whatsapp", last_customer_at={"chat": T0 - timedelta(hours=1), "whatsapp": T0}
+    )
+    (n,) = decide(event, j, contact("phone:+14155550100")).notifications
+    assert (n.channel, n.purpose, n.template) == ("whatsapp", "channel_move", None)
+    # A day later the conversation's window is closed: a template needs an opt-in.
+    later = Event("resolved", T0 + timedelta(hours=25), "whatsapp", agent="bob")
+    survey = Policy.default().only("survey_after_resolution")
+    d = decide(later, evolve(j, first_response_at=T0), contact("phone:+14155550100"), policy=survey)
+    assert [n.channel for n in d.notifications] == ["sms"]
+
+
+def test_a_team_may_drop_the_opt_in_requirement() -> None:
+    anyone = Policy.default(PolicySettings(opt_in_channels=()))
+    c = contact("phone:+14155550100", consent={"sms": False})
+    (n,) = decide(_AWAY, c=c, policy=anyone).notifications
+    assert n.channel == "whatsapp"
+
+
+_CHANNEL_NAMES = ("sms", "email", "whatsapp")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    consent=st.dictionaries(st.sampled_from(_CHANNEL_NAMES), st.booleans()),
+    preferred=st.lists(st.sampled_from(_CHANNEL_NAMES), unique=True, max_size=3),
+    wrote_whatsapp=st.none() | st.integers(min_value=0, max_value=72),
+    kind=st.sampled_from(["agent_replied", "resolved", "channel_switched"]),
+)
+def test_whatsapp_is_used_only_for_a_customer_who_opted_in_or_wrote_there_lately(
+    consent: dict[str, bool], preferred: list[str], wrote_whatsapp: int | None, kind: str
+) -> None:
+    last = {"chat": T0 - timedelta(hours=2)}
+    if wrote_whatsapp is not None:
+        last["whatsapp"] = T0 - timedelta(hours=wrote_whatsapp)
+    j = journey(last_customer_at=last, first_response_at=T0 - timedelta(hours=1))
+    c = contact(
+        "phone:+14155550100", "email:ana@example.com", consent=consent, preferred_channels=tuple(preferred)
+    )
+    if kind == "channel_switched":
+        event = Event(kind, T0, "chat", from_channel="whatsapp", to_channel="chat", initiated_by="customer")
+    else:
+        event = Event(kind, T0 + timedelta(minutes=30), "chat", agent="alice")  # type: ignore[arg-type]
+    d = decide(event, j, c)
+    for n in d.notifications:
+        assert consent.get(n.channel) is not False
+        if n.channel == "whatsapp":
+            inside = n.template is None  # free-form only inside the window of the customer's conversation
+            assert consent.get("whatsapp") is True or "whatsapp" in preferred or inside
+            if inside:
+                assert wrote_whatsapp is not None and n.send_at - last["whatsapp"] <= timedelta(hours=24)

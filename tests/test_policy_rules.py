@@ -8,7 +8,7 @@ import pytest
 
 from handoff.models import Interaction
 from handoff.policy import Event, Policy, PolicySettings
-from handoff.summary import SECTIONS, build_summary
+from handoff.summary import AGENT_SCREEN_CHARS, SECTIONS, build_summary
 from tests.policy_situations import T0, contact, decide, journey, verdict
 
 
@@ -39,23 +39,50 @@ def message(body: str, channel: str = "chat", sensitive: bool = False) -> Intera
 # -- 1. automated context transfer ------------------------------------------------------------
 
 
-def test_phone_screen_pop_is_short_and_fits_600_characters() -> None:
+def test_a_phone_agent_gets_the_whole_summary_sized_for_their_screen() -> None:
+    # The phone channel's 600 characters are a message length; the agent reads a desktop.
     d = decide(transfer("phone"), journey(current_channel="phone", subject="Parcel lost " * 30))
     assert d.summary is not None
-    assert d.summary.max_chars == 600
-    assert d.summary.recent == 1
-    assert set(d.summary.sections) == {"contact", "issue", "transition", "facts", "recent"}
+    assert (d.summary.max_chars, d.summary.recent, d.summary.sections) == (AGENT_SCREEN_CHARS, 5, SECTIONS)
     j = journey(current_channel="phone", subject="Parcel lost " * 30)
     text = build_summary(j, contact("phone:+14155550100"), [], for_channel="phone", now=T0, spec=d.summary)
-    assert len(text.render()) <= 600
+    assert len(text.render()) <= AGENT_SCREEN_CHARS
+    assert text.opening and "Say first" in text.render()
 
 
-@pytest.mark.parametrize(("to", "recent", "max_chars"), [("chat", 5, 4000), ("email", 20, 20_000)])
-def test_summary_grows_with_the_receiving_channel(to: str, recent: int, max_chars: int) -> None:
-    d = decide(transfer(to, frm="phone"), journey(current_channel=to))
+@pytest.mark.parametrize(
+    ("to", "frm", "recent"),
+    [("phone", "chat", 5), ("sms", "chat", 20), ("chat", "phone", 5), ("email", "phone", 20)],
+)
+def test_every_receiving_channel_gets_the_agent_screen_and_async_ones_more_history(
+    to: str, frm: str, recent: int
+) -> None:
+    d = decide(transfer(to, frm=frm), journey(current_channel=to))
     assert d.summary is not None
-    assert (d.summary.recent, d.summary.max_chars, d.summary.sections) == (recent, max_chars, SECTIONS)
+    spec = d.summary
+    assert (spec.recent, spec.max_chars, spec.sections) == (recent, AGENT_SCREEN_CHARS, SECTIONS)
     assert d.summary.rule == "context_transfer"
+
+
+def test_a_rule_on_the_receiving_role_sizes_the_summary() -> None:
+    team = Policy.from_dict(
+        {
+            "extends": "default",
+            "rules": [
+                {
+                    "name": "supervisor_screen",
+                    "on": ["transfer_requested"],
+                    "when": {"fact": "event.to_role", "op": "eq", "value": "supervisor"},
+                    "actions": [{"do": "summary", "max_chars": 1500, "recent": 2}],
+                }
+            ],
+        }
+    )
+    to_supervisor = decide(transfer("phone", to_role="supervisor"), journey(), policy=team).summary
+    to_tier2 = decide(transfer("phone", to_role="tier2"), journey(), policy=team).summary
+    assert to_supervisor is not None and to_tier2 is not None
+    assert to_supervisor.max_chars == 1500 and to_supervisor.sections == SECTIONS
+    assert to_tier2.max_chars == AGENT_SCREEN_CHARS
 
 
 def test_no_summary_without_a_handoff() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from handoff.errors import ValidationError
 from handoff.models import ContextSummary, PathStep
 from handoff.show import FORMATS, journey_html, render_path, render_summary
-from handoff.summary import build_summary
+from handoff.summary import SummarySpec, build_summary
 from tests.journeys import TYPICAL, at, build
 
 NOW = at(60)
@@ -20,10 +20,17 @@ TRANSITION = "chat → phone, by an agent, reason: escalation"
 LAST_CUSTOMER = TYPICAL[-1][3]
 
 
-def typical(channel: str = "phone") -> ContextSummary:
+def typical(channel: str = "phone", max_chars: int = 600) -> ContextSummary:
+    """A summary for an agent whose screen holds ``max_chars`` (a small screen-pop by default)."""
     built = build()
     return build_summary(
-        built.journey, built.contact, built.interactions, for_channel=channel, now=NOW, transition=TRANSITION
+        built.journey,
+        built.contact,
+        built.interactions,
+        for_channel=channel,
+        now=NOW,
+        transition=TRANSITION,
+        spec=SummarySpec(max_chars=max_chars),
     )
 
 

@@ -11,11 +11,13 @@ from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff import FixedClock, Inbound, Policy, PolicySettings, SeededIds, Switchboard
+from handoff import FixedClock, Inbound, Policy, PolicySettings, SeededIds, Switchboard, channels
 from handoff.errors import ValidationError
+from handoff.flow.append import append
 from handoff.masking import luhn_valid
 from handoff.models import ContextSummary, Interaction
-from handoff.summary import MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
+from handoff.policy import Event, Situation
+from handoff.summary import AGENT_SCREEN_CHARS, MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
 from tests.journeys import ANA, TYPICAL, Built, at, build, contact
 
 NOW = at(60)
@@ -59,7 +61,8 @@ def test_a_typical_summary_tells_the_agent_what_the_customer_already_said() -> N
     assert summary.path == built.journey.path
     assert [n.text for n in summary.notes] == ["VIP customer; refund approved up to $50."]
     assert summary.commitments == ("Call the customer back within 10 minutes",)
-    assert (summary.redaction, summary.max_chars, summary.rule) == ("none", 600, None)
+    # Sized for the agent's screen, not the phone channel's 600-character message length.
+    assert (summary.redaction, summary.max_chars, summary.rule) == ("none", AGENT_SCREEN_CHARS, None)
 
 
 def test_contact_card_shows_identity_status_and_local_time() -> None:
@@ -141,7 +144,7 @@ def test_same_inputs_give_an_equal_summary_whatever_the_order_of_recent() -> Non
 def test_public_channel_gets_a_masked_summary() -> None:
     summary = summarize(build(), channel="twitter")
     assert summary.redaction == "masked"
-    assert summary.max_chars == 280
+    assert summary.max_chars == AGENT_SCREEN_CHARS  # the agent's screen, not a tweet
     assert [i.identity for i in summary.contact.identities] == ["twitter:@a***", "email:a***@example.com"]
     texts = " ".join(every_text(summary))
     assert "ana@example.com" not in texts
@@ -395,3 +398,154 @@ def test_role_names_are_checked_naming_the_argument(role: object) -> None:
     with pytest.raises(ValidationError) as err:
         board.transfer(journey_id, to_channel="chat", reason="escalation", by="al", to_role=role)  # type: ignore[arg-type]
     assert err.value.field == "to_role"
+
+
+# -- what the receiving agent sees, whatever the customer's channel ---------------------------------
+
+
+@given(st.sampled_from(channels.names()), st.sampled_from(["channel_switched", "transfer_requested"]))
+@settings(max_examples=60, deadline=None)
+def test_the_agent_summary_always_carries_notes_commitments_and_the_checklist(to: str, kind: str) -> None:
+    built = build()
+    event = Event(kind, NOW, to, from_channel="chat", to_channel=to, initiated_by="agent", agent="maria")  # type: ignore[arg-type]
+    situation = Situation(event, evolve(built.journey, current_channel=to), built.contact, None)
+    spec = Policy.default().decide(situation).summary
+    assert spec is not None and spec.max_chars == AGENT_SCREEN_CHARS
+    summary = build_summary(
+        built.journey, built.contact, built.interactions, for_channel=to, now=NOW, spec=spec
+    )
+    assert [n.text for n in summary.notes] == ["VIP customer; refund approved up to $50."]
+    assert summary.commitments and summary.checklist and len(summary.recent) >= 5
+    drawn = summary.render("text")  # within the summary's own budget: nothing was dropped
+    assert "refund approved up to $50" in drawn and "Ask for feedback after resolution" in drawn
+    assert "Call the customer back within 10 minutes" in drawn
+    assert summary.recent[-1].text in drawn
+    assert bool(summary.opening) == channels.get(to).voice
+
+
+def test_a_phone_agent_gets_a_spoken_opening() -> None:
+    summary = summarize(build(), transition="chat → phone, by an agent, reason: escalation")
+    greet, confirm, issue, empathy, moved, nexts, feedback = summary.opening
+    assert greet.startswith("Hello Ana,") and "J-7F3K9" in greet
+    assert confirm == "Before we go on, can you confirm the email address on your account?"
+    assert issue == (
+        "I understand this is about: @acme your order A-1042 never arrived and you were charged $49.99."
+    )
+    assert "3 channels" in empathy
+    assert moved == "We've moved from Live chat to this call so we can sort it out together."
+    assert nexts.startswith("Here is what happens next:")
+    assert "how did we do" in feedback
+    drawn = summary.render("text")
+    assert "Say first" in drawn and drawn.index("Say first") < drawn.index("Facts already given")
+    assert "#### Say first" in summary.render("markdown") and "Say first" in summary.render("html")
+    assert summarize(build(), channel="chat").opening == ()
+    assert summarize(build(), spec=SummarySpec(sections=("issue", "facts"))).opening == ()
+
+
+@pytest.mark.parametrize(
+    ("links", "ask"),
+    [
+        ((), "may I have your full name and an email address or phone number?"),
+        ((("phone:+14155550100", True, "first_contact"),), "can you confirm your full name for me?"),
+        ((("twitter:@ana_k", False, "journey_ref"),), "can you confirm your twitter username?"),
+    ],
+)
+def test_the_opening_asks_the_customer_to_say_who_they_are(links: tuple[Any, ...], ask: str) -> None:
+    (line,) = [x for x in summarize(build(who=contact(*links))).opening if x.startswith("Before we go on")]
+    assert line == "Before we go on, " + ask
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["email:ana@example.com", "phone:+14155550100", "twitter:@ana_k", "email:k.b@example.org"]
+        ),
+        unique=True,
+        max_size=3,
+    ),
+    st.booleans(),
+    st.sampled_from(["phone", "chat"]),
+)
+@settings(max_examples=40, deadline=None)
+def test_the_opening_never_reads_an_identity_out(identities: list[str], confirmed: bool, to: str) -> None:
+    who = contact(*((i, confirmed, "first_contact") for i in identities), name="Ana Kovač")
+    summary = summarize(build(who=who), channel=to)
+    said = " ".join(summary.opening)
+    assert all(i.partition(":")[2] not in said for i in identities)
+
+
+def test_a_registered_voice_channel_gets_the_opening_too() -> None:
+    channels.register(
+        channels.ChannelProfile("zz_voip", "Web call", "private", "sync", {"email"}, 600, voice=True),
+        replace=True,
+    )
+    assert summarize(build(), channel="zz_voip").opening
+
+
+# -- the issue line ---------------------------------------------------------------------------------
+
+_GREETINGS = [
+    "hi",
+    "HEY HO!",
+    "Hello?",
+    "hey there",
+    "Good morning!",
+    "hiya 👋",
+    "Hi Ana",
+    "can someone help me?",
+]
+_PROBLEMS = [
+    "My order never arrived",
+    "I was charged twice for my subscription",
+    "The app crashes when I open settings",
+    "refund please",
+    "7916676427",
+    "where is parcel RR123456789GB",
+]
+
+
+@st.composite
+def _greeting(draw: st.DrawFn) -> str:
+    word = draw(st.sampled_from(_GREETINGS))
+    return draw(st.sampled_from([word, word.upper(), word.lower(), f"{word}!!", f"  {word} "]))
+
+
+@given(
+    st.lists(_greeting(), max_size=4),
+    st.sampled_from(_PROBLEMS),
+    st.lists(st.sampled_from(_PROBLEMS + _GREETINGS), max_size=3),
+)
+@settings(max_examples=120, deadline=None)
+def test_the_issue_is_the_first_message_that_states_the_problem(
+    greetings: list[str], problem: str, later: list[str]
+) -> None:
+    script = tuple(("chat", "customer", "message", body) for body in (*greetings, problem, *later))
+    built = build(script, subject=greetings[0] if greetings else problem)  # what older journeys stored
+    summary = summarize(built, recent=built.interactions)
+    assert summary.issue == problem
+    ledgered = build(script, subject="")
+    journey = ledgered.journey
+    for interaction in ledgered.interactions:  # the ledger picks the same line as the subject
+        journey = append(evolve(journey, version=interaction.sequence - 1), interaction)
+    assert " ".join(journey.subject.split()) == problem
+    assert (
+        summarize(evolve(built, journey=evolve(built.journey, subject=journey.subject)), recent=()).issue
+        == problem
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "issue"),
+    [
+        (
+            "Hi there! Just wondering when my refund will be processed.",
+            "Just wondering when my refund will be processed.",
+        ),
+        ("HEY HO! my parcel is lost", "My parcel is lost"),
+        ("Dear support team, I am writing again about my booking", "I am writing again about my booking"),
+        ("Good news: it arrived but broken", "Good news: it arrived but broken"),
+        ("hi", "hi"),
+    ],
+)
+def test_the_issue_line_leaves_out_the_greeting_it_opens_with(subject: str, issue: str) -> None:
+    assert summarize(build((), subject=subject), recent=()).issue == issue

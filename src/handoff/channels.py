@@ -43,9 +43,11 @@ class ChannelProfile:
 
     ``identity_kinds`` are the identity kinds that reach a person there (a phone number
     reaches sms, whatsapp and phone). ``max_chars`` is a practical length for one message
-    or screen (a phone agent's screen-pop is short). ``service_window`` is how long after
-    the customer's last message free-form messages are allowed (WhatsApp: 24 h); outside
-    it a pre-approved template is needed.
+    to the customer there (an agent's summary is sized for their screen instead).
+    ``service_window`` is how long after the customer's last message free-form messages
+    are allowed (WhatsApp: 24 h); outside it a pre-approved template is needed. ``voice``
+    is true where the agent speaks with the customer (a call): their summary then holds a
+    spoken opening.
     """
 
     name: str = field(validator=_check_name)
@@ -56,6 +58,7 @@ class ChannelProfile:
     max_chars: int = field(validator=v.positive_int)
     service_window: timedelta | None = None
     icon: str = "•"
+    voice: bool = field(default=False, validator=v.boolean)
 
     @property
     def is_public(self) -> bool:
@@ -72,7 +75,7 @@ _BUILTIN = (
     ChannelProfile(
         "chat", "Live chat", "private", "sync", {"email", "phone", "portal", "visitor"}, 4_000, icon="💬"
     ),
-    ChannelProfile("phone", "Phone", "private", "sync", {"phone"}, 600, icon="☎"),
+    ChannelProfile("phone", "Phone", "private", "sync", {"phone"}, 600, icon="☎", voice=True),
     ChannelProfile("sms", "SMS", "private", "async", {"phone"}, 640, icon="✆"),
     ChannelProfile("whatsapp", "WhatsApp", "private", "async", {"phone"}, 4_096, _H24, icon="🟢"),
     ChannelProfile("messenger", "Messenger", "private", "async", {"messenger"}, 2_000, _H24, icon="🗨"),

@@ -9,7 +9,8 @@ no email; no month name, no named date; no run of seven digits, no phone).
 What makes a message sensitive lives in :mod:`handoff.sensitivity` (re-exported here).
 
 Extraction reads text whose cards are already masked (see :mod:`handoff.masking`), so
-no fact ever holds a full card number.
+no fact ever holds a full card number. A reply that is only a value ("7916676427") is a
+fact of the kind the agent's question asked for (see :func:`asked_for`).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from operator import attrgetter
 
 from attrs import fields
 
 from handoff import _validate as v
+from handoff._amounts_dates import Found, Scan, amounts, dates
+from handoff._answers import ASKABLE, asked_for, bare_answer
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
-from handoff.identity import parse_identity
+from handoff.identity import Identity, parse_identity
 from handoff.masking import (
     CARD_MASK_RE,
     EMAIL_RE,
@@ -38,15 +42,19 @@ from handoff.models import Fact
 from handoff.sensitivity import SENSITIVE_REASONS, sensitive_reasons
 
 __all__ = [
+    "ASKABLE",
     "FACT_KINDS",
     "SENSITIVE_REASONS",
+    "asked_for",
     "extract_facts",
     "merge_facts",
+    "phone_region",
     "restated",
     "sensitive_reasons",
 ]
 
-FACT_KINDS: tuple[str, ...] = ("order", "reference", "email", "phone", "amount", "date", "card")
+FACT_KINDS: tuple[str, ...] = ("order", "reference", "account", "email", "phone", "amount", "date", "card")
+"""``account`` is an account id or a username; ``phone`` is E.164 where the number parses."""
 
 # -- extraction --------------------------------------------------------------------------------
 
@@ -60,78 +68,28 @@ _KEYWORD_ORDER_RE = re.compile(
     r"(?:[ \t]*(?:number|num|no|nr|id)\b)?(?:[ \t]+(?:is|was))?[ \t.:#-]*"
     r"(?<![\w])([A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?![\w-]|\.[0-9])"
 )
-
-_CURRENCY_SYMBOLS = {
-    "US$": "USD", "CA$": "CAD", "C$": "CAD", "AU$": "AUD", "A$": "AUD", "NZ$": "NZD", "HK$": "HKD",
-    "S$": "SGD", "R$": "BRL", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW",
-    "₺": "TRY", "₪": "ILS", "₱": "PHP", "₫": "VND", "₴": "UAH", "₦": "NGN",
-}  # fmt: skip
-_CURRENCY_WORDS = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD"}
-_CODES = (
-    r"USD|EUR|GBP|JPY|CNY|CHF|CAD|AUD|NZD|HKD|SGD|SEK|NOK|DKK|PLN|CZK|HUF|RON|MXN|BRL|ARS|CLP|COP"
-    r"|PEN|INR|KRW|ZAR|TRY|ILS|AED|SAR|RUB|UAH|PHP|THB|IDR|MYR|VND|EGP|NGN|KES"
+_ACCOUNT_WORDS = ("account", "acct", "customer", "member", "client", "user", "login")
+_ACCOUNT_GATE = ("acc", "customer", "member", "client", "user", "login")
+_NAME_GATE = ("user", "login")
+# An account id after "account", "customer number"...; a username after "username", "login".
+_ACCOUNT_RE = re.compile(
+    rf"(?i){word_start(_ACCOUNT_WORDS)}\b(?:(?P<name>user[ \t-]?name|login|user[ \t-]?id)"
+    r"|account|acct|customer|membership|member|client)\b"
+    r"(?:[ \t]*(?:number|num|no|nr|id|name)\b)?(?P<said>[ \t]+(?:is|was)\b)?"
+    r"(?P<sep>[ \t]*[:#=][ \t]*|[ \t.-]+)"
+    r"@?(?P<token>[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])(?![\w@-]|\.[A-Za-z0-9])"
 )
-_SYMBOLS = "|".join(re.escape(s) for s in sorted(_CURRENCY_SYMBOLS, key=len, reverse=True))
-_NUMBER = r"[0-9]{1,3}(?:[,.'\u00a0\u202f][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?"
-_SIGN_STARTS = re.escape("".join(sorted({s[0] for s in _CURRENCY_SYMBOLS if not s[0].isalpha()})))
-# Every amount starts with a digit, a currency code or a currency symbol; each branch and
-# each currency after a number opens with a lookahead for the characters it can start
-# with, so the engine does not try every symbol and code at every digit.
-_AMOUNT_RE = re.compile(
-    rf"(?=[0-9A-Z{_SIGN_STARTS}])(?:"
-    rf"(?=[A-Z{_SIGN_STARTS}])(?:(?P<sym1>{_SYMBOLS})|(?<![A-Za-z])(?P<code1>{_CODES}))[ \u00a0]?"
-    rf"(?P<n1>{_NUMBER})(?![0-9]|[.,][0-9])"
-    rf"|(?<![\w.,])(?P<n2>{_NUMBER})[ \u00a0]?(?=[A-Z{_SIGN_STARTS}EeDd])"
-    rf"(?:(?P<sym2>{_SYMBOLS})|(?P<code2>{_CODES})\b|(?P<word2>(?i:euros?|dollars?))\b))"
+_DATE_LIKE_RE = re.compile(r"[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}")
+_NOT_A_NAME = frozenset(
+    (
+        *("is", "was", "not", "wrong", "locked", "blocked", "invalid", "incorrect", "the", "my", "a"),
+        *("an", "and", "but", "or", "it", "that", "this", "correct", "same", "different", "missing"),
+        *("gone", "disabled", "suspended", "deleted", "hacked", "changed", "right", "fine", "ok"),
+        *("okay", "working", "still", "also", "now", "already", "please", "on", "in", "for", "to"),
+        *("with", "which", "what", "yes", "no", "sure", "yeah", "here", "there", "page", "settings"),
+        *("service", "support", "details", "info", "access", "password", "email", "since", "and"),
+    )
 )
-
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-_ISO_DATE_RE = re.compile(r"(?=[0-9])(?<![\w.\-/])([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?![0-9\-/]|\.[0-9])")
-_NUMERIC_DATE_RE = re.compile(
-    r"(?=[0-9])(?<![\w.\-/])([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9\-/]|\.[0-9])"
-)
-_MONTH_DAY_RE = re.compile(
-    rf"(?i){word_start(_MONTHS)}(?<!\w)(?P<m>{_MONTH})\.?[ \t]+(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?"
-    r"(?:,?[ \t]+(?P<y>[0-9]{4}))?(?![\w:])"
-)
-_DAY_MONTH_RE = re.compile(
-    rf"(?i)(?=[0-9])(?<![\w.\-/])(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:[ \t]+of)?[ \t]+(?P<m>{_MONTH})\.?"
-    rf"(?:,?[ \t]+(?P<y>[0-9]{{4}}))?(?!\w)"
-)
-
-_Found = tuple[int, int, str, str, str]
-"""(start, end, kind, value, text as written) of one fact in the masked text."""
-
-
-class _Scan:
-    """The masked text and what cheap checks found in it, so that extractors skip the
-    patterns that cannot match (no ``#``, no hash order; no run of seven digits, no phone).
-
-    Word tests read the text in lower case with the letters that ``(?i)`` patterns
-    also read as ASCII ones (İ, ı, ſ, K) folded to them, so they never miss a word a
-    pattern would find.
-    """
-
-    __slots__ = ("_folded", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._folded: str | None = None
-
-    def says(self, words: tuple[str, ...]) -> bool:
-        """Whether the text holds one of these lower-case words, in any case."""
-        folded = self._folded
-        if folded is None:
-            text = self.text
-            folded = self._folded = text.lower() if text.isascii() else text.translate(_FOLDS).lower()
-        return any(map(folded.__contains__, words))
-
-
-_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
 def _shortest(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -145,11 +103,10 @@ _NINE_DIGITS_RE = re.compile(r"[0-9]{9}")
 # Seven digits with at most a parenthesis, a separator and a parenthesis between two:
 # what the body of every phone number holds, "(415) 555-0100" and "+44 (0)20 7946" alike.
 _PHONE_DIGITS_RE = re.compile(r"[0-9](?:[() .\-]{0,3}[0-9]){6}")
-_DATE_SEPARATOR_RE = re.compile(r"[0-9][/.\-][0-9]")
 _LETTER_DASH_DIGIT_RE = re.compile(r"[A-Za-z]-[0-9]")
 
 
-def _cards(scan: _Scan) -> Iterator[_Found]:
+def _cards(scan: Scan) -> Iterator[Found]:
     text = scan.text
     if "••••" not in text:
         return
@@ -157,7 +114,7 @@ def _cards(scan: _Scan) -> Iterator[_Found]:
         yield m.start(), m.end(), "card", "••••" + m.group(1), m.group()
 
 
-def _emails(scan: _Scan) -> Iterator[_Found]:
+def _emails(scan: Scan) -> Iterator[Found]:
     text = scan.text
     if "@" not in text:
         return
@@ -171,7 +128,7 @@ def _emails(scan: _Scan) -> Iterator[_Found]:
         yield m.start(), m.end(), "email", value, m.group()
 
 
-def _references(scan: _Scan) -> Iterator[_Found]:
+def _references(scan: Scan) -> Iterator[Found]:
     text = scan.text
     if "-" not in text or not scan.says(("j-",)):
         return
@@ -179,7 +136,50 @@ def _references(scan: _Scan) -> Iterator[_Found]:
         yield m.start(), m.end(), "reference", m.group().upper(), m.group()
 
 
-def _orders(scan: _Scan) -> Iterator[_Found]:
+def _accounts(scan: Scan) -> Iterator[Found]:
+    """An account id after "account", "customer number"... (it has a digit, like an order
+    number); a username after "username", "login"... (letters will do, once clearly given)."""
+    if scan.says(_ACCOUNT_GATE):
+        yield from _account_matches(scan.text)
+
+
+def _usernames(scan: Scan) -> Iterator[Found]:
+    """In text without a digit only a username can be an account fact."""
+    if scan.says(_NAME_GATE):
+        yield from _account_matches(scan.text)
+
+
+def _account_matches(text: str) -> Iterator[Found]:
+    for m in _ACCOUNT_RE.finditer(text):
+        token = m.group("token")
+        if m.group("name"):
+            if (m.group("said") or m.group("sep").strip()) and token.lower() not in _NOT_A_NAME:
+                yield m.start("token"), m.end("token"), "account", token.lower(), token
+        elif _plausible_order(token) and not _DATE_LIKE_RE.fullmatch(token):
+            yield m.start("token"), m.end("token"), "account", token.upper(), token
+
+
+def _answer(scan: Scan, kind: str) -> Found | None:
+    """The fact of kind ``kind`` a bare reply holds, if it is one."""
+    span = bare_answer(scan.text)
+    if span is None:
+        return None
+    start, end = span
+    token = scan.text[start:end]
+    if kind == "phone":
+        found = _phone(scan, start, end, token.startswith(("+", "00")))
+        return found if 7 <= sum(c.isdigit() for c in token) <= 15 else None
+    if " " in token or "(" in token:
+        return None
+    if kind == "account" and not any(c.isdigit() for c in token):
+        ok = len(token) >= 3 and token.lower() not in _NOT_A_NAME
+        return (start, end, "account", token.lower(), token) if ok else None
+    if not _plausible_order(token) or _DATE_LIKE_RE.fullmatch(token):
+        return None
+    return start, end, kind, token.upper(), token
+
+
+def _orders(scan: Scan) -> Iterator[Found]:
     text = scan.text
     if "1Z" in text or _NINE_DIGITS_RE.search(text):  # 1Z and 16 more, or nine digits in letters
         for m in _TRACKING_RE.finditer(text):
@@ -204,142 +204,132 @@ def _plausible_order(token: str) -> bool:
     return len(token) >= 4 if token.isdigit() else len(token) >= 3
 
 
-def _amounts(scan: _Scan) -> Iterator[_Found]:
-    for m in _AMOUNT_RE.finditer(scan.text):
-        symbol, word = m.group("sym1") or m.group("sym2"), m.group("word2")
-        if symbol:
-            code = _CURRENCY_SYMBOLS[symbol]
-        elif word:
-            code = _CURRENCY_WORDS[word.lower()]
-        else:
-            code = m.group("code1") or m.group("code2")
-        amount = _decimal(m.group("n1") or m.group("n2"))
-        if amount is not None:
-            yield m.start(), m.end(), "amount", f"{code} {amount}", m.group()
-
-
-def _decimal(number: str) -> str | None:
-    """``1,200.00`` -> ``1200``, ``49,99`` -> ``49.99``: a separator before 1-2 digits is decimal."""
-    compact = number.translate(_THOUSANDS_SPACES)
-    cut = max(compact.rfind("."), compact.rfind(","))
-    decimal_separator = cut >= 0 and len(compact) - cut - 1 <= 2
-    whole, cents = (compact[:cut], compact[cut + 1 :]) if decimal_separator else (compact, "")
-    whole = whole.replace(".", "").replace(",", "")
-    if len(whole) > 15:
-        return None
-    units = int(whole or "0")  # plain digits: integer arithmetic, no Decimal needed
-    return f"{units}.{cents.ljust(2, '0')}" if cents.strip("0") else str(units)
-
-
-_THOUSANDS_SPACES = str.maketrans({"\u00a0": None, "\u202f": None, "'": None})
-
-
-def _dates(scan: _Scan) -> Iterator[_Found]:
-    text = scan.text
-    if _DATE_SEPARATOR_RE.search(text):  # 2025-03-12, 12/03/2025, 12.03.25
-        if "-" in text:
-            yield from _iso_dates(text)
-        yield from _numeric_dates(text)
-    if scan.says(_MONTHS):
-        yield from _named_dates(text)
-
-
-def _iso_dates(text: str) -> Iterator[_Found]:
-    for m in _ISO_DATE_RE.finditer(text):
-        value = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if value:
-            yield m.start(), m.end(), "date", value, m.group()
-
-
-def _numeric_dates(text: str) -> Iterator[_Found]:
-    for m in _NUMERIC_DATE_RE.finditer(text):
-        a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
-        year = int(y) + 2000 if len(y) == 2 else int(y)
-        if sep != "/" or a > 12:
-            value = _iso(year, b, a)  # 12.03.2025 and 12-03-2025 are day first everywhere
-        elif b > 12:
-            value = _iso(year, a, b)
-        else:  # 03/04/2025 is March or April depending on the writer; keep their order
-            value = f"{a:02d}/{b:02d}/{year}" if _iso(year, a, b) else None
-        if value:
-            yield m.start(), m.end(), "date", value, m.group()
-
-
-def _named_dates(text: str) -> Iterator[_Found]:
-    for pattern in (_MONTH_DAY_RE, _DAY_MONTH_RE):
-        for m in pattern.finditer(text):
-            if m.group("m") == "may":
-                continue  # "may 5" is more often the verb than the month
-            month = _MONTHS.index(m.group("m")[:3].lower()) + 1
-            day, written_year = int(m.group("d")), m.group("y")
-            if written_year:
-                value = _iso(int(written_year), month, day)
-            else:  # ISO 8601's "--MM-DD": a day in a year nobody said
-                value = f"--{month:02d}-{day:02d}" if _iso(2000, month, day) else None
-            if value:
-                yield m.start(), m.end(), "date", value, m.group()
-
-
-def _iso(year: int, month: int, day: int) -> str | None:
-    """``YYYY-MM-DD`` if the day exists (what ``date(...).isoformat()`` gives), else None."""
-    if not (1 <= year <= 9999 and 1 <= month <= 12 and day >= 1):
-        return None
-    if day > _MONTH_DAYS[month - 1]:
-        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-        if not (month == 2 and day == 29 and leap):
-            return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def _phones(scan: _Scan) -> Iterator[_Found]:
+def _phones(scan: Scan) -> Iterator[Found]:
     text = scan.text
     if not _PHONE_DIGITS_RE.search(text):
         return
+    region = scan.region
     for start, end, intl in phone_spans(text):
-        raw = text[start:end]
-        digits = "".join(_DIGITS_RE.findall(raw))
-        if not intl:
-            yield start, end, "phone", digits, raw
-            continue
-        try:
-            value = parse_identity("phone:" + raw.replace("(0)", "")).value
-        except ValidationError:
-            value = "+" + (digits[2:] if raw.startswith("00") else digits)
-        yield start, end, "phone", value, raw
+        if intl or region is not None:
+            yield _phone(scan, start, end, intl)
+        else:
+            raw = text[start:end]
+            yield start, end, "phone", "".join(_DIGITS_RE.findall(raw)), raw
 
 
-_Extractor = Callable[[_Scan], Iterator[_Found]]
+def _phone(scan: Scan, start: int, end: int, intl: bool) -> Found:
+    """A phone number in E.164 where it parses: international ones, and national ones that
+    are valid numbers of the region they are dialled in; otherwise its digits."""
+    raw = scan.text[start:end]
+    digits = "".join(_DIGITS_RE.findall(raw))
+    if not intl:
+        value = _national(raw, scan.region) if scan.region is not None else None
+        return start, end, "phone", value or digits, raw
+    try:
+        value = parse_identity("phone:" + raw.replace("(0)", "")).value
+    except ValidationError:
+        value = "+" + (digits[2:] if raw.startswith("00") else digits)
+    return start, end, "phone", value, raw
+
+
+@lru_cache(maxsize=4096)
+def _national(raw: str, region: str) -> str | None:
+    """``raw`` dialled in ``region`` as E.164, if ``phonenumbers`` says it is a valid number
+    there (a seven-digit local number is not: its area code is missing)."""
+    try:
+        import phonenumbers
+    except ImportError:  # pragma: no cover - the phone extra is part of dev
+        return None
+    try:
+        number = phonenumbers.parse(raw, region.upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def phone_region(identity: Identity | None) -> str | None:
+    """The region a customer writing from ``identity`` dials national numbers in: that of
+    their own phone number (``phone:+44...`` -> ``GB``), if ``phonenumbers`` is installed."""
+    if identity is None or identity.kind != "phone":
+        return None
+    return _region_of(identity.value)
+
+
+@lru_cache(maxsize=4096)
+def _region_of(e164: str) -> str | None:
+    try:
+        import phonenumbers
+    except ImportError:  # pragma: no cover - the phone extra is part of dev
+        return None
+    try:
+        code = phonenumbers.parse(e164, None).country_code
+        region = phonenumbers.region_code_for_country_code(code) if code else None
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region and region != "001" else None
+
+
+_REGION_RE = re.compile(r"^[A-Za-z]{2}$")
+_Extractor = Callable[[Scan], Iterator[Found]]
 _FACT_FIELDS = fields(Fact)
 _non_empty = v.text(allow_empty=False)
 
-# Earlier extractors win where two read the same characters. Those after the first three
-# only find facts with an ASCII digit in them, and are skipped for text without one.
-_EXTRACTORS: tuple[_Extractor, ...] = (_cards, _emails, _references)
-_DIGIT_EXTRACTORS: tuple[_Extractor, ...] = (_dates, _amounts, _orders, _phones)
+# Earlier extractors win where two read the same characters. Text without an ASCII digit
+# holds no card, date, amount, order, phone or account id: only the first ones read it.
+_EXTRACTORS: tuple[_Extractor, ...] = (_cards, _emails, _references, _usernames)
+_ALL_EXTRACTORS: tuple[_Extractor, ...] = (
+    *(_cards, _emails, _references, dates, amounts, _accounts, _orders, _phones),
+)
 
 
-def extract_facts(text: str, *, channel: str, at: datetime, interaction_id: str) -> tuple[Fact, ...]:
+def extract_facts(
+    text: str,
+    *,
+    channel: str,
+    at: datetime,
+    interaction_id: str,
+    answering: str | None = None,
+    region: str | None = None,
+) -> tuple[Fact, ...]:
     """The facts in a customer's message that an agent would otherwise ask for again.
 
     In order of appearance, one per distinct ``(kind, value)``. Card numbers come out
     masked (``••••4242``); ``yesterday`` and other relative dates are not facts.
+    ``answering`` is the kind of fact the agent's last question asked for (see
+    :func:`asked_for`): a reply that is only a value is then a fact of that kind.
+    ``region`` (``"US"``) is where national phone numbers are dialled, so that they
+    come out in E.164 too (with ``phonenumbers`` installed).
     """
     check_text(text)
     v.slug(None, _FACT_FIELDS.channel, channel)
     _non_empty(None, _FACT_FIELDS.interaction_id, interaction_id)
     ensure_aware(at, "at")
-    scan = _Scan(mask_cards(text))
-    claimed = bytearray(len(scan.text))
-    found: list[_Found] = []
-    for extractor in _EXTRACTORS + _DIGIT_EXTRACTORS if _DIGIT_RE.search(scan.text) else _EXTRACTORS:
+    if answering is not None and answering not in ASKABLE:
+        raise ValidationError("answering", f"expected one of {list(ASKABLE)} or None, got {answering!r}")
+    if region is not None and (not isinstance(region, str) or not _REGION_RE.match(region)):
+        raise ValidationError("region", f"expected a region code like 'US', got {region!r}")
+    digit = _DIGIT_RE.search(text) is not None  # masking keeps a card's last four digits
+    scan = Scan(mask_cards(text) if digit else text, region)
+    claimed: bytearray | None = None  # made on the first fact: most messages hold none
+    found: list[Found] = []
+    answer = _answer(scan, answering) if answering is not None else None
+    if answer is not None:
+        found.append(answer)
+        claimed = bytearray(len(scan.text))
+        claimed[answer[0] : answer[1]] = b"\x01" * (answer[1] - answer[0])
+    for extractor in _ALL_EXTRACTORS if digit else _EXTRACTORS:
         for item in extractor(scan):
             start, end = item[0], item[1]
-            if claimed.find(1, start, end) == -1:
-                claimed[start:end] = b"\x01" * (end - start)
-                found.append(item)
+            if claimed is None:
+                claimed = bytearray(len(scan.text))
+            elif claimed.find(1, start, end) != -1:
+                continue
+            claimed[start:end] = b"\x01" * (end - start)
+            found.append(item)
+    if not found:
+        return ()
     found.sort()
     facts: dict[tuple[str, str], Fact] = {}
     for _start, _end, kind, value, written in found:

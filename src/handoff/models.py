@@ -203,6 +203,9 @@ class Journey:
     notes: tuple[SummaryLine, ...] = ()
     commitments: tuple[str, ...] = ()
     surveyed: bool = False
+    asked: str | None = None
+    """The kind of fact the agent's last message asked for ("What's your order number?":
+    ``order``), until the customer replies: a bare reply is then a fact of that kind."""
 
     @property
     def is_active(self) -> bool:
@@ -255,7 +258,8 @@ class ContextSummary:
     """What the receiving side is told so the customer never repeats themselves.
 
     Pure data: build it with :func:`handoff.summary.build_summary`, draw it with
-    :meth:`render`. ``redaction`` says what was masked for the receiving channel or role.
+    :meth:`render`. ``redaction`` says what was masked for the receiving channel or role;
+    ``max_chars`` is the receiving agent's screen, not the customer channel's length.
     """
 
     journey_id: str
@@ -276,6 +280,8 @@ class ContextSummary:
     redaction: Redaction = "none"
     max_chars: int | None = None
     rule: str | None = None
+    opening: tuple[str, ...] = ()
+    """For a voice agent: what to say first, one sentence a line."""
 
     @property
     def since_first_contact(self) -> timedelta:

@@ -4,6 +4,12 @@ Pure and deterministic: the same journey, contact, recent interactions and time 
 equal summary. It reads the journey's derived state (fact index, path, notes) and the
 last few interactions only, never the whole history. Drawing it is
 :mod:`handoff.show`'s job.
+
+The receiving agent reads a desktop whatever the customer's channel: a chat moved to a
+phone call still hands over its recent messages, notes, commitments and checklist, sized
+for the agent's screen (:data:`AGENT_SCREEN_CHARS` unless a rule or role says otherwise).
+The customer channel's limits shape what is sent to the customer, not this. An agent
+taking a call also gets a spoken opening.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
+from handoff._issue import is_small_talk, issue_line
+from handoff._opening import spoken_opening
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.masking import mask_cards, mask_contact_details, mask_fact
@@ -31,12 +39,13 @@ from handoff.models import (
     SummaryLine,
 )
 
-__all__ = ["SECTIONS", "SummarySpec", "build_summary", "for_role"]
+__all__ = ["AGENT_SCREEN_CHARS", "SECTIONS", "SummarySpec", "build_summary", "for_role"]
 
 SECTIONS: tuple[str, ...] = (
     "contact",
     "issue",
     "transition",
+    "opening",
     "facts",
     "recent",
     "commitments",
@@ -44,10 +53,14 @@ SECTIONS: tuple[str, ...] = (
     "checklist",
     "path",
 )
-"""The sections a summary can hold, in the order they are shown."""
+"""The sections a summary can hold, in the order they are shown. ``opening`` is filled
+only for a voice channel (see ``ChannelProfile.voice``)."""
+
+AGENT_SCREEN_CHARS = 4000
+"""A receiving agent's screen, in characters: the budget of a summary no rule sized."""
 
 ISSUE_CHARS = 120
-"""The issue is one line: the journey's subject, trimmed to this many characters."""
+"""The issue is one line stating the problem, trimmed to this many characters."""
 MESSAGE_CHARS = 500
 """A summary is a briefing, not a transcript: longer messages and notes are trimmed."""
 
@@ -87,8 +100,9 @@ def _check_redaction(_inst: object, _attr: object, value: Redaction | None) -> N
 class SummarySpec:
     """What a summary should hold, as a policy rule asks for it.
 
-    ``max_chars`` None means the receiving channel's practical length; ``redaction``
-    None means ``masked`` for public channels and ``none`` otherwise.
+    ``max_chars`` None means the agent's screen (:data:`AGENT_SCREEN_CHARS`), whatever the
+    customer's channel; ``redaction`` None means ``masked`` for public channels and
+    ``none`` otherwise.
     """
 
     sections: tuple[str, ...] = field(default=SECTIONS, converter=_to_sections, validator=_check_sections)
@@ -125,6 +139,8 @@ def build_summary(
     ``recent`` is the journey's last interactions (any order, any count); only customer,
     agent and bot messages and calls are shown, the last ``spec.recent`` of them. Card
     numbers are masked in every text; with ``masked`` redaction so are contact details.
+    The issue is the first customer message that states the problem, not a greeting.
+    On a voice channel the summary also holds the agent's spoken ``opening``.
     """
     _check_inputs(journey, contact, recent, spec, transition, checklist_extra)
     profile = channels.get(for_channel, "for_channel")
@@ -138,13 +154,19 @@ def build_summary(
         for link in contact.links
     )
     lines = _recent_lines(recent, spec.recent, clean) if "recent" in wanted else ()
+    issue = _issue(journey, recent, clean)
+    opening = (
+        _opening(journey, contact, identities, issue, for_channel, clean)
+        if "opening" in wanted and profile.voice
+        else ()
+    )
     return ContextSummary(
         journey_id=journey.id,
         reference=journey.reference,
         for_channel=for_channel,
         generated_at=now,
         contact=_card(contact, identities, now, clean, full="contact" in wanted),
-        issue=_issue(journey, recent, clean) if "issue" in wanted else "",
+        issue=issue if "issue" in wanted else "",
         status=journey.status,
         opened_at=journey.opened_at,
         transition=clean(_one_line(transition)) if transition and "transition" in wanted else None,
@@ -159,8 +181,9 @@ def build_summary(
             else ()
         ),
         redaction=redaction,
-        max_chars=profile.max_chars if spec.max_chars is None else spec.max_chars,
+        max_chars=AGENT_SCREEN_CHARS if spec.max_chars is None else spec.max_chars,
         rule=spec.rule,
+        opening=opening,
     )
 
 
@@ -215,12 +238,46 @@ def _local_time(zone: str, now: datetime) -> datetime | None:
 
 
 def _issue(journey: Journey, recent: Sequence[Interaction], clean: _Cleaner) -> str:
-    """The journey's subject; before it has one, the earliest customer message at hand."""
+    """The journey's subject unless it is small talk ("hi"), else the earliest customer
+    message at hand that states the problem; failing both, the subject or the earliest
+    message. A greeting the line opens with is left out."""
     subject = _one_line(journey.subject)
-    if not subject:
+    if not subject or is_small_talk(subject):
         said = sorted((i for i in recent if i.author == "customer" and i.kind in _CONVERSATION), key=_order)
-        subject = next((line for i in said if (line := _one_line(i.body))), "")
-    return _trim(clean(subject), ISSUE_CHARS)
+        lines = [line for i in said if (line := _one_line(i.body))]
+        subject = next((line for line in lines if not is_small_talk(line)), subject or next(iter(lines), ""))
+    return _trim(clean(issue_line(subject)), ISSUE_CHARS)
+
+
+def _opening(
+    journey: Journey,
+    contact: Contact,
+    identities: tuple[CardIdentity, ...],
+    issue: str,
+    for_channel: str,
+    clean: _Cleaner,
+) -> tuple[str, ...]:
+    came_from = next((step.channel for step in reversed(journey.path) if step.channel != for_channel), None)
+    return spoken_opening(
+        name=clean(contact.name) if contact.name else None,
+        reference=journey.reference,
+        issue=issue,
+        identities=identities,
+        channels_told=_channels_told(journey),
+        came_from=_label(came_from) if came_from else None,
+    )
+
+
+def _label(name: str) -> str:
+    try:
+        return channels.get(name).label
+    except ValidationError:  # a channel no longer registered still reads, by name
+        return name
+
+
+def _channels_told(journey: Journey) -> int:
+    """The channels the customer has written on (at least one)."""
+    return len(journey.last_customer_at) or len(set(journey.channels)) or 1
 
 
 def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
@@ -254,7 +311,7 @@ def _checklist(
         identity = "Identity confirmed: " + ", ".join(confirmed)
     else:
         identity = "Confirm identity — no identity on file"
-    told = len(journey.last_customer_at) or len(set(journey.channels)) or 1
+    told = _channels_told(journey)
     items = [
         "Review the history above before replying",
         identity,

@@ -2,8 +2,7 @@
 
 Lines go through :meth:`~handoff.Switchboard.bulk` in batches, with the same
 idempotency and journey rules as ``receive``, so a re-run stores nothing twice. A bad
-line is reported with its number and skipped. Afterwards the journeys written get their
-report tallies (:func:`handoff.metrics.refresh_tallies`) unless ``--no-tallies``.
+line is reported with its number and skipped.
 """
 
 from __future__ import annotations
@@ -11,18 +10,14 @@ from __future__ import annotations
 import argparse
 import heapq
 import sys
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from handoff.errors import HandoffError, ValidationError
 from handoff.events import Inbound
-from handoff.metrics import refresh_tallies
 from handoff.serde import from_json
-from handoff.stores.base import MetricTallies
 from handoff.switchboard import Switchboard
 
 __all__ = ["EXAMPLE_LINE", "add_import_parser", "run_import"]
@@ -130,7 +125,6 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Bar(_count_lines(path), sys.stderr) if show else None
     stored = duplicates = 0
-    opened = _Span()
     with Switchboard.open(url) as board:
         bulk = board.bulk(
             batch_size=args.batch_size,
@@ -142,8 +136,6 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
             lines.settled()
             duplicates += outcome.duplicate
             stored += not outcome.duplicate
-            if not outcome.duplicate:
-                opened.add(outcome.journey.opened_at)
         lines.settled()
         if bar is not None:
             bar.finish(lines.line)
@@ -152,36 +144,11 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
             f"({duplicates} already stored, {_count(lines.bad, 'bad line')})",
             file=out,
         )
-        if args.tallies and opened.first is not None and isinstance(board.store, MetricTallies):
-            _tally(board.store, opened, out)
     return 1 if lines.bad else 0
 
 
 def _count(number: int, thing: str) -> str:
     return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
-
-
-class _Span:
-    """The earliest and latest of some instants."""
-
-    def __init__(self) -> None:
-        self.first: datetime | None = None
-        self.last: datetime | None = None
-
-    def add(self, at: datetime) -> None:
-        if self.first is None or at < self.first:
-            self.first = at
-        if self.last is None or at > self.last:
-            self.last = at
-
-
-def _tally(store: MetricTallies, opened: _Span, out: TextIO) -> None:
-    """Keep the report tallies of the journeys the import wrote, so that the first report
-    over them reads one row per journey instead of walking every history."""
-    assert opened.first is not None and opened.last is not None
-    began = time.perf_counter()
-    made = refresh_tallies(store, opened.first, opened.last + timedelta(microseconds=1))
-    print(f"kept the report tallies of {made} journeys in {time.perf_counter() - began:.1f} s", file=out)
 
 
 def _batch_size(text: str) -> int:
@@ -220,12 +187,5 @@ def add_import_parser(sub: Any) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="draw a progress bar on stderr (default: when stderr is a terminal)",
-    )
-    backfill.add_argument(
-        "--tallies",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="keep the report tallies of the imported journeys afterwards, so that the first "
-        "KPI report over them is quick (default: on; stores without tallies skip it)",
     )
     backfill.add_argument("file", type=Path, help="JSON-lines file of inbounds")

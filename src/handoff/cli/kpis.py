@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from handoff.errors import ValidationError
-from handoff.metrics import DIMENSIONS, FIGURES, BusinessCalendar, KpiReport, Target, Targets, kpis
+from handoff.metrics import (
+    DIMENSIONS,
+    FIGURES,
+    BusinessCalendar,
+    KpiReport,
+    Target,
+    Targets,
+    kpis,
+    kpis_with_weeks,
+)
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.report import KpiRow
 from handoff.policy.schedule import zone as time_zone
@@ -84,9 +93,12 @@ def run_kpis(args: argparse.Namespace, out: TextIO, color: bool, now: datetime) 
     by = tuple(part.strip() for part in args.by.split(",") if part.strip())
     targets = _targets(args.targets) if args.targets else None
     with open_store(args.store if args.db is None else f"sqlite:///{args.db}") as store:
-        report = kpis(store, start, end, by=by, business_hours=calendar, targets=targets)
-        if args.html is not None:
-            weekly = kpis(store, start, end, by=("week",), business_hours=calendar, targets=targets)
+        if args.html is None:
+            report = kpis(store, start, end, by=by, business_hours=calendar, targets=targets)
+        else:  # the table and the weekly charts from one read of the store
+            report, weekly = kpis_with_weeks(
+                store, start, end, by=by, business_hours=calendar, targets=targets
+            )
             _write(args.html, dashboard(report, weekly))
     if args.format == "csv":
         _csv(report, out)

@@ -8,7 +8,8 @@ journey's length.
 
 from __future__ import annotations
 
-from handoff.facts import extract_facts, merge_facts
+from handoff._issue import is_small_talk
+from handoff.facts import asked_for, extract_facts, merge_facts, phone_region
 from handoff.flow.records import replace
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 
@@ -38,15 +39,27 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
         changes["last_customer_at"] = {**journey.last_customer_at, channel: interaction.at}
         changes["last_customer_channel"] = channel
         changes["unresolved_messages"] = journey.unresolved_messages + 1
-        if not journey.subject and interaction.body.strip():
+        if interaction.body.strip() and (
+            not journey.subject or (is_small_talk(journey.subject) and not is_small_talk(interaction.body))
+        ):  # the first message that states the problem, not the greeting before it
             changes["subject"] = _subject(interaction.body)
         found = extract_facts(
-            interaction.body, channel=channel, at=interaction.at, interaction_id=interaction.id
+            interaction.body,
+            channel=channel,
+            at=interaction.at,
+            interaction_id=interaction.id,
+            answering=journey.asked,
+            region=phone_region(interaction.identity),
         )
         if found:
             changes["facts"] = merge_facts(journey.facts, found)
+        if journey.asked is not None:
+            changes["asked"] = None  # answered, or not: the question is behind us
     elif author in ("agent", "bot") and conversational:
         changes["last_agent_at"] = {**journey.last_agent_at, channel: interaction.at}
+        asked = asked_for(interaction.body)
+        if asked != journey.asked:
+            changes["asked"] = asked
         if author == "agent":
             if journey.first_response_at is None:
                 changes["first_response_at"] = interaction.at

@@ -80,15 +80,12 @@ def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
         },
         {
             "name": "context_transfer",
-            "description": "every handoff: a summary sized for the receiving channel",
+            "description": (
+                "every handoff: the receiving agent's full summary, sized for their screen "
+                "whatever the customer's channel"
+            ),
             "on": _SWITCHES,
             "actions": [
-                {
-                    "do": "summary",
-                    "when": _is("to_channel.max_chars", 600, "le"),
-                    "sections": ["contact", "issue", "transition", "facts", "recent"],
-                    "recent": 1,
-                },
                 {
                     "do": "summary",
                     "when": _is("to_channel.async", False),

@@ -3,7 +3,13 @@
 Every request goes through the same named checks, in order: channel choice with
 ``consent`` (and never a public channel, except a ``public_reply`` that reveals
 nothing), ``quiet_hours``, ``channel_window``, ``deduplicate`` and ``rate_limit``. A
-check that changes or drops a notification says so in the trace.
+check that changes or drops a notification says so in the trace, and so does a channel
+skipped for consent on the way to the one chosen.
+
+A channel in the settings' ``opt_in_channels`` (WhatsApp by default: business messaging
+there needs the customer's opt-in) is used only for a contact who opted in — consent
+given, or the channel named among their preferred channels — or to answer the customer
+inside the service window of a conversation they started there.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from handoff import channels
 from handoff.errors import ValidationError
 from handoff.events import Verdict
 from handoff.identity import Identity
+from handoff.models import Contact, Journey
 from handoff.policy.actions import private_sibling
 from handoff.policy.durations import spoken
 from handoff.policy.facts import Facts, quiet_hours_for
@@ -59,9 +66,12 @@ class Planner:
         """Plan ``draft``; on success None, otherwise why nothing will be sent."""
         situation, settings = self.facts.situation, self.facts.settings
         later = draft.delay > timedelta(0)
-        channel, to, why_not = self._choose(draft, later, draft.exclude)
+        channel, to, why_not, skipped = self._choose(draft, later, draft.exclude)
         if channel is None or to is None:
             return why_not
+        if skipped:
+            note = f"{draft.purpose}: skipped {', '.join(skipped)}; chose {channel}"
+            self.checks.append(Verdict("consent", True, note))
         send_at = situation.event.at + draft.delay
         contact = situation.contact
         if not draft.urgent:
@@ -79,7 +89,7 @@ class Planner:
         template = None
         if _outside_window(channel, send_at, situation.journey.last_customer_at):
             if settings.outside_window == "route":
-                other, other_to, _ = self._choose(draft, True, (*draft.exclude, channel))
+                other, other_to, _, _ = self._choose(draft, True, (*draft.exclude, channel))
                 if other is not None and other_to is not None:
                     note = f"outside the {channel} service window, sent on {other} instead"
                     self.checks.append(Verdict("channel_window", True, f"{draft.purpose}: {note}"))
@@ -101,8 +111,9 @@ class Planner:
 
     def _choose(
         self, draft: NotificationDraft, later: bool, exclude: tuple[str, ...]
-    ) -> tuple[str | None, Identity | None, str]:
-        """A private, reachable channel the contact did not refuse, for ``draft.channel``.
+    ) -> tuple[str | None, Identity | None, str, list[str]]:
+        """A private, reachable channel the contact did not refuse, for ``draft.channel``;
+        else why not. The last item lists the channels skipped for consent.
 
         A message sent ``later`` needs an asynchronous channel: nobody is on a phone call
         or a chat session an hour after it ended.
@@ -130,6 +141,8 @@ class Planner:
             wanted += fallback
         only_async = later or choice == "best_async"
         refused: list[str] = []
+        skipped: list[str] = []
+        send_at = situation.event.at + draft.delay
         for name in dict.fromkeys(wanted):
             if name in exclude or not _known(name):
                 continue
@@ -139,15 +152,17 @@ class Planner:
             elif profile.is_public and not public_ok:
                 refused.append(f"{name} is public")
             elif contact.consent.get(name) is False:
+                skipped.append(f"{name} (consent withdrawn)")
                 refused.append(f"no consent for {name} (consent)")
-            elif name in settings.opt_in_channels and contact.consent.get(name) is not True:
-                refused.append(f"{name} needs an explicit opt-in (consent)")
+            elif name in settings.opt_in_channels and not _opted_in(name, contact, journey, send_at):
+                skipped.append(f"{name} (never opted in)")
+                refused.append(f"{name} needs an opt-in the contact never gave (consent)")
             else:
                 to = next((i for i in contact.identities if i.kind in profile.identity_kinds), None)
                 if to is not None:
-                    return name, to, ""
+                    return name, to, "", skipped
                 refused.append(f"no identity reaches {name}")
-        return None, None, ", ".join(refused) or f"no channel for {choice!r}"
+        return None, None, ", ".join(refused) or f"no channel for {choice!r}", skipped
 
     def _deduplicate(self, purpose: str, send_at: datetime) -> str | None:
         window = self.facts.settings.dedupe_window
@@ -214,6 +229,15 @@ def _known(name: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def _opted_in(name: str, contact: Contact, journey: Journey, send_at: datetime) -> bool:
+    """Whether the contact opted in to ``name``: consent given, the channel among their
+    preferred ones, or a reply inside the window of a conversation they started there."""
+    if contact.consent.get(name) is True or name in contact.preferred_channels:
+        return True
+    last = journey.last_customer_at.get(name)
+    return last is not None and not _outside_window(name, send_at, journey.last_customer_at)
 
 
 def _outside_window(channel: str, send_at: datetime, last_customer_at: Mapping[str, datetime]) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 from attrs import evolve
 
-from handoff import _drawing, channels
+from handoff import _drawing
 from handoff.errors import PolicyError
 from handoff.events import Suggestion, Verdict
 from handoff.models import Journey
@@ -45,7 +45,7 @@ from handoff.policy.situation import (
     SummaryDraft,
 )
 from handoff.policy.templates import DEFAULT_TEMPLATES
-from handoff.summary import SECTIONS, SummarySpec
+from handoff.summary import AGENT_SCREEN_CHARS, SECTIONS, SummarySpec
 
 __all__ = [
     "Decision",
@@ -274,9 +274,8 @@ def _summary(
     return SummarySpec(
         sections=sections or SECTIONS,
         recent=settings.recent_messages if recent is None else recent,
-        max_chars=channels.get(event.to_channel or event.channel).max_chars
-        if max_chars is None
-        else max_chars,
+        # The receiving agent reads a screen, whatever the customer's channel allows per message.
+        max_chars=AGENT_SCREEN_CHARS if max_chars is None else max_chars,
         redaction=redaction,
         rule=", ".join(dict.fromkeys(name for name, _ in parts)),
     )

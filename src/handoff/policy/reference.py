@@ -108,7 +108,7 @@ SETTING_DOCS: dict[str, str] = {
     "negative_sentiment": "sentiment at or below this suggests escalation",
     "reply_sla": "time to a reply before an SLA warning",
     "outside_window": '`"template"` marks a message outside a service window; `"route"` moves it',
-    "opt_in_channels": "channels used only with the contact's explicit consent",
+    "opt_in_channels": "channels used only for contacts who opted in (consent or preference)",
     "restricted_roles": "receiving teams (an outsourced tier...) whose summaries are masked",
 }
 """What each ``[settings]`` key means; the keys and defaults come from ``PolicySettings``."""

@@ -162,8 +162,10 @@ class PolicySettings:
         turns de-duplication off. ``outside_window`` says what happens to a notification
         outside a channel's service window: ``template`` marks it as needing a pre-approved
         template, ``route`` sends it on another channel instead. Channels in ``opt_in_channels``
-    are used only with the contact's explicit consent; any channel a contact opted out of
-    is never used. Roles in ``restricted_roles`` (an outsourced tier, a trainee pool...)
+    (WhatsApp by default: business messaging there needs an opt-in) are used only for a
+    contact who opted in — consent given, or the channel among their preferred ones — or
+    to answer inside a conversation the customer started there; any channel a contact
+    opted out of is never used. Roles in ``restricted_roles`` (an outsourced tier, a trainee pool...)
     only ever see summaries with contact details masked.
     """
 
@@ -181,7 +183,7 @@ class PolicySettings:
     negative_sentiment: float = -0.5
     reply_sla: timedelta = timedelta(hours=4)
     outside_window: Literal["template", "route"] = "template"
-    opt_in_channels: tuple[str, ...] = ()
+    opt_in_channels: tuple[str, ...] = ("whatsapp",)
     restricted_roles: tuple[str, ...] = ()
 
 

@@ -38,6 +38,7 @@ _HEADINGS: dict[str, str | None] = {
     "local": None,
     "issue": None,
     "transition": None,
+    "opening": "Say first",
     "facts": "Facts already given",
     "recent": "Recent messages",
     "commitments": "Open commitments",
@@ -46,7 +47,9 @@ _HEADINGS: dict[str, str | None] = {
     "path": None,
 }
 # Under a tight budget the facts that identify the case stay longest.
-_FACT_WEIGHT = {"order": 0, "reference": 1, "card": 2, "amount": 3, "date": 4, "phone": 5, "email": 6}
+_FACT_WEIGHT = {
+    "order": 0, "reference": 1, "account": 2, "card": 3, "amount": 4, "date": 5, "phone": 6, "email": 7,
+}  # fmt: skip
 
 _BOX = "font:14px/1.4 system-ui,sans-serif;border:1px solid #ccd;padding:6px 10px"
 _HEAD = "font-weight:600;margin-top:6px"
@@ -123,8 +126,10 @@ def _layout(summary: ContextSummary) -> tuple[list[_Item], list[tuple[_Step, int
         add("issue", "Issue:", summary.issue, _shorten(90, 24))
     if summary.transition:
         add("transition", "Transition:", summary.transition, _shorten(80, 40), _drop(80, 1))
+    for i, text in enumerate(summary.opening):
+        add("opening", "", text, _drop(45, -i))
     # Less telling kinds first, the latest first within a kind.
-    order = sorted(range(len(summary.facts)), key=lambda i: (-_FACT_WEIGHT.get(summary.facts[i].kind, 7), -i))
+    order = sorted(range(len(summary.facts)), key=lambda i: (-_FACT_WEIGHT.get(summary.facts[i].kind, 8), -i))
     rank = {index: position for position, index in enumerate(order)}
     for i, fact in enumerate(summary.facts):
         add(

@@ -7,8 +7,8 @@ the faster path when a store offers it, the plain look-ups otherwise:
 * :class:`IntakeReads`: every look-up ``receive`` makes, in one round trip;
 * :class:`SerializedWrites`: one event's reads and commit as one serialised transaction,
   so writers of one journey wait their turn instead of failing on a version conflict;
-* :class:`JourneyIndex`, :class:`MetricsSource`, :class:`MetricTallies`: the metrics'
-  push-downs, from listing journeys by period to keeping per-journey tallies.
+* :class:`JourneyIndex`, :class:`MetricsSource`: the metrics' push-downs, from listing
+  journeys by period to reducing each journey to its figures in the database.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from attrs import define, field
 
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
-from handoff.stores.metric_rows import MetricJourney, MetricTally
+from handoff.stores.metric_rows import MetricTally
 from handoff.stores.records import Changeset
 from handoff.stores.rules import check_keys
 
@@ -31,7 +31,6 @@ __all__ = [
     "IntakeReads",
     "IntakeRecords",
     "JourneyIndex",
-    "MetricTallies",
     "MetricsSource",
     "SerializedWrites",
 ]
@@ -162,45 +161,17 @@ class JourneyIndex(abc.ABC):
 
 
 class MetricsSource(JourneyIndex):
-    """Optional capability: stream what the KPIs need in compact rows, journey by journey.
+    """Optional capability: reduce each journey of a period to its :class:`MetricTally`.
 
-    For backends where building every model of a year of history would cost too much;
-    :func:`handoff.metrics.kpis` uses it when a store offers it, and gets the same
-    figures as from the models.
+    For backends that can do the reduction where the data lives (SQL), so that a year
+    of history never travels as interactions; :func:`handoff.metrics.kpis` uses it when
+    a store offers it, and gets the same figures as from the models. A backend without
+    it is read journey by journey through :class:`JourneyIndex` and the plain look-ups.
     """
 
     @abc.abstractmethod
-    def metric_journeys(
-        self, start: datetime, end: datetime, *, agents: bool = True
-    ) -> Iterator[MetricJourney]:
-        """Journeys with ``start <= opened_at < end`` with their steps and handoffs, one
-        journey at a time, in any order. ``agents=False`` may leave the steps' ``agent``
-        out: reading it costs a look into every reply, and only a report sliced by
-        agent needs it."""
-
-
-class MetricTallies(MetricsSource):
-    """Optional capability: keep each journey's :class:`MetricTally` between reports.
-
-    A year of history is millions of interactions but only hundreds of thousands of
-    journeys, and most journeys of a past period never change again; with their tallies
-    kept, a report reads one row per journey and walks only the histories that moved.
-    A tally is current while its journey's version and the tally's ``form`` (the
-    layout :mod:`handoff.metrics` makes) are those it was made with; anything else is
-    read as history, so a stale tally can never reach a report.
-    """
-
-    @abc.abstractmethod
-    def metric_tallies(
-        self, start: datetime, end: datetime, *, form: int
-    ) -> Iterator[MetricTally | MetricJourney]:
-        """For each journey with ``start <= opened_at < end``, in any order: its kept tally
-        if it is current (with ``next_contact_at`` read now), else the journey with its
-        steps (agents included), as :meth:`metric_journeys` gives it, to tally afresh.
-        All of it comes from one consistent snapshot."""
-
-    @abc.abstractmethod
-    def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
-        """Keep ``tallies`` (``next_contact_at`` is not kept). A tally made from an older
-        journey version than the one kept, or of a journey no longer stored, is dropped:
-        reports may run at the same time as writers and as each other."""
+    def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
+        """One tally per journey with ``start <= opened_at < end``, in any order, all from
+        one consistent snapshot. ``agents=False`` may leave ``agent`` out (None): only a
+        report sliced by agent reads it. A tally may leave ``handoffs`` empty and give
+        ``legs`` instead, for the KPIs to read the handoffs from."""
