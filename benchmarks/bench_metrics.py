@@ -26,7 +26,7 @@ and reuses it on the next run).
 
 Targets are printed beside the figures, not asserted. A ``--db`` file written by an
 earlier schema is upgraded when first opened, before any clock starts. With numpy
-installed (``handoff[fast]``) the report converts waits and sorts samples as arrays;
+installed (``channel-handoff[fast]``) the report converts waits and sorts samples as arrays;
 ``--without-numpy`` measures the plain loops instead.
 """
 
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--child", choices=("headline", "report"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.without_numpy:  # as if handoff[fast] were not installed
+    if args.without_numpy:  # as if channel-handoff[fast] were not installed
         _vector._numpy, _vector._looked = None, True
     if args.child:
         _child(args.child, args.db)

@@ -8,6 +8,7 @@ line is reported with its number and skipped.
 from __future__ import annotations
 
 import argparse
+import heapq
 import sys
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -19,7 +20,13 @@ from handoff.events import Inbound
 from handoff.serde import from_json
 from handoff.switchboard import Switchboard
 
-__all__ = ["add_import_parser", "run_import"]
+__all__ = ["EXAMPLE_LINE", "add_import_parser", "run_import"]
+
+#: One line of the file ``handoff import`` reads, as ``--help`` shows it.
+EXAMPLE_LINE = (
+    '{"channel": "email", "identity": "email:ana@example.com", "name": "Ana K", '
+    '"body": "Where is my order A-1042?", "at": "2026-03-10T14:00:00+00:00", "external_id": "msg-1"}'
+)
 
 
 class _InboundLines:
@@ -27,7 +34,10 @@ class _InboundLines:
 
     Each inbound handed out is remembered with its line number for as long as the
     importer may still refuse it (it reads at most a batch ahead), so a refusal that
-    comes after later lines were read still names the right line.
+    comes after later lines were read still names the right line. Reports wait until
+    every line before theirs is settled (:meth:`settled`), so they come out in line
+    order: a line that is not JSON is known at once, a refused inbound only when its
+    batch is planned.
     """
 
     def __init__(self, path: Path, errors: TextIO, keep: int) -> None:
@@ -38,6 +48,7 @@ class _InboundLines:
         self._keep = keep
         # id() -> (the inbound, kept alive so its id stays unique; its line number)
         self._numbers: OrderedDict[int, tuple[Inbound, int]] = OrderedDict()
+        self._waiting: list[tuple[int, int, str]] = []  # a heap of (line, arrival, message)
 
     def __iter__(self) -> Iterator[Inbound]:
         with self.path.open("rb") as lines:
@@ -67,10 +78,16 @@ class _InboundLines:
         found = self._numbers.get(id(inbound))
         self._report(found[1] if found is not None and found[0] is inbound else None, error)
 
+    def settled(self) -> None:
+        """Every line read so far has been stored or refused: print their reports."""
+        while self._waiting and self._waiting[0][0] <= self.line:
+            print(heapq.heappop(self._waiting)[2], file=self.errors)
+
     def _report(self, number: int | None, error: HandoffError) -> None:
         self.bad += 1
         where = f"{self.path}:{number}" if number is not None else str(self.path)
-        print(f"handoff: {where}: {error}", file=self.errors)
+        order = number if number is not None else self.line
+        heapq.heappush(self._waiting, (order, self.bad, f"handoff: {where}: {error}"))
 
 
 class _Bar:
@@ -115,16 +132,23 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
             on_error=lines.refuse,
         )
         for outcome in bulk.receive(lines):
+            # An outcome comes once its batch is committed, before the next line is read.
+            lines.settled()
             duplicates += outcome.duplicate
             stored += not outcome.duplicate
+        lines.settled()
         if bar is not None:
             bar.finish(lines.line)
         print(
-            f"imported {stored} new interactions from {path} "
-            f"({duplicates} already stored, {lines.bad} bad lines)",
+            f"imported {_count(stored, 'new interaction')} from {path} "
+            f"({duplicates} already stored, {_count(lines.bad, 'bad line')})",
             file=out,
         )
     return 1 if lines.bad else 0
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 def _batch_size(text: str) -> int:
@@ -140,7 +164,17 @@ def _batch_size(text: str) -> int:
 def add_import_parser(sub: Any) -> None:
     """The ``import`` subcommand and its options."""
     backfill = sub.add_parser(
-        "import", help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)"
+        "import",
+        help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)",
+        description=(
+            "Backfill history from a JSON Lines file: one message per line, a JSON object with\n"
+            "the fields of handoff.Inbound. channel, identity, body and at (an ISO date-time\n"
+            "with its offset) are required; external_id, name, journey_ref, thread_ref,\n"
+            "author, agent, kind, metadata and sensitive are optional. A line already stored\n"
+            "(the same channel and external_id) is skipped, so an import can be run again."
+        ),
+        epilog=f"a line of the file:\n  {EXAMPLE_LINE}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     target = backfill.add_mutually_exclusive_group(required=True)
     target.add_argument("--db", type=Path, help="SQLite file (created if missing)")

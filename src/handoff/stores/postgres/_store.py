@@ -1,6 +1,6 @@
 """``postgresql://``: the production backend, on psycopg 3 and a psycopg_pool connection pool.
 
-Install it with ``pip install 'handoff[postgres]'``. Opening a store applies the schema
+Install it with ``pip install 'channel-handoff[postgres]'``. Opening a store applies the schema
 migrations it lacks, in one transaction under an advisory lock, so several processes
 may open a new database at once. Each commit is one statement, and so one transaction
 and one round trip (see :mod:`handoff.stores.postgres._commit`): a version-checked update
