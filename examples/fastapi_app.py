@@ -16,7 +16,7 @@ While the app runs, a background task sends what is due in the outbox every
 acknowledges each with the provider's message id.
 
 Run ``python examples/fastapi_app.py`` for a self-contained walk-through (``pip install
-'handoff[web]'``), or ``uvicorn --factory fastapi_app:demo_app --app-dir examples`` to
+'channel-handoff[web]'``), or ``uvicorn --factory fastapi_app:demo_app --app-dir examples`` to
 serve a demo on an in-memory store.
 """
 

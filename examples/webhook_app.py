@@ -37,7 +37,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.util import request_uri
 
 from handoff import IngestError, Notification, Switchboard
-from handoff.clock import FixedClock
+from handoff.clock import FixedClock, SeededIds
 from handoff.ingest import Parsed, email, twilio, whatsapp
 
 Environ = dict[str, Any]
@@ -251,7 +251,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 def main() -> None:
     start = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
-    board = Switchboard.open("memory://", clock=FixedClock(start))
+    board = Switchboard.open("memory://", clock=FixedClock(start), ids=SeededIds(11))  # the same every run
     app = WebhookApp(
         board,
         twilio_auth_token="twilio-auth-token",

@@ -20,9 +20,10 @@ def with_check_digit(body: str) -> str:
 
 
 def luhn_windows(text: str) -> list[str]:
-    """Every run of whole digit groups (single space or dash between) that is a valid card."""
+    """Every run of whole digit groups that is a valid card: between two groups, one to six
+    spaces, tabs, line breaks, dots, dashes, slashes or bars (table cells)."""
     found = []
-    for run in re.finditer(r"[0-9]+(?:[ -][0-9]+)*", text):
+    for run in re.finditer(r"[0-9]+(?:[ \t\n\r\u2028\u2029.\-/|]{1,6}[0-9]+)*", text):
         groups = re.findall(r"[0-9]+", run.group())
         for i in range(len(groups)):
             for j in range(i, len(groups)):

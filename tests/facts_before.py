@@ -16,13 +16,13 @@ from decimal import Decimal
 from attrs import fields
 
 from handoff import _validate as v
+from handoff._secrets import DIGITS_RE as _DIGITS_RE
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.facts import _ACCOUNT_RE, _DATE_LIKE_RE, _NOT_A_NAME
 from handoff.identity import parse_identity
 from handoff.masking import (
     _DATE_SHAPE_RE,
-    _DIGITS_RE,
     _IP_SHAPE_RE,
     _PHONE_CONTEXT_RE,
     _PHONE_RE,

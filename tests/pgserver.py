@@ -53,7 +53,7 @@ def start_or_skip() -> PgServer:
     except ServerUnavailable as exc:
         reason = str(exc)
     except ImportError as exc:  # psycopg missing: the 'postgres' extra is not installed
-        reason = f"psycopg cannot be imported ({exc}); install handoff[postgres]"
+        reason = f"psycopg cannot be imported ({exc}); install channel-handoff[postgres]"
     if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
         pytest.fail(f"CI must run the PostgreSQL tests, but no server could be started: {reason}")
     pytest.skip(f"PostgreSQL tests need a local PostgreSQL: {reason}")

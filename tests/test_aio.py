@@ -8,6 +8,8 @@ without failing any of them, and close cleanly.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import io
 import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -273,6 +275,14 @@ async def test_every_verb_of_the_sync_board_is_awaited(board: AsyncSwitchboard) 
     }
     missing = sync_verbs - set(dir(AsyncSwitchboard)) - {"close", "bulk"}
     assert not missing
+    for name in sync_verbs - {"close", "bulk", "open"}:  # the same parameters and defaults
+        ours, theirs = (
+            inspect.signature(getattr(AsyncSwitchboard, name)),
+            inspect.signature(getattr(Switchboard, name)),
+        )
+        assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in theirs.parameters.values()
+        ], name
     first = await board.receive(message("ana", "sms", "Where is A-1042?", T0, "s1"))
     journey_id = first.journey.id
     moved = await board.receive(message("ana", "whatsapp", "Writing here now", T0 + timedelta(minutes=5)))
@@ -317,7 +327,13 @@ async def test_every_verb_of_the_sync_board_is_awaited(board: AsyncSwitchboard) 
 
     exported = await board.export_contact(contact)
     assert exported["contact"]["id"] == contact
-    await board.erase_contact(contact)
+    lines = io.StringIO()
+    assert await board.write_export(contact, lines) == len(lines.getvalue().splitlines()) > 1
+    assert [i.id for i in await board.history(journey_id, limit=2)] == [
+        i.id for i in (await board.history(journey_id))[:2]
+    ]
+    erasure = await board.erase_contact(contact)
+    assert erasure.contact_id == contact
     with pytest.raises(NotFound):
         await board.contact(contact)
 

@@ -19,7 +19,7 @@ from handoff import FixedClock, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.flow.bulk import memo as _memo
 from handoff.models import Contact, Interaction, Journey
-from handoff.stores import Changeset, MemoryStore, SQLiteStore
+from handoff.stores import Changeset, MemoryStore, SQLiteStore, Store
 from handoff.stores.sqlite import _writes as writes
 from handoff.testing.factories import (
     appended,
@@ -35,10 +35,10 @@ from tests.test_bulk_import import T0, _CountingIds, _events, _history, _inbound
 # Mostly writes that succeed, so that many batches are written whole.
 _OPS = ("append",) * 6 + ("new",) * 5 + ("contact_update",) * 2
 _OPS += ("stale", "duplicate", "dangling", "identity_taken")
-_op = st.tuples(st.sampled_from(_OPS), st.integers(0, 5), st.booleans())
+OP = st.tuples(st.sampled_from(_OPS), st.integers(0, 5), st.booleans())
 
 
-def _seeded() -> list[tuple[Contact, Journey, Interaction]]:
+def seeded() -> list[tuple[Contact, Journey, Interaction]]:
     """Six contacts, each with a journey holding one message."""
     seeds = []
     for _ in range(6):
@@ -48,7 +48,7 @@ def _seeded() -> list[tuple[Contact, Journey, Interaction]]:
     return seeds
 
 
-def _change(
+def change(
     op: str, seed: tuple[Contact, Journey, Interaction], extras: bool, others: list[Contact]
 ) -> Changeset:
     contact, journey, interaction = seed
@@ -77,7 +77,7 @@ def _change(
     )
 
 
-def _outcome(store: SQLiteStore, batch: list[Changeset]) -> tuple[type, str] | None:
+def outcome(store: Store, batch: list[Changeset]) -> tuple[type, str] | None:
     try:
         store.commit_many(batch)
     except HandoffError as exc:
@@ -86,13 +86,13 @@ def _outcome(store: SQLiteStore, batch: list[Changeset]) -> tuple[type, str] | N
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=st.lists(_op, min_size=1, max_size=8))
+@given(ops=st.lists(OP, min_size=1, max_size=8))
 def test_a_batch_a_table_at_a_time_stores_what_one_changeset_after_another_stores(
     ops: list[tuple[str, int, bool]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seeds = _seeded()
+    seeds = seeded()
     contacts = [contact for contact, _, _ in seeds]
-    batch = [_change(op, seeds[n], extras, contacts[n + 1 :] + contacts[: n + 1]) for op, n, extras in ops]
+    batch = [change(op, seeds[n], extras, contacts[n + 1 :] + contacts[: n + 1]) for op, n, extras in ops]
     grouped, one_by_one = SQLiteStore(), SQLiteStore()
     for store in (grouped, one_by_one):
         for contact, journey, interaction in seeds:
@@ -100,15 +100,15 @@ def test_a_batch_a_table_at_a_time_stores_what_one_changeset_after_another_store
     expected = None
     with monkeypatch.context() as patch:
         patch.setattr(writes, "_groupable", lambda batch: False)
-        expected = _outcome(one_by_one, batch)
-    assert _outcome(grouped, batch) == expected
+        expected = outcome(one_by_one, batch)
+    assert outcome(grouped, batch) == expected
     everyone = {c.contact.id for c in batch if c.contact is not None} | {c.id for c in contacts}
     for contact_id in everyone:
-        stored = [_contact_records(store, contact_id) for store in (grouped, one_by_one)]
+        stored = [contact_records(store, contact_id) for store in (grouped, one_by_one)]
         assert stored[0] == stored[1]
 
 
-def _contact_records(store: SQLiteStore, contact_id: str) -> object:
+def contact_records(store: Store, contact_id: str) -> object:
     try:
         return store.contact_records(contact_id)
     except NotFound:
@@ -116,12 +116,12 @@ def _contact_records(store: SQLiteStore, contact_id: str) -> object:
 
 
 def test_a_stale_journey_in_the_middle_of_a_batch_is_named_and_nothing_is_written() -> None:
-    seeds = _seeded()
+    seeds = seeded()
     store = SQLiteStore()
     for contact, journey, interaction in seeds:
         store.commit(Changeset(contact=contact, journey=journey, interactions=(interaction,)))
     batch = [
-        _change(op, seed, True, []) for op, seed in zip(("append", "stale", "append"), seeds, strict=False)
+        change(op, seed, True, []) for op, seed in zip(("append", "stale", "append"), seeds, strict=False)
     ]
     with pytest.raises(ConcurrencyConflict, match=f"journey '{seeds[1][1].id}' is not at version 2"):
         store.commit_many(batch)

@@ -6,27 +6,43 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
+import shlex
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import handoff
 from handoff.cli import main
+from handoff.cli.imports import EXAMPLE_LINE
 from handoff.clock import FixedClock, SeededIds
 from handoff.events import Inbound
-from handoff.metrics import refresh_tallies
-from handoff.serde import to_json
+from handoff.metrics import kpis
+from handoff.serde import from_json, to_json
 from handoff.stores import SQLiteStore
 from handoff.switchboard import Switchboard
 
 
-def run(*argv: str) -> tuple[int, str]:
+def run(*argv: str, clock: FixedClock | None = None) -> tuple[int, str]:
     out = io.StringIO()
-    code = main(list(argv), stream=out)
+    code = main(list(argv), stream=out, clock=clock)
     return code, out.getvalue()
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    installed = metadata.version("channel-handoff")
+    assert handoff.__version__ == installed
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"handoff {installed}\n"
 
 
 def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
@@ -38,6 +54,28 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     assert "bob will call you at +14155550100" in out
     assert "why: [survey_after_resolution]" in out
     assert "path: 🐦 twitter → 🐦 twitter_dm → 💬 chat → ☎ phone" in out
+
+
+def test_demo_keeps_its_database_and_the_commands_it_suggests_work(tmp_path: Path) -> None:
+    db = tmp_path / "my support.db"
+    code, out = run("demo", "--db", str(db), "--color", "never")
+    assert code == 0 and db.exists()
+    suggested = out.split("Try next:\n", 1)[1].splitlines()
+    assert [line.split()[:2] for line in suggested] == [["handoff", "show"], ["handoff", "kpis"]]
+    show, kpis = (shlex.split(line)[1:] for line in suggested)
+    code, journey = run(*show, "--color", "never")
+    assert code == 0 and "resolved · Ana K" in journey
+    code, report = run(*kpis, "--color", "never")
+    assert code == 0
+    assert re.search(r"^twitter +1 ", report, re.MULTILINE), report  # the demo's journey, in its period
+    assert "journeys opened 2026-03-10;" in report
+
+
+def test_demo_without_a_database_names_no_file_it_removes(tmp_path: Path) -> None:
+    code, out = run("demo", "--color", "never")
+    assert code == 0
+    assert ".db" not in out.replace("--db support.db", "")
+    assert "temporary database, now removed" in out
 
 
 def test_colour_when_asked(tmp_path: Path) -> None:
@@ -214,6 +252,25 @@ def test_kpis_text_html_and_targets(tmp_path: Path) -> None:
     assert "<script" not in html.lower() and "@import" not in html
 
 
+def test_kpis_default_period_is_the_last_28_whole_days_of_the_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _kpi_db(tmp_path / "k.db")
+    tomorrow = FixedClock(KPI_T0 + timedelta(days=1, hours=3, microseconds=17))
+    code, out = run("kpis", "--db", str(db), "--format", "json", clock=tomorrow)
+    assert code == 0
+    data = json.loads(out)
+    assert (data["start"], data["end"]) == ("2025-02-14T00:00:00+00:00", "2025-03-14T00:00:00+00:00")
+    assert data["total"]["journeys"] == 3
+    code, out = run("kpis", "--db", str(db), "--color", "never", clock=tomorrow)
+    assert "journeys opened 2025-02-14 to 2025-03-13; times are medians" in out
+    assert capsys.readouterr().err == ""
+    later = FixedClock(KPI_T0 + timedelta(days=60))
+    code, out = run("kpis", "--db", str(db), "--color", "never", clock=later)
+    assert code == 0 and "total           0" in out
+    assert "--from and --to" in capsys.readouterr().err  # an empty default period says what to do
+
+
 def test_kpis_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = run("kpis", "--db", str(tmp_path / "missing.db"))
     assert code == 2
@@ -230,6 +287,62 @@ def test_kpis_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     code, _ = run("kpis", "--db", str(db), "--targets", str(bad))
     assert code == 1
     assert "speed" in capsys.readouterr().err
+
+
+def _one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run a command that should fail; its exit status and its one line of error."""
+    capsys.readouterr()
+    try:
+        code = main(argv, stream=io.StringIO())
+    except SystemExit as exit:  # a mistake on the command line
+        code = exit.code if isinstance(exit.code, int) else 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("handoff"), err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_user_errors_are_one_line_and_a_status_of_1_or_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(_kpi_db(tmp_path / "k.db"))
+    missing = str(tmp_path / "no" / "such" / "dir")
+    cases: list[tuple[list[str], str]] = [
+        (["demo", "--db", f"{missing}/x.db"], "x.db"),
+        (["show", "--db", f"{missing}.db", "J-AAAAA"], "no such database"),
+        (["show", "--db", db, "J-AAAAA"], "not found"),
+        (["show", "--store", "nosuch://x", "J-AAAAA"], "nosuch"),
+        (["kpis", "--db", db, "--html", f"{missing}/x.html"], "--html"),
+        (["kpis", "--db", db, "--from", "yesterday"], "--from"),
+        (["kpis", "--db", db, "--targets", f"{missing}/t.json"], "--targets"),
+        (["kpis", "--db", str(tmp_path)], str(tmp_path)),
+        (["kpis", "--db", db, "--format", "xml"], "--format"),
+        (["kpis"], "--db"),
+        (["nosuch"], "nosuch"),
+        (["import", "--db", db, f"{missing}/h.jsonl"], "h.jsonl"),
+        (["import", "--db", db, str(tmp_path)], str(tmp_path)),
+        (["import", "--db", db, "--batch-size", "0", f"{missing}/h.jsonl"], "--batch-size"),
+    ]
+    for argv, named in cases:
+        code, err = _one_line_error(argv, capsys)
+        assert code in (1, 2), (argv, code)
+        assert named in err, (argv, err)
+
+
+@pytest.mark.parametrize("command", [["demo"], ["import", "--help"], ["show", "--db", "{db}", "J-3D25V"]])
+def test_a_reader_that_goes_away_is_not_an_error(command: list[str], tmp_path: Path) -> None:
+    """``handoff ... | head``: the output stops quietly, with status 0."""
+    db = tmp_path / "d.db"
+    assert run("demo", "--db", str(db))[0] == 0
+    argv = [sys.executable, "-m", "handoff", *(arg.format(db=db) for arg in command)]
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command has written anything
+    try:
+        done = subprocess.run(argv, stdout=write, capture_output=False, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
 
 
 def test_kpis_from_a_store_url_match_the_sqlite_file(tmp_path: Path, postgres_url: str) -> None:
@@ -323,7 +436,50 @@ def test_import_reports_each_refused_line_by_its_number(
     assert code == (1 if any(bad) else 0)
     reported = [int(n) for n in re.findall(r"lines\.jsonl:(\d+): ", errors.getvalue())]
     assert reported == [n for n, b in enumerate(bad, 1) if b]
-    assert f"imported {bad.count(False)} new interactions" in out
+    stored = bad.count(False)
+    assert f"imported {stored} new interaction{'' if stored == 1 else 's'} from" in out
+
+
+_LINE_KINDS = st.sampled_from(["good", "refused", "garbled", "blank"])
+
+
+def _lines_of(kinds: list[str]) -> str:
+    text = {"garbled": lambda n: '{"channel": "email", ', "blank": lambda n: "   "}
+    return "".join(
+        text[kind](n) + "\n" if kind in text else _line(n, bad=kind == "refused") + "\n"
+        for n, kind in enumerate(kinds, 1)
+    )
+
+
+@given(kinds=st.lists(_LINE_KINDS, min_size=1, max_size=14), batch_size=st.integers(1, 5))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_import_reports_bad_lines_in_line_order(tmp_path: Path, kinds: list[str], batch_size: int) -> None:
+    """A line that is not JSON is known when it is read, a refused one only once its batch
+    is planned; the reports still come out in the order of the file."""
+    source = tmp_path / "mixed.jsonl"
+    source.write_text(_lines_of(kinds), encoding="utf-8")
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        code, out = run("import", "--store", "memory://", "--batch-size", str(batch_size), str(source))
+    bad = [n for n, kind in enumerate(kinds, 1) if kind in ("refused", "garbled")]
+    assert code == (1 if bad else 0)
+    assert [int(n) for n in re.findall(r"mixed\.jsonl:(\d+): ", errors.getvalue())] == bad
+    stored = kinds.count("good")
+    assert f"imported {stored} new interaction{'' if stored == 1 else 's'} from" in out
+    assert out.rstrip().endswith(f"{len(bad)} bad line{'' if len(bad) == 1 else 's'})")
+
+
+def test_import_help_shows_a_line_of_the_format_it_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert EXAMPLE_LINE in capsys.readouterr().out
+    assert from_json(Inbound, EXAMPLE_LINE).external_id == "msg-1"
+    source = tmp_path / "one.jsonl"
+    source.write_text(EXAMPLE_LINE + "\n", encoding="utf-8")
+    code, out = run("import", "--db", str(tmp_path / "one.db"), "--no-progress", str(source))
+    assert code == 0 and "imported 1 new interaction from" in out and "(0 already stored, 0 bad lines)" in out
 
 
 @pytest.mark.parametrize("target", [[], ["--db", "x.db", "--store", "memory://"]])
@@ -342,29 +498,23 @@ def test_import_into_an_unknown_store_fails_cleanly(
     assert "nosuch" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("tallies", [True, False])
-def test_import_keeps_the_report_tallies_of_the_journeys_it_wrote(tmp_path: Path, tallies: bool) -> None:
+def test_import_writes_the_journeys_a_report_reads(tmp_path: Path) -> None:
     source = tmp_path / "history.jsonl"
     source.write_text("".join(_line(n) + "\n" for n in range(1, 13)), encoding="utf-8")
     db = tmp_path / "t.db"
-    flag = "--tallies" if tallies else "--no-tallies"
-    code, out = run("import", "--db", str(db), "--no-progress", flag, str(source))
+    code, out = run("import", "--db", str(db), "--no-progress", str(source))
     assert code == 0 and "imported 12 new interactions" in out
     with SQLiteStore(db) as store:
         journeys = len(list(store.journeys_opened(_T0, _T0 + timedelta(days=1))))
         assert journeys == 4  # one per person
-        # Kept by the import, nothing is left to make; skipped, every journey is.
-        assert refresh_tallies(store, _T0 - timedelta(days=1), _T0 + timedelta(days=1)) == (
-            0 if tallies else journeys
-        )
-    assert ("kept the report tallies of 4 journeys" in out) is tallies
+        assert kpis(store, _T0 - timedelta(days=1), _T0 + timedelta(days=1)).total.journeys == journeys
     code, out = run("import", "--db", str(db), "--no-progress", str(source))  # a re-run writes nothing
-    assert code == 0 and "kept the report tallies" not in out
+    assert code == 0 and "imported 0 new interactions" in out
 
 
 def test_import_into_a_store_without_tallies_says_nothing_of_them(tmp_path: Path) -> None:
     source = tmp_path / "history.jsonl"
     source.write_text(_line(1) + "\n", encoding="utf-8")
     code, out = run("import", "--store", "memory://", "--no-progress", str(source))
-    assert code == 0 and "imported 1 new interactions" in out
+    assert code == 0 and "imported 1 new interaction from" in out
     assert "tallies" not in out

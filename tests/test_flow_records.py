@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
@@ -18,6 +18,7 @@ from tests import strategies as s
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(s.journeys, s.journeys)
 def test_replace_is_evolve_without_the_checks(journey: Journey, other: Journey) -> None:
     changes = {a.name: getattr(other, a.name) for a in attrs.fields(Journey) if a.name != "id"}

@@ -6,11 +6,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handoff.clock import micros
 from handoff.errors import ValidationError
-from handoff.metrics.calendar import BusinessCalendar, Opening
+from handoff.metrics.calendar import BusinessCalendar, Opening, Worktime
 
 UTC = timezone.utc
 MADRID = ZoneInfo("Europe/Madrid")
@@ -196,3 +197,39 @@ def test_the_lookup_table_gives_exactly_the_day_by_day_answer(
     assert cal.business_seconds(first, first + timedelta(days=3)) == _walked(
         cal, first, first + timedelta(days=3)
     )
+
+
+# -- business seconds of many waits at once -------------------------------------------------
+
+_MADRID = BusinessCalendar.weekly(
+    "Europe/Madrid",
+    {"mon-fri": "08:00-13:00, 15:00-19:00", "sat": "10:00-14:00"},
+    holidays=[date(2025, 12, 25), date(2026, 1, 1), date(2026, 3, 30)],
+)
+_LOW = micros(datetime(2024, 12, 20, tzinfo=timezone.utc))
+_HIGH = micros(datetime(2027, 1, 10, tzinfo=timezone.utc))
+_instants = st.integers(_LOW, _HIGH)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_instants, st.one_of(_instants, st.integers(0, 10**10))), max_size=40))
+def test_business_seconds_of_many_pairs_match_one_by_one(spans: list[tuple[int, int]]) -> None:
+    # The second instant is absolute or a short wait after the first: most waits are short.
+    pairs = [(s, e if e > 10**10 else s + e) for s, e in spans]
+    worktime = Worktime(_MADRID)  # a fresh table: the batch must grow it as one call would
+    flat = [x for pair in pairs for x in pair]
+    one_by_one = [Worktime(_MADRID).seconds_between(s, e) for s, e in pairs]
+    assert list(worktime.seconds_between_pairs(flat)) == one_by_one
+
+
+def test_business_seconds_of_pairs_refuse_what_is_not_pairs_of_instants() -> None:
+    worktime = Worktime(_MADRID)
+    for bad, problem in (
+        ([1, 2, 3], "pairs, got 3 instants"),
+        ([1.5, 2.5], "whole numbers"),
+        (["a", "b"], "whole"),
+    ):
+        with pytest.raises(ValidationError, match=problem) as caught:
+            worktime.seconds_between_pairs(bad)  # type: ignore[arg-type]
+        assert caught.value.field == "pairs"
+    assert list(worktime.seconds_between_pairs([])) == []

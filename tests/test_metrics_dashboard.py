@@ -10,7 +10,7 @@ import pytest
 
 from handoff.errors import ValidationError
 from handoff.metrics import KpiReport, dashboard, kpis
-from handoff.metrics.dashboard import TRENDS
+from handoff.metrics.dashboard import TRENDS, ticks
 from tests.metrics_build import T0, Story
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=20)
@@ -71,7 +71,48 @@ def test_the_page_names_the_last_day_of_the_period_not_the_exclusive_end() -> No
 def test_an_empty_period_still_draws() -> None:
     report, weekly = kpis([], START, END), kpis([], START, END, by=("week",))
     page = dashboard(report, weekly)
-    assert page.count("no journeys in this period") == len(TRENDS)
+    assert page.count(">no data</text>") == len(TRENDS)
+
+
+def test_a_chart_with_weeks_but_no_figure_says_no_data() -> None:
+    quiet = [Story("email", journey_id="jr_q").customer(0).records()]  # nobody answered or rated
+    page = dashboard(kpis(quiet, START, END), kpis(quiet, START, END, by=("week",)))
+    charts = dict(zip((n for n, _ in TRENDS), re.findall(r"<svg.*?</svg>", page, re.DOTALL), strict=True))
+    assert ">no data</text>" not in charts["journeys"]
+    for name in ("csat", "first_response_s", "resolution_s", "repeat_rate"):
+        assert ">no data</text>" in charts[name], name
+
+
+def _axis(chart: str) -> list[str]:
+    return re.findall(r'text-anchor="end">([^<]*)</text>', chart)
+
+
+def test_axis_ticks_are_round_counts_are_whole_and_rates_stop_at_100() -> None:
+    page = dashboard(*_reports())
+    charts = dict(zip((n for n, _ in TRENDS), re.findall(r"<svg.*?</svg>", page, re.DOTALL), strict=True))
+    journeys = _axis(charts["journeys"])
+    assert journeys and all(label.isdigit() for label in journeys)  # 0, 1: never 0.5 of a journey
+    assert _axis(charts["csat"])[-1] == "100.0%"  # CSAT reached 100%: the axis ends there
+    assert _axis(charts["fcr"])[-1] == "100.0%"
+    for name in ("csat", "fcr", "repeat_rate"):
+        assert all(float(label.rstrip("%")) <= 100 for label in _axis(charts[name])), name
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "high", "expected"),
+    [
+        ("journeys", 0, 7, [0, 2, 4, 6, 8]),
+        ("journeys", 0, 1, [0, 1]),
+        ("journeys", 0, 0, [0, 1]),
+        ("csat", 0, 97, [0, 25, 50, 75, 100]),
+        ("fcr", 40, 80, [0, 20, 40, 60, 80]),
+        ("repeat_rate", 0, 5, [0, 2, 4, 6]),
+        ("first_response_s", 0, 4000, [0, 1800, 3600, 5400]),
+        ("resolution_s", 0, 3.3 * 86400, [0, 86400, 172800, 259200, 345600]),
+    ],
+)
+def test_ticks_are_nice_numbers(name: str, low: float, high: float, expected: list[float]) -> None:
+    assert ticks(name, low, high) == expected
 
 
 def test_bad_arguments_name_the_field() -> None:

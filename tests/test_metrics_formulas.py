@@ -28,7 +28,7 @@ from handoff.metrics.formulas import (
 
 try:
     import numpy
-except ImportError:  # numpy is optional (handoff[fast]); the reference test then skips
+except ImportError:  # numpy is optional (channel-handoff[fast]); the reference test then skips
     numpy = None
 
 

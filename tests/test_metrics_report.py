@@ -22,8 +22,10 @@ from handoff.metrics import (
     combine,
     journey_figures,
     kpis,
+    kpis_with_weeks,
 )
 from handoff.metrics.aggregate import Counts
+from handoff.metrics.report import display_width
 from tests.metrics_build import T0, Story, periods
 
 DAY = timedelta(days=1)
@@ -306,3 +308,38 @@ def test_to_pandas_without_pandas_says_how_to_get_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "pandas", None)  # as if it were not installed
     with pytest.raises(ImportError, match="pip install pandas"):
         kpis(_journeys(), START, END).to_pandas()
+
+
+def test_the_text_table_lines_up_names_in_wide_scripts() -> None:
+    """Agents' names in CJK take two columns each in a terminal: the columns still line up."""
+    stories = [
+        Story("chat", journey_id="jr_w1").customer(0).agent(3, agent="王芳").resolve(10),
+        Story("chat", journey_id="jr_w2").customer(0).agent(5, agent="sam").resolve(12),
+        Story("chat", journey_id="jr_w3").customer(0).agent(7, agent="Zoë").resolve(15),
+    ]
+    report = kpis([s.records() for s in stories], START, END, by=("agent",))
+    lines = report.render("text").splitlines()
+    table = [line for line in lines[: lines.index("")] if not line.startswith("─")]
+    assert any("王芳" in line for line in table)
+    # Every row's second column ends at the same terminal column as the header's.
+    ends = {display_width(line[: line.index(line.split()[1]) + len(line.split()[1])]) for line in table}
+    assert len(ends) == 1
+    assert display_width("王芳") == 4 and display_width("Zoë") == 3 and display_width("e\u0301") == 1
+
+
+def test_a_report_and_its_weeks_from_one_read_equal_two_reports() -> None:
+    records = [r for period in [_journeys()] for r in period]
+    read = 0
+
+    def once() -> Iterator[JourneyRecords]:
+        nonlocal read
+        read += 1
+        yield from records
+
+    for by in (("channel",), ("week",), ("agent", "week"), ()):
+        report, weekly = kpis_with_weeks(once(), START, END, by=by)
+        assert report.rows == kpis(records, START, END, by=by).rows
+        assert report.total == kpis(records, START, END, by=by).total
+        assert weekly.rows == kpis(records, START, END, by=("week",)).rows
+        assert weekly.by == ("week",)
+    assert read == 4  # one read of the journeys per call

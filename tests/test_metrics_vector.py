@@ -26,7 +26,7 @@ from handoff.stores import SQLiteStore
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0, populate
 
-numpy = pytest.importorskip("numpy", reason="the vectorised loops need numpy (handoff[fast])")
+numpy = pytest.importorskip("numpy", reason="the vectorised loops need numpy (channel-handoff[fast])")
 
 _CALENDARS = [
     BusinessCalendar.weekly(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -12,13 +13,15 @@ import pytest
 from attrs import evolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 from psycopg.pq import Trace
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict
 from handoff.models import Contact, Journey
-from handoff.stores import Changeset
+from handoff.stores import Changeset, MemoryStore
 from handoff.stores.postgres import PostgresStore
+from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres._commit import MOST_APPENDED
 from handoff.testing.factories import (
     T0,
@@ -30,6 +33,8 @@ from handoff.testing.factories import (
     make_link,
     make_notification,
 )
+from tests import test_bulk_batches as batches
+from tests import test_bulk_import as bulk_import
 from tests.pgserver import PgServer
 
 
@@ -194,3 +199,150 @@ def test_the_version_check_is_a_schema_function(postgres: PgServer, store: Postg
             (store.schema,),
         ).fetchone()
     assert found == (1,)
+
+
+# -- commit_many: set-based ---------------------------------------------------------------------
+def _batch_of_new(count: int) -> list[Changeset]:
+    """``count`` customers, each a new contact with a new journey and its first message."""
+    batch = []
+    for _ in range(count):
+        contact = make_contact()
+        change = append_changeset(make_journey(contact, version=0))
+        batch.append(evolve(change, contact=contact, decisions=(make_decision(change.journey),)))
+    return batch
+
+
+def _batch_of_appends(store: PostgresStore, batch: list[Changeset]) -> list[Changeset]:
+    """The next message of every journey ``batch`` wrote, with the contact updated too."""
+    follow: list[Changeset] = []
+    for change in batch:
+        assert change.journey is not None and change.contact is not None
+        journey = store.get_journey(change.journey.id)
+        follow.append(_full_append(journey, store.get_contact(change.contact.id)))
+    return follow
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_a_batch_takes_as_many_round_trips_whatever_its_number_of_journeys(
+    store: PostgresStore, count: int
+) -> None:
+    """Set-based: a few statements per table, not one per journey (the numbers do not grow)."""
+    first = _batch_of_new(count)
+    with _round_trips(store) as created:
+        store.commit_many(first)
+    follow = _batch_of_appends(store, first)
+    with _round_trips(store) as updated:
+        store.commit_many(follow)
+    assert created[0] <= 12 and updated[0] <= 14
+    for change in follow:
+        assert change.journey is not None and change.contact is not None
+        assert store.get_journey(change.journey.id) == change.journey
+        assert store.get_contact(change.contact.id) == change.contact
+        assert len(store.interactions(change.journey.id)) == 2
+        assert len(store.handoffs(change.journey.id)) == 1
+        assert len(store.decisions(change.journey.id)) == 2
+
+
+def test_a_stale_journey_in_a_batch_is_named_and_nothing_of_the_batch_is_written(
+    store: PostgresStore,
+) -> None:
+    first = _batch_of_new(4)
+    store.commit_many(first)
+    follow = _batch_of_appends(store, first)
+    stale = follow[2]
+    assert stale.journey is not None
+    follow[2] = evolve(stale, expected_journey_version=stale.expected_journey_version + 1,
+                       journey=evolve(stale.journey, version=stale.journey.version + 1))  # fmt: skip
+    with pytest.raises(ConcurrencyConflict, match=rf"journey '{stale.journey.id}' is not at version 2"):
+        store.commit_many(follow)
+    for change in first:
+        assert change.journey is not None and change.contact is not None
+        assert store.get_journey(change.journey.id) == change.journey
+        assert store.get_contact(change.contact.id) == change.contact
+        assert len(store.interactions(change.journey.id)) == 1
+        assert store.handoffs(change.journey.id) == [] == store.notifications(change.journey.id)
+
+
+@pytest.fixture
+def two_stores(postgres: PgServer, postgres_schema: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
+    """Two stores in schemas of their own, dropped afterwards."""
+    names = (postgres_schema, f"{postgres_schema}_in_order")
+    stores = [PostgresStore(postgres.conninfo(), schema=name, max_size=1) for name in names]
+    try:
+        yield stores[0], stores[1]
+    finally:
+        for opened in stores:
+            opened.close()
+        with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(names[1])))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(batches.OP, min_size=1, max_size=8))
+def test_a_batch_a_table_at_a_time_stores_what_one_changeset_after_another_stores(
+    two_stores: tuple[PostgresStore, PostgresStore],
+    ops: list[tuple[str, int, bool]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever the batch (appends, new customers, stale versions, duplicates, dangling
+    messages, taken identities), both ways store, or refuse with, the same."""
+    by_table, in_order = two_stores
+    seeds = batches.seeded()
+    contacts = [contact for contact, _, _ in seeds]
+    batch = [
+        batches.change(op, seeds[n], extras, contacts[n + 1 :] + contacts[: n + 1]) for op, n, extras in ops
+    ]
+    for opened in two_stores:
+        opened.commit_many([Changeset(contact=c, journey=j, interactions=(i,)) for c, j, i in seeds])
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk, "set_based", lambda batch, rows: False)
+        expected = batches.outcome(in_order, batch)
+    chosen: list[object] = []
+    written: list[object] = []
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk, "set_based", _spy(bulk.set_based, chosen))
+        patch.setattr(bulk, "write_set", _spy(bulk.write_set, written))
+        assert batches.outcome(by_table, batch) == expected
+    everyone = {c.contact.id for c in batch if c.contact is not None} | {c.id for c in contacts}
+    for contact_id in everyone:
+        assert batches.contact_records(by_table, contact_id) == batches.contact_records(in_order, contact_id)
+    if expected is None and chosen == [True]:
+        assert written == [None]  # went a table at a time, not refused and written again
+
+
+def _spy(function: Callable[..., object], calls: list[object]) -> Callable[..., object]:
+    """``function``, noting what each call returned (calls that raise note nothing)."""
+
+    def spied(*args: object) -> object:
+        result = function(*args)
+        calls.append(result)
+        return result
+
+    return spied
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=bulk_import._events, batch_size=st.integers(1, 8))
+def test_a_backfill_goes_a_table_at_a_time_and_stores_what_the_memory_store_stores(
+    postgres: PgServer,
+    events: list[tuple[int, int, int, bool]],
+    batch_size: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbounds = bulk_import._history(events)
+    memory = MemoryStore()
+    expected = bulk_import._board(memory).receive_many(inbounds, batch_size=batch_size)
+    name = f"t_{secrets.token_hex(6)}"
+    chosen: list[object] = []
+    try:
+        with PostgresStore(postgres.conninfo(), schema=name, max_size=1) as stored:
+            with monkeypatch.context() as patch:
+                patch.setattr(bulk, "set_based", _spy(bulk.set_based, chosen))
+                got = bulk_import._board(stored).receive_many(inbounds, batch_size=batch_size)
+            assert got == expected
+            contacts = [outcome.contact.id for outcome in expected]
+            assert bulk_import._everything(stored, contacts) == bulk_import._everything(memory, contacts)
+    finally:
+        with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+    assert chosen and all(chosen)  # the planner's coalesced batches always qualify

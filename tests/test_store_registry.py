@@ -94,7 +94,7 @@ def test_postgres_without_its_driver_gives_the_install_hint(
         monkeypatch.delitem(sys.modules, name)  # the package and its modules
     with pytest.raises(StoreUnavailable) as caught:
         open_store(url)
-    assert "pip install 'handoff[postgres]'" in str(caught.value)
+    assert "pip install 'channel-handoff[postgres]'" in str(caught.value)
     assert "handoff.stores.postgres" in str(caught.value)
 
 

@@ -5,6 +5,8 @@ journey, records a handoff with a context summary at every switch, and tells the
 application when to notify the customer. Start with :class:`Switchboard`.
 """
 
+from importlib import metadata as _metadata
+
 # Records draw themselves through handoff.show, which installs its drawer when imported.
 from handoff import show as show
 from handoff.channels import ChannelProfile
@@ -40,7 +42,11 @@ from handoff.stores import Store, open_store, register_store
 from handoff.summary import SummarySpec
 from handoff.switchboard import Switchboard
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("channel-handoff")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+del _metadata
 
 __all__ = [
     "ChannelProfile",

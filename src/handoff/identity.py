@@ -101,7 +101,7 @@ def _normalize_phone_strict(value: str) -> str:
         raise ValidationError(
             "identity",
             f"not an international phone number: {value!r}; national formats need "
-            "`pip install 'handoff[phone]'` and a default_region",
+            "`pip install 'channel-handoff[phone]'` and a default_region",
         )
     return compact
 

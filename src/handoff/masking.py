@@ -1,12 +1,20 @@
-"""Masking that keeps private details private: card numbers always, contact details on request.
+"""Masking that keeps private details private: secrets always, contact details on request.
 
-Everything here is pure and accepts any ``str``: it runs on every inbound message and
-on every line of every summary, hostile text included. The patterns are precompiled and
-only start at token boundaries (none can backtrack quadratically over a long message).
-The hot ones start with a lookahead naming the characters a match can start with, so
-the engine rejects any other position with one test, and each pass is skipped when the
-text lacks a character every match holds: most messages have no ``@``, no card-length
-run of digits, often no digit at all.
+Everything here is pure and accepts any ``str``: it runs on every text the library
+stores or derives, hostile text included. :func:`mask_secrets` is the one masking step
+every text passes before it is stored: after Unicode normalisation (NFKC, zero-width
+characters removed, HTML entities decoded, for detection only) it masks card numbers
+(keeping the last four), security codes, PINs and passwords given after a keyword
+(replaced entirely) and IBANs (keeping the country code and the last four); nothing
+else of the text changes. :func:`mask_inbound` applies it to every text of an
+:class:`~handoff.events.Inbound`. What is found and how is listed in
+:mod:`handoff._secrets`.
+
+The patterns are precompiled and only start at token boundaries (none can backtrack
+quadratically over a long message). The hot ones start with a lookahead naming the
+characters a match can start with, and each pass is skipped when the text lacks a
+character every match holds: most messages have no ``@``, no card-length run of
+digits, no keyword.
 
 Card numbers are masked as ``•••• •••• •••• 4242`` whatever their length, so the mask
 does not even reveal the card type.
@@ -16,28 +24,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from itertools import accumulate
 
 from attrs import evolve
 
+from handoff._normalized import normalize, quick_normal_form
+from handoff._secrets import _CARD_LENGTH_RE, card_spans, luhn, secret_spans, worth_a_look
+from handoff._secrets import CARD_MASK_RE as CARD_MASK_RE
 from handoff.errors import ValidationError
+from handoff.events import MAX_BODY_CHARS, Inbound
 from handoff.models import Fact
 
-__all__ = ["luhn_valid", "mask_cards", "mask_contact_details", "mask_fact"]
+__all__ = [
+    "SECRET_KINDS",
+    "luhn_valid",
+    "mask_cards",
+    "mask_contact_details",
+    "mask_fact",
+    "mask_inbound",
+    "mask_secrets",
+    "secrets_masked",
+]
 
 # Names without a leading underscore but outside ``__all__`` are shared with
 # :mod:`handoff.facts`, which reads the same cards, emails and phone numbers.
 
-# -- cards -------------------------------------------------------------------------------------
+SECRET_KINDS: tuple[str, ...] = ("card number", "credentials", "bank account")
+"""What :func:`secrets_masked` reports it found: cards; security codes, PINs and passwords; IBANs."""
 
-# Digits separated by single spaces or dashes: "4242 4242 4242 4242", "4242-4242-...".
-_DIGIT_GROUPS_RE = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
-_DIGITS_RE = re.compile(r"[0-9]+")
-# Thirteen digits with at most one space or dash between two: what every card candidate holds.
-_CARD_LENGTH_RE = re.compile(r"[0-9](?:[ -]?[0-9]){12}")
 _DIGIT_RE = re.compile(r"[0-9]")
-CARD_MASK_RE = re.compile(r"•••• •••• •••• ([0-9]{4})(?![0-9])")
-"""A card number as :func:`mask_cards` leaves it; the group is its last four."""
+_NAME_CAP = 200
+_ROUNDS = 16  # every round masks digits or a password for good, so this is never reached
 
 
 def luhn_valid(digits: str) -> bool:
@@ -46,65 +62,28 @@ def luhn_valid(digits: str) -> bool:
     compact = digits.replace(" ", "").replace("-", "")
     if len(compact) < 2 or not compact.isascii() or not compact.isdigit():
         return False
-    return _luhn(compact)
-
-
-_DOUBLED = {str(d): (d * 2 - 9 if d > 4 else d * 2) for d in range(10)}
-
-
-def _luhn(digits: str) -> bool:
-    """The check itself, on ASCII digits: every second digit from the right is doubled."""
-    kept = sum(map(int, digits[-1::-2]))
-    return (kept + sum(map(_DOUBLED.__getitem__, digits[-2::-2]))) % 10 == 0
-
-
-def card_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, last four) of each Luhn-valid run of 13-19 digits.
-
-    A run is whole digit groups; from each group the longest valid run starting there
-    wins, so a card typed right after an order number is still found. Prefix sums make
-    each candidate an O(1) check, so a hostile wall of digits stays linear.
-    """
-    if len(text) < 13 or not _CARD_LENGTH_RE.search(text):
-        return []  # the common case: no run of digits long enough to be a card
-    found: list[tuple[int, int, str]] = []
-    for run in _DIGIT_GROUPS_RE.finditer(text):
-        groups = list(_DIGITS_RE.finditer(run.group()))
-        digits = "".join(m.group() for m in groups)
-        if len(digits) < 13:
-            continue
-        # even[k] / odd[k]: Luhn sum of digits[:k] if the digits at even / odd offsets are doubled.
-        even, odd = [0], [0]
-        for offset, char in enumerate(digits):
-            plain, doubled = int(char), _DOUBLED[char]
-            even.append(even[-1] + (doubled if offset % 2 == 0 else plain))
-            odd.append(odd[-1] + (plain if offset % 2 == 0 else doubled))
-        ends = list(accumulate(len(m.group()) for m in groups))
-        i = 0
-        while i < len(groups):
-            first, best = ends[i] - len(groups[i].group()), -1
-            for j in range(i, len(groups)):
-                last = ends[j]
-                if last - first > 19:
-                    break
-                # The rightmost digit is never doubled, so its offset's parity picks the sums.
-                sums = even if (last - 1) % 2 else odd
-                if last - first >= 13 and (sums[last] - sums[first]) % 10 == 0:
-                    best = j
-            if best < 0:
-                i += 1
-                continue
-            base = run.start()
-            found.append(
-                (base + groups[i].start(), base + groups[best].end(), digits[ends[best] - 4 : ends[best]])
-            )
-            i = best + 1
-    return found
+    return luhn(compact)
 
 
 def holds_card(text: str) -> bool:
     """Whether ``text`` holds a card number, masked or not."""
-    return CARD_MASK_RE.search(text) is not None or bool(card_spans(text))
+    return CARD_MASK_RE.search(text) is not None or bool(card_spans(quick_normal_form(text)))
+
+
+def secrets_masked(text: str) -> tuple[str, tuple[str, ...]]:
+    """``text`` with every secret masked, and the kinds found (see :data:`SECRET_KINDS`)."""
+    check_text(text)
+    return _masked(text, cards_only=False)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with card numbers, security codes, PINs, passwords and IBANs masked.
+
+    ``"card 4242 4242 4242 4242, cvv 123"`` becomes ``"card •••• •••• •••• 4242, cvv
+    [redacted]"``. Idempotent; text without a secret comes back as it is.
+    """
+    check_text(text)
+    return _masked(text, cards_only=False)[0]
 
 
 def mask_cards(text: str) -> str:
@@ -112,12 +91,65 @@ def mask_cards(text: str) -> str:
 
     Other digit runs (orders, phones) are untouched. Masking repeats until nothing is
     left to mask, which makes it idempotent even when a card's last four run on into
-    more digits.
+    more digits. :func:`mask_secrets` masks cards and every other secret.
     """
     check_text(text)
-    while spans := card_spans(text):
-        text = _replace(text, [(start, end, f"•••• •••• •••• {last4}") for start, end, last4 in spans])
-    return text
+    return _masked(text, cards_only=True)[0]
+
+
+def _masked(text: str, *, cards_only: bool) -> tuple[str, tuple[str, ...]]:
+    kinds: set[str] = set()
+    for _ in range(_ROUNDS):
+        quick = quick_normal_form(text)
+        if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
+            break
+        normal = normalize(text)
+        spans = secret_spans(normal.text, cards_only=cards_only)
+        if not spans:
+            break
+        replaced: list[tuple[int, int, str]] = []
+        for span in spans:
+            start, end = normal.original(span.start, span.end)
+            if replaced and start < replaced[-1][1]:
+                start = replaced[-1][1]  # one written character read as two, split between two secrets
+            replaced.append((start, end, span.replacement))
+            kinds.add(span.kind)
+        text = _replace(text, replaced)
+    return text, tuple(kind for kind in SECRET_KINDS if kind in kinds)
+
+
+def mask_inbound(inbound: Inbound) -> tuple[Inbound, tuple[str, ...]]:
+    """``inbound`` with every text masked by :func:`mask_secrets`, and the kinds found.
+
+    Masked are the body, the sender's name, the agent's name, and every key and value of
+    the metadata (an email's subject, its quoted history, its attachments' names...).
+    Identifiers are not: the identity, the external id, journey and thread references.
+    An inbound that held a secret comes back marked ``sensitive``; one without any
+    comes back as it is.
+    """
+    if not isinstance(inbound, Inbound):
+        raise ValidationError("inbound", f"expected an Inbound, got {type(inbound).__name__}")
+    found: set[str] = set()
+
+    def clean(text: str, cap: int | None = None) -> str:
+        masked, kinds = _masked(text, cards_only=False)
+        found.update(kinds)
+        return masked if cap is None else masked[:cap]
+
+    body = clean(inbound.body, MAX_BODY_CHARS)
+    name = None if inbound.name is None else clean(inbound.name, _NAME_CAP)
+    agent = None if inbound.agent is None else clean(inbound.agent, _NAME_CAP)
+    metadata: dict[str, str] = {}
+    for key, value in inbound.metadata.items():
+        masked_key = clean(key)
+        masked_value = clean(value)
+        if masked_key in metadata:  # two keys masked alike: keep both values
+            masked_value = f"{metadata[masked_key]}; {masked_value}"
+        metadata[masked_key] = masked_value
+    if not found:
+        return inbound, ()
+    masked = evolve(inbound, body=body, name=name, agent=agent, metadata=metadata, sensitive=True)
+    return masked, tuple(kind for kind in SECRET_KINDS if kind in found)
 
 
 # -- contact details ---------------------------------------------------------------------------
@@ -240,18 +272,18 @@ def phone_spans(text: str) -> list[tuple[int, int, bool]]:
 
 
 def mask_contact_details(text: str) -> str:
-    """``text`` with emails, phone numbers, street addresses and cards masked.
+    """``text`` with emails, phone numbers, street addresses and every secret masked.
 
     For public channels and restricted roles: ``a***@example.com``, ``+• (•••) •••-••00``,
     ``[address]`` and ``•••• •••• •••• 4242``. Idempotent.
     """
     check_text(text)
+    text = mask_secrets(text)
     if "@" in text:
         text = EMAIL_RE.sub(_mask_email, text)
     digits = len(_DIGIT_RE.findall(text))  # masking below only ever removes digits
     if not digits:
-        return text  # cards, phone numbers and addresses all hold one
-    text = mask_cards(text)
+        return text  # phone numbers and addresses all hold one
     if " " in text or "\t" in text:  # every address form has one
         text = _ADDRESS_RE.sub("[address]", text)
     if digits < 7:
@@ -262,10 +294,10 @@ def mask_contact_details(text: str) -> str:
 
 
 def mask_fact(fact: Fact, *, contact_details: bool = True) -> Fact:
-    """``fact`` as a restricted view may show it: cards always, contact details if asked."""
+    """``fact`` as a restricted view may show it: secrets always, contact details if asked."""
     if not isinstance(fact, Fact):
         raise ValidationError("fact", f"expected a Fact, got {type(fact).__name__}")
-    value, text = mask_cards(fact.value), mask_cards(fact.text)
+    value, text = mask_secrets(fact.value), mask_secrets(fact.text)
     if contact_details:
         if fact.kind == "email":
             value, text = _mask_address(value), _mask_address(text)

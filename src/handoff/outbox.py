@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handoff.clock import Clock, ensure_aware
-from handoff.errors import ValidationError
+from handoff.errors import StoreError, ValidationError
 from handoff.models import Notification
 from handoff.stores.base import Store
+from handoff.stores.capabilities import OutboxLeases
+from handoff.stores.rules import check_claim
 
 __all__ = ["Outbox"]
 
 
 class Outbox:
-    """Drain it from a worker: ``for n in outbox.due(now): send(n); outbox.ack(n.id)``.
+    """Drain it from a worker: ``for n in outbox.claim("worker-1"): send(n); outbox.ack(n.id)``.
 
     ``handoff`` never sends anything itself, so delivery stays in the host's hands
     (its providers, its retries); a notification is acknowledged only once it was sent.
+    With one sender, :meth:`due` lists what is due; with several, :meth:`claim` leases
+    each due notification to one of them.
     """
 
     def __init__(self, store: Store, clock: Clock) -> None:
@@ -29,6 +33,28 @@ class Outbox:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError("limit", f"expected a whole number >= 1, got {limit!r}")
         return self._store.due_notifications(when, limit=limit)
+
+    def claim(
+        self,
+        worker: str,
+        *,
+        limit: int = 100,
+        lease: timedelta = timedelta(minutes=5),
+        now: datetime | None = None,
+    ) -> list[Notification]:
+        """Due notifications leased to ``worker``, earliest first: send each, then :meth:`ack`
+        (or :meth:`fail`) it.
+
+        Until the lease expires no other worker's claim returns them; one not acknowledged
+        by then is claimed again (so a crash between sending and ``ack`` sends it twice:
+        delivery is at least once, see the webhooks guide). The store must offer
+        :class:`~handoff.stores.capabilities.OutboxLeases` (memory, SQLite and PostgreSQL do).
+        """
+        when = self._clock.now() if now is None else now
+        worker, when, limit, lease = check_claim(worker, when, limit, lease)
+        if not isinstance(self._store, OutboxLeases):
+            raise StoreError(f"{type(self._store).__name__} cannot lease notifications; drain it with due()")
+        return self._store.claim_notifications(worker, when, limit=limit, lease=lease)
 
     def get(self, notification_id: str) -> Notification:
         return self._store.get_notification(notification_id)

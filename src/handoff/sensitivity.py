@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 
-from handoff.masking import check_text, holds_card, word_start
+from handoff.masking import check_text, holds_card, secrets_masked, word_start
 
 __all__ = ["SENSITIVE_REASONS", "sensitive_reasons"]
 
-SENSITIVE_REASONS: tuple[str, ...] = ("card number", "credentials", "government id", "health", "legal")
+SENSITIVE_REASONS: tuple[str, ...] = (
+    *("card number", "credentials", "government id", "health", "legal", "bank account"),
+)
+_IBAN_MASK_RE = re.compile(r"[A-Z]{2}•• •••• [A-Za-z0-9]{4}")
 
 
 def _phrases(*phrases: str, cased: tuple[str, ...] = ()) -> str:
@@ -80,6 +83,10 @@ _SENSITIVE_WORDS = (
 def sensitive_reasons(text: str) -> tuple[str, ...]:
     """Why ``text`` is sensitive (see :data:`SENSITIVE_REASONS`); empty when it is not."""
     check_text(text)
-    reasons = ["card number"] if holds_card(text) else []
-    reasons.extend(reason for reason, pattern in _SENSITIVE_WORDS if pattern.search(text))
-    return tuple(reasons)
+    found = set(secrets_masked(text)[1])  # a secret not masked yet, however it is written
+    if "card number" not in found and holds_card(text):
+        found.add("card number")
+    if "bank account" not in found and _IBAN_MASK_RE.search(text):
+        found.add("bank account")
+    found.update(reason for reason, pattern in _SENSITIVE_WORDS if pattern.search(text))
+    return tuple(reason for reason in SENSITIVE_REASONS if reason in found)

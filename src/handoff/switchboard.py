@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from handoff import channels, privacy
 from handoff._validate import require_text
@@ -24,6 +24,7 @@ from handoff.flow.run import Flow, retry
 from handoff.flow.upkeep import apply_delivery, tick
 from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
+from handoff.masking import mask_secrets
 from handoff.models import Contact, ContextSummary, Handoff, Initiator, Interaction, Journey
 from handoff.outbox import Outbox
 from handoff.policy.decision import Decision
@@ -31,6 +32,8 @@ from handoff.policy.engine import Policy
 from handoff.policy.situation import check_role
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
+from handoff.stores.capabilities import RecordPages
+from handoff.stores.rules import check_page
 from handoff.summary import SummarySpec, build_summary, for_role
 
 __all__ = ["Switchboard"]
@@ -220,7 +223,7 @@ class Switchboard:
 
         A bot may not reply once a human agent has taken the journey over.
         """
-        require_text(agent, "agent", max_len=_AGENT_CAP)
+        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
         require_text(body, "body")
         if external_id is not None:
             require_text(external_id, "external_id", max_len=1000)
@@ -242,7 +245,7 @@ class Switchboard:
 
     def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> JourneyOutcome:
         """Add an internal note: never sent to the customer, always shown to the next agent."""
-        require_text(agent, "agent", max_len=_AGENT_CAP)
+        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
         require_text(body, "body")
         when = self._at(at)
         return self._retry(
@@ -272,9 +275,9 @@ class Switchboard:
         check_role(to_role, "to_role")
         channels.get(to_channel, "to_channel")
         _reason(reason)
-        require_text(by, "by", max_len=_AGENT_CAP)
+        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
         if to_agent is not None:
-            require_text(to_agent, "to_agent", max_len=_AGENT_CAP)
+            to_agent = mask_secrets(require_text(to_agent, "to_agent", max_len=_AGENT_CAP))
         if initiated_by not in ("agent", "bot", "system"):
             raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
         if not isinstance(warm, bool):
@@ -297,7 +300,7 @@ class Switchboard:
 
     def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
-        require_text(by, "by", max_len=_AGENT_CAP)
+        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
         when = self._at(at)
         return self._retry(
             lambda: self._flow.resolve(self._journey(journey_id), by=by, at=when, now=self.clock.now())
@@ -389,6 +392,8 @@ class Switchboard:
             consent=consent,
             quiet_hours=quiet_hours,
         )
+        if changes.get("name") is not None:
+            changes["name"] = mask_secrets(changes["name"])
 
         def once() -> Contact:
             contact = self.store.get_contact(contact_id)
@@ -403,12 +408,23 @@ class Switchboard:
 
     # -- privacy -----------------------------------------------------------------------------
     def export_contact(self, contact_id: str) -> dict[str, Any]:
-        """Everything held about a person, as JSON-ready data (a data-access request)."""
+        """Everything held about a person, as JSON-ready data (a data-access request).
+
+        Built whole in memory; :meth:`write_export` streams it for a long history."""
         return privacy.export_contact(self.store, contact_id)
 
-    def erase_contact(self, contact_id: str) -> None:
-        """Remove a person and all their journeys from the store (a right-to-erasure request)."""
-        privacy.erase_contact(self.store, contact_id)
+    def write_export(self, contact_id: str, out: IO[str]) -> int:
+        """Write everything held about a person to ``out`` as JSON Lines, a page at a time;
+        the number of lines (see :func:`handoff.privacy.write_export`)."""
+        return privacy.write_export(self.store, contact_id, out)
+
+    def erase_contact(self, contact_id: str, *, vacuum: bool = True) -> privacy.Erasure:
+        """Remove a person and all their journeys from the store (a right-to-erasure request).
+
+        Returns within seconds whatever other connections do, and never raises once the
+        rows are deleted: the :class:`~handoff.privacy.Erasure` says whether old copies may
+        remain outside the tables (see :func:`handoff.privacy.erase_contact`)."""
+        return privacy.erase_contact(self.store, contact_id, vacuum=vacuum)
 
     # -- reading back ----------------------------------------------------------------------
     def journey(self, journey_id: str) -> Journey:
@@ -426,10 +442,24 @@ class Switchboard:
         self.store.get_contact(contact_id)
         return self.store.journeys_of(contact_id)
 
-    def history(self, journey_id: str) -> list[Interaction]:
-        """Every interaction of a journey, on every channel, in time order."""
+    def history(
+        self, journey_id: str, *, after: int | None = None, limit: int | None = None
+    ) -> list[Interaction]:
+        """Every interaction of a journey, on every channel, in time order.
+
+        With ``after`` or ``limit``, one page in the order the interactions were recorded:
+        those whose ``sequence`` is above ``after`` (default 0), at most ``limit`` (default
+        100); the next page starts after the last one's ``sequence``.
+        """
         journey = self._journey(journey_id)
-        return sorted(self.store.interactions(journey.id), key=lambda i: (i.at, i.sequence))
+        if after is None and limit is None:
+            return sorted(self.store.interactions(journey.id), key=lambda i: (i.at, i.sequence))
+        after, limit = check_page(journey.id, 0 if after is None else after, 100 if limit is None else limit)[
+            1:
+        ]
+        if isinstance(self.store, RecordPages):
+            return self.store.interactions_page(journey.id, after=after, limit=limit)
+        return [i for i in self.store.interactions(journey.id) if i.sequence > after][:limit]
 
     def handoffs(self, journey_id: str) -> list[Handoff]:
         return self.store.handoffs(self._journey(journey_id).id)

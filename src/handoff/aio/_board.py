@@ -16,8 +16,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
+from handoff import privacy
 from handoff.aio._outbox import AsyncOutbox
 from handoff.aio._worker import Worker
 from handoff.clock import Clock
@@ -262,9 +263,15 @@ class AsyncSwitchboard:
         """Everything held about a person, as JSON-ready data (a data-access request)."""
         return await self._worker.run(self._board.export_contact, contact_id)
 
-    async def erase_contact(self, contact_id: str) -> None:
-        """Remove a person and all their journeys from the store (a right-to-erasure request)."""
-        await self._worker.run(self._board.erase_contact, contact_id)
+    async def write_export(self, contact_id: str, out: IO[str]) -> int:
+        """Write everything held about a person to ``out`` as JSON Lines, a page at a time;
+        the number of lines. ``out`` is written on the worker thread."""
+        return await self._worker.run(self._board.write_export, contact_id, out)
+
+    async def erase_contact(self, contact_id: str, *, vacuum: bool = True) -> privacy.Erasure:
+        """Remove a person and all their journeys from the store (a right-to-erasure request;
+        see :meth:`handoff.Switchboard.erase_contact`)."""
+        return await self._worker.run(self._board.erase_contact, contact_id, vacuum=vacuum)
 
     # -- reading back ----------------------------------------------------------------------
     async def journey(self, journey_id: str) -> Journey:
@@ -281,9 +288,12 @@ class AsyncSwitchboard:
         """A contact's journeys, oldest first."""
         return await self._worker.run(self._board.journeys, contact_id)
 
-    async def history(self, journey_id: str) -> list[Interaction]:
-        """Every interaction of a journey, on every channel, in time order."""
-        return await self._worker.run(self._board.history, journey_id)
+    async def history(
+        self, journey_id: str, *, after: int | None = None, limit: int | None = None
+    ) -> list[Interaction]:
+        """A journey's interactions, on every channel, in time order (see
+        :meth:`handoff.Switchboard.history` for ``after`` and ``limit``)."""
+        return await self._worker.run(self._board.history, journey_id, after=after, limit=limit)
 
     async def handoffs(self, journey_id: str) -> list[Handoff]:
         return await self._worker.run(self._board.handoffs, journey_id)

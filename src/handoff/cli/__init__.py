@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
-from handoff import channels
+from handoff import __version__, channels
 from handoff.cli.imports import add_import_parser, run_import
 from handoff.cli.kpis import add_kpis_parser, run_kpis
-from handoff.clock import FixedClock, SeededIds
+from handoff.clock import Clock, FixedClock, SeededIds, SystemClock
 from handoff.errors import HandoffError
 from handoff.events import Inbound, JourneyOutcome
 from handoff.switchboard import Switchboard
@@ -212,17 +214,25 @@ def _show(board: Switchboard, key: str, style: _Style, stream: TextIO) -> None:
         print(style.dim(f"    why: [{n.rule}] {n.reason}"), file=stream)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line told in one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour output")
-    parser = argparse.ArgumentParser(
-        prog="handoff", description="Channel-switch context handoff for customer support."
-    )
+    parser = _Parser(prog="handoff", description="Channel-switch context handoff for customer support.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo", parents=[common], help="run the Twitter → DM → chat → phone scenario on a SQLite file"
     )
-    demo.add_argument("--db", type=Path, help="SQLite file to create (default: a temporary one)")
+    demo.add_argument(
+        "--db", type=Path, help="SQLite file to create and keep (default: a temporary one, removed at exit)"
+    )
     show = sub.add_parser(
         "show", parents=[common], help="print one journey: path, history, handoffs, notifications"
     )
@@ -237,34 +247,99 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
+def _run_demo(db: Path | None, style: _Style, out: TextIO) -> int:
+    """The demo on a new SQLite file that is kept, or on a temporary one that is not."""
+    if db is not None and db.exists():
+        _say(f"{db} exists; the demo writes a new database")
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = FixedClock(_DEMO_START)
+        url = f"sqlite:///{db or Path(tmp) / 'demo.db'}"
+        with Switchboard.open(url, clock=clock, ids=SeededIds(7)) as board:
+            print(style.title("handoff demo"), file=out)
+            ref = _demo(board, clock, style, out)
+            print(style.title("\nThe whole journey"), file=out)
+            _show(board, ref, style, out)
+    print(file=out)
+    if db is None:
+        print("The demo ran on a temporary database, now removed. To keep one and explore it:", file=out)
+        print("  handoff demo --db support.db", file=out)
+        return 0
+    day = _DEMO_START.date().isoformat()
+    where = shlex.quote(str(db))
+    print(f"The journey is kept in {db}. Try next:", file=out)
+    print(f"  handoff show --db {where} {ref}", file=out)
+    print(f"  handoff kpis --db {where} --from {day} --to {day}", file=out)
+    return 0
+
+
+def _run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    if args.command == "import":
+        return run_import(args, out)
+    if args.command == "kpis":
+        return run_kpis(args, out, _use_colour(args.color, out), clock.now())
+    style = _Style(_use_colour(args.color, out))
+    if args.command == "demo":
+        return _run_demo(args.db, style, out)
+    if args.db is not None and not args.db.exists():
+        _say(f"no such database: {args.db}")
+        return 2
+    with Switchboard.open(args.store if args.db is None else f"sqlite:///{args.db}") as board:
+        _show(board, args.journey, style, out)
+    return 0
+
+
+def _say(message: str) -> None:
+    """One line on standard error, prefixed with the command's name."""
+    with contextlib.suppress(BrokenPipeError):  # nobody is listening: nothing to tell
+        print(f"handoff: {message}", file=sys.stderr)
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def _stop_writing(stream: TextIO) -> None:
+    """After the reader went away (``handoff show ... | head``): send what is still
+    buffered for ``stream`` nowhere, so that closing it at exit does not fail again."""
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):  # not a file (a StringIO in a test): nothing is buffered out
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
+
+
+def main(
+    argv: Sequence[str] | None = None, stream: TextIO | None = None, *, clock: Clock | None = None
+) -> int:
+    """Run the ``handoff`` command; returns its exit status.
+
+    0 on success and when the reader of the output goes away (``| head``); 1 when the
+    work was refused (a bad value, a journey not found, a file that cannot be read or
+    written, a line an import refused); 2 for a database or file that does not exist and
+    for a mistake on the command line. Every error is one line on standard error.
+    ``clock`` gives today's date to the commands whose default period ends today.
+    """
     out = stream or sys.stdout
     args = _parser().parse_args(argv)
     try:
-        if args.command == "import":
-            return run_import(args, out)
-        if args.command == "kpis":
-            return run_kpis(args, out, _use_colour(args.color, out))
-        style = _Style(_use_colour(args.color, out))
-        if args.command == "demo":
-            if args.db is not None and args.db.exists():
-                print(f"handoff: {args.db} exists; the demo writes a new database", file=sys.stderr)
-                return 2
-            with tempfile.TemporaryDirectory() as tmp:
-                db = args.db or Path(tmp) / "demo.db"
-                clock = FixedClock(_DEMO_START)
-                with Switchboard.open(f"sqlite:///{db}", clock=clock, ids=SeededIds(7)) as board:
-                    print(style.title(f"handoff demo · store: {db}"), file=out)
-                    ref = _demo(board, clock, style, out)
-                    print(style.title("\nThe whole journey"), file=out)
-                    _show(board, ref, style, out)
-            return 0
-        if args.db is not None and not args.db.exists():
-            print(f"handoff: no such database: {args.db}", file=sys.stderr)
-            return 2
-        with Switchboard.open(args.store if args.db is None else f"sqlite:///{args.db}") as board:
-            _show(board, args.journey, style, out)
+        code = _run(args, out, clock or SystemClock())
+        out.flush()
+    except BrokenPipeError:
+        _stop_writing(out)
         return 0
     except HandoffError as exc:
-        print(f"handoff: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 1
+    except OSError as exc:
+        _say(_os_error(exc))
+        return 1
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    return code

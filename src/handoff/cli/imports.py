@@ -2,29 +2,31 @@
 
 Lines go through :meth:`~handoff.Switchboard.bulk` in batches, with the same
 idempotency and journey rules as ``receive``, so a re-run stores nothing twice. A bad
-line is reported with its number and skipped. Afterwards the journeys written get their
-report tallies (:func:`handoff.metrics.refresh_tallies`) unless ``--no-tallies``.
+line is reported with its number and skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import sys
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from handoff.errors import HandoffError, ValidationError
 from handoff.events import Inbound
-from handoff.metrics import refresh_tallies
 from handoff.serde import from_json
-from handoff.stores.base import MetricTallies
 from handoff.switchboard import Switchboard
 
-__all__ = ["add_import_parser", "run_import"]
+__all__ = ["EXAMPLE_LINE", "add_import_parser", "run_import"]
+
+#: One line of the file ``handoff import`` reads, as ``--help`` shows it.
+EXAMPLE_LINE = (
+    '{"channel": "email", "identity": "email:ana@example.com", "name": "Ana K", '
+    '"body": "Where is my order A-1042?", "at": "2026-03-10T14:00:00+00:00", "external_id": "msg-1"}'
+)
 
 
 class _InboundLines:
@@ -32,7 +34,10 @@ class _InboundLines:
 
     Each inbound handed out is remembered with its line number for as long as the
     importer may still refuse it (it reads at most a batch ahead), so a refusal that
-    comes after later lines were read still names the right line.
+    comes after later lines were read still names the right line. Reports wait until
+    every line before theirs is settled (:meth:`settled`), so they come out in line
+    order: a line that is not JSON is known at once, a refused inbound only when its
+    batch is planned.
     """
 
     def __init__(self, path: Path, errors: TextIO, keep: int) -> None:
@@ -43,6 +48,7 @@ class _InboundLines:
         self._keep = keep
         # id() -> (the inbound, kept alive so its id stays unique; its line number)
         self._numbers: OrderedDict[int, tuple[Inbound, int]] = OrderedDict()
+        self._waiting: list[tuple[int, int, str]] = []  # a heap of (line, arrival, message)
 
     def __iter__(self) -> Iterator[Inbound]:
         with self.path.open("rb") as lines:
@@ -72,10 +78,16 @@ class _InboundLines:
         found = self._numbers.get(id(inbound))
         self._report(found[1] if found is not None and found[0] is inbound else None, error)
 
+    def settled(self) -> None:
+        """Every line read so far has been stored or refused: print their reports."""
+        while self._waiting and self._waiting[0][0] <= self.line:
+            print(heapq.heappop(self._waiting)[2], file=self.errors)
+
     def _report(self, number: int | None, error: HandoffError) -> None:
         self.bad += 1
         where = f"{self.path}:{number}" if number is not None else str(self.path)
-        print(f"handoff: {where}: {error}", file=self.errors)
+        order = number if number is not None else self.line
+        heapq.heappush(self._waiting, (order, self.bad, f"handoff: {where}: {error}"))
 
 
 class _Bar:
@@ -113,7 +125,6 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Bar(_count_lines(path), sys.stderr) if show else None
     stored = duplicates = 0
-    opened = _Span()
     with Switchboard.open(url) as board:
         bulk = board.bulk(
             batch_size=args.batch_size,
@@ -121,43 +132,23 @@ def run_import(args: argparse.Namespace, out: TextIO) -> int:
             on_error=lines.refuse,
         )
         for outcome in bulk.receive(lines):
+            # An outcome comes once its batch is committed, before the next line is read.
+            lines.settled()
             duplicates += outcome.duplicate
             stored += not outcome.duplicate
-            if not outcome.duplicate:
-                opened.add(outcome.journey.opened_at)
+        lines.settled()
         if bar is not None:
             bar.finish(lines.line)
         print(
-            f"imported {stored} new interactions from {path} "
-            f"({duplicates} already stored, {lines.bad} bad lines)",
+            f"imported {_count(stored, 'new interaction')} from {path} "
+            f"({duplicates} already stored, {_count(lines.bad, 'bad line')})",
             file=out,
         )
-        if args.tallies and opened.first is not None and isinstance(board.store, MetricTallies):
-            _tally(board.store, opened, out)
     return 1 if lines.bad else 0
 
 
-class _Span:
-    """The earliest and latest of some instants."""
-
-    def __init__(self) -> None:
-        self.first: datetime | None = None
-        self.last: datetime | None = None
-
-    def add(self, at: datetime) -> None:
-        if self.first is None or at < self.first:
-            self.first = at
-        if self.last is None or at > self.last:
-            self.last = at
-
-
-def _tally(store: MetricTallies, opened: _Span, out: TextIO) -> None:
-    """Keep the report tallies of the journeys the import wrote, so that the first report
-    over them reads one row per journey instead of walking every history."""
-    assert opened.first is not None and opened.last is not None
-    began = time.perf_counter()
-    made = refresh_tallies(store, opened.first, opened.last + timedelta(microseconds=1))
-    print(f"kept the report tallies of {made} journeys in {time.perf_counter() - began:.1f} s", file=out)
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 def _batch_size(text: str) -> int:
@@ -173,7 +164,17 @@ def _batch_size(text: str) -> int:
 def add_import_parser(sub: Any) -> None:
     """The ``import`` subcommand and its options."""
     backfill = sub.add_parser(
-        "import", help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)"
+        "import",
+        help="backfill history from a JSON-lines file, one Inbound per line (safe to re-run)",
+        description=(
+            "Backfill history from a JSON Lines file: one message per line, a JSON object with\n"
+            "the fields of handoff.Inbound. channel, identity, body and at (an ISO date-time\n"
+            "with its offset) are required; external_id, name, journey_ref, thread_ref,\n"
+            "author, agent, kind, metadata and sensitive are optional. A line already stored\n"
+            "(the same channel and external_id) is skipped, so an import can be run again."
+        ),
+        epilog=f"a line of the file:\n  {EXAMPLE_LINE}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     target = backfill.add_mutually_exclusive_group(required=True)
     target.add_argument("--db", type=Path, help="SQLite file (created if missing)")
@@ -186,12 +187,5 @@ def add_import_parser(sub: Any) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="draw a progress bar on stderr (default: when stderr is a terminal)",
-    )
-    backfill.add_argument(
-        "--tallies",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="keep the report tallies of the imported journeys afterwards, so that the first "
-        "KPI report over them is quick (default: on; stores without tallies skip it)",
     )
     backfill.add_argument("file", type=Path, help="JSON-lines file of inbounds")

@@ -13,12 +13,21 @@ import json
 import sys
 import tomllib
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
 from handoff.errors import ValidationError
-from handoff.metrics import DIMENSIONS, FIGURES, BusinessCalendar, KpiReport, Target, Targets, kpis
+from handoff.metrics import (
+    DIMENSIONS,
+    FIGURES,
+    BusinessCalendar,
+    KpiReport,
+    Target,
+    Targets,
+    kpis,
+    kpis_with_weeks,
+)
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.report import KpiRow
 from handoff.policy.schedule import zone as time_zone
@@ -37,8 +46,8 @@ def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="KPIs for a period: CSAT, NPS, CES, response and resolution times, FCR, handoff quality",
         description=(
             "Journeys opened from --from (inclusive) to --to (inclusive when a date), sliced --by "
-            f"one or more of {', '.join(DIMENSIONS)} (comma-separated). Default: the last "
-            f"{_DEFAULT_DAYS} days, by channel, in calendar time."
+            f"one or more of {', '.join(DIMENSIONS)} (comma-separated). Default: the "
+            f"{_DEFAULT_DAYS} whole days up to today, by channel, in calendar time."
         ),
     )
     source = kpi.add_mutually_exclusive_group(required=True)
@@ -67,22 +76,30 @@ def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     kpi.add_argument("--holiday", action="append", default=[], metavar="YYYY-MM-DD", help="a day off")
 
 
-def run_kpis(args: argparse.Namespace, out: TextIO, color: bool) -> int:
-    """Compute and print the report; 2 when the SQLite file does not exist."""
+def run_kpis(args: argparse.Namespace, out: TextIO, color: bool, now: datetime) -> int:
+    """Compute and print the report; 2 when the SQLite file does not exist.
+
+    Without ``--to`` the period ends with the day of ``now`` in ``--timezone``; without
+    ``--from`` it is the :data:`_DEFAULT_DAYS` whole days up to its end.
+    """
     if args.db is not None and not args.db.exists():
         print(f"handoff: no such database: {args.db}", file=sys.stderr)
         return 2
     calendar = _calendar(args.hours, args.timezone, args.holiday)
     zone = calendar.zone if calendar is not None else time_zone(args.timezone, "--timezone")
-    end = _moment(args.end, "--to", zone, end=True) if args.end else datetime.now(timezone.utc)
-    start = _moment(args.start, "--from", zone) if args.start else end - timedelta(days=_DEFAULT_DAYS)
+    today = now.astimezone(zone).date().isoformat()
+    end = _moment(args.end or today, "--to", zone, end=True)
+    start = _moment(args.start, "--from", zone) if args.start else _days_before(end, _DEFAULT_DAYS, zone)
     by = tuple(part.strip() for part in args.by.split(",") if part.strip())
     targets = _targets(args.targets) if args.targets else None
     with open_store(args.store if args.db is None else f"sqlite:///{args.db}") as store:
-        report = kpis(store, start, end, by=by, business_hours=calendar, targets=targets)
-        if args.html is not None:
-            weekly = kpis(store, start, end, by=("week",), business_hours=calendar, targets=targets)
-            args.html.write_text(dashboard(report, weekly), encoding="utf-8")
+        if args.html is None:
+            report = kpis(store, start, end, by=by, business_hours=calendar, targets=targets)
+        else:  # the table and the weekly charts from one read of the store
+            report, weekly = kpis_with_weeks(
+                store, start, end, by=by, business_hours=calendar, targets=targets
+            )
+            _write(args.html, dashboard(report, weekly))
     if args.format == "csv":
         _csv(report, out)
     elif args.format == "json":
@@ -92,7 +109,25 @@ def run_kpis(args: argparse.Namespace, out: TextIO, color: bool) -> int:
         print(report.render("text", color=color), file=out)
     if args.html is not None and args.format == "text":
         print(f"dashboard written to {args.html}", file=out)
+    if not report.total.journeys and not (args.start or args.end):
+        print(
+            f"handoff: no journeys were opened in the last {_DEFAULT_DAYS} days; "
+            "choose the period with --from and --to",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _days_before(end: datetime, days: int, zone: tzinfo) -> datetime:
+    """Local midnight ``days`` calendar days before the midnight ``end`` (across DST too)."""
+    return datetime.combine(end.date() - timedelta(days=days), datetime.min.time(), tzinfo=zone)
+
+
+def _write(path: Path, page: str) -> None:
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError("--html", f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _moment(text: str, flag: str, zone: tzinfo, *, end: bool = False) -> datetime:

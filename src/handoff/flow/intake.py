@@ -21,6 +21,7 @@ from handoff.flow.plan import Draft, HandoffPlan, new_interaction
 from handoff.flow.read import IntakeRead
 from handoff.flow.records import replace
 from handoff.identity import Identity, parse_identity
+from handoff.masking import mask_inbound
 from handoff.models import Contact, IdentityLink, Journey, LinkSource
 from handoff.policy.engine import Event, PolicySettings
 
@@ -44,6 +45,7 @@ def draft_inbound(
 ) -> Draft:
     """The draft of ``inbound``: its contact, its journey (continued, reopened or new), the
     interaction, the events the policy hears and the handoff of a channel switch."""
+    inbound, _secrets = mask_inbound(inbound)  # nothing below ever sees a secret
     trace = list(read.trace)
     choice = choose_journey(
         by_reference=read.by_reference,

@@ -21,7 +21,7 @@ from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
 from handoff.flow.append import append
 from handoff.flow.records import build, replace
 from handoff.identity import Identity
-from handoff.masking import mask_cards
+from handoff.masking import mask_secrets
 from handoff.models import (
     Author,
     Contact,
@@ -129,7 +129,7 @@ def new_interaction(
     metadata: Mapping[str, str] | None = None,
     sensitive: bool = False,
 ) -> Interaction:
-    """The next interaction of ``journey``, card numbers masked before anything keeps it."""
+    """The next interaction of ``journey``, secrets masked before anything keeps it."""
     return build(
         Interaction,
         id=interaction_id,
@@ -137,7 +137,7 @@ def new_interaction(
         contact_id=journey.contact_id,
         channel=channel,
         author=author,
-        body=mask_cards(body),
+        body=mask_secrets(body),
         at=at,
         sequence=journey.version + 1,
         kind=kind,
@@ -368,7 +368,7 @@ def _notifications(
             journey_id=journey.id,
             contact_id=contact.id,
             channel=plan.channel,
-            body=mask_cards(plan.body),
+            body=mask_secrets(plan.body),
             purpose=plan.purpose,
             send_at=plan.send_at,
             created_at=now,

@@ -6,10 +6,10 @@ for a notebook with each figure judged against its :class:`Targets`; :func:`dash
 makes a self-contained HTML page of it with weekly trend charts.
 """
 
-from handoff.metrics._tally import TALLY_FORM, tally
+from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
-from handoff.metrics.compute import journey_records, kpis, refresh_tallies
+from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
     Durations,
@@ -29,7 +29,6 @@ from handoff.metrics.report import FIGURES, KpiReport, KpiRow
 __all__ = [
     "DIMENSIONS",
     "FIGURES",
-    "TALLY_FORM",
     "Aggregator",
     "BusinessCalendar",
     "Counts",
@@ -52,10 +51,10 @@ __all__ = [
     "journey_figures",
     "journey_records",
     "kpis",
+    "kpis_with_weeks",
     "mean",
     "median",
     "nps",
     "p90",
-    "refresh_tallies",
     "tally",
 ]

@@ -1,25 +1,22 @@
-"""A journey's history reduced to its :class:`~handoff.stores.base.MetricTally`.
+"""A journey's history reduced to its :class:`~handoff.stores.metric_rows.MetricTally`.
 
 The tally holds every number a report takes from one journey that does not depend on
-the report's calendar, FCR window or period end, so a store can keep it and a later
-report can skip the history. It follows
-:func:`~handoff.metrics.journeys.figures_of` step by step and shares its code for
-handoffs and surveys; the store tests hold reports made through tallies to the
-figures of the models.
+the report's calendar, FCR window or period end. :func:`tally` makes it by walking the
+compact history, step by step as :func:`~handoff.metrics.journeys.figures_of` does and
+sharing its code for handoffs and surveys; SQL stores make it in the database, and
+:func:`complete` reads the handoffs of such a tally from its legs. The store tests hold
+reports made through tallies to the figures of the models.
 """
 
 from __future__ import annotations
 
 from array import array
 
-from handoff.metrics.journeys import _ORDER, _surveys, handoff_legs
-from handoff.stores.base import MetricJourney, MetricTally, TallyHandoff
+from handoff.metrics.journeys import _ORDER, _surveys, facts_said, handoff_legs
+from handoff.models import Fact
+from handoff.stores.base import MetricJourney, MetricStep, MetricTally, TallyHandoff
 
-__all__ = ["TALLY_FORM", "tally"]
-
-TALLY_FORM = 2
-"""The layout and rules of a tally; raised whenever either changes, so that tallies a
-store kept under the old rules are made again rather than read."""
+__all__ = ["complete", "tally"]
 
 _RESOLVED = "Resolved by"
 _NO_ANSWERS: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] = ((), (), ())
@@ -63,23 +60,10 @@ def tally(journey: MetricJourney) -> MetricTally:
     resolved_channel = None
     if resolved_at is not None:
         resolved_channel = journey.current_channel if last_resolution is None else last_resolution[2]
-    handoffs: tuple[TallyHandoff, ...] = ()
-    if journey.handoffs:
-        handoffs = tuple(
-            TallyHandoff(
-                handoff.at,
-                handoff.from_channel,
-                handoff.to_channel,
-                handoff.reason,
-                None if reply is None else reply[0],
-                len(restated),
-            )
-            for handoff, reply, restated in handoff_legs(journey, ordered)
-        )
+    handoffs = _handoffs(journey, ordered) if journey.handoffs else ()
     csat, nps, ces = _surveys(ordered) if surveyed else _NO_ANSWERS
     return MetricTally(
         id=journey.id,
-        version=journey.version,
         opened_at=journey.opened_at,
         entry_channel=journey.entry_channel or (ordered[0][2] if ordered else journey.current_channel),
         agent=journey.assignee if first_reply is None else first_reply[5],
@@ -95,3 +79,41 @@ def tally(journey: MetricJourney) -> MetricTally:
         ces=ces,
         next_contact_at=journey.next_contact_at,
     )
+
+
+def _handoffs(journey: MetricJourney, ordered: list[MetricStep]) -> tuple[TallyHandoff, ...]:
+    return tuple(
+        TallyHandoff(
+            handoff.at,
+            handoff.from_channel,
+            handoff.to_channel,
+            handoff.reason,
+            None if reply is None else reply[0],
+            len(restated),
+        )
+        for handoff, reply, restated in handoff_legs(journey, ordered, _said)
+    )
+
+
+_SAID: dict[tuple[str, str], tuple[Fact, ...]] = {}
+_SAID_KEPT = 4096
+
+
+def _said(item: MetricStep) -> tuple[Fact, ...]:
+    """The facts of a customer message, remembered by its text and channel: a tally counts
+    restated facts by kind and value only, and many messages say the same thing."""
+    key = (item[6] or "", item[2])
+    found = _SAID.get(key)
+    if found is None:
+        if len(_SAID) >= _SAID_KEPT:
+            _SAID.clear()
+        found = _SAID[key] = facts_said(item)
+    return found
+
+
+def complete(item: MetricTally) -> MetricTally:
+    """``item`` with its handoffs read from its legs, if a source left them to the KPIs."""
+    legs = item.legs
+    if legs is None:
+        return item
+    return item._replace(handoffs=_handoffs(legs, sorted(legs.steps, key=_ORDER)), legs=None)

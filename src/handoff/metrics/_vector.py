@@ -2,7 +2,7 @@
 
 A year's report turns over a million waits into seconds and sorts a few million
 samples for its medians; in Python those loops are a third of a report read from kept
-tallies. With numpy (``pip install 'handoff[fast]'``) they run as array operations.
+tallies. With numpy (``pip install 'channel-handoff[fast]'``) they run as array operations.
 Every function here gives results bit for bit equal to the plain loops it replaces:
 the same integer arithmetic on microseconds, the same single division by a million,
 the same stable sort. Without numpy each returns None and the caller runs its loop.

@@ -1,27 +1,24 @@
 """``kpis()``: the KPI report for a period, from a store or from journeys already loaded.
 
-A store that offers :class:`~handoff.stores.base.MetricsSource` (SQLite, PostgreSQL)
-streams compact rows, so a year of history never becomes models; any other store that
-can list its journeys (:class:`~handoff.stores.base.JourneyIndex`) is read journey by
-journey through the ordinary :class:`~handoff.stores.base.Store` look-ups. Compact rows
-become one :class:`~handoff.stores.base.MetricTally` per journey, which a store with
-:class:`~handoff.stores.base.MetricTallies` keeps for the next report, and tallies are
-folded straight into the groups (:mod:`handoff.metrics._fold`); models go through
-:func:`~handoff.metrics.journeys.journey_figures`; both apply the same per-journey rules
-and share the code for handoffs and surveys, and the store tests hold every source to
-the same report.
+A store that offers :class:`~handoff.stores.capabilities.MetricsSource` (SQLite, PostgreSQL)
+reduces each journey to its :class:`~handoff.stores.metric_rows.MetricTally` in the database,
+so a year of history never leaves it as interactions; the tallies are folded straight
+into the groups (:mod:`handoff.metrics._fold`). Any other store that can list its
+journeys (:class:`~handoff.stores.capabilities.JourneyIndex`) is read journey by journey
+through the ordinary :class:`~handoff.stores.base.Store` look-ups, and its models go
+through :func:`~handoff.metrics.journeys.journey_figures`: the walk, the reference
+every source is held to, to the last bit, by the store tests and the conformance kit.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
-from handoff.errors import HandoffWarning, StoreError, ValidationError
+from handoff.errors import StoreError, ValidationError
 from handoff.metrics._fold import fold
-from handoff.metrics._tally import TALLY_FORM, tally
-from handoff.metrics.aggregate import Aggregator
+from handoff.metrics._tally import complete
+from handoff.metrics.aggregate import Aggregator, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar
 from handoff.metrics.formulas import Targets
 from handoff.metrics.journeys import (
@@ -32,10 +29,12 @@ from handoff.metrics.journeys import (
     journey_figures,
 )
 from handoff.metrics.report import KpiReport
-from handoff.stores.base import JourneyIndex, MetricJourney, MetricsSource, MetricTallies, MetricTally, Store
+from handoff.stores.base import Store
+from handoff.stores.capabilities import JourneyIndex, MetricsSource
+from handoff.stores.metric_rows import MetricTally
 from handoff.stores.sql._metrics import period
 
-__all__ = ["journey_records", "kpis", "refresh_tallies"]
+__all__ = ["journey_records", "kpis", "kpis_with_weeks"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -60,6 +59,41 @@ def kpis(
     first-contact resolved only if its contact stays away ``fcr_window``. See
     :mod:`handoff.metrics.formulas` for every formula.
     """
+    return _reports(source, start, end, by, business_hours, targets, fcr_window, weekly=False)[0]
+
+
+def kpis_with_weeks(
+    source: Store | Iterable[JourneyRecords],
+    start: datetime,
+    end: datetime,
+    by: Sequence[str] = ("channel",),
+    business_hours: BusinessCalendar | None = None,
+    targets: Targets | None = None,
+    *,
+    fcr_window: timedelta = DEFAULT_FCR_WINDOW,
+) -> tuple[KpiReport, KpiReport]:
+    """The report :func:`kpis` makes, and the same period sliced ``by=("week",)`` (what
+    :func:`~handoff.metrics.dashboard` charts), from one read of ``source``.
+
+    The journeys are grouped once by ``by`` and by week; both reports are those groups
+    merged, so they are exactly the two reports :func:`kpis` would make.
+    """
+    reports = _reports(source, start, end, by, business_hours, targets, fcr_window, weekly=True)
+    return reports[0], reports[1]
+
+
+def _reports(
+    source: object,
+    start: datetime,
+    end: datetime,
+    by: Sequence[str],
+    business_hours: BusinessCalendar | None,
+    targets: Targets | None,
+    fcr_window: timedelta,
+    *,
+    weekly: bool,
+) -> tuple[KpiReport, ...]:
+    """The report by ``by``, and with ``weekly`` the one by week, from one read."""
     start, end = period(start, end)
     if targets is not None and not isinstance(targets, Targets):
         raise ValidationError("targets", f"expected Targets, got {type(targets).__name__}")
@@ -69,84 +103,48 @@ def kpis(
         )
     check_fcr_window(fcr_window)
     week_zone = business_hours.zone if business_hours is not None else timezone.utc
-    aggregator = Aggregator(by, end=end, week_zone=week_zone)
+    by = Aggregator(by, end=end, week_zone=week_zone).by  # checked before anything is read
+    grouped = (*by, "week") if weekly and "week" not in by else by
+    aggregator = Aggregator(grouped, end=end, week_zone=week_zone)
     if isinstance(source, MetricsSource):
         worktime = None if business_hours is None else business_hours.worktime()
-        if isinstance(source, MetricTallies):
-            made: list[MetricTally] = []
-            fold(aggregator, _kept_or_made(source, start, end, made), worktime, fcr_window // _MICROSECOND)
-            _keep(source, made)
-        else:
-            tallies = map(tally, source.metric_journeys(start, end, agents="agent" in by))
-            fold(aggregator, tallies, worktime, fcr_window // _MICROSECOND)
+        tallies = _checked(source, source.metric_tallies(start, end, agents="agent" in by))
+        fold(aggregator, tallies, worktime, fcr_window // _MICROSECOND)
     else:
         for figures in _figures(source, start, end, business_hours, fcr_window):
             aggregator.add(figures)
-    return KpiReport.from_totals(
-        aggregator.totals(),
-        by=aggregator.by,
-        start=start,
-        end=end,
-        business_hours=business_hours,
-        targets=targets,
-    )
+    groups = aggregator.totals()
 
-
-def refresh_tallies(store: Store | MetricTallies, start: datetime, end: datetime) -> int:
-    """Make and keep the tally of every journey opened from ``start`` to ``end`` that has
-    no current one; return how many were made.
-
-    A report does this as it goes; doing it ahead of time (after a bulk import, or at
-    night) makes the first report over the period read one row per journey instead of
-    walking every history. Unlike a report, a store that cannot keep them is an error.
-    """
-    start, end = period(start, end)
-    if not isinstance(store, MetricTallies):
-        raise ValidationError(
-            "store",
-            f"{type(store).__name__} keeps no tallies; it needs the MetricTallies capability "
-            "(handoff.stores.base)",
+    def report(dimensions: tuple[str, ...], totals: list[GroupTotals]) -> KpiReport:
+        return KpiReport.from_totals(
+            totals, by=dimensions, start=start, end=end, business_hours=business_hours, targets=targets
         )
-    made: list[MetricTally] = []
-    for _ in _kept_or_made(store, start, end, made):
-        pass
-    if made:
-        store.keep_tallies(made, form=TALLY_FORM)
-    return len(made)
+
+    if not weekly:
+        return (report(by, groups),)
+    week = grouped.index("week")
+    main = groups if grouped == by else _regrouped(groups, lambda key: key[: len(by)])
+    return report(by, main), report(("week",), _regrouped(groups, lambda key: (key[week],)))
 
 
-def _kept_or_made(
-    source: MetricTallies, start: datetime, end: datetime, made: list[MetricTally]
-) -> Iterator[MetricTally]:
-    """The store's current tallies, and a new one for every journey whose history moved."""
-    for item in source.metric_tallies(start, end, form=TALLY_FORM):
-        if isinstance(item, MetricTally):
-            yield item
-        elif isinstance(item, MetricJourney):
-            fresh = tally(item)
-            made.append(fresh)
-            yield fresh
-        else:
+def _regrouped(
+    groups: list[GroupTotals], key_of: Callable[[tuple[str, ...]], tuple[str, ...]]
+) -> list[GroupTotals]:
+    """``groups`` merged by a part of their keys, in order of that part."""
+    parts: dict[tuple[str, ...], list[GroupTotals]] = {}
+    for group in groups:
+        parts.setdefault(key_of(group.key), []).append(group)
+    return [combine(parts[key], key) for key in sorted(parts)]
+
+
+def _checked(source: MetricsSource, tallies: Iterable[MetricTally]) -> Iterator[MetricTally]:
+    """The source's tallies, their handoffs read from their legs where it left them."""
+    for item in tallies:
+        if type(item) is not MetricTally:
             raise StoreError(
-                f"{type(source).__name__}.metric_tallies gave a {type(item).__name__}; "
-                "expected a MetricTally or a MetricJourney"
+                f"{type(source).__name__}.metric_tallies gave a {type(item).__name__}; expected a MetricTally"
             )
-
-
-def _keep(source: MetricTallies, made: list[MetricTally]) -> None:
-    """Keep the tallies this report made; a store that cannot write (a read-only copy,
-    a replica) still gave a correct report, so that is a warning, not an error."""
-    if not made:
-        return
-    try:
-        source.keep_tallies(made, form=TALLY_FORM)
-    except StoreError as exc:
-        warnings.warn(
-            f"the report is complete, but its {len(made)} new journey tallies could not be kept, "
-            f"so the next report walks those histories again: {exc}",
-            HandoffWarning,
-            stacklevel=3,
-        )
+        yield item if item.legs is None else complete(item)
 
 
 def _figures(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from handoff.errors import ValidationError
 from handoff.metrics.report import KpiReport, show_figure
 
-__all__ = ["TRENDS", "dashboard"]
+__all__ = ["TRENDS", "dashboard", "ticks"]
 
 TRENDS: tuple[tuple[str, str], ...] = (
     ("journeys", "Journeys opened"),
@@ -71,12 +71,49 @@ def dashboard(report: KpiReport, weekly: KpiReport, *, title: str = "Support KPI
     )
 
 
-def _scale(low: float, high: float) -> tuple[float, float]:
-    """A value range that starts at zero and leaves a little headroom."""
-    low = min(low, 0.0)
-    if high <= low:
-        high = low + 1.0
-    return low, high + (high - low) * 0.08
+_RATES = ("csat", "fcr", "reopen_rate", "repeat_rate")
+"""Figures that are percentages: their axis never runs past 100%."""
+_COUNTS = ("journeys",)
+"""Figures that count things: their ticks are whole numbers."""
+_TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+_TICKS = 4
+
+
+def ticks(name: str, low: float, high: float) -> list[float]:
+    """Round axis values from ``low`` (at most 0) up past ``high``: steps of 1, 2 or 5
+    times a power of ten (whole numbers for counts), of whole minutes, hours or days for
+    durations, and never past 100 for a percentage."""
+    low, high = min(low, 0.0), max(high, low)
+    span = high - low if high > low else (1.0 if high == 0 else abs(high))
+    rough = span / _TICKS
+    if name.endswith("_s"):
+        step = float(next((s for s in _TIME_STEPS if s >= rough), 0))
+        if not step:
+            step = 86400.0 * _nice(rough / 86400.0)
+    else:
+        step = _nice(rough)
+        if name in _COUNTS:
+            step = max(1.0, math.ceil(step))
+    first = math.floor(low / step) * step
+    last = math.ceil(high / step) * step
+    if last <= first:
+        last = first + step
+    if name in _RATES:
+        last = min(last, 100.0)
+        first = max(first, 0.0) if low >= 0 else first
+    count = round((last - first) / step)
+    values = [first + step * i for i in range(count + 1)]
+    if name in _RATES and values[-1] < last:
+        values.append(last)
+    return values
+
+
+def _nice(rough: float) -> float:
+    """The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least ``rough``."""
+    if rough <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(rough))
+    return next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= rough)
 
 
 def _chart(
@@ -91,9 +128,11 @@ def _chart(
     """One inline SVG: axes, the week labels, the series, the target and a title per point."""
     esc = html.escape
     known = [float(v) for v in values if v is not None]
+    has_data = bool(known)
     if target is not None:
         known.append(target)
-    low, high = _scale(min(known, default=0.0), max(known, default=1.0))
+    axis = ticks(name, min(known, default=0.0), max(known, default=1.0))
+    low, high = axis[0], axis[-1]
     plot_w = _WIDTH - _LEFT - _RIGHT
     plot_h = _HEIGHT - _TOP - _BOTTOM
     step = plot_w / max(len(labels), 1)
@@ -110,7 +149,7 @@ def _chart(
         'stroke="#bbb"/>',
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{_TOP + plot_h}" stroke="#bbb"/>',
     ]
-    for value in (low, (low + high) / 2, high):
+    for value in axis:
         parts.append(
             f'<text x="{_LEFT - 6}" y="{y(value) + 4:.1f}" font-size="10" fill="{_MUTED}" '
             f'text-anchor="end">{esc(show_figure(name, value))}</text>'
@@ -129,10 +168,10 @@ def _chart(
             "</title></line>"
         )
     parts.extend(_series(name, labels, values, x, y, bars=bars, base=y(low), width=step))
-    if not labels:
+    if not has_data:
         parts.append(
             f'<text x="{_LEFT + plot_w / 2}" y="{_TOP + plot_h / 2}" font-size="12" fill="{_MUTED}" '
-            'text-anchor="middle">no journeys in this period</text>'
+            'text-anchor="middle">no data</text>'
         )
     return (
         f'<figure><svg width="{_WIDTH}" height="{_HEIGHT}" '

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
+from collections.abc import Callable
 from datetime import timedelta
 from operator import itemgetter
 from typing import Final, NamedTuple
@@ -62,7 +63,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def compact(records: JourneyRecords) -> MetricJourney:
-    """``records`` in the compact form a :class:`~handoff.stores.base.MetricsSource` streams."""
+    """``records`` in the compact form a :class:`~handoff.stores.capabilities.MetricsSource` streams."""
     journey = records.journey
     anchors = {item.id: (micros(item.at), item.sequence) for item in records.interactions}
     return MetricJourney(
@@ -90,7 +91,6 @@ def compact(records: JourneyRecords) -> MetricJourney:
             for item in records.interactions
         ],
         handoffs=[_handoff(h, anchors.get(h.interaction_id)) for h in records.handoffs],
-        version=journey.version,
     )
 
 
@@ -255,7 +255,9 @@ def _handoff_figures(
 
 
 def handoff_legs(
-    journey: MetricJourney, ordered: list[MetricStep]
+    journey: MetricJourney,
+    ordered: list[MetricStep],
+    extract: Callable[[MetricStep], tuple[Fact, ...]] | None = None,
 ) -> list[tuple[MetricHandoff, MetricStep | None, tuple[Fact, ...]]]:
     """Each handoff in time order, with the first agent reply on its new channel and the
     facts the customer restated after it.
@@ -264,7 +266,8 @@ def handoff_legs(
     next handoff; a restatement is a fact of that leg's customer messages that an
     earlier customer message, or the journey's fact index, already held. Messages are
     read for facts only when needed: each leg's, and earlier ones only to settle a
-    restatable fact the fact index does not explain.
+    restatable fact the fact index does not explain. ``extract`` reads a message's
+    facts (default: :func:`~handoff.facts.extract_facts` on its text).
     """
     keys = [(item[_AT], item[_SEQ]) for item in ordered]
     chronological = sorted(journey.handoffs, key=_HANDOFF_TIME)
@@ -280,13 +283,7 @@ def handoff_legs(
 
     def facts_of(i: int) -> tuple[Fact, ...]:
         if i not in said:
-            item = ordered[i]
-            said[i] = extract_facts(
-                item[_BODY] or "",
-                channel=item[_CHANNEL],
-                at=from_micros(item[_AT]),
-                interaction_id=item[_IID],
-            )
+            said[i] = (extract or facts_said)(ordered[i])
         return said[i]
 
     legs: list[tuple[MetricHandoff, MetricStep | None, tuple[Fact, ...]]] = []
@@ -316,6 +313,13 @@ def handoff_legs(
         )
         legs.append((handoff, reply, tuple(restated.values())))
     return legs
+
+
+def facts_said(item: MetricStep) -> tuple[Fact, ...]:
+    """The facts of one customer message."""
+    return extract_facts(
+        item[_BODY] or "", channel=item[_CHANNEL], at=from_micros(item[_AT]), interaction_id=item[_IID]
+    )
 
 
 _NO_SURVEYS: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] = ((), (), ())

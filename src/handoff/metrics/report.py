@@ -10,6 +10,7 @@ with no data is ``None`` and is drawn as "—".
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Literal
@@ -22,7 +23,7 @@ from handoff.metrics.aggregate import MEASURES, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar
 from handoff.metrics.formulas import Durations, Status, Targets
 
-__all__ = ["FIGURES", "NO_DATA", "KpiReport", "KpiRow", "show_figure"]
+__all__ = ["FIGURES", "NO_DATA", "KpiReport", "KpiRow", "display_width", "show_figure"]
 
 FIGURES: tuple[str, ...] = (
     "journeys",
@@ -178,6 +179,17 @@ def show_figure(name: str, value: float | None) -> str:
     return f"{value:g}"
 
 
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: wide and full-width characters (CJK) take
+    two, combining marks and other zero-width characters none, the rest one."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
 def _instant(moment: datetime) -> str:
     """``moment`` in ISO form, to the minute unless it has seconds to show."""
     return moment.isoformat(timespec="minutes" if moment.second == moment.microsecond == 0 else "auto")
@@ -312,12 +324,13 @@ class KpiReport:
         for label, row in self._labelled_rows():
             figures = ((show_figure(name, row.figure(name)), self.status(row, name)) for name in FIGURES)
             table.append([(label, None), *figures])
-        widths = [max(len(line[i][0]) for line in table) for i in range(len(table[0]))]
+        widths = [max(display_width(line[i][0]) for line in table) for i in range(len(table[0]))]
 
         def draw(line: list[tuple[str, Status | None]]) -> str:
             cells = []
             for i, ((text, status), width) in enumerate(zip(line, widths, strict=True)):
-                padded = text.ljust(width) if i == 0 else text.rjust(width)
+                gap = " " * (width - display_width(text))
+                padded = text + gap if i == 0 else gap + text
                 if paint is not None and status:
                     cells.append(paint(padded, status))
                 else:

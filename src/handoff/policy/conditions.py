@@ -3,6 +3,10 @@
 A condition is data (it loads from and writes back to a dict) and is compiled once, at
 load time, into a closure, so evaluating a rule never interprets a dict. A fact with
 no value (``unset``) makes every comparison false except ``is_set``.
+
+Conditions nest at most :data:`MAX_CONDITION_DEPTH` levels (a comparison alone is one
+level, ``all``/``any``/``not`` around it two): deeper ones are refused with the path
+where the limit is crossed, written as data or built in Python.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from handoff.policy.facts import Facts, FactSpec, lookup
 from handoff.policy.schedule import parse_clock_time
 
 __all__ = [
+    "MAX_CONDITION_DEPTH",
     "OPERATORS",
     "AllOf",
     "AnyOf",
@@ -35,6 +40,8 @@ __all__ = [
     "show",
 ]
 
+MAX_CONDITION_DEPTH = 32
+"""How deeply conditions may nest: ``all``, ``any`` and ``not`` each add a level."""
 OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "is_set")
 _SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "in", "not_in": "not in"}
 _ORDERED = frozenset({"int", "number", "duration", "clock"})
@@ -82,8 +89,14 @@ Condition = Compare | AllOf | AnyOf | Not
 # -- loading -------------------------------------------------------------------------------
 
 
-def parse_condition(data: object, path: str, problems: Problems) -> Condition | None:
-    """The condition written as ``data``; every problem is appended to ``problems`` with its path."""
+def parse_condition(data: object, path: str, problems: Problems, depth: int = 1) -> Condition | None:
+    """The condition written as ``data``; every problem is appended to ``problems`` with its path.
+
+    ``depth`` is the level ``data`` is at (1 for a rule's ``when``).
+    """
+    if depth > MAX_CONDITION_DEPTH:
+        problems.append((path, f"conditions nest deeper than {MAX_CONDITION_DEPTH} levels"))
+        return None
     if not isinstance(data, dict):
         problems.append((path, f"expected a table with fact/op/value, all, any or not; got {_kind(data)}"))
         return None
@@ -95,13 +108,15 @@ def parse_condition(data: object, path: str, problems: Problems) -> Condition | 
             return None
         key = combinators[0]
         if key == "not":
-            inner = parse_condition(data["not"], f"{path}.not", problems)
+            inner = parse_condition(data["not"], f"{path}.not", problems, depth + 1)
             return None if inner is None else Not(inner)
         items = data[key]
         if not isinstance(items, list) or not items:
             problems.append((f"{path}.{key}", f"expected a non-empty list of conditions, got {_kind(items)}"))
             return None
-        parsed = [parse_condition(item, f"{path}.{key}[{i}]", problems) for i, item in enumerate(items)]
+        parsed = [
+            parse_condition(item, f"{path}.{key}[{i}]", problems, depth + 1) for i, item in enumerate(items)
+        ]
         if any(p is None for p in parsed):
             return None
         children = tuple(p for p in parsed if p is not None)
@@ -199,6 +214,26 @@ def _typed(spec: FactSpec, raw: object, path: str, problems: Problems) -> object
     return _BAD
 
 
+def check_depth(condition: object, field: str = "when") -> None:
+    """Refuse a condition built in Python that nests deeper than :data:`MAX_CONDITION_DEPTH`.
+
+    Walks the tree without recursion, so even a hostile depth is a ValidationError naming
+    the path (``when.all[0].not...``), never a RecursionError.
+    """
+    stack: list[tuple[object, str, int]] = [(condition, field, 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_CONDITION_DEPTH:
+            raise ValidationError(path, f"conditions nest deeper than {MAX_CONDITION_DEPTH} levels")
+        if isinstance(node, Not):
+            stack.append((node.item, f"{path}.not", depth + 1))
+        elif isinstance(node, (AllOf, AnyOf)):
+            key = "all" if isinstance(node, AllOf) else "any"
+            stack.extend((item, f"{path}.{key}[{i}]", depth + 1) for i, item in enumerate(node.items))
+        elif not isinstance(node, Compare):
+            raise ValidationError(path, f"expected Compare, AllOf, AnyOf or Not, got {_kind(node)}")
+
+
 def condition_to_data(condition: Condition) -> dict[str, Any]:
     """The plain-data form of ``condition``, as :func:`parse_condition` reads it."""
     if isinstance(condition, AllOf):
@@ -249,15 +284,20 @@ def _spec_of(condition: Compare) -> FactSpec:
 
 
 def compile_condition(condition: Condition) -> Test:
-    """A closure evaluating ``condition`` on a decision's facts."""
+    """A closure evaluating ``condition`` on a decision's facts (see :func:`check_depth`)."""
+    check_depth(condition)
+    return _compile(condition)
+
+
+def _compile(condition: Condition) -> Test:
     if isinstance(condition, AllOf):
-        tests = tuple(compile_condition(c) for c in condition.items)
+        tests = tuple(_compile(c) for c in condition.items)
         return lambda facts: all(test(facts) for test in tests)
     if isinstance(condition, AnyOf):
-        tests = tuple(compile_condition(c) for c in condition.items)
+        tests = tuple(_compile(c) for c in condition.items)
         return lambda facts: any(test(facts) for test in tests)
     if isinstance(condition, Not):
-        inner = compile_condition(condition.item)
+        inner = _compile(condition.item)
         return lambda facts: not inner(facts)
     return _compile_compare(condition)
 
@@ -294,8 +334,13 @@ def compile_explainer(condition: Condition) -> Explainer:
     It evaluates like :func:`compile_condition`, in one pass, and words only what
     decides the outcome: every part of an ``all`` that held, or the first part that did not.
     """
+    check_depth(condition)
+    return _explainer(condition)
+
+
+def _explainer(condition: Condition) -> Explainer:
     if isinstance(condition, AllOf):
-        parts = tuple(compile_explainer(c) for c in condition.items)
+        parts = tuple(_explainer(c) for c in condition.items)
 
         def all_of(facts: Facts) -> tuple[bool, str]:
             held = []
@@ -308,7 +353,7 @@ def compile_explainer(condition: Condition) -> Explainer:
 
         return all_of
     if isinstance(condition, AnyOf):
-        parts = tuple(compile_explainer(c) for c in condition.items)
+        parts = tuple(_explainer(c) for c in condition.items)
 
         def any_of(facts: Facts) -> tuple[bool, str]:
             failed = []
@@ -321,7 +366,7 @@ def compile_explainer(condition: Condition) -> Explainer:
 
         return any_of
     if isinstance(condition, Not):
-        inner = compile_explainer(condition.item)
+        inner = _explainer(condition.item)
 
         def negated(facts: Facts) -> tuple[bool, str]:
             ok, text = inner(facts)

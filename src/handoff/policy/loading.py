@@ -30,7 +30,7 @@ import attrs
 from handoff import channels
 from handoff.errors import PolicyError, ValidationError
 from handoff.policy.actions import Action, Notify, action_to_data, parse_action
-from handoff.policy.conditions import condition_to_data, parse_condition
+from handoff.policy.conditions import MAX_CONDITION_DEPTH, condition_to_data, parse_condition
 from handoff.policy.delivery import TEMPLATE_FIELDS
 from handoff.policy.durations import format_duration, parse_duration
 from handoff.policy.rules import DeclarativeRule, Rule, python_rule_kinds, rule_kind_of
@@ -76,6 +76,10 @@ def read_toml(source: str | os.PathLike[str]) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError([("toml", f"not valid TOML: {exc}")]) from None
+    except RecursionError:  # the standard TOML reader recurses into every nested array or table
+        raise PolicyError(
+            [("toml", f"arrays or tables nest too deeply (conditions nest at most {MAX_CONDITION_DEPTH})")]
+        ) from None
 
 
 def parse_policy(data: object, default_rules: Callable[[PolicySettings], Sequence[Rule]]) -> Parts:

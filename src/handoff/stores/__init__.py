@@ -15,7 +15,6 @@ from handoff.stores.capabilities import (
     IntakeRecords,
     JourneyIndex,
     MetricsSource,
-    MetricTallies,
     SerializedWrites,
 )
 from handoff.stores.memory import MemoryStore
@@ -31,7 +30,6 @@ __all__ = [
     "IntakeRecords",
     "JourneyIndex",
     "MemoryStore",
-    "MetricTallies",
     "MetricsSource",
     "SQLiteStore",
     "SerializedWrites",

@@ -40,7 +40,6 @@ from handoff.stores.capabilities import IntakeReads as IntakeReads
 from handoff.stores.capabilities import IntakeRecords as IntakeRecords
 from handoff.stores.capabilities import JourneyIndex as JourneyIndex
 from handoff.stores.capabilities import MetricsSource as MetricsSource
-from handoff.stores.capabilities import MetricTallies as MetricTallies
 from handoff.stores.metric_rows import MetricHandoff as MetricHandoff
 from handoff.stores.metric_rows import MetricJourney as MetricJourney
 from handoff.stores.metric_rows import MetricStep as MetricStep

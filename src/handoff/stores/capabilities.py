@@ -7,8 +7,12 @@ the faster path when a store offers it, the plain look-ups otherwise:
 * :class:`IntakeReads`: every look-up ``receive`` makes, in one round trip;
 * :class:`SerializedWrites`: one event's reads and commit as one serialised transaction,
   so writers of one journey wait their turn instead of failing on a version conflict;
-* :class:`JourneyIndex`, :class:`MetricsSource`, :class:`MetricTallies`: the metrics'
-  push-downs, from listing journeys by period to keeping per-journey tallies.
+* :class:`JourneyIndex`, :class:`MetricsSource`: the metrics' push-downs, from listing
+  journeys by period to reducing each journey to its figures in the database;
+* :class:`OutboxLeases`: lease due notifications to one of several senders;
+* :class:`ErasureScrub`: erase, then say what may remain of the data outside the tables;
+* :class:`RecordPages`: a journey's interactions a page at a time (paged histories,
+  streamed exports).
 """
 
 from __future__ import annotations
@@ -16,23 +20,25 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import define, field
 
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
-from handoff.stores.metric_rows import MetricJourney, MetricTally
-from handoff.stores.records import Changeset
+from handoff.stores.metric_rows import MetricTally
+from handoff.stores.records import Changeset, Erasure
 from handoff.stores.rules import check_keys
 
 __all__ = [
     "BulkImport",
+    "ErasureScrub",
     "IntakeReads",
     "IntakeRecords",
     "JourneyIndex",
-    "MetricTallies",
     "MetricsSource",
+    "OutboxLeases",
+    "RecordPages",
     "SerializedWrites",
 ]
 
@@ -162,45 +168,74 @@ class JourneyIndex(abc.ABC):
 
 
 class MetricsSource(JourneyIndex):
-    """Optional capability: stream what the KPIs need in compact rows, journey by journey.
+    """Optional capability: reduce each journey of a period to its :class:`MetricTally`.
 
-    For backends where building every model of a year of history would cost too much;
-    :func:`handoff.metrics.kpis` uses it when a store offers it, and gets the same
-    figures as from the models.
+    For backends that can do the reduction where the data lives (SQL), so that a year
+    of history never travels as interactions; :func:`handoff.metrics.kpis` uses it when
+    a store offers it, and gets the same figures as from the models. A backend without
+    it is read journey by journey through :class:`JourneyIndex` and the plain look-ups.
     """
 
     @abc.abstractmethod
-    def metric_journeys(
-        self, start: datetime, end: datetime, *, agents: bool = True
-    ) -> Iterator[MetricJourney]:
-        """Journeys with ``start <= opened_at < end`` with their steps and handoffs, one
-        journey at a time, in any order. ``agents=False`` may leave the steps' ``agent``
-        out: reading it costs a look into every reply, and only a report sliced by
-        agent needs it."""
+    def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
+        """One tally per journey with ``start <= opened_at < end``, in any order, all from
+        one consistent snapshot. ``agents=False`` may leave ``agent`` out (None): only a
+        report sliced by agent reads it. A tally may leave ``handoffs`` empty and give
+        ``legs`` instead, for the KPIs to read the handoffs from."""
 
 
-class MetricTallies(MetricsSource):
-    """Optional capability: keep each journey's :class:`MetricTally` between reports.
+# -- privacy and delivery ---------------------------------------------------------------------
 
-    A year of history is millions of interactions but only hundreds of thousands of
-    journeys, and most journeys of a past period never change again; with their tallies
-    kept, a report reads one row per journey and walks only the histories that moved.
-    A tally is current while its journey's version and the tally's ``form`` (the
-    layout :mod:`handoff.metrics` makes) are those it was made with; anything else is
-    read as history, so a stale tally can never reach a report.
+
+class OutboxLeases(abc.ABC):
+    """Optional capability: claim due notifications for one worker under a lease.
+
+    Two workers draining :meth:`~handoff.stores.base.Store.due_notifications` at once both
+    see the same pending notifications and send them twice. A claimed notification is
+    leased to its worker until ``now + lease``, and no other claim returns it before the
+    lease expires. Marking it ``sent``, ``failed`` or ``cancelled`` ends the lease for
+    good; a worker that dies without doing so loses the lease when it expires, and the
+    notification is claimed again (at least once delivery).
     """
 
     @abc.abstractmethod
-    def metric_tallies(
-        self, start: datetime, end: datetime, *, form: int
-    ) -> Iterator[MetricTally | MetricJourney]:
-        """For each journey with ``start <= opened_at < end``, in any order: its kept tally
-        if it is current (with ``next_contact_at`` read now), else the journey with its
-        steps (agents included), as :meth:`metric_journeys` gives it, to tally afresh.
-        All of it comes from one consistent snapshot."""
+    def claim_notifications(
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+    ) -> list[Notification]:
+        """Pending notifications with ``send_at <= now`` that no worker holds a lease on
+        at ``now``, earliest first, at most ``limit``; each is leased to ``worker`` until
+        ``now + lease``, in the same transaction that chose it, so two concurrent claims
+        never return the same notification (arguments as
+        :func:`~handoff.stores.rules.check_claim` checks them)."""
+
+
+class ErasureScrub(abc.ABC):
+    """Optional capability: erase a contact, then scrub the copies a database keeps of it.
+
+    Deleting rows is not the end of them. SQLite keeps images of the pages as they were
+    in its write-ahead log until a checkpoint copies the log back and truncates it, which
+    a reader holding an old snapshot can delay; PostgreSQL keeps dead row versions in the
+    table files until ``VACUUM`` frees them, and the erased values in its WAL until the
+    segments are recycled (and in any backup or WAL archive for as long as those are kept).
+    """
 
     @abc.abstractmethod
-    def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
-        """Keep ``tallies`` (``next_contact_at`` is not kept). A tally made from an older
-        journey version than the one kept, or of a journey no longer stored, is dropped:
-        reports may run at the same time as writers and as each other."""
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        """Like :meth:`~handoff.stores.base.Store.erase_contact`, then remove old copies
+        where it can without waiting on other connections. Once the rows are deleted it
+        never raises: what it could not remove is reported in the result.
+        ``vacuum=False`` skips a ``VACUUM`` (PostgreSQL), which reads the touched tables whole."""
+
+
+class RecordPages(abc.ABC):
+    """Optional capability: a journey's interactions page by page.
+
+    A journey of a hundred thousand interactions does not fit in memory as models at
+    once; paged histories and the streamed export of :mod:`handoff.privacy` read it
+    page by page from a store with this capability.
+    """
+
+    @abc.abstractmethod
+    def interactions_page(self, journey_id: str, *, after: int = 0, limit: int = 100) -> list[Interaction]:
+        """The journey's interactions with ``sequence > after``, by sequence, at most ``limit``;
+        the next page starts after the last one's sequence. An unknown journey has none."""

@@ -1,7 +1,7 @@
-"""The compact rows a store streams to the KPIs, and the per-journey tally it may keep.
+"""The compact rows the KPIs read: a journey's history, and the tally it reduces to.
 
-These are plain named tuples, not models: a year of history is millions of rows, and a
-report needs only a few columns of each. Times are UTC microseconds.
+These are plain named tuples, not models: a year of history is hundreds of thousands of
+journeys, and a report needs only a few values of each. Times are UTC microseconds.
 """
 
 from __future__ import annotations
@@ -51,8 +51,7 @@ class MetricJourney(NamedTuple):
 
     ``entry_channel`` is the first stop of the journey's path, if it has one; ``facts``
     are ``(kind, value, at)`` of its fact index, needed only when it has handoffs;
-    ``next_contact_at`` is when its contact opened their next journey, if they did;
-    ``version`` is the journey's (a :class:`MetricTally` made from it remembers it).
+    ``next_contact_at`` is when its contact opened their next journey, if they did.
     """
 
     id: str
@@ -66,7 +65,6 @@ class MetricJourney(NamedTuple):
     next_contact_at: int | None
     steps: list[MetricStep]
     handoffs: list[MetricHandoff]
-    version: int = 0
 
 
 class TallyHandoff(NamedTuple):
@@ -84,19 +82,22 @@ class TallyHandoff(NamedTuple):
 
 class MetricTally(NamedTuple):
     """What one journey adds to the KPIs, before a calendar, an FCR window or a period end
-    applies; :func:`handoff.metrics.tally` makes it from a :class:`MetricJourney`.
+    applies: the journey reduced to its figures, in UTC microseconds.
 
-    A store with the :class:`~handoff.stores.capabilities.MetricTallies` capability keeps it, so
-    the next report reads one row for this journey instead of its history, until the
-    journey's ``version`` moves on. ``waits`` are the (customer waiting since, agent
-    reply at) pairs, flattened; ``handoffs`` are in time order; ``csat``, ``nps`` and
-    ``ces`` are the survey answers (a store may give them back as ``bytes``, one answer
-    per byte). ``next_contact_at`` depends on the contact's other journeys, so it is
-    read with the tally each time and never kept.
+    :func:`handoff.metrics.tally` makes it from a :class:`MetricJourney` (the walk); a
+    :class:`~handoff.stores.capabilities.MetricsSource` makes it in the database. ``agent`` is
+    the first agent who replied, else the assignee; ``waits`` are the (customer waiting
+    since, agent reply at) pairs, flattened; ``first_resolved_at`` is the first
+    resolution (else ``resolved_at``), ``resolved_at`` the journey record's;
+    ``handoffs`` are in time order; ``csat``, ``nps`` and ``ces`` are the survey answers
+    (``bytes`` will do, one answer per byte); ``next_contact_at`` is when the contact
+    opened their next journey, if they did. A source that cannot tell which facts a
+    customer restated leaves ``handoffs`` empty and gives ``legs``: the journey's fact
+    index, handoffs and conversational steps (customer messages with their text and id,
+    agent replies), from which the KPIs read the handoffs.
     """
 
     id: str
-    version: int
     opened_at: int
     entry_channel: str
     agent: str | None
@@ -111,3 +112,4 @@ class MetricTally(NamedTuple):
     nps: Sequence[int]
     ces: Sequence[int]
     next_contact_at: int | None
+    legs: MetricJourney | None = None

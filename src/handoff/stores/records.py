@@ -15,7 +15,7 @@ from attrs import define, field
 from handoff.errors import ValidationError
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 
-__all__ = ["Changeset", "ContactRecords"]
+__all__ = ["Changeset", "ContactRecords", "Erasure"]
 
 _T = TypeVar("_T")
 
@@ -83,3 +83,18 @@ class ContactRecords:
     handoffs: tuple[Handoff, ...] = field(converter=_handoffs)
     notifications: tuple[Notification, ...] = field(converter=_notifications)
     decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)  # by journey, then time
+
+
+@define(frozen=True)
+class Erasure:
+    """What an erasure did (see :class:`~handoff.stores.capabilities.ErasureScrub`).
+
+    ``old_copies_may_remain``: copies of erased values may remain outside the live rows
+    (SQLite: write-ahead log frames a reader still pins, removed by a later checkpoint;
+    PostgreSQL: its WAL, until recycled). ``vacuumed``: ``VACUUM`` ran on the tables
+    the erasure touched (PostgreSQL).
+    """
+
+    contact_id: str
+    old_copies_may_remain: bool
+    vacuumed: bool = False

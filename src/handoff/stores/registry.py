@@ -38,7 +38,7 @@ class BuiltinStore:
     install_hint: str | None = None
 
 
-_POSTGRES = BuiltinStore("handoff.stores.postgres:PostgresStore", "pip install 'handoff[postgres]'")
+_POSTGRES = BuiltinStore("handoff.stores.postgres:PostgresStore", "pip install 'channel-handoff[postgres]'")
 
 BUILTIN_STORES: MappingProxyType[str, BuiltinStore] = MappingProxyType(
     {

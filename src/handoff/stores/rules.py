@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import evolve
 
@@ -45,11 +45,14 @@ from handoff.stores.records import Changeset
 __all__ = [
     "ACTIVE_STATUSES",
     "MARKABLE_STATUSES",
+    "MAX_LEASE",
     "MAX_LIMIT",
     "MAX_VERSION",
+    "MAX_WORKER_CHARS",
     "check_active_limit",
     "check_batch",
     "check_changeset",
+    "check_claim",
     "check_identity",
     "check_key",
     "check_keys",
@@ -57,6 +60,7 @@ __all__ = [
     "check_limit",
     "check_lock_key",
     "check_mark",
+    "check_page",
     "check_provider_id",
     "check_refs",
     "check_text",
@@ -366,3 +370,38 @@ def _unique(keys: Sequence[str | None], field: str, what: str) -> None:
         if key in seen:
             raise ValidationError(f"{field}[{i}]", f"{what} {key!r} appears twice in one changeset")
         seen.add(key)
+
+
+# -- outbox leases and pages -----------------------------------------------------------------
+
+MAX_WORKER_CHARS = 200
+"""The longest worker name an outbox lease records."""
+MAX_LEASE = timedelta(days=7)
+"""The longest lease a claim may take."""
+
+
+def check_claim(
+    worker: object, now: object, limit: object, lease: object
+) -> tuple[str, datetime, int, timedelta]:
+    """The arguments of an outbox claim, checked; ValidationError naming the one that is wrong."""
+    if not isinstance(worker, str) or not worker.strip() or len(worker) > MAX_WORKER_CHARS:
+        raise ValidationError(
+            "worker", f"expected a worker name of 1 to {MAX_WORKER_CHARS} characters, got {worker!r}"
+        )
+    if "\x00" in worker:
+        raise ValidationError("worker", "must not contain the NUL character (U+0000)")
+    when = ensure_aware(now, "now")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+        raise ValidationError("limit", f"expected a whole number from 1 to 10000, got {limit!r}")
+    if not isinstance(lease, timedelta) or not timedelta(0) < lease <= MAX_LEASE:
+        raise ValidationError("lease", f"expected a duration above zero and at most 7 days, got {lease!r}")
+    return worker, when, limit, lease
+
+
+def check_page(journey_id: object, after: object, limit: object) -> tuple[str, int, int]:
+    """The arguments of an interaction page, checked, naming the wrong one."""
+    return (
+        check_text(journey_id, "journey_id"),
+        check_whole(after, "after", MAX_LIMIT),
+        check_whole(limit, "limit", MAX_LIMIT),
+    )

@@ -1,7 +1,14 @@
-"""Conformance: a contact can be exported whole and erased without a trace."""
+"""Conformance: a contact can be exported whole or streamed, and erased without a trace.
+
+The optional capabilities are checked where a store offers them: reading a journey a
+page at a time (:class:`~handoff.stores.capabilities.RecordPages`), an erasure that reports
+what may remain (:class:`~handoff.stores.capabilities.ErasureScrub`) and outbox leases
+(:class:`~handoff.stores.capabilities.OutboxLeases`).
+"""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -10,7 +17,10 @@ from attrs import evolve
 from handoff.errors import NotFound, ValidationError
 from handoff.identity import parse_identity
 from handoff.models import Contact
+from handoff.privacy import read_export_lines, write_export
 from handoff.stores.base import Changeset, ContactRecords, Store
+from handoff.stores.capabilities import ErasureScrub, OutboxLeases, RecordPages
+from handoff.stores.records import Erasure
 from handoff.testing._kit import KitBase, seed
 from handoff.testing.factories import (
     T0,
@@ -127,6 +137,71 @@ class PrivacyConformance(KitBase):
             with pytest.raises(ValidationError) as caught:
                 call(42)  # type: ignore[arg-type]
             assert caught.value.field == "contact_id"
+
+    # -- optional capabilities ---------------------------------------------------------------
+    def test_a_streamed_export_reads_back_as_the_records(self, store: Store) -> None:
+        written = _person(store)
+        _person(store)
+        out = io.StringIO()
+        lines = write_export(store, written.contact.id, out)
+        assert lines == 2 + sum(
+            len(getattr(written, name))
+            for name in ("journeys", "interactions", "handoffs", "notifications", "decisions")
+        )
+        assert read_export_lines(out.getvalue().splitlines()) == written
+        empty = io.StringIO()
+        with pytest.raises(NotFound):
+            write_export(store, "ct_missing", empty)
+        assert empty.getvalue() == ""
+
+    def test_interaction_pages_walk_the_journey_in_order(self, store: Store) -> None:
+        if not isinstance(store, RecordPages):
+            pytest.skip(f"{type(store).__name__} is not RecordPages (optional capability)")
+        written = _person(store)
+        journey = written.journeys[0]
+        whole = [i for i in written.interactions if i.journey_id == journey.id]
+        for size in (1, 2, 5):
+            pages, after = [], 0
+            while page := store.interactions_page(journey.id, after=after, limit=size):
+                assert len(page) <= size
+                pages += page
+                after = page[-1].sequence
+            assert pages == whole
+        assert store.interactions_page(journey.id, after=whole[-1].sequence) == []
+        assert store.interactions_page(journey.id, limit=0) == []
+        assert store.interactions_page("jr_missing") == []
+        self.require("validates_input")
+        for bad, field in (({"after": -1}, "after"), ({"limit": "5"}, "limit"), ({"after": True}, "after")):
+            with pytest.raises(ValidationError) as caught:
+                store.interactions_page(journey.id, **bad)
+            assert caught.value.field == field
+
+    def test_a_scrubbed_erasure_reports_what_it_did(self, store: Store) -> None:
+        if not isinstance(store, ErasureScrub):
+            pytest.skip(f"{type(store).__name__} is not ErasureScrub (optional capability)")
+        erased, kept = _person(store), _person(store)
+        result = store.erase_contact_scrubbed(erased.contact.id, vacuum=False)
+        assert isinstance(result, Erasure)
+        assert result.contact_id == erased.contact.id
+        assert not result.vacuumed
+        _assert_gone(store, erased)
+        assert store.contact_records(kept.contact.id) == kept
+        with pytest.raises(NotFound):
+            store.erase_contact_scrubbed(erased.contact.id)
+
+    def test_leased_notifications_are_claimed_once_until_acknowledged(self, store: Store) -> None:
+        if not isinstance(store, OutboxLeases):
+            pytest.skip(f"{type(store).__name__} is not OutboxLeases (optional capability)")
+        written = _person(store)
+        pending = [n for n in written.notifications if n.status == "pending"]
+        now, lease = T0 + timedelta(days=30), timedelta(minutes=5)
+        claimed = store.claim_notifications("a", now, limit=10, lease=lease)
+        assert [n.id for n in claimed] == [n.id for n in pending]
+        assert store.claim_notifications("b", now + lease / 2, limit=10, lease=lease) == []
+        again = store.claim_notifications("b", now + lease, limit=10, lease=lease)
+        assert [n.id for n in again] == [n.id for n in pending]
+        store.mark_notification(pending[0].id, "sent", now)
+        assert store.claim_notifications("c", now + lease * 3, limit=10, lease=lease) == []
 
 
 def _assert_gone(store: Store, erased: ContactRecords) -> None:

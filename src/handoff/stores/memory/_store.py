@@ -23,10 +23,11 @@ from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores.base import Store
-from handoff.stores.capabilities import BulkImport, SerializedWrites
+from handoff.stores.capabilities import BulkImport, ErasureScrub, RecordPages, SerializedWrites
 from handoff.stores.memory._checks import ChangesetChecks
+from handoff.stores.memory._leases import MemoryLeases
 from handoff.stores.memory._metrics import MemoryJourneyIndex
-from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     ACTIVE_STATUSES,
     check_active_limit,
@@ -37,6 +38,7 @@ from handoff.stores.rules import (
     check_limit,
     check_lock_key,
     check_mark,
+    check_page,
     check_provider_id,
     check_refs,
     check_text,
@@ -50,7 +52,16 @@ _Key = tuple[int, int, str]
 _by_sequence = attrgetter("sequence")
 
 
-class MemoryStore(ChangesetChecks, Store, BulkImport, SerializedWrites, MemoryJourneyIndex):
+class MemoryStore(
+    ChangesetChecks,
+    Store,
+    BulkImport,
+    SerializedWrites,
+    MemoryJourneyIndex,
+    MemoryLeases,
+    ErasureScrub,
+    RecordPages,
+):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:
@@ -77,6 +88,7 @@ class MemoryStore(ChangesetChecks, Store, BulkImport, SerializedWrites, MemoryJo
         self._active: list[tuple[int, str]] = []  # (updated_at, id) of open and pending journeys
         self._decisions: dict[str, DecisionRecord] = {}
         self._decisions_of: dict[str, list[_Key]] = {}
+        self._leases: dict[str, int] = {}  # notification id -> lease end (see MemoryLeases)
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -284,6 +296,17 @@ class MemoryStore(ChangesetChecks, Store, BulkImport, SerializedWrites, MemoryJo
                 del self._owners[identity]
             for key in self._journeys_of.pop(contact_id, ()):
                 self._forget_journey(key[2])
+
+    def interactions_page(self, journey_id: str, *, after: int = 0, limit: int = 100) -> list[Interaction]:
+        journey_id, after, limit = check_page(journey_id, after, limit)
+        with self._lock:
+            timeline = self._timelines.get(journey_id, [])
+            start = bisect.bisect_right(timeline, after, key=_by_sequence)
+            return timeline[start : start + limit]
+
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        self.erase_contact(contact_id)
+        return Erasure(contact_id, old_copies_may_remain=False)
 
     def _forget_journey(self, journey_id: str) -> None:
         """Drop a journey and every record of it from every index (erasure only)."""

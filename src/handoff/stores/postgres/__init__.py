@@ -1,4 +1,7 @@
-"""``postgresql://...``: the production backend, on psycopg 3 (``pip install 'handoff[postgres]'``)."""
+"""``postgresql://...``: the production backend, on psycopg 3.
+
+Install it with ``pip install 'channel-handoff[postgres]'``.
+"""
 
 from handoff.stores.postgres._store import PostgresStore
 

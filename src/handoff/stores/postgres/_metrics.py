@@ -1,21 +1,21 @@
-"""PostgreSQL's side of the metrics read: the three row streams of :mod:`handoff.stores.sql._metrics`.
+"""PostgreSQL's side of the metrics read: each journey reduced to one row in SQL.
 
-The three queries run in one read-only, repeatable-read transaction on one pooled
-connection, each through a server-side cursor fetched in batches, so a year of rows
-streams without ever sitting in memory at once. Timestamps come out as UTC
-microseconds (``extract(epoch ...)`` is exact numeric arithmetic).
+The two queries of :mod:`handoff.stores.sql._metrics` (the period's journeys, and one row per
+journey of their histories, aggregated in order of time then sequence) run in one
+read-only, repeatable-read transaction on one pooled connection, each through a
+server-side cursor fetched in batches. Timestamps come out as UTC microseconds
+(``extract(epoch ...)`` is exact numeric arithmetic).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
 from handoff.models import Journey
-from handoff.stores.sql._metrics import Cursors, SQLMetrics, TallyCursors, period
-from handoff.stores.sql._tallies import INSERT_TALLY, NEWER_TALLY
+from handoff.stores.sql._metrics import RESOLVED, Cursors, SQLMetrics, period
 
 __all__ = ["PostgresMetrics"]
 
@@ -25,58 +25,59 @@ def _us(column: str) -> str:
 
 
 _PERIOD = "j.opened_at >= %(start)s AND j.opened_at < %(end)s"
-_HANDED = "(SELECT journey_id FROM handoffs)"
-_CONVERSATIONAL = "i.kind IN ('message', 'call')"
-_CURRENT = (
-    "EXISTS (SELECT 1 FROM journey_tallies t WHERE t.journey_id = j.id AND t.version = j.version"
-    " AND t.form = %(form)s)"
-)
+_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
+_CONV = "kind IN ('message', 'call')"
+_TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
+_RESOLUTION = f"i.kind = 'event' AND left(i.data ->> 'body', 11) = '{RESOLVED}'"
+_ORDER = "ORDER BY i.at, i.sequence"
+_GROUPED = f"""SELECT i.journey_id AS jid,
+    string_agg(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '' {_ORDER})
+        AS talk,
+    string_agg(CASE WHEN {_TALK} THEN {_us("i.at")}::text END, ',' {_ORDER}) AS instants,
+    string_agg(CASE WHEN {_RESOLUTION} THEN {_us("i.at")} || ' ' || i.channel END, ' ' {_ORDER}) AS resolved,
+    string_agg(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, ''
+        {_ORDER}) AS turns,
+    count(*) FILTER (WHERE i.kind = 'survey') AS surveys
+FROM interactions i WHERE i.journey_id IN {_CHOSEN} GROUP BY i.journey_id"""
+_ANSWERS = """(SELECT string_agg(x.id || ' ' || jsonb_build_array(x.data -> 'metadata' -> 'csat',
+        x.data -> 'metadata' -> 'nps', x.data -> 'metadata' -> 'ces')::text, chr(30)
+        ORDER BY x.at, x.sequence)
+    FROM interactions x WHERE x.journey_id = g.jid AND x.kind = 'survey')"""
+_AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
+    WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
+_HISTORIES = f"""SELECT g.jid, coalesce(g.talk, ''), g.instants, g.resolved,
+    (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
+    CASE WHEN g.surveys > 0 THEN {_ANSWERS} END,
+    {{agent}},
+    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
+FROM ({_GROUPED}) g ORDER BY g.jid"""
+_LEGS = f"""json_build_array(
+    (SELECT json_agg(json_build_array({_us("h.at")}, {_us("a.at")}, a.sequence, h.from_channel, h.to_channel,
+            h.reason) ORDER BY h.at, h.position)
+        FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
+        WHERE h.journey_id = g.jid),
+    (SELECT json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.author,
+            CASE WHEN x.author = 'customer' THEN x.data ->> 'body' END,
+            CASE WHEN x.author = 'customer' THEN x.id END) ORDER BY x.at, x.sequence)
+        FROM interactions x
+        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
+    (SELECT f.data -> 'facts' FROM journeys f WHERE f.id = g.jid))::text"""
 _NEXT_CONTACT = f"""(SELECT {_us("n.opened_at")} FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.position) > (j.opened_at, j.position)
         ORDER BY n.opened_at, n.position LIMIT 1)"""
-_JOURNEYS = f"""SELECT j.id, {_us("j.opened_at")},
-    j.data -> 'path' -> 0 ->> 'channel', j.data ->> 'current_channel', j.data ->> 'resolved_at',
-    (j.data ->> 'reopen_count')::integer, j.data ->> 'assignee',
-    CASE WHEN j.id IN {_HANDED} THEN (j.data -> 'facts')::text END,
-    {_NEXT_CONTACT}, j.version
-FROM journeys j WHERE {_PERIOD}{{pick}} ORDER BY j.id"""
-_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD}{{pick}})"
-_STEPS = f"""SELECT {_us("i.at")}, i.sequence, i.channel, i.author, i.kind,
-    {{agent}},
-    CASE WHEN i.kind = 'event' THEN left(i.data ->> 'body', 11)
-        WHEN i.author = 'customer' AND {_CONVERSATIONAL} AND i.journey_id IN {_HANDED}
-        THEN i.data ->> 'body' END,
-    i.id,
-    CASE WHEN i.kind = 'survey' THEN (i.data -> 'metadata')::text END,
-    i.journey_id
-FROM interactions i WHERE i.journey_id IN {_CHOSEN} ORDER BY i.journey_id"""
-_AGENT = f"CASE WHEN i.author = 'agent' AND {_CONVERSATIONAL} THEN i.data ->> 'agent' END"
-_HANDOFFS = f"""SELECT h.journey_id, {_us("h.at")}, {_us("a.at")}, a.sequence,
-    h.from_channel, h.to_channel, h.reason
-FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
-WHERE h.journey_id IN {_CHOSEN} ORDER BY h.journey_id, h.at, h.position"""
-_KEPT = f"""SELECT j.id, j.version, {_us("j.opened_at")}, t.entry_channel, t.agent, t.first_reply_at,
-    t.waits, t.first_resolved_at, t.resolved_at, t.resolved_channel, t.reopens, t.handoffs,
-    coalesce(t.csat, ''::bytea), coalesce(t.nps, ''::bytea), coalesce(t.ces, ''::bytea),
+_FIRST_CHANNEL = """(SELECT x.channel FROM interactions x WHERE x.journey_id = j.id
+        ORDER BY x.at, x.sequence LIMIT 1)"""
+_JOURNEYS = f"""SELECT j.id, {_us("j.opened_at")}, j.data -> 'path' -> 0 ->> 'channel',
+    j.data ->> 'current_channel', j.data ->> 'resolved_at', (j.data ->> 'reopen_count')::integer,
+    j.data ->> 'assignee',
+    CASE WHEN j.data -> 'path' -> 0 ->> 'channel' IS NULL THEN {_FIRST_CHANNEL} END,
     {_NEXT_CONTACT}
-FROM journeys j JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version
-    AND t.form = %(form)s
-WHERE {_PERIOD}"""
-_KEEP = f"""{INSERT_TALLY}
-SELECT j.id, j.contact_id, v.form, v.version, v.entry_channel, v.agent, v.first_reply_at, v.waits,
-    v.first_resolved_at, v.resolved_at, v.resolved_channel, v.reopens, v.handoffs, v.csat, v.nps, v.ces
-FROM (VALUES (%s::text, %s::integer, %s::integer, %s::text, %s::text, %s::bigint, %s::bytea, %s::bigint,
-    %s::bigint, %s::text, %s::integer, %s::text, %s::bytea, %s::bytea, %s::bytea))
-    AS v (journey_id, form, version, entry_channel, agent, first_reply_at, waits, first_resolved_at,
-        resolved_at, resolved_channel, reopens, handoffs, csat, nps, ces)
-JOIN journeys j ON j.id = v.journey_id AND j.version >= v.version
-{NEWER_TALLY}"""
+FROM journeys j WHERE {_PERIOD} ORDER BY j.id"""
 _OPENED = (
     "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
 )
 _SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 _BATCH = 5000
-_UNTALLIED = f" AND NOT {_CURRENT}"
 
 
 class PostgresMetrics(SQLMetrics):
@@ -87,45 +88,26 @@ class PostgresMetrics(SQLMetrics):
         journeys: list[Journey] = cast(Any, self)._all(Journey, _OPENED, (start, end))
         return iter(journeys)
 
-    def _metric_cursors(
-        self, start: datetime, end: datetime, agents: bool
-    ) -> AbstractContextManager[Cursors]:
-        return self._rows({"start": start, "end": end}, "", agents)
-
-    def _tally_cursors(
-        self, start: datetime, end: datetime, form: int
-    ) -> AbstractContextManager[TallyCursors]:
-        return self._tally_rows({"start": start, "end": end, "form": form})
-
     @contextmanager
-    def _tally_rows(self, bounds: dict[str, Any]) -> Iterator[TallyCursors]:
-        with self._rows(bounds, _UNTALLIED, True, kept=True) as (kept, journeys, steps, handoffs):
-            yield kept, None, journeys, steps, handoffs
-
-    def _write_tallies(self, rows: list[tuple[Any, ...]]) -> None:
-        connection = cast(AbstractContextManager[Any], cast(Any, self)._connection("keep tallies"))
-        with connection as conn, conn.transaction(), conn.cursor() as cursor:
-            cursor.executemany(_KEEP, rows)
-
-    @contextmanager
-    def _rows(self, bounds: dict[str, Any], pick: str, agents: bool, *, kept: bool = False) -> Iterator[Any]:
-        connection = cast(AbstractContextManager[Any], cast(Any, self)._connection("read the metrics"))
+    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
+        connection = cast(Any, self)._connection("read the metrics")
         with connection as conn, conn.transaction():
             conn.execute(_SNAPSHOT)
-            queries = [("kept", _KEPT)] if kept else []
-            queries += [
-                ("journeys", _JOURNEYS.format(pick=pick)),
-                ("steps", _STEPS.format(pick=pick, agent=_AGENT if agents else "NULL")),
-                ("handoffs", _HANDOFFS.format(pick=pick)),
-            ]
+            bounds = {"start": start, "end": end}
+            queries = {
+                "journeys": _JOURNEYS,
+                "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL").replace(
+                    "{legs}", _LEGS
+                ),
+            }
             cursors = []
-            for name, sql in queries:
+            for name, sql in queries.items():
                 cursor = conn.cursor(name=f"handoff_metrics_{name}")
                 cursor.itersize = _BATCH
                 cursor.execute(sql, bounds)
                 cursors.append(cursor)
             try:
-                yield tuple(cursors)
+                yield cursors[0], cursors[1]
             finally:
                 for cursor in cursors:
                     cursor.close()

@@ -152,6 +152,13 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             " INCLUDE (version, contact_id, position)",
         ),
     ),
+    (
+        "outbox leases, so several senders never claim the same notification",
+        (
+            "ALTER TABLE notifications ADD COLUMN lease_worker text",
+            "ALTER TABLE notifications ADD COLUMN lease_until timestamptz",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

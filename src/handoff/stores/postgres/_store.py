@@ -1,11 +1,12 @@
 """``postgresql://``: the production backend, on psycopg 3 and a psycopg_pool connection pool.
 
-Install it with ``pip install 'handoff[postgres]'``. Opening a store applies the schema
+Install it with ``pip install 'channel-handoff[postgres]'``. Opening a store applies the schema
 migrations it lacks, in one transaction under an advisory lock, so several processes
 may open a new database at once. Each commit is one statement, and so one transaction
 and one round trip (see :mod:`handoff.stores.postgres._commit`): a version-checked update
 that matches no row fails the statement on the server, and nothing of it is written.
-``commit_many`` loads the appended rows of a whole batch with ``COPY``.
+``commit_many`` writes a whole batch set-based: a few statements per table, appended
+rows by ``COPY`` (see :mod:`handoff.stores.postgres._bulk`).
 
 Records live in ``jsonb`` ``data`` columns written by :mod:`handoff.serde`, next to
 the indexed columns queries need; timestamps are ``timestamptz``.
@@ -40,7 +41,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -48,6 +49,7 @@ from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 
 from handoff.errors import (
+    HandoffError,
     NotFound,
     StoreError,
     StoreUnavailable,
@@ -55,17 +57,27 @@ from handoff.errors import (
 )
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores.capabilities import BulkImport, IntakeReads, IntakeRecords, SerializedWrites
+from handoff.stores.capabilities import (
+    BulkImport,
+    ErasureScrub,
+    IntakeReads,
+    IntakeRecords,
+    OutboxLeases,
+    SerializedWrites,
+)
+from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
-from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
     check_batch,
     check_changeset,
+    check_claim,
     check_keys,
     check_lock_key,
     check_mark,
@@ -74,6 +86,7 @@ from handoff.stores.rules import (
     marked,
 )
 from handoff.stores.sql._decoded import Decoded
+from handoff.stores.sql._pages import PageStatements, SQLPages
 from handoff.stores.sql._reads import SQLReads, Statements
 
 __all__ = ["PostgresStore"]
@@ -158,7 +171,15 @@ _ERASE = (
 )
 
 
-class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics):
+# Every table an erasure deletes from; the pool's connections are in autocommit mode.
+_VACUUM_ERASED = (
+    "VACUUM contacts, identities, journeys, interactions, handoffs, notifications, decisions, journey_tallies"
+)
+
+
+class PostgresStore(
+    SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics, OutboxLeases, ErasureScrub, SQLPages
+):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
     ``conninfo`` is anything libpq accepts: ``"host=db dbname=support user=app"`` or
@@ -167,6 +188,12 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
     """
 
     _sql = _READS
+    _pages = PageStatements(
+        interactions_after=(
+            "SELECT data::text, id FROM interactions WHERE journey_id = %s AND sequence > %s"
+            " ORDER BY sequence LIMIT %s"
+        ),
+    )
 
     def __init__(
         self,
@@ -229,16 +256,29 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
         self._committed(batch)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
-        """Commit the changesets in order in one transaction; appended rows go in by ``COPY``."""
+        """Commit the changesets in order in one transaction, set-based where that writes the
+        same (see :mod:`~handoff.stores.postgres._bulk`); appended rows go in by ``COPY``."""
         batch = check_batch(changes)
         if batch:
-            self._commit_rows("import changesets", batch, writes.Rows(batch, numbered=True))
+            rows = writes.Rows(batch, numbered=True)
+            self._commit_rows("import changesets", batch, rows, by_table=bulk.set_based(batch, rows))
 
-    def _commit_rows(self, doing: str, batch: Sequence[Changeset], rows: writes.Rows) -> None:
+    def _commit_rows(
+        self, doing: str, batch: Sequence[Changeset], rows: writes.Rows, *, by_table: bool = False
+    ) -> None:
         with self._writing(doing, batch) as conn:
-            with conn.transaction():
-                rows.write_versioned(conn)
-                rows.copy_appended(conn)
+            written = False
+            if by_table:
+                try:
+                    with conn.transaction():
+                        bulk.write_set(conn, rows)
+                    written = True
+                except (bulk.Refused, pgerrors.IntegrityError):
+                    pass  # undone; written in order below, which names the culprit
+            if not written:
+                with conn.transaction():
+                    rows.write_versioned(conn)
+                    rows.copy_appended(conn)
             if self._ends_session(conn):
                 conn.execute("COMMIT")
                 self._session_ended()
@@ -263,6 +303,14 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
             params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
             conn.execute(_MARK_NOTIFICATION, params)
         return updated
+
+    def claim_notifications(
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+    ) -> list[Notification]:
+        worker, now, limit, lease = check_claim(worker, now, limit, lease)
+        with self._connection("claim due notifications") as conn:
+            claimed = claim(conn, worker, now, limit, lease)
+        return [writes.decode(Notification, data) for data in claimed]
 
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
@@ -328,6 +376,25 @@ class PostgresStore(SQLReads, BulkImport, IntakeReads, SerializedWrites, Postgre
 
     def erase_contact(self, contact_id: str) -> None:
         """Delete every row of the contact in one transaction, children first."""
+        self.erase_contact_scrubbed(contact_id, vacuum=False)
+
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        """Delete every row of the contact in one transaction, children first; then, unless
+        ``vacuum`` is false, ``VACUUM`` the tables it touched so the dead row versions are
+        freed. The WAL keeps the erased values until its segments are recycled, so old
+        copies may always remain (see the privacy guide)."""
+        self._erase(contact_id)
+        vacuumed = False
+        if vacuum:
+            try:
+                with self._connection("vacuum after an erasure") as conn:
+                    conn.execute(_VACUUM_ERASED)
+                vacuumed = True
+            except HandoffError:
+                pass  # the rows are gone all the same; autovacuum frees them later
+        return Erasure(contact_id, old_copies_may_remain=True, vacuumed=vacuumed)
+
+    def _erase(self, contact_id: str) -> None:
         check_text(contact_id, "contact_id")
         if writes.has_nul([contact_id]):
             raise NotFound("contact", contact_id)

@@ -6,6 +6,7 @@ cache lets the hot path skip it for records it has just written or read.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -15,6 +16,15 @@ from handoff.errors import StoreError, ValidationError
 from handoff.serde import from_json
 
 T = TypeVar("T")
+_MAX_KEPT_TEXT = 4096
+"""Longer stored texts are kept by a digest: a contact with thousands of identities would
+otherwise pin a copy of its text for every version the cache holds."""
+
+
+def _short(key: Hashable) -> Hashable:
+    if isinstance(key, str) and len(key) > _MAX_KEPT_TEXT:
+        return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+    return key
 
 
 def _decode(model: type[T], data: str) -> T:
@@ -43,7 +53,7 @@ class Decoded:
 
     def load(self, model: type[T], data: str, key: Hashable | None = None) -> T:
         """``data`` decoded as ``model``; ``key`` (default: the text) names that exact state."""
-        key = data if key is None else key
+        key = _short(data if key is None else key)
         with self._lock:
             found = self._items.get(key)
             if found is not None and type(found) is model:
@@ -59,6 +69,7 @@ class Decoded:
             self._items.clear()
 
     def remember(self, key: Hashable, record: object) -> None:
+        key = _short(key)
         with self._lock:
             self._items[key] = record
             self._items.move_to_end(key)

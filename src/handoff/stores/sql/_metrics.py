@@ -1,115 +1,66 @@
-"""The metrics read shared by the SQL backends: three row streams merged per journey.
+"""The metrics read shared by the SQL backends: one row per journey, made into its tally.
 
-A backend runs three queries in one read snapshot, each ordered by journey id the same
-way: the journeys opened in the period, their interactions and their handoffs. Rows hold
-only plain columns and the few JSON fields the KPIs read, so a year of history streams
-through without building one model; this module turns them into
-:class:`~handoff.stores.metric_rows.MetricJourney` values, one journey at a time. Sorting the
-rows by journey costs less than reaching each journey's rows through an index: those
-are scattered over the file in the order they happened.
+A backend runs two queries in one read snapshot, both ordered by journey id the same
+way, and the database reduces every journey's history to one row: Python never sees
+an interaction. This module pairs the two rows of each journey and turns them into a
+:class:`~handoff.stores.metric_rows.MetricTally`.
 
 Row layouts (times in UTC microseconds, JSON as text):
 
 * journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
-  reopen count, assignee, facts (JSON, only for journeys with handoffs), the opening
-  time of the contact's next journey, version;
-* step: the fields of :class:`~handoff.stores.metric_rows.MetricStep`, then the journey id;
-  in a journey with handoffs customer messages carry their whole body and their id;
-* handoff: journey id, at, the at and sequence of the interaction that made it (None
-  if it is not stored), from, to, reason.
+  reopen count, assignee (the last five from the record's JSON), the channel of its
+  first step (only when the path is empty), the opening time of the contact's next
+  journey;
+* history (absent for a journey without interactions): journey id; the conversation,
+  one letter per customer (``c``) or agent (``a``) message or call in order of time
+  then sequence; the instants of those steps (comma-separated); each resolution's
+  instant and channel, in order (all space-separated); the reopen count (the database
+  counts it); the surveys (None without any; else per survey in order, separated by
+  ``\\x1e``, its id, a space and the JSON array of its CSAT, NPS and CES answers as
+  stored); the first replying agent (only when asked for agents); and the legs.
+* legs (only for journeys with handoffs): a JSON array of the handoffs ([at, anchor
+  at, anchor sequence, from, to, reason], in order of time then storage), the
+  customer messages and agent replies ([at, sequence, channel, author, body, id], body
+  and id only for the customer's), and the journey's fact index.
 
-With :class:`~handoff.stores.capabilities.MetricTallies`, a fourth stream comes first: the kept
-tallies that are current (see :mod:`handoff.stores.sql._tallies`), and the other three hold only the
-journeys without one.
+Order-dependent figures come from the conversation: a wait runs from the first
+customer message after an agent reply (or the start) to the next agent reply, what
+``c+a`` matches; a reopen is a customer message whose latest preceding customer
+message or resolution is a resolution, an ``rc`` in the letters of customer messages
+and resolutions, which the database counts.
 """
 
 from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import re
+from array import array
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime
-from itertools import groupby
-from operator import itemgetter
-from typing import Any, cast
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from handoff.clock import ensure_aware, micros
+from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
-from handoff.stores.capabilities import MetricTallies
+from handoff.events import SURVEY_SCALES
+from handoff.stores.capabilities import MetricsSource
 from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
-from handoff.stores.sql._tallies import check_form, read_tally, tally_row
 
-__all__ = ["Cursors", "SQLMetrics", "TallyCursors", "period"]
+__all__ = ["RESOLVED", "Cursors", "SQLMetrics", "period"]
+
+RESOLVED = "Resolved by"
+"""How the body of a resolution event starts (11 characters, what an index keeps of it)."""
 
 Row = tuple[Any, ...]
-Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
-# Kept tally rows, then (if given) the next contact by the key in their last column,
-# then the journey, step and handoff rows of the journeys without a current tally.
-TallyCursors = tuple[Iterable[Row], Mapping[Any, int] | None, Iterable[Row], Iterable[Row], Iterable[Row]]
+Cursors = tuple[Iterable[Row], Iterable[Row]]
+"""Journey rows, then history rows, both ordered by journey id the same way."""
 
-_JOURNEY_ID = itemgetter(9)
-
-
-def _iso_micros(text: str, what: str) -> int:
-    try:
-        when = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise StoreError(f"a stored journey has an unreadable {what}: {text!r}") from None
-    return micros(ensure_aware(when, what))
-
-
-def _facts(text: str | None) -> tuple[tuple[str, str, int], ...]:
-    if not text:
-        return ()
-    return tuple((f["kind"], f["value"], _iso_micros(f["at"], "fact time")) for f in json.loads(text))
-
-
-class SQLMetrics(MetricTallies):
-    """:class:`~handoff.stores.capabilities.MetricTallies` over a backend's row streams."""
-
-    @abc.abstractmethod
-    def _metric_cursors(
-        self, start: datetime, end: datetime, agents: bool
-    ) -> AbstractContextManager[Cursors]:
-        """Journey, step and handoff rows (see the module) in one consistent snapshot."""
-
-    @abc.abstractmethod
-    def _tally_cursors(
-        self, start: datetime, end: datetime, form: int
-    ) -> AbstractContextManager[TallyCursors]:
-        """Current kept tallies, then the rows of the other journeys, in one snapshot."""
-
-    @abc.abstractmethod
-    def _write_tallies(self, rows: list[Row]) -> None:
-        """Upsert rows in the layout of :func:`handoff.stores.sql._tallies.tally_row`, in one transaction."""
-
-    def metric_tallies(
-        self, start: datetime, end: datetime, *, form: int
-    ) -> Iterator[MetricTally | MetricJourney]:
-        start, end = period(start, end)
-        form = check_form(form)
-        with self._tally_cursors(start, end, form) as (kept, following, journeys, steps, handoffs):
-            for row in kept:
-                yield read_tally(row, following)
-            yield from _merge(iter(journeys), steps, iter(handoffs))
-
-    def keep_tallies(self, tallies: Sequence[MetricTally], *, form: int) -> None:
-        form = check_form(form)
-        if isinstance(tallies, (str, bytes)) or not isinstance(tallies, Sequence):
-            raise ValidationError(
-                "tallies", f"expected a sequence of MetricTally, got {type(tallies).__name__}"
-            )
-        rows = [tally_row(item, form, f"tallies[{i}]") for i, item in enumerate(tallies)]
-        if rows:
-            self._write_tallies(rows)
-
-    def metric_journeys(
-        self, start: datetime, end: datetime, *, agents: bool = True
-    ) -> Iterator[MetricJourney]:
-        start, end = period(start, end)
-        with self._metric_cursors(start, end, agents) as (journeys, steps, handoffs):
-            yield from _merge(iter(journeys), steps, iter(handoffs))
+_WAIT = re.compile("c+a")
+_SCALES = tuple(SURVEY_SCALES.items())
+_NO_ANSWERS = b""
+_NO_WAITS = array("q")
+_SURVEYS = "\x1e"
 
 
 def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -121,59 +72,124 @@ def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-class _Pending:
-    """The rows of one stream that belong to the journey being assembled."""
+class SQLMetrics(MetricsSource):
+    """:class:`~handoff.stores.capabilities.MetricsSource` over a backend's two row streams."""
 
-    def __init__(self, rows: Iterator[Row]) -> None:
-        self.rows = rows
-        self.head: Row | None = next(rows, None)
+    @abc.abstractmethod
+    def _metric_cursors(
+        self, start: datetime, end: datetime, agents: bool
+    ) -> AbstractContextManager[Cursors]:
+        """Journey and history rows (see the module) in one consistent snapshot."""
 
-    def take(self, journey_id: str) -> list[Row]:
-        taken: list[Row] = []
-        while self.head is not None and self.head[0] == journey_id:
-            taken.append(self.head)
-            self.head = next(self.rows, None)
-        return taken
-
-
-def _merge(journeys: Iterator[Row], steps: Iterable[Row], handoffs: Iterator[Row]) -> Iterator[MetricJourney]:
-    """Zip the streams: each is ordered by journey the same way, so equality suffices.
-
-    Steps are by far the most rows, so they are grouped by ``groupby`` (no Python code
-    runs per step) and stay the tuples the driver made (journey id last, after the
-    fields of a MetricStep).
-    """
-    moved = _Pending(handoffs)
-    current = next(journeys, None)
-    for jid, mine in groupby(steps, _JOURNEY_ID):
-        while current is not None and current[0] != jid:
-            yield _journey(current, [], moved)
-            current = next(journeys, None)
-        if current is None:
-            break
-        yield _journey(current, list(mine), moved)
-        current = next(journeys, None)
-    while current is not None:
-        yield _journey(current, [], moved)
-        current = next(journeys, None)
+    def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
+        start, end = period(start, end)
+        with self._metric_cursors(start, end, agents) as (journeys, histories):
+            histories = iter(histories)
+            history = next(histories, None)
+            for row in journeys:
+                if history is not None and history[0] == row[0]:
+                    yield _tally(row, history)
+                    history = next(histories, None)
+                else:
+                    yield _tally(row, None)
 
 
-def _journey(row: Row, steps: list[Row], moved: _Pending) -> MetricJourney:
-    jid, opened, entry, current, resolved, reopens, assignee, facts, next_at, version = row
-    handoffs: list[MetricHandoff] = []
-    for _, at, anchor_at, anchor_sequence, before, after, reason in moved.take(jid):
-        handoffs.append(MetricHandoff(at, anchor_at, anchor_sequence, before, after, reason))
-    return MetricJourney(
+_NO_HISTORY = (None, "", None, None, 0, None, None, None)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _tally(row: Row, history: Row | None) -> MetricTally:
+    jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at = row
+    _, talk, instants, resolutions, reopens, answers, agent, legs = history or _NO_HISTORY
+    resolved_at = None
+    resolved_channel = None
+    if resolved is not None:
+        resolved_at = _iso_micros(resolved)
+        resolved_channel = resolutions.rsplit(" ", 1)[-1] if resolutions else current
+    at = array("q", map(int, instants.split(","))) if instants else _NO_WAITS
+    first_reply = talk.find("a") if talk else -1
+    return MetricTally(
         id=jid,
         opened_at=opened,
-        entry_channel=entry,
-        current_channel=current,
-        resolved_at=None if resolved is None else _iso_micros(resolved, "resolved_at"),
-        reopen_count=int(reopens or 0),
-        assignee=assignee,
-        facts=_facts(facts) if handoffs else (),
+        entry_channel=entry or first_channel or current,
+        agent=assignee if first_reply < 0 else agent,
+        first_reply_at=None if first_reply < 0 else at[first_reply],
+        waits=_waits(talk, at) if talk else _NO_WAITS,
+        first_resolved_at=resolved_at if resolutions is None else int(resolutions.split(" ", 1)[0]),
+        resolved_at=resolved_at,
+        resolved_channel=resolved_channel,
+        reopens=max(reopens, reopen_count or 0),
+        handoffs=(),
+        csat=_NO_ANSWERS if answers is None else (scales := _answers(answers))[0],
+        nps=_NO_ANSWERS if answers is None else scales[1],
+        ces=_NO_ANSWERS if answers is None else scales[2],
         next_contact_at=next_at,
-        steps=cast(list[MetricStep], steps),
-        handoffs=handoffs,
-        version=version,
+        legs=None if legs is None else _legs(jid, legs),
     )
+
+
+def _waits(talk: str, at: array[int]) -> array[int]:
+    """The (waiting since, reply at) pairs of a conversation, flattened."""
+    if "cc" not in talk and "aa" not in talk:
+        first = talk.find("c")  # turns alternate: each customer message is answered by the next
+        if first < 0:
+            return _NO_WAITS
+        return at[first : first + (len(talk) - first) // 2 * 2]
+    waits = array("q")
+    for wait in _WAIT.finditer(talk):
+        waits.append(at[wait.start()])
+        waits.append(at[wait.end() - 1])
+    return waits
+
+
+def _answers(text: str) -> tuple[bytes, bytes, bytes]:
+    """Each scale's answers, one per byte, checked as the walk checks them (stored data
+    can be imported): a whole number of the scale, written as text."""
+    scales: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for survey in text.split(_SURVEYS):
+        iid, _, given = survey.partition(" ")
+        for answers, raw, (name, (low, high)) in zip(scales, json.loads(given), _SCALES, strict=True):
+            if raw is None:
+                continue
+            text = raw.strip() if isinstance(raw, str) else ""
+            if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+                raise ValidationError(
+                    f"interaction {iid}: metadata[{name!r}]",
+                    f"expected a whole number from {low} to {high}, got {raw!r}",
+                )
+            answers.append(int(text))
+    return bytes(scales[0]), bytes(scales[1]), bytes(scales[2])
+
+
+def _legs(jid: str, text: str) -> MetricJourney:
+    """What the repeat rate reads of a journey with handoffs (see the module)."""
+    handoffs, steps, facts = json.loads(text)
+    if isinstance(facts, str):
+        facts = json.loads(facts)
+    return MetricJourney(
+        id=jid,
+        opened_at=0,
+        entry_channel=None,
+        current_channel="",
+        resolved_at=None,
+        reopen_count=0,
+        assignee=None,
+        facts=tuple((f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()),
+        next_contact_at=None,
+        steps=[
+            MetricStep(at, sequence, channel, author, "message", None, body or "", iid or "", None)
+            for at, sequence, channel, author, body, iid in steps
+        ],
+        handoffs=[MetricHandoff(*h) for h in handoffs],
+    )
+
+
+def _iso_micros(text: str) -> int:
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        when = None
+    if when is None or when.tzinfo is None:
+        raise StoreError(f"a stored journey has an unreadable time: {text!r}")
+    return (when - _EPOCH) // _MICROSECOND

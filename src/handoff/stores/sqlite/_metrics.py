@@ -1,141 +1,103 @@
-"""SQLite's side of the metrics read: the three row streams of :mod:`handoff.stores.sql._metrics`.
+"""SQLite's side of the metrics read: each journey reduced to one row in SQL.
 
-Two plans give the same rows in the same order (journey ids, binary collation). When
-the period holds a good share of all journeys, journeys and handoffs are scanned once
-and the period's rows sorted by journey (``+column`` keeps SQLite from walking an
-index, which would read the file in random order: rows are stored as they happened).
-For a short period, each of the period's journeys reaches its rows through their index
-instead, so a month's report does not read a year. Steps always come from
-``interactions_for_metrics`` (schema version 3), which holds every column they need,
-already in the order the report reads them; the records' JSON is read only where the
-index cannot answer: surveys, and customer messages of journeys with handoffs.
+Two queries run in one read snapshot, both ordered by journey id (binary collation):
+the period's journeys, and one row per journey of their histories, grouped from
+``interactions_for_metrics`` (schema version 3), which holds every column the grouping
+reads in the order it reads them. The grouping is a plain ``GROUP BY`` over the index:
+SQLite's window functions would cost more than the whole report may (they buffer and
+sort every row). What depends on order (the customer's waits, reopens) is written as
+the journey's conversation in one letter per step with its instants, which
+:mod:`handoff.stores.sql._metrics` reads; see there for the layouts.
 
-Kept tallies (schema version 4) live in ``journey_tallies``; whether one is current is
-answered by ``journeys_by_opening``, which holds each journey's opening time, id and
-version, so reading a year of tallies never touches the journeys' records. Journeys
-without a current tally go through the same two plans: the first report of a period
-picks them by the same test as the tallies, a later one by their listed ids.
+When the period holds a good share of all journeys the index is scanned once;
+otherwise each journey of the period reaches its rows through the index, so a month's
+report does not read a year. Records' JSON is read only where the index cannot answer:
+the journeys' own fields, survey answers, and the text of customer messages in journeys
+with handoffs (for the repeat rate).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
-from attrs import define
-
 from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores.sql._metrics import Cursors, SQLMetrics, TallyCursors, period
-from handoff.stores.sql._tallies import INSERT_TALLY, NEWER_TALLY
+from handoff.stores.sql._metrics import RESOLVED, Cursors, SQLMetrics, period
 
 __all__ = ["SQLiteMetrics"]
 
 _PERIOD = "j.opened_at >= :start AND j.opened_at < :end"
-_HANDED = "(SELECT journey_id FROM handoffs)"
-_CONVERSATIONAL = "i.kind IN ('message', 'call')"
-_CURRENT = (
-    "EXISTS (SELECT 1 FROM journey_tallies t WHERE t.journey_id = j.id AND t.version = j.version"
-    " AND t.form = :form)"
-)
+_CONV = "kind IN ('message', 'call')"
+_TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
+_RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
+_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
+# The turns (customer messages and resolutions, in order) become the reopen count here;
+# see handoff.stores.sql._metrics for the other columns.
+_GROUPED = f"""SELECT i.journey_id AS jid,
+    group_concat(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '') AS talk,
+    group_concat(CASE WHEN {_TALK} THEN i.at END) AS instants,
+    group_concat(CASE WHEN {_RESOLUTION} THEN i.at || ' ' || i.channel END, ' ') AS resolved,
+    group_concat(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, '')
+        AS turns,
+    count(CASE WHEN i.kind = 'survey' THEN 1 END) AS surveys
+FROM {{rows}} GROUP BY i.journey_id"""
+_SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
+_WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
+    CROSS JOIN interactions i INDEXED BY interactions_for_metrics ON i.journey_id = p.id"""
+# Each survey's answers as the JSON array [csat, nps, ces], one survey after another.
+_ANSWERS = """(SELECT group_concat(x.id || ' ' || json_extract(x.data, '$.metadata.csat', '$.metadata.nps',
+        '$.metadata.ces'), char(30))
+    FROM (SELECT x.id, x.data FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = g.jid AND x.kind = 'survey' ORDER BY x.at, x.sequence) x)"""
+_AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
+    WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
+_HISTORIES = f"""SELECT g.jid, g.talk, g.instants, g.resolved,
+    (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
+    CASE WHEN g.surveys THEN {_ANSWERS} END,
+    {{agent}},
+    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
+FROM ({_GROUPED}) g"""
+# Handoffs and the conversation around them, only for journeys that have handoffs: what
+# the repeat rate reads (see handoff.stores.sql._metrics for the layout).
+_LEGS = f"""json_array(
+    (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason))
+        FROM (SELECT * FROM handoffs h WHERE h.journey_id = g.jid ORDER BY h.at, h.rowid) h
+        LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')),
+    (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.author,
+            CASE WHEN x.author = 'customer' THEN json_extract(x.data, '$.body') END,
+            CASE WHEN x.author = 'customer' THEN x.id END))
+        FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
+    (SELECT json_extract(f.data, '$.facts') FROM journeys f WHERE f.id = g.jid))"""
 _NEXT_CONTACT = """(SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.rowid) > (j.opened_at, j.rowid) ORDER BY n.opened_at, n.rowid LIMIT 1)"""
-# The journey's JSON fields come out of one json_extract (one parse), as a JSON array.
-_JOURNEYS = f"""SELECT j.id, j.opened_at,
-    json_extract(j.data, '$.path[0].channel', '$.current_channel', '$.resolved_at',
-        '$.reopen_count', '$.assignee'),
-    CASE WHEN j.id IN {_HANDED} THEN json_extract(j.data, '$.facts') END,
-    {_NEXT_CONTACT}, j.version
-FROM journeys j WHERE {_PERIOD}{{pick}} ORDER BY +j.id"""
-# Every column but the CASE branches that read ``data`` is in ``interactions_for_metrics``,
-# so SQLite reads the index alone and seeks a row only for those branches (surveys, and
-# customer messages of journeys with handoffs).
-_STEP_COLUMNS = f"""i.at, i.sequence, i.channel, i.author, i.kind,
-    {{agent}},
-    CASE WHEN i.kind = 'event' THEN i.event_head
-        WHEN i.author = 'customer' AND {_CONVERSATIONAL} AND i.journey_id IN {_HANDED}
-        THEN json_extract(i.data, '$.body') END,
-    CASE WHEN i.kind = 'survey' OR (i.author = 'customer' AND {_CONVERSATIONAL}
-        AND i.journey_id IN {_HANDED}) THEN i.id END,
-    CASE WHEN i.kind = 'survey' THEN json_extract(i.data, '$.metadata') END,
-    i.journey_id"""
-_AGENT = "i.reply_agent"
-_STEPS_ORDER = "ORDER BY i.journey_id, i.at, i.sequence"
-# A handoff's anchor is the interaction that made it, looked up by its key.
-_HANDOFF_COLUMNS = """h.journey_id, h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason"""
-_ANCHOR = "LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')"
-# The tallies kept and current; the journey's columns come from ``journeys_by_opening``.
-# The contact's next journey comes from a correlated look-up, or, when the period holds
-# much of the store, from one pass over ``journeys_by_contact`` (_FOLLOWING) matched by rowid.
-_KEPT = f"""SELECT j.id, j.version, j.opened_at, t.entry_channel, t.agent, t.first_reply_at, t.waits,
-    t.first_resolved_at, t.resolved_at, t.resolved_channel, t.reopens, t.handoffs,
-    coalesce(t.csat, x''), coalesce(t.nps, x''), coalesce(t.ces, x''), {{next}}
-FROM journeys j INDEXED BY journeys_by_opening
-JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form = :form
-WHERE {_PERIOD}"""
-_KEPT_LOOKED_UP = _KEPT.format(next=_NEXT_CONTACT)
-_KEPT_ROWID = _KEPT.format(next="j.rowid")
-_FOLLOWING = (
-    "SELECT contact_id, opened_at, rowid FROM journeys INDEXED BY journeys_by_contact"
-    " ORDER BY contact_id, opened_at, rowid"
-)
-_KEEP = f"""{INSERT_TALLY}
-SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
-FROM journeys j WHERE j.id = ?1 AND j.version >= ?3
-{NEWER_TALLY}"""
-
-
-@define(frozen=True)
-class _Plan:
-    journeys: str
-    steps: str
-    steps_with_agents: str
-    handoffs: str
-
-    @classmethod
-    def of(cls, pick: str, steps: str, handoffs: str) -> _Plan:
-        steps, handoffs = steps.replace("{pick}", pick), handoffs.replace("{pick}", pick)
-        return cls(
-            _JOURNEYS.format(pick=pick),
-            steps.format(agent="NULL"),
-            steps.format(agent=_AGENT),
-            handoffs,
-        )
-
-
-def _plans(pick: str) -> tuple[_Plan, _Plan]:
-    """The scan and the walk (see the module) over the period's journeys that ``pick`` keeps."""
-    chosen = f"(SELECT j.id FROM journeys j WHERE {_PERIOD}{{pick}})"
-    scan = _Plan.of(
-        pick,
-        f"SELECT {_STEP_COLUMNS} FROM interactions i INDEXED BY interactions_for_metrics"
-        f" WHERE i.journey_id IN {chosen} {_STEPS_ORDER}",
-        f"SELECT {_HANDOFF_COLUMNS} FROM handoffs h {_ANCHOR} WHERE +h.journey_id IN {chosen}"
-        " ORDER BY +h.journey_id, h.at, h.rowid",
-    )
-    picked = f"WITH p AS MATERIALIZED {chosen}"
-    walk = _Plan.of(
-        pick,
-        f"{picked} SELECT {_STEP_COLUMNS} FROM p CROSS JOIN interactions i"
-        f" INDEXED BY interactions_for_metrics ON i.journey_id = p.id {_STEPS_ORDER}",
-        f"{picked} SELECT {_HANDOFF_COLUMNS} FROM p CROSS JOIN handoffs h ON h.journey_id = p.id {_ANCHOR}"
-        " ORDER BY +h.journey_id, h.at, h.rowid",
-    )
-    return scan, walk
-
-
-_ALL = _plans("")
-# Journeys without a current tally: many (the first report) are picked by the same test
-# as they are read, few (a later one) by the ids listed when the tallies were read.
-_UNTALLIED, _ = _plans(f" AND NOT {_CURRENT}")
-_, _LISTED = _plans(" AND j.id IN (SELECT value FROM json_each(:listed))")
-_STALE = f"SELECT j.id FROM journeys j INDEXED BY journeys_by_opening WHERE {_PERIOD} AND NOT {_CURRENT}"
+_FIRST_CHANNEL = """(SELECT x.channel FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = j.id ORDER BY x.at, x.sequence LIMIT 1)"""
+_JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.data, '$.path[0].channel'),
+    json_extract(j.data, '$.current_channel'), json_extract(j.data, '$.resolved_at'),
+    json_extract(j.data, '$.reopen_count'), json_extract(j.data, '$.assignee'),
+    CASE WHEN json_extract(j.data, '$.path[0].channel') IS NULL THEN {_FIRST_CHANNEL} END,
+    {_NEXT_CONTACT}
+FROM journeys j WHERE {_PERIOD} ORDER BY +j.id"""
+_READ_CACHE = -4096  # KiB
 _COUNTS = f"SELECT (SELECT count(*) FROM journeys j WHERE {_PERIOD}), (SELECT count(*) FROM journeys)"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
+
+
+def _histories(rows: str, agents: bool) -> str:
+    agent = _AGENT if agents else "NULL"
+    return _HISTORIES.replace("{agent}", agent).replace("{legs}", _LEGS).replace("{rows}", rows)
+
+
+_PLANS = {
+    (scan, agents): _histories(_SCAN if scan else _WALK, agents)
+    for scan in (True, False)
+    for agents in (True, False)
+}
 
 
 class SQLiteMetrics(SQLMetrics):
@@ -146,7 +108,7 @@ class SQLiteMetrics(SQLMetrics):
     """
 
     _metrics_scan_share: ClassVar[float] = 0.125
-    """From this share of all journeys in the period on, scan and sort rather than walk."""
+    """From this share of all journeys in the period on, scan the index rather than walk it."""
 
     def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
         start, end = period(start, end)
@@ -155,67 +117,16 @@ class SQLiteMetrics(SQLMetrics):
 
     @contextmanager
     def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
-        with self._read_snapshot() as conn:
-            yield self._history(conn, {"start": micros(start), "end": micros(end)}, agents)
-
-    @contextmanager
-    def _tally_cursors(self, start: datetime, end: datetime, form: int) -> Iterator[TallyCursors]:
-        with self._read_snapshot() as conn:
-            bounds: dict[str, Any] = {"start": micros(start), "end": micros(end), "form": form}
+        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
+        with snapshot as conn:
+            bounds = {"start": micros(start), "end": micros(end)}
             inside, everything = conn.execute(_COUNTS, bounds).fetchone()
-            many = inside >= everything * self._metrics_scan_share
-            stale = [row[0] for row in conn.execute(_STALE, bounds)]
-            following = _following(conn) if many else None
-            kept = conn.execute(_KEPT_ROWID if many else _KEPT_LOOKED_UP, bounds)
-            if not stale:
-                yield kept, following, (), (), ()
-                return
-            if len(stale) >= everything * self._metrics_scan_share:
-                plan = _UNTALLIED
-            else:
-                plan = _LISTED
-                bounds["listed"] = json.dumps(stale)
-            yield (kept, following, *_cursors(conn, plan, bounds, agents=True))
-
-    def _write_tallies(self, rows: list[tuple[Any, ...]]) -> None:
-        transaction = cast(
-            AbstractContextManager[sqlite3.Connection], cast(Any, self)._transaction("keep tallies")
-        )
-        with transaction as conn:
-            conn.executemany(_KEEP, rows)
-
-    def _read_snapshot(self) -> AbstractContextManager[sqlite3.Connection]:
-        return cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
-
-    def _history(self, conn: sqlite3.Connection, bounds: dict[str, int], agents: bool) -> Cursors:
-        """The journey, step and handoff rows of the period, by the plan that suits its size."""
-        inside, everything = conn.execute(_COUNTS, bounds).fetchone()
-        scan, walk = _ALL
-        plan = scan if inside >= everything * self._metrics_scan_share else walk
-        return _cursors(conn, plan, bounds, agents=agents)
-
-
-def _cursors(conn: sqlite3.Connection, plan: _Plan, bounds: dict[str, Any], *, agents: bool) -> Cursors:
-    """The journey, step and handoff rows of ``plan``."""
-    return (
-        (_spread(row) for row in conn.execute(plan.journeys, bounds)),
-        conn.execute(plan.steps_with_agents if agents else plan.steps, bounds),
-        conn.execute(plan.handoffs, bounds),
-    )
-
-
-def _following(conn: sqlite3.Connection) -> dict[int, int]:
-    """When the contact's next journey opened, by journey rowid (absent: none did)."""
-    following: dict[int, int] = {}
-    contact = row = None
-    for next_contact, opened, next_row in conn.execute(_FOLLOWING):
-        if next_contact == contact:
-            following[cast(int, row)] = opened
-        contact, row = next_contact, next_row
-    return following
-
-
-def _spread(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A journey row with its JSON array of fields spread into columns."""
-    jid, opened, fields, facts, next_at, version = row
-    return (jid, opened, *json.loads(fields), facts, next_at, version)
+            scan = inside >= everything * self._metrics_scan_share
+            # Every page is read once, in order: a large page cache would only hold a year
+            # of history in memory, so the read makes do with a small one.
+            (cache,) = conn.execute("PRAGMA cache_size").fetchone()
+            conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
+            try:
+                yield conn.execute(_JOURNEYS, bounds), conn.execute(_PLANS[scan, agents], bounds)
+            finally:
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")

@@ -129,6 +129,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX journeys_by_opening ON journeys (opened_at, id, version, contact_id)",
     ),
+    # 5: outbox leases, so several senders never claim the same notification.
+    (
+        "ALTER TABLE notifications ADD COLUMN lease_worker TEXT",
+        "ALTER TABLE notifications ADD COLUMN lease_until INTEGER",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

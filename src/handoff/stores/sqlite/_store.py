@@ -21,19 +21,20 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from handoff.clock import micros
 from handoff.errors import NotFound, StoreError, ValidationError
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores.capabilities import BulkImport, SerializedWrites
-from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.capabilities import BulkImport, ErasureScrub, OutboxLeases, SerializedWrites
+from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
     check_batch,
     check_changeset,
+    check_claim,
     check_keys,
     check_lock_key,
     check_mark,
@@ -42,9 +43,11 @@ from handoff.stores.rules import (
     marked,
 )
 from handoff.stores.sql._decoded import Decoded
+from handoff.stores.sql._pages import PageStatements, SQLPages
 from handoff.stores.sql._reads import SQLReads, Statements
-from handoff.stores.sqlite._checkpoint import Checkpointer
+from handoff.stores.sqlite._checkpoint import Checkpointer, truncate_log
 from handoff.stores.sqlite._connect import begin, connect, rollback, store_error, unicode_error
+from handoff.stores.sqlite._leases import claim
 from handoff.stores.sqlite._metrics import SQLiteMetrics
 from handoff.stores.sqlite._writes import Params, Rows, erase, provider_holder, write_many
 
@@ -52,7 +55,7 @@ __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 
-_CHECKPOINT_ATTEMPTS = 20
+_TRUNCATE_ATTEMPTS = 5  # at most ~60 ms of waiting in all: an erasure never waits on readers
 _MAX_BUSY_TIMEOUT = (2**31 - 1) // 1000  # the most whole seconds whose milliseconds fit 32 bits
 # Where Rows keeps the stored JSON text of the contact and of the journey.
 _CONTACT_DATA = 2
@@ -128,7 +131,9 @@ def _check_busy_timeout(seconds: object) -> float:
     return float(seconds)
 
 
-class SQLiteStore(SQLReads, BulkImport, SerializedWrites, SQLiteMetrics):
+class SQLiteStore(
+    SQLReads, BulkImport, SerializedWrites, SQLiteMetrics, OutboxLeases, ErasureScrub, SQLPages
+):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 
     URLs follow the usual convention: ``sqlite:///handoff.db`` is relative to the
@@ -137,6 +142,11 @@ class SQLiteStore(SQLReads, BulkImport, SerializedWrites, SQLiteMetrics):
     """
 
     _sql = _READS
+    _pages = PageStatements(
+        interactions_after=(
+            "SELECT data FROM interactions WHERE journey_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"
+        ),
+    )
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:", *, busy_timeout: float = 5.0) -> None:
         if isinstance(path, os.PathLike):
@@ -145,6 +155,7 @@ class SQLiteStore(SQLReads, BulkImport, SerializedWrites, SQLiteMetrics):
             raise ValidationError("path", f"expected a file path or ':memory:', got {path!r}")
         busy_timeout = _check_busy_timeout(busy_timeout)
         self._path = path
+        self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._decoded = Decoded()
         if path != ":memory:" and not path.startswith("file:"):
@@ -244,6 +255,14 @@ class SQLiteStore(SQLReads, BulkImport, SerializedWrites, SQLiteMetrics):
             conn.execute(_MARK_NOTIFICATION, params)
         return updated
 
+    def claim_notifications(
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+    ) -> list[Notification]:
+        worker, now, limit, lease = check_claim(worker, now, limit, lease)
+        with self._transaction("claim due notifications") as conn:
+            claimed = claim(conn, worker, now, limit, lease)
+        return [self._decoded.load(Notification, data) for data in claimed]
+
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
         limit = check_active_limit(limit)
@@ -298,32 +317,37 @@ class SQLiteStore(SQLReads, BulkImport, SerializedWrites, SQLiteMetrics):
             )
 
     def erase_contact(self, contact_id: str) -> None:
+        self.erase_contact_scrubbed(contact_id)
+
+    def erase_contact_scrubbed(self, contact_id: str, *, vacuum: bool = True) -> Erasure:
+        """Delete the contact's rows (``secure_delete`` zeroes their space in the file), then
+        empty the write-ahead log unless a reader pins it; then the checkpointer retries
+        until it can (or :meth:`truncate_log` does)."""
         check_text(contact_id, "contact_id")
         with self._transaction("erase a contact") as conn:
             if not erase(conn, contact_id):
                 raise NotFound("contact", contact_id)
         self._decoded.clear()
-        if self._path != ":memory:":
-            self._scrub_log()
+        remains = True
+        for attempt in range(_TRUNCATE_ATTEMPTS):  # the checkpointer may be mid-checkpoint
+            try:
+                remains = self.truncate_log()
+            except StoreError:
+                remains = True  # deleted all the same: a later checkpoint removes the copies
+            if not remains:
+                break
+            time.sleep(0.002 * 2**attempt)
+        if remains and self._checkpointer is not None:
+            self._checkpointer.truncate_soon()
+        return Erasure(contact_id, old_copies_may_remain=remains)
 
-    def _scrub_log(self) -> None:
-        """Copy every page into the database file and empty the write-ahead log.
-
-        Until then the log still holds images of the pages as they were before the
-        erasure. A reader in another process can hold the log open for a while, so
-        the checkpoint is retried before giving up with an explanation.
-        """
-        for attempt in range(_CHECKPOINT_ATTEMPTS):
-            with self._reading() as conn:
-                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if not busy:
-                return
-            time.sleep(0.005 * min(2**attempt, 20))
-        raise StoreError(
-            f"the contact was erased from {self._path!r}, but another connection kept the write-ahead "
-            "log busy, so old copies of its pages remain in the -wal file until the next checkpoint; "
-            "run PRAGMA wal_checkpoint(TRUNCATE) once the other connections are idle"
-        )
+    def truncate_log(self) -> bool:
+        """Copy the write-ahead log into the database file and truncate it, without waiting
+        on other connections; whether old page images may remain in it (a reader still
+        reads from it)."""
+        if self._path == ":memory:":
+            return False
+        return truncate_log(self._reading, self._busy_timeout)
 
     # -- plumbing --------------------------------------------------------------------
     def _timestamp(self, at: datetime) -> int:

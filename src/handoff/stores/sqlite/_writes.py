@@ -21,7 +21,8 @@ Params = tuple[object, ...]
 # Fixed SQL strings: sqlite3 keeps a prepared statement per distinct string.
 _INSERT_CONTACT = "INSERT INTO contacts (id, version, data) VALUES (?, ?, ?)"
 _UPDATE_CONTACT = "UPDATE contacts SET version = ?, data = ? WHERE id = ? AND version = ?"
-_DELETE_IDENTITIES = "DELETE FROM identities WHERE contact_id = ?"
+_STORED_IDENTITIES = "SELECT identity FROM identities WHERE contact_id = ?"
+_DELETE_IDENTITY = "DELETE FROM identities WHERE identity = ? AND contact_id = ?"
 _INSERT_IDENTITY = "INSERT INTO identities (identity, contact_id) VALUES (?, ?)"
 _INSERT_JOURNEY = (
     "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
@@ -218,9 +219,9 @@ def _write_grouped(conn: sqlite3.Connection, batch: Sequence[Rows]) -> bool:
     if updates and conn.executemany(_UPDATE_CONTACT, updates).rowcount != len(updates):
         return False
     for rows, contact in changed:  # in order: an identity moving between contacts meets the same checks
-        if rows.changes.expected_contact_version:
-            conn.execute(_DELETE_IDENTITIES, (contact.id,))
-        conn.executemany(_INSERT_IDENTITY, [(str(identity), contact.id) for identity in contact.identities])
+        gone, added = _identity_changes(conn, contact, existing=bool(rows.changes.expected_contact_version))
+        conn.executemany(_DELETE_IDENTITY, gone)
+        conn.executemany(_INSERT_IDENTITY, added)
     moved = [rows for rows in batch if rows.changes.journey is not None]
     conn.executemany(_INSERT_JOURNEY, [r.journey for r in moved if not r.changes.expected_journey_version])
     versioned: list[Params] = [
@@ -262,12 +263,28 @@ def _write_contact(conn: sqlite3.Connection, contact: Contact, expected: int, pa
             raise ConcurrencyConflict(f"contact {contact.id!r} already exists") from exc
     elif conn.execute(_UPDATE_CONTACT, (contact.version, params[2], contact.id, expected)).rowcount != 1:
         raise ConcurrencyConflict(f"contact {contact.id!r} is not at version {expected}")
-    conn.execute(_DELETE_IDENTITIES, (contact.id,))
-    for identity in contact.identities:
+    gone, added = _identity_changes(conn, contact, existing=expected != 0)
+    conn.executemany(_DELETE_IDENTITY, gone)
+    for params in added:
         try:
-            conn.execute(_INSERT_IDENTITY, (str(identity), contact.id))
+            conn.execute(_INSERT_IDENTITY, params)
         except sqlite3.IntegrityError as exc:
-            raise _identity_taken(conn, identity) from exc
+            raise _identity_taken(conn, str(params[0])) from exc
+
+
+def _identity_changes(
+    conn: sqlite3.Connection, contact: Contact, *, existing: bool
+) -> tuple[list[Params], list[Params]]:
+    """The identity rows to delete and to insert: only what changed, so linking one more
+    identity to a contact with thousands writes one row, not all of them again."""
+    wanted = [str(identity) for identity in contact.identities]
+    if not existing:
+        return [], [(key, contact.id) for key in wanted]
+    stored = {row[0] for row in conn.execute(_STORED_IDENTITIES, (contact.id,))}
+    return (
+        [(key, contact.id) for key in stored.difference(wanted)],
+        [(key, contact.id) for key in wanted if key not in stored],
+    )
 
 
 def _write_journey(conn: sqlite3.Connection, journey: Journey, expected: int, params: Params) -> None:
@@ -287,7 +304,7 @@ def _exists(conn: sqlite3.Connection, sql: str, params: Params) -> bool:
     return conn.execute(sql, params).fetchone() is not None
 
 
-def _identity_taken(conn: sqlite3.Connection, identity: Identity) -> HandoffError:
+def _identity_taken(conn: sqlite3.Connection, identity: Identity | str) -> HandoffError:
     row = conn.execute("SELECT contact_id FROM identities WHERE identity = ?", (str(identity),)).fetchone()
     owner = "another contact" if row is None else f"contact {row[0]!r}"
     return ConcurrencyConflict(f"identity {identity} already belongs to {owner}")
