@@ -8,10 +8,10 @@ journey's length.
 
 from __future__ import annotations
 
-from handoff._issue import is_small_talk
 from handoff.facts import asked_for, extract_facts, merge_facts, phone_region
 from handoff.flow.records import replace
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
+from handoff.summary._issue import is_small_talk
 
 __all__ = ["append"]
 
