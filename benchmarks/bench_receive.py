@@ -17,12 +17,17 @@ meet the same machine:
 
 Printed: p50, p99 and mean per backend and size, ``p50 ÷ anchor p50``, ``p99 ÷ p50`` and
 the p50 ratio of the long journey to the short one.
+
+``--hot`` then runs a hot journey on SQLite (and PostgreSQL when given): 8 processes each
+send 500 messages from one customer to one journey at once, with the default retries;
+it prints how many calls failed and the p50 and p99 of a call under that load.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import sqlite3
 import statistics
 import sys
@@ -176,6 +181,39 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
             print(f"{backend:9} p50 journey of {sizes[-1]:,} ÷ of {sizes[0]}: {growth:.2f}×")
 
 
+def _hot_worker(url: str, worker: int, calls: int) -> tuple[list[float], int]:
+    timings, errors = [], 0
+    with Switchboard.open(url) as board:
+        for n in range(calls):
+            inbound = Inbound(
+                channel="whatsapp",
+                identity="phone:+14155550199",
+                body=BODY.format(i=n),
+                at=T0 + timedelta(seconds=n, milliseconds=worker),
+                external_id=f"hot-{worker}-{n}",
+            )
+            began = time.perf_counter()
+            try:
+                board.receive(inbound)
+            except Exception:  # counted: the figure is how many callers failed
+                errors += 1
+            timings.append(time.perf_counter() - began)
+    return timings, errors
+
+
+def hot_journey(url: str, backend: str, workers: int = 8, calls: int = 500) -> None:
+    """``workers`` processes x ``calls`` receives to one customer's journey, all at once."""
+    Switchboard.open(url).close()  # the schema, before the race
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        results = pool.starmap(_hot_worker, [(url, w, calls) for w in range(workers)])
+    timings = [t for worker, _ in results for t in worker]
+    errors = sum(e for _, e in results)
+    print(
+        f"{backend:9} hot journey, {workers} processes x {calls}: {errors} failed, "
+        f"p50 {_pct(timings, 0.5) * 1e3:.2f} ms, p99 {_pct(timings, 0.99) * 1e3:.2f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -184,12 +222,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--pg", help="a PostgreSQL URL to measure too")
     parser.add_argument("--pg-server", action="store_true", help="start a throwaway PostgreSQL for the run")
+    parser.add_argument("--hot", action="store_true", help="also run the hot-journey burst")
     args = parser.parse_args()
-    if args.pg_server:
-        with throwaway_postgres() as url:
-            run(args, url)
-    else:
-        run(args, args.pg)
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(throwaway_postgres()) if args.pg_server else args.pg
+        run(args, pg)
+        if args.hot:
+            with tempfile.TemporaryDirectory() as tmp:
+                hot_journey(f"sqlite:///{Path(tmp) / 'hot.db'}", "sqlite")
+            if pg:
+                hot_journey(_fresh_postgres(pg, "hot"), "postgres")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from decimal import Decimal
 from attrs import fields
 
 from handoff import _validate as v
-from handoff._secrets import DIGITS_RE as _DIGITS_RE
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.facts import _ACCOUNT_RE, _DATE_LIKE_RE, _NOT_A_NAME
@@ -35,6 +34,7 @@ from handoff.masking import (
     mask_cards,
     word_start,
 )
+from handoff.masking._secrets import DIGITS_RE as _DIGITS_RE
 from handoff.models import Fact
 
 __all__ = ["extract_facts"]

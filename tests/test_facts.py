@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff import _amounts_dates
 from handoff.errors import ValidationError
 from handoff.facts import (
     FACT_KINDS,
+    _amounts_dates,
     asked_for,
     extract_facts,
     merge_facts,

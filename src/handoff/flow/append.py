@@ -8,10 +8,10 @@ journey's length.
 
 from __future__ import annotations
 
-from handoff._issue import is_small_talk
 from handoff.facts import asked_for, extract_facts, merge_facts, phone_region
 from handoff.flow.records import replace
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
+from handoff.summary._issue import is_small_talk
 
 __all__ = ["append"]
 
@@ -33,45 +33,57 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
         "version": interaction.sequence,
         "updated_at": max(journey.updated_at, interaction.at),
     }
-    channel, author = interaction.channel, interaction.author
+    author = interaction.author
     conversational = interaction.kind in ("message", "call")
     if author == "customer" and conversational:
-        changes["last_customer_at"] = {**journey.last_customer_at, channel: interaction.at}
-        changes["last_customer_channel"] = channel
-        changes["unresolved_messages"] = journey.unresolved_messages + 1
-        if interaction.body.strip() and (
-            not journey.subject or (is_small_talk(journey.subject) and not is_small_talk(interaction.body))
-        ):  # the first message that states the problem, not the greeting before it
-            changes["subject"] = _subject(interaction.body)
-        found = extract_facts(
-            interaction.body,
-            channel=channel,
-            at=interaction.at,
-            interaction_id=interaction.id,
-            answering=journey.asked,
-            region=phone_region(interaction.identity),
-        )
-        if found:
-            changes["facts"] = merge_facts(journey.facts, found)
-        if journey.asked is not None:
-            changes["asked"] = None  # answered, or not: the question is behind us
+        _customer_said(journey, interaction, changes)
     elif author in ("agent", "bot") and conversational:
-        changes["last_agent_at"] = {**journey.last_agent_at, channel: interaction.at}
-        asked = asked_for(interaction.body)
-        if asked != journey.asked:
-            changes["asked"] = asked
-        if author == "agent":
-            if journey.first_response_at is None:
-                changes["first_response_at"] = interaction.at
-            if journey.commitments and channel == journey.current_channel:
-                changes["commitments"] = ()
+        _agent_said(journey, interaction, changes)
     elif interaction.kind == "note":
-        line = SummaryLine(interaction.at, channel, author, interaction.body, interaction.agent)
+        line = SummaryLine(interaction.at, interaction.channel, author, interaction.body, interaction.agent)
         changes["notes"] = (*journey.notes, line)[-MAX_NOTES:]
     moves = (author == "customer" and conversational) or (
         interaction.kind == "event" and interaction.metadata.get("transfer") == "1"
     )
-    if moves and (not journey.path or journey.path[-1].channel != channel):
-        path = (*journey.path, PathStep(channel, interaction.at))
+    if moves and (not journey.path or journey.path[-1].channel != interaction.channel):
+        path = (*journey.path, PathStep(interaction.channel, interaction.at))
         changes["path"] = path if len(path) <= MAX_PATH else (path[0], *path[-(MAX_PATH - 1) :])
     return replace(journey, **changes)
+
+
+def _customer_said(journey: Journey, interaction: Interaction, changes: dict[str, object]) -> None:
+    """A customer message or call: activity, the issue's subject, the facts it gives."""
+    channel = interaction.channel
+    changes["last_customer_at"] = {**journey.last_customer_at, channel: interaction.at}
+    changes["last_customer_channel"] = channel
+    changes["unresolved_messages"] = journey.unresolved_messages + 1
+    if interaction.body.strip() and (
+        not journey.subject or (is_small_talk(journey.subject) and not is_small_talk(interaction.body))
+    ):  # the first message that states the problem, not the greeting before it
+        changes["subject"] = _subject(interaction.body)
+    found = extract_facts(
+        interaction.body,
+        channel=channel,
+        at=interaction.at,
+        interaction_id=interaction.id,
+        answering=journey.asked,
+        region=phone_region(interaction.identity),
+    )
+    if found:
+        changes["facts"] = merge_facts(journey.facts, found)
+    if journey.asked is not None:
+        changes["asked"] = None  # answered, or not: the question is behind us
+
+
+def _agent_said(journey: Journey, interaction: Interaction, changes: dict[str, object]) -> None:
+    """An agent's or bot's reply: activity, the question it asks, the first response."""
+    channel = interaction.channel
+    changes["last_agent_at"] = {**journey.last_agent_at, channel: interaction.at}
+    asked = asked_for(interaction.body)
+    if asked != journey.asked:
+        changes["asked"] = asked
+    if interaction.author == "agent":
+        if journey.first_response_at is None:
+            changes["first_response_at"] = interaction.at
+        if journey.commitments and channel == journey.current_channel:
+            changes["commitments"] = ()

@@ -15,7 +15,8 @@ from attrs import define, field
 
 from handoff import channels
 from handoff.errors import ValidationError
-from handoff.events import Suggestion
+from handoff.events import Suggestion, SuggestionKind
+from handoff.models import Redaction
 from handoff.policy.conditions import Condition, Test, compile_condition, condition_to_data, parse_condition
 from handoff.policy.durations import format_duration, parse_duration
 from handoff.policy.facts import Facts
@@ -102,7 +103,7 @@ class Summarize:
     sections: tuple[str, ...] | None = None
     recent: int | None = None
     max_chars: int | None = None
-    redaction: str | None = None
+    redaction: Redaction | None = None
     when: Condition | None = None
     _test: Test | None = field(init=False, eq=False, repr=False)
 
@@ -111,7 +112,7 @@ class Summarize:
 
     def apply(self, facts: Facts, rule: str, out: Outputs) -> None:
         if out.summary is None:
-            out.summary = SummaryDraft(self.sections, self.recent, self.max_chars, self.redaction)  # type: ignore[arg-type]
+            out.summary = SummaryDraft(self.sections, self.recent, self.max_chars, self.redaction)
 
 
 @define(frozen=True)
@@ -122,7 +123,7 @@ class Suggest:
     suggestion names the next slot inside the customer's business hours.
     """
 
-    kind: str
+    kind: SuggestionKind
     reason: str
     channel: str | None = None
     when: Condition | None = None
@@ -139,7 +140,7 @@ class Suggest:
         reason = self.reason
         if self.kind == "offer_callback":
             reason = f"{reason}; {_callback_slot(facts)}"
-        out.suggestions.append(Suggestion(self.kind, channel, reason, rule))  # type: ignore[arg-type]
+        out.suggestions.append(Suggestion(self.kind, channel, reason, rule))
 
 
 @define(frozen=True)

@@ -22,8 +22,6 @@ from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
-from handoff._issue import is_small_talk, issue_line
-from handoff._opening import spoken_opening
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.masking import mask_cards, mask_contact_details, mask_fact
@@ -38,6 +36,8 @@ from handoff.models import (
     Redaction,
     SummaryLine,
 )
+from handoff.summary._issue import is_small_talk, issue_line
+from handoff.summary._opening import spoken_opening
 
 __all__ = ["AGENT_SCREEN_CHARS", "SECTIONS", "SummarySpec", "build_summary", "for_role"]
 

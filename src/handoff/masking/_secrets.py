@@ -2,7 +2,7 @@
 
 Pure and linear on any ``str``: every pattern is precompiled, starts at a position a
 lookahead or a character class names, and no repetition can backtrack over another. The
-spans are found in the text as :mod:`handoff._normalized` gives it (NFKC, zero-width
+spans are found in the text as :mod:`handoff.masking._normalized` gives it (NFKC, zero-width
 characters gone, entities decoded); :mod:`handoff.masking` maps them back.
 
 What is found, and how it is replaced:

@@ -8,7 +8,7 @@ characters removed, HTML entities decoded, for detection only) it masks card num
 (replaced entirely) and IBANs (keeping the country code and the last four); nothing
 else of the text changes. :func:`mask_inbound` applies it to every text of an
 :class:`~handoff.events.Inbound`. What is found and how is listed in
-:mod:`handoff._secrets`.
+:mod:`handoff.masking._secrets`.
 
 The patterns are precompiled and only start at token boundaries (none can backtrack
 quadratically over a long message). The hot ones start with a lookahead naming the
@@ -27,11 +27,11 @@ from collections.abc import Iterable
 
 from attrs import evolve
 
-from handoff._normalized import normalize, quick_normal_form
-from handoff._secrets import _CARD_LENGTH_RE, card_spans, luhn, secret_spans, worth_a_look
-from handoff._secrets import CARD_MASK_RE as CARD_MASK_RE
 from handoff.errors import ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound
+from handoff.masking._normalized import normalize, quick_normal_form
+from handoff.masking._secrets import _CARD_LENGTH_RE, card_spans, luhn, secret_spans, worth_a_look
+from handoff.masking._secrets import CARD_MASK_RE as CARD_MASK_RE
 from handoff.models import Fact
 
 __all__ = [

@@ -24,10 +24,10 @@ from operator import attrgetter
 from attrs import fields
 
 from handoff import _validate as v
-from handoff._amounts_dates import Found, Scan, amounts, dates
-from handoff._answers import ASKABLE, asked_for, bare_answer
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
+from handoff.facts._amounts_dates import Found, Scan, amounts, dates
+from handoff.facts._answers import ASKABLE, asked_for, bare_answer
 from handoff.identity import Identity, parse_identity
 from handoff.masking import (
     CARD_MASK_RE,
