@@ -317,6 +317,9 @@ async def test_every_verb_of_the_sync_board_is_awaited(board: AsyncSwitchboard) 
 
     due = await board.outbox.due(T0 + timedelta(days=3))
     assert due, "the switch and the resolution scheduled notifications"
+    claimed = await board.outbox.claim("worker-1", now=T0 + timedelta(days=3))
+    assert [n.id for n in claimed] == [n.id for n in due]
+    assert await board.outbox.claim("worker-2", now=T0 + timedelta(days=3)) == []  # leased
     assert (await board.explain(due[0].id)).verdicts
     sent = await board.outbox.ack(due[0].id, provider_id="SM0001")
     assert sent.status == "sent" and (await board.outbox.get(due[0].id)).provider_id == "SM0001"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handoff.aio._worker import Worker
 from handoff.models import Notification
@@ -24,6 +24,17 @@ class AsyncOutbox:
     async def due(self, now: datetime | None = None, *, limit: int = 100) -> list[Notification]:
         """Pending notifications whose ``send_at`` has passed, earliest first."""
         return await self._worker.run(self._outbox.due, now, limit=limit)
+
+    async def claim(
+        self,
+        worker: str,
+        *,
+        limit: int = 100,
+        lease: timedelta = timedelta(minutes=5),
+        now: datetime | None = None,
+    ) -> list[Notification]:
+        """Due notifications leased to ``worker`` (see :meth:`handoff.outbox.Outbox.claim`)."""
+        return await self._worker.run(self._outbox.claim, worker, limit=limit, lease=lease, now=now)
 
     async def get(self, notification_id: str) -> Notification:
         return await self._worker.run(self._outbox.get, notification_id)
