@@ -12,8 +12,6 @@ can catch one class; the subclasses say what went wrong without parsing messages
     │   └── DuplicateInteraction the same (channel, external id) is stored
     └── StoreError               the storage backend failed
         └── StoreUnavailable     unknown store URL scheme, or its driver missing
-
-    HandoffWarning               (a UserWarning) done in part; the answer is right
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ __all__ = [
     "ConcurrencyConflict",
     "DuplicateInteraction",
     "HandoffError",
-    "HandoffWarning",
     "IngestError",
     "NotFound",
     "PolicyError",
@@ -36,11 +33,6 @@ __all__ = [
 
 class HandoffError(Exception):
     """Base class of every error raised by ``handoff``."""
-
-
-class HandoffWarning(UserWarning):
-    """Something ``handoff`` did only in part, though the answer it gave is right (for
-    example, a report whose journey tallies could not be kept for the next one)."""
 
 
 class ValidationError(HandoffError, ValueError):
