@@ -85,6 +85,7 @@ def draft_inbound(
         thread_refs=inbound.thread_ref,
         metadata=inbound.metadata,
         sensitive=inbound.sensitive or bool(reasons),
+        masked=True,
     )
     common: dict[str, Any] = {
         "contact": contact,

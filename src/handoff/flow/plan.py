@@ -128,8 +128,10 @@ def new_interaction(
     thread_refs: tuple[str, ...] = (),
     metadata: Mapping[str, str] | None = None,
     sensitive: bool = False,
+    masked: bool = False,
 ) -> Interaction:
-    """The next interaction of ``journey``, secrets masked before anything keeps it."""
+    """The next interaction of ``journey``, secrets masked before anything keeps it
+    (``masked=True``: ``body`` has been through :func:`~handoff.masking.mask_inbound`)."""
     return build(
         Interaction,
         id=interaction_id,
@@ -137,7 +139,7 @@ def new_interaction(
         contact_id=journey.contact_id,
         channel=channel,
         author=author,
-        body=mask_secrets(body),
+        body=body if masked else mask_secrets(body),
         at=at,
         sequence=journey.version + 1,
         kind=kind,
