@@ -102,8 +102,8 @@ def _read(store: Store, inbound: Inbound, identity: Identity) -> IntakeRead | Jo
         seen = store.find_interaction(inbound.channel, inbound.external_id)
         if seen is not None:
             journey = store.get_journey(seen.journey_id)
-            return duplicate(seen, journey, store.get_contact(journey.contact_id))
-    known = store.find_contact(identity)
+            return duplicate(seen, journey, store.get_contact_brief(journey.contact_id))
+    known = store.find_contact_brief(identity)
     trace: list[Verdict] = []
     if inbound.journey_ref is not None:
         reference = _normal(inbound.journey_ref)
@@ -114,7 +114,7 @@ def _read(store: Store, inbound: Inbound, identity: Identity) -> IntakeRead | Jo
         )
     by_thread = store.find_journey_by_thread(inbound.thread_ref) if inbound.thread_ref else None
     anchor = by_reference or by_thread
-    owner = store.get_contact(anchor.contact_id) if anchor is not None else known
+    owner = store.get_contact_brief(anchor.contact_id) if anchor is not None else known
     journeys = store.journeys_of(owner.id) if owner is not None else []
     return IntakeRead(
         known=known,

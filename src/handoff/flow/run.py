@@ -100,8 +100,8 @@ class Flow:
                 seen = self.store.find_interaction(where, external_id)
                 if seen is not None:
                     stored = self.store.get_journey(seen.journey_id)
-                    return duplicate(seen, stored, self.store.get_contact(stored.contact_id))
-            contact = self.store.get_contact(journey.contact_id)
+                    return duplicate(seen, stored, self.store.get_contact_brief(stored.contact_id))
+            contact = self.store.get_contact_brief(journey.contact_id)
             draft = desk.draft_reply(
                 journey,
                 contact,
@@ -181,7 +181,7 @@ class Flow:
         once the other writers of the contact are done."""
         with self._serialized(journey.contact_id):
             journey = self.store.get_journey(journey.id)
-            return self._commit(draft(journey, self.store.get_contact(journey.contact_id)), now)
+            return self._commit(draft(journey, self.store.get_contact_brief(journey.contact_id)), now)
 
     def _serialized(self, key: str) -> AbstractContextManager[None]:
         store = self.store
