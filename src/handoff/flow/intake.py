@@ -56,7 +56,9 @@ def draft_inbound(
     )
     trace.append(Verdict("continuity", choice.journey is not None, choice.how))
     source: LinkSource = "journey_ref" if read.by_reference is not None else "thread"
-    contact, contact_version, contact_changed, links = _contact_for(inbound, identity, read, source, trace, ids)
+    contact, contact_version, contact_changed, links = _contact_for(
+        inbound, identity, read, source, trace, ids
+    )
     interaction_id = ids.new_id("ix")
     if choice.journey is None:
         base = Journey(

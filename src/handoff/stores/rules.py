@@ -347,7 +347,11 @@ def _check_links(changes: Changeset) -> None:
     if changes.contact is None and (changes.links or changes.unlinks):
         field = "links" if changes.links else "unlinks"
         raise ValidationError(field, "links change only with the contact they belong to (set contact)")
-    _unique([str(link.identity) for link in changes.links] + [str(i) for i in changes.unlinks], "links", "identity")
+    _unique(
+        [str(link.identity) for link in changes.links] + [str(i) for i in changes.unlinks],
+        "links",
+        "identity",
+    )
 
 
 def _check_items(items: tuple[object, ...], kind: type, field: str) -> None:

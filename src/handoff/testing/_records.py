@@ -324,7 +324,9 @@ class RecordConformance(KitBase):
         contact = make_contact(first, second)
         store.commit(Changeset(contact=contact))
         confirmed = make_link(first, confirmed=False, source="agent", linked_at=T0 + timedelta(days=1))
-        store.commit(Changeset(contact=evolve(contact, version=2), expected_contact_version=1, links=(confirmed,)))
+        store.commit(
+            Changeset(contact=evolve(contact, version=2), expected_contact_version=1, links=(confirmed,))
+        )
         assert store.get_contact(contact.id).links == (confirmed, contact.links[1])
 
     def test_links_of_an_update_are_written_only_as_changes(self, store: Store) -> None:
@@ -342,7 +344,9 @@ class RecordConformance(KitBase):
         store.commit(Changeset(contact=theirs))
         store.commit(Changeset(contact=mine))
         taken = Changeset(
-            contact=evolve(mine, version=2), expected_contact_version=1, links=(make_link(theirs.identities[0]),)
+            contact=evolve(mine, version=2),
+            expected_contact_version=1,
+            links=(make_link(theirs.identities[0]),),
         )
         with pytest.raises(ConcurrencyConflict):
             store.commit(taken)

@@ -193,7 +193,9 @@ class StoreMachine(RuleBasedStateMachine):
             for i in sorted(added)
         )
         change = Changeset(
-            contact=evolve(contact, links=(), version=contact.version + 1),  # links of an update are not written
+            contact=evolve(
+                contact, links=(), version=contact.version + 1
+            ),  # links of an update are not written
             expected_contact_version=contact.version - 1 if stale else contact.version,
             links=links,
             unlinks=tuple(removed),
