@@ -3,14 +3,14 @@
 A batch's contacts and journeys are copied (``COPY``) into temporary tables, then
 written with one ``INSERT … SELECT`` for the new ones and one ``UPDATE … FROM`` for the
 changed ones, which matches only rows still at the version the changeset expects.
-Identities of the written contacts are replaced with one ``DELETE`` and one ``COPY``;
+The identity links of new contacts go in with one ``COPY``;
 the appended rows go in with ``COPY`` (see :meth:`~handoff.stores.postgres._writes.Rows.copy_appended`).
 
 Writing table by table gives the same result as writing the changesets in order only
-when no contact or journey is written twice, no identity moves between two contacts of
-the batch, and nothing points at a contact or journey a later changeset creates; a
-backfill's coalesced batches always qualify. Any other batch is written in order
-(:meth:`~handoff.stores.postgres._writes.Rows.write_versioned`).
+when no contact or journey is written twice, no stored contact gains or loses a link,
+no identity moves between two contacts of the batch, and nothing points at a contact
+or journey a later changeset creates; a backfill's coalesced batches always qualify.
+Any other batch is written in order (:meth:`~handoff.stores.postgres._writes.Rows.write_versioned`).
 
 A refused batch (a stale version, a violated constraint) is rolled back and written
 again in order, which refuses it as the changesets one after another would, naming the
@@ -71,8 +71,7 @@ _UPDATE_CONTACTS = (
     " FROM pg_temp.handoff_staged_contacts AS s"
     " WHERE s.expected <> 0 AND contacts.id = s.id AND contacts.version = s.expected RETURNING contacts.id"
 )
-_DROP_IDENTITIES = "DELETE FROM identities WHERE contact_id = ANY(%s::text[])"
-_COPY_IDENTITIES = "COPY identities (identity, contact_id) FROM STDIN"
+_COPY_IDENTITIES = "COPY identities (identity, contact_id, kind, data) FROM STDIN"
 _INSERT_JOURNEYS = (
     "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
     " SELECT contact_id, reference, status, version, opened_at, updated_at, data, id"
@@ -97,8 +96,10 @@ def set_based(batch: Sequence[Changeset], rows: Rows) -> bool:
     for n, changes in enumerate(batch):
         contact, journey = changes.contact, changes.journey
         if contact is not None:
+            if changes.expected_contact_version and (changes.links or changes.unlinks):
+                return False  # links of a stored contact change row by row, in order
             contacts.setdefault(contact.id, n)
-            for identity in contact.identities:
+            for identity in (*contact.identities, *(link.identity for link in changes.links)):
                 if owners.setdefault(str(identity), contact.id) != contact.id:
                     return False  # an identity moving between contacts of the batch
         if journey is not None:
@@ -116,10 +117,13 @@ def write_set(conn: Connection, rows: Rows) -> None:
     """Write a batch :func:`set_based` accepted, inside the caller's transaction."""
     contacts: list[tuple[Contact, int, Params]] = []
     journeys: list[tuple[Journey, int, Params]] = []
+    held: list[Params] = []
     for write, params in rows.versioned:
         record = write.record
         if isinstance(record, Contact):
             contacts.append((record, write.expected, params))
+            _, identities, kinds, data = write.link_params()
+            held += zip(identities, [record.id] * len(write.links), kinds, data, strict=True)
         else:
             journeys.append((record, write.expected, params))
     with conn.cursor() as cur:
@@ -127,12 +131,6 @@ def write_set(conn: Connection, rows: Rows) -> None:
         if contacts:
             _copy(cur, _COPY_CONTACTS, [(*params, expected) for _, expected, params in contacts])
             _versioned(cur, "contact", _INSERT_CONTACTS, _UPDATE_CONTACTS, contacts)
-            replaced = [contact.id for contact, expected, _ in contacts if expected]
-            if replaced:
-                cur.execute(_DROP_IDENTITIES, (replaced,))
-            held = [
-                (str(identity), contact.id) for contact, _, _ in contacts for identity in contact.identities
-            ]
             _copy(cur, _COPY_IDENTITIES, held)
         if journeys:
             staged = [(*params, expected, n) for n, (_, expected, params) in enumerate(journeys)]
