@@ -94,11 +94,15 @@ class LinkRows:
         conn.executemany(_DELETE, self.deleted)
 
 
-def write_links(conn: sqlite3.Connection, batch: Sequence[LinkRows]) -> None:
-    """The identity rows of a batch, in order: an identity moving between contacts in one
-    batch meets the same checks as in separate commits."""
-    for rows in batch:
-        rows.write(conn)
+def write_links(conn: sqlite3.Connection, batch: Sequence[LinkRows]) -> bool:
+    """The identity rows of a batch grouped by statement; False (or SQLite's
+    IntegrityError) when one is refused, for the caller to write them one by one."""
+    conn.executemany(_INSERT, [params for rows in batch for params in rows.inserted])
+    upserted = [params for rows in batch for params in rows.upserted]
+    if upserted and conn.executemany(_UPSERT, upserted).rowcount != len(upserted):
+        return False
+    conn.executemany(_DELETE, [params for rows in batch for params in rows.deleted])
+    return True
 
 
 def taken(conn: sqlite3.Connection, identity: Identity | str) -> ConcurrencyConflict:

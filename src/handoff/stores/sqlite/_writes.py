@@ -218,7 +218,8 @@ def _write_grouped(conn: sqlite3.Connection, batch: Sequence[Rows]) -> bool:
     ]
     if updates and conn.executemany(_UPDATE_CONTACT, updates).rowcount != len(updates):
         return False
-    write_links(conn, [rows.links for rows, _ in changed])
+    if not write_links(conn, [rows.links for rows, _ in changed]):
+        return False
     moved = [rows for rows in batch if rows.changes.journey is not None]
     conn.executemany(_INSERT_JOURNEY, [r.journey for r in moved if not r.changes.expected_journey_version])
     versioned: list[Params] = [
