@@ -24,8 +24,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sqlite3
-import sys
 import statistics
+import sys
 import tempfile
 import time
 import tracemalloc
