@@ -347,11 +347,12 @@ def _check_links(changes: Changeset) -> None:
     if changes.contact is None and (changes.links or changes.unlinks):
         field = "links" if changes.links else "unlinks"
         raise ValidationError(field, "links change only with the contact they belong to (set contact)")
-    _unique(
-        [str(link.identity) for link in changes.links] + [str(i) for i in changes.unlinks],
-        "links",
-        "identity",
-    )
+    _unique([str(link.identity) for link in changes.links], "links", "identity")
+    _unique([str(i) for i in changes.unlinks], "unlinks", "identity")
+    added = {str(link.identity) for link in changes.links}
+    for k, identity in enumerate(changes.unlinks):
+        if str(identity) in added:
+            raise ValidationError(f"unlinks[{k}]", f"{identity} is both added and removed")
 
 
 def _check_items(items: tuple[object, ...], kind: type, field: str) -> None:
