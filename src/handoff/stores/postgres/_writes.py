@@ -137,7 +137,7 @@ class _Versioned:
     def taken(self) -> str:
         """The problem reported when an identity this write links belongs to another contact."""
         held = ", ".join(str(link.identity) for link in self.links)
-        return f"an identity of {held} already belongs to another contact"
+        return f"an identity already belongs to another contact (one of {held})"
 
 
 class Rows:
