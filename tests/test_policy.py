@@ -57,6 +57,8 @@ def test_default_rules_are_named_and_ordered() -> None:
         "offer_callback",
         "sla_warning",
         "survey_after_resolution",
+        "raise_priority",
+        "route",
     ]
 
 

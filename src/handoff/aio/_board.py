@@ -27,7 +27,7 @@ from handoff.events import Inbound, JourneyOutcome, TickOutcome
 from handoff.flow.contacts import UNSET
 from handoff.identity import Identity
 from handoff.ingest.base import Parsed
-from handoff.models import Contact, ContextSummary, Handoff, Initiator, Interaction, Journey
+from handoff.models import Contact, ContextSummary, Handoff, Initiator, Interaction, Journey, Priority
 from handoff.policy.decision import Decision
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
@@ -117,9 +117,9 @@ class AsyncSwitchboard:
         await self.aclose()
 
     # -- customers write in ------------------------------------------------------------
-    async def receive(self, inbound: Inbound) -> JourneyOutcome:
+    async def receive(self, inbound: Inbound, *, priority: Priority | None = None) -> JourneyOutcome:
         """Record what arrived on a channel (see :meth:`handoff.Switchboard.receive`)."""
-        return await self._worker.run(self._board.receive, inbound)
+        return await self._worker.run(self._board.receive, inbound, priority=priority)
 
     async def receive_many(
         self,
@@ -191,6 +191,7 @@ class AsyncSwitchboard:
         warm: bool = True,
         initiated_by: Initiator = "agent",
         to_role: str | None = None,
+        priority: Priority | None = None,
     ) -> JourneyOutcome:
         """Hand the journey to another channel and/or agent (see :meth:`handoff.Switchboard.transfer`)."""
         return await self._worker.run(
@@ -204,7 +205,14 @@ class AsyncSwitchboard:
             warm=warm,
             initiated_by=initiated_by,
             to_role=to_role,
+            priority=priority,
         )
+
+    async def prioritize(
+        self, journey_id: str, priority: Priority, *, by: str | None = None, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Set the journey's priority (see :meth:`handoff.Switchboard.prioritize`)."""
+        return await self._worker.run(self._board.prioritize, journey_id, priority, by=by, at=at)
 
     async def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a survey."""

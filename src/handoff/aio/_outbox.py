@@ -21,9 +21,12 @@ class AsyncOutbox:
         self._outbox = outbox
         self._worker = worker
 
-    async def due(self, now: datetime | None = None, *, limit: int = 100) -> list[Notification]:
-        """Pending notifications whose ``send_at`` has passed, earliest first."""
-        return await self._worker.run(self._outbox.due, now, limit=limit)
+    async def due(
+        self, now: datetime | None = None, *, limit: int = 100, audience: str | None = "customer"
+    ) -> list[Notification]:
+        """Pending notifications whose ``send_at`` has passed, earliest first (see
+        :meth:`handoff.outbox.Outbox.due` for ``audience``)."""
+        return await self._worker.run(self._outbox.due, now, limit=limit, audience=audience)
 
     async def claim(
         self,
@@ -32,9 +35,12 @@ class AsyncOutbox:
         limit: int = 100,
         lease: timedelta = timedelta(minutes=5),
         now: datetime | None = None,
+        audience: str | None = "customer",
     ) -> list[Notification]:
         """Due notifications leased to ``worker`` (see :meth:`handoff.outbox.Outbox.claim`)."""
-        return await self._worker.run(self._outbox.claim, worker, limit=limit, lease=lease, now=now)
+        return await self._worker.run(
+            self._outbox.claim, worker, limit=limit, lease=lease, now=now, audience=audience
+        )
 
     async def get(self, notification_id: str) -> Notification:
         return await self._worker.run(self._outbox.get, notification_id)

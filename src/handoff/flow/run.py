@@ -24,7 +24,7 @@ from handoff.flow.intake import draft_inbound
 from handoff.flow.plan import Draft, Sentiment, duplicate, plan
 from handoff.flow.read import read_intake, read_notifications, read_recent, recent_bound
 from handoff.identity import Identity
-from handoff.models import Contact, Initiator, Journey, Notification
+from handoff.models import Contact, Initiator, Journey, Notification, Priority
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
 from handoff.stores.capabilities import SerializedWrites
@@ -133,6 +133,7 @@ class Flow:
         initiated_by: Initiator,
         to_role: str | None,
         now: datetime,
+        priority: Priority | None = None,
     ) -> JourneyOutcome:
         return self._act(
             journey,
@@ -150,7 +151,15 @@ class Flow:
                 initiated_by=initiated_by,
                 to_role=to_role,
                 callback_within=self.policy.settings.callback_within,
+                priority=priority,
             ),
+        )
+
+    def prioritize(
+        self, journey: Journey, *, priority: Priority, by: str | None, at: datetime, now: datetime
+    ) -> JourneyOutcome:
+        return self._act(
+            journey, now, lambda j, c: desk.draft_priority(j, c, self.ids, priority=priority, by=by, at=at)
         )
 
     def resolve(self, journey: Journey, *, by: str, at: datetime, now: datetime) -> JourneyOutcome:

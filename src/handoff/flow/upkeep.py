@@ -46,7 +46,7 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
             contact,
             events,
             last=last[0] if last else None,
-            notifications=read_notifications(store, journey) if journey.version > 1 else (),
+            notifications=read_notifications(store, journey),
             now=now,
             policy=policy,
             ids=flow.ids,
