@@ -124,12 +124,15 @@ class Outcome:
 
     Every call that can notify returns one: :class:`JourneyOutcome` for an event on one
     journey (``receive``, ``reply``, ``transfer``...), :class:`TickOutcome` for a tick
-    over every active journey.
+    over every active journey. ``notifications`` are the customer's; ``alerts`` the
+    team's (SLA warnings, breaches and their clearing), kept apart so that nothing
+    meant for the team is ever sent to a customer. Both are in the outbox.
     """
 
     notifications: tuple[Notification, ...] = ()
     trace: tuple[Verdict, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+    alerts: tuple[Notification, ...] = ()
 
 
 @define(frozen=True, kw_only=True)

@@ -223,7 +223,8 @@ def plan(
         interaction=interaction,
         contact=contact,
         handoff=record,
-        notifications=decided.scheduled,
+        notifications=tuple(n for n in decided.scheduled if n.audience == "customer"),
+        alerts=tuple(n for n in decided.scheduled if n.audience == "team"),
         trace=(*draft.trace, *decided.trace) if notify else (*draft.trace, NOT_NOTIFIED),
         suggestions=decided.suggestions,
     )
@@ -390,7 +391,12 @@ def plan_tick(
         Changeset(notifications=tuple(planned), decisions=tuple(records)) if planned or records else None
     )
     outcome = TickOutcome(
-        at=now, journeys=1, notifications=tuple(planned), trace=tuple(trace), suggestions=tuple(suggestions)
+        at=now,
+        journeys=1,
+        notifications=tuple(n for n in planned if n.audience == "customer"),
+        trace=tuple(trace),
+        suggestions=tuple(suggestions),
+        alerts=tuple(n for n in planned if n.audience == "team"),
     )
     return changes, outcome
 

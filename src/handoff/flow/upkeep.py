@@ -33,6 +33,7 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
     store, policy = flow.store, flow.policy
     journeys = store.active_journeys(limit=limit)
     notifications: list[Notification] = []
+    alerts: list[Notification] = []
     suggestions: list[Suggestion] = []
     trace: list[Verdict] = []
     for journey in journeys:
@@ -54,6 +55,7 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
         if changes is not None:
             store.commit(changes)
             notifications.extend(outcome.notifications)
+            alerts.extend(outcome.alerts)
         trace.extend(outcome.trace)
         suggestions.extend(outcome.suggestions)
     return TickOutcome(
@@ -62,6 +64,7 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
         notifications=tuple(notifications),
         trace=tuple(trace),
         suggestions=tuple(suggestions),
+        alerts=tuple(alerts),
     )
 
 
