@@ -291,7 +291,7 @@ def _decide(
             decision, alerts = _cleared(decision, draft, after, notifications, policy)
         decisions.append(decision)
         planned.extend(_notifications(decision, after, draft.contact, now, ids))
-        planned.extend(_alerts(alerts, decision, after, now))
+        planned.extend(_alerts(alerts, decision, after, now, send_at=interaction.at))
     suggested = tuple(s for d in decisions for s in d.suggestions)
     queue = next((s.queue for s in suggested if s.kind == "route" and s.queue), None)
     if not notify:
@@ -443,9 +443,15 @@ def _notifications(
 
 
 def _alerts(
-    alerts: Sequence[sla.SlaAlert], decision: Decision, journey: Journey, now: datetime
+    alerts: Sequence[sla.SlaAlert],
+    decision: Decision,
+    journey: Journey,
+    now: datetime,
+    *,
+    send_at: datetime | None = None,
 ) -> list[Notification]:
-    """SLA alerts as team notifications: due now, for the host to route to its people."""
+    """SLA alerts as team notifications, due at once (``send_at``: the event's time, else
+    ``now``) for the host to route to its people."""
     return [
         Notification(
             id=alert.id,
@@ -454,7 +460,7 @@ def _alerts(
             channel=journey.current_channel,
             body=mask_secrets(alert.body),
             purpose=alert.purpose,
-            send_at=now,
+            send_at=now if send_at is None else send_at,
             created_at=now,
             rule=alert.rule,
             reason=alert.reason,
