@@ -275,7 +275,7 @@ def _decide(
             draft.contact,
             interaction,
             draft.previous_channel,
-            recent_notifications=(*earlier, *planned),
+            recent_notifications=(*earlier, *(n for n in planned if n.audience == "customer")),
             sentiment=mood,
             customer_messages=after.unresolved_messages,
             flags=flags,
@@ -368,7 +368,7 @@ def plan_tick(
             journey,
             contact,
             last,
-            recent_notifications=(*earlier, *planned),
+            recent_notifications=(*earlier, *(n for n in planned if n.audience == "customer")),
             customer_messages=journey.unresolved_messages,
         )
         decision = policy.on_tick(situation)

@@ -203,19 +203,24 @@ class Route:
     skills: tuple[str, ...] = ()
     when: Condition | None = None
     _test: Test | None = field(init=False, eq=False, repr=False)
+    _filling: bool = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_test", _test_of(self.when))
+        names = (self.queue or "", *self.skills)
+        object.__setattr__(self, "_filling", any(isinstance(n, str) and "{" in n for n in names))
 
     def apply(self, facts: Facts, rule: str, out: Outputs) -> None:
-        situation = facts.situation
-        values = {
-            "channel": situation.event.to_channel or situation.event.channel,
-            "language": situation.contact.language,
-            "priority": situation.journey.priority,
-        }
-        queue = None if self.queue is None else _filled(self.queue, values)
-        skills = tuple(filter(None, (_filled(skill, values) for skill in self.skills)))
+        queue, skills = self.queue, self.skills
+        if self._filling:
+            situation = facts.situation
+            values = {
+                "channel": situation.event.to_channel or situation.event.channel,
+                "language": situation.contact.language,
+                "priority": situation.journey.priority,
+            }
+            queue = None if queue is None else _filled(queue, values)
+            skills = tuple(filter(None, (_filled(skill, values) for skill in skills)))
         for i, earlier in enumerate(out.suggestions):
             if earlier.kind == "route" and earlier.rule == rule:
                 if (earlier.queue or queue is None) and set(skills) <= set(earlier.skills):
