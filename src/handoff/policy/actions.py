@@ -22,7 +22,7 @@ from handoff.policy.conditions import Condition, Test, compile_condition, condit
 from handoff.policy.durations import format_duration, parse_duration
 from handoff.policy.facts import Facts
 from handoff.policy.schedule import next_business_slot, zone
-from handoff.policy.situation import NotificationDraft, SummaryDraft
+from handoff.policy.situation import NotificationDraft, Situation, SummaryDraft
 from handoff.summary import SECTIONS
 
 __all__ = [
@@ -214,13 +214,8 @@ class Route:
         queue, skills = self.queue, self.skills
         if self._filling:
             situation = facts.situation
-            values = {
-                "channel": situation.event.to_channel or situation.event.channel,
-                "language": situation.contact.language,
-                "priority": situation.journey.priority,
-            }
-            queue = None if queue is None else _filled(queue, values)
-            skills = tuple(filter(None, (_filled(skill, values) for skill in skills)))
+            queue = None if queue is None else _filled(queue, situation)
+            skills = tuple(filter(None, (_filled(skill, situation) for skill in skills)))
         for i, earlier in enumerate(out.suggestions):
             if earlier.kind == "route" and earlier.rule == rule:
                 if (earlier.queue or queue is None) and set(skills) <= set(earlier.skills):
@@ -237,15 +232,25 @@ class Route:
         out.suggestions.append(Suggestion("route", None, self.reason, rule, queue=queue, skills=skills))
 
 
-def _filled(text: str, values: dict[str, str | None]) -> str | None:
+_FIELD = re.compile(r"\{(channel|language|priority)\}")
+
+
+def _filled(text: str, situation: Situation) -> str | None:
     """``text`` with its ``{field}`` names filled in; None when a field it names is unknown."""
-    for name, value in values.items():
-        mark = "{" + name + "}"
-        if mark in text:
-            if value is None:
-                return None
-            text = text.replace(mark, value.lower())
-    return text
+    if "{" not in text:
+        return text
+    values: dict[str, str] = {}
+    for name in _FIELD.findall(text):
+        if name == "channel":
+            value: str | None = situation.event.to_channel or situation.event.channel
+        elif name == "language":
+            value = situation.contact.language.lower() if situation.contact.language else None
+        else:
+            value = situation.journey.priority
+        if value is None:
+            return None
+        values[name] = value
+    return text.format_map(values)
 
 
 Action = Notify | Summarize | Suggest | Suppress | Prioritize | Route
