@@ -168,29 +168,17 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
 
 
 def _route(s: Situation, channel: str) -> Suggestion:
-    """Where the handoff should go: voice, priority, returning customers, language, channel."""
+    """Where the handoff should go: the channel's queue; language, priority and repeat skills."""
     journey, language = s.journey, s.contact.language
-    queue: str | None = None
-    skills: list[str] = []
-    reasons: list[str] = []
-    if s.event.to_channel == "phone":
-        queue, skills, reasons = "phone", ["voice"], ["a phone call needs a voice agent"]
+    skills = [f"lang:{language.lower()}"] if language else []
+    reasons = ["the queue of the channel it goes to"]
     if journey.priority in ("high", "urgent"):
-        skill = f"{journey.priority}_priority"
-        if queue is None or skill not in skills:
-            reasons.append("a high or urgent journey goes to the priority queue")
-            queue = queue or "priority"
-            skills.append(skill)
+        reasons.append("a high or urgent journey needs agents on priority work")
+        skills.append(f"{journey.priority}_priority")
     if journey.reopen_count >= 1:
         reasons.append("the customer came back about the same issue")
         skills.append("returning_customer")
-    if language is not None and f"lang:{language.lower()}" not in skills:
-        reasons.append("an agent who speaks the customer's language")
-        skills.append(f"lang:{language.lower()}")
-    if queue is None:
-        reasons.append("the queue of the channel it goes to")
-        queue = channel
-    return Suggestion("route", None, "; ".join(reasons), "route", queue=queue, skills=tuple(skills))
+    return Suggestion("route", None, "; ".join(reasons), "route", queue=channel, skills=tuple(skills))
 
 
 def _slot(s: Situation, settings: PolicySettings) -> str:

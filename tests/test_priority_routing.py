@@ -105,25 +105,31 @@ def test_every_handoff_gets_a_route_and_keeps_its_queue(board: Switchboard) -> N
     moved = board.receive(inbound("Seguimos por email", 3, channel="email"))
     (route,) = [s for s in moved.suggestions if s.kind == "route"]
     assert (route.queue, route.skills, route.rule) == ("email", ("lang:es",), "route")
-    assert route.reason == "an agent who speaks the customer's language; the queue of the channel it goes to"
+    assert route.reason == "the queue of the channel it goes to"
     assert moved.handoff is not None and moved.handoff.queue == "email"
 
     board.prioritize(first.journey.id, "urgent", at=at(4))
     call = board.transfer(first.journey.id, to_channel="phone", reason="escalation", by="alice", at=at(5))
     (route,) = [s for s in call.suggestions if s.kind == "route"]
-    assert route.queue == "phone" and route.skills == ("voice", "urgent_priority", "lang:es")
+    assert route.queue == "phone" and route.skills == ("lang:es", "urgent_priority")
+    assert route.reason.endswith("; a high or urgent journey needs agents on priority work")
     assert [h.queue for h in board.handoffs(first.journey.id)] == ["email", "phone"]
     explained = board.explain(call.notifications[0].id)
     assert any(s.kind == "route" and s.queue == "phone" for s in explained.suggestions)
-    assert "! route to queue phone, skills voice, urgent_priority, lang:es [route]" in explained.render()
+    assert "! route to queue phone, skills lang:es, urgent_priority [route]" in explained.render()
 
 
-def test_high_priority_goes_to_the_priority_queue() -> None:
+def test_high_priority_and_repeat_contacts_ask_for_skills() -> None:
     with Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(2)) as board:
         journey_id = board.receive(inbound(), priority="high").journey.id
         out = board.transfer(journey_id, to_channel="email", reason="capacity", by="bot-1", at=at(1))
         (route,) = [s for s in out.suggestions if s.kind == "route"]
-        assert (route.queue, route.skills) == ("priority", ("high_priority",))
+        assert (route.queue, route.skills) == ("email", ("high_priority",))
+        board.reply(journey_id, agent="alice", body="Done", at=at(2))
+        board.resolve(journey_id, by="alice", at=at(3))
+        back = board.receive(inbound("It broke again", 4, channel="chat"))
+        (route,) = [s for s in back.suggestions if s.kind == "route"]
+        assert (route.queue, route.skills) == ("chat", ("high_priority", "returning_customer"))
 
 
 def test_a_policy_routes_and_prioritizes_its_own_way() -> None:

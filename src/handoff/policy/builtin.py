@@ -231,22 +231,20 @@ def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
         },
         {
             "name": "route",
-            "description": "every handoff: the queue and skills that should receive it",
+            "description": "every handoff: the channel's queue; skills for language, priority, repeats",
             "on": _SWITCHES,
             "actions": [
                 {
                     "do": "route",
-                    "when": _is("event.to_channel", "phone"),
-                    "queue": "phone",
-                    "skills": ["voice"],
-                    "reason": "a phone call needs a voice agent",
+                    "queue": "{channel}",
+                    "skills": ["lang:{language}"],
+                    "reason": "the queue of the channel it goes to",
                 },
                 {
                     "do": "route",
                     "when": _is("journey.priority", ["high", "urgent"], "in"),
-                    "queue": "priority",
                     "skills": ["{priority}_priority"],
-                    "reason": "a high or urgent journey goes to the priority queue",
+                    "reason": "a high or urgent journey needs agents on priority work",
                 },
                 {
                     "do": "route",
@@ -254,13 +252,6 @@ def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
                     "skills": ["returning_customer"],
                     "reason": "the customer came back about the same issue",
                 },
-                {
-                    "do": "route",
-                    "when": _is("contact.language", True, "is_set"),
-                    "skills": ["lang:{language}"],
-                    "reason": "an agent who speaks the customer's language",
-                },
-                {"do": "route", "queue": "{channel}", "reason": "the queue of the channel it goes to"},
             ],
         },
     ]
