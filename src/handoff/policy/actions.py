@@ -232,25 +232,20 @@ class Route:
         out.suggestions.append(Suggestion("route", None, self.reason, rule, queue=queue, skills=skills))
 
 
-_FIELD = re.compile(r"\{(channel|language|priority)\}")
-
-
 def _filled(text: str, situation: Situation) -> str | None:
     """``text`` with its ``{field}`` names filled in; None when a field it names is unknown."""
     if "{" not in text:
         return text
-    values: dict[str, str] = {}
-    for name in _FIELD.findall(text):
-        if name == "channel":
-            value: str | None = situation.event.to_channel or situation.event.channel
-        elif name == "language":
-            value = situation.contact.language.lower() if situation.contact.language else None
-        else:
-            value = situation.journey.priority
-        if value is None:
+    if "{channel}" in text:
+        text = text.replace("{channel}", situation.event.to_channel or situation.event.channel)
+    if "{priority}" in text:
+        text = text.replace("{priority}", situation.journey.priority)
+    if "{language}" in text:
+        language = situation.contact.language
+        if not language:
             return None
-        values[name] = value
-    return text.format_map(values)
+        text = text.replace("{language}", language.lower())
+    return text
 
 
 Action = Notify | Summarize | Suggest | Suppress | Prioritize | Route
