@@ -213,9 +213,11 @@ class Switchboard:
         """Evaluate the time-based rules for every active journey: call it every minute or so.
 
         Customers who went quiet after an agent's reply get the update on an asynchronous
-        channel (once), SLA warnings fire; deferred notifications and survey delays need
-        no tick, they are already scheduled in the outbox. The result is an
-        :class:`~handoff.Outcome` (notifications, suggestions, trace) over all those journeys.
+        channel (once), SLA warnings fire; the team is warned, then alerted, once per wait
+        that nears or passes its SLA target (``outcome.alerts``, in the outbox with
+        ``audience="team"``); deferred notifications and survey delays need no tick, they
+        are already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
+        (notifications, alerts, suggestions, trace) over all those journeys.
         """
         when = self._at(now)
         since, self._last_tick = self._last_tick, when

@@ -1,7 +1,7 @@
 """What happens without a new message: the periodic tick and providers' delivery reports.
 
 :func:`tick` evaluates the time-based rules (a customer who went quiet after an agent's
-reply, SLA warnings) for every active journey, planning each with
+reply, SLA warnings) and the SLA clocks (team alerts) for every active journey, planning each with
 :func:`~handoff.flow.plan.plan_tick`; :func:`apply_delivery` turns a provider's
 delivered / read / failed / opted-out / retracted report into notification state,
 consent and a retraction record (planned like any other interaction).
@@ -21,6 +21,7 @@ from handoff.identity import parse_identity
 from handoff.ingest.base import DeliveryEvent
 from handoff.models import Notification
 from handoff.policy.engine import tick_events
+from handoff.policy.sla import running_clocks
 from handoff.stores.base import Changeset
 
 __all__ = ["apply_delivery", "tick"]
@@ -42,12 +43,17 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
             continue
         contact = store.get_contact(journey.contact_id)
         last = store.interactions(journey.id, last=1)
+        # What the journey already holds: what de-duplication reads, and the SLA alerts
+        # already raised (a journey of one message holds none unless a clock is running late).
+        read = journey.version > 1 or any(
+            clock.stage(now) != "ok" for clock in running_clocks(journey, contact, policy.settings)
+        )
         changes, outcome = plan_tick(
             journey,
             contact,
             events,
             last=last[0] if last else None,
-            notifications=read_notifications(store, journey),
+            notifications=read_notifications(store, journey) if read else (),
             now=now,
             policy=policy,
             ids=flow.ids,
