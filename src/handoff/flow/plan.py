@@ -319,10 +319,12 @@ def _cleared(
 ) -> tuple[Decision, tuple[sla.SlaAlert, ...]]:
     """The ``cleared`` alerts for the SLA waits the draft's event ended, if the team had
     been warned or alerted about them; their verdicts join ``decision``."""
+    before = draft.before or draft.journey
+    if not sla.waits_met(before, after):  # a customer's message never meets a target
+        return decision, ()
     stored = {n.id for n in notifications if n.audience == "team"}
     if not stored:
         return decision, ()
-    before = draft.before or draft.journey
     alerts, verdicts = sla.alerts_met(before, after, draft.contact, policy.settings, stored)
     if not alerts:
         return decision, ()

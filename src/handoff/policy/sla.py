@@ -36,6 +36,7 @@ __all__ = [
     "alerts_met",
     "business_deadline",
     "running_clocks",
+    "waits_met",
 ]
 
 Stage = Literal["warning", "breach", "cleared"]
@@ -213,7 +214,7 @@ def alerts_due(
     return tuple(alerts), tuple(verdicts)
 
 
-def _met(before: Journey, after: Journey) -> list[tuple[str, datetime, datetime]]:
+def waits_met(before: Journey, after: Journey) -> list[tuple[str, datetime, datetime]]:
     """The waits ``before`` had that ``after`` no longer has: (target, start, met at)."""
     met = []
     if before.is_active and before.first_response_at is None and after.first_response_at is not None:
@@ -238,7 +239,7 @@ def alerts_met(
     alerts: list[SlaAlert] = []
     verdicts: list[Verdict] = []
     names = _clock_zone(contact, settings)
-    for target, started, met_at in _met(before, after):
+    for target, started, met_at in waits_met(before, after):
         raised = [s for s in ("breach", "warning") if alert_id(before.id, target, started, s) in stored]
         key = alert_id(before.id, target, started, "cleared")
         if not raised or key in stored:
