@@ -38,10 +38,13 @@ def run(conn: Connection[Any], steps: Steps[T]) -> T:
         return done.value  # type: ignore[no-any-return]
 
 
-async def run_async(conn: AsyncConnection[Any], steps: Steps[T]) -> T:
-    """Drive ``steps`` on an asyncio connection; what they return."""
+async def run_async(conn: AsyncConnection[Any], steps: Steps[T], lead: Trip | None = None) -> T:
+    """Drive ``steps`` on an asyncio connection; what they return. ``lead`` goes out
+    ahead of the first trip, in its round trip (``BEGIN`` and a lock), its rows unread."""
     try:
         trip = next(steps)
+        if lead:
+            trip = steps.send((await send_async(conn, [*lead, *trip]))[len(lead) :])
         while True:
             trip = steps.send(await send_async(conn, trip))
     except StopIteration as done:
