@@ -104,6 +104,17 @@ async def test_writes_and_the_outbox_run_without_a_worker_thread(board: AsyncSwi
 
 
 @pytest.mark.anyio
+async def test_an_erasure_leaves_no_decoded_copy_in_the_asyncio_store(board: AsyncSwitchboard) -> None:
+    out = await board.receive(aio.message("ana", "sms", "my card is 4111 1111 1111 1111", T0))
+    assert board._native is not None
+    decoded = board._native.store._decoded
+    assert decoded._items  # the contact, journey and message were kept decoded
+    await board.erase_contact(out.contact.id)
+    assert not decoded._items
+    assert await board.find_contact(ANA) is None
+
+
+@pytest.mark.anyio
 async def test_concurrent_claims_never_return_one_notification_twice(board: AsyncSwitchboard) -> None:
     for n in range(6):
         person = ("ana", "ben", "cho")[n % 3]
@@ -201,9 +212,10 @@ async def test_the_loop_keeps_running_while_a_receive_waits_for_the_server(
 
 
 @pytest.mark.anyio
-async def test_a_cancelled_receive_leaves_nothing_half_done(
+async def test_a_cancelled_caller_does_not_stop_its_write(
     board: AsyncSwitchboard, postgres: PgServer
 ) -> None:
+    """As on a worker thread: the write goes on (whole) after its caller stopped waiting."""
     with psycopg.connect(postgres.conninfo(), autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_LOCK_CLASS, ANA))
         waiting = asyncio.create_task(board.receive(aio.message("ana", "sms", "first", T0, "x1")))
@@ -212,8 +224,9 @@ async def test_a_cancelled_receive_leaves_nothing_half_done(
         with pytest.raises(asyncio.CancelledError):
             await waiting
         holder.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_LOCK_CLASS, ANA))
+    await board._idle.wait()
     out = await board.receive(aio.message("ana", "sms", "second", T0 + timedelta(seconds=1), "x2"))
-    assert [i.external_id for i in await board.history(out.journey.id)] == ["x2"]
+    assert [i.external_id for i in await board.history(out.journey.id)] == ["x1", "x2"]
 
 
 # -- the store refuses as the blocking store does -------------------------------------------

@@ -91,7 +91,7 @@ class AsyncSwitchboard:
         self._worker = Worker(_workers_for(board.store) if workers is None else workers)
         self.outbox: AsyncOutbox = AsyncOutbox(board.outbox, self._worker)
         self._native: Native | None = None
-        self._calls = 0  # native calls under way
+        self._calls: set[asyncio.Future[Any]] = set()  # native calls under way
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
@@ -160,18 +160,25 @@ class AsyncSwitchboard:
         await self.aclose()
 
     async def _call(self, call: Callable[[Native], Awaitable[T]]) -> T:
-        """``call`` on the native path, counted so that :meth:`aclose` waits for it."""
+        """``call`` on the native path, as a task of its own that :meth:`aclose` waits for.
+
+        Cancelling the awaiting task does not stop a call already started, as on a
+        worker thread: a write either commits whole or not at all, whoever still waits."""
         assert self._native is not None
         if self._closed:
             raise StoreError("the asyncio switchboard is closed")
-        self._calls += 1
+        task = asyncio.ensure_future(call(self._native))
+        self._calls.add(task)
         self._idle.clear()
-        try:
-            return await call(self._native)
-        finally:
-            self._calls -= 1
-            if not self._calls:
-                self._idle.set()
+        task.add_done_callback(self._done)
+        return await asyncio.shield(task)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._calls.discard(task)
+        if not self._calls:
+            self._idle.set()
+        if not task.cancelled():
+            task.exception()  # retrieved: its caller may have stopped waiting
 
     # -- customers write in ------------------------------------------------------------
     async def receive(self, inbound: Inbound) -> JourneyOutcome:
@@ -368,7 +375,11 @@ class AsyncSwitchboard:
     async def erase_contact(self, contact_id: str, *, vacuum: bool = True) -> privacy.Erasure:
         """Remove a person and all their journeys from the store (a right-to-erasure request;
         see :meth:`handoff.Switchboard.erase_contact`)."""
-        return await self._worker.run(self._board.erase_contact, contact_id, vacuum=vacuum)
+        try:
+            return await self._worker.run(self._board.erase_contact, contact_id, vacuum=vacuum)
+        finally:
+            if self._native is not None:
+                self._native.store.forget()  # not even this process keeps a decoded copy
 
     # -- reading back ----------------------------------------------------------------------
     async def journey(self, journey_id: str) -> Journey:

@@ -124,6 +124,10 @@ class AsyncPostgresStore:
         self._closed = True
         await self._pool.close()
 
+    def forget(self) -> None:
+        """Drop every decoded record this store keeps (after an erasure elsewhere)."""
+        self._decoded.clear()
+
     # -- one event's transaction ---------------------------------------------------------
     @asynccontextmanager
     async def serialized(self, key: str) -> AsyncIterator[None]:
