@@ -96,9 +96,7 @@ def intake_steps(inbound: Inbound, identity: Identity, *, pooled: bool) -> Steps
 
 def read_recent(store: Store, journey: Journey, count: int) -> list[Interaction]:
     """The journey's last ``count`` stored interactions (none for a journey not stored yet)."""
-    if count <= 0 or journey.version == 0:
-        return []
-    return store.interactions(journey.id, last=count)
+    return ask(store, recent_steps(journey, count))
 
 
 def recent_steps(journey: Journey, count: int) -> Steps[list[Interaction]]:
@@ -111,7 +109,7 @@ def recent_steps(journey: Journey, count: int) -> Steps[list[Interaction]]:
 
 def read_notifications(store: Store, journey: Journey) -> list[Notification]:
     """The journey's stored notifications (none for a journey not stored yet)."""
-    return store.notifications(journey.id) if journey.version > 0 else []
+    return ask(store, notifications_steps(journey))
 
 
 def notifications_steps(journey: Journey) -> Steps[list[Notification]]:
