@@ -11,6 +11,7 @@ import pytest
 from attrs import evolve
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
+from handoff.aio import AsyncSwitchboard
 from handoff.policy import Policy, PolicySettings
 from handoff.policy.sla import alerts_due, business_deadline
 
@@ -218,3 +219,34 @@ def test_due_reads_past_other_audiences_to_fill_its_limit() -> None:
         assert board.outbox.due(at(63), limit=1) == [update]
         assert len(board.outbox.due(at(63), limit=2, audience="team")) == 2
         assert len(board.outbox.due(at(63), audience=None)) == 8  # six breaches, one cleared, the update
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_the_async_board_on_postgresql_keeps_alerts_for_the_team(postgres_url: str) -> None:
+    async with await AsyncSwitchboard.open(postgres_url, clock=FixedClock(T0), ids=SeededIds(8)) as board:
+        inbound = Inbound(channel="chat", identity="phone:+14155550100", body="Order A-77 is late", at=T0)
+        first = await board.receive(inbound, priority="high")
+        assert first.journey.priority == "high"
+        (breach,) = (await board.tick(at(31))).alerts  # high: first response within 30 minutes
+        assert breach.audience == "team"
+        assert all(n.audience == "customer" for n in await board.outbox.due(at(32)))
+        assert [n.id for n in await board.outbox.due(at(32), audience="team")] == [breach.id]
+        claimed = await board.outbox.claim("sender", now=at(32))
+        assert all(n.audience == "customer" for n in claimed)
+        assert [n.id for n in await board.outbox.claim("pager", now=at(32), audience="team")] == [breach.id]
+        out = await board.prioritize(first.journey.id, "urgent", by="alice", at=at(33))
+        assert out.journey.priority == "urgent"
+        with pytest.raises(ValidationError) as raised:
+            await board.prioritize(first.journey.id, "soon")  # type: ignore[arg-type]
+        assert raised.value.field == "priority"
+        moved = await board.transfer(
+            first.journey.id, to_channel="phone", reason="escalation", by="alice", priority="low", at=at(34)
+        )
+        assert (
+            moved.journey.priority == "low" and moved.handoff is not None and moved.handoff.queue == "phone"
+        )
