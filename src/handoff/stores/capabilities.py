@@ -200,13 +200,14 @@ class OutboxLeases(abc.ABC):
 
     @abc.abstractmethod
     def claim_notifications(
-        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta, audience: str | None = None
     ) -> list[Notification]:
         """Pending notifications with ``send_at <= now`` that no worker holds a lease on
         at ``now``, earliest first, at most ``limit``; each is leased to ``worker`` until
         ``now + lease``, in the same transaction that chose it, so two concurrent claims
         never return the same notification (arguments as
-        :func:`~handoff.stores.rules.check_claim` checks them)."""
+        :func:`~handoff.stores.rules.check_claim` checks them). With ``audience``
+        (``customer`` or ``team``) only notifications for that audience are claimed."""
 
 
 class ErasureScrub(abc.ABC):
