@@ -80,8 +80,11 @@ def test_each_journey_reduces_in_the_database_to_the_walks_tally(memory: Store, 
 
 
 def _plain(item: MetricTally) -> tuple[object, ...]:
-    """A tally with its sequences as tuples: a source may give waits as arrays, answers as bytes."""
-    return tuple(tuple(value) if isinstance(value, (array, bytes)) else value for value in item)
+    """A tally with its sequences as tuples: a source may give waits as arrays, answers as bytes; without the
+    version a source that keeps tallies gives the tallies it made."""
+    return tuple(
+        tuple(value) if isinstance(value, (array, bytes)) else value for value in item._replace(version=None)
+    )
 
 
 def test_a_period_selects_journeys_by_opening_time(sqlite: Store, memory: Store) -> None:

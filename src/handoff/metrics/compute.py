@@ -3,7 +3,10 @@
 A store that offers :class:`~handoff.stores.capabilities.MetricsSource` (SQLite, PostgreSQL)
 reduces each journey to its :class:`~handoff.stores.metric_rows.MetricTally` in the database,
 so a year of history never leaves it as interactions; the tallies are folded straight
-into the groups (:mod:`handoff.metrics._fold`). Any other store that can list its
+into the groups (:mod:`handoff.metrics._fold`). A store that also keeps tallies
+(:class:`~handoff.stores.capabilities.MetricTallies`) reduces only the journeys that
+moved since their tally was kept, and keeps the tallies this report made for the next
+one. Any other store that can list its
 journeys (:class:`~handoff.stores.capabilities.JourneyIndex`) is read journey by journey
 through the ordinary :class:`~handoff.stores.base.Store` look-ups, and its models go
 through :func:`~handoff.metrics.journeys.journey_figures`: the walk, the reference
@@ -13,7 +16,9 @@ every source is held to, to the last bit, by the store tests and the conformance
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
 from handoff.errors import StoreError, ValidationError
 from handoff.metrics._fold import fold
@@ -30,7 +35,7 @@ from handoff.metrics.journeys import (
 )
 from handoff.metrics.report import KpiReport
 from handoff.stores.base import Store
-from handoff.stores.capabilities import JourneyIndex, MetricsSource
+from handoff.stores.capabilities import JourneyIndex, MetricsSource, MetricTallies
 from handoff.stores.metric_rows import MetricTally
 from handoff.stores.sql._metrics import period
 
@@ -108,8 +113,12 @@ def _reports(
     aggregator = Aggregator(grouped, end=end, week_zone=week_zone)
     if isinstance(source, MetricsSource):
         worktime = None if business_hours is None else business_hours.worktime()
-        tallies = _checked(source, source.metric_tallies(start, end, agents="agent" in by))
+        agents = "agent" in by
+        made: list[MetricTally] | None = [] if isinstance(source, MetricTallies) else None
+        tallies = _checked(source, source.metric_tallies(start, end, agents=agents), made)
         fold(aggregator, tallies, worktime, fcr_window // _MICROSECOND)
+        if made:
+            _keep(cast(MetricTallies, source), made, agents)
     else:
         for figures in _figures(source, start, end, business_hours, fcr_window):
             aggregator.add(figures)
@@ -137,14 +146,28 @@ def _regrouped(
     return [combine(parts[key], key) for key in sorted(parts)]
 
 
-def _checked(source: MetricsSource, tallies: Iterable[MetricTally]) -> Iterator[MetricTally]:
-    """The source's tallies, their handoffs read from their legs where it left them."""
+def _checked(
+    source: MetricsSource, tallies: Iterable[MetricTally], made: list[MetricTally] | None
+) -> Iterator[MetricTally]:
+    """The source's tallies, their handoffs read from their legs where it left them; those
+    made for this read go to ``made`` too, if it is given."""
     for item in tallies:
         if type(item) is not MetricTally:
             raise StoreError(
                 f"{type(source).__name__}.metric_tallies gave a {type(item).__name__}; expected a MetricTally"
             )
-        yield item if item.legs is None else complete(item)
+        if item.legs is not None:
+            item = complete(item)
+        if made is not None and item.version is not None:
+            made.append(item)
+        yield item
+
+
+def _keep(source: MetricTallies, made: list[MetricTally], agents: bool) -> None:
+    """Keep the tallies this report made. They are a cache: a store that cannot write now
+    (a read-only file, a replica) has still given a complete report."""
+    with suppress(StoreError):
+        source.keep_tallies(made, agents=agents)
 
 
 def _figures(
