@@ -16,9 +16,7 @@ every source is held to, to the last bit, by the store tests and the conformance
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import suppress
 from datetime import datetime, timedelta, timezone
-from typing import cast
 
 from handoff.errors import StoreError, ValidationError
 from handoff.metrics._fold import fold
@@ -114,11 +112,9 @@ def _reports(
     if isinstance(source, MetricsSource):
         worktime = None if business_hours is None else business_hours.worktime()
         agents = "agent" in by
-        made: list[MetricTally] | None = [] if isinstance(source, MetricTallies) else None
-        tallies = _checked(source, source.metric_tallies(start, end, agents=agents), made)
+        keep = _keeper(source, agents) if isinstance(source, MetricTallies) else None
+        tallies = _checked(source, source.metric_tallies(start, end, agents=agents), keep)
         fold(aggregator, tallies, worktime, fcr_window // _MICROSECOND)
-        if made:
-            _keep(cast(MetricTallies, source), made, agents)
     else:
         for figures in _figures(source, start, end, business_hours, fcr_window):
             aggregator.add(figures)
@@ -147,10 +143,10 @@ def _regrouped(
 
 
 def _checked(
-    source: MetricsSource, tallies: Iterable[MetricTally], made: list[MetricTally] | None
+    source: MetricsSource, tallies: Iterable[MetricTally], keep: Callable[[MetricTally | None], None] | None
 ) -> Iterator[MetricTally]:
-    """The source's tallies, their handoffs read from their legs where it left them; those
-    made for this read go to ``made`` too, if it is given."""
+    """The source's tallies, their handoffs read from their legs where it left them; with
+    ``keep``, those made for this read are handed to it, then None once all are in."""
     for item in tallies:
         if type(item) is not MetricTally:
             raise StoreError(
@@ -158,16 +154,37 @@ def _checked(
             )
         if item.legs is not None:
             item = complete(item)
-        if made is not None and item.version is not None:
-            made.append(item)
+        if keep is not None and item.version is not None:
+            keep(item)
         yield item
+    if keep is not None:
+        keep(None)
 
 
-def _keep(source: MetricTallies, made: list[MetricTally], agents: bool) -> None:
-    """Keep the tallies this report made. They are a cache: a store that cannot write now
-    (a read-only file, a replica) has still given a complete report."""
-    with suppress(StoreError):
-        source.keep_tallies(made, agents=agents)
+_KEEP_BATCH = 2000
+
+
+def _keeper(source: MetricTallies, agents: bool) -> Callable[[MetricTally | None], None]:
+    """What hands the tallies a report made back to ``source``, a batch at a time (None:
+    the rest). They are a cache: a store that cannot write now (a read-only file, a
+    replica) has still given a complete report, and the next one makes them again."""
+    batch: list[MetricTally] = []
+    failed = False
+
+    def keep(item: MetricTally | None) -> None:
+        nonlocal failed
+        if item is not None:
+            batch.append(item)
+            if len(batch) < _KEEP_BATCH:
+                return
+        if batch and not failed:
+            try:
+                source.keep_tallies(batch, agents=agents)
+            except StoreError:
+                failed = True
+        batch.clear()
+
+    return keep
 
 
 def _figures(

@@ -38,6 +38,7 @@ from __future__ import annotations
 import abc
 import json
 import re
+import threading
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -91,24 +92,54 @@ class SQLMetrics(MetricTallies):
         """Upsert ``rows`` (:func:`~handoff.stores.sql._tallies.tally_row`) in one
         transaction, each only while its journey is still at that version."""
 
+    def _keep_during_read(self, rows: Sequence[Row], backlog: list[Row]) -> int:
+        """Keep ``rows`` while this thread's metrics read is open. A backend that can
+        write beside its open read (another connection to the same file) does so;
+        by default they wait in ``backlog`` until the read is over."""
+        backlog.extend(rows)
+        return 0
+
+    def _tally_backlogs(self) -> dict[int, list[Row]]:
+        """Rows waiting for the open metrics read of each thread that has one."""
+        backlogs: dict[int, list[Row]] | None = self.__dict__.get("_metric_backlogs")
+        if backlogs is None:
+            backlogs = self.__dict__["_metric_backlogs"] = {}
+        return backlogs
+
     def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
         start, end = period(start, end)
-        with self._metric_cursors(start, end, form_of(agents)) as (journeys, histories, kept):
-            histories = iter(histories)
-            history = next(histories, None)
-            for row in journeys:
-                if history is not None and history[0] == row[0]:
-                    yield _tally(row, history)
-                    history = next(histories, None)
-                else:
-                    yield _tally(row, None)
-            for row in kept:
-                yield kept_tally(row)
+        backlogs, me = self._tally_backlogs(), threading.get_ident()
+        backlog: list[Row] = []
+        backlogs[me] = backlog
+        try:
+            with self._metric_cursors(start, end, form_of(agents)) as (journeys, histories, kept):
+                histories = iter(histories)
+                history = next(histories, None)
+                for row in journeys:
+                    if history is not None and history[0] == row[0]:
+                        yield _tally(row, history)
+                        history = next(histories, None)
+                    else:
+                        yield _tally(row, None)
+                for row in kept:
+                    yield kept_tally(row)
+        finally:
+            del backlogs[me]
+        if backlog:  # the read is over: what was kept during it is written now
+            self._keep_tally_rows(backlog)
 
     def keep_tallies(self, tallies: Iterable[MetricTally], *, agents: bool) -> int:
+        """Keep ``tallies``; called while this thread's read is open, the backend keeps
+        them beside it or once it is over (a report hands them over in batches as it
+        folds them, so a year of tallies is never held at once)."""
         form = form_of(agents)
         rows = [tally_row(item, form, f"tallies[{i}]") for i, item in enumerate(tallies)]
-        return self._keep_tally_rows(rows) if rows else 0
+        if not rows:
+            return 0
+        backlog = self._tally_backlogs().get(threading.get_ident())
+        if backlog is not None:
+            return self._keep_during_read(rows, backlog)
+        return self._keep_tally_rows(rows)
 
 
 _NO_HISTORY = (None, "", None, None, 0, None, None, None)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
@@ -34,6 +34,7 @@ from handoff.clock import micros
 from handoff.models import Journey
 from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
 from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
+from handoff.stores.sqlite._connect import begin, connect, rollback, store_error
 
 __all__ = ["SQLiteMetrics"]
 
@@ -121,6 +122,12 @@ _PLANS = {
 }
 
 
+def _keep(conn: sqlite3.Connection, rows: Sequence[Row]) -> int:
+    before = conn.total_changes
+    conn.executemany(_KEEP, rows)
+    return int(conn.total_changes - before)
+
+
 class SQLiteMetrics(SQLMetrics):
     """The metrics read of :class:`~handoff.stores.sqlite.SQLiteStore`, in one read snapshot.
 
@@ -160,9 +167,27 @@ class SQLiteMetrics(SQLMetrics):
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         transaction = cast(Any, self)._transaction("keep the metrics tallies")
         with transaction as conn:
-            before = conn.total_changes
-            conn.executemany(_KEEP, rows)
-            return int(conn.total_changes - before)
+            return _keep(conn, rows)
+
+    def _keep_during_read(self, rows: Sequence[Row], backlog: list[Row]) -> int:
+        """A file is written beside the open read through a connection of its own (the
+        read's snapshot does not see it); an in-memory database waits for the read."""
+        path: str = cast(Any, self)._path
+        if path == ":memory:" or path.startswith("file:"):
+            return super()._keep_during_read(rows, backlog)
+        try:
+            with closing(connect(path, cast(Any, self)._busy_timeout)) as conn:
+                conn.execute("PRAGMA wal_autocheckpoint = 0")  # the store's checkpointer does it
+                begin(conn)
+                try:
+                    kept = _keep(conn, rows)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    rollback(conn)
+                    raise
+        except sqlite3.Error as exc:
+            raise store_error(path, "keep the metrics tallies", exc) from exc
+        return kept
 
     def drop_tallies(self) -> int:
         with cast(Any, self)._transaction("drop the metrics tallies") as conn:
