@@ -17,7 +17,15 @@ import pytest
 
 from handoff.clock import FixedClock, SeededIds
 from handoff.errors import ValidationError
-from handoff.metrics import BusinessCalendar, KpiReport, compute, journey_records, kpis, tally
+from handoff.metrics import (
+    BusinessCalendar,
+    KpiReport,
+    compute,
+    journey_records,
+    kpis,
+    refresh_tallies,
+    tally,
+)
 from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
 from handoff.stores import MemoryStore, SQLiteStore, open_store
@@ -264,3 +272,18 @@ def test_keeping_a_tally_not_made_for_a_read_is_refused(sqlite: Store) -> None:
         sqlite.keep_tallies([kept._replace(version=None)], agents=True)
     with pytest.raises(ValidationError, match=r"tallies\[0\]"):
         sqlite.keep_tallies(["a tally"], agents=True)  # type: ignore[list-item]
+
+
+def test_refresh_tallies_makes_only_the_missing_ones(keeping: Store, memory: Store) -> None:
+    assert isinstance(keeping, MetricTallies)
+    journeys = len(list(keeping.journeys_opened(START, END)))
+    assert refresh_tallies(keeping, START, END) == journeys
+    assert refresh_tallies(keeping, START, END) == 0
+    assert [t for t in keeping.metric_tallies(START, END) if t.version is not None] == []
+    records = list(journey_records(memory, START, END))
+    _same(kpis(keeping, START, END, by=("agent",)), kpis(records, START, END, by=("agent",)))
+
+
+def test_refresh_tallies_refuses_a_store_that_keeps_none(memory: Store) -> None:
+    with pytest.raises(ValidationError, match="store"):
+        refresh_tallies(memory, START, END)

@@ -9,7 +9,7 @@ makes a self-contained HTML page of it with weekly trend charts.
 from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
-from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks
+from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks, refresh_tallies
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
     Durations,
@@ -56,5 +56,6 @@ __all__ = [
     "median",
     "nps",
     "p90",
+    "refresh_tallies",
     "tally",
 ]

@@ -37,7 +37,7 @@ from handoff.stores.capabilities import JourneyIndex, MetricsSource, MetricTalli
 from handoff.stores.metric_rows import MetricTally
 from handoff.stores.sql._metrics import period
 
-__all__ = ["journey_records", "kpis", "kpis_with_weeks"]
+__all__ = ["journey_records", "kpis", "kpis_with_weeks", "refresh_tallies"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -130,6 +130,32 @@ def _reports(
     week = grouped.index("week")
     main = groups if grouped == by else _regrouped(groups, lambda key: key[: len(by)])
     return report(by, main), report(("week",), _regrouped(groups, lambda key: (key[week],)))
+
+
+def refresh_tallies(store: Store, start: datetime, end: datetime, *, agents: bool = True) -> int:
+    """Make and keep the tally of every journey opened from ``start`` to ``end`` whose
+    kept tally is missing or stale, so that the next report reads them instead (after a
+    bulk import, or at night); return how many were made. A report does the same as it
+    goes; unlike a report, a store that cannot keep tallies is an error."""
+    start, end = period(start, end)
+    if not isinstance(store, MetricTallies):
+        raise ValidationError(
+            "store",
+            f"{type(store).__name__} keeps no tallies; it needs the MetricTallies capability "
+            "(handoff.stores.capabilities)",
+        )
+    made = 0
+    batch: list[MetricTally] = []
+    for item in _checked(store, store.metric_tallies(start, end, agents=agents), None):
+        if item.version is not None:
+            batch.append(item)
+            made += 1
+            if len(batch) >= _KEEP_BATCH:
+                store.keep_tallies(batch, agents=agents)
+                batch.clear()
+    if batch:
+        store.keep_tallies(batch, agents=agents)
+    return made
 
 
 def _regrouped(
