@@ -11,7 +11,7 @@ or week.
 from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
-from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks
+from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks, refresh_tallies
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
     Durations,
@@ -62,6 +62,7 @@ __all__ = [
     "median",
     "nps",
     "p90",
+    "refresh_tallies",
     "sla_breaches",
     "tally",
 ]
