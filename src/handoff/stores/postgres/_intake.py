@@ -25,10 +25,11 @@ from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
+from handoff.stores.postgres import _trips as trips
 from handoff.stores.postgres._links import BRIEF_OF_CONTACTS, BRIEF_OF_OWNER
 from handoff.stores.rules import check_identity, check_text
 
-__all__ = ["intake_params", "load_intake"]
+__all__ = ["intake_params", "intake_steps", "load_intake"]
 
 T = TypeVar("T")
 
@@ -117,27 +118,35 @@ def intake_params(
 def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> IntakeRecords:
     """Read what ``receive`` needs on ``conn``: one round trip, two when a reference, a
     thread or a redelivery names a contact other than the identity's."""
+    return trips.run(conn, intake_steps(params, load))
+
+
+def intake_steps(params: dict[str, Any], load: _Load) -> trips.Steps[IntakeRecords]:
+    """:func:`load_intake` as a conversation any connection can carry (see
+    :mod:`~handoff.stores.postgres._trips`)."""
     since = params["since"]
-    if params["references"] or params["thread_refs"]:
-        with conn.pipeline():
-            first = conn.execute(_ROUND_ONE, params, prepare=True)
-            named = _send(conn, _NAMED, (params["references"],), params["references"])
-            thread = _send(conn, THREAD, (params["thread_refs"],), params["thread_refs"])
-    else:
-        first, named, thread = conn.execute(_ROUND_ONE, params, prepare=True), None, None
+    trip: trips.Trip = [(_ROUND_ONE, params)]
+    if params["references"]:
+        trip.append((_NAMED, (params["references"],)))
+    if params["thread_refs"]:
+        trip.append((THREAD, (params["thread_refs"],)))
+    answers = yield trip
+    first = answers[0]
+    named = answers[1] if params["references"] else []
+    thread = answers[-1] if params["thread_refs"] else []
     parts: list[list[Any]] = [[], [], [], [], []]
-    for part, data, key, version, _ in first.fetchall():
+    for part, data, key, version, _ in first:
         # A notification changes without a version: it is decoded afresh, never cached.
         parts[part].append((data,) if part == 3 else (data, key) if version is None else (data, key, version))
     contacts: dict[str, Contact] = {}
     journeys: dict[str, list[Journey]] = {}
     notifications: dict[str, list[Notification]] = {}
     owner = str(parts[1][0][1]) if parts[1] else ""
-    _collect(parts[1:], load, contacts, journeys, notifications, [(owner, row[0]) for row in parts[4]])
+    _collect(parts[1:4], load, contacts, journeys, notifications, [(owner, row[0]) for row in parts[4]])
     known = next(iter(contacts.values()), None)
     found = next((load(Interaction, row) for row in parts[0]), None)
-    by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in _rows(named))}
-    by_thread = next((load(Journey, row) for row in _rows(thread)), None)
+    by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in named)}
+    by_thread = next((load(Journey, row) for row in thread), None)
     anchors = [*by_reference.values(), *([by_thread] if by_thread is not None else [])]
     others = [journey.contact_id for journey in anchors if journey.contact_id not in contacts]
     if found is not None and not any(
@@ -146,9 +155,7 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
         others.append(found.contact_id)
     if others:
         ids = list(dict.fromkeys(others))
-        with conn.pipeline():
-            more = [_send(conn, sql, (ids, since) if n == 2 else (ids,), ids) for n, sql in enumerate(_BY_ID)]
-        more[3] = [(row[0], row[1]) for row in _rows(more[3])]
+        more = yield [(sql, (ids, since) if n == 2 else (ids,)) for n, sql in enumerate(_BY_ID)]
         _collect(more, load, contacts, journeys, notifications)
     return IntakeRecords(
         seen=found,
@@ -161,20 +168,8 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
     )
 
 
-def _send(conn: Connection[Any], sql: str, params: tuple[object, ...], wanted: object) -> Any:
-    """Queue ``sql`` in the pipeline unless ``wanted`` is empty: its cursor, else None."""
-    return conn.execute(sql, params, prepare=True) if wanted else None
-
-
-def _rows(cursor: Any) -> list[Any]:
-    """The rows of a statement queued by :func:`_send` (once its pipeline has synced), or rows."""
-    if isinstance(cursor, list):
-        return cursor
-    return [] if cursor is None else list(cursor.fetchall())
-
-
 def _collect(
-    cursors: Iterable[Any],
+    answers: Iterable[Sequence[Any]],
     load: _Load,
     contacts: dict[str, Contact],
     journeys: dict[str, list[Journey]],
@@ -182,11 +177,12 @@ def _collect(
     links: Iterable[tuple[str, str]] | None = None,
 ) -> None:
     """Add the rows of the contacts, journeys and notifications statements to the records
-    read so far, each contact with its brief links ((contact id, JSON) rows, in order)."""
-    cursors = list(cursors)
+    read so far, each contact with its brief links: ``links``, (contact id, JSON) rows in
+    order, or else a fourth answer of such rows."""
+    answers = list(answers)
     if links is None:
-        links = _rows(cursors.pop())
-    contact_rows, journey_rows, notification_rows = (_rows(cursor) for cursor in cursors[:3])
+        links = [(row[0], row[1]) for row in answers.pop()]
+    contact_rows, journey_rows, notification_rows = answers
     held: dict[str, list[IdentityLink]] = {}
     for contact_id, data in links:
         held.setdefault(contact_id, []).append(load(IdentityLink, (data,)))

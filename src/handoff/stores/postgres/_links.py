@@ -9,16 +9,20 @@ and the write path reads a brief: the first links of each kind, found by walking
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from attrs import evolve
 
 from handoff.identity import Identity
-from handoff.models import IdentityLink
+from handoff.models import Contact, IdentityLink
 from handoff.stores.records import BRIEF_LINKS
 
 __all__ = [
     "ADD_LINKS",
     "DROP_LINKS",
     "INSERT_LINKS",
+    "assembled",
     "link_arrays",
     "read_statement",
     "unlink_array",
@@ -87,6 +91,17 @@ SELECT 0 AS part, data::text, id, version::bigint AS rank FROM contacts WHERE id
 UNION ALL
 SELECT 1, links.data, NULL, links.position FROM ({links}) AS links
 ORDER BY part, rank"""
+
+
+def assembled(
+    rows: Sequence[Sequence[Any]], load: Callable[[type[Any], Sequence[Any]], Any]
+) -> Contact | None:
+    """The contact :func:`read_statement` read, or None; ``load`` decodes a row's JSON
+    (with its id and version, for a contact: one decoded copy per state)."""
+    if not rows or rows[0][0] != 0:
+        return None
+    head: Contact = load(Contact, (rows[0][1], rows[0][2], rows[0][3]))
+    return evolve(head, links=tuple(load(IdentityLink, (row[1],)) for row in rows[1:]))
 
 
 BRIEF_OF_OWNER = _brief("(SELECT contact_id FROM identities WHERE identity = %(identity)s)")
