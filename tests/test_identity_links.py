@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, parse_identity
+from handoff.aio import AsyncSwitchboard
 from handoff.errors import NotFound, ValidationError
 from handoff.privacy import read_export
 from handoff.stores import BRIEF_LINKS, brief_contact
@@ -126,3 +127,29 @@ def test_erasure_frees_every_identity(board: Switchboard) -> None:
     fresh = board.receive(Inbound(channel="email", identity=identities[-2], body="Hello again", at=T0))
     assert fresh.contact.id != contact_id
     assert [str(i) for i in fresh.contact.identities] == [identities[-2]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_the_asyncio_postgres_board_reads_links_as_rows(postgres_url: str) -> None:
+    """The native asyncio path reads the same briefs and whole contacts as the blocking one."""
+    async with await AsyncSwitchboard.open(postgres_url, clock=FixedClock(T0), ids=SeededIds(4)) as board:
+        first = await board.receive(
+            Inbound(channel="email", identity="email:di@example.com", body="Hi", at=T0)
+        )
+        linked = [f"email:di{n}@example.com" for n in range(MANY)]
+        for identity in linked:
+            await board.link(first.contact.id, identity)
+        late = linked[-1]
+        later = T0 + timedelta(hours=1)
+        outcome = await board.receive(Inbound(channel="email", identity=late, body="News?", at=later))
+        assert outcome.contact.id == first.contact.id
+        assert outcome.contact.link_for(parse_identity(late)) is not None
+        whole = await board.find_contact(late)
+        assert whole is not None
+        assert [str(i) for i in whole.identities] == ["email:di@example.com", *linked]
+        assert board.store.get_contact_brief(first.contact.id) == brief_contact(whole)  # the blocking store
