@@ -17,9 +17,11 @@ give the DDL ``handoff schema`` prints.
 
 from __future__ import annotations
 
+import re
+
 from attrs import frozen
 
-__all__ = ["BASELINE_VERSION", "DIALECTS", "TABLES", "Table", "create_statements", "ddl"]
+__all__ = ["BASELINE_VERSION", "DIALECTS", "TABLES", "Table", "create_statements", "ddl", "parent_constraint"]
 
 # The migration whose result TABLES describes; later migrations apply on top of it.
 BASELINE_VERSION = 6
@@ -227,6 +229,35 @@ BEGIN
     RETURN written;
 END
 $$"""
+
+
+_KEY = re.compile(r"CONSTRAINT (?P<name>\w+) (?P<kind>PRIMARY KEY|UNIQUE) \((?P<columns>[^)]*)\)")
+_PARTITION_CONSTRAINT = re.compile(r"^(?P<table>[a-z_]+?)_p\d+_(?P<rest>\w+)$")
+
+
+def _partition_names() -> dict[tuple[str, str], str]:
+    """(table, what PostgreSQL calls a partition's copy of a key after ``<table>_p<n>_``) -> the key's name."""
+    names: dict[tuple[str, str], str] = {}
+    for table in TABLES:
+        for key in table.keys:
+            found = _KEY.match(key)
+            assert found is not None, key
+            columns = [column.strip() for column in found["columns"].split(",")]
+            rest = "pkey" if found["kind"] == "PRIMARY KEY" else "_".join(columns) + "_key"
+            names[(table.name, rest)] = found["name"]
+    return names
+
+
+_PARTITION_NAMES = _partition_names()
+
+
+def parent_constraint(name: str) -> str:
+    """The name of a key as :data:`TABLES` declares it, for the name of a partition's copy
+    (``contacts_p3_pkey`` -> ``contacts_pkey``); any other name as it is."""
+    found = _PARTITION_CONSTRAINT.match(name)
+    if found is None:
+        return name
+    return _PARTITION_NAMES.get((found["table"], found["rest"]), name)
 
 
 def create_statements(partitions: int = 0, *, keep_links: bool = True) -> list[str]:

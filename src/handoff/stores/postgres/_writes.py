@@ -30,6 +30,7 @@ from handoff.errors import (
 )
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_json, to_json
+from handoff.stores.postgres._layout import parent_constraint
 from handoff.stores.records import Changeset
 
 T = TypeVar("T")
@@ -416,7 +417,7 @@ def refused(exc: psycopg.Error) -> HandoffError | None:
         elif taken:
             detail = f"{kind} {taken.group('key')!r}"
         return error(f"{problem} ({detail})" if detail else problem)
-    known = _UNIQUE.get(exc.diag.constraint_name or "")
+    known = _UNIQUE.get(parent_constraint(exc.diag.constraint_name or ""))
     if known is None:
         return None
     error, problem = known
@@ -454,7 +455,7 @@ def explained(conn: Connection, batch: Sequence[Changeset], exc: psycopg.Error) 
     known = refused(exc)
     if known is not None:
         return known
-    kind = FOREIGN_KEYS.get(getattr(exc.diag, "constraint_name", None) or "")
+    kind = FOREIGN_KEYS.get(parent_constraint(getattr(exc.diag, "constraint_name", None) or ""))
     if kind is None:
         return unexplained(exc)
     wanted = referenced(batch, kind)
