@@ -12,7 +12,7 @@ contact that holds it and the record it names).
 :data:`TABLES` is the schema as migration :data:`BASELINE_VERSION` leaves it. A new
 database is created from it directly (with ``partitions`` or not); an older one gets
 there through the migrations, and the tests compare the two catalogs. The same tables
-give the DDL ``handoff schema`` prints.
+give the DDL ``handoff schema`` prints (see :mod:`~handoff.stores.postgres._ddl`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ import re
 
 from attrs import frozen
 
-__all__ = ["BASELINE_VERSION", "DIALECTS", "TABLES", "Table", "create_statements", "ddl", "parent_constraint"]
+__all__ = ["BASELINE_VERSION", "TABLES", "Table", "create_statements", "parent_constraint"]
 
 # The migration whose result TABLES describes; later migrations apply on top of it.
 BASELINE_VERSION = 6
-DIALECTS = ("postgresql", "citus")
 
 
 @frozen
@@ -236,7 +235,7 @@ _PARTITION_CONSTRAINT = re.compile(r"^(?P<table>[a-z_]+?)_p\d+_(?P<rest>\w+)$")
 
 
 def _partition_names() -> dict[tuple[str, str], str]:
-    """(table, what PostgreSQL calls a partition's copy of a key after ``<table>_p<n>_``) -> the key's name."""
+    """(table, the name of a partition's copy of a key after ``<table>_p<n>_``) -> the key's name."""
     names: dict[tuple[str, str], str] = {}
     for table in TABLES:
         for key in table.keys:
@@ -278,28 +277,3 @@ def create_statements(partitions: int = 0, *, keep_links: bool = True) -> list[s
             )
         statements += table.indexes
     return statements
-
-
-def ddl(dialect: str, partitions: int = 0) -> str:
-    """The schema as a script: for one PostgreSQL server (hash-partitioned in
-    ``partitions`` parts if not 0), or for Citus (the same tables, then distributed)."""
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
-    citus = dialect == "citus"
-    statements = create_statements(0 if citus else partitions, keep_links=not citus)
-    if citus:
-        statements += _distribution()
-    return "".join(f"{statement};\n\n" for statement in statements)
-
-
-def _distribution() -> list[str]:
-    """Citus calls: per-contact tables co-located with contacts, look-ups by their own key."""
-    calls: list[str] = []
-    for table in TABLES:
-        if table.name == "contacts":
-            calls.append(f"SELECT create_distributed_table('contacts', '{table.shard_by}')")
-        else:
-            with_ = "contacts" if table.per_contact else "none"
-            distribute = f"create_distributed_table('{table.name}', '{table.shard_by}'"
-            calls.append(f"SELECT {distribute}, colocate_with => '{with_}')")
-    return calls

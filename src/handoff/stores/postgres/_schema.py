@@ -227,7 +227,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_CREATE_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+CREATE_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer NOT NULL PRIMARY KEY,
     description text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
@@ -262,7 +262,7 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str, partition
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(schema),))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
-        conn.execute(_CREATE_LEDGER)
+        conn.execute(CREATE_LEDGER)
         row = conn.execute(_CURRENT).fetchone()
         current = int(str(row[0])) if row is not None else 0
         if current > SCHEMA_VERSION:
