@@ -89,6 +89,20 @@ _FIND_NOTIFICATION = (
     "SELECT n.data::text FROM record_keys AS k JOIN notifications AS n"
     " ON n.id = k.record_id AND n.contact_id = k.contact_id WHERE k.key = %s AND k.kind = 'provider'"
 )
+
+
+def _by_key(kind: str, table: str, what: str, rest: str = "") -> str:
+    """A read of ``table`` routed by a record key: the record's (or journey's) contact first
+    (``%s`` is the key), so that only that contact's rows are searched (one partition)."""
+    joined = (
+        "r.id = k.record_id" if kind != "journey" or table == "journeys" else "r.journey_id = k.record_id"
+    )
+    return (
+        f"SELECT {what} FROM record_keys AS k JOIN {table} AS r ON {joined} AND r.contact_id = k.contact_id"
+        f" WHERE k.key = %s AND k.kind = '{kind}'{rest}"
+    )
+
+
 # The columns after the JSON name the exact state of the record: its id and, for the
 # records that change, its version. The store decodes each state once (see _load).
 _READS = Statements(
@@ -97,7 +111,7 @@ _READS = Statements(
         "SELECT contacts.data::text, contacts.id, contacts.version FROM identities"
         " JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %s"
     ),
-    get_journey="SELECT data::text, id, version FROM journeys WHERE id = %s",
+    get_journey=_by_key("journey", "journeys", "r.data::text, r.id, r.version"),
     find_journey=(
         "SELECT j.data::text, j.id, j.version FROM record_keys AS k JOIN journeys AS j"
         " ON j.id = k.record_id AND j.contact_id = k.contact_id WHERE k.key = %s AND k.kind = 'reference'"
@@ -111,25 +125,28 @@ _READS = Statements(
         " ON i.id = k.record_id AND i.contact_id = k.contact_id"
         " WHERE k.kind = 'external:' || %s AND k.key = %s"
     ),
-    interactions="SELECT data::text, id FROM interactions WHERE journey_id = %s ORDER BY sequence",
+    interactions=_by_key("journey", "interactions", "r.data::text, r.id", " ORDER BY r.sequence"),
     last_interactions=(
-        "SELECT data, id FROM (SELECT data::text, id, sequence FROM interactions WHERE journey_id = %s"
-        " ORDER BY sequence DESC LIMIT %s) AS last ORDER BY sequence"
+        "SELECT data, id FROM ("
+        + _by_key(
+            "journey", "interactions", "r.data::text, r.id, r.sequence", " ORDER BY r.sequence DESC LIMIT %s"
+        )
+        + ") AS last ORDER BY sequence"
     ),
-    handoffs="SELECT data::text, id FROM handoffs WHERE journey_id = %s ORDER BY at, position",
-    get_notification="SELECT data::text FROM notifications WHERE id = %s",
+    handoffs=_by_key("journey", "handoffs", "r.data::text, r.id", " ORDER BY r.at, r.position"),
+    get_notification=_by_key("notification", "notifications", "r.data::text"),
     find_notification=_FIND_NOTIFICATION,
-    notifications="SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position",
+    notifications=_by_key("journey", "notifications", "r.data::text", " ORDER BY r.created_at, r.position"),
     due=(
         "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
         " ORDER BY send_at, position LIMIT %s"
     ),
-    get_decision="SELECT data::text, id FROM decisions WHERE id = %s",
-    decisions="SELECT data::text, id FROM decisions WHERE journey_id = %s ORDER BY at, position",
+    get_decision=_by_key("decision", "decisions", "r.data::text, r.id"),
+    decisions=_by_key("journey", "decisions", "r.data::text, r.id", " ORDER BY r.at, r.position"),
 )
 _DECODED = 8192
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
-_LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
+_LOCK_NOTIFICATION = _by_key("notification", "notifications", "r.data::text", " FOR UPDATE OF r")
 # Writers of one key (a contact id or an identity) queue here until their transaction
 # ends; the first number keeps handoff's locks apart from other advisory locks.
 _LOCK_CLASS = 0x48_4F
@@ -197,9 +214,11 @@ class PostgresStore(
 
     _sql = _READS
     _pages = PageStatements(
-        interactions_after=(
-            "SELECT data::text, id FROM interactions WHERE journey_id = %s AND sequence > %s"
-            " ORDER BY sequence LIMIT %s"
+        interactions_after=_by_key(
+            "journey",
+            "interactions",
+            "r.data::text, r.id",
+            " AND r.sequence > %s ORDER BY r.sequence LIMIT %s",
         ),
     )
 
