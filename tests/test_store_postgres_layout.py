@@ -9,6 +9,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -24,7 +25,7 @@ from handoff.stores.postgres import PostgresStore
 from handoff.stores.postgres import _schema as schema
 from handoff.stores.postgres import _writes as writes
 from handoff.stores.postgres._connect import parse_partitions, split_url_options
-from handoff.stores.postgres._ddl import ddl
+from handoff.stores.postgres._ddl import ddl, distribution
 from handoff.stores.postgres._layout import BASELINE_VERSION, TABLES
 from handoff.testing.factories import (
     T0,
@@ -345,3 +346,9 @@ def test_handoff_schema_refuses_partitions_it_cannot_apply(capsys: pytest.Captur
     assert "partitions" in capsys.readouterr().err
     assert main(["schema", "--partitions", "-1"], io.StringIO()) == 1
     assert main(["schema", "--schema", "Bad Name"], io.StringIO()) == 1
+
+
+def test_the_scaling_guide_shows_the_calls_handoff_prints() -> None:
+    guide = Path(__file__).resolve().parent.parent / "docs" / "guide" / "scaling.md"
+    page = guide.read_text(encoding="utf-8")
+    assert "\n".join(f"{call};" for call in distribution()) in page
