@@ -31,6 +31,8 @@ DEFAULT_RULE_NAMES: tuple[str, ...] = (
     "offer_callback",
     "sla_warning",
     "survey_after_resolution",
+    "raise_priority",
+    "route",
 )
 _SWITCHES = ["channel_switched", "transfer_requested"]
 
@@ -213,6 +215,43 @@ def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
                     "channel": "customer_last",
                     "delay": format_duration(settings.survey_delay),
                 }
+            ],
+        },
+        {
+            "name": "raise_priority",
+            "description": "a repeat contact or an unhappy customer: the journey becomes high priority",
+            "on": ["inbound"],
+            "when": {
+                "any": [
+                    _is("journey.reopened", 1, "ge"),
+                    _is("sentiment", settings.negative_sentiment, "le"),
+                ]
+            },
+            "actions": [{"do": "prioritize", "at_least": "high"}],
+        },
+        {
+            "name": "route",
+            "description": "every handoff: the channel's queue; skills for language, priority, repeats",
+            "on": _SWITCHES,
+            "actions": [
+                {
+                    "do": "route",
+                    "queue": "{channel}",
+                    "skills": ["lang:{language}"],
+                    "reason": "the queue of the channel it goes to",
+                },
+                {
+                    "do": "route",
+                    "when": _is("journey.priority", ["high", "urgent"], "in"),
+                    "skills": ["{priority}_priority"],
+                    "reason": "a high or urgent journey needs agents on priority work",
+                },
+                {
+                    "do": "route",
+                    "when": _is("journey.reopened", 1, "ge"),
+                    "skills": ["returning_customer"],
+                    "reason": "the customer came back about the same issue",
+                },
             ],
         },
     ]

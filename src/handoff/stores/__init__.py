@@ -15,6 +15,7 @@ from handoff.stores.capabilities import (
     IntakeRecords,
     JourneyIndex,
     MetricsSource,
+    MetricTallies,
     SerializedWrites,
 )
 from handoff.stores.memory import MemoryStore
@@ -30,6 +31,7 @@ __all__ = [
     "IntakeRecords",
     "JourneyIndex",
     "MemoryStore",
+    "MetricTallies",
     "MetricsSource",
     "SQLiteStore",
     "SerializedWrites",
