@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
-from handoff.flow.records import build, replace
+from handoff._records import build, replace
 from handoff.models import Interaction, Journey
 from tests import strategies as s
 

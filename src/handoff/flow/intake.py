@@ -12,6 +12,7 @@ from typing import Any
 from attrs import evolve
 
 from handoff import channels
+from handoff._records import replace
 from handoff.clock import IdFactory
 from handoff.errors import ValidationError
 from handoff.events import Inbound, Verdict
@@ -19,7 +20,6 @@ from handoff.facts import sensitive_reasons
 from handoff.flow.continuity import choose_journey
 from handoff.flow.plan import Draft, HandoffPlan, new_interaction
 from handoff.flow.read import IntakeRead
-from handoff.flow.records import replace
 from handoff.identity import Identity, parse_identity
 from handoff.masking import mask_inbound
 from handoff.models import Contact, IdentityLink, Journey, LinkSource

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from attrs import define
 
+from handoff._records import build, replace
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
 from handoff.flow.append import append
-from handoff.flow.records import build, replace
 from handoff.identity import Identity
 from handoff.masking import mask_secrets
 from handoff.models import (

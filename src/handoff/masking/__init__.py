@@ -30,7 +30,14 @@ from attrs import evolve
 from handoff.errors import ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound
 from handoff.masking._normalized import normalize, quick_normal_form
-from handoff.masking._secrets import _CARD_LENGTH_RE, card_spans, luhn, secret_spans, worth_a_look
+from handoff.masking._secrets import (
+    _CARD_LENGTH_RE,
+    CARD,
+    card_spans,
+    luhn,
+    secret_spans,
+    worth_a_look,
+)
 from handoff.masking._secrets import CARD_MASK_RE as CARD_MASK_RE
 from handoff.models import Fact
 
@@ -67,7 +74,20 @@ def luhn_valid(digits: str) -> bool:
 
 def holds_card(text: str) -> bool:
     """Whether ``text`` holds a card number, masked or not."""
-    return CARD_MASK_RE.search(text) is not None or bool(card_spans(quick_normal_form(text)))
+    return ("••••" in text and CARD_MASK_RE.search(text) is not None) or bool(
+        card_spans(quick_normal_form(text))
+    )
+
+
+def secrets_in(text: str) -> tuple[set[str], bool]:
+    """The secret kinds masking ``text`` would find, and whether it holds a card number,
+    masked or not: what :func:`secrets_masked` and :func:`holds_card` tell, in one look
+    when the text has nothing worth a closer one (the common case)."""
+    quick = quick_normal_form(text)
+    if not worth_a_look(quick):  # no card-length run of digits, no keyword, no IBAN start
+        return set(), "••••" in text and CARD_MASK_RE.search(text) is not None
+    found = set(_masked(text, cards_only=False)[1])
+    return found, CARD in found or holds_card(text)
 
 
 def secrets_masked(text: str) -> tuple[str, tuple[str, ...]]:
@@ -98,11 +118,11 @@ def mask_cards(text: str) -> str:
 
 
 def _masked(text: str, *, cards_only: bool) -> tuple[str, tuple[str, ...]]:
+    quick = quick_normal_form(text)
+    if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
+        return text, ()  # the common case: nothing that could be a secret
     kinds: set[str] = set()
     for _ in range(_ROUNDS):
-        quick = quick_normal_form(text)
-        if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
-            break
         normal = normalize(text)
         spans = secret_spans(normal.text, cards_only=cards_only)
         if not spans:
@@ -115,6 +135,9 @@ def _masked(text: str, *, cards_only: bool) -> tuple[str, tuple[str, ...]]:
             replaced.append((start, end, span.replacement))
             kinds.add(span.kind)
         text = _replace(text, replaced)
+        quick = quick_normal_form(text)
+        if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
+            break
     return text, tuple(kind for kind in SECRET_KINDS if kind in kinds)
 
 

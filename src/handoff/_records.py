@@ -1,11 +1,11 @@
-"""Records the write path builds from parts that were checked already (pure).
+"""Records built from parts that were checked already (pure; no handoff imports).
 
 A record's validators guard what comes from outside: an ``Inbound`` a host made, a row
-a store read back, a model a user built. Inside the write path every part of a new
-journey state or interaction was checked on its way in (the inbound, the verb's
-arguments) or computed here from checked parts, so checking it again on every event
-would only cost time. :func:`replace` and :func:`build` set the fields as given; the
-tests check that what they make equals what the validating constructors make.
+a store read back, a model a user built. Inside the library every part of a new
+journey state, interaction, fact or summary line was checked on its way in (the
+inbound, the verb's arguments) or computed from checked parts, so checking it again on
+every event would only cost time. :func:`replace` and :func:`build` set the fields as
+given; the tests check that what they make equals what the validating constructors make.
 """
 
 from __future__ import annotations
