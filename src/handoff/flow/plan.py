@@ -401,6 +401,7 @@ def _handoff(
         now=interaction.at,
         spec=spec,
         transition=_transition_line(plan),
+        secrets_masked=True,  # every text here was masked before it was stored or drafted
     )
     return Handoff(
         id=ids.new_id("ho"),
