@@ -80,13 +80,15 @@ def _to_sections(value: object) -> tuple[str, ...]:
 
 
 def _check_sections(_inst: object, _attr: object, value: tuple[object, ...]) -> None:
+    listed: set[str] = set()
     for i, name in enumerate(value):
         if not isinstance(name, str) or name not in SECTIONS:
             raise ValidationError(
                 f"sections[{i}]", f"unknown section {name!r} (known: {', '.join(SECTIONS)})"
             )
-        if name in value[:i]:
+        if name in listed:
             raise ValidationError(f"sections[{i}]", f"{name!r} is listed twice")
+        listed.add(name)
 
 
 def _check_max_chars(_inst: object, _attr: object, value: int | None) -> None:
