@@ -31,6 +31,7 @@ from handoff.flow.append import append
 from handoff.identity import parse_identity
 from handoff.masking import mask_cards, mask_secrets
 from handoff.models import Fact, Interaction, Journey
+from handoff.sensitivity import reasons_of_masked
 from tests import facts_before, sensitivity_before
 from tests.cards import any_text, luhn_windows, written_cards
 
@@ -362,6 +363,21 @@ _SENSITIVE_FRAGMENTS = st.sampled_from(
 @settings(max_examples=600)
 def test_sensitive_reasons_equal_the_reference(text: str) -> None:
     assert sensitive_reasons(text) == sensitivity_before.sensitive_reasons(text)
+
+
+@given(
+    st.one_of(
+        any_text,
+        st.lists(st.one_of(_FRAGMENTS, _SENSITIVE_FRAGMENTS), max_size=12).map("".join),
+        st.lists(st.one_of(_SENSITIVE_FRAGMENTS, st.just(" ")), max_size=8).map("".join),
+    )
+)
+@settings(max_examples=600)
+def test_reasons_of_a_masked_text_need_no_second_masking_pass(text: str) -> None:
+    """The write path reads the reasons of a body masked already: they are what a second
+    masking pass would say."""
+    masked = mask_secrets(text)
+    assert reasons_of_masked(masked) == sensitive_reasons(masked)
 
 
 @given(

@@ -37,6 +37,19 @@ def test_build_is_the_constructor_without_the_checks(interaction: Interaction) -
         made.body = "changed"  # type: ignore[misc]
 
 
+@given(s.interactions)
+def test_build_gives_fields_left_out_their_defaults(interaction: Interaction) -> None:
+    fields = attrs.asdict(interaction, recurse=False)
+    for name in ("kind", "external_id", "agent", "identity", "thread_refs", "metadata", "sensitive"):
+        del fields[name]
+    made = build(Interaction, **fields)
+    assert made == Interaction(**fields)
+    assert made.metadata == {} and made.metadata is not build(Interaction, **fields).metadata
+    del fields["body"]
+    with pytest.raises(TypeError, match="body"):
+        build(Interaction, **fields)
+
+
 @given(st.one_of(st.integers(), st.text(min_size=1001, max_size=1100), st.just("  ")))
 def test_a_reply_refuses_a_bad_external_id_before_anything_is_stored(external_id: object) -> None:
     board = Switchboard("memory://", clock=FixedClock(T0), ids=SeededIds(1))

@@ -39,8 +39,22 @@ def replace(record: R, **changes: Any) -> R:
 
 
 def build(cls: type[R], **values: Any) -> R:
-    """A record from every one of its fields, given by name, without validators."""
+    """A record from its fields given by name, without validators or converters; a field
+    not given takes its default (a record's new field need not be named everywhere)."""
     made: R = object.__new__(cls)
     for name in _names(cls):
-        _set(made, name, values[name])
+        value = values.get(name, _MISSING)
+        _set(made, name, _default(cls, name) if value is _MISSING else value)
     return made
+
+
+_MISSING = object()
+
+
+def _default(cls: type, name: str) -> Any:
+    default: Any = attrs.fields_dict(cls)[name].default
+    if default is attrs.NOTHING:
+        raise TypeError(f"{cls.__name__} needs its {name!r}")
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory()  # records use no factory taking self
+    return default

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from handoff.masking import check_text, secrets_in, word_start
+from handoff.masking import CARD_MASK_RE, check_text, secrets_in, word_start
 
 __all__ = ["SENSITIVE_REASONS", "sensitive_reasons"]
 
@@ -84,6 +84,27 @@ def sensitive_reasons(text: str) -> tuple[str, ...]:
         found.add("bank account")
     if _ANY_WORD_RE.search(text):
         found.update(reason for reason, pattern in _WORD_RES if pattern.search(text))
+    return _ordered(found)
+
+
+def reasons_of_masked(text: str) -> tuple[str, ...]:
+    """:func:`sensitive_reasons` of a text :func:`~handoff.masking.mask_secrets` gave back.
+
+    Masking is idempotent, so such a text holds no secret left to find: only what masking
+    left (a masked card or IBAN) and the words are looked for.
+    """
+    found: set[str] = set()
+    if "••" in text:
+        if CARD_MASK_RE.search(text):
+            found.add("card number")
+        if _IBAN_MASK_RE.search(text):
+            found.add("bank account")
+    if _ANY_WORD_RE.search(text):
+        found.update(reason for reason, pattern in _WORD_RES if pattern.search(text))
+    return _ordered(found)
+
+
+def _ordered(found: set[str]) -> tuple[str, ...]:
     if not found:
         return ()
     return tuple(reason for reason in SENSITIVE_REASONS if reason in found)

@@ -183,7 +183,7 @@ def plan(
     """
     interaction, contact = draft.interaction, draft.contact
     after = append(draft.journey, interaction)
-    decided = _Decided()
+    decided = _NOTHING_DECIDED
     if draft.events and (notify or draft.handoff is not None):
         decided = _decide(draft, after, notifications, now, policy, ids, sentiment, notify=notify)
     if any(n.purpose == "survey" for n in decided.scheduled):
@@ -198,7 +198,8 @@ def plan(
     logged = tuple(
         DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged
     )
-    changeset = Changeset(
+    changeset = build(  # every part made here, every sequence a tuple: the store checks it all
+        Changeset,
         contact=contact if draft.contact_changed else None,
         expected_contact_version=draft.contact_version if draft.contact_changed else 0,
         journey=after,
@@ -229,6 +230,9 @@ class _Decided:
     spec: SummarySpec | None = None  # the first summary a rule asked for
     trace: tuple[Verdict, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+
+
+_NOTHING_DECIDED = _Decided()
 
 
 def _decide(
