@@ -279,10 +279,22 @@ _non_empty = v.text(allow_empty=False)
 
 # Earlier extractors win where two read the same characters. Text without an ASCII digit
 # holds no card, date, amount, order, phone or account id: only the first ones read it.
-_EXTRACTORS: tuple[_Extractor, ...] = (_cards, _emails, _references, _usernames)
-_ALL_EXTRACTORS: tuple[_Extractor, ...] = (
-    *(_cards, _emails, _references, dates, amounts, _accounts, _orders, _phones),
-)
+_DIGIT_EXTRACTORS: tuple[_Extractor, ...] = (dates, amounts, _accounts, _orders, _phones)
+_LETTER_EXTRACTORS: tuple[_Extractor, ...] = (_usernames,)
+
+
+def _extractors(text: str, digit: bool) -> tuple[_Extractor, ...]:
+    """The extractors that may find something in ``text``, in order: those needing a
+    character the text lacks (a mask's bullets, ``@``, a dash) are not even started."""
+    rest = _DIGIT_EXTRACTORS if digit else _LETTER_EXTRACTORS
+    if "••••" not in text and "@" not in text and "-" not in text:
+        return rest  # the common case
+    first = (
+        *((_cards,) if "••••" in text else ()),
+        *((_emails,) if "@" in text else ()),
+        *((_references,) if "-" in text else ()),
+    )
+    return (*first, *rest)
 
 
 def extract_facts(
@@ -352,7 +364,7 @@ def _extract(
         found.append(answer)
         claimed = bytearray(len(text))
         claimed[answer[0] : answer[1]] = b"\x01" * (answer[1] - answer[0])
-    for extractor in _ALL_EXTRACTORS if digit else _EXTRACTORS:
+    for extractor in _extractors(text, digit):
         for item in extractor(scan):
             start, end = item[0], item[1]
             if claimed is None:
