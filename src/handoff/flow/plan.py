@@ -407,7 +407,8 @@ def _handoff(
         transition=_transition_line(plan),
         secrets_masked=True,  # every text here was masked before it was stored or drafted
     )
-    return Handoff(
+    return build(  # channels, reason and agents were checked when the draft was made
+        Handoff,
         id=ids.new_id("ho"),
         journey_id=journey.id,
         interaction_id=interaction.id,
