@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
-from handoff.masking import luhn_valid, mask_cards, mask_contact_details, mask_fact
+from handoff.events import MAX_BODY_CHARS, Inbound
+from handoff.masking import (
+    luhn_valid,
+    mask_cards,
+    mask_contact_details,
+    mask_fact,
+    mask_inbound,
+    mask_secrets,
+)
 from handoff.models import Fact
 from tests.cards import any_text, card_numbers, luhn_windows, written_cards
 
@@ -179,3 +187,16 @@ def test_mask_fact_rejects_what_is_not_a_fact() -> None:
     with pytest.raises(ValidationError) as err:
         mask_fact("4242424242424242")  # type: ignore[arg-type]
     assert err.value.field == "fact"
+
+
+def test_a_body_cut_to_its_limit_after_masking_is_masked_again() -> None:
+    """Masking a card lengthens the text; cutting it back to the limit can leave the first
+    sixteen digits of a longer number, which are a card on their own."""
+    tail = "4111111111111111010"  # 19 digits: no card, but its first 16 are one
+    assert not luhn_valid(tail) and luhn_valid(tail[:16])
+    body = "4242424242424242 " + "x" * (MAX_BODY_CHARS - 17 - 20) + " " + tail
+    inbound = Inbound(channel="chat", identity="email:ana@example.com", body=body, at=AT)
+    masked, kinds = mask_inbound(inbound)
+    assert len(masked.body) <= MAX_BODY_CHARS
+    assert "4111111111111111" not in masked.body and masked.body.endswith(" •••• •••• •••• 1")
+    assert mask_secrets(masked.body) == masked.body and kinds == ("card number",)

@@ -157,7 +157,13 @@ def mask_inbound(inbound: Inbound) -> tuple[Inbound, tuple[str, ...]]:
     def clean(text: str, cap: int | None = None) -> str:
         masked, kinds = _masked(text, cards_only=False)
         found.update(kinds)
-        return masked if cap is None else masked[:cap]
+        while cap is not None and len(masked) > cap:
+            # A mask can be longer than what it hides, so the text is cut to its limit, and
+            # the cut can leave the start of a longer number that is a card on its own:
+            # masked again, until it fits (each round masks digits for good).
+            masked, kinds = _masked(masked[:cap], cards_only=False)
+            found.update(kinds)
+        return masked
 
     body = clean(inbound.body, MAX_BODY_CHARS)
     name = None if inbound.name is None else clean(inbound.name, _NAME_CAP)
