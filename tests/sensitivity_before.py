@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 
-from handoff.masking import CARD_MASK_RE, check_text, secrets_masked
-from handoff.masking._normalized import quick_normal_form
-from handoff.masking._secrets import card_spans
+from handoff.masking import check_text, holds_card, secrets_masked
 from handoff.sensitivity import _SENSITIVE_WORDS, SENSITIVE_REASONS
 
 __all__ = ["sensitive_reasons"]
@@ -21,7 +19,7 @@ _WORDS = tuple((reason, re.compile(f"(?i){words}")) for reason, words in _SENSIT
 
 
 def _holds_card(text: str) -> bool:
-    return CARD_MASK_RE.search(text) is not None or bool(card_spans(quick_normal_form(text)))
+    return holds_card(text)
 
 
 def sensitive_reasons(text: str) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from handoff.masking import (
     mask_secrets,
 )
 from handoff.models import Fact
+from handoff.sensitivity import sensitive_reasons
 from tests.cards import any_text, card_numbers, luhn_windows, written_cards
 
 AT = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
@@ -200,3 +201,15 @@ def test_a_body_cut_to_its_limit_after_masking_is_masked_again() -> None:
     assert len(masked.body) <= MAX_BODY_CHARS
     assert "4111111111111111" not in masked.body and masked.body.endswith(" •••• •••• •••• 1")
     assert mask_secrets(masked.body) == masked.body and kinds == ("card number",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["< 4111 1111 1111 1111 >", "<4111111111111111>", "a <b 4111-1111-1111-1111> c", "x < 0000000000000 > y"],
+)
+def test_a_card_inside_what_reads_as_a_tag_is_masked(text: str) -> None:
+    """Detection reads a tag as one space (cards split by ``<br>`` are found); a card
+    between angle brackets is found as well, the brackets read as written."""
+    for masked in (mask_cards(text), mask_secrets(text), mask_contact_details(text)):
+        assert luhn_windows(masked) == [] and "••••" in masked
+    assert sensitive_reasons(text) == ("card number",)

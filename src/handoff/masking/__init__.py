@@ -74,17 +74,19 @@ def luhn_valid(digits: str) -> bool:
 
 def holds_card(text: str) -> bool:
     """Whether ``text`` holds a card number, masked or not."""
-    return ("••••" in text and CARD_MASK_RE.search(text) is not None) or bool(
-        card_spans(quick_normal_form(text))
-    )
+    if "••••" in text and CARD_MASK_RE.search(text) is not None:
+        return True
+    if card_spans(quick_normal_form(text)):
+        return True
+    return "<" in text and bool(card_spans(quick_normal_form(text, tags=False)))
 
 
 def secrets_in(text: str) -> tuple[set[str], bool]:
     """The secret kinds masking ``text`` would find, and whether it holds a card number,
     masked or not: what :func:`secrets_masked` and :func:`holds_card` tell, in one look
     when the text has nothing worth a closer one (the common case)."""
-    quick = quick_normal_form(text)
-    if not worth_a_look(quick):  # no card-length run of digits, no keyword, no IBAN start
+    if "<" not in text and not worth_a_look(quick_normal_form(text)):
+        # no card-length run of digits, no keyword, no IBAN start
         return set(), "••••" in text and CARD_MASK_RE.search(text) is not None
     found = set(_masked(text, cards_only=False)[1])
     return found, CARD in found or holds_card(text)
@@ -118,12 +120,21 @@ def mask_cards(text: str) -> str:
 
 
 def _masked(text: str, *, cards_only: bool) -> tuple[str, tuple[str, ...]]:
-    quick = quick_normal_form(text)
-    if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
-        return text, ()  # the common case: nothing that could be a secret
     kinds: set[str] = set()
+    text = _masked_as(text, kinds, cards_only=cards_only, tags=True)
+    if "<" in text:  # what reads as a tag may hide a secret: read it as written too
+        text = _masked_as(text, kinds, cards_only=cards_only, tags=False)
+    return text, tuple(kind for kind in SECRET_KINDS if kind in kinds) if kinds else ()
+
+
+def _masked_as(text: str, kinds: set[str], *, cards_only: bool, tags: bool) -> str:
+    """``text`` masked as detection reads it with tags as one space or as written; the
+    kinds found are added to ``kinds``."""
+    quick = quick_normal_form(text, tags)
+    if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
+        return text  # the common case: nothing that could be a secret
     for _ in range(_ROUNDS):
-        normal = normalize(text)
+        normal = normalize(text, tags)
         spans = secret_spans(normal.text, cards_only=cards_only)
         if not spans:
             break
@@ -135,10 +146,10 @@ def _masked(text: str, *, cards_only: bool) -> tuple[str, tuple[str, ...]]:
             replaced.append((start, end, span.replacement))
             kinds.add(span.kind)
         text = _replace(text, replaced)
-        quick = quick_normal_form(text)
+        quick = quick_normal_form(text, tags)
         if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
             break
-    return text, tuple(kind for kind in SECRET_KINDS if kind in kinds)
+    return text
 
 
 def mask_inbound(inbound: Inbound) -> tuple[Inbound, tuple[str, ...]]:
