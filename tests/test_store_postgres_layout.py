@@ -113,7 +113,8 @@ def _write_v5(server: PgServer, name: str) -> dict[str, Any]:
         written = Changeset(contact=contact, journey=journey, interactions=(message,), handoffs=(handoff,),
                             notifications=(note,), decisions=(decision,))  # fmt: skip
         rows = writes.Rows([written])
-        conn.execute(writes.INSERT_CONTACT, rows.versioned[0][1])
+        # Version 5 kept a contact's links in its JSON (they became rows of their own later).
+        conn.execute(writes.INSERT_CONTACT, (*rows.versioned[0][1][:3], writes.stored_json(contact)))
         conn.execute("INSERT INTO identities VALUES (%s, %s)", (str(contact.identities[0]), contact.id))
         conn.execute(
             "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"

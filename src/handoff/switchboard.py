@@ -44,6 +44,7 @@ from handoff.policy.situation import check_role
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
 from handoff.stores.capabilities import RecordPages
+from handoff.stores.records import linked_contact
 from handoff.stores.rules import check_page
 from handoff.summary import SummarySpec, build_summary, for_role
 
@@ -388,30 +389,37 @@ class Switchboard:
 
     # -- contacts ----------------------------------------------------------------------------
     def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:
-        """Confirm that ``identity`` belongs to the contact (an agent checked it)."""
+        """Confirm that ``identity`` belongs to the contact (an agent checked it).
+
+        Returns the contact brief (see :meth:`handoff.stores.Store.get_contact_brief`)
+        with the link; :meth:`contact` reads every identity."""
         parsed = parse_identity(identity, self.default_region)
         when = self._at(at)
 
         def once() -> Contact:
-            contact = self.store.get_contact(contact_id)
-            owner = self.store.find_contact(parsed)
+            contact = self.store.get_contact_brief(contact_id)
+            owner = self.store.find_contact_brief(parsed)
             if owner is not None and owner.id != contact.id:
                 raise ValidationError(
                     "identity",
                     f"{parsed} belongs to contact {owner.id}; unlink it there first "
                     "(contacts are never merged)",
                 )
-            return self._save_contact(contact, confirm_link(contact, parsed, when))
+            return self._save_links(owner or contact, confirm_link(owner or contact, parsed, when))
 
         return self._retry(once)
 
     def unlink(self, contact_id: str, identity: str | Identity) -> Contact:
-        """Undo a wrong link; the contact's journeys and every other identity stay."""
+        """Undo a wrong link; the contact's journeys and every other identity stay.
+
+        Returns the contact brief without the link, as :meth:`link` does."""
         parsed = parse_identity(identity, self.default_region)
 
         def once() -> Contact:
-            contact = self.store.get_contact(contact_id)
-            return self._save_contact(contact, remove_link(contact, parsed))
+            contact = self.store.get_contact_brief(contact_id)
+            owner = self.store.find_contact_brief(parsed)
+            held = owner if owner is not None and owner.id == contact.id else contact
+            return self._save_links(held, remove_link(held, parsed))
 
         return self._retry(once)
 
@@ -452,6 +460,12 @@ class Switchboard:
         if after is not before:
             self.store.commit(Changeset(contact=after, expected_contact_version=before.version))
         return after
+
+    def _save_links(self, before: Contact, changes: Changeset | None) -> Contact:
+        if changes is None:
+            return before
+        self.store.commit(changes)
+        return linked_contact(changes, before)
 
     # -- privacy -----------------------------------------------------------------------------
     def export_contact(self, contact_id: str) -> dict[str, Any]:

@@ -137,8 +137,8 @@ class Flow:
             seen = yield ("find_interaction", (where, external_id), {})
             if seen is not None:
                 stored = yield ("get_journey", (seen.journey_id,), {})
-                return duplicate(seen, stored, (yield ("get_contact", (stored.contact_id,), {})))
-        contact = yield ("get_contact", (journey.contact_id,), {})
+                return duplicate(seen, stored, (yield ("get_contact_brief", (stored.contact_id,), {})))
+        contact = yield ("get_contact_brief", (journey.contact_id,), {})
         draft = desk.draft_reply(
             journey,
             contact,
@@ -285,7 +285,7 @@ class Flow:
         """An agent verb on ``journey``, drafted from the journey and contact as they stand
         once the other writers of the contact are done."""
         journey = yield ("get_journey", (journey.id,), {})
-        contact = yield ("get_contact", (journey.contact_id,), {})
+        contact = yield ("get_contact_brief", (journey.contact_id,), {})
         return (yield from self._commit(draft(journey, contact), now))
 
     def _run(self, key: str, steps: Steps[T]) -> T:

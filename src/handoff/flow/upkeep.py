@@ -85,7 +85,7 @@ def apply_delivery(flow: Flow, event: DeliveryEvent, now: datetime) -> str:
         marked = store.mark_notification(sent.id, _STATUS[event.status], event.at)
         done.append(f"notification {sent.id} is {marked.status}")
     if event.status == "opted_out" and event.identity is not None:
-        contact = store.find_contact(parse_identity(event.identity))
+        contact = store.find_contact_brief(parse_identity(event.identity))
         if contact is not None and contact.consent.get(event.channel) is not False:
             changed = with_profile(contact, {"consent": {event.channel: False}})
             store.commit(Changeset(contact=changed, expected_contact_version=contact.version))

@@ -19,10 +19,12 @@ from handoff.stores.capabilities import (
     SerializedWrites,
 )
 from handoff.stores.memory import MemoryStore
+from handoff.stores.records import BRIEF_LINKS, brief_contact, linked_contact
 from handoff.stores.registry import open_store, register_store
 from handoff.stores.sqlite import SQLiteStore
 
 __all__ = [
+    "BRIEF_LINKS",
     "PRIMITIVES",
     "BulkImport",
     "Changeset",
@@ -36,6 +38,8 @@ __all__ = [
     "SQLiteStore",
     "SerializedWrites",
     "Store",
+    "brief_contact",
+    "linked_contact",
     "open_store",
     "register_store",
     "rules",

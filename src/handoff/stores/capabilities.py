@@ -87,10 +87,11 @@ class IntakeRecords:
     """What ``receive`` reads about one inbound, as :meth:`IntakeReads.load_intake` returns it.
 
     Each field is what the plain look-up would answer: ``seen`` is ``find_interaction``,
-    ``contact`` is ``find_contact``, ``by_reference`` maps each reference asked about that
-    ``find_journey_by_reference`` finds to its journey, ``by_thread`` is
-    ``find_journey_by_thread``. ``contacts`` holds, by id, ``contact`` and the contacts of
-    the journeys of ``seen``, ``by_reference`` and ``by_thread`` (``receive`` falls back on the
+    ``contact`` is ``find_contact_brief`` (a contact's brief, as the write path reads it),
+    ``by_reference`` maps each reference asked about that ``find_journey_by_reference``
+    finds to its journey, ``by_thread`` is ``find_journey_by_thread``. ``contacts`` holds,
+    by id, ``contact`` and the ``get_contact_brief`` of the contacts of the journeys of
+    ``seen``, ``by_reference`` and ``by_thread`` (``receive`` falls back on the
     plain look-ups when one is missing, losing the round trip saved); ``journeys`` each of their
     ``journeys_of`` (one without journeys may be left out); ``notifications`` each of those
     journeys' notifications created at or after ``since``, in ``notifications`` order (a

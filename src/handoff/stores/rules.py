@@ -36,6 +36,7 @@ from handoff.models import (
     Contact,
     DecisionRecord,
     Handoff,
+    IdentityLink,
     Interaction,
     Journey,
     Notification,
@@ -240,10 +241,16 @@ def check_changeset(changes: object) -> Changeset:
     _check_items(changes.handoffs, Handoff, "handoffs")
     _check_items(changes.notifications, Notification, "notifications")
     _check_items(changes.decisions, DecisionRecord, "decisions")
+    _check_links(changes)
     for i, interaction in enumerate(changes.interactions):
         check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
     if changes.contact is not None:
         _unique([str(i) for i in changes.contact.identities], "contact.links", "identity")
+        if changes.expected_contact_version == 0:
+            held = {str(i) for i in changes.contact.identities}
+            for k, link in enumerate(changes.links):
+                if str(link.identity) in held:
+                    raise ValidationError(f"links[{k}]", f"{link.identity} is already in contact.links")
     _unique([i.id for i in changes.interactions], "interactions", "id")
     _unique(
         [None if i.external_id is None else f"{i.channel}:{i.external_id}" for i in changes.interactions],
@@ -271,6 +278,8 @@ def _check_keys_of(changes: Changeset) -> None:
         keyed += [
             (f"contact.links[{k}]", {"identity": str(i)}) for k, i in enumerate(changes.contact.identities)
         ]
+    keyed += [(f"links[{k}]", {"identity": str(link.identity)}) for k, link in enumerate(changes.links)]
+    keyed += [(f"unlinks[{k}]", {"identity": str(i)}) for k, i in enumerate(changes.unlinks)]
     if changes.journey is not None:
         j = changes.journey
         keyed.append(("journey", {"id": j.id, "reference": j.reference, "contact_id": j.contact_id}))
@@ -330,6 +339,22 @@ def _check_versioned(record: object, kind: type, field: str, expected: object) -
             f"{field}.version",
             f"must be greater than {name} ({expected}), got {version}; bump it on every write",
         )
+
+
+def _check_links(changes: Changeset) -> None:
+    """Links added or removed: of the right types, each identity once, and only with the
+    contact whose version they bump."""
+    _check_items(changes.links, IdentityLink, "links")
+    _check_items(changes.unlinks, Identity, "unlinks")
+    if changes.contact is None and (changes.links or changes.unlinks):
+        field = "links" if changes.links else "unlinks"
+        raise ValidationError(field, "links change only with the contact they belong to (set contact)")
+    _unique([str(link.identity) for link in changes.links], "links", "identity")
+    _unique([str(i) for i in changes.unlinks], "unlinks", "identity")
+    added = {str(link.identity) for link in changes.links}
+    for k, identity in enumerate(changes.unlinks):
+        if str(identity) in added:
+            raise ValidationError(f"unlinks[{k}]", f"{identity} is both added and removed")
 
 
 def _check_items(items: tuple[object, ...], kind: type, field: str) -> None:

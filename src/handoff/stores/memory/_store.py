@@ -18,16 +18,18 @@ from copy import copy
 from datetime import datetime
 from operator import attrgetter
 
+from attrs import evolve
+
 from handoff.clock import ensure_aware, micros
 from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.base import Store
 from handoff.stores.capabilities import BulkImport, ErasureScrub, RecordPages, SerializedWrites
 from handoff.stores.memory._checks import ChangesetChecks
 from handoff.stores.memory._leases import MemoryLeases
 from handoff.stores.memory._metrics import MemoryJourneyIndex
-from handoff.stores.records import Changeset, ContactRecords, Erasure
+from handoff.stores.records import BRIEF_LINKS, Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     ACTIVE_STATUSES,
     check_active_limit,
@@ -67,8 +69,15 @@ class MemoryStore(
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._arrivals = itertools.count()
-        self._contacts: dict[str, Contact] = {}
+        self._contacts: dict[str, Contact] = {}  # without their links: those are below
         self._owners: dict[Identity, str] = {}
+        # contact id -> {identity: (position, link)}, in link order; a replaced link keeps its place
+        self._links: dict[str, dict[Identity, tuple[int, IdentityLink]]] = {}
+        # (contact id, kind) -> that kind's identities in link order, and each contact's
+        # kinds: what a brief reads. Flat, so that a batch's one-level copy restores them.
+        self._kinds: dict[tuple[str, str], dict[Identity, None]] = {}
+        self._contact_kinds: dict[str, dict[str, None]] = {}
+        self._positions = itertools.count()
         self._journeys: dict[str, Journey] = {}
         self._by_reference: dict[str, str] = {}
         self._journey_keys: dict[str, _Key] = {}
@@ -159,15 +168,43 @@ class MemoryStore(
         check_text(contact_id, "contact_id")
         with self._lock:
             found = self._contacts.get(contact_id)
-        if found is None:
-            raise NotFound("contact", contact_id)
-        return found
+            if found is None:
+                raise NotFound("contact", contact_id)
+            return self._with_links(found, [link for _, link in self._links[contact_id].values()])
 
     def find_contact(self, identity: Identity) -> Contact | None:
         check_identity(identity)
         with self._lock:
             owner = self._owners.get(identity)
-            return None if owner is None else self._contacts[owner]
+            return None if owner is None else self.get_contact(owner)
+
+    def get_contact_brief(self, contact_id: str) -> Contact:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            found = self._contacts.get(contact_id)
+            if found is None:
+                raise NotFound("contact", contact_id)
+            return self._brief(found, None)
+
+    def find_contact_brief(self, identity: Identity) -> Contact | None:
+        check_identity(identity)
+        with self._lock:
+            owner = self._owners.get(identity)
+            return None if owner is None else self._brief(self._contacts[owner], identity)
+
+    def _brief(self, head: Contact, identity: Identity | None) -> Contact:
+        """The first links of each kind, and ``identity``'s: a few dict look-ups each."""
+        held = self._links[head.id]
+        wanted: set[Identity] = set()
+        for kind in self._contact_kinds.get(head.id, ()):
+            wanted.update(itertools.islice(self._kinds.get((head.id, kind), ()), BRIEF_LINKS))
+        if identity is not None and identity in held:
+            wanted.add(identity)
+        return self._with_links(head, [link for _, link in sorted(held[i] for i in wanted)])
+
+    @staticmethod
+    def _with_links(head: Contact, links: list[IdentityLink]) -> Contact:
+        return evolve(head, links=tuple(links))
 
     # -- journeys --------------------------------------------------------------------
     def get_journey(self, journey_id: str) -> Journey:
@@ -271,9 +308,9 @@ class MemoryStore(
     def contact_records(self, contact_id: str) -> ContactRecords:
         check_text(contact_id, "contact_id")
         with self._lock:
-            contact = self._contacts.get(contact_id)
-            if contact is None:
+            if contact_id not in self._contacts:
                 raise NotFound("contact", contact_id)
+            contact = self.get_contact(contact_id)
             journeys = self.journeys_of(contact_id)
             return ContactRecords(
                 contact=contact,
@@ -292,8 +329,10 @@ class MemoryStore(
             contact = self._contacts.pop(contact_id, None)
             if contact is None:
                 raise NotFound("contact", contact_id)
-            for identity in contact.identities:
+            for identity in self._links.pop(contact_id):
                 del self._owners[identity]
+            for kind in self._contact_kinds.pop(contact_id, ()):
+                del self._kinds[(contact_id, kind)]
             for key in self._journeys_of.pop(contact_id, ()):
                 self._forget_journey(key[2])
 
@@ -356,7 +395,7 @@ class MemoryStore(
     def _apply(self, changes: Changeset) -> None:
         """Mutate; only called once :meth:`commit` has checked everything."""
         if changes.contact is not None:
-            self._put_contact(changes.contact)
+            self._put_contact(changes)
         if changes.journey is not None:
             self._put_journey(changes.journey)
         for interaction in changes.interactions:
@@ -376,14 +415,38 @@ class MemoryStore(
     def _key(self, when: datetime, record_id: str) -> _Key:
         return (micros(when), next(self._arrivals), record_id)
 
-    def _put_contact(self, contact: Contact) -> None:
-        previous = self._contacts.get(contact.id)
-        if previous is not None:
-            for identity in previous.identities:
-                del self._owners[identity]
-        for identity in contact.identities:
-            self._owners[identity] = contact.id
-        self._contacts[contact.id] = contact
+    def _put_contact(self, changes: Changeset) -> None:
+        """The contact's profile, then its links one by one: O(1) in the links it holds."""
+        contact = changes.contact
+        assert contact is not None
+        if changes.expected_contact_version == 0:
+            self._links[contact.id] = {}
+            for link in contact.links:
+                self._put_link(contact.id, link)
+        for link in changes.links:
+            self._put_link(contact.id, link)
+        for identity in changes.unlinks:
+            self._drop_link(contact.id, identity)
+        self._contacts[contact.id] = evolve(contact, links=())
+
+    def _put_link(self, contact_id: str, link: IdentityLink) -> None:
+        held = self._links[contact_id]
+        identity = link.identity
+        previous = held.get(identity)
+        held[identity] = (next(self._positions) if previous is None else previous[0], link)
+        self._owners[identity] = contact_id
+        self._contact_kinds.setdefault(contact_id, {})[identity.kind] = None
+        self._kinds.setdefault((contact_id, identity.kind), {})[identity] = None
+
+    def _drop_link(self, contact_id: str, identity: Identity) -> None:
+        if self._links[contact_id].pop(identity, None) is None:
+            return
+        del self._owners[identity]
+        of_kind = self._kinds[(contact_id, identity.kind)]
+        del of_kind[identity]
+        if not of_kind:
+            del self._kinds[(contact_id, identity.kind)]
+            del self._contact_kinds[contact_id][identity.kind]
 
     def _put_journey(self, journey: Journey) -> None:
         previous = self._journeys.get(journey.id)

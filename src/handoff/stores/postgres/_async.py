@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
-from attrs import define
+from attrs import define, evolve
 from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 
@@ -44,6 +44,7 @@ from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _links as links
 from handoff.stores.postgres import _store as blocking
 from handoff.stores.postgres import _trips as trips
 from handoff.stores.postgres import _writes as writes
@@ -188,11 +189,36 @@ class AsyncPostgresStore:
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
         return await self._ask("read", intake.intake_steps(params, self._load))
 
+    # A contact's links are rows of their own (see PostgresStore.get_contact).
     async def get_contact(self, contact_id: str) -> Contact:
-        return await self._get(Contact, "contact", _READS.get_contact, check_text(contact_id, "contact_id"))
+        return await self._by_id(check_text(contact_id, "contact_id"), brief=False)
+
+    async def get_contact_brief(self, contact_id: str) -> Contact:
+        return await self._by_id(check_text(contact_id, "contact_id"), brief=True)
 
     async def find_contact(self, identity: Identity) -> Contact | None:
-        return await self._one(Contact, _READS.find_contact, (str(check_identity(identity)),))
+        return await self._contact(None, check_identity(identity), brief=False)
+
+    async def find_contact_brief(self, identity: Identity) -> Contact | None:
+        return await self._contact(None, check_identity(identity), brief=True)
+
+    async def _by_id(self, contact_id: str, *, brief: bool) -> Contact:
+        found = await self._contact(contact_id, None, brief=brief)
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    async def _contact(
+        self, contact_id: str | None, identity: Identity | None, *, brief: bool
+    ) -> Contact | None:
+        params = {"contact": contact_id, "identity": None if identity is None else str(identity)}
+        if writes.has_nul(params.values()):
+            return None
+        sql = links.read_statement(by_identity=contact_id is None, brief=brief)
+        async with self._connection("read") as conn:
+            lead = self._lead()
+            rows = (await trips.send_async(conn, [*lead, (sql, params)]))[-1]
+        return links.assembled(rows, self._load)
 
     async def get_journey(self, journey_id: str) -> Journey:
         return await self._get(Journey, "journey", _READS.get_journey, check_text(journey_id, "journey_id"))
@@ -325,8 +351,9 @@ class AsyncPostgresStore:
     def _committed(self, batch: Sequence[Changeset]) -> None:
         remember = self._decoded.remember
         for change in batch:
-            if change.contact is not None:
-                remember((Contact, change.contact.id, change.contact.version), change.contact)
+            if change.contact is not None:  # as its row keeps it: its links are rows of their own
+                head = evolve(change.contact, links=())
+                remember((Contact, change.contact.id, change.contact.version), head)
             if change.journey is not None:
                 remember((Journey, change.journey.id, change.journey.version), change.journey)
             for interaction in change.interactions:

@@ -223,6 +223,27 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             ),
         ),
     ),
+    (
+        "identity links as rows of their own, no longer in the contact's JSON",
+        (
+            # Linking one more identity writes one row. The rows are rebuilt in each
+            # contact's link order (``position`` is that order), then the contacts'
+            # copies are emptied; ``kind`` serves the brief read of the write path.
+            "ALTER TABLE identities ADD COLUMN kind text NOT NULL DEFAULT ''",
+            "ALTER TABLE identities ADD COLUMN data jsonb NOT NULL DEFAULT '{}'",
+            "ALTER TABLE identities ADD COLUMN position bigint GENERATED ALWAYS AS IDENTITY",
+            "DELETE FROM identities",
+            """INSERT INTO identities (identity, contact_id, kind, data)
+                SELECT link.value ->> 'identity', contacts.id,
+                    split_part(link.value ->> 'identity', ':', 1), link.value
+                FROM contacts CROSS JOIN LATERAL jsonb_array_elements(contacts.data -> 'links')
+                    WITH ORDINALITY AS link (value, n)
+                ORDER BY contacts.created_at, contacts.id, link.n""",
+            "UPDATE contacts SET data = jsonb_set(data, '{links}', '[]'::jsonb)",
+            "CREATE INDEX identities_by_kind ON identities (contact_id, kind, position)",
+            "CREATE INDEX identities_in_order ON identities (contact_id, position)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

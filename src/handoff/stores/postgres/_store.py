@@ -31,9 +31,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import psycopg
+from attrs import evolve
 from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 
@@ -45,7 +46,7 @@ from handoff.errors import (
     ValidationError,
 )
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import (
     BulkImport,
     ErasureScrub,
@@ -58,6 +59,7 @@ from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _links as links
 from handoff.stores.postgres import _writes as writes
 from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
@@ -69,6 +71,7 @@ from handoff.stores.rules import (
     check_batch,
     check_changeset,
     check_claim,
+    check_identity,
     check_keys,
     check_lock_key,
     check_mark,
@@ -391,6 +394,43 @@ class PostgresStore(
         wanted = [ref for ref in check_refs(refs) if "\x00" not in ref]
         return self._one(Journey, _THREAD, (wanted,)) if wanted else None
 
+    # -- contacts: the links are rows of their own -----------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        return self._contact(check_text(contact_id, "contact_id"), None, brief=False)
+
+    def get_contact_brief(self, contact_id: str) -> Contact:
+        return self._contact(check_text(contact_id, "contact_id"), None, brief=True)
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        return self._contact(None, check_identity(identity), brief=False)
+
+    def find_contact_brief(self, identity: Identity) -> Contact | None:
+        return self._contact(None, check_identity(identity), brief=True)
+
+    @overload
+    def _contact(self, contact_id: str, identity: None, *, brief: bool) -> Contact: ...
+    @overload
+    def _contact(self, contact_id: None, identity: Identity, *, brief: bool) -> Contact | None: ...
+    def _contact(self, contact_id: str | None, identity: Identity | None, *, brief: bool) -> Contact | None:
+        """The contact (by id, else by identity) with all its links or its brief, in one statement."""
+        params = {"contact": contact_id, "identity": None if identity is None else str(identity)}
+        found = None
+        if not writes.has_nul(params.values()):
+            sql = links.read_statement(by_identity=contact_id is None, brief=brief)
+            with self._connection("read") as conn:
+                found = self._assembled(conn.execute(sql, params, prepare=True).fetchall())
+        if found is None and contact_id is not None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def _assembled(self, rows: Sequence[Sequence[Any]]) -> Contact | None:
+        """A contact from :func:`~handoff.stores.postgres._links.read_statement`'s rows."""
+        if not rows or rows[0][0] != 0:
+            return None
+        head = self._load(Contact, (rows[0][1], rows[0][2], rows[0][3]))
+        load = self._decoded.load
+        return evolve(head, links=tuple(load(IdentityLink, row[1]) for row in rows[1:]))
+
     def load_intake(
         self,
         identity: Identity,
@@ -413,8 +453,13 @@ class PostgresStore(
             raise NotFound("contact", contact_id)
         with self._connection("export a contact") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            row = conn.execute(_READS.get_contact, (contact_id,)).fetchone()
-            if row is None:
+            contact = self._assembled(
+                conn.execute(
+                    links.read_statement(by_identity=False, brief=False),
+                    {"contact": contact_id, "identity": None},
+                ).fetchall()
+            )
+            if contact is None:
                 raise NotFound("contact", contact_id)
             journeys = conn.execute(_READS.journeys_of, (contact_id,)).fetchall()
             found = {
@@ -422,7 +467,7 @@ class PostgresStore(
                 for table, order in _RECORD_ORDER
             }
         return ContactRecords(
-            contact=writes.decode(Contact, row[0]),
+            contact=contact,
             journeys=[writes.decode(Journey, r[0]) for r in journeys],
             interactions=[writes.decode(Interaction, r[0]) for r in found["interactions"]],
             handoffs=[writes.decode(Handoff, r[0]) for r in found["handoffs"]],
@@ -492,8 +537,9 @@ class PostgresStore(
         """Keep what was just written decoded: the next event on the journey reads it back."""
         remember = self._decoded.remember
         for change in batch:
-            if change.contact is not None:
-                remember((Contact, change.contact.id, change.contact.version), change.contact)
+            if change.contact is not None:  # as its row keeps it: its links are rows of their own
+                head = evolve(change.contact, links=())
+                remember((Contact, change.contact.id, change.contact.version), head)
             if change.journey is not None:
                 remember((Journey, change.journey.id, change.journey.version), change.journey)
             for interaction in change.interactions:

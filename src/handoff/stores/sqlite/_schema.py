@@ -134,6 +134,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE notifications ADD COLUMN lease_worker TEXT",
         "ALTER TABLE notifications ADD COLUMN lease_until INTEGER",
     ),
+    # 6: identity links are rows of their own (the link's JSON in ``data``, its kind for
+    # the brief read), no longer carried in the contact's JSON: linking one more identity
+    # to a contact writes one row. The rows are rebuilt in each contact's link order
+    # (their rowid is that order), then the contacts' copies are emptied.
+    (
+        "ALTER TABLE identities ADD COLUMN kind TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE identities ADD COLUMN data TEXT NOT NULL DEFAULT '{}'",
+        "DELETE FROM identities",
+        """INSERT INTO identities (identity, contact_id, kind, data)
+            SELECT json_extract(link.value, '$.identity'), contacts.id,
+                substr(json_extract(link.value, '$.identity'), 1,
+                       instr(json_extract(link.value, '$.identity'), ':') - 1),
+                link.value
+            FROM contacts, json_each(contacts.data, '$.links') AS link
+            ORDER BY contacts.rowid, link.key""",
+        "UPDATE contacts SET data = json_set(data, '$.links', json('[]'))",
+        "CREATE INDEX identities_by_kind ON identities (contact_id, kind)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
