@@ -7,6 +7,7 @@ the interactions the import remembers is the one built from the store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from handoff.flow.bulk import memo as _memo
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores import Changeset, MemoryStore, SQLiteStore, Store
 from handoff.stores.sqlite import _writes as writes
+from handoff.testing import StoreConformance
 from handoff.testing.factories import (
     appended,
     make_contact,
@@ -183,3 +185,20 @@ def test_summaries_from_remembered_interactions_are_the_ones_read_from_the_store
         assert [o.handoff for o in got] == [o.handoff for o in expected]
         contacts = [o.contact.id for o in expected]
         assert _records(stored, contacts) == _records(live.store, contacts)
+
+
+class _GroupedByJourney(MemoryStore):
+    """Writes a batch journey by journey: each journey's rows together, in order of first appearance."""
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        first: dict[str | None, int] = {}
+        for n, change in enumerate(changes):
+            first.setdefault(None if change.journey is None else change.journey.id, n)
+        super().commit_many(
+            sorted(changes, key=lambda change: first[None if change.journey is None else change.journey.id])
+        )
+
+
+def test_the_kit_fails_a_bulk_import_that_groups_rows_by_journey() -> None:
+    with pytest.raises(AssertionError, match="later arrival"):
+        StoreConformance().test_rows_of_a_batch_arrive_in_order_across_journeys(_GroupedByJourney())
