@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from handoff import FixedClock, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.flow.bulk import memo as _memo
+from handoff.flow.bulk.overlay import Overlay
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores import Changeset, MemoryStore, SQLiteStore, Store
 from handoff.stores.sqlite import _writes as writes
@@ -202,3 +203,61 @@ class _GroupedByJourney(MemoryStore):
 def test_the_kit_fails_a_bulk_import_that_groups_rows_by_journey() -> None:
     with pytest.raises(AssertionError, match="later arrival"):
         StoreConformance().test_rows_of_a_batch_arrive_in_order_across_journeys(_GroupedByJourney())
+
+
+_CHANNELS = ("email", "chat", "sms", "whatsapp")
+_threads = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # which journey
+        st.integers(0, len(_CHANNELS) - 1),
+        st.sampled_from(["x", "y"]),  # external id: few, so they tie
+        st.integers(0, 1),  # minutes after T0: few, so instants tie
+        st.integers(1, 2),  # interactions in the changeset
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=_threads, stored=st.integers(0, 12))
+def test_the_overlay_answers_thread_look_ups_as_the_store_would(
+    events: list[tuple[int, int, str, int, int]], stored: int
+) -> None:
+    """The batch's own messages, the stored ones before them, equal instants across
+    journeys: a thread look-up picks the journey the store picks once it holds them all."""
+    base, reference = MemoryStore(), MemoryStore()
+    journeys = []
+    for _ in range(3):
+        contact = make_contact()
+        journey = make_journey(contact)
+        for target in (base, reference):
+            target.commit(Changeset(contact=contact, journey=journey))
+        journeys.append(journey)
+    overlay = Overlay(base)
+    used: set[tuple[str, str]] = set()
+    for n, (which, channel, external, minutes, count) in enumerate(events):
+        journey, rows = journeys[which], []
+        for k in range(count):
+            key = (
+                _CHANNELS[(channel + k) % len(_CHANNELS)],
+                external if k == 0 else {"x": "y", "y": "x"}[external],
+            )
+            if key in used:
+                continue
+            used.add(key)
+            journey, interaction = appended(
+                journey, channel=key[0], external_id=key[1], at=T0 + timedelta(minutes=minutes)
+            )
+            rows.append(interaction)
+        if not rows:
+            continue
+        change = Changeset(
+            journey=journey, expected_journey_version=journeys[which].version, interactions=tuple(rows)
+        )
+        journeys[which] = journey
+        (base if n < stored else overlay).commit(change)
+        reference.commit(change)
+    for refs in (["x"], ["y"], ["x", "y"], ["y", "x"]):
+        found, expected = overlay.find_journey_by_thread(refs), reference.find_journey_by_thread(refs)
+        assert found == expected
