@@ -34,6 +34,7 @@ from handoff.clock import Clock
 from handoff.errors import StoreError, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome
 from handoff.flow.contacts import UNSET
+from handoff.flow.verbs import check_priority
 from handoff.identity import Identity
 from handoff.ingest.base import Parsed
 from handoff.models import Contact, ContextSummary, Handoff, Initiator, Interaction, Journey, Priority
@@ -41,7 +42,7 @@ from handoff.policy.decision import Decision
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
 from handoff.summary import SummarySpec
-from handoff.switchboard import Switchboard, check_priority
+from handoff.switchboard import Switchboard
 
 __all__ = ["AsyncSwitchboard"]
 

@@ -7,7 +7,8 @@ the verb's key, and :func:`retry` retries an attempt on a conflict with the paus
 :func:`handoff.flow.run.pause`. So the async board reads, decides and writes exactly
 what the sync board does, and only the waiting differs.
 
-Arguments are checked before anything is asked, with the sync board's own checks.
+Arguments are checked before anything is asked, with the sync board's own checks
+(:mod:`handoff.flow.verbs`).
 """
 
 from __future__ import annotations
@@ -17,20 +18,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from handoff import channels
-from handoff._validate import require_text
 from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFound, ValidationError
-from handoff.events import Inbound, JourneyOutcome, survey_scores
+from handoff.events import Inbound, JourneyOutcome
+from handoff.flow import verbs
 from handoff.flow.intake import inbound_identity
 from handoff.flow.read import Steps
 from handoff.flow.run import Flow, pause
 from handoff.flow.run import retry as retry_blocking
 from handoff.flow.upkeep import apply_delivery
 from handoff.ingest.base import Parsed
-from handoff.masking import mask_secrets
 from handoff.models import Initiator, Journey, Priority
-from handoff.policy.situation import check_role
-from handoff.switchboard import _AGENT_CAP, Switchboard, _reason, check_priority
+from handoff.switchboard import Switchboard
 
 if TYPE_CHECKING:
     from handoff.aio._worker import Worker
@@ -144,35 +142,21 @@ class Native:
         external_id: str | None,
         bot: bool,
     ) -> JourneyOutcome:
-        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
-        require_text(body, "body")
-        if external_id is not None:
-            require_text(external_id, "external_id", max_len=1000)
-        if channel is not None:
-            channels.get(channel)
-        when = self.board._at(at)
-        return await self._agent(
-            journey_id,
-            lambda journey, now: self._flow.reply_steps(
-                journey,
-                agent=agent,
-                body=body,
-                channel=channel,
-                at=when,
-                external_id=external_id,
-                bot=bot,
-                now=now,
-            ),
+        act = verbs.reply(
+            self._flow,
+            self.board.clock,
+            agent=agent,
+            body=body,
+            channel=channel,
+            at=at,
+            external_id=external_id,
+            bot=bot,
         )
+        return await self._agent(journey_id, act)
 
     async def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None) -> JourneyOutcome:
-        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
-        require_text(body, "body")
-        when = self.board._at(at)
-        return await self._agent(
-            journey_id,
-            lambda journey, now: self._flow.note_steps(journey, agent=agent, body=body, at=when, now=now),
-        )
+        act = verbs.note(self._flow, self.board.clock, agent=agent, body=body, at=at)
+        return await self._agent(journey_id, act)
 
     async def transfer(
         self,
@@ -188,56 +172,29 @@ class Native:
         to_role: str | None,
         priority: Priority | None = None,
     ) -> JourneyOutcome:
-        check_role(to_role, "to_role")
-        if priority is not None:
-            check_priority(priority)
-        channels.get(to_channel, "to_channel")
-        _reason(reason)
-        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        if to_agent is not None:
-            to_agent = mask_secrets(require_text(to_agent, "to_agent", max_len=_AGENT_CAP))
-        if initiated_by not in ("agent", "bot", "system"):
-            raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
-        if not isinstance(warm, bool):
-            raise ValidationError("warm", f"expected true or false, got {warm!r}")
-        when = self.board._at(at)
-        return await self._agent(
-            journey_id,
-            lambda journey, now: self._flow.transfer_steps(
-                journey,
-                to_channel=to_channel,
-                reason=reason,
-                by=by,
-                to_agent=to_agent,
-                at=when,
-                warm=warm,
-                initiated_by=initiated_by,
-                to_role=to_role,
-                now=now,
-                priority=priority,
-            ),
+        act = verbs.transfer(
+            self._flow,
+            self.board.clock,
+            to_channel=to_channel,
+            reason=reason,
+            by=by,
+            to_agent=to_agent,
+            at=at,
+            warm=warm,
+            initiated_by=initiated_by,
+            to_role=to_role,
+            priority=priority,
         )
+        return await self._agent(journey_id, act)
 
     async def prioritize(
         self, journey_id: str, priority: Priority, *, by: str | None, at: datetime | None
     ) -> JourneyOutcome:
-        check_priority(priority)
-        if by is not None:
-            by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        when = self.board._at(at)
-        return await self._agent(
-            journey_id,
-            lambda journey, now: self._flow.prioritize_steps(
-                journey, priority=priority, by=by, at=when, now=now
-            ),
-        )
+        act = verbs.prioritize(self._flow, self.board.clock, priority, by=by, at=at)
+        return await self._agent(journey_id, act)
 
     async def resolve(self, journey_id: str, *, by: str, at: datetime | None) -> JourneyOutcome:
-        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        when = self.board._at(at)
-        return await self._agent(
-            journey_id, lambda journey, now: self._flow.resolve_steps(journey, by=by, at=when, now=now)
-        )
+        return await self._agent(journey_id, verbs.resolve(self._flow, self.board.clock, by=by, at=at))
 
     async def rate(
         self,
@@ -250,22 +207,12 @@ class Native:
         at: datetime | None,
         comment: str | None,
     ) -> JourneyOutcome:
-        scores = survey_scores(csat=csat, nps=nps, ces=ces)
-        if comment is not None:
-            require_text(comment, "comment", max_len=10_000)
-        if channel is not None:
-            channels.get(channel)
-        when = self.board._at(at)
-        return await self._agent(
-            journey_id,
-            lambda journey, now: self._flow.rate_steps(
-                journey, scores=scores, comment=comment, channel=channel, at=when, now=now
-            ),
+        act = verbs.rate(
+            self._flow, self.board.clock, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
         )
+        return await self._agent(journey_id, act)
 
-    async def _agent(
-        self, journey_id: str, steps: Callable[[Journey, datetime], Steps[JourneyOutcome]]
-    ) -> JourneyOutcome:
+    async def _agent(self, journey_id: str, act: verbs.Act) -> JourneyOutcome:
         """An agent verb: find the journey, then one serialised attempt per try, as
         ``Switchboard`` does (the journey is found again on every try)."""
         clock = self.board.clock
@@ -273,6 +220,6 @@ class Native:
         async def once() -> JourneyOutcome:
             journey = await self.journey(journey_id)
             async with self.store.serialized(journey.contact_id):
-                return await answer(self.store, steps(journey, clock.now()))
+                return await answer(self.store, act(journey, clock.now()))
 
         return await retry(once, self.board.max_retries)

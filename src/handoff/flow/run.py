@@ -85,8 +85,7 @@ class Flow:
 
     # -- customers ---------------------------------------------------------------------
     def receive(self, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
-        with self._serialized(str(identity)):
-            return ask(self.store, self.receive_steps(inbound, identity, now))
+        return self.run(str(identity), self.receive_steps(inbound, identity, now))
 
     def receive_steps(
         self, inbound: Inbound, identity: Identity, now: datetime, *, pooled: bool | None = None
@@ -101,23 +100,6 @@ class Flow:
         return (yield from self._commit(draft, now, known))
 
     # -- agents ------------------------------------------------------------------------
-    def reply(
-        self,
-        journey: Journey,
-        *,
-        agent: str,
-        body: str,
-        channel: str | None,
-        at: datetime,
-        external_id: str | None,
-        bot: bool,
-        now: datetime,
-    ) -> JourneyOutcome:
-        steps = self.reply_steps(
-            journey, agent=agent, body=body, channel=channel, at=at, external_id=external_id, bot=bot, now=now
-        )
-        return self._run(journey.contact_id, steps)
-
     def reply_steps(
         self,
         journey: Journey,
@@ -130,7 +112,7 @@ class Flow:
         bot: bool,
         now: datetime,
     ) -> Steps[JourneyOutcome]:
-        """:meth:`reply` as asks, serialised by the journey's ``contact_id``."""
+        """An agent's (or a bot's) reply as asks, serialised by the journey's ``contact_id``."""
         journey = yield ("get_journey", (journey.id,), {})
         where = channel or journey.current_channel
         if external_id is not None:
@@ -152,45 +134,12 @@ class Flow:
         )
         return (yield from self._commit(draft, now))
 
-    def note(self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime) -> JourneyOutcome:
-        return self._run(journey.contact_id, self.note_steps(journey, agent=agent, body=body, at=at, now=now))
-
     def note_steps(
         self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime
     ) -> Steps[JourneyOutcome]:
         return self._act(
             journey, now, lambda j, c: desk.draft_note(j, c, self.ids, agent=agent, body=body, at=at)
         )
-
-    def transfer(
-        self,
-        journey: Journey,
-        *,
-        to_channel: str,
-        reason: str,
-        by: str,
-        to_agent: str | None,
-        at: datetime,
-        warm: bool,
-        initiated_by: Initiator,
-        to_role: str | None,
-        now: datetime,
-        priority: Priority | None = None,
-    ) -> JourneyOutcome:
-        steps = self.transfer_steps(
-            journey,
-            to_channel=to_channel,
-            reason=reason,
-            by=by,
-            to_agent=to_agent,
-            at=at,
-            warm=warm,
-            initiated_by=initiated_by,
-            to_role=to_role,
-            now=now,
-            priority=priority,
-        )
-        return self._run(journey.contact_id, steps)
 
     def transfer_steps(
         self,
@@ -227,12 +176,6 @@ class Flow:
             ),
         )
 
-    def prioritize(
-        self, journey: Journey, *, priority: Priority, by: str | None, at: datetime, now: datetime
-    ) -> JourneyOutcome:
-        steps = self.prioritize_steps(journey, priority=priority, by=by, at=at, now=now)
-        return self._run(journey.contact_id, steps)
-
     def prioritize_steps(
         self, journey: Journey, *, priority: Priority, by: str | None, at: datetime, now: datetime
     ) -> Steps[JourneyOutcome]:
@@ -240,26 +183,10 @@ class Flow:
             journey, now, lambda j, c: desk.draft_priority(j, c, self.ids, priority=priority, by=by, at=at)
         )
 
-    def resolve(self, journey: Journey, *, by: str, at: datetime, now: datetime) -> JourneyOutcome:
-        return self._run(journey.contact_id, self.resolve_steps(journey, by=by, at=at, now=now))
-
     def resolve_steps(
         self, journey: Journey, *, by: str, at: datetime, now: datetime
     ) -> Steps[JourneyOutcome]:
         return self._act(journey, now, lambda j, c: desk.draft_resolution(j, c, self.ids, by=by, at=at))
-
-    def rate(
-        self,
-        journey: Journey,
-        *,
-        scores: dict[str, int],
-        comment: str | None,
-        channel: str | None,
-        at: datetime,
-        now: datetime,
-    ) -> JourneyOutcome:
-        steps = self.rate_steps(journey, scores=scores, comment=comment, channel=channel, at=at, now=now)
-        return self._run(journey.contact_id, steps)
 
     def rate_steps(
         self,
@@ -288,8 +215,9 @@ class Flow:
         contact = yield ("get_contact", (journey.contact_id,), {})
         return (yield from self._commit(draft(journey, contact), now))
 
-    def _run(self, key: str, steps: Steps[T]) -> T:
-        """Answer ``steps`` from the store, as one serialised writer of ``key``."""
+    def run(self, key: str, steps: Steps[T]) -> T:
+        """Answer ``steps`` from the store, as one serialised writer of ``key`` (an agent
+        verb's key is its journey's ``contact_id``)."""
         with self._serialized(key):
             return ask(self.store, steps)
 
