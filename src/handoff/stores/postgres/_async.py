@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg
 from attrs import define
@@ -36,7 +36,6 @@ from handoff.errors import (
     NotFound,
     StoreError,
     StoreUnavailable,
-    ValidationError,
 )
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
@@ -44,9 +43,11 @@ from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _marks as marks
 from handoff.stores.postgres import _store as blocking
 from handoff.stores.postgres import _trips as trips
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._decoded_rows import DecodedRows
 from handoff.stores.postgres._leases import claim_steps
 from handoff.stores.records import Changeset
 from handoff.stores.rules import (
@@ -57,12 +58,9 @@ from handoff.stores.rules import (
     check_last,
     check_limit,
     check_lock_key,
-    check_mark,
     check_refs,
     check_text,
-    marked,
 )
-from handoff.stores.sql._decoded import Decoded
 
 __all__ = ["AsyncPostgresStore"]
 
@@ -89,7 +87,7 @@ class AsyncPostgresStore:
         self._schema = schema
         self._closed = False
         self._session: ContextVar[_Session | None] = ContextVar(f"handoff-{id(self)}", default=None)
-        self._decoded = Decoded(size=blocking._DECODED, decode=writes.decode)
+        self._decoded = DecodedRows()
 
     @classmethod
     async def open(
@@ -175,7 +173,7 @@ class AsyncPostgresStore:
     ) -> IntakeRecords:
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
-        return await self._ask("read", intake.intake_steps(params, self._load))
+        return await self._ask("read", intake.intake_steps(params, self._decoded.row))
 
     async def get_contact(self, contact_id: str) -> Contact:
         return await self._get(Contact, "contact", _READS.get_contact, check_text(contact_id, "contact_id"))
@@ -232,7 +230,7 @@ class AsyncPostgresStore:
             finally:
                 if session is not None:
                     session.begun = False
-        self._committed(batch)
+        self._decoded.written(batch)
 
     # -- the outbox ------------------------------------------------------------------------
     async def get_notification(self, notification_id: str) -> Notification:
@@ -256,22 +254,12 @@ class AsyncPostgresStore:
     async def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
     ) -> Notification:
-        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
-        if writes.has_nul([notification_id]):
-            raise NotFound("notification", notification_id)
-        if writes.has_nul([provider_id]):
-            raise ValidationError("provider_id", "must not contain the NUL character (U+0000)")
+        mark = marks.check_marking(notification_id, status, at, provider_id)
         async with self._connection("mark a notification") as conn, conn.transaction():
-            cursor = await conn.execute(blocking._LOCK_NOTIFICATION, (notification_id,))
-            row = await cursor.fetchone()
-            if row is None:
-                raise NotFound("notification", notification_id)
-            current = writes.decode(Notification, row[0])
-            updated = marked(current, status, at, provider_id)
-            if updated == current:
-                return current
-            params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
-            await conn.execute(blocking._MARK_NOTIFICATION, params)
+            cursor = await conn.execute(blocking._LOCK_NOTIFICATION, (mark[0],))
+            updated, params = marks.marking(await cursor.fetchone(), mark)
+            if params is not None:
+                await conn.execute(blocking._MARK_NOTIFICATION, params)
         return updated
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -287,10 +275,10 @@ class AsyncPostgresStore:
 
     async def _one(self, model: type[T], sql: str, params: tuple[object, ...]) -> T | None:
         rows = await self._rows(sql, params)
-        return self._load(model, rows[0]) if rows else None
+        return self._decoded.row(model, rows[0]) if rows else None
 
     async def _all(self, model: type[T], sql: str, params: tuple[object, ...]) -> list[T]:
-        return [self._load(model, row) for row in await self._rows(sql, params)]
+        return [self._decoded.row(model, row) for row in await self._rows(sql, params)]
 
     async def _rows(self, sql: str, params: tuple[object, ...]) -> trips.Rows:
         if writes.has_nul(params):
@@ -298,22 +286,6 @@ class AsyncPostgresStore:
         async with self._connection("read") as conn:
             lead = self._lead()
             return (await trips.send_async(conn, [*lead, (sql, params)]))[-1]
-
-    def _load(self, model: type[T], row: Sequence[Any]) -> T:
-        """Decode a row's JSON, once per state (see ``PostgresStore._load``)."""
-        if len(row) == 1:
-            return writes.decode(model, row[0])
-        return self._decoded.load(model, row[0], (model, *row[1:]))
-
-    def _committed(self, batch: Sequence[Changeset]) -> None:
-        remember = self._decoded.remember
-        for change in batch:
-            if change.contact is not None:
-                remember((Contact, change.contact.id, change.contact.version), change.contact)
-            if change.journey is not None:
-                remember((Journey, change.journey.id, change.journey.version), change.journey)
-            for interaction in change.interactions:
-                remember((Interaction, interaction.id), interaction)
 
     @asynccontextmanager
     async def _connection(self, doing: str, *, joined: bool = True) -> AsyncIterator[connect.AsyncConnection]:

@@ -10,6 +10,7 @@ import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -101,21 +102,13 @@ def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: i
         """Every pooled connection reads unqualified table names from our schema."""
         conn.execute(search_path)
 
-    pool: Pool = ConnectionPool(
-        conninfo,
-        min_size=min_size,
-        max_size=max_size,
-        timeout=timeout,
-        kwargs={"autocommit": True},
-        configure=configure,
-        name=f"handoff.{schema}",
-        open=False,
-    )
+    options = _pool_options(f"handoff.{schema}", min_size, max_size, timeout)
+    pool: Pool = ConnectionPool(conninfo, configure=configure, **options)
     try:
         pool.open(wait=True, timeout=timeout)
     except psycopg.Error as exc:
         pool.close()
-        raise StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}") from exc
+        raise _unavailable(where, exc) from exc
     return pool
 
 
@@ -130,23 +123,32 @@ async def open_async_pool(
     async def configure(conn: AsyncConnection) -> None:
         await conn.execute(search_path)
 
+    options = _pool_options(f"handoff.{schema}.async", min_size, max_size, timeout)
     pool: AsyncPool = AsyncConnectionPool(
-        conninfo,
-        connection_class=psycopg.AsyncConnection[tuple[object, ...]],
-        min_size=min_size,
-        max_size=max_size,
-        timeout=timeout,
-        kwargs={"autocommit": True},
-        configure=configure,
-        name=f"handoff.{schema}.async",
-        open=False,
+        conninfo, connection_class=psycopg.AsyncConnection[tuple[object, ...]], configure=configure, **options
     )
     try:
         await pool.open(wait=True, timeout=timeout)
     except psycopg.Error as exc:
         await pool.close()
-        raise StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}") from exc
+        raise _unavailable(where, exc) from exc
     return pool
+
+
+def _pool_options(name: str, min_size: int, max_size: int, timeout: float) -> dict[str, Any]:
+    """What both pools are made with: autocommit connections, opened by the caller."""
+    return {
+        "min_size": min_size,
+        "max_size": max_size,
+        "timeout": timeout,
+        "kwargs": {"autocommit": True},
+        "name": name,
+        "open": False,
+    }
+
+
+def _unavailable(where: str, exc: psycopg.Error) -> StoreUnavailable:
+    return StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}")
 
 
 def _search_path(schema: str) -> sql.Composed:

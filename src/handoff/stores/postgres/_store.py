@@ -42,7 +42,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -53,7 +53,6 @@ from handoff.errors import (
     NotFound,
     StoreError,
     StoreUnavailable,
-    ValidationError,
 )
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
@@ -69,7 +68,9 @@ from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _marks as marks
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._decoded_rows import DecodedRows
 from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
 from handoff.stores.records import Changeset, ContactRecords, Erasure
@@ -81,12 +82,9 @@ from handoff.stores.rules import (
     check_claim,
     check_keys,
     check_lock_key,
-    check_mark,
     check_refs,
     check_text,
-    marked,
 )
-from handoff.stores.sql._decoded import Decoded
 from handoff.stores.sql._pages import PageStatements, SQLPages
 from handoff.stores.sql._reads import SQLReads, Statements
 
@@ -98,7 +96,7 @@ Connection = writes.Connection
 # Named on its own too: the upgrade tests check that its plan uses the provider_id index.
 _FIND_NOTIFICATION = "SELECT data::text FROM notifications WHERE provider_id = %s"
 # The columns after the JSON name the exact state of the record: its id and, for the
-# records that change, its version. The store decodes each state once (see _load).
+# records that change, its version. The store decodes each state once (see _decoded_rows).
 _READS = Statements(
     get_contact="SELECT data::text, id, version FROM contacts WHERE id = %s",
     find_contact=(
@@ -128,7 +126,6 @@ _READS = Statements(
     get_decision="SELECT data::text, id FROM decisions WHERE id = %s",
     decisions="SELECT data::text, id FROM decisions WHERE journey_id = %s ORDER BY at, position",
 )
-_DECODED = 8192
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
 _LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
 # Writers of one key (a contact id or an identity) queue here until their transaction
@@ -211,9 +208,7 @@ class PostgresStore(
         self._closed = False
         self._session = threading.local()  # this thread's serialized() transaction, if any
         self._pool = connect.open_pool(conninfo, self._where, schema, min_size, max_size, float(timeout))
-        # Room for the contact, journey and latest message of a few thousand customers: a
-        # customer writing again within the hour is then read back without decoding.
-        self._decoded = Decoded(size=_DECODED, decode=writes.decode)
+        self._decoded = DecodedRows()
 
     @classmethod
     def from_url(cls, url: str) -> PostgresStore:
@@ -254,7 +249,7 @@ class PostgresStore(
                 self._session_ended()
             else:
                 conn.execute(*statement, prepare=True)
-        self._committed(batch)
+        self._decoded.written(batch)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         """Commit the changesets in order in one transaction, set-based where that writes the
@@ -283,26 +278,17 @@ class PostgresStore(
             if self._ends_session(conn):
                 conn.execute("COMMIT")
                 self._session_ended()
-        self._committed(batch)
+        self._decoded.written(batch)
 
     def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
     ) -> Notification:
-        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
-        if writes.has_nul([notification_id]):
-            raise NotFound("notification", notification_id)
-        if writes.has_nul([provider_id]):
-            raise ValidationError("provider_id", "must not contain the NUL character (U+0000)")
+        mark = marks.check_marking(notification_id, status, at, provider_id)
         with self._writing("mark a notification", ()) as conn, conn.transaction():
-            row = conn.execute(_LOCK_NOTIFICATION, (notification_id,)).fetchone()
-            if row is None:
-                raise NotFound("notification", notification_id)
-            current = writes.decode(Notification, row[0])
-            updated = marked(current, status, at, provider_id)
-            if updated == current:
-                return current
-            params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
-            conn.execute(_MARK_NOTIFICATION, params)
+            row = conn.execute(_LOCK_NOTIFICATION, (mark[0],)).fetchone()
+            updated, params = marks.marking(row, mark)
+            if params is not None:
+                conn.execute(_MARK_NOTIFICATION, params)
         return updated
 
     def claim_notifications(
@@ -328,9 +314,10 @@ class PostgresStore(
             rows = conn.execute(_EXTERNAL, (ids,)).fetchall()
         keep = set(wanted)
         found: dict[tuple[str, str], Interaction] = {}
+        row = self._decoded.row
         for channel, external_id, data, interaction_id in rows:
             if (channel, external_id) in keep:
-                found[(str(channel), str(external_id))] = self._load(Interaction, (data, interaction_id))
+                found[(str(channel), str(external_id))] = row(Interaction, (data, interaction_id))
         return found
 
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
@@ -349,7 +336,7 @@ class PostgresStore(
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
         with self._connection("read") as conn:
-            return intake.load_intake(conn, params, self._load)
+            return intake.load_intake(conn, params, self._decoded.row)
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -418,32 +405,14 @@ class PostgresStore(
             return None
         with self._connection("read") as conn:
             row = conn.execute(sql, params).fetchone()
-        return None if row is None else self._load(model, row)
+        return None if row is None else self._decoded.row(model, row)
 
     def _all(self, model: type[T], sql: str, params: tuple[object, ...]) -> list[T]:
         if writes.has_nul(params):
             return []
         with self._connection("read") as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [self._load(model, row) for row in rows]
-
-    def _load(self, model: type[T], row: Sequence[Any]) -> T:
-        """Decode a row's JSON, once per state: an id (and version) names one exact record,
-        since a version is written once and ids are never reused."""
-        if len(row) == 1:
-            return writes.decode(model, row[0])
-        return self._decoded.load(model, row[0], (model, *row[1:]))
-
-    def _committed(self, batch: Sequence[Changeset]) -> None:
-        """Keep what was just written decoded: the next event on the journey reads it back."""
-        remember = self._decoded.remember
-        for change in batch:
-            if change.contact is not None:
-                remember((Contact, change.contact.id, change.contact.version), change.contact)
-            if change.journey is not None:
-                remember((Journey, change.journey.id, change.journey.version), change.journey)
-            for interaction in change.interactions:
-                remember((Interaction, interaction.id), interaction)
+        return [self._decoded.row(model, row) for row in rows]
 
     @contextmanager
     def serialized(self, key: str) -> Iterator[None]:
