@@ -32,12 +32,13 @@ import contextlib
 import multiprocessing
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from _support import percentile, throwaway_postgres
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 
@@ -83,11 +84,6 @@ def _measure(
     return timings, anchors, cpu
 
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-
-
 def sqlite_anchor(path: Path) -> Callable[[int], None]:
     """One INSERT + COMMIT with nothing but the driver, WAL and the store's ``synchronous``."""
     conn = sqlite3.connect(path, isolation_level=None)
@@ -122,19 +118,6 @@ def postgres_anchor(url: str, tag: str) -> Callable[[int], None]:
         conn.commit()
 
     return insert
-
-
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A fresh local cluster (``tests/pgserver.py``), durable: fsync and synchronous commit on."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pgserver import PgServer
-
-    server = PgServer.start(durable=True)
-    try:
-        yield server.url()
-    finally:
-        server.stop()
 
 
 def _fresh_postgres(url: str, tag: str) -> str:
@@ -173,9 +156,9 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
                 with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(size)) as board:
                     _fill(board, size)
                     timings, anchors, cpu = _measure(board, size, samples, anchor)
-                p50s[size] = p50 = _pct(timings, 0.50)
-                p99 = _pct(timings, 0.99)
-                anchor_p50 = _pct(anchors, 0.50) if anchors else None
+                p50s[size] = p50 = percentile(timings, 0.50)
+                p99 = percentile(timings, 0.99)
+                anchor_p50 = percentile(anchors, 0.50) if anchors else None
                 shown = f"{anchor_p50 * 1e6:>11.1f}" if anchor_p50 else f"{'—':>11}"
                 ratio = f"{p50 / anchor_p50:>10.2f}×" if anchor_p50 else f"{'—':>11}"
                 print(
@@ -216,7 +199,7 @@ def hot_journey(url: str, backend: str, workers: int = 8, calls: int = 500) -> N
     errors = sum(e for _, e in results)
     print(
         f"{backend:9} hot journey, {workers} processes x {calls}: {errors} failed, "
-        f"p50 {_pct(timings, 0.5) * 1e3:.2f} ms, p99 {_pct(timings, 0.99) * 1e3:.2f} ms"
+        f"p50 {percentile(timings, 0.5) * 1e3:.2f} ms, p99 {percentile(timings, 0.99) * 1e3:.2f} ms"
     )
 
 
