@@ -11,20 +11,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any, TypeVar
 
-from attrs import evolve
-
 from handoff import channels, privacy
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock
-from handoff.errors import HandoffError, IngestError, NotFound, ValidationError
+from handoff.errors import HandoffError, NotFound, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome
 from handoff.flow import verbs
 from handoff.flow.bulk.batch import BulkIntake
 from handoff.flow.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.flow.intake import inbound_identity
-from handoff.flow.read import read_recent
+from handoff.flow.read import ask, read_recent
 from handoff.flow.run import Flow, retry
 from handoff.flow.upkeep import apply_delivery, tick
-from handoff.flow.verbs import check_priority
 from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
 from handoff.masking import mask_secrets
@@ -110,8 +107,7 @@ class Switchboard:
 
         ``priority`` (or the inbound's own) sets the journey's priority; without either it
         keeps the one it had (``normal`` for a new journey) unless a rule raises it."""
-        if priority is not None:
-            inbound = evolve(inbound, priority=check_priority(priority))
+        inbound = verbs.with_priority(inbound, priority)
         identity = inbound_identity(inbound, self.default_region)
         return self._retry(lambda: self._flow.receive(inbound, identity, self.clock.now()))
 
@@ -173,10 +169,7 @@ class Switchboard:
         is applied first, then an :class:`~handoff.errors.IngestError` lists the failures
         (its ``outcomes`` holds what was recorded).
         """
-        if not isinstance(parsed, Parsed):
-            raise ValidationError(
-                "parsed", f"expected a Parsed from handoff.ingest, got {type(parsed).__name__}"
-            )
+        verbs.check_parsed(parsed)
         outcomes: list[JourneyOutcome] = []
         failures: list[str] = []
         for i, inbound in enumerate(parsed.inbounds):
@@ -189,11 +182,7 @@ class Switchboard:
                 self._retry(lambda: apply_delivery(self._flow, event, self.clock.now()))  # noqa: B023
             except HandoffError as exc:
                 failures.append(f"$.events[{i}]: {exc}")
-        if failures:
-            error = IngestError(failures[0].split(":", 1)[0], "; ".join(failures))
-            error.outcomes = outcomes
-            raise error
-        return outcomes
+        return verbs.ingested(outcomes, failures)
 
     def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickOutcome:
         """Evaluate the time-based rules for every active journey: call it every minute or so.
@@ -469,14 +458,7 @@ class Switchboard:
 
     # -- plumbing ----------------------------------------------------------------------------
     def _journey(self, key: str) -> Journey:
-        if not isinstance(key, str) or not key.strip():
-            raise ValidationError("journey_id", f"expected a journey id or reference, got {key!r}")
-        if key.upper().startswith("J-"):
-            found = self.store.find_journey_by_reference(key.strip().upper())
-            if found is None:
-                raise NotFound("journey", key)
-            return found
-        return self.store.get_journey(key)
+        return ask(self.store, verbs.journey_steps(key))
 
     def _at(self, at: datetime | None) -> datetime:
         return verbs.moment(at, self.clock)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from handoff.errors import ConcurrencyConflict, HandoffError, IngestError, NotFound, ValidationError
+from handoff.errors import ConcurrencyConflict, HandoffError
 from handoff.events import Inbound, JourneyOutcome
 from handoff.flow import verbs
 from handoff.flow.intake import inbound_identity
@@ -83,14 +83,7 @@ class Native:
 
     async def journey(self, key: str) -> Journey:
         """A journey by id or reference, as ``Switchboard.journey`` finds it."""
-        if not isinstance(key, str) or not key.strip():
-            raise ValidationError("journey_id", f"expected a journey id or reference, got {key!r}")
-        if key.upper().startswith("J-"):
-            found = await self.store.find_journey_by_reference(key.strip().upper())
-            if found is None:
-                raise NotFound("journey", key)
-            return found
-        return await self.store.get_journey(key)
+        return await answer(self.store, verbs.journey_steps(key))
 
     # -- customers ---------------------------------------------------------------------
     async def receive(self, inbound: Inbound) -> JourneyOutcome:
@@ -103,10 +96,7 @@ class Native:
     async def ingest(self, parsed: Parsed) -> list[JourneyOutcome]:
         """``Switchboard.ingest``: inbounds received here, delivery reports (rare, and
         touching the outbox by provider id) applied on the board's worker thread."""
-        if not isinstance(parsed, Parsed):
-            raise ValidationError(
-                "parsed", f"expected a Parsed from handoff.ingest, got {type(parsed).__name__}"
-            )
+        verbs.check_parsed(parsed)
         outcomes: list[JourneyOutcome] = []
         failures: list[str] = []
         for i, inbound in enumerate(parsed.inbounds):
@@ -124,11 +114,7 @@ class Native:
                 )
             except HandoffError as exc:
                 failures.append(f"$.events[{i}]: {exc}")
-        if failures:
-            error = IngestError(failures[0].split(":", 1)[0], "; ".join(failures))
-            error.outcomes = outcomes
-            raise error
-        return outcomes
+        return verbs.ingested(outcomes, failures)
 
     # -- agents ------------------------------------------------------------------------
     async def reply(
@@ -137,10 +123,10 @@ class Native:
         *,
         agent: str,
         body: str,
-        channel: str | None,
-        at: datetime | None,
-        external_id: str | None,
-        bot: bool,
+        channel: str | None = None,
+        at: datetime | None = None,
+        external_id: str | None = None,
+        bot: bool = False,
     ) -> JourneyOutcome:
         act = verbs.reply(
             self._flow,
@@ -154,7 +140,9 @@ class Native:
         )
         return await self._agent(journey_id, act)
 
-    async def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None) -> JourneyOutcome:
+    async def note(
+        self, journey_id: str, *, agent: str, body: str, at: datetime | None = None
+    ) -> JourneyOutcome:
         act = verbs.note(self._flow, self.board.clock, agent=agent, body=body, at=at)
         return await self._agent(journey_id, act)
 
@@ -165,11 +153,11 @@ class Native:
         to_channel: str,
         reason: str,
         by: str,
-        to_agent: str | None,
-        at: datetime | None,
-        warm: bool,
-        initiated_by: Initiator,
-        to_role: str | None,
+        to_agent: str | None = None,
+        at: datetime | None = None,
+        warm: bool = True,
+        initiated_by: Initiator = "agent",
+        to_role: str | None = None,
         priority: Priority | None = None,
     ) -> JourneyOutcome:
         act = verbs.transfer(
@@ -188,24 +176,24 @@ class Native:
         return await self._agent(journey_id, act)
 
     async def prioritize(
-        self, journey_id: str, priority: Priority, *, by: str | None, at: datetime | None
+        self, journey_id: str, priority: Priority, *, by: str | None = None, at: datetime | None = None
     ) -> JourneyOutcome:
         act = verbs.prioritize(self._flow, self.board.clock, priority, by=by, at=at)
         return await self._agent(journey_id, act)
 
-    async def resolve(self, journey_id: str, *, by: str, at: datetime | None) -> JourneyOutcome:
+    async def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         return await self._agent(journey_id, verbs.resolve(self._flow, self.board.clock, by=by, at=at))
 
     async def rate(
         self,
         journey_id: str,
         *,
-        csat: int | None,
-        nps: int | None,
-        ces: int | None,
-        channel: str | None,
-        at: datetime | None,
-        comment: str | None,
+        csat: int | None = None,
+        nps: int | None = None,
+        ces: int | None = None,
+        channel: str | None = None,
+        at: datetime | None = None,
+        comment: str | None = None,
     ) -> JourneyOutcome:
         act = verbs.rate(
             self._flow, self.board.clock, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
