@@ -1,11 +1,12 @@
 """The write path awaited on an asyncio store, with the sync board's plan and retries.
 
 Each verb's attempt is a generator of asks (:class:`~handoff.flow.run.Flow`'s steps,
-chosen by :mod:`handoff.flow.verbs`): the reads it needs, the pure plan, the commit. :func:`answer` answers each ask with the
-asyncio store's coroutine of the same name, inside the store's serialised section for
-the verb's key, and :func:`retry` retries an attempt on a conflict with the pauses of
-:func:`handoff.flow.run.pause`. So the async board reads, decides and writes exactly
-what the sync board does, and only the waiting differs.
+chosen by :mod:`handoff.flow.verbs`): the reads it needs, the pure plan, the commit.
+:func:`answer` answers each ask with the asyncio store's coroutine of the same name,
+inside the store's serialised section for the verb's key, and :func:`retry` retries an
+attempt on a conflict with the pauses of :func:`handoff.flow.run.pause`. So the async
+board reads, decides and writes exactly what the sync board does, and only the waiting
+differs.
 
 Arguments are checked before anything is asked, with the sync board's own checks.
 """

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from attrs import define
@@ -48,6 +48,7 @@ from handoff.stores.postgres import _store as blocking
 from handoff.stores.postgres import _trips as trips
 from handoff.stores.postgres import _writes as writes
 from handoff.stores.postgres._decoded_rows import DecodedRows
+from handoff.stores.postgres._layout import parent_constraint
 from handoff.stores.postgres._leases import claim_steps
 from handoff.stores.records import Changeset
 from handoff.stores.rules import (
@@ -98,19 +99,29 @@ class AsyncPostgresStore:
         max_size: int = 8,
         schema: str = "handoff",
         timeout: float = 30.0,
+        partitions: int = 0,
     ) -> AsyncPostgresStore:
         """Apply the migrations the schema lacks and open the pool (the arguments are
         :class:`~handoff.stores.postgres.PostgresStore`'s)."""
         conninfo, where = connect.parse_conninfo(conninfo)
         connect.check_settings(schema, min_size, max_size, timeout)
-        pool = await connect.open_async_pool(conninfo, where, schema, min_size, max_size, float(timeout))
+        partitions = connect.parse_partitions(partitions)
+        pool = await connect.open_async_pool(
+            conninfo, where, schema, min_size, max_size, float(timeout), partitions=partitions
+        )
         return cls(pool, where, schema)
 
     @classmethod
     async def from_url(cls, url: str) -> AsyncPostgresStore:
-        """Open ``postgresql://user:password@host:port/dbname?schema=name`` (or ``postgres://``)."""
-        conninfo, schema = connect.split_url(url)
-        return await (cls.open(conninfo) if schema is None else cls.open(conninfo, schema=schema))
+        """Open ``postgresql://user:password@host:port/dbname?schema=name&partitions=8``
+        (or ``postgres://``); the options are :meth:`PostgresStore.from_url`'s."""
+        conninfo, schema, partitions = connect.split_url_options(url)
+        options: dict[str, Any] = {}
+        if schema is not None:
+            options["schema"] = schema
+        if partitions is not None:
+            options["partitions"] = connect.parse_partitions(partitions)
+        return await cls.open(conninfo, **options)
 
     @property
     def schema(self) -> str:
@@ -257,9 +268,9 @@ class AsyncPostgresStore:
         mark = marks.check_marking(notification_id, status, at, provider_id)
         async with self._connection("mark a notification") as conn, conn.transaction():
             cursor = await conn.execute(blocking._LOCK_NOTIFICATION, (mark[0],))
-            updated, params = marks.marking(await cursor.fetchone(), mark)
-            if params is not None:
-                await conn.execute(blocking._MARK_NOTIFICATION, params)
+            updated, statements = marks.marking(await cursor.fetchone(), mark)
+            for statement in statements:
+                await conn.execute(*statement)
         return updated
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -316,7 +327,7 @@ async def _explained(
     known = writes.refused(exc)
     if known is not None:
         return known
-    kind = writes.FOREIGN_KEYS.get(getattr(exc.diag, "constraint_name", None) or "")
+    kind = writes.FOREIGN_KEYS.get(parent_constraint(getattr(exc.diag, "constraint_name", None) or ""))
     if kind is None:
         return writes.unexplained(exc)
     wanted = writes.referenced(batch, kind)
