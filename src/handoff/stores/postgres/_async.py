@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg
 from attrs import define
@@ -115,12 +115,7 @@ class AsyncPostgresStore:
     async def from_url(cls, url: str) -> AsyncPostgresStore:
         """Open ``postgresql://user:password@host:port/dbname?schema=name&partitions=8``
         (or ``postgres://``); the options are :meth:`PostgresStore.from_url`'s."""
-        conninfo, schema, partitions = connect.split_url_options(url)
-        options: dict[str, Any] = {}
-        if schema is not None:
-            options["schema"] = schema
-        if partitions is not None:
-            options["partitions"] = connect.parse_partitions(partitions)
+        conninfo, options = connect.url_options(url)
         return await cls.open(conninfo, **options)
 
     @property

@@ -53,6 +53,18 @@ def split_url_options(url: object) -> tuple[str, str | None, str | None]:
     return urlunsplit(parts._replace(query=rest)), ours.get("schema"), ours.get("partitions")
 
 
+def url_options(url: object) -> tuple[str, dict[str, Any]]:
+    """A ``postgresql://`` URL as a libpq URL, and the keyword options of a store's
+    ``open`` it names (``schema``, ``partitions`` checked)."""
+    conninfo, schema, partitions = split_url_options(url)
+    options: dict[str, Any] = {}
+    if schema is not None:
+        options["schema"] = schema
+    if partitions is not None:
+        options["partitions"] = parse_partitions(partitions)
+    return conninfo, options
+
+
 def parse_partitions(value: object) -> int:
     """The ``partitions`` URL option (or argument): how many hash partitions a new schema gets."""
     if isinstance(value, str) and value.isascii() and value.isdigit():

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -249,12 +249,7 @@ class PostgresStore(
         An existing schema keeps its layout; asking it for another number of partitions
         raises :class:`~handoff.errors.ValidationError` naming ``partitions``.
         """
-        conninfo, schema, partitions = connect.split_url_options(url)
-        options: dict[str, Any] = {}
-        if schema is not None:
-            options["schema"] = schema
-        if partitions is not None:
-            options["partitions"] = connect.parse_partitions(partitions)
+        conninfo, options = connect.url_options(url)
         return cls(conninfo, **options)
 
     @property
