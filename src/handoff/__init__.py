@@ -25,6 +25,7 @@ from handoff.errors import (
 from handoff.events import Inbound, JourneyOutcome, Outcome, Suggestion, TickOutcome, Verdict
 from handoff.identity import Identity, parse_identity
 from handoff.models import (
+    Callback,
     Contact,
     ContextSummary,
     Fact,
@@ -48,6 +49,7 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
 del _metadata
 
 __all__ = [
+    "Callback",
     "ChannelProfile",
     "Clock",
     "ConcurrencyConflict",

@@ -12,7 +12,7 @@ from handoff import _validate as v
 from handoff.channels import get as get_channel
 from handoff.errors import ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import Callback, Contact, Handoff, Interaction, Journey, Notification
 
 __all__ = [
     "SURVEY_SCALES",
@@ -133,6 +133,8 @@ class JourneyOutcome(Outcome):
     contact: Contact
     handoff: Handoff | None = None
     duplicate: bool = False
+    callback: Callback | None = None
+    """The callback the event scheduled or closed (``schedule_callback``, ``record_callback``...)."""
 
 
 @define(frozen=True, kw_only=True)

@@ -22,12 +22,15 @@ from handoff.serde import flatten, to_dict
 
 __all__ = [
     "AUTHORS",
+    "CALLBACK_STATUSES",
     "INITIATORS",
     "INTERACTION_KINDS",
     "JOURNEY_STATUSES",
     "LINK_SOURCES",
     "NOTIFICATION_STATUSES",
     "Author",
+    "Callback",
+    "CallbackStatus",
     "Contact",
     "ContactCard",
     "ContextSummary",
@@ -66,6 +69,8 @@ NOTIFICATION_STATUSES: tuple[NotificationStatus, ...] = (
     "failed",
     "cancelled",
 )
+CallbackStatus = Literal["scheduled", "done", "missed", "cancelled"]
+CALLBACK_STATUSES: tuple[CallbackStatus, ...] = ("scheduled", "done", "missed", "cancelled")
 Redaction = Literal["none", "masked"]
 REDACTIONS: tuple[Redaction, ...] = ("none", "masked")
 
@@ -363,6 +368,35 @@ class Notification:
 
     def __rich__(self) -> str:
         return _drawing.draw(self, "rich")
+
+
+@define(frozen=True)
+class Callback:
+    """A phone call booked with the customer at a time that suits them (no phone tag).
+
+    ``number`` is the contact's E.164 phone number the agent dials; ``at`` the slot;
+    ``agent`` who will call (None: the next available agent). ``status`` moves once,
+    from ``scheduled`` to ``done`` (the customer was reached), ``missed`` (not reached,
+    or never recorded within the policy's grace period) or ``cancelled``; ``closed_at``
+    is when it did. ``reminder_id`` is the pending reminder notification, cancelled with
+    the callback when it closes before it is sent.
+    """
+
+    id: str = field(validator=v.text(allow_empty=False))
+    journey_id: str = field(validator=v.text(allow_empty=False))
+    contact_id: str = field(validator=v.text(allow_empty=False))
+    at: datetime = field(validator=v.aware)
+    number: str = field(validator=v.text(allow_empty=False))
+    created_at: datetime = field(validator=v.aware)
+    channel: str = field(default="phone", validator=v.slug)
+    agent: str | None = field(default=None, validator=v.optional_text(max_len=200))
+    status: CallbackStatus = field(default="scheduled", validator=v.one_of(CALLBACK_STATUSES))
+    closed_at: datetime | None = field(default=None, validator=v.optional_aware)
+    reminder_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "scheduled"
 
 
 @define(frozen=True)

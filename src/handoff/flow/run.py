@@ -21,7 +21,7 @@ from handoff.errors import ConcurrencyConflict
 from handoff.events import Inbound, JourneyOutcome
 from handoff.flow import desk
 from handoff.flow.intake import draft_inbound
-from handoff.flow.plan import Draft, Sentiment, duplicate, plan
+from handoff.flow.plan import Draft, Planned, Sentiment, duplicate, plan
 from handoff.flow.read import read_intake, read_notifications, read_recent, recent_bound
 from handoff.identity import Identity
 from handoff.models import Contact, Initiator, Journey, Notification
@@ -189,9 +189,14 @@ class Flow:
 
     # -- the common tail -----------------------------------------------------------------
     def _commit(
-        self, draft: Draft, now: datetime, notifications: Sequence[Notification] | None = None
+        self,
+        draft: Draft,
+        now: datetime,
+        notifications: Sequence[Notification] | None = None,
+        finish: Callable[[Planned], Planned] | None = None,
     ) -> JourneyOutcome:
-        """Read what the plan will look at, plan, and commit; returns the outcome."""
+        """Read what the plan will look at, plan, and commit; returns the outcome.
+        ``finish`` completes the plan before it is committed (a callback verb adds its callback)."""
         journey = draft.journey
         stored: Sequence[Notification] = ()
         if draft.events and (self.notify or draft.handoff is not None) and draft.journey_version > 0:
@@ -218,5 +223,7 @@ class Flow:
                 sentiment=self.sentiment,
                 notify=self.notify,
             )
+        if finish is not None:
+            planned = finish(planned)
         self.store.commit(planned.changeset)
         return planned.outcome

@@ -11,6 +11,7 @@ from handoff.stores import rules
 from handoff.stores.base import PRIMITIVES, Changeset, ContactRecords, Store
 from handoff.stores.capabilities import (
     BulkImport,
+    CallbackBook,
     IntakeReads,
     IntakeRecords,
     JourneyIndex,
@@ -24,6 +25,7 @@ from handoff.stores.sqlite import SQLiteStore
 __all__ = [
     "PRIMITIVES",
     "BulkImport",
+    "CallbackBook",
     "Changeset",
     "ContactRecords",
     "IntakeReads",

@@ -13,7 +13,7 @@ from typing import TypeVar
 from attrs import define, field
 
 from handoff.errors import ValidationError
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import Callback, Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 
 __all__ = ["Changeset", "ContactRecords", "Erasure"]
 
@@ -46,6 +46,14 @@ def _decisions(items: Iterable[DecisionRecord]) -> tuple[DecisionRecord, ...]:
     return _records(items, "decisions")
 
 
+def _callbacks(items: Iterable[Callback]) -> tuple[Callback, ...]:
+    return _records(items, "callbacks")
+
+
+def _ids(items: Iterable[str]) -> tuple[str, ...]:
+    return _records(items, "cancelled_notifications")
+
+
 @define(frozen=True)
 class Changeset:
     """Everything one event writes; a store commits all of it or none of it.
@@ -57,6 +65,12 @@ class Changeset:
     kept exactly when the records it produced are; their ``data`` must be JSON (text
     keys; text, finite numbers, booleans, None, lists and dicts), which every store
     gives back unchanged.
+
+    ``callbacks`` and ``cancelled_notifications`` are written by a store with the
+    :class:`~handoff.stores.capabilities.CallbackBook` capability: a callback is new, or
+    the closing of one stored as ``scheduled`` (any other stored state is a
+    :class:`~handoff.errors.ConcurrencyConflict`); each notification id in
+    ``cancelled_notifications`` that is still ``pending`` becomes ``cancelled``.
     """
 
     contact: Contact | None = None
@@ -67,6 +81,8 @@ class Changeset:
     handoffs: tuple[Handoff, ...] = field(default=(), converter=_handoffs)
     notifications: tuple[Notification, ...] = field(default=(), converter=_notifications)
     decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)
+    callbacks: tuple[Callback, ...] = field(default=(), converter=_callbacks)
+    cancelled_notifications: tuple[str, ...] = field(default=(), converter=_ids)
 
 
 def _journeys(items: Iterable[Journey]) -> tuple[Journey, ...]:

@@ -1,0 +1,120 @@
+"""The callback verbs over one store: book, close, list, and the tick's missed callbacks.
+
+Each verb reads under the contact's serialised writes, drafts with
+:mod:`handoff.flow.callbacks` (pure), plans with :func:`~handoff.flow.plan.plan` and
+commits the callback in the same changeset as its interaction, notifications and
+decisions. A store without :class:`~handoff.stores.capabilities.CallbackBook` is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handoff.errors import ConcurrencyConflict, StoreUnavailable, ValidationError
+from handoff.events import JourneyOutcome, Suggestion, Verdict
+from handoff.flow.callbacks import (
+    check_slot,
+    close_callback,
+    draft_booking,
+    draft_closing,
+    phone_number,
+    propose_slots,
+    with_callback,
+)
+from handoff.flow.run import Flow
+from handoff.models import Callback, CallbackStatus, Journey, Notification
+from handoff.stores.capabilities import CallbackBook
+
+__all__ = ["book", "book_of", "close", "miss_overdue", "slots"]
+
+
+def book_of(flow: Flow) -> CallbackBook:
+    """The store as a :class:`CallbackBook`, or StoreUnavailable saying it keeps none."""
+    store = flow.store
+    if not isinstance(store, CallbackBook):
+        raise StoreUnavailable(
+            f"{type(store).__name__} keeps no callbacks (it is not a handoff.stores.CallbackBook)"
+        )
+    return store
+
+
+def slots(flow: Flow, journey: Journey, *, count: int, now: datetime) -> list[datetime]:
+    """The next ``count`` free slots for the journey's customer."""
+    booked = book_of(flow).callbacks(journey.id)
+    contact = flow.store.get_contact(journey.contact_id)
+    return propose_slots(contact, flow.policy.settings, now=now, booked=booked, count=count)
+
+
+def book(
+    flow: Flow, journey: Journey, *, at: datetime, channel: str, agent: str | None, now: datetime
+) -> JourneyOutcome:
+    """Book a callback at ``at``; the slot and the number are checked against what is stored."""
+    callbacks = book_of(flow)
+    with flow._serialized(journey.contact_id):
+        journey = flow.store.get_journey(journey.id)
+        contact = flow.store.get_contact(journey.contact_id)
+        number = phone_number(contact)
+        check_slot(at, contact, flow.policy.settings, now=now, booked=callbacks.callbacks(journey.id))
+        callback = Callback(
+            id=flow.ids.new_id("cb"),
+            journey_id=journey.id,
+            contact_id=contact.id,
+            at=at,
+            number=number,
+            created_at=now,
+            channel=channel,
+            agent=agent,
+        )
+        draft = draft_booking(journey, contact, callback, flow.ids, at=now)
+        return flow._commit(draft, now, finish=lambda planned: with_callback(planned, callback))
+
+
+def close(
+    flow: Flow, callback_id: str, *, status: CallbackStatus, at: datetime, reason: str, now: datetime
+) -> JourneyOutcome:
+    """Close a scheduled callback as ``done``, ``missed`` (the policy offers another slot)
+    or ``cancelled``; the reminder still pending is cancelled with it."""
+    callbacks = book_of(flow)
+    stored = callbacks.get_callback(callback_id)
+    with flow._serialized(stored.contact_id):
+        callback = callbacks.get_callback(callback_id)
+        closed = close_callback(callback, status, at)
+        journey = flow.store.get_journey(callback.journey_id)
+        contact = flow.store.get_contact(journey.contact_id)
+        following = None
+        if status == "missed":
+            others = [c for c in callbacks.callbacks(journey.id) if c.id != callback.id]
+            found = propose_slots(contact, flow.policy.settings, now=now, booked=others, count=1)
+            following = found[0] if found else None
+        draft = draft_closing(
+            journey, contact, callback, flow.ids, status=status, at=at, reason=reason, next_slot=following
+        )
+        return flow._commit(draft, now, finish=lambda planned: with_callback(planned, closed))
+
+
+def miss_overdue(
+    flow: Flow, now: datetime, *, limit: int | None = None
+) -> tuple[list[Notification], list[Verdict], list[Suggestion]]:
+    """Mark missed every callback still scheduled ``callback_grace`` after its slot (the
+    tick's share); what the policy planned for each, and the trace naming its journey."""
+    if not isinstance(flow.store, CallbackBook):
+        return [], [], []
+    overdue = flow.store.scheduled_callbacks(now - flow.policy.settings.callback_grace, limit=limit)
+    notifications: list[Notification] = []
+    trace: list[Verdict] = []
+    suggestions: list[Suggestion] = []
+    for callback in overdue:
+        try:
+            outcome = close(
+                flow, callback.id, status="missed", at=now, reason="not recorded in time", now=now
+            )
+        except (ValidationError, ConcurrencyConflict):
+            continue  # recorded meanwhile: it is no longer overdue
+        notifications.extend(outcome.notifications)
+        reference = outcome.journey.reference
+        trace.append(
+            Verdict(f"{reference}: callback", True, f"callback {callback.id} missed: not recorded in time")
+        )
+        trace.extend(Verdict(f"{reference}: {v.rule}", v.matched, v.reason) for v in outcome.trace)
+        suggestions.extend(outcome.suggestions)
+    return notifications, trace, suggestions
