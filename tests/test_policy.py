@@ -55,6 +55,9 @@ def test_default_rules_are_named_and_ordered() -> None:
         "explain_transfer",
         "continuous_update",
         "offer_callback",
+        "confirm_callback",
+        "remind_callback",
+        "rebook_missed_callback",
         "sla_warning",
         "survey_after_resolution",
     ]
