@@ -159,6 +159,24 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ALTER TABLE notifications ADD COLUMN lease_until timestamptz",
         ),
     ),
+    (
+        "scheduled callbacks, keyed by contact",
+        (
+            """CREATE TABLE callbacks (
+                contact_id text NOT NULL,
+                id text NOT NULL,
+                journey_id text NOT NULL,
+                status text NOT NULL,
+                at timestamptz NOT NULL,
+                data jsonb NOT NULL,
+                CONSTRAINT callbacks_pkey PRIMARY KEY (contact_id, id)
+            )""",
+            "CREATE INDEX callbacks_by_id ON callbacks (id)",
+            "CREATE INDEX callbacks_by_journey ON callbacks (journey_id, at, id)",
+            "CREATE INDEX callbacks_by_time ON callbacks (at, id)",
+            "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -70,6 +70,7 @@ from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._callbacks import PostgresCallbacks, write_callbacks
 from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
 from handoff.stores.records import Changeset, ContactRecords, Erasure
@@ -160,6 +161,7 @@ _RECORD_ORDER = (
     ("decisions", "r.at, r.position"),
 )
 _ERASE = (
+    "DELETE FROM callbacks WHERE contact_id = %s",
     f"DELETE FROM journey_tallies WHERE {_OF_CONTACT}",
     f"DELETE FROM decisions WHERE {_OF_CONTACT}",
     f"DELETE FROM interactions WHERE {_OF_CONTACT}",
@@ -173,12 +175,21 @@ _ERASE = (
 
 # Every table an erasure deletes from; the pool's connections are in autocommit mode.
 _VACUUM_ERASED = (
-    "VACUUM contacts, identities, journeys, interactions, handoffs, notifications, decisions, journey_tallies"
+    "VACUUM contacts, identities, journeys, interactions, handoffs, notifications, decisions,"
+    " journey_tallies, callbacks"
 )
 
 
 class PostgresStore(
-    SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics, OutboxLeases, ErasureScrub, SQLPages
+    SQLReads,
+    BulkImport,
+    IntakeReads,
+    SerializedWrites,
+    PostgresMetrics,
+    OutboxLeases,
+    ErasureScrub,
+    SQLPages,
+    PostgresCallbacks,
 ):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
@@ -240,7 +251,8 @@ class PostgresStore(
         changes = check_changeset(changes)
         batch = (changes,)
         rows = writes.Rows(batch)  # serialized before a connection is taken
-        statement = one.statement(rows)
+        # Callbacks are checked against the stored row: a transaction of statements.
+        statement = None if changes.callbacks or changes.cancelled_notifications else one.statement(rows)
         if statement is None:  # too many rows for one statement: as a batch of one
             self._commit_rows("commit a changeset", batch, rows)
             return
@@ -272,6 +284,7 @@ class PostgresStore(
                 try:
                     with conn.transaction():
                         bulk.write_set(conn, rows)
+                        write_callbacks(conn, batch)
                     written = True
                 except (bulk.Refused, pgerrors.IntegrityError):
                     pass  # undone; written in order below, which names the culprit
@@ -279,6 +292,7 @@ class PostgresStore(
                 with conn.transaction():
                     rows.write_versioned(conn)
                     rows.copy_appended(conn)
+                    write_callbacks(conn, batch)
             if self._ends_session(conn):
                 conn.execute("COMMIT")
                 self._session_ended()
