@@ -40,8 +40,9 @@ __all__ = [
     "with_callback",
 ]
 
-_SEARCH_DAYS = 15
-"""How far ahead slots are looked for: two weeks and a day covers any set of business days."""
+_SEARCH_DAYS = 56
+"""How far ahead slots are looked for: eight weeks, enough for a few slots on one business
+day a week with every other slot of the journey booked."""
 
 
 def callback_zone(contact: Contact) -> tuple[ZoneInfo, str]:
