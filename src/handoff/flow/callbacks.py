@@ -69,9 +69,10 @@ def _hours(settings: PolicySettings) -> tuple[time, time]:
     return start, end
 
 
-def _on_boundary(local: datetime, step: timedelta) -> bool:
-    since_midnight = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
-    return local.microsecond == 0 and since_midnight % step == timedelta(0)
+def _on_boundary(local: datetime, start: time, step: timedelta) -> bool:
+    """Whether ``local`` starts a slot: slots follow one another from the start of the hours."""
+    since = datetime.combine(local.date(), local.time()) - datetime.combine(local.date(), start)
+    return since % step == timedelta(0)
 
 
 def _overlaps(at: datetime, booked: Sequence[Callback], length: timedelta) -> Callback | None:
@@ -100,7 +101,7 @@ def check_slot(
         raise ValidationError(
             "at", f"{spoken_slot(at, name)} is outside callback hours ({hours} on the customer's clock)"
         )
-    if step > timedelta(0) and not _on_boundary(local, step):
+    if step > timedelta(0) and not _on_boundary(local, start, step):
         raise ValidationError("at", f"{spoken_slot(at, name)} does not start a {_minutes(step)} slot")
     clash = _overlaps(at, booked, step if step > timedelta(0) else timedelta(minutes=1))
     if clash is not None:
