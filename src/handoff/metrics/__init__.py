@@ -9,6 +9,7 @@ makes a self-contained HTML page of it with weekly trend charts.
 from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
+from handoff.metrics.callbacks import CallbackReport, CallbackRow, callback_figures
 from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
@@ -31,6 +32,8 @@ __all__ = [
     "FIGURES",
     "Aggregator",
     "BusinessCalendar",
+    "CallbackReport",
+    "CallbackRow",
     "Counts",
     "Durations",
     "GroupTotals",
@@ -43,6 +46,7 @@ __all__ = [
     "Target",
     "Targets",
     "Wait",
+    "callback_figures",
     "ces_mean",
     "ces_share_high",
     "combine",
