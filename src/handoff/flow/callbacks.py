@@ -198,14 +198,14 @@ def draft_closing(
     if status == "done":
         interaction = new_interaction(
             ids.new_id("ix"), journey, channel=callback.channel, author="agent",
-            body=f"Callback to {callback.number} ({slot}): the customer was reached", at=at,
+            body=f"Callback to {callback.number} at {slot}: the customer was reached", at=at,
             kind="call", agent=callback.agent, metadata=metadata,
         )  # fmt: skip
         return _draft(journey, contact, interaction)
     interaction = new_interaction(
         ids.new_id("ix"), journey, channel=journey.current_channel,
         author="agent" if callback.agent else "system",
-        body=f"Callback to {callback.number} ({slot}) {status}: {reason}", at=at, kind="event",
+        body=f"Callback to {callback.number} at {slot} {status}: {reason}", at=at, kind="event",
         agent=callback.agent, metadata=metadata,
     )  # fmt: skip
     if status != "missed":
