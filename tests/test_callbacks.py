@@ -296,3 +296,18 @@ business_days = [1, 2, 3, 4, 5, 6]
     ]  # too soon to remind an hour before
     assert any("no callback slot far enough ahead" in v.reason for v in out.trace)
     assert isinstance(out.callback, Callback) and out.callback.reminder_id is None
+
+
+def test_a_contacts_export_holds_their_callbacks(board: Switchboard, tmp_path: Path) -> None:
+    from handoff.privacy import read_export, read_export_lines
+
+    journey = _customer(board)
+    booked = board.schedule_callback(journey, _utc(2026, 3, 10, 15)).callback
+    contact = board.journey(journey).contact_id
+    whole = read_export(board.export_contact(contact))
+    assert whole.callbacks == (booked,)
+    path = tmp_path / "export.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        board.write_export(contact, out)
+    with path.open(encoding="utf-8") as lines:
+        assert read_export_lines(lines) == whole

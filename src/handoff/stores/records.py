@@ -99,6 +99,7 @@ class ContactRecords:
     handoffs: tuple[Handoff, ...] = field(converter=_handoffs)
     notifications: tuple[Notification, ...] = field(converter=_notifications)
     decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)  # by journey, then time
+    callbacks: tuple[Callback, ...] = field(default=(), converter=_callbacks)  # by journey, then time
 
 
 @define(frozen=True)
