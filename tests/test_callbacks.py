@@ -311,3 +311,13 @@ def test_a_contacts_export_holds_their_callbacks(board: Switchboard, tmp_path: P
         board.write_export(contact, out)
     with path.open(encoding="utf-8") as lines:
         assert read_export_lines(lines) == whole
+
+
+def test_a_policy_with_no_slot_length_is_refused() -> None:
+    from handoff import PolicyError
+
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_toml('extends = "default"\n[settings]\ncallback_slot = "0s"\n')
+    assert [path for path, _ in caught.value.problems] == ["settings.callback_slot"]
+    with pytest.raises(PolicyError):
+        Policy.from_toml('[settings]\ncallback_hours = ["18:00", "09:00"]\n')

@@ -302,6 +302,8 @@ def check_policy(
     problems: Problems = []
     if not isinstance(settings, PolicySettings):
         problems.append(("settings", f"expected PolicySettings, got {type(settings).__name__}"))
+    elif not settings.callback_slot > timedelta(0):
+        problems.append(("settings.callback_slot", f"must be longer than zero, got {settings.callback_slot}"))
     known = set(DEFAULT_TEMPLATES) | set(templates)
     seen: set[str] = set()
     for i, rule in enumerate(rules):
