@@ -200,7 +200,8 @@ class Switchboard:
         """Evaluate the time-based rules for every active journey: call it every minute or so.
 
         Customers who went quiet after an agent's reply get the update on an asynchronous
-        channel (once), SLA warnings fire; deferred notifications and survey delays need
+        channel (once), SLA warnings fire, callbacks nobody recorded ``callback_grace`` after
+        their slot are marked missed; deferred notifications and survey delays need
         no tick, they are already scheduled in the outbox. The result is an
         :class:`~handoff.Outcome` (notifications, suggestions, trace) over all those journeys.
         """
