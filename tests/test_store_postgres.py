@@ -190,6 +190,7 @@ def test_every_table_carries_the_contact(store: PostgresStore, postgres: PgServe
         "notifications",
         "journey_tallies",
         "decisions",
+        "callbacks",
     }
     for table, names in columns.items():
         assert ("id" if table == "contacts" else "contact_id") in names, table
