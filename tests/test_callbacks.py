@@ -321,3 +321,18 @@ def test_a_policy_with_no_slot_length_is_refused() -> None:
     assert [path for path, _ in caught.value.problems] == ["settings.callback_slot"]
     with pytest.raises(PolicyError):
         Policy.from_toml('[settings]\ncallback_hours = ["18:00", "09:00"]\n')
+
+
+def test_the_postgres_callbacks_key_starts_with_the_contact(postgres_url: str, postgres_schema: str) -> None:
+    import psycopg
+
+    with Switchboard.open(postgres_url) as board:
+        _customer(board)
+    with psycopg.connect(postgres_url.split("?", 1)[0], autocommit=True) as conn:
+        (key,) = conn.execute(
+            "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE n.nspname = %s AND c.conrelid::regclass::text LIKE %s AND c.contype = 'p'",
+            (postgres_schema, "%callbacks"),
+        ).fetchone() or ("",)
+    assert key == "PRIMARY KEY (contact_id, id)"
