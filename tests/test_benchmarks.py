@@ -13,6 +13,7 @@ from tests.pgserver import PgServer
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMOKE = {
+    "bench_aio.py": ["--quick"],
     "bench_facts.py": ["--quick"],
     "bench_ingest.py": ["--quick"],
     "bench_metrics.py": ["--journeys", "300"],
@@ -62,3 +63,10 @@ def test_store_benchmark_runs_on_postgres(postgres: PgServer, tmp_path: Path) ->
     postgres_part = out.split("PostgreSQL (", 1)[1]
     for line in ("bulk import", "receive", "ceiling", "schema floor", "model floor"):
         assert line in postgres_part
+
+
+def test_aio_benchmark_runs_on_postgres(postgres: PgServer, postgres_schema: str, tmp_path: Path) -> None:
+    """Native and thread rounds beside the raw-driver anchor, on the tests' server."""
+    out = _run("bench_aio.py", ["--quick", "--pg", postgres.url()], tmp_path)
+    for mode in ("anchor", "native", "threads", "native ÷ threads"):
+        assert mode in out

@@ -2,27 +2,34 @@
 
 A blocking ``Switchboard.receive`` inside an ``async def`` stalls the event loop: every
 other request waits for the store. :class:`AsyncSwitchboard` has the same verbs as
-coroutines. Each one runs the sync :class:`~handoff.Switchboard`'s own verb (its
-argument checks, its retries, its single transaction) on a worker thread and awaits it,
-so the loop keeps serving while the store works.
+coroutines.
 
-Memory and SQLite get one worker thread: one writer, calls in the order they were made.
-PostgreSQL gets as many threads as its store's default pool holds; writers of one
-customer are serialised by the database there (see ``PostgresStore.serialized``).
+Opened on PostgreSQL, the verbs that write one event (``receive``, ``ingest``,
+``reply``, ``note``, ``transfer``, ``resolve``, ``rate``) and the outbox run on
+psycopg's asyncio connection pool: the same reads, the same pure plan and the same
+retries as the sync board (:mod:`handoff.aio._native`), with no thread in between.
+Writers of one customer are serialised by the database (an advisory lock per contact
+or identity). Every other verb runs the sync :class:`~handoff.Switchboard`'s own on a
+worker thread and awaits it.
+
+Memory and SQLite run every verb that way, on one worker thread: one writer, calls in
+the order they were made.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from handoff import privacy
-from handoff.aio._outbox import AsyncOutbox
+from handoff.aio._native import Native
+from handoff.aio._outbox import AsyncOutbox, NativeOutbox
 from handoff.aio._worker import Worker
 from handoff.clock import Clock
-from handoff.errors import ValidationError
+from handoff.errors import StoreError, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome
 from handoff.flow.contacts import UNSET
 from handoff.identity import Identity
@@ -35,6 +42,9 @@ from handoff.summary import SummarySpec
 from handoff.switchboard import Switchboard
 
 __all__ = ["AsyncSwitchboard"]
+
+T = TypeVar("T")
+_POSTGRES_URLS = ("postgresql://", "postgres://")
 
 # PostgresStore's default pool: one worker thread per connection it may hold.
 _POSTGRES_WORKERS = 8
@@ -55,11 +65,21 @@ class AsyncSwitchboard:
     >>> outcome = await board.receive(inbound)
     >>> await board.aclose()
 
-    or ``async with await AsyncSwitchboard.open(url) as board: ...``. Wrapping a board
-    built by hand works too: ``AsyncSwitchboard(Switchboard(store, policy, clock=...))``.
-    ``workers`` is the number of threads that run the board's calls (one for memory and
-    SQLite, eight for PostgreSQL unless told otherwise). Every verb checks its arguments
-    and raises exactly as the sync board's does.
+    or ``async with await AsyncSwitchboard.open(url) as board: ...``. Every verb checks
+    its arguments and raises exactly as the sync board's does.
+
+    Opened on a ``postgresql://`` URL, the board holds two pools on the same schema:
+    psycopg's ``AsyncConnectionPool`` for ``receive``, ``ingest`` (its messages), the
+    agent verbs (``reply``, ``note``, ``transfer``, ``resolve``, ``rate``) and the
+    outbox (``due``, ``claim``, ``get``, ``ack``, ``fail``, ``cancel``); and the sync
+    store's pool, on worker threads, for the rest: look-ups and history, ``tick``,
+    ``explain``, ``link``/``unlink``/``update_contact``, ``receive_many``, exports and
+    erasure, delivery reports.
+
+    Wrapping a board built by hand works too,
+    ``AsyncSwitchboard(Switchboard(store, policy, clock=...))``, and runs every verb on
+    worker threads. ``workers`` is the number of threads (one for memory and SQLite,
+    eight for PostgreSQL unless told otherwise).
     """
 
     def __init__(self, board: Switchboard, *, workers: int | None = None) -> None:
@@ -69,13 +89,19 @@ class AsyncSwitchboard:
             )
         self._board = board
         self._worker = Worker(_workers_for(board.store) if workers is None else workers)
-        self.outbox = AsyncOutbox(board.outbox, self._worker)
+        self.outbox: AsyncOutbox = AsyncOutbox(board.outbox, self._worker)
+        self._native: Native | None = None
+        self._calls: set[asyncio.Future[Any]] = set()  # native calls under way
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closed = False
 
     @classmethod
     async def open(
         cls, url: str, policy: Policy | None = None, *, workers: int | None = None, **kwargs: Any
     ) -> AsyncSwitchboard:
-        """Open a store by URL on a worker thread (migrations, a connection pool) and wrap it.
+        """Open a store by URL on a worker thread (migrations, a connection pool) and wrap it;
+        on PostgreSQL, open the asyncio pool as well.
 
         ``kwargs`` are :class:`~handoff.Switchboard`'s (``clock``, ``ids``, ``sentiment``...).
         """
@@ -84,7 +110,18 @@ class AsyncSwitchboard:
             board = await opening.run(Switchboard.open, url, policy, **kwargs)
         finally:
             await opening.close(lambda: None)
-        return cls(board, workers=workers)
+        opened = cls(board, workers=workers)
+        if url.startswith(_POSTGRES_URLS):
+            try:
+                from handoff.stores.postgres._async import AsyncPostgresStore
+
+                store = await AsyncPostgresStore.from_url(url)
+            except BaseException:
+                await opened.aclose()
+                raise
+            opened._native = Native(board, store, opened._worker)
+            opened.outbox = NativeOutbox(board.outbox, opened._worker, store, board.clock)
+        return opened
 
     # -- what the sync board holds ---------------------------------------------------
     @property
@@ -108,7 +145,13 @@ class AsyncSwitchboard:
     # -- lifetime --------------------------------------------------------------------
     async def aclose(self) -> None:
         """Wait for the calls already made, then close the store; closing twice is harmless."""
-        await self._worker.close(self._board.close)
+        self._closed = True
+        await self._idle.wait()
+        try:
+            await self._worker.close(self._board.close)
+        finally:
+            if self._native is not None:
+                await self._native.store.close()
 
     async def __aenter__(self) -> AsyncSwitchboard:
         return self
@@ -116,9 +159,32 @@ class AsyncSwitchboard:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    async def _call(self, call: Callable[[Native], Awaitable[T]]) -> T:
+        """``call`` on the native path, as a task of its own that :meth:`aclose` waits for.
+
+        Cancelling the awaiting task does not stop a call already started, as on a
+        worker thread: a write either commits whole or not at all, whoever still waits."""
+        assert self._native is not None
+        if self._closed:
+            raise StoreError("the asyncio switchboard is closed")
+        task = asyncio.ensure_future(call(self._native))
+        self._calls.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._done)
+        return await asyncio.shield(task)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._calls.discard(task)
+        if not self._calls:
+            self._idle.set()
+        if not task.cancelled():
+            task.exception()  # retrieved: its caller may have stopped waiting
+
     # -- customers write in ------------------------------------------------------------
     async def receive(self, inbound: Inbound) -> JourneyOutcome:
         """Record what arrived on a channel (see :meth:`handoff.Switchboard.receive`)."""
+        if self._native is not None:
+            return await self._call(lambda native: native.receive(inbound))
         return await self._worker.run(self._board.receive, inbound)
 
     async def receive_many(
@@ -139,6 +205,8 @@ class AsyncSwitchboard:
 
     async def ingest(self, parsed: Parsed) -> list[JourneyOutcome]:
         """Apply what a channel adapter parsed (see :meth:`handoff.Switchboard.ingest`)."""
+        if self._native is not None:
+            return await self._call(lambda native: native.ingest(parsed))
         return await self._worker.run(self._board.ingest, parsed)
 
     async def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickOutcome:
@@ -162,6 +230,18 @@ class AsyncSwitchboard:
         bot: bool = False,
     ) -> JourneyOutcome:
         """Record an agent's (or a bot's) reply (see :meth:`handoff.Switchboard.reply`)."""
+        if self._native is not None:
+            return await self._call(
+                lambda native: native.reply(
+                    journey_id,
+                    agent=agent,
+                    body=body,
+                    channel=channel,
+                    at=at,
+                    external_id=external_id,
+                    bot=bot,
+                )
+            )
         return await self._worker.run(
             self._board.reply,
             journey_id,
@@ -177,6 +257,8 @@ class AsyncSwitchboard:
         self, journey_id: str, *, agent: str, body: str, at: datetime | None = None
     ) -> JourneyOutcome:
         """Add an internal note, shown to the next agent, never sent."""
+        if self._native is not None:
+            return await self._call(lambda native: native.note(journey_id, agent=agent, body=body, at=at))
         return await self._worker.run(self._board.note, journey_id, agent=agent, body=body, at=at)
 
     async def transfer(
@@ -193,6 +275,20 @@ class AsyncSwitchboard:
         to_role: str | None = None,
     ) -> JourneyOutcome:
         """Hand the journey to another channel and/or agent (see :meth:`handoff.Switchboard.transfer`)."""
+        if self._native is not None:
+            return await self._call(
+                lambda native: native.transfer(
+                    journey_id,
+                    to_channel=to_channel,
+                    reason=reason,
+                    by=by,
+                    to_agent=to_agent,
+                    at=at,
+                    warm=warm,
+                    initiated_by=initiated_by,
+                    to_role=to_role,
+                )
+            )
         return await self._worker.run(
             self._board.transfer,
             journey_id,
@@ -208,6 +304,8 @@ class AsyncSwitchboard:
 
     async def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a survey."""
+        if self._native is not None:
+            return await self._call(lambda native: native.resolve(journey_id, by=by, at=at))
         return await self._worker.run(self._board.resolve, journey_id, by=by, at=at)
 
     async def rate(
@@ -222,6 +320,12 @@ class AsyncSwitchboard:
         comment: str | None = None,
     ) -> JourneyOutcome:
         """Record the customer's survey answers: CSAT 1-5, NPS 0-10, CES 1-7."""
+        if self._native is not None:
+            return await self._call(
+                lambda native: native.rate(
+                    journey_id, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
+                )
+            )
         return await self._worker.run(
             self._board.rate, journey_id, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
         )
@@ -306,7 +410,11 @@ class AsyncSwitchboard:
     async def erase_contact(self, contact_id: str, *, vacuum: bool = True) -> privacy.Erasure:
         """Remove a person and all their journeys from the store (a right-to-erasure request;
         see :meth:`handoff.Switchboard.erase_contact`)."""
-        return await self._worker.run(self._board.erase_contact, contact_id, vacuum=vacuum)
+        try:
+            return await self._worker.run(self._board.erase_contact, contact_id, vacuum=vacuum)
+        finally:
+            if self._native is not None:
+                self._native.store.forget()  # not even this process keeps a decoded copy
 
     # -- reading back ----------------------------------------------------------------------
     async def journey(self, journey_id: str) -> Journey:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from handoff.aio._worker import Worker
+from handoff.clock import Clock, ensure_aware
+from handoff.errors import ValidationError
 from handoff.models import Notification
 from handoff.outbox import Outbox
+from handoff.stores.rules import check_claim
+
+if TYPE_CHECKING:
+    from handoff.stores.postgres._async import AsyncPostgresStore
 
 __all__ = ["AsyncOutbox"]
 
@@ -14,7 +21,8 @@ __all__ = ["AsyncOutbox"]
 class AsyncOutbox:
     """Drain it from a task: ``for n in await outbox.due(): await send(n); await outbox.ack(n.id)``.
 
-    Each verb is :class:`~handoff.outbox.Outbox`'s own, run on the board's worker.
+    Each verb is :class:`~handoff.outbox.Outbox`'s own, run on the board's worker; on
+    PostgreSQL, on the asyncio connection pool instead, with the same checks.
     """
 
     def __init__(self, outbox: Outbox, worker: Worker) -> None:
@@ -51,3 +59,58 @@ class AsyncOutbox:
 
     async def cancel(self, notification_id: str, at: datetime | None = None) -> Notification:
         return await self._worker.run(self._outbox.cancel, notification_id, at)
+
+
+class NativeOutbox(AsyncOutbox):
+    """:class:`AsyncOutbox` on an asyncio PostgreSQL store: no thread between the loop
+    and the server. Arguments are checked as :class:`~handoff.outbox.Outbox` checks them."""
+
+    def __init__(self, outbox: Outbox, worker: Worker, store: AsyncPostgresStore, clock: Clock) -> None:
+        super().__init__(outbox, worker)
+        self._store = store
+        self._clock = clock
+
+    async def due(self, now: datetime | None = None, *, limit: int = 100) -> list[Notification]:
+        when = self._clock.now() if now is None else ensure_aware(now, "now")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationError("limit", f"expected a whole number >= 1, got {limit!r}")
+        return await self._store.due_notifications(when, limit=limit)
+
+    async def claim(
+        self,
+        worker: str,
+        *,
+        limit: int = 100,
+        lease: timedelta = timedelta(minutes=5),
+        now: datetime | None = None,
+    ) -> list[Notification]:
+        when = self._clock.now() if now is None else now
+        worker, when, limit, lease = check_claim(worker, when, limit, lease)
+        return await self._store.claim_notifications(worker, when, limit=limit, lease=lease)
+
+    async def get(self, notification_id: str) -> Notification:
+        return await self._store.get_notification(notification_id)
+
+    async def ack(
+        self, notification_id: str, at: datetime | None = None, *, provider_id: str | None = None
+    ) -> Notification:
+        if provider_id is not None and (not isinstance(provider_id, str) or not provider_id.strip()):
+            raise ValidationError("provider_id", f"expected the provider's message id, got {provider_id!r}")
+        return await self._mark(notification_id, "sent", at, provider_id)
+
+    async def fail(self, notification_id: str, at: datetime | None = None) -> Notification:
+        return await self._mark(notification_id, "failed", at)
+
+    async def cancel(self, notification_id: str, at: datetime | None = None) -> Notification:
+        return await self._mark(notification_id, "cancelled", at)
+
+    async def _mark(
+        self, notification_id: str, status: str, at: datetime | None, provider_id: str | None = None
+    ) -> Notification:
+        if not isinstance(notification_id, str) or not notification_id:
+            raise ValidationError("notification_id", "expected a notification id")
+        when = self._clock.now() if at is None else ensure_aware(at, "at")
+        current = await self._store.get_notification(notification_id)
+        if current.status == status and provider_id in (None, current.provider_id):
+            return current
+        return await self._store.mark_notification(notification_id, status, when, provider_id=provider_id)

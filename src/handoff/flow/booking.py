@@ -1,6 +1,7 @@
 """The callback verbs over one store: book, close, list, and the tick's missed callbacks.
 
-Each verb reads under the contact's serialised writes, drafts with
+Each verb is a generator of asks (:mod:`handoff.flow.read`) answered under the contact's
+serialised writes; it drafts with
 :mod:`handoff.flow.callbacks` (pure), plans with :func:`~handoff.flow.plan.plan` and
 commits the callback in the same changeset as its interaction, notifications and
 decisions. A store without :class:`~handoff.stores.capabilities.CallbackBook` is refused.
@@ -21,11 +22,12 @@ from handoff.flow.callbacks import (
     propose_slots,
     with_callback,
 )
+from handoff.flow.read import Steps
 from handoff.flow.run import Flow
 from handoff.models import Callback, CallbackStatus, Journey, Notification
 from handoff.stores.capabilities import CallbackBook
 
-__all__ = ["book", "book_of", "close", "miss_overdue", "slots"]
+__all__ = ["book", "book_of", "book_steps", "close", "close_steps", "miss_overdue", "slots"]
 
 
 def book_of(flow: Flow) -> CallbackBook:
@@ -49,24 +51,32 @@ def book(
     flow: Flow, journey: Journey, *, at: datetime, channel: str, agent: str | None, now: datetime
 ) -> JourneyOutcome:
     """Book a callback at ``at``; the slot and the number are checked against what is stored."""
-    callbacks = book_of(flow)
-    with flow._serialized(journey.contact_id):
-        journey = flow.store.get_journey(journey.id)
-        contact = flow.store.get_contact(journey.contact_id)
-        number = phone_number(contact)
-        check_slot(at, contact, flow.policy.settings, now=now, booked=callbacks.callbacks(journey.id))
-        callback = Callback(
-            id=flow.ids.new_id("cb"),
-            journey_id=journey.id,
-            contact_id=contact.id,
-            at=at,
-            number=number,
-            created_at=now,
-            channel=channel,
-            agent=agent,
-        )
-        draft = draft_booking(journey, contact, callback, flow.ids, at=now)
-        return flow._commit(draft, now, finish=lambda planned: with_callback(planned, callback))
+    book_of(flow)
+    steps = book_steps(flow, journey, at=at, channel=channel, agent=agent, now=now)
+    return flow._run(journey.contact_id, steps)
+
+
+def book_steps(
+    flow: Flow, journey: Journey, *, at: datetime, channel: str, agent: str | None, now: datetime
+) -> Steps[JourneyOutcome]:
+    """:func:`book` as asks (see :mod:`handoff.flow.read`), serialised by the journey's contact."""
+    journey = yield ("get_journey", (journey.id,), {})
+    contact = yield ("get_contact", (journey.contact_id,), {})
+    number = phone_number(contact)
+    booked = yield ("callbacks", (journey.id,), {})
+    check_slot(at, contact, flow.policy.settings, now=now, booked=booked)
+    callback = Callback(
+        id=flow.ids.new_id("cb"),
+        journey_id=journey.id,
+        contact_id=contact.id,
+        at=at,
+        number=number,
+        created_at=now,
+        channel=channel,
+        agent=agent,
+    )
+    draft = draft_booking(journey, contact, callback, flow.ids, at=now)
+    return (yield from flow._commit(draft, now, finish=lambda planned: with_callback(planned, callback)))
 
 
 def close(
@@ -74,22 +84,28 @@ def close(
 ) -> JourneyOutcome:
     """Close a scheduled callback as ``done``, ``missed`` (the policy offers another slot)
     or ``cancelled``; the reminder still pending is cancelled with it."""
-    callbacks = book_of(flow)
-    stored = callbacks.get_callback(callback_id)
-    with flow._serialized(stored.contact_id):
-        callback = callbacks.get_callback(callback_id)
-        closed = close_callback(callback, status, at)
-        journey = flow.store.get_journey(callback.journey_id)
-        contact = flow.store.get_contact(journey.contact_id)
-        following = None
-        if status == "missed":
-            others = [c for c in callbacks.callbacks(journey.id) if c.id != callback.id]
-            found = propose_slots(contact, flow.policy.settings, now=now, booked=others, count=1)
-            following = found[0] if found else None
-        draft = draft_closing(
-            journey, contact, callback, flow.ids, status=status, at=at, reason=reason, next_slot=following
-        )
-        return flow._commit(draft, now, finish=lambda planned: with_callback(planned, closed))
+    stored = book_of(flow).get_callback(callback_id)
+    steps = close_steps(flow, callback_id, status=status, at=at, reason=reason, now=now)
+    return flow._run(stored.contact_id, steps)
+
+
+def close_steps(
+    flow: Flow, callback_id: str, *, status: CallbackStatus, at: datetime, reason: str, now: datetime
+) -> Steps[JourneyOutcome]:
+    """:func:`close` as asks, serialised by the callback's contact."""
+    callback = yield ("get_callback", (callback_id,), {})
+    closed = close_callback(callback, status, at)
+    journey = yield ("get_journey", (callback.journey_id,), {})
+    contact = yield ("get_contact", (journey.contact_id,), {})
+    following = None
+    if status == "missed":
+        others = [c for c in (yield ("callbacks", (journey.id,), {})) if c.id != callback.id]
+        found = propose_slots(contact, flow.policy.settings, now=now, booked=others, count=1)
+        following = found[0] if found else None
+    draft = draft_closing(
+        journey, contact, callback, flow.ids, status=status, at=at, reason=reason, next_slot=following
+    )
+    return (yield from flow._commit(draft, now, finish=lambda planned: with_callback(planned, closed)))
 
 
 def miss_overdue(

@@ -5,6 +5,12 @@
 :mod:`handoff.flow.desk`), plans it (:func:`~handoff.flow.plan.plan`, pure) and commits
 the changeset in one transaction. A conflict propagates so the caller can retry the
 attempt from the reads. The batched import runs the same ``Flow`` over an overlay store.
+
+The I/O of one event is written once: each verb's ``*_steps`` method is a generator of
+asks (see :mod:`handoff.flow.read`) that reads, plans and asks for the commit. ``Flow``
+answers them from its blocking store, inside the store's serialised section for the
+verb's key; :mod:`handoff.aio` answers the very same asks from an asyncio store. Both
+retry an attempt the same way (:func:`pause`).
 """
 
 from __future__ import annotations
@@ -22,14 +28,14 @@ from handoff.events import Inbound, JourneyOutcome
 from handoff.flow import desk
 from handoff.flow.intake import draft_inbound
 from handoff.flow.plan import Draft, Planned, Sentiment, duplicate, plan
-from handoff.flow.read import read_intake, read_notifications, read_recent, recent_bound
+from handoff.flow.read import Steps, ask, intake_steps, notifications_steps, recent_bound, recent_steps
 from handoff.identity import Identity
 from handoff.models import Contact, Initiator, Journey, Notification
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
-from handoff.stores.capabilities import SerializedWrites
+from handoff.stores.capabilities import IntakeReads, SerializedWrites
 
-__all__ = ["Flow", "retry"]
+__all__ = ["Flow", "pause", "retry"]
 
 T = TypeVar("T")
 
@@ -43,8 +49,14 @@ def retry(attempt: Callable[[], T], retries: int) -> T:
         except ConcurrencyConflict:
             if tries == retries:
                 raise
-            time.sleep(random.uniform(0, 0.001 * (tries + 1)))
+            time.sleep(pause(tries))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def pause(tries: int) -> float:
+    """Seconds to wait before attempt ``tries + 1`` after a conflict: short and random, so
+    writers that collided do not collide again."""
+    return random.uniform(0, 0.001 * (tries + 1))
 
 
 class Flow:
@@ -69,16 +81,24 @@ class Flow:
         self.sentiment = sentiment
         self.notify = notify
         self._recent = max(recent_bound(policy) - 1, 0)
+        self._pooled = isinstance(store, IntakeReads)
 
     # -- customers ---------------------------------------------------------------------
     def receive(self, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
         with self._serialized(str(identity)):
-            read = read_intake(self.store, inbound, identity)
-            if isinstance(read, JourneyOutcome):
-                return read
-            draft = draft_inbound(inbound, identity, read, ids=self.ids, settings=self.policy.settings)
-            known = None if read.notifications is None else read.notifications.get(draft.journey.id, ())
-            return self._commit(draft, now, known)
+            return ask(self.store, self.receive_steps(inbound, identity, now))
+
+    def receive_steps(
+        self, inbound: Inbound, identity: Identity, now: datetime, *, pooled: bool | None = None
+    ) -> Steps[JourneyOutcome]:
+        """:meth:`receive`'s reads, plan and commit as asks, serialised by ``str(identity)``.
+        ``pooled``: the store answers ``load_intake`` (by default, whether this flow's does)."""
+        read = yield from intake_steps(inbound, identity, pooled=self._pooled if pooled is None else pooled)
+        if isinstance(read, JourneyOutcome):
+            return read
+        draft = draft_inbound(inbound, identity, read, ids=self.ids, settings=self.policy.settings)
+        known = None if read.notifications is None else read.notifications.get(draft.journey.id, ())
+        return (yield from self._commit(draft, now, known))
 
     # -- agents ------------------------------------------------------------------------
     def reply(
@@ -93,29 +113,51 @@ class Flow:
         bot: bool,
         now: datetime,
     ) -> JourneyOutcome:
-        with self._serialized(journey.contact_id):
-            journey = self.store.get_journey(journey.id)
-            where = channel or journey.current_channel
-            if external_id is not None:
-                seen = self.store.find_interaction(where, external_id)
-                if seen is not None:
-                    stored = self.store.get_journey(seen.journey_id)
-                    return duplicate(seen, stored, self.store.get_contact(stored.contact_id))
-            contact = self.store.get_contact(journey.contact_id)
-            draft = desk.draft_reply(
-                journey,
-                contact,
-                self.ids,
-                agent=agent,
-                body=body,
-                channel=where,
-                at=at,
-                external_id=external_id,
-                bot=bot,
-            )
-            return self._commit(draft, now)
+        steps = self.reply_steps(
+            journey, agent=agent, body=body, channel=channel, at=at, external_id=external_id, bot=bot, now=now
+        )
+        return self._run(journey.contact_id, steps)
+
+    def reply_steps(
+        self,
+        journey: Journey,
+        *,
+        agent: str,
+        body: str,
+        channel: str | None,
+        at: datetime,
+        external_id: str | None,
+        bot: bool,
+        now: datetime,
+    ) -> Steps[JourneyOutcome]:
+        """:meth:`reply` as asks, serialised by the journey's ``contact_id``."""
+        journey = yield ("get_journey", (journey.id,), {})
+        where = channel or journey.current_channel
+        if external_id is not None:
+            seen = yield ("find_interaction", (where, external_id), {})
+            if seen is not None:
+                stored = yield ("get_journey", (seen.journey_id,), {})
+                return duplicate(seen, stored, (yield ("get_contact", (stored.contact_id,), {})))
+        contact = yield ("get_contact", (journey.contact_id,), {})
+        draft = desk.draft_reply(
+            journey,
+            contact,
+            self.ids,
+            agent=agent,
+            body=body,
+            channel=where,
+            at=at,
+            external_id=external_id,
+            bot=bot,
+        )
+        return (yield from self._commit(draft, now))
 
     def note(self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime) -> JourneyOutcome:
+        return self._run(journey.contact_id, self.note_steps(journey, agent=agent, body=body, at=at, now=now))
+
+    def note_steps(
+        self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime
+    ) -> Steps[JourneyOutcome]:
         return self._act(
             journey, now, lambda j, c: desk.draft_note(j, c, self.ids, agent=agent, body=body, at=at)
         )
@@ -134,6 +176,34 @@ class Flow:
         to_role: str | None,
         now: datetime,
     ) -> JourneyOutcome:
+        steps = self.transfer_steps(
+            journey,
+            to_channel=to_channel,
+            reason=reason,
+            by=by,
+            to_agent=to_agent,
+            at=at,
+            warm=warm,
+            initiated_by=initiated_by,
+            to_role=to_role,
+            now=now,
+        )
+        return self._run(journey.contact_id, steps)
+
+    def transfer_steps(
+        self,
+        journey: Journey,
+        *,
+        to_channel: str,
+        reason: str,
+        by: str,
+        to_agent: str | None,
+        at: datetime,
+        warm: bool,
+        initiated_by: Initiator,
+        to_role: str | None,
+        now: datetime,
+    ) -> Steps[JourneyOutcome]:
         return self._act(
             journey,
             now,
@@ -154,6 +224,11 @@ class Flow:
         )
 
     def resolve(self, journey: Journey, *, by: str, at: datetime, now: datetime) -> JourneyOutcome:
+        return self._run(journey.contact_id, self.resolve_steps(journey, by=by, at=at, now=now))
+
+    def resolve_steps(
+        self, journey: Journey, *, by: str, at: datetime, now: datetime
+    ) -> Steps[JourneyOutcome]:
         return self._act(journey, now, lambda j, c: desk.draft_resolution(j, c, self.ids, by=by, at=at))
 
     def rate(
@@ -166,6 +241,19 @@ class Flow:
         at: datetime,
         now: datetime,
     ) -> JourneyOutcome:
+        steps = self.rate_steps(journey, scores=scores, comment=comment, channel=channel, at=at, now=now)
+        return self._run(journey.contact_id, steps)
+
+    def rate_steps(
+        self,
+        journey: Journey,
+        *,
+        scores: dict[str, int],
+        comment: str | None,
+        channel: str | None,
+        at: datetime,
+        now: datetime,
+    ) -> Steps[JourneyOutcome]:
         return self._act(
             journey,
             now,
@@ -176,12 +264,17 @@ class Flow:
 
     def _act(
         self, journey: Journey, now: datetime, draft: Callable[[Journey, Contact], Draft]
-    ) -> JourneyOutcome:
+    ) -> Steps[JourneyOutcome]:
         """An agent verb on ``journey``, drafted from the journey and contact as they stand
         once the other writers of the contact are done."""
-        with self._serialized(journey.contact_id):
-            journey = self.store.get_journey(journey.id)
-            return self._commit(draft(journey, self.store.get_contact(journey.contact_id)), now)
+        journey = yield ("get_journey", (journey.id,), {})
+        contact = yield ("get_contact", (journey.contact_id,), {})
+        return (yield from self._commit(draft(journey, contact), now))
+
+    def _run(self, key: str, steps: Steps[T]) -> T:
+        """Answer ``steps`` from the store, as one serialised writer of ``key``."""
+        with self._serialized(key):
+            return ask(self.store, steps)
 
     def _serialized(self, key: str) -> AbstractContextManager[None]:
         store = self.store
@@ -194,14 +287,14 @@ class Flow:
         now: datetime,
         notifications: Sequence[Notification] | None = None,
         finish: Callable[[Planned], Planned] | None = None,
-    ) -> JourneyOutcome:
+    ) -> Steps[JourneyOutcome]:
         """Read what the plan will look at, plan, and commit; returns the outcome.
         ``finish`` completes the plan before it is committed (a callback verb adds its callback)."""
         journey = draft.journey
         stored: Sequence[Notification] = ()
         if draft.events and (self.notify or draft.handoff is not None) and draft.journey_version > 0:
-            stored = read_notifications(self.store, journey) if notifications is None else notifications
-        recent = read_recent(self.store, journey, self._recent) if draft.handoff is not None else []
+            stored = (yield from notifications_steps(journey)) if notifications is None else notifications
+        recent = (yield from recent_steps(journey, self._recent)) if draft.handoff is not None else []
         planned = plan(
             draft,
             recent=recent,
@@ -215,7 +308,7 @@ class Flow:
         if planned.more:
             planned = plan(
                 draft,
-                recent=read_recent(self.store, journey, planned.more),
+                recent=(yield from recent_steps(journey, planned.more)),
                 notifications=stored,
                 now=now,
                 policy=self.policy,
@@ -225,5 +318,5 @@ class Flow:
             )
         if finish is not None:
             planned = finish(planned)
-        self.store.commit(planned.changeset)
+        yield ("commit", (planned.changeset,), {})
         return planned.outcome

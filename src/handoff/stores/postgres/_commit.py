@@ -43,11 +43,11 @@ _APPENDED = (
 )
 
 
-def statement(rows: writes.Rows) -> tuple[str, list[object]] | None:
+def statement(rows: writes.Rows, most: int | None = MOST_APPENDED) -> tuple[str, list[object]] | None:
     """The statement writing ``rows`` (of one changeset) and its parameters, or None
-    when the changeset appends more rows than one statement should carry."""
+    when the changeset appends more than ``most`` rows (``None``: no limit)."""
     appended = (rows.interactions, rows.handoffs, rows.notifications, rows.decisions)
-    if sum(len(table_rows) for table_rows in appended) > MOST_APPENDED:
+    if most is not None and sum(len(table_rows) for table_rows in appended) > most:
         return None
     contact = journey = ""
     params: list[object] = []

@@ -6,6 +6,7 @@ Everything here is about the connection rather than the data, so that
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,13 +16,15 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolClosed, PoolTimeout
 
 from handoff.errors import ConcurrencyConflict, HandoffError, StoreError, StoreUnavailable, ValidationError
 from handoff.stores.postgres import _schema
 from handoff.stores.postgres._writes import Connection
 
 Pool = ConnectionPool[Connection]
+AsyncConnection = psycopg.AsyncConnection[tuple[object, ...]]
+AsyncPool = AsyncConnectionPool[AsyncConnection]
 
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _URL_SCHEMES = ("postgresql://", "postgres://")
@@ -74,11 +77,11 @@ def parse_conninfo(conninfo: object) -> tuple[str, str]:
     return make_conninfo("", **params), where
 
 
-def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: int, timeout: float) -> Pool:
-    """Migrate the schema over a connection of its own, then open the pool.
+def migrate(conninfo: str, where: str, schema: str) -> None:
+    """Apply the schema migrations ``schema`` lacks, over a connection of its own.
 
-    The first connection is a plain one so that a wrong password or a server that is
-    down is reported with libpq's own words, not as a pool timeout.
+    A plain connection, so that a wrong password or a server that is down is reported
+    with libpq's own words, not as a pool timeout.
     """
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -87,7 +90,12 @@ def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: i
         raise StoreUnavailable(f"cannot connect to {where}: {first_line(exc)}") from exc
     except psycopg.Error as exc:
         raise StoreError(f"cannot prepare schema {schema!r} on {where}: {first_line(exc)}") from exc
-    search_path = sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
+
+
+def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: int, timeout: float) -> Pool:
+    """Migrate the schema (see :func:`migrate`), then open the pool."""
+    migrate(conninfo, where, schema)
+    search_path = _search_path(schema)
 
     def configure(conn: Connection) -> None:
         """Every pooled connection reads unqualified table names from our schema."""
@@ -109,6 +117,41 @@ def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: i
         pool.close()
         raise StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}") from exc
     return pool
+
+
+async def open_async_pool(
+    conninfo: str, where: str, schema: str, min_size: int, max_size: int, timeout: float
+) -> AsyncPool:
+    """:func:`open_pool` for asyncio: the migrations run on a thread, and the pool is
+    psycopg_pool's ``AsyncConnectionPool`` of ``AsyncConnection`` objects."""
+    await asyncio.to_thread(migrate, conninfo, where, schema)
+    search_path = _search_path(schema)
+
+    async def configure(conn: AsyncConnection) -> None:
+        await conn.execute(search_path)
+
+    pool: AsyncPool = AsyncConnectionPool(
+        conninfo,
+        connection_class=psycopg.AsyncConnection[tuple[object, ...]],
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        kwargs={"autocommit": True},
+        configure=configure,
+        name=f"handoff.{schema}.async",
+        open=False,
+    )
+    try:
+        await pool.open(wait=True, timeout=timeout)
+    except psycopg.Error as exc:
+        await pool.close()
+        raise StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}") from exc
+    return pool
+
+
+def _search_path(schema: str) -> sql.Composed:
+    """Every pooled connection reads unqualified table names from our schema."""
+    return sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
 
 
 @contextmanager

@@ -24,9 +24,10 @@ from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
+from handoff.stores.postgres import _trips as trips
 from handoff.stores.rules import check_identity, check_text
 
-__all__ = ["intake_params", "load_intake"]
+__all__ = ["intake_params", "intake_steps", "load_intake"]
 
 T = TypeVar("T")
 
@@ -112,16 +113,24 @@ def intake_params(
 def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> IntakeRecords:
     """Read what ``receive`` needs on ``conn``: one round trip, two when a reference, a
     thread or a redelivery names a contact other than the identity's."""
+    return trips.run(conn, intake_steps(params, load))
+
+
+def intake_steps(params: dict[str, Any], load: _Load) -> trips.Steps[IntakeRecords]:
+    """:func:`load_intake` as a conversation any connection can carry (see
+    :mod:`~handoff.stores.postgres._trips`)."""
     since = params["since"]
-    if params["references"] or params["thread_refs"]:
-        with conn.pipeline():
-            first = conn.execute(_ROUND_ONE, params, prepare=True)
-            named = _send(conn, _NAMED, (params["references"],), params["references"])
-            thread = _send(conn, THREAD, (params["thread_refs"],), params["thread_refs"])
-    else:
-        first, named, thread = conn.execute(_ROUND_ONE, params, prepare=True), None, None
+    trip: trips.Trip = [(_ROUND_ONE, params)]
+    if params["references"]:
+        trip.append((_NAMED, (params["references"],)))
+    if params["thread_refs"]:
+        trip.append((THREAD, (params["thread_refs"],)))
+    answers = yield trip
+    first = answers[0]
+    named = answers[1] if params["references"] else []
+    thread = answers[-1] if params["thread_refs"] else []
     parts: list[list[Any]] = [[], [], [], []]
-    for part, data, key, version, _ in first.fetchall():
+    for part, data, key, version, _ in first:
         # A notification changes without a version: it is decoded afresh, never cached.
         parts[part].append((data,) if part == 3 else (data, key) if version is None else (data, key, version))
     contacts: dict[str, Contact] = {}
@@ -130,8 +139,8 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
     _collect(parts[1:], load, contacts, journeys, notifications)
     known = next(iter(contacts.values()), None)
     found = next((load(Interaction, row) for row in parts[0]), None)
-    by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in _rows(named))}
-    by_thread = next((load(Journey, row) for row in _rows(thread)), None)
+    by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in named)}
+    by_thread = next((load(Journey, row) for row in thread), None)
     anchors = [*by_reference.values(), *([by_thread] if by_thread is not None else [])]
     others = [journey.contact_id for journey in anchors if journey.contact_id not in contacts]
     if found is not None and not any(
@@ -140,8 +149,7 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
         others.append(found.contact_id)
     if others:
         ids = list(dict.fromkeys(others))
-        with conn.pipeline():
-            more = [_send(conn, sql, (ids, since) if n == 2 else (ids,), ids) for n, sql in enumerate(_BY_ID)]
+        more = yield [(sql, (ids, since) if n == 2 else (ids,)) for n, sql in enumerate(_BY_ID)]
         _collect(more, load, contacts, journeys, notifications)
     return IntakeRecords(
         seen=found,
@@ -154,27 +162,15 @@ def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> I
     )
 
 
-def _send(conn: Connection[Any], sql: str, params: tuple[object, ...], wanted: object) -> Any:
-    """Queue ``sql`` in the pipeline unless ``wanted`` is empty: its cursor, else None."""
-    return conn.execute(sql, params, prepare=True) if wanted else None
-
-
-def _rows(cursor: Any) -> list[Any]:
-    """The rows of a statement queued by :func:`_send` (once its pipeline has synced), or rows."""
-    if isinstance(cursor, list):
-        return cursor
-    return [] if cursor is None else list(cursor.fetchall())
-
-
 def _collect(
-    cursors: Iterable[Any],
+    answers: Iterable[Sequence[Any]],
     load: _Load,
     contacts: dict[str, Contact],
     journeys: dict[str, list[Journey]],
     notifications: dict[str, list[Notification]],
 ) -> None:
     """Add the rows of the contacts, journeys and notifications statements to the records read so far."""
-    contact_rows, journey_rows, notification_rows = (_rows(cursor) for cursor in cursors)
+    contact_rows, journey_rows, notification_rows = answers
     for row in contact_rows:
         contacts[row[1]] = load(Contact, row)
     for row in journey_rows:

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 from psycopg import Connection
 
-__all__ = ["claim"]
+from handoff.stores.postgres import _trips as trips
+
+__all__ = ["claim", "claim_steps"]
 
 _CLAIM = """UPDATE notifications AS n SET lease_worker = %(worker)s, lease_until = %(until)s
 FROM (
@@ -30,7 +32,12 @@ def claim(
     conn: Connection[tuple[object, ...]], worker: str, now: datetime, limit: int, lease: timedelta
 ) -> list[str]:
     """The stored JSON of the notifications leased to ``worker``, earliest first."""
+    return trips.run(conn, claim_steps(worker, now, limit, lease))
+
+
+def claim_steps(worker: str, now: datetime, limit: int, lease: timedelta) -> trips.Steps[list[str]]:
+    """:func:`claim` as a conversation any connection can carry."""
     params = {"worker": worker, "until": now + lease, "now": now, "limit": limit}
-    rows = conn.execute(_CLAIM, params, prepare=True).fetchall()
+    (rows,) = yield [(_CLAIM, params)]
     rows.sort(key=lambda row: (row[1], row[2]))
     return [str(row[0]) for row in rows]

@@ -253,7 +253,7 @@ class PostgresStore(
         rows = writes.Rows(batch)  # serialized before a connection is taken
         # Callbacks are checked against the stored row: a transaction of statements.
         statement = None if changes.callbacks or changes.cancelled_notifications else one.statement(rows)
-        if statement is None:  # too many rows for one statement: as a batch of one
+        if statement is None:  # callbacks, or too many rows for one statement: as a batch of one
             self._commit_rows("commit a changeset", batch, rows)
             return
         with self._writing("commit a changeset", batch) as conn:
