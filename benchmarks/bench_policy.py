@@ -23,7 +23,7 @@ from handoff import channels
 from handoff.errors import ValidationError
 from handoff.events import Suggestion, Verdict
 from handoff.identity import parse_identity
-from handoff.models import Contact, IdentityLink, Interaction, Journey
+from handoff.models import PRIORITIES, Contact, IdentityLink, Interaction, Journey, Priority
 from handoff.policy import Decision, Event, Facts, Policy, PolicySettings, Situation
 from handoff.policy.actions import private_sibling
 from handoff.policy.delivery import Planner
@@ -44,6 +44,7 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
     verdicts: list[Verdict] = []
     suggestions: list[Suggestion] = []
     summary: SummarySpec | None = None
+    priority: Priority | None = None
 
     def notify(rule: str, reason: str, draft: NotificationDraft) -> str:
         why_not = planner.plan(draft, rule, reason)
@@ -74,6 +75,10 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
             verdicts.append(Verdict("offer_callback", True, f"{messages} messages, sentiment {mood}"))
         else:
             verdicts.append(Verdict("offer_callback", False, f"{messages} messages, sentiment {mood}"))
+        raise_it = journey.reopen_count >= 1 or (mood is not None and mood <= settings.negative_sentiment)
+        if raise_it and PRIORITIES.index(journey.priority) < PRIORITIES.index("high"):
+            priority = "high"
+        verdicts.append(Verdict("raise_priority", raise_it, f"reopened {journey.reopen_count}, mood {mood}"))
     elif kind in ("channel_switched", "transfer_requested"):
         target = channels.get(event.to_channel or event.channel)
         restricted = event.to_role is not None and event.to_role in settings.restricted_roles
@@ -114,6 +119,8 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
             verdicts.append(Verdict("explain_transfer", True, notify("explain_transfer", "moved", draft)))
         else:
             verdicts.append(Verdict("explain_transfer", False, "same channel"))
+        suggestions.append(_route(s, target.name))
+        verdicts.append(Verdict("route", True, "every handoff"))
     elif kind in ("agent_replied", "customer_idle"):
         last = journey.last_customer_at.get(event.channel)
         if kind == "agent_replied":
@@ -176,7 +183,22 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
         journey.id,
         journey.version,
         facts.seen,
+        priority,
     )
+
+
+def _route(s: Situation, channel: str) -> Suggestion:
+    """Where the handoff should go: the channel's queue; language, priority and repeat skills."""
+    journey, language = s.journey, s.contact.language
+    skills = [f"lang:{language.lower()}"] if language else []
+    reasons = ["the queue of the channel it goes to"]
+    if journey.priority in ("high", "urgent"):
+        reasons.append("a high or urgent journey needs agents on priority work")
+        skills.append(f"{journey.priority}_priority")
+    if journey.reopen_count >= 1:
+        reasons.append("the customer came back about the same issue")
+        skills.append("returning_customer")
+    return Suggestion("route", None, "; ".join(reasons), "route", queue=channel, skills=tuple(skills))
 
 
 def _slot(s: Situation, settings: PolicySettings) -> str:
@@ -198,6 +220,7 @@ def same_outcome(engine: Decision, manual: Decision) -> bool:
         [_sent(n) for n in engine.notifications] == [_sent(n) for n in manual.notifications]
         and engine.summary == manual.summary
         and engine.suggestions == manual.suggestions
+        and engine.priority == manual.priority
         and [(v.rule, v.matched) for v in engine.verdicts] == [(v.rule, v.matched) for v in manual.verdicts]
     )
 

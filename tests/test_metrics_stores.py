@@ -17,11 +17,20 @@ import pytest
 
 from handoff.clock import FixedClock, SeededIds
 from handoff.errors import ValidationError
-from handoff.metrics import BusinessCalendar, KpiReport, journey_records, kpis, tally
+from handoff.metrics import (
+    BusinessCalendar,
+    KpiReport,
+    compute,
+    journey_records,
+    kpis,
+    refresh_tallies,
+    tally,
+)
 from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
 from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import JourneyIndex, MetricsSource, MetricTally, Store
+from handoff.stores.capabilities import MetricTallies
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0, populate
 
@@ -80,8 +89,11 @@ def test_each_journey_reduces_in_the_database_to_the_walks_tally(memory: Store, 
 
 
 def _plain(item: MetricTally) -> tuple[object, ...]:
-    """A tally with its sequences as tuples: a source may give waits as arrays, answers as bytes."""
-    return tuple(tuple(value) if isinstance(value, (array, bytes)) else value for value in item)
+    """A tally with its sequences as tuples: a source may give waits as arrays, answers as bytes; without the
+    version a source that keeps tallies gives the tallies it made."""
+    return tuple(
+        tuple(value) if isinstance(value, (array, bytes)) else value for value in item._replace(version=None)
+    )
 
 
 def test_a_period_selects_journeys_by_opening_time(sqlite: Store, memory: Store) -> None:
@@ -187,3 +199,91 @@ def test_a_late_message_that_reopened_a_journey_leaves_it_unresolved(backend: st
         board.resolve(journey.id, by="sam", at=T0 + timedelta(minutes=40))
         total = kpis(store, START, END).total
         assert (total.resolved, total.backlog, total.figure("resolution_s")) == (1, 0, 40 * 60.0)
+
+
+# -- kept tallies: a cache that never changes a figure ----------------------------------------
+
+
+@pytest.fixture(params=["file", "memory", "postgres"])
+def keeping(request: pytest.FixtureRequest, tmp_path: Path, seed: int) -> Iterator[Store]:
+    """A store that keeps tallies: an SQLite file (kept beside the read), an in-memory
+    SQLite database and PostgreSQL (kept once the read is over)."""
+    if request.param == "postgres":
+        if seed != 1:
+            pytest.skip("one seed is enough for PostgreSQL")
+        url = request.getfixturevalue("postgres_url")
+        with open_store(url) as store:
+            yield _fill(store, seed)
+        return
+    with SQLiteStore(tmp_path / "k.db" if request.param == "file" else ":memory:") as store:
+        yield _fill(store, seed)
+
+
+def test_reports_from_kept_tallies_equal_reports_without_them(
+    keeping: Store, memory: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert isinstance(keeping, MetricTallies)
+    monkeypatch.setattr(compute, "_KEEP_BATCH", 2)  # hand tallies back while the read is open
+    records = list(journey_records(memory, START, END))
+    expected = {(by, hours is None): kpis(records, START, END, by=by, business_hours=hours) for by in
+                SLICES for hours in (None, HOURS)}  # fmt: skip
+    for by in SLICES:
+        for hours in (None, HOURS):
+            _same(kpis(keeping, START, END, by=by, business_hours=hours), expected[by, hours is None])
+    made = [t for t in keeping.metric_tallies(START, END) if t.version is not None]
+    assert made == []  # the reports kept every journey's tally, with its agent
+    assert keeping.drop_tallies() == len(records)
+    assert all(t.version is not None for t in keeping.metric_tallies(START, END))
+    for by in SLICES:  # after the drop, the first report made them again, the others read them
+        _same(kpis(keeping, START, END, by=by), expected[by, True])
+
+
+def test_an_append_makes_only_its_journeys_tally_stale(keeping: Store, memory: Store) -> None:
+    assert isinstance(keeping, MetricTallies)
+    kpis(keeping, START, END, by=("agent",))
+    jid = next(iter(keeping.journeys_opened(START, END))).id
+    for store in (keeping, memory):
+        Switchboard(store, clock=FixedClock(T0), ids=SeededIds(99)).reply(
+            jid, agent="kim", body="One more thing", at=T0 + timedelta(days=3)
+        )
+    assert [t.id for t in keeping.metric_tallies(START, END) if t.version is not None] == [jid]
+    records = list(journey_records(memory, START, END))
+    for by in SLICES:
+        _same(kpis(keeping, START, END, by=by), kpis(records, START, END, by=by))
+    assert [t.id for t in keeping.metric_tallies(START, END) if t.version is not None] == []
+
+
+def test_a_tally_made_before_an_append_is_not_kept(tmp_path: Path, seed: int) -> None:
+    with SQLiteStore(tmp_path / "race.db") as store:
+        _fill(store, seed)
+        made = [complete(t) for t in store.metric_tallies(START, END)]
+        jid = made[0].id
+        Switchboard(store, clock=FixedClock(T0), ids=SeededIds(98)).reply(
+            jid, agent="kim", body="Meanwhile", at=T0 + timedelta(days=3)
+        )
+        assert store.keep_tallies(made, agents=True) == len(made) - 1
+        assert [t.id for t in store.metric_tallies(START, END) if t.version is not None] == [jid]
+
+
+def test_keeping_a_tally_not_made_for_a_read_is_refused(sqlite: Store) -> None:
+    assert isinstance(sqlite, MetricTallies)
+    kept = complete(max(sqlite.metric_tallies(START, END)))
+    with pytest.raises(ValidationError, match=r"tallies\[0\]\.version"):
+        sqlite.keep_tallies([kept._replace(version=None)], agents=True)
+    with pytest.raises(ValidationError, match=r"tallies\[0\]"):
+        sqlite.keep_tallies(["a tally"], agents=True)  # type: ignore[list-item]
+
+
+def test_refresh_tallies_makes_only_the_missing_ones(keeping: Store, memory: Store) -> None:
+    assert isinstance(keeping, MetricTallies)
+    journeys = len(list(keeping.journeys_opened(START, END)))
+    assert refresh_tallies(keeping, START, END) == journeys
+    assert refresh_tallies(keeping, START, END) == 0
+    assert [t for t in keeping.metric_tallies(START, END) if t.version is not None] == []
+    records = list(journey_records(memory, START, END))
+    _same(kpis(keeping, START, END, by=("agent",)), kpis(records, START, END, by=("agent",)))
+
+
+def test_refresh_tallies_refuses_a_store_that_keeps_none(memory: Store) -> None:
+    with pytest.raises(ValidationError, match="store"):
+        refresh_tallies(memory, START, END)

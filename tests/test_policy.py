@@ -60,6 +60,8 @@ def test_default_rules_are_named_and_ordered() -> None:
         "rebook_missed_callback",
         "sla_warning",
         "survey_after_resolution",
+        "raise_priority",
+        "route",
     ]
 
 
@@ -79,8 +81,13 @@ def test_customer_switch_confirms_on_new_channel_and_asks_for_a_summary() -> Non
     assert (n.channel, n.purpose, n.rule) == ("chat", "channel_move", "confirm_channel_move")
     assert "Twitter" in n.body and "J-7F3K9" in n.body
     assert d.summary is not None and d.summary.max_chars == 4000
-    assert [v.rule for v in d.verdicts] == ["redact_summaries", "context_transfer", "confirm_channel_move"]
-    assert [v.matched for v in d.verdicts] == [False, True, True]
+    assert [v.rule for v in d.verdicts] == [
+        "redact_summaries",
+        "context_transfer",
+        "confirm_channel_move",
+        "route",
+    ]
+    assert [v.matched for v in d.verdicts] == [False, True, True, True]
 
 
 def test_switch_not_initiated_by_customer_is_not_confirmed() -> None:

@@ -15,6 +15,7 @@ from handoff.metrics import BusinessCalendar, journey_records, kpis
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores import Changeset, SQLiteStore
+from handoff.stores.sql._tallies import WITH_AGENTS
 from handoff.stores.sqlite import _schema as schema
 from handoff.stores.sqlite._metrics import _PLANS
 from handoff.stores.sqlite._store import _ACTIVE, _FIND_NOTIFICATION
@@ -166,7 +167,7 @@ def test_a_version_2_file_gains_the_metrics_index_and_reports_the_same(
         board.resolve(open_.id, by="agent_upgrade")
     assert _count(path, heads) == before + 1
     assert _count(path, "SELECT value FROM meta WHERE key = 'schema_version'") == schema.SCHEMA_VERSION
-    bounds = {"start": 0, "end": 2**62}
+    bounds = {"start": 0, "end": 2**62, "form": WITH_AGENTS}
     for (scan, _agents), plan in _PLANS.items():
         histories = _plan(path, plan, bounds)
         assert "interactions_for_metrics" in histories, histories

@@ -25,6 +25,7 @@ from handoff.errors import (
 from handoff.events import Inbound, JourneyOutcome, Outcome, Suggestion, TickOutcome, Verdict
 from handoff.identity import Identity, parse_identity
 from handoff.models import (
+    PRIORITIES,
     Callback,
     Contact,
     ContextSummary,
@@ -49,6 +50,7 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
 del _metadata
 
 __all__ = [
+    "PRIORITIES",
     "Callback",
     "ChannelProfile",
     "Clock",

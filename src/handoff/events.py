@@ -6,13 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from attrs import define, field
+from attrs import define, field, validators
 
 from handoff import _validate as v
 from handoff.channels import get as get_channel
 from handoff.errors import ValidationError
 from handoff.identity import Identity
-from handoff.models import Callback, Contact, Handoff, Interaction, Journey, Notification
+from handoff.models import (
+    PRIORITIES,
+    Callback,
+    Contact,
+    Handoff,
+    Interaction,
+    Journey,
+    Notification,
+    Priority,
+)
 
 __all__ = [
     "SURVEY_SCALES",
@@ -27,7 +36,7 @@ __all__ = [
 
 InboundAuthor = Literal["customer", "agent", "bot"]
 InboundKind = Literal["message", "call", "note", "event"]
-SuggestionKind = Literal["move_private", "offer_callback", "escalate"]
+SuggestionKind = Literal["move_private", "offer_callback", "escalate", "route"]
 MAX_BODY_CHARS = 100_000
 SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 """The standard scales: CSAT 1-5, NPS 0-10 (likelihood to recommend), CES 1-7 (ease)."""
@@ -70,7 +79,8 @@ class Inbound:
     default phone region). ``journey_ref`` is a reference the customer quoted;
     ``thread_ref`` the provider's reply-to ids (an email's In-Reply-To and References).
     ``author`` is ``agent`` or ``bot`` for agent-side messages an adapter saw (echoes,
-    help-desk exports).
+    help-desk exports). ``priority`` (``low``, ``normal``, ``high``, ``urgent``), when
+    given, sets the journey's priority; ``None`` keeps it.
     """
 
     channel: str = field(validator=_known_channel)
@@ -86,6 +96,7 @@ class Inbound:
     kind: InboundKind = field(default="message", validator=v.one_of(("message", "call", "note", "event")))
     metadata: dict[str, str] = field(factory=dict, hash=False, validator=v.str_mapping)
     sensitive: bool = field(default=False, validator=v.boolean)
+    priority: Priority | None = field(default=None, validator=validators.optional(v.one_of(PRIORITIES)))
 
 
 @define(frozen=True)
@@ -102,12 +113,18 @@ class Verdict:
 
 @define(frozen=True)
 class Suggestion:
-    """Advice for the agent, e.g. move a public conversation to a private channel."""
+    """Advice for the agent, e.g. move a public conversation to a private channel.
+
+    A ``route`` suggestion names the ``queue`` and the ``skills`` the receiving side of
+    a handoff should have; the host decides whether to follow it.
+    """
 
     kind: SuggestionKind
     channel: str | None
     reason: str
     rule: str
+    queue: str | None = None
+    skills: tuple[str, ...] = ()
 
 
 @define(frozen=True)
@@ -116,12 +133,15 @@ class Outcome:
 
     Every call that can notify returns one: :class:`JourneyOutcome` for an event on one
     journey (``receive``, ``reply``, ``transfer``...), :class:`TickOutcome` for a tick
-    over every active journey.
+    over every active journey. ``notifications`` are the customer's; ``alerts`` the
+    team's (SLA warnings, breaches and their clearing), kept apart so that nothing
+    meant for the team is ever sent to a customer. Both are in the outbox.
     """
 
     notifications: tuple[Notification, ...] = ()
     trace: tuple[Verdict, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+    alerts: tuple[Notification, ...] = ()
 
 
 @define(frozen=True, kw_only=True)

@@ -21,6 +21,7 @@ from handoff.identity import Identity
 from handoff.serde import flatten, to_dict
 
 __all__ = [
+    "AUDIENCES",
     "AUTHORS",
     "CALLBACK_STATUSES",
     "INITIATORS",
@@ -28,6 +29,8 @@ __all__ = [
     "JOURNEY_STATUSES",
     "LINK_SOURCES",
     "NOTIFICATION_STATUSES",
+    "PRIORITIES",
+    "Audience",
     "Author",
     "Callback",
     "CallbackStatus",
@@ -47,6 +50,7 @@ __all__ = [
     "Notification",
     "NotificationStatus",
     "PathStep",
+    "Priority",
     "SummaryLine",
 ]
 
@@ -71,6 +75,12 @@ NOTIFICATION_STATUSES: tuple[NotificationStatus, ...] = (
 )
 CallbackStatus = Literal["scheduled", "done", "missed", "cancelled"]
 CALLBACK_STATUSES: tuple[CallbackStatus, ...] = ("scheduled", "done", "missed", "cancelled")
+Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+"""Journey priorities, lowest first: each has its own SLA targets in the policy."""
+Audience = Literal["customer", "team"]
+AUDIENCES: tuple[Audience, ...] = ("customer", "team")
+"""Who a notification is for: the customer, or the support team (SLA alerts)."""
 Redaction = Literal["none", "masked"]
 REDACTIONS: tuple[Redaction, ...] = ("none", "masked")
 
@@ -211,6 +221,12 @@ class Journey:
     asked: str | None = None
     """The kind of fact the agent's last message asked for ("What's your order number?":
     ``order``), until the customer replies: a bare reply is then a fact of that kind."""
+    priority: Priority = field(default="normal", validator=v.one_of(PRIORITIES))
+    """How urgent the journey is; it picks the policy's SLA targets (records written
+    before priorities existed read as ``normal``)."""
+    awaiting_since: datetime | None = field(default=None, validator=v.optional_aware)
+    """The customer's first message that no agent has answered yet (the start of the
+    next-response SLA clock); ``None`` when the agent spoke last."""
 
     @property
     def is_active(self) -> bool:
@@ -330,6 +346,8 @@ class Handoff:
     from_agent: str | None = None
     to_agent: str | None = None
     warm: bool = False
+    queue: str | None = None
+    """The queue the policy's ``route`` suggestion named for the receiving side, if any."""
 
     def _repr_html_(self) -> str:
         return _drawing.draw(self, "html")
@@ -340,10 +358,13 @@ class Handoff:
 
 @define(frozen=True)
 class Notification:
-    """A message the host application should send to the customer.
+    """A message the host application should send: to the customer, or to the team.
 
     ``handoff`` never sends anything: notifications wait in the outbox until the host
     drains them (``outbox.due(now)``) and acknowledges them (``outbox.ack(id)``).
+    ``audience`` is ``customer`` for what the customer is sent and ``team`` for SLA
+    alerts, which the host routes to its own people (chat, e-mail, a dashboard) and
+    never to the customer; a team notification has no ``to``.
     """
 
     id: str
@@ -362,6 +383,7 @@ class Notification:
     sent_at: datetime | None = field(default=None, validator=v.optional_aware)
     decision_id: str | None = None
     provider_id: str | None = field(default=None, validator=v.optional_text(max_len=1000))
+    audience: Audience = field(default="customer", validator=v.one_of(AUDIENCES))
 
     def _repr_html_(self) -> str:
         return _drawing.draw(self, "html")

@@ -9,7 +9,7 @@ from handoff.errors import StoreError, ValidationError
 from handoff.models import Notification
 from handoff.stores.base import Store
 from handoff.stores.capabilities import OutboxLeases
-from handoff.stores.rules import check_claim
+from handoff.stores.rules import check_audience, check_claim
 
 __all__ = ["Outbox"]
 
@@ -27,12 +27,28 @@ class Outbox:
         self._store = store
         self._clock = clock
 
-    def due(self, now: datetime | None = None, *, limit: int = 100) -> list[Notification]:
-        """Pending notifications whose ``send_at`` has passed, earliest first."""
+    def due(
+        self, now: datetime | None = None, *, limit: int = 100, audience: str | None = "customer"
+    ) -> list[Notification]:
+        """Pending notifications whose ``send_at`` has passed, earliest first.
+
+        ``audience`` picks whose: ``customer`` (the default, so a sender that delivers to
+        customers never sees a team alert), ``team`` (SLA alerts, for the host's own
+        people) or ``None`` for both, each notification saying its ``audience``.
+        """
         when = self._clock.now() if now is None else ensure_aware(now, "now")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError("limit", f"expected a whole number >= 1, got {limit!r}")
-        return self._store.due_notifications(when, limit=limit)
+        audience = check_audience(audience)
+        if audience is None:
+            return self._store.due_notifications(when, limit=limit)
+        wanted = limit
+        while True:  # the store lists every audience: read on until enough are this one's
+            due = self._store.due_notifications(when, limit=wanted)
+            mine = [n for n in due if n.audience == audience]
+            if len(mine) >= limit or len(due) < wanted:
+                return mine[:limit]
+            wanted *= 4
 
     def claim(
         self,
@@ -41,9 +57,11 @@ class Outbox:
         limit: int = 100,
         lease: timedelta = timedelta(minutes=5),
         now: datetime | None = None,
+        audience: str | None = "customer",
     ) -> list[Notification]:
         """Due notifications leased to ``worker``, earliest first: send each, then :meth:`ack`
-        (or :meth:`fail`) it.
+        (or :meth:`fail`) it. ``audience`` is as for :meth:`due`: customers' by default,
+        so a team alert is only ever claimed by a worker that asked for ``team``.
 
         Until the lease expires no other worker's claim returns them; one not acknowledged
         by then is claimed again (so a crash between sending and ``ack`` sends it twice:
@@ -54,7 +72,8 @@ class Outbox:
         worker, when, limit, lease = check_claim(worker, when, limit, lease)
         if not isinstance(self._store, OutboxLeases):
             raise StoreError(f"{type(self._store).__name__} cannot lease notifications; drain it with due()")
-        return self._store.claim_notifications(worker, when, limit=limit, lease=lease)
+        audience = check_audience(audience)
+        return self._store.claim_notifications(worker, when, limit=limit, lease=lease, audience=audience)
 
     def get(self, notification_id: str) -> Notification:
         return self._store.get_notification(notification_id)

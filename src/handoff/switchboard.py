@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import IO, Any, TypeVar
 
+from attrs import evolve
+
 from handoff import channels, privacy
 from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
@@ -27,6 +29,7 @@ from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
 from handoff.masking import mask_secrets
 from handoff.models import (
+    PRIORITIES,
     Callback,
     CallbackStatus,
     Contact,
@@ -35,6 +38,7 @@ from handoff.models import (
     Initiator,
     Interaction,
     Journey,
+    Priority,
 )
 from handoff.outbox import Outbox
 from handoff.policy.decision import Decision
@@ -50,6 +54,13 @@ __all__ = ["Switchboard"]
 
 T = TypeVar("T")
 _AGENT_CAP = 200
+
+
+def check_priority(value: object, field: str = "priority") -> Priority:
+    """``value`` if it is a journey priority; else a ValidationError naming ``field``."""
+    if value not in PRIORITIES:
+        raise ValidationError(field, f"expected one of {', '.join(PRIORITIES)}, got {value!r}")
+    return value
 
 
 def _reason(value: object) -> str:
@@ -111,8 +122,13 @@ class Switchboard:
         self.close()
 
     # -- customers write in ------------------------------------------------------------
-    def receive(self, inbound: Inbound) -> JourneyOutcome:
-        """Record what arrived on a channel: find the contact and journey, detect a switch."""
+    def receive(self, inbound: Inbound, *, priority: Priority | None = None) -> JourneyOutcome:
+        """Record what arrived on a channel: find the contact and journey, detect a switch.
+
+        ``priority`` (or the inbound's own) sets the journey's priority; without either it
+        keeps the one it had (``normal`` for a new journey) unless a rule raises it."""
+        if priority is not None:
+            inbound = evolve(inbound, priority=check_priority(priority))
         identity = inbound_identity(inbound, self.default_region)
         return self._retry(lambda: self._flow.receive(inbound, identity, self.clock.now()))
 
@@ -200,10 +216,12 @@ class Switchboard:
         """Evaluate the time-based rules for every active journey: call it every minute or so.
 
         Customers who went quiet after an agent's reply get the update on an asynchronous
-        channel (once), SLA warnings fire, callbacks nobody recorded ``callback_grace`` after
-        their slot are marked missed; deferred notifications and survey delays need
-        no tick, they are already scheduled in the outbox. The result is an
-        :class:`~handoff.Outcome` (notifications, suggestions, trace) over all those journeys.
+        channel (once), SLA warnings fire; the team is warned, then alerted, once per wait
+        that nears or passes its SLA target (``outcome.alerts``, in the outbox with
+        ``audience="team"``); callbacks nobody recorded ``callback_grace`` after their slot
+        are marked missed; deferred notifications and survey delays need no tick, they are
+        already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
+        (notifications, alerts, suggestions, trace) over all those journeys.
         """
         when = self._at(now)
         since, self._last_tick = self._last_tick, when
@@ -277,13 +295,17 @@ class Switchboard:
         warm: bool = True,
         initiated_by: Initiator = "agent",
         to_role: str | None = None,
+        priority: Priority | None = None,
     ) -> JourneyOutcome:
         """Hand the journey to another channel and/or agent (escalate chat to a phone call,
         pass from a bot to a human, from one agent to another on the same channel).
 
         ``to_role`` names the receiving team's role; for a role in the policy's
-        ``restricted_roles`` the handoff summary has contact details masked."""
+        ``restricted_roles`` the handoff summary has contact details masked. ``priority``
+        sets the journey's priority with the move (an escalation is often urgent)."""
         check_role(to_role, "to_role")
+        if priority is not None:
+            check_priority(priority)
         channels.get(to_channel, "to_channel")
         _reason(reason)
         by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
@@ -306,6 +328,24 @@ class Switchboard:
                 initiated_by=initiated_by,
                 to_role=to_role,
                 now=self.clock.now(),
+                priority=priority,
+            )
+        )
+
+    def prioritize(
+        self, journey_id: str, priority: Priority, *, by: str | None = None, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Set the journey's priority: ``low``, ``normal``, ``high`` or ``urgent``.
+
+        Its SLA targets follow from the next tick on; the change is kept in the journey's
+        history as an event, with who made it (``by``)."""
+        check_priority(priority)
+        if by is not None:
+            by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
+        when = self._at(at)
+        return self._retry(
+            lambda: self._flow.prioritize(
+                self._journey(journey_id), priority=priority, by=by, at=when, now=self.clock.now()
             )
         )
 

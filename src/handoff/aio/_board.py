@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any, TypeVar
 
+from attrs import evolve
+
 from handoff import privacy
 from handoff.aio._native import Native
 from handoff.aio._outbox import AsyncOutbox, NativeOutbox
@@ -34,12 +36,21 @@ from handoff.events import Inbound, JourneyOutcome, TickOutcome
 from handoff.flow.contacts import UNSET
 from handoff.identity import Identity
 from handoff.ingest.base import Parsed
-from handoff.models import Callback, Contact, ContextSummary, Handoff, Initiator, Interaction, Journey
+from handoff.models import (
+    Callback,
+    Contact,
+    ContextSummary,
+    Handoff,
+    Initiator,
+    Interaction,
+    Journey,
+    Priority,
+)
 from handoff.policy.decision import Decision
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
 from handoff.summary import SummarySpec
-from handoff.switchboard import Switchboard
+from handoff.switchboard import Switchboard, check_priority
 
 __all__ = ["AsyncSwitchboard"]
 
@@ -181,8 +192,10 @@ class AsyncSwitchboard:
             task.exception()  # retrieved: its caller may have stopped waiting
 
     # -- customers write in ------------------------------------------------------------
-    async def receive(self, inbound: Inbound) -> JourneyOutcome:
+    async def receive(self, inbound: Inbound, *, priority: Priority | None = None) -> JourneyOutcome:
         """Record what arrived on a channel (see :meth:`handoff.Switchboard.receive`)."""
+        if priority is not None:
+            inbound = evolve(inbound, priority=check_priority(priority))
         if self._native is not None:
             return await self._call(lambda native: native.receive(inbound))
         return await self._worker.run(self._board.receive, inbound)
@@ -273,6 +286,7 @@ class AsyncSwitchboard:
         warm: bool = True,
         initiated_by: Initiator = "agent",
         to_role: str | None = None,
+        priority: Priority | None = None,
     ) -> JourneyOutcome:
         """Hand the journey to another channel and/or agent (see :meth:`handoff.Switchboard.transfer`)."""
         if self._native is not None:
@@ -287,6 +301,7 @@ class AsyncSwitchboard:
                     warm=warm,
                     initiated_by=initiated_by,
                     to_role=to_role,
+                    priority=priority,
                 )
             )
         return await self._worker.run(
@@ -300,7 +315,16 @@ class AsyncSwitchboard:
             warm=warm,
             initiated_by=initiated_by,
             to_role=to_role,
+            priority=priority,
         )
+
+    async def prioritize(
+        self, journey_id: str, priority: Priority, *, by: str | None = None, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Set the journey's priority (see :meth:`handoff.Switchboard.prioritize`)."""
+        if self._native is not None:
+            return await self._call(lambda native: native.prioritize(journey_id, priority, by=by, at=at))
+        return await self._worker.run(self._board.prioritize, journey_id, priority, by=by, at=at)
 
     async def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a survey."""

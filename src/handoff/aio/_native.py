@@ -28,9 +28,9 @@ from handoff.flow.run import retry as retry_blocking
 from handoff.flow.upkeep import apply_delivery
 from handoff.ingest.base import Parsed
 from handoff.masking import mask_secrets
-from handoff.models import Initiator, Journey
+from handoff.models import Initiator, Journey, Priority
 from handoff.policy.situation import check_role
-from handoff.switchboard import _AGENT_CAP, Switchboard, _reason
+from handoff.switchboard import _AGENT_CAP, Switchboard, _reason, check_priority
 
 if TYPE_CHECKING:
     from handoff.aio._worker import Worker
@@ -186,8 +186,11 @@ class Native:
         warm: bool,
         initiated_by: Initiator,
         to_role: str | None,
+        priority: Priority | None = None,
     ) -> JourneyOutcome:
         check_role(to_role, "to_role")
+        if priority is not None:
+            check_priority(priority)
         channels.get(to_channel, "to_channel")
         _reason(reason)
         by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
@@ -211,6 +214,21 @@ class Native:
                 initiated_by=initiated_by,
                 to_role=to_role,
                 now=now,
+                priority=priority,
+            ),
+        )
+
+    async def prioritize(
+        self, journey_id: str, priority: Priority, *, by: str | None, at: datetime | None
+    ) -> JourneyOutcome:
+        check_priority(priority)
+        if by is not None:
+            by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
+        when = self.board._at(at)
+        return await self._agent(
+            journey_id,
+            lambda journey, now: self._flow.prioritize_steps(
+                journey, priority=priority, by=by, at=when, now=now
             ),
         )
 

@@ -10,7 +10,7 @@ from handoff.clock import Clock, ensure_aware
 from handoff.errors import ValidationError
 from handoff.models import Notification
 from handoff.outbox import Outbox
-from handoff.stores.rules import check_claim
+from handoff.stores.rules import check_audience, check_claim
 
 if TYPE_CHECKING:
     from handoff.stores.postgres._async import AsyncPostgresStore
@@ -29,9 +29,12 @@ class AsyncOutbox:
         self._outbox = outbox
         self._worker = worker
 
-    async def due(self, now: datetime | None = None, *, limit: int = 100) -> list[Notification]:
-        """Pending notifications whose ``send_at`` has passed, earliest first."""
-        return await self._worker.run(self._outbox.due, now, limit=limit)
+    async def due(
+        self, now: datetime | None = None, *, limit: int = 100, audience: str | None = "customer"
+    ) -> list[Notification]:
+        """Pending notifications whose ``send_at`` has passed, earliest first (see
+        :meth:`handoff.outbox.Outbox.due` for ``audience``)."""
+        return await self._worker.run(self._outbox.due, now, limit=limit, audience=audience)
 
     async def claim(
         self,
@@ -40,9 +43,12 @@ class AsyncOutbox:
         limit: int = 100,
         lease: timedelta = timedelta(minutes=5),
         now: datetime | None = None,
+        audience: str | None = "customer",
     ) -> list[Notification]:
         """Due notifications leased to ``worker`` (see :meth:`handoff.outbox.Outbox.claim`)."""
-        return await self._worker.run(self._outbox.claim, worker, limit=limit, lease=lease, now=now)
+        return await self._worker.run(
+            self._outbox.claim, worker, limit=limit, lease=lease, now=now, audience=audience
+        )
 
     async def get(self, notification_id: str) -> Notification:
         return await self._worker.run(self._outbox.get, notification_id)
@@ -70,11 +76,22 @@ class NativeOutbox(AsyncOutbox):
         self._store = store
         self._clock = clock
 
-    async def due(self, now: datetime | None = None, *, limit: int = 100) -> list[Notification]:
+    async def due(
+        self, now: datetime | None = None, *, limit: int = 100, audience: str | None = "customer"
+    ) -> list[Notification]:
         when = self._clock.now() if now is None else ensure_aware(now, "now")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError("limit", f"expected a whole number >= 1, got {limit!r}")
-        return await self._store.due_notifications(when, limit=limit)
+        audience = check_audience(audience)
+        if audience is None:
+            return await self._store.due_notifications(when, limit=limit)
+        wanted = limit
+        while True:  # as Outbox.due: read on past the other audience until enough are this one's
+            due = await self._store.due_notifications(when, limit=wanted)
+            mine = [n for n in due if n.audience == audience]
+            if len(mine) >= limit or len(due) < wanted:
+                return mine[:limit]
+            wanted *= 4
 
     async def claim(
         self,
@@ -83,10 +100,14 @@ class NativeOutbox(AsyncOutbox):
         limit: int = 100,
         lease: timedelta = timedelta(minutes=5),
         now: datetime | None = None,
+        audience: str | None = "customer",
     ) -> list[Notification]:
         when = self._clock.now() if now is None else now
         worker, when, limit, lease = check_claim(worker, when, limit, lease)
-        return await self._store.claim_notifications(worker, when, limit=limit, lease=lease)
+        audience = check_audience(audience)
+        return await self._store.claim_notifications(
+            worker, when, limit=limit, lease=lease, audience=audience
+        )
 
     async def get(self, notification_id: str) -> Notification:
         return await self._store.get_notification(notification_id)

@@ -57,6 +57,8 @@ def _customer_said(journey: Journey, interaction: Interaction, changes: dict[str
     changes["last_customer_at"] = {**journey.last_customer_at, channel: interaction.at}
     changes["last_customer_channel"] = channel
     changes["unresolved_messages"] = journey.unresolved_messages + 1
+    if journey.awaiting_since is None:
+        changes["awaiting_since"] = interaction.at
     if interaction.body.strip() and (
         not journey.subject or (is_small_talk(journey.subject) and not is_small_talk(interaction.body))
     ):  # the first message that states the problem, not the greeting before it
@@ -85,5 +87,7 @@ def _agent_said(journey: Journey, interaction: Interaction, changes: dict[str, o
     if interaction.author == "agent":
         if journey.first_response_at is None:
             changes["first_response_at"] = interaction.at
+        if journey.awaiting_since is not None:
+            changes["awaiting_since"] = None
         if journey.commitments and channel == journey.current_channel:
             changes["commitments"] = ()

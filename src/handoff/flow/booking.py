@@ -110,13 +110,15 @@ def close_steps(
 
 def miss_overdue(
     flow: Flow, now: datetime, *, limit: int | None = None
-) -> tuple[list[Notification], list[Verdict], list[Suggestion]]:
+) -> tuple[list[Notification], list[Notification], list[Verdict], list[Suggestion]]:
     """Mark missed every callback still scheduled ``callback_grace`` after its slot (the
-    tick's share); what the policy planned for each, and the trace naming its journey."""
+    tick's share); what the policy planned for each (customer notifications, then team
+    alerts), and the trace naming its journey."""
     if not isinstance(flow.store, CallbackBook):
-        return [], [], []
+        return [], [], [], []
     overdue = flow.store.scheduled_callbacks(now - flow.policy.settings.callback_grace, limit=limit)
     notifications: list[Notification] = []
+    alerts: list[Notification] = []
     trace: list[Verdict] = []
     suggestions: list[Suggestion] = []
     for callback in overdue:
@@ -127,10 +129,11 @@ def miss_overdue(
         except (ValidationError, ConcurrencyConflict):
             continue  # recorded meanwhile: it is no longer overdue
         notifications.extend(outcome.notifications)
+        alerts.extend(outcome.alerts)
         reference = outcome.journey.reference
         trace.append(
             Verdict(f"{reference}: callback", True, f"callback {callback.id} missed: not recorded in time")
         )
         trace.extend(Verdict(f"{reference}: {v.rule}", v.matched, v.reason) for v in outcome.trace)
         suggestions.extend(outcome.suggestions)
-    return notifications, trace, suggestions
+    return notifications, alerts, trace, suggestions

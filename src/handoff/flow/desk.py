@@ -14,11 +14,12 @@ from handoff.clock import IdFactory
 from handoff.errors import ValidationError
 from handoff.flow.plan import Draft, HandoffPlan, new_interaction
 from handoff.flow.records import replace
-from handoff.models import Contact, Initiator, Interaction, Journey
+from handoff.models import Contact, Initiator, Interaction, Journey, Priority
 from handoff.policy.engine import Event
 
 __all__ = [
     "draft_note",
+    "draft_priority",
     "draft_rating",
     "draft_reply",
     "draft_resolution",
@@ -37,6 +38,7 @@ def _draft(
         journey_version=before.version,
         interaction=interaction,
         events=events,
+        before=before,
     )
 
 
@@ -101,6 +103,7 @@ def draft_transfer(
     initiated_by: Initiator,
     to_role: str | None,
     callback_within: timedelta,
+    priority: Priority | None = None,
 ) -> Draft:
     """Hand the journey to another channel and/or agent; a move to the phone promises a call."""
     if not journey.is_active:
@@ -134,6 +137,8 @@ def draft_transfer(
     }
     if initiated_by == "bot" or to_agent is not None:
         changes["responder"] = "agent"
+    if priority is not None:
+        changes["priority"] = priority
     if to_channel == "phone" and from_channel != "phone":
         phone = next((i.value for i in contact.identities if i.kind == "phone"), None)
         due = (at + callback_within).isoformat(timespec="minutes")
@@ -162,7 +167,20 @@ def draft_transfer(
         events=(event,),
         handoff=HandoffPlan(from_channel, to_channel, initiated_by, reason, by, to_agent, warm, to_role),
         previous_channel=from_channel,
+        before=journey,
     )
+
+
+def draft_priority(
+    journey: Journey, contact: Contact, ids: IdFactory, *, priority: Priority, by: str | None, at: datetime
+) -> Draft:
+    """Set the journey's priority (its SLA targets follow), recorded as an event in its history."""
+    text = f"Priority {journey.priority} → {priority}" + (f" by {by}" if by else "")
+    interaction = new_interaction(
+        ids.new_id("ix"), journey, channel=journey.current_channel, author="agent" if by else "system",
+        body=text, at=at, kind="event", agent=by, metadata={"priority": priority, "was": journey.priority},
+    )  # fmt: skip
+    return _draft(contact, journey, replace(journey, priority=priority), interaction)
 
 
 def draft_resolution(journey: Journey, contact: Contact, ids: IdFactory, *, by: str, at: datetime) -> Draft:
@@ -175,7 +193,13 @@ def draft_resolution(journey: Journey, contact: Contact, ids: IdFactory, *, by: 
         kind="event", agent=by,
     )  # fmt: skip
     after = replace(
-        journey, status="resolved", resolved_at=at, resolved_by=by, commitments=(), unresolved_messages=0
+        journey,
+        status="resolved",
+        resolved_at=at,
+        resolved_by=by,
+        commitments=(),
+        unresolved_messages=0,
+        awaiting_since=None,
     )
     return _draft(contact, journey, after, interaction, Event("resolved", at, channel, agent=by))
 

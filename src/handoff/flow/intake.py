@@ -94,11 +94,15 @@ def draft_inbound(
         "journey_version": base.version,
         "interaction": interaction,
     }
+    changes: dict[str, Any] = {}
+    if inbound.priority is not None and inbound.priority != base.priority:
+        changes["priority"] = inbound.priority
+        trace.append(Verdict("priority", True, f"{base.priority} → {inbound.priority}, as the inbound says"))
     if inbound.author != "customer":
         replied = inbound.kind == "message"
         said = (Event("agent_replied", inbound.at, inbound.channel, agent=inbound.agent),) if replied else ()
-        return Draft(journey=base, events=said, trace=tuple(trace), **common)
-    changes: dict[str, Any] = {}
+        journey = replace(base, **changes) if changes else base
+        return Draft(journey=journey, events=said, trace=tuple(trace), before=base, **common)
     if choice.reopens:
         changes.update(status="open", resolved_at=None, resolved_by=None, reopen_count=base.reopen_count + 1)
         trace.append(Verdict("reopen", True, f"{base.reference} reopened by a new customer message"))
@@ -134,6 +138,7 @@ def draft_inbound(
         handoff=handoff,
         previous_channel=previous,
         trace=tuple(trace),
+        before=base,
         **common,
     )
 

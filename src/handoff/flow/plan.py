@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from attrs import define
+from attrs import define, evolve
 
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
@@ -32,7 +32,9 @@ from handoff.models import (
     InteractionKind,
     Journey,
     Notification,
+    Priority,
 )
+from handoff.policy import sla
 from handoff.policy.engine import Decision, Event, Policy, Situation
 from handoff.stores.base import Changeset
 from handoff.summary import SummarySpec, build_summary, for_role
@@ -98,6 +100,9 @@ class Draft:
     handoff: HandoffPlan | None = None
     previous_channel: str | None = None
     trace: tuple[Verdict, ...] = ()
+    before: Journey | None = None
+    """The journey as stored before the event (``None``: same as ``journey``), from which
+    the plan tells which SLA targets the event met."""
 
 
 @define(frozen=True)
@@ -155,11 +160,14 @@ def new_interaction(
 def recent_notifications(
     journey: Journey, at: datetime, stored: Sequence[Notification]
 ) -> tuple[Notification, ...]:
-    """The journey's live notifications of the last day: what de-duplication and rate limits read."""
+    """The customer's live notifications of the journey's last day: what de-duplication and
+    rate limits read (team alerts are not the customer's)."""
     if journey.version <= 1:
         return ()
     since = at - RECENT_NOTIFICATIONS
-    return tuple(n for n in stored if n.status != "cancelled" and n.created_at >= since)
+    return tuple(
+        n for n in stored if n.status != "cancelled" and n.created_at >= since and n.audience == "customer"
+    )
 
 
 def plan(
@@ -186,6 +194,8 @@ def plan(
     decided = _Decided()
     if draft.events and (notify or draft.handoff is not None):
         decided = _decide(draft, after, notifications, now, policy, ids, sentiment, notify=notify)
+    if decided.priority is not None and decided.priority != after.priority:
+        after = replace(after, priority=decided.priority)
     if any(n.purpose == "survey" for n in decided.scheduled):
         after = replace(after, surveyed=True)
     record, more = None, 0
@@ -194,7 +204,7 @@ def plan(
             decided.spec or SummarySpec(), draft.handoff.to_role, policy.settings.restricted_roles
         )
         shown, more = _shown(recent, interaction, wanted.recent, draft.journey_version)
-        record = _handoff(draft.handoff, after, contact, shown, wanted, interaction, ids)
+        record = _handoff(draft.handoff, after, contact, shown, wanted, interaction, ids, decided.queue)
     logged = tuple(
         DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged
     )
@@ -213,7 +223,8 @@ def plan(
         interaction=interaction,
         contact=contact,
         handoff=record,
-        notifications=decided.scheduled,
+        notifications=tuple(n for n in decided.scheduled if n.audience == "customer"),
+        alerts=tuple(n for n in decided.scheduled if n.audience == "team"),
         trace=(*draft.trace, *decided.trace) if notify else (*draft.trace, NOT_NOTIFIED),
         suggestions=decided.suggestions,
     )
@@ -229,6 +240,8 @@ class _Decided:
     spec: SummarySpec | None = None  # the first summary a rule asked for
     trace: tuple[Verdict, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+    priority: Priority | None = None  # the priority the rules set, if any
+    queue: str | None = None  # the queue the first route suggestion named
 
 
 def _decide(
@@ -254,33 +267,68 @@ def _decide(
     decisions: list[Decision] = []
     planned: list[Notification] = []
     spec: SummarySpec | None = None
+    priority: Priority | None = None
     for event in draft.events:
         situation = Situation(
             event,
-            after,
+            after if priority is None else replace(after, priority=priority),
             draft.contact,
             interaction,
             draft.previous_channel,
-            recent_notifications=(*earlier, *planned),
+            recent_notifications=(*earlier, *(n for n in planned if n.audience == "customer")),
             sentiment=mood,
             customer_messages=after.unresolved_messages,
             flags=flags,
         )
         decision = policy.decide(situation)
-        decisions.append(decision)
+        priority = decision.priority or priority
         spec = spec or decision.summary
         if not notify and spec is not None:
+            decisions.append(decision)
             break
+        alerts: tuple[sla.SlaAlert, ...] = ()
+        if not decisions and notify and notifications:  # the event may meet an SLA the team was alerted about
+            decision, alerts = _cleared(decision, draft, after, notifications, policy)
+        decisions.append(decision)
         planned.extend(_notifications(decision, after, draft.contact, now, ids))
+        planned.extend(_alerts(alerts, decision, after, now, send_at=interaction.at))
+    suggested = tuple(s for d in decisions for s in d.suggestions)
+    queue = next((s.queue for s in suggested if s.kind == "route" and s.queue), None)
     if not notify:
-        return _Decided(spec=spec)
+        return _Decided(spec=spec, priority=priority, queue=queue)
+    alerted = {n.decision_id for n in planned if n.audience == "team"}
     return _Decided(
         scheduled=tuple(planned),
-        logged=tuple(d for d in decisions if d.notifications or d.suggestions),
+        logged=tuple(
+            d for d in decisions if d.notifications or d.suggestions or d.priority or d.id in alerted
+        ),
         spec=spec,
         trace=tuple(v for d in decisions for v in d.verdicts),
-        suggestions=tuple(s for d in decisions for s in d.suggestions),
+        suggestions=suggested,
+        priority=priority,
+        queue=queue,
     )
+
+
+def _cleared(
+    decision: Decision,
+    draft: Draft,
+    after: Journey,
+    notifications: Sequence[Notification],
+    policy: Policy,
+) -> tuple[Decision, tuple[sla.SlaAlert, ...]]:
+    """The ``cleared`` alerts for the SLA waits the draft's event ended, if the team had
+    been warned or alerted about them; their verdicts join ``decision``."""
+    before = draft.before or draft.journey
+    if not sla.waits_met(before, after):  # a customer's message never meets a target
+        return decision, ()
+    stored = {n.id for n in notifications if n.audience == "team"}
+    if not stored:
+        return decision, ()
+    alerts, verdicts = sla.alerts_met(before, after, draft.contact, policy.settings, stored)
+    if not alerts:
+        return decision, ()
+    return evolve(decision, verdicts=(*decision.verdicts, *verdicts)), alerts
 
 
 def _shown(
@@ -322,11 +370,18 @@ def plan_tick(
             journey,
             contact,
             last,
-            recent_notifications=(*earlier, *planned),
+            recent_notifications=(*earlier, *(n for n in planned if n.audience == "customer")),
             customer_messages=journey.unresolved_messages,
         )
         decision = policy.on_tick(situation)
+        alerts: tuple[sla.SlaAlert, ...] = ()
+        if event.kind == "tick":
+            stored = {n.id for n in notifications if n.audience == "team"}
+            alerts, verdicts = sla.alerts_due(journey, contact, policy.settings, now, stored)
+            if verdicts:
+                decision = evolve(decision, verdicts=(*decision.verdicts, *verdicts))
         made = _notifications(decision, journey, contact, now, ids)
+        made += _alerts(alerts, decision, journey, now)
         planned.extend(made)
         if made or decision.suggestions:
             records.append(DecisionRecord(decision.id, journey.id, contact.id, now, decision.to_dict()))
@@ -338,7 +393,12 @@ def plan_tick(
         Changeset(notifications=tuple(planned), decisions=tuple(records)) if planned or records else None
     )
     outcome = TickOutcome(
-        at=now, journeys=1, notifications=tuple(planned), trace=tuple(trace), suggestions=tuple(suggestions)
+        at=now,
+        journeys=1,
+        notifications=tuple(n for n in planned if n.audience == "customer"),
+        trace=tuple(trace),
+        suggestions=tuple(suggestions),
+        alerts=tuple(n for n in planned if n.audience == "team"),
     )
     return changes, outcome
 
@@ -384,6 +444,35 @@ def _notifications(
     ]
 
 
+def _alerts(
+    alerts: Sequence[sla.SlaAlert],
+    decision: Decision,
+    journey: Journey,
+    now: datetime,
+    *,
+    send_at: datetime | None = None,
+) -> list[Notification]:
+    """SLA alerts as team notifications, due at once (``send_at``: the event's time, else
+    ``now``) for the host to route to its people."""
+    return [
+        Notification(
+            id=alert.id,
+            journey_id=journey.id,
+            contact_id=journey.contact_id,
+            channel=journey.current_channel,
+            body=mask_secrets(alert.body),
+            purpose=alert.purpose,
+            send_at=now if send_at is None else send_at,
+            created_at=now,
+            rule=alert.rule,
+            reason=alert.reason,
+            decision_id=decision.id,
+            audience="team",
+        )
+        for alert in alerts
+    ]
+
+
 def _handoff(
     plan: HandoffPlan,
     journey: Journey,
@@ -392,6 +481,7 @@ def _handoff(
     spec: SummarySpec,
     interaction: Interaction,
     ids: IdFactory,
+    queue: str | None,
 ) -> Handoff:
     summary = build_summary(
         journey,
@@ -415,6 +505,7 @@ def _handoff(
         from_agent=plan.from_agent,
         to_agent=plan.to_agent,
         warm=plan.warm,
+        queue=queue,
     )
 
 

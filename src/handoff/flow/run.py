@@ -30,7 +30,7 @@ from handoff.flow.intake import draft_inbound
 from handoff.flow.plan import Draft, Planned, Sentiment, duplicate, plan
 from handoff.flow.read import Steps, ask, intake_steps, notifications_steps, recent_bound, recent_steps
 from handoff.identity import Identity
-from handoff.models import Contact, Initiator, Journey, Notification
+from handoff.models import Contact, Initiator, Journey, Notification, Priority
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
 from handoff.stores.capabilities import IntakeReads, SerializedWrites
@@ -175,6 +175,7 @@ class Flow:
         initiated_by: Initiator,
         to_role: str | None,
         now: datetime,
+        priority: Priority | None = None,
     ) -> JourneyOutcome:
         steps = self.transfer_steps(
             journey,
@@ -187,6 +188,7 @@ class Flow:
             initiated_by=initiated_by,
             to_role=to_role,
             now=now,
+            priority=priority,
         )
         return self._run(journey.contact_id, steps)
 
@@ -203,6 +205,7 @@ class Flow:
         initiated_by: Initiator,
         to_role: str | None,
         now: datetime,
+        priority: Priority | None = None,
     ) -> Steps[JourneyOutcome]:
         return self._act(
             journey,
@@ -220,7 +223,21 @@ class Flow:
                 initiated_by=initiated_by,
                 to_role=to_role,
                 callback_within=self.policy.settings.callback_within,
+                priority=priority,
             ),
+        )
+
+    def prioritize(
+        self, journey: Journey, *, priority: Priority, by: str | None, at: datetime, now: datetime
+    ) -> JourneyOutcome:
+        steps = self.prioritize_steps(journey, priority=priority, by=by, at=at, now=now)
+        return self._run(journey.contact_id, steps)
+
+    def prioritize_steps(
+        self, journey: Journey, *, priority: Priority, by: str | None, at: datetime, now: datetime
+    ) -> Steps[JourneyOutcome]:
+        return self._act(
+            journey, now, lambda j, c: desk.draft_priority(j, c, self.ids, priority=priority, by=by, at=at)
         )
 
     def resolve(self, journey: Journey, *, by: str, at: datetime, now: datetime) -> JourneyOutcome:

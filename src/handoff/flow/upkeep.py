@@ -1,7 +1,7 @@
 """What happens without a new message: the periodic tick and providers' delivery reports.
 
 :func:`tick` evaluates the time-based rules (a customer who went quiet after an agent's
-reply, SLA warnings) for every active journey, planning each with
+reply, SLA warnings) and the SLA clocks (team alerts) for every active journey, planning each with
 :func:`~handoff.flow.plan.plan_tick`, and marks callbacks nobody recorded in time missed
 (:func:`~handoff.flow.booking.miss_overdue`); :func:`apply_delivery` turns a provider's
 delivered / read / failed / opted-out / retracted report into notification state,
@@ -23,6 +23,7 @@ from handoff.identity import parse_identity
 from handoff.ingest.base import DeliveryEvent
 from handoff.models import Notification
 from handoff.policy.engine import tick_events
+from handoff.policy.sla import running_clocks
 from handoff.stores.base import Changeset
 
 __all__ = ["apply_delivery", "tick"]
@@ -35,6 +36,7 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
     store, policy = flow.store, flow.policy
     journeys = store.active_journeys(limit=limit)
     notifications: list[Notification] = []
+    alerts: list[Notification] = []
     suggestions: list[Suggestion] = []
     trace: list[Verdict] = []
     for journey in journeys:
@@ -43,12 +45,17 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
             continue
         contact = store.get_contact(journey.contact_id)
         last = store.interactions(journey.id, last=1)
+        # What the journey already holds: what de-duplication reads, and the SLA alerts
+        # already raised (a journey of one message holds none unless a clock is running late).
+        read = journey.version > 1 or any(
+            clock.stage(now) != "ok" for clock in running_clocks(journey, contact, policy.settings)
+        )
         changes, outcome = plan_tick(
             journey,
             contact,
             events,
             last=last[0] if last else None,
-            notifications=read_notifications(store, journey) if journey.version > 1 else (),
+            notifications=read_notifications(store, journey) if read else (),
             now=now,
             policy=policy,
             ids=flow.ids,
@@ -56,10 +63,12 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
         if changes is not None:
             store.commit(changes)
             notifications.extend(outcome.notifications)
+            alerts.extend(outcome.alerts)
         trace.extend(outcome.trace)
         suggestions.extend(outcome.suggestions)
-    missed, missed_trace, missed_suggestions = miss_overdue(flow, now, limit=limit)
+    missed, missed_alerts, missed_trace, missed_suggestions = miss_overdue(flow, now, limit=limit)
     notifications.extend(missed)
+    alerts.extend(missed_alerts)
     trace.extend(missed_trace)
     suggestions.extend(missed_suggestions)
     return TickOutcome(
@@ -68,6 +77,7 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
         notifications=tuple(notifications),
         trace=tuple(trace),
         suggestions=tuple(suggestions),
+        alerts=tuple(alerts),
     )
 
 

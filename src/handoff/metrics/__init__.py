@@ -3,14 +3,16 @@
 Give :func:`kpis` a store (``board.store``) or one :class:`JourneyRecords` per journey
 and get a :class:`KpiReport`: records, a DataFrame, a coloured terminal table, or HTML
 for a notebook with each figure judged against its :class:`Targets`; :func:`dashboard`
-makes a self-contained HTML page of it with weekly trend charts.
+makes a self-contained HTML page of it with weekly trend charts. :func:`sla_breaches`
+gives the share of journeys that breached each SLA target, by channel, priority, queue
+or week.
 """
 
 from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
 from handoff.metrics.callbacks import CallbackReport, CallbackRow, callback_figures
-from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks
+from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks, refresh_tallies
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
     Durations,
@@ -26,10 +28,12 @@ from handoff.metrics.formulas import (
 )
 from handoff.metrics.journeys import HandoffFigures, JourneyFigures, JourneyRecords, Wait, journey_figures
 from handoff.metrics.report import FIGURES, KpiReport, KpiRow
+from handoff.metrics.sla import SLA_DIMENSIONS, SlaReport, SlaRow, sla_breaches
 
 __all__ = [
     "DIMENSIONS",
     "FIGURES",
+    "SLA_DIMENSIONS",
     "Aggregator",
     "BusinessCalendar",
     "CallbackReport",
@@ -43,6 +47,8 @@ __all__ = [
     "KpiReport",
     "KpiRow",
     "Opening",
+    "SlaReport",
+    "SlaRow",
     "Target",
     "Targets",
     "Wait",
@@ -60,5 +66,7 @@ __all__ = [
     "median",
     "nps",
     "p90",
+    "refresh_tallies",
+    "sla_breaches",
     "tally",
 ]

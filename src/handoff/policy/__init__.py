@@ -5,16 +5,21 @@ from handoff.policy.engine import Policy, tick_events
 from handoff.policy.facts import Facts, fact_names
 from handoff.policy.rules import DeclarativeRule, Rule, register_rule
 from handoff.policy.situation import (
+    DEFAULT_SLA_TARGETS,
+    SLA_TARGETS,
     Event,
     NotificationDraft,
     PlannedNotification,
     PolicySettings,
     RuleResult,
     Situation,
+    SlaTarget,
     SummaryDraft,
 )
 
 __all__ = [
+    "DEFAULT_SLA_TARGETS",
+    "SLA_TARGETS",
     "Decision",
     "DeclarativeRule",
     "Event",
@@ -26,6 +31,7 @@ __all__ = [
     "Rule",
     "RuleResult",
     "Situation",
+    "SlaTarget",
     "SummaryDraft",
     "fact_names",
     "register_rule",

@@ -1,4 +1,5 @@
-"""What a declarative rule does when it matches: ``notify``, ``summary``, ``suggest``, ``suppress``.
+"""What a declarative rule does when it matches: ``notify``, ``summary``, ``suggest``,
+``suppress``, ``prioritize`` and ``route``.
 
 Each action is a frozen value that loads from and writes back to a table
 (``{do = "notify", channel = "best_async", template = "update", purpose = "update"}``)
@@ -16,12 +17,12 @@ from attrs import define, field
 from handoff import channels
 from handoff.errors import ValidationError
 from handoff.events import Suggestion, SuggestionKind
-from handoff.models import Redaction
+from handoff.models import PRIORITIES, Priority, Redaction
 from handoff.policy.conditions import Condition, Test, compile_condition, condition_to_data, parse_condition
 from handoff.policy.durations import format_duration, parse_duration
 from handoff.policy.facts import Facts
 from handoff.policy.schedule import next_business_slot, spoken_slot, zone
-from handoff.policy.situation import NotificationDraft, SummaryDraft
+from handoff.policy.situation import NotificationDraft, Situation, SummaryDraft
 from handoff.summary import SECTIONS
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "Action",
     "Notify",
     "Outputs",
+    "Prioritize",
+    "Route",
     "Suggest",
     "Summarize",
     "Suppress",
@@ -43,8 +46,11 @@ CHANNEL_CHOICES: tuple[str, ...] = ("current", "previous", "customer_last", "pre
 """Channel choices besides a fixed channel name: where the journey is now, where it was,
 where the customer last wrote, the contact's preferred channel, the best reachable
 asynchronous channel (the contact's preferred async one, else SMS, else email)."""
-SUGGESTION_KINDS: tuple[str, ...] = ("move_private", "offer_callback", "escalate")
-ACTIONS: tuple[str, ...] = ("notify", "summary", "suggest", "suppress")
+SUGGESTION_KINDS: tuple[str, ...] = ("move_private", "offer_callback", "escalate", "route")
+ACTIONS: tuple[str, ...] = ("notify", "summary", "suggest", "suppress", "prioritize", "route")
+ROUTE_FIELDS: tuple[str, ...] = ("channel", "language", "priority")
+"""What a route's ``queue`` and ``skills`` may name in braces: the channel the handoff
+goes to, the contact's language and the journey's priority."""
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 Problems = list[tuple[str, str]]
 
@@ -56,13 +62,14 @@ def _test_of(when: Condition | None) -> Test | None:
 class Outputs:
     """What a rule's actions produced, gathered while it runs."""
 
-    __slots__ = ("notify", "suggestions", "summary", "suppress")
+    __slots__ = ("notify", "priority", "suggestions", "summary", "suppress")
 
     def __init__(self) -> None:
         self.notify: list[NotificationDraft] = []
         self.suggestions: list[Suggestion] = []
         self.summary: SummaryDraft | None = None
         self.suppress: list[str] = []
+        self.priority: Priority | None = None
 
 
 @define(frozen=True)
@@ -160,7 +167,90 @@ class Suppress:
         out.suppress.extend(self.purposes)
 
 
-Action = Notify | Summarize | Suggest | Suppress
+@define(frozen=True)
+class Prioritize:
+    """Set the journey's priority: ``set`` exactly, or ``at_least`` (raise it, never lower it).
+
+    Within one decision the last rule that sets a priority wins.
+    """
+
+    set: Priority | None = None
+    at_least: Priority | None = None
+    when: Condition | None = None
+    _test: Test | None = field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_test", _test_of(self.when))
+
+    def apply(self, facts: Facts, rule: str, out: Outputs) -> None:
+        current = out.priority or facts.situation.journey.priority
+        if self.set is not None:
+            out.priority = self.set
+        elif self.at_least is not None and PRIORITIES.index(self.at_least) > PRIORITIES.index(current):
+            out.priority = self.at_least
+
+
+@define(frozen=True)
+class Route:
+    """Name the queue and skills the receiving side of a handoff should have.
+
+    ``queue`` and each of ``skills`` may name ``{channel}`` (where the handoff goes),
+    ``{language}`` and ``{priority}``; a skill naming a language the contact has not
+    given is left out. The route actions of one rule make one ``route`` suggestion: the
+    first queue set wins, skills add up, and each action's ``reason`` joins its reason.
+    """
+
+    reason: str
+    queue: str | None = None
+    skills: tuple[str, ...] = ()
+    when: Condition | None = None
+    _test: Test | None = field(init=False, eq=False, repr=False)
+    _filling: bool = field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_test", _test_of(self.when))
+        names = (self.queue or "", *self.skills)
+        object.__setattr__(self, "_filling", any(isinstance(n, str) and "{" in n for n in names))
+
+    def apply(self, facts: Facts, rule: str, out: Outputs) -> None:
+        queue, skills = self.queue, self.skills
+        if self._filling:
+            situation = facts.situation
+            queue = None if queue is None else _filled(queue, situation)
+            skills = tuple(filter(None, (_filled(skill, situation) for skill in skills)))
+        for i, earlier in enumerate(out.suggestions):
+            if earlier.kind == "route" and earlier.rule == rule:
+                if (earlier.queue or queue is None) and set(skills) <= set(earlier.skills):
+                    return  # nothing to add: the reason stays about what decided the route
+                out.suggestions[i] = Suggestion(
+                    "route",
+                    None,
+                    f"{earlier.reason}; {self.reason}",
+                    rule,
+                    queue=earlier.queue or queue,
+                    skills=tuple(dict.fromkeys((*earlier.skills, *skills))),
+                )
+                return
+        out.suggestions.append(Suggestion("route", None, self.reason, rule, queue=queue, skills=skills))
+
+
+def _filled(text: str, situation: Situation) -> str | None:
+    """``text`` with its ``{field}`` names filled in; None when a field it names is unknown."""
+    if "{" not in text:
+        return text
+    if "{channel}" in text:
+        text = text.replace("{channel}", situation.event.to_channel or situation.event.channel)
+    if "{priority}" in text:
+        text = text.replace("{priority}", situation.journey.priority)
+    if "{language}" in text:
+        language = situation.contact.language
+        if not language:
+            return None
+        text = text.replace("{language}", language.lower())
+    return text
+
+
+Action = Notify | Summarize | Suggest | Suppress | Prioritize | Route
 
 
 def private_sibling(name: str) -> str | None:
@@ -207,7 +297,10 @@ _KEYS = {
     "summary": {"do", "sections", "recent", "max_chars", "redaction", "when"},
     "suggest": {"do", "kind", "reason", "channel", "when"},
     "suppress": {"do", "purposes", "when"},
+    "prioritize": {"do", "set", "at_least", "when"},
+    "route": {"do", "queue", "skills", "reason", "when"},
 }
+_ROUTE_NAME = re.compile(r"^(?:[a-z0-9_:.-]|\{(?:channel|language|priority)\})+$")
 
 
 def parse_action(data: object, path: str, problems: Problems) -> Action | None:
@@ -230,6 +323,10 @@ def parse_action(data: object, path: str, problems: Problems) -> Action | None:
         action = _parse_summary(data, path, problems, when)
     elif do == "suggest":
         action = _parse_suggest(data, path, problems, when)
+    elif do == "prioritize":
+        action = _parse_prioritize(data, path, problems, when)
+    elif do == "route":
+        action = _parse_route(data, path, problems, when)
     else:
         purposes = _slugs(data.get("purposes"), f"{path}.purposes", problems, required=True)
         action = Suppress(purposes, when) if purposes is not None else None
@@ -317,11 +414,47 @@ def _parse_suggest(
         problems.append(
             (f"{path}.kind", f"unknown suggestion {kind!r} (known: {', '.join(SUGGESTION_KINDS)})")
         )
+    elif kind == "route":
+        problems.append((f"{path}.kind", "a route suggestion comes from the route action (do = 'route')"))
     if not isinstance(reason, str) or not reason.strip():
         problems.append((f"{path}.reason", "expected a sentence saying why"))
     if channel is not None and channel != "private" and channel not in channels.names():
         problems.append((f"{path}.channel", f"unknown channel {channel!r} (a channel name or 'private')"))
     return Suggest(kind, reason, channel, when)  # type: ignore[arg-type]
+
+
+def _parse_prioritize(
+    data: dict[str, Any], path: str, problems: Problems, when: Condition | None
+) -> Prioritize | None:
+    given = [key for key in ("set", "at_least") if key in data]
+    if len(given) != 1:
+        problems.append((path, "a prioritize action has exactly one of set, at_least"))
+        return None
+    value = data[given[0]]
+    if value not in PRIORITIES:
+        problems.append((f"{path}.{given[0]}", f"expected one of {', '.join(PRIORITIES)}, got {value!r}"))
+        return None
+    return Prioritize(**{given[0]: value}, when=when)
+
+
+def _parse_route(data: dict[str, Any], path: str, problems: Problems, when: Condition | None) -> Route | None:
+    reason, queue, skills = data.get("reason"), data.get("queue"), data.get("skills", [])
+    if not isinstance(reason, str) or not reason.strip():
+        problems.append((f"{path}.reason", "expected a sentence saying why"))
+    fields = ", ".join("{" + name + "}" for name in ROUTE_FIELDS)
+    if queue is not None and (not isinstance(queue, str) or not _ROUTE_NAME.match(queue)):
+        problems.append((f"{path}.queue", f"expected a lower-case queue name (may use {fields}): {queue!r}"))
+    if not isinstance(skills, list):
+        problems.append((f"{path}.skills", f"expected a list of skill names, got {skills!r}"))
+        skills = []
+    for i, skill in enumerate(skills):
+        if not isinstance(skill, str) or not _ROUTE_NAME.match(skill):
+            problems.append(
+                (f"{path}.skills[{i}]", f"expected a lower-case skill name (may use {fields}), got {skill!r}")
+            )
+    if queue is None and not skills:
+        problems.append((path, "a route action sets a queue, skills or both"))
+    return Route(reason, queue, tuple(skills), when)  # type: ignore[arg-type]
 
 
 def _slugs(value: object, path: str, problems: Problems, *, required: bool) -> tuple[str, ...] | None:
@@ -363,6 +496,18 @@ def action_to_data(action: Action) -> dict[str, Any]:
         data = {"do": "suggest", "kind": action.kind, "reason": action.reason}
         if action.channel is not None:
             data["channel"] = action.channel
+    elif isinstance(action, Prioritize):
+        data = {"do": "prioritize"}
+        if action.set is not None:
+            data["set"] = action.set
+        if action.at_least is not None:
+            data["at_least"] = action.at_least
+    elif isinstance(action, Route):
+        data = {"do": "route", "reason": action.reason}
+        if action.queue is not None:
+            data["queue"] = action.queue
+        if action.skills:
+            data["skills"] = list(action.skills)
     else:
         data = {"do": "suppress", "purposes": list(action.purposes)}
     if action.when is not None:

@@ -34,6 +34,8 @@ DEFAULT_RULE_NAMES: tuple[str, ...] = (
     "rebook_missed_callback",
     "sla_warning",
     "survey_after_resolution",
+    "raise_priority",
+    "route",
 )
 _SWITCHES = ["channel_switched", "transfer_requested"]
 
@@ -275,6 +277,43 @@ def _rules(settings: PolicySettings, to_phone: dict[str, Any]) -> list[dict[str,
                     "channel": "customer_last",
                     "delay": format_duration(settings.survey_delay),
                 }
+            ],
+        },
+        {
+            "name": "raise_priority",
+            "description": "a repeat contact or an unhappy customer: the journey becomes high priority",
+            "on": ["inbound"],
+            "when": {
+                "any": [
+                    _is("journey.reopened", 1, "ge"),
+                    _is("sentiment", settings.negative_sentiment, "le"),
+                ]
+            },
+            "actions": [{"do": "prioritize", "at_least": "high"}],
+        },
+        {
+            "name": "route",
+            "description": "every handoff: the channel's queue; skills for language, priority, repeats",
+            "on": _SWITCHES,
+            "actions": [
+                {
+                    "do": "route",
+                    "queue": "{channel}",
+                    "skills": ["lang:{language}"],
+                    "reason": "the queue of the channel it goes to",
+                },
+                {
+                    "do": "route",
+                    "when": _is("journey.priority", ["high", "urgent"], "in"),
+                    "skills": ["{priority}_priority"],
+                    "reason": "a high or urgent journey needs agents on priority work",
+                },
+                {
+                    "do": "route",
+                    "when": _is("journey.reopened", 1, "ge"),
+                    "skills": ["returning_customer"],
+                    "reason": "the customer came back about the same issue",
+                },
             ],
         },
     ]

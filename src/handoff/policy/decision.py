@@ -16,6 +16,7 @@ from handoff import _drawing
 from handoff._drawing import RenderFormat
 from handoff.errors import ValidationError
 from handoff.events import Suggestion, Verdict
+from handoff.models import Priority
 from handoff.policy.conditions import show
 from handoff.policy.situation import Event, PlannedNotification
 from handoff.serde import from_dict, to_dict
@@ -30,7 +31,8 @@ class Decision:
 
     ``id`` is derived from the policy revision, the journey version and the event, so
     deciding the same event again with the same policy gives the same id; ``facts``
-    are the facts the rules read, by name.
+    are the facts the rules read, by name. SLA clocks add their verdicts (rules named
+    ``sla.first_response``...) to the decision of the event they were checked on.
     """
 
     policy_revision: str
@@ -42,6 +44,8 @@ class Decision:
     journey_id: str = ""
     journey_version: int = 0
     facts: dict[str, object] = field(factory=dict, hash=False)
+    priority: Priority | None = None
+    """The journey priority a ``prioritize`` action set, if any."""
 
     @property
     def id(self) -> str:
@@ -84,6 +88,7 @@ class Decision:
             "notifications": [to_dict(n) for n in self.notifications],
             "summary": None if self.summary is None else to_dict(self.summary),
             "suggestions": [to_dict(s) for s in self.suggestions],
+            **({"priority": self.priority} if self.priority is not None else {}),
         }
 
     @classmethod
@@ -100,6 +105,7 @@ class Decision:
             journey_id=logged.journey_id,
             journey_version=logged.journey_version,
             facts=dict(logged.facts),
+            priority=logged.priority,
         )
         if decision.id != logged.id:
             raise ValidationError(
@@ -122,3 +128,4 @@ class _Logged:
     notifications: tuple[PlannedNotification, ...]
     summary: SummarySpec | None
     suggestions: tuple[Suggestion, ...]
+    priority: Priority | None = None

@@ -168,8 +168,11 @@ class Policy:
         verdicts: list[Verdict] = []
         suggestions: list[Suggestion] = []
         summaries: list[tuple[str, SummaryDraft]] = []
+        priority = None
         for name, (matched, reason, out) in results:
             if out is not None:
+                if out.priority is not None:
+                    priority = out.priority
                 if out.notify:
                     if suppressed is None:
                         suppressed = {p for _, (_, _, o) in results if o is not None for p in o.suppress}
@@ -192,6 +195,7 @@ class Policy:
             situation.journey.id,
             situation.journey.version,
             facts.seen,
+            priority,
         )
 
     def on_tick(self, situation: Situation) -> Decision:
@@ -218,6 +222,7 @@ def _runner(rule: Rule) -> _Run:
         out.summary = result.summary
         out.suggestions.extend(result.suggestions)
         out.suppress.extend(result.suppress)
+        out.priority = result.priority
         return result.matched, result.reason, out
 
     return run

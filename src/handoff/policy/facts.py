@@ -264,6 +264,13 @@ _STATIC: dict[str, FactSpec] = {
             lambda s, _: s.journey.status,
             ("open", "pending", "resolved", "closed"),
         ),
+        FactSpec(
+            "journey.priority",
+            "text",
+            "low, normal, high or urgent",
+            lambda s, _: s.journey.priority,
+            ("low", "normal", "high", "urgent"),
+        ),
         FactSpec("journey.handoffs", "int", "channel switches so far", lambda s, _: s.journey.handoff_count),
         FactSpec(
             "journey.reopened", "int", "times the journey was reopened", lambda s, _: s.journey.reopen_count

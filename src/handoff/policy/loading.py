@@ -29,13 +29,21 @@ import attrs
 
 from handoff import channels
 from handoff.errors import PolicyError, ValidationError
+from handoff.models import PRIORITIES
 from handoff.policy.actions import Action, Notify, action_to_data, parse_action
 from handoff.policy.conditions import MAX_CONDITION_DEPTH, condition_to_data, parse_condition
 from handoff.policy.delivery import TEMPLATE_FIELDS
 from handoff.policy.durations import format_duration, parse_duration
 from handoff.policy.rules import DeclarativeRule, Rule, python_rule_kinds, rule_kind_of
-from handoff.policy.schedule import parse_clock_time
-from handoff.policy.situation import EVENT_KINDS, ROLE_RE, PolicySettings
+from handoff.policy.schedule import parse_clock_time, zone
+from handoff.policy.situation import (
+    DEFAULT_SLA_TARGETS,
+    EVENT_KINDS,
+    ROLE_RE,
+    SLA_TARGETS,
+    PolicySettings,
+    SlaTarget,
+)
 from handoff.policy.templates import DEFAULT_TEMPLATES, fields_of
 
 __all__ = [
@@ -264,6 +272,20 @@ def _parse_settings(data: object, problems: Problems) -> PolicySettings | None:
             if raw not in ("template", "route"):
                 problems.append((path, f"expected 'template' or 'route', got {raw!r}"))
             values[key] = raw
+        elif key == "sla_targets":
+            values[key] = _parse_sla_targets(raw, path, problems)
+        elif key == "sla_warning_at":
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 <= raw < 1:
+                problems.append(
+                    (path, f"expected a share from 0 (no warnings) to below 1 like 0.8, got {raw!r}")
+                )
+            values[key] = float(raw) if isinstance(raw, (int, float)) else raw
+        elif key == "sla_timezone":
+            try:
+                zone(raw, path)
+            except ValidationError as exc:
+                problems.append((path, f"{exc.problem} (an IANA name like 'Europe/Madrid')"))
+            values[key] = raw
         elif key == "restricted_roles":
             ok = isinstance(raw, list) and all(isinstance(r, str) and ROLE_RE.match(r) for r in raw)
             if not ok:
@@ -275,6 +297,38 @@ def _parse_settings(data: object, problems: Problems) -> PolicySettings | None:
                 problems.append((path, f"expected a list of known channel names, got {raw!r}"))
             values[key] = tuple(raw) if ok else ()
     return PolicySettings(**values) if len(problems) == before else None
+
+
+def _parse_sla_targets(raw: object, path: str, problems: Problems) -> tuple[SlaTarget, ...]:
+    """Per-priority tables of targets over the defaults: ``false`` drops a target."""
+    if not isinstance(raw, dict):
+        problems.append((path, f"expected a table of priorities ({', '.join(PRIORITIES)}), got {raw!r}"))
+        return ()
+    table = {(t.priority, t.target): t.within for t in DEFAULT_SLA_TARGETS}
+    for priority, targets in raw.items():
+        where = f"{path}.{priority}"
+        if priority not in PRIORITIES:
+            problems.append((where, f"unknown priority (known: {', '.join(PRIORITIES)})"))
+            continue
+        if not isinstance(targets, dict):
+            known = ", ".join(SLA_TARGETS)
+            problems.append((where, f"expected a table of targets ({known}), got {targets!r}"))
+            continue
+        for target, text in targets.items():
+            if target not in SLA_TARGETS:
+                problems.append((f"{where}.{target}", f"unknown target (known: {', '.join(SLA_TARGETS)})"))
+                continue
+            if text is False:
+                table.pop((priority, target), None)
+                continue
+            within = parse_duration(text)
+            if within is None or within <= timedelta(0):
+                problems.append(
+                    (f"{where}.{target}", f"expected business time like '1h', or false; got {text!r}")
+                )
+                continue
+            table[(priority, target)] = within
+    return tuple(SlaTarget(p, t, table[(p, t)]) for p in PRIORITIES for t in SLA_TARGETS if (p, t) in table)
 
 
 def _parse_hours(raw: object, path: str, problems: Problems, *, allow_off: bool) -> tuple[str, str] | None:
@@ -367,6 +421,11 @@ def settings_to_data(settings: PolicySettings) -> dict[str, Any]:
     for key, value in attrs.asdict(settings, recurse=False).items():
         if key == "quiet_hours" and value is None:
             data[key] = False
+        elif key == "sla_targets":
+            given = {(t.priority, t.target): format_duration(t.within) for t in value}
+            data[key] = {p: {t: given.get((p, t), False) for t in SLA_TARGETS} for p in PRIORITIES}
+        elif key == "sla_timezone" and value is None:
+            continue
         else:
             data[key] = _plain(value)
     return data

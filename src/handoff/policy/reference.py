@@ -18,6 +18,8 @@ from handoff.policy.actions import (
     CHANNEL_CHOICES,
     SUGGESTION_KINDS,
     Notify,
+    Prioritize,
+    Route,
     Suggest,
     Summarize,
     Suppress,
@@ -26,7 +28,7 @@ from handoff.policy.conditions import OPERATORS
 from handoff.policy.delivery import TEMPLATE_FIELDS
 from handoff.policy.durations import format_duration
 from handoff.policy.facts import FACT_TYPES, fact_names, lookup
-from handoff.policy.situation import EVENT_KINDS, PolicySettings
+from handoff.policy.situation import EVENT_KINDS, SLA_TARGETS, PolicySettings, SlaTarget
 from handoff.policy.templates import DEFAULT_TEMPLATES
 from handoff.summary import SECTIONS
 
@@ -91,6 +93,20 @@ ACTION_OPTIONS: dict[str, dict[str, str]] = {
         "purposes": "notification purposes dropped from the whole decision",
         "when": "a condition for this action alone",
     },
+    "prioritize": {
+        "set": "the journey's priority: `low`, `normal`, `high` or `urgent`",
+        "at_least": "raise the journey's priority to this one, never lower it",
+        "when": "a condition for this action alone",
+    },
+    "route": {
+        "reason": "a sentence the host (and the agent) reads",
+        "queue": "the queue that should receive the handoff; may use `{channel}`, `{language}`, `{priority}`",
+        "skills": (
+            "skills the receiving agent should have, same fields "
+            "(a skill naming an unknown language is left out)"
+        ),
+        "when": "a condition for this action alone",
+    },
 }
 """What each option of each action means; the options themselves come from the action classes."""
 
@@ -115,6 +131,12 @@ SETTING_DOCS: dict[str, str] = {
     "callback_slot": "the length of a callback slot; proposed slots start on its multiples",
     "callback_reminder": "how long before a callback the customer is reminded",
     "callback_grace": "a callback not recorded this long after its slot is missed",
+    "sla_targets": (
+        "per priority, `first_response`, `next_response` and `resolution` in business time "
+        '(`[settings.sla_targets.high]` with `first_response = "30m"`; `false` drops a target)'
+    ),
+    "sla_warning_at": "the share of a target used when the team is warned (`0` turns warnings off)",
+    "sla_timezone": "the clock SLA business hours are counted on; unset: the customer's time zone",
 }
 """What each ``[settings]`` key means; the keys and defaults come from ``PolicySettings``."""
 
@@ -123,6 +145,8 @@ _ACTION_CLASSES: dict[str, type] = {
     "summary": Summarize,
     "suggest": Suggest,
     "suppress": Suppress,
+    "prioritize": Prioritize,
+    "route": Route,
 }
 _SAMPLES = {"channel": "email", "flag": "sensitive"}
 
@@ -236,9 +260,20 @@ def _toml(value: object) -> str:
         return f'"{format_duration(value)}"'
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, tuple) and value and isinstance(value[0], SlaTarget):
+        return _sla(value)
     if isinstance(value, tuple):
         return "[" + ", ".join(_toml(item) for item in value) + "]"
     return str(value)
+
+
+def _sla(targets: tuple[SlaTarget, ...]) -> str:
+    """``low 4h/8h/40h, normal 1h/4h/24h...``: first response / next response / resolution."""
+    rows: dict[str, dict[str, str]] = {}
+    for t in targets:
+        rows.setdefault(t.priority, {})[t.target] = format_duration(t.within)
+    shown = ("/".join(row.get(target, "-") for target in SLA_TARGETS) for row in rows.values())
+    return ", ".join(f"{priority} {times}" for priority, times in zip(rows, shown, strict=True))
 
 
 def _cell(text: str) -> str:

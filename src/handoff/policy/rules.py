@@ -70,7 +70,13 @@ class DeclarativeRule:
         if out is None:
             return RuleResult(matched, reason)
         return RuleResult(
-            matched, reason, tuple(out.notify), out.summary, tuple(out.suggestions), tuple(out.suppress)
+            matched,
+            reason,
+            tuple(out.notify),
+            out.summary,
+            tuple(out.suggestions),
+            tuple(out.suppress),
+            out.priority,
         )
 
     def evaluate(self, facts: Facts) -> tuple[bool, str, Outputs | None]:

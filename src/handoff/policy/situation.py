@@ -16,16 +16,19 @@ from attrs import define, field
 from handoff.errors import ValidationError
 from handoff.events import Suggestion
 from handoff.identity import Identity
-from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.models import Contact, Interaction, Journey, Notification, Priority
 
 __all__ = [
+    "DEFAULT_SLA_TARGETS",
     "EVENT_KINDS",
+    "SLA_TARGETS",
     "Event",
     "NotificationDraft",
     "PlannedNotification",
     "PolicySettings",
     "RuleResult",
     "Situation",
+    "SlaTarget",
     "SummaryDraft",
     "check_role",
 ]
@@ -161,6 +164,43 @@ class RuleResult:
     summary: SummaryDraft | None = None
     suggestions: tuple[Suggestion, ...] = ()
     suppress: tuple[str, ...] = ()
+    priority: Priority | None = None
+
+
+SLA_TARGETS: tuple[str, ...] = ("first_response", "next_response", "resolution")
+"""What an SLA target measures: the wait for the first agent reply, for each later reply
+once the customer wrote again, and for the journey's resolution."""
+
+
+@define(frozen=True)
+class SlaTarget:
+    """One service-level target: ``target`` met within ``within`` of business time at ``priority``."""
+
+    priority: str
+    target: str
+    within: timedelta
+
+
+def _targets(table: dict[str, tuple[str, str, str]]) -> tuple[SlaTarget, ...]:
+    hours = {"m": 60, "h": 3600}
+    return tuple(
+        SlaTarget(priority, target, timedelta(seconds=int(text[:-1]) * hours[text[-1]]))
+        for priority, row in table.items()
+        for target, text in zip(SLA_TARGETS, row, strict=True)
+    )
+
+
+DEFAULT_SLA_TARGETS: tuple[SlaTarget, ...] = _targets(
+    {
+        "low": ("4h", "8h", "40h"),
+        "normal": ("1h", "4h", "24h"),
+        "high": ("30m", "2h", "8h"),
+        "urgent": ("15m", "30m", "4h"),
+    }
+)
+"""Business time per priority (first response, next response, resolution): at normal
+priority a first reply within one business hour, each later one within four, resolution
+within three business days of eight hours."""
 
 
 @define(frozen=True)
@@ -180,6 +220,12 @@ class PolicySettings:
     ``callback_hours`` on ``business_days``, on the customer's own clock, on slots of
     ``callback_slot``; the customer is reminded ``callback_reminder`` before, and a
     callback nobody recorded ``callback_grace`` after its slot is missed.
+
+    ``sla_targets`` are counted in business time (``business_hours`` on ``business_days``)
+    on the clock of ``sla_timezone``, or of the customer's own time zone when it is
+    ``None`` (the same clock as the callback slots). The team is warned once a wait
+    reaches ``sla_warning_at`` of its target (0 turns warnings off) and alerted when it
+    breaches it.
     """
 
     reopen_window: timedelta = timedelta(days=7)
@@ -202,6 +248,9 @@ class PolicySettings:
     callback_slot: timedelta = timedelta(minutes=30)
     callback_reminder: timedelta = timedelta(minutes=15)
     callback_grace: timedelta = timedelta(minutes=15)
+    sla_targets: tuple[SlaTarget, ...] = DEFAULT_SLA_TARGETS
+    sla_warning_at: float = 0.8
+    sla_timezone: str | None = None
 
 
 @define(frozen=True)

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from handoff._drawing import RENDER_FORMATS, RenderFormat
 from handoff.errors import ValidationError
+from handoff.events import Suggestion
 from handoff.policy.conditions import show as show_value
 from handoff.policy.decision import Decision
 from handoff.show._escape import esc, md, rx
@@ -81,7 +82,8 @@ def decision_html(decision: Decision) -> str:
         for n in decision.notifications
     )
     advice = "".join(
-        f"<li><b>{e(s.kind)}</b> [<code>{e(s.rule)}</code>]: {e(s.reason)}</li>" for s in decision.suggestions
+        f"<li><b>{e(s.kind)}</b>{e(_routed(s))} [<code>{e(s.rule)}</code>]: {e(s.reason)}</li>"
+        for s in decision.suggestions
     )
     event = decision.event
     moved = f" {event.from_channel} → {event.to_channel}" if event.from_channel and event.to_channel else ""
@@ -146,12 +148,23 @@ def _sections(decision: Decision) -> list[tuple[str, list[str]]]:
             (
                 "suggestions",
                 [
-                    f"! {s.kind}" + (f" to {s.channel}" if s.channel else "") + f" [{s.rule}]: {s.reason}"
+                    f"! {s.kind}"
+                    + (f" to {s.channel}" if s.channel else "")
+                    + _routed(s)
+                    + f" [{s.rule}]: {s.reason}"
                     for s in decision.suggestions
                 ],
             )
         )
     return sections
+
+
+def _routed(suggestion: Suggestion) -> str:
+    """`` to queue phone, skills voice, lang:es`` for a route suggestion; else nothing."""
+    parts = [f"queue {suggestion.queue}"] if suggestion.queue else []
+    if suggestion.skills:
+        parts.append("skills " + ", ".join(suggestion.skills))
+    return (" to " + ", ".join(parts)) if parts else ""
 
 
 def _value(value: object) -> str:

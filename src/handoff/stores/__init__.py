@@ -16,6 +16,7 @@ from handoff.stores.capabilities import (
     IntakeRecords,
     JourneyIndex,
     MetricsSource,
+    MetricTallies,
     SerializedWrites,
 )
 from handoff.stores.memory import MemoryStore
@@ -32,6 +33,7 @@ __all__ = [
     "IntakeRecords",
     "JourneyIndex",
     "MemoryStore",
+    "MetricTallies",
     "MetricsSource",
     "SQLiteStore",
     "SerializedWrites",

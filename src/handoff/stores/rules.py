@@ -32,6 +32,7 @@ from handoff.clock import ensure_aware
 from handoff.errors import ConcurrencyConflict, ValidationError
 from handoff.identity import Identity
 from handoff.models import (
+    AUDIENCES,
     Callback,
     Contact,
     DecisionRecord,
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_VERSION",
     "MAX_WORKER_CHARS",
     "check_active_limit",
+    "check_audience",
     "check_batch",
     "check_callback_write",
     "check_changeset",
@@ -409,6 +411,13 @@ def check_claim(
     if not isinstance(lease, timedelta) or not timedelta(0) < lease <= MAX_LEASE:
         raise ValidationError("lease", f"expected a duration above zero and at most 7 days, got {lease!r}")
     return worker, when, limit, lease
+
+
+def check_audience(audience: object) -> str | None:
+    """An outbox audience filter: ``customer``, ``team`` or ``None`` (both); else a ValidationError."""
+    if audience is not None and audience not in AUDIENCES:
+        raise ValidationError("audience", f"expected 'customer', 'team' or None (both), got {audience!r}")
+    return audience
 
 
 def check_page(journey_id: object, after: object, limit: object) -> tuple[str, int, int]:

@@ -203,6 +203,20 @@ class PrivacyConformance(KitBase):
         store.mark_notification(pending[0].id, "sent", now)
         assert store.claim_notifications("c", now + lease * 3, limit=10, lease=lease) == []
 
+    def test_claims_take_one_audience_when_asked(self, store: Store) -> None:
+        if not isinstance(store, OutboxLeases):
+            pytest.skip(f"{type(store).__name__} is not OutboxLeases (optional capability)")
+        written = _person(store)
+        pending = [n for n in written.notifications if n.status == "pending"]
+        alert = evolve(pending[0], id=f"{pending[0].id}-team", audience="team", to=None, purpose="sla_breach")
+        store.commit(Changeset(notifications=(alert,)))
+        now, lease = T0 + timedelta(days=30), timedelta(minutes=5)
+        team = store.claim_notifications("pager", now, limit=10, lease=lease, audience="team")
+        assert [n.id for n in team] == [alert.id] and team[0].audience == "team"
+        customer = store.claim_notifications("sender", now, limit=10, lease=lease, audience="customer")
+        assert [n.id for n in customer] == [n.id for n in pending]
+        assert store.claim_notifications("any", now, limit=10, lease=lease) == []
+
 
 def _assert_gone(store: Store, erased: ContactRecords) -> None:
     contact: Contact = erased.contact

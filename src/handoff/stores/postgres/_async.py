@@ -50,6 +50,7 @@ from handoff.stores.postgres import _writes as writes
 from handoff.stores.postgres._leases import claim_steps
 from handoff.stores.records import Changeset
 from handoff.stores.rules import (
+    check_audience,
     check_changeset,
     check_claim,
     check_identity,
@@ -246,10 +247,12 @@ class AsyncPostgresStore:
         return await self._all(Notification, _READS.due, (cutoff, limit)) if limit else []
 
     async def claim_notifications(
-        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta, audience: str | None = None
     ) -> list[Notification]:
         worker, now, limit, lease = check_claim(worker, now, limit, lease)
-        claimed = await self._ask("claim due notifications", claim_steps(worker, now, limit, lease))
+        audience = check_audience(audience)
+        steps = claim_steps(worker, now, limit, lease, audience)
+        claimed = await self._ask("claim due notifications", steps)
         return [writes.decode(Notification, data) for data in claimed]
 
     async def mark_notification(

@@ -21,6 +21,7 @@ _CLAIM = """UPDATE notifications AS n SET lease_worker = %(worker)s, lease_until
 FROM (
     SELECT id FROM notifications
     WHERE status = 'pending' AND send_at <= %(now)s AND (lease_until IS NULL OR lease_until <= %(now)s)
+    AND (%(audience)s::text IS NULL OR coalesce(data->>'audience', 'customer') = %(audience)s::text)
     ORDER BY send_at, position LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ) AS free
@@ -29,15 +30,23 @@ RETURNING n.data::text, n.send_at, n.position"""
 
 
 def claim(
-    conn: Connection[tuple[object, ...]], worker: str, now: datetime, limit: int, lease: timedelta
+    conn: Connection[tuple[object, ...]],
+    worker: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    audience: str | None = None,
 ) -> list[str]:
-    """The stored JSON of the notifications leased to ``worker``, earliest first."""
-    return trips.run(conn, claim_steps(worker, now, limit, lease))
+    """The stored JSON of the notifications leased to ``worker``, earliest first (only those
+    for ``audience``, when given; records from before audiences existed are the customer's)."""
+    return trips.run(conn, claim_steps(worker, now, limit, lease, audience))
 
 
-def claim_steps(worker: str, now: datetime, limit: int, lease: timedelta) -> trips.Steps[list[str]]:
+def claim_steps(
+    worker: str, now: datetime, limit: int, lease: timedelta, audience: str | None = None
+) -> trips.Steps[list[str]]:
     """:func:`claim` as a conversation any connection can carry."""
-    params = {"worker": worker, "until": now + lease, "now": now, "limit": limit}
+    params = {"worker": worker, "until": now + lease, "now": now, "limit": limit, "audience": audience}
     (rows,) = yield [(_CLAIM, params)]
     rows.sort(key=lambda row: (row[1], row[2]))
     return [str(row[0]) for row in rows]

@@ -1,21 +1,23 @@
 """PostgreSQL's side of the metrics read: each journey reduced to one row in SQL.
 
-The two queries of :mod:`handoff.stores.sql._metrics` (the period's journeys, and one row per
-journey of their histories, aggregated in order of time then sequence) run in one
-read-only, repeatable-read transaction on one pooled connection, each through a
-server-side cursor fetched in batches. Timestamps come out as UTC microseconds
-(``extract(epoch ...)`` is exact numeric arithmetic).
+The three queries of :mod:`handoff.stores.sql._metrics` (the period's journeys without a
+current kept tally, one row per journey of their histories, aggregated in order of time
+then sequence, and the current kept tallies) run in one read-only, repeatable-read
+transaction on one pooled connection, each through a server-side cursor fetched in
+batches. The tallies a report made are kept in one transaction after it. Timestamps
+come out as UTC microseconds (``extract(epoch ...)`` is exact numeric arithmetic).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
 from handoff.models import Journey
-from handoff.stores.sql._metrics import RESOLVED, Cursors, SQLMetrics, period
+from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
+from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
 
 __all__ = ["PostgresMetrics"]
 
@@ -24,7 +26,12 @@ def _us(column: str) -> str:
     return f"(extract(epoch FROM {column}) * 1000000)::bigint"
 
 
-_PERIOD = "j.opened_at >= %(start)s AND j.opened_at < %(end)s"
+_IN_PERIOD = "j.opened_at >= %(start)s AND j.opened_at < %(end)s"
+_CURRENT = (
+    "EXISTS (SELECT 1 FROM journey_tallies t WHERE t.journey_id = j.id AND t.version = j.version"
+    " AND t.form <= %(form)s)"
+)
+_PERIOD = f"{_IN_PERIOD} AND NOT {_CURRENT}"
 _CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
 _CONV = "kind IN ('message', 'call')"
 _TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
@@ -71,8 +78,16 @@ _JOURNEYS = f"""SELECT j.id, {_us("j.opened_at")}, j.data -> 'path' -> 0 ->> 'ch
     j.data ->> 'current_channel', j.data ->> 'resolved_at', (j.data ->> 'reopen_count')::integer,
     j.data ->> 'assignee',
     CASE WHEN j.data -> 'path' -> 0 ->> 'channel' IS NULL THEN {_FIRST_CHANNEL} END,
-    {_NEXT_CONTACT}
+    {_NEXT_CONTACT}, j.version
 FROM journeys j WHERE {_PERIOD} ORDER BY j.id"""
+_KEPT = f"""SELECT j.id, {_us("j.opened_at")}, {KEPT_COLUMNS}, {_NEXT_CONTACT}
+FROM journeys j
+JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form <= %(form)s
+WHERE {_IN_PERIOD}"""
+_KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
+SELECT j.id, j.contact_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
+FROM journeys j WHERE j.id = %s AND j.version = %s
+ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
 _OPENED = (
     "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
 )
@@ -89,16 +104,18 @@ class PostgresMetrics(SQLMetrics):
         return iter(journeys)
 
     @contextmanager
-    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
+    def _metric_cursors(self, start: datetime, end: datetime, form: int) -> Iterator[Cursors]:
         connection = cast(Any, self)._connection("read the metrics")
         with connection as conn, conn.transaction():
             conn.execute(_SNAPSHOT)
-            bounds = {"start": start, "end": end}
+            bounds = {"start": start, "end": end, "form": form}
+            agents = form == WITH_AGENTS
             queries = {
                 "journeys": _JOURNEYS,
                 "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL").replace(
                     "{legs}", _LEGS
                 ),
+                "kept": _KEPT,
             }
             cursors = []
             for name, sql in queries.items():
@@ -107,7 +124,18 @@ class PostgresMetrics(SQLMetrics):
                 cursor.execute(sql, bounds)
                 cursors.append(cursor)
             try:
-                yield cursors[0], cursors[1]
+                yield cursors[0], cursors[1], cursors[2]
             finally:
                 for cursor in cursors:
                     cursor.close()
+
+    def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
+        params = [(*row[1:], row[0], row[2]) for row in rows]  # the journey's id and version last
+        connection = cast(Any, self)._connection("keep the metrics tallies")
+        with connection as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(_KEEP, params)
+            return int(cursor.rowcount)
+
+    def drop_tallies(self) -> int:
+        with cast(Any, self)._connection("drop the metrics tallies") as conn, conn.transaction():
+            return int(conn.execute("DELETE FROM journey_tallies").rowcount)

@@ -76,6 +76,7 @@ from handoff.stores.postgres._metrics import PostgresMetrics
 from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
+    check_audience,
     check_batch,
     check_changeset,
     check_claim,
@@ -319,11 +320,12 @@ class PostgresStore(
         return updated
 
     def claim_notifications(
-        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta, audience: str | None = None
     ) -> list[Notification]:
         worker, now, limit, lease = check_claim(worker, now, limit, lease)
+        audience = check_audience(audience)
         with self._connection("claim due notifications") as conn:
-            claimed = claim(conn, worker, now, limit, lease)
+            claimed = claim(conn, worker, now, limit, lease, audience)
         return [writes.decode(Notification, data) for data in claimed]
 
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------

@@ -1,16 +1,19 @@
 """The metrics read shared by the SQL backends: one row per journey, made into its tally.
 
-A backend runs two queries in one read snapshot, both ordered by journey id the same
-way, and the database reduces every journey's history to one row: Python never sees
-an interaction. This module pairs the two rows of each journey and turns them into a
-:class:`~handoff.stores.metric_rows.MetricTally`.
+A backend runs three queries in one read snapshot, and the database reduces every
+journey's history to one row: Python never sees an interaction. The first two cover
+the period's journeys without a current kept tally, both ordered by journey id the same
+way; this module pairs the two rows of each journey and turns them into a
+:class:`~handoff.stores.metric_rows.MetricTally` with the journey's version, for the
+report to hand back to :meth:`SQLMetrics.keep_tallies`. The third gives the kept
+tallies that are still current (see :mod:`handoff.stores.sql._tallies`).
 
 Row layouts (times in UTC microseconds, JSON as text):
 
 * journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
   reopen count, assignee (the last five from the record's JSON), the channel of its
   first step (only when the path is empty), the opening time of the contact's next
-  journey;
+  journey, its version;
 * history (absent for a journey without interactions): journey id; the conversation,
   one letter per customer (``c``) or agent (``a``) message or call in order of time
   then sequence; the instants of those steps (comma-separated); each resolution's
@@ -35,8 +38,9 @@ from __future__ import annotations
 import abc
 import json
 import re
+import threading
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -44,8 +48,9 @@ from typing import Any
 from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
 from handoff.events import SURVEY_SCALES
-from handoff.stores.capabilities import MetricsSource
+from handoff.stores.capabilities import MetricTallies
 from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
+from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
 __all__ = ["RESOLVED", "Cursors", "SQLMetrics", "period"]
 
@@ -53,8 +58,9 @@ RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
 
 Row = tuple[Any, ...]
-Cursors = tuple[Iterable[Row], Iterable[Row]]
-"""Journey rows, then history rows, both ordered by journey id the same way."""
+Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
+"""Journey rows, then history rows, both ordered by journey id the same way, of the
+journeys without a current kept tally; then the kept tallies that are current."""
 
 _WAIT = re.compile("c+a")
 _SCALES = tuple(SURVEY_SCALES.items())
@@ -72,26 +78,68 @@ def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-class SQLMetrics(MetricsSource):
-    """:class:`~handoff.stores.capabilities.MetricsSource` over a backend's two row streams."""
+class SQLMetrics(MetricTallies):
+    """:class:`~handoff.stores.capabilities.MetricTallies` over a backend's three row streams."""
 
     @abc.abstractmethod
-    def _metric_cursors(
-        self, start: datetime, end: datetime, agents: bool
-    ) -> AbstractContextManager[Cursors]:
-        """Journey and history rows (see the module) in one consistent snapshot."""
+    def _metric_cursors(self, start: datetime, end: datetime, form: int) -> AbstractContextManager[Cursors]:
+        """Journey, history and kept rows (see the module) in one consistent snapshot;
+        a kept tally is current if made from the journey's version in ``form`` or a
+        better one (a lower number)."""
+
+    @abc.abstractmethod
+    def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
+        """Upsert ``rows`` (:func:`~handoff.stores.sql._tallies.tally_row`) in one
+        transaction, each only while its journey is still at that version."""
+
+    def _keep_during_read(self, rows: Sequence[Row], backlog: list[Row]) -> int:
+        """Keep ``rows`` while this thread's metrics read is open. A backend that can
+        write beside its open read (another connection to the same file) does so;
+        by default they wait in ``backlog`` until the read is over."""
+        backlog.extend(rows)
+        return 0
+
+    def _tally_backlogs(self) -> dict[int, list[Row]]:
+        """Rows waiting for the open metrics read of each thread that has one."""
+        backlogs: dict[int, list[Row]] | None = self.__dict__.get("_metric_backlogs")
+        if backlogs is None:
+            backlogs = self.__dict__["_metric_backlogs"] = {}
+        return backlogs
 
     def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
         start, end = period(start, end)
-        with self._metric_cursors(start, end, agents) as (journeys, histories):
-            histories = iter(histories)
-            history = next(histories, None)
-            for row in journeys:
-                if history is not None and history[0] == row[0]:
-                    yield _tally(row, history)
-                    history = next(histories, None)
-                else:
-                    yield _tally(row, None)
+        backlogs, me = self._tally_backlogs(), threading.get_ident()
+        backlog: list[Row] = []
+        backlogs[me] = backlog
+        try:
+            with self._metric_cursors(start, end, form_of(agents)) as (journeys, histories, kept):
+                histories = iter(histories)
+                history = next(histories, None)
+                for row in journeys:
+                    if history is not None and history[0] == row[0]:
+                        yield _tally(row, history)
+                        history = next(histories, None)
+                    else:
+                        yield _tally(row, None)
+                for row in kept:
+                    yield kept_tally(row)
+        finally:
+            del backlogs[me]
+        if backlog:  # the read is over: what was kept during it is written now
+            self._keep_tally_rows(backlog)
+
+    def keep_tallies(self, tallies: Iterable[MetricTally], *, agents: bool) -> int:
+        """Keep ``tallies``; called while this thread's read is open, the backend keeps
+        them beside it or once it is over (a report hands them over in batches as it
+        folds them, so a year of tallies is never held at once)."""
+        form = form_of(agents)
+        rows = [tally_row(item, form, f"tallies[{i}]") for i, item in enumerate(tallies)]
+        if not rows:
+            return 0
+        backlog = self._tally_backlogs().get(threading.get_ident())
+        if backlog is not None:
+            return self._keep_during_read(rows, backlog)
+        return self._keep_tally_rows(rows)
 
 
 _NO_HISTORY = (None, "", None, None, 0, None, None, None)
@@ -100,7 +148,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _tally(row: Row, history: Row | None) -> MetricTally:
-    jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at = row
+    jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
     _, talk, instants, resolutions, reopens, answers, agent, legs = history or _NO_HISTORY
     resolved_at = None
     resolved_channel = None
@@ -126,6 +174,7 @@ def _tally(row: Row, history: Row | None) -> MetricTally:
         ces=_NO_ANSWERS if answers is None else scales[2],
         next_contact_at=next_at,
         legs=None if legs is None else _legs(jid, legs),
+        version=version,
     )
 
 

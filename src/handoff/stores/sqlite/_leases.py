@@ -17,14 +17,25 @@ __all__ = ["claim"]
 
 _FREE = (
     "SELECT id, data FROM notifications WHERE status = 'pending' AND send_at <= ?"
-    " AND (lease_until IS NULL OR lease_until <= ?) ORDER BY send_at, rowid LIMIT ?"
+    " AND (lease_until IS NULL OR lease_until <= ?)"
+    " AND (? IS NULL OR coalesce(json_extract(data, '$.audience'), 'customer') = ?)"
+    " ORDER BY send_at, rowid LIMIT ?"
 )
 _LEASE = "UPDATE notifications SET lease_worker = ?, lease_until = ? WHERE id = ?"
 
 
-def claim(conn: sqlite3.Connection, worker: str, now: datetime, limit: int, lease: timedelta) -> list[str]:
-    """The stored JSON of the notifications leased to ``worker``, inside the caller's write transaction."""
+def claim(
+    conn: sqlite3.Connection,
+    worker: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    audience: str | None = None,
+) -> list[str]:
+    """The stored JSON of the notifications leased to ``worker``, inside the caller's write
+    transaction (only those for ``audience``, when given; records from before audiences
+    existed are the customer's)."""
     cutoff, until = micros(now), micros(now + lease)
-    rows = conn.execute(_FREE, (cutoff, cutoff, limit)).fetchall()
+    rows = conn.execute(_FREE, (cutoff, cutoff, audience, audience, limit)).fetchall()
     conn.executemany(_LEASE, [(worker, until, notification_id) for notification_id, _ in rows])
     return [data for _, data in rows]

@@ -1,7 +1,8 @@
 """SQLite's side of the metrics read: each journey reduced to one row in SQL.
 
-Two queries run in one read snapshot, both ordered by journey id (binary collation):
-the period's journeys, and one row per journey of their histories, grouped from
+Three queries run in one read snapshot. The first two cover the period's journeys
+without a current kept tally, both ordered by journey id (binary collation): the
+journeys, and one row per journey of their histories, grouped from
 ``interactions_for_metrics`` (schema version 3), which holds every column the grouping
 reads in the order it reads them. The grouping is a plain ``GROUP BY`` over the index:
 SQLite's window functions would cost more than the whole report may (they buffer and
@@ -14,23 +15,35 @@ otherwise each journey of the period reaches its rows through the index, so a mo
 report does not read a year. Records' JSON is read only where the index cannot answer:
 the journeys' own fields, survey answers, and the text of customer messages in journeys
 with handoffs (for the repeat rate).
+
+The third reads the kept tallies (``journey_tallies``, schema version 4) that are
+current: made from the journey's version, which ``journeys_by_opening`` holds beside
+its opening time, so reading a year of kept tallies never touches a journey's record.
+A report keeps the tallies it made in one write transaction after the read.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
 from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores.sql._metrics import RESOLVED, Cursors, SQLMetrics, period
+from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
+from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
+from handoff.stores.sqlite._connect import begin, connect, rollback, store_error
 
 __all__ = ["SQLiteMetrics"]
 
-_PERIOD = "j.opened_at >= :start AND j.opened_at < :end"
+_IN_PERIOD = "j.opened_at >= :start AND j.opened_at < :end"
+_CURRENT = (
+    "EXISTS (SELECT 1 FROM journey_tallies t WHERE t.journey_id = j.id AND t.version = j.version"
+    " AND t.form <= :form)"
+)
+_PERIOD = f"{_IN_PERIOD} AND NOT {_CURRENT}"
 _CONV = "kind IN ('message', 'call')"
 _TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
 _RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
@@ -81,10 +94,19 @@ _JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.data, '$.path[0].channe
     json_extract(j.data, '$.current_channel'), json_extract(j.data, '$.resolved_at'),
     json_extract(j.data, '$.reopen_count'), json_extract(j.data, '$.assignee'),
     CASE WHEN json_extract(j.data, '$.path[0].channel') IS NULL THEN {_FIRST_CHANNEL} END,
-    {_NEXT_CONTACT}
+    {_NEXT_CONTACT}, j.version
 FROM journeys j WHERE {_PERIOD} ORDER BY +j.id"""
+_KEPT = f"""SELECT j.id, j.opened_at, {KEPT_COLUMNS}, {_NEXT_CONTACT}
+FROM journeys j INDEXED BY journeys_by_opening
+JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form <= :form
+WHERE {_IN_PERIOD}"""
+_KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
+SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
+FROM journeys j WHERE j.id = ?1 AND j.version = ?3
+ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
 _READ_CACHE = -4096  # KiB
-_COUNTS = f"SELECT (SELECT count(*) FROM journeys j WHERE {_PERIOD}), (SELECT count(*) FROM journeys)"
+_COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_by_opening WHERE {_PERIOD}),
+    (SELECT count(*) FROM journeys)"""
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
 
 
@@ -98,6 +120,12 @@ _PLANS = {
     for scan in (True, False)
     for agents in (True, False)
 }
+
+
+def _keep(conn: sqlite3.Connection, rows: Sequence[Row]) -> int:
+    before = conn.total_changes
+    conn.executemany(_KEEP, rows)
+    return int(conn.total_changes - before)
 
 
 class SQLiteMetrics(SQLMetrics):
@@ -116,10 +144,11 @@ class SQLiteMetrics(SQLMetrics):
         return iter(journeys)
 
     @contextmanager
-    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
+    def _metric_cursors(self, start: datetime, end: datetime, form: int) -> Iterator[Cursors]:
         snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
         with snapshot as conn:
-            bounds = {"start": micros(start), "end": micros(end)}
+            bounds = {"start": micros(start), "end": micros(end), "form": form}
+            agents = form == WITH_AGENTS
             inside, everything = conn.execute(_COUNTS, bounds).fetchone()
             scan = inside >= everything * self._metrics_scan_share
             # Every page is read once, in order: a large page cache would only hold a year
@@ -127,6 +156,39 @@ class SQLiteMetrics(SQLMetrics):
             (cache,) = conn.execute("PRAGMA cache_size").fetchone()
             conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
             try:
-                yield conn.execute(_JOURNEYS, bounds), conn.execute(_PLANS[scan, agents], bounds)
+                yield (
+                    conn.execute(_JOURNEYS, bounds),
+                    conn.execute(_PLANS[scan, agents], bounds),
+                    conn.execute(_KEPT, bounds),
+                )
             finally:
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
+        transaction = cast(Any, self)._transaction("keep the metrics tallies")
+        with transaction as conn:
+            return _keep(conn, rows)
+
+    def _keep_during_read(self, rows: Sequence[Row], backlog: list[Row]) -> int:
+        """A file is written beside the open read through a connection of its own (the
+        read's snapshot does not see it); an in-memory database waits for the read."""
+        path: str = cast(Any, self)._path
+        if path == ":memory:" or path.startswith("file:"):
+            return super()._keep_during_read(rows, backlog)
+        try:
+            with closing(connect(path, cast(Any, self)._busy_timeout)) as conn:
+                conn.execute("PRAGMA wal_autocheckpoint = 0")  # the store's checkpointer does it
+                begin(conn)
+                try:
+                    kept = _keep(conn, rows)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    rollback(conn)
+                    raise
+        except sqlite3.Error as exc:
+            raise store_error(path, "keep the metrics tallies", exc) from exc
+        return kept
+
+    def drop_tallies(self) -> int:
+        with cast(Any, self)._transaction("drop the metrics tallies") as conn:
+            return int(conn.execute("DELETE FROM journey_tallies").rowcount)

@@ -32,6 +32,7 @@ from handoff.stores.capabilities import BulkImport, ErasureScrub, OutboxLeases, 
 from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
+    check_audience,
     check_batch,
     check_changeset,
     check_claim,
@@ -264,11 +265,12 @@ class SQLiteStore(
         return updated
 
     def claim_notifications(
-        self, worker: str, now: datetime, *, limit: int, lease: timedelta
+        self, worker: str, now: datetime, *, limit: int, lease: timedelta, audience: str | None = None
     ) -> list[Notification]:
         worker, now, limit, lease = check_claim(worker, now, limit, lease)
+        audience = check_audience(audience)
         with self._transaction("claim due notifications") as conn:
-            claimed = claim(conn, worker, now, limit, lease)
+            claimed = claim(conn, worker, now, limit, lease, audience)
         return [self._decoded.load(Notification, data) for data in claimed]
 
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
