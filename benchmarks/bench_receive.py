@@ -15,8 +15,10 @@ meet the same machine:
 * PostgreSQL: raw psycopg, one INSERT of the same row + commit, on the same server;
 * memory: no anchor (the target is absolute).
 
-Printed: p50, p99 and mean per backend and size, ``p50 ÷ anchor p50``, ``p99 ÷ p50`` and
-the p50 ratio of the long journey to the short one.
+Printed: p50, p99 and mean per backend and size, ``p50 ÷ anchor p50``, ``p99 ÷ p50``, the
+mean CPU time of a ``receive`` in this process (``time.process_time``: what a loaded
+machine's scheduler adds to the wall-clock figures is not in it) and the p50 ratio of the
+long journey to the short one.
 
 ``--hot`` then runs a hot journey on SQLite (and PostgreSQL when given): 8 processes each
 send 500 messages from one customer to one journey at once, with the default retries;
@@ -63,19 +65,22 @@ def _fill(board: Switchboard, n: int) -> None:
 
 def _measure(
     board: Switchboard, start: int, samples: int, anchor: Callable[[int], None] | None
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], float]:
+    """Wall-clock times of each ``receive`` and anchor, and the CPU time of all the receives."""
     timings: list[float] = []
     anchors: list[float] = []
+    cpu = 0.0
     for i in range(samples):
         inbound = _inbound(i, start + i, "bench", "whatsapp" if i % 10 == 0 else "sms")
         if anchor is not None:
             began = time.perf_counter()
             anchor(i)
             anchors.append(time.perf_counter() - began)
-        began = time.perf_counter()
+        began, used = time.perf_counter(), time.process_time()
         board.receive(inbound)
         timings.append(time.perf_counter() - began)
-    return timings, anchors
+        cpu += time.process_time() - used
+    return timings, anchors, cpu
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -149,7 +154,7 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
     print(f"{samples} receives per row, each interleaved with one anchor write")
     print(
         f"{'backend':9} {'journey':>8} {'p50 µs':>9} {'p99 µs':>9} {'mean µs':>9} "
-        f"{'anchor p50':>11} {'p50/anchor':>11} {'p99/p50':>8}"
+        f"{'anchor p50':>11} {'p50/anchor':>11} {'p99/p50':>8} {'CPU µs':>8}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
@@ -167,7 +172,7 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
                     anchor = postgres_anchor(pg, str(size))
                 with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(size)) as board:
                     _fill(board, size)
-                    timings, anchors = _measure(board, size, samples, anchor)
+                    timings, anchors, cpu = _measure(board, size, samples, anchor)
                 p50s[size] = p50 = _pct(timings, 0.50)
                 p99 = _pct(timings, 0.99)
                 anchor_p50 = _pct(anchors, 0.50) if anchors else None
@@ -175,7 +180,8 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
                 ratio = f"{p50 / anchor_p50:>10.2f}×" if anchor_p50 else f"{'—':>11}"
                 print(
                     f"{backend:9} {size:>8} {p50 * 1e6:>9.1f} {p99 * 1e6:>9.1f} "
-                    f"{statistics.fmean(timings) * 1e6:>9.1f} {shown} {ratio} {p99 / p50:>7.2f}×"
+                    f"{statistics.fmean(timings) * 1e6:>9.1f} {shown} {ratio} {p99 / p50:>7.2f}× "
+                    f"{cpu / samples * 1e6:>8.1f}"
                 )
             growth = p50s[sizes[-1]] / p50s[sizes[0]]
             print(f"{backend:9} p50 journey of {sizes[-1]:,} ÷ of {sizes[0]}: {growth:.2f}×")

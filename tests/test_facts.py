@@ -9,16 +9,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
 from handoff.facts import (
+    ASKABLE,
     FACT_KINDS,
     _amounts_dates,
     asked_for,
     extract_facts,
+    facts_of_masked,
     merge_facts,
     phone_region,
     restated,
@@ -26,9 +29,10 @@ from handoff.facts import (
 )
 from handoff.flow.append import append
 from handoff.identity import parse_identity
-from handoff.masking import mask_cards
+from handoff.masking import mask_cards, mask_secrets
 from handoff.models import Fact, Interaction, Journey
-from tests import facts_before
+from handoff.sensitivity import reasons_of_masked
+from tests import facts_before, sensitivity_before
 from tests.cards import any_text, luhn_windows, written_cards
 
 AT = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
@@ -335,6 +339,67 @@ def _both(text: str) -> tuple[tuple[Fact, ...], tuple[Fact, ...]]:
 def test_extraction_equals_the_reference_on_generated_text(text: str) -> None:
     now, before = _both(text)
     assert now == before
+
+
+_SENSITIVE_FRAGMENTS = st.sampled_from(
+    [
+        *("password: hunter2", "my PIN is 1234", "pin number", "cvv 123", "CVC2", "security code 991"),
+        *("one-time code", "OTP", "ssn", "Social Security number", "passport no", "driver's license"),
+        *("doctor", "Hospitalised", "mental health", "allergies", "lawyer", "sue you", "court", "courtesy"),
+        *("DE89 3704 0044 0532 0130 00", "DE•• •••• 3000", "4111 1111 1111 1111", "•••• •••• •••• 4242"),
+        *("4111-1111-1111-1111", "４１１１ １１１１ １１１１ １１１１", "&#52;111 1111 1111 1111", "<b>"),
+    ]
+)
+
+
+@given(
+    st.one_of(
+        any_text,
+        _REALISTIC,
+        st.lists(st.one_of(_FRAGMENTS, _SENSITIVE_FRAGMENTS), max_size=12).map("".join),
+        st.lists(st.one_of(_SENSITIVE_FRAGMENTS, st.just(" ")), max_size=8).map("".join),
+    )
+)
+@settings(max_examples=600)
+def test_sensitive_reasons_equal_the_reference(text: str) -> None:
+    assert sensitive_reasons(text) == sensitivity_before.sensitive_reasons(text)
+
+
+@given(
+    st.one_of(
+        any_text,
+        st.lists(st.one_of(_FRAGMENTS, _SENSITIVE_FRAGMENTS), max_size=12).map("".join),
+        st.lists(st.one_of(_SENSITIVE_FRAGMENTS, st.just(" ")), max_size=8).map("".join),
+    )
+)
+@settings(max_examples=600)
+def test_reasons_of_a_masked_text_need_no_second_masking_pass(text: str) -> None:
+    """The write path reads the reasons of a body masked already: they are what a second
+    masking pass would say."""
+    masked = mask_secrets(text)
+    assert reasons_of_masked(masked) == sensitive_reasons(masked)
+
+
+@given(
+    st.one_of(any_text, _REALISTIC), st.sampled_from([None, *ASKABLE]), st.sampled_from([None, "US", "GB"])
+)
+@settings(max_examples=400)
+def test_facts_of_a_masked_body_equal_extract_facts(
+    text: str, answering: str | None, region: str | None
+) -> None:
+    """The write path reads its bodies masked already: skipping the checks and the card
+    masking there changes no fact, and every fact is one its validating constructor accepts."""
+    body = mask_secrets(text)
+    args: dict[str, Any] = {
+        "channel": "chat",
+        "at": AT,
+        "interaction_id": "in_1",
+        "answering": answering,
+        "region": region,
+    }
+    found = facts_of_masked(body, **args)
+    assert found == extract_facts(body, **args)
+    assert found == tuple(Fact(**attrs.asdict(f)) for f in found)
 
 
 def test_extraction_equals_the_reference_on_realistic_messages() -> None:

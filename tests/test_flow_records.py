@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
-from handoff.flow.records import build, replace
+from handoff._records import build, replace
 from handoff.models import Interaction, Journey
 from tests import strategies as s
 
@@ -35,6 +35,19 @@ def test_build_is_the_constructor_without_the_checks(interaction: Interaction) -
     assert type(made) is Interaction
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         made.body = "changed"  # type: ignore[misc]
+
+
+@given(s.interactions)
+def test_build_gives_fields_left_out_their_defaults(interaction: Interaction) -> None:
+    fields = attrs.asdict(interaction, recurse=False)
+    for name in ("kind", "external_id", "agent", "identity", "thread_refs", "metadata", "sensitive"):
+        del fields[name]
+    made = build(Interaction, **fields)
+    assert made == Interaction(**fields)
+    assert made.metadata == {} and made.metadata is not build(Interaction, **fields).metadata
+    del fields["body"]
+    with pytest.raises(TypeError, match="body"):
+        build(Interaction, **fields)
 
 
 @given(st.one_of(st.integers(), st.text(min_size=1001, max_size=1100), st.just("  ")))

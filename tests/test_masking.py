@@ -10,8 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
-from handoff.masking import luhn_valid, mask_cards, mask_contact_details, mask_fact
+from handoff.events import MAX_BODY_CHARS, Inbound
+from handoff.masking import (
+    luhn_valid,
+    mask_cards,
+    mask_contact_details,
+    mask_fact,
+    mask_inbound,
+    mask_secrets,
+)
 from handoff.models import Fact
+from handoff.sensitivity import sensitive_reasons
 from tests.cards import any_text, card_numbers, luhn_windows, written_cards
 
 AT = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
@@ -179,3 +188,28 @@ def test_mask_fact_rejects_what_is_not_a_fact() -> None:
     with pytest.raises(ValidationError) as err:
         mask_fact("4242424242424242")  # type: ignore[arg-type]
     assert err.value.field == "fact"
+
+
+def test_a_body_cut_to_its_limit_after_masking_is_masked_again() -> None:
+    """Masking a card lengthens the text; cutting it back to the limit can leave the first
+    sixteen digits of a longer number, which are a card on their own."""
+    tail = "4111111111111111010"  # 19 digits: no card, but its first 16 are one
+    assert not luhn_valid(tail) and luhn_valid(tail[:16])
+    body = "4242424242424242 " + "x" * (MAX_BODY_CHARS - 17 - 20) + " " + tail
+    inbound = Inbound(channel="chat", identity="email:ana@example.com", body=body, at=AT)
+    masked, kinds = mask_inbound(inbound)
+    assert len(masked.body) <= MAX_BODY_CHARS
+    assert "4111111111111111" not in masked.body and masked.body.endswith(" •••• •••• •••• 1")
+    assert mask_secrets(masked.body) == masked.body and kinds == ("card number",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["< 4111 1111 1111 1111 >", "<4111111111111111>", "a <b 4111-1111-1111-1111> c", "x < 0000000000000 > y"],
+)
+def test_a_card_inside_what_reads_as_a_tag_is_masked(text: str) -> None:
+    """Detection reads a tag as one space (cards split by ``<br>`` are found); a card
+    between angle brackets is found as well, the brackets read as written."""
+    for masked in (mask_cards(text), mask_secrets(text), mask_contact_details(text)):
+        assert luhn_windows(masked) == [] and "••••" in masked
+    assert sensitive_reasons(text) == ("card number",)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from handoff import FixedClock, Inbound, Policy, PolicySettings, SeededIds, Switchboard, channels
 from handoff.errors import ValidationError
 from handoff.flow.append import append
-from handoff.masking import luhn_valid
+from handoff.masking import luhn_valid, mask_secrets
 from handoff.models import ContextSummary, Interaction
 from handoff.policy import Event, Situation
 from handoff.summary import AGENT_SCREEN_CHARS, MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
@@ -202,6 +202,42 @@ def test_no_summary_text_holds_a_card_number(channel: str, bodies: list[str]) ->
     raw = tuple(evolve(i, body=i.body.replace("•••• •••• •••• 4242", card)) for i in built.interactions)
     summary = build_summary(built.journey, built.contact, raw, for_channel=channel, now=NOW)
     assert all(card not in t for t in every_text(summary))
+
+
+_SECRETS = st.sampled_from(
+    [
+        "4242 4242 4242 4242", "card 4111-1111-1111-1111 cvv 123", "my password: hunter2", "PIN 4321",
+        "IBAN DE89 3704 0044 0532 0130 00", "order #DE89370400440532013000",
+        "４２４２ ４２４２ ４２４２ ４２４２",
+        "ana@example.com", "+1 415 555 0100", "A-1042", "$49.99", "12 Baker Street",
+    ]
+)  # fmt: skip
+
+
+@given(
+    st.sampled_from(["chat", "twitter", "phone", "email"]),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["customer", "agent"]),
+            st.lists(st.one_of(st.text(max_size=30), _SECRETS), min_size=1, max_size=4).map(" ".join),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from([None, "masked"]),
+)
+@settings(max_examples=150, deadline=None)
+def test_texts_masked_when_stored_are_not_searched_for_cards_again(
+    channel: str, said: list[tuple[str, str]], redaction: str | None
+) -> None:
+    """The write path tells the summary that its texts went through ``mask_secrets``:
+    the summary is then exactly what looking for cards again would give."""
+    script = tuple(("chat", author, "message", mask_secrets(body)) for author, body in said)
+    built = build(script)
+    spec = SummarySpec(redaction=redaction)  # type: ignore[arg-type]
+    args: dict[str, Any] = {"for_channel": channel, "now": NOW, "spec": spec, "transition": "chat → phone"}
+    trusted = build_summary(built.journey, built.contact, built.interactions, secrets_masked=True, **args)
+    assert trusted == build_summary(built.journey, built.contact, built.interactions, **args)
 
 
 # -- the checklist ---------------------------------------------------------------------------------

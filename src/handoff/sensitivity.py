@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from handoff.masking import check_text, holds_card, secrets_masked, word_start
+from handoff.masking import CARD_MASK_RE, check_text, secrets_in, word_start
 
 __all__ = ["SENSITIVE_REASONS", "sensitive_reasons"]
 
@@ -32,61 +32,79 @@ def _phrases(*phrases: str, cased: tuple[str, ...] = ()) -> str:
 _SENSITIVE_WORDS = (
     (
         "credentials",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *("passwords?", "passwd", "passcodes?", "pass code", r"pin[ \t]+(?:code|number)"),
-                *(r"my[ \t]+pin", r"security[ \t]+(?:code|question|answer)", "cvv2?", "cvc2?", "csc"),
-                *(r"one[ \t-]time[ \t]+(?:code|password|passcode|pin)", "otp", r"verification[ \t]+code"),
-                *(r"2fa[ \t]+code", r"auth(?:entication)?[ \t]+code", r"login[ \t]+code"),
-                cased=("PIN",),
-            )
+        _phrases(
+            *("passwords?", "passwd", "passcodes?", "pass code", r"pin[ \t]+(?:code|number)"),
+            *(r"my[ \t]+pin", r"security[ \t]+(?:code|question|answer)", "cvv2?", "cvc2?", "csc"),
+            *(r"one[ \t-]time[ \t]+(?:code|password|passcode|pin)", "otp", r"verification[ \t]+code"),
+            *(r"2fa[ \t]+code", r"auth(?:entication)?[ \t]+code", r"login[ \t]+code"),
+            cased=("PIN",),
         ),
     ),
     (
         "government id",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *(r"social[ \t]+security(?:[ \t]+number)?", "ssn", r"passport[ \t]+(?:number|no)"),
-                *(r"driver'?s[ \t]+licen[cs]e", r"national[ \t]+id", r"tax[ \t]+id"),
-            )
+        _phrases(
+            *(r"social[ \t]+security(?:[ \t]+number)?", "ssn", r"passport[ \t]+(?:number|no)"),
+            *(r"driver'?s[ \t]+licen[cs]e", r"national[ \t]+id", r"tax[ \t]+id"),
         ),
     ),
     (
         "health",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *("hospital(?:ised|ized)?", "doctors?", "medical", "medications?", "medicines?"),
-                *("prescriptions?", "diagnos(?:is|ed)", "surgery", "therapy", "therapist"),
-                *("chemotherapy", "pregnan(?:t|cy)", "disabilit(?:y|ies)", "disabled", "illness"),
-                *("cancer", "diabetes", "diabetic", "insulin", "hiv", r"mental[ \t]+health"),
-                *("depression", "allerg(?:y|ies|ic)"),
-            )
+        _phrases(
+            *("hospital(?:ised|ized)?", "doctors?", "medical", "medications?", "medicines?"),
+            *("prescriptions?", "diagnos(?:is|ed)", "surgery", "therapy", "therapist"),
+            *("chemotherapy", "pregnan(?:t|cy)", "disabilit(?:y|ies)", "disabled", "illness"),
+            *("cancer", "diabetes", "diabetic", "insulin", "hiv", r"mental[ \t]+health"),
+            *("depression", "allerg(?:y|ies|ic)"),
         ),
     ),
     (
         "legal",
-        re.compile(
-            r"(?i)"
-            + _phrases(
-                *("lawyers?", "attorneys?", "lawsuits?", "litigation", "solicitors?", "subpoena"),
-                *(r"legal[ \t]+action", r"small[ \t]+claims", "court"),
-                r"su(?:e|ing|ed)[ \t]+(?:you|your|them|the|this|it|for)",
-            )
+        _phrases(
+            *("lawyers?", "attorneys?", "lawsuits?", "litigation", "solicitors?", "subpoena"),
+            *(r"legal[ \t]+action", r"small[ \t]+claims", "court"),
+            r"su(?:e|ing|ed)[ \t]+(?:you|your|them|the|this|it|for)",
         ),
     ),
 )
 
 
+_WORD_RES = tuple((reason, re.compile(f"(?i){words}")) for reason, words in _SENSITIVE_WORDS)
+_ANY_WORD_RE = re.compile("(?i)" + "|".join(f"(?:{words})" for _, words in _SENSITIVE_WORDS))
+"""One pass telling whether any of the words is there: it finds a match wherever one of
+them would, so text it finds nothing in (most messages) needs none of them."""
+
+
 def sensitive_reasons(text: str) -> tuple[str, ...]:
     """Why ``text`` is sensitive (see :data:`SENSITIVE_REASONS`); empty when it is not."""
     check_text(text)
-    found = set(secrets_masked(text)[1])  # a secret not masked yet, however it is written
-    if "card number" not in found and holds_card(text):
+    found, card = secrets_in(text)  # a secret not masked yet, however it is written
+    if card:
         found.add("card number")
-    if "bank account" not in found and _IBAN_MASK_RE.search(text):
+    if "bank account" not in found and "••" in text and _IBAN_MASK_RE.search(text):
         found.add("bank account")
-    found.update(reason for reason, pattern in _SENSITIVE_WORDS if pattern.search(text))
+    if _ANY_WORD_RE.search(text):
+        found.update(reason for reason, pattern in _WORD_RES if pattern.search(text))
+    return _ordered(found)
+
+
+def reasons_of_masked(text: str) -> tuple[str, ...]:
+    """:func:`sensitive_reasons` of a text :func:`~handoff.masking.mask_secrets` gave back.
+
+    Masking is idempotent, so such a text holds no secret left to find: only what masking
+    left (a masked card or IBAN) and the words are looked for.
+    """
+    found: set[str] = set()
+    if "••" in text:
+        if CARD_MASK_RE.search(text):
+            found.add("card number")
+        if _IBAN_MASK_RE.search(text):
+            found.add("bank account")
+    if _ANY_WORD_RE.search(text):
+        found.update(reason for reason, pattern in _WORD_RES if pattern.search(text))
+    return _ordered(found)
+
+
+def _ordered(found: set[str]) -> tuple[str, ...]:
+    if not found:
+        return ()
     return tuple(reason for reason in SENSITIVE_REASONS if reason in found)

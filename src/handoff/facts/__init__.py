@@ -24,6 +24,7 @@ from operator import attrgetter
 from attrs import fields
 
 from handoff import _validate as v
+from handoff._records import build
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.facts._amounts_dates import Found, Scan, amounts, dates
@@ -278,10 +279,22 @@ _non_empty = v.text(allow_empty=False)
 
 # Earlier extractors win where two read the same characters. Text without an ASCII digit
 # holds no card, date, amount, order, phone or account id: only the first ones read it.
-_EXTRACTORS: tuple[_Extractor, ...] = (_cards, _emails, _references, _usernames)
-_ALL_EXTRACTORS: tuple[_Extractor, ...] = (
-    *(_cards, _emails, _references, dates, amounts, _accounts, _orders, _phones),
-)
+_DIGIT_EXTRACTORS: tuple[_Extractor, ...] = (dates, amounts, _accounts, _orders, _phones)
+_LETTER_EXTRACTORS: tuple[_Extractor, ...] = (_usernames,)
+
+
+def _extractors(text: str, digit: bool) -> tuple[_Extractor, ...]:
+    """The extractors that may find something in ``text``, in order: those needing a
+    character the text lacks (a mask's bullets, ``@``, a dash) are not even started."""
+    rest = _DIGIT_EXTRACTORS if digit else _LETTER_EXTRACTORS
+    if "••••" not in text and "@" not in text and "-" not in text:
+        return rest  # the common case
+    first = (
+        *((_cards,) if "••••" in text else ()),
+        *((_emails,) if "@" in text else ()),
+        *((_references,) if "-" in text else ()),
+    )
+    return (*first, *rest)
 
 
 def extract_facts(
@@ -311,19 +324,51 @@ def extract_facts(
     if region is not None and (not isinstance(region, str) or not _REGION_RE.match(region)):
         raise ValidationError("region", f"expected a region code like 'US', got {region!r}")
     digit = _DIGIT_RE.search(text) is not None  # masking keeps a card's last four digits
-    scan = Scan(mask_cards(text) if digit else text, region)
+    return _extract(
+        mask_cards(text) if digit else text, digit, channel, at, interaction_id, answering, region
+    )
+
+
+def facts_of_masked(
+    text: str,
+    *,
+    channel: str,
+    at: datetime,
+    interaction_id: str,
+    answering: str | None = None,
+    region: str | None = None,
+) -> tuple[Fact, ...]:
+    """:func:`extract_facts` of a text that went through :func:`~handoff.masking.mask_secrets`,
+    with arguments the caller has checked: the write path's interaction body and fields.
+
+    It neither checks its arguments nor masks cards again (the text holds none).
+    """
+    return _extract(text, _DIGIT_RE.search(text) is not None, channel, at, interaction_id, answering, region)
+
+
+def _extract(
+    text: str,
+    digit: bool,
+    channel: str,
+    at: datetime,
+    interaction_id: str,
+    answering: str | None,
+    region: str | None,
+) -> tuple[Fact, ...]:
+    """The facts of ``text`` (its cards masked; ``digit``: it holds an ASCII digit)."""
+    scan = Scan(text, region)
     claimed: bytearray | None = None  # made on the first fact: most messages hold none
     found: list[Found] = []
     answer = _answer(scan, answering) if answering is not None else None
     if answer is not None:
         found.append(answer)
-        claimed = bytearray(len(scan.text))
+        claimed = bytearray(len(text))
         claimed[answer[0] : answer[1]] = b"\x01" * (answer[1] - answer[0])
-    for extractor in _ALL_EXTRACTORS if digit else _EXTRACTORS:
+    for extractor in _extractors(text, digit):
         for item in extractor(scan):
             start, end = item[0], item[1]
             if claimed is None:
-                claimed = bytearray(len(scan.text))
+                claimed = bytearray(len(text))
             elif claimed.find(1, start, end) != -1:
                 continue
             claimed[start:end] = b"\x01" * (end - start)
@@ -333,8 +378,16 @@ def extract_facts(
     found.sort()
     facts: dict[tuple[str, str], Fact] = {}
     for _start, _end, kind, value, written in found:
-        if (kind, value) not in facts:
-            facts[kind, value] = Fact(kind, value, written, channel, at, interaction_id)
+        if (kind, value) not in facts:  # every part was checked or made here: no validators
+            facts[kind, value] = build(
+                Fact,
+                kind=kind,
+                value=value,
+                text=written,
+                channel=channel,
+                at=at,
+                interaction_id=interaction_id,
+            )
     return tuple(facts.values())
 
 

@@ -90,7 +90,9 @@ class Scan:
 _FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
-_DATE_SEPARATOR_RE = re.compile(r"[0-9][/.\-][0-9]")
+# A digit, a separator, one or two digits, a separator, a digit: what every ISO and
+# numeric date holds ("5-03-1" in 2025-03-12, "2/03/2" in 12/03/2025), and "$89.90" not.
+_DATE_SEPARATOR_RE = re.compile(r"[0-9][/.\-][0-9]{1,2}[/.\-][0-9]")
 
 
 def amounts(scan: Scan) -> Iterator[Found]:

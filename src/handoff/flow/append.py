@@ -8,8 +8,8 @@ journey's length.
 
 from __future__ import annotations
 
-from handoff.facts import asked_for, extract_facts, merge_facts, phone_region
-from handoff.flow.records import replace
+from handoff._records import replace
+from handoff.facts import asked_for, facts_of_masked, merge_facts, phone_region
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 from handoff.summary._issue import is_small_talk
 
@@ -63,7 +63,7 @@ def _customer_said(journey: Journey, interaction: Interaction, changes: dict[str
         not journey.subject or (is_small_talk(journey.subject) and not is_small_talk(interaction.body))
     ):  # the first message that states the problem, not the greeting before it
         changes["subject"] = _subject(interaction.body)
-    found = extract_facts(
+    found = facts_of_masked(
         interaction.body,
         channel=channel,
         at=interaction.at,

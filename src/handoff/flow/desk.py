@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from handoff._records import replace
 from handoff.clock import IdFactory
 from handoff.errors import ValidationError
 from handoff.flow.plan import Draft, HandoffPlan, new_interaction
-from handoff.flow.records import replace
 from handoff.models import Contact, Initiator, Interaction, Journey, Priority
 from handoff.policy.engine import Event
 

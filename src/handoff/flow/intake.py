@@ -12,18 +12,19 @@ from typing import Any
 from attrs import evolve
 
 from handoff import channels
+from handoff._records import replace
 from handoff.clock import IdFactory
 from handoff.errors import ValidationError
-from handoff.events import Inbound, Verdict
+from handoff.events import MAX_BODY_CHARS, Inbound, Verdict
 from handoff.facts import sensitive_reasons
 from handoff.flow.continuity import choose_journey
 from handoff.flow.plan import Draft, HandoffPlan, new_interaction
 from handoff.flow.read import IntakeRead
-from handoff.flow.records import replace
 from handoff.identity import Identity, parse_identity
 from handoff.masking import mask_inbound
 from handoff.models import Contact, IdentityLink, Journey, LinkSource
 from handoff.policy.engine import Event, PolicySettings
+from handoff.sensitivity import reasons_of_masked
 
 __all__ = ["draft_inbound", "inbound_identity"]
 
@@ -45,6 +46,7 @@ def draft_inbound(
 ) -> Draft:
     """The draft of ``inbound``: its contact, its journey (continued, reopened or new), the
     interaction, the events the policy hears and the handoff of a channel switch."""
+    given = inbound.body
     inbound, _secrets = mask_inbound(inbound)  # nothing below ever sees a secret
     trace = list(read.trace)
     choice = choose_journey(
@@ -70,7 +72,10 @@ def draft_inbound(
         )
     else:
         base = choice.journey
-    reasons = sensitive_reasons(inbound.body)
+    body = inbound.body  # masked; a body cut to its limit after masking is read in full
+    reasons = (
+        reasons_of_masked(body) if len(body) < MAX_BODY_CHARS or body == given else sensitive_reasons(body)
+    )
     interaction = new_interaction(
         interaction_id,
         base,

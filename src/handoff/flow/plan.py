@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from attrs import define, evolve
 
+from handoff._records import build, replace
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
 from handoff.flow.append import append
-from handoff.flow.records import build, replace
 from handoff.identity import Identity
 from handoff.masking import mask_secrets
 from handoff.models import (
@@ -191,7 +191,7 @@ def plan(
     """
     interaction, contact = draft.interaction, draft.contact
     after = append(draft.journey, interaction)
-    decided = _Decided()
+    decided = _NOTHING_DECIDED
     if draft.events and (notify or draft.handoff is not None):
         decided = _decide(draft, after, notifications, now, policy, ids, sentiment, notify=notify)
     if decided.priority is not None and decided.priority != after.priority:
@@ -208,7 +208,8 @@ def plan(
     logged = tuple(
         DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged
     )
-    changeset = Changeset(
+    changeset = build(  # every part made here, every sequence a tuple: the store checks it all
+        Changeset,
         contact=contact if draft.contact_changed else None,
         expected_contact_version=draft.contact_version if draft.contact_changed else 0,
         journey=after,
@@ -242,6 +243,9 @@ class _Decided:
     suggestions: tuple[Suggestion, ...] = ()
     priority: Priority | None = None  # the priority the rules set, if any
     queue: str | None = None  # the queue the first route suggestion named
+
+
+_NOTHING_DECIDED = _Decided()
 
 
 def _decide(
@@ -491,8 +495,10 @@ def _handoff(
         now=interaction.at,
         spec=spec,
         transition=_transition_line(plan),
+        secrets_masked=True,  # every text here was masked before it was stored or drafted
     )
-    return Handoff(
+    return build(  # channels, reason and agents were checked when the draft was made
+        Handoff,
         id=ids.new_id("ho"),
         journey_id=journey.id,
         interaction_id=interaction.id,

@@ -30,7 +30,14 @@ from attrs import evolve
 from handoff.errors import ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound
 from handoff.masking._normalized import normalize, quick_normal_form
-from handoff.masking._secrets import _CARD_LENGTH_RE, card_spans, luhn, secret_spans, worth_a_look
+from handoff.masking._secrets import (
+    _CARD_LENGTH_RE,
+    CARD,
+    card_spans,
+    luhn,
+    secret_spans,
+    worth_a_look,
+)
 from handoff.masking._secrets import CARD_MASK_RE as CARD_MASK_RE
 from handoff.models import Fact
 
@@ -67,7 +74,22 @@ def luhn_valid(digits: str) -> bool:
 
 def holds_card(text: str) -> bool:
     """Whether ``text`` holds a card number, masked or not."""
-    return CARD_MASK_RE.search(text) is not None or bool(card_spans(quick_normal_form(text)))
+    if "••••" in text and CARD_MASK_RE.search(text) is not None:
+        return True
+    if card_spans(quick_normal_form(text)):
+        return True
+    return "<" in text and bool(card_spans(quick_normal_form(text, tags=False)))
+
+
+def secrets_in(text: str) -> tuple[set[str], bool]:
+    """The secret kinds masking ``text`` would find, and whether it holds a card number,
+    masked or not: what :func:`secrets_masked` and :func:`holds_card` tell, in one look
+    when the text has nothing worth a closer one (the common case)."""
+    if "<" not in text and not worth_a_look(quick_normal_form(text)):
+        # no card-length run of digits, no keyword, no IBAN start
+        return set(), "••••" in text and CARD_MASK_RE.search(text) is not None
+    found = set(_masked(text, cards_only=False)[1])
+    return found, CARD in found or holds_card(text)
 
 
 def secrets_masked(text: str) -> tuple[str, tuple[str, ...]]:
@@ -99,11 +121,20 @@ def mask_cards(text: str) -> str:
 
 def _masked(text: str, *, cards_only: bool) -> tuple[str, tuple[str, ...]]:
     kinds: set[str] = set()
+    text = _masked_as(text, kinds, cards_only=cards_only, tags=True)
+    if "<" in text:  # what reads as a tag may hide a secret: read it as written too
+        text = _masked_as(text, kinds, cards_only=cards_only, tags=False)
+    return text, tuple(kind for kind in SECRET_KINDS if kind in kinds) if kinds else ()
+
+
+def _masked_as(text: str, kinds: set[str], *, cards_only: bool, tags: bool) -> str:
+    """``text`` masked as detection reads it with tags as one space or as written; the
+    kinds found are added to ``kinds``."""
+    quick = quick_normal_form(text, tags)
+    if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
+        return text  # the common case: nothing that could be a secret
     for _ in range(_ROUNDS):
-        quick = quick_normal_form(text)
-        if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
-            break
-        normal = normalize(text)
+        normal = normalize(text, tags)
         spans = secret_spans(normal.text, cards_only=cards_only)
         if not spans:
             break
@@ -115,7 +146,10 @@ def _masked(text: str, *, cards_only: bool) -> tuple[str, tuple[str, ...]]:
             replaced.append((start, end, span.replacement))
             kinds.add(span.kind)
         text = _replace(text, replaced)
-    return text, tuple(kind for kind in SECRET_KINDS if kind in kinds)
+        quick = quick_normal_form(text, tags)
+        if not (_CARD_LENGTH_RE.search(quick) if cards_only else worth_a_look(quick)):
+            break
+    return text
 
 
 def mask_inbound(inbound: Inbound) -> tuple[Inbound, tuple[str, ...]]:
@@ -134,7 +168,13 @@ def mask_inbound(inbound: Inbound) -> tuple[Inbound, tuple[str, ...]]:
     def clean(text: str, cap: int | None = None) -> str:
         masked, kinds = _masked(text, cards_only=False)
         found.update(kinds)
-        return masked if cap is None else masked[:cap]
+        while cap is not None and len(masked) > cap:
+            # A mask can be longer than what it hides, so the text is cut to its limit, and
+            # the cut can leave the start of a longer number that is a card on its own:
+            # masked again, until it fits (each round masks digits for good).
+            masked, kinds = _masked(masked[:cap], cards_only=False)
+            found.update(kinds)
+        return masked
 
     body = clean(inbound.body, MAX_BODY_CHARS)
     name = None if inbound.name is None else clean(inbound.name, _NAME_CAP)

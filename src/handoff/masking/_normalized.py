@@ -27,11 +27,22 @@ ZERO_WIDTH = (
 """Characters that show nothing (or nothing but a break opportunity): removed for detection."""
 _DROP = dict.fromkeys(map(ord, ZERO_WIDTH))
 _ANY_DIGIT_RE = re.compile(r"\d")  # a decimal digit of any script
-_MARKUP_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?|<[^<>]{0,200}>")
+_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
+_MARKUP_RE = re.compile(rf"{_ENTITY}|<[^<>]{{0,200}}>")
+_ENTITY_RE = re.compile(_ENTITY)
+"""With ``tags=False`` a tag is read as written: what looks like one may hide a secret
+("<4111 1111 1111 1111>"), so masking reads the text both ways."""
 
 
-def _plain(text: str) -> bool:
-    return text.isascii() and "&" not in text and "<" not in text
+def _plain(text: str, tags: bool = True) -> bool:
+    return text.isascii() and "&" not in text and (not tags or "<" not in text)
+
+
+def _marks(text: str, tags: bool) -> re.Pattern[str] | None:
+    """The pattern of the markup to decode in ``text``, if it may hold any."""
+    if "&" in text or (tags and "<" in text):
+        return _MARKUP_RE if tags else _ENTITY_RE
+    return None
 
 
 def _char(char: str) -> str:
@@ -57,12 +68,15 @@ def _markup(match: re.Match[str]) -> str:
     return "".join(map(_char, decoded)) if decoded != found else found
 
 
-def quick_normal_form(text: str) -> str:
-    """The normalised text without its map: cheap, to decide whether to look closer."""
-    if _plain(text):
+def quick_normal_form(text: str, tags: bool = True) -> str:
+    """The normalised text without its map: cheap, to decide whether to look closer.
+
+    ``tags=False`` reads what looks like a tag as written (entities are still decoded)."""
+    if _plain(text, tags):
         return text
-    if "&" in text or "<" in text:
-        text = _MARKUP_RE.sub(_markup, text)
+    marks = _marks(text, tags)
+    if marks is not None:
+        text = marks.sub(_markup, text)
     if text.isascii():
         return text
     normal = unicodedata.normalize("NFKC", text).translate(_DROP)
@@ -88,17 +102,18 @@ class Normalized:
         return self._starts[start], self._ends[end - 1]
 
 
-def normalize(text: str) -> Normalized:
-    """``text`` as detection reads it, each character mapped to where it was written."""
-    if _plain(text):
+def normalize(text: str, tags: bool = True) -> Normalized:
+    """``text`` as detection reads it, each character mapped to where it was written
+    (``tags=False``: what looks like a tag as written)."""
+    if _plain(text, tags):
         return Normalized(text, None, None)
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
 
     pos = 0
-    marks = _MARKUP_RE.finditer(text) if "&" in text or "<" in text else iter(())
-    for mark in marks:
+    pattern = _marks(text, tags)
+    for mark in pattern.finditer(text) if pattern is not None else ():
         _plain_part(text, pos, mark.start(), out, starts, ends)
         piece = _markup(mark)
         out.append(piece)

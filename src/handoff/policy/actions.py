@@ -90,8 +90,10 @@ class Notify:
         object.__setattr__(self, "_test", _test_of(self.when))
 
     def apply(self, facts: Facts, rule: str, out: Outputs) -> None:
-        event_channel = facts.situation.event.channel
-        exclude = tuple(event_channel if name == "event_channel" else name for name in self.exclude)
+        exclude = self.exclude
+        if "event_channel" in exclude:
+            event_channel = facts.situation.event.channel
+            exclude = tuple(event_channel if name == "event_channel" else name for name in exclude)
         out.notify.append(
             NotificationDraft(
                 self.purpose,
@@ -115,13 +117,18 @@ class Summarize:
     redaction: Redaction | None = None
     when: Condition | None = None
     _test: Test | None = field(init=False, eq=False, repr=False)
+    _draft: SummaryDraft = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_test", _test_of(self.when))
+        # A draft is frozen data: one serves every decision.
+        object.__setattr__(
+            self, "_draft", SummaryDraft(self.sections, self.recent, self.max_chars, self.redaction)
+        )
 
     def apply(self, facts: Facts, rule: str, out: Outputs) -> None:
         if out.summary is None:
-            out.summary = SummaryDraft(self.sections, self.recent, self.max_chars, self.redaction)
+            out.summary = self._draft
 
 
 @define(frozen=True)

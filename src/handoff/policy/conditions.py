@@ -15,6 +15,7 @@ import math
 import operator
 from collections.abc import Callable
 from datetime import time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from attrs import define
@@ -341,6 +342,8 @@ def compile_explainer(condition: Condition) -> Explainer:
 def _explainer(condition: Condition) -> Explainer:
     if isinstance(condition, AllOf):
         parts = tuple(_explainer(c) for c in condition.items)
+        if len(parts) == 2:
+            return _both(*parts)
 
         def all_of(facts: Facts) -> tuple[bool, str]:
             held = []
@@ -354,6 +357,8 @@ def _explainer(condition: Condition) -> Explainer:
         return all_of
     if isinstance(condition, AnyOf):
         parts = tuple(_explainer(c) for c in condition.items)
+        if len(parts) == 2:
+            return _either(*parts)
 
         def any_of(facts: Facts) -> tuple[bool, str]:
             failed = []
@@ -376,15 +381,49 @@ def _explainer(condition: Condition) -> Explainer:
     return _compare_explainer(condition)
 
 
+def _both(first: Explainer, second: Explainer) -> Explainer:
+    """``all`` of two parts (the usual case), worded as the general one words it."""
+
+    def both(facts: Facts) -> tuple[bool, str]:
+        ok, text = first(facts)
+        if not ok:
+            return False, text
+        ok, then = second(facts)
+        return (True, f"{text} and {then}") if ok else (False, then)
+
+    return both
+
+
+def _either(first: Explainer, second: Explainer) -> Explainer:
+    """``any`` of two parts (the usual case), worded as the general one words it."""
+
+    def either(facts: Facts) -> tuple[bool, str]:
+        ok, text = first(facts)
+        if ok:
+            return True, text
+        ok, then = second(facts)
+        return (True, then) if ok else (False, f"{text}; {then}")
+
+    return either
+
+
 def _compare_explainer(condition: Compare) -> Explainer:
-    """One closure that reads the fact once and words the comparison, held or not."""
+    """One closure that reads the fact once and words the comparison, held or not.
+
+    Each closure reads its fact as :meth:`Facts.value` does (at most once per decision,
+    remembered in ``facts.seen``), written out in place: it runs for every rule on every
+    event, and a call less per comparison is most of the engine's own cost.
+    """
     spec = _spec_of(condition)
-    name, get, op, value = spec.name, _reader(spec), condition.op, condition.value
+    name, read, op, value = spec.name, spec.read, condition.op, condition.value
     if op == "is_set":
         wanted = ", not set" if value else ", not unset"
 
         def is_set(facts: Facts) -> tuple[bool, str]:
-            x = get(facts)
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
             ok = (x is not None) is value
             return ok, f"{name} is {show(x)}" + ("" if ok else wanted)
 
@@ -396,7 +435,10 @@ def _compare_explainer(condition: Compare) -> Explainer:
         yes, no, unset = f"{says[0]} ({name})", f"{says[1]} ({name})", f"{name} is unset"
 
         def yes_no(facts: Facts) -> tuple[bool, str]:
-            x = get(facts)
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
             if x is None:
                 return False, unset
             return compare(x, operand), yes if x else no
@@ -406,7 +448,10 @@ def _compare_explainer(condition: Compare) -> Explainer:
     held = f"{name} {target}" if op == "eq" else None
 
     def compared(facts: Facts) -> tuple[bool, str]:
-        x = get(facts)
+        seen = facts.seen
+        x = seen.get(name, _UNREAD)
+        if x is _UNREAD:
+            x = seen[name] = read(facts.situation, facts.settings)
         if x is not None and compare(x, operand):
             return True, held or f"{name} is {show(x)} ({target})"
         return False, f"{name} is {show(x)}, not {target}"
@@ -432,13 +477,19 @@ def show(value: object) -> str:
         return "true" if value else "false"
     if type(value) is int:
         return str(value)
-    if isinstance(value, (timedelta, time)):
+    if isinstance(value, timedelta):
+        return _duration(value)
+    if isinstance(value, time):
         return str(_plain(value))
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, tuple):
         return "[" + ", ".join(show(v) for v in value) + "]"
     return str(value)
+
+
+_duration = lru_cache(maxsize=1024)(format_duration)
+"""A duration as a trace shows it: traces show the same few idle times again and again."""
 
 
 def _kind(value: object) -> str:

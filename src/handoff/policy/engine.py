@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from attrs import evolve
@@ -276,14 +277,25 @@ def _summary(
         recent = recent if recent is not None else draft.recent
         max_chars = max_chars if max_chars is not None else draft.max_chars
         redaction = redaction if redaction is not None else draft.redaction
-    return SummarySpec(
-        sections=sections or SECTIONS,
-        recent=settings.recent_messages if recent is None else recent,
+    spec = (
+        sections or SECTIONS,
+        settings.recent_messages if recent is None else recent,
         # The receiving agent reads a screen, whatever the customer's channel allows per message.
-        max_chars=AGENT_SCREEN_CHARS if max_chars is None else max_chars,
-        redaction=redaction,
-        rule=", ".join(dict.fromkeys(name for name, _ in parts)),
+        AGENT_SCREEN_CHARS if max_chars is None else max_chars,
+        redaction,
+        ", ".join(dict.fromkeys(name for name, _ in parts)),
     )
+    try:
+        return _summary_spec(*spec)
+    except TypeError:  # a Python rule's draft that cannot be a cache key: checked as it is
+        return SummarySpec(*spec)
+
+
+@lru_cache(maxsize=256)
+def _summary_spec(sections: Any, recent: int, max_chars: int, redaction: Any, rule: str) -> SummarySpec:
+    """Specs are frozen and a policy asks for the same few again and again: each is
+    built (and checked) once."""
+    return SummarySpec(sections, recent, max_chars, redaction, rule)
 
 
 def _content_hash(policy: Policy) -> str:

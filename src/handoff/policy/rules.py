@@ -8,7 +8,7 @@ loaded back like any other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -16,7 +16,7 @@ from attrs import define, field
 
 from handoff.errors import ValidationError
 from handoff.policy.actions import Action, Outputs
-from handoff.policy.conditions import Condition, Explainer, compile_explainer
+from handoff.policy.conditions import Condition, Explainer, Test, compile_explainer
 from handoff.policy.facts import Facts
 from handoff.policy.situation import RuleResult
 
@@ -40,6 +40,9 @@ class Rule(Protocol):
     def __call__(self, facts: Facts) -> RuleResult: ...
 
 
+_Apply = Callable[[Facts, str, Outputs], None]
+
+
 def _events(names: Iterable[str]) -> frozenset[str]:
     return frozenset(names)
 
@@ -61,9 +64,11 @@ class DeclarativeRule:
     when: Condition | None = None
     description: str = ""
     _why: Explainer | None = field(init=False, eq=False, repr=False)
+    _steps: tuple[tuple[Test | None, _Apply], ...] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_why", None if self.when is None else compile_explainer(self.when))
+        object.__setattr__(self, "_steps", tuple((action._test, action.apply) for action in self.actions))
 
     def __call__(self, facts: Facts) -> RuleResult:
         matched, reason, out = self.evaluate(facts)
@@ -94,10 +99,9 @@ class DeclarativeRule:
                 return False, reason, None
         out = Outputs()
         name = self.name
-        for action in self.actions:
-            test = action._test
+        for test, apply in self._steps:
             if test is None or test(facts):
-                action.apply(facts, name, out)
+                apply(facts, name, out)
         return True, reason, out
 
 

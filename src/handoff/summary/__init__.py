@@ -22,6 +22,7 @@ from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
+from handoff._records import build
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.masking import mask_cards, mask_contact_details, mask_fact
@@ -31,6 +32,7 @@ from handoff.models import (
     Contact,
     ContactCard,
     ContextSummary,
+    Fact,
     Interaction,
     Journey,
     Redaction,
@@ -65,6 +67,7 @@ MESSAGE_CHARS = 500
 """A summary is a briefing, not a transcript: longer messages and notes are trimmed."""
 
 _CONVERSATION = ("message", "call")
+_SPEAKERS = ("customer", "agent", "bot")
 
 _Cleaner = Callable[[str], str]
 """The masking every text goes through: ``mask_cards``, or ``mask_contact_details`` when redacted."""
@@ -77,13 +80,15 @@ def _to_sections(value: object) -> tuple[str, ...]:
 
 
 def _check_sections(_inst: object, _attr: object, value: tuple[object, ...]) -> None:
+    listed: set[str] = set()
     for i, name in enumerate(value):
         if not isinstance(name, str) or name not in SECTIONS:
             raise ValidationError(
                 f"sections[{i}]", f"unknown section {name!r} (known: {', '.join(SECTIONS)})"
             )
-        if name in value[:i]:
+        if name in listed:
             raise ValidationError(f"sections[{i}]", f"{name!r} is listed twice")
+        listed.add(name)
 
 
 def _check_max_chars(_inst: object, _attr: object, value: int | None) -> None:
@@ -133,6 +138,7 @@ def build_summary(
     spec: SummarySpec = _DEFAULT_SPEC,
     transition: str | None = None,
     checklist_extra: Sequence[str] = (),
+    secrets_masked: bool = False,
 ) -> ContextSummary:
     """The summary for an agent receiving ``journey`` on ``for_channel`` at ``now``.
 
@@ -141,13 +147,17 @@ def build_summary(
     numbers are masked in every text; with ``masked`` redaction so are contact details.
     The issue is the first customer message that states the problem, not a greeting.
     On a voice channel the summary also holds the agent's spoken ``opening``.
+
+    ``secrets_masked=True`` says that every text given already went through
+    :func:`~handoff.masking.mask_secrets`, as everything the write path stores does:
+    cards are then not looked for again (contact details still are, when redacted).
     """
     _check_inputs(journey, contact, recent, spec, transition, checklist_extra)
     profile = channels.get(for_channel, "for_channel")
     ensure_aware(now, "now")
     redaction: Redaction = spec.redaction or ("masked" if profile.is_public else "none")
     masked = redaction == "masked"
-    clean = mask_contact_details if masked else mask_cards
+    clean = mask_contact_details if masked else _as_is if secrets_masked is True else mask_cards
     wanted = frozenset(spec.sections)
     identities = tuple(
         CardIdentity(link.identity.masked() if masked else str(link.identity), link.confirmed, link.source)
@@ -170,9 +180,15 @@ def build_summary(
         status=journey.status,
         opened_at=journey.opened_at,
         transition=clean(_one_line(transition)) if transition and "transition" in wanted else None,
-        facts=tuple(mask_fact(f, contact_details=masked) for f in journey.facts) if "facts" in wanted else (),
+        facts=_facts(journey, masked=masked, secrets_masked=secrets_masked is True)
+        if "facts" in wanted
+        else (),
         path=journey.path if "path" in wanted else (),
-        notes=tuple(_line(n, n.text, clean) for n in journey.notes) if "notes" in wanted else (),
+        notes=(
+            tuple(_line(n.at, n.channel, n.author, n.text, n.agent, clean) for n in journey.notes)
+            if "notes" in wanted
+            else ()
+        ),
         recent=lines,
         commitments=tuple(clean(c) for c in journey.commitments) if "commitments" in wanted else (),
         checklist=(
@@ -282,22 +298,35 @@ def _channels_told(journey: Journey) -> int:
 
 def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
     said = sorted(
-        (i for i in recent if i.kind in _CONVERSATION and i.author in ("customer", "agent", "bot")),
+        (i for i in recent if i.kind in _CONVERSATION and i.author in _SPEAKERS),
         key=_order,
     )
     chosen = said[-count:] if count else []
-    return tuple(_line(SummaryLine(i.at, i.channel, i.author, "", i.agent), i.body, clean) for i in chosen)
+    return tuple(_line(i.at, i.channel, i.author, i.body, i.agent, clean) for i in chosen)
 
 
-def _line(line: SummaryLine, text: str, clean: _Cleaner) -> SummaryLine:
-    agent = clean(line.agent) if line.agent else line.agent
-    return SummaryLine(
-        at=line.at,
-        channel=line.channel,
-        author=line.author,
+def _line(
+    at: datetime, channel: str, author: str, text: str, agent: str | None, clean: _Cleaner
+) -> SummaryLine:
+    """A summary line of checked parts (an interaction's or a note's): no validators."""
+    return build(
+        SummaryLine,
+        at=at,
+        channel=channel,
+        author=author,
         text=_trim(clean(text), MESSAGE_CHARS),
-        agent=agent,
+        agent=clean(agent) if agent else agent,
     )
+
+
+def _facts(journey: Journey, *, masked: bool, secrets_masked: bool) -> tuple[Fact, ...]:
+    if secrets_masked and not masked:
+        return journey.facts  # read from masked text: nothing more to hide
+    return tuple(mask_fact(f, contact_details=masked) for f in journey.facts)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _checklist(
