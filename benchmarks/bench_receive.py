@@ -20,6 +20,12 @@ mean CPU time of a ``receive`` in this process (``time.process_time``: what a lo
 machine's scheduler adds to the wall-clock figures is not in it) and the p50 ratio of the
 long journey to the short one.
 
+``--partitions N`` (with a PostgreSQL server) then compares a store whose per-contact
+tables are hash-partitioned by contact in N parts (``?partitions=N``, the layout a
+distributed deployment shards the same way) with an unpartitioned one: both filled
+alike, their receives interleaved one for one; it prints each p50 and mean, the ratio
+partitioned ÷ unpartitioned (target ≤ 1.2×) and the events per second one caller gets.
+
 ``--hot`` then runs a hot journey on SQLite (and PostgreSQL when given): 8 processes each
 send 500 messages from one customer to one journey at once, with the default retries;
 it prints how many calls failed and the p50 and p99 of a call under that load.
@@ -187,6 +193,37 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
             print(f"{backend:9} p50 journey of {sizes[-1]:,} ÷ of {sizes[0]}: {growth:.2f}×")
 
 
+def compare_partitions(pg: str, partitions: int, samples: int, sizes: tuple[int, ...]) -> None:
+    """Receive on an unpartitioned and a partitioned store by turns; the p50 ratio per size."""
+    print(f"\nPostgreSQL, {partitions} hash partitions by contact vs none; {samples} receives each, by turns")
+    print(
+        f"{'journey':>8} {'plain p50':>10} {'parts p50':>10} {'ratio':>7} "
+        f"{'plain ev/s':>11} {'parts ev/s':>11}"
+    )
+    for size in sizes:
+        plain_url = _fresh_postgres(pg, f"plain_{size}")
+        split_url = f"{_fresh_postgres(pg, f'parts_{size}')}&partitions={partitions}"
+        with (
+            Switchboard.open(plain_url, clock=FixedClock(T0), ids=SeededIds(size)) as plain,
+            Switchboard.open(split_url, clock=FixedClock(T0), ids=SeededIds(size)) as split,
+        ):
+            _fill(plain, size)
+            _fill(split, size)
+            timings: dict[str, list[float]] = {"plain": [], "parts": []}
+            for i in range(samples):
+                for name, board in (("plain", plain), ("parts", split))[:: 1 if i % 2 else -1]:
+                    inbound = _inbound(i, size + i, "bench", "whatsapp" if i % 10 == 0 else "sms")
+                    began = time.perf_counter()
+                    board.receive(inbound)
+                    timings[name].append(time.perf_counter() - began)
+        p50 = {name: _pct(values, 0.5) for name, values in timings.items()}
+        rate = {name: 1 / statistics.fmean(values) for name, values in timings.items()}
+        print(
+            f"{size:>8} {p50['plain'] * 1e6:>8.1f}µs {p50['parts'] * 1e6:>8.1f}µs"
+            f" {p50['parts'] / p50['plain']:>6.2f}× {rate['plain']:>11.0f} {rate['parts']:>11.0f}"
+        )
+
+
 def _hot_worker(url: str, worker: int, calls: int) -> tuple[list[float], int]:
     timings, errors = [], 0
     with Switchboard.open(url) as board:
@@ -229,10 +266,18 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostgreSQL URL to measure too")
     parser.add_argument("--pg-server", action="store_true", help="start a throwaway PostgreSQL for the run")
     parser.add_argument("--hot", action="store_true", help="also run the hot-journey burst")
+    parser.add_argument(
+        "--partitions", type=int, default=0, metavar="N", help="also compare N hash partitions with none"
+    )
+    parser.add_argument("--only-partitions", action="store_true", help="run only the partitions comparison")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(throwaway_postgres()) if args.pg_server else args.pg
-        run(args, pg)
+        if not args.only_partitions:
+            run(args, pg)
+        if args.partitions and pg:
+            sizes = (10, 1_000) if args.quick else (10, 10_000)
+            compare_partitions(pg, args.partitions, 200 if args.quick else args.samples, sizes)
         if args.hot:
             with tempfile.TemporaryDirectory() as tmp:
                 hot_journey(f"sqlite:///{Path(tmp) / 'hot.db'}", "sqlite")

@@ -326,6 +326,29 @@ def _verdict(
     )
 
 
+def storage_per_journey(url: str) -> None:
+    """Rows and bytes (tables, indexes and TOAST) the imported history takes per journey."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+        tables = conn.execute(
+            "SELECT c.relname::text, pg_total_relation_size(c.oid) FROM pg_class AS c"
+            " JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'handoff'"
+            " AND c.relkind = 'r' AND c.relname <> 'schema_migrations'"
+        ).fetchall()
+        rows = sum(
+            int(conn.execute(f"SELECT count(*) FROM handoff.{name}").fetchone()[0])  # type: ignore[index]
+            for name, _ in tables
+        )
+        journeys = int(conn.execute("SELECT count(*) FROM handoff.journeys").fetchone()[0])  # type: ignore[index]
+    size = sum(int(bytes_) for _, bytes_ in tables)
+    print(
+        f"  storage       {journeys:>8} journeys: {rows / journeys:.1f} rows and "
+        f"{size / journeys / 1024:.1f} KiB per journey (tables, indexes, TOAST: {size / 2**20:.0f} MiB)"
+    )
+
+
 def _stored_rows(store: Store) -> int:
     assert isinstance(store, SQLiteStore)
     with closing(sqlite3.connect(store.path)) as conn:
@@ -373,6 +396,7 @@ def run(args: argparse.Namespace) -> None:
                 exported = conn.execute(f"SELECT {_COLUMNS} FROM interactions").fetchall()
             with open_store(args.pg) as store:
                 seconds = bulk_import(store, args.count, args.batch_size, args.order)
+                storage_per_journey(args.pg)
                 receive_latency(store, args.samples)
             ceiling = postgres_ceiling(args.pg)(exported)
             _verdict(args.count, seconds, len(exported), ceiling, postgres_schema_floor(args.pg), model)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pgserver import PgServer, start_or_skip
+from tests.pgserver import PARTITIONS, PgServer, start_or_skip
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +34,16 @@ def postgres_schema(postgres: PgServer) -> Iterator[str]:
 def postgres_url(postgres: PgServer, postgres_schema: str) -> str:
     """A ``postgresql://`` URL of an empty store of its own, for ``open_store``."""
     return postgres.url(schema=postgres_schema)
+
+
+@pytest.fixture
+def postgres_partitioned_url(postgres: PgServer, postgres_schema: str) -> str:
+    """Like ``postgres_url``, for a store whose per-contact tables are hash-partitioned by
+    contact: PostgreSQL then holds the schema to the rule a distributed database does."""
+    return postgres.url(schema=postgres_schema, partitions=str(PARTITIONS))
+
+
+@pytest.fixture(params=[0, PARTITIONS], ids=["postgres", "postgres-partitioned"])
+def postgres_partitions(request: pytest.FixtureRequest) -> int:
+    """How many hash partitions a PostgreSQL store of the test gets: each test runs with none and some."""
+    return int(request.param)

@@ -25,7 +25,11 @@ from typing import Any
 
 import pytest
 
-__all__ = ["PgServer", "ServerUnavailable", "find_bindir", "start_or_skip"]
+__all__ = ["PARTITIONS", "PgServer", "ServerUnavailable", "find_bindir", "start_or_skip"]
+
+# The partitioned variant of the PostgreSQL tests splits each per-contact table in this
+# many hash partitions (by contact), as a distributed deployment splits it into shards.
+PARTITIONS = 4
 
 _READY_SECONDS = 60
 _STOP_SECONDS = 30
@@ -163,7 +167,8 @@ class PgServer:
         )
 
     def url(self, **query: str) -> str:
-        """A ``postgresql://`` URL for the loopback port, with optional query parameters."""
+        """A ``postgresql://`` URL for the loopback port, with optional query parameters
+        (``partitions="4"`` makes a new schema hash-partitioned by contact)."""
         params = "&".join(f"{k}={v}" for k, v in query.items())
         base = f"postgresql://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.dbname}"
         return f"{base}?{params}" if params else base

@@ -27,7 +27,7 @@ from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import Store
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0
-from tests.pgserver import PgServer
+from tests.pgserver import PARTITIONS, PgServer
 
 # Sunday 30 March 2025 the clocks in Madrid go forward; 26 October they go back.
 STARTS = [
@@ -171,11 +171,16 @@ def test_postgres_and_sqlite_reports_equal_the_walk(
     memory = MemoryStore()
     tell(memory, start, steps)
     name = f"p_{next(_counter)}_{id(postgres_stores) % 10000}"
-    postgres_stores.append(name)
-    with open_store(postgres.url(schema=name)) as pg, SQLiteStore(sqlite_dir / f"p{name}.db") as sqlite:
+    postgres_stores += (name, f"{name}_parts")
+    with (
+        open_store(postgres.url(schema=name)) as pg,
+        open_store(postgres.url(schema=f"{name}_parts", partitions=str(PARTITIONS))) as partitioned,
+        SQLiteStore(sqlite_dir / f"p{name}.db") as sqlite,
+    ):
         tell(pg, start, steps)
+        tell(partitioned, start, steps)
         tell(sqlite, start, steps)
-        _agree(memory, [sqlite, pg], start)
+        _agree(memory, [sqlite, pg, partitioned], start)
 
 
 START_, END_ = T0 - timedelta(days=1), T0 + timedelta(days=60)

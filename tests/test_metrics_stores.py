@@ -105,10 +105,11 @@ def test_a_period_selects_journeys_by_opening_time(sqlite: Store, memory: Store)
         assert early.total.journeys + late.total.journeys == whole.total.journeys
 
 
-def test_postgres_agrees_with_the_models(postgres_url: str) -> None:
+@pytest.mark.parametrize("layout", ["postgres_url", "postgres_partitioned_url"])
+def test_postgres_agrees_with_the_models(request: pytest.FixtureRequest, layout: str) -> None:
     seed = 4
     memory = _fill(MemoryStore(), seed)
-    with open_store(postgres_url) as store:
+    with open_store(str(request.getfixturevalue(layout))) as store:
         _fill(store, seed)
         assert isinstance(store, MetricsSource)
         records = list(journey_records(memory, START, END))

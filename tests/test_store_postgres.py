@@ -45,7 +45,7 @@ from handoff.testing.factories import (
 )
 from tests import pgserver
 from tests.intake_steps import STEP, Step, play_side_by_side
-from tests.pgserver import PgServer
+from tests.pgserver import PARTITIONS, PgServer
 
 # Text people paste: NUL and other controls, emoji, right-to-left scripts, backslashes
 # next to things that look like JSON escapes.
@@ -88,9 +88,20 @@ class TestPostgresStore(StoreConformance):
         return self.server.url(schema=self._schema())
 
 
+class TestPartitionedPostgresStore(TestPostgresStore):
+    """The whole kit again, on tables hash-partitioned by contact."""
+
+    def make_store(self, directory: Path) -> PostgresStore:
+        return PostgresStore(self.server.conninfo(), schema=self._schema(), max_size=6, partitions=PARTITIONS)
+
+    def store_url(self, directory: Path) -> str:
+        return self.server.url(schema=self._schema(), partitions=str(PARTITIONS))
+
+
 @pytest.fixture
-def store(postgres: PgServer, postgres_schema: str) -> Iterator[PostgresStore]:
-    with PostgresStore(postgres.conninfo(), schema=postgres_schema) as opened:
+def store(postgres: PgServer, postgres_schema: str, postgres_partitions: int) -> Iterator[PostgresStore]:
+    with PostgresStore(postgres.conninfo(), schema=postgres_schema, partitions=postgres_partitions) as opened:
+        assert opened.partitions == postgres_partitions
         yield opened
 
 
@@ -176,8 +187,11 @@ def test_every_table_carries_the_contact(store: PostgresStore, postgres: PgServe
     """The distribution column of a sharded deployment is on every table."""
     with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT table_name, array_agg(column_name::text) FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name <> 'schema_migrations' GROUP BY table_name",
+            "SELECT c.relname::text, array_agg(a.attname::text) FROM pg_attribute AS a"
+            " JOIN pg_class AS c ON c.oid = a.attrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            " AND a.attnum > 0 AND NOT a.attisdropped AND c.relname <> 'schema_migrations'"
+            " GROUP BY c.relname",
             (store.schema,),
         ).fetchall()
     columns = {str(name): set(names) for name, names in rows}
@@ -191,6 +205,7 @@ def test_every_table_carries_the_contact(store: PostgresStore, postgres: PgServe
         "journey_tallies",
         "decisions",
         "callbacks",
+        "record_keys",
     }
     for table, names in columns.items():
         assert ("id" if table == "contacts" else "contact_id") in names, table

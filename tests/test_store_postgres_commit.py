@@ -39,9 +39,11 @@ from tests.pgserver import PgServer
 
 
 @pytest.fixture
-def store(postgres: PgServer, postgres_schema: str) -> Iterator[PostgresStore]:
+def store(postgres: PgServer, postgres_schema: str, postgres_partitions: int) -> Iterator[PostgresStore]:
     """A store of one connection, so that tracing it sees everything the store sends."""
-    with PostgresStore(postgres.conninfo(), schema=postgres_schema, min_size=1, max_size=1) as opened:
+    with PostgresStore(
+        postgres.conninfo(), schema=postgres_schema, min_size=1, max_size=1, partitions=postgres_partitions
+    ) as opened:
         yield opened
 
 

@@ -117,4 +117,6 @@ def test_the_tick_and_provider_look_ups_can_use_their_indexes(
         assert "Merge Append" in active, active  # the index walks come out in order, merged
         assert "Sort  (" not in active, active
         found = plan(_FIND_NOTIFICATION, ("SM1",))
-        assert "notifications_provider_key" in found, found
+        # Two steps, each by an index: the provider id's record key, then the notification.
+        assert "Index Scan using record_keys_pkey" in found, found
+        assert "notifications_pkey" in found, found

@@ -16,6 +16,7 @@ from typing import NoReturn, TextIO
 from handoff import __version__, channels
 from handoff.cli.imports import add_import_parser, run_import
 from handoff.cli.kpis import add_kpis_parser, run_kpis
+from handoff.cli.schema import add_schema_parser, run_schema
 from handoff.clock import Clock, FixedClock, SeededIds, SystemClock
 from handoff.errors import HandoffError
 from handoff.events import Inbound, JourneyOutcome
@@ -244,6 +245,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("journey", help="journey reference (J-7F3K9) or id")
     add_import_parser(sub)
     add_kpis_parser(sub, common)
+    add_schema_parser(sub)
     return parser
 
 
@@ -278,6 +280,8 @@ def _run(args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
         return run_import(args, out)
     if args.command == "kpis":
         return run_kpis(args, out, _use_colour(args.color, out), clock.now())
+    if args.command == "schema":
+        return run_schema(args, out)
     style = _Style(_use_colour(args.color, out))
     if args.command == "demo":
         return _run_demo(args.db, style, out)

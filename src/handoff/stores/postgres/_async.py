@@ -47,6 +47,7 @@ from handoff.stores.postgres import _intake as intake
 from handoff.stores.postgres import _store as blocking
 from handoff.stores.postgres import _trips as trips
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._layout import parent_constraint
 from handoff.stores.postgres._leases import claim_steps
 from handoff.stores.records import Changeset
 from handoff.stores.rules import (
@@ -100,19 +101,29 @@ class AsyncPostgresStore:
         max_size: int = 8,
         schema: str = "handoff",
         timeout: float = 30.0,
+        partitions: int = 0,
     ) -> AsyncPostgresStore:
         """Apply the migrations the schema lacks and open the pool (the arguments are
         :class:`~handoff.stores.postgres.PostgresStore`'s)."""
         conninfo, where = connect.parse_conninfo(conninfo)
         connect.check_settings(schema, min_size, max_size, timeout)
-        pool = await connect.open_async_pool(conninfo, where, schema, min_size, max_size, float(timeout))
+        partitions = connect.parse_partitions(partitions)
+        pool = await connect.open_async_pool(
+            conninfo, where, schema, min_size, max_size, float(timeout), partitions=partitions
+        )
         return cls(pool, where, schema)
 
     @classmethod
     async def from_url(cls, url: str) -> AsyncPostgresStore:
-        """Open ``postgresql://user:password@host:port/dbname?schema=name`` (or ``postgres://``)."""
-        conninfo, schema = connect.split_url(url)
-        return await (cls.open(conninfo) if schema is None else cls.open(conninfo, schema=schema))
+        """Open ``postgresql://user:password@host:port/dbname?schema=name&partitions=8``
+        (or ``postgres://``); the options are :meth:`PostgresStore.from_url`'s."""
+        conninfo, schema, partitions = connect.split_url_options(url)
+        options: dict[str, Any] = {}
+        if schema is not None:
+            options["schema"] = schema
+        if partitions is not None:
+            options["partitions"] = connect.parse_partitions(partitions)
+        return await cls.open(conninfo, **options)
 
     @property
     def schema(self) -> str:
@@ -273,7 +284,13 @@ class AsyncPostgresStore:
             if updated == current:
                 return current
             params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
-            await conn.execute(blocking._MARK_NOTIFICATION, params)
+            await conn.execute(blocking._MARK_NOTIFICATION, (*params, current.contact_id))
+            if updated.provider_id != current.provider_id:  # the provider id's record key moves
+                if current.provider_id is not None:
+                    await conn.execute(blocking._DROP_PROVIDER, (current.provider_id, notification_id))
+                if updated.provider_id is not None:
+                    added = (updated.provider_id, current.contact_id, notification_id)
+                    await conn.execute(blocking._ADD_PROVIDER, added)
         return updated
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -346,7 +363,7 @@ async def _explained(
     known = writes.refused(exc)
     if known is not None:
         return known
-    kind = writes.FOREIGN_KEYS.get(getattr(exc.diag, "constraint_name", None) or "")
+    kind = writes.FOREIGN_KEYS.get(parent_constraint(getattr(exc.diag, "constraint_name", None) or ""))
     if kind is None:
         return writes.unexplained(exc)
     wanted = writes.referenced(batch, kind)

@@ -73,16 +73,32 @@ _UPDATE_CONTACTS = (
 )
 _DROP_IDENTITIES = "DELETE FROM identities WHERE contact_id = ANY(%s::text[])"
 _COPY_IDENTITIES = "COPY identities (identity, contact_id) FROM STDIN"
+# New journeys, and their record keys (id, reference) from what the insert returns.
 _INSERT_JOURNEYS = (
-    "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
+    "WITH written AS (INSERT INTO journeys"
+    " (contact_id, reference, status, version, opened_at, updated_at, data, id)"
     " SELECT contact_id, reference, status, version, opened_at, updated_at, data, id"
     " FROM pg_temp.handoff_staged_journeys WHERE expected = 0 ORDER BY written"  # positions in batch order
+    " RETURNING id, reference, contact_id)"
+    " INSERT INTO record_keys (key, kind, contact_id, record_id)"
+    " SELECT id, 'journey', contact_id, id FROM written"
+    " UNION ALL SELECT reference, 'reference', contact_id, id FROM written"
 )
+# Changed journeys; a reference an update changes moves its record key in the same
+# statement (every part reads the journeys as they were before it).
 _UPDATE_JOURNEYS = (
-    "UPDATE journeys SET contact_id = s.contact_id, reference = s.reference, status = s.status,"
+    "WITH moved AS (SELECT j.reference AS was, s.reference, s.contact_id, s.id"
+    " FROM journeys AS j JOIN pg_temp.handoff_staged_journeys AS s"
+    " ON j.id = s.id AND j.contact_id = s.contact_id WHERE s.expected <> 0 AND j.reference <> s.reference),"
+    " dropped AS (DELETE FROM record_keys AS k USING moved"
+    " WHERE k.kind = 'reference' AND k.key = moved.was),"
+    " added AS (INSERT INTO record_keys (key, kind, contact_id, record_id)"
+    " SELECT reference, 'reference', contact_id, id FROM moved)"
+    " UPDATE journeys SET contact_id = s.contact_id, reference = s.reference, status = s.status,"
     " version = s.version, opened_at = s.opened_at, updated_at = s.updated_at, data = s.data"
     " FROM pg_temp.handoff_staged_journeys AS s"
-    " WHERE s.expected <> 0 AND journeys.id = s.id AND journeys.version = s.expected RETURNING journeys.id"
+    " WHERE s.expected <> 0 AND journeys.id = s.id AND journeys.contact_id = s.contact_id"
+    " AND journeys.version = s.expected RETURNING journeys.id"
 )
 
 

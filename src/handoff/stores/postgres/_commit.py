@@ -8,6 +8,10 @@ the check costs no answer in between. The text depends only on the changeset's s
 (which records it writes, and how many), so there are few of them, each prepared once
 per connection.
 
+Each record's keys that must be unique across contacts (its id, a journey's reference,
+a message's external id, a provider id) go into ``record_keys`` in the same statement,
+read from what the inserts return; a violated one names the record's kind.
+
 All parts of the statement see the database as it was before it, which is why a
 contact's identities are replaced by deleting the ones it no longer has and adding
 the ones it did not have, rather than by deleting all and adding all back.
@@ -66,7 +70,8 @@ def statement(rows: writes.Rows, most: int | None = MOST_APPENDED) -> tuple[str,
         else:
             journey = "update" if expected else "insert"
             if expected:
-                params += (*values, expected, f"journey {record.id!r} is not at version {expected}")
+                problem = f"journey {record.id!r} is not at version {expected}"
+                params += (*values, record.contact_id, expected, problem)
             else:
                 params += values
     for table_rows in appended:
@@ -81,13 +86,15 @@ def _sql(contact: str, journey: str, counts: tuple[int, ...]) -> str:
     parts: list[str] = []
     checks: list[str] = []
 
-    def write(sql: str, *, checked: bool = False) -> None:
+    def write(sql: str, *, checked: bool = False) -> str:
         name = f"w{len(parts)}"
         parts.append(f"{name} AS ({sql})")
         if checked:
             checks.append(f"c{len(parts)}")
             parts.append(f"{checks[-1]} AS (SELECT written_once(count(*), %s) FROM {name})")
+        return name
 
+    keys: list[str] = []  # the record_keys rows of what is written, as SELECTs
     if contact == "update":
         write(writes.MATCH_CONTACT, checked=True)
         write(_DROP_IDENTITIES)
@@ -96,13 +103,19 @@ def _sql(contact: str, journey: str, counts: tuple[int, ...]) -> str:
     if contact:
         write(_ADD_IDENTITIES)
     if journey == "update":
-        write(writes.MATCH_JOURNEY, checked=True)
+        written = write(writes.MATCH_JOURNEY, checked=True)
+        write(writes.DROP_MOVED_REFERENCE.format(written))
+        keys.append(writes.KEYS_OF["journey"].format(written))
     elif journey:
-        write(writes.INSERT_JOURNEY)
+        keys.append(writes.KEYS_OF["new journey"].format(write(writes.INSERT_JOURNEY)))
     for (table, columns), count in zip(_APPENDED, counts, strict=True):
         if count:
             row = "(" + ", ".join(["%s"] * (columns.count(",") + 1)) + ")"
-            write(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}")
+            insert = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}"
+            written = write(f"{insert} RETURNING {writes.RETURNED[table]}")
+            keys.append(writes.KEYS_OF[table].format(written))
+    if keys:
+        write(writes.INSERT_KEYS.format(" UNION ALL ".join(keys)))
     if not parts:
         return "SELECT 1"
     # A data-modifying part runs whether or not it is read; a check runs only when read.

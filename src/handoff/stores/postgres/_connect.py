@@ -29,18 +29,38 @@ AsyncPool = AsyncConnectionPool[AsyncConnection]
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _URL_SCHEMES = ("postgresql://", "postgres://")
 _CONNECT_TIMEOUT = 10
+_OWN_OPTIONS = ("schema", "partitions")
+_MOST_PARTITIONS = 1024
 
 
 def split_url(url: object) -> tuple[str, str | None]:
-    """``postgresql://...?schema=x`` as a libpq URL without ``schema``, and the schema named."""
+    """``postgresql://...?schema=x`` as a libpq URL without handoff's own options, and the schema named."""
+    rest, schema, _ = split_url_options(url)
+    return rest, schema
+
+
+def split_url_options(url: object) -> tuple[str, str | None, str | None]:
+    """``postgresql://...?schema=x&partitions=8`` as a libpq URL without ``schema`` and
+    ``partitions``, and the values given for them (the last of each), as text."""
     if not isinstance(url, str) or not url.startswith(_URL_SCHEMES):
         raise ValidationError("url", f"expected postgresql://user@host:port/dbname, got {url!r}")
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for key, value in query if key == "schema"]
+    ours = {key: value for key, value in query if key in _OWN_OPTIONS}
     # libpq decodes %XX but not "+": a space must stay %20 (options=-c%20name%3Dvalue).
-    rest = urlencode([(key, value) for key, value in query if key != "schema"], quote_via=quote)
-    return urlunsplit(parts._replace(query=rest)), (schemas[-1] if schemas else None)
+    rest = urlencode([(key, value) for key, value in query if key not in _OWN_OPTIONS], quote_via=quote)
+    return urlunsplit(parts._replace(query=rest)), ours.get("schema"), ours.get("partitions")
+
+
+def parse_partitions(value: object) -> int:
+    """The ``partitions`` URL option (or argument): how many hash partitions a new schema gets."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MOST_PARTITIONS:
+        raise ValidationError(
+            "partitions", f"expected a whole number from 0 (none) to {_MOST_PARTITIONS}, got {value!r}"
+        )
+    return value
 
 
 def check_settings(schema: object, min_size: object, max_size: object, timeout: object) -> None:
@@ -77,24 +97,34 @@ def parse_conninfo(conninfo: object) -> tuple[str, str]:
     return make_conninfo("", **params), where
 
 
-def migrate(conninfo: str, where: str, schema: str) -> None:
-    """Apply the schema migrations ``schema`` lacks, over a connection of its own.
+def migrate(conninfo: str, where: str, schema: str, partitions: int = 0) -> None:
+    """Apply the schema migrations ``schema`` lacks, over a connection of its own; a new
+    schema's per-contact tables are hash-partitioned in ``partitions`` parts when it is not 0.
 
     A plain connection, so that a wrong password or a server that is down is reported
     with libpq's own words, not as a pool timeout.
     """
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            _schema.migrate(conn, schema)
+            _schema.migrate(conn, schema, partitions)
     except psycopg.OperationalError as exc:
         raise StoreUnavailable(f"cannot connect to {where}: {first_line(exc)}") from exc
     except psycopg.Error as exc:
         raise StoreError(f"cannot prepare schema {schema!r} on {where}: {first_line(exc)}") from exc
 
 
-def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: int, timeout: float) -> Pool:
+def open_pool(
+    conninfo: str,
+    where: str,
+    schema: str,
+    min_size: int,
+    max_size: int,
+    timeout: float,
+    *,
+    partitions: int = 0,
+) -> Pool:
     """Migrate the schema (see :func:`migrate`), then open the pool."""
-    migrate(conninfo, where, schema)
+    migrate(conninfo, where, schema, partitions)
     search_path = _search_path(schema)
 
     def configure(conn: Connection) -> None:
@@ -120,11 +150,18 @@ def open_pool(conninfo: str, where: str, schema: str, min_size: int, max_size: i
 
 
 async def open_async_pool(
-    conninfo: str, where: str, schema: str, min_size: int, max_size: int, timeout: float
+    conninfo: str,
+    where: str,
+    schema: str,
+    min_size: int,
+    max_size: int,
+    timeout: float,
+    *,
+    partitions: int = 0,
 ) -> AsyncPool:
     """:func:`open_pool` for asyncio: the migrations run on a thread, and the pool is
     psycopg_pool's ``AsyncConnectionPool`` of ``AsyncConnection`` objects."""
-    await asyncio.to_thread(migrate, conninfo, where, schema)
+    await asyncio.to_thread(migrate, conninfo, where, schema, partitions)
     search_path = _search_path(schema)
 
     async def configure(conn: AsyncConnection) -> None:

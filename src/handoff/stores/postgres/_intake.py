@@ -31,10 +31,15 @@ __all__ = ["intake_params", "intake_steps", "load_intake"]
 
 T = TypeVar("T")
 
-_NAMED = "SELECT data::text, id, version FROM journeys WHERE reference = ANY(%s)"
+_NAMED = (
+    "SELECT j.data::text, j.id, j.version FROM record_keys AS k JOIN journeys AS j"
+    " ON j.id = k.record_id AND j.contact_id = k.contact_id WHERE k.kind = 'reference' AND k.key = ANY(%s)"
+)
 THREAD = (
     "SELECT journeys.data::text, journeys.id, journeys.version FROM interactions"
-    " JOIN journeys ON journeys.id = interactions.journey_id WHERE interactions.external_id = ANY(%s)"
+    " JOIN journeys ON journeys.id = interactions.journey_id"
+    " AND journeys.contact_id = interactions.contact_id"
+    " WHERE interactions.external_id = ANY(%s)"
     " ORDER BY interactions.at DESC, interactions.position DESC LIMIT 1"
 )
 # Contacts by id, their journeys and their journeys' recent notifications (round two).
@@ -52,8 +57,9 @@ _BY_ID = tuple(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFI
 # first), 3 their notifications created since (by journey, then creation order).
 _OWNER = "(SELECT contact_id FROM identities WHERE identity = %(identity)s)"
 _ROUND_ONE = f"""
-SELECT 0 AS part, data::text, id, NULL::integer AS version, 0::bigint AS rank FROM interactions
-WHERE channel = %(channel)s AND external_id = %(external_id)s
+SELECT 0 AS part, i.data::text, i.id, NULL::integer AS version, 0::bigint AS rank
+FROM record_keys AS k JOIN interactions AS i ON i.id = k.record_id AND i.contact_id = k.contact_id
+WHERE k.key = %(external_id)s AND k.kind = 'external:' || %(channel)s
 UNION ALL
 SELECT 1, contacts.data::text, contacts.id, contacts.version, 0 FROM identities
 JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %(identity)s
@@ -62,7 +68,7 @@ SELECT 2, data::text, id, version, row_number() OVER (ORDER BY opened_at, positi
 WHERE contact_id = {_OWNER}
 UNION ALL
 SELECT 3, data::text, journey_id, NULL, row_number() OVER (ORDER BY journey_id, created_at, position)
-FROM notifications WHERE journey_id = ANY(ARRAY(
+FROM notifications WHERE contact_id = {_OWNER} AND journey_id = ANY(ARRAY(
     SELECT id FROM journeys WHERE contact_id = {_OWNER}
 )) AND created_at >= %(since)s
 ORDER BY part, rank

@@ -19,13 +19,13 @@ __all__ = ["claim", "claim_steps"]
 
 _CLAIM = """UPDATE notifications AS n SET lease_worker = %(worker)s, lease_until = %(until)s
 FROM (
-    SELECT id FROM notifications
+    SELECT id, contact_id FROM notifications
     WHERE status = 'pending' AND send_at <= %(now)s AND (lease_until IS NULL OR lease_until <= %(now)s)
     AND (%(audience)s::text IS NULL OR coalesce(data->>'audience', 'customer') = %(audience)s::text)
     ORDER BY send_at, position LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ) AS free
-WHERE n.id = free.id
+WHERE n.id = free.id AND n.contact_id = free.contact_id
 RETURNING n.data::text, n.send_at, n.position"""
 
 

@@ -87,7 +87,7 @@ WHERE {_IN_PERIOD}"""
 _KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
 SELECT j.id, j.contact_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
 FROM journeys j WHERE j.id = %s AND j.version = %s
-ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
+ON CONFLICT (journey_id, contact_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
 _OPENED = (
     "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
 )

@@ -10,6 +10,12 @@ order where timestamps tie. Constraints have explicit names because the store ma
 a violated constraint to the domain error it means. ``decisions.data`` is ``json``,
 not ``jsonb``: it is opaque and must come back digit for digit (``jsonb`` would
 rewrite ``6.4e16`` as an integer).
+
+Since migration 6 every per-customer table is keyed by contact (see
+:mod:`~handoff.stores.postgres._layout`); a table added by a later step must be too:
+``contact_id`` in its primary key, in each unique constraint and in each foreign key
+to another per-customer table. A new schema starts from the layout of migration 6 and
+replays only the steps after it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import hashlib
 import psycopg
 from psycopg import sql
 
-from handoff.errors import StoreError
+from handoff.errors import StoreError, ValidationError
+from handoff.stores.postgres._layout import BASELINE_VERSION, create_statements
 
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -160,6 +167,63 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "keyed by contact: contact_id in every key of a per-customer table; record keys looked up by value",
+        (
+            """CREATE TABLE record_keys (
+                key text NOT NULL,
+                kind text NOT NULL,
+                contact_id text NOT NULL,
+                record_id text NOT NULL,
+                CONSTRAINT record_keys_pkey PRIMARY KEY (key, kind),
+                CONSTRAINT record_keys_contact_fk FOREIGN KEY (contact_id) REFERENCES contacts (id)
+            )""",
+            *(
+                "INSERT INTO record_keys (key, kind, contact_id, record_id)"
+                f" SELECT id, '{kind}', contact_id, id FROM {table}"
+                for kind, table in (
+                    ("journey", "journeys"),
+                    ("interaction", "interactions"),
+                    ("handoff", "handoffs"),
+                    ("notification", "notifications"),
+                    ("decision", "decisions"),
+                )
+            ),
+            "INSERT INTO record_keys (key, kind, contact_id, record_id)"
+            " SELECT reference, 'reference', contact_id, id FROM journeys",
+            "INSERT INTO record_keys (key, kind, contact_id, record_id)"
+            " SELECT external_id, 'external:' || channel, contact_id, id FROM interactions"
+            " WHERE external_id IS NOT NULL",
+            "INSERT INTO record_keys (key, kind, contact_id, record_id)"
+            " SELECT provider_id, 'provider', contact_id, id FROM notifications"
+            " WHERE provider_id IS NOT NULL",
+            "CREATE INDEX record_keys_by_contact ON record_keys (contact_id)",
+            *(
+                f"ALTER TABLE {table} DROP CONSTRAINT {table}_journey_fk"
+                for table in ("interactions", "handoffs", "notifications", "decisions", "journey_tallies")
+            ),
+            "ALTER TABLE journeys DROP CONSTRAINT journeys_pkey, DROP CONSTRAINT journeys_reference_key,"
+            " ADD CONSTRAINT journeys_pkey PRIMARY KEY (id, contact_id)",
+            "ALTER TABLE interactions DROP CONSTRAINT interactions_pkey,"
+            " DROP CONSTRAINT interactions_external_key, DROP CONSTRAINT interactions_sequence_key,"
+            " ADD CONSTRAINT interactions_pkey PRIMARY KEY (id, contact_id),"
+            " ADD CONSTRAINT interactions_sequence_key UNIQUE (journey_id, sequence, contact_id)",
+            "ALTER TABLE handoffs DROP CONSTRAINT handoffs_pkey,"
+            " ADD CONSTRAINT handoffs_pkey PRIMARY KEY (id, contact_id)",
+            "ALTER TABLE notifications DROP CONSTRAINT notifications_pkey,"
+            " DROP CONSTRAINT notifications_provider_key,"
+            " ADD CONSTRAINT notifications_pkey PRIMARY KEY (id, contact_id)",
+            "ALTER TABLE decisions DROP CONSTRAINT decisions_pkey,"
+            " ADD CONSTRAINT decisions_pkey PRIMARY KEY (id, contact_id)",
+            "ALTER TABLE journey_tallies DROP CONSTRAINT journey_tallies_pkey,"
+            " ADD CONSTRAINT journey_tallies_pkey PRIMARY KEY (journey_id, contact_id)",
+            *(
+                f"ALTER TABLE {table} ADD CONSTRAINT {table}_journey_fk FOREIGN KEY (journey_id, contact_id)"
+                " REFERENCES journeys (id, contact_id)"
+                for table in ("interactions", "handoffs", "notifications", "decisions", "journey_tallies")
+            ),
+        ),
+    ),
+    (
         "scheduled callbacks, keyed by contact",
         (
             """CREATE TABLE callbacks (
@@ -181,12 +245,18 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_CREATE_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+CREATE_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer NOT NULL PRIMARY KEY,
     description text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
 )"""
 _CURRENT = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+# How many partitions the journeys table has: 0 when it is a plain table.
+PARTITIONS = (
+    "SELECT count(*) FROM pg_inherits JOIN pg_class AS parent ON parent.oid = pg_inherits.inhparent"
+    " JOIN pg_namespace ON pg_namespace.oid = parent.relnamespace"
+    " WHERE pg_namespace.nspname = %s AND parent.relname = 'journeys'"
+)
 _RECORD = "INSERT INTO schema_migrations (version, description) VALUES (%s, %s)"
 
 
@@ -196,17 +266,21 @@ def lock_key(schema: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> int:
-    """Create or upgrade ``schema`` in one transaction; return the version it is now at.
+def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str, partitions: int = 0) -> int:
+    """Create or upgrade ``schema`` in one transaction; return how many hash partitions
+    its per-contact tables have (0: not partitioned).
 
     The advisory lock is taken before anything is read, so processes opening a new
-    database at the same moment take turns instead of creating the tables twice.
+    database at the same moment take turns instead of creating the tables twice. A new
+    schema is created from :data:`~handoff.stores.postgres._layout.TABLES` (split in
+    ``partitions`` when asked) and the migrations after its baseline; an existing one
+    keeps its layout, and asking it for another number of partitions is refused.
     """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(schema),))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
-        conn.execute(_CREATE_LEDGER)
+        conn.execute(CREATE_LEDGER)
         row = conn.execute(_CURRENT).fetchone()
         current = int(str(row[0])) if row is not None else 0
         if current > SCHEMA_VERSION:
@@ -214,9 +288,23 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> int:
                 f"schema {schema!r} is at version {current} but this handoff knows only up to "
                 f"{SCHEMA_VERSION}; upgrade handoff to open it"
             )
+        if current == 0 and SCHEMA_VERSION >= BASELINE_VERSION:
+            for statement in create_statements(partitions):
+                conn.execute(statement)
+            for number in range(1, BASELINE_VERSION + 1):
+                conn.execute(_RECORD, (number, MIGRATIONS[number - 1][0]))
+            current = BASELINE_VERSION
         for number in range(current + 1, SCHEMA_VERSION + 1):
             description, statements = MIGRATIONS[number - 1]
             for statement in statements:
                 conn.execute(statement)
             conn.execute(_RECORD, (number, description))
-    return SCHEMA_VERSION
+        row = conn.execute(PARTITIONS, (schema,)).fetchone()
+        found = int(str(row[0])) if row is not None else 0
+    if partitions and found != partitions:
+        raise ValidationError(
+            "partitions",
+            f"schema {schema!r} exists with {found or 'no'} hash partitions, not {partitions}: "
+            "the layout is chosen when a schema is created",
+        )
+    return found

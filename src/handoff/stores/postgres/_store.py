@@ -11,25 +11,14 @@ rows by ``COPY`` (see :mod:`handoff.stores.postgres._bulk`).
 Records live in ``jsonb`` ``data`` columns written by :mod:`handoff.serde`, next to
 the indexed columns queries need; timestamps are ``timestamptz``.
 
-Distributing by contact (Citus)
--------------------------------
-Every table carries the contact's id (``contacts.id``, elsewhere ``contact_id``), so
-``contact_id`` is the distribution column and one person's rows live on one node:
-``SELECT create_distributed_table('journeys', 'contact_id', colocate_with => 'contacts')``
-and likewise for ``interactions``, ``handoffs``, ``notifications`` and ``decisions``. A
-distributed table can only enforce uniqueness that includes the distribution column, so there:
-
-* primary keys become ``(contact_id, id)``: ids are random, and ``get_journey`` and
-  friends are routed by a look-up on ``id`` (or by passing the contact along);
-* the global promises, *one owner per identity*, *one journey per reference*,
-  *one interaction per (channel, external_id)* and *one notification per provider
-  id*, need tables keyed by that value:
-  ``identities`` distributed by ``identity`` (it is such a table already), and small
-  look-up tables, ``references(reference PRIMARY KEY, journey_id)``,
-  ``external_ids(channel, external_id, interaction_id)`` and
-  ``provider_ids(provider_id PRIMARY KEY, notification_id)``, written in the same
-  transaction as the record (Citus makes it a two-phase commit);
-* ``position`` identity columns only break ties in ordering and may be per-shard.
+Distributing by contact
+-----------------------
+Every per-customer table is keyed by contact (see :mod:`handoff.stores.postgres._layout`),
+so one person's rows can live on one node of a Citus cluster, or in one hash partition
+(``?partitions=8``). Values unique across contacts (identities, record ids, journey
+references, external and provider ids) are looked up through ``identities`` and
+``record_keys``, written in the same transaction as the records they name. The
+scaling guide shows the DDL (``handoff schema --dialect citus``) and what runs where.
 
 Every psycopg exception is translated at this boundary: violated constraints become
 the domain's conflicts or NotFound, a server that cannot be reached
@@ -73,6 +62,7 @@ from handoff.stores.postgres import _writes as writes
 from handoff.stores.postgres._callbacks import PostgresCallbacks, write_callbacks
 from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
+from handoff.stores.postgres._schema import PARTITIONS as _PARTITIONS
 from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
@@ -97,7 +87,24 @@ T = TypeVar("T")
 Connection = writes.Connection
 
 # Named on its own too: the upgrade tests check that its plan uses the provider_id index.
-_FIND_NOTIFICATION = "SELECT data::text FROM notifications WHERE provider_id = %s"
+_FIND_NOTIFICATION = (
+    "SELECT n.data::text FROM record_keys AS k JOIN notifications AS n"
+    " ON n.id = k.record_id AND n.contact_id = k.contact_id WHERE k.key = %s AND k.kind = 'provider'"
+)
+
+
+def _by_key(kind: str, table: str, what: str, rest: str = "") -> str:
+    """A read of ``table`` routed by a record key: the record's (or journey's) contact first
+    (``%s`` is the key), so that only that contact's rows are searched (one partition)."""
+    joined = (
+        "r.id = k.record_id" if kind != "journey" or table == "journeys" else "r.journey_id = k.record_id"
+    )
+    return (
+        f"SELECT {what} FROM record_keys AS k JOIN {table} AS r ON {joined} AND r.contact_id = k.contact_id"
+        f" WHERE k.key = %s AND k.kind = '{kind}'{rest}"
+    )
+
+
 # The columns after the JSON name the exact state of the record: its id and, for the
 # records that change, its version. The store decodes each state once (see _load).
 _READS = Statements(
@@ -106,37 +113,52 @@ _READS = Statements(
         "SELECT contacts.data::text, contacts.id, contacts.version FROM identities"
         " JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %s"
     ),
-    get_journey="SELECT data::text, id, version FROM journeys WHERE id = %s",
-    find_journey="SELECT data::text, id, version FROM journeys WHERE reference = %s",
+    get_journey=_by_key("journey", "journeys", "r.data::text, r.id, r.version"),
+    find_journey=(
+        "SELECT j.data::text, j.id, j.version FROM record_keys AS k JOIN journeys AS j"
+        " ON j.id = k.record_id AND j.contact_id = k.contact_id WHERE k.key = %s AND k.kind = 'reference'"
+    ),
     journeys_of=(
         "SELECT data::text, id, version FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
     ),
     all_journeys="SELECT data::text, id, version FROM journeys ORDER BY opened_at, position",
-    find_interaction="SELECT data::text, id FROM interactions WHERE channel = %s AND external_id = %s",
-    interactions="SELECT data::text, id FROM interactions WHERE journey_id = %s ORDER BY sequence",
-    last_interactions=(
-        "SELECT data, id FROM (SELECT data::text, id, sequence FROM interactions WHERE journey_id = %s"
-        " ORDER BY sequence DESC LIMIT %s) AS last ORDER BY sequence"
+    find_interaction=(
+        "SELECT i.data::text, i.id FROM record_keys AS k JOIN interactions AS i"
+        " ON i.id = k.record_id AND i.contact_id = k.contact_id"
+        " WHERE k.kind = 'external:' || %s AND k.key = %s"
     ),
-    handoffs="SELECT data::text, id FROM handoffs WHERE journey_id = %s ORDER BY at, position",
-    get_notification="SELECT data::text FROM notifications WHERE id = %s",
+    interactions=_by_key("journey", "interactions", "r.data::text, r.id", " ORDER BY r.sequence"),
+    last_interactions=(
+        "SELECT data, id FROM ("
+        + _by_key(
+            "journey", "interactions", "r.data::text, r.id, r.sequence", " ORDER BY r.sequence DESC LIMIT %s"
+        )
+        + ") AS last ORDER BY sequence"
+    ),
+    handoffs=_by_key("journey", "handoffs", "r.data::text, r.id", " ORDER BY r.at, r.position"),
+    get_notification=_by_key("notification", "notifications", "r.data::text"),
     find_notification=_FIND_NOTIFICATION,
-    notifications="SELECT data::text FROM notifications WHERE journey_id = %s ORDER BY created_at, position",
+    notifications=_by_key("journey", "notifications", "r.data::text", " ORDER BY r.created_at, r.position"),
     due=(
         "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
         " ORDER BY send_at, position LIMIT %s"
     ),
-    get_decision="SELECT data::text, id FROM decisions WHERE id = %s",
-    decisions="SELECT data::text, id FROM decisions WHERE journey_id = %s ORDER BY at, position",
+    get_decision=_by_key("decision", "decisions", "r.data::text, r.id"),
+    decisions=_by_key("journey", "decisions", "r.data::text, r.id", " ORDER BY r.at, r.position"),
 )
 _DECODED = 8192
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
-_LOCK_NOTIFICATION = "SELECT data::text FROM notifications WHERE id = %s FOR UPDATE"
+_LOCK_NOTIFICATION = _by_key("notification", "notifications", "r.data::text", " FOR UPDATE OF r")
 # Writers of one key (a contact id or an identity) queue here until their transaction
 # ends; the first number keeps handoff's locks apart from other advisory locks.
 _LOCK_CLASS = 0x48_4F
 _LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
-_MARK_NOTIFICATION = "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s"
+_MARK_NOTIFICATION = (
+    "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s AND contact_id = %s"
+)
+# A notification's provider id is a record key: the old one's row goes, the new one's comes.
+_DROP_PROVIDER = "DELETE FROM record_keys WHERE kind = 'provider' AND key = %s AND record_id = %s"
+_ADD_PROVIDER = "INSERT INTO record_keys (key, kind, contact_id, record_id) VALUES (%s, 'provider', %s, %s)"
 # Two walks of journeys_active (status, updated_at, id), merged; LIMIT NULL means no limit.
 _ACTIVE = (
     "SELECT data::text FROM ("
@@ -150,9 +172,10 @@ _THREAD = intake.THREAD  # with id and version, so a known journey is not decode
 _EXTERNAL = "SELECT channel, external_id, data::text, id FROM interactions WHERE external_id = ANY(%s)"
 
 # A contact's records, journey by journey; ``%s`` is the contact id.
-_OF_CONTACT = "journey_id IN (SELECT id FROM journeys WHERE contact_id = %s)"
+_OF_CONTACT = "contact_id = %s"  # a record's contact is its journey's (their foreign key says so)
 _RECORDS_OF = (
-    "SELECT r.data::text FROM {table} AS r JOIN journeys AS j ON j.id = r.journey_id"
+    "SELECT r.data::text FROM {table} AS r"
+    " JOIN journeys AS j ON j.id = r.journey_id AND j.contact_id = r.contact_id"
     " WHERE j.contact_id = %s ORDER BY j.opened_at, j.position, {order}"
 )
 _RECORD_ORDER = (
@@ -168,6 +191,7 @@ _ERASE = (
     f"DELETE FROM interactions WHERE {_OF_CONTACT}",
     f"DELETE FROM handoffs WHERE {_OF_CONTACT}",
     f"DELETE FROM notifications WHERE {_OF_CONTACT}",
+    "DELETE FROM record_keys WHERE contact_id = %s",
     "DELETE FROM journeys WHERE contact_id = %s",
     "DELETE FROM identities WHERE contact_id = %s",
     "DELETE FROM contacts WHERE id = %s",
@@ -176,7 +200,7 @@ _ERASE = (
 
 # Every table an erasure deletes from; the pool's connections are in autocommit mode.
 _VACUUM_ERASED = (
-    "VACUUM contacts, identities, journeys, interactions, handoffs, notifications, decisions,"
+    "VACUUM contacts, identities, record_keys, journeys, interactions, handoffs, notifications, decisions,"
     " journey_tallies, callbacks"
 )
 
@@ -201,9 +225,11 @@ class PostgresStore(
 
     _sql = _READS
     _pages = PageStatements(
-        interactions_after=(
-            "SELECT data::text, id FROM interactions WHERE journey_id = %s AND sequence > %s"
-            " ORDER BY sequence LIMIT %s"
+        interactions_after=_by_key(
+            "journey",
+            "interactions",
+            "r.data::text, r.id",
+            " AND r.sequence > %s ORDER BY r.sequence LIMIT %s",
         ),
     )
 
@@ -215,30 +241,52 @@ class PostgresStore(
         max_size: int = 8,
         schema: str = "handoff",
         timeout: float = 30.0,
+        partitions: int = 0,
     ) -> None:
         conninfo, self._where = connect.parse_conninfo(conninfo)
         connect.check_settings(schema, min_size, max_size, timeout)
+        partitions = connect.parse_partitions(partitions)
         self._schema = schema
         self._closed = False
         self._session = threading.local()  # this thread's serialized() transaction, if any
-        self._pool = connect.open_pool(conninfo, self._where, schema, min_size, max_size, float(timeout))
+        self._pool = connect.open_pool(
+            conninfo, self._where, schema, min_size, max_size, float(timeout), partitions=partitions
+        )
+        with self._connection("read the schema's layout") as conn:
+            row = conn.execute(_PARTITIONS, (schema,)).fetchone()
+        self._partitions = 0 if row is None else int(str(row[0]))
         # Room for the contact, journey and latest message of a few thousand customers: a
         # customer writing again within the hour is then read back without decoding.
         self._decoded = Decoded(size=_DECODED, decode=writes.decode)
 
     @classmethod
     def from_url(cls, url: str) -> PostgresStore:
-        """Open ``postgresql://user:password@host:port/dbname?schema=name`` (or ``postgres://``).
+        """Open ``postgresql://user:password@host:port/dbname?schema=name&partitions=8``
+        (or ``postgres://``).
 
-        ``schema`` is handoff's own parameter; every other query parameter goes to libpq.
+        ``schema`` and ``partitions`` are handoff's own parameters; every other query
+        parameter goes to libpq. ``partitions`` applies when the schema is created: its
+        per-contact tables are then ``PARTITION BY HASH (contact_id)`` in that many parts.
+        An existing schema keeps its layout; asking it for another number of partitions
+        raises :class:`~handoff.errors.ValidationError` naming ``partitions``.
         """
-        conninfo, schema = connect.split_url(url)
-        return cls(conninfo) if schema is None else cls(conninfo, schema=schema)
+        conninfo, schema, partitions = connect.split_url_options(url)
+        options: dict[str, Any] = {}
+        if schema is not None:
+            options["schema"] = schema
+        if partitions is not None:
+            options["partitions"] = connect.parse_partitions(partitions)
+        return cls(conninfo, **options)
 
     @property
     def schema(self) -> str:
         """The PostgreSQL schema holding the tables."""
         return self._schema
+
+    @property
+    def partitions(self) -> int:
+        """How many hash partitions (by contact) the per-contact tables have; 0 for none."""
+        return self._partitions
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._where!r}, schema={self._schema!r})"
@@ -316,7 +364,12 @@ class PostgresStore(
             if updated == current:
                 return current
             params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
-            conn.execute(_MARK_NOTIFICATION, params)
+            conn.execute(_MARK_NOTIFICATION, (*params, current.contact_id))
+            if updated.provider_id != current.provider_id:
+                if current.provider_id is not None:
+                    conn.execute(_DROP_PROVIDER, (current.provider_id, notification_id))
+                if updated.provider_id is not None:
+                    conn.execute(_ADD_PROVIDER, (updated.provider_id, current.contact_id, notification_id))
         return updated
 
     def claim_notifications(

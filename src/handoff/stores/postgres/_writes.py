@@ -30,6 +30,7 @@ from handoff.errors import (
 )
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_json, to_json
+from handoff.stores.postgres._layout import parent_constraint
 from handoff.stores.records import Changeset
 
 T = TypeVar("T")
@@ -46,9 +47,13 @@ INSERT_CONTACT = "INSERT INTO contacts (id, version, created_at, data) VALUES (%
 MATCH_CONTACT = (
     "UPDATE contacts SET version = %s, created_at = %s, data = %s WHERE id = %s AND version = %s RETURNING 1"
 )
+# A journey's update returns its reference before (``was``) and after, so that the
+# statement around it can move the reference's look-up row (see JOURNEY_KEYS).
 MATCH_JOURNEY = (
-    "UPDATE journeys SET contact_id = %s, reference = %s, status = %s, version = %s, opened_at = %s,"
-    " updated_at = %s, data = %s WHERE id = %s AND version = %s RETURNING 1"
+    "UPDATE journeys AS j SET contact_id = %s, reference = %s, status = %s, version = %s, opened_at = %s,"
+    " updated_at = %s, data = %s FROM journeys AS before WHERE j.id = %s AND j.contact_id = %s"
+    " AND j.version = %s AND before.id = j.id AND before.contact_id = j.contact_id"
+    " RETURNING before.reference AS was, j.reference, j.contact_id, j.id"
 )
 CHECKED = "WITH written AS ({}) SELECT written_once(count(*), %s) FROM written"
 UPDATE_CONTACT = CHECKED.format(MATCH_CONTACT)
@@ -56,9 +61,49 @@ DELETE_IDENTITIES = "DELETE FROM identities WHERE contact_id = %s"
 INSERT_IDENTITIES = "INSERT INTO identities (identity, contact_id) SELECT unnest(%s::text[]), %s"
 INSERT_JOURNEY = (
     "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, reference, contact_id"
 )
-UPDATE_JOURNEY = CHECKED.format(MATCH_JOURNEY)
+# -- record keys -------------------------------------------------------------------------
+# Each global key of a written record, as (key, kind, contact_id, record_id) rows, read
+# from the RETURNING of the statement part ({}) that wrote the record. A journey's
+# reference row moves when an update changes the reference (the old row is deleted by
+# DROP_MOVED_REFERENCE in the same statement).
+KEYS_OF = {
+    "new journey": (
+        "SELECT id, 'journey', contact_id, id FROM {0}"
+        " UNION ALL SELECT reference, 'reference', contact_id, id FROM {0}"
+    ),
+    "journey": "SELECT reference, 'reference', contact_id, id FROM {0} WHERE was <> reference",
+    "interactions": (
+        "SELECT id, 'interaction', contact_id, id FROM {0} UNION ALL"
+        " SELECT external_id, 'external:' || channel, contact_id, id FROM {0} WHERE external_id IS NOT NULL"
+    ),
+    "handoffs": "SELECT id, 'handoff', contact_id, id FROM {0}",
+    "notifications": (
+        "SELECT id, 'notification', contact_id, id FROM {0} UNION ALL"
+        " SELECT provider_id, 'provider', contact_id, id FROM {0} WHERE provider_id IS NOT NULL"
+    ),
+    "decisions": "SELECT id, 'decision', contact_id, id FROM {0}",
+}
+# What each appended table's insert returns for KEYS_OF.
+RETURNED = {
+    "interactions": "id, contact_id, channel, external_id",
+    "handoffs": "id, contact_id",
+    "notifications": "id, contact_id, provider_id",
+    "decisions": "id, contact_id",
+}
+INSERT_KEYS = "INSERT INTO record_keys (key, kind, contact_id, record_id) {}"
+DROP_MOVED_REFERENCE = (
+    "DELETE FROM record_keys WHERE kind = 'reference' AND key IN (SELECT was FROM {0} WHERE was <> reference)"
+)
+ADD_JOURNEY = (
+    f"WITH written AS ({INSERT_JOURNEY}) {INSERT_KEYS.format(KEYS_OF['new journey'].format('written'))}"
+)
+UPDATE_JOURNEY = (
+    f"WITH written AS ({MATCH_JOURNEY}), moved AS ({DROP_MOVED_REFERENCE.format('written')}),"
+    f" added AS ({INSERT_KEYS.format(KEYS_OF['journey'].format('written'))})"
+    " SELECT written_once(count(*), %s) FROM written"
+)
 INTERACTION_COLUMNS = "id, journey_id, contact_id, sequence, channel, author, kind, at, external_id, data"
 HANDOFF_COLUMNS = "id, journey_id, contact_id, at, from_channel, to_channel, initiated_by, reason, data"
 NOTIFICATION_COLUMNS = (
@@ -199,6 +244,26 @@ class Rows:
                     with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                         for row in rows:
                             copy.write_row(row)
+            keys = self.appended_keys()
+            if keys:
+                with cur.copy("COPY record_keys (key, kind, contact_id, record_id) FROM STDIN") as copy:
+                    for key in keys:
+                        copy.write_row(key)
+
+    def appended_keys(self) -> list[Params]:
+        """The record_keys rows of the appended records: (key, kind, contact_id, record_id)."""
+        keys: list[Params] = []
+        for row in self.interactions:  # id, journey_id, contact_id, sequence, channel, ..., external_id
+            keys.append((row[0], "interaction", row[2], row[0]))
+            if row[8] is not None:
+                keys.append((row[8], f"external:{row[4]}", row[2], row[0]))
+        for kind, rows in (("handoff", self.handoffs), ("decision", self.decisions)):
+            keys += ((row[0], kind, row[2], row[0]) for row in rows)
+        for row in self.notifications:  # ..., provider_id last
+            keys.append((row[0], "notification", row[2], row[0]))
+            if row[-1] is not None:
+                keys.append((row[-1], "provider", row[2], row[0]))
+        return keys
 
 
 def _add_journey(versioned: list[_Versioned], write: _Versioned, pending: dict[str, int]) -> None:
@@ -289,10 +354,10 @@ def _write_contact(conn: Connection, contact: Contact, expected: int, params: Pa
 
 def _write_journey(conn: Connection, journey: Journey, expected: int, params: Params) -> None:
     if expected == 0:
-        conn.execute(INSERT_JOURNEY, params, prepare=True)
+        conn.execute(ADD_JOURNEY, params, prepare=True)
     else:
         problem = f"journey {journey.id!r} is not at version {expected}"
-        conn.execute(UPDATE_JOURNEY, (*params, expected, problem), prepare=True)
+        conn.execute(UPDATE_JOURNEY, (*params, journey.contact_id, expected, problem), prepare=True)
 
 
 # -- refusals --------------------------------------------------------------------------
@@ -301,29 +366,34 @@ _UNIQUE: dict[str, tuple[type[ConcurrencyConflict], str]] = {
     "contacts_pkey": (ConcurrencyConflict, "a contact with this id already exists"),
     "identities_pkey": (ConcurrencyConflict, "an identity already belongs to another contact"),
     "journeys_pkey": (ConcurrencyConflict, "a journey with this id already exists"),
-    "journeys_reference_key": (ConcurrencyConflict, "the journey reference is already taken"),
     "interactions_pkey": (DuplicateInteraction, "an interaction with this id is already stored"),
-    "interactions_external_key": (
-        DuplicateInteraction,
-        "an interaction with this (channel, external_id) is already stored",
-    ),
     "interactions_sequence_key": (
         ConcurrencyConflict,
         "the journey already has an interaction with this sequence number",
     ),
     "handoffs_pkey": (ConcurrencyConflict, "a handoff with this id already exists"),
     "notifications_pkey": (ConcurrencyConflict, "a notification with this id already exists"),
-    "notifications_provider_key": (
-        ConcurrencyConflict,
-        "another notification already holds this provider id",
-    ),
     "decisions_pkey": (ConcurrencyConflict, "a decision with this id already exists"),
 }
+# A taken record key (record_keys_pkey), by its kind.
+_TAKEN: dict[str, tuple[type[ConcurrencyConflict], str]] = {
+    "journey": _UNIQUE["journeys_pkey"],
+    "reference": (ConcurrencyConflict, "the journey reference is already taken"),
+    "interaction": _UNIQUE["interactions_pkey"],
+    "external": (DuplicateInteraction, "an interaction with this (channel, external_id) is already stored"),
+    "handoff": _UNIQUE["handoffs_pkey"],
+    "notification": _UNIQUE["notifications_pkey"],
+    "provider": (ConcurrencyConflict, "another notification already holds this provider id"),
+    "decision": _UNIQUE["decisions_pkey"],
+}
+# PostgreSQL's detail of a taken key: Key (key, kind)=(<key>, <kind>) already exists.
+_TAKEN_DETAIL = re.compile(r"\(key, kind\)=\((?P<key>.*), (?P<kind>[^,]*)\) already exists", re.DOTALL)
 
 # A violated foreign key: the kind of record that is missing, and which rows name one.
 FOREIGN_KEYS = {
     "journeys_contact_fk": "contact",
     "identities_contact_fk": "contact",
+    "record_keys_contact_fk": "contact",
     "interactions_journey_fk": "journey",
     "handoffs_journey_fk": "journey",
     "notifications_journey_fk": "journey",
@@ -337,11 +407,20 @@ def refused(exc: psycopg.Error) -> HandoffError | None:
         return ConcurrencyConflict(exc.diag.message_primary or "a record changed meanwhile")
     if not isinstance(exc, pgerrors.UniqueViolation):
         return None
-    known = _UNIQUE.get(exc.diag.constraint_name or "")
+    detail = exc.diag.message_detail
+    if exc.diag.constraint_name == "record_keys_pkey":
+        taken = _TAKEN_DETAIL.search(detail or "")
+        kind = taken.group("kind").partition(":")[0] if taken else ""
+        error, problem = _TAKEN.get(kind, (ConcurrencyConflict, "a key of the record is already taken"))
+        if taken and kind == "external":
+            detail = f"channel {taken.group('kind').partition(':')[2]!r}, external_id {taken.group('key')!r}"
+        elif taken:
+            detail = f"{kind} {taken.group('key')!r}"
+        return error(f"{problem} ({detail})" if detail else problem)
+    known = _UNIQUE.get(parent_constraint(exc.diag.constraint_name or ""))
     if known is None:
         return None
     error, problem = known
-    detail = exc.diag.message_detail
     return error(f"{problem} ({detail})" if detail else problem)
 
 
@@ -376,7 +455,7 @@ def explained(conn: Connection, batch: Sequence[Changeset], exc: psycopg.Error) 
     known = refused(exc)
     if known is not None:
         return known
-    kind = FOREIGN_KEYS.get(getattr(exc.diag, "constraint_name", None) or "")
+    kind = FOREIGN_KEYS.get(parent_constraint(getattr(exc.diag, "constraint_name", None) or ""))
     if kind is None:
         return unexplained(exc)
     wanted = referenced(batch, kind)
