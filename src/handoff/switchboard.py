@@ -18,6 +18,7 @@ from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
 from handoff.errors import HandoffError, IngestError, NotFound, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome, survey_scores
+from handoff.flow.booking import book, book_of, close, slots
 from handoff.flow.bulk.batch import BulkIntake
 from handoff.flow.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.flow.intake import inbound_identity
@@ -29,6 +30,8 @@ from handoff.ingest.base import Parsed
 from handoff.masking import mask_secrets
 from handoff.models import (
     PRIORITIES,
+    Callback,
+    CallbackStatus,
     Contact,
     ContextSummary,
     Handoff,
@@ -216,8 +219,9 @@ class Switchboard:
         Customers who went quiet after an agent's reply get the update on an asynchronous
         channel (once), SLA warnings fire; the team is warned, then alerted, once per wait
         that nears or passes its SLA target (``outcome.alerts``, in the outbox with
-        ``audience="team"``); deferred notifications and survey delays need no tick, they
-        are already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
+        ``audience="team"``); callbacks nobody recorded ``callback_grace`` after their slot
+        are marked missed; deferred notifications and survey delays need no tick, they are
+        already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
         (notifications, alerts, suggestions, trace) over all those journeys.
         """
         when = self._at(now)
@@ -386,6 +390,80 @@ class Switchboard:
                 now=self.clock.now(),
             )
         )
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def schedule_callback(
+        self,
+        journey_id: str,
+        at: datetime,
+        *,
+        channel: str = "phone",
+        agent: str | None = None,
+        now: datetime | None = None,
+    ) -> JourneyOutcome:
+        """Book a call to the customer at ``at`` (no phone tag); the outcome's ``callback``.
+
+        The slot must be in the future, inside the policy's ``callback_hours`` on its
+        ``business_days`` on the customer's own clock, start a ``callback_slot`` and not
+        overlap a callback of the journey still scheduled; the contact needs a phone
+        number. Otherwise a :class:`~handoff.errors.ValidationError` names ``at`` or
+        ``number``. The default policy confirms the slot and schedules a reminder.
+        """
+        when = ensure_aware(at, "at").astimezone(timezone.utc)
+        profile = channels.get(channel, "channel")
+        if "phone" not in profile.identity_kinds or profile.is_async:
+            raise ValidationError("channel", f"{channel} does not call a phone number")
+        if agent is not None:
+            agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
+        book_of(self._flow)
+        return self._retry(
+            lambda: book(
+                self._flow,
+                self._journey(journey_id),
+                at=when,
+                channel=channel,
+                agent=agent,
+                now=self._at(now),
+            )
+        )
+
+    def callback_slots(self, journey_id: str, count: int = 3, now: datetime | None = None) -> list[datetime]:
+        """The next ``count`` slots :meth:`schedule_callback` accepts for this journey (UTC)."""
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+            raise ValidationError("count", f"expected a whole number from 1 to 100, got {count!r}")
+        return slots(self._flow, self._journey(journey_id), count=count, now=self._at(now))
+
+    def record_callback(
+        self, callback_id: str, *, reached: bool, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Record how a callback went: ``reached`` closes it as ``done`` (a ``call`` in the
+        journey's history); not reached marks it ``missed`` and the policy offers the
+        customer the next slot or to continue in writing. Its pending reminder is cancelled."""
+        if not isinstance(reached, bool):
+            raise ValidationError("reached", f"expected true or false, got {reached!r}")
+        require_text(callback_id, "callback_id", max_len=200)
+        when = self._at(at)
+        status: CallbackStatus = "done" if reached else "missed"
+        reason = "the customer was reached" if reached else "the customer did not answer"
+        return self._retry(
+            lambda: close(
+                self._flow, callback_id, status=status, at=when, reason=reason, now=self.clock.now()
+            )
+        )
+
+    def cancel_callback(self, callback_id: str, *, at: datetime | None = None) -> JourneyOutcome:
+        """Cancel a scheduled callback (the customer no longer needs it); its reminder is cancelled."""
+        require_text(callback_id, "callback_id", max_len=200)
+        when = self._at(at)
+        return self._retry(
+            lambda: close(
+                self._flow, callback_id, status="cancelled", at=when, reason="cancelled", now=self.clock.now()
+            )
+        )
+
+    def callbacks(self, journey_id: str) -> list[Callback]:
+        """A journey's callbacks, by time."""
+        return book_of(self._flow).callbacks(self._journey(journey_id).id)
 
     # -- contacts ----------------------------------------------------------------------------
     def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:

@@ -27,7 +27,7 @@ from handoff.errors import ConcurrencyConflict
 from handoff.events import Inbound, JourneyOutcome
 from handoff.flow import desk
 from handoff.flow.intake import draft_inbound
-from handoff.flow.plan import Draft, Sentiment, duplicate, plan
+from handoff.flow.plan import Draft, Planned, Sentiment, duplicate, plan
 from handoff.flow.read import Steps, ask, intake_steps, notifications_steps, recent_bound, recent_steps
 from handoff.identity import Identity
 from handoff.models import Contact, Initiator, Journey, Notification, Priority
@@ -299,9 +299,14 @@ class Flow:
 
     # -- the common tail -----------------------------------------------------------------
     def _commit(
-        self, draft: Draft, now: datetime, notifications: Sequence[Notification] | None = None
+        self,
+        draft: Draft,
+        now: datetime,
+        notifications: Sequence[Notification] | None = None,
+        finish: Callable[[Planned], Planned] | None = None,
     ) -> Steps[JourneyOutcome]:
-        """Read what the plan will look at, plan, and commit; returns the outcome."""
+        """Read what the plan will look at, plan, and commit; returns the outcome.
+        ``finish`` completes the plan before it is committed (a callback verb adds its callback)."""
         journey = draft.journey
         stored: Sequence[Notification] = ()
         if draft.events and (self.notify or draft.handoff is not None) and draft.journey_version > 0:
@@ -328,5 +333,7 @@ class Flow:
                 sentiment=self.sentiment,
                 notify=self.notify,
             )
+        if finish is not None:
+            planned = finish(planned)
         yield ("commit", (planned.changeset,), {})
         return planned.outcome

@@ -252,6 +252,8 @@ class AsyncPostgresStore:
         """Write the changeset as one statement (see :mod:`~handoff.stores.postgres._commit`);
         inside :meth:`serialized`, ``COMMIT`` goes with it in the same round trip."""
         changes = check_changeset(changes)
+        if changes.callbacks or changes.cancelled_notifications:  # not a CallbackBook
+            raise StoreUnavailable("the asyncio PostgreSQL store keeps no callbacks; the blocking store does")
         batch = (changes,)
         rows = writes.Rows(batch)  # serialized before a connection is taken
         statement = one.statement(rows) or one.statement(rows, most=None)

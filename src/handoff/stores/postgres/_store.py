@@ -61,6 +61,7 @@ from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
 from handoff.stores.postgres import _links as links
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._callbacks import PostgresCallbacks, write_callbacks
 from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
 from handoff.stores.postgres._schema import PARTITIONS as _PARTITIONS
@@ -187,6 +188,7 @@ _RECORD_ORDER = (
     ("decisions", "r.at, r.position"),
 )
 _ERASE = (
+    "DELETE FROM callbacks WHERE contact_id = %s",
     f"DELETE FROM journey_tallies WHERE {_OF_CONTACT}",
     f"DELETE FROM decisions WHERE {_OF_CONTACT}",
     f"DELETE FROM interactions WHERE {_OF_CONTACT}",
@@ -202,12 +204,20 @@ _ERASE = (
 # Every table an erasure deletes from; the pool's connections are in autocommit mode.
 _VACUUM_ERASED = (
     "VACUUM contacts, identities, record_keys, journeys, interactions, handoffs, notifications, decisions,"
-    " journey_tallies"
+    " journey_tallies, callbacks"
 )
 
 
 class PostgresStore(
-    SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics, OutboxLeases, ErasureScrub, SQLPages
+    SQLReads,
+    BulkImport,
+    IntakeReads,
+    SerializedWrites,
+    PostgresMetrics,
+    OutboxLeases,
+    ErasureScrub,
+    SQLPages,
+    PostgresCallbacks,
 ):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
@@ -293,8 +303,9 @@ class PostgresStore(
         changes = check_changeset(changes)
         batch = (changes,)
         rows = writes.Rows(batch)  # serialized before a connection is taken
-        statement = one.statement(rows)
-        if statement is None:  # too many rows for one statement: as a batch of one
+        # Callbacks are checked against the stored row: a transaction of statements.
+        statement = None if changes.callbacks or changes.cancelled_notifications else one.statement(rows)
+        if statement is None:  # callbacks, or too many rows for one statement: as a batch of one
             self._commit_rows("commit a changeset", batch, rows)
             return
         with self._writing("commit a changeset", batch) as conn:
@@ -325,6 +336,7 @@ class PostgresStore(
                 try:
                     with conn.transaction():
                         bulk.write_set(conn, rows)
+                        write_callbacks(conn, batch)
                     written = True
                 except (bulk.Refused, pgerrors.IntegrityError):
                     pass  # undone; written in order below, which names the culprit
@@ -332,6 +344,7 @@ class PostgresStore(
                 with conn.transaction():
                     rows.write_versioned(conn)
                     rows.copy_appended(conn)
+                    write_callbacks(conn, batch)
             if self._ends_session(conn):
                 conn.execute("COMMIT")
                 self._session_ended()
