@@ -14,8 +14,8 @@ from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffErr
 from handoff.models import DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores.records import Changeset
-from handoff.stores.sqlite._links import LinkRows, contact_head, write_links
 from handoff.stores.sqlite._callbacks import write_callbacks
+from handoff.stores.sqlite._links import LinkRows, contact_head, write_links
 
 Params = tuple[object, ...]
 
