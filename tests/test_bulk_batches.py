@@ -63,8 +63,8 @@ def change(
         fresh = make_contact(others[0].identities[0])
         return Changeset(contact=fresh, journey=make_journey(fresh))
     elif op == "contact_update":
-        updated = evolve(contact, links=(*contact.links, make_link()), version=contact.version + 1)
-        return Changeset(contact=updated, expected_contact_version=contact.version)
+        updated = evolve(contact, version=contact.version + 1)
+        return Changeset(contact=updated, expected_contact_version=contact.version, links=(make_link(),))
     external = interaction.external_id if op == "duplicate" else None
     after, message = appended(journey, external_id=external)
     return Changeset(

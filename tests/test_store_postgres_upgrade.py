@@ -10,16 +10,21 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from handoff.clock import FixedClock
+from handoff.identity import parse_identity
 from handoff.serde import to_json
 from handoff.stores import Changeset
 from handoff.stores.postgres import _schema as schema
 from handoff.stores.postgres._store import _ACTIVE, _FIND_NOTIFICATION, PostgresStore
+from handoff.stores.records import BRIEF_LINKS, brief_contact
+from handoff.switchboard import Switchboard
 from handoff.testing.factories import (
     T0,
     appended,
     make_contact,
     make_decision,
     make_journey,
+    make_link,
     make_notification,
 )
 from tests.pgserver import PgServer
@@ -120,3 +125,51 @@ def test_the_tick_and_provider_look_ups_can_use_their_indexes(
         # Two steps, each by an index: the provider id's record key, then the notification.
         assert "Index Scan using record_keys_pkey" in found, found
         assert "notifications_pkey" in found, found
+
+
+def test_identity_links_move_from_the_contacts_json_to_rows_of_their_own(
+    postgres: PgServer, postgres_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schema from before links were rows keeps every identity, in the contact's order,
+    whatever order the old identity rows were in; reads, briefs, linking and erasure work."""
+    before = next(n for n, (title, _) in enumerate(schema.MIGRATIONS) if title.startswith("identity links"))
+    with monkeypatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:before])
+        old.setattr(schema, "SCHEMA_VERSION", before)
+        PostgresStore(postgres.conninfo(), schema=postgres_schema).close()
+    kinds = [("email", True)] * (BRIEF_LINKS + 2) + [("phone", False), ("twitter", True), ("email", False)]
+    values = {"email": "p{}@example.com", "phone": "+1415555{:04d}", "twitter": "@p{}"}
+    links = tuple(
+        make_link(f"{kind}:{values[kind].format(n)}", confirmed=ok, linked_at=T0 + timedelta(minutes=n))
+        for n, (kind, ok) in enumerate(kinds)
+    )
+    contact = make_contact(links=links)
+    other = make_contact("email:other@example.com")
+    with psycopg.connect(postgres.conninfo(), autocommit=True) as conn, conn.transaction():
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(postgres_schema)))
+        for record in (other, contact):
+            conn.execute(
+                "INSERT INTO contacts (id, version, created_at, data) VALUES (%s, %s, %s, %s)",
+                (record.id, record.version, record.created_at, to_json(record)),
+            )
+            for identity in reversed(record.identities):  # not in link order
+                conn.execute("INSERT INTO identities VALUES (%s, %s)", (str(identity), record.id))
+
+    with PostgresStore(postgres.conninfo(), schema=postgres_schema) as store:
+        assert store.get_contact(contact.id) == contact
+        assert store.get_contact(other.id) == other
+        assert store.contact_records(contact.id).contact == contact
+        assert store.get_contact_brief(contact.id) == brief_contact(contact)
+        for identity in contact.identities:
+            assert store.find_contact(identity) == contact
+            assert store.find_contact_brief(identity) == brief_contact(contact, identity)
+        added = parse_identity("email:new@example.com")
+        Switchboard(store, clock=FixedClock(T0 + timedelta(days=1))).link(contact.id, added)
+        assert store.get_contact(contact.id).identities == (*contact.identities, added)
+        store.erase_contact(contact.id)
+        assert store.get_contact(other.id) == other
+    with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(postgres_schema)))
+        assert conn.execute("SELECT identity FROM identities").fetchall() == [("email:other@example.com",)]
+        carried = conn.execute("SELECT count(*) FROM contacts WHERE jsonb_array_length(data -> 'links') > 0")
+        assert carried.fetchone() == (0,)

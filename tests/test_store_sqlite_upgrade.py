@@ -4,17 +4,22 @@ the tick's and the delivery callbacks' look-ups use their indexes."""
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from handoff.clock import FixedClock, SeededIds, micros
+from handoff.identity import parse_identity
 from handoff.metrics import BusinessCalendar, journey_records, kpis
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores import Changeset, SQLiteStore
+from handoff.stores import Changeset, MemoryStore, SQLiteStore, Store
+from handoff.stores.records import brief_contact
 from handoff.stores.sql._tallies import WITH_AGENTS
 from handoff.stores.sqlite import _schema as schema
 from handoff.stores.sqlite._metrics import _PLANS
@@ -26,6 +31,7 @@ from handoff.testing.factories import (
     make_contact,
     make_decision,
     make_journey,
+    make_link,
     make_notification,
 )
 from tests.metrics_build import T0 as METRICS_T0
@@ -66,6 +72,55 @@ def _write_v1(
             (note.id, journey.id, contact.id, note.channel, note.purpose, note.status,
              micros(note.send_at), micros(note.created_at), _v1_json(note)),
         )  # fmt: skip
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _write_v2(path: Path, store: Store) -> None:
+    """Every record of ``store`` as schema version 2 laid it out: a contact's links in its
+    JSON beside identity rows of (identity, contact id), no column added since."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        contacts = {journey.contact_id for journey in store.all_journeys()}
+        for contact_id in sorted(contacts):
+            records = store.contact_records(contact_id)
+            contact = records.contact
+            conn.execute(
+                "INSERT INTO contacts VALUES (?, ?, ?)", (contact.id, contact.version, to_json(contact))
+            )
+            for identity in contact.identities:
+                conn.execute("INSERT INTO identities VALUES (?, ?)", (str(identity), contact.id))
+            for j in records.journeys:
+                conn.execute(
+                    "INSERT INTO journeys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (j.id, contact.id, j.reference, j.status, j.version, micros(j.opened_at),
+                     micros(j.updated_at), to_json(j)),
+                )  # fmt: skip
+            for i in records.interactions:
+                conn.execute(
+                    "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (i.id, i.journey_id, contact.id, i.sequence, i.channel, i.author, i.kind, micros(i.at),
+                     i.external_id, to_json(i)),
+                )  # fmt: skip
+            for h in records.handoffs:
+                conn.execute(
+                    "INSERT INTO handoffs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (h.id, h.journey_id, contact.id, micros(h.at), h.from_channel, h.to_channel,
+                     h.initiated_by, h.reason, to_json(h)),
+                )  # fmt: skip
+            for n in records.notifications:
+                conn.execute(
+                    "INSERT INTO notifications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (n.id, n.journey_id, contact.id, n.channel, n.purpose, n.status, micros(n.send_at),
+                     micros(n.created_at), to_json(n), n.provider_id),
+                )  # fmt: skip
+            for d in records.decisions:
+                conn.execute(
+                    "INSERT INTO decisions VALUES (?, ?, ?, ?, ?)",
+                    (d.id, d.journey_id, contact.id, micros(d.at), to_json(d)),
+                )
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -151,9 +206,12 @@ def test_a_version_2_file_gains_the_metrics_index_and_reports_the_same(
     with monkeypatch.context() as old:
         old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
         old.setattr(schema, "SCHEMA_VERSION", 2)
-        with SQLiteStore(path) as store:
-            populate(Switchboard(store, clock=FixedClock(METRICS_T0), ids=SeededIds(7)), 7)
-            expected = kpis(list(journey_records(store, start, end)), start, end, by=by, business_hours=hours)
+        SQLiteStore(path).close()
+    # The records as a version 2 file holds them (written by an earlier release).
+    source = MemoryStore()
+    populate(Switchboard(source, clock=FixedClock(METRICS_T0), ids=SeededIds(7)), 7)
+    expected = kpis(list(journey_records(source, start, end)), start, end, by=by, business_hours=hours)
+    _write_v2(path, source)
     with SQLiteStore(path) as store:
         got = kpis(store, start, end, by=by, business_hours=hours)
         assert got.to_records() == expected.to_records()
@@ -174,3 +232,63 @@ def test_a_version_2_file_gains_the_metrics_index_and_reports_the_same(
         # A long period's histories are grouped as they come off the index: no sort.
         if scan:
             assert "TEMP B-TREE" not in histories, histories
+
+
+_LINK_KINDS = st.lists(
+    st.tuples(st.sampled_from(["email", "phone", "twitter"]), st.booleans()), min_size=1, max_size=14
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=_LINK_KINDS, shuffle=st.randoms(use_true_random=False))
+def test_a_version_5_file_moves_every_identity_link_to_its_own_row(
+    tmp_path_factory: pytest.TempPathFactory, kinds: list[tuple[str, bool]], shuffle: random.Random
+) -> None:
+    """Links a contact's JSON carried become rows, in the contact's order, whatever order
+    the old identity rows were in; reads, the brief, linking and erasure work on them."""
+    path = tmp_path_factory.mktemp("v5") / "v5.db"
+    with pytest.MonkeyPatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:5])
+        old.setattr(schema, "SCHEMA_VERSION", 5)
+        SQLiteStore(path).close()
+    values = {"email": "p{}@example.com", "phone": "+1415555{:04d}", "twitter": "@p{}"}
+    links = tuple(
+        make_link(
+            f"{kind}:{values[kind].format(n)}", confirmed=confirmed, linked_at=T0 + timedelta(minutes=n)
+        )
+        for n, (kind, confirmed) in enumerate(kinds)
+    )
+    contact = make_contact(links=links)
+    other = make_contact("email:other@example.com")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        for record in (contact, other):
+            conn.execute(
+                "INSERT INTO contacts VALUES (?, ?, ?)", (record.id, record.version, to_json(record))
+            )
+            rows = [(str(identity), record.id) for identity in record.identities]
+            shuffle.shuffle(rows)
+            conn.executemany("INSERT INTO identities VALUES (?, ?)", rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+    with SQLiteStore(path) as store:
+        assert store.get_contact(contact.id) == contact
+        assert store.get_contact(other.id) == other
+        assert store.get_contact_brief(contact.id) == brief_contact(contact)
+        for identity in contact.identities:
+            assert store.find_contact_brief(identity) == brief_contact(contact, identity)
+        board = Switchboard(store, clock=FixedClock(T0 + timedelta(days=1)))
+        board.link(contact.id, "email:new@example.com")
+        assert store.get_contact(contact.id).identities == (
+            *contact.identities,
+            parse_identity("email:new@example.com"),
+        )
+    assert _count(path, "SELECT count(*) FROM contacts WHERE json_array_length(data, '$.links') > 0") == 0
+    with SQLiteStore(path) as store:
+        store.erase_contact(contact.id)
+        assert store.get_contact(other.id) == other
+    assert _count(path, f"SELECT count(*) FROM identities WHERE contact_id = '{contact.id}'") == 0
+    assert _count(path, "SELECT count(*) FROM identities") == 1

@@ -8,14 +8,16 @@ Each verb is one atomic write, retried a bounded number of times on a conflict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import IO, Any, TypeVar
 
 from handoff import channels, privacy
-from handoff.clock import Clock, IdFactory, RandomIds, SystemClock
+from handoff._validate import require_text
+from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
 from handoff.errors import HandoffError, NotFound, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome
 from handoff.flow import verbs
+from handoff.flow.booking import book, book_of, close, slots
 from handoff.flow.bulk.batch import BulkIntake
 from handoff.flow.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.flow.intake import inbound_identity
@@ -26,6 +28,8 @@ from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
 from handoff.masking import mask_secrets
 from handoff.models import (
+    Callback,
+    CallbackStatus,
     Contact,
     ContextSummary,
     Handoff,
@@ -41,6 +45,7 @@ from handoff.policy.situation import check_role
 from handoff.stores import open_store
 from handoff.stores.base import Changeset, Store
 from handoff.stores.capabilities import RecordPages
+from handoff.stores.records import linked_contact
 from handoff.stores.rules import check_page
 from handoff.summary import SummarySpec, build_summary, for_role
 
@@ -190,8 +195,9 @@ class Switchboard:
         Customers who went quiet after an agent's reply get the update on an asynchronous
         channel (once), SLA warnings fire; the team is warned, then alerted, once per wait
         that nears or passes its SLA target (``outcome.alerts``, in the outbox with
-        ``audience="team"``); deferred notifications and survey delays need no tick, they
-        are already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
+        ``audience="team"``); callbacks nobody recorded ``callback_grace`` after their slot
+        are marked missed; deferred notifications and survey delays need no tick, they are
+        already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
         (notifications, alerts, suggestions, trace) over all those journeys.
         """
         when = self._at(now)
@@ -308,32 +314,113 @@ class Switchboard:
         )
         return self._agent(journey_id, act)
 
+    # -- callbacks ---------------------------------------------------------------------------
+    def schedule_callback(
+        self,
+        journey_id: str,
+        at: datetime,
+        *,
+        channel: str = "phone",
+        agent: str | None = None,
+        now: datetime | None = None,
+    ) -> JourneyOutcome:
+        """Book a call to the customer at ``at`` (no phone tag); the outcome's ``callback``.
+
+        The slot must be in the future, inside the policy's ``callback_hours`` on its
+        ``business_days`` on the customer's own clock, start a ``callback_slot`` and not
+        overlap a callback of the journey still scheduled; the contact needs a phone
+        number. Otherwise a :class:`~handoff.errors.ValidationError` names ``at`` or
+        ``number``. The default policy confirms the slot and schedules a reminder.
+        """
+        when = ensure_aware(at, "at").astimezone(timezone.utc)
+        profile = channels.get(channel, "channel")
+        if "phone" not in profile.identity_kinds or profile.is_async:
+            raise ValidationError("channel", f"{channel} does not call a phone number")
+        if agent is not None:
+            agent = verbs.agent_name(agent, "agent")
+        book_of(self._flow)
+        return self._retry(
+            lambda: book(
+                self._flow,
+                self._journey(journey_id),
+                at=when,
+                channel=channel,
+                agent=agent,
+                now=self._at(now),
+            )
+        )
+
+    def callback_slots(self, journey_id: str, count: int = 3, now: datetime | None = None) -> list[datetime]:
+        """The next ``count`` slots :meth:`schedule_callback` accepts for this journey (UTC)."""
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+            raise ValidationError("count", f"expected a whole number from 1 to 100, got {count!r}")
+        return slots(self._flow, self._journey(journey_id), count=count, now=self._at(now))
+
+    def record_callback(
+        self, callback_id: str, *, reached: bool, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Record how a callback went: ``reached`` closes it as ``done`` (a ``call`` in the
+        journey's history); not reached marks it ``missed`` and the policy offers the
+        customer the next slot or to continue in writing. Its pending reminder is cancelled."""
+        if not isinstance(reached, bool):
+            raise ValidationError("reached", f"expected true or false, got {reached!r}")
+        require_text(callback_id, "callback_id", max_len=200)
+        when = self._at(at)
+        status: CallbackStatus = "done" if reached else "missed"
+        reason = "the customer was reached" if reached else "the customer did not answer"
+        return self._retry(
+            lambda: close(
+                self._flow, callback_id, status=status, at=when, reason=reason, now=self.clock.now()
+            )
+        )
+
+    def cancel_callback(self, callback_id: str, *, at: datetime | None = None) -> JourneyOutcome:
+        """Cancel a scheduled callback (the customer no longer needs it); its reminder is cancelled."""
+        require_text(callback_id, "callback_id", max_len=200)
+        when = self._at(at)
+        return self._retry(
+            lambda: close(
+                self._flow, callback_id, status="cancelled", at=when, reason="cancelled", now=self.clock.now()
+            )
+        )
+
+    def callbacks(self, journey_id: str) -> list[Callback]:
+        """A journey's callbacks, by time."""
+        return book_of(self._flow).callbacks(self._journey(journey_id).id)
+
     # -- contacts ----------------------------------------------------------------------------
     def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:
-        """Confirm that ``identity`` belongs to the contact (an agent checked it)."""
+        """Confirm that ``identity`` belongs to the contact (an agent checked it).
+
+        Returns the contact brief (see :meth:`handoff.stores.Store.get_contact_brief`)
+        with the link; :meth:`contact` reads every identity."""
         parsed = parse_identity(identity, self.default_region)
         when = self._at(at)
 
         def once() -> Contact:
-            contact = self.store.get_contact(contact_id)
-            owner = self.store.find_contact(parsed)
+            contact = self.store.get_contact_brief(contact_id)
+            owner = self.store.find_contact_brief(parsed)
             if owner is not None and owner.id != contact.id:
                 raise ValidationError(
                     "identity",
                     f"{parsed} belongs to contact {owner.id}; unlink it there first "
                     "(contacts are never merged)",
                 )
-            return self._save_contact(contact, confirm_link(contact, parsed, when))
+            return self._save_links(owner or contact, confirm_link(owner or contact, parsed, when))
 
         return self._retry(once)
 
     def unlink(self, contact_id: str, identity: str | Identity) -> Contact:
-        """Undo a wrong link; the contact's journeys and every other identity stay."""
+        """Undo a wrong link; the contact's journeys and every other identity stay.
+
+        Returns the contact brief without the link, as :meth:`link` does."""
         parsed = parse_identity(identity, self.default_region)
 
         def once() -> Contact:
-            contact = self.store.get_contact(contact_id)
-            return self._save_contact(contact, remove_link(contact, parsed))
+            contact = self.store.get_contact_brief(contact_id)
+            owner = self.store.find_contact_brief(parsed)
+            held = owner if owner is not None and owner.id == contact.id else contact
+            return self._save_links(held, remove_link(held, parsed))
 
         return self._retry(once)
 
@@ -374,6 +461,12 @@ class Switchboard:
         if after is not before:
             self.store.commit(Changeset(contact=after, expected_contact_version=before.version))
         return after
+
+    def _save_links(self, before: Contact, changes: Changeset | None) -> Contact:
+        if changes is None:
+            return before
+        self.store.commit(changes)
+        return linked_contact(changes, before)
 
     # -- privacy -----------------------------------------------------------------------------
     def export_contact(self, contact_id: str) -> dict[str, Any]:

@@ -101,7 +101,7 @@ class JsonlStore(Store, BulkImport):
         with self._lock:
             self._open_log()
             self._state.check(changes)
-            records = changed_records(changes)
+            records = changed_records(changes, self._state)
             self._append(records)  # logged first: a write the disk refuses is not made
             for record in records:
                 self._state.put(record)
@@ -114,7 +114,7 @@ class JsonlStore(Store, BulkImport):
             records: list[Record] = []
             for change in batch:
                 trial.check(change)
-                for record in changed_records(change):
+                for record in changed_records(change, trial):
                     trial.put(record)
                     records.append(record)
             self._append(records)  # one line: the whole batch or nothing

@@ -13,7 +13,7 @@ from copy import copy
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
-from handoff.stores import Changeset
+from handoff.stores import Changeset, linked_contact
 
 Record = Contact | Journey | Interaction | Handoff | Notification | DecisionRecord
 
@@ -51,7 +51,11 @@ class State:
         contact, journey = changes.contact, changes.journey
         if contact is not None:
             _version("contact", contact.id, self.contacts.get(contact.id), changes.expected_contact_version)
-            for identity in contact.identities:
+            # A new contact brings its links; a stored one gains only the changeset's.
+            added = list(contact.identities)
+            if changes.expected_contact_version:
+                added = [link.identity for link in changes.links]
+            for identity in added:
                 owner = self.owners.get(identity)
                 if owner is not None and owner != contact.id:
                     raise ConcurrencyConflict(f"identity {identity} already belongs to contact {owner!r}")
@@ -162,9 +166,14 @@ class State:
         return out
 
 
-def changed_records(changes: Changeset) -> list[Record]:
-    """A changeset's records in the order they are put."""
-    head = [record for record in (changes.contact, changes.journey) if record is not None]
+def changed_records(changes: Changeset, state: State) -> list[Record]:
+    """A changeset's records in the order they are put; the contact whole, with the
+    links the changeset adds and removes applied to those ``state`` holds."""
+    contact = None
+    if changes.contact is not None:
+        stored = state.contacts.get(changes.contact.id) if changes.expected_contact_version else None
+        contact = linked_contact(changes, stored)
+    head = [record for record in (contact, changes.journey) if record is not None]
     return [*head, *changes.interactions, *changes.handoffs, *changes.notifications, *changes.decisions]
 
 

@@ -35,7 +35,16 @@ from handoff.flow import verbs
 from handoff.flow.contacts import UNSET
 from handoff.identity import Identity
 from handoff.ingest.base import Parsed
-from handoff.models import Contact, ContextSummary, Handoff, Initiator, Interaction, Journey, Priority
+from handoff.models import (
+    Callback,
+    Contact,
+    ContextSummary,
+    Handoff,
+    Initiator,
+    Interaction,
+    Journey,
+    Priority,
+)
 from handoff.policy.decision import Decision
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
@@ -325,6 +334,41 @@ class AsyncSwitchboard:
             at=at,
             comment=comment,
         )
+
+    # -- callbacks ---------------------------------------------------------------------------
+    async def schedule_callback(
+        self,
+        journey_id: str,
+        at: datetime,
+        *,
+        channel: str = "phone",
+        agent: str | None = None,
+        now: datetime | None = None,
+    ) -> JourneyOutcome:
+        """Book a call to the customer at ``at``; the outcome's ``callback``."""
+        return await self._worker.run(
+            self._board.schedule_callback, journey_id, at, channel=channel, agent=agent, now=now
+        )
+
+    async def callback_slots(
+        self, journey_id: str, count: int = 3, now: datetime | None = None
+    ) -> list[datetime]:
+        """The next ``count`` slots :meth:`schedule_callback` accepts for this journey."""
+        return await self._worker.run(self._board.callback_slots, journey_id, count, now)
+
+    async def record_callback(
+        self, callback_id: str, *, reached: bool, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Record how a callback went: reached closes it, not reached lets the policy offer another slot."""
+        return await self._worker.run(self._board.record_callback, callback_id, reached=reached, at=at)
+
+    async def cancel_callback(self, callback_id: str, *, at: datetime | None = None) -> JourneyOutcome:
+        """Cancel a scheduled callback and its pending reminder."""
+        return await self._worker.run(self._board.cancel_callback, callback_id, at=at)
+
+    async def callbacks(self, journey_id: str) -> list[Callback]:
+        """A journey's callbacks, by time."""
+        return await self._worker.run(self._board.callbacks, journey_id)
 
     # -- contacts ----------------------------------------------------------------------------
     async def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:

@@ -1,4 +1,10 @@
-"""Changes to a contact's identities and profile (pure, validated before any write)."""
+"""Changes to a contact's identities and profile (pure, validated before any write).
+
+A contact's links are rows of their own: linking or unlinking one identity is a
+changeset that adds or removes that one link and bumps the contact's version, planned
+from the contact's brief (see :meth:`handoff.stores.Store.find_contact_brief`), never
+from all its links.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink
 from handoff.policy.schedule import parse_clock_time, zone
+from handoff.stores.records import Changeset
 
 __all__ = [
     "UNSET",
@@ -27,28 +34,45 @@ UNSET: Any = object()
 """Marks a profile field the caller did not pass (``None`` is a value: "no language")."""
 
 
-def confirm_link(contact: Contact, identity: Identity, at: datetime) -> Contact:
-    """The contact with ``identity`` confirmed by an agent (added if it was not linked)."""
+def confirm_link(contact: Contact, identity: Identity, at: datetime) -> Changeset | None:
+    """The changeset confirming ``identity`` for the contact (an agent checked it), adding
+    it if it was not linked; None when it is already confirmed.
+
+    ``contact`` holds the identity's link if it has one, as a brief read by that
+    identity does.
+    """
     existing = contact.link_for(identity)
     if existing is not None and existing.confirmed:
-        return contact
+        return None
     if existing is not None:
-        links = tuple(evolve(lk, confirmed=True) if lk.identity == identity else lk for lk in contact.links)
+        link = evolve(existing, confirmed=True)
     else:
-        links = (*contact.links, IdentityLink(identity, confirmed=True, source="agent", linked_at=at))
-    return evolve(contact, links=links, version=contact.version + 1)
+        link = IdentityLink(identity, confirmed=True, source="agent", linked_at=at)
+    return Changeset(
+        contact=evolve(contact, version=contact.version + 1),
+        expected_contact_version=contact.version,
+        links=(link,),
+    )
 
 
-def remove_link(contact: Contact, identity: Identity) -> Contact:
-    """The contact without ``identity``; its journeys and other identities are untouched."""
+def remove_link(contact: Contact, identity: Identity) -> Changeset:
+    """The changeset removing ``identity`` from the contact; its journeys and other
+    identities are untouched.
+
+    ``contact`` is a brief read by that identity (or the whole contact): it holds the
+    identity's link, and holds only that link exactly when it is the contact's only one.
+    """
     if contact.link_for(identity) is None:
         raise NotFound("identity", str(identity))
     if len(contact.links) == 1:
         raise ValidationError(
             "identity", f"{identity} is the contact's only identity; a contact keeps at least one"
         )
-    links = tuple(lk for lk in contact.links if lk.identity != identity)
-    return evolve(contact, links=links, version=contact.version + 1)
+    return Changeset(
+        contact=evolve(contact, version=contact.version + 1),
+        expected_contact_version=contact.version,
+        unlinks=(identity,),
+    )
 
 
 def profile_changes(

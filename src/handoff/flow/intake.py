@@ -58,7 +58,9 @@ def draft_inbound(
     )
     trace.append(Verdict("continuity", choice.journey is not None, choice.how))
     source: LinkSource = "journey_ref" if read.by_reference is not None else "thread"
-    contact, contact_version, contact_changed = _contact_for(inbound, identity, read, source, trace, ids)
+    contact, contact_version, contact_changed, links = _contact_for(
+        inbound, identity, read, source, trace, ids
+    )
     interaction_id = ids.new_id("ix")
     if choice.journey is None:
         base = Journey(
@@ -96,6 +98,7 @@ def draft_inbound(
         "contact": contact,
         "contact_version": contact_version,
         "contact_changed": contact_changed,
+        "links": links,
         "journey_version": base.version,
         "interaction": interaction,
     }
@@ -155,23 +158,26 @@ def _contact_for(
     source: LinkSource,
     trace: list[Verdict],
     ids: IdFactory,
-) -> tuple[Contact, int, bool]:
-    """The journey's contact, its version as read, and whether this inbound changed it."""
+) -> tuple[Contact, int, bool, tuple[IdentityLink, ...]]:
+    """The journey's contact, its version as read, whether this inbound changed it, and
+    the link it adds to a stored contact (its links are rows of their own)."""
     at, known, owner = inbound.at, read.known, read.owner
     if owner is None:
         link = IdentityLink(identity, confirmed=True, source="first_contact", linked_at=at)
         name = inbound.name if inbound.author == "customer" else None
         contact = Contact(id=ids.new_id("ct"), name=name, links=(link,), created_at=at)
         trace.append(Verdict("identity", True, f"new contact for {identity}"))
-        return contact, 0, True
+        return contact, 0, True, ()
     if known is not None and known.id != owner.id:
         trace.append(
             Verdict("identity", False, f"{identity} belongs to another contact; contacts are not merged")
         )
-        return owner, owner.version, False
+        return owner, owner.version, False, ()
     updated = owner
+    added: tuple[IdentityLink, ...] = ()
     if known is None:
         link = IdentityLink(identity, confirmed=False, source=source, linked_at=at)
+        added = (link,)
         updated = evolve(updated, links=(*owner.links, link))
         trace.append(
             Verdict("identity", True, f"{identity} linked to the contact via {source} (unconfirmed)")
@@ -179,5 +185,5 @@ def _contact_for(
     if updated.name is None and inbound.name and inbound.author == "customer":
         updated = evolve(updated, name=inbound.name)
     if updated is owner:
-        return owner, owner.version, False
-    return evolve(updated, version=owner.version + 1), owner.version, True
+        return owner, owner.version, False, ()
+    return evolve(updated, version=owner.version + 1), owner.version, True, added

@@ -27,6 +27,7 @@ from handoff.models import (
     Contact,
     DecisionRecord,
     Handoff,
+    IdentityLink,
     Initiator,
     Interaction,
     InteractionKind,
@@ -87,12 +88,15 @@ class Draft:
 
     ``journey`` already carries the event's status changes (reopened, pending,
     transferred); ``contact_version`` and ``journey_version`` are the versions read
-    (0 = new) and ``contact_changed`` says whether the contact is written too.
+    (0 = new) and ``contact_changed`` says whether the contact is written too;
+    ``links`` are the links the event adds to a contact already stored (a new contact
+    carries its own).
     """
 
     contact: Contact
     contact_version: int
     contact_changed: bool = False
+    links: tuple[IdentityLink, ...] = ()
     journey: Journey
     journey_version: int
     interaction: Interaction
@@ -218,6 +222,7 @@ def plan(
         handoffs=(record,) if record is not None else (),
         notifications=decided.scheduled,
         decisions=logged,
+        links=draft.links if draft.contact_changed else (),
     )
     outcome = JourneyOutcome(
         journey=after,

@@ -157,8 +157,8 @@ def _read(inbound: Inbound, identity: Identity) -> Steps[IntakeRead | JourneyOut
         seen = yield ("find_interaction", (inbound.channel, inbound.external_id), {})
         if seen is not None:
             journey = yield ("get_journey", (seen.journey_id,), {})
-            return duplicate(seen, journey, (yield ("get_contact", (journey.contact_id,), {})))
-    known: Contact | None = yield ("find_contact", (identity,), {})
+            return duplicate(seen, journey, (yield ("get_contact_brief", (journey.contact_id,), {})))
+    known: Contact | None = yield ("find_contact_brief", (identity,), {})
     trace: list[Verdict] = []
     by_reference: Journey | None = None
     if inbound.journey_ref is not None:
@@ -176,7 +176,7 @@ def _read(inbound: Inbound, identity: Identity) -> Steps[IntakeRead | JourneyOut
     anchor = by_reference or by_thread
     owner: Contact | None = known
     if anchor is not None:
-        owner = yield ("get_contact", (anchor.contact_id,), {})
+        owner = yield ("get_contact_brief", (anchor.contact_id,), {})
     journeys: Sequence[Journey] = []
     if owner is not None:
         journeys = yield ("journeys_of", (owner.id,), {})

@@ -121,8 +121,8 @@ class Flow:
             seen = yield ("find_interaction", (where, external_id), {})
             if seen is not None:
                 stored = yield ("get_journey", (seen.journey_id,), {})
-                return duplicate(seen, stored, (yield ("get_contact", (stored.contact_id,), {})))
-        contact = yield ("get_contact", (journey.contact_id,), {})
+                return duplicate(seen, stored, (yield ("get_contact_brief", (stored.contact_id,), {})))
+        contact = yield ("get_contact_brief", (journey.contact_id,), {})
         draft = desk.draft_reply(
             journey,
             contact,
@@ -143,7 +143,7 @@ class Flow:
         drafts it from the journey and contact as they stand once the other writers of the
         contact are done (see :mod:`handoff.flow.verbs`)."""
         journey = yield ("get_journey", (journey.id,), {})
-        contact = yield ("get_contact", (journey.contact_id,), {})
+        contact = yield ("get_contact_brief", (journey.contact_id,), {})
         return (yield from self._commit(draft(journey, contact), now))
 
     def run(self, key: str, steps: Steps[T]) -> T:
@@ -158,9 +158,14 @@ class Flow:
 
     # -- the common tail -----------------------------------------------------------------
     def _commit(
-        self, draft: Draft, now: datetime, notifications: Sequence[Notification] | None = None
+        self,
+        draft: Draft,
+        now: datetime,
+        notifications: Sequence[Notification] | None = None,
+        finish: Callable[[Planned], Planned] | None = None,
     ) -> Steps[JourneyOutcome]:
-        """Read what the plan will look at, plan, and commit; returns the outcome."""
+        """Read what the plan will look at, plan, and commit; returns the outcome.
+        ``finish`` completes the plan before it is committed (a callback verb adds its callback)."""
         journey = draft.journey
         stored: Sequence[Notification] = ()
         if draft.events and (self.notify or draft.handoff is not None) and draft.journey_version > 0:
@@ -182,5 +187,7 @@ class Flow:
         planned = planned_with(recent)
         if planned.more:
             planned = planned_with((yield from recent_steps(journey, planned.more)))
+        if finish is not None:
+            planned = finish(planned)
         yield ("commit", (planned.changeset,), {})
         return planned.outcome

@@ -35,6 +35,7 @@ from handoff.policy.situation import check_role
 
 __all__ = [
     "Act",
+    "agent_name",
     "check_parsed",
     "check_priority",
     "ingested",
@@ -73,7 +74,7 @@ def moment(at: datetime | None, clock: Clock) -> datetime:
     return when.astimezone(timezone.utc)
 
 
-def _name(value: object, field: str) -> str:
+def agent_name(value: object, field: str) -> str:
     """An agent's (or a bot's) name, masked like every text that is stored."""
     return mask_secrets(require_text(value, field, max_len=_AGENT_CAP))
 
@@ -131,7 +132,7 @@ def reply(
     external_id: str | None,
     bot: bool,
 ) -> Act:
-    agent = _name(agent, "agent")
+    agent = agent_name(agent, "agent")
     require_text(body, "body")
     if external_id is not None:
         require_text(external_id, "external_id", max_len=1000)
@@ -144,7 +145,7 @@ def reply(
 
 
 def note(flow: Flow, clock: Clock, *, agent: str, body: str, at: datetime | None) -> Act:
-    agent = _name(agent, "agent")
+    agent = agent_name(agent, "agent")
     require_text(body, "body")
     when = moment(at, clock)
     return _drafted(flow, lambda j, c: desk.draft_note(j, c, flow.ids, agent=agent, body=body, at=when))
@@ -169,9 +170,9 @@ def transfer(
         check_priority(priority)
     channels.get(to_channel, "to_channel")
     _reason(reason)
-    by = _name(by, "by")
+    by = agent_name(by, "by")
     if to_agent is not None:
-        to_agent = _name(to_agent, "to_agent")
+        to_agent = agent_name(to_agent, "to_agent")
     if initiated_by not in ("agent", "bot", "system"):
         raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
     if not isinstance(warm, bool):
@@ -200,13 +201,13 @@ def transfer(
 def prioritize(flow: Flow, clock: Clock, priority: Priority, *, by: str | None, at: datetime | None) -> Act:
     check_priority(priority)
     if by is not None:
-        by = _name(by, "by")
+        by = agent_name(by, "by")
     when = moment(at, clock)
     return _drafted(flow, lambda j, c: desk.draft_priority(j, c, flow.ids, priority=priority, by=by, at=when))
 
 
 def resolve(flow: Flow, clock: Clock, *, by: str, at: datetime | None) -> Act:
-    by = _name(by, "by")
+    by = agent_name(by, "by")
     when = moment(at, clock)
     return _drafted(flow, lambda j, c: desk.draft_resolution(j, c, flow.ids, by=by, at=when))
 

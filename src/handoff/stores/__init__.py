@@ -11,6 +11,7 @@ from handoff.stores import rules
 from handoff.stores.base import PRIMITIVES, Changeset, ContactRecords, Store
 from handoff.stores.capabilities import (
     BulkImport,
+    CallbackBook,
     IntakeReads,
     IntakeRecords,
     JourneyIndex,
@@ -19,12 +20,15 @@ from handoff.stores.capabilities import (
     SerializedWrites,
 )
 from handoff.stores.memory import MemoryStore
+from handoff.stores.records import BRIEF_LINKS, brief_contact, linked_contact
 from handoff.stores.registry import open_store, register_store
 from handoff.stores.sqlite import SQLiteStore
 
 __all__ = [
+    "BRIEF_LINKS",
     "PRIMITIVES",
     "BulkImport",
+    "CallbackBook",
     "Changeset",
     "ContactRecords",
     "IntakeReads",
@@ -36,6 +40,8 @@ __all__ = [
     "SQLiteStore",
     "SerializedWrites",
     "Store",
+    "brief_contact",
+    "linked_contact",
     "open_store",
     "register_store",
     "rules",

@@ -45,7 +45,7 @@ from handoff.stores.metric_rows import MetricJourney as MetricJourney
 from handoff.stores.metric_rows import MetricStep as MetricStep
 from handoff.stores.metric_rows import MetricTally as MetricTally
 from handoff.stores.metric_rows import TallyHandoff as TallyHandoff
-from handoff.stores.records import Changeset, ContactRecords
+from handoff.stores.records import Changeset, ContactRecords, brief_contact
 from handoff.stores.rules import (
     ACTIVE_STATUSES,
     check_active_limit,
@@ -160,6 +160,22 @@ class Store(abc.ABC):
         """A journey's decision records in the order they were made (``at``, then as stored)."""
 
     # == derived look-ups: correct everywhere, overridden for speed =======================
+
+    # -- contacts --------------------------------------------------------------------
+    def get_contact_brief(self, contact_id: str) -> Contact:
+        """The contact with a bounded share of its links: the first
+        :data:`~handoff.stores.records.BRIEF_LINKS` of each identity kind, in link order
+        (see :func:`~handoff.stores.records.brief_contact`). NotFound if there is none.
+
+        What the write path reads: its cost must not grow with the contact's identities,
+        so a backend that keeps links as rows of their own reads only those."""
+        return brief_contact(self.get_contact(contact_id))
+
+    def find_contact_brief(self, identity: Identity) -> Contact | None:
+        """The brief contact (as :meth:`get_contact_brief`) that owns this normalized
+        identity, with that identity's own link among its links; None if no one owns it."""
+        found = self.find_contact(identity)
+        return None if found is None else brief_contact(found, identity)
 
     # -- journeys --------------------------------------------------------------------
     def get_journey(self, journey_id: str) -> Journey:

@@ -19,6 +19,7 @@ from handoff.identity import Identity, parse_identity
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores.base import Changeset, Store
 from handoff.stores.capabilities import IntakeReads, IntakeRecords
+from handoff.stores.records import BRIEF_LINKS, brief_contact
 from handoff.testing._kit import KitBase
 from handoff.testing.factories import (
     T0,
@@ -43,7 +44,7 @@ def plain_intake(
 ) -> IntakeRecords:
     """What ``load_intake`` must return, from the plain look-ups of :class:`Store`."""
     seen = store.find_interaction(channel, external_id) if external_id is not None else None
-    contact = store.find_contact(identity)
+    contact = store.find_contact_brief(identity)
     by_reference = {ref: j for ref in references if (j := store.find_journey_by_reference(ref)) is not None}
     by_thread = store.find_journey_by_thread(thread_refs) if thread_refs else None
     anchors = [*by_reference.values(), *([by_thread] if by_thread else [])]
@@ -56,7 +57,10 @@ def plain_intake(
         contact=contact,
         by_reference=by_reference,
         by_thread=by_thread,
-        contacts={owner: store.get_contact(owner) for owner in owners},
+        contacts={
+            owner: contact if contact is not None and owner == contact.id else store.get_contact_brief(owner)
+            for owner in owners
+        },
         journeys=journeys,
         notifications={
             j.id: [n for n in store.notifications(j.id) if n.created_at >= since]
@@ -93,7 +97,9 @@ class _History:
 
 def _history(store: Store) -> _History:
     identity = parse_identity(f"email:{new_id('intake')}@example.com")
-    contact = make_contact(identity)
+    # More emails than a brief holds, linked before this one: the brief must fetch it.
+    earlier = [f"email:{new_id('earlier')}@example.com" for _ in range(BRIEF_LINKS + 1)]
+    contact = make_contact(*earlier, identity, f"twitter:@{new_id('t')}")
     old = make_journey(contact, status="resolved", resolved_at=T0, resolved_by="agent")
     current = make_journey(contact, opened_at=T0 + timedelta(minutes=5))
     stranger = make_contact()
@@ -131,7 +137,7 @@ class IntakeConformance(KitBase):
     ) -> None:
         h = _history(store)
         loaded = self._same(store, h.identity, "email", new_id("msg"), (), (), SINCE)
-        assert loaded.contact == h.contact
+        assert loaded.contact == brief_contact(h.contact, h.identity)
         assert loaded.journeys[h.contact.id] == (h.old, h.current)
         assert [n.created_at for n in loaded.notifications[h.current.id]] == [
             SINCE + timedelta(minutes=n) for n in (1, 2, 3)
@@ -143,7 +149,7 @@ class IntakeConformance(KitBase):
         loaded = self._same(store, stranger, h.message.channel, h.message.external_id, (), (), SINCE)
         assert loaded.seen == h.message
         assert loaded.journey(h.message.journey_id) == h.current
-        assert loaded.contacts[h.contact.id] == h.contact
+        assert loaded.contacts[h.contact.id] == brief_contact(h.contact)
 
     def test_references_and_threads_bring_their_journeys_and_owners(self, store: Store) -> None:
         h = _history(store)

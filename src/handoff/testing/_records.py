@@ -9,10 +9,11 @@ from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.errors import NotFound
+from handoff.errors import ConcurrencyConflict, NotFound
 from handoff.identity import parse_identity
 from handoff.models import Fact, PathStep, SummaryLine
 from handoff.stores.base import Changeset, ContactRecords, Store
+from handoff.stores.records import BRIEF_LINKS, brief_contact, linked_contact
 from handoff.testing._kit import KitBase, seed
 from handoff.testing.factories import (
     T0,
@@ -300,8 +301,15 @@ class RecordConformance(KitBase):
         kept, dropped, added = (parse_identity(f"email:{new_id('p')}@example.com") for _ in range(3))
         contact = make_contact(kept, dropped)
         store.commit(Changeset(contact=contact))
-        updated = evolve(contact, links=(make_link(kept), make_link(added, confirmed=False)), version=2)
-        store.commit(Changeset(contact=updated, expected_contact_version=1))
+        change = Changeset(
+            contact=evolve(contact, version=2),
+            expected_contact_version=1,
+            links=(make_link(added, confirmed=False),),
+            unlinks=(dropped,),
+        )
+        store.commit(change)
+        updated = evolve(contact, links=(contact.links[0], make_link(added, confirmed=False)), version=2)
+        assert linked_contact(change, contact) == updated
         assert store.get_contact(contact.id) == updated
         assert store.find_contact(kept) == updated
         assert store.find_contact(added) == updated
@@ -310,6 +318,56 @@ class RecordConformance(KitBase):
         other = make_contact(dropped)
         store.commit(Changeset(contact=other))
         assert store.find_contact(dropped) == other
+
+    def test_a_replaced_link_keeps_its_place(self, store: Store) -> None:
+        first, second = (parse_identity(f"email:{new_id('p')}@example.com") for _ in range(2))
+        contact = make_contact(first, second)
+        store.commit(Changeset(contact=contact))
+        confirmed = make_link(first, confirmed=False, source="agent", linked_at=T0 + timedelta(days=1))
+        store.commit(
+            Changeset(contact=evolve(contact, version=2), expected_contact_version=1, links=(confirmed,))
+        )
+        assert store.get_contact(contact.id).links == (confirmed, contact.links[1])
+
+    def test_links_of_an_update_are_written_only_as_changes(self, store: Store) -> None:
+        mine, stray = (parse_identity(f"email:{new_id('p')}@example.com") for _ in range(2))
+        contact = make_contact(mine)
+        store.commit(Changeset(contact=contact))
+        renamed = evolve(contact, name="Renamed", links=(make_link(stray),), version=2)
+        store.commit(Changeset(contact=renamed, expected_contact_version=1))
+        assert store.get_contact(contact.id) == evolve(renamed, links=contact.links)
+        assert store.find_contact(stray) is None
+
+    def test_an_added_link_owned_by_another_contact_is_refused(self, store: Store) -> None:
+        theirs = make_contact()
+        mine = make_contact()
+        store.commit(Changeset(contact=theirs))
+        store.commit(Changeset(contact=mine))
+        taken = Changeset(
+            contact=evolve(mine, version=2),
+            expected_contact_version=1,
+            links=(make_link(theirs.identities[0]),),
+        )
+        with pytest.raises(ConcurrencyConflict):
+            store.commit(taken)
+        assert store.get_contact(mine.id) == mine
+        assert store.find_contact(theirs.identities[0]) == theirs
+
+    def test_a_brief_keeps_the_first_links_of_each_kind_and_the_one_asked_for(self, store: Store) -> None:
+        emails = [parse_identity(f"email:{new_id('p')}@example.com") for _ in range(BRIEF_LINKS + 3)]
+        phone = parse_identity(f"phone:+1415555{len(emails):04d}")
+        contact = make_contact(*emails, phone)
+        store.commit(Changeset(contact=contact))
+        first = (*contact.links[:BRIEF_LINKS], contact.links[-1])
+        assert store.get_contact_brief(contact.id) == evolve(contact, links=first)
+        assert store.get_contact_brief(contact.id) == brief_contact(contact)
+        last = emails[-1]
+        asked = (*contact.links[:BRIEF_LINKS], contact.links[-2], contact.links[-1])
+        assert store.find_contact_brief(last) == evolve(contact, links=asked)
+        assert store.find_contact_brief(phone) == evolve(contact, links=first)
+        assert store.find_contact_brief(parse_identity("email:nobody@example.com")) is None
+        with pytest.raises(NotFound):
+            store.get_contact_brief(new_id("missing"))
 
 
 def crowded_event(count: int = 3) -> Changeset:

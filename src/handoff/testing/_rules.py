@@ -9,6 +9,7 @@ NUL in free text is kept, a look-up by a key holding NUL finds nothing. And the 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -27,6 +28,7 @@ from handoff.testing.factories import (
     make_decision,
     make_handoff,
     make_journey,
+    make_link,
     make_notification,
 )
 
@@ -127,6 +129,30 @@ class RuleConformance(KitBase):
 
         refused()
 
+    def test_link_changes_without_their_contact_or_twice_are_refused(self, store: Store) -> None:
+        self.require("validates_input")
+        contact = make_contact()
+        store.commit(Changeset(contact=contact))
+        bumped: dict[str, Any] = {"contact": attrs.evolve(contact, version=2), "expected_contact_version": 1}
+        identity = parse_identity("email:twice@example.com")
+        text: Any = "email:x@example.com"  # not a record: refused by the field's name
+        refusals = [
+            ("links", Changeset(links=[make_link(identity)])),
+            ("unlinks", Changeset(unlinks=[identity])),
+            ("links[1]", Changeset(**bumped, links=[make_link(identity)] * 2)),
+            ("unlinks[0]", Changeset(**bumped, links=[make_link(identity)],
+                                     unlinks=[identity])),
+            ("links[0]", Changeset(**bumped, links=[text])),
+            ("unlinks[0]", Changeset(**bumped, unlinks=[text])),
+            ("links[0]", Changeset(contact=make_contact(identity), links=[make_link(identity)])),
+        ]  # fmt: skip
+        for field, changes in refusals:
+            with pytest.raises(ValidationError) as caught:
+                store.commit(changes)
+            assert caught.value.field == field
+        assert store.get_contact(contact.id) == contact
+        assert store.find_contact(identity) is None
+
     def test_nul_in_free_text_is_kept(self, store: Store) -> None:
         contact = make_contact(name="Ana\x00K")
         journey = make_journey(contact, subject="order \x00 A-1042")
@@ -208,6 +234,8 @@ class RuleConformance(KitBase):
             ("due_notifications", (now,)),
             ("get_decision", (decision.id,)),
             ("contact_records", (contact.id,)),
+            ("get_contact_brief", (contact.id,)),
+            ("find_contact_brief", (identity,)),
         ]
         assert store.find_contact(identity) == contact
         for method, args in asked:

@@ -35,6 +35,7 @@ from handoff.models import (
     NotificationStatus,
 )
 from handoff.stores.base import Changeset, Store
+from handoff.stores.records import BRIEF_LINKS, brief_contact, linked_contact
 from handoff.testing._kit import KitBase
 from handoff.testing.factories import (
     T0,
@@ -46,7 +47,11 @@ from handoff.testing.factories import (
     make_notification,
 )
 
-_IDENTITIES = tuple(parse_identity(f"email:p{n}@example.com") for n in range(5))
+# More of one kind than a brief keeps (BRIEF_LINKS), and another kind, so briefs are trimmed.
+_IDENTITIES = (
+    *(parse_identity(f"email:p{n}@example.com") for n in range(BRIEF_LINKS + 2)),
+    *(parse_identity(f"phone:+1415555010{n}") for n in range(2)),
+)
 _REFERENCES = ("J-AAAA1", "J-AAAA2", "J-AAAA3", "J-AAAA4")
 _EXTERNAL_IDS = ("m1", "m2", "m3")
 _CHANNELS = ("email", "chat")
@@ -172,19 +177,32 @@ class StoreMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.contacts)
     @rule(
         data=st.data(),
-        identities=st.frozensets(st.sampled_from(_IDENTITIES), max_size=3),
+        added=st.frozensets(st.sampled_from(_IDENTITIES), max_size=4),
+        confirmed=st.booleans(),
         stale=st.booleans(),
     )
-    def update_identities(self, data: st.DataObject, identities: frozenset[Identity], stale: bool) -> None:
+    def change_links(
+        self, data: st.DataObject, added: frozenset[Identity], confirmed: bool, stale: bool
+    ) -> None:
+        """Add or replace some links and remove others: only those rows change."""
         contact = self.contacts[data.draw(st.sampled_from(sorted(self.contacts)))]
+        held = sorted(set(contact.identities) - added)
+        removed = data.draw(st.lists(st.sampled_from(held), unique=True, max_size=2)) if held else []
         links = tuple(
-            contact.link_for(i) or make_link(i, linked_at=self._moment()) for i in sorted(identities)
+            evolve(contact.link_for(i) or make_link(i, linked_at=self._moment()), confirmed=confirmed)
+            for i in sorted(added)
         )
-        updated = evolve(contact, links=links, version=contact.version + 1)
-        expected = contact.version - 1 if stale else contact.version
-        refused = ConcurrencyConflict if stale or self._taken(identities, contact.id) else None
-        if self._commit(Changeset(contact=updated, expected_contact_version=expected), refused):
-            self._own(updated)
+        change = Changeset(
+            contact=evolve(
+                contact, links=(), version=contact.version + 1
+            ),  # links of an update are not written
+            expected_contact_version=contact.version - 1 if stale else contact.version,
+            links=links,
+            unlinks=tuple(removed),
+        )
+        refused = ConcurrencyConflict if stale or self._taken(added, contact.id) else None
+        if self._commit(change, refused):
+            self._own(linked_contact(change, contact))
 
     @precondition(lambda self: self.journeys)
     @rule(data=st.data(), delay=st.integers(-600, 600))
@@ -246,11 +264,14 @@ class StoreMachine(RuleBasedStateMachine):
     def contacts_agree(self) -> None:
         for contact in self.contacts.values():
             assert self.store.get_contact(contact.id) == contact
+            assert self.store.get_contact_brief(contact.id) == brief_contact(contact)
             mine = [j for j in self.journeys.values() if j.contact_id == contact.id]
             assert self.store.journeys_of(contact.id) == sorted(mine, key=lambda j: j.opened_at)
         for identity in _IDENTITIES:
             owner = self.owners.get(identity)
             assert self.store.find_contact(identity) == (None if owner is None else self.contacts[owner])
+            brief = None if owner is None else brief_contact(self.contacts[owner], identity)
+            assert self.store.find_contact_brief(identity) == brief
 
     @invariant()
     def records_agree(self) -> None:

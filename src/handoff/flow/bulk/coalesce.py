@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handoff.models import Contact
+from handoff.identity import Identity
+from handoff.models import Contact, IdentityLink
 from handoff.stores.base import Changeset
+from handoff.stores.records import linked_contact
 
 __all__ = ["coalesce"]
 
@@ -18,9 +20,10 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
     """One changeset per journey, in order of first appearance, with the journey's final state.
 
     A contact goes with the first changeset it appeared in, at its final state and the
-    version first read; its journeys' changesets all come at or after that one, so a new
-    contact is written before anything that points at it. Changesets without a journey
-    are kept as they are.
+    version first read, with the links its changesets add and remove, merged (a new
+    contact with all of them); its journeys' changesets all come at or after that one,
+    so a new contact is written before anything that points at it. Changesets without
+    a journey are kept as they are.
     """
     if _nothing_to_merge(changes):
         return list(changes)  # what merging would build anew, field for field
@@ -38,12 +41,8 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
             parts.append(part)
         else:
             part.add(change)
-        contact = change.contact
-        if contact is not None:
-            holder = by_contact.setdefault(contact.id, part)
-            if holder.contact is None:
-                holder.expected_contact_version = change.expected_contact_version
-            holder.contact = contact
+        if change.contact is not None:
+            by_contact.setdefault(change.contact.id, part).take_contact(change)
     return [part.changeset() for part in parts]
 
 
@@ -81,8 +80,27 @@ class _Merged:
         self.handoffs = list(first.handoffs)
         self.notifications = list(first.notifications)
         self.decisions = list(first.decisions)
+        self.links: dict[Identity, IdentityLink] = {}
+        self.unlinks: dict[Identity, None] = {}
         if first.journey is None:  # kept as it is
             self.contact, self.expected_contact_version = first.contact, first.expected_contact_version
+            self.links = {link.identity: link for link in first.links}
+            self.unlinks = dict.fromkeys(first.unlinks)
+
+    def take_contact(self, change: Changeset) -> None:
+        """The contact as ``change`` leaves it, after what this part holds."""
+        if self.contact is None:
+            self.expected_contact_version = change.expected_contact_version
+        if self.expected_contact_version == 0:  # a new contact: written whole, its links in it
+            self.contact = linked_contact(change, self.contact)
+            return
+        self.contact = change.contact
+        for link in change.links:
+            self.links[link.identity] = link
+            self.unlinks.pop(link.identity, None)
+        for identity in change.unlinks:
+            self.links.pop(identity, None)
+            self.unlinks[identity] = None
 
     def add(self, change: Changeset) -> None:
         self.journey = change.journey
@@ -101,4 +119,6 @@ class _Merged:
             handoffs=self.handoffs,
             notifications=self.notifications,
             decisions=self.decisions,
+            links=tuple(self.links.values()),
+            unlinks=tuple(self.unlinks),
         )

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores.base import Changeset
+from handoff.stores.records import linked_contact
 
 __all__ = ["MEMO_CONTACTS", "MEMO_RECENT", "MEMO_RECENT_ROWS", "Memo"]
 
@@ -119,7 +120,10 @@ class Memo:
             contact, journey = change.contact, change.journey
             if contact is not None:
                 known = contact.id in self._journeys_of
-                self.learn(contact, None if known or change.expected_contact_version else [])
+                before = self._contacts.get(contact.id, contact) if change.expected_contact_version else None
+                self.learn(
+                    linked_contact(change, before), None if known or change.expected_contact_version else []
+                )
             if journey is None or journey.contact_id not in self._journeys_of:
                 continue
             siblings = self._journeys_of[journey.contact_id]

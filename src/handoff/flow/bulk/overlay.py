@@ -20,6 +20,7 @@ from handoff.flow.bulk.memo import Memo
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores.base import Changeset, ContactRecords, Store
+from handoff.stores.records import linked_contact
 
 __all__ = ["Overlay"]
 
@@ -41,6 +42,7 @@ class Overlay(Store):
         self._owners: dict[Identity, str] = {}
         self._journeys: dict[str, Journey] = {}
         self._new_contacts: set[str] = set()
+        self._unlinked: set[Identity] = set()  # identities the batch removed from a stored contact
         self._opened: set[str] = set()  # journeys this batch opened
         self._opened_by: dict[str, list[str]] = {}  # contact id -> journeys this batch opened
         self._references: dict[str, str] = {}
@@ -84,7 +86,7 @@ class Overlay(Store):
         if changes.contact is not None:
             if changes.expected_contact_version == 0:
                 self._new_contacts.add(changes.contact.id)
-            self._put_contact(changes.contact)
+            self._put_contact(changes)
         if changes.journey is not None:
             journey = changes.journey
             if changes.expected_journey_version == 0:
@@ -107,14 +109,23 @@ class Overlay(Store):
         for decision in changes.decisions:
             self._decisions[decision.id] = decision
 
-    def _put_contact(self, contact: Contact) -> None:
-        previous = self._contacts.get(contact.id)
-        if previous is not None:
-            for identity in previous.identities:
-                self._owners.pop(identity, None)
-        for identity in contact.identities:
+    def _put_contact(self, changes: Changeset) -> None:
+        """The contact as the batch leaves it; only the links the changeset names change owner."""
+        contact = changes.contact
+        assert contact is not None
+        if changes.expected_contact_version == 0:
+            added = contact.identities
+            whole = linked_contact(changes, None)
+        else:
+            added = tuple(link.identity for link in changes.links)
+            whole = linked_contact(changes, self._contacts.get(contact.id, contact))
+        for identity in changes.unlinks:
+            self._owners.pop(identity, None)
+            self._unlinked.add(identity)
+        for identity in added:
             self._owners[identity] = contact.id
-        self._contacts[contact.id] = contact
+            self._unlinked.discard(identity)
+        self._contacts[contact.id] = whole
 
     def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
@@ -142,13 +153,13 @@ class Overlay(Store):
         owner = self._owners.get(identity)
         if owner is not None:
             return self._contacts[owner]
+        if identity in self._unlinked:
+            return None  # the batch removed the identity from its stored owner
         found = self.memo.owner(identity) or self._base(
             "owner", identity, lambda: self.base.find_contact(identity)
         )
         assert found is None or isinstance(found, Contact)
-        if found is None or found.id not in self._contacts:
-            return found
-        return None  # the batch moved the identity away from its stored owner
+        return None if found is None else self._contacts.get(found.id, found)
 
     def get_journey(self, journey_id: str) -> Journey:
         pending = self._journeys.get(journey_id)

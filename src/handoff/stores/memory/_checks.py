@@ -40,7 +40,10 @@ class ChangesetChecks:
         self._check_version(
             "contact", contact.id, self._contacts.get(contact.id), changes.expected_contact_version
         )
-        for identity in contact.identities:
+        added = [link.identity for link in changes.links]
+        if changes.expected_contact_version == 0:
+            added += contact.identities
+        for identity in added:
             owner = self._owners.get(identity)
             if owner is not None and owner != contact.id:
                 raise ConcurrencyConflict(f"identity {identity} already belongs to contact {owner!r}")

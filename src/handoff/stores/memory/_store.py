@@ -18,16 +18,28 @@ from copy import copy
 from datetime import datetime
 from operator import attrgetter
 
+from attrs import evolve
+
 from handoff.clock import ensure_aware, micros
 from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import (
+    Callback,
+    Contact,
+    DecisionRecord,
+    Handoff,
+    IdentityLink,
+    Interaction,
+    Journey,
+    Notification,
+)
 from handoff.stores.base import Store
 from handoff.stores.capabilities import BulkImport, ErasureScrub, RecordPages, SerializedWrites
+from handoff.stores.memory._callbacks import MemoryCallbacks
 from handoff.stores.memory._checks import ChangesetChecks
 from handoff.stores.memory._leases import MemoryLeases
 from handoff.stores.memory._metrics import MemoryJourneyIndex
-from handoff.stores.records import Changeset, ContactRecords, Erasure
+from handoff.stores.records import BRIEF_LINKS, Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     ACTIVE_STATUSES,
     check_active_limit,
@@ -61,14 +73,22 @@ class MemoryStore(
     MemoryLeases,
     ErasureScrub,
     RecordPages,
+    MemoryCallbacks,
 ):
     """Keeps everything in this process's memory; gone when the object is."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._arrivals = itertools.count()
-        self._contacts: dict[str, Contact] = {}
+        self._contacts: dict[str, Contact] = {}  # without their links: those are below
         self._owners: dict[Identity, str] = {}
+        # contact id -> {identity: (position, link)}, in link order; a replaced link keeps its place
+        self._links: dict[str, dict[Identity, tuple[int, IdentityLink]]] = {}
+        # (contact id, kind) -> that kind's identities in link order, and each contact's
+        # kinds: what a brief reads. Flat, so that a batch's one-level copy restores them.
+        self._kinds: dict[tuple[str, str], dict[Identity, None]] = {}
+        self._contact_kinds: dict[str, dict[str, None]] = {}
+        self._positions = itertools.count()
         self._journeys: dict[str, Journey] = {}
         self._by_reference: dict[str, str] = {}
         self._journey_keys: dict[str, _Key] = {}
@@ -89,6 +109,9 @@ class MemoryStore(
         self._decisions: dict[str, DecisionRecord] = {}
         self._decisions_of: dict[str, list[_Key]] = {}
         self._leases: dict[str, int] = {}  # notification id -> lease end (see MemoryLeases)
+        self._callbacks: dict[str, Callback] = {}  # see MemoryCallbacks
+        self._callbacks_of: dict[str, list[tuple[int, str]]] = {}
+        self._scheduled: list[tuple[int, str]] = []
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -118,6 +141,7 @@ class MemoryStore(
             self._check_contact(changes)
             self._check_journey(changes)
             self._check_records(changes)
+            self._check_callbacks(changes)
             self._apply(changes)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
@@ -129,6 +153,7 @@ class MemoryStore(
                     self._check_contact(change)
                     self._check_journey(change)
                     self._check_records(change)
+                    self._check_callbacks(change)
                     self._apply(change)
             except BaseException:
                 self._restore(saved)
@@ -142,32 +167,69 @@ class MemoryStore(
             current = self._notifications.get(notification_id)
             if current is None:
                 raise NotFound("notification", notification_id)
-            updated = marked(current, status, at, provider_id)
-            if updated.provider_id is not None and updated.provider_id != current.provider_id:
-                self._check_provider_free(updated)
-                if current.provider_id is not None:
-                    del self._by_provider[current.provider_id]
-                self._by_provider[updated.provider_id] = notification_id
-            self._notifications[notification_id] = updated
-            if current.status == "pending" and updated.status != "pending":
-                key = self._pending_keys.pop(notification_id)
-                del self._pending[bisect.bisect_left(self._pending, key)]
-            return updated
+            self._put_marked(current, marked(current, status, at, provider_id))
+            return self._notifications[notification_id]
+
+    def _put_marked(self, current: Notification, updated: Notification) -> None:
+        notification_id = current.id
+        if updated.provider_id is not None and updated.provider_id != current.provider_id:
+            self._check_provider_free(updated)
+            if current.provider_id is not None:
+                del self._by_provider[current.provider_id]
+            self._by_provider[updated.provider_id] = notification_id
+        self._notifications[notification_id] = updated
+        if current.status == "pending" and updated.status != "pending":
+            key = self._pending_keys.pop(notification_id)
+            del self._pending[bisect.bisect_left(self._pending, key)]
+
+    def _cancel_pending(self, notification_id: str) -> None:
+        """Cancel a notification a changeset names if it is still pending (see Changeset)."""
+        current = self._notifications.get(notification_id)
+        if current is not None and current.status == "pending":
+            self._put_marked(current, evolve(current, status="cancelled"))
 
     # -- contacts --------------------------------------------------------------------
     def get_contact(self, contact_id: str) -> Contact:
         check_text(contact_id, "contact_id")
         with self._lock:
             found = self._contacts.get(contact_id)
-        if found is None:
-            raise NotFound("contact", contact_id)
-        return found
+            if found is None:
+                raise NotFound("contact", contact_id)
+            return self._with_links(found, [link for _, link in self._links[contact_id].values()])
 
     def find_contact(self, identity: Identity) -> Contact | None:
         check_identity(identity)
         with self._lock:
             owner = self._owners.get(identity)
-            return None if owner is None else self._contacts[owner]
+            return None if owner is None else self.get_contact(owner)
+
+    def get_contact_brief(self, contact_id: str) -> Contact:
+        check_text(contact_id, "contact_id")
+        with self._lock:
+            found = self._contacts.get(contact_id)
+            if found is None:
+                raise NotFound("contact", contact_id)
+            return self._brief(found, None)
+
+    def find_contact_brief(self, identity: Identity) -> Contact | None:
+        check_identity(identity)
+        with self._lock:
+            owner = self._owners.get(identity)
+            return None if owner is None else self._brief(self._contacts[owner], identity)
+
+    def _brief(self, head: Contact, identity: Identity | None) -> Contact:
+        """The first links of each kind, and ``identity``'s: a few dict look-ups each."""
+        held = self._links[head.id]
+        wanted: set[Identity] = set()
+        for kind in self._contact_kinds.get(head.id, ()):
+            wanted.update(itertools.islice(self._kinds.get((head.id, kind), ()), BRIEF_LINKS))
+        if identity is not None and identity in held:
+            wanted.add(identity)
+        return self._with_links(head, [link for _, link in sorted(held[i] for i in wanted)])
+
+    @staticmethod
+    def _with_links(head: Contact, links: list[IdentityLink]) -> Contact:
+        return evolve(head, links=tuple(links))
 
     # -- journeys --------------------------------------------------------------------
     def get_journey(self, journey_id: str) -> Journey:
@@ -271,9 +333,9 @@ class MemoryStore(
     def contact_records(self, contact_id: str) -> ContactRecords:
         check_text(contact_id, "contact_id")
         with self._lock:
-            contact = self._contacts.get(contact_id)
-            if contact is None:
+            if contact_id not in self._contacts:
                 raise NotFound("contact", contact_id)
+            contact = self.get_contact(contact_id)
             journeys = self.journeys_of(contact_id)
             return ContactRecords(
                 contact=contact,
@@ -292,8 +354,10 @@ class MemoryStore(
             contact = self._contacts.pop(contact_id, None)
             if contact is None:
                 raise NotFound("contact", contact_id)
-            for identity in contact.identities:
+            for identity in self._links.pop(contact_id):
                 del self._owners[identity]
+            for kind in self._contact_kinds.pop(contact_id, ()):
+                del self._kinds[(contact_id, kind)]
             for key in self._journeys_of.pop(contact_id, ()):
                 self._forget_journey(key[2])
 
@@ -333,6 +397,7 @@ class MemoryStore(
                 del self._pending[bisect.bisect_left(self._pending, pending)]
         for key in self._decisions_of.pop(journey_id, ()):
             del self._decisions[key[2]]
+        self._forget_callbacks(journey_id)
 
     # -- batches: copy the indexes, put them back on failure -------------------------------
     def _save(self) -> dict[str, object]:
@@ -356,7 +421,7 @@ class MemoryStore(
     def _apply(self, changes: Changeset) -> None:
         """Mutate; only called once :meth:`commit` has checked everything."""
         if changes.contact is not None:
-            self._put_contact(changes.contact)
+            self._put_contact(changes)
         if changes.journey is not None:
             self._put_journey(changes.journey)
         for interaction in changes.interactions:
@@ -372,18 +437,43 @@ class MemoryStore(
             self._decisions[decision.id] = decision
             key = self._key(decision.at, decision.id)
             bisect.insort(self._decisions_of.setdefault(decision.journey_id, []), key)
+        self._apply_callbacks(changes)
 
     def _key(self, when: datetime, record_id: str) -> _Key:
         return (micros(when), next(self._arrivals), record_id)
 
-    def _put_contact(self, contact: Contact) -> None:
-        previous = self._contacts.get(contact.id)
-        if previous is not None:
-            for identity in previous.identities:
-                del self._owners[identity]
-        for identity in contact.identities:
-            self._owners[identity] = contact.id
-        self._contacts[contact.id] = contact
+    def _put_contact(self, changes: Changeset) -> None:
+        """The contact's profile, then its links one by one: O(1) in the links it holds."""
+        contact = changes.contact
+        assert contact is not None
+        if changes.expected_contact_version == 0:
+            self._links[contact.id] = {}
+            for link in contact.links:
+                self._put_link(contact.id, link)
+        for link in changes.links:
+            self._put_link(contact.id, link)
+        for identity in changes.unlinks:
+            self._drop_link(contact.id, identity)
+        self._contacts[contact.id] = evolve(contact, links=())
+
+    def _put_link(self, contact_id: str, link: IdentityLink) -> None:
+        held = self._links[contact_id]
+        identity = link.identity
+        previous = held.get(identity)
+        held[identity] = (next(self._positions) if previous is None else previous[0], link)
+        self._owners[identity] = contact_id
+        self._contact_kinds.setdefault(contact_id, {})[identity.kind] = None
+        self._kinds.setdefault((contact_id, identity.kind), {})[identity] = None
+
+    def _drop_link(self, contact_id: str, identity: Identity) -> None:
+        if self._links[contact_id].pop(identity, None) is None:
+            return
+        del self._owners[identity]
+        of_kind = self._kinds[(contact_id, identity.kind)]
+        del of_kind[identity]
+        if not of_kind:
+            del self._kinds[(contact_id, identity.kind)]
+            del self._contact_kinds[contact_id][identity.kind]
 
     def _put_journey(self, journey: Journey) -> None:
         previous = self._journeys.get(journey.id)

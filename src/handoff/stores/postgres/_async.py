@@ -43,6 +43,7 @@ from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _links as links
 from handoff.stores.postgres import _marks as marks
 from handoff.stores.postgres import _store as blocking
 from handoff.stores.postgres import _trips as trips
@@ -181,11 +182,36 @@ class AsyncPostgresStore:
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
         return await self._ask("read", intake.intake_steps(params, self._decoded.row))
 
+    # A contact's links are rows of their own (see PostgresStore.get_contact).
     async def get_contact(self, contact_id: str) -> Contact:
-        return await self._get(Contact, "contact", _READS.get_contact, check_text(contact_id, "contact_id"))
+        return await self._by_id(check_text(contact_id, "contact_id"), brief=False)
+
+    async def get_contact_brief(self, contact_id: str) -> Contact:
+        return await self._by_id(check_text(contact_id, "contact_id"), brief=True)
 
     async def find_contact(self, identity: Identity) -> Contact | None:
-        return await self._one(Contact, _READS.find_contact, (str(check_identity(identity)),))
+        return await self._contact(None, check_identity(identity), brief=False)
+
+    async def find_contact_brief(self, identity: Identity) -> Contact | None:
+        return await self._contact(None, check_identity(identity), brief=True)
+
+    async def _by_id(self, contact_id: str, *, brief: bool) -> Contact:
+        found = await self._contact(contact_id, None, brief=brief)
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    async def _contact(
+        self, contact_id: str | None, identity: Identity | None, *, brief: bool
+    ) -> Contact | None:
+        params = {"contact": contact_id, "identity": None if identity is None else str(identity)}
+        if writes.has_nul(params.values()):
+            return None
+        sql = links.read_statement(by_identity=contact_id is None, brief=brief)
+        async with self._connection("read") as conn:
+            lead = self._lead()
+            rows = (await trips.send_async(conn, [*lead, (sql, params)]))[-1]
+        return links.assembled(rows, self._decoded.row)
 
     async def get_journey(self, journey_id: str) -> Journey:
         return await self._get(Journey, "journey", _READS.get_journey, check_text(journey_id, "journey_id"))
@@ -219,6 +245,8 @@ class AsyncPostgresStore:
         """Write the changeset as one statement (see :mod:`~handoff.stores.postgres._commit`);
         inside :meth:`serialized`, ``COMMIT`` goes with it in the same round trip."""
         changes = check_changeset(changes)
+        if changes.callbacks or changes.cancelled_notifications:  # not a CallbackBook
+            raise StoreUnavailable("the asyncio PostgreSQL store keeps no callbacks; the blocking store does")
         batch = (changes,)
         rows = writes.Rows(batch)  # serialized before a connection is taken
         statement = one.statement(rows) or one.statement(rows, most=None)

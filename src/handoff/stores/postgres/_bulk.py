@@ -3,14 +3,16 @@
 A batch's contacts and journeys are copied (``COPY``) into temporary tables, then
 written with one ``INSERT … SELECT`` for the new ones and one ``UPDATE … FROM`` for the
 changed ones, which matches only rows still at the version the changeset expects.
-Identities of the written contacts are replaced with one ``DELETE`` and one ``COPY``;
+The identity links of new contacts go in with one ``COPY``, those added to stored
+contacts with one ``INSERT … ON CONFLICT`` (an identity another contact holds refuses the
+batch), those removed with one ``DELETE``;
 the appended rows go in with ``COPY`` (see :meth:`~handoff.stores.postgres._writes.Rows.copy_appended`).
 
 Writing table by table gives the same result as writing the changesets in order only
 when no contact or journey is written twice, no identity moves between two contacts of
-the batch, and nothing points at a contact or journey a later changeset creates; a
-backfill's coalesced batches always qualify. Any other batch is written in order
-(:meth:`~handoff.stores.postgres._writes.Rows.write_versioned`).
+the batch, and nothing points at a contact
+or journey a later changeset creates; a backfill's coalesced batches always qualify.
+Any other batch is written in order (:meth:`~handoff.stores.postgres._writes.Rows.write_versioned`).
 
 A refused batch (a stale version, a violated constraint) is rolled back and written
 again in order, which refuses it as the changesets one after another would, naming the
@@ -71,8 +73,19 @@ _UPDATE_CONTACTS = (
     " FROM pg_temp.handoff_staged_contacts AS s"
     " WHERE s.expected <> 0 AND contacts.id = s.id AND contacts.version = s.expected RETURNING contacts.id"
 )
-_DROP_IDENTITIES = "DELETE FROM identities WHERE contact_id = ANY(%s::text[])"
-_COPY_IDENTITIES = "COPY identities (identity, contact_id) FROM STDIN"
+_COPY_IDENTITIES = "COPY identities (identity, contact_id, kind, data) FROM STDIN"
+# Links added to stored contacts (four arrays: identity, contact id, kind, JSON); one that
+# another contact holds is not touched, which the count of rows returned shows.
+_ADD_LINKS = (
+    "INSERT INTO identities (identity, contact_id, kind, data)"
+    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::jsonb[])"
+    " ON CONFLICT (identity) DO UPDATE SET data = excluded.data"
+    " WHERE identities.contact_id = excluded.contact_id RETURNING 1"
+)
+_DROP_LINKS = (
+    "DELETE FROM identities USING unnest(%s::text[], %s::text[]) AS gone (identity, contact_id)"
+    " WHERE identities.identity = gone.identity AND identities.contact_id = gone.contact_id"
+)
 # New journeys, and their record keys (id, reference) from what the insert returns.
 _INSERT_JOURNEYS = (
     "WITH written AS (INSERT INTO journeys"
@@ -114,7 +127,7 @@ def set_based(batch: Sequence[Changeset], rows: Rows) -> bool:
         contact, journey = changes.contact, changes.journey
         if contact is not None:
             contacts.setdefault(contact.id, n)
-            for identity in contact.identities:
+            for identity in (*contact.identities, *(link.identity for link in changes.links)):
                 if owners.setdefault(str(identity), contact.id) != contact.id:
                     return False  # an identity moving between contacts of the batch
         if journey is not None:
@@ -132,10 +145,17 @@ def write_set(conn: Connection, rows: Rows) -> None:
     """Write a batch :func:`set_based` accepted, inside the caller's transaction."""
     contacts: list[tuple[Contact, int, Params]] = []
     journeys: list[tuple[Journey, int, Params]] = []
+    held: list[Params] = []  # the links of new contacts
+    added: list[Params] = []  # links added to stored contacts
+    gone: list[Params] = []
     for write, params in rows.versioned:
         record = write.record
         if isinstance(record, Contact):
             contacts.append((record, write.expected, params))
+            _, identities, kinds, data = write.link_params()
+            links = zip(identities, [record.id] * len(write.links), kinds, data, strict=True)
+            (added if write.expected else held).extend(links)
+            gone += ((str(identity), record.id) for identity in write.unlinks)
         else:
             journeys.append((record, write.expected, params))
     with conn.cursor() as cur:
@@ -143,13 +163,13 @@ def write_set(conn: Connection, rows: Rows) -> None:
         if contacts:
             _copy(cur, _COPY_CONTACTS, [(*params, expected) for _, expected, params in contacts])
             _versioned(cur, "contact", _INSERT_CONTACTS, _UPDATE_CONTACTS, contacts)
-            replaced = [contact.id for contact, expected, _ in contacts if expected]
-            if replaced:
-                cur.execute(_DROP_IDENTITIES, (replaced,))
-            held = [
-                (str(identity), contact.id) for contact, _, _ in contacts for identity in contact.identities
-            ]
             _copy(cur, _COPY_IDENTITIES, held)
+            if added:
+                cur.execute(_ADD_LINKS, [list(column) for column in zip(*added, strict=True)])
+                if len(cur.fetchall()) != len(added):
+                    raise Refused("an identity a contact of the batch links belongs to another contact")
+            if gone:
+                cur.execute(_DROP_LINKS, [list(column) for column in zip(*gone, strict=True)])
         if journeys:
             staged = [(*params, expected, n) for n, (_, expected, params) in enumerate(journeys)]
             _copy(cur, _COPY_JOURNEYS, staged)

@@ -12,9 +12,9 @@ Each record's keys that must be unique across contacts (its id, a journey's refe
 a message's external id, a provider id) go into ``record_keys`` in the same statement,
 read from what the inserts return; a violated one names the record's kind.
 
-All parts of the statement see the database as it was before it, which is why a
-contact's identities are replaced by deleting the ones it no longer has and adding
-the ones it did not have, rather than by deleting all and adding all back.
+All parts of the statement see the database as it was before it; a contact's links
+are rows of their own, and the statement adds, replaces or removes only those the
+changeset names.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from handoff.models import Contact
+from handoff.stores.postgres import _links as links
 from handoff.stores.postgres import _writes as writes
 
 __all__ = ["MOST_APPENDED", "statement"]
@@ -31,14 +32,6 @@ __all__ = ["MOST_APPENDED", "statement"]
 # each be prepared for a single use, and PostgreSQL takes at most 65535 parameters.
 MOST_APPENDED = 16
 
-# Replacing a contact's identities: drop those it no longer has (parameters: contact id,
-# the identities, as text[]), add those it did not hold (the identities, contact id twice).
-_DROP_IDENTITIES = "DELETE FROM identities WHERE contact_id = %s AND NOT (identity = ANY(%s::text[]))"
-_ADD_IDENTITIES = (
-    "INSERT INTO identities (identity, contact_id) SELECT added.identity, %s"
-    " FROM unnest(%s::text[]) AS added(identity) WHERE NOT EXISTS"
-    " (SELECT FROM identities AS held WHERE held.identity = added.identity AND held.contact_id = %s)"
-)
 _APPENDED = (
     ("interactions", writes.INTERACTION_COLUMNS),
     ("handoffs", writes.HANDOFF_COLUMNS),
@@ -54,19 +47,25 @@ def statement(rows: writes.Rows, most: int | None = MOST_APPENDED) -> tuple[str,
     if most is not None and sum(len(table_rows) for table_rows in appended) > most:
         return None
     contact = journey = ""
+    linked = unlinked = False
     params: list[object] = []
     for write, values in rows.versioned:
         record, expected = write.record, write.expected
         if isinstance(record, Contact):
-            held = [str(identity) for identity in record.identities]
+            linked, unlinked = bool(write.links), bool(write.unlinks)
             if expected:
                 contact = "update"
                 problem = f"contact {record.id!r} is not at version {expected}"
-                params += (*values[1:], record.id, expected, problem, record.id, held)
+                params += (*values[1:], record.id, expected, problem)
+                if linked:
+                    params += (*write.link_params(), len(write.links), write.taken())
             else:
                 contact = "insert"
                 params += values
-            params += (record.id, held, record.id)
+                if linked:
+                    params += write.link_params()
+            if unlinked:
+                params += (record.id, links.unlink_array(write.unlinks))
         else:
             journey = "update" if expected else "insert"
             if expected:
@@ -77,31 +76,37 @@ def statement(rows: writes.Rows, most: int | None = MOST_APPENDED) -> tuple[str,
     for table_rows in appended:
         for row in table_rows:
             params += row
-    return _sql(contact, journey, tuple(len(table_rows) for table_rows in appended)), params
+    counts = tuple(len(table_rows) for table_rows in appended)
+    return _sql(contact, linked, unlinked, journey, counts), params
 
 
 @lru_cache(maxsize=64)
-def _sql(contact: str, journey: str, counts: tuple[int, ...]) -> str:
-    """The statement for a changeset of this shape ("" for no contact or journey)."""
+def _sql(contact: str, linked: bool, unlinked: bool, journey: str, counts: tuple[int, ...]) -> str:
+    """The statement for a changeset of this shape ("" for no contact or journey; whether
+    it adds and removes links)."""
     parts: list[str] = []
     checks: list[str] = []
 
-    def write(sql: str, *, checked: bool = False) -> str:
+    def write(sql: str, *, checked: bool = False, counted: bool = False) -> str:
         name = f"w{len(parts)}"
         parts.append(f"{name} AS ({sql})")
-        if checked:
+        if checked:  # exactly one row, or as many as the next parameter says
             checks.append(f"c{len(parts)}")
-            parts.append(f"{checks[-1]} AS (SELECT written_once(count(*), %s) FROM {name})")
+            written = "count(*) - %s + 1" if counted else "count(*)"
+            parts.append(f"{checks[-1]} AS (SELECT written_once({written}, %s) FROM {name})")
         return name
 
     keys: list[str] = []  # the record_keys rows of what is written, as SELECTs
     if contact == "update":
         write(writes.MATCH_CONTACT, checked=True)
-        write(_DROP_IDENTITIES)
+        if linked:
+            write(links.ADD_LINKS, checked=True, counted=True)
     elif contact:
         write(writes.INSERT_CONTACT)
-    if contact:
-        write(_ADD_IDENTITIES)
+        if linked:
+            write(links.INSERT_LINKS)
+    if unlinked:
+        write(links.DROP_LINKS)
     if journey == "update":
         written = write(writes.MATCH_JOURNEY, checked=True)
         write(writes.DROP_MOVED_REFERENCE.format(written))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from attrs import evolve
+
 from handoff.models import Contact, Interaction, Journey
 from handoff.stores.postgres import _writes as writes
 from handoff.stores.records import Changeset
@@ -41,8 +43,9 @@ class DecodedRows(Decoded):
     def written(self, batch: Sequence[Changeset]) -> None:
         """Keep what was just committed decoded: the next event on the journey reads it back."""
         for change in batch:
-            if change.contact is not None:
-                self.remember((Contact, change.contact.id, change.contact.version), change.contact)
+            if change.contact is not None:  # as its row keeps it: its links are rows of their own
+                head = evolve(change.contact, links=())
+                self.remember((Contact, change.contact.id, change.contact.version), head)
             if change.journey is not None:
                 self.remember((Journey, change.journey.id, change.journey.version), change.journey)
             for interaction in change.interactions:

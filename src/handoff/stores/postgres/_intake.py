@@ -17,14 +17,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from attrs import evolve
 from psycopg import Connection
 
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.postgres import _trips as trips
+from handoff.stores.postgres._links import BRIEF_OF_CONTACTS, BRIEF_OF_OWNER
 from handoff.stores.rules import check_identity, check_text
 
 __all__ = ["intake_params", "intake_steps", "load_intake"]
@@ -52,9 +54,10 @@ _NOTIFICATIONS = (
     "SELECT data::text FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id {})"
     " AND created_at >= %s ORDER BY journey_id, created_at, position"
 )
-_BY_ID = tuple(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS))
+_BY_ID = (*(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS)), BRIEF_OF_CONTACTS)
 # Round one: part 0 the stored message, 1 the identity's contact, 2 its journeys (oldest
-# first), 3 their notifications created since (by journey, then creation order).
+# first), 3 their notifications created since (by journey, then creation order), 4 the
+# contact's brief links (see handoff.stores.Store.find_contact_brief), in link order.
 _OWNER = "(SELECT contact_id FROM identities WHERE identity = %(identity)s)"
 _ROUND_ONE = f"""
 SELECT 0 AS part, i.data::text, i.id, NULL::integer AS version, 0::bigint AS rank
@@ -71,6 +74,8 @@ SELECT 3, data::text, journey_id, NULL, row_number() OVER (ORDER BY journey_id, 
 FROM notifications WHERE contact_id = {_OWNER} AND journey_id = ANY(ARRAY(
     SELECT id FROM journeys WHERE contact_id = {_OWNER}
 )) AND created_at >= %(since)s
+UNION ALL
+SELECT 4, links.data, NULL, NULL, links.position FROM ({BRIEF_OF_OWNER}) AS links
 ORDER BY part, rank
 """
 
@@ -135,14 +140,15 @@ def intake_steps(params: dict[str, Any], load: _Load) -> trips.Steps[IntakeRecor
     first = answers[0]
     named = answers[1] if params["references"] else []
     thread = answers[-1] if params["thread_refs"] else []
-    parts: list[list[Any]] = [[], [], [], []]
+    parts: list[list[Any]] = [[], [], [], [], []]
     for part, data, key, version, _ in first:
         # A notification changes without a version: it is decoded afresh, never cached.
         parts[part].append((data,) if part == 3 else (data, key) if version is None else (data, key, version))
     contacts: dict[str, Contact] = {}
     journeys: dict[str, list[Journey]] = {}
     notifications: dict[str, list[Notification]] = {}
-    _collect(parts[1:], load, contacts, journeys, notifications)
+    owner = str(parts[1][0][1]) if parts[1] else ""
+    _collect(parts[1:4], load, contacts, journeys, notifications, [(owner, row[0]) for row in parts[4]])
     known = next(iter(contacts.values()), None)
     found = next((load(Interaction, row) for row in parts[0]), None)
     by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in named)}
@@ -174,11 +180,20 @@ def _collect(
     contacts: dict[str, Contact],
     journeys: dict[str, list[Journey]],
     notifications: dict[str, list[Notification]],
+    links: Iterable[tuple[str, str]] | None = None,
 ) -> None:
-    """Add the rows of the contacts, journeys and notifications statements to the records read so far."""
+    """Add the rows of the contacts, journeys and notifications statements to the records
+    read so far, each contact with its brief links: ``links``, (contact id, JSON) rows in
+    order, or else a fourth answer of such rows."""
+    answers = list(answers)
+    if links is None:
+        links = [(row[0], row[1]) for row in answers.pop()]
     contact_rows, journey_rows, notification_rows = answers
+    held: dict[str, list[IdentityLink]] = {}
+    for contact_id, data in links:
+        held.setdefault(contact_id, []).append(load(IdentityLink, (data,)))
     for row in contact_rows:
-        contacts[row[1]] = load(Contact, row)
+        contacts[row[1]] = evolve(load(Contact, row), links=tuple(held.get(row[1], ())))
     for row in journey_rows:
         journey = load(Journey, row)
         journeys.setdefault(journey.contact_id, []).append(journey)

@@ -31,9 +31,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 import psycopg
+from attrs import evolve
 from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 
@@ -44,7 +45,7 @@ from handoff.errors import (
     StoreUnavailable,
 )
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import (
     BulkImport,
     ErasureScrub,
@@ -57,8 +58,10 @@ from handoff.stores.postgres import _bulk as bulk
 from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
+from handoff.stores.postgres import _links as links
 from handoff.stores.postgres import _marks as marks
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._callbacks import PostgresCallbacks, write_callbacks
 from handoff.stores.postgres._decoded_rows import DecodedRows
 from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
@@ -70,6 +73,7 @@ from handoff.stores.rules import (
     check_batch,
     check_changeset,
     check_claim,
+    check_identity,
     check_keys,
     check_lock_key,
     check_refs,
@@ -175,6 +179,7 @@ _RECORD_ORDER = (
     ("decisions", "r.at, r.position"),
 )
 _ERASE = (
+    "DELETE FROM callbacks WHERE contact_id = %s",
     f"DELETE FROM journey_tallies WHERE {_OF_CONTACT}",
     f"DELETE FROM decisions WHERE {_OF_CONTACT}",
     f"DELETE FROM interactions WHERE {_OF_CONTACT}",
@@ -190,12 +195,20 @@ _ERASE = (
 # Every table an erasure deletes from; the pool's connections are in autocommit mode.
 _VACUUM_ERASED = (
     "VACUUM contacts, identities, record_keys, journeys, interactions, handoffs, notifications, decisions,"
-    " journey_tallies"
+    " journey_tallies, callbacks"
 )
 
 
 class PostgresStore(
-    SQLReads, BulkImport, IntakeReads, SerializedWrites, PostgresMetrics, OutboxLeases, ErasureScrub, SQLPages
+    SQLReads,
+    BulkImport,
+    IntakeReads,
+    SerializedWrites,
+    PostgresMetrics,
+    OutboxLeases,
+    ErasureScrub,
+    SQLPages,
+    PostgresCallbacks,
 ):
     """A store in one schema of a PostgreSQL database (``handoff`` unless told otherwise).
 
@@ -274,8 +287,9 @@ class PostgresStore(
         changes = check_changeset(changes)
         batch = (changes,)
         rows = writes.Rows(batch)  # serialized before a connection is taken
-        statement = one.statement(rows)
-        if statement is None:  # too many rows for one statement: as a batch of one
+        # Callbacks are checked against the stored row: a transaction of statements.
+        statement = None if changes.callbacks or changes.cancelled_notifications else one.statement(rows)
+        if statement is None:  # callbacks, or too many rows for one statement: as a batch of one
             self._commit_rows("commit a changeset", batch, rows)
             return
         with self._writing("commit a changeset", batch) as conn:
@@ -306,6 +320,7 @@ class PostgresStore(
                 try:
                     with conn.transaction():
                         bulk.write_set(conn, rows)
+                        write_callbacks(conn, batch)
                     written = True
                 except (bulk.Refused, pgerrors.IntegrityError):
                     pass  # undone; written in order below, which names the culprit
@@ -313,6 +328,7 @@ class PostgresStore(
                 with conn.transaction():
                     rows.write_versioned(conn)
                     rows.copy_appended(conn)
+                    write_callbacks(conn, batch)
             if self._ends_session(conn):
                 conn.execute("COMMIT")
                 self._session_ended()
@@ -362,6 +378,43 @@ class PostgresStore(
         wanted = [ref for ref in check_refs(refs) if "\x00" not in ref]
         return self._one(Journey, _THREAD, (wanted,)) if wanted else None
 
+    # -- contacts: the links are rows of their own -----------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        return self._contact(check_text(contact_id, "contact_id"), None, brief=False)
+
+    def get_contact_brief(self, contact_id: str) -> Contact:
+        return self._contact(check_text(contact_id, "contact_id"), None, brief=True)
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        return self._contact(None, check_identity(identity), brief=False)
+
+    def find_contact_brief(self, identity: Identity) -> Contact | None:
+        return self._contact(None, check_identity(identity), brief=True)
+
+    @overload
+    def _contact(self, contact_id: str, identity: None, *, brief: bool) -> Contact: ...
+    @overload
+    def _contact(self, contact_id: None, identity: Identity, *, brief: bool) -> Contact | None: ...
+    def _contact(self, contact_id: str | None, identity: Identity | None, *, brief: bool) -> Contact | None:
+        """The contact (by id, else by identity) with all its links or its brief, in one statement."""
+        params = {"contact": contact_id, "identity": None if identity is None else str(identity)}
+        found = None
+        if not writes.has_nul(params.values()):
+            sql = links.read_statement(by_identity=contact_id is None, brief=brief)
+            with self._connection("read") as conn:
+                found = self._assembled(conn.execute(sql, params, prepare=True).fetchall())
+        if found is None and contact_id is not None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def _assembled(self, rows: Sequence[Sequence[Any]]) -> Contact | None:
+        """A contact from :func:`~handoff.stores.postgres._links.read_statement`'s rows."""
+        if not rows or rows[0][0] != 0:
+            return None
+        head = self._decoded.row(Contact, (rows[0][1], rows[0][2], rows[0][3]))
+        load = self._decoded.load
+        return evolve(head, links=tuple(load(IdentityLink, row[1]) for row in rows[1:]))
+
     def load_intake(
         self,
         identity: Identity,
@@ -384,8 +437,13 @@ class PostgresStore(
             raise NotFound("contact", contact_id)
         with self._connection("export a contact") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            row = conn.execute(_READS.get_contact, (contact_id,)).fetchone()
-            if row is None:
+            contact = self._assembled(
+                conn.execute(
+                    links.read_statement(by_identity=False, brief=False),
+                    {"contact": contact_id, "identity": None},
+                ).fetchall()
+            )
+            if contact is None:
                 raise NotFound("contact", contact_id)
             journeys = conn.execute(_READS.journeys_of, (contact_id,)).fetchall()
             found = {
@@ -393,7 +451,7 @@ class PostgresStore(
                 for table, order in _RECORD_ORDER
             }
         return ContactRecords(
-            contact=writes.decode(Contact, row[0]),
+            contact=contact,
             journeys=[writes.decode(Journey, r[0]) for r in journeys],
             interactions=[writes.decode(Interaction, r[0]) for r in found["interactions"]],
             handoffs=[writes.decode(Handoff, r[0]) for r in found["handoffs"]],

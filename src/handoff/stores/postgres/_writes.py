@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 import psycopg
-from attrs import define
+from attrs import define, evolve
 from psycopg import errors as pgerrors
 
 from handoff.errors import (
@@ -28,8 +28,10 @@ from handoff.errors import (
     StoreError,
     ValidationError,
 )
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.identity import Identity
+from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
 from handoff.serde import from_json, to_json
+from handoff.stores.postgres import _links as links
 from handoff.stores.postgres._layout import parent_constraint
 from handoff.stores.records import Changeset
 
@@ -57,8 +59,11 @@ MATCH_JOURNEY = (
 )
 CHECKED = "WITH written AS ({}) SELECT written_once(count(*), %s) FROM written"
 UPDATE_CONTACT = CHECKED.format(MATCH_CONTACT)
-DELETE_IDENTITIES = "DELETE FROM identities WHERE contact_id = %s"
-INSERT_IDENTITIES = "INSERT INTO identities (identity, contact_id) SELECT unnest(%s::text[]), %s"
+# The links added to a stored contact: all of them must be written (or replaced), none
+# held by another contact (parameters: ADD_LINKS's, how many, the problem to report).
+ADD_LINKS_CHECKED = (
+    f"WITH written AS ({links.ADD_LINKS}) SELECT written_once(count(*) - %s + 1, %s) FROM written"
+)
 INSERT_JOURNEY = (
     "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, reference, contact_id"
@@ -167,6 +172,17 @@ class _Versioned:
     record: Contact | Journey
     expected: int
     where: str
+    links: tuple[IdentityLink, ...] = ()  # a contact's links to write (a new one's: all of them)
+    unlinks: tuple[Identity, ...] = ()
+
+    def link_params(self) -> tuple[str, list[str], list[str], list[str]]:
+        """The parameters of INSERT_LINKS or ADD_LINKS: the contact id, then three arrays."""
+        return (self.record.id, *links.link_arrays(self.links, [stored_json(link) for link in self.links]))
+
+    def taken(self) -> str:
+        """The problem reported when an identity this write links belongs to another contact."""
+        held = ", ".join(str(link.identity) for link in self.links)
+        return f"an identity already belongs to another contact (one of {held})"
 
 
 class Rows:
@@ -188,8 +204,11 @@ class Rows:
         pending: dict[str, int] = {}  # journey id -> its write in versioned
         for n, changes in enumerate(batch):
             where = f"changes[{n}]." if numbered else ""
-            if changes.contact is not None:
-                versioned.append(_Versioned(changes.contact, changes.expected_contact_version, where))
+            contact = changes.contact
+            if contact is not None:
+                expected = changes.expected_contact_version
+                added = changes.links if expected else (*contact.links, *changes.links)
+                versioned.append(_Versioned(contact, expected, where, added, changes.unlinks))
             if changes.journey is not None:
                 journey = _Versioned(changes.journey, changes.expected_journey_version, where)
                 _add_journey(versioned, journey, pending)
@@ -218,7 +237,7 @@ class Rows:
                 try:
                     for write, params in self.versioned:
                         if isinstance(write.record, Contact):
-                            _write_contact(conn, write.record, write.expected, params)
+                            _write_contact(conn, write, params)
                         else:
                             _write_journey(conn, write.record, write.expected, params)
                 except psycopg.Error as exc:
@@ -297,7 +316,8 @@ def _contact(contact: Contact, where: str) -> Params:
     _keys(f"{where}contact", id=contact.id)
     for k, identity in enumerate(contact.identities):
         _keys(f"{where}contact.links[{k}]", identity=str(identity))
-    return (contact.id, contact.version, contact.created_at, stored_json(contact))
+    head = contact if not contact.links else evolve(contact, links=())  # the links are rows
+    return (contact.id, contact.version, contact.created_at, stored_json(head))
 
 
 def _journey(journey: Journey, where: str) -> Params:
@@ -340,16 +360,21 @@ def _decision(d: DecisionRecord, where: str) -> Params:
     return (d.id, d.journey_id, d.contact_id, d.at, stored_json(d))
 
 
-def _write_contact(conn: Connection, contact: Contact, expected: int, params: Params) -> None:
-    """Insert or version-checked update, then replace the contact's identity rows."""
+def _write_contact(conn: Connection, write: _Versioned, params: Params) -> None:
+    """Insert or version-checked update, then the identity rows the changeset changes."""
+    contact, expected = write.record, write.expected
     if expected == 0:
         conn.execute(INSERT_CONTACT, params, prepare=True)
+        if write.links:
+            conn.execute(links.INSERT_LINKS, write.link_params(), prepare=True)
     else:
         problem = f"contact {contact.id!r} is not at version {expected}"
         conn.execute(UPDATE_CONTACT, (*params[1:], contact.id, expected, problem), prepare=True)
-    conn.execute(DELETE_IDENTITIES, (contact.id,), prepare=True)
-    if contact.identities:
-        conn.execute(INSERT_IDENTITIES, ([str(i) for i in contact.identities], contact.id), prepare=True)
+        if write.links:
+            checked = (*write.link_params(), len(write.links), write.taken())
+            conn.execute(ADD_LINKS_CHECKED, checked, prepare=True)
+    if write.unlinks:
+        conn.execute(links.DROP_LINKS, (contact.id, links.unlink_array(write.unlinks)), prepare=True)
 
 
 def _write_journey(conn: Connection, journey: Journey, expected: int, params: Params) -> None:

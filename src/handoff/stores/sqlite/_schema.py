@@ -134,6 +134,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE notifications ADD COLUMN lease_worker TEXT",
         "ALTER TABLE notifications ADD COLUMN lease_until INTEGER",
     ),
+    # 6: identity links are rows of their own (the link's JSON in ``data``, its kind for
+    # the brief read), no longer carried in the contact's JSON: linking one more identity
+    # to a contact writes one row. The rows are rebuilt in each contact's link order
+    # (their rowid is that order), then the contacts' copies are emptied.
+    (
+        "ALTER TABLE identities ADD COLUMN kind TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE identities ADD COLUMN data TEXT NOT NULL DEFAULT '{}'",
+        "DELETE FROM identities",
+        """INSERT INTO identities (identity, contact_id, kind, data)
+            SELECT json_extract(link.value, '$.identity'), contacts.id,
+                substr(json_extract(link.value, '$.identity'), 1,
+                       instr(json_extract(link.value, '$.identity'), ':') - 1),
+                link.value
+            FROM contacts, json_each(contacts.data, '$.links') AS link
+            ORDER BY contacts.rowid, link.key""",
+        "UPDATE contacts SET data = json_set(data, '$.links', json('[]'))",
+        "CREATE INDEX identities_by_kind ON identities (contact_id, kind)",
+    ),
+    # 7: scheduled callbacks, one row each, keyed like every per-customer table.
+    (
+        """CREATE TABLE callbacks (
+            id TEXT PRIMARY KEY,
+            contact_id TEXT NOT NULL REFERENCES contacts (id),
+            journey_id TEXT NOT NULL REFERENCES journeys (id),
+            status TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX callbacks_by_journey ON callbacks (journey_id, at, id)",
+        "CREATE INDEX callbacks_by_time ON callbacks (at, id)",
+        "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from handoff.clock import micros
 from handoff.errors import NotFound, StoreError, ValidationError
+from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores.capabilities import BulkImport, ErasureScrub, OutboxLeases, SerializedWrites
@@ -36,6 +37,7 @@ from handoff.stores.rules import (
     check_batch,
     check_changeset,
     check_claim,
+    check_identity,
     check_keys,
     check_lock_key,
     check_mark,
@@ -46,9 +48,11 @@ from handoff.stores.rules import (
 from handoff.stores.sql._decoded import Decoded
 from handoff.stores.sql._pages import PageStatements, SQLPages
 from handoff.stores.sql._reads import SQLReads, Statements
+from handoff.stores.sqlite._callbacks import SQLiteCallbacks
 from handoff.stores.sqlite._checkpoint import Checkpointer, truncate_log
 from handoff.stores.sqlite._connect import begin, connect, rollback, store_error, unicode_error
 from handoff.stores.sqlite._leases import claim
+from handoff.stores.sqlite._links import contact_head, owner_of, read_contact
 from handoff.stores.sqlite._metrics import SQLiteMetrics
 from handoff.stores.sqlite._writes import Params, Rows, erase, provider_holder, write_many
 
@@ -133,7 +137,14 @@ def _check_busy_timeout(seconds: object) -> float:
 
 
 class SQLiteStore(
-    SQLReads, BulkImport, SerializedWrites, SQLiteMetrics, OutboxLeases, ErasureScrub, SQLPages
+    SQLReads,
+    BulkImport,
+    SerializedWrites,
+    SQLiteMetrics,
+    OutboxLeases,
+    ErasureScrub,
+    SQLPages,
+    SQLiteCallbacks,
 ):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 
@@ -232,7 +243,7 @@ class SQLiteStore(
         for rows in batch:  # keyed by the stored text, as reads look records up
             contact, journey = rows.changes.contact, rows.changes.journey
             if contact is not None:
-                remember(str(rows.contact[_CONTACT_DATA]), contact)
+                remember(str(rows.contact[_CONTACT_DATA]), contact_head(contact))
             if journey is not None:
                 remember(str(rows.journey[_JOURNEY_DATA]), journey)
 
@@ -264,6 +275,33 @@ class SQLiteStore(
         with self._transaction("claim due notifications") as conn:
             claimed = claim(conn, worker, now, limit, lease, audience)
         return [self._decoded.load(Notification, data) for data in claimed]
+
+    # -- contacts: the links are rows of their own -----------------------------------
+    def get_contact(self, contact_id: str) -> Contact:
+        return self._contact(check_text(contact_id, "contact_id"), brief=False)
+
+    def get_contact_brief(self, contact_id: str) -> Contact:
+        return self._contact(check_text(contact_id, "contact_id"), brief=True)
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        return self._owner(check_identity(identity), brief=False)
+
+    def find_contact_brief(self, identity: Identity) -> Contact | None:
+        return self._owner(check_identity(identity), brief=True)
+
+    def _contact(self, contact_id: str, *, brief: bool) -> Contact:
+        with self._snapshot() as conn:
+            found = read_contact(conn, self._decoded.load, contact_id, brief=brief)
+        if found is None:
+            raise NotFound("contact", contact_id)
+        return found
+
+    def _owner(self, identity: Identity, *, brief: bool) -> Contact | None:
+        with self._snapshot() as conn:
+            owner = owner_of(conn, identity)
+            if owner is None:
+                return None
+            return read_contact(conn, self._decoded.load, owner, brief=brief, identity=identity)
 
     # -- journeys (the plainer look-ups are SQLReads') ---------------------------------
     def active_journeys(self, *, limit: int | None = None) -> list[Journey]:
@@ -298,13 +336,13 @@ class SQLiteStore(
         check_text(contact_id, "contact_id")
         load = self._decoded.load
         with self._snapshot() as conn:
-            row = conn.execute(_READS.get_contact, (contact_id,)).fetchone()
-            if row is None:
+            contact = read_contact(conn, load, contact_id)
+            if contact is None:
                 raise NotFound("contact", contact_id)
             journeys = [load(Journey, r[0]) for r in conn.execute(_READS.journeys_of, (contact_id,))]
             ids = [(journey.id,) for journey in journeys]
             return ContactRecords(
-                contact=load(Contact, row[0]),
+                contact=contact,
                 journeys=journeys,
                 interactions=[
                     load(Interaction, r[0]) for i in ids for r in conn.execute(_READS.interactions, i)

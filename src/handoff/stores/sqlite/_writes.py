@@ -11,19 +11,17 @@ from collections.abc import Sequence
 
 from handoff.clock import micros
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffError, NotFound, StoreError
-from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores.records import Changeset
+from handoff.stores.sqlite._callbacks import write_callbacks
+from handoff.stores.sqlite._links import LinkRows, contact_head, write_links
 
 Params = tuple[object, ...]
 
 # Fixed SQL strings: sqlite3 keeps a prepared statement per distinct string.
 _INSERT_CONTACT = "INSERT INTO contacts (id, version, data) VALUES (?, ?, ?)"
 _UPDATE_CONTACT = "UPDATE contacts SET version = ?, data = ? WHERE id = ? AND version = ?"
-_STORED_IDENTITIES = "SELECT identity FROM identities WHERE contact_id = ?"
-_DELETE_IDENTITY = "DELETE FROM identities WHERE identity = ? AND contact_id = ?"
-_INSERT_IDENTITY = "INSERT INTO identities (identity, contact_id) VALUES (?, ?)"
 _INSERT_JOURNEY = (
     "INSERT INTO journeys (contact_id, reference, status, version, opened_at, updated_at, data, id)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -49,6 +47,7 @@ _INSERT_DECISION = "INSERT INTO decisions (id, journey_id, contact_id, at, data)
 
 # Children first: foreign keys point from them to the journey and the contact.
 _ERASE = (
+    "DELETE FROM callbacks WHERE contact_id = ?",
     "DELETE FROM journey_tallies WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM decisions WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
@@ -77,7 +76,10 @@ class Rows:
     def __init__(self, changes: Changeset) -> None:
         self.changes = changes
         contact, journey = changes.contact, changes.journey
-        self.contact: Params = () if contact is None else (contact.id, contact.version, to_json(contact))
+        self.contact: Params = (
+            () if contact is None else (contact.id, contact.version, to_json(contact_head(contact)))
+        )
+        self.links = LinkRows(changes)
         self.journey: Params = () if journey is None else _journey_params(journey)
         self.interactions: list[Params] = [
             (
@@ -132,7 +134,7 @@ class Rows:
         """Contact, identities, journey, then the rows that reference them."""
         changes = self.changes
         if changes.contact is not None:
-            _write_contact(conn, changes.contact, changes.expected_contact_version, self.contact)
+            _write_contact(conn, self)
         if changes.journey is not None:
             _write_journey(conn, changes.journey, changes.expected_journey_version, self.journey)
         for interaction, params in zip(changes.interactions, self.interactions, strict=True):
@@ -155,6 +157,8 @@ class Rows:
                 conn.execute(_INSERT_DECISION, params)
             except sqlite3.IntegrityError as exc:
                 raise _record_refused(conn, "decision", decision) or _unexplained(exc) from exc
+        if changes.callbacks or changes.cancelled_notifications:
+            write_callbacks(conn, changes)
 
 
 def write_many(conn: sqlite3.Connection, batch: Sequence[Rows]) -> None:
@@ -202,6 +206,8 @@ def _groupable(batch: Sequence[Rows]) -> bool:
         for records in (changes.interactions, changes.handoffs, changes.notifications, changes.decisions):
             if any(journeys.get(record.journey_id, n) > n for record in records):
                 return False
+        if changes.callbacks or changes.cancelled_notifications:
+            return False  # written one by one, each checked against what is stored
     return True
 
 
@@ -218,10 +224,8 @@ def _write_grouped(conn: sqlite3.Connection, batch: Sequence[Rows]) -> bool:
     ]
     if updates and conn.executemany(_UPDATE_CONTACT, updates).rowcount != len(updates):
         return False
-    for rows, contact in changed:  # in order: an identity moving between contacts meets the same checks
-        gone, added = _identity_changes(conn, contact, existing=bool(rows.changes.expected_contact_version))
-        conn.executemany(_DELETE_IDENTITY, gone)
-        conn.executemany(_INSERT_IDENTITY, added)
+    if not write_links(conn, [rows.links for rows, _ in changed]):
+        return False
     moved = [rows for rows in batch if rows.changes.journey is not None]
     conn.executemany(_INSERT_JOURNEY, [r.journey for r in moved if not r.changes.expected_journey_version])
     versioned: list[Params] = [
@@ -254,8 +258,10 @@ def _journey_params(journey: Journey) -> Params:
     )
 
 
-def _write_contact(conn: sqlite3.Connection, contact: Contact, expected: int, params: Params) -> None:
-    """Insert or version-checked update, then replace the contact's identity rows."""
+def _write_contact(conn: sqlite3.Connection, rows: Rows) -> None:
+    """Insert or version-checked update, then the identity rows the changeset changes."""
+    contact, expected, params = rows.changes.contact, rows.changes.expected_contact_version, rows.contact
+    assert contact is not None
     if expected == 0:
         try:
             conn.execute(_INSERT_CONTACT, params)
@@ -263,28 +269,7 @@ def _write_contact(conn: sqlite3.Connection, contact: Contact, expected: int, pa
             raise ConcurrencyConflict(f"contact {contact.id!r} already exists") from exc
     elif conn.execute(_UPDATE_CONTACT, (contact.version, params[2], contact.id, expected)).rowcount != 1:
         raise ConcurrencyConflict(f"contact {contact.id!r} is not at version {expected}")
-    gone, added = _identity_changes(conn, contact, existing=expected != 0)
-    conn.executemany(_DELETE_IDENTITY, gone)
-    for params in added:
-        try:
-            conn.execute(_INSERT_IDENTITY, params)
-        except sqlite3.IntegrityError as exc:
-            raise _identity_taken(conn, str(params[0])) from exc
-
-
-def _identity_changes(
-    conn: sqlite3.Connection, contact: Contact, *, existing: bool
-) -> tuple[list[Params], list[Params]]:
-    """The identity rows to delete and to insert: only what changed, so linking one more
-    identity to a contact with thousands writes one row, not all of them again."""
-    wanted = [str(identity) for identity in contact.identities]
-    if not existing:
-        return [], [(key, contact.id) for key in wanted]
-    stored = {row[0] for row in conn.execute(_STORED_IDENTITIES, (contact.id,))}
-    return (
-        [(key, contact.id) for key in stored.difference(wanted)],
-        [(key, contact.id) for key in wanted if key not in stored],
-    )
+    rows.links.write(conn)
 
 
 def _write_journey(conn: sqlite3.Connection, journey: Journey, expected: int, params: Params) -> None:
@@ -302,12 +287,6 @@ def _write_journey(conn: sqlite3.Connection, journey: Journey, expected: int, pa
 
 def _exists(conn: sqlite3.Connection, sql: str, params: Params) -> bool:
     return conn.execute(sql, params).fetchone() is not None
-
-
-def _identity_taken(conn: sqlite3.Connection, identity: Identity | str) -> HandoffError:
-    row = conn.execute("SELECT contact_id FROM identities WHERE identity = ?", (str(identity),)).fetchone()
-    owner = "another contact" if row is None else f"contact {row[0]!r}"
-    return ConcurrencyConflict(f"identity {identity} already belongs to {owner}")
 
 
 def _journey_refused(conn: sqlite3.Connection, journey: Journey, *, is_new: bool) -> HandoffError | None:
