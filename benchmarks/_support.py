@@ -1,4 +1,4 @@
-"""What several benchmarks share: a throwaway PostgreSQL server and a percentile.
+"""What several benchmarks share: a throwaway PostgreSQL server, a fresh schema, a percentile.
 
 The benchmarks are run as scripts (``python benchmarks/bench_receive.py``), so this
 module is imported from their own directory.
@@ -30,3 +30,13 @@ def throwaway_postgres() -> Iterator[str]:
         yield server.url()
     finally:
         server.stop()
+
+
+def fresh_postgres(url: str, tag: str) -> str:
+    """The store's URL in a schema of its own for one run (its tables start empty)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS bench_{tag} CASCADE")
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}schema=bench_{tag}"

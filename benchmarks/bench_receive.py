@@ -44,7 +44,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from _support import percentile, throwaway_postgres
+from _support import fresh_postgres, percentile, throwaway_postgres
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 
@@ -126,16 +126,6 @@ def postgres_anchor(url: str, tag: str) -> Callable[[int], None]:
     return insert
 
 
-def _fresh_postgres(url: str, tag: str) -> str:
-    """The store's URL in a schema of its own for one run (its tables start empty)."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS bench_{tag} CASCADE")
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}schema=bench_{tag}"
-
-
 def run(args: argparse.Namespace, pg: str | None) -> None:
     sizes = (10, 1_000) if args.quick else (10, 10_000)
     samples = 200 if args.quick else args.samples
@@ -157,7 +147,7 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
                     anchor = sqlite_anchor(Path(tmp) / f"anchor-{size}.db")
                 else:
                     assert pg is not None
-                    url = _fresh_postgres(pg, str(size))
+                    url = fresh_postgres(pg, str(size))
                     anchor = postgres_anchor(pg, str(size))
                 with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(size)) as board:
                     _fill(board, size)
@@ -184,8 +174,8 @@ def compare_partitions(pg: str, partitions: int, samples: int, sizes: tuple[int,
         f"{'plain ev/s':>11} {'parts ev/s':>11}"
     )
     for size in sizes:
-        plain_url = _fresh_postgres(pg, f"plain_{size}")
-        split_url = f"{_fresh_postgres(pg, f'parts_{size}')}&partitions={partitions}"
+        plain_url = fresh_postgres(pg, f"plain_{size}")
+        split_url = f"{fresh_postgres(pg, f'parts_{size}')}&partitions={partitions}"
         with (
             Switchboard.open(plain_url, clock=FixedClock(T0), ids=SeededIds(size)) as plain,
             Switchboard.open(split_url, clock=FixedClock(T0), ids=SeededIds(size)) as split,
@@ -265,7 +255,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 hot_journey(f"sqlite:///{Path(tmp) / 'hot.db'}", "sqlite")
             if pg:
-                hot_journey(_fresh_postgres(pg, "hot"), "postgres")
+                hot_journey(fresh_postgres(pg, "hot"), "postgres")
 
 
 if __name__ == "__main__":
