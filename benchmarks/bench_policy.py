@@ -28,7 +28,7 @@ from handoff.policy import Decision, Event, Facts, Policy, PolicySettings, Situa
 from handoff.policy.actions import private_sibling
 from handoff.policy.delivery import Planner
 from handoff.policy.durations import format_duration
-from handoff.policy.schedule import next_business_slot, zone
+from handoff.policy.schedule import next_business_slot, spoken_slot, zone
 from handoff.policy.situation import NotificationDraft, PlannedNotification
 from handoff.policy.templates import DEFAULT_TEMPLATES
 from handoff.summary import AGENT_SCREEN_CHARS, SECTIONS, SummarySpec
@@ -144,6 +144,26 @@ def handwritten(s: Situation, settings: PolicySettings, revision: str) -> Decisi
             why = f"no reply within {format_duration(settings.reply_sla)}: escalate"
             suggestions.append(Suggestion("escalate", None, why, "sla_warning"))
         verdicts.append(Verdict("sla_warning", due, f"waiting {waiting}, status {journey.status}"))
+    elif kind == "callback_scheduled":
+        draft = NotificationDraft("callback_confirmation", "best_async", "callback_confirmation")
+        verdicts.append(Verdict("confirm_callback", True, notify("confirm_callback", "booked", draft)))
+        before = settings.callback_reminder
+        draft = NotificationDraft(
+            "callback_reminder", "best_async", "callback_reminder", before_callback=before
+        )
+        verdicts.append(Verdict("remind_callback", True, notify("remind_callback", "booked", draft)))
+    elif kind == "callback_missed":
+        draft = NotificationDraft("callback_missed", "best_async", "callback_missed")
+        verdicts.append(
+            Verdict("rebook_missed_callback", True, notify("rebook_missed_callback", "missed", draft))
+        )
+        slot = (
+            f"the next free slot is {spoken_slot(event.next_slot, contact.timezone)}"
+            if event.next_slot is not None
+            else _slot(s, settings)
+        )
+        why = f"the call did not reach the customer: book another slot or reply in writing; {slot}"
+        suggestions.append(Suggestion("offer_callback", "phone", why, "rebook_missed_callback"))
     elif kind == "resolved":
         if not journey.surveyed and journey.first_response_at is not None:
             draft = NotificationDraft("survey", "customer_last", "survey", delay=settings.survey_delay)

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from handoff.identity import Identity, parse_identity
 from handoff.models import (
+    CALLBACK_STATUSES,
+    Callback,
     CardIdentity,
     Contact,
     ContactCard,
@@ -190,4 +192,18 @@ notifications = st.builds(
     template=st.none() | slugs,
     status=st.sampled_from(["pending", "sent", "failed", "cancelled"]),
     sent_at=st.none() | aware_fixed,
+)
+callbacks = st.builds(
+    Callback,
+    id=ids,
+    journey_id=ids,
+    contact_id=ids,
+    at=aware_fixed,
+    number=st.from_regex(r"\+[1-9][0-9]{7,13}", fullmatch=True),
+    created_at=aware_fixed,
+    channel=st.sampled_from(["phone", "whatsapp"]),
+    agent=st.none() | words,
+    status=st.sampled_from(CALLBACK_STATUSES),
+    closed_at=st.none() | aware_fixed,
+    reminder_id=st.none() | ids,
 )

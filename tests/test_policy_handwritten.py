@@ -51,6 +51,11 @@ def situations(draw: st.DrawFn) -> tuple[Policy, Situation]:
     fields["initiated_by"] = draw(st.sampled_from(starters))
     fields["sensitive"] = draw(st.sampled_from(((), ("card number",))))
     at = T0 + timedelta(hours=draw(st.integers(0, 23)))
+    if kind.startswith("callback_"):
+        fields["callback_at"] = draw(
+            st.sampled_from((None, at + timedelta(minutes=10), at + timedelta(hours=2)))
+        )
+        fields["next_slot"] = draw(st.sampled_from((None, at + timedelta(days=1))))
     event = Event(kind, at, channel, agent="alice", **fields)
     said = draw(st.dictionaries(st.sampled_from(CHANNELS), minutes, max_size=3))
     answered = draw(st.dictionaries(st.sampled_from(CHANNELS), minutes, max_size=2))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from handoff.errors import ValidationError
 from handoff.events import Inbound
-from handoff.models import Contact, ContextSummary, Handoff, Interaction, Journey, Notification
+from handoff.models import Callback, Contact, ContextSummary, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_dict, from_json, to_dict, to_json
 
 from . import strategies as s
@@ -24,6 +24,7 @@ MODELS = [
     (Handoff, s.handoffs),
     (Notification, s.notifications),
     (ContextSummary, s.summaries),
+    (Callback, s.callbacks),
 ]
 
 

@@ -204,6 +204,7 @@ def test_every_table_carries_the_contact(store: PostgresStore, postgres: PgServe
         "notifications",
         "journey_tallies",
         "decisions",
+        "callbacks",
         "record_keys",
     }
     for table, names in columns.items():

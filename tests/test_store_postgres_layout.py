@@ -26,7 +26,7 @@ from handoff.stores.postgres import _schema as schema
 from handoff.stores.postgres import _writes as writes
 from handoff.stores.postgres._connect import parse_partitions, split_url_options
 from handoff.stores.postgres._ddl import ddl, distribution
-from handoff.stores.postgres._layout import BASELINE_VERSION, TABLES
+from handoff.stores.postgres._layout import TABLES
 from handoff.testing.factories import (
     T0,
     appended,
@@ -137,7 +137,7 @@ def test_a_version_5_schema_is_keyed_by_contact_and_keeps_every_row(
     postgres: PgServer, schemas: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old, fresh = _name(schemas), _name(schemas)
-    _stored_at(postgres, old, BASELINE_VERSION - 1, monkeypatch)
+    _stored_at(postgres, old, 5, monkeypatch)  # the last layout before the keys held the contact
     kept = _write_v5(postgres, old)
     journey = kept["journey"]
     with PostgresStore(postgres.conninfo(), schema=old) as store:

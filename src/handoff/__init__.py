@@ -26,6 +26,7 @@ from handoff.events import Inbound, JourneyOutcome, Outcome, Suggestion, TickOut
 from handoff.identity import Identity, parse_identity
 from handoff.models import (
     PRIORITIES,
+    Callback,
     Contact,
     ContextSummary,
     Fact,
@@ -50,6 +51,7 @@ del _metadata
 
 __all__ = [
     "PRIORITIES",
+    "Callback",
     "ChannelProfile",
     "Clock",
     "ConcurrencyConflict",

@@ -12,7 +12,16 @@ from handoff import _validate as v
 from handoff.channels import get as get_channel
 from handoff.errors import ValidationError
 from handoff.identity import Identity
-from handoff.models import PRIORITIES, Contact, Handoff, Interaction, Journey, Notification, Priority
+from handoff.models import (
+    PRIORITIES,
+    Callback,
+    Contact,
+    Handoff,
+    Interaction,
+    Journey,
+    Notification,
+    Priority,
+)
 
 __all__ = [
     "SURVEY_SCALES",
@@ -144,6 +153,8 @@ class JourneyOutcome(Outcome):
     contact: Contact
     handoff: Handoff | None = None
     duplicate: bool = False
+    callback: Callback | None = None
+    """The callback the event scheduled or closed (``schedule_callback``, ``record_callback``...)."""
 
 
 @define(frozen=True, kw_only=True)

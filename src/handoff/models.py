@@ -23,6 +23,7 @@ from handoff.serde import flatten, to_dict
 __all__ = [
     "AUDIENCES",
     "AUTHORS",
+    "CALLBACK_STATUSES",
     "INITIATORS",
     "INTERACTION_KINDS",
     "JOURNEY_STATUSES",
@@ -31,6 +32,8 @@ __all__ = [
     "PRIORITIES",
     "Audience",
     "Author",
+    "Callback",
+    "CallbackStatus",
     "Contact",
     "ContactCard",
     "ContextSummary",
@@ -70,6 +73,8 @@ NOTIFICATION_STATUSES: tuple[NotificationStatus, ...] = (
     "failed",
     "cancelled",
 )
+CallbackStatus = Literal["scheduled", "done", "missed", "cancelled"]
+CALLBACK_STATUSES: tuple[CallbackStatus, ...] = ("scheduled", "done", "missed", "cancelled")
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 """Journey priorities, lowest first: each has its own SLA targets in the policy."""
@@ -385,6 +390,35 @@ class Notification:
 
     def __rich__(self) -> str:
         return _drawing.draw(self, "rich")
+
+
+@define(frozen=True)
+class Callback:
+    """A phone call booked with the customer at a time that suits them (no phone tag).
+
+    ``number`` is the contact's E.164 phone number the agent dials; ``at`` the slot;
+    ``agent`` who will call (None: the next available agent). ``status`` moves once,
+    from ``scheduled`` to ``done`` (the customer was reached), ``missed`` (not reached,
+    or never recorded within the policy's grace period) or ``cancelled``; ``closed_at``
+    is when it did. ``reminder_id`` is the pending reminder notification, cancelled with
+    the callback when it closes before it is sent.
+    """
+
+    id: str = field(validator=v.text(allow_empty=False))
+    journey_id: str = field(validator=v.text(allow_empty=False))
+    contact_id: str = field(validator=v.text(allow_empty=False))
+    at: datetime = field(validator=v.aware)
+    number: str = field(validator=v.text(allow_empty=False))
+    created_at: datetime = field(validator=v.aware)
+    channel: str = field(default="phone", validator=v.slug)
+    agent: str | None = field(default=None, validator=v.optional_text(max_len=200))
+    status: CallbackStatus = field(default="scheduled", validator=v.one_of(CALLBACK_STATUSES))
+    closed_at: datetime | None = field(default=None, validator=v.optional_aware)
+    reminder_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "scheduled"
 
 
 @define(frozen=True)

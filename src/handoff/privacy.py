@@ -16,11 +16,13 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from attrs import evolve
+
 from handoff.errors import ValidationError
-from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
+from handoff.models import Callback, Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import from_dict, to_dict
 from handoff.stores.base import ContactRecords, Store
-from handoff.stores.capabilities import ErasureScrub, RecordPages
+from handoff.stores.capabilities import CallbackBook, ErasureScrub, RecordPages
 from handoff.stores.records import Erasure
 
 __all__ = [
@@ -48,6 +50,7 @@ _KINDS: dict[str, type[Any]] = {
     "handoff": Handoff,
     "notification": Notification,
     "decision": DecisionRecord,
+    "callback": Callback,
 }
 _FIELDS = {
     "journey": "journeys",
@@ -55,30 +58,32 @@ _FIELDS = {
     "handoff": "handoffs",
     "notification": "notifications",
     "decision": "decisions",
+    "callback": "callbacks",
 }
 
 
 def export_contact(store: Store, contact_id: str) -> dict[str, Any]:
-    """The contact, its journeys, interactions, handoffs, notifications and logged decisions;
-    NotFound if unknown. An export without ``decisions`` (older) still reads back.
+    """The contact, its journeys, interactions, handoffs, notifications, logged decisions
+    and callbacks; NotFound if unknown. An export without ``decisions`` or ``callbacks``
+    (older) still reads back.
 
     Built whole in memory: for a contact with a long history use :func:`write_export`.
     """
-    records = store.contact_records(contact_id)
+    records = _with_callbacks(store, store.contact_records(contact_id))
     return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, **to_dict(records)}
 
 
 def iter_export(store: Store, contact_id: str) -> Iterator[dict[str, Any]]:
     """The export as JSON-ready lines: a header, then one ``{"record": kind, "data": ...}``
     per record: the contact, its journeys, then journey by journey its interactions, its
-    handoffs, notifications and decisions. NotFound (before any line) if unknown.
+    handoffs, notifications, decisions and callbacks. NotFound (before any line) if unknown.
 
     With a store that offers :class:`~handoff.stores.capabilities.RecordPages` (the built-in
     ones do) interactions are read a page at a time; the lines are not one snapshot, so
     a record written while the export runs may or may not be in it.
     """
     if not isinstance(store, RecordPages):
-        yield from _lines(store.contact_records(contact_id))
+        yield from _lines(_with_callbacks(store, store.contact_records(contact_id)))
         return
     contact = store.get_contact(contact_id)
     journeys = store.journeys_of(contact.id)
@@ -101,6 +106,10 @@ def iter_export(store: Store, contact_id: str) -> Iterator[dict[str, Any]]:
     for journey in journeys:
         for decision in store.decisions(journey.id):
             yield _line("decision", decision)
+    if isinstance(store, CallbackBook):
+        for journey in journeys:
+            for callback in store.callbacks(journey.id):
+                yield _line("callback", callback)
 
 
 def write_export(store: Store, contact_id: str, out: IO[str]) -> int:
@@ -191,6 +200,14 @@ def erase_contact(store: Store, contact_id: str, *, vacuum: bool = True) -> Eras
         return store.erase_contact_scrubbed(contact_id, vacuum=vacuum)
     store.erase_contact(contact_id)
     return Erasure(contact_id, old_copies_may_remain=True)
+
+
+def _with_callbacks(store: Store, records: ContactRecords) -> ContactRecords:
+    """The records with the contact's callbacks, from a store that keeps them."""
+    if not isinstance(store, CallbackBook):
+        return records
+    callbacks = tuple(c for journey in records.journeys for c in store.callbacks(journey.id))
+    return evolve(records, callbacks=callbacks)
 
 
 def _line(kind: str, record: object) -> dict[str, Any]:

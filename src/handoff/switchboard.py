@@ -11,24 +11,25 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import IO, Any, TypeVar
 
-from attrs import evolve
-
 from handoff import channels, privacy
 from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
-from handoff.errors import HandoffError, IngestError, NotFound, ValidationError
-from handoff.events import Inbound, JourneyOutcome, TickOutcome, survey_scores
+from handoff.errors import HandoffError, NotFound, ValidationError
+from handoff.events import Inbound, JourneyOutcome, TickOutcome
+from handoff.flow import verbs
+from handoff.flow.booking import book, book_of, close, slots
 from handoff.flow.bulk.batch import BulkIntake
 from handoff.flow.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.flow.intake import inbound_identity
-from handoff.flow.read import read_recent
+from handoff.flow.read import ask, read_recent
 from handoff.flow.run import Flow, retry
 from handoff.flow.upkeep import apply_delivery, tick
 from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
 from handoff.masking import mask_secrets
 from handoff.models import (
-    PRIORITIES,
+    Callback,
+    CallbackStatus,
     Contact,
     ContextSummary,
     Handoff,
@@ -51,20 +52,6 @@ from handoff.summary import SummarySpec, build_summary, for_role
 __all__ = ["Switchboard"]
 
 T = TypeVar("T")
-_AGENT_CAP = 200
-
-
-def check_priority(value: object, field: str = "priority") -> Priority:
-    """``value`` if it is a journey priority; else a ValidationError naming ``field``."""
-    if value not in PRIORITIES:
-        raise ValidationError(field, f"expected one of {', '.join(PRIORITIES)}, got {value!r}")
-    return value
-
-
-def _reason(value: object) -> str:
-    if not isinstance(value, str) or not value or not value.replace("_", "").isalnum() or not value.islower():
-        raise ValidationError("reason", f"expected a lower-case word like 'escalation', got {value!r}")
-    return value
 
 
 class Switchboard:
@@ -125,8 +112,7 @@ class Switchboard:
 
         ``priority`` (or the inbound's own) sets the journey's priority; without either it
         keeps the one it had (``normal`` for a new journey) unless a rule raises it."""
-        if priority is not None:
-            inbound = evolve(inbound, priority=check_priority(priority))
+        inbound = verbs.with_priority(inbound, priority)
         identity = inbound_identity(inbound, self.default_region)
         return self._retry(lambda: self._flow.receive(inbound, identity, self.clock.now()))
 
@@ -188,10 +174,7 @@ class Switchboard:
         is applied first, then an :class:`~handoff.errors.IngestError` lists the failures
         (its ``outcomes`` holds what was recorded).
         """
-        if not isinstance(parsed, Parsed):
-            raise ValidationError(
-                "parsed", f"expected a Parsed from handoff.ingest, got {type(parsed).__name__}"
-            )
+        verbs.check_parsed(parsed)
         outcomes: list[JourneyOutcome] = []
         failures: list[str] = []
         for i, inbound in enumerate(parsed.inbounds):
@@ -204,11 +187,7 @@ class Switchboard:
                 self._retry(lambda: apply_delivery(self._flow, event, self.clock.now()))  # noqa: B023
             except HandoffError as exc:
                 failures.append(f"$.events[{i}]: {exc}")
-        if failures:
-            error = IngestError(failures[0].split(":", 1)[0], "; ".join(failures))
-            error.outcomes = outcomes
-            raise error
-        return outcomes
+        return verbs.ingested(outcomes, failures)
 
     def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickOutcome:
         """Evaluate the time-based rules for every active journey: call it every minute or so.
@@ -216,8 +195,9 @@ class Switchboard:
         Customers who went quiet after an agent's reply get the update on an asynchronous
         channel (once), SLA warnings fire; the team is warned, then alerted, once per wait
         that nears or passes its SLA target (``outcome.alerts``, in the outbox with
-        ``audience="team"``); deferred notifications and survey delays need no tick, they
-        are already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
+        ``audience="team"``); callbacks nobody recorded ``callback_grace`` after their slot
+        are marked missed; deferred notifications and survey delays need no tick, they are
+        already scheduled in the outbox. The result is an :class:`~handoff.Outcome`
         (notifications, alerts, suggestions, trace) over all those journeys.
         """
         when = self._at(now)
@@ -249,36 +229,21 @@ class Switchboard:
 
         A bot may not reply once a human agent has taken the journey over.
         """
-        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
-        require_text(body, "body")
-        if external_id is not None:
-            require_text(external_id, "external_id", max_len=1000)
-        if channel is not None:
-            channels.get(channel)
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.reply(
-                self._journey(journey_id),
-                agent=agent,
-                body=body,
-                channel=channel,
-                at=when,
-                external_id=external_id,
-                bot=bot,
-                now=self.clock.now(),
-            )
+        act = verbs.reply(
+            self._flow,
+            self.clock,
+            agent=agent,
+            body=body,
+            channel=channel,
+            at=at,
+            external_id=external_id,
+            bot=bot,
         )
+        return self._agent(journey_id, act)
 
     def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> JourneyOutcome:
         """Add an internal note: never sent to the customer, always shown to the next agent."""
-        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
-        require_text(body, "body")
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.note(
-                self._journey(journey_id), agent=agent, body=body, at=when, now=self.clock.now()
-            )
-        )
+        return self._agent(journey_id, verbs.note(self._flow, self.clock, agent=agent, body=body, at=at))
 
     def transfer(
         self,
@@ -300,34 +265,20 @@ class Switchboard:
         ``to_role`` names the receiving team's role; for a role in the policy's
         ``restricted_roles`` the handoff summary has contact details masked. ``priority``
         sets the journey's priority with the move (an escalation is often urgent)."""
-        check_role(to_role, "to_role")
-        if priority is not None:
-            check_priority(priority)
-        channels.get(to_channel, "to_channel")
-        _reason(reason)
-        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        if to_agent is not None:
-            to_agent = mask_secrets(require_text(to_agent, "to_agent", max_len=_AGENT_CAP))
-        if initiated_by not in ("agent", "bot", "system"):
-            raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
-        if not isinstance(warm, bool):
-            raise ValidationError("warm", f"expected true or false, got {warm!r}")
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.transfer(
-                self._journey(journey_id),
-                to_channel=to_channel,
-                reason=reason,
-                by=by,
-                to_agent=to_agent,
-                at=when,
-                warm=warm,
-                initiated_by=initiated_by,
-                to_role=to_role,
-                now=self.clock.now(),
-                priority=priority,
-            )
+        act = verbs.transfer(
+            self._flow,
+            self.clock,
+            to_channel=to_channel,
+            reason=reason,
+            by=by,
+            to_agent=to_agent,
+            at=at,
+            warm=warm,
+            initiated_by=initiated_by,
+            to_role=to_role,
+            priority=priority,
         )
+        return self._agent(journey_id, act)
 
     def prioritize(
         self, journey_id: str, priority: Priority, *, by: str | None = None, at: datetime | None = None
@@ -336,23 +287,11 @@ class Switchboard:
 
         Its SLA targets follow from the next tick on; the change is kept in the journey's
         history as an event, with who made it (``by``)."""
-        check_priority(priority)
-        if by is not None:
-            by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.prioritize(
-                self._journey(journey_id), priority=priority, by=by, at=when, now=self.clock.now()
-            )
-        )
+        return self._agent(journey_id, verbs.prioritize(self._flow, self.clock, priority, by=by, at=at))
 
     def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
-        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.resolve(self._journey(journey_id), by=by, at=when, now=self.clock.now())
-        )
+        return self._agent(journey_id, verbs.resolve(self._flow, self.clock, by=by, at=at))
 
     def rate(
         self,
@@ -370,22 +309,84 @@ class Switchboard:
         Stored as a ``survey`` interaction whose metadata holds the scores, so metrics
         can read them with the rest of the journey.
         """
-        scores = survey_scores(csat=csat, nps=nps, ces=ces)
-        if comment is not None:
-            require_text(comment, "comment", max_len=10_000)
-        if channel is not None:
-            channels.get(channel)
-        when = self._at(at)
+        act = verbs.rate(
+            self._flow, self.clock, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
+        )
+        return self._agent(journey_id, act)
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def schedule_callback(
+        self,
+        journey_id: str,
+        at: datetime,
+        *,
+        channel: str = "phone",
+        agent: str | None = None,
+        now: datetime | None = None,
+    ) -> JourneyOutcome:
+        """Book a call to the customer at ``at`` (no phone tag); the outcome's ``callback``.
+
+        The slot must be in the future, inside the policy's ``callback_hours`` on its
+        ``business_days`` on the customer's own clock, start a ``callback_slot`` and not
+        overlap a callback of the journey still scheduled; the contact needs a phone
+        number. Otherwise a :class:`~handoff.errors.ValidationError` names ``at`` or
+        ``number``. The default policy confirms the slot and schedules a reminder.
+        """
+        when = ensure_aware(at, "at").astimezone(timezone.utc)
+        profile = channels.get(channel, "channel")
+        if "phone" not in profile.identity_kinds or profile.is_async:
+            raise ValidationError("channel", f"{channel} does not call a phone number")
+        if agent is not None:
+            agent = verbs.agent_name(agent, "agent")
+        book_of(self._flow)
         return self._retry(
-            lambda: self._flow.rate(
+            lambda: book(
+                self._flow,
                 self._journey(journey_id),
-                scores=scores,
-                comment=comment,
-                channel=channel,
                 at=when,
-                now=self.clock.now(),
+                channel=channel,
+                agent=agent,
+                now=self._at(now),
             )
         )
+
+    def callback_slots(self, journey_id: str, count: int = 3, now: datetime | None = None) -> list[datetime]:
+        """The next ``count`` slots :meth:`schedule_callback` accepts for this journey (UTC)."""
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+            raise ValidationError("count", f"expected a whole number from 1 to 100, got {count!r}")
+        return slots(self._flow, self._journey(journey_id), count=count, now=self._at(now))
+
+    def record_callback(
+        self, callback_id: str, *, reached: bool, at: datetime | None = None
+    ) -> JourneyOutcome:
+        """Record how a callback went: ``reached`` closes it as ``done`` (a ``call`` in the
+        journey's history); not reached marks it ``missed`` and the policy offers the
+        customer the next slot or to continue in writing. Its pending reminder is cancelled."""
+        if not isinstance(reached, bool):
+            raise ValidationError("reached", f"expected true or false, got {reached!r}")
+        require_text(callback_id, "callback_id", max_len=200)
+        when = self._at(at)
+        status: CallbackStatus = "done" if reached else "missed"
+        reason = "the customer was reached" if reached else "the customer did not answer"
+        return self._retry(
+            lambda: close(
+                self._flow, callback_id, status=status, at=when, reason=reason, now=self.clock.now()
+            )
+        )
+
+    def cancel_callback(self, callback_id: str, *, at: datetime | None = None) -> JourneyOutcome:
+        """Cancel a scheduled callback (the customer no longer needs it); its reminder is cancelled."""
+        require_text(callback_id, "callback_id", max_len=200)
+        when = self._at(at)
+        return self._retry(
+            lambda: close(
+                self._flow, callback_id, status="cancelled", at=when, reason="cancelled", now=self.clock.now()
+            )
+        )
+
+    def callbacks(self, journey_id: str) -> list[Callback]:
+        """A journey's callbacks, by time."""
+        return book_of(self._flow).callbacks(self._journey(journey_id).id)
 
     # -- contacts ----------------------------------------------------------------------------
     def link(self, contact_id: str, identity: str | Identity, *, at: datetime | None = None) -> Contact:
@@ -550,18 +551,20 @@ class Switchboard:
 
     # -- plumbing ----------------------------------------------------------------------------
     def _journey(self, key: str) -> Journey:
-        if not isinstance(key, str) or not key.strip():
-            raise ValidationError("journey_id", f"expected a journey id or reference, got {key!r}")
-        if key.upper().startswith("J-"):
-            found = self.store.find_journey_by_reference(key.strip().upper())
-            if found is None:
-                raise NotFound("journey", key)
-            return found
-        return self.store.get_journey(key)
+        return ask(self.store, verbs.journey_steps(key))
 
     def _at(self, at: datetime | None) -> datetime:
-        when = self.clock.now() if at is None else ensure_aware(at, "at")
-        return when.astimezone(timezone.utc)
+        return verbs.moment(at, self.clock)
+
+    def _agent(self, journey_id: str, act: verbs.Act) -> JourneyOutcome:
+        """An agent verb: find the journey, then run ``act`` as one serialised writer of
+        its contact; on a conflict, again from finding the journey."""
+
+        def once() -> JourneyOutcome:
+            journey = self._journey(journey_id)
+            return self._flow.run(journey.contact_id, act(journey, self.clock.now()))
+
+        return self._retry(once)
 
     def _retry(self, attempt: Callable[[], T]) -> T:
         return retry(attempt, self.max_retries)

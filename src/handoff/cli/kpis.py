@@ -28,6 +28,7 @@ from handoff.metrics import (
     kpis,
     kpis_with_weeks,
 )
+from handoff.metrics.callbacks import CALLBACK_DIMENSIONS, CallbackReport, callback_figures
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.report import KpiRow
 from handoff.policy.schedule import zone as time_zone
@@ -100,13 +101,21 @@ def run_kpis(args: argparse.Namespace, out: TextIO, color: bool, now: datetime) 
                 store, start, end, by=by, business_hours=calendar, targets=targets
             )
             _write(args.html, dashboard(report, weekly))
+        calls = callback_figures(
+            store, start, end, [d for d in by if d in CALLBACK_DIMENSIONS], week_zone=zone
+        )
     if args.format == "csv":
         _csv(report, out)
     elif args.format == "json":
-        json.dump(_json(report), out, indent=2, ensure_ascii=False)
+        data = _json(report)
+        if calls.total.scheduled:
+            data["callbacks"] = {"rows": calls.to_records(), "total": _callback_total(calls)}
+        json.dump(data, out, indent=2, ensure_ascii=False)
         print(file=out)
     else:
         print(report.render("text", color=color), file=out)
+        if calls.total.scheduled:
+            print(f"\nCallbacks\n{calls.render()}", file=out)
     if args.html is not None and args.format == "text":
         print(f"dashboard written to {args.html}", file=out)
     if not report.total.journeys and not (args.start or args.end):
@@ -222,6 +231,18 @@ def _json(report: KpiReport) -> dict[str, Any]:
             "handoff_count": total.handoff_count,
             "repeated": total.repeated,
         },
+    }
+
+
+def _callback_total(calls: CallbackReport) -> dict[str, Any]:
+    total = calls.total
+    return {
+        "scheduled": total.scheduled,
+        "kept": total.kept,
+        "missed": total.missed,
+        "cancelled": total.cancelled,
+        "open": total.open,
+        "kept_rate": total.kept_rate,
     }
 
 

@@ -2,7 +2,8 @@
 
 :func:`tick` evaluates the time-based rules (a customer who went quiet after an agent's
 reply, SLA warnings) and the SLA clocks (team alerts) for every active journey, planning each with
-:func:`~handoff.flow.plan.plan_tick`; :func:`apply_delivery` turns a provider's
+:func:`~handoff.flow.plan.plan_tick`, and marks callbacks nobody recorded in time missed
+(:func:`~handoff.flow.booking.miss_overdue`); :func:`apply_delivery` turns a provider's
 delivered / read / failed / opted-out / retracted report into notification state,
 consent and a retraction record (planned like any other interaction).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handoff.events import Suggestion, TickOutcome, Verdict
+from handoff.flow.booking import miss_overdue
 from handoff.flow.contacts import with_profile
 from handoff.flow.desk import draft_retraction
 from handoff.flow.plan import plan, plan_tick
@@ -64,6 +66,11 @@ def tick(flow: Flow, now: datetime, since: datetime | None, *, limit: int | None
             alerts.extend(outcome.alerts)
         trace.extend(outcome.trace)
         suggestions.extend(outcome.suggestions)
+    missed, missed_alerts, missed_trace, missed_suggestions = miss_overdue(flow, now, limit=limit)
+    notifications.extend(missed)
+    alerts.extend(missed_alerts)
+    trace.extend(missed_trace)
+    suggestions.extend(missed_suggestions)
     return TickOutcome(
         at=now,
         journeys=len(journeys),

@@ -11,6 +11,7 @@ or week.
 from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
+from handoff.metrics.callbacks import CallbackReport, CallbackRow, callback_figures
 from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks, refresh_tallies
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
@@ -35,6 +36,8 @@ __all__ = [
     "SLA_DIMENSIONS",
     "Aggregator",
     "BusinessCalendar",
+    "CallbackReport",
+    "CallbackRow",
     "Counts",
     "Durations",
     "GroupTotals",
@@ -49,6 +52,7 @@ __all__ = [
     "Target",
     "Targets",
     "Wait",
+    "callback_figures",
     "ces_mean",
     "ces_share_high",
     "combine",

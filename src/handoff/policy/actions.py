@@ -21,7 +21,7 @@ from handoff.models import PRIORITIES, Priority, Redaction
 from handoff.policy.conditions import Condition, Test, compile_condition, condition_to_data, parse_condition
 from handoff.policy.durations import format_duration, parse_duration
 from handoff.policy.facts import Facts
-from handoff.policy.schedule import next_business_slot, zone
+from handoff.policy.schedule import next_business_slot, spoken_slot, zone
 from handoff.policy.situation import NotificationDraft, Situation, SummaryDraft
 from handoff.summary import SECTIONS
 
@@ -83,6 +83,7 @@ class Notify:
     urgent: bool = False
     exclude: tuple[str, ...] = ()
     when: Condition | None = None
+    before_callback: timedelta | None = None
     _test: Test | None = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -101,6 +102,7 @@ class Notify:
                 delay=self.delay,
                 urgent=self.urgent,
                 exclude=exclude,
+                before_callback=self.before_callback,
             )
         )
 
@@ -273,6 +275,8 @@ def _callback_slot(facts: Facts) -> str:
     """Prefer a scheduled callback inside the customer's business hours over a cold call."""
     situation, settings = facts.situation, facts.settings
     tz = situation.contact.timezone
+    if situation.event.next_slot is not None:
+        return f"the next free slot is {spoken_slot(situation.event.next_slot, tz)}"
     try:
         slot = next_business_slot(situation.event.at, settings.business_hours, settings.business_days, tz)
         local = slot.astimezone(zone(tz))
@@ -286,7 +290,17 @@ def _callback_slot(facts: Facts) -> str:
 # -- loading and writing ---------------------------------------------------------------------
 
 _KEYS = {
-    "notify": {"do", "purpose", "template", "channel", "delay", "urgent", "exclude", "when"},
+    "notify": {
+        "do",
+        "purpose",
+        "template",
+        "channel",
+        "delay",
+        "urgent",
+        "exclude",
+        "when",
+        "before_callback",
+    },
     "summary": {"do", "sections", "recent", "max_chars", "redaction", "when"},
     "suggest": {"do", "kind", "reason", "channel", "when"},
     "suppress": {"do", "purposes", "when"},
@@ -354,7 +368,17 @@ def _parse_notify(
     for i, name in enumerate(exclude):
         if name != "event_channel" and name not in channels.names():
             problems.append((f"{path}.exclude[{i}]", f"unknown channel {name!r}"))
-    return Notify(purpose, template, channel, delay, urgent, tuple(exclude), when)  # type: ignore[arg-type]
+    before = None
+    if "before_callback" in data:
+        before = parse_duration(data["before_callback"])
+        if before is None:
+            problems.append(
+                (
+                    f"{path}.before_callback",
+                    f"expected a duration like '15m', got {data['before_callback']!r}",
+                )
+            )
+    return Notify(purpose, template, channel, delay, urgent, tuple(exclude), when, before)  # type: ignore[arg-type]
 
 
 def _parse_summary(
@@ -466,6 +490,8 @@ def action_to_data(action: Action) -> dict[str, Any]:
             data["urgent"] = True
         if action.exclude:
             data["exclude"] = list(action.exclude)
+        if action.before_callback is not None:
+            data["before_callback"] = format_duration(action.before_callback)
     elif isinstance(action, Summarize):
         data = {"do": "summary"}
         if action.sections is not None:

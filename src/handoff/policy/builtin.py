@@ -18,7 +18,7 @@ from handoff.policy.loading import parse_rules
 from handoff.policy.rules import DeclarativeRule, Rule
 from handoff.policy.situation import PolicySettings
 
-__all__ = ["DEFAULT_RULE_NAMES", "default_rule_data", "default_rules"]
+__all__ = ["DEFAULT_RULE_NAMES", "callback_rule_data", "default_rule_data", "default_rules"]
 
 DEFAULT_RULE_NAMES: tuple[str, ...] = (
     "privacy",
@@ -29,6 +29,9 @@ DEFAULT_RULE_NAMES: tuple[str, ...] = (
     "explain_transfer",
     "continuous_update",
     "offer_callback",
+    "confirm_callback",
+    "remind_callback",
+    "rebook_missed_callback",
     "sla_warning",
     "survey_after_resolution",
     "raise_priority",
@@ -44,6 +47,65 @@ def _is(fact: str, value: object, op: str = "eq") -> dict[str, Any]:
 def default_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
     """The default rules as policy-file data, with the thresholds of ``settings``."""
     to_phone = {"all": [_is("event.to_channel", "phone"), _is("contact.reaches.phone", True)]}
+    rules = _rules(settings, to_phone)
+    after = [r["name"] for r in rules].index("offer_callback") + 1
+    return [*rules[:after], *callback_rule_data(settings), *rules[after:]]
+
+
+def callback_rule_data(settings: PolicySettings) -> list[dict[str, Any]]:
+    """The default rules about scheduled callbacks: confirm, remind, offer another slot."""
+    reminder = format_duration(settings.callback_reminder)
+    return [
+        {
+            "name": "confirm_callback",
+            "description": "a callback is booked: confirm the slot to the customer in writing",
+            "on": ["callback_scheduled"],
+            "actions": [
+                {
+                    "do": "notify",
+                    "purpose": "callback_confirmation",
+                    "template": "callback_confirmation",
+                    "channel": "best_async",
+                }
+            ],
+        },
+        {
+            "name": "remind_callback",
+            "description": f"remind the customer {reminder} before the call, so they pick up",
+            "on": ["callback_scheduled"],
+            "actions": [
+                {
+                    "do": "notify",
+                    "purpose": "callback_reminder",
+                    "template": "callback_reminder",
+                    "channel": "best_async",
+                    "before_callback": reminder,
+                }
+            ],
+        },
+        {
+            "name": "rebook_missed_callback",
+            "description": ("the customer was not reached: offer the next slot, or to continue in writing"),
+            "on": ["callback_missed"],
+            "actions": [
+                {
+                    "do": "notify",
+                    "purpose": "callback_missed",
+                    "template": "callback_missed",
+                    "channel": "best_async",
+                },
+                {
+                    "do": "suggest",
+                    "kind": "offer_callback",
+                    "channel": "phone",
+                    "reason": "the call did not reach the customer: book another slot or reply in writing",
+                },
+            ],
+        },
+    ]
+
+
+def _rules(settings: PolicySettings, to_phone: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "name": "privacy",

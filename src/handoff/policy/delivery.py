@@ -25,7 +25,7 @@ from handoff.models import Contact, Journey
 from handoff.policy.actions import private_sibling
 from handoff.policy.durations import spoken
 from handoff.policy.facts import Facts, quiet_hours_for
-from handoff.policy.schedule import quiet_until, zone
+from handoff.policy.schedule import quiet_until, spoken_slot, zone
 from handoff.policy.situation import NotificationDraft, PlannedNotification
 from handoff.policy.templates import fill
 
@@ -46,6 +46,8 @@ TEMPLATE_FIELDS: frozenset[str] = frozenset(
         "within",
         "excerpt",
         "agent",
+        "slot",
+        "next_slot",
     }
 )
 """The fields a notification template may use."""
@@ -65,7 +67,7 @@ class Planner:
     def plan(self, draft: NotificationDraft, rule: str, reason: str) -> str | None:
         """Plan ``draft``; on success None, otherwise why nothing will be sent."""
         situation, settings = self.facts.situation, self.facts.settings
-        later = draft.delay > timedelta(0)
+        later = draft.delay > timedelta(0) or draft.before_callback is not None
         channel, to, why_not, skipped = self._choose(draft, later, draft.exclude)
         if channel is None or to is None:
             return why_not
@@ -73,6 +75,11 @@ class Planner:
             note = f"{draft.purpose}: skipped {', '.join(skipped)}; chose {channel}"
             self.checks.append(Verdict("consent", True, note))
         send_at = situation.event.at + draft.delay
+        if draft.before_callback is not None:
+            slot = situation.event.callback_at
+            if slot is None or slot - draft.before_callback <= situation.event.at:
+                return "no callback slot far enough ahead to send it before"
+            send_at = slot - draft.before_callback
         contact = situation.contact
         if not draft.urgent:
             try:
@@ -216,6 +223,8 @@ def _template_values(facts: Facts) -> dict[str, str]:
         "within": spoken(settings.callback_within),
         "excerpt": body if len(body) <= 160 else body[:157] + "...",
         "agent": event.agent or "",
+        "slot": spoken_slot(event.callback_at, contact.timezone) if event.callback_at else "",
+        "next_slot": spoken_slot(event.next_slot, contact.timezone) if event.next_slot else "",
     }
 
 

@@ -59,7 +59,17 @@ Problems = list[tuple[str, str]]
 Parts = tuple[tuple[Rule, ...], PolicySettings, dict[str, str]]
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _TOP = ("extends", "drop", "settings", "templates", "rules")
-_DURATIONS = ("reopen_window", "idle_after", "survey_delay", "callback_within", "dedupe_window", "reply_sla")
+_DURATIONS = (
+    "reopen_window",
+    "idle_after",
+    "survey_delay",
+    "callback_within",
+    "dedupe_window",
+    "reply_sla",
+    "callback_reminder",
+    "callback_grace",
+    "callback_slot",
+)
 _COUNTS = {"recent_messages": 0, "max_per_hour": 0, "escalate_after": 1}
 
 
@@ -251,7 +261,7 @@ def _parse_settings(data: object, problems: Problems) -> PolicySettings | None:
             if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not -1 <= raw <= 1:
                 problems.append((path, f"expected a number from -1 to 1, got {raw!r}"))
             values[key] = float(raw) if isinstance(raw, (int, float)) else raw
-        elif key in ("quiet_hours", "business_hours"):
+        elif key in ("quiet_hours", "business_hours", "callback_hours"):
             values[key] = _parse_hours(raw, path, problems, allow_off=key == "quiet_hours")
         elif key == "business_days":
             ok = isinstance(raw, list) and raw and all(type(d) is int and 1 <= d <= 7 for d in raw)
@@ -346,6 +356,8 @@ def check_policy(
     problems: Problems = []
     if not isinstance(settings, PolicySettings):
         problems.append(("settings", f"expected PolicySettings, got {type(settings).__name__}"))
+    elif not settings.callback_slot > timedelta(0):
+        problems.append(("settings.callback_slot", f"must be longer than zero, got {settings.callback_slot}"))
     known = set(DEFAULT_TEMPLATES) | set(templates)
     seen: set[str] = set()
     for i, rule in enumerate(rules):

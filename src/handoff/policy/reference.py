@@ -74,6 +74,7 @@ ACTION_OPTIONS: dict[str, dict[str, str]] = {
         "urgent": "`true` lets it through quiet hours and rate limits",
         "exclude": 'channels never chosen; `"event_channel"` means the event\'s own',
         "when": "a condition for this action alone",
+        "before_callback": 'send this long before the event\'s callback slot, e.g. `"15m"` (callback events)',
     },
     "summary": {
         "sections": "the sections the receiving side sees, in order (see Summary sections)",
@@ -126,6 +127,10 @@ SETTING_DOCS: dict[str, str] = {
     "outside_window": '`"template"` marks a message outside a service window; `"route"` moves it',
     "opt_in_channels": "channels used only for contacts who opted in (consent or preference)",
     "restricted_roles": "receiving teams (an outsourced tier...) whose summaries are masked",
+    "callback_hours": "when a callback may be booked, on the customer's clock, on business days",
+    "callback_slot": "the length of a callback slot; proposed slots start on its multiples",
+    "callback_reminder": "how long before a callback the customer is reminded",
+    "callback_grace": "a callback not recorded this long after its slot is missed",
     "sla_targets": (
         "per priority, `first_response`, `next_response` and `resolution` in business time "
         '(`[settings.sla_targets.high]` with `first_response = "30m"`; `false` drops a target)'

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handoff.errors import ValidationError
 
-__all__ = ["next_business_slot", "parse_clock_time", "quiet_until", "zone"]
+__all__ = ["next_business_slot", "parse_clock_time", "quiet_until", "spoken_slot", "zone"]
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -29,6 +29,16 @@ def zone(name: str, field: str = "timezone") -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError(field, f"unknown time zone {name!r}") from None
+
+
+def spoken_slot(when: datetime, tz_name: str) -> str:
+    """A moment as the customer reads it on their own clock: ``Tue 10 Mar 15:00 (Europe/Paris)``.
+    An unknown zone reads in UTC."""
+    try:
+        local = when.astimezone(zone(tz_name))
+    except ValidationError:
+        local, tz_name = when.astimezone(ZoneInfo("UTC")), "UTC"
+    return f"{local:%a %d %b %H:%M} ({tz_name})"
 
 
 def quiet_until(when: datetime, quiet_hours: tuple[str, str] | None, tz_name: str) -> datetime | None:

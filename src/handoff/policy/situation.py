@@ -42,6 +42,8 @@ EventKind = Literal[
     "resolved",
     "survey_answered",
     "tick",
+    "callback_scheduled",
+    "callback_missed",
 ]
 EVENT_KINDS: tuple[str, ...] = (
     "inbound",
@@ -52,6 +54,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "resolved",
     "survey_answered",
     "tick",
+    "callback_scheduled",
+    "callback_missed",
 )
 
 
@@ -62,6 +66,8 @@ class Event:
     ``sensitive`` holds the reasons a message was found sensitive (``card number``,
     ``health``...); ``tick`` is the periodic event for time-based rules. ``to_role`` is
     the role of the team receiving a transfer (see ``PolicySettings.restricted_roles``).
+    ``callback_at`` is the slot of a ``callback_scheduled`` or ``callback_missed`` event
+    and ``next_slot`` the next free one (what a missed callback's customer is offered).
     """
 
     kind: EventKind
@@ -75,6 +81,8 @@ class Event:
     to_agent: str | None = None
     sensitive: tuple[str, ...] = ()
     to_role: str | None = None
+    callback_at: datetime | None = None
+    next_slot: datetime | None = None
 
 
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -128,6 +136,8 @@ class NotificationDraft:
     delay: timedelta = timedelta(0)
     urgent: bool = False
     exclude: tuple[str, ...] = ()
+    before_callback: timedelta | None = None
+    """Send this long before the event's callback slot instead of after ``delay``."""
 
 
 @define(frozen=True)
@@ -206,7 +216,10 @@ class PolicySettings:
     contact who opted in — consent given, or the channel among their preferred ones — or
     to answer inside a conversation the customer started there; any channel a contact
     opted out of is never used. Roles in ``restricted_roles`` (an outsourced tier, a trainee pool...)
-    only ever see summaries with contact details masked.
+    only ever see summaries with contact details masked. Callbacks are booked inside
+    ``callback_hours`` on ``business_days``, on the customer's own clock, on slots of
+    ``callback_slot``; the customer is reminded ``callback_reminder`` before, and a
+    callback nobody recorded ``callback_grace`` after its slot is missed.
 
     ``sla_targets`` are counted in business time (``business_hours`` on ``business_days``)
     on the clock of ``sla_timezone``, or of the customer's own time zone when it is
@@ -231,6 +244,10 @@ class PolicySettings:
     outside_window: Literal["template", "route"] = "template"
     opt_in_channels: tuple[str, ...] = ("whatsapp",)
     restricted_roles: tuple[str, ...] = ()
+    callback_hours: tuple[str, str] = ("09:00", "18:00")
+    callback_slot: timedelta = timedelta(minutes=30)
+    callback_reminder: timedelta = timedelta(minutes=15)
+    callback_grace: timedelta = timedelta(minutes=15)
     sla_targets: tuple[SlaTarget, ...] = DEFAULT_SLA_TARGETS
     sla_warning_at: float = 0.8
     sla_timezone: str | None = None

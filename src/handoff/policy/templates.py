@@ -39,6 +39,15 @@ DEFAULT_TEMPLATES: Mapping[str, str] = {
         "Hi {first_name}, how easy was it to get your request {reference} solved, from 1 (very "
         "hard) to 7 (very easy)?"
     ),
+    "callback_confirmation": (
+        "Hi {first_name}, your callback is booked for {slot}: we will call you on {phone}. "
+        "Your reference is {reference}."
+    ),
+    "callback_reminder": "Hi {first_name}, a reminder: we will call you on {phone} at {slot} ({reference}).",
+    "callback_missed": (
+        "Hi {first_name}, we called about {reference} but could not reach you. Reply here to "
+        "continue in writing, or we can call you again at {next_slot}."
+    ),
     "public_reply": (
         "Thanks for reaching out. To protect your privacy, please send us a direct message and "
         "we will continue there. Please do not share personal details in public."

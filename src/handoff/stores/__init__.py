@@ -11,6 +11,7 @@ from handoff.stores import rules
 from handoff.stores.base import PRIMITIVES, Changeset, ContactRecords, Store
 from handoff.stores.capabilities import (
     BulkImport,
+    CallbackBook,
     IntakeReads,
     IntakeRecords,
     JourneyIndex,
@@ -27,6 +28,7 @@ __all__ = [
     "BRIEF_LINKS",
     "PRIMITIVES",
     "BulkImport",
+    "CallbackBook",
     "Changeset",
     "ContactRecords",
     "IntakeReads",

@@ -13,7 +13,9 @@ the faster path when a store offers it, the plain look-ups otherwise:
 * :class:`OutboxLeases`: lease due notifications to one of several senders;
 * :class:`ErasureScrub`: erase, then say what may remain of the data outside the tables;
 * :class:`RecordPages`: a journey's interactions a page at a time (paged histories,
-  streamed exports).
+  streamed exports);
+* :class:`CallbackBook`: scheduled callbacks, written with the event that books or
+  closes them.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from datetime import datetime, timedelta
 from attrs import define, field
 
 from handoff.identity import Identity
-from handoff.models import Contact, Interaction, Journey, Notification
+from handoff.models import Callback, Contact, Interaction, Journey, Notification
 from handoff.stores.metric_rows import MetricTally
 from handoff.stores.records import Changeset, Erasure
 from handoff.stores.rules import check_keys
 
 __all__ = [
     "BulkImport",
+    "CallbackBook",
     "ErasureScrub",
     "IntakeReads",
     "IntakeRecords",
@@ -268,3 +271,34 @@ class RecordPages(abc.ABC):
     def interactions_page(self, journey_id: str, *, after: int = 0, limit: int = 100) -> list[Interaction]:
         """The journey's interactions with ``sequence > after``, by sequence, at most ``limit``;
         the next page starts after the last one's sequence. An unknown journey has none."""
+
+
+# -- callbacks ----------------------------------------------------------------------------------
+
+
+class CallbackBook(abc.ABC):
+    """Optional capability: keep scheduled callbacks (``Switchboard.schedule_callback``).
+
+    A store with it writes ``Changeset.callbacks`` and ``Changeset.cancelled_notifications``
+    in the same transaction as the rest of the changeset, enforcing
+    :func:`~handoff.stores.rules.check_callback_write` on each callback, and erases a
+    contact's callbacks with the contact. The switchboard's callback verbs refuse a store
+    without it (:class:`~handoff.errors.StoreUnavailable`); everything else works as before.
+    """
+
+    @abc.abstractmethod
+    def callbacks(self, journey_id: str) -> list[Callback]:
+        """A journey's callbacks by time (``at``, then id); an unknown journey has none."""
+
+    @abc.abstractmethod
+    def get_callback(self, callback_id: str) -> Callback:
+        """The callback with this id; NotFound if there is none."""
+
+    @abc.abstractmethod
+    def scheduled_callbacks(self, before: datetime, *, limit: int | None = None) -> list[Callback]:
+        """Callbacks still ``scheduled`` whose ``at`` is at or before ``before``, earliest
+        first (``at``, then id); at most ``limit``. The periodic tick reads this."""
+
+    @abc.abstractmethod
+    def callbacks_between(self, start: datetime, end: datetime) -> list[Callback]:
+        """Every callback with ``start <= at < end``, by ``at`` then id (what reports read)."""

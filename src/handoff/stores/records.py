@@ -14,7 +14,16 @@ from attrs import define, evolve, field
 
 from handoff.errors import ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
+from handoff.models import (
+    Callback,
+    Contact,
+    DecisionRecord,
+    Handoff,
+    IdentityLink,
+    Interaction,
+    Journey,
+    Notification,
+)
 
 __all__ = ["BRIEF_LINKS", "Changeset", "ContactRecords", "Erasure", "brief_contact", "linked_contact"]
 
@@ -58,6 +67,14 @@ def _unlinks(items: Iterable[Identity]) -> tuple[Identity, ...]:
     return _records(items, "unlinks")
 
 
+def _callbacks(items: Iterable[Callback]) -> tuple[Callback, ...]:
+    return _records(items, "callbacks")
+
+
+def _ids(items: Iterable[str]) -> tuple[str, ...]:
+    return _records(items, "cancelled_notifications")
+
+
 @define(frozen=True)
 class Changeset:
     """Everything one event writes; a store commits all of it or none of it.
@@ -77,6 +94,12 @@ class Changeset:
     link it holds for the same identity, in its place) and removes each of ``unlinks``.
     ``links`` and ``unlinks`` need ``contact``, whose version the change bumps;
     :func:`linked_contact` is the whole contact a changeset leaves.
+
+    ``callbacks`` and ``cancelled_notifications`` are written by a store with the
+    :class:`~handoff.stores.capabilities.CallbackBook` capability: a callback is new, or
+    the closing of one stored as ``scheduled`` (any other stored state is a
+    :class:`~handoff.errors.ConcurrencyConflict`); each notification id in
+    ``cancelled_notifications`` that is still ``pending`` becomes ``cancelled``.
     """
 
     contact: Contact | None = None
@@ -89,6 +112,8 @@ class Changeset:
     decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)
     links: tuple[IdentityLink, ...] = field(default=(), converter=_links)
     unlinks: tuple[Identity, ...] = field(default=(), converter=_unlinks)
+    callbacks: tuple[Callback, ...] = field(default=(), converter=_callbacks)
+    cancelled_notifications: tuple[str, ...] = field(default=(), converter=_ids)
 
 
 def linked_contact(changes: Changeset, stored: Contact | None) -> Contact:
@@ -141,6 +166,7 @@ class ContactRecords:
     handoffs: tuple[Handoff, ...] = field(converter=_handoffs)
     notifications: tuple[Notification, ...] = field(converter=_notifications)
     decisions: tuple[DecisionRecord, ...] = field(default=(), converter=_decisions)  # by journey, then time
+    callbacks: tuple[Callback, ...] = field(default=(), converter=_callbacks)  # by journey, then time
 
 
 @define(frozen=True)

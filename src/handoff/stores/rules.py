@@ -29,10 +29,11 @@ from datetime import datetime, timedelta
 from attrs import evolve
 
 from handoff.clock import ensure_aware
-from handoff.errors import ValidationError
+from handoff.errors import ConcurrencyConflict, ValidationError
 from handoff.identity import Identity
 from handoff.models import (
     AUDIENCES,
+    Callback,
     Contact,
     DecisionRecord,
     Handoff,
@@ -54,6 +55,7 @@ __all__ = [
     "check_active_limit",
     "check_audience",
     "check_batch",
+    "check_callback_write",
     "check_changeset",
     "check_claim",
     "check_identity",
@@ -242,6 +244,9 @@ def check_changeset(changes: object) -> Changeset:
     _check_items(changes.notifications, Notification, "notifications")
     _check_items(changes.decisions, DecisionRecord, "decisions")
     _check_links(changes)
+    _check_items(changes.callbacks, Callback, "callbacks")
+    for i, cancelled in enumerate(changes.cancelled_notifications):
+        check_text(cancelled, f"cancelled_notifications[{i}]")
     for i, interaction in enumerate(changes.interactions):
         check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
     if changes.contact is not None:
@@ -264,6 +269,7 @@ def check_changeset(changes: object) -> Changeset:
     _unique([n.id for n in changes.notifications], "notifications", "id")
     _unique([n.provider_id for n in changes.notifications], "notifications", "provider_id")
     _unique([d.id for d in changes.decisions], "decisions", "id")
+    _unique([c.id for c in changes.callbacks], "callbacks", "id")
     for i, decision in enumerate(changes.decisions):
         _check_json(decision.data, f"decisions[{i}].data", 0)
     _check_keys_of(changes)
@@ -306,6 +312,13 @@ def _check_keys_of(changes: Changeset) -> None:
         keyed.append(
             (f"decisions[{k}]", {"id": d.id, "journey_id": d.journey_id, "contact_id": d.contact_id})
         )
+    for k, c in enumerate(changes.callbacks):
+        keyed.append(
+            (f"callbacks[{k}]", {"id": c.id, "journey_id": c.journey_id, "contact_id": c.contact_id})
+        )
+    keyed += [
+        (f"cancelled_notifications[{k}]", {"id": n}) for k, n in enumerate(changes.cancelled_notifications)
+    ]
     for where, keys in keyed:
         for name, key in keys.items():
             check_key(key, f"{where}.{name}")
@@ -439,3 +452,25 @@ def check_page(journey_id: object, after: object, limit: object) -> tuple[str, i
         check_whole(after, "after", MAX_LIMIT),
         check_whole(limit, "limit", MAX_LIMIT),
     )
+
+
+# -- callbacks -------------------------------------------------------------------------------
+
+
+def check_callback_write(stored: Callback | None, new: Callback) -> None:
+    """A callback a changeset writes: a new one is ``scheduled``; a stored one may only be
+    closed (``done``, ``missed``, ``cancelled``) while it is still ``scheduled``, keeping
+    what it was booked for. A stored callback no longer scheduled means another writer
+    closed it first: :class:`~handoff.errors.ConcurrencyConflict`, nothing written."""
+    if stored is None:
+        if new.status != "scheduled":
+            raise ValidationError("callbacks.status", f"a new callback is scheduled, got {new.status!r}")
+        return
+    if stored.status != "scheduled":
+        raise ConcurrencyConflict(f"callback {stored.id!r} is already {stored.status}")
+    if new.status == "scheduled":
+        raise ValidationError("callbacks.status", f"callback {new.id!r} is already scheduled")
+    kept = ("journey_id", "contact_id", "at", "number", "channel", "created_at")
+    for name in kept:
+        if getattr(stored, name) != getattr(new, name):
+            raise ValidationError(f"callbacks.{name}", f"callback {new.id!r} cannot change its {name}")

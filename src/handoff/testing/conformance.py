@@ -22,6 +22,7 @@ from __future__ import annotations
 from handoff.testing._active import ActiveJourneyConformance
 from handoff.testing._arguments import ArgumentConformance
 from handoff.testing._bulk_import import BulkImportConformance
+from handoff.testing._callbacks import CallbackConformance
 from handoff.testing._concurrency import ConcurrencyConformance
 from handoff.testing._conflicts import ConflictConformance
 from handoff.testing._decisions import DecisionConformance
@@ -51,6 +52,7 @@ class StoreConformance(
     SerializedWritesConformance,
     ActiveJourneyConformance,
     MetricsConformance,
+    CallbackConformance,
     StatefulConformance,
 ):
     """Mix into a ``Test...`` class; override ``make_store`` or the ``store`` fixture.
@@ -73,7 +75,8 @@ class StoreConformance(
 
     Optional capabilities are read from the store itself: a store that is not a
     :class:`~handoff.stores.capabilities.BulkImport` has its ``commit_many`` tests skipped, visibly,
-    and likewise one that is not :class:`~handoff.stores.capabilities.IntakeReads` its ``load_intake`` tests.
+    and likewise one that is not :class:`~handoff.stores.capabilities.IntakeReads` its ``load_intake`` tests,
+    and one that is not :class:`~handoff.stores.capabilities.CallbackBook` its callback tests.
 
     ``state_machine_settings`` (hypothesis ``settings``) sizes the stateful test.
     """

@@ -23,9 +23,19 @@ from attrs import evolve
 from handoff.clock import ensure_aware, micros
 from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
+from handoff.models import (
+    Callback,
+    Contact,
+    DecisionRecord,
+    Handoff,
+    IdentityLink,
+    Interaction,
+    Journey,
+    Notification,
+)
 from handoff.stores.base import Store
 from handoff.stores.capabilities import BulkImport, ErasureScrub, RecordPages, SerializedWrites
+from handoff.stores.memory._callbacks import MemoryCallbacks
 from handoff.stores.memory._checks import ChangesetChecks
 from handoff.stores.memory._leases import MemoryLeases
 from handoff.stores.memory._metrics import MemoryJourneyIndex
@@ -63,6 +73,7 @@ class MemoryStore(
     MemoryLeases,
     ErasureScrub,
     RecordPages,
+    MemoryCallbacks,
 ):
     """Keeps everything in this process's memory; gone when the object is."""
 
@@ -98,6 +109,9 @@ class MemoryStore(
         self._decisions: dict[str, DecisionRecord] = {}
         self._decisions_of: dict[str, list[_Key]] = {}
         self._leases: dict[str, int] = {}  # notification id -> lease end (see MemoryLeases)
+        self._callbacks: dict[str, Callback] = {}  # see MemoryCallbacks
+        self._callbacks_of: dict[str, list[tuple[int, str]]] = {}
+        self._scheduled: list[tuple[int, str]] = []
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -127,6 +141,7 @@ class MemoryStore(
             self._check_contact(changes)
             self._check_journey(changes)
             self._check_records(changes)
+            self._check_callbacks(changes)
             self._apply(changes)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
@@ -138,6 +153,7 @@ class MemoryStore(
                     self._check_contact(change)
                     self._check_journey(change)
                     self._check_records(change)
+                    self._check_callbacks(change)
                     self._apply(change)
             except BaseException:
                 self._restore(saved)
@@ -151,17 +167,26 @@ class MemoryStore(
             current = self._notifications.get(notification_id)
             if current is None:
                 raise NotFound("notification", notification_id)
-            updated = marked(current, status, at, provider_id)
-            if updated.provider_id is not None and updated.provider_id != current.provider_id:
-                self._check_provider_free(updated)
-                if current.provider_id is not None:
-                    del self._by_provider[current.provider_id]
-                self._by_provider[updated.provider_id] = notification_id
-            self._notifications[notification_id] = updated
-            if current.status == "pending" and updated.status != "pending":
-                key = self._pending_keys.pop(notification_id)
-                del self._pending[bisect.bisect_left(self._pending, key)]
-            return updated
+            self._put_marked(current, marked(current, status, at, provider_id))
+            return self._notifications[notification_id]
+
+    def _put_marked(self, current: Notification, updated: Notification) -> None:
+        notification_id = current.id
+        if updated.provider_id is not None and updated.provider_id != current.provider_id:
+            self._check_provider_free(updated)
+            if current.provider_id is not None:
+                del self._by_provider[current.provider_id]
+            self._by_provider[updated.provider_id] = notification_id
+        self._notifications[notification_id] = updated
+        if current.status == "pending" and updated.status != "pending":
+            key = self._pending_keys.pop(notification_id)
+            del self._pending[bisect.bisect_left(self._pending, key)]
+
+    def _cancel_pending(self, notification_id: str) -> None:
+        """Cancel a notification a changeset names if it is still pending (see Changeset)."""
+        current = self._notifications.get(notification_id)
+        if current is not None and current.status == "pending":
+            self._put_marked(current, evolve(current, status="cancelled"))
 
     # -- contacts --------------------------------------------------------------------
     def get_contact(self, contact_id: str) -> Contact:
@@ -372,6 +397,7 @@ class MemoryStore(
                 del self._pending[bisect.bisect_left(self._pending, pending)]
         for key in self._decisions_of.pop(journey_id, ()):
             del self._decisions[key[2]]
+        self._forget_callbacks(journey_id)
 
     # -- batches: copy the indexes, put them back on failure -------------------------------
     def _save(self) -> dict[str, object]:
@@ -411,6 +437,7 @@ class MemoryStore(
             self._decisions[decision.id] = decision
             key = self._key(decision.at, decision.id)
             bisect.insort(self._decisions_of.setdefault(decision.journey_id, []), key)
+        self._apply_callbacks(changes)
 
     def _key(self, when: datetime, record_id: str) -> _Key:
         return (micros(when), next(self._arrivals), record_id)

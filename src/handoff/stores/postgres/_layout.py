@@ -24,7 +24,7 @@ from attrs import frozen
 __all__ = ["BASELINE_VERSION", "TABLES", "Table", "create_statements", "parent_constraint"]
 
 # The migration whose result TABLES describes; later migrations apply on top of it.
-BASELINE_VERSION = 6
+BASELINE_VERSION = 8
 
 
 @frozen
@@ -77,10 +77,20 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "identities",
-        ("identity text NOT NULL", "contact_id text NOT NULL"),
+        (
+            "identity text NOT NULL",
+            "contact_id text NOT NULL",
+            "kind text NOT NULL DEFAULT ''",
+            "data jsonb NOT NULL DEFAULT '{}'",
+            _POSITION,
+        ),
         keys=("CONSTRAINT identities_pkey PRIMARY KEY (identity)",),
         links=("CONSTRAINT identities_contact_fk FOREIGN KEY (contact_id) REFERENCES contacts (id)",),
-        indexes=("CREATE INDEX identities_by_contact ON identities (contact_id)",),
+        indexes=(
+            "CREATE INDEX identities_by_contact ON identities (contact_id)",
+            "CREATE INDEX identities_by_kind ON identities (contact_id, kind, position)",
+            "CREATE INDEX identities_in_order ON identities (contact_id, position)",
+        ),
         shard_by="identity",
         per_contact=False,
     ),
@@ -214,6 +224,24 @@ TABLES: tuple[Table, ...] = (
         links=(
             "CONSTRAINT journey_tallies_journey_fk FOREIGN KEY (journey_id, contact_id)"
             " REFERENCES journeys (id, contact_id)",
+        ),
+    ),
+    Table(
+        "callbacks",
+        (
+            "contact_id text NOT NULL",
+            "id text NOT NULL",
+            "journey_id text NOT NULL",
+            "status text NOT NULL",
+            "at timestamptz NOT NULL",
+            "data jsonb NOT NULL",
+        ),
+        keys=("CONSTRAINT callbacks_pkey PRIMARY KEY (contact_id, id)",),
+        indexes=(
+            "CREATE INDEX callbacks_by_id ON callbacks (id)",
+            "CREATE INDEX callbacks_by_journey ON callbacks (journey_id, at, id)",
+            "CREATE INDEX callbacks_by_time ON callbacks (at, id)",
+            "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
         ),
     ),
 )

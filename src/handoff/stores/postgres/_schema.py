@@ -14,8 +14,9 @@ rewrite ``6.4e16`` as an integer).
 Since migration 6 every per-customer table is keyed by contact (see
 :mod:`~handoff.stores.postgres._layout`); a table added by a later step must be too:
 ``contact_id`` in its primary key, in each unique constraint and in each foreign key
-to another per-customer table. A new schema starts from the layout of migration 6 and
-replays only the steps after it.
+to another per-customer table. A new schema starts from the layout that
+:data:`~handoff.stores.postgres._layout.BASELINE_VERSION` leaves and replays only the
+steps after it.
 """
 
 from __future__ import annotations
@@ -242,6 +243,24 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "UPDATE contacts SET data = jsonb_set(data, '{links}', '[]'::jsonb)",
             "CREATE INDEX identities_by_kind ON identities (contact_id, kind, position)",
             "CREATE INDEX identities_in_order ON identities (contact_id, position)",
+        ),
+    ),
+    (
+        "scheduled callbacks, keyed by contact",
+        (
+            """CREATE TABLE callbacks (
+                contact_id text NOT NULL,
+                id text NOT NULL,
+                journey_id text NOT NULL,
+                status text NOT NULL,
+                at timestamptz NOT NULL,
+                data jsonb NOT NULL,
+                CONSTRAINT callbacks_pkey PRIMARY KEY (contact_id, id)
+            )""",
+            "CREATE INDEX callbacks_by_id ON callbacks (id)",
+            "CREATE INDEX callbacks_by_journey ON callbacks (journey_id, at, id)",
+            "CREATE INDEX callbacks_by_time ON callbacks (at, id)",
+            "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
         ),
     ),
 )

@@ -152,6 +152,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "UPDATE contacts SET data = json_set(data, '$.links', json('[]'))",
         "CREATE INDEX identities_by_kind ON identities (contact_id, kind)",
     ),
+    # 7: scheduled callbacks, one row each, keyed like every per-customer table.
+    (
+        """CREATE TABLE callbacks (
+            id TEXT PRIMARY KEY,
+            contact_id TEXT NOT NULL REFERENCES contacts (id),
+            journey_id TEXT NOT NULL REFERENCES journeys (id),
+            status TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX callbacks_by_journey ON callbacks (journey_id, at, id)",
+        "CREATE INDEX callbacks_by_time ON callbacks (at, id)",
+        "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -48,6 +48,7 @@ from handoff.stores.rules import (
 from handoff.stores.sql._decoded import Decoded
 from handoff.stores.sql._pages import PageStatements, SQLPages
 from handoff.stores.sql._reads import SQLReads, Statements
+from handoff.stores.sqlite._callbacks import SQLiteCallbacks
 from handoff.stores.sqlite._checkpoint import Checkpointer, truncate_log
 from handoff.stores.sqlite._connect import begin, connect, rollback, store_error, unicode_error
 from handoff.stores.sqlite._leases import claim
@@ -136,7 +137,14 @@ def _check_busy_timeout(seconds: object) -> float:
 
 
 class SQLiteStore(
-    SQLReads, BulkImport, SerializedWrites, SQLiteMetrics, OutboxLeases, ErasureScrub, SQLPages
+    SQLReads,
+    BulkImport,
+    SerializedWrites,
+    SQLiteMetrics,
+    OutboxLeases,
+    ErasureScrub,
+    SQLPages,
+    SQLiteCallbacks,
 ):
     """A store in one SQLite file (or in memory with ``":memory:"``).
 

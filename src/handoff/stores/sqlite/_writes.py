@@ -14,6 +14,7 @@ from handoff.errors import ConcurrencyConflict, DuplicateInteraction, HandoffErr
 from handoff.models import DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores.records import Changeset
+from handoff.stores.sqlite._callbacks import write_callbacks
 from handoff.stores.sqlite._links import LinkRows, contact_head, write_links
 
 Params = tuple[object, ...]
@@ -46,6 +47,7 @@ _INSERT_DECISION = "INSERT INTO decisions (id, journey_id, contact_id, at, data)
 
 # Children first: foreign keys point from them to the journey and the contact.
 _ERASE = (
+    "DELETE FROM callbacks WHERE contact_id = ?",
     "DELETE FROM journey_tallies WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM decisions WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
@@ -155,6 +157,8 @@ class Rows:
                 conn.execute(_INSERT_DECISION, params)
             except sqlite3.IntegrityError as exc:
                 raise _record_refused(conn, "decision", decision) or _unexplained(exc) from exc
+        if changes.callbacks or changes.cancelled_notifications:
+            write_callbacks(conn, changes)
 
 
 def write_many(conn: sqlite3.Connection, batch: Sequence[Rows]) -> None:
@@ -202,6 +206,8 @@ def _groupable(batch: Sequence[Rows]) -> bool:
         for records in (changes.interactions, changes.handoffs, changes.notifications, changes.decisions):
             if any(journeys.get(record.journey_id, n) > n for record in records):
                 return False
+        if changes.callbacks or changes.cancelled_notifications:
+            return False  # written one by one, each checked against what is stored
     return True
 
 
