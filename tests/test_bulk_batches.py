@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from handoff import FixedClock, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.flow.bulk import memo as _memo
+from handoff.flow.bulk.coalesce import coalesce
 from handoff.flow.bulk.overlay import Overlay
-from handoff.models import Contact, Interaction, Journey
+from handoff.models import Callback, Contact, Interaction, Journey
 from handoff.stores import Changeset, MemoryStore, SQLiteStore, Store
 from handoff.stores.sqlite import _writes as writes
 from handoff.testing import StoreConformance
@@ -261,3 +262,34 @@ def test_the_overlay_answers_thread_look_ups_as_the_store_would(
     for refs in (["x"], ["y"], ["x", "y"], ["y", "x"]):
         found, expected = overlay.find_journey_by_thread(refs), reference.find_journey_by_thread(refs)
         assert found == expected
+
+
+def test_merged_changesets_keep_callbacks_and_cancellations_in_order() -> None:
+    contact = make_contact()
+    journeys = [make_journey(contact), make_journey(contact)]
+    batch = []
+    for n, which in enumerate([0, 1, 0]):
+        after, interaction = appended(journeys[which], at=T0 + timedelta(minutes=n))
+        callback = Callback(
+            id=f"cb{n}",
+            journey_id=after.id,
+            contact_id=contact.id,
+            at=T0 + timedelta(days=1),
+            number="+14155550100",
+            created_at=T0,
+        )
+        batch.append(
+            Changeset(
+                journey=after,
+                expected_journey_version=journeys[which].version,
+                interactions=(interaction,),
+                callbacks=(callback,),
+                cancelled_notifications=(f"nt{n}",),
+            )
+        )
+        journeys[which] = after
+    merged = coalesce(batch)
+    assert len(merged) == 2
+    assert [c.id for m in merged for c in m.callbacks] == ["cb0", "cb1", "cb2"]
+    assert [i for m in merged for i in m.cancelled_notifications] == ["nt0", "nt1", "nt2"]
+    assert [i for m in merged for i in m.interactions] == [i for c in batch for i in c.interactions]

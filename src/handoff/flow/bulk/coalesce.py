@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Notification
+from handoff.models import Callback, Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Notification
 from handoff.stores.base import Changeset
 from handoff.stores.records import linked_contact
 
@@ -92,6 +92,8 @@ class _Merged:
         self.handoffs: list[Handoff] = []
         self.notifications: list[Notification] = []
         self.decisions: list[DecisionRecord] = []
+        self.callbacks: list[Callback] = []
+        self.cancelled_notifications: list[str] = []
         self.links: dict[Identity, IdentityLink] = {}
         self.unlinks: dict[Identity, None] = {}
         if first.journey is None:  # kept as it is
@@ -121,6 +123,8 @@ class _Merged:
         self.handoffs += change.handoffs
         self.notifications += change.notifications
         self.decisions += change.decisions
+        self.callbacks += change.callbacks
+        self.cancelled_notifications += change.cancelled_notifications
 
     def changeset(self) -> Changeset:
         return Changeset(
@@ -134,4 +138,6 @@ class _Merged:
             decisions=self.decisions,
             links=tuple(self.links.values()),
             unlinks=tuple(self.unlinks),
+            callbacks=self.callbacks,
+            cancelled_notifications=self.cancelled_notifications,
         )
