@@ -77,7 +77,12 @@ class Story:
         return self
 
     def transfer(
-        self, minutes: float, channel: str, reason: str = "escalation", by: str = "sam", queue: str | None = None
+        self,
+        minutes: float,
+        channel: str,
+        reason: str = "escalation",
+        by: str = "sam",
+        queue: str | None = None,
     ) -> Story:
         before, self.channel = self.channel, channel
         item = self._add(

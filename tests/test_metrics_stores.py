@@ -285,7 +285,9 @@ def test_a_tally_kept_before_handoffs_carried_their_queue_is_made_again(
             assert len(kept) == len(records)
             for jid, handoffs in kept:
                 old = json.dumps([h[:6] for h in json.loads(handoffs)]) if handoffs else None
-                conn.execute("UPDATE journey_tallies SET form = 1, handoffs = ? WHERE journey_id = ?", (old, jid))
+                conn.execute(
+                    "UPDATE journey_tallies SET form = 1, handoffs = ? WHERE journey_id = ?", (old, jid)
+                )
         assert all(t.version is not None for t in store.metric_tallies(START, END))
         _same(kpis(store, START, END, by=("queue",)), expected)
         assert [t for t in store.metric_tallies(START, END, agents=False) if t.version is not None] == []
