@@ -26,12 +26,13 @@ import argparse
 import asyncio
 import contextlib
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from _support import percentile, throwaway_postgres
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.aio import AsyncSwitchboard
@@ -50,11 +51,6 @@ def _inbound(i: int, contacts: int, prefix: str) -> Inbound:
         at=T0 + timedelta(seconds=i),
         external_id=f"{prefix}-{i}",
     )
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 async def _drive(
@@ -163,8 +159,8 @@ async def run(args: argparse.Namespace, pg: str | None) -> None:
                 figures.setdefault(mode, []).append(rate)
                 ratio = f"{rate / anchor_rate:>8.2f}×" if anchor_rate else f"{'—':>9}"
                 print(
-                    f"{n:>5} {mode:8} {rate:>9.0f} {ratio} {_pct(timings, 0.5) * 1e3:>9.2f} "
-                    f"{_pct(timings, 0.99) * 1e3:>9.2f} {lag * 1e3:>9.2f}"
+                    f"{n:>5} {mode:8} {rate:>9.0f} {ratio} {percentile(timings, 0.5) * 1e3:>9.2f} "
+                    f"{percentile(timings, 0.99) * 1e3:>9.2f} {lag * 1e3:>9.2f}"
                 )
     if "native" in figures:
         gains = [
@@ -174,19 +170,6 @@ async def run(args: argparse.Namespace, pg: str | None) -> None:
         print(
             f"native ÷ threads, events/s by round: {min(gains):.2f}× – {max(gains):.2f}× (mean {mean:.2f}×)"
         )
-
-
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A fresh local cluster (``tests/pgserver.py``), durable: fsync and synchronous commit on."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pgserver import PgServer
-
-    server = PgServer.start(durable=True)
-    try:
-        yield server.url()
-    finally:
-        server.stop()
 
 
 def main() -> None:

@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -33,6 +32,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TypeVar
+
+from _support import fresh_postgres, throwaway_postgres
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.facts import extract_facts
@@ -210,7 +211,7 @@ def links(directory: Path, count: int, pg: str | None) -> None:
                 urls.append(f"sqlite:///{directory / f'links-{n}.db'}")
             else:
                 assert pg is not None
-                urls.append(_fresh_postgres(pg, f"links_{n}"))
+                urls.append(fresh_postgres(pg, f"links_{n}"))
         timings, _ = _link_run(urls[0], count, trace=False)
         _, peak = _link_run(urls[1], count, trace=True)
         window = min(500, max(1, count // 10))
@@ -220,29 +221,6 @@ def links(directory: Path, count: int, pg: str | None) -> None:
             f"{first * 1e3:.2f} ms/link, of the last {window} {last * 1e3:.2f} ms/link "
             f"(ratio {last / first:.2f}x); peak {peak:.0f} MB"
         )
-
-
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A fresh local cluster (``tests/pgserver.py``), durable: fsync and synchronous commit on."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pgserver import PgServer
-
-    server = PgServer.start(durable=True)
-    try:
-        yield server.url()
-    finally:
-        server.stop()
-
-
-def _fresh_postgres(url: str, tag: str) -> str:
-    """The store's URL in a schema of its own for one run (its tables start empty)."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS bench_{tag} CASCADE")
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}schema=bench_{tag}"
 
 
 def main() -> None:

@@ -38,12 +38,13 @@ import contextlib
 import multiprocessing
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from _support import fresh_postgres, percentile, throwaway_postgres
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 
@@ -89,11 +90,6 @@ def _measure(
     return timings, anchors, cpu
 
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-
-
 def sqlite_anchor(path: Path) -> Callable[[int], None]:
     """One INSERT + COMMIT with nothing but the driver, WAL and the store's ``synchronous``."""
     conn = sqlite3.connect(path, isolation_level=None)
@@ -130,29 +126,6 @@ def postgres_anchor(url: str, tag: str) -> Callable[[int], None]:
     return insert
 
 
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A fresh local cluster (``tests/pgserver.py``), durable: fsync and synchronous commit on."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pgserver import PgServer
-
-    server = PgServer.start(durable=True)
-    try:
-        yield server.url()
-    finally:
-        server.stop()
-
-
-def _fresh_postgres(url: str, tag: str) -> str:
-    """The store's URL in a schema of its own for one run (its tables start empty)."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS bench_{tag} CASCADE")
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}schema=bench_{tag}"
-
-
 def run(args: argparse.Namespace, pg: str | None) -> None:
     sizes = (10, 1_000) if args.quick else (10, 10_000)
     samples = 200 if args.quick else args.samples
@@ -174,14 +147,14 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
                     anchor = sqlite_anchor(Path(tmp) / f"anchor-{size}.db")
                 else:
                     assert pg is not None
-                    url = _fresh_postgres(pg, str(size))
+                    url = fresh_postgres(pg, str(size))
                     anchor = postgres_anchor(pg, str(size))
                 with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(size)) as board:
                     _fill(board, size)
                     timings, anchors, cpu = _measure(board, size, samples, anchor)
-                p50s[size] = p50 = _pct(timings, 0.50)
-                p99 = _pct(timings, 0.99)
-                anchor_p50 = _pct(anchors, 0.50) if anchors else None
+                p50s[size] = p50 = percentile(timings, 0.50)
+                p99 = percentile(timings, 0.99)
+                anchor_p50 = percentile(anchors, 0.50) if anchors else None
                 shown = f"{anchor_p50 * 1e6:>11.1f}" if anchor_p50 else f"{'—':>11}"
                 ratio = f"{p50 / anchor_p50:>10.2f}×" if anchor_p50 else f"{'—':>11}"
                 print(
@@ -201,8 +174,8 @@ def compare_partitions(pg: str, partitions: int, samples: int, sizes: tuple[int,
         f"{'plain ev/s':>11} {'parts ev/s':>11}"
     )
     for size in sizes:
-        plain_url = _fresh_postgres(pg, f"plain_{size}")
-        split_url = f"{_fresh_postgres(pg, f'parts_{size}')}&partitions={partitions}"
+        plain_url = fresh_postgres(pg, f"plain_{size}")
+        split_url = f"{fresh_postgres(pg, f'parts_{size}')}&partitions={partitions}"
         with (
             Switchboard.open(plain_url, clock=FixedClock(T0), ids=SeededIds(size)) as plain,
             Switchboard.open(split_url, clock=FixedClock(T0), ids=SeededIds(size)) as split,
@@ -216,7 +189,7 @@ def compare_partitions(pg: str, partitions: int, samples: int, sizes: tuple[int,
                     began = time.perf_counter()
                     board.receive(inbound)
                     timings[name].append(time.perf_counter() - began)
-        p50 = {name: _pct(values, 0.5) for name, values in timings.items()}
+        p50 = {name: percentile(values, 0.5) for name, values in timings.items()}
         rate = {name: 1 / statistics.fmean(values) for name, values in timings.items()}
         print(
             f"{size:>8} {p50['plain'] * 1e6:>8.1f}µs {p50['parts'] * 1e6:>8.1f}µs"
@@ -253,7 +226,7 @@ def hot_journey(url: str, backend: str, workers: int = 8, calls: int = 500) -> N
     errors = sum(e for _, e in results)
     print(
         f"{backend:9} hot journey, {workers} processes x {calls}: {errors} failed, "
-        f"p50 {_pct(timings, 0.5) * 1e3:.2f} ms, p99 {_pct(timings, 0.99) * 1e3:.2f} ms"
+        f"p50 {percentile(timings, 0.5) * 1e3:.2f} ms, p99 {percentile(timings, 0.99) * 1e3:.2f} ms"
     )
 
 
@@ -282,7 +255,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 hot_journey(f"sqlite:///{Path(tmp) / 'hot.db'}", "sqlite")
             if pg:
-                hot_journey(_fresh_postgres(pg, "hot"), "postgres")
+                hot_journey(fresh_postgres(pg, "hot"), "postgres")
 
 
 if __name__ == "__main__":

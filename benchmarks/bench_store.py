@@ -26,12 +26,10 @@ start a throwaway PostgreSQL cluster on loopback for the run, with the tests' he
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import resource
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +37,8 @@ from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from _support import percentile, throwaway_postgres
 
 from handoff import FixedClock, Inbound, Interaction, SeededIds, Switchboard
 from handoff.facts import sensitive_reasons
@@ -120,7 +120,7 @@ def receive_latency(store: Store, samples: int) -> list[float]:
         board.receive(inbound)
         timings.append(time.perf_counter() - began)
     cpu = (time.process_time() - cpu) / samples
-    p50, p99 = _pct(timings, 0.5), _pct(timings, 0.99)
+    p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
     load = ", ".join(f"{avg:.2f}" for avg in os.getloadavg())
     print(
         f"  receive       {samples:>8} events: p50 {p50 * 1e3:6.2f} ms, p99 {p99 * 1e3:6.2f} ms, "
@@ -270,20 +270,6 @@ def postgres_ceiling(url: str) -> Callable[[Sequence[tuple[Any, ...]]], float]:
     return copy
 
 
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A fresh local cluster (``tests/pgserver.py``), durable again: fsync and synchronous
-    commit on, as in production, so ``receive`` pays for a real WAL flush."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pgserver import PgServer
-
-    server = PgServer.start(durable=True)
-    try:
-        yield server.url()
-    finally:
-        server.stop()
-
-
 def _durability(url: str) -> str:
     import psycopg
 
@@ -297,11 +283,6 @@ def _durability(url: str) -> str:
 
 def _rate(what: str, detail: str, count: int, elapsed: float) -> None:
     print(f"  {what:13} {detail} in {elapsed:7.2f} s = {count / elapsed:>9,.0f}/s")
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 def _verdict(

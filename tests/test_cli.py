@@ -45,6 +45,14 @@ def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out == f"handoff {installed}\n"
 
 
+def test_the_package_metadata_names_where_the_project_lives() -> None:
+    urls = dict(
+        entry.split(", ", 1) for entry in metadata.metadata("channel-handoff").get_all("Project-URL") or []
+    )
+    assert urls["Homepage"] == "https://pypi.org/project/channel-handoff/"
+    assert all(url.startswith("https://") for url in urls.values())
+
+
 def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     code, out = run("demo", "--db", str(tmp_path / "d.db"), "--color", "never")
     assert code == 0

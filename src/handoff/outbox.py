@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handoff.clock import Clock, ensure_aware
-from handoff.errors import StoreError, ValidationError
+from handoff.clock import Clock
+from handoff.errors import StoreError
+from handoff.flow.drain import due_steps, mark_steps
+from handoff.flow.read import ask
 from handoff.models import Notification
 from handoff.stores.base import Store
 from handoff.stores.capabilities import OutboxLeases
@@ -36,19 +38,7 @@ class Outbox:
         customers never sees a team alert), ``team`` (SLA alerts, for the host's own
         people) or ``None`` for both, each notification saying its ``audience``.
         """
-        when = self._clock.now() if now is None else ensure_aware(now, "now")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValidationError("limit", f"expected a whole number >= 1, got {limit!r}")
-        audience = check_audience(audience)
-        if audience is None:
-            return self._store.due_notifications(when, limit=limit)
-        wanted = limit
-        while True:  # the store lists every audience: read on until enough are this one's
-            due = self._store.due_notifications(when, limit=wanted)
-            mine = [n for n in due if n.audience == audience]
-            if len(mine) >= limit or len(due) < wanted:
-                return mine[:limit]
-            wanted *= 4
+        return ask(self._store, due_steps(now, limit, audience, self._clock))
 
     def claim(
         self,
@@ -87,8 +77,6 @@ class Outbox:
         WhatsApp ``wamid``, an email Message-ID): with it, delivery reports that come back
         through ``Switchboard.ingest`` update this notification (delivered, read, failed).
         """
-        if provider_id is not None and (not isinstance(provider_id, str) or not provider_id.strip()):
-            raise ValidationError("provider_id", f"expected the provider's message id, got {provider_id!r}")
         return self._mark(notification_id, "sent", at, provider_id)
 
     def fail(self, notification_id: str, at: datetime | None = None) -> Notification:
@@ -101,10 +89,4 @@ class Outbox:
     def _mark(
         self, notification_id: str, status: str, at: datetime | None, provider_id: str | None = None
     ) -> Notification:
-        if not isinstance(notification_id, str) or not notification_id:
-            raise ValidationError("notification_id", "expected a notification id")
-        when = self._clock.now() if at is None else ensure_aware(at, "at")
-        current = self._store.get_notification(notification_id)
-        if current.status == status and provider_id in (None, current.provider_id):
-            return current
-        return self._store.mark_notification(notification_id, status, when, provider_id=provider_id)
+        return ask(self._store, mark_steps(notification_id, status, at, provider_id, self._clock))

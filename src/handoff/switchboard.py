@@ -11,25 +11,23 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import IO, Any, TypeVar
 
-from attrs import evolve
-
 from handoff import channels, privacy
 from handoff._validate import require_text
 from handoff.clock import Clock, IdFactory, RandomIds, SystemClock, ensure_aware
-from handoff.errors import HandoffError, IngestError, NotFound, ValidationError
-from handoff.events import Inbound, JourneyOutcome, TickOutcome, survey_scores
+from handoff.errors import HandoffError, NotFound, ValidationError
+from handoff.events import Inbound, JourneyOutcome, TickOutcome
+from handoff.flow import verbs
 from handoff.flow.booking import book, book_of, close, slots
 from handoff.flow.bulk.batch import BulkIntake
 from handoff.flow.contacts import UNSET, confirm_link, profile_changes, remove_link, with_profile
 from handoff.flow.intake import inbound_identity
-from handoff.flow.read import read_recent
+from handoff.flow.read import ask, read_recent
 from handoff.flow.run import Flow, retry
 from handoff.flow.upkeep import apply_delivery, tick
 from handoff.identity import Identity, parse_identity
 from handoff.ingest.base import Parsed
 from handoff.masking import mask_secrets
 from handoff.models import (
-    PRIORITIES,
     Callback,
     CallbackStatus,
     Contact,
@@ -54,20 +52,6 @@ from handoff.summary import SummarySpec, build_summary, for_role
 __all__ = ["Switchboard"]
 
 T = TypeVar("T")
-_AGENT_CAP = 200
-
-
-def check_priority(value: object, field: str = "priority") -> Priority:
-    """``value`` if it is a journey priority; else a ValidationError naming ``field``."""
-    if value not in PRIORITIES:
-        raise ValidationError(field, f"expected one of {', '.join(PRIORITIES)}, got {value!r}")
-    return value
-
-
-def _reason(value: object) -> str:
-    if not isinstance(value, str) or not value or not value.replace("_", "").isalnum() or not value.islower():
-        raise ValidationError("reason", f"expected a lower-case word like 'escalation', got {value!r}")
-    return value
 
 
 class Switchboard:
@@ -128,8 +112,7 @@ class Switchboard:
 
         ``priority`` (or the inbound's own) sets the journey's priority; without either it
         keeps the one it had (``normal`` for a new journey) unless a rule raises it."""
-        if priority is not None:
-            inbound = evolve(inbound, priority=check_priority(priority))
+        inbound = verbs.with_priority(inbound, priority)
         identity = inbound_identity(inbound, self.default_region)
         return self._retry(lambda: self._flow.receive(inbound, identity, self.clock.now()))
 
@@ -191,10 +174,7 @@ class Switchboard:
         is applied first, then an :class:`~handoff.errors.IngestError` lists the failures
         (its ``outcomes`` holds what was recorded).
         """
-        if not isinstance(parsed, Parsed):
-            raise ValidationError(
-                "parsed", f"expected a Parsed from handoff.ingest, got {type(parsed).__name__}"
-            )
+        verbs.check_parsed(parsed)
         outcomes: list[JourneyOutcome] = []
         failures: list[str] = []
         for i, inbound in enumerate(parsed.inbounds):
@@ -207,11 +187,7 @@ class Switchboard:
                 self._retry(lambda: apply_delivery(self._flow, event, self.clock.now()))  # noqa: B023
             except HandoffError as exc:
                 failures.append(f"$.events[{i}]: {exc}")
-        if failures:
-            error = IngestError(failures[0].split(":", 1)[0], "; ".join(failures))
-            error.outcomes = outcomes
-            raise error
-        return outcomes
+        return verbs.ingested(outcomes, failures)
 
     def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickOutcome:
         """Evaluate the time-based rules for every active journey: call it every minute or so.
@@ -253,36 +229,21 @@ class Switchboard:
 
         A bot may not reply once a human agent has taken the journey over.
         """
-        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
-        require_text(body, "body")
-        if external_id is not None:
-            require_text(external_id, "external_id", max_len=1000)
-        if channel is not None:
-            channels.get(channel)
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.reply(
-                self._journey(journey_id),
-                agent=agent,
-                body=body,
-                channel=channel,
-                at=when,
-                external_id=external_id,
-                bot=bot,
-                now=self.clock.now(),
-            )
+        act = verbs.reply(
+            self._flow,
+            self.clock,
+            agent=agent,
+            body=body,
+            channel=channel,
+            at=at,
+            external_id=external_id,
+            bot=bot,
         )
+        return self._agent(journey_id, act)
 
     def note(self, journey_id: str, *, agent: str, body: str, at: datetime | None = None) -> JourneyOutcome:
         """Add an internal note: never sent to the customer, always shown to the next agent."""
-        agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
-        require_text(body, "body")
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.note(
-                self._journey(journey_id), agent=agent, body=body, at=when, now=self.clock.now()
-            )
-        )
+        return self._agent(journey_id, verbs.note(self._flow, self.clock, agent=agent, body=body, at=at))
 
     def transfer(
         self,
@@ -304,34 +265,20 @@ class Switchboard:
         ``to_role`` names the receiving team's role; for a role in the policy's
         ``restricted_roles`` the handoff summary has contact details masked. ``priority``
         sets the journey's priority with the move (an escalation is often urgent)."""
-        check_role(to_role, "to_role")
-        if priority is not None:
-            check_priority(priority)
-        channels.get(to_channel, "to_channel")
-        _reason(reason)
-        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        if to_agent is not None:
-            to_agent = mask_secrets(require_text(to_agent, "to_agent", max_len=_AGENT_CAP))
-        if initiated_by not in ("agent", "bot", "system"):
-            raise ValidationError("initiated_by", f"must be agent, bot or system, got {initiated_by!r}")
-        if not isinstance(warm, bool):
-            raise ValidationError("warm", f"expected true or false, got {warm!r}")
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.transfer(
-                self._journey(journey_id),
-                to_channel=to_channel,
-                reason=reason,
-                by=by,
-                to_agent=to_agent,
-                at=when,
-                warm=warm,
-                initiated_by=initiated_by,
-                to_role=to_role,
-                now=self.clock.now(),
-                priority=priority,
-            )
+        act = verbs.transfer(
+            self._flow,
+            self.clock,
+            to_channel=to_channel,
+            reason=reason,
+            by=by,
+            to_agent=to_agent,
+            at=at,
+            warm=warm,
+            initiated_by=initiated_by,
+            to_role=to_role,
+            priority=priority,
         )
+        return self._agent(journey_id, act)
 
     def prioritize(
         self, journey_id: str, priority: Priority, *, by: str | None = None, at: datetime | None = None
@@ -340,23 +287,11 @@ class Switchboard:
 
         Its SLA targets follow from the next tick on; the change is kept in the journey's
         history as an event, with who made it (``by``)."""
-        check_priority(priority)
-        if by is not None:
-            by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.prioritize(
-                self._journey(journey_id), priority=priority, by=by, at=when, now=self.clock.now()
-            )
-        )
+        return self._agent(journey_id, verbs.prioritize(self._flow, self.clock, priority, by=by, at=at))
 
     def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a satisfaction survey."""
-        by = mask_secrets(require_text(by, "by", max_len=_AGENT_CAP))
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.resolve(self._journey(journey_id), by=by, at=when, now=self.clock.now())
-        )
+        return self._agent(journey_id, verbs.resolve(self._flow, self.clock, by=by, at=at))
 
     def rate(
         self,
@@ -374,22 +309,10 @@ class Switchboard:
         Stored as a ``survey`` interaction whose metadata holds the scores, so metrics
         can read them with the rest of the journey.
         """
-        scores = survey_scores(csat=csat, nps=nps, ces=ces)
-        if comment is not None:
-            require_text(comment, "comment", max_len=10_000)
-        if channel is not None:
-            channels.get(channel)
-        when = self._at(at)
-        return self._retry(
-            lambda: self._flow.rate(
-                self._journey(journey_id),
-                scores=scores,
-                comment=comment,
-                channel=channel,
-                at=when,
-                now=self.clock.now(),
-            )
+        act = verbs.rate(
+            self._flow, self.clock, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
         )
+        return self._agent(journey_id, act)
 
     # -- callbacks ---------------------------------------------------------------------------
     def schedule_callback(
@@ -414,7 +337,7 @@ class Switchboard:
         if "phone" not in profile.identity_kinds or profile.is_async:
             raise ValidationError("channel", f"{channel} does not call a phone number")
         if agent is not None:
-            agent = mask_secrets(require_text(agent, "agent", max_len=_AGENT_CAP))
+            agent = verbs.agent_name(agent, "agent")
         book_of(self._flow)
         return self._retry(
             lambda: book(
@@ -628,18 +551,20 @@ class Switchboard:
 
     # -- plumbing ----------------------------------------------------------------------------
     def _journey(self, key: str) -> Journey:
-        if not isinstance(key, str) or not key.strip():
-            raise ValidationError("journey_id", f"expected a journey id or reference, got {key!r}")
-        if key.upper().startswith("J-"):
-            found = self.store.find_journey_by_reference(key.strip().upper())
-            if found is None:
-                raise NotFound("journey", key)
-            return found
-        return self.store.get_journey(key)
+        return ask(self.store, verbs.journey_steps(key))
 
     def _at(self, at: datetime | None) -> datetime:
-        when = self.clock.now() if at is None else ensure_aware(at, "at")
-        return when.astimezone(timezone.utc)
+        return verbs.moment(at, self.clock)
+
+    def _agent(self, journey_id: str, act: verbs.Act) -> JourneyOutcome:
+        """An agent verb: find the journey, then run ``act`` as one serialised writer of
+        its contact; on a conflict, again from finding the journey."""
+
+        def once() -> JourneyOutcome:
+            journey = self._journey(journey_id)
+            return self._flow.run(journey.contact_id, act(journey, self.clock.now()))
+
+        return self._retry(once)
 
     def _retry(self, attempt: Callable[[], T]) -> T:
         return retry(attempt, self.max_retries)

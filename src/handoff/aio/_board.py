@@ -22,9 +22,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any, TypeVar
-
-from attrs import evolve
+from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from handoff import privacy
 from handoff.aio._native import Native
@@ -33,6 +31,7 @@ from handoff.aio._worker import Worker
 from handoff.clock import Clock
 from handoff.errors import StoreError, ValidationError
 from handoff.events import Inbound, JourneyOutcome, TickOutcome
+from handoff.flow import verbs
 from handoff.flow.contacts import UNSET
 from handoff.identity import Identity
 from handoff.ingest.base import Parsed
@@ -50,11 +49,12 @@ from handoff.policy.decision import Decision
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
 from handoff.summary import SummarySpec
-from handoff.switchboard import Switchboard, check_priority
+from handoff.switchboard import Switchboard
 
 __all__ = ["AsyncSwitchboard"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _POSTGRES_URLS = ("postgresql://", "postgres://")
 
 # PostgresStore's default pool: one worker thread per connection it may hold.
@@ -184,6 +184,19 @@ class AsyncSwitchboard:
         task.add_done_callback(self._done)
         return await asyncio.shield(task)
 
+    async def _either(
+        self,
+        native: Callable[Concatenate[Native, P], Awaitable[T]],
+        blocking: Callable[Concatenate[Switchboard, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``native`` on the asyncio pool when the board has one (see :meth:`_call`), else
+        the sync board's ``blocking`` on a worker thread; the same arguments either way."""
+        if self._native is not None:
+            return await self._call(lambda on: native(on, *args, **kwargs))
+        return await self._worker.run(blocking, self._board, *args, **kwargs)
+
     def _done(self, task: asyncio.Future[Any]) -> None:
         self._calls.discard(task)
         if not self._calls:
@@ -194,11 +207,8 @@ class AsyncSwitchboard:
     # -- customers write in ------------------------------------------------------------
     async def receive(self, inbound: Inbound, *, priority: Priority | None = None) -> JourneyOutcome:
         """Record what arrived on a channel (see :meth:`handoff.Switchboard.receive`)."""
-        if priority is not None:
-            inbound = evolve(inbound, priority=check_priority(priority))
-        if self._native is not None:
-            return await self._call(lambda native: native.receive(inbound))
-        return await self._worker.run(self._board.receive, inbound)
+        inbound = verbs.with_priority(inbound, priority)
+        return await self._either(Native.receive, Switchboard.receive, inbound)
 
     async def receive_many(
         self,
@@ -218,9 +228,7 @@ class AsyncSwitchboard:
 
     async def ingest(self, parsed: Parsed) -> list[JourneyOutcome]:
         """Apply what a channel adapter parsed (see :meth:`handoff.Switchboard.ingest`)."""
-        if self._native is not None:
-            return await self._call(lambda native: native.ingest(parsed))
-        return await self._worker.run(self._board.ingest, parsed)
+        return await self._either(Native.ingest, Switchboard.ingest, parsed)
 
     async def tick(self, now: datetime | None = None, *, limit: int | None = None) -> TickOutcome:
         """Evaluate the time-based rules (see :meth:`handoff.Switchboard.tick`)."""
@@ -243,20 +251,9 @@ class AsyncSwitchboard:
         bot: bool = False,
     ) -> JourneyOutcome:
         """Record an agent's (or a bot's) reply (see :meth:`handoff.Switchboard.reply`)."""
-        if self._native is not None:
-            return await self._call(
-                lambda native: native.reply(
-                    journey_id,
-                    agent=agent,
-                    body=body,
-                    channel=channel,
-                    at=at,
-                    external_id=external_id,
-                    bot=bot,
-                )
-            )
-        return await self._worker.run(
-            self._board.reply,
+        return await self._either(
+            Native.reply,
+            Switchboard.reply,
             journey_id,
             agent=agent,
             body=body,
@@ -270,9 +267,7 @@ class AsyncSwitchboard:
         self, journey_id: str, *, agent: str, body: str, at: datetime | None = None
     ) -> JourneyOutcome:
         """Add an internal note, shown to the next agent, never sent."""
-        if self._native is not None:
-            return await self._call(lambda native: native.note(journey_id, agent=agent, body=body, at=at))
-        return await self._worker.run(self._board.note, journey_id, agent=agent, body=body, at=at)
+        return await self._either(Native.note, Switchboard.note, journey_id, agent=agent, body=body, at=at)
 
     async def transfer(
         self,
@@ -289,23 +284,9 @@ class AsyncSwitchboard:
         priority: Priority | None = None,
     ) -> JourneyOutcome:
         """Hand the journey to another channel and/or agent (see :meth:`handoff.Switchboard.transfer`)."""
-        if self._native is not None:
-            return await self._call(
-                lambda native: native.transfer(
-                    journey_id,
-                    to_channel=to_channel,
-                    reason=reason,
-                    by=by,
-                    to_agent=to_agent,
-                    at=at,
-                    warm=warm,
-                    initiated_by=initiated_by,
-                    to_role=to_role,
-                    priority=priority,
-                )
-            )
-        return await self._worker.run(
-            self._board.transfer,
+        return await self._either(
+            Native.transfer,
+            Switchboard.transfer,
             journey_id,
             to_channel=to_channel,
             reason=reason,
@@ -322,15 +303,13 @@ class AsyncSwitchboard:
         self, journey_id: str, priority: Priority, *, by: str | None = None, at: datetime | None = None
     ) -> JourneyOutcome:
         """Set the journey's priority (see :meth:`handoff.Switchboard.prioritize`)."""
-        if self._native is not None:
-            return await self._call(lambda native: native.prioritize(journey_id, priority, by=by, at=at))
-        return await self._worker.run(self._board.prioritize, journey_id, priority, by=by, at=at)
+        return await self._either(
+            Native.prioritize, Switchboard.prioritize, journey_id, priority, by=by, at=at
+        )
 
     async def resolve(self, journey_id: str, *, by: str, at: datetime | None = None) -> JourneyOutcome:
         """Mark the journey resolved; the policy may schedule a survey."""
-        if self._native is not None:
-            return await self._call(lambda native: native.resolve(journey_id, by=by, at=at))
-        return await self._worker.run(self._board.resolve, journey_id, by=by, at=at)
+        return await self._either(Native.resolve, Switchboard.resolve, journey_id, by=by, at=at)
 
     async def rate(
         self,
@@ -344,14 +323,16 @@ class AsyncSwitchboard:
         comment: str | None = None,
     ) -> JourneyOutcome:
         """Record the customer's survey answers: CSAT 1-5, NPS 0-10, CES 1-7."""
-        if self._native is not None:
-            return await self._call(
-                lambda native: native.rate(
-                    journey_id, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
-                )
-            )
-        return await self._worker.run(
-            self._board.rate, journey_id, csat=csat, nps=nps, ces=ces, channel=channel, at=at, comment=comment
+        return await self._either(
+            Native.rate,
+            Switchboard.rate,
+            journey_id,
+            csat=csat,
+            nps=nps,
+            ces=ces,
+            channel=channel,
+            at=at,
+            comment=comment,
         )
 
     # -- callbacks ---------------------------------------------------------------------------

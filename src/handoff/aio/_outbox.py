@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from handoff.aio._native import answer
 from handoff.aio._worker import Worker
-from handoff.clock import Clock, ensure_aware
-from handoff.errors import ValidationError
+from handoff.clock import Clock
+from handoff.flow.drain import due_steps, mark_steps
 from handoff.models import Notification
 from handoff.outbox import Outbox
 from handoff.stores.rules import check_audience, check_claim
@@ -79,19 +80,7 @@ class NativeOutbox(AsyncOutbox):
     async def due(
         self, now: datetime | None = None, *, limit: int = 100, audience: str | None = "customer"
     ) -> list[Notification]:
-        when = self._clock.now() if now is None else ensure_aware(now, "now")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValidationError("limit", f"expected a whole number >= 1, got {limit!r}")
-        audience = check_audience(audience)
-        if audience is None:
-            return await self._store.due_notifications(when, limit=limit)
-        wanted = limit
-        while True:  # as Outbox.due: read on past the other audience until enough are this one's
-            due = await self._store.due_notifications(when, limit=wanted)
-            mine = [n for n in due if n.audience == audience]
-            if len(mine) >= limit or len(due) < wanted:
-                return mine[:limit]
-            wanted *= 4
+        return await answer(self._store, due_steps(now, limit, audience, self._clock))
 
     async def claim(
         self,
@@ -115,8 +104,6 @@ class NativeOutbox(AsyncOutbox):
     async def ack(
         self, notification_id: str, at: datetime | None = None, *, provider_id: str | None = None
     ) -> Notification:
-        if provider_id is not None and (not isinstance(provider_id, str) or not provider_id.strip()):
-            raise ValidationError("provider_id", f"expected the provider's message id, got {provider_id!r}")
         return await self._mark(notification_id, "sent", at, provider_id)
 
     async def fail(self, notification_id: str, at: datetime | None = None) -> Notification:
@@ -128,10 +115,4 @@ class NativeOutbox(AsyncOutbox):
     async def _mark(
         self, notification_id: str, status: str, at: datetime | None, provider_id: str | None = None
     ) -> Notification:
-        if not isinstance(notification_id, str) or not notification_id:
-            raise ValidationError("notification_id", "expected a notification id")
-        when = self._clock.now() if at is None else ensure_aware(at, "at")
-        current = await self._store.get_notification(notification_id)
-        if current.status == status and provider_id in (None, current.provider_id):
-            return current
-        return await self._store.mark_notification(notification_id, status, when, provider_id=provider_id)
+        return await answer(self._store, mark_steps(notification_id, status, at, provider_id, self._clock))

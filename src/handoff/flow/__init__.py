@@ -11,6 +11,11 @@
     changeset to commit with the outcome. No store, no clock, no I/O.
 ``run``
     :class:`~handoff.flow.run.Flow`: read, plan, write, for one event.
+``verbs``
+    what a board checks before it reads (the same for the sync and the asyncio board),
+    and each agent verb's steps for one attempt.
+``drain``
+    the outbox's ``due`` and marks as steps, for the sync and the asyncio outbox.
 ``upkeep``
     the periodic tick and providers' delivery reports, through the same plan.
 ``bulk``

@@ -53,7 +53,7 @@ def book(
     """Book a callback at ``at``; the slot and the number are checked against what is stored."""
     book_of(flow)
     steps = book_steps(flow, journey, at=at, channel=channel, agent=agent, now=now)
-    return flow._run(journey.contact_id, steps)
+    return flow.run(journey.contact_id, steps)
 
 
 def book_steps(
@@ -86,7 +86,7 @@ def close(
     or ``cancelled``; the reminder still pending is cancelled with it."""
     stored = book_of(flow).get_callback(callback_id)
     steps = close_steps(flow, callback_id, status=status, at=at, reason=reason, now=now)
-    return flow._run(stored.contact_id, steps)
+    return flow.run(stored.contact_id, steps)
 
 
 def close_steps(

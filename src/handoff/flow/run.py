@@ -6,11 +6,13 @@
 the changeset in one transaction. A conflict propagates so the caller can retry the
 attempt from the reads. The batched import runs the same ``Flow`` over an overlay store.
 
-The I/O of one event is written once: each verb's ``*_steps`` method is a generator of
-asks (see :mod:`handoff.flow.read`) that reads, plans and asks for the commit. ``Flow``
-answers them from its blocking store, inside the store's serialised section for the
-verb's key; :mod:`handoff.aio` answers the very same asks from an asyncio store. Both
-retry an attempt the same way (:func:`pause`).
+The I/O of one event is written once: :meth:`Flow.receive_steps`,
+:meth:`Flow.reply_steps` and :meth:`Flow.act` (the other agent verbs, drafted as
+:mod:`handoff.flow.verbs` says) are generators of asks (see :mod:`handoff.flow.read`)
+that read, plan and ask for the commit. :meth:`Flow.run` answers them from the blocking
+store, inside the store's serialised section for the verb's key; :mod:`handoff.aio`
+answers the very same asks from an asyncio store. Both retry an attempt the same way
+(:func:`pause`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from handoff.flow.intake import draft_inbound
 from handoff.flow.plan import Draft, Planned, Sentiment, duplicate, plan
 from handoff.flow.read import Steps, ask, intake_steps, notifications_steps, recent_bound, recent_steps
 from handoff.identity import Identity
-from handoff.models import Contact, Initiator, Journey, Notification, Priority
+from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.policy.engine import Policy
 from handoff.stores.base import Store
 from handoff.stores.capabilities import IntakeReads, SerializedWrites
@@ -85,8 +87,7 @@ class Flow:
 
     # -- customers ---------------------------------------------------------------------
     def receive(self, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
-        with self._serialized(str(identity)):
-            return ask(self.store, self.receive_steps(inbound, identity, now))
+        return self.run(str(identity), self.receive_steps(inbound, identity, now))
 
     def receive_steps(
         self, inbound: Inbound, identity: Identity, now: datetime, *, pooled: bool | None = None
@@ -101,23 +102,6 @@ class Flow:
         return (yield from self._commit(draft, now, known))
 
     # -- agents ------------------------------------------------------------------------
-    def reply(
-        self,
-        journey: Journey,
-        *,
-        agent: str,
-        body: str,
-        channel: str | None,
-        at: datetime,
-        external_id: str | None,
-        bot: bool,
-        now: datetime,
-    ) -> JourneyOutcome:
-        steps = self.reply_steps(
-            journey, agent=agent, body=body, channel=channel, at=at, external_id=external_id, bot=bot, now=now
-        )
-        return self._run(journey.contact_id, steps)
-
     def reply_steps(
         self,
         journey: Journey,
@@ -130,7 +114,7 @@ class Flow:
         bot: bool,
         now: datetime,
     ) -> Steps[JourneyOutcome]:
-        """:meth:`reply` as asks, serialised by the journey's ``contact_id``."""
+        """An agent's (or a bot's) reply as asks, serialised by the journey's ``contact_id``."""
         journey = yield ("get_journey", (journey.id,), {})
         where = channel or journey.current_channel
         if external_id is not None:
@@ -152,144 +136,19 @@ class Flow:
         )
         return (yield from self._commit(draft, now))
 
-    def note(self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime) -> JourneyOutcome:
-        return self._run(journey.contact_id, self.note_steps(journey, agent=agent, body=body, at=at, now=now))
-
-    def note_steps(
-        self, journey: Journey, *, agent: str, body: str, at: datetime, now: datetime
-    ) -> Steps[JourneyOutcome]:
-        return self._act(
-            journey, now, lambda j, c: desk.draft_note(j, c, self.ids, agent=agent, body=body, at=at)
-        )
-
-    def transfer(
-        self,
-        journey: Journey,
-        *,
-        to_channel: str,
-        reason: str,
-        by: str,
-        to_agent: str | None,
-        at: datetime,
-        warm: bool,
-        initiated_by: Initiator,
-        to_role: str | None,
-        now: datetime,
-        priority: Priority | None = None,
-    ) -> JourneyOutcome:
-        steps = self.transfer_steps(
-            journey,
-            to_channel=to_channel,
-            reason=reason,
-            by=by,
-            to_agent=to_agent,
-            at=at,
-            warm=warm,
-            initiated_by=initiated_by,
-            to_role=to_role,
-            now=now,
-            priority=priority,
-        )
-        return self._run(journey.contact_id, steps)
-
-    def transfer_steps(
-        self,
-        journey: Journey,
-        *,
-        to_channel: str,
-        reason: str,
-        by: str,
-        to_agent: str | None,
-        at: datetime,
-        warm: bool,
-        initiated_by: Initiator,
-        to_role: str | None,
-        now: datetime,
-        priority: Priority | None = None,
-    ) -> Steps[JourneyOutcome]:
-        return self._act(
-            journey,
-            now,
-            lambda j, c: desk.draft_transfer(
-                j,
-                c,
-                self.ids,
-                to_channel=to_channel,
-                reason=reason,
-                by=by,
-                to_agent=to_agent,
-                at=at,
-                warm=warm,
-                initiated_by=initiated_by,
-                to_role=to_role,
-                callback_within=self.policy.settings.callback_within,
-                priority=priority,
-            ),
-        )
-
-    def prioritize(
-        self, journey: Journey, *, priority: Priority, by: str | None, at: datetime, now: datetime
-    ) -> JourneyOutcome:
-        steps = self.prioritize_steps(journey, priority=priority, by=by, at=at, now=now)
-        return self._run(journey.contact_id, steps)
-
-    def prioritize_steps(
-        self, journey: Journey, *, priority: Priority, by: str | None, at: datetime, now: datetime
-    ) -> Steps[JourneyOutcome]:
-        return self._act(
-            journey, now, lambda j, c: desk.draft_priority(j, c, self.ids, priority=priority, by=by, at=at)
-        )
-
-    def resolve(self, journey: Journey, *, by: str, at: datetime, now: datetime) -> JourneyOutcome:
-        return self._run(journey.contact_id, self.resolve_steps(journey, by=by, at=at, now=now))
-
-    def resolve_steps(
-        self, journey: Journey, *, by: str, at: datetime, now: datetime
-    ) -> Steps[JourneyOutcome]:
-        return self._act(journey, now, lambda j, c: desk.draft_resolution(j, c, self.ids, by=by, at=at))
-
-    def rate(
-        self,
-        journey: Journey,
-        *,
-        scores: dict[str, int],
-        comment: str | None,
-        channel: str | None,
-        at: datetime,
-        now: datetime,
-    ) -> JourneyOutcome:
-        steps = self.rate_steps(journey, scores=scores, comment=comment, channel=channel, at=at, now=now)
-        return self._run(journey.contact_id, steps)
-
-    def rate_steps(
-        self,
-        journey: Journey,
-        *,
-        scores: dict[str, int],
-        comment: str | None,
-        channel: str | None,
-        at: datetime,
-        now: datetime,
-    ) -> Steps[JourneyOutcome]:
-        return self._act(
-            journey,
-            now,
-            lambda j, c: desk.draft_rating(
-                j, c, self.ids, scores=scores, comment=comment, channel=channel, at=at
-            ),
-        )
-
-    def _act(
+    def act(
         self, journey: Journey, now: datetime, draft: Callable[[Journey, Contact], Draft]
     ) -> Steps[JourneyOutcome]:
-        """An agent verb on ``journey``, drafted from the journey and contact as they stand
-        once the other writers of the contact are done."""
+        """An agent verb on ``journey`` as asks, serialised by its ``contact_id``: ``draft``
+        drafts it from the journey and contact as they stand once the other writers of the
+        contact are done (see :mod:`handoff.flow.verbs`)."""
         journey = yield ("get_journey", (journey.id,), {})
         contact = yield ("get_contact_brief", (journey.contact_id,), {})
         return (yield from self._commit(draft(journey, contact), now))
 
-    def _run(self, key: str, steps: Steps[T]) -> T:
-        """Answer ``steps`` from the store, as one serialised writer of ``key``."""
+    def run(self, key: str, steps: Steps[T]) -> T:
+        """Answer ``steps`` from the store, as one serialised writer of ``key`` (an agent
+        verb's key is its journey's ``contact_id``)."""
         with self._serialized(key):
             return ask(self.store, steps)
 
@@ -312,20 +171,11 @@ class Flow:
         if draft.events and (self.notify or draft.handoff is not None) and draft.journey_version > 0:
             stored = (yield from notifications_steps(journey)) if notifications is None else notifications
         recent = (yield from recent_steps(journey, self._recent)) if draft.handoff is not None else []
-        planned = plan(
-            draft,
-            recent=recent,
-            notifications=stored,
-            now=now,
-            policy=self.policy,
-            ids=self.ids,
-            sentiment=self.sentiment,
-            notify=self.notify,
-        )
-        if planned.more:
-            planned = plan(
+
+        def planned_with(recent: Sequence[Interaction]) -> Planned:
+            return plan(
                 draft,
-                recent=(yield from recent_steps(journey, planned.more)),
+                recent=recent,
                 notifications=stored,
                 now=now,
                 policy=self.policy,
@@ -333,6 +183,10 @@ class Flow:
                 sentiment=self.sentiment,
                 notify=self.notify,
             )
+
+        planned = planned_with(recent)
+        if planned.more:
+            planned = planned_with((yield from recent_steps(journey, planned.more)))
         if finish is not None:
             planned = finish(planned)
         yield ("commit", (planned.changeset,), {})

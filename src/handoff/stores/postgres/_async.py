@@ -22,10 +22,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg
-from attrs import define, evolve
+from attrs import define
 from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 
@@ -36,7 +36,6 @@ from handoff.errors import (
     NotFound,
     StoreError,
     StoreUnavailable,
-    ValidationError,
 )
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
@@ -45,9 +44,11 @@ from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
 from handoff.stores.postgres import _links as links
+from handoff.stores.postgres import _marks as marks
 from handoff.stores.postgres import _store as blocking
 from handoff.stores.postgres import _trips as trips
 from handoff.stores.postgres import _writes as writes
+from handoff.stores.postgres._decoded_rows import DecodedRows
 from handoff.stores.postgres._layout import parent_constraint
 from handoff.stores.postgres._leases import claim_steps
 from handoff.stores.records import Changeset
@@ -59,12 +60,9 @@ from handoff.stores.rules import (
     check_last,
     check_limit,
     check_lock_key,
-    check_mark,
     check_refs,
     check_text,
-    marked,
 )
-from handoff.stores.sql._decoded import Decoded
 
 __all__ = ["AsyncPostgresStore"]
 
@@ -91,7 +89,7 @@ class AsyncPostgresStore:
         self._schema = schema
         self._closed = False
         self._session: ContextVar[_Session | None] = ContextVar(f"handoff-{id(self)}", default=None)
-        self._decoded = Decoded(size=blocking._DECODED, decode=writes.decode)
+        self._decoded = DecodedRows()
 
     @classmethod
     async def open(
@@ -118,12 +116,7 @@ class AsyncPostgresStore:
     async def from_url(cls, url: str) -> AsyncPostgresStore:
         """Open ``postgresql://user:password@host:port/dbname?schema=name&partitions=8``
         (or ``postgres://``); the options are :meth:`PostgresStore.from_url`'s."""
-        conninfo, schema, partitions = connect.split_url_options(url)
-        options: dict[str, Any] = {}
-        if schema is not None:
-            options["schema"] = schema
-        if partitions is not None:
-            options["partitions"] = connect.parse_partitions(partitions)
+        conninfo, options = connect.url_options(url)
         return await cls.open(conninfo, **options)
 
     @property
@@ -187,7 +180,7 @@ class AsyncPostgresStore:
     ) -> IntakeRecords:
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
-        return await self._ask("read", intake.intake_steps(params, self._load))
+        return await self._ask("read", intake.intake_steps(params, self._decoded.row))
 
     # A contact's links are rows of their own (see PostgresStore.get_contact).
     async def get_contact(self, contact_id: str) -> Contact:
@@ -218,7 +211,7 @@ class AsyncPostgresStore:
         async with self._connection("read") as conn:
             lead = self._lead()
             rows = (await trips.send_async(conn, [*lead, (sql, params)]))[-1]
-        return links.assembled(rows, self._load)
+        return links.assembled(rows, self._decoded.row)
 
     async def get_journey(self, journey_id: str) -> Journey:
         return await self._get(Journey, "journey", _READS.get_journey, check_text(journey_id, "journey_id"))
@@ -271,7 +264,7 @@ class AsyncPostgresStore:
             finally:
                 if session is not None:
                     session.begun = False
-        self._committed(batch)
+        self._decoded.written(batch)
 
     # -- the outbox ------------------------------------------------------------------------
     async def get_notification(self, notification_id: str) -> Notification:
@@ -295,28 +288,12 @@ class AsyncPostgresStore:
     async def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
     ) -> Notification:
-        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
-        if writes.has_nul([notification_id]):
-            raise NotFound("notification", notification_id)
-        if writes.has_nul([provider_id]):
-            raise ValidationError("provider_id", "must not contain the NUL character (U+0000)")
+        mark = marks.check_marking(notification_id, status, at, provider_id)
         async with self._connection("mark a notification") as conn, conn.transaction():
-            cursor = await conn.execute(blocking._LOCK_NOTIFICATION, (notification_id,))
-            row = await cursor.fetchone()
-            if row is None:
-                raise NotFound("notification", notification_id)
-            current = writes.decode(Notification, row[0])
-            updated = marked(current, status, at, provider_id)
-            if updated == current:
-                return current
-            params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
-            await conn.execute(blocking._MARK_NOTIFICATION, (*params, current.contact_id))
-            if updated.provider_id != current.provider_id:  # the provider id's record key moves
-                if current.provider_id is not None:
-                    await conn.execute(blocking._DROP_PROVIDER, (current.provider_id, notification_id))
-                if updated.provider_id is not None:
-                    added = (updated.provider_id, current.contact_id, notification_id)
-                    await conn.execute(blocking._ADD_PROVIDER, added)
+            cursor = await conn.execute(blocking._LOCK_NOTIFICATION, (mark[0],))
+            updated, statements = marks.marking(await cursor.fetchone(), mark)
+            for statement in statements:
+                await conn.execute(*statement)
         return updated
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -332,10 +309,10 @@ class AsyncPostgresStore:
 
     async def _one(self, model: type[T], sql: str, params: tuple[object, ...]) -> T | None:
         rows = await self._rows(sql, params)
-        return self._load(model, rows[0]) if rows else None
+        return self._decoded.row(model, rows[0]) if rows else None
 
     async def _all(self, model: type[T], sql: str, params: tuple[object, ...]) -> list[T]:
-        return [self._load(model, row) for row in await self._rows(sql, params)]
+        return [self._decoded.row(model, row) for row in await self._rows(sql, params)]
 
     async def _rows(self, sql: str, params: tuple[object, ...]) -> trips.Rows:
         if writes.has_nul(params):
@@ -343,23 +320,6 @@ class AsyncPostgresStore:
         async with self._connection("read") as conn:
             lead = self._lead()
             return (await trips.send_async(conn, [*lead, (sql, params)]))[-1]
-
-    def _load(self, model: type[T], row: Sequence[Any]) -> T:
-        """Decode a row's JSON, once per state (see ``PostgresStore._load``)."""
-        if len(row) == 1:
-            return writes.decode(model, row[0])
-        return self._decoded.load(model, row[0], (model, *row[1:]))
-
-    def _committed(self, batch: Sequence[Changeset]) -> None:
-        remember = self._decoded.remember
-        for change in batch:
-            if change.contact is not None:  # as its row keeps it: its links are rows of their own
-                head = evolve(change.contact, links=())
-                remember((Contact, change.contact.id, change.contact.version), head)
-            if change.journey is not None:
-                remember((Journey, change.journey.id, change.journey.version), change.journey)
-            for interaction in change.interactions:
-                remember((Interaction, interaction.id), interaction)
 
     @asynccontextmanager
     async def _connection(self, doing: str, *, joined: bool = True) -> AsyncIterator[connect.AsyncConnection]:

@@ -10,6 +10,7 @@ import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -50,6 +51,18 @@ def split_url_options(url: object) -> tuple[str, str | None, str | None]:
     # libpq decodes %XX but not "+": a space must stay %20 (options=-c%20name%3Dvalue).
     rest = urlencode([(key, value) for key, value in query if key not in _OWN_OPTIONS], quote_via=quote)
     return urlunsplit(parts._replace(query=rest)), ours.get("schema"), ours.get("partitions")
+
+
+def url_options(url: object) -> tuple[str, dict[str, Any]]:
+    """A ``postgresql://`` URL as a libpq URL, and the keyword options of a store's
+    ``open`` it names (``schema``, ``partitions`` checked)."""
+    conninfo, schema, partitions = split_url_options(url)
+    options: dict[str, Any] = {}
+    if schema is not None:
+        options["schema"] = schema
+    if partitions is not None:
+        options["partitions"] = parse_partitions(partitions)
+    return conninfo, options
 
 
 def parse_partitions(value: object) -> int:
@@ -131,21 +144,13 @@ def open_pool(
         """Every pooled connection reads unqualified table names from our schema."""
         conn.execute(search_path)
 
-    pool: Pool = ConnectionPool(
-        conninfo,
-        min_size=min_size,
-        max_size=max_size,
-        timeout=timeout,
-        kwargs={"autocommit": True},
-        configure=configure,
-        name=f"handoff.{schema}",
-        open=False,
-    )
+    options = _pool_options(f"handoff.{schema}", min_size, max_size, timeout)
+    pool: Pool = ConnectionPool(conninfo, configure=configure, **options)
     try:
         pool.open(wait=True, timeout=timeout)
     except psycopg.Error as exc:
         pool.close()
-        raise StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}") from exc
+        raise _unavailable(where, exc) from exc
     return pool
 
 
@@ -167,23 +172,32 @@ async def open_async_pool(
     async def configure(conn: AsyncConnection) -> None:
         await conn.execute(search_path)
 
+    options = _pool_options(f"handoff.{schema}.async", min_size, max_size, timeout)
     pool: AsyncPool = AsyncConnectionPool(
-        conninfo,
-        connection_class=psycopg.AsyncConnection[tuple[object, ...]],
-        min_size=min_size,
-        max_size=max_size,
-        timeout=timeout,
-        kwargs={"autocommit": True},
-        configure=configure,
-        name=f"handoff.{schema}.async",
-        open=False,
+        conninfo, connection_class=psycopg.AsyncConnection[tuple[object, ...]], configure=configure, **options
     )
     try:
         await pool.open(wait=True, timeout=timeout)
     except psycopg.Error as exc:
         await pool.close()
-        raise StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}") from exc
+        raise _unavailable(where, exc) from exc
     return pool
+
+
+def _pool_options(name: str, min_size: int, max_size: int, timeout: float) -> dict[str, Any]:
+    """What both pools are made with: autocommit connections, opened by the caller."""
+    return {
+        "min_size": min_size,
+        "max_size": max_size,
+        "timeout": timeout,
+        "kwargs": {"autocommit": True},
+        "name": name,
+        "open": False,
+    }
+
+
+def _unavailable(where: str, exc: psycopg.Error) -> StoreUnavailable:
+    return StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}")
 
 
 def _search_path(schema: str) -> sql.Composed:

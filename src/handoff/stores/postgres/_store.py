@@ -43,7 +43,6 @@ from handoff.errors import (
     NotFound,
     StoreError,
     StoreUnavailable,
-    ValidationError,
 )
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
@@ -60,8 +59,10 @@ from handoff.stores.postgres import _commit as one
 from handoff.stores.postgres import _connect as connect
 from handoff.stores.postgres import _intake as intake
 from handoff.stores.postgres import _links as links
+from handoff.stores.postgres import _marks as marks
 from handoff.stores.postgres import _writes as writes
 from handoff.stores.postgres._callbacks import PostgresCallbacks, write_callbacks
+from handoff.stores.postgres._decoded_rows import DecodedRows
 from handoff.stores.postgres._leases import claim
 from handoff.stores.postgres._metrics import PostgresMetrics
 from handoff.stores.postgres._schema import PARTITIONS as _PARTITIONS
@@ -75,12 +76,9 @@ from handoff.stores.rules import (
     check_identity,
     check_keys,
     check_lock_key,
-    check_mark,
     check_refs,
     check_text,
-    marked,
 )
-from handoff.stores.sql._decoded import Decoded
 from handoff.stores.sql._pages import PageStatements, SQLPages
 from handoff.stores.sql._reads import SQLReads, Statements
 
@@ -109,7 +107,7 @@ def _by_key(kind: str, table: str, what: str, rest: str = "") -> str:
 
 
 # The columns after the JSON name the exact state of the record: its id and, for the
-# records that change, its version. The store decodes each state once (see _load).
+# records that change, its version. The store decodes each state once (see _decoded_rows).
 _READS = Statements(
     get_contact="SELECT data::text, id, version FROM contacts WHERE id = %s",
     find_contact=(
@@ -149,19 +147,12 @@ _READS = Statements(
     get_decision=_by_key("decision", "decisions", "r.data::text, r.id"),
     decisions=_by_key("journey", "decisions", "r.data::text, r.id", " ORDER BY r.at, r.position"),
 )
-_DECODED = 8192
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
 _LOCK_NOTIFICATION = _by_key("notification", "notifications", "r.data::text", " FOR UPDATE OF r")
 # Writers of one key (a contact id or an identity) queue here until their transaction
 # ends; the first number keeps handoff's locks apart from other advisory locks.
 _LOCK_CLASS = 0x48_4F
 _LOCK_KEY = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
-_MARK_NOTIFICATION = (
-    "UPDATE notifications SET status = %s, provider_id = %s, data = %s WHERE id = %s AND contact_id = %s"
-)
-# A notification's provider id is a record key: the old one's row goes, the new one's comes.
-_DROP_PROVIDER = "DELETE FROM record_keys WHERE kind = 'provider' AND key = %s AND record_id = %s"
-_ADD_PROVIDER = "INSERT INTO record_keys (key, kind, contact_id, record_id) VALUES (%s, 'provider', %s, %s)"
 # Two walks of journeys_active (status, updated_at, id), merged; LIMIT NULL means no limit.
 _ACTIVE = (
     "SELECT data::text FROM ("
@@ -258,9 +249,7 @@ class PostgresStore(
         with self._connection("read the schema's layout") as conn:
             row = conn.execute(_PARTITIONS, (schema,)).fetchone()
         self._partitions = 0 if row is None else int(str(row[0]))
-        # Room for the contact, journey and latest message of a few thousand customers: a
-        # customer writing again within the hour is then read back without decoding.
-        self._decoded = Decoded(size=_DECODED, decode=writes.decode)
+        self._decoded = DecodedRows()
 
     @classmethod
     def from_url(cls, url: str) -> PostgresStore:
@@ -273,12 +262,7 @@ class PostgresStore(
         An existing schema keeps its layout; asking it for another number of partitions
         raises :class:`~handoff.errors.ValidationError` naming ``partitions``.
         """
-        conninfo, schema, partitions = connect.split_url_options(url)
-        options: dict[str, Any] = {}
-        if schema is not None:
-            options["schema"] = schema
-        if partitions is not None:
-            options["partitions"] = connect.parse_partitions(partitions)
+        conninfo, options = connect.url_options(url)
         return cls(conninfo, **options)
 
     @property
@@ -317,7 +301,7 @@ class PostgresStore(
                 self._session_ended()
             else:
                 conn.execute(*statement, prepare=True)
-        self._committed(batch)
+        self._decoded.written(batch)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         """Commit the changesets in order in one transaction, set-based where that writes the
@@ -348,31 +332,17 @@ class PostgresStore(
             if self._ends_session(conn):
                 conn.execute("COMMIT")
                 self._session_ended()
-        self._committed(batch)
+        self._decoded.written(batch)
 
     def mark_notification(
         self, notification_id: str, status: str, at: datetime, *, provider_id: str | None = None
     ) -> Notification:
-        notification_id, status, at, provider_id = check_mark(notification_id, status, at, provider_id)
-        if writes.has_nul([notification_id]):
-            raise NotFound("notification", notification_id)
-        if writes.has_nul([provider_id]):
-            raise ValidationError("provider_id", "must not contain the NUL character (U+0000)")
+        mark = marks.check_marking(notification_id, status, at, provider_id)
         with self._writing("mark a notification", ()) as conn, conn.transaction():
-            row = conn.execute(_LOCK_NOTIFICATION, (notification_id,)).fetchone()
-            if row is None:
-                raise NotFound("notification", notification_id)
-            current = writes.decode(Notification, row[0])
-            updated = marked(current, status, at, provider_id)
-            if updated == current:
-                return current
-            params = (updated.status, updated.provider_id, writes.stored_json(updated), notification_id)
-            conn.execute(_MARK_NOTIFICATION, (*params, current.contact_id))
-            if updated.provider_id != current.provider_id:
-                if current.provider_id is not None:
-                    conn.execute(_DROP_PROVIDER, (current.provider_id, notification_id))
-                if updated.provider_id is not None:
-                    conn.execute(_ADD_PROVIDER, (updated.provider_id, current.contact_id, notification_id))
+            row = conn.execute(_LOCK_NOTIFICATION, (mark[0],)).fetchone()
+            updated, statements = marks.marking(row, mark)
+            for statement in statements:
+                conn.execute(*statement)
         return updated
 
     def claim_notifications(
@@ -398,9 +368,10 @@ class PostgresStore(
             rows = conn.execute(_EXTERNAL, (ids,)).fetchall()
         keep = set(wanted)
         found: dict[tuple[str, str], Interaction] = {}
+        row = self._decoded.row
         for channel, external_id, data, interaction_id in rows:
             if (channel, external_id) in keep:
-                found[(str(channel), str(external_id))] = self._load(Interaction, (data, interaction_id))
+                found[(str(channel), str(external_id))] = row(Interaction, (data, interaction_id))
         return found
 
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
@@ -440,7 +411,7 @@ class PostgresStore(
         """A contact from :func:`~handoff.stores.postgres._links.read_statement`'s rows."""
         if not rows or rows[0][0] != 0:
             return None
-        head = self._load(Contact, (rows[0][1], rows[0][2], rows[0][3]))
+        head = self._decoded.row(Contact, (rows[0][1], rows[0][2], rows[0][3]))
         load = self._decoded.load
         return evolve(head, links=tuple(load(IdentityLink, row[1]) for row in rows[1:]))
 
@@ -456,7 +427,7 @@ class PostgresStore(
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
         with self._connection("read") as conn:
-            return intake.load_intake(conn, params, self._load)
+            return intake.load_intake(conn, params, self._decoded.row)
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -530,33 +501,14 @@ class PostgresStore(
             return None
         with self._connection("read") as conn:
             row = conn.execute(sql, params).fetchone()
-        return None if row is None else self._load(model, row)
+        return None if row is None else self._decoded.row(model, row)
 
     def _all(self, model: type[T], sql: str, params: tuple[object, ...]) -> list[T]:
         if writes.has_nul(params):
             return []
         with self._connection("read") as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [self._load(model, row) for row in rows]
-
-    def _load(self, model: type[T], row: Sequence[Any]) -> T:
-        """Decode a row's JSON, once per state: an id (and version) names one exact record,
-        since a version is written once and ids are never reused."""
-        if len(row) == 1:
-            return writes.decode(model, row[0])
-        return self._decoded.load(model, row[0], (model, *row[1:]))
-
-    def _committed(self, batch: Sequence[Changeset]) -> None:
-        """Keep what was just written decoded: the next event on the journey reads it back."""
-        remember = self._decoded.remember
-        for change in batch:
-            if change.contact is not None:  # as its row keeps it: its links are rows of their own
-                head = evolve(change.contact, links=())
-                remember((Contact, change.contact.id, change.contact.version), head)
-            if change.journey is not None:
-                remember((Journey, change.journey.id, change.journey.version), change.journey)
-            for interaction in change.interactions:
-                remember((Interaction, interaction.id), interaction)
+        return [self._decoded.row(model, row) for row in rows]
 
     @contextmanager
     def serialized(self, key: str) -> Iterator[None]:
