@@ -76,7 +76,14 @@ class Story:
         self._handoff(item, before, channel, "customer", "customer_choice")
         return self
 
-    def transfer(self, minutes: float, channel: str, reason: str = "escalation", by: str = "sam") -> Story:
+    def transfer(
+        self,
+        minutes: float,
+        channel: str,
+        reason: str = "escalation",
+        by: str = "sam",
+        queue: str | None = None,
+    ) -> Story:
         before, self.channel = self.channel, channel
         item = self._add(
             minutes,
@@ -86,7 +93,7 @@ class Story:
             agent=by,
             metadata={"transfer": "1", "from_channel": before, "reason": reason},
         )
-        self._handoff(item, before, channel, "agent", reason)
+        self._handoff(item, before, channel, "agent", reason, queue)
         return self
 
     def resolve(self, minutes: float, by: str = "sam") -> Story:
@@ -99,7 +106,9 @@ class Story:
         self._add(minutes, "customer", "survey", kind="survey", metadata=meta)
         return self
 
-    def _handoff(self, item: Interaction, before: str, after: str, by: str, reason: str) -> None:
+    def _handoff(
+        self, item: Interaction, before: str, after: str, by: str, reason: str, queue: str | None = None
+    ) -> None:
         card = ContactCard("ct_1", None, (), "UTC", None)
         summary = ContextSummary(
             self.journey_id, "J-AAAAA", after, item.at, card, "issue", "open", self.start
@@ -115,6 +124,7 @@ class Story:
                 reason=reason,
                 at=item.at,
                 summary=summary,
+                queue=queue,
             )
         )
 
@@ -169,7 +179,9 @@ def journeys(draw: st.DrawFn, n: int) -> JourneyRecords:
         elif kind == "switch" and arg != story.channel:
             story.switch(minute, arg, "order A-1042")
         elif kind == "transfer":
-            story.transfer(minute, "phone" if story.channel != "phone" else "chat", reason=arg)
+            to = "phone" if story.channel != "phone" else "chat"
+            # escalations are routed to a desk; a transfer for capacity is not routed
+            story.transfer(minute, to, reason=arg, queue=f"desk-{to}" if arg == "escalation" else None)
         elif kind == "resolve":
             story.resolve(minute)
         elif kind == "survey":

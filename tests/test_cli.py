@@ -240,6 +240,22 @@ def test_kpis_hours_for_the_same_days_twice_keep_both_spans(tmp_path: Path) -> N
     assert code == 1  # spans that overlap are still refused, not merged
 
 
+def test_kpis_by_queue_groups_journeys_by_the_queue_that_took_them(tmp_path: Path) -> None:
+    db = _kpi_db(tmp_path / "k.db")
+    period = ("--from", "2025-03-12", "--to", "2025-03-12", "--format", "json")
+    code, out = run("kpis", "--db", str(db), *period, "--by", "queue")
+    assert code == 0
+    rows = {row["queue"]: row for row in json.loads(out)["rows"]}
+    # the email journey moved to chat, routed to the chat queue; the others never moved
+    assert sorted(rows) == ["chat", "none"]
+    assert rows["chat"]["journeys"] == 1 and rows["chat"]["resolution_s"] == 10800.0
+    assert rows["none"]["journeys"] == 2
+    code, out = run("kpis", "--db", str(db), *period, "--by", "queue,channel")
+    assert code == 0
+    crossed = {(row["queue"], row["channel"]): row["journeys"] for row in json.loads(out)["rows"]}
+    assert crossed == {("chat", "email"): 1, ("none", "chat"): 1, ("none", "twitter"): 1}
+
+
 def test_kpis_text_html_and_targets(tmp_path: Path) -> None:
     db = _kpi_db(tmp_path / "k.db")
     page = tmp_path / "dash.html"

@@ -243,6 +243,23 @@ def test_figures_from_a_switchboard_journey() -> None:
     assert figures.opened_at.tzinfo is not None and figures.opened_at == T0.astimezone(timezone.utc)
 
 
+def test_a_journey_belongs_to_the_queue_of_its_last_routed_handoff() -> None:
+    story = Story("chat").customer(0)
+    assert journey_figures(story.records()).queue is None  # never moved
+    story.transfer(5, "phone", queue="desk-phone")
+    assert journey_figures(story.records()).queue == "desk-phone"
+    story.switch(10, "email")  # the customer's own move was not routed: the desk still has it
+    assert journey_figures(story.records()).queue == "desk-phone"
+    story.transfer(15, "chat", reason="capacity", queue="overflow")
+    figures = journey_figures(story.records())
+    assert figures.queue == "overflow" and figures.reason == "escalation"
+    assert [h.queue for h in figures.handoffs] == ["desk-phone", None, "overflow"]
+    aggregator = Aggregator(("queue",), end=T0 + timedelta(days=1), week_zone=timezone.utc)
+    aggregator.add(figures)
+    aggregator.add(journey_figures(Story("sms", journey_id="jr_2").customer(0).records()))
+    assert [group.key for group in aggregator.totals()] == [("none",), ("overflow",)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(journeys(0))
 def test_figures_of_any_journey_are_consistent(records: JourneyRecords) -> None:
@@ -273,7 +290,7 @@ def test_the_store_fold_gives_the_totals_of_the_figures(period: list[JourneyReco
     cal = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
     end = T0 + timedelta(days=21)
     window = DEFAULT_FCR_WINDOW // timedelta(microseconds=1)
-    for by in (("channel",), ("path", "reason"), ("agent", "week")):
+    for by in (("channel",), ("path", "reason"), ("agent", "week"), ("queue",)):
         for worktime in (None, cal.worktime()):
             folded = Aggregator(by, end=end, week_zone=cal.zone)
             fold(folded, [tally(compact(r)) for r in period], worktime, window)

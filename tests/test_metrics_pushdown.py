@@ -1,7 +1,8 @@
 """Reports pushed down to the database give the walk's figures, bit for bit.
 
 Hypothesis draws histories (reopens, replies across a DST change and over weekends,
-journeys nobody answers, surveys, switches and transfers), writes the same history
+journeys nobody answers, surveys, switches and transfers, the transfers routed to a
+queue and the customer's switches not), writes the same history
 through the Switchboard into memory, SQLite and PostgreSQL, and holds every SQL
 store's report to the report the walk makes from the models, in calendar time and in
 business hours, for every slicing, and for a period with no journey in it.
@@ -23,6 +24,7 @@ from handoff.clock import FixedClock, SeededIds
 from handoff.errors import HandoffError
 from handoff.events import Inbound
 from handoff.metrics import BusinessCalendar, KpiReport, journey_records, kpis
+from handoff.policy import Policy
 from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import Store
 from handoff.switchboard import Switchboard
@@ -40,7 +42,17 @@ HOURS = BusinessCalendar.weekly(
     {"mon-fri": "09:00-13:30, 15:00-18:00", "sat": "10:00-14:00"},
     holidays=[date(2025, 3, 31)],
 )
-SLICES = [("channel",), ("path", "reason"), ("agent", "week"), ()]
+SLICES = [("channel",), ("path", "reason"), ("agent", "week"), ("queue", "channel"), ()]
+# Transfers are routed to a queue of their own; a customer's switch is not routed at all.
+ROUTED_TRANSFERS = Policy.from_toml("""
+extends = "default"
+drop = ["route"]
+
+[[rules]]
+name = "desk"
+on = ["transfer_requested"]
+actions = [{ do = "route", queue = "desk-{channel}", reason = "transfers go to the desk" }]
+""")
 WORDS = ["hi", "order A-1042 is late", "my email is ana@example.com", "call +14155550100", "still here"]
 
 action = st.one_of(
@@ -70,7 +82,7 @@ def _identity(who: int, channel: str) -> str:
 
 def tell(store: Store, start: datetime, steps: list[tuple[tuple[object, ...], int]]) -> None:
     """Write the drawn history; a verb the journey's state refuses is skipped on every store alike."""
-    board = Switchboard(store, clock=FixedClock(start), ids=SeededIds(3))
+    board = Switchboard(store, policy=ROUTED_TRANSFERS, clock=FixedClock(start), ids=SeededIds(3))
     now = start
     opened: list[str] = []
     for n, ((verb, pick, arg, body), minutes) in enumerate(steps):
@@ -245,7 +257,7 @@ class InterleavedReports(RuleBasedStateMachine):
         except HandoffError:
             pass  # a verb this journey's state refuses
 
-    @rule(by=st.sampled_from(SLICES[:3]), hours=st.sampled_from([None, T0_HOURS]))
+    @rule(by=st.sampled_from(SLICES[:4]), hours=st.sampled_from([None, T0_HOURS]))
     def report(self, by: tuple[str, ...], hours: BusinessCalendar | None) -> None:
         self.reports += 1
         expected = kpis(

@@ -8,8 +8,11 @@ path over ``JourneyRecords``. Reports must be equal to the last bit, medians inc
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from array import array
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,7 +39,7 @@ from tests.metrics_build import T0, populate
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=40)
 HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
-SLICES = [("channel",), ("path",), ("reason", "agent"), ("week",)]
+SLICES = [("channel",), ("path",), ("reason", "agent"), ("week",), ("queue", "channel")]
 
 
 def _fill(store: Store, seed: int) -> Store:
@@ -264,6 +267,30 @@ def test_a_tally_made_before_an_append_is_not_kept(tmp_path: Path, seed: int) ->
         )
         assert store.keep_tallies(made, agents=True) == len(made) - 1
         assert [t.id for t in store.metric_tallies(START, END) if t.version is not None] == [jid]
+
+
+def test_a_tally_kept_before_handoffs_carried_their_queue_is_made_again(
+    tmp_path: Path, seed: int, memory: Store
+) -> None:
+    path = tmp_path / "old.db"
+    records = list(journey_records(memory, START, END))
+    expected = kpis(records, START, END, by=("queue",))
+    assert any(row.group != ("none",) for row in expected.rows)  # the default policy routes
+    with SQLiteStore(path) as store:
+        _fill(store, seed)
+        kpis(store, START, END, by=("agent",))  # keeps every journey's tally
+        # What an earlier release kept: forms 1 (with agents) and 2, handoffs without a queue.
+        with closing(sqlite3.connect(path)) as conn, conn:
+            kept = conn.execute("SELECT journey_id, handoffs FROM journey_tallies").fetchall()
+            assert len(kept) == len(records)
+            for jid, handoffs in kept:
+                old = json.dumps([h[:6] for h in json.loads(handoffs)]) if handoffs else None
+                conn.execute(
+                    "UPDATE journey_tallies SET form = 1, handoffs = ? WHERE journey_id = ?", (old, jid)
+                )
+        assert all(t.version is not None for t in store.metric_tallies(START, END))
+        _same(kpis(store, START, END, by=("queue",)), expected)
+        assert [t for t in store.metric_tallies(START, END, agents=False) if t.version is not None] == []
 
 
 def test_keeping_a_tally_not_made_for_a_read_is_refused(sqlite: Store) -> None:

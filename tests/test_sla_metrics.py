@@ -15,7 +15,8 @@ MARCH = (datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 1, tzinfo=
 
 
 def _week(board: Switchboard) -> None:
-    """Four journeys: one answered in time, one late, one urgent and late, one moved to phone and late."""
+    """Four journeys: one answered in time, one late, one urgent and late, and one moved to
+    phone, then to e-mail, and late (it belongs to the queue of its last routed handoff)."""
 
     def start(n: int, **kw: object) -> str:
         identity = f"email:c{n}@example.com"
@@ -31,6 +32,7 @@ def _week(board: Switchboard) -> None:
     moved = start(3)
     board.link(board.journey(moved).contact_id, "phone:+14155550199")
     board.transfer(moved, to_channel="phone", reason="escalation", by="alice", at=T0 + timedelta(minutes=4))
+    board.transfer(moved, to_channel="email", reason="convenience", by="bob", at=T0 + timedelta(minutes=6))
     board.tick(T0 + timedelta(hours=2))
 
 
@@ -43,7 +45,7 @@ def _report(url: str, by: tuple[str, ...]) -> SlaReport:
 def test_breach_rates_by_priority_and_queue_are_hand_counted() -> None:
     report = _report("memory://", ("priority", "queue"))
     rows = {row.key: (row.journeys, row.breached["first_response"]) for row in report.rows}
-    assert rows == {("normal", "none"): (2, 1), ("normal", "phone"): (1, 1), ("urgent", "none"): (1, 1)}
+    assert rows == {("normal", "none"): (2, 1), ("normal", "email"): (1, 1), ("urgent", "none"): (1, 1)}
     assert (report.total.journeys, report.total.rate("first_response")) == (4, 0.75)
     assert report.total.rate("resolution") == 0.0
     records = report.to_records()

@@ -60,7 +60,9 @@ def add_kpis_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     kpi.add_argument(
         "--to", dest="end", help="last day (YYYY-MM-DD, included) or an ISO date-time (excluded)"
     )
-    kpi.add_argument("--by", default="channel", help="channel, path, reason, agent or week; a,b to cross")
+    kpi.add_argument(
+        "--by", default="channel", help="channel, path, reason, agent, queue or week; a,b to cross"
+    )
     kpi.add_argument("--format", choices=("text", "csv", "json"), default="text", help="output format")
     kpi.add_argument("--html", type=Path, help="also write a self-contained dashboard page to this file")
     kpi.add_argument("--targets", type=Path, help='JSON or TOML file of targets, e.g. {"csat": 85}')

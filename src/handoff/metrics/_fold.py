@@ -19,6 +19,7 @@ from handoff.clock import from_micros, micros
 from handoff.metrics._vector import calendar_seconds
 from handoff.metrics.aggregate import MEASURES, PATH_ARROW, Aggregator, _Group
 from handoff.metrics.calendar import Worktime
+from handoff.metrics.figures import last_queue
 from handoff.stores.base import MetricTally
 
 __all__ = ["fold"]
@@ -145,6 +146,8 @@ def _key(by: tuple[str, ...], aggregator: Aggregator, t: MetricTally) -> tuple[s
             labels.append(t.handoffs[0].reason if t.handoffs else "none")
         elif dimension == "agent":
             labels.append(t.agent or "unassigned")
+        elif dimension == "queue":
+            labels.append(last_queue(t.handoffs) or "none")
         else:  # week; the aggregator checked the dimensions
             opened = from_micros(t.opened_at)
             year, week, _ = opened.astimezone(aggregator.week_zone).isocalendar()

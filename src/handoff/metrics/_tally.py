@@ -90,6 +90,7 @@ def _handoffs(journey: MetricJourney, ordered: list[MetricStep]) -> tuple[TallyH
             handoff.reason,
             None if reply is None else reply[0],
             len(restated),
+            handoff.queue,
         )
         for handoff, reply, restated in handoff_legs(journey, ordered, _said)
     )

@@ -10,6 +10,8 @@ the unsliced counts:
 ``path``     its switch path, e.g. ``twitter → chat → phone``
 ``reason``   why it first changed hands (``none`` if it never did)
 ``agent``    the first agent who replied, else the journey's assignee, else ``unassigned``
+``queue``    the queue that ended up handling it: that of its last handoff routed to one
+             (``none`` if no handoff was routed)
 ``week``     the ISO week it opened in, e.g. ``2025-W11``
 """
 
@@ -31,7 +33,7 @@ from handoff.metrics.journeys import JourneyFigures, Wait
 
 __all__ = ["DIMENSIONS", "MEASURES", "Aggregator", "Counts", "GroupTotals", "combine", "group_key"]
 
-DIMENSIONS: tuple[str, ...] = ("channel", "path", "reason", "agent", "week")
+DIMENSIONS: tuple[str, ...] = ("channel", "path", "reason", "agent", "queue", "week")
 MEASURES: tuple[str, ...] = (
     "first_response",
     "response",
@@ -128,6 +130,8 @@ def group_key(figures: JourneyFigures, by: Sequence[str], week_zone: ZoneInfo | 
             labels.append(figures.reason or "none")
         elif dimension == "agent":
             labels.append(figures.agent or "unassigned")
+        elif dimension == "queue":
+            labels.append(figures.queue or "none")
         elif dimension == "week":
             year, week, _ = figures.opened_at.astimezone(week_zone).isocalendar()
             labels.append(f"{year}-W{week:02d}")

@@ -57,7 +57,10 @@ def kpis(
     ``source`` is a store (``board.store``) or an iterable of :class:`JourneyRecords`,
     consumed once, one journey at a time; journeys opened outside the period are
     skipped. ``by`` names the dimensions to slice by (``channel``, ``path``,
-    ``reason``, ``agent``, ``week``); with ``business_hours`` the headline times are
+    ``reason``, ``agent``, ``queue``, ``week``). A journey's ``queue`` is the one that
+    ended up handling it: the queue of its last handoff (in time order) that the policy
+    routed to one; a journey with no routed handoff falls in ``none``, as one that never
+    changed hands does for ``reason``. With ``business_hours`` the headline times are
     working time and weeks are those of its time zone (else UTC). A journey counts as
     first-contact resolved only if its contact stays away ``fcr_window``. See
     :mod:`handoff.metrics.formulas` for every formula.

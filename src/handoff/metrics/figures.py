@@ -16,8 +16,9 @@ from attrs import define, field
 from handoff import _validate as v
 from handoff.errors import ValidationError
 from handoff.models import Fact, Handoff, Interaction, Journey
+from handoff.stores.metric_rows import TallyHandoff
 
-__all__ = ["HandoffFigures", "JourneyFigures", "JourneyRecords", "Wait"]
+__all__ = ["HandoffFigures", "JourneyFigures", "JourneyRecords", "Wait", "last_queue"]
 
 
 def _sequence(value: object, kind: type, name: str) -> tuple[Any, ...]:
@@ -66,6 +67,15 @@ class JourneyRecords:
                     )
 
 
+def last_queue(handoffs: Iterable[HandoffFigures | TallyHandoff]) -> str | None:
+    """The queue of the last of ``handoffs`` (in time order) routed to one, else None."""
+    queue = None
+    for handoff in handoffs:
+        if handoff.queue is not None:
+            queue = handoff.queue
+    return queue
+
+
 @define(frozen=True)
 class Wait:
     """A duration in calendar seconds and, with a business calendar, in working seconds."""
@@ -86,6 +96,8 @@ class HandoffFigures:
     """From the handoff to the first agent reply on the new channel; None if none came."""
     restated: tuple[Fact, ...]
     """Facts the journey already held that the customer gave again after the switch."""
+    queue: str | None = None
+    """The queue the switch was routed to; None if it was not routed."""
 
     @property
     def repeated(self) -> bool:
@@ -123,6 +135,12 @@ class JourneyFigures:
     def reason(self) -> str | None:
         """Why the journey first changed hands; None if it never did."""
         return self.handoffs[0].reason if self.handoffs else None
+
+    @property
+    def queue(self) -> str | None:
+        """The queue that ended up handling the journey: that of its last handoff (in time
+        order) routed to one; None if no handoff was routed."""
+        return last_queue(self.handoffs)
 
     @property
     def repeated_handoffs(self) -> int:

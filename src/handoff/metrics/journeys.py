@@ -97,7 +97,13 @@ def compact(records: JourneyRecords) -> MetricJourney:
 def _handoff(handoff: Handoff, anchor: tuple[int, int] | None) -> MetricHandoff:
     at, sequence = (None, None) if anchor is None else anchor
     return MetricHandoff(
-        micros(handoff.at), at, sequence, handoff.from_channel, handoff.to_channel, handoff.reason
+        micros(handoff.at),
+        at,
+        sequence,
+        handoff.from_channel,
+        handoff.to_channel,
+        handoff.reason,
+        handoff.queue,
     )
 
 
@@ -249,6 +255,7 @@ def _handoff_figures(
             at=from_micros(handoff.at),
             response=None if reply is None else _wait(handoff.at, reply[_AT], worktime),
             restated=restated,
+            queue=handoff.queue,
         )
         for handoff, reply, restated in handoff_legs(journey, ordered)
     )

@@ -7,7 +7,8 @@ target (``first_response``, ``next_response``, ``resolution``) and per group:
 
 ``channel``   the channel the journey started on
 ``priority``  the journey's priority now
-``queue``     the queue its first routed handoff went to (``none`` if it was never routed)
+``queue``     the queue its last routed handoff went to (``none`` if it was never routed),
+              as in :func:`~handoff.metrics.kpis`
 ``week``      the ISO week it opened in (UTC), e.g. ``2026-W11``
 
 It reads the store through its ordinary look-ups (journeys of the period, then each
@@ -138,6 +139,7 @@ def _label(store: Store, journey: Journey, dimension: str) -> str:
     if dimension == "priority":
         return journey.priority
     if dimension == "queue":
-        return next((h.queue for h in store.handoffs(journey.id) if h.queue), "none")
+        routed = [h.queue for h in store.handoffs(journey.id) if h.queue is not None]
+        return routed[-1] if routed else "none"
     year, week, _ = journey.opened_at.astimezone(timezone.utc).isocalendar()
     return f"{year}-W{week:02d}"

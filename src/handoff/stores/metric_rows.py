@@ -36,7 +36,8 @@ class MetricStep(NamedTuple):
 
 class MetricHandoff(NamedTuple):
     """One handoff as the KPIs read it; ``anchor_at`` and ``anchor_sequence`` are those of
-    the interaction that made it (None when it is not stored)."""
+    the interaction that made it (None when it is not stored); ``queue`` is the queue it
+    was routed to, if any."""
 
     at: int
     anchor_at: int | None
@@ -44,6 +45,7 @@ class MetricHandoff(NamedTuple):
     from_channel: str
     to_channel: str
     reason: str
+    queue: str | None = None
 
 
 class MetricJourney(NamedTuple):
@@ -70,7 +72,8 @@ class MetricJourney(NamedTuple):
 class TallyHandoff(NamedTuple):
     """One handoff as a tally keeps it: when, between which channels and why; when an
     agent first answered on the new channel (None if none did); how many facts the
-    customer restated after it that the journey already held."""
+    customer restated after it that the journey already held; the queue it was routed
+    to (None if it was not)."""
 
     at: int
     from_channel: str
@@ -78,6 +81,7 @@ class TallyHandoff(NamedTuple):
     reason: str
     reply_at: int | None
     restated: int
+    queue: str | None = None
 
 
 class MetricTally(NamedTuple):

@@ -60,7 +60,7 @@ _HISTORIES = f"""SELECT g.jid, coalesce(g.talk, ''), g.instants, g.resolved,
 FROM ({_GROUPED}) g ORDER BY g.jid"""
 _LEGS = f"""json_build_array(
     (SELECT json_agg(json_build_array({_us("h.at")}, {_us("a.at")}, a.sequence, h.from_channel, h.to_channel,
-            h.reason) ORDER BY h.at, h.position)
+            h.reason, h.data ->> 'queue') ORDER BY h.at, h.position)
         FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
         WHERE h.journey_id = g.jid),
     (SELECT json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.author,

@@ -22,7 +22,7 @@ Row layouts (times in UTC microseconds, JSON as text):
   ``\\x1e``, its id, a space and the JSON array of its CSAT, NPS and CES answers as
   stored); the first replying agent (only when asked for agents); and the legs.
 * legs (only for journeys with handoffs): a JSON array of the handoffs ([at, anchor
-  at, anchor sequence, from, to, reason], in order of time then storage), the
+  at, anchor sequence, from, to, reason, queue], in order of time then storage), the
   customer messages and agent replies ([at, sequence, channel, author, body, id], body
   and id only for the customer's), and the journey's fact index.
 

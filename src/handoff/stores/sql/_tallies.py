@@ -3,9 +3,13 @@
 A tally is kept as plain columns of ``journey_tallies``: its wait pairs as one blob of
 little-endian 64-bit integers (read back without parsing), its survey answers as one
 blob per scale (a byte per answer: every scale fits in 0-10), its rarer handoffs as a
-short JSON array. ``form`` says how it was made: :data:`WITH_AGENTS` by a read that
-looked up the first replying agent, :data:`WITHOUT_AGENTS` by one that did not (a
-report sliced by agent reads only the first).
+short JSON array (each with the queue it was routed to). ``form`` says how it was made:
+:data:`WITH_AGENTS` by a read that looked up the first replying agent,
+:data:`WITHOUT_AGENTS` by one that did not (a report sliced by agent reads only the
+first). A lower form carries more, and a kept tally is current for a read of its form
+or a higher one. Forms 1 and 2 were those of tallies kept before handoffs carried their
+queue: they are never current again (a report by queue would read them wrong), and a
+journey's next tally replaces its old one.
 
 The row a report reads back (:func:`kept_tally`) is: journey id, opened_at, entry
 channel, agent, first reply, waits, first resolution, resolution, resolving channel,
@@ -36,8 +40,8 @@ __all__ = [
     "tally_row",
 ]
 
-WITH_AGENTS = 1
-WITHOUT_AGENTS = 2
+WITH_AGENTS = -1
+WITHOUT_AGENTS = 0
 
 TALLY_COLUMNS = """journey_id, contact_id, form, version, entry_channel, agent, first_reply_at, waits,
     first_resolved_at, resolved_at, resolved_channel, reopens, handoffs, csat, nps, ces"""

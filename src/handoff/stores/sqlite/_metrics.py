@@ -77,7 +77,8 @@ FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
 # the repeat rate reads (see handoff.stores.sql._metrics for the layout).
 _LEGS = f"""json_array(
-    (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason))
+    (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason,
+            json_extract(h.data, '$.queue')))
         FROM (SELECT * FROM handoffs h WHERE h.journey_id = g.jid ORDER BY h.at, h.rowid) h
         LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')),
     (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.author,
