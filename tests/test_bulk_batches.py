@@ -7,6 +7,7 @@ the interactions the import remembers is the one built from the store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,9 +19,12 @@ from hypothesis import strategies as st
 from handoff import FixedClock, SeededIds, Switchboard
 from handoff.errors import ConcurrencyConflict, HandoffError, NotFound
 from handoff.flow.bulk import memo as _memo
-from handoff.models import Contact, Interaction, Journey
+from handoff.flow.bulk.coalesce import coalesce
+from handoff.flow.bulk.overlay import Overlay
+from handoff.models import Callback, Contact, Interaction, Journey
 from handoff.stores import Changeset, MemoryStore, SQLiteStore, Store
 from handoff.stores.sqlite import _writes as writes
+from handoff.testing import StoreConformance
 from handoff.testing.factories import (
     appended,
     make_contact,
@@ -183,3 +187,109 @@ def test_summaries_from_remembered_interactions_are_the_ones_read_from_the_store
         assert [o.handoff for o in got] == [o.handoff for o in expected]
         contacts = [o.contact.id for o in expected]
         assert _records(stored, contacts) == _records(live.store, contacts)
+
+
+class _GroupedByJourney(MemoryStore):
+    """Writes a batch journey by journey: each journey's rows together, in order of first appearance."""
+
+    def commit_many(self, changes: Sequence[Changeset]) -> None:
+        first: dict[str | None, int] = {}
+        for n, change in enumerate(changes):
+            first.setdefault(None if change.journey is None else change.journey.id, n)
+        super().commit_many(
+            sorted(changes, key=lambda change: first[None if change.journey is None else change.journey.id])
+        )
+
+
+def test_the_kit_fails_a_bulk_import_that_groups_rows_by_journey() -> None:
+    with pytest.raises(AssertionError, match="another way in a batch"):
+        StoreConformance().test_rows_of_a_batch_arrive_in_order_across_journeys(_GroupedByJourney())
+
+
+_CHANNELS = ("email", "chat", "sms", "whatsapp")
+_threads = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # which journey
+        st.integers(0, len(_CHANNELS) - 1),
+        st.sampled_from(["x", "y"]),  # external id: few, so they tie
+        st.integers(0, 1),  # minutes after T0: few, so instants tie
+        st.integers(1, 2),  # interactions in the changeset
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=_threads, stored=st.integers(0, 12))
+def test_the_overlay_answers_thread_look_ups_as_the_store_would(
+    events: list[tuple[int, int, str, int, int]], stored: int
+) -> None:
+    """The batch's own messages, the stored ones before them, equal instants across
+    journeys: a thread look-up picks the journey the store picks once it holds them all."""
+    base, reference = MemoryStore(), MemoryStore()
+    journeys = []
+    for _ in range(3):
+        contact = make_contact()
+        journey = make_journey(contact)
+        for target in (base, reference):
+            target.commit(Changeset(contact=contact, journey=journey))
+        journeys.append(journey)
+    overlay = Overlay(base)
+    used: set[tuple[str, str]] = set()
+    for n, (which, channel, external, minutes, count) in enumerate(events):
+        journey, rows = journeys[which], []
+        for k in range(count):
+            key = (
+                _CHANNELS[(channel + k) % len(_CHANNELS)],
+                external if k == 0 else {"x": "y", "y": "x"}[external],
+            )
+            if key in used:
+                continue
+            used.add(key)
+            journey, interaction = appended(
+                journey, channel=key[0], external_id=key[1], at=T0 + timedelta(minutes=minutes)
+            )
+            rows.append(interaction)
+        if not rows:
+            continue
+        change = Changeset(
+            journey=journey, expected_journey_version=journeys[which].version, interactions=tuple(rows)
+        )
+        journeys[which] = journey
+        (base if n < stored else overlay).commit(change)
+        reference.commit(change)
+    for refs in (["x"], ["y"], ["x", "y"], ["y", "x"]):
+        found, expected = overlay.find_journey_by_thread(refs), reference.find_journey_by_thread(refs)
+        assert found == expected
+
+
+def test_merged_changesets_keep_callbacks_and_cancellations_in_order() -> None:
+    contact = make_contact()
+    journeys = [make_journey(contact), make_journey(contact)]
+    batch = []
+    for n, which in enumerate([0, 1, 0]):
+        after, interaction = appended(journeys[which], at=T0 + timedelta(minutes=n))
+        callback = Callback(
+            id=f"cb{n}",
+            journey_id=after.id,
+            contact_id=contact.id,
+            at=T0 + timedelta(days=1),
+            number="+14155550100",
+            created_at=T0,
+        )
+        batch.append(
+            Changeset(
+                journey=after,
+                expected_journey_version=journeys[which].version,
+                interactions=(interaction,),
+                callbacks=(callback,),
+                cancelled_notifications=(f"nt{n}",),
+            )
+        )
+        journeys[which] = after
+    merged = coalesce(batch)
+    assert len(merged) == 2
+    assert [c.id for m in merged for c in m.callbacks] == ["cb0", "cb1", "cb2"]
+    assert [i for m in merged for i in m.cancelled_notifications] == ["nt0", "nt1", "nt2"]
+    assert [i for m in merged for i in m.interactions] == [i for c in batch for i in c.interactions]

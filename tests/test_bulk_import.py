@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
@@ -97,8 +97,15 @@ def _history(events: list[tuple[int, int, int, bool]]) -> list[Inbound]:
     return inbounds
 
 
+# Two messages with the same external id at the same instant, on two contacts' journeys,
+# then an email quoting that id: the tie goes to the later arrival, in a batch as one by one.
+_TIED = [(2, 1, 0, False), (1, 0, 0, False), (2, 0, 0, False), (0, 0, 0, True)]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=_events, batch_size=st.integers(1, 6), notify=st.booleans())
+@example(events=_TIED, batch_size=3, notify=True)
+@example(events=_TIED, batch_size=3, notify=False)
 def test_receive_many_stores_what_receive_one_by_one_stores(
     events: list[tuple[int, int, int, bool]], batch_size: int, notify: bool
 ) -> None:
@@ -142,6 +149,7 @@ def _records(store: Store, contact_ids: Sequence[str]) -> list[tuple[object, ...
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=_events, batch_size=st.integers(1, 8))
+@example(events=_TIED, batch_size=3)
 def test_a_backfill_stores_what_live_receives_store(
     events: list[tuple[int, int, int, bool]], batch_size: int, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -159,6 +167,24 @@ def test_a_backfill_stores_what_live_receives_store(
         contacts = [o.contact.id for o in expected]
         assert _records(stored, contacts) == _records(live.store, contacts)
         assert all(not r.notifications and not r.decisions for r in _everything(stored, contacts))
+
+
+@pytest.mark.parametrize("notify", [False, True])
+def test_a_batch_breaks_thread_ties_by_arrival_as_receive_does(store: Store, notify: bool) -> None:
+    """Equal instants on two journeys: the batch stores its rows in the order it planned
+    them, so the next batch's thread look-up picks the journey one-by-one receives pick."""
+    inbounds = _history(_TIED)
+    reference = _board(MemoryStore() if notify else _PlainStore())
+    if notify:
+        expected = [reference.receive(inbound) for inbound in inbounds]
+    else:
+        expected = reference.receive_many(inbounds, notify=False)
+    got = _board(store).receive_many(inbounds, batch_size=3, notify=notify)
+    assert [(o.journey.id, o.interaction.id) for o in got] == [
+        (o.journey.id, o.interaction.id) for o in expected
+    ]
+    assert got[3].journey.id == got[2].journey.id != got[1].journey.id
+    assert store.find_journey_by_thread(["m0"]) == reference.store.find_journey_by_thread(["m0"])
 
 
 class _Recording(MemoryStore):
@@ -212,9 +238,13 @@ def test_a_batch_writes_each_journey_once() -> None:
     outcomes = board.receive_many(inbounds, batch_size=100)
     (batch,) = store.batches
     assert len(batch) == len({o.journey.id for o in outcomes}) == 2
+    # A journey's interactions may ride in a later changeset (rows keep their planned order).
+    written = [interaction for change in batch for interaction in change.interactions]
+    assert [i.id for i in written] == [o.interaction.id for o in outcomes]
     for change in batch:
         assert change.journey is not None
-        assert change.journey.version == change.interactions[-1].sequence
+        own = [i for i in written if i.journey_id == change.journey.id]
+        assert change.journey.version == own[-1].sequence
         assert store.get_journey(change.journey.id) == change.journey
     assert [o.interaction.sequence for o in outcomes if o.contact.id == outcomes[0].contact.id] == list(
         range(2, 8)

@@ -55,7 +55,9 @@ class BulkImport(abc.ABC):
     def commit_many(self, changes: Sequence[Changeset]) -> None:
         """Commit changesets in order, all or nothing: each is checked as `commit`
         would, against the store AND the changesets before it in the same call
-        (so a batch may create a journey and append to it three times)."""
+        (so a batch may create a journey and append to it three times). The rows a
+        batch appends arrive in its order, whichever journey they belong to, so ties on
+        time break by arrival as they would after the changesets one by one."""
 
     def find_interactions(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Interaction]:
         """The stored interactions among these ``(channel, external_id)`` keys, by key.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from attrs import evolve
 
 from handoff.errors import ConcurrencyConflict, DuplicateInteraction, NotFound, ValidationError
 from handoff.models import Interaction, Journey
@@ -96,6 +97,44 @@ class BulkImportConformance(KitBase):
             bulk.commit_many([one, two])
         assert store.interactions(first.id) == []
         assert store.get_journey(first.id) == first
+
+    def test_rows_of_a_batch_arrive_in_order_across_journeys(self, store: Store) -> None:
+        # Equal instants tie on arrival: messages of two journeys, interleaved in a batch,
+        # must arrive in the batch's order, so a thread look-up answers as it does after
+        # the same changesets committed one by one.
+        bulk = self.bulk(store)
+        at = T0 + timedelta(minutes=1)
+        winners = {}
+        for how in ("one by one", "in a batch", "merged per journey"):
+            _, one = seed(store)
+            _, two = seed(store)
+            quoted = new_id("msg")
+            one_after, first = appended(one, channel="chat", external_id=new_id("msg"), at=at)
+            two_after, second = appended(two, channel="sms", external_id=quoted, at=at)
+            one_last, third = appended(one_after, channel="email", external_id=quoted, at=at)
+            batch = [
+                Changeset(journey=one_after, expected_journey_version=one.version, interactions=(first,)),
+                Changeset(journey=two_after, expected_journey_version=two.version, interactions=(second,)),
+                Changeset(
+                    journey=one_last, expected_journey_version=one_after.version, interactions=(third,)
+                ),
+            ]
+            if how == "one by one":
+                for change in batch:
+                    store.commit(change)
+            elif how == "in a batch":
+                bulk.commit_many(batch)
+            else:  # one changeset per journey; the second carries the first journey's later row
+                bulk.commit_many(
+                    [evolve(batch[0], journey=one_last), evolve(batch[1], interactions=(second, third))]
+                )
+            found = store.find_journey_by_thread([quoted])
+            assert found is not None and found.id in (one.id, two.id)
+            winners[how] = "first" if found.id == one.id else "second"
+            assert store.interactions(one.id) == [first, third]
+            assert store.interactions(two.id) == [second]
+            assert store.get_journey(one.id) == one_last
+        assert len(set(winners.values())) == 1, f"a tie on time went another way in a batch: {winners}"
 
     def test_an_empty_batch_is_fine(self, store: Store) -> None:
         self.bulk(store).commit_many([])

@@ -6,7 +6,8 @@ The same :class:`~handoff.flow.run.Flow` plans every inbound, so ``receive`` and
 but keeps the batch's own writes, so the planner sees them (a customer's second
 message joins the journey the first one opened; a redelivery inside the batch is a
 duplicate). A full batch is merged to one changeset per journey
-(:func:`~handoff.flow.bulk.coalesce.coalesce`) and committed with one
+(:func:`~handoff.flow.bulk.coalesce.coalesce`), its appended rows kept in the order
+they were planned, and committed with one
 :meth:`~handoff.stores.base.BulkImport.commit_many`; a conflict with another writer
 plans the whole batch again. Only one batch is ever held in memory. Without
 notifications (``notify=False``, the default) the plan skips what only a live event

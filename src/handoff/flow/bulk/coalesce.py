@@ -1,7 +1,10 @@
 """How a batch is written: its changesets merged to one per journey.
 
 A journey that gained five messages in a batch is written once, at its final version,
-not five times; a new contact is written before anything that points at it.
+not five times; a new contact is written before anything that points at it. The rows a
+batch appends (interactions, handoffs, notifications, decisions) keep the order they were
+planned in across journeys, so a store breaks ties on time by arrival as it would have,
+had the changesets been committed one by one.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handoff.identity import Identity
-from handoff.models import Contact, IdentityLink
+from handoff.models import Callback, Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Notification
 from handoff.stores.base import Changeset
 from handoff.stores.records import linked_contact
 
@@ -24,12 +27,20 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
     contact with all of them); its journeys' changesets all come at or after that one,
     so a new contact is written before anything that points at it. Changesets without
     a journey are kept as they are.
+
+    The appended rows keep the order they were planned in, across journeys: each
+    changeset's rows go with the latest journey's changeset opened so far (its own, or
+    one after it), so committing the merged changesets in order appends every table's
+    rows in plan order. A store that breaks ties on time by arrival (which thread an
+    email answers, which notification is due first) then answers as it would have after
+    the changesets one by one.
     """
     if _nothing_to_merge(changes):
         return list(changes)  # what merging would build anew, field for field
     parts: list[_Merged] = []
     by_journey: dict[str, _Merged] = {}
     by_contact: dict[str, _Merged] = {}
+    latest: _Merged | None = None  # the last journey's part opened: where appended rows go
     for change in changes:
         journey = change.journey
         if journey is None:
@@ -37,10 +48,11 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
             continue
         part = by_journey.get(journey.id)
         if part is None:
-            part = by_journey[journey.id] = _Merged(change)
+            part = latest = by_journey[journey.id] = _Merged(change)
             parts.append(part)
         else:
-            part.add(change)
+            part.journey = journey
+        (latest or part).append(change)
         if change.contact is not None:
             by_contact.setdefault(change.contact.id, part).take_contact(change)
     return [part.changeset() for part in parts]
@@ -69,20 +81,23 @@ def _nothing_to_merge(changes: Sequence[Changeset]) -> bool:
 
 
 class _Merged:
-    """The changesets of one journey, gathered in order."""
+    """The changesets of one journey, gathered in order, and the appended rows it carries."""
 
     def __init__(self, first: Changeset) -> None:
         self.first = first
         self.contact: Contact | None = None
         self.expected_contact_version = 0
         self.journey = first.journey
-        self.interactions = list(first.interactions)
-        self.handoffs = list(first.handoffs)
-        self.notifications = list(first.notifications)
-        self.decisions = list(first.decisions)
+        self.interactions: list[Interaction] = []
+        self.handoffs: list[Handoff] = []
+        self.notifications: list[Notification] = []
+        self.decisions: list[DecisionRecord] = []
+        self.callbacks: list[Callback] = []
+        self.cancelled_notifications: list[str] = []
         self.links: dict[Identity, IdentityLink] = {}
         self.unlinks: dict[Identity, None] = {}
         if first.journey is None:  # kept as it is
+            self.append(first)
             self.contact, self.expected_contact_version = first.contact, first.expected_contact_version
             self.links = {link.identity: link for link in first.links}
             self.unlinks = dict.fromkeys(first.unlinks)
@@ -102,12 +117,14 @@ class _Merged:
             self.links.pop(identity, None)
             self.unlinks[identity] = None
 
-    def add(self, change: Changeset) -> None:
-        self.journey = change.journey
+    def append(self, change: Changeset) -> None:
+        """Carry the rows ``change`` appends (to its journey, or to one written before this one)."""
         self.interactions += change.interactions
         self.handoffs += change.handoffs
         self.notifications += change.notifications
         self.decisions += change.decisions
+        self.callbacks += change.callbacks
+        self.cancelled_notifications += change.cancelled_notifications
 
     def changeset(self) -> Changeset:
         return Changeset(
@@ -121,4 +138,6 @@ class _Merged:
             decisions=self.decisions,
             links=tuple(self.links.values()),
             unlinks=tuple(self.unlinks),
+            callbacks=self.callbacks,
+            cancelled_notifications=self.cancelled_notifications,
         )

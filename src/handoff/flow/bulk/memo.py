@@ -115,7 +115,14 @@ class Memo:
             self._forget(next(iter(self._contacts)))
 
     def committed(self, changes: Sequence[Changeset]) -> None:
-        """Take in what a batch wrote (the store accepted all of it)."""
+        """Take in what a batch wrote (the store accepted all of it).
+
+        A journey's interactions may ride in a later changeset of the batch (merged
+        batches keep the order rows were planned in), so they are gathered first."""
+        written: dict[str, list[Interaction]] = {}
+        for change in changes:
+            for interaction in change.interactions:
+                written.setdefault(interaction.journey_id, []).append(interaction)
         for change in changes:
             contact, journey = change.contact, change.journey
             if contact is not None:
@@ -132,7 +139,7 @@ class Memo:
             else:
                 siblings.append(journey)
             self._journeys[journey.id] = journey
-            self._wrote_recent(journey, change.expected_journey_version, change.interactions)
+            self._wrote_recent(journey, change.expected_journey_version, written.get(journey.id, ()))
 
     def _wrote_recent(self, journey: Journey, expected: int, written: Sequence[Interaction]) -> None:
         """Extend a journey's kept interactions by a committed batch's, if they follow on."""
