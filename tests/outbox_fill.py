@@ -32,17 +32,22 @@ def fill(store: Store, count: int, *, per_journey: int = 50) -> list[Notificatio
 def drain(url: str, worker: str, batch: int, start: Any, results: Any) -> None:
     """Claim and acknowledge until nothing is left; put (worker, the ids it claimed) on ``results``.
 
-    ``start`` is a barrier every worker waits at, so that they all drain at once.
+    ``start`` is a barrier every worker waits at twice: before its first claim, so that
+    they all drain at once, and after it, so that every worker holds a lease while the
+    others claim.
     """
     claimed: list[str] = []
     try:
         store = open_store(url)
         assert isinstance(store, OutboxLeases)
         start.wait(timeout=120)
-        while found := store.claim_notifications(worker, NOW, limit=batch, lease=timedelta(minutes=5)):
+        found = store.claim_notifications(worker, NOW, limit=batch, lease=timedelta(minutes=5))
+        start.wait(timeout=120)
+        while found:
             for notification in found:
                 claimed.append(notification.id)
                 store.mark_notification(notification.id, "sent", NOW)
+            found = store.claim_notifications(worker, NOW, limit=batch, lease=timedelta(minutes=5))
         store.close()
     finally:
         results.put((worker, claimed))

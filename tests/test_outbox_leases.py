@@ -142,7 +142,7 @@ def test_four_processes_claim_each_of_a_thousand_notifications_exactly_once(
     every = [notification_id for ids in claimed for notification_id in ids]
     assert len(every) == len(set(every)) == 1_000
     assert set(every) == {n.id for n in made}
-    assert sum(1 for ids in claimed if ids) >= 2  # they really ran side by side
+    assert all(claimed)  # every worker held a lease while the others claimed
     store = open_store(url)
     try:
         assert store.due_notifications(NOW) == []
