@@ -211,7 +211,7 @@ class AsyncPostgresStore:
         async with self._connection("read") as conn:
             lead = self._lead()
             rows = (await trips.send_async(conn, [*lead, (sql, params)]))[-1]
-        return links.assembled(rows, self._decoded.row)
+        return links.assembled(rows, self._decoded.row, self._decoded.load)
 
     async def get_journey(self, journey_id: str) -> Journey:
         return await self._get(Journey, "journey", _READS.get_journey, check_text(journey_id, "journey_id"))

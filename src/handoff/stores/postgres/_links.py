@@ -94,14 +94,17 @@ ORDER BY part, rank"""
 
 
 def assembled(
-    rows: Sequence[Sequence[Any]], load: Callable[[type[Any], Sequence[Any]], Any]
+    rows: Sequence[Sequence[Any]],
+    row: Callable[[type[Any], Sequence[Any]], Any],
+    load: Callable[[type[Any], str], Any],
 ) -> Contact | None:
-    """The contact :func:`read_statement` read, or None; ``load`` decodes a row's JSON
-    (with its id and version, for a contact: one decoded copy per state)."""
+    """The contact :func:`read_statement` read, or None. ``row`` decodes the contact's row
+    (one decoded copy per version) and ``load`` a link's JSON text (one copy per text):
+    a store's ``DecodedRows.row`` and ``DecodedRows.load``."""
     if not rows or rows[0][0] != 0:
         return None
-    head: Contact = load(Contact, (rows[0][1], rows[0][2], rows[0][3]))
-    return evolve(head, links=tuple(load(IdentityLink, (row[1],)) for row in rows[1:]))
+    head: Contact = row(Contact, (rows[0][1], rows[0][2], rows[0][3]))
+    return evolve(head, links=tuple(load(IdentityLink, data) for _, data, *_ in rows[1:]))
 
 
 BRIEF_OF_OWNER = _brief("(SELECT contact_id FROM identities WHERE identity = %(identity)s)")

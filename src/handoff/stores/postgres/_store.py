@@ -31,10 +31,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, overload
+from typing import TypeVar, overload
 
 import psycopg
-from attrs import evolve
 from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 
@@ -45,7 +44,7 @@ from handoff.errors import (
     StoreUnavailable,
 )
 from handoff.identity import Identity
-from handoff.models import Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Journey, Notification
+from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.stores.capabilities import (
     BulkImport,
     ErasureScrub,
@@ -402,18 +401,11 @@ class PostgresStore(
         if not writes.has_nul(params.values()):
             sql = links.read_statement(by_identity=contact_id is None, brief=brief)
             with self._connection("read") as conn:
-                found = self._assembled(conn.execute(sql, params, prepare=True).fetchall())
+                rows = conn.execute(sql, params, prepare=True).fetchall()
+                found = links.assembled(rows, self._decoded.row, self._decoded.load)
         if found is None and contact_id is not None:
             raise NotFound("contact", contact_id)
         return found
-
-    def _assembled(self, rows: Sequence[Sequence[Any]]) -> Contact | None:
-        """A contact from :func:`~handoff.stores.postgres._links.read_statement`'s rows."""
-        if not rows or rows[0][0] != 0:
-            return None
-        head = self._decoded.row(Contact, (rows[0][1], rows[0][2], rows[0][3]))
-        load = self._decoded.load
-        return evolve(head, links=tuple(load(IdentityLink, row[1]) for row in rows[1:]))
 
     def load_intake(
         self,
@@ -437,11 +429,13 @@ class PostgresStore(
             raise NotFound("contact", contact_id)
         with self._connection("export a contact") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            contact = self._assembled(
+            contact = links.assembled(
                 conn.execute(
                     links.read_statement(by_identity=False, brief=False),
                     {"contact": contact_id, "identity": None},
-                ).fetchall()
+                ).fetchall(),
+                self._decoded.row,
+                self._decoded.load,
             )
             if contact is None:
                 raise NotFound("contact", contact_id)
