@@ -263,6 +263,71 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
         ),
     ),
+    (
+        "intake_rows: receive's first read finds the contact, then reads its rows by that contact's id",
+        (
+            # One round trip. The look-ups (identities, record_keys) come first, each by
+            # its own key; every per-contact statement after them filters on the contact
+            # id they gave, a parameter of a plan made once per session: PostgreSQL picks
+            # the one partition as the statement starts, opening no other, and on Citus
+            # each is a router query to one shard. Rows: (part, JSON, id, version, rank);
+            # part 0 the stored message, 1 the identity's contact, 2 its journeys, 3 their
+            # notifications created since, 4 the contact's brief links.
+            """CREATE FUNCTION intake_rows(
+                identity_key text,
+                channel_name text,
+                external_key text,
+                since timestamptz,
+                brief_links integer
+            ) RETURNS TABLE (part integer, json text, row_id text, row_version integer, rank bigint)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                owner text;
+                holder text;
+                seen text;
+            BEGIN
+                SELECT k.contact_id, k.record_id INTO holder, seen FROM record_keys AS k
+                WHERE k.key = external_key AND k.kind = 'external:' || channel_name;
+                IF FOUND THEN
+                    RETURN QUERY SELECT 0, i.data::text, i.id, NULL::integer, 0::bigint
+                    FROM interactions AS i WHERE i.contact_id = holder AND i.id = seen;
+                END IF;
+                SELECT l.contact_id INTO owner FROM identities AS l WHERE l.identity = identity_key;
+                IF NOT FOUND THEN
+                    RETURN;
+                END IF;
+                RETURN QUERY SELECT 1, c.data::text, c.id, c.version, 0::bigint
+                FROM contacts AS c WHERE c.id = owner;
+                RETURN QUERY SELECT 2, j.data::text, j.id, j.version,
+                    row_number() OVER (ORDER BY j.opened_at, j.position)
+                FROM journeys AS j WHERE j.contact_id = owner;
+                RETURN QUERY SELECT 3, n.data::text, n.journey_id, NULL::integer,
+                    row_number() OVER (ORDER BY n.journey_id, n.created_at, n.position)
+                FROM notifications AS n WHERE n.contact_id = owner AND n.journey_id = ANY(ARRAY(
+                    SELECT j.id FROM journeys AS j WHERE j.contact_id = owner
+                )) AND n.created_at >= since;
+                RETURN QUERY SELECT 4, b.data, NULL::text, NULL::integer, b.position FROM (
+                    WITH RECURSIVE kinds (kind) AS (
+                        SELECT min(l.kind) FROM identities AS l WHERE l.contact_id = owner
+                        UNION ALL
+                        SELECT (
+                            SELECT min(l.kind) FROM identities AS l
+                            WHERE l.contact_id = owner AND l.kind > kinds.kind
+                        ) FROM kinds WHERE kinds.kind IS NOT NULL
+                    )
+                    SELECT first.position, first.data::text AS data FROM kinds CROSS JOIN LATERAL (
+                        SELECT l.position, l.data FROM identities AS l
+                        WHERE l.contact_id = owner AND l.kind = kinds.kind
+                        ORDER BY l.position LIMIT brief_links
+                    ) AS first
+                    UNION
+                    SELECT l.position, l.data::text FROM identities AS l
+                    WHERE l.identity = identity_key AND l.contact_id = owner
+                ) AS b;
+            END
+            $$""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
