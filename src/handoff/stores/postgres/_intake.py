@@ -34,10 +34,8 @@ __all__ = ["intake_params", "intake_steps", "load_intake"]
 
 T = TypeVar("T")
 
-_NAMED = (
-    "SELECT j.data::text, j.id, j.version FROM record_keys AS k JOIN journeys AS j"
-    " ON j.id = k.record_id AND j.contact_id = k.contact_id WHERE k.kind = 'reference' AND k.key = ANY(%s)"
-)
+# The journeys named by reference, each by its contact (the schema's keyed_journeys).
+_NAMED = "SELECT json, row_id, row_version FROM keyed_journeys(%s::text[], 'reference')"
 THREAD = (
     "SELECT journeys.data::text, journeys.id, journeys.version FROM interactions"
     " JOIN journeys ON journeys.id = interactions.journey_id"

@@ -264,7 +264,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
-        "intake_rows: receive's first read finds the contact, then reads its rows by that contact's id",
+        "receive's first read and reads by record key: the contact first, then its rows by its id",
         (
             # One round trip. The look-ups (identities, record_keys) come first, each by
             # its own key; every per-contact statement after them filters on the contact
@@ -324,6 +324,40 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     SELECT l.position, l.data::text FROM identities AS l
                     WHERE l.identity = identity_key AND l.contact_id = owner
                 ) AS b;
+            END
+            $$""",
+            # The same two steps for the journeys that record keys name (ids or
+            # references), in no particular order: (JSON, id, version) rows.
+            """CREATE FUNCTION keyed_journeys(keys text[], key_kind text)
+            RETURNS TABLE (json text, row_id text, row_version integer)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                named record;
+            BEGIN
+                FOR named IN
+                    SELECT k.contact_id, k.record_id FROM record_keys AS k
+                    WHERE k.key = ANY(keys) AND k.kind = key_kind
+                LOOP
+                    RETURN QUERY SELECT j.data::text, j.id, j.version FROM journeys AS j
+                    WHERE j.contact_id = named.contact_id AND j.id = named.record_id;
+                END LOOP;
+            END
+            $$""",
+            # And the last interactions of a journey by its id: (JSON, id, sequence) rows.
+            """CREATE FUNCTION last_interactions(journey_key text, how_many integer)
+            RETURNS TABLE (json text, row_id text, row_sequence integer)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                holder text;
+                journey text;
+            BEGIN
+                SELECT k.contact_id, k.record_id INTO holder, journey FROM record_keys AS k
+                WHERE k.key = journey_key AND k.kind = 'journey';
+                IF FOUND THEN
+                    RETURN QUERY SELECT i.data::text, i.id, i.sequence FROM interactions AS i
+                    WHERE i.contact_id = holder AND i.journey_id = journey
+                    ORDER BY i.sequence DESC LIMIT how_many;
+                END IF;
             END
             $$""",
         ),
