@@ -72,7 +72,9 @@ def test_aio_benchmark_runs_on_postgres(postgres: PgServer, postgres_schema: str
         assert mode in out
 
 
-def test_receive_benchmark_compares_a_partitioned_store_on_postgres(postgres: PgServer, tmp_path: Path) -> None:
+def test_receive_benchmark_compares_a_partitioned_store_on_postgres(
+    postgres: PgServer, tmp_path: Path
+) -> None:
     """The partitions comparison: a plain and a partitioned store of the tests' server, by turns."""
     args = ["--quick", "--samples", "20", "--only-partitions", "--partitions", str(PARTITIONS)]
     out = _run("bench_receive.py", [*args, "--pg", postgres.url()], tmp_path)
