@@ -145,3 +145,28 @@ def test_a_read_by_record_key_opens_one_partition(
         assert conn.execute(statement, params, prepare=True).fetchall()
         read = _partitions_read(plans)
         assert read and all(len(parts) == 1 for parts in read.values()), read
+
+
+def test_a_partitioned_store_plans_its_statements_once_per_connection(
+    postgres: PgServer, postgres_schema: str, postgres_partitions: int
+) -> None:
+    """Custom plans, planned afresh at every execution, are what partitioned tables
+    otherwise get: a commit's planning alone cost more than its work."""
+    clock = FixedClock(T0)
+    store = PostgresStore(
+        postgres.conninfo(), schema=postgres_schema, partitions=postgres_partitions, min_size=1, max_size=1
+    )
+    with Switchboard(store, clock=clock, ids=SeededIds(2)) as board:
+        for n in range(8):
+            clock.advance(minutes=1)
+            board.receive(Inbound(channel="sms", identity="phone:+14155550100", body=f"m{n}", at=clock.now()))
+        with store._pool.connection() as conn:
+            mode = conn.execute("SHOW plan_cache_mode").fetchone()
+            plans = conn.execute(
+                "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements"
+                " WHERE statement LIKE 'WITH w0 AS (UPDATE journeys%%'"
+            ).fetchone()
+    assert mode == ("force_generic_plan" if postgres_partitions else "auto",)
+    assert plans is not None and plans[0] is not None
+    if postgres_partitions:
+        assert plans[1] == 0  # never a custom plan
