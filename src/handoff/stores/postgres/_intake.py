@@ -2,8 +2,10 @@
 
 Every read costs a round trip and, in the client, a statement's worth of driver work.
 One statement finds the stored message and, through the identity, the contact, its
-journeys and their recent notifications; look-ups by reference or thread, when there
-are any, go with it in the same pipeline. They stay separate statements: with their
+journeys and their recent notifications: it calls a function of the schema that reads
+the look-up rows first and then the contact's tables by its id, so that a partitioned
+(or distributed) store reads one partition (shard) of each. Look-ups by reference or
+thread, when there are any, go with it in the same pipeline. They stay separate statements: with their
 array parameters in it, PostgreSQL would plan the combined statement afresh on every
 call, which costs more than it saves. Only when a reference, a thread or a redelivery
 names a contact other than the identity's does a second round trip read that one's.
@@ -54,13 +56,13 @@ _NOTIFICATIONS = (
     " AND created_at >= %s ORDER BY journey_id, created_at, position"
 )
 _BY_ID = (*(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS)), BRIEF_OF_CONTACTS)
-# Round one, by the schema's ``intake_rows`` (migration 10): part 0 the stored message,
-# 1 the identity's contact, 2 its journeys (oldest first), 3 their notifications created
-# since (by journey, then creation order), 4 the contact's brief links (see
+# Round one, by the schema function ``intake_rows``: part 0 the stored message, 1 the
+# identity's contact, 2 its journeys (oldest first), 3 their notifications created since
+# (by journey, then creation order), 4 the contact's brief links (see
 # handoff.stores.Store.find_contact_brief), in link order. The function looks the contact
-# up first and then reads its rows by that id, so each of those reads is planned for one
-# partition (one shard on Citus) rather than pruned as it runs, after every partition
-# was opened.
+# up first and then reads its rows with that id as a parameter, so each of those reads
+# starts on one partition (one shard on Citus) instead of opening every partition to
+# prune them as it runs.
 _ROUND_ONE = (
     "SELECT part, json, row_id, row_version, rank FROM intake_rows("
     f"%(identity)s, %(channel)s, %(external_id)s, %(since)s, {BRIEF_LINKS}) ORDER BY part, rank"

@@ -105,9 +105,9 @@ def _by_key(kind: str, table: str, what: str, rest: str = "") -> str:
     )
 
 
-# A journey by a record key (its id or reference), through the schema's keyed_journeys
-# (migration 10): the key's row first, then the journey by its contact, so the read is
-# planned for one partition (one shard on Citus).
+# A journey by a record key (its id or reference), through the schema function
+# keyed_journeys: the key's row first, then the journey by its contact, so the read
+# starts on one partition (one shard on Citus).
 _KEYED_JOURNEY = "SELECT json, row_id, row_version FROM keyed_journeys(ARRAY[%s::text], '{}')"
 
 # The columns after the JSON name the exact state of the record: its id and, for the
