@@ -344,7 +344,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             END
             $$""",
             # And the last interactions of a journey by its id: (JSON, id, sequence) rows.
-            """CREATE FUNCTION last_interactions(journey_key text, how_many integer)
+            """CREATE FUNCTION last_interactions(journey_key text, how_many bigint)
             RETURNS TABLE (json text, row_id text, row_sequence integer)
             LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
             DECLARE
