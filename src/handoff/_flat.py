@@ -143,8 +143,9 @@ def text_function(
     parts: list[str] = []
     for i, a in enumerate(attrs.fields(cls)):
         key = ("{" if i == 0 else ", ") + _string(a.name) + ": "
-        parts.append(f"{key!r} + {_text(a.type, f'o.{a.name}', names, 0)}")
-    body = " + ".join(parts) + " + '}'" if parts else "'{}'"
+        parts += [repr(key), _text(a.type, f"o.{a.name}", names, 0)]
+    # One join: a chain of ``+`` would copy the growing text once per field.
+    body = "''.join((" + ", ".join(parts) + ", '}'))" if parts else "'{}'"
     return _compiled(cls, "text", body, names)
 
 
