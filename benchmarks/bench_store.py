@@ -6,7 +6,9 @@ start a throwaway PostgreSQL cluster on loopback for the run, with the tests' he
 
 1. Bulk import: ``count`` inbounds (a help-desk history: 10 messages per customer,
    channel switches included, 2% redeliveries) through ``receive_many``'s batch planner
-   into an empty store.
+   into an empty store, with the share of its time spent writing batches (the store's
+   ``commit_many``; the rest is reading and planning) and its client CPU per inbound,
+   which a shared machine's load disturbs less than the elapsed time.
 2. Ceiling: the interaction rows that import stored, written again with nothing but the
    driver (``sqlite3.executemany`` / ``COPY``) into a bare table of the same shape, in
    one transaction. No planning, no journeys, no indexes but the primary key.
