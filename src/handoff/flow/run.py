@@ -98,7 +98,11 @@ class Flow:
         if isinstance(read, JourneyOutcome):
             return read
         draft = draft_inbound(inbound, identity, read, ids=self.ids, settings=self.policy.settings)
-        known = None if read.notifications is None else read.notifications.get(draft.journey.id, ())
+        # The pooled read holds the last day's notifications: all a customer's message looks
+        # at. Another author's message may meet an SLA wait, whose alerts can be older.
+        known = None
+        if read.notifications is not None and draft.interaction.author == "customer":
+            known = read.notifications.get(draft.journey.id, ())
         return (yield from self._commit(draft, now, known))
 
     # -- agents ------------------------------------------------------------------------

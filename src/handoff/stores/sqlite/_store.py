@@ -29,7 +29,14 @@ from handoff.errors import NotFound, StoreError, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores.capabilities import BulkImport, ErasureScrub, OutboxLeases, SerializedWrites
+from handoff.stores.capabilities import (
+    BulkImport,
+    ErasureScrub,
+    IntakeReads,
+    IntakeRecords,
+    OutboxLeases,
+    SerializedWrites,
+)
 from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
@@ -51,6 +58,7 @@ from handoff.stores.sql._reads import SQLReads, Statements
 from handoff.stores.sqlite._callbacks import SQLiteCallbacks
 from handoff.stores.sqlite._checkpoint import Checkpointer, truncate_log
 from handoff.stores.sqlite._connect import begin, connect, rollback, store_error, unicode_error
+from handoff.stores.sqlite._intake import intake_params, load_intake
 from handoff.stores.sqlite._leases import claim
 from handoff.stores.sqlite._links import contact_head, owner_of, read_contact
 from handoff.stores.sqlite._metrics import SQLiteMetrics
@@ -139,6 +147,7 @@ def _check_busy_timeout(seconds: object) -> float:
 class SQLiteStore(
     SQLReads,
     BulkImport,
+    IntakeReads,
     SerializedWrites,
     SQLiteMetrics,
     OutboxLeases,
@@ -330,6 +339,21 @@ class SQLiteStore(
                 if row is not None and (best is None or tuple(row) > best):
                     best = (row[0], row[1], row[2])
         return None if best is None else self._decoded.load(Journey, best[2])
+
+    def load_intake(
+        self,
+        identity: Identity,
+        channel: str,
+        external_id: str | None,
+        references: Sequence[str],
+        thread_refs: Sequence[str],
+        since: datetime,
+    ) -> IntakeRecords:
+        """Everything ``receive`` reads, from one snapshot: one statement in the usual case."""
+        params, wanted, refs = intake_params(identity, channel, external_id, references, thread_refs, since)
+        with self._snapshot() as conn:
+            by_thread = self.find_journey_by_thread(refs) if refs else None
+            return load_intake(conn, self._decoded.load, identity, params, wanted, by_thread)
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
