@@ -34,6 +34,7 @@ from handoff.flow.read import Steps, ask, intake_steps, notifications_steps, rec
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.policy.engine import Policy
+from handoff.stores._planned import vouch
 from handoff.stores.base import Store
 from handoff.stores.capabilities import IntakeReads, SerializedWrites
 
@@ -193,5 +194,7 @@ class Flow:
             planned = planned_with((yield from recent_steps(journey, planned.more)))
         if finish is not None:
             planned = finish(planned)
+        else:  # built by the plan from what it read: the store need not check it all again
+            vouch(planned.changeset)
         yield ("commit", (planned.changeset,), {})
         return planned.outcome
