@@ -223,6 +223,9 @@ def plan(
         notifications=decided.scheduled,
         decisions=logged,
         links=draft.links if draft.contact_changed else (),
+        unlinks=(),
+        callbacks=(),
+        cancelled_notifications=(),
     )
     outcome = JourneyOutcome(
         journey=after,
