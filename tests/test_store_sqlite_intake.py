@@ -9,12 +9,15 @@ statement) as on the memory store (look-up by look-up).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from handoff import FixedClock, SeededIds, Switchboard
+from handoff.errors import ValidationError
 from handoff.identity import parse_identity
 from handoff.models import Interaction
 from handoff.stores.base import Changeset
@@ -121,3 +124,25 @@ def test_receive_on_sqlite_decides_as_the_plain_reads_do(steps: list[Step]) -> N
         for s in (SQLiteStore(), MemoryStore())
     )
     play_side_by_side(tested, plain, steps, start=T0, gap=timedelta(minutes=10))
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("email:a@example.com", "sms", None, (), (), T0), "identity"),
+        ((None, 5, None, (), (), T0), "channel"),
+        ((None, "sms", 5, (), (), T0), "external_id"),
+        ((None, "sms", None, "J-1", (), T0), "references"),
+        ((None, "sms", None, (None,), (), T0), "references[0]"),
+        ((None, "sms", None, (), "m-1", T0), "thread_refs"),
+        ((None, "sms", None, (), (None,), T0), "thread_refs[0]"),
+        ((None, "sms", None, (), (), datetime(2026, 1, 1)), "since"),
+    ],
+)
+def test_bad_arguments_name_the_field(args: tuple[Any, ...], field: str) -> None:
+    store = SQLiteStore()
+    identity = parse_identity("email:a@example.com")
+    call = tuple(identity if i == 0 and a is None else a for i, a in enumerate(args))
+    with pytest.raises(ValidationError) as raised:
+        store.load_intake(*call)
+    assert raised.value.field == field

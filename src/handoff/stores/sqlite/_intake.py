@@ -22,7 +22,7 @@ from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.records import BRIEF_LINKS
-from handoff.stores.rules import check_identity, check_refs, check_text
+from handoff.stores.rules import check_identity, check_text
 from handoff.stores.sqlite._links import read_contact
 
 __all__ = ["IntakeParams", "intake_params", "load_intake"]
@@ -76,11 +76,8 @@ def intake_params(
     check_text(channel, "channel")
     if external_id is not None:
         check_text(external_id, "external_id")
-    if isinstance(references, str) or not isinstance(references, Sequence):
-        raise ValidationError("references", f"expected a sequence of text, got {type(references).__name__}")
-    for i, reference in enumerate(references):
-        check_text(reference, f"references[{i}]")
-    refs = check_refs(thread_refs)
+    wanted = _texts(references, "references")
+    refs = _texts(thread_refs, "thread_refs")
     params = {
         "identity": str(identity),
         "channel": channel,
@@ -88,7 +85,16 @@ def intake_params(
         "links": _WHOLE_LINKS + 1,
         "since": micros(ensure_aware(since, "since")),
     }
-    return params, tuple(dict.fromkeys(references)), refs
+    return params, wanted, refs
+
+
+def _texts(values: object, field: str) -> tuple[str, ...]:
+    """A sequence of text, de-duplicated in order; else a ValidationError naming ``field``."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ValidationError(field, f"expected a sequence of text, got {type(values).__name__}")
+    for i, value in enumerate(values):
+        check_text(value, f"{field}[{i}]")
+    return tuple(dict.fromkeys(values))
 
 
 def load_intake(
