@@ -60,6 +60,7 @@ __all__ = [
     "check_changeset",
     "check_claim",
     "check_identity",
+    "check_intake",
     "check_key",
     "check_keys",
     "check_last",
@@ -157,6 +158,36 @@ def check_refs(refs: object) -> tuple[str, ...]:
         if not isinstance(ref, str):
             raise ValidationError(f"refs[{i}]", f"expected text, got {type(ref).__name__}")
     return tuple(dict.fromkeys(refs))
+
+
+def check_intake(
+    identity: object,
+    channel: object,
+    external_id: object,
+    references: object,
+    thread_refs: object,
+    since: object,
+) -> tuple[Identity, str, str | None, tuple[str, ...], tuple[str, ...], datetime]:
+    """The arguments of :meth:`~handoff.stores.capabilities.IntakeReads.load_intake`,
+    checked as the plain look-ups check them; references and thread references
+    de-duplicated in order."""
+    return (
+        check_identity(identity),
+        check_text(channel, "channel"),
+        None if external_id is None else check_text(external_id, "external_id"),
+        _texts(references, "references"),
+        _texts(thread_refs, "thread_refs"),
+        ensure_aware(since, "since"),
+    )
+
+
+def _texts(values: object, field: str) -> tuple[str, ...]:
+    """A sequence of text, de-duplicated in order; else a ValidationError naming ``field``."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ValidationError(field, f"expected a sequence of text, got {type(values).__name__}")
+    for i, value in enumerate(values):
+        check_text(value, f"{field}[{i}]")
+    return tuple(dict.fromkeys(values))
 
 
 def check_keys(keys: object) -> list[tuple[str, str]]:

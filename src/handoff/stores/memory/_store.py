@@ -38,6 +38,7 @@ from handoff.stores.base import Store
 from handoff.stores.capabilities import BulkImport, ErasureScrub, RecordPages, SerializedWrites
 from handoff.stores.memory._callbacks import MemoryCallbacks
 from handoff.stores.memory._checks import ChangesetChecks
+from handoff.stores.memory._intake import MemoryIntake
 from handoff.stores.memory._leases import MemoryLeases
 from handoff.stores.memory._metrics import MemoryJourneyIndex
 from handoff.stores.records import BRIEF_LINKS, Changeset, ContactRecords, Erasure
@@ -68,6 +69,7 @@ _by_sequence = attrgetter("sequence")
 class MemoryStore(
     ChangesetChecks,
     Store,
+    MemoryIntake,
     BulkImport,
     SerializedWrites,
     MemoryJourneyIndex,

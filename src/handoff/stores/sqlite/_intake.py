@@ -16,13 +16,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from handoff._records import replace
-from handoff.clock import ensure_aware, micros
-from handoff.errors import ValidationError
+from handoff.clock import micros
 from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.records import BRIEF_LINKS
-from handoff.stores.rules import check_identity, check_text
+from handoff.stores.rules import check_intake
 from handoff.stores.sqlite._links import read_contact
 
 __all__ = ["IntakeParams", "intake_params", "load_intake"]
@@ -72,29 +71,17 @@ def intake_params(
 ) -> tuple[IntakeParams, tuple[str, ...], tuple[str, ...]]:
     """The statement's parameters, the references and the thread references, checked
     as the plain look-ups check them."""
-    check_identity(identity)
-    check_text(channel, "channel")
-    if external_id is not None:
-        check_text(external_id, "external_id")
-    wanted = _texts(references, "references")
-    refs = _texts(thread_refs, "thread_refs")
+    identity, channel, external_id, wanted, refs, since = check_intake(
+        identity, channel, external_id, references, thread_refs, since
+    )
     params = {
         "identity": str(identity),
         "channel": channel,
         "external_id": external_id,
         "links": _WHOLE_LINKS + 1,
-        "since": micros(ensure_aware(since, "since")),
+        "since": micros(since),
     }
     return params, wanted, refs
-
-
-def _texts(values: object, field: str) -> tuple[str, ...]:
-    """A sequence of text, de-duplicated in order; else a ValidationError naming ``field``."""
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise ValidationError(field, f"expected a sequence of text, got {type(values).__name__}")
-    for i, value in enumerate(values):
-        check_text(value, f"{field}[{i}]")
-    return tuple(dict.fromkeys(values))
 
 
 def load_intake(
