@@ -21,11 +21,11 @@ from handoff.errors import ValidationError
 from handoff.identity import parse_identity
 from handoff.models import Interaction
 from handoff.stores.base import Changeset
-from handoff.stores.memory import MemoryStore
 from handoff.stores.sqlite import SQLiteStore
 from handoff.testing._intake import _comparable, plain_intake
 from handoff.testing.factories import T0, append_changeset, make_contact, make_journey, make_notification
 from tests.intake_steps import STEP, Step, play_side_by_side
+from tests.plain_store import PrimitivesOnly
 
 _KINDS = ("email", "twitter", "phone")
 
@@ -121,7 +121,7 @@ def test_receive_on_sqlite_decides_as_the_plain_reads_do(steps: list[Step]) -> N
     notifications and trace from SQLite's one statement as from look-up by look-up."""
     tested, plain = (
         Switchboard(s, clock=FixedClock(T0 + timedelta(days=2)), ids=SeededIds(7))
-        for s in (SQLiteStore(), MemoryStore())
+        for s in (SQLiteStore(), PrimitivesOnly())
     )
     play_side_by_side(tested, plain, steps, start=T0, gap=timedelta(minutes=10))
 
