@@ -1,9 +1,10 @@
 """A changeset the write path planned is checked only for what it takes from outside:
 the store's answer must be the one the full check gives.
 
-Every changeset ``receive`` and the agent verbs commit is checked both ways (the planned
-object, and a copy that the store checks in full) on hostile inbounds: NUL in an external
-id or an email identity, secrets, channel switches, agents' messages.
+Every changeset ``receive`` and an agent's reply commit is checked both ways (the planned
+object, and a copy that the store checks in full) on hostile input: NUL in an external
+id (an inbound's or a reply's) or an email identity, secrets, channel switches, agents'
+messages.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def test_a_planned_changeset_is_refused_exactly_when_the_full_check_refuses_it(
             )
             outcome = board.receive(inbound)
             if not outcome.duplicate and n % 3 == 0:
-                board.reply(outcome.journey.id, channel=None, agent="bob", body=body or "ok")
+                reply = None if external_id is None else f"reply-{external_id}"
+                board.reply(outcome.journey.id, agent="bob", body=body or "ok", external_id=reply)
         except ValidationError:
             continue  # refused before or by the store: both checks agreed (asserted above)
     assert all(planned for planned, _ in _checked)

@@ -183,6 +183,8 @@ def check_intake(
 
 def _texts(values: object, field: str) -> tuple[str, ...]:
     """A sequence of text, de-duplicated in order; else a ValidationError naming ``field``."""
+    if not values and type(values) is tuple:
+        return ()  # the usual case: no references, no thread
     if isinstance(values, str) or not isinstance(values, Sequence):
         raise ValidationError(field, f"expected a sequence of text, got {type(values).__name__}")
     for i, value in enumerate(values):
@@ -324,7 +326,14 @@ def _check_planned(changes: Changeset) -> Changeset:
         check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
     for i, decision in enumerate(changes.decisions):
         _check_json(decision.data, f"decisions[{i}].data", 0)
-    _check_keys_of(changes)
+    # Of its keys only these come from outside; ids and references it made, or read stored.
+    if changes.contact is not None:
+        for k, identity in enumerate(changes.contact.identities):
+            check_key(str(identity), f"contact.links[{k}].identity")
+    for k, link in enumerate(changes.links):
+        check_key(str(link.identity), f"links[{k}].identity")
+    for k, interaction in enumerate(changes.interactions):
+        check_key(interaction.external_id, f"interactions[{k}].external_id")
     return changes
 
 
