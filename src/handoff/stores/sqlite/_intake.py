@@ -24,7 +24,7 @@ from handoff.stores.records import BRIEF_LINKS
 from handoff.stores.rules import check_intake
 from handoff.stores.sqlite._links import read_contact
 
-__all__ = ["IntakeParams", "intake_params", "load_intake"]
+__all__ = ["Briefs", "IntakeParams", "intake_params", "load_intake"]
 
 T = TypeVar("T")
 Load = Callable[[type[Any], str], Any]
@@ -84,9 +84,32 @@ def intake_params(
     return params, wanted, refs
 
 
+class Briefs:
+    """Briefs cut from a contact's rows, by the rows' text and the identity asked about:
+    the write path reads the same contact on every event of a conversation. Used under
+    the store's lock; :meth:`clear` after an erasure."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: dict[tuple[str, ...], Contact] = {}
+
+    def brief(self, load: Load, head: str, links: Sequence[str], identity: Identity) -> Contact:
+        key = (str(identity), head, *links)
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) >= self._size:
+                self._items.clear()  # a new working set: simpler than an LRU, as good here
+            found = self._items[key] = _brief(load, head, links, identity)
+        return found
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
 def load_intake(
     conn: sqlite3.Connection,
     load: Load,
+    briefs: Briefs,
     identity: Identity,
     params: IntakeParams,
     references: Sequence[str],
@@ -105,7 +128,7 @@ def load_intake(
     notifications: dict[str, list[Notification]] = {}
     known: Contact | None = None
     if parts[_CONTACT]:
-        known = _brief(load, parts[_CONTACT][0], parts[_LINK], identity)
+        known = briefs.brief(load, parts[_CONTACT][0], parts[_LINK], identity)
         if len(parts[_LINK]) > _WHOLE_LINKS:  # too many to cut the brief from: read it
             known = read_contact(conn, load, known.id, brief=True, identity=identity)
         assert known is not None  # its row was read in this snapshot

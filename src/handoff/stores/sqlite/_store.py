@@ -58,7 +58,7 @@ from handoff.stores.sql._reads import SQLReads, Statements
 from handoff.stores.sqlite._callbacks import SQLiteCallbacks
 from handoff.stores.sqlite._checkpoint import Checkpointer, truncate_log
 from handoff.stores.sqlite._connect import begin, connect, rollback, store_error, unicode_error
-from handoff.stores.sqlite._intake import intake_params, load_intake
+from handoff.stores.sqlite._intake import Briefs, intake_params, load_intake
 from handoff.stores.sqlite._leases import claim
 from handoff.stores.sqlite._links import contact_head, owner_of, read_contact
 from handoff.stores.sqlite._metrics import SQLiteMetrics
@@ -179,6 +179,7 @@ class SQLiteStore(
         self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._decoded = Decoded()
+        self._briefs = Briefs()
         if path != ":memory:" and not path.startswith("file:"):
             _create_private(path)
         self._conn: sqlite3.Connection | None = connect(path, busy_timeout)
@@ -353,7 +354,7 @@ class SQLiteStore(
         params, wanted, refs = intake_params(identity, channel, external_id, references, thread_refs, since)
         with self._snapshot() as conn:
             by_thread = self.find_journey_by_thread(refs) if refs else None
-            return load_intake(conn, self._decoded.load, identity, params, wanted, by_thread)
+            return load_intake(conn, self._decoded.load, self._briefs, identity, params, wanted, by_thread)
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -392,6 +393,7 @@ class SQLiteStore(
             if not erase(conn, contact_id):
                 raise NotFound("contact", contact_id)
         self._decoded.clear()
+        self._briefs.clear()
         remains = True
         for attempt in range(_TRUNCATE_ATTEMPTS):  # the checkpointer may be mid-checkpoint
             try:
