@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from handoff import FixedClock, SeededIds, Switchboard
+from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import ValidationError
 from handoff.identity import parse_identity
 from handoff.models import Interaction
@@ -146,3 +146,20 @@ def test_bad_arguments_name_the_field(args: tuple[Any, ...], field: str) -> None
     with pytest.raises(ValidationError) as raised:
         store.load_intake(*call)
     assert raised.value.field == field
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+def test_an_agents_inbound_clears_a_breach_alerted_more_than_a_day_before(url: str) -> None:
+    """The pooled read brings the last day's notifications, all a customer's message looks
+    at; an agent's message arriving through ``receive`` (a help desk's webhook) may meet an
+    SLA whose breach was alerted earlier, and still clears it."""
+    with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(7)) as board:
+        customer = "phone:+14155550100"
+        board.receive(Inbound(channel="chat", identity=customer, body="Order A-77 is late", at=T0))
+        (breach,) = board.tick(T0 + timedelta(minutes=61)).alerts
+        assert breach.purpose == "sla_breach"
+        later = T0 + timedelta(days=2)
+        out = board.receive(
+            Inbound(channel="chat", identity=customer, body="Sorry!", at=later, author="agent", agent="alice")
+        )
+        assert [(a.purpose, a.rule) for a in out.alerts] == [("sla_cleared", "sla.first_response")]
