@@ -22,6 +22,7 @@ from handoff.identity import parse_identity
 from handoff.models import Interaction
 from handoff.stores.base import Changeset
 from handoff.stores.sqlite import SQLiteStore
+from handoff.testing import StoreConformance  # noqa: F401 - the kit's asserts rewritten before its parts load
 from handoff.testing._intake import _comparable, plain_intake
 from handoff.testing.factories import T0, append_changeset, make_contact, make_journey, make_notification
 from tests.intake_steps import STEP, Step, play_side_by_side
