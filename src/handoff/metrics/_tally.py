@@ -126,7 +126,8 @@ def complete(item: MetricTally) -> MetricTally:
         return item
     steps = legs.steps
     if isinstance(steps, Conversation):  # texts and facts are read when a leg needs them
-        handoffs = _handoffs(legs, sorted(steps, key=_ORDER), lambda step: _said(steps.filled(step)), steps.facts)
+        ordered = sorted(steps, key=_ORDER)
+        handoffs = _handoffs(legs, ordered, lambda step: _said(steps.filled(step)), steps.facts)
     else:
         handoffs = _handoffs(legs, sorted(steps, key=_ORDER))
     return item._replace(handoffs=handoffs, legs=None)

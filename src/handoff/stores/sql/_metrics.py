@@ -129,7 +129,8 @@ class SQLMetrics(MetricTallies):
         backlogs[me] = backlog
         read: _Lookups | None = None
         try:
-            with self._metric_cursors(start, end, form_of(agents)) as (journeys, histories, kept, texts, facts):
+            with self._metric_cursors(start, end, form_of(agents)) as cursors:
+                journeys, histories, kept, texts, facts = cursors
                 read = _Lookups(texts, facts, self)
                 histories = iter(histories)
                 history = next(histories, None)

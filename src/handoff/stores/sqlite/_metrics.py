@@ -51,7 +51,8 @@ _ANSWERS = "json_extract(i.data, '$.metadata.csat', '$.metadata.nps', '$.metadat
 # One letter and instant per step the figures read (see handoff.stores.sql._metrics).
 _GROUPED = f"""SELECT i.journey_id AS jid, group_concat(CASE
         WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' || i.at WHEN 'agent' THEN 'a' || i.at END
-        WHEN i.kind = 'event' THEN CASE i.event_head WHEN '{RESOLVED}' THEN 'r' || i.at || ':' || i.channel END
+        WHEN i.kind = 'event' THEN
+            CASE i.event_head WHEN '{RESOLVED}' THEN 'r' || i.at || ':' || i.channel END
         WHEN i.kind = 'survey' THEN 's' || i.id || ' ' || {_ANSWERS} END, char(31)) AS steps
 FROM {{rows}} GROUP BY i.journey_id"""
 _SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
@@ -67,12 +68,15 @@ FROM ({_GROUPED}) g"""
 _HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.anchor_id, h.queue
     FROM handoffs h INDEXED BY handoffs_for_metrics
     WHERE h.journey_id = g.jid ORDER BY h.at, h.rowid)"""
-_FIRST_ANCHOR = f"""(SELECT coalesce(a.at, h.at), CASE WHEN a.at IS NULL THEN -9223372036854775808 ELSE a.sequence END
+_FIRST_ANCHOR = f"""(SELECT coalesce(a.at, h.at),
+        CASE WHEN a.at IS NULL THEN -9223372036854775808 ELSE a.sequence END
         FROM (SELECT * FROM {_HANDOFFS} LIMIT 1) h LEFT JOIN interactions a ON a.id = h.anchor_id)"""
 _LEGS = f"""json_array(
-    (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason, h.queue))
+    (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason,
+            h.queue))
         FROM {_HANDOFFS} h LEFT JOIN interactions a ON a.id = h.anchor_id),
-    (SELECT group_concat(x.sequence || ' ' || x.channel) FROM interactions x INDEXED BY interactions_for_metrics
+    (SELECT group_concat(x.sequence || ' ' || x.channel)
+        FROM interactions x INDEXED BY interactions_for_metrics
         WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
     (SELECT json_group_array(json_array(x.sequence, x.id, json_extract(x.data, '$.body')))
         FROM interactions x INDEXED BY interactions_for_metrics

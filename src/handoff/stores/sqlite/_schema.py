@@ -174,12 +174,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # queue become virtual columns of an index with the rest the metrics read of it.
     (
         "ALTER TABLE journeys ADD COLUMN metric_fields TEXT GENERATED ALWAYS AS (json_extract(data,"
-        " '$.path[0].channel', '$.current_channel', '$.resolved_at', '$.reopen_count', '$.assignee')) VIRTUAL",
+        " '$.path[0].channel', '$.current_channel', '$.resolved_at', '$.reopen_count', '$.assignee'))"
+        " VIRTUAL",
         "CREATE INDEX journeys_for_metrics ON journeys (opened_at, id, version, contact_id, metric_fields)",
         "DROP INDEX journeys_by_opening",
         "ALTER TABLE handoffs ADD COLUMN anchor_id TEXT GENERATED ALWAYS AS"
         " (json_extract(data, '$.interaction_id')) VIRTUAL",
-        "ALTER TABLE handoffs ADD COLUMN queue TEXT GENERATED ALWAYS AS (json_extract(data, '$.queue')) VIRTUAL",
+        "ALTER TABLE handoffs ADD COLUMN queue TEXT GENERATED ALWAYS AS (json_extract(data, '$.queue'))"
+        " VIRTUAL",
         "CREATE INDEX handoffs_for_metrics ON handoffs"
         " (journey_id, at, from_channel, to_channel, reason, anchor_id, queue)",
     ),
