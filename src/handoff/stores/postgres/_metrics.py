@@ -4,8 +4,10 @@ The three queries of :mod:`handoff.stores.sql._metrics` (the period's journeys w
 current kept tally, one row per journey of their histories, aggregated in order of time
 then sequence, and the current kept tallies) run in one read-only, repeatable-read
 transaction on one pooled connection, each through a server-side cursor fetched in
-batches. The tallies a report made are kept in one transaction after it. Timestamps
-come out as UTC microseconds (``extract(epoch ...)`` is exact numeric arithmetic).
+batches; the text of earlier customer messages and a journey's fact index are looked up
+on the same connection, in the same snapshot, only when a leg needs them. The tallies a
+report made are kept in one transaction after it. Timestamps come out as UTC
+microseconds (``extract(epoch ...)`` is exact numeric arithmetic).
 """
 
 from __future__ import annotations
@@ -51,12 +53,13 @@ _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
 _HISTORIES = f"""SELECT g.jid, g.steps, {{agent}},
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
 FROM ({_GROUPED}) g ORDER BY g.jid"""
-_FIRST_ANCHOR = """(SELECT coalesce(a.at, h.at), CASE WHEN a.at IS NULL THEN -2147483648 ELSE a.sequence END
+# No customer message before the earliest handoff or its anchoring interaction starts a leg.
+_FIRST_ANCHOR = """(SELECT min(coalesce(a.at, h.at))
         FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
-        WHERE h.journey_id = g.jid ORDER BY h.at, h.position LIMIT 1)"""
+        WHERE h.journey_id = g.jid)"""
 _LEGS = f"""json_build_array(
     (SELECT json_agg(json_build_array({_us("h.at")}, {_us("a.at")}, a.sequence, h.from_channel, h.to_channel,
-            h.reason, h.data ->> 'queue') ORDER BY h.at, h.position)
+            h.reason, h.data ->> 'queue', h.position))
         FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
         WHERE h.journey_id = g.jid),
     (SELECT string_agg(x.sequence || ' ' || x.channel, ',' ORDER BY x.at, x.sequence) FROM interactions x
@@ -65,7 +68,7 @@ _LEGS = f"""json_build_array(
             ORDER BY x.at, x.sequence), '[]')
         FROM interactions x
         WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
-            AND (x.at, x.sequence) >= {_FIRST_ANCHOR}))::text"""
+            AND x.at >= {_FIRST_ANCHOR}))::text"""
 _TEXTS = f"""SELECT x.sequence, x.id, x.data ->> 'body' FROM interactions x
 WHERE x.journey_id = %s AND x.author = 'customer' AND x.{_CONV}"""
 _FACTS = "SELECT data -> 'facts' FROM journeys WHERE id = %s"

@@ -1,7 +1,9 @@
 """The metrics read shared by the SQL backends: one row per journey, made into its tally.
 
 A backend runs three queries in one read snapshot, and the database reduces every
-journey's history to one row: Python never sees an interaction. The first two cover
+journey's history to one row: Python never sees an interaction row. (For the repeat
+rate, the text of a journey's earlier customer messages and its fact index are looked
+up in the same snapshot, only for a journey with a leg that needs them.) The first two cover
 the period's journeys without a current kept tally, both ordered by journey id the same
 way; this module pairs the two rows of each journey and turns them into a
 :class:`~handoff.stores.metric_rows.MetricTally` with the journey's version, for the
@@ -22,11 +24,12 @@ Row layouts (times in UTC microseconds, JSON as text):
   id, a space and the JSON array of its CSAT, NPS and CES answers as stored); the first
   replying agent (only when asked for agents); and the legs.
 * legs (only for journeys with handoffs): a JSON array of the handoffs ([at, anchor
-  at, anchor sequence, from, to, reason, queue], in order of time then storage); the
+  at, anchor sequence, from, to, reason, queue, storage position], in any order); the
   sequence and channel of each conversational step (the ``c`` and ``a`` steps above,
   in the same order) as one text, ``sequence channel`` comma-separated; the customer's
-  conversational messages ([sequence, id, body], in order); and the journey's fact
-  index.
+  conversational messages from the earliest handoff or anchor on ([sequence, id,
+  body]). The text of earlier customer messages and the journey's fact index are
+  looked up (:data:`Texts`, :data:`Facts`) only for a leg that needs them.
 
 Order-dependent figures come from the steps: a wait runs from the first customer
 message after an agent reply (or the start) to the next agent reply, what ``c+a``
@@ -45,6 +48,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 
 from handoff.clock import ensure_aware
@@ -323,6 +327,7 @@ def _checked_answers(iid: str, given: str) -> tuple[int | None, int | None, int 
 
 
 _AUTHORS = {"c": "customer", "a": "agent"}
+_STORED = itemgetter(0, 7)
 
 
 def _legs(jid: str, text: str, letters: str, at: array[int], read: _Lookups) -> MetricJourney:
@@ -350,7 +355,7 @@ def _legs(jid: str, text: str, letters: str, at: array[int], read: _Lookups) -> 
         facts=(),
         next_contact_at=None,
         steps=Conversation(steps, jid, read),
-        handoffs=[MetricHandoff(*h) for h in handoffs],
+        handoffs=[MetricHandoff(*h[:7]) for h in sorted(handoffs, key=_STORED)],
     )
 
 

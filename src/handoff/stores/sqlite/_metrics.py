@@ -2,24 +2,26 @@
 
 Three queries run in one read snapshot. The first two cover the period's journeys
 without a current kept tally, both ordered by journey id (binary collation): the
-journeys, and one row per journey of their histories, grouped from
-``interactions_for_metrics`` (schema version 3), which holds every column the grouping
-reads in the order it reads them. The grouping is a plain ``GROUP BY`` over the index:
-SQLite's window functions would cost more than the whole report may (they buffer and
-sort every row). What depends on order (the customer's waits, reopens) is written as
-the journey's conversation in one letter per step with its instants, which
-:mod:`handoff.stores.sql._metrics` reads; see there for the layouts.
+journeys, whose own fields come from ``journeys_for_metrics`` (schema version 8: one
+virtual column, kept only in the index, holds them), and one row per journey of their
+histories, grouped from ``interactions_for_metrics`` (schema version 3), which holds
+every column the grouping reads in the order it reads them. The grouping is a plain
+``GROUP BY`` over the index: SQLite's window functions would cost more than the whole
+report may (they buffer and sort every row). The history is one text, a letter and an
+instant per step, which :mod:`handoff.stores.sql._metrics` reads; see there for the
+layouts.
 
 When the period holds a good share of all journeys the index is scanned once;
 otherwise each journey of the period reaches its rows through the index, so a month's
-report does not read a year. Records' JSON is read only where the index cannot answer:
-the journeys' own fields, survey answers, and the text of customer messages in journeys
-with handoffs (for the repeat rate).
+report does not read a year. Records' JSON is read only where no index answers: survey
+answers, and for journeys with handoffs (from ``handoffs_for_metrics``, schema version
+8) the text of customer messages from the first handoff on; earlier messages' text and
+the fact index are looked up, in the same snapshot, only when a leg needs them.
 
 The third reads the kept tallies (``journey_tallies``, schema version 4) that are
-current: made from the journey's version, which ``journeys_by_opening`` holds beside
+current: made from the journey's version, which ``journeys_for_metrics`` holds beside
 its opening time, so reading a year of kept tallies never touches a journey's record.
-A report keeps the tallies it made in one write transaction after the read.
+A report keeps the tallies it made beside the read (see :meth:`SQLiteMetrics._keep_during_read`).
 """
 
 from __future__ import annotations
@@ -65,15 +67,16 @@ _HISTORIES = f"""SELECT g.jid, g.steps, {{agent}},
 FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
 # the repeat rate reads (see handoff.stores.sql._metrics for the layout).
-_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.anchor_id, h.queue
-    FROM handoffs h INDEXED BY handoffs_for_metrics
-    WHERE h.journey_id = g.jid ORDER BY h.at, h.rowid)"""
-_FIRST_ANCHOR = f"""(SELECT coalesce(a.at, h.at),
-        CASE WHEN a.at IS NULL THEN -9223372036854775808 ELSE a.sequence END
-        FROM (SELECT * FROM {_HANDOFFS} LIMIT 1) h LEFT JOIN interactions a ON a.id = h.anchor_id)"""
+# The handoffs in index order, each with its rowid: they are put in order of time then
+# storage when read (an ORDER BY here would sort every journey's few in a temporary tree).
+_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.anchor_id, h.queue, h.rowid AS position
+    FROM handoffs h INDEXED BY handoffs_for_metrics WHERE h.journey_id = g.jid)"""
+# No customer message before the earliest handoff or its anchoring interaction starts a leg.
+_FIRST_ANCHOR = f"""(SELECT min(coalesce(a.at, h.at)) FROM {_HANDOFFS} h
+        LEFT JOIN interactions a ON a.id = h.anchor_id)"""
 _LEGS = f"""json_array(
     (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason,
-            h.queue))
+            h.queue, h.position))
         FROM {_HANDOFFS} h LEFT JOIN interactions a ON a.id = h.anchor_id),
     (SELECT group_concat(x.sequence || ' ' || x.channel)
         FROM interactions x INDEXED BY interactions_for_metrics
@@ -81,7 +84,7 @@ _LEGS = f"""json_array(
     (SELECT json_group_array(json_array(x.sequence, x.id, json_extract(x.data, '$.body')))
         FROM interactions x INDEXED BY interactions_for_metrics
         WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
-            AND (x.at, x.sequence) >= {_FIRST_ANCHOR}))"""
+            AND x.at >= {_FIRST_ANCHOR}))"""
 _FACTS = "SELECT json_extract(data, '$.facts') FROM journeys WHERE id = ?"
 _TEXTS = f"""SELECT x.sequence, x.id, json_extract(x.data, '$.body')
 FROM interactions x INDEXED BY interactions_for_metrics
