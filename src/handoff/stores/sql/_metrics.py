@@ -252,24 +252,24 @@ def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
     else:
         resolved_channel = None
     first_reply = letters.find("a")
-    return MetricTally(
-        id=jid,
-        opened_at=opened,
-        entry_channel=entry or first_channel or current,
-        agent=assignee if first_reply < 0 else agent,
-        first_reply_at=None if first_reply < 0 else at[first_reply],
-        waits=_waits(letters, at) if letters else _NO_WAITS,
-        first_resolved_at=resolved_at if first_resolved is None else first_resolved,
-        resolved_at=resolved_at,
-        resolved_channel=resolved_channel,
-        reopens=max(reopens, reopen_count or 0),
-        handoffs=(),
-        csat=_NO_ANSWERS if scales is None else scales[0],
-        nps=_NO_ANSWERS if scales is None else scales[1],
-        ces=_NO_ANSWERS if scales is None else scales[2],
-        next_contact_at=next_at,
-        legs=None if legs is None else _legs(jid, legs, letters, at, read),
-        version=version,
+    return MetricTally(  # in field order, as positions: a year of tallies is made here
+        jid,
+        opened,
+        entry or first_channel or current,
+        assignee if first_reply < 0 else agent,
+        None if first_reply < 0 else at[first_reply],
+        _waits(letters, at) if letters else _NO_WAITS,
+        resolved_at if first_resolved is None else first_resolved,
+        resolved_at,
+        resolved_channel,
+        max(reopens, reopen_count or 0),
+        (),
+        _NO_ANSWERS if scales is None else scales[0],
+        _NO_ANSWERS if scales is None else scales[1],
+        _NO_ANSWERS if scales is None else scales[2],
+        next_at,
+        None if legs is None else _legs(jid, legs, letters, at, read),
+        version,
     )
 
 
