@@ -194,7 +194,7 @@ class _Lookups:
 
 class Conversation(list[MetricStep]):
     """The conversational steps of a journey with handoffs, in order, where the text of
-    customer messages before its first handoff is not read yet (their id is ""), nor its
+    customer messages before its earliest handoff is not read yet (their id is ""), nor its
     fact index: :meth:`filled` and :meth:`facts` read them when a leg needs them."""
 
     __slots__ = ("_journey_id", "_read", "_texts")
@@ -332,8 +332,8 @@ _STORED = itemgetter(0, 7)
 
 def _legs(jid: str, text: str, letters: str, at: array[int], read: _Lookups) -> MetricJourney:
     """What the repeat rate reads of a journey with handoffs (see the module): its
-    conversation, with the text of the customer's messages from its first handoff on
-    (the earlier ones are read if a leg needs them), its handoffs and facts."""
+    conversation, with the text of the customer's messages from its earliest handoff on
+    (the earlier ones, and its fact index, are read if a leg needs them), its handoffs."""
     handoffs, where, said = json.loads(text)
     bodies = {sequence: (iid, body) for sequence, iid, body in said}
     steps = []

@@ -15,7 +15,7 @@ When the period holds a good share of all journeys the index is scanned once;
 otherwise each journey of the period reaches its rows through the index, so a month's
 report does not read a year. Records' JSON is read only where no index answers: survey
 answers, and for journeys with handoffs (from ``handoffs_for_metrics``, schema version
-8) the text of customer messages from the first handoff on; earlier messages' text and
+8) the text of customer messages from the earliest handoff on; earlier messages' text and
 the fact index are looked up, in the same snapshot, only when a leg needs them.
 
 The third reads the kept tallies (``journey_tallies``, schema version 4) that are

@@ -177,7 +177,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " '$.path[0].channel', '$.current_channel', '$.resolved_at', '$.reopen_count', '$.assignee'))"
         " VIRTUAL",
         "CREATE INDEX journeys_for_metrics ON journeys (opened_at, id, version, contact_id, metric_fields)",
-        "DROP INDEX journeys_by_opening",
+        "DROP INDEX IF EXISTS journeys_by_opening",
         "ALTER TABLE handoffs ADD COLUMN anchor_id TEXT GENERATED ALWAYS AS"
         " (json_extract(data, '$.interaction_id')) VIRTUAL",
         "ALTER TABLE handoffs ADD COLUMN queue TEXT GENERATED ALWAYS AS (json_extract(data, '$.queue'))"
