@@ -29,6 +29,13 @@ the CPU time of a receive: in this process, and in the server's processes when t
 server runs on this machine (read from ``/proc``; a busy machine stretches wall-clock
 times far more than CPU times).
 
+``--floor`` then measures what stops SQLite at its ratio: the statements of one
+``receive`` without a channel switch (the intake read, the journey's UPDATE, the
+interaction's INSERT, inside ``BEGIN IMMEDIATE`` ... ``COMMIT``), run with nothing but
+``sqlite3`` on a file the store made (same schema, indexes and settings), interleaved
+with the anchor; and the CPU of a memory ``receive`` without a switch, the pure Python
+every backend pays on top of its statements.
+
 ``--hot`` then runs a hot journey on SQLite (and PostgreSQL when given): 8 processes each
 send 500 messages from one customer to one journey at once, with the default retries;
 it prints how many calls failed and the p50 and p99 of a call under that load.
@@ -50,7 +57,8 @@ from pathlib import Path
 
 from _support import fresh_postgres, percentile, throwaway_postgres
 
-from handoff import FixedClock, Inbound, SeededIds, Switchboard
+from handoff import FixedClock, Inbound, SeededIds, Switchboard, parse_identity
+from handoff.stores.sqlite import _intake as intake
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 BODY = "follow-up {i}: still waiting for A-1042, I paid $89.90"
@@ -242,6 +250,67 @@ def compare_partitions(pg: str, partitions: int, samples: int, sizes: tuple[int,
     print(f"CPU per receive: {where}")
 
 
+def sqlite_floor(directory: Path, samples: int) -> None:
+    """The SQL of a receive without a switch, from raw sqlite3, ÷ the anchor (p50s)."""
+    path = directory / "floor.db"
+    with Switchboard.open(f"sqlite:///{path}", clock=FixedClock(T0), ids=SeededIds(7)) as board:
+        _fill(board, 10)
+        board.receive(_inbound(10, 10, "warm"))
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "secure_delete = ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    journey_id, contact_id, version, data = conn.execute(
+        "SELECT id, contact_id, version, data FROM journeys"
+    ).fetchone()
+    row = conn.execute("SELECT data FROM interactions ORDER BY sequence DESC LIMIT 1").fetchone()[0]
+    anchor = sqlite_anchor(directory / "floor-anchor.db")
+    timings: list[float] = []
+    anchors: list[float] = []
+    for i in range(samples):
+        began = time.perf_counter()
+        anchor(i)
+        anchors.append(time.perf_counter() - began)
+        params, _, _ = intake.intake_params(
+            parse_identity("phone:+14155550100"), "sms", f"floor-{i}", (), (), T0 + timedelta(seconds=i)
+        )
+        at = 1_767_225_600_000_000 + i
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(intake._INTAKE, params).fetchall()  # the store's own statement
+        conn.execute(
+            "UPDATE journeys SET contact_id = ?, reference = reference, status = 'open', version = ?,"
+            " opened_at = opened_at, updated_at = ?, data = ? WHERE id = ? AND version = ?",
+            (contact_id, version + 1, at, data, journey_id, version),
+        )
+        conn.execute(
+            "INSERT INTO interactions (id, journey_id, contact_id, sequence, channel, author, kind, at,"
+            " external_id, data) VALUES (?, ?, ?, ?, 'sms', 'customer', 'message', ?, ?, ?)",
+            (f"ix_floor_{i}", journey_id, contact_id, version + 1, at, f"floor-{i}", row),
+        )
+        conn.execute("COMMIT")
+        timings.append(time.perf_counter() - began)
+        version += 1
+    conn.close()
+    p50, anchor_p50 = percentile(timings, 0.5), percentile(anchors, 0.5)
+    print(
+        f"sqlite    floor: the statements of a receive from raw sqlite3, p50 {p50 * 1e6:.1f} µs,"
+        f" {p50 / anchor_p50:.2f}× the anchor (p50 {anchor_p50 * 1e6:.1f} µs)"
+    )
+
+
+def memory_floor(samples: int) -> None:
+    """The CPU of a memory receive without a switch: masking, facts, the policy, the plan."""
+    with Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(7)) as board:
+        _fill(board, 10)
+        cpu: list[float] = []
+        for i in range(samples):
+            inbound = _inbound(i, 10 + i, "cpu")
+            used = time.process_time()
+            board.receive(inbound)
+            cpu.append(time.process_time() - used)
+    print(f"memory    floor: CPU of a receive without a switch, p50 {percentile(cpu, 0.5) * 1e6:.1f} µs")
+
+
 def _hot_worker(url: str, worker: int, calls: int) -> tuple[list[float], int]:
     timings, errors = [], 0
     with Switchboard.open(url) as board:
@@ -284,6 +353,7 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostgreSQL URL to measure too")
     parser.add_argument("--pg-server", action="store_true", help="start a throwaway PostgreSQL for the run")
     parser.add_argument("--hot", action="store_true", help="also run the hot-journey burst")
+    parser.add_argument("--floor", action="store_true", help="also measure the SQL and CPU floors")
     parser.add_argument(
         "--partitions", type=int, default=0, metavar="N", help="also compare N hash partitions with none"
     )
@@ -296,6 +366,10 @@ def main() -> None:
         if args.partitions and pg:
             sizes = (10, 1_000) if args.quick else (10, 10_000)
             compare_partitions(pg, args.partitions, args.samples or (200 if args.quick else 2000), sizes)
+        if args.floor:
+            with tempfile.TemporaryDirectory() as tmp:
+                sqlite_floor(Path(tmp), args.samples or (200 if args.quick else 2000))
+            memory_floor(args.samples or (200 if args.quick else 2000))
         if args.hot:
             with tempfile.TemporaryDirectory() as tmp:
                 hot_journey(f"sqlite:///{Path(tmp) / 'hot.db'}", "sqlite")

@@ -20,6 +20,7 @@ from handoff.stores.base import IntakeReads, IntakeRecords
 from handoff.testing._intake import plain_intake
 from handoff.testing.factories import T0
 from tests.intake_steps import STEP, Step, play_side_by_side
+from tests.plain_store import PrimitivesOnly
 
 
 class _OwnersLeftOut(MemoryStore, IntakeReads):
@@ -82,6 +83,17 @@ def test_a_store_leaving_out_the_owner_decides_as_the_plain_reads_do(steps: list
     notifications and trace as look-up by look-up, even without that contact's records."""
     tested, plain = (
         Switchboard(s, clock=FixedClock(T0 + timedelta(days=2)), ids=SeededIds(7))
-        for s in (_OwnersLeftOut(), MemoryStore())
+        for s in (_OwnersLeftOut(), PrimitivesOnly())
+    )
+    play_side_by_side(tested, plain, steps, start=T0, gap=timedelta(minutes=10))
+
+
+@given(steps=st.lists(STEP, min_size=2, max_size=10))
+@settings(max_examples=60, deadline=None)
+def test_the_memory_stores_intake_decides_as_the_plain_reads_do(steps: list[Step]) -> None:
+    """The memory store's one-call ``load_intake`` against look-up by look-up."""
+    tested, plain = (
+        Switchboard(s, clock=FixedClock(T0 + timedelta(days=2)), ids=SeededIds(7))
+        for s in (MemoryStore(), PrimitivesOnly())
     )
     play_side_by_side(tested, plain, steps, start=T0, gap=timedelta(minutes=10))

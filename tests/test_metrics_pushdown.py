@@ -1,8 +1,9 @@
 """Reports pushed down to the database give the walk's figures, bit for bit.
 
 Hypothesis draws histories (reopens, replies across a DST change and over weekends,
-journeys nobody answers, surveys, switches and transfers, the transfers routed to a
-queue and the customer's switches not), writes the same history
+journeys nobody answers, surveys answering every scale or only some, switches and
+transfers, the transfers routed to a queue and the customer's switches not, customers
+quoting again after a switch what they said before it), writes the same history
 through the Switchboard into memory, SQLite and PostgreSQL, and holds every SQL
 store's report to the report the walk makes from the models, in calendar time and in
 business hours, for every slicing, and for a period with no journey in it.
@@ -61,7 +62,12 @@ action = st.one_of(
     ),
     st.tuples(st.just("reply"), st.integers(0, 5), st.sampled_from(["sam", "lee", "bot"]), st.just("")),
     st.tuples(st.just("resolve"), st.integers(0, 5), st.just(""), st.just("")),
-    st.tuples(st.just("rate"), st.integers(0, 5), st.integers(1, 5).map(str), st.just("")),
+    st.tuples(
+        st.just("rate"),
+        st.integers(0, 5),
+        st.integers(1, 5).map(str),
+        st.sampled_from(["all", "csat", "nps"]),
+    ),
     st.tuples(st.just("transfer"), st.integers(0, 5), st.sampled_from(["phone", "chat"]), st.just("")),
     st.tuples(
         st.just("switch"),
@@ -115,7 +121,12 @@ def tell(store: Store, start: datetime, steps: list[tuple[tuple[object, ...], in
                 board.resolve(jid, by="sam", at=now)
             elif verb == "rate":
                 score = int(str(arg))
-                board.rate(jid, csat=score, nps=score * 2, ces=score + 1, at=now)
+                if body == "csat":  # a survey that leaves some scales out
+                    board.rate(jid, csat=score, at=now)
+                elif body == "nps":
+                    board.rate(jid, nps=score * 2, ces=score + 1, at=now)
+                else:
+                    board.rate(jid, csat=score, nps=score * 2, ces=score + 1, at=now)
             else:
                 board.transfer(jid, to_channel=str(arg), reason="escalation", by="sam", at=now)
         except HandoffError:

@@ -316,3 +316,72 @@ def test_refresh_tallies_makes_only_the_missing_ones(keeping: Store, memory: Sto
 def test_refresh_tallies_refuses_a_store_that_keeps_none(memory: Store) -> None:
     with pytest.raises(ValidationError, match="store"):
         refresh_tallies(memory, START, END)
+
+
+# -- what the read leaves in the database until a leg needs it ----------------------------------
+
+
+def _restating_story(store: Store) -> str:
+    """A customer gives an order number, then switches channel quoting it again: the
+    switch's leg restates a fact only the earlier message holds in full."""
+    from handoff import Inbound
+
+    board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(41))
+    ana = "email:ana@example.com"
+    first = board.receive(Inbound(channel="email", identity=ana, body="Order A-12345 is late", at=T0))
+    jid = first.journey.id
+    board.reply(jid, agent="sam", body="Checking", at=T0 + timedelta(minutes=5))
+    board.receive(
+        Inbound(
+            channel="chat",
+            identity=ana,
+            body="Me again about order A-12345, and my email is ana@example.com",
+            at=T0 + timedelta(minutes=30),
+            journey_ref=first.journey.reference,
+        )
+    )
+    board.reply(jid, agent="lee", body="Found it", channel="chat", at=T0 + timedelta(minutes=31))
+    board.rate(jid, csat=4, at=T0 + timedelta(minutes=40))  # a survey that leaves NPS and CES out
+    return jid
+
+
+@pytest.mark.parametrize("backend", ["sqlite", *BACKENDS])
+def test_a_tally_completed_after_its_read_closed_reads_texts_and_facts_then(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Earlier message text and the fact index are read only when a leg needs them, in
+    the open read or, for a tally completed after it, in a read of their own: the
+    tallies are the walk's either way."""
+    memory = MemoryStore()
+    jid = _restating_story(memory)
+    walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
+    assert walked[jid][10] and walked[jid][10][0].restated == 1  # the order, said before the switch
+    url = backend_url(request, backend) if backend in BACKENDS else None
+    with open_store(url) if url else SQLiteStore(tmp_path / "t.db") as store:
+        _restating_story(store)
+        assert isinstance(store, MetricsSource)
+        during = {t.id: _plain(complete(t)) for t in store.metric_tallies(START, END)}
+        made = list(store.metric_tallies(START, END))
+        after = {t.id: _plain(complete(t)) for t in made}
+    assert during == walked
+    assert after == walked
+
+
+def test_the_sqlite_read_takes_journeys_and_handoffs_from_their_indexes(sqlite: Store) -> None:
+    """The journeys' fields and the handoffs come from the indexes of schema version 8,
+    and a row written after the upgrade is in them at once."""
+    from handoff.stores.sqlite import _metrics
+
+    assert isinstance(sqlite, SQLiteStore)
+    path = str(sqlite._path)
+    bounds = {"start": 0, "end": 2**62, "form": 0}
+    with closing(sqlite3.connect(path)) as conn:
+        journeys = " ".join(str(r) for r in conn.execute("EXPLAIN QUERY PLAN " + _metrics._JOURNEYS, bounds))
+        histories = " ".join(
+            str(r) for r in conn.execute("EXPLAIN QUERY PLAN " + _metrics._PLANS[True, False], bounds)
+        )
+        fields = conn.execute("SELECT count(*) FROM journeys WHERE metric_fields IS NOT NULL").fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM journeys").fetchone()[0]
+    assert "journeys_for_metrics" in journeys, journeys
+    assert "handoffs_for_metrics" in histories, histories
+    assert fields == total > 0

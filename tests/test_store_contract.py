@@ -80,7 +80,7 @@ def test_intake_refusals_are_skipped_for_a_store_that_trusts_its_caller() -> Non
     """``validates_input = False`` skips every refusal test, as documented."""
     identity = parse_identity("email:a@example.com")
     with pytest.raises(pytest.skip.Exception, match="validates_input = False"):
-        _TrustingKit().test_bad_arguments_name_the_field(
+        _TrustingKit().test_bad_intake_arguments_name_the_field(
             _TrustingStore(), (identity, 5, None, (), (), SINCE), "channel"
         )
 

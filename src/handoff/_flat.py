@@ -27,8 +27,12 @@ __all__ = ["plain_function", "text_function"]
 
 _SIMPLE = (str, int, float, bool, type(None))
 _string = json.encoder.encode_basestring  # what an ensure_ascii=False encoder writes for text
-_texts: dict[int, tuple[object, str]] = {}  # id of a tuple of records -> (the tuple, its JSON)
+_Kept = dict[int, tuple[object, str]]  # id of a tuple of records -> (the tuple, its JSON)
+_kept: list[_Kept] = [{}, {}]  # the texts kept lately, and those kept before them
 _MOST_TEXTS = 4096
+"""Texts kept in each generation: a full one becomes the older, the older one is dropped,
+so a tuple that came back lately stays kept (a journey's path and facts come back with
+its next message, a few batches later in an import)."""
 
 
 def _optional(kind: Any) -> Any | None:
@@ -143,8 +147,9 @@ def text_function(
     parts: list[str] = []
     for i, a in enumerate(attrs.fields(cls)):
         key = ("{" if i == 0 else ", ") + _string(a.name) + ": "
-        parts.append(f"{key!r} + {_text(a.type, f'o.{a.name}', names, 0)}")
-    body = " + ".join(parts) + " + '}'" if parts else "'{}'"
+        parts += [repr(key), _text(a.type, f"o.{a.name}", names, 0)]
+    # One join: a chain of ``+`` would copy the growing text once per field.
+    body = "''.join((" + ", ".join(parts) + ", '}'))" if parts else "'{}'"
     return _compiled(cls, "text", body, names)
 
 
@@ -152,11 +157,21 @@ def _records(items: Sequence[Any], encode: Callable[[Any], str]) -> str:
     """The JSON of a tuple of records, kept while that very tuple comes back."""
     if not items:
         return "[]"
-    held = _texts.get(id(items))
+    key = id(items)
+    recent, older = _kept
+    held = recent.get(key) or older.get(key)
     if held is not None and held[0] is items:
+        if key not in recent:
+            _keep(key, held)
         return held[1]
     text = "[" + ", ".join([encode(item) for item in items]) + "]"
-    if len(_texts) >= _MOST_TEXTS:
-        _texts.clear()
-    _texts[id(items)] = (items, text)  # holding the tuple keeps its id from being reused
+    _keep(key, (items, text))  # holding the tuple keeps its id from being reused
     return text
+
+
+def _keep(key: int, held: tuple[object, str]) -> None:
+    recent = _kept[0]
+    if len(recent) >= _MOST_TEXTS:
+        recent = {}
+        _kept[:] = [recent, _kept[0]]  # one step: a thread encoding meanwhile sees either pair
+    recent[key] = held

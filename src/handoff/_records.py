@@ -5,11 +5,14 @@ a store read back, a model a user built. Inside the library every part of a new
 journey state, interaction, fact or summary line was checked on its way in (the
 inbound, the verb's arguments) or computed from checked parts, so checking it again on
 every event would only cost time. :func:`replace` and :func:`build` set the fields as
-given; the tests check that what they make equals what the validating constructors make.
+given, through a function written once per record class (field by field, defaults
+bound, no look-up of the class's fields per call); the tests check that what they make
+equals what the validating constructors make.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -18,43 +21,70 @@ __all__ = ["build", "replace"]
 
 R = TypeVar("R")
 
-_set = object.__setattr__
-_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _names(cls: type) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(a.name for a in attrs.fields(cls))
-    return names
+_BUILDERS: dict[type, Callable[[dict[str, Any]], Any]] = {}
+_REPLACERS: dict[type, Callable[[Any, dict[str, Any]], Any]] = {}
 
 
 def replace(record: R, **changes: Any) -> R:
     """``attrs.evolve`` without validators, for changes computed from checked parts."""
-    made: R = object.__new__(type(record))
-    get = record.__getattribute__
-    for name in _names(type(record)):
-        _set(made, name, changes[name] if name in changes else get(name))
-    return made
+    cls = type(record)
+    made = _REPLACERS.get(cls) or _replacer(cls)
+    result: R = made(record, changes)
+    return result
 
 
 def build(cls: type[R], **values: Any) -> R:
     """A record from its fields given by name, without validators or converters; a field
     not given takes its default (a record's new field need not be named everywhere)."""
-    made: R = object.__new__(cls)
-    for name in _names(cls):
-        value = values.get(name, _MISSING)
-        _set(made, name, _default(cls, name) if value is _MISSING else value)
+    made = _BUILDERS.get(cls) or _builder(cls)
+    result: R = made(values)
+    return result
+
+
+def _scope(cls: type) -> dict[str, Any]:
+    return {"_new": object.__new__, "_set": object.__setattr__, "_cls": cls}
+
+
+def _compiled(cls: type, name: str, signature: str, lines: list[str], scope: dict[str, Any]) -> Any:
+    source = "\n    ".join([f"def {name}({signature}):", "made = _new(_cls)", *lines, "return made"])
+    exec(compile(source, f"<handoff records {name} {cls.__name__}>", "exec"), scope)
+    return scope[name]
+
+
+def _builder(cls: type) -> Callable[[dict[str, Any]], Any]:
+    scope = _scope(cls)
+    lines = []
+    for i, field in enumerate(attrs.fields(cls)):
+        name, default = field.name, field.default
+        if default is attrs.NOTHING:
+            scope[f"_needs{i}"] = _needs(cls, name)
+            value = f"values[{name!r}] if {name!r} in values else _needs{i}()"
+        elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            scope[f"_factory{i}"] = default.factory  # records use no factory taking self
+            value = f"values[{name!r}] if {name!r} in values else _factory{i}()"
+        else:
+            scope[f"_default{i}"] = default
+            value = f"values.get({name!r}, _default{i})"
+        lines.append(f"_set(made, {name!r}, {value})")
+    made: Callable[[dict[str, Any]], Any] = _compiled(cls, "build", "values", lines, scope)
+    _BUILDERS[cls] = made
     return made
 
 
-_MISSING = object()
+def _replacer(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
+    lines = [
+        f"_set(made, {f.name!r}, changes[{f.name!r}] if {f.name!r} in changes else record.{f.name})"
+        for f in attrs.fields(cls)
+    ]
+    made: Callable[[Any, dict[str, Any]], Any] = _compiled(
+        cls, "replace", "record, changes", lines, _scope(cls)
+    )
+    _REPLACERS[cls] = made
+    return made
 
 
-def _default(cls: type, name: str) -> Any:
-    default: Any = attrs.fields_dict(cls)[name].default
-    if default is attrs.NOTHING:
+def _needs(cls: type, name: str) -> Callable[[], Any]:
+    def missing() -> Any:
         raise TypeError(f"{cls.__name__} needs its {name!r}")
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return default.factory()  # records use no factory taking self
-    return default
+
+    return missing

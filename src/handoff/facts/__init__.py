@@ -403,12 +403,15 @@ def merge_facts(index: tuple[Fact, ...], new: Iterable[Fact], *, cap: int = 50) 
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         raise ValidationError("cap", f"expected a whole number >= 1, got {cap!r}")
     merged = _facts(index, "index")
+    known = len(merged)
     seen = set(map(_KEY, merged))
     for fact in _facts(new, "new"):
         key = (fact.kind, fact.value)
         if key not in seen:
             seen.add(key)
             merged.append(fact)
+    if len(merged) == known and known <= cap and isinstance(index, tuple):
+        return index  # nothing new (a customer restating what they said): the index as it was
     return tuple(merged[-cap:])
 
 

@@ -223,6 +223,9 @@ def plan(
         notifications=decided.scheduled,
         decisions=logged,
         links=draft.links if draft.contact_changed else (),
+        unlinks=(),
+        callbacks=(),
+        cancelled_notifications=(),
     )
     outcome = JourneyOutcome(
         journey=after,
@@ -309,7 +312,9 @@ def _decide(
     return _Decided(
         scheduled=tuple(planned),
         logged=tuple(
-            d for d in decisions if d.notifications or d.suggestions or d.priority or d.id in alerted
+            d
+            for d in decisions
+            if d.notifications or d.suggestions or d.priority or (alerted and d.id in alerted)
         ),
         spec=spec,
         trace=tuple(v for d in decisions for v in d.verdicts),

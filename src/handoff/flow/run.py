@@ -34,6 +34,7 @@ from handoff.flow.read import Steps, ask, intake_steps, notifications_steps, rec
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.policy.engine import Policy
+from handoff.stores._planned import vouch
 from handoff.stores.base import Store
 from handoff.stores.capabilities import IntakeReads, SerializedWrites
 
@@ -98,7 +99,11 @@ class Flow:
         if isinstance(read, JourneyOutcome):
             return read
         draft = draft_inbound(inbound, identity, read, ids=self.ids, settings=self.policy.settings)
-        known = None if read.notifications is None else read.notifications.get(draft.journey.id, ())
+        # The pooled read holds the last day's notifications: all a customer's message looks
+        # at. Another author's message may meet an SLA wait, whose alerts can be older.
+        known = None
+        if read.notifications is not None and draft.interaction.author == "customer":
+            known = read.notifications.get(draft.journey.id, ())
         return (yield from self._commit(draft, now, known))
 
     # -- agents ------------------------------------------------------------------------
@@ -189,5 +194,7 @@ class Flow:
             planned = planned_with((yield from recent_steps(journey, planned.more)))
         if finish is not None:
             planned = finish(planned)
+        else:  # built by the plan from what it read: the store need not check it all again
+            vouch(planned.changeset)
         yield ("commit", (planned.changeset,), {})
         return planned.outcome

@@ -11,10 +11,12 @@ reports made through tallies to the figures of the models.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 
 from handoff.metrics.journeys import _ORDER, _surveys, facts_said, handoff_legs
 from handoff.models import Fact
 from handoff.stores.base import MetricJourney, MetricStep, MetricTally, TallyHandoff
+from handoff.stores.sql._metrics import Conversation
 
 __all__ = ["complete", "tally"]
 
@@ -81,7 +83,12 @@ def tally(journey: MetricJourney) -> MetricTally:
     )
 
 
-def _handoffs(journey: MetricJourney, ordered: list[MetricStep]) -> tuple[TallyHandoff, ...]:
+def _handoffs(
+    journey: MetricJourney,
+    ordered: list[MetricStep],
+    said: Callable[[MetricStep], tuple[Fact, ...]] | None = None,
+    facts: Callable[[], list[tuple[str, str, int]]] | None = None,
+) -> tuple[TallyHandoff, ...]:
     return tuple(
         TallyHandoff(
             handoff.at,
@@ -92,7 +99,7 @@ def _handoffs(journey: MetricJourney, ordered: list[MetricStep]) -> tuple[TallyH
             len(restated),
             handoff.queue,
         )
-        for handoff, reply, restated in handoff_legs(journey, ordered, _said)
+        for handoff, reply, restated in handoff_legs(journey, ordered, said or _said, facts)
     )
 
 
@@ -117,4 +124,10 @@ def complete(item: MetricTally) -> MetricTally:
     legs = item.legs
     if legs is None:
         return item
-    return item._replace(handoffs=_handoffs(legs, sorted(legs.steps, key=_ORDER)), legs=None)
+    steps = legs.steps
+    if isinstance(steps, Conversation):  # texts and facts are read when a leg needs them
+        ordered = sorted(steps, key=_ORDER)
+        handoffs = _handoffs(legs, ordered, lambda step: _said(steps.filled(step)), steps.facts)
+    else:
+        handoffs = _handoffs(legs, sorted(steps, key=_ORDER))
+    return item._replace(handoffs=handoffs, legs=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from operator import itemgetter
 from typing import Final, NamedTuple
@@ -265,6 +265,7 @@ def handoff_legs(
     journey: MetricJourney,
     ordered: list[MetricStep],
     extract: Callable[[MetricStep], tuple[Fact, ...]] | None = None,
+    facts: Callable[[], Iterable[tuple[str, str, int]]] | None = None,
 ) -> list[tuple[MetricHandoff, MetricStep | None, tuple[Fact, ...]]]:
     """Each handoff in time order, with the first agent reply on its new channel and the
     facts the customer restated after it.
@@ -273,8 +274,10 @@ def handoff_legs(
     next handoff; a restatement is a fact of that leg's customer messages that an
     earlier customer message, or the journey's fact index, already held. Messages are
     read for facts only when needed: each leg's, and earlier ones only to settle a
-    restatable fact the fact index does not explain. ``extract`` reads a message's
-    facts (default: :func:`~handoff.facts.extract_facts` on its text).
+    restatable fact the fact index does not explain, and the fact index only once a
+    leg holds a restatable fact. ``extract`` reads a message's facts (default:
+    :func:`~handoff.facts.extract_facts` on its text); ``facts`` reads the fact index
+    (default: the journey's ``facts``).
     """
     keys = [(item[_AT], item[_SEQ]) for item in ordered]
     chronological = sorted(journey.handoffs, key=_HANDOFF_TIME)
@@ -293,11 +296,12 @@ def handoff_legs(
             said[i] = (extract or facts_said)(ordered[i])
         return said[i]
 
+    index: list[tuple[str, str, int]] | None = None
     legs: list[tuple[MetricHandoff, MetricStep | None, tuple[Fact, ...]]] = []
     for k, handoff in enumerate(chronological):
         start = starts[k]
         end = starts[k + 1] if k + 1 < len(chronological) else len(ordered)
-        indexed = {(kind, value) for kind, value, at in journey.facts if at < handoff.at}
+        indexed: set[tuple[str, str]] | None = None
         known: set[tuple[str, str]] | None = None
         restated: dict[tuple[str, str], Fact] = {}
         for i in customer:
@@ -308,6 +312,10 @@ def handoff_legs(
             for fact in facts_of(i):
                 if fact.kind not in RESTATABLE_KINDS or fact.key in restated:
                     continue
+                if indexed is None:
+                    if index is None:
+                        index = list(journey.facts if facts is None else facts())
+                    indexed = {(kind, value) for kind, value, at in index if at < handoff.at}
                 if fact.key not in indexed:
                     if known is None:
                         known = {f.key for j in customer if j < start for f in facts_of(j)}

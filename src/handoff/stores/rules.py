@@ -43,6 +43,7 @@ from handoff.models import (
     Notification,
     NotificationStatus,
 )
+from handoff.stores._planned import vouched
 from handoff.stores.records import Changeset
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "check_changeset",
     "check_claim",
     "check_identity",
+    "check_intake",
     "check_key",
     "check_keys",
     "check_last",
@@ -158,6 +160,38 @@ def check_refs(refs: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(refs))
 
 
+def check_intake(
+    identity: object,
+    channel: object,
+    external_id: object,
+    references: object,
+    thread_refs: object,
+    since: object,
+) -> tuple[Identity, str, str | None, tuple[str, ...], tuple[str, ...], datetime]:
+    """The arguments of :meth:`~handoff.stores.capabilities.IntakeReads.load_intake`,
+    checked as the plain look-ups check them; references and thread references
+    de-duplicated in order."""
+    return (
+        check_identity(identity),
+        check_text(channel, "channel"),
+        None if external_id is None else check_text(external_id, "external_id"),
+        _texts(references, "references"),
+        _texts(thread_refs, "thread_refs"),
+        ensure_aware(since, "since"),
+    )
+
+
+def _texts(values: object, field: str) -> tuple[str, ...]:
+    """A sequence of text, de-duplicated in order; else a ValidationError naming ``field``."""
+    if not values and type(values) is tuple:
+        return ()  # the usual case: no references, no thread
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ValidationError(field, f"expected a sequence of text, got {type(values).__name__}")
+    for i, value in enumerate(values):
+        check_text(value, f"{field}[{i}]")
+    return tuple(dict.fromkeys(values))
+
+
 def check_keys(keys: object) -> list[tuple[str, str]]:
     """``(channel, external_id)`` pairs, de-duplicated in order; anything else is refused."""
     if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
@@ -234,7 +268,13 @@ def check_changeset(changes: object) -> Changeset:
     Also refuses a contact or journey whose new version is not above the expected one:
     a write that keeps the version would let a concurrent writer's change be lost, and a
     NUL character in any key (see :func:`check_key`).
+
+    A changeset the write path planned itself is only checked for what it may still
+    carry from outside: keys (an inbound's external id, an identity), numbers past what
+    the stores keep and decision data; the rest it was built right.
     """
+    if vouched(changes):
+        return _check_planned(changes)  # type: ignore[arg-type]
     if not isinstance(changes, Changeset):
         raise ValidationError("changes", f"expected a Changeset, got {type(changes).__name__}")
     _check_versioned(changes.contact, Contact, "contact", changes.expected_contact_version)
@@ -276,8 +316,53 @@ def check_changeset(changes: object) -> Changeset:
     return changes
 
 
+def _check_planned(changes: Changeset) -> Changeset:
+    """:func:`check_changeset`'s checks of what a planned changeset takes from outside."""
+    if changes.contact is not None:
+        check_whole(changes.contact.version, "contact.version", MAX_VERSION)
+    if changes.journey is not None:
+        check_whole(changes.journey.version, "journey.version", MAX_VERSION)
+    for i, interaction in enumerate(changes.interactions):
+        check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
+    for i, decision in enumerate(changes.decisions):
+        _check_json(decision.data, f"decisions[{i}].data", 0)
+    # Of its keys only these come from outside; ids and references it made, or read stored.
+    if changes.contact is not None:
+        for k, identity in enumerate(changes.contact.identities):
+            check_key(str(identity), f"contact.links[{k}].identity")
+    for k, link in enumerate(changes.links):
+        check_key(str(link.identity), f"links[{k}].identity")
+    for k, interaction in enumerate(changes.interactions):
+        check_key(interaction.external_id, f"interactions[{k}].external_id")
+    return changes
+
+
+def _keys(changes: Changeset) -> list[str | None]:
+    """Every key of the changeset, as :func:`_check_keys_of` names them, without names."""
+    keys: list[str | None] = []
+    contact, journey = changes.contact, changes.journey
+    if contact is not None:
+        keys.append(contact.id)
+        keys += [str(i) for i in contact.identities]
+    keys += [str(link.identity) for link in changes.links]
+    keys += [str(i) for i in changes.unlinks]
+    if journey is not None:
+        keys += (journey.id, journey.reference, journey.contact_id)
+    for i in changes.interactions:
+        keys += (i.id, i.journey_id, i.contact_id, i.external_id)
+    keys += [key for h in changes.handoffs for key in (h.id, h.journey_id)]
+    for n in changes.notifications:
+        keys += (n.id, n.journey_id, n.contact_id, n.provider_id)
+    keys += [key for d in changes.decisions for key in (d.id, d.journey_id, d.contact_id)]
+    keys += [key for c in changes.callbacks for key in (c.id, c.journey_id, c.contact_id)]
+    keys += changes.cancelled_notifications
+    return keys
+
+
 def _check_keys_of(changes: Changeset) -> None:
     """No key of the changeset holds NUL; the field named is the record's and the key's."""
+    if "\x00" not in "".join(key for key in _keys(changes) if key is not None):
+        return  # the usual case, told at once; else the walk below names the field
     keyed: list[tuple[str, dict[str, str | None]]] = []
     if changes.contact is not None:
         keyed.append(("contact", {"id": changes.contact.id}))

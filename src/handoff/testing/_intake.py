@@ -183,7 +183,9 @@ class IntakeConformance(KitBase):
             ((None, "sms", None, (), (), datetime(2024, 1, 1)), "since"),
         ],
     )
-    def test_bad_arguments_name_the_field(self, store: Store, args: tuple[Any, ...], field: str) -> None:
+    def test_bad_intake_arguments_name_the_field(
+        self, store: Store, args: tuple[Any, ...], field: str
+    ) -> None:
         self.require("validates_input")
         reads = self.intake(store)
         identity = parse_identity("email:a@example.com")

@@ -136,12 +136,17 @@ class BulkIntake:
         """Plan one inbound into the batch, or report it refused."""
         try:
             identity = inbound_identity(inbound, self._region)
-            outcome = flow.receive(inbound, identity, now)
+            outcome = self._receive(flow, inbound, identity, now)
         except HandoffError as exc:
             self._refused(inbound, exc)
             return
         batch.append((inbound, identity))
         outcomes.append(outcome)
+
+    def _receive(self, flow: Flow, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
+        """One inbound planned into the batch; planned again (bounded) when the overlay
+        refuses it, as a store refuses a new journey whose reference is taken."""
+        return retry(lambda: flow.receive(inbound, identity, now), self._retries)
 
     def _fresh(self) -> tuple[Overlay, Flow]:
         """An empty overlay over the store, and a flow that plans into it."""
@@ -179,7 +184,7 @@ class BulkIntake:
                 time.sleep(random.uniform(0, 0.002 * (tries + 1)))
                 overlay, flow = self._fresh()
                 now = self._now()
-                outcomes = [flow.receive(inbound, identity, now) for inbound, identity in batch]
+                outcomes = [self._receive(flow, inbound, identity, now) for inbound, identity in batch]
         self._done += len(batch)
         if self._progress is not None:
             self._progress(self._done)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from handoff.identity import Identity
 from handoff.models import Callback, Contact, DecisionRecord, Handoff, IdentityLink, Interaction, Notification
+from handoff.stores._planned import vouch, vouched
 from handoff.stores.base import Changeset
 from handoff.stores.records import linked_contact
 
@@ -36,7 +37,7 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
     the changesets one by one.
     """
     if _nothing_to_merge(changes):
-        return list(changes)  # what merging would build anew, field for field
+        return list(changes)  # what merging would build anew, field for field (planned still)
     parts: list[_Merged] = []
     by_journey: dict[str, _Merged] = {}
     by_contact: dict[str, _Merged] = {}
@@ -56,6 +57,12 @@ def coalesce(changes: Sequence[Changeset]) -> list[Changeset]:
         if change.contact is not None:
             by_contact.setdefault(change.contact.id, part).take_contact(change)
     return [part.changeset() for part in parts]
+
+
+def _planned(merged: Changeset, sources: Sequence[Changeset]) -> Changeset:
+    """``merged``, vouched for as planned when every changeset it merges was: ids, versions
+    and links come from them, each once, so the store's checks of what is planned hold."""
+    return vouch(merged) if all(vouched(change) for change in sources) else merged
 
 
 def _nothing_to_merge(changes: Sequence[Changeset]) -> bool:
@@ -85,6 +92,7 @@ class _Merged:
 
     def __init__(self, first: Changeset) -> None:
         self.first = first
+        self.sources: list[Changeset] = []  # every changeset merged here, its rows or its contact
         self.contact: Contact | None = None
         self.expected_contact_version = 0
         self.journey = first.journey
@@ -104,6 +112,7 @@ class _Merged:
 
     def take_contact(self, change: Changeset) -> None:
         """The contact as ``change`` leaves it, after what this part holds."""
+        self.sources.append(change)
         if self.contact is None:
             self.expected_contact_version = change.expected_contact_version
         if self.expected_contact_version == 0:  # a new contact: written whole, its links in it
@@ -119,6 +128,7 @@ class _Merged:
 
     def append(self, change: Changeset) -> None:
         """Carry the rows ``change`` appends (to its journey, or to one written before this one)."""
+        self.sources.append(change)
         self.interactions += change.interactions
         self.handoffs += change.handoffs
         self.notifications += change.notifications
@@ -127,6 +137,9 @@ class _Merged:
         self.cancelled_notifications += change.cancelled_notifications
 
     def changeset(self) -> Changeset:
+        return _planned(self._merged(), [self.first, *self.sources])
+
+    def _merged(self) -> Changeset:
         return Changeset(
             contact=self.contact,
             expected_contact_version=self.expected_contact_version,

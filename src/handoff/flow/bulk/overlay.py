@@ -74,6 +74,8 @@ class Overlay(Store):
         """Record a changeset planned from this overlay; the store checks it again at commit."""
         _check_pending(changes.contact, self._contacts, changes.expected_contact_version)
         _check_pending(changes.journey, self._journeys, changes.expected_journey_version)
+        if changes.journey is not None and changes.expected_journey_version == 0:
+            self._check_reference(changes.journey)
         for interaction in changes.interactions:
             if interaction.external_id is not None and self.find_interaction(
                 interaction.channel, interaction.external_id
@@ -108,6 +110,14 @@ class Overlay(Store):
             self._notifications.setdefault(notification.journey_id, []).append(notification)
         for decision in changes.decisions:
             self._decisions[decision.id] = decision
+
+    def _check_reference(self, journey: Journey) -> None:
+        """A new journey's reference is refused here, as the store would refuse it at
+        commit: planning that one inbound again draws another, where a refusal at commit
+        would plan the whole batch again."""
+        reference = journey.reference
+        if reference in self._references or self.base.find_journey_by_reference(reference) is not None:
+            raise ConcurrencyConflict(f"journey reference {reference!r} is already taken")
 
     def _put_contact(self, changes: Changeset) -> None:
         """The contact as the batch leaves it; only the links the changeset names change owner."""

@@ -20,6 +20,7 @@ from operator import attrgetter
 
 from attrs import evolve
 
+from handoff._records import replace
 from handoff.clock import ensure_aware, micros
 from handoff.errors import NotFound, ValidationError
 from handoff.identity import Identity
@@ -37,6 +38,7 @@ from handoff.stores.base import Store
 from handoff.stores.capabilities import BulkImport, ErasureScrub, RecordPages, SerializedWrites
 from handoff.stores.memory._callbacks import MemoryCallbacks
 from handoff.stores.memory._checks import ChangesetChecks
+from handoff.stores.memory._intake import MemoryIntake
 from handoff.stores.memory._leases import MemoryLeases
 from handoff.stores.memory._metrics import MemoryJourneyIndex
 from handoff.stores.records import BRIEF_LINKS, Changeset, ContactRecords, Erasure
@@ -67,6 +69,7 @@ _by_sequence = attrgetter("sequence")
 class MemoryStore(
     ChangesetChecks,
     Store,
+    MemoryIntake,
     BulkImport,
     SerializedWrites,
     MemoryJourneyIndex,
@@ -88,6 +91,9 @@ class MemoryStore(
         # kinds: what a brief reads. Flat, so that a batch's one-level copy restores them.
         self._kinds: dict[tuple[str, str], dict[Identity, None]] = {}
         self._contact_kinds: dict[str, dict[str, None]] = {}
+        # contact id -> its briefs by the identity asked about (None: none), as read last;
+        # dropped whenever the contact or its links change.
+        self._briefs: dict[str, dict[Identity | None, Contact]] = {}
         self._positions = itertools.count()
         self._journeys: dict[str, Journey] = {}
         self._by_reference: dict[str, str] = {}
@@ -218,7 +224,18 @@ class MemoryStore(
             return None if owner is None else self._brief(self._contacts[owner], identity)
 
     def _brief(self, head: Contact, identity: Identity | None) -> Contact:
-        """The first links of each kind, and ``identity``'s: a few dict look-ups each."""
+        """The first links of each kind, and ``identity``'s: a few dict look-ups each, once
+        for each state of the contact (the write path reads it on every event)."""
+        kept = self._briefs.get(head.id)
+        if kept is not None:
+            found = kept.get(identity)
+            if found is not None:
+                return found
+        brief = self._briefed(head, identity)
+        self._briefs.setdefault(head.id, {})[identity] = brief
+        return brief
+
+    def _briefed(self, head: Contact, identity: Identity | None) -> Contact:
         held = self._links[head.id]
         wanted: set[Identity] = set()
         for kind in self._contact_kinds.get(head.id, ()):
@@ -229,7 +246,7 @@ class MemoryStore(
 
     @staticmethod
     def _with_links(head: Contact, links: list[IdentityLink]) -> Contact:
-        return evolve(head, links=tuple(links))
+        return replace(head, links=tuple(links))  # a stored head and stored links: both checked
 
     # -- journeys --------------------------------------------------------------------
     def get_journey(self, journey_id: str) -> Journey:
@@ -354,6 +371,7 @@ class MemoryStore(
             contact = self._contacts.pop(contact_id, None)
             if contact is None:
                 raise NotFound("contact", contact_id)
+            self._briefs.pop(contact_id, None)
             for identity in self._links.pop(contact_id):
                 del self._owners[identity]
             for kind in self._contact_kinds.pop(contact_id, ()):
@@ -446,6 +464,7 @@ class MemoryStore(
         """The contact's profile, then its links one by one: O(1) in the links it holds."""
         contact = changes.contact
         assert contact is not None
+        self._briefs.pop(contact.id, None)
         if changes.expected_contact_version == 0:
             self._links[contact.id] = {}
             for link in contact.links:
@@ -454,7 +473,7 @@ class MemoryStore(
             self._put_link(contact.id, link)
         for identity in changes.unlinks:
             self._drop_link(contact.id, identity)
-        self._contacts[contact.id] = evolve(contact, links=())
+        self._contacts[contact.id] = contact if not contact.links else replace(contact, links=())
 
     def _put_link(self, contact_id: str, link: IdentityLink) -> None:
         held = self._links[contact_id]

@@ -4,8 +4,10 @@ The three queries of :mod:`handoff.stores.sql._metrics` (the period's journeys w
 current kept tally, one row per journey of their histories, aggregated in order of time
 then sequence, and the current kept tallies) run in one read-only, repeatable-read
 transaction on one pooled connection, each through a server-side cursor fetched in
-batches. The tallies a report made are kept in one transaction after it. Timestamps
-come out as UTC microseconds (``extract(epoch ...)`` is exact numeric arithmetic).
+batches; the text of earlier customer messages and a journey's fact index are looked up
+on the same connection, in the same snapshot, only when a leg needs them. The tallies a
+report made are kept in one transaction after it. Timestamps come out as UTC
+microseconds (``extract(epoch ...)`` is exact numeric arithmetic).
 """
 
 from __future__ import annotations
@@ -34,41 +36,42 @@ _CURRENT = (
 _PERIOD = f"{_IN_PERIOD} AND NOT {_CURRENT}"
 _CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
 _CONV = "kind IN ('message', 'call')"
-_TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
-_RESOLUTION = f"i.kind = 'event' AND left(i.data ->> 'body', 11) = '{RESOLVED}'"
 _ORDER = "ORDER BY i.at, i.sequence"
-_GROUPED = f"""SELECT i.journey_id AS jid,
-    string_agg(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '' {_ORDER})
-        AS talk,
-    string_agg(CASE WHEN {_TALK} THEN {_us("i.at")}::text END, ',' {_ORDER}) AS instants,
-    string_agg(CASE WHEN {_RESOLUTION} THEN {_us("i.at")} || ' ' || i.channel END, ' ' {_ORDER}) AS resolved,
-    string_agg(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, ''
-        {_ORDER}) AS turns,
-    count(*) FILTER (WHERE i.kind = 'survey') AS surveys
+# A survey's answers as the JSON array [csat, nps, ces].
+_ANSWERS = """jsonb_build_array(i.data -> 'metadata' -> 'csat', i.data -> 'metadata' -> 'nps',
+    i.data -> 'metadata' -> 'ces')::text"""
+# One letter and instant per step the figures read (see handoff.stores.sql._metrics).
+_GROUPED = f"""SELECT i.journey_id AS jid, string_agg(CASE
+        WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' || {_us("i.at")}
+            WHEN 'agent' THEN 'a' || {_us("i.at")} END
+        WHEN i.kind = 'event' AND left(i.data ->> 'body', 11) = '{RESOLVED}'
+            THEN 'r' || {_us("i.at")} || ':' || i.channel
+        WHEN i.kind = 'survey' THEN 's' || i.id || ' ' || {_ANSWERS} END, chr(31) {_ORDER}) AS steps
 FROM interactions i WHERE i.journey_id IN {_CHOSEN} GROUP BY i.journey_id"""
-_ANSWERS = """(SELECT string_agg(x.id || ' ' || jsonb_build_array(x.data -> 'metadata' -> 'csat',
-        x.data -> 'metadata' -> 'nps', x.data -> 'metadata' -> 'ces')::text, chr(30)
-        ORDER BY x.at, x.sequence)
-    FROM interactions x WHERE x.journey_id = g.jid AND x.kind = 'survey')"""
 _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, coalesce(g.talk, ''), g.instants, g.resolved,
-    (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
-    CASE WHEN g.surveys > 0 THEN {_ANSWERS} END,
-    {{agent}},
+_HISTORIES = f"""SELECT g.jid, g.steps, {{agent}},
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
 FROM ({_GROUPED}) g ORDER BY g.jid"""
+# No customer message before the earliest handoff or its anchoring interaction starts a leg.
+_FIRST_ANCHOR = """(SELECT min(coalesce(a.at, h.at))
+        FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
+        WHERE h.journey_id = g.jid)"""
 _LEGS = f"""json_build_array(
     (SELECT json_agg(json_build_array({_us("h.at")}, {_us("a.at")}, a.sequence, h.from_channel, h.to_channel,
-            h.reason, h.data ->> 'queue') ORDER BY h.at, h.position)
+            h.reason, h.data ->> 'queue', h.position))
         FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
         WHERE h.journey_id = g.jid),
-    (SELECT json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.author,
-            CASE WHEN x.author = 'customer' THEN x.data ->> 'body' END,
-            CASE WHEN x.author = 'customer' THEN x.id END) ORDER BY x.at, x.sequence)
-        FROM interactions x
+    (SELECT string_agg(x.sequence || ' ' || x.channel, ',' ORDER BY x.at, x.sequence) FROM interactions x
         WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
-    (SELECT f.data -> 'facts' FROM journeys f WHERE f.id = g.jid))::text"""
+    (SELECT coalesce(json_agg(json_build_array(x.sequence, x.id, x.data ->> 'body')
+            ORDER BY x.at, x.sequence), '[]')
+        FROM interactions x
+        WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
+            AND x.at >= {_FIRST_ANCHOR}))::text"""
+_TEXTS = f"""SELECT x.sequence, x.id, x.data ->> 'body' FROM interactions x
+WHERE x.journey_id = %s AND x.author = 'customer' AND x.{_CONV}"""
+_FACTS = "SELECT data -> 'facts' FROM journeys WHERE id = %s"
 _NEXT_CONTACT = f"""(SELECT {_us("n.opened_at")} FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.position) > (j.opened_at, j.position)
         ORDER BY n.opened_at, n.position LIMIT 1)"""
@@ -93,6 +96,10 @@ _OPENED = (
 )
 _SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 _BATCH = 5000
+
+
+def _one(row: Row | None) -> Any:
+    return None if row is None else row[0]
 
 
 class PostgresMetrics(SQLMetrics):
@@ -124,10 +131,24 @@ class PostgresMetrics(SQLMetrics):
                 cursor.execute(sql, bounds)
                 cursors.append(cursor)
             try:
-                yield cursors[0], cursors[1], cursors[2]
+                yield (
+                    cursors[0],
+                    cursors[1],
+                    cursors[2],
+                    lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
+                    lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
+                )
             finally:
                 for cursor in cursors:
                     cursor.close()
+
+    def _customer_texts(self, journey_id: str) -> list[Row]:
+        with cast(Any, self)._connection("read the metrics") as conn:
+            return list(conn.execute(_TEXTS, (journey_id,)).fetchall())
+
+    def _fact_index(self, journey_id: str) -> Any:
+        with cast(Any, self)._connection("read the metrics") as conn:
+            return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         params = [(*row[1:], row[0], row[2]) for row in rows]  # the journey's id and version last

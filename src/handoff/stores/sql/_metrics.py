@@ -1,7 +1,9 @@
 """The metrics read shared by the SQL backends: one row per journey, made into its tally.
 
 A backend runs three queries in one read snapshot, and the database reduces every
-journey's history to one row: Python never sees an interaction. The first two cover
+journey's history to one row: Python never sees an interaction row. (For the repeat
+rate, the text of a journey's earlier customer messages and its fact index are looked
+up in the same snapshot, only for a journey with a leg that needs them.) The first two cover
 the period's journeys without a current kept tally, both ordered by journey id the same
 way; this module pairs the two rows of each journey and turns them into a
 :class:`~handoff.stores.metric_rows.MetricTally` with the journey's version, for the
@@ -14,23 +16,26 @@ Row layouts (times in UTC microseconds, JSON as text):
   reopen count, assignee (the last five from the record's JSON), the channel of its
   first step (only when the path is empty), the opening time of the contact's next
   journey, its version;
-* history (absent for a journey without interactions): journey id; the conversation,
-  one letter per customer (``c``) or agent (``a``) message or call in order of time
-  then sequence; the instants of those steps (comma-separated); each resolution's
-  instant and channel, in order (all space-separated); the reopen count (the database
-  counts it); the surveys (None without any; else per survey in order, separated by
-  ``\\x1e``, its id, a space and the JSON array of its CSAT, NPS and CES answers as
-  stored); the first replying agent (only when asked for agents); and the legs.
+* history (absent for a journey without interactions): journey id; the steps the
+  figures read, in order of time then sequence, comma-separated, each one letter and
+  its instant: ``c`` a customer's message or call, ``a`` an agent's, ``r`` a resolution
+  (with ``:`` and its channel after the instant), ``s`` a survey (the letter alone);
+  the surveys (None without any; else per survey in order, separated by ``\\x1e``, its
+  id, a space and the JSON array of its CSAT, NPS and CES answers as stored); the first
+  replying agent (only when asked for agents); and the legs.
 * legs (only for journeys with handoffs): a JSON array of the handoffs ([at, anchor
-  at, anchor sequence, from, to, reason, queue], in order of time then storage), the
-  customer messages and agent replies ([at, sequence, channel, author, body, id], body
-  and id only for the customer's), and the journey's fact index.
+  at, anchor sequence, from, to, reason, queue, storage position], in any order); the
+  sequence and channel of each conversational step (the ``c`` and ``a`` steps above,
+  in the same order) as one text, ``sequence channel`` comma-separated; the customer's
+  conversational messages from the earliest handoff or anchor on ([sequence, id,
+  body]). The text of earlier customer messages and the journey's fact index are
+  looked up (:data:`Texts`, :data:`Facts`) only for a leg that needs them.
 
-Order-dependent figures come from the conversation: a wait runs from the first
-customer message after an agent reply (or the start) to the next agent reply, what
-``c+a`` matches; a reopen is a customer message whose latest preceding customer
-message or resolution is a resolution, an ``rc`` in the letters of customer messages
-and resolutions, which the database counts.
+Order-dependent figures come from the steps: a wait runs from the first customer
+message after an agent reply (or the start) to the next agent reply, what ``c+a``
+matches in the letters of conversational steps; a reopen is a customer message whose
+latest preceding customer message or resolution is a resolution, an ``rc`` in the
+letters of customer messages and resolutions.
 """
 
 from __future__ import annotations
@@ -40,9 +45,10 @@ import json
 import re
 import threading
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 
 from handoff.clock import ensure_aware
@@ -52,21 +58,26 @@ from handoff.stores.capabilities import MetricTallies
 from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
-__all__ = ["RESOLVED", "Cursors", "SQLMetrics", "period"]
+__all__ = ["RESOLVED", "Conversation", "Cursors", "Facts", "SQLMetrics", "Texts", "period"]
 
 RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
 
 Row = tuple[Any, ...]
-Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row]]
+Texts = Callable[[str], Iterable[Row]]
+"""A journey's customer messages (and calls), each as (sequence, id, text)."""
+Facts = Callable[[str], Any]
+"""A journey's fact index as stored (JSON text, or the decoded list), None without one."""
+Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row], Texts, Facts]
 """Journey rows, then history rows, both ordered by journey id the same way, of the
-journeys without a current kept tally; then the kept tallies that are current."""
+journeys without a current kept tally; then the kept tallies that are current; and
+what reads a journey's customer messages and its fact index in the same snapshot."""
 
 _WAIT = re.compile("c+a")
 _SCALES = tuple(SURVEY_SCALES.items())
 _NO_ANSWERS = b""
 _NO_WAITS = array("q")
-_SURVEYS = "\x1e"
+_STEPS = "\x1f"
 
 
 def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -86,6 +97,15 @@ class SQLMetrics(MetricTallies):
         """Journey, history and kept rows (see the module) in one consistent snapshot;
         a kept tally is current if made from the journey's version in ``form`` or a
         better one (a lower number)."""
+
+    @abc.abstractmethod
+    def _customer_texts(self, journey_id: str) -> Iterable[Row]:
+        """What :data:`Texts` reads, in a read of its own (for a tally whose legs are
+        completed after its metrics read closed)."""
+
+    @abc.abstractmethod
+    def _fact_index(self, journey_id: str) -> Any:
+        """What :data:`Facts` reads, in a read of its own."""
 
     @abc.abstractmethod
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
@@ -111,19 +131,24 @@ class SQLMetrics(MetricTallies):
         backlogs, me = self._tally_backlogs(), threading.get_ident()
         backlog: list[Row] = []
         backlogs[me] = backlog
+        read: _Lookups | None = None
         try:
-            with self._metric_cursors(start, end, form_of(agents)) as (journeys, histories, kept):
+            with self._metric_cursors(start, end, form_of(agents)) as cursors:
+                journeys, histories, kept, texts, facts = cursors
+                read = _Lookups(texts, facts, self)
                 histories = iter(histories)
                 history = next(histories, None)
                 for row in journeys:
                     if history is not None and history[0] == row[0]:
-                        yield _tally(row, history)
+                        yield _tally(row, history, read)
                         history = next(histories, None)
                     else:
-                        yield _tally(row, None)
+                        yield _tally(row, None, read)
                 for row in kept:
                     yield kept_tally(row)
         finally:
+            if read is not None:
+                read.close()
             del backlogs[me]
         if backlog:  # the read is over: what was kept during it is written now
             self._keep_tally_rows(backlog)
@@ -142,39 +167,109 @@ class SQLMetrics(MetricTallies):
         return self._keep_tally_rows(rows)
 
 
-_NO_HISTORY = (None, "", None, None, 0, None, None, None)
+class _Lookups:
+    """Reads a journey's customer messages or fact index in the open metrics read, or
+    once it is closed in a read of their own."""
+
+    __slots__ = ("_facts", "_source", "_texts")
+
+    def __init__(self, texts: Texts, facts: Facts, source: SQLMetrics) -> None:
+        self._texts: Texts = texts
+        self._facts: Facts = facts
+        self._source = source
+
+    def close(self) -> None:
+        self._texts = self._source._customer_texts
+        self._facts = self._source._fact_index
+
+    def texts(self, journey_id: str) -> dict[int, tuple[str, str]]:
+        return {sequence: (iid, body or "") for sequence, iid, body in self._texts(journey_id)}
+
+    def facts(self, journey_id: str) -> list[tuple[str, str, int]]:
+        facts = self._facts(journey_id)
+        if isinstance(facts, str):
+            facts = json.loads(facts)
+        return [(f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()]
+
+
+class Conversation(list[MetricStep]):
+    """The conversational steps of a journey with handoffs, in order, where the text of
+    customer messages before its earliest handoff is not read yet (their id is ""), nor its
+    fact index: :meth:`filled` and :meth:`facts` read them when a leg needs them."""
+
+    __slots__ = ("_journey_id", "_read", "_texts")
+
+    def __init__(self, steps: Iterable[MetricStep], journey_id: str, read: _Lookups) -> None:
+        super().__init__(steps)
+        self._journey_id = journey_id
+        self._read = read
+        self._texts: dict[int, tuple[str, str]] | None = None
+
+    def filled(self, step: MetricStep) -> MetricStep:
+        """``step`` with its id and text, read with the rest of the journey's at the first call."""
+        if step.interaction_id or step.author != "customer":
+            return step
+        if self._texts is None:
+            self._texts = self._read.texts(self._journey_id)
+        iid, body = self._texts.get(step.sequence, ("", ""))
+        return step._replace(interaction_id=iid, body=body)
+
+    def facts(self) -> list[tuple[str, str, int]]:
+        """The journey's fact index, as (kind, value, at)."""
+        return self._read.facts(self._journey_id)
+
+
+_NO_HISTORY = (None, None, None, None, None)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
+_TALK = frozenset("ca")
 
 
-def _tally(row: Row, history: Row | None) -> MetricTally:
+def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
     jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
-    _, talk, instants, resolutions, reopens, answers, agent, legs = history or _NO_HISTORY
+    _, text, agent, legs = history or _NO_HISTORY
+    steps = text.split(_STEPS) if text else []
+    letters = "".join([step[0] for step in steps])
+    reopens = 0
+    first_resolved = resolved_channel = None
+    scales = None
+    if "r" in letters or "s" in letters:
+        if "r" in letters:
+            resolutions = [step for step in steps if step[0] == "r"]
+            first_resolved = int(resolutions[0][1:].partition(":")[0])
+            resolved_channel = resolutions[-1].partition(":")[2]
+            reopens = letters.replace("a", "").replace("s", "").count("rc")
+        if "s" in letters:
+            scales = _answers([step for step in steps if step[0] == "s"])
+        steps = [step for step in steps if step[0] in _TALK]
+        letters = "".join([step[0] for step in steps])
+    at = array("q", [int(step[1:]) for step in steps]) if steps else _NO_WAITS
     resolved_at = None
-    resolved_channel = None
     if resolved is not None:
         resolved_at = _iso_micros(resolved)
-        resolved_channel = resolutions.rsplit(" ", 1)[-1] if resolutions else current
-    at = array("q", map(int, instants.split(","))) if instants else _NO_WAITS
-    first_reply = talk.find("a") if talk else -1
-    return MetricTally(
-        id=jid,
-        opened_at=opened,
-        entry_channel=entry or first_channel or current,
-        agent=assignee if first_reply < 0 else agent,
-        first_reply_at=None if first_reply < 0 else at[first_reply],
-        waits=_waits(talk, at) if talk else _NO_WAITS,
-        first_resolved_at=resolved_at if resolutions is None else int(resolutions.split(" ", 1)[0]),
-        resolved_at=resolved_at,
-        resolved_channel=resolved_channel,
-        reopens=max(reopens, reopen_count or 0),
-        handoffs=(),
-        csat=_NO_ANSWERS if answers is None else (scales := _answers(answers))[0],
-        nps=_NO_ANSWERS if answers is None else scales[1],
-        ces=_NO_ANSWERS if answers is None else scales[2],
-        next_contact_at=next_at,
-        legs=None if legs is None else _legs(jid, legs),
-        version=version,
+        if resolved_channel is None:
+            resolved_channel = current
+    else:
+        resolved_channel = None
+    first_reply = letters.find("a")
+    return MetricTally(  # in field order, as positions: a year of tallies is made here
+        jid,
+        opened,
+        entry or first_channel or current,
+        assignee if first_reply < 0 else agent,
+        None if first_reply < 0 else at[first_reply],
+        _waits(letters, at) if letters else _NO_WAITS,
+        resolved_at if first_resolved is None else first_resolved,
+        resolved_at,
+        resolved_channel,
+        max(reopens, reopen_count or 0),
+        (),
+        _NO_ANSWERS if scales is None else scales[0],
+        _NO_ANSWERS if scales is None else scales[1],
+        _NO_ANSWERS if scales is None else scales[2],
+        next_at,
+        None if legs is None else _legs(jid, legs, letters, at, read),
+        version,
     )
 
 
@@ -192,30 +287,63 @@ def _waits(talk: str, at: array[int]) -> array[int]:
     return waits
 
 
-def _answers(text: str) -> tuple[bytes, bytes, bytes]:
-    """Each scale's answers, one per byte, checked as the walk checks them (stored data
+_ANSWERED: dict[str, tuple[int | None, int | None, int | None]] = {}
+_ANSWERED_KEPT = 4096
+
+
+def _answers(surveys: list[str]) -> tuple[bytes, bytes, bytes]:
+    """Each scale's answers, one per byte, from the surveys' steps (``s``, the id, a
+    space, the JSON array of the answers), checked as the walk checks them (stored data
     can be imported): a whole number of the scale, written as text."""
     scales: tuple[list[int], list[int], list[int]] = ([], [], [])
-    for survey in text.split(_SURVEYS):
-        iid, _, given = survey.partition(" ")
-        for answers, raw, (name, (low, high)) in zip(scales, json.loads(given), _SCALES, strict=True):
-            if raw is None:
-                continue
-            text = raw.strip() if isinstance(raw, str) else ""
-            if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
-                raise ValidationError(
-                    f"interaction {iid}: metadata[{name!r}]",
-                    f"expected a whole number from {low} to {high}, got {raw!r}",
-                )
-            answers.append(int(text))
+    for survey in surveys:
+        iid, _, given = survey[1:].partition(" ")
+        checked = _ANSWERED.get(given)
+        if checked is None:
+            checked = _checked_answers(iid, given)
+            if len(_ANSWERED) >= _ANSWERED_KEPT:
+                _ANSWERED.clear()
+            _ANSWERED[given] = checked
+        for answers, answer in zip(scales, checked, strict=True):
+            if answer is not None:
+                answers.append(answer)
     return bytes(scales[0]), bytes(scales[1]), bytes(scales[2])
 
 
-def _legs(jid: str, text: str) -> MetricJourney:
-    """What the repeat rate reads of a journey with handoffs (see the module)."""
-    handoffs, steps, facts = json.loads(text)
-    if isinstance(facts, str):
-        facts = json.loads(facts)
+def _checked_answers(iid: str, given: str) -> tuple[int | None, int | None, int | None]:
+    checked: list[int | None] = []
+    for raw, (name, (low, high)) in zip(json.loads(given), _SCALES, strict=True):
+        if raw is None:
+            checked.append(None)
+            continue
+        text = raw.strip() if isinstance(raw, str) else ""
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+            raise ValidationError(
+                f"interaction {iid}: metadata[{name!r}]",
+                f"expected a whole number from {low} to {high}, got {raw!r}",
+            )
+        checked.append(int(text))
+    return checked[0], checked[1], checked[2]
+
+
+_AUTHORS = {"c": "customer", "a": "agent"}
+_STORED = itemgetter(0, 7)
+
+
+def _legs(jid: str, text: str, letters: str, at: array[int], read: _Lookups) -> MetricJourney:
+    """What the repeat rate reads of a journey with handoffs (see the module): its
+    conversation, with the text of the customer's messages from its earliest handoff on
+    (the earlier ones, and its fact index, are read if a leg needs them), its handoffs."""
+    handoffs, where, said = json.loads(text)
+    bodies = {sequence: (iid, body) for sequence, iid, body in said}
+    steps = []
+    for letter, when, place in zip(letters, at, where.split(",") if where else (), strict=True):
+        number, _, channel = place.partition(" ")
+        sequence = int(number)
+        iid, body = bodies.get(sequence, ("", "")) if letter == "c" else ("", "")
+        steps.append(
+            MetricStep(when, sequence, channel, _AUTHORS[letter], "message", None, body or "", iid, None)
+        )
     return MetricJourney(
         id=jid,
         opened_at=0,
@@ -224,13 +352,10 @@ def _legs(jid: str, text: str) -> MetricJourney:
         resolved_at=None,
         reopen_count=0,
         assignee=None,
-        facts=tuple((f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()),
+        facts=(),
         next_contact_at=None,
-        steps=[
-            MetricStep(at, sequence, channel, author, "message", None, body or "", iid or "", None)
-            for at, sequence, channel, author, body, iid in steps
-        ],
-        handoffs=[MetricHandoff(*h) for h in handoffs],
+        steps=Conversation(steps, jid, read),
+        handoffs=[MetricHandoff(*h[:7]) for h in sorted(handoffs, key=_STORED)],
     )
 
 

@@ -2,24 +2,26 @@
 
 Three queries run in one read snapshot. The first two cover the period's journeys
 without a current kept tally, both ordered by journey id (binary collation): the
-journeys, and one row per journey of their histories, grouped from
-``interactions_for_metrics`` (schema version 3), which holds every column the grouping
-reads in the order it reads them. The grouping is a plain ``GROUP BY`` over the index:
-SQLite's window functions would cost more than the whole report may (they buffer and
-sort every row). What depends on order (the customer's waits, reopens) is written as
-the journey's conversation in one letter per step with its instants, which
-:mod:`handoff.stores.sql._metrics` reads; see there for the layouts.
+journeys, whose own fields come from ``journeys_for_metrics`` (schema version 8: one
+virtual column, kept only in the index, holds them), and one row per journey of their
+histories, grouped from ``interactions_for_metrics`` (schema version 3), which holds
+every column the grouping reads in the order it reads them. The grouping is a plain
+``GROUP BY`` over the index: SQLite's window functions would cost more than the whole
+report may (they buffer and sort every row). The history is one text, a letter and an
+instant per step, which :mod:`handoff.stores.sql._metrics` reads; see there for the
+layouts.
 
 When the period holds a good share of all journeys the index is scanned once;
 otherwise each journey of the period reaches its rows through the index, so a month's
-report does not read a year. Records' JSON is read only where the index cannot answer:
-the journeys' own fields, survey answers, and the text of customer messages in journeys
-with handoffs (for the repeat rate).
+report does not read a year. Records' JSON is read only where no index answers: survey
+answers, and for journeys with handoffs (from ``handoffs_for_metrics``, schema version
+8) the text of customer messages from the earliest handoff on; earlier messages' text and
+the fact index are looked up, in the same snapshot, only when a leg needs them.
 
 The third reads the kept tallies (``journey_tallies``, schema version 4) that are
-current: made from the journey's version, which ``journeys_by_opening`` holds beside
+current: made from the journey's version, which ``journeys_for_metrics`` holds beside
 its opening time, so reading a year of kept tallies never touches a journey's record.
-A report keeps the tallies it made in one write transaction after the read.
+A report keeps the tallies it made beside the read (see :meth:`SQLiteMetrics._keep_during_read`).
 """
 
 from __future__ import annotations
@@ -45,60 +47,61 @@ _CURRENT = (
 )
 _PERIOD = f"{_IN_PERIOD} AND NOT {_CURRENT}"
 _CONV = "kind IN ('message', 'call')"
-_TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
-_RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
 _CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
-# The turns (customer messages and resolutions, in order) become the reopen count here;
-# see handoff.stores.sql._metrics for the other columns.
-_GROUPED = f"""SELECT i.journey_id AS jid,
-    group_concat(CASE WHEN {_TALK} THEN CASE i.author WHEN 'customer' THEN 'c' ELSE 'a' END END, '') AS talk,
-    group_concat(CASE WHEN {_TALK} THEN i.at END) AS instants,
-    group_concat(CASE WHEN {_RESOLUTION} THEN i.at || ' ' || i.channel END, ' ') AS resolved,
-    group_concat(CASE WHEN {_RESOLUTION} THEN 'r' WHEN {_TALK} AND i.author = 'customer' THEN 'c' END, '')
-        AS turns,
-    count(CASE WHEN i.kind = 'survey' THEN 1 END) AS surveys
+# A survey's answers as the JSON array [csat, nps, ces]; the record is read for surveys only.
+_ANSWERS = "json_extract(i.data, '$.metadata.csat', '$.metadata.nps', '$.metadata.ces')"
+# One letter and instant per step the figures read (see handoff.stores.sql._metrics).
+_GROUPED = f"""SELECT i.journey_id AS jid, group_concat(CASE
+        WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' || i.at WHEN 'agent' THEN 'a' || i.at END
+        WHEN i.kind = 'event' THEN
+            CASE i.event_head WHEN '{RESOLVED}' THEN 'r' || i.at || ':' || i.channel END
+        WHEN i.kind = 'survey' THEN 's' || i.id || ' ' || {_ANSWERS} END, char(31)) AS steps
 FROM {{rows}} GROUP BY i.journey_id"""
 _SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
 _WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
     CROSS JOIN interactions i INDEXED BY interactions_for_metrics ON i.journey_id = p.id"""
-# Each survey's answers as the JSON array [csat, nps, ces], one survey after another.
-_ANSWERS = """(SELECT group_concat(x.id || ' ' || json_extract(x.data, '$.metadata.csat', '$.metadata.nps',
-        '$.metadata.ces'), char(30))
-    FROM (SELECT x.id, x.data FROM interactions x INDEXED BY interactions_for_metrics
-        WHERE x.journey_id = g.jid AND x.kind = 'survey' ORDER BY x.at, x.sequence) x)"""
 _AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, g.talk, g.instants, g.resolved,
-    (length(g.turns) - length(replace(g.turns, 'rc', ''))) / 2,
-    CASE WHEN g.surveys THEN {_ANSWERS} END,
-    {{agent}},
-    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
+_HISTORIES = f"""SELECT g.jid, g.steps, {{agent}},
+    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs INDEXED BY handoffs_for_metrics) THEN {{legs}} END
 FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
 # the repeat rate reads (see handoff.stores.sql._metrics for the layout).
+# The handoffs in index order, each with its rowid: they are put in order of time then
+# storage when read (an ORDER BY here would sort every journey's few in a temporary tree).
+_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.anchor_id, h.queue, h.rowid AS position
+    FROM handoffs h INDEXED BY handoffs_for_metrics WHERE h.journey_id = g.jid)"""
+# No customer message before the earliest handoff or its anchoring interaction starts a leg.
+_FIRST_ANCHOR = f"""(SELECT min(coalesce(a.at, h.at)) FROM {_HANDOFFS} h
+        LEFT JOIN interactions a ON a.id = h.anchor_id)"""
 _LEGS = f"""json_array(
     (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason,
-            json_extract(h.data, '$.queue')))
-        FROM (SELECT * FROM handoffs h WHERE h.journey_id = g.jid ORDER BY h.at, h.rowid) h
-        LEFT JOIN interactions a ON a.id = json_extract(h.data, '$.interaction_id')),
-    (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.author,
-            CASE WHEN x.author = 'customer' THEN json_extract(x.data, '$.body') END,
-            CASE WHEN x.author = 'customer' THEN x.id END))
+            h.queue, h.position))
+        FROM {_HANDOFFS} h LEFT JOIN interactions a ON a.id = h.anchor_id),
+    (SELECT group_concat(x.sequence || ' ' || x.channel)
         FROM interactions x INDEXED BY interactions_for_metrics
         WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
-    (SELECT json_extract(f.data, '$.facts') FROM journeys f WHERE f.id = g.jid))"""
+    (SELECT json_group_array(json_array(x.sequence, x.id, json_extract(x.data, '$.body')))
+        FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
+            AND x.at >= {_FIRST_ANCHOR}))"""
+_FACTS = "SELECT json_extract(data, '$.facts') FROM journeys WHERE id = ?"
+_TEXTS = f"""SELECT x.sequence, x.id, json_extract(x.data, '$.body')
+FROM interactions x INDEXED BY interactions_for_metrics
+WHERE x.journey_id = ? AND x.author = 'customer' AND x.{_CONV}"""
 _NEXT_CONTACT = """(SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.rowid) > (j.opened_at, j.rowid) ORDER BY n.opened_at, n.rowid LIMIT 1)"""
 _FIRST_CHANNEL = """(SELECT x.channel FROM interactions x INDEXED BY interactions_for_metrics
         WHERE x.journey_id = j.id ORDER BY x.at, x.sequence LIMIT 1)"""
-_JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.data, '$.path[0].channel'),
-    json_extract(j.data, '$.current_channel'), json_extract(j.data, '$.resolved_at'),
-    json_extract(j.data, '$.reopen_count'), json_extract(j.data, '$.assignee'),
-    CASE WHEN json_extract(j.data, '$.path[0].channel') IS NULL THEN {_FIRST_CHANNEL} END,
+# The journey's own fields come from journeys_for_metrics (schema version 8), not its record.
+_JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.metric_fields, '$[0]'),
+    json_extract(j.metric_fields, '$[1]'), json_extract(j.metric_fields, '$[2]'),
+    json_extract(j.metric_fields, '$[3]'), json_extract(j.metric_fields, '$[4]'),
+    CASE WHEN json_extract(j.metric_fields, '$[0]') IS NULL THEN {_FIRST_CHANNEL} END,
     {_NEXT_CONTACT}, j.version
-FROM journeys j WHERE {_PERIOD} ORDER BY +j.id"""
+FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD} ORDER BY +j.id"""
 _KEPT = f"""SELECT j.id, j.opened_at, {KEPT_COLUMNS}, {_NEXT_CONTACT}
-FROM journeys j INDEXED BY journeys_by_opening
+FROM journeys j INDEXED BY journeys_for_metrics
 JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form <= :form
 WHERE {_IN_PERIOD}"""
 _KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
@@ -106,7 +109,7 @@ SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?
 FROM journeys j WHERE j.id = ?1 AND j.version = ?3
 ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
 _READ_CACHE = -4096  # KiB
-_COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_by_opening WHERE {_PERIOD}),
+_COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}),
     (SELECT count(*) FROM journeys)"""
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
 
@@ -121,6 +124,10 @@ _PLANS = {
     for scan in (True, False)
     for agents in (True, False)
 }
+
+
+def _one(row: Row | None) -> Any:
+    return None if row is None else row[0]
 
 
 def _keep(conn: sqlite3.Connection, rows: Sequence[Row]) -> int:
@@ -161,9 +168,21 @@ class SQLiteMetrics(SQLMetrics):
                     conn.execute(_JOURNEYS, bounds),
                     conn.execute(_PLANS[scan, agents], bounds),
                     conn.execute(_KEPT, bounds),
+                    lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
+                    lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
                 )
             finally:
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    def _customer_texts(self, journey_id: str) -> list[Row]:
+        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
+        with snapshot as conn:
+            return conn.execute(_TEXTS, (journey_id,)).fetchall()
+
+    def _fact_index(self, journey_id: str) -> Any:
+        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
+        with snapshot as conn:
+            return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         transaction = cast(Any, self)._transaction("keep the metrics tallies")

@@ -166,6 +166,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX callbacks_by_time ON callbacks (at, id)",
         "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
     ),
+    # 8: the metrics read a journey's own fields and its handoffs from indexes, not from
+    # their records. A journey's five fields become one virtual column (the JSON array
+    # of its entry channel, current channel, resolution time, reopen count and assignee,
+    # computed with one parse on write and kept only in the index), beside the columns
+    # journeys_by_opening held, which it replaces; a handoff's anchoring interaction and
+    # queue become virtual columns of an index with the rest the metrics read of it.
+    (
+        "ALTER TABLE journeys ADD COLUMN metric_fields TEXT GENERATED ALWAYS AS (json_extract(data,"
+        " '$.path[0].channel', '$.current_channel', '$.resolved_at', '$.reopen_count', '$.assignee'))"
+        " VIRTUAL",
+        "CREATE INDEX journeys_for_metrics ON journeys (opened_at, id, version, contact_id, metric_fields)",
+        "DROP INDEX IF EXISTS journeys_by_opening",
+        "ALTER TABLE handoffs ADD COLUMN anchor_id TEXT GENERATED ALWAYS AS"
+        " (json_extract(data, '$.interaction_id')) VIRTUAL",
+        "ALTER TABLE handoffs ADD COLUMN queue TEXT GENERATED ALWAYS AS (json_extract(data, '$.queue'))"
+        " VIRTUAL",
+        "CREATE INDEX handoffs_for_metrics ON handoffs"
+        " (journey_id, at, from_channel, to_channel, reason, anchor_id, queue)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,7 +29,14 @@ from handoff.errors import NotFound, StoreError, ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, DecisionRecord, Handoff, Interaction, Journey, Notification
 from handoff.serde import to_json
-from handoff.stores.capabilities import BulkImport, ErasureScrub, OutboxLeases, SerializedWrites
+from handoff.stores.capabilities import (
+    BulkImport,
+    ErasureScrub,
+    IntakeReads,
+    IntakeRecords,
+    OutboxLeases,
+    SerializedWrites,
+)
 from handoff.stores.records import Changeset, ContactRecords, Erasure
 from handoff.stores.rules import (
     check_active_limit,
@@ -51,6 +58,7 @@ from handoff.stores.sql._reads import SQLReads, Statements
 from handoff.stores.sqlite._callbacks import SQLiteCallbacks
 from handoff.stores.sqlite._checkpoint import Checkpointer, truncate_log
 from handoff.stores.sqlite._connect import begin, connect, rollback, store_error, unicode_error
+from handoff.stores.sqlite._intake import Briefs, intake_params, load_intake
 from handoff.stores.sqlite._leases import claim
 from handoff.stores.sqlite._links import contact_head, owner_of, read_contact
 from handoff.stores.sqlite._metrics import SQLiteMetrics
@@ -139,6 +147,7 @@ def _check_busy_timeout(seconds: object) -> float:
 class SQLiteStore(
     SQLReads,
     BulkImport,
+    IntakeReads,
     SerializedWrites,
     SQLiteMetrics,
     OutboxLeases,
@@ -170,6 +179,7 @@ class SQLiteStore(
         self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._decoded = Decoded()
+        self._briefs = Briefs()
         if path != ":memory:" and not path.startswith("file:"):
             _create_private(path)
         self._conn: sqlite3.Connection | None = connect(path, busy_timeout)
@@ -331,6 +341,21 @@ class SQLiteStore(
                     best = (row[0], row[1], row[2])
         return None if best is None else self._decoded.load(Journey, best[2])
 
+    def load_intake(
+        self,
+        identity: Identity,
+        channel: str,
+        external_id: str | None,
+        references: Sequence[str],
+        thread_refs: Sequence[str],
+        since: datetime,
+    ) -> IntakeRecords:
+        """Everything ``receive`` reads, from one snapshot: one statement in the usual case."""
+        params, wanted, refs = intake_params(identity, channel, external_id, references, thread_refs, since)
+        with self._snapshot() as conn:
+            by_thread = self.find_journey_by_thread(refs) if refs else None
+            return load_intake(conn, self._decoded.load, self._briefs, identity, params, wanted, by_thread)
+
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
         check_text(contact_id, "contact_id")
@@ -368,6 +393,7 @@ class SQLiteStore(
             if not erase(conn, contact_id):
                 raise NotFound("contact", contact_id)
         self._decoded.clear()
+        self._briefs.clear()
         remains = True
         for attempt in range(_TRUNCATE_ATTEMPTS):  # the checkpointer may be mid-checkpoint
             try:

@@ -30,6 +30,13 @@ _UPDATE_JOURNEY = (
     "UPDATE journeys SET contact_id = ?, reference = ?, status = ?, version = ?, opened_at = ?,"
     " updated_at = ?, data = ? WHERE id = ? AND version = ?"
 )
+# A batch's journeys keep their owner, reference and opening (the key columns of two
+# indexes): setting only what changes leaves those indexes alone. A journey whose key
+# columns differ matches no row and sends the batch to the one-by-one writes.
+_UPDATE_JOURNEY_STATE = (
+    "UPDATE journeys SET status = ?, version = ?, updated_at = ?, data = ?"
+    " WHERE id = ? AND version = ? AND contact_id = ? AND reference = ? AND opened_at = ?"
+)
 _INSERT_INTERACTION = (
     "INSERT INTO interactions (id, journey_id, contact_id, sequence, channel, author, kind, at,"
     " external_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -229,9 +236,11 @@ def _write_grouped(conn: sqlite3.Connection, batch: Sequence[Rows]) -> bool:
     moved = [rows for rows in batch if rows.changes.journey is not None]
     conn.executemany(_INSERT_JOURNEY, [r.journey for r in moved if not r.changes.expected_journey_version])
     versioned: list[Params] = [
-        (*r.journey, r.changes.expected_journey_version) for r in moved if r.changes.expected_journey_version
+        _state_params(r.journey, r.changes.expected_journey_version)
+        for r in moved
+        if r.changes.expected_journey_version
     ]
-    if versioned and conn.executemany(_UPDATE_JOURNEY, versioned).rowcount != len(versioned):
+    if versioned and conn.executemany(_UPDATE_JOURNEY_STATE, versioned).rowcount != len(versioned):
         return False
     for sql, params in (
         (_INSERT_INTERACTION, [p for rows in batch for p in rows.interactions]),
@@ -256,6 +265,12 @@ def _journey_params(journey: Journey) -> Params:
         to_json(journey),
         journey.id,
     )
+
+
+def _state_params(params: Params, expected: int) -> Params:
+    """:data:`_UPDATE_JOURNEY_STATE`'s parameters from :func:`_journey_params`'."""
+    contact_id, reference, status, version, opened_at, updated_at, data, journey_id = params
+    return (status, version, updated_at, data, journey_id, expected, contact_id, reference, opened_at)
 
 
 def _write_contact(conn: sqlite3.Connection, rows: Rows) -> None:
