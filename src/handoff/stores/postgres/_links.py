@@ -78,16 +78,23 @@ def _all(contact: str) -> str:
 
 
 _BY_ID = "%(contact)s::text"
-_BY_IDENTITY = "(SELECT contact_id FROM identities WHERE identity = %(identity)s)"
+# By identity, the schema function identity_contact reads the identity's row first and
+# then the contact's rows by the id it gave: one partition (one shard on Citus), never a
+# join of the look-up table to the contact's tables.
+_BY_IDENTITY = (
+    "SELECT part, json AS data, row_id AS id, rank FROM identity_contact(%(identity)s, {brief})"
+    " ORDER BY part, rank"
+)
 
 
 def read_statement(*, by_identity: bool, brief: bool) -> str:
     """One statement reading a contact and its links (all, or its brief): part 0 is the
     contact's row (JSON, id, version), part 1 its links in order (JSON)."""
-    contact = _BY_IDENTITY if by_identity else _BY_ID
-    links = _brief(contact) if brief else _all(contact)
+    if by_identity:
+        return _BY_IDENTITY.format(brief=BRIEF_LINKS if brief else "NULL")
+    links = _brief(_BY_ID) if brief else _all(_BY_ID)
     return f"""
-SELECT 0 AS part, data::text, id, version::bigint AS rank FROM contacts WHERE id = {contact}
+SELECT 0 AS part, data::text, id, version::bigint AS rank FROM contacts WHERE id = {_BY_ID}
 UNION ALL
 SELECT 1, links.data, NULL, links.position FROM ({links}) AS links
 ORDER BY part, rank"""

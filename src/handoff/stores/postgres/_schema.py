@@ -362,6 +362,126 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             $$""",
         ),
     ),
+    (
+        "every read by a look-up key: the look-up row first, then the contact's rows by its id",
+        (
+            # A record by its record key (a notification's id or provider id, a
+            # decision's id, a message's external id on its channel): (JSON, id) rows.
+            """CREATE FUNCTION keyed_record(key_kind text, record_key text)
+            RETURNS TABLE (json text, row_id text)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                holder text;
+                named text;
+            BEGIN
+                SELECT k.contact_id, k.record_id INTO holder, named FROM record_keys AS k
+                WHERE k.key = record_key AND k.kind = key_kind;
+                IF NOT FOUND THEN
+                    RETURN;
+                ELSIF key_kind IN ('notification', 'provider') THEN
+                    RETURN QUERY SELECT n.data::text, n.id FROM notifications AS n
+                    WHERE n.contact_id = holder AND n.id = named;
+                ELSIF key_kind = 'decision' THEN
+                    RETURN QUERY SELECT d.data::text, d.id FROM decisions AS d
+                    WHERE d.contact_id = holder AND d.id = named;
+                ELSIF key_kind LIKE 'external:%' THEN
+                    RETURN QUERY SELECT i.data::text, i.id FROM interactions AS i
+                    WHERE i.contact_id = holder AND i.id = named;
+                END IF;
+            END
+            $$""",
+            # A notification by its id, its row locked until the caller's transaction
+            # ends (delivery reports and acknowledgements): (JSON) rows.
+            """CREATE FUNCTION locked_notification(notification_key text)
+            RETURNS TABLE (json text)
+            LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                holder text;
+                named text;
+            BEGIN
+                SELECT k.contact_id, k.record_id INTO holder, named FROM record_keys AS k
+                WHERE k.key = notification_key AND k.kind = 'notification';
+                IF FOUND THEN
+                    RETURN QUERY SELECT n.data::text FROM notifications AS n
+                    WHERE n.contact_id = holder AND n.id = named FOR UPDATE;
+                END IF;
+            END
+            $$""",
+            # A journey's records of one table by the journey's id, ranked in the order
+            # they are read in: (JSON, id, rank) rows. Interactions after a sequence
+            # number and at most how_many of them (NULL: from the first, all).
+            """CREATE FUNCTION journey_rows(
+                journey_key text, record_table text, after_sequence bigint, how_many bigint
+            ) RETURNS TABLE (json text, row_id text, rank bigint)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                holder text;
+                journey text;
+            BEGIN
+                SELECT k.contact_id, k.record_id INTO holder, journey FROM record_keys AS k
+                WHERE k.key = journey_key AND k.kind = 'journey';
+                IF NOT FOUND THEN
+                    RETURN;
+                ELSIF record_table = 'interactions' THEN
+                    RETURN QUERY SELECT i.data::text, i.id, i.sequence::bigint FROM interactions AS i
+                    WHERE i.contact_id = holder AND i.journey_id = journey
+                    AND i.sequence > coalesce(after_sequence, -1)
+                    ORDER BY i.sequence LIMIT how_many;
+                ELSIF record_table = 'handoffs' THEN
+                    RETURN QUERY SELECT h.data::text, h.id, row_number() OVER (ORDER BY h.at, h.position)
+                    FROM handoffs AS h WHERE h.contact_id = holder AND h.journey_id = journey;
+                ELSIF record_table = 'notifications' THEN
+                    RETURN QUERY SELECT n.data::text, n.id,
+                        row_number() OVER (ORDER BY n.created_at, n.position)
+                    FROM notifications AS n WHERE n.contact_id = holder AND n.journey_id = journey;
+                ELSIF record_table = 'decisions' THEN
+                    RETURN QUERY SELECT d.data::text, d.id, row_number() OVER (ORDER BY d.at, d.position)
+                    FROM decisions AS d WHERE d.contact_id = holder AND d.journey_id = journey;
+                END IF;
+            END
+            $$""",
+            # A contact by an identity it holds: part 0 its row (JSON, id, version), part 1
+            # its links (JSON, position): all of them, or when brief_links is not NULL its
+            # brief (the first links of each kind and the identity's own).
+            """CREATE FUNCTION identity_contact(identity_key text, brief_links integer)
+            RETURNS TABLE (part integer, json text, row_id text, rank bigint)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                owner text;
+            BEGIN
+                SELECT l.contact_id INTO owner FROM identities AS l WHERE l.identity = identity_key;
+                IF NOT FOUND THEN
+                    RETURN;
+                END IF;
+                RETURN QUERY SELECT 0, c.data::text, c.id, c.version::bigint
+                FROM contacts AS c WHERE c.id = owner;
+                IF brief_links IS NULL THEN
+                    RETURN QUERY SELECT 1, l.data::text, NULL::text, l.position
+                    FROM identities AS l WHERE l.contact_id = owner;
+                    RETURN;
+                END IF;
+                RETURN QUERY SELECT 1, b.data, NULL::text, b.position FROM (
+                    WITH RECURSIVE kinds (kind) AS (
+                        SELECT min(l.kind) FROM identities AS l WHERE l.contact_id = owner
+                        UNION ALL
+                        SELECT (
+                            SELECT min(l.kind) FROM identities AS l
+                            WHERE l.contact_id = owner AND l.kind > kinds.kind
+                        ) FROM kinds WHERE kinds.kind IS NOT NULL
+                    )
+                    SELECT first.position, first.data::text AS data FROM kinds CROSS JOIN LATERAL (
+                        SELECT l.position, l.data FROM identities AS l
+                        WHERE l.contact_id = owner AND l.kind = kinds.kind
+                        ORDER BY l.position LIMIT brief_links
+                    ) AS first
+                    UNION
+                    SELECT l.position, l.data::text FROM identities AS l
+                    WHERE l.identity = identity_key AND l.contact_id = owner
+                ) AS b;
+            END
+            $$""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

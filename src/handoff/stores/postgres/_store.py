@@ -86,64 +86,44 @@ __all__ = ["PostgresStore"]
 T = TypeVar("T")
 Connection = writes.Connection
 
-# Named on its own too: the upgrade tests check that its plan uses the provider_id index.
-_FIND_NOTIFICATION = (
-    "SELECT n.data::text FROM record_keys AS k JOIN notifications AS n"
-    " ON n.id = k.record_id AND n.contact_id = k.contact_id WHERE k.key = %s AND k.kind = 'provider'"
-)
-
-
-def _by_key(kind: str, table: str, what: str, rest: str = "") -> str:
-    """A read of ``table`` routed by a record key: the record's (or journey's) contact first
-    (``%s`` is the key), so that only that contact's rows are searched (one partition)."""
-    joined = (
-        "r.id = k.record_id" if kind != "journey" or table == "journeys" else "r.journey_id = k.record_id"
-    )
-    return (
-        f"SELECT {what} FROM record_keys AS k JOIN {table} AS r ON {joined} AND r.contact_id = k.contact_id"
-        f" WHERE k.key = %s AND k.kind = '{kind}'{rest}"
-    )
-
-
-# A journey by a record key (its id or reference), through the schema function
-# keyed_journeys: the key's row first, then the journey by its contact, so the read
-# starts on one partition (one shard on Citus).
+# Every read by a look-up key goes through a schema function that reads the key's row
+# first and then the contact's rows by the contact id it gave, in one round trip: the
+# read starts on one partition (one shard on Citus), never joining a look-up table to
+# a per-contact one.
 _KEYED_JOURNEY = "SELECT json, row_id, row_version FROM keyed_journeys(ARRAY[%s::text], '{}')"
+# A journey's records of one table, by the journey's id: see journey_rows.
+_JOURNEY_ROWS = "SELECT {} FROM journey_rows(%s, '{}', NULL, NULL) ORDER BY rank"
+# Named on its own too: the upgrade tests check the plans of its steps use their indexes.
+_FIND_NOTIFICATION = "SELECT json FROM keyed_record('provider', %s)"
 
 # The columns after the JSON name the exact state of the record: its id and, for the
 # records that change, its version. The store decodes each state once (see _decoded_rows).
 _READS = Statements(
     get_contact="SELECT data::text, id, version FROM contacts WHERE id = %s",
-    find_contact=(
-        "SELECT contacts.data::text, contacts.id, contacts.version FROM identities"
-        " JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %s"
-    ),
+    find_contact="SELECT json, row_id, rank::integer FROM identity_contact(%s, NULL) WHERE part = 0",
     get_journey=_KEYED_JOURNEY.format("journey"),
     find_journey=_KEYED_JOURNEY.format("reference"),
     journeys_of=(
         "SELECT data::text, id, version FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
     ),
     all_journeys="SELECT data::text, id, version FROM journeys ORDER BY opened_at, position",
-    find_interaction=(
-        "SELECT i.data::text, i.id FROM record_keys AS k JOIN interactions AS i"
-        " ON i.id = k.record_id AND i.contact_id = k.contact_id"
-        " WHERE k.kind = 'external:' || %s AND k.key = %s"
-    ),
-    interactions=_by_key("journey", "interactions", "r.data::text, r.id", " ORDER BY r.sequence"),
+    find_interaction="SELECT json, row_id FROM keyed_record('external:' || %s, %s)",
+    interactions=_JOURNEY_ROWS.format("json, row_id", "interactions"),
     last_interactions="SELECT json, row_id FROM last_interactions(%s, %s) ORDER BY row_sequence",
-    handoffs=_by_key("journey", "handoffs", "r.data::text, r.id", " ORDER BY r.at, r.position"),
-    get_notification=_by_key("notification", "notifications", "r.data::text"),
+    handoffs=_JOURNEY_ROWS.format("json, row_id", "handoffs"),
+    get_notification="SELECT json FROM keyed_record('notification', %s)",
     find_notification=_FIND_NOTIFICATION,
-    notifications=_by_key("journey", "notifications", "r.data::text", " ORDER BY r.created_at, r.position"),
+    notifications=_JOURNEY_ROWS.format("json", "notifications"),
     due=(
         "SELECT data::text FROM notifications WHERE status = 'pending' AND send_at <= %s"
         " ORDER BY send_at, position LIMIT %s"
     ),
-    get_decision=_by_key("decision", "decisions", "r.data::text, r.id"),
-    decisions=_by_key("journey", "decisions", "r.data::text, r.id", " ORDER BY r.at, r.position"),
+    get_decision="SELECT json, row_id FROM keyed_record('decision', %s)",
+    decisions=_JOURNEY_ROWS.format("json, row_id", "decisions"),
 )
 _LOCK_CONTACT = "SELECT 1 FROM contacts WHERE id = %s FOR UPDATE"
-_LOCK_NOTIFICATION = _by_key("notification", "notifications", "r.data::text", " FOR UPDATE OF r")
+# The notification's row stays locked until the caller's transaction ends.
+_LOCK_NOTIFICATION = "SELECT json FROM locked_notification(%s)"
 # Writers of one key (a contact id or an identity) queue here until their transaction
 # ends; the first number keeps handoff's locks apart from other advisory locks.
 _LOCK_CLASS = 0x48_4F
@@ -214,12 +194,7 @@ class PostgresStore(
 
     _sql = _READS
     _pages = PageStatements(
-        interactions_after=_by_key(
-            "journey",
-            "interactions",
-            "r.data::text, r.id",
-            " AND r.sequence > %s ORDER BY r.sequence LIMIT %s",
-        ),
+        interactions_after="SELECT json, row_id FROM journey_rows(%s, 'interactions', %s, %s) ORDER BY rank",
     )
 
     def __init__(
