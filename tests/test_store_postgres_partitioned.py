@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from attrs import evolve
 from psycopg import sql
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
@@ -17,8 +18,10 @@ from handoff.identity import parse_identity
 from handoff.stores import open_store
 from handoff.stores.postgres import PostgresStore
 from handoff.stores.postgres import _intake as intake
-from handoff.stores.postgres._store import _READS
-from handoff.testing.factories import T0
+from handoff.stores.postgres import _links as links
+from handoff.stores.postgres._layout import TABLES
+from handoff.stores.postgres._store import _LOCK_NOTIFICATION, _READS
+from handoff.testing.factories import T0, append_changeset, make_decision, make_handoff, make_notification
 from tests.pgserver import PARTITIONS, PgServer
 
 _TESTS = Path(__file__).parent
@@ -86,6 +89,13 @@ def explained(postgres: PgServer, postgres_schema: str) -> Iterator[tuple[psycop
                         channel=channel, identity=who, body=f"m{n}", at=clock.now(), external_id=f"{who}-{n}"
                     )
                 )
+    # A handoff, a notification sent with a provider id and a decision on every journey.
+    with PostgresStore.from_url(url) as store:
+        for journey in list(store.all_journeys()):
+            note = make_notification(journey)
+            changes = append_changeset(journey, handoffs=(make_handoff(journey),), notifications=(note,))
+            store.commit(evolve(changes, decisions=(make_decision(journey),)))
+            store.mark_notification(note.id, "sent", clock.now(), provider_id=f"SM-{note.id}")
     plans: list[str] = []
     with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(postgres_schema)))
@@ -145,6 +155,98 @@ def test_a_read_by_record_key_opens_one_partition(
         assert conn.execute(statement, params, prepare=True).fetchall()
         read = _partitions_read(plans)
         assert read and all(len(parts) == 1 for parts in read.values()), read
+
+
+_LOOK_UPS = {"identities", "record_keys"}
+_TABLES = {table.name for table in TABLES}
+# What a plan node reads (a table, an index, a function, a CTE...); a partition by its table.
+_READ_ON = re.compile(r"\bon (?P<table>[a-z_]+?)(?:_p\d+)?\s")
+
+
+def _keys(conn: psycopg.Connection, kind: str) -> list[tuple[str, ...]]:
+    """The record keys of one kind (``external:`` any channel): the parameters reading by them."""
+    rows = conn.execute(
+        "SELECT kind, key FROM record_keys WHERE kind LIKE %s ORDER BY key", (kind,)
+    ).fetchall()
+    if kind.startswith("external:"):  # (channel, external id)
+        return [(str(k).removeprefix("external:"), str(key)) for k, key in rows]
+    return [(str(key),) for _, key in rows]
+
+
+# Each read by a look-up key, and the record keys it is read by (the extra parameters after).
+_KEYED_READS = [
+    ("get_notification", _READS.get_notification, "notification", ()),
+    ("find_notification", _READS.find_notification, "provider", ()),
+    ("lock_notification", _LOCK_NOTIFICATION, "notification", ()),
+    ("notifications", _READS.notifications, "journey", ()),
+    ("find_interaction", _READS.find_interaction, "external:%", ()),
+    ("interactions", _READS.interactions, "journey", ()),
+    ("interactions_after", PostgresStore._pages.interactions_after, "journey", (1, 5)),
+    ("handoffs", _READS.handoffs, "journey", ()),
+    ("get_decision", _READS.get_decision, "decision", ()),
+    ("decisions", _READS.decisions, "journey", ()),
+]
+
+
+def _look_ups_read_alone(plans: list[str]) -> None:
+    """No statement reads a look-up table together with another table: a join of tables
+    distributed by different values, which Citus cannot send to one shard."""
+    for plan in plans:
+        tables = {found["table"] for found in _READ_ON.finditer(plan.split("\n", 1)[-1])} & _TABLES
+        assert not tables & _LOOK_UPS or tables <= _LOOK_UPS, plan
+
+
+@pytest.mark.parametrize(
+    ("name", "statement", "kind", "rest"), _KEYED_READS, ids=[r[0] for r in _KEYED_READS]
+)
+def test_every_read_by_a_look_up_key_reads_the_look_up_first_and_opens_one_partition(
+    explained: tuple[psycopg.Connection, list[str]],
+    name: str,
+    statement: str,
+    kind: str,
+    rest: tuple[int, ...],
+) -> None:
+    conn, plans = explained
+    keys = _keys(conn, kind)
+    assert len(keys) >= 2, name
+    for n in range(8):  # past the first plans, to the ones a busy connection reuses
+        plans.clear()
+        assert conn.execute(statement, (*keys[n % len(keys)], *rest), prepare=True).fetchall()
+        read = _partitions_read(plans)
+        assert read and all(len(parts) == 1 for parts in read.values()), (name, read)
+        _look_ups_read_alone(plans)
+
+
+@pytest.mark.parametrize("brief", [False, True])
+def test_find_contact_reads_the_identity_first_then_the_contact_alone(
+    explained: tuple[psycopg.Connection, list[str]], brief: bool
+) -> None:
+    conn, plans = explained
+    statement = links.read_statement(by_identity=True, brief=brief)
+    for n in range(8):
+        plans.clear()
+        who = ("phone:+14155550100", "phone:+14155550177")[n % 2]
+        rows = conn.execute(statement, {"identity": who, "contact": None}, prepare=True).fetchall()
+        assert [row[0] for row in rows] == [0, 1]  # the contact, then its one link
+        assert who in rows[1][1]
+        assert any("identities" in plan for plan in plans)
+        _look_ups_read_alone(plans)
+    assert conn.execute(statement, {"identity": "phone:+14155550199", "contact": None}).fetchall() == []
+
+
+def test_the_notification_lock_is_held_until_the_callers_transaction_ends(
+    explained: tuple[psycopg.Connection, list[str]], postgres: PgServer, postgres_schema: str
+) -> None:
+    conn, _ = explained
+    (key,) = _keys(conn, "notification")[0]
+    taking = f"SELECT 1 FROM {postgres_schema}.notifications WHERE id = %s FOR UPDATE"
+    with psycopg.connect(postgres.conninfo(), autocommit=True) as other:
+        other.execute("SET lock_timeout = '50ms'")
+        with conn.transaction():
+            assert conn.execute(_LOCK_NOTIFICATION, (key,)).fetchone() is not None
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute(taking, (key,))
+        assert other.execute(taking, (key,)).fetchone() == (1,)
 
 
 def test_a_partitioned_store_plans_its_statements_once_per_connection(
