@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from attrs import evolve
 from psycopg import sql
 
 from handoff.clock import FixedClock
@@ -24,6 +25,7 @@ from handoff.testing.factories import (
     appended,
     make_contact,
     make_decision,
+    make_handoff,
     make_journey,
     make_link,
     make_notification,
@@ -106,7 +108,9 @@ def test_the_tick_and_provider_look_ups_can_use_their_indexes(
         store.commit(Changeset(contact=contact))
         for n in range(30):
             journey = make_journey(contact, status=("open", "resolved", "pending")[n % 3])
-            store.commit(Changeset(journey=journey, notifications=(make_notification(journey),)))
+            note = make_notification(journey)
+            store.commit(Changeset(journey=journey, notifications=(note,)))
+        store.mark_notification(note.id, "sent", T0, provider_id="SM1")
     with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(postgres_schema)))
         conn.execute("ANALYZE")
@@ -122,7 +126,14 @@ def test_the_tick_and_provider_look_ups_can_use_their_indexes(
         assert active.count("Index Scan using journeys_active") == 2, active
         assert "Merge Append" in active, active  # the index walks come out in order, merged
         assert "Sort  (" not in active, active
-        found = plan(_FIND_NOTIFICATION, ("SM1",))
+        # The look-up runs inside a schema function: its statements' plans, as they run.
+        conn.execute("LOAD 'auto_explain'")
+        for setting in ("log_min_duration = 0", "log_nested_statements = on", "log_level = notice"):
+            conn.execute(f"SET auto_explain.{setting}")
+        steps: list[str] = []
+        conn.add_notice_handler(lambda notice: steps.append(notice.message_primary or ""))
+        assert len(conn.execute(_FIND_NOTIFICATION, ("SM1",)).fetchall()) == 1
+        found = "\n".join(steps)
         # Two steps, each by an index: the provider id's record key, then the notification.
         assert "Index Scan using record_keys_pkey" in found, found
         assert "notifications_pkey" in found, found
@@ -218,3 +229,61 @@ def test_a_schema_from_before_the_contact_first_reads_upgrades_and_reads_alike(
         assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (
             schema.SCHEMA_VERSION,
         )
+
+
+def test_a_schema_from_before_the_reads_by_look_up_key_upgrades_and_reads_alike(
+    postgres: PgServer, postgres_schema: str, postgres_partitions: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step that reads every look-up row before the contact's rows upgrades a plain and
+    a partitioned schema alike; what was stored before is read back through it."""
+    before = next(
+        n
+        for n, (_, steps) in enumerate(schema.MIGRATIONS)
+        if any("FUNCTION keyed_record" in s for s in steps)
+    )
+    contact = make_contact("phone:+14155550100", "email:ana@example.com")
+    journey = make_journey(contact)
+    changes = [Changeset(contact=contact, journey=journey)]
+    for n in range(3):
+        change = append_changeset(
+            journey,
+            external_id=f"sms-{n}",
+            channel="sms",
+            handoffs=(make_handoff(journey),),
+            notifications=(make_notification(journey, status="sent", provider_id=f"SM-{n}"),),
+        )
+        changes.append(evolve(change, decisions=(make_decision(journey),)))
+        journey = change.journey
+    with monkeypatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:before])
+        old.setattr(schema, "SCHEMA_VERSION", before)
+        with PostgresStore(
+            postgres.conninfo(), schema=postgres_schema, partitions=postgres_partitions
+        ) as store:
+            for change in changes:
+                store.commit(change)
+    interactions = [i for change in changes for i in change.interactions]
+    with PostgresStore(postgres.conninfo(), schema=postgres_schema) as store:
+        assert store.partitions == postgres_partitions
+        assert store.find_contact(contact.identities[1]) == store.get_contact(contact.id)
+        assert store.find_contact_brief(contact.identities[0]) == store.get_contact_brief(contact.id)
+        assert store.find_interaction("sms", "sms-1") == interactions[1]
+        assert store.interactions(journey.id) == interactions
+        assert (
+            store.interactions_page(journey.id, after=interactions[0].sequence, limit=1) == interactions[1:2]
+        )
+        assert store.handoffs(journey.id) == [h for change in changes for h in change.handoffs]
+        assert [n.id for n in store.notifications(journey.id)] == [
+            n.id for change in changes for n in change.notifications
+        ]
+        first = changes[2].notifications[0]
+        sent = store.find_notification("SM-1")
+        assert sent is not None and sent.id == first.id and sent.status == "sent"
+        assert store.get_notification(first.id) == sent
+        assert (
+            store.mark_notification(first.id, "delivered", T0, provider_id="SM-upgraded").status
+            == "delivered"
+        )
+        decisions = [d for change in changes for d in change.decisions]
+        assert store.decisions(journey.id) == decisions
+        assert store.get_decision(decisions[0].id) == decisions[0]
