@@ -100,6 +100,7 @@ _FIND_NOTIFICATION = "SELECT json FROM keyed_record('provider', %s)"
 # records that change, its version. The store decodes each state once (see _decoded_rows).
 _READS = Statements(
     get_contact="SELECT data::text, id, version FROM contacts WHERE id = %s",
+    # The contact alone; the store reads it with its links instead (_links.read_statement).
     find_contact="SELECT json, row_id, rank::integer FROM identity_contact(%s, NULL) WHERE part = 0",
     get_journey=_KEYED_JOURNEY.format("journey"),
     find_journey=_KEYED_JOURNEY.format("reference"),
