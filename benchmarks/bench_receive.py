@@ -23,8 +23,11 @@ long journey to the short one.
 ``--partitions N`` (with a PostgreSQL server) then compares a store whose per-contact
 tables are hash-partitioned by contact in N parts (``?partitions=N``, the layout a
 distributed deployment shards the same way) with an unpartitioned one: both filled
-alike, their receives interleaved one for one; it prints each p50 and mean, the ratio
-partitioned ÷ unpartitioned (target ≤ 1.2×) and the events per second one caller gets.
+alike, their receives taken by turns in blocks of 50; it prints each p50, the ratio
+partitioned ÷ unpartitioned (target ≤ 1.2×), the events per second one caller gets and
+the CPU time of a receive: in this process, and in the server's processes when the
+server runs on this machine (read from ``/proc``; a busy machine stretches wall-clock
+times far more than CPU times).
 
 ``--floor`` then measures what stops SQLite at its ratio: the statements of one
 ``receive`` without a channel switch (the intake read, the journey's UPDATE, the
@@ -48,6 +51,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import sqlite3
 import statistics
 import sys
@@ -143,7 +147,7 @@ def postgres_anchor(url: str, tag: str) -> Callable[[int], None]:
 
 def run(args: argparse.Namespace, pg: str | None) -> None:
     sizes = (10, 1_000) if args.quick else (10, 10_000)
-    samples = 200 if args.quick else args.samples
+    samples = args.samples or (200 if args.quick else 2000)
     backends = ["memory", "sqlite", *(["postgres"] if pg else [])]
     print(f"{samples} receives per row, each interleaved with one anchor write")
     print(
@@ -181,12 +185,44 @@ def run(args: argparse.Namespace, pg: str | None) -> None:
             print(f"{backend:9} p50 journey of {sizes[-1]:,} ÷ of {sizes[0]}: {growth:.2f}×")
 
 
+def server_processes(url: str) -> Callable[[], float] | None:
+    """The CPU seconds used so far by every process of the server at ``url``, when it runs on
+    this machine and its data directory can be read; otherwise None."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW data_directory").fetchone()
+    try:
+        postmaster = int((Path(str(row[0] if row else "")) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if entry.name == str(postmaster) or fields[1] == str(postmaster):
+                    total += sum(int(n) for n in fields[11:15])
+        return total / tick
+
+    return used
+
+
 def compare_partitions(pg: str, partitions: int, samples: int, sizes: tuple[int, ...]) -> None:
     """Receive on an unpartitioned and a partitioned store by turns; the p50 ratio per size."""
-    print(f"\nPostgreSQL, {partitions} hash partitions by contact vs none; {samples} receives each, by turns")
+    block = 50
+    server_cpu = server_processes(pg)
     print(
-        f"{'journey':>8} {'plain p50':>10} {'parts p50':>10} {'ratio':>7} "
-        f"{'plain ev/s':>11} {'parts ev/s':>11}"
+        f"\nPostgreSQL, {partitions} hash partitions by contact vs none; {samples} receives each,"
+        f" by turns in blocks of {block}"
+    )
+    print(
+        f"{'journey':>8} {'plain p50':>10} {'parts p50':>10} {'ratio':>7}"
+        f" {'plain ev/s':>11} {'parts ev/s':>11} {'CPU µs plain':>13} {'CPU µs parts':>13} {'CPU ratio':>10}"
     )
     for size in sizes:
         plain_url = fresh_postgres(pg, f"plain_{size}")
@@ -198,18 +234,27 @@ def compare_partitions(pg: str, partitions: int, samples: int, sizes: tuple[int,
             _fill(plain, size)
             _fill(split, size)
             timings: dict[str, list[float]] = {"plain": [], "parts": []}
-            for i in range(samples):
-                for name, board in (("plain", plain), ("parts", split))[:: 1 if i % 2 else -1]:
-                    inbound = _inbound(i, size + i, "bench", "whatsapp" if i % 10 == 0 else "sms")
-                    began = time.perf_counter()
-                    board.receive(inbound)
-                    timings[name].append(time.perf_counter() - began)
+            cpu = {"plain": 0.0, "parts": 0.0}
+            for start in range(0, samples, block):
+                turns = (("plain", plain), ("parts", split))[:: 1 if start // block % 2 else -1]
+                for name, board in turns:
+                    began_cpu = time.process_time() + (server_cpu() if server_cpu else 0.0)
+                    for i in range(start, min(start + block, samples)):
+                        inbound = _inbound(i, size + i, "bench", "whatsapp" if i % 10 == 0 else "sms")
+                        began = time.perf_counter()
+                        board.receive(inbound)
+                        timings[name].append(time.perf_counter() - began)
+                    cpu[name] += time.process_time() + (server_cpu() if server_cpu else 0.0) - began_cpu
         p50 = {name: percentile(values, 0.5) for name, values in timings.items()}
         rate = {name: 1 / statistics.fmean(values) for name, values in timings.items()}
+        each = {name: cpu[name] / len(timings[name]) * 1e6 for name in cpu}
         print(
             f"{size:>8} {p50['plain'] * 1e6:>8.1f}µs {p50['parts'] * 1e6:>8.1f}µs"
             f" {p50['parts'] / p50['plain']:>6.2f}× {rate['plain']:>11.0f} {rate['parts']:>11.0f}"
+            f" {each['plain']:>13.0f} {each['parts']:>13.0f} {each['parts'] / each['plain']:>9.2f}×"
         )
+    where = "this process and the server's" if server_cpu else "this process only (the server is not local)"
+    print(f"CPU per receive: {where}")
 
 
 def sqlite_floor(directory: Path, samples: int) -> None:
@@ -346,7 +391,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--samples", type=int, help="receives per row (default 2000, 200 with --quick)")
     parser.add_argument("--pg", help="a PostgreSQL URL to measure too")
     parser.add_argument("--pg-server", action="store_true", help="start a throwaway PostgreSQL for the run")
     parser.add_argument("--hot", action="store_true", help="also run the hot-journey burst")
@@ -365,11 +410,11 @@ def main() -> None:
             run(args, pg)
         if args.partitions and pg:
             sizes = (10, 1_000) if args.quick else (10, 10_000)
-            compare_partitions(pg, args.partitions, 200 if args.quick else args.samples, sizes)
+            compare_partitions(pg, args.partitions, args.samples or (200 if args.quick else 2000), sizes)
         if args.floor:
             with tempfile.TemporaryDirectory() as tmp:
-                sqlite_floor(Path(tmp), 200 if args.quick else args.samples)
-            memory_floor(200 if args.quick else args.samples)
+                sqlite_floor(Path(tmp), args.samples or (200 if args.quick else 2000))
+            memory_floor(args.samples or (200 if args.quick else 2000))
         if args.opcodes:
             opcode_counts((10, 1_000) if args.quick else (10, 10_000))
         if args.hot:

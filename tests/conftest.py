@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pgserver import PARTITIONS, PgServer, start_or_skip
+from tests.pgserver import LAYOUTS, PARTITIONS, PgServer, layout_url, start_or_skip
 
 
 @pytest.fixture(scope="session")
@@ -30,20 +30,27 @@ def postgres_schema(postgres: PgServer) -> Iterator[str]:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
+@pytest.fixture(params=list(LAYOUTS.values()), ids=list(LAYOUTS))
+def postgres_partitions(request: pytest.FixtureRequest) -> int:
+    """How many hash partitions a PostgreSQL store of the test gets: each test runs with none and some."""
+    return int(request.param)
+
+
 @pytest.fixture
-def postgres_url(postgres: PgServer, postgres_schema: str) -> str:
-    """A ``postgresql://`` URL of an empty store of its own, for ``open_store``."""
-    return postgres.url(schema=postgres_schema)
+def postgres_url(postgres: PgServer, postgres_schema: str, postgres_partitions: int) -> str:
+    """A ``postgresql://`` URL of an empty store of its own, for ``open_store``; a test that
+    takes it runs twice, on a plain store and on one hash-partitioned by contact."""
+    return layout_url(postgres, postgres_schema, postgres_partitions)
+
+
+@pytest.fixture
+def postgres_plain_url(postgres: PgServer, postgres_schema: str) -> str:
+    """Like ``postgres_url``, always for an unpartitioned store."""
+    return layout_url(postgres, postgres_schema, 0)
 
 
 @pytest.fixture
 def postgres_partitioned_url(postgres: PgServer, postgres_schema: str) -> str:
     """Like ``postgres_url``, for a store whose per-contact tables are hash-partitioned by
     contact: PostgreSQL then holds the schema to the rule a distributed database does."""
-    return postgres.url(schema=postgres_schema, partitions=str(PARTITIONS))
-
-
-@pytest.fixture(params=[0, PARTITIONS], ids=["postgres", "postgres-partitioned"])
-def postgres_partitions(request: pytest.FixtureRequest) -> int:
-    """How many hash partitions a PostgreSQL store of the test gets: each test runs with none and some."""
-    return int(request.param)
+    return layout_url(postgres, postgres_schema, PARTITIONS)

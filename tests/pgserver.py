@@ -25,11 +25,26 @@ from typing import Any
 
 import pytest
 
-__all__ = ["PARTITIONS", "PgServer", "ServerUnavailable", "find_bindir", "start_or_skip"]
+__all__ = [
+    "BACKENDS",
+    "LAYOUTS",
+    "PARTITIONS",
+    "PgServer",
+    "ServerUnavailable",
+    "backend_url",
+    "find_bindir",
+    "layout_url",
+    "start_or_skip",
+]
 
 # The partitioned variant of the PostgreSQL tests splits each per-contact table in this
 # many hash partitions (by contact), as a distributed deployment splits it into shards.
 PARTITIONS = 4
+# Every test that reaches PostgreSQL runs on both layouts: the name a test id shows, and
+# how many partitions the store gets.
+LAYOUTS = {"postgres": 0, "postgres-partitioned": PARTITIONS}
+# What a fixture choosing among backends (memory, sqlite, ...) lists for PostgreSQL.
+BACKENDS = tuple(LAYOUTS)
 
 _READY_SECONDS = 60
 _STOP_SECONDS = 30
@@ -61,6 +76,18 @@ def start_or_skip() -> PgServer:
     if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
         pytest.fail(f"CI must run the PostgreSQL tests, but no server could be started: {reason}")
     pytest.skip(f"PostgreSQL tests need a local PostgreSQL: {reason}")
+
+
+def layout_url(server: PgServer, schema: str, partitions: int) -> str:
+    """The URL of a store in ``schema`` of ``server``, its tables split in ``partitions`` (0: not)."""
+    return server.url(schema=schema, **({"partitions": str(partitions)} if partitions else {}))
+
+
+def backend_url(request: pytest.FixtureRequest, backend: str) -> str:
+    """For a fixture whose parameter is a backend name: the URL of an empty PostgreSQL
+    store of the test's own laid out as :data:`LAYOUTS` names ``backend``."""
+    server = request.getfixturevalue("postgres")
+    return layout_url(server, request.getfixturevalue("postgres_schema"), LAYOUTS[backend])
 
 
 def find_bindir() -> Path | None:

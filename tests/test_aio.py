@@ -32,6 +32,7 @@ from handoff import (
     ValidationError,
 )
 from handoff.aio import AsyncSwitchboard
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
 PEOPLE = {
@@ -46,10 +47,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        return backend_url(request, request.param)
     return "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'aio.db'}"
 
 

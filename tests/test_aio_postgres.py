@@ -59,10 +59,12 @@ async def board(postgres_url: str) -> AsyncIterator[AsyncSwitchboard]:
 
 
 @pytest.fixture
-async def store(postgres: PgServer, postgres_schema: str) -> AsyncIterator[AsyncPostgresStore]:
+async def store(
+    postgres: PgServer, postgres_schema: str, postgres_partitions: int
+) -> AsyncIterator[AsyncPostgresStore]:
     """An asyncio store of one connection, so that tracing it sees everything it sends."""
     opened = await AsyncPostgresStore.open(
-        postgres.conninfo(), schema=postgres_schema, min_size=1, max_size=1
+        postgres.conninfo(), schema=postgres_schema, min_size=1, max_size=1, partitions=postgres_partitions
     )
     try:
         yield opened

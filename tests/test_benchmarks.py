@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgserver import PgServer
+from tests.pgserver import PARTITIONS, PgServer
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMOKE = {
@@ -70,3 +70,14 @@ def test_aio_benchmark_runs_on_postgres(postgres: PgServer, postgres_schema: str
     out = _run("bench_aio.py", ["--quick", "--pg", postgres.url()], tmp_path)
     for mode in ("anchor", "native", "threads", "native ÷ threads"):
         assert mode in out
+
+
+def test_receive_benchmark_compares_a_partitioned_store_on_postgres(
+    postgres: PgServer, tmp_path: Path
+) -> None:
+    """The partitions comparison: a plain and a partitioned store of the tests' server, by turns."""
+    args = ["--quick", "--samples", "20", "--only-partitions", "--partitions", str(PARTITIONS)]
+    out = _run("bench_receive.py", [*args, "--pg", postgres.url()], tmp_path)
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["10"], ["1000"])]
+    assert [row[0] for row in rows] == ["10", "1000"]
+    assert "CPU per receive: this process and the server's" in out

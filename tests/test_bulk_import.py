@@ -30,6 +30,7 @@ from handoff.stores import (
     Store,
     open_store,
 )
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
 
@@ -59,10 +60,10 @@ def _board(store: Store, seed: int = 7) -> Switchboard:
     return Switchboard(store, clock=FixedClock(T0 + timedelta(days=400)), ids=SeededIds(seed))
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "postgres":
-        made = open_store(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        made = open_store(backend_url(request, request.param))
     else:
         made = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "bulk.db")
     yield made

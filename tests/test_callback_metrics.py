@@ -14,16 +14,17 @@ import pytest
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
 from handoff.cli import main
 from handoff.metrics import CallbackRow, callback_figures
+from tests.pgserver import BACKENDS, backend_url
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # Tuesday, 10:00 in New York
 WEEK = timedelta(days=7)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        return backend_url(request, request.param)
     return "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'figures.db'}"
 
 

@@ -23,16 +23,17 @@ from handoff import (
     ValidationError,
 )
 from handoff.stores import MemoryStore
+from tests.pgserver import BACKENDS, backend_url
 
 UTC = timezone.utc
 # Tuesday 10 March 2026, 14:00 UTC: 10:00 in New York (EDT since 8 March), 15:00 in Paris.
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        return backend_url(request, request.param)
     return "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'callbacks.db'}"
 
 

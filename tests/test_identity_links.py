@@ -18,15 +18,16 @@ from handoff.aio import AsyncSwitchboard
 from handoff.errors import NotFound, ValidationError
 from handoff.privacy import read_export
 from handoff.stores import BRIEF_LINKS, brief_contact
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 MANY = BRIEF_LINKS * 2 + 3
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switchboard]:
-    if request.param == "postgres":
-        url = str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        url = backend_url(request, request.param)
     else:
         url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'support.db'}"
     with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(3)) as opened:

@@ -36,6 +36,7 @@ from handoff.stores.base import JourneyIndex, MetricsSource, MetricTally, Store
 from handoff.stores.capabilities import MetricTallies
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0, populate
+from tests.pgserver import BACKENDS, backend_url
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=40)
 HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
@@ -108,7 +109,7 @@ def test_a_period_selects_journeys_by_opening_time(sqlite: Store, memory: Store)
         assert early.total.journeys + late.total.journeys == whole.total.journeys
 
 
-@pytest.mark.parametrize("layout", ["postgres_url", "postgres_partitioned_url"])
+@pytest.mark.parametrize("layout", ["postgres_plain_url", "postgres_partitioned_url"])
 def test_postgres_agrees_with_the_models(request: pytest.FixtureRequest, layout: str) -> None:
     seed = 4
     memory = _fill(MemoryStore(), seed)
@@ -208,14 +209,14 @@ def test_a_late_message_that_reopened_a_journey_leaves_it_unresolved(backend: st
 # -- kept tallies: a cache that never changes a figure ----------------------------------------
 
 
-@pytest.fixture(params=["file", "memory", "postgres"])
+@pytest.fixture(params=["file", "memory", *BACKENDS])
 def keeping(request: pytest.FixtureRequest, tmp_path: Path, seed: int) -> Iterator[Store]:
     """A store that keeps tallies: an SQLite file (kept beside the read), an in-memory
     SQLite database and PostgreSQL (kept once the read is over)."""
-    if request.param == "postgres":
+    if request.param in BACKENDS:
         if seed != 1:
             pytest.skip("one seed is enough for PostgreSQL")
-        url = request.getfixturevalue("postgres_url")
+        url = backend_url(request, request.param)
         with open_store(url) as store:
             yield _fill(store, seed)
         return
@@ -344,7 +345,7 @@ def _restating_story(store: Store) -> str:
     return jid
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", *BACKENDS])
 def test_a_tally_completed_after_its_read_closed_reads_texts_and_facts_then(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -355,7 +356,7 @@ def test_a_tally_completed_after_its_read_closed_reads_texts_and_facts_then(
     jid = _restating_story(memory)
     walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
     assert walked[jid][10] and walked[jid][10][0].restated == 1  # the order, said before the switch
-    url = str(request.getfixturevalue("postgres_url")) if backend == "postgres" else None
+    url = backend_url(request, backend) if backend in BACKENDS else None
     with open_store(url) if url else SQLiteStore(tmp_path / "t.db") as store:
         _restating_story(store)
         assert isinstance(store, MetricsSource)

@@ -20,18 +20,19 @@ from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import Store
 from handoff.stores.capabilities import OutboxLeases
 from tests.outbox_fill import NOW, drain, fill
+from tests.pgserver import BACKENDS, backend_url
 
 LEASE = timedelta(minutes=5)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "memory":
         made: Store = MemoryStore()
     elif request.param == "sqlite":
         made = SQLiteStore(tmp_path / "leases.db")
     else:
-        made = open_store(request.getfixturevalue("postgres_url"))
+        made = open_store(backend_url(request, request.param))
     yield made
     made.close()
 
@@ -114,15 +115,11 @@ def test_a_store_without_leases_says_so() -> None:
 # -- several processes at once ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", *BACKENDS])
 def test_four_processes_claim_each_of_a_thousand_notifications_exactly_once(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'drain.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
+    url = f"sqlite:///{tmp_path / 'drain.db'}" if backend == "sqlite" else backend_url(request, backend)
     store = open_store(url)
     try:
         made = fill(store, 1_000)

@@ -21,14 +21,15 @@ from handoff import (
 from handoff.events import Suggestion
 from handoff.models import Handoff, Journey, Notification
 from handoff.policy import Policy
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switchboard]:
-    if request.param == "postgres":
-        url = str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        url = backend_url(request, request.param)
     else:
         url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'p.db'}"
     with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(11), sentiment=_mood) as b:

@@ -21,6 +21,7 @@ import pytest
 from handoff import Inbound, Switchboard, open_store, parse_identity
 from handoff.serde import to_json
 from handoff.stores import MemoryStore, SQLiteStore, Store
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2025, 4, 7, 8, 0, tzinfo=timezone.utc)
 
@@ -152,17 +153,14 @@ def _hot_work(url: str, worker: int) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", *BACKENDS])
 def test_a_hot_journey_never_fails_its_callers(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """8 processes x 500 receives to one contact and one journey with the default retries:
     writers of one journey wait their turn, so none fails, none is lost or doubled, and
     the sequence numbers run without a gap."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hot.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+    url = f"sqlite:///{tmp_path / 'hot.db'}" if backend == "sqlite" else backend_url(request, backend)
     open_store(url).close()  # the schema, once, before the race
     context = multiprocessing.get_context("spawn")
     with context.Pool(_WORKERS) as pool:

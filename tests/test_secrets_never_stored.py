@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from handoff import FixedClock, Inbound, Switchboard
 from handoff.serde import to_dict
 from tests.cards import card_numbers
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2025, 2, 3, 10, 0, tzinfo=timezone.utc)
 
@@ -82,14 +83,14 @@ PLACES = (
 )
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switchboard]:
     if request.param == "memory":
         url = "memory://"
     elif request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'leaks.db'}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = backend_url(request, request.param)
     with Switchboard.open(url, clock=FixedClock(T0)) as made:
         yield made
 

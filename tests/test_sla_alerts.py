@@ -14,15 +14,16 @@ from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
 from handoff.aio import AsyncSwitchboard
 from handoff.policy import Policy, PolicySettings
 from handoff.policy.sla import alerts_due, business_deadline
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)  # a Tuesday, inside 09:00-17:00 UTC
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switchboard]:
-    if request.param == "postgres":
-        url = str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        url = backend_url(request, request.param)
     else:
         url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 's.db'}"
     with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(7)) as b:

@@ -9,6 +9,7 @@ import pytest
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, ValidationError
 from handoff.metrics import SLA_DIMENSIONS, SlaReport, sla_breaches
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 MARCH = (datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 1, tzinfo=timezone.utc))
@@ -60,15 +61,11 @@ def test_breach_rates_by_priority_and_queue_are_hand_counted() -> None:
     assert "urgent    none" in report.render()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", ["sqlite", *BACKENDS])
 def test_every_backend_gives_the_memory_figures(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = (
-        str(request.getfixturevalue("postgres_url"))
-        if backend == "postgres"
-        else f"sqlite:///{tmp_path / 'm.db'}"
-    )
+    url = backend_url(request, backend) if backend in BACKENDS else f"sqlite:///{tmp_path / 'm.db'}"
     for by in (SLA_DIMENSIONS, ("channel",), ("week",)):
         assert _report(url, by) == _report("memory://", by)
 

@@ -20,6 +20,7 @@ from handoff.stores.records import BRIEF_LINKS, brief_contact
 from handoff.switchboard import Switchboard
 from handoff.testing.factories import (
     T0,
+    append_changeset,
     appended,
     make_contact,
     make_decision,
@@ -173,3 +174,47 @@ def test_identity_links_move_from_the_contacts_json_to_rows_of_their_own(
         assert conn.execute("SELECT identity FROM identities").fetchall() == [("email:other@example.com",)]
         carried = conn.execute("SELECT count(*) FROM contacts WHERE jsonb_array_length(data -> 'links') > 0")
         assert carried.fetchone() == (0,)
+
+
+def test_a_schema_from_before_the_contact_first_reads_upgrades_and_reads_alike(
+    postgres: PgServer, postgres_schema: str, postgres_partitions: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step that adds the reads finding the contact first upgrades a plain and a
+    partitioned schema alike; what was stored before is read back through them."""
+    before = next(
+        n for n, (_, steps) in enumerate(schema.MIGRATIONS) if any("FUNCTION intake_rows" in s for s in steps)
+    )
+    contact = make_contact("phone:+14155550100")
+    journey = make_journey(contact)
+    changes = [Changeset(contact=contact, journey=journey)]
+    for n in range(4):
+        notes = (make_notification(journey),) if n == 2 else ()
+        changes.append(append_changeset(journey, external_id=f"sms-{n}", channel="sms", notifications=notes))
+        journey = changes[-1].journey
+    with monkeypatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:before])
+        old.setattr(schema, "SCHEMA_VERSION", before)
+        with PostgresStore(
+            postgres.conninfo(), schema=postgres_schema, partitions=postgres_partitions
+        ) as store:
+            for change in changes:
+                store.commit(change)
+    with PostgresStore(postgres.conninfo(), schema=postgres_schema) as store:
+        assert store.partitions == postgres_partitions
+        read = store.load_intake(
+            contact.identities[0], "sms", "sms-1", references=[journey.reference], thread_refs=[], since=T0
+        )
+        assert read.contact == store.find_contact_brief(contact.identities[0])
+        assert read.seen == store.find_interaction("sms", "sms-1")
+        assert read.by_reference == {journey.reference: journey}
+        assert {key: list(value) for key, value in read.journeys.items()} == {contact.id: [journey]}
+        assert [list(value) for value in read.notifications.values()] == [store.notifications(journey.id)]
+        assert len(store.notifications(journey.id)) == 1
+        assert store.get_journey(journey.id) == journey
+        assert store.find_journey_by_reference(journey.reference) == journey
+        assert store.interactions(journey.id, last=2) == store.interactions(journey.id)[-2:]
+    with psycopg.connect(postgres.conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(postgres_schema)))
+        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (
+            schema.SCHEMA_VERSION,
+        )

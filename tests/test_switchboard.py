@@ -18,14 +18,15 @@ from handoff import (
 )
 from handoff.identity import parse_identity
 from handoff.summary import AGENT_SCREEN_CHARS
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        return backend_url(request, request.param)
     return "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'support.db'}"
 
 

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from handoff import Inbound, Switchboard
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switchboard]:
-    if request.param == "postgres":
-        url = str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        url = backend_url(request, request.param)
     else:
         url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 't.db'}"
     with Switchboard.open(url, max_retries=50) as opened:

@@ -11,14 +11,15 @@ import pytest
 import handoff
 from handoff import Decision, FixedClock, Inbound, NotFound, SeededIds, Switchboard, ValidationError
 from handoff.ingest import DeliveryEvent, Parsed
+from tests.pgserver import BACKENDS, backend_url
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
 def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switchboard]:
-    if request.param == "postgres":
-        url = str(request.getfixturevalue("postgres_url"))
+    if request.param in BACKENDS:
+        url = backend_url(request, request.param)
     else:
         url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'u.db'}"
     with Switchboard.open(url, clock=FixedClock(T0), ids=SeededIds(4)) as b:

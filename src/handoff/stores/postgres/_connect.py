@@ -110,16 +110,17 @@ def parse_conninfo(conninfo: object) -> tuple[str, str]:
     return make_conninfo("", **params), where
 
 
-def migrate(conninfo: str, where: str, schema: str, partitions: int = 0) -> None:
+def migrate(conninfo: str, where: str, schema: str, partitions: int = 0) -> int:
     """Apply the schema migrations ``schema`` lacks, over a connection of its own; a new
-    schema's per-contact tables are hash-partitioned in ``partitions`` parts when it is not 0.
+    schema's per-contact tables are hash-partitioned in ``partitions`` parts when it is not
+    0. How many partitions the schema's tables have (0: none).
 
     A plain connection, so that a wrong password or a server that is down is reported
     with libpq's own words, not as a pool timeout.
     """
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            _schema.migrate(conn, schema, partitions)
+            return _schema.migrate(conn, schema, partitions)
     except psycopg.OperationalError as exc:
         raise StoreUnavailable(f"cannot connect to {where}: {first_line(exc)}") from exc
     except psycopg.Error as exc:
@@ -137,12 +138,11 @@ def open_pool(
     partitions: int = 0,
 ) -> Pool:
     """Migrate the schema (see :func:`migrate`), then open the pool."""
-    migrate(conninfo, where, schema, partitions)
-    search_path = _search_path(schema)
+    settings = _settings(schema, migrate(conninfo, where, schema, partitions))
 
     def configure(conn: Connection) -> None:
         """Every pooled connection reads unqualified table names from our schema."""
-        conn.execute(search_path)
+        conn.execute(settings)
 
     options = _pool_options(f"handoff.{schema}", min_size, max_size, timeout)
     pool: Pool = ConnectionPool(conninfo, configure=configure, **options)
@@ -166,11 +166,10 @@ async def open_async_pool(
 ) -> AsyncPool:
     """:func:`open_pool` for asyncio: the migrations run on a thread, and the pool is
     psycopg_pool's ``AsyncConnectionPool`` of ``AsyncConnection`` objects."""
-    await asyncio.to_thread(migrate, conninfo, where, schema, partitions)
-    search_path = _search_path(schema)
+    settings = _settings(schema, await asyncio.to_thread(migrate, conninfo, where, schema, partitions))
 
     async def configure(conn: AsyncConnection) -> None:
-        await conn.execute(search_path)
+        await conn.execute(settings)
 
     options = _pool_options(f"handoff.{schema}.async", min_size, max_size, timeout)
     pool: AsyncPool = AsyncConnectionPool(
@@ -200,9 +199,19 @@ def _unavailable(where: str, exc: psycopg.Error) -> StoreUnavailable:
     return StoreUnavailable(f"cannot open connections to {where}: {first_line(exc)}")
 
 
-def _search_path(schema: str) -> sql.Composed:
-    """Every pooled connection reads unqualified table names from our schema."""
-    return sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
+def _settings(schema: str, partitions: int) -> sql.Composed:
+    """What every pooled connection sets: unqualified table names are read from our schema,
+    and, when its tables are partitioned, each prepared statement keeps one generic plan.
+
+    A custom plan (what PostgreSQL otherwise picks for a statement on partitioned tables)
+    is planned afresh at every execution, which costs more than the statement itself: a
+    commit's, or a foreign key's check. A generic plan is made once per connection, and
+    the partition its parameters name is chosen as it starts, every other one left
+    unopened."""
+    path = sql.SQL("SET search_path TO {}").format(sql.Identifier(schema))
+    if not partitions:
+        return path
+    return sql.Composed([path, sql.SQL("; SET plan_cache_mode = force_generic_plan")])
 
 
 @contextmanager

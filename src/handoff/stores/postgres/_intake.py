@@ -2,8 +2,10 @@
 
 Every read costs a round trip and, in the client, a statement's worth of driver work.
 One statement finds the stored message and, through the identity, the contact, its
-journeys and their recent notifications; look-ups by reference or thread, when there
-are any, go with it in the same pipeline. They stay separate statements: with their
+journeys and their recent notifications: it calls a function of the schema that reads
+the look-up rows first and then the contact's tables by its id, so that a partitioned
+(or distributed) store reads one partition (shard) of each. Look-ups by reference or
+thread, when there are any, go with it in the same pipeline. They stay separate statements: with their
 array parameters in it, PostgreSQL would plan the combined statement afresh on every
 call, which costs more than it saves. Only when a reference, a thread or a redelivery
 names a contact other than the identity's does a second round trip read that one's.
@@ -26,17 +28,16 @@ from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.postgres import _trips as trips
-from handoff.stores.postgres._links import BRIEF_OF_CONTACTS, BRIEF_OF_OWNER
+from handoff.stores.postgres._links import BRIEF_OF_CONTACTS
+from handoff.stores.records import BRIEF_LINKS
 from handoff.stores.rules import check_identity, check_text
 
 __all__ = ["intake_params", "intake_steps", "load_intake"]
 
 T = TypeVar("T")
 
-_NAMED = (
-    "SELECT j.data::text, j.id, j.version FROM record_keys AS k JOIN journeys AS j"
-    " ON j.id = k.record_id AND j.contact_id = k.contact_id WHERE k.kind = 'reference' AND k.key = ANY(%s)"
-)
+# The journeys named by reference, each by its contact (the schema's keyed_journeys).
+_NAMED = "SELECT json, row_id, row_version FROM keyed_journeys(%s::text[], 'reference')"
 THREAD = (
     "SELECT journeys.data::text, journeys.id, journeys.version FROM interactions"
     " JOIN journeys ON journeys.id = interactions.journey_id"
@@ -55,29 +56,17 @@ _NOTIFICATIONS = (
     " AND created_at >= %s ORDER BY journey_id, created_at, position"
 )
 _BY_ID = (*(sql.format("= ANY(%s)") for sql in (_CONTACTS, _JOURNEYS, _NOTIFICATIONS)), BRIEF_OF_CONTACTS)
-# Round one: part 0 the stored message, 1 the identity's contact, 2 its journeys (oldest
-# first), 3 their notifications created since (by journey, then creation order), 4 the
-# contact's brief links (see handoff.stores.Store.find_contact_brief), in link order.
-_OWNER = "(SELECT contact_id FROM identities WHERE identity = %(identity)s)"
-_ROUND_ONE = f"""
-SELECT 0 AS part, i.data::text, i.id, NULL::integer AS version, 0::bigint AS rank
-FROM record_keys AS k JOIN interactions AS i ON i.id = k.record_id AND i.contact_id = k.contact_id
-WHERE k.key = %(external_id)s AND k.kind = 'external:' || %(channel)s
-UNION ALL
-SELECT 1, contacts.data::text, contacts.id, contacts.version, 0 FROM identities
-JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %(identity)s
-UNION ALL
-SELECT 2, data::text, id, version, row_number() OVER (ORDER BY opened_at, position) FROM journeys
-WHERE contact_id = {_OWNER}
-UNION ALL
-SELECT 3, data::text, journey_id, NULL, row_number() OVER (ORDER BY journey_id, created_at, position)
-FROM notifications WHERE contact_id = {_OWNER} AND journey_id = ANY(ARRAY(
-    SELECT id FROM journeys WHERE contact_id = {_OWNER}
-)) AND created_at >= %(since)s
-UNION ALL
-SELECT 4, links.data, NULL, NULL, links.position FROM ({BRIEF_OF_OWNER}) AS links
-ORDER BY part, rank
-"""
+# Round one, by the schema function ``intake_rows``: part 0 the stored message, 1 the
+# identity's contact, 2 its journeys (oldest first), 3 their notifications created since
+# (by journey, then creation order), 4 the contact's brief links (see
+# handoff.stores.Store.find_contact_brief), in link order. The function looks the contact
+# up first and then reads its rows with that id as a parameter, so each of those reads
+# starts on one partition (one shard on Citus) instead of opening every partition to
+# prune them as it runs.
+_ROUND_ONE = (
+    "SELECT part, json, row_id, row_version, rank FROM intake_rows("
+    f"%(identity)s, %(channel)s, %(external_id)s, %(since)s, {BRIEF_LINKS}) ORDER BY part, rank"
+)
 
 
 class _Load(Protocol):

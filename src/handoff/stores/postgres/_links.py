@@ -107,9 +107,6 @@ def assembled(
     return evolve(head, links=tuple(load(IdentityLink, data) for _, data, *_ in rows[1:]))
 
 
-BRIEF_OF_OWNER = _brief("(SELECT contact_id FROM identities WHERE identity = %(identity)s)")
-"""The brief links of the owner of ``%(identity)s``: what ``load_intake`` reads with the rest."""
-
 # The brief links of several contacts (``%s``: their ids), for load_intake's second round.
 BRIEF_OF_CONTACTS = f"""
 SELECT contact_id, data::text FROM (

@@ -263,6 +263,105 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX callbacks_scheduled ON callbacks (at, id) WHERE status = 'scheduled'",
         ),
     ),
+    (
+        "receive's first read and reads by record key: the contact first, then its rows by its id",
+        (
+            # One round trip. The look-ups (identities, record_keys) come first, each by
+            # its own key; every per-contact statement after them filters on the contact
+            # id they gave, a parameter of a plan made once per session: PostgreSQL picks
+            # the one partition as the statement starts, opening no other, and on Citus
+            # each is a router query to one shard. Rows: (part, JSON, id, version, rank);
+            # part 0 the stored message, 1 the identity's contact, 2 its journeys, 3 their
+            # notifications created since, 4 the contact's brief links.
+            """CREATE FUNCTION intake_rows(
+                identity_key text,
+                channel_name text,
+                external_key text,
+                since timestamptz,
+                brief_links integer
+            ) RETURNS TABLE (part integer, json text, row_id text, row_version integer, rank bigint)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                owner text;
+                holder text;
+                seen text;
+            BEGIN
+                SELECT k.contact_id, k.record_id INTO holder, seen FROM record_keys AS k
+                WHERE k.key = external_key AND k.kind = 'external:' || channel_name;
+                IF FOUND THEN
+                    RETURN QUERY SELECT 0, i.data::text, i.id, NULL::integer, 0::bigint
+                    FROM interactions AS i WHERE i.contact_id = holder AND i.id = seen;
+                END IF;
+                SELECT l.contact_id INTO owner FROM identities AS l WHERE l.identity = identity_key;
+                IF NOT FOUND THEN
+                    RETURN;
+                END IF;
+                RETURN QUERY SELECT 1, c.data::text, c.id, c.version, 0::bigint
+                FROM contacts AS c WHERE c.id = owner;
+                RETURN QUERY SELECT 2, j.data::text, j.id, j.version,
+                    row_number() OVER (ORDER BY j.opened_at, j.position)
+                FROM journeys AS j WHERE j.contact_id = owner;
+                RETURN QUERY SELECT 3, n.data::text, n.journey_id, NULL::integer,
+                    row_number() OVER (ORDER BY n.journey_id, n.created_at, n.position)
+                FROM notifications AS n WHERE n.contact_id = owner AND n.journey_id = ANY(ARRAY(
+                    SELECT j.id FROM journeys AS j WHERE j.contact_id = owner
+                )) AND n.created_at >= since;
+                RETURN QUERY SELECT 4, b.data, NULL::text, NULL::integer, b.position FROM (
+                    WITH RECURSIVE kinds (kind) AS (
+                        SELECT min(l.kind) FROM identities AS l WHERE l.contact_id = owner
+                        UNION ALL
+                        SELECT (
+                            SELECT min(l.kind) FROM identities AS l
+                            WHERE l.contact_id = owner AND l.kind > kinds.kind
+                        ) FROM kinds WHERE kinds.kind IS NOT NULL
+                    )
+                    SELECT first.position, first.data::text AS data FROM kinds CROSS JOIN LATERAL (
+                        SELECT l.position, l.data FROM identities AS l
+                        WHERE l.contact_id = owner AND l.kind = kinds.kind
+                        ORDER BY l.position LIMIT brief_links
+                    ) AS first
+                    UNION
+                    SELECT l.position, l.data::text FROM identities AS l
+                    WHERE l.identity = identity_key AND l.contact_id = owner
+                ) AS b;
+            END
+            $$""",
+            # The same two steps for the journeys that record keys name (ids or
+            # references), in no particular order: (JSON, id, version) rows.
+            """CREATE FUNCTION keyed_journeys(keys text[], key_kind text)
+            RETURNS TABLE (json text, row_id text, row_version integer)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                named record;
+            BEGIN
+                FOR named IN
+                    SELECT k.contact_id, k.record_id FROM record_keys AS k
+                    WHERE k.key = ANY(keys) AND k.kind = key_kind
+                LOOP
+                    RETURN QUERY SELECT j.data::text, j.id, j.version FROM journeys AS j
+                    WHERE j.contact_id = named.contact_id AND j.id = named.record_id;
+                END LOOP;
+            END
+            $$""",
+            # And the last interactions of a journey by its id: (JSON, id, sequence) rows.
+            """CREATE FUNCTION last_interactions(journey_key text, how_many bigint)
+            RETURNS TABLE (json text, row_id text, row_sequence integer)
+            LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+            DECLARE
+                holder text;
+                journey text;
+            BEGIN
+                SELECT k.contact_id, k.record_id INTO holder, journey FROM record_keys AS k
+                WHERE k.key = journey_key AND k.kind = 'journey';
+                IF FOUND THEN
+                    RETURN QUERY SELECT i.data::text, i.id, i.sequence FROM interactions AS i
+                    WHERE i.contact_id = holder AND i.journey_id = journey
+                    ORDER BY i.sequence DESC LIMIT how_many;
+                END IF;
+            END
+            $$""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

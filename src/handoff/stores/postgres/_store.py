@@ -105,6 +105,11 @@ def _by_key(kind: str, table: str, what: str, rest: str = "") -> str:
     )
 
 
+# A journey by a record key (its id or reference), through the schema function
+# keyed_journeys: the key's row first, then the journey by its contact, so the read
+# starts on one partition (one shard on Citus).
+_KEYED_JOURNEY = "SELECT json, row_id, row_version FROM keyed_journeys(ARRAY[%s::text], '{}')"
+
 # The columns after the JSON name the exact state of the record: its id and, for the
 # records that change, its version. The store decodes each state once (see _decoded_rows).
 _READS = Statements(
@@ -113,11 +118,8 @@ _READS = Statements(
         "SELECT contacts.data::text, contacts.id, contacts.version FROM identities"
         " JOIN contacts ON contacts.id = identities.contact_id WHERE identities.identity = %s"
     ),
-    get_journey=_by_key("journey", "journeys", "r.data::text, r.id, r.version"),
-    find_journey=(
-        "SELECT j.data::text, j.id, j.version FROM record_keys AS k JOIN journeys AS j"
-        " ON j.id = k.record_id AND j.contact_id = k.contact_id WHERE k.key = %s AND k.kind = 'reference'"
-    ),
+    get_journey=_KEYED_JOURNEY.format("journey"),
+    find_journey=_KEYED_JOURNEY.format("reference"),
     journeys_of=(
         "SELECT data::text, id, version FROM journeys WHERE contact_id = %s ORDER BY opened_at, position"
     ),
@@ -128,13 +130,7 @@ _READS = Statements(
         " WHERE k.kind = 'external:' || %s AND k.key = %s"
     ),
     interactions=_by_key("journey", "interactions", "r.data::text, r.id", " ORDER BY r.sequence"),
-    last_interactions=(
-        "SELECT data, id FROM ("
-        + _by_key(
-            "journey", "interactions", "r.data::text, r.id, r.sequence", " ORDER BY r.sequence DESC LIMIT %s"
-        )
-        + ") AS last ORDER BY sequence"
-    ),
+    last_interactions="SELECT json, row_id FROM last_interactions(%s, %s) ORDER BY row_sequence",
     handoffs=_by_key("journey", "handoffs", "r.data::text, r.id", " ORDER BY r.at, r.position"),
     get_notification=_by_key("notification", "notifications", "r.data::text"),
     find_notification=_FIND_NOTIFICATION,
