@@ -63,9 +63,7 @@ _DIGITS_RE = re.compile(r"[0-9]+")
 _JOURNEY_REF_RE = re.compile(r"(?i)(?=J)(?<![\w-])J-[0-9A-HJKMNP-TV-Z]{5}(?![\w-])")
 _TRACKING_RE = re.compile(r"(?=[1A-Z])(?<!\w)(?:1Z[0-9A-Z]{16}|[A-Z]{2}[0-9]{9}[A-Z]{2})(?!\w)")
 _HASH_ORDER_RE = re.compile(r"(?<![\w#&])#([A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?![\w-])")
-_DASHED_ORDER_RE = re.compile(
-    r"(?=[A-Za-z])(?<![\w#-])[A-Za-z]{1,6}-[0-9]{3,}(?:-[A-Za-z0-9]+){0,3}(?![\w-])"
-)
+_DASHED_ORDER_RE = re.compile(r"(?<![\w#-])[A-Za-z]{1,6}-[0-9]{3,}(?:-[A-Za-z0-9]+){0,3}(?![\w-])")
 _KEYWORD_ORDER_RE = re.compile(
     rf"(?i){word_start(REF_WORDS)}\b(?:{'|'.join(REF_WORDS)})\b"
     r"(?:[ \t]*(?:number|num|no|nr|id)\b)?(?:[ \t]+(?:is|was))?[ \t.:#-]*"
