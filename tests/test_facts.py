@@ -533,6 +533,7 @@ def test_a_bare_answer_is_a_fact_of_the_kind_asked_for(
     st.sampled_from(["", ".", " thanks", " thank you!", "!"]),
 )
 @example(number="OK0000", lead="", tail="")  # "OK" here is part of the number, not a "yes"
+@example(number="OK-0000", lead="", tail="")  # and here, joined by a hyphen
 @settings(max_examples=200)
 def test_a_number_given_alone_after_the_question_is_that_order(number: str, lead: str, tail: str) -> None:
     found = extract_facts(
