@@ -36,6 +36,11 @@ interaction's INSERT, inside ``BEGIN IMMEDIATE`` ... ``COMMIT``), run with nothi
 with the anchor; and the CPU of a memory ``receive`` without a switch, the pure Python
 every backend pays on top of its statements.
 
+``--opcodes`` then counts the Python bytecode instructions and calls of one memory
+``receive`` without a switch and of one with a switch, on a journey of 10 and of 10,000:
+a figure a loaded machine does not move, to compare two versions by. Tracing every
+instruction is slow; only these few receives are traced.
+
 ``--hot`` then runs a hot journey on SQLite (and PostgreSQL when given): 8 processes each
 send 500 messages from one customer to one journey at once, with the default retries;
 it prints how many calls failed and the p50 and p99 of a call under that load.
@@ -49,8 +54,10 @@ import multiprocessing
 import os
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -311,6 +318,41 @@ def memory_floor(samples: int) -> None:
     print(f"memory    floor: CPU of a receive without a switch, p50 {percentile(cpu, 0.5) * 1e6:.1f} µs")
 
 
+def _count_opcodes(board: Switchboard, inbound: Inbound) -> tuple[int, int]:
+    """Bytecode instructions and Python calls of one ``board.receive(inbound)``."""
+    counts = {"opcode": 0, "call": 0}
+
+    def tracer(frame: types.FrameType, event: str, arg: object) -> object:
+        frame.f_trace_opcodes = True
+        frame.f_trace_lines = False
+        if event in counts:
+            counts[event] += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        board.receive(inbound)
+    finally:
+        sys.settrace(None)
+    return counts["opcode"], counts["call"]
+
+
+def opcode_counts(sizes: tuple[int, ...]) -> None:
+    """Instructions and calls of a memory receive without and with a channel switch."""
+    for size in sizes:
+        with Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(size)) as board:
+            _fill(board, size)
+            for i in range(50):  # warm: caches filled, the journey's notifications as in _measure
+                board.receive(_inbound(i, size + i, "warm", "whatsapp" if i % 10 == 0 else "sms"))
+            start = size + 50
+            plain = _count_opcodes(board, _inbound(0, start, "ops"))
+            switch = _count_opcodes(board, _inbound(1, start + 1, "ops", "whatsapp"))
+        print(
+            f"memory    opcodes, journey of {size:,}: receive {plain[0]:,} instructions, {plain[1]} calls;"
+            f" with a switch {switch[0]:,} instructions, {switch[1]} calls"
+        )
+
+
 def _hot_worker(url: str, worker: int, calls: int) -> tuple[list[float], int]:
     timings, errors = [], 0
     with Switchboard.open(url) as board:
@@ -355,6 +397,9 @@ def main() -> None:
     parser.add_argument("--hot", action="store_true", help="also run the hot-journey burst")
     parser.add_argument("--floor", action="store_true", help="also measure the SQL and CPU floors")
     parser.add_argument(
+        "--opcodes", action="store_true", help="also count the instructions of a memory receive"
+    )
+    parser.add_argument(
         "--partitions", type=int, default=0, metavar="N", help="also compare N hash partitions with none"
     )
     parser.add_argument("--only-partitions", action="store_true", help="run only the partitions comparison")
@@ -370,6 +415,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 sqlite_floor(Path(tmp), args.samples or (200 if args.quick else 2000))
             memory_floor(args.samples or (200 if args.quick else 2000))
+        if args.opcodes:
+            opcode_counts((10, 1_000) if args.quick else (10, 10_000))
         if args.hot:
             with tempfile.TemporaryDirectory() as tmp:
                 hot_journey(f"sqlite:///{Path(tmp) / 'hot.db'}", "sqlite")

@@ -23,7 +23,7 @@ from handoff.ingest.base import Parsed
 
 def fuzz_examples() -> int:
     """Thorough in CI, quick on a laptop."""
-    return 2000 if os.environ.get("CI") else 200
+    return 1000 if os.environ.get("CI") else 200
 
 
 def fuzz() -> settings:

@@ -19,7 +19,7 @@ SMOKE = {
     "bench_metrics.py": ["--journeys", "300"],
     "bench_policy.py": ["--quick"],
     "bench_privacy.py": ["--quick"],
-    "bench_receive.py": ["--quick", "--floor"],
+    "bench_receive.py": ["--quick", "--floor", "--opcodes"],
     "bench_store.py": ["--count", "300", "--samples", "50"],
 }
 

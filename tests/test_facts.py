@@ -14,6 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from handoff import sensitivity
 from handoff.errors import ValidationError
 from handoff.facts import (
     ASKABLE,
@@ -306,7 +307,9 @@ def test_sensitive_reasons(text: str, reasons: tuple[str, ...]) -> None:
 @given(any_text)
 @settings(max_examples=200)
 def test_sensitive_reasons_never_fail(text: str) -> None:
-    assert set(sensitive_reasons(text)) <= {"card number", "credentials", "government id", "health", "legal"}
+    assert set(sensitive_reasons(text)) <= {
+        *("card number", "credentials", "government id", "health", "legal", "bank account")
+    }
 
 
 # -- the pre-checks change nothing ---------------------------------------------------------------
@@ -378,6 +381,27 @@ def test_reasons_of_a_masked_text_need_no_second_masking_pass(text: str) -> None
     masking pass would say."""
     masked = mask_secrets(text)
     assert reasons_of_masked(masked) == sensitive_reasons(masked)
+
+
+_WORD_EDGES = st.sampled_from([*" x_9-'.éΣ\u212a\u017f", "", "\n", "K", "ſ"])
+
+
+@given(
+    st.lists(
+        st.one_of(_WORD_EDGES, _SENSITIVE_FRAGMENTS, st.sampled_from(["pin code", "Pin", "PIN", "2FA code"])),
+        max_size=10,
+    ).map("".join)
+    | any_text
+)
+@settings(max_examples=500)
+@example("xpassword")
+@example("_PIN")
+@example("\u212aPIN")  # the Kelvin sign: a word character that (?i) reads as k
+@example("\u017fsn")  # the long s: (?i) reads it as s
+def test_one_pass_word_check_finds_what_the_groups_find(text: str) -> None:
+    """The one-pass pre-check finds a word wherever one group's own pattern does."""
+    groups = any(pattern.search(text) for _, pattern in sensitivity._WORD_RES)
+    assert bool(sensitivity._ANY_WORD_RE.search(text)) == groups
 
 
 @given(
@@ -509,6 +533,7 @@ def test_a_bare_answer_is_a_fact_of_the_kind_asked_for(
     st.sampled_from(["", ".", " thanks", " thank you!", "!"]),
 )
 @example(number="OK0000", lead="", tail="")  # "OK" here is part of the number, not a "yes"
+@example(number="OK-0000", lead="", tail="")  # and here, joined by a hyphen
 @settings(max_examples=200)
 def test_a_number_given_alone_after_the_question_is_that_order(number: str, lead: str, tail: str) -> None:
     found = extract_facts(

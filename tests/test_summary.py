@@ -219,7 +219,11 @@ _SECRETS = st.sampled_from(
     st.lists(
         st.tuples(
             st.sampled_from(["customer", "agent"]),
-            st.lists(st.one_of(st.text(max_size=30), _SECRETS), min_size=1, max_size=4).map(" ".join),
+            st.lists(
+                st.one_of(st.text(max_size=30), _SECRETS, st.just("a long message " * 30)),
+                min_size=1,
+                max_size=4,
+            ).map(" ".join),
         ),
         min_size=1,
         max_size=6,

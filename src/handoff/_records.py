@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["build", "replace"]
+__all__ = ["build", "builder", "replace"]
 
 R = TypeVar("R")
 
@@ -39,6 +39,13 @@ def build(cls: type[R], **values: Any) -> R:
     made = _BUILDERS.get(cls) or _builder(cls)
     result: R = made(values)
     return result
+
+
+def builder(cls: type[R]) -> Callable[[dict[str, Any]], R]:
+    """:func:`build`'s function for ``cls``, to call with the fields in a dict where one
+    record is built many times over (a summary's lines)."""
+    made: Callable[[dict[str, Any]], R] = _BUILDERS.get(cls) or _builder(cls)
+    return made
 
 
 def _scope(cls: type) -> dict[str, Any]:

@@ -29,49 +29,61 @@ def _phrases(*phrases: str, cased: tuple[str, ...] = ()) -> str:
     return rf"{word_start((*phrases, *cased))}(?:{pattern})"
 
 
-_SENSITIVE_WORDS = (
+_SENSITIVE_PHRASES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         "credentials",
-        _phrases(
+        (
             *("passwords?", "passwd", "passcodes?", "pass code", r"pin[ \t]+(?:code|number)"),
             *(r"my[ \t]+pin", r"security[ \t]+(?:code|question|answer)", "cvv2?", "cvc2?", "csc"),
             *(r"one[ \t-]time[ \t]+(?:code|password|passcode|pin)", "otp", r"verification[ \t]+code"),
             *(r"2fa[ \t]+code", r"auth(?:entication)?[ \t]+code", r"login[ \t]+code"),
-            cased=("PIN",),
         ),
+        ("PIN",),
     ),
     (
         "government id",
-        _phrases(
+        (
             *(r"social[ \t]+security(?:[ \t]+number)?", "ssn", r"passport[ \t]+(?:number|no)"),
             *(r"driver'?s[ \t]+licen[cs]e", r"national[ \t]+id", r"tax[ \t]+id"),
         ),
+        (),
     ),
     (
         "health",
-        _phrases(
+        (
             *("hospital(?:ised|ized)?", "doctors?", "medical", "medications?", "medicines?"),
             *("prescriptions?", "diagnos(?:is|ed)", "surgery", "therapy", "therapist"),
             *("chemotherapy", "pregnan(?:t|cy)", "disabilit(?:y|ies)", "disabled", "illness"),
             *("cancer", "diabetes", "diabetic", "insulin", "hiv", r"mental[ \t]+health"),
             *("depression", "allerg(?:y|ies|ic)"),
         ),
+        (),
     ),
     (
         "legal",
-        _phrases(
+        (
             *("lawyers?", "attorneys?", "lawsuits?", "litigation", "solicitors?", "subpoena"),
             *(r"legal[ \t]+action", r"small[ \t]+claims", "court"),
             r"su(?:e|ing|ed)[ \t]+(?:you|your|them|the|this|it|for)",
         ),
+        (),
     ),
 )
-
+_SENSITIVE_WORDS = tuple(
+    (reason, _phrases(*phrases, cased=cased)) for reason, phrases, cased in _SENSITIVE_PHRASES
+)
 
 _WORD_RES = tuple((reason, re.compile(f"(?i){words}")) for reason, words in _SENSITIVE_WORDS)
-_ANY_WORD_RE = re.compile("(?i)" + "|".join(f"(?:{words})" for _, words in _SENSITIVE_WORDS))
+_ANY_WORD_RE = re.compile(
+    "(?i)(?<!\\w)"  # each word starts with a letter or digit after no word character
+    + word_start(w for _, phrases, cased in _SENSITIVE_PHRASES for w in (*phrases, *cased))
+    + "(?:"
+    + "|".join(f"(?:{words})" for _, words in _SENSITIVE_WORDS)
+    + ")"
+)
 """One pass telling whether any of the words is there: it finds a match wherever one of
-them would, so text it finds nothing in (most messages) needs none of them."""
+them would, so text it finds nothing in (most messages) needs none of them. A position
+that starts no word of any group is passed over with one test, not one per group."""
 
 
 def sensitive_reasons(text: str) -> tuple[str, ...]:

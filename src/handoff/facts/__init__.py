@@ -423,7 +423,9 @@ def restated(index: Iterable[Fact], new: Iterable[Fact]) -> tuple[Fact, ...]:
 
 def _facts(items: Iterable[Fact], name: str) -> list[Fact]:
     """``items`` as a new list, checked to hold nothing but facts."""
-    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+    if type(items) not in (tuple, list) and (
+        isinstance(items, (str, bytes)) or not isinstance(items, Iterable)
+    ):
         raise ValidationError(name, f"expected facts, got {type(items).__name__}")
     facts = list(items)
     if set(map(type, facts)) <= _ONLY_FACTS:

@@ -31,7 +31,7 @@ _QUESTION_CHARS = 400
 
 _BARE_RE = re.compile(
     r"(?i)^[ \t]*(?:(?:it'?s|it[ \t]+is|sure|yes|yeah|yep|ok|okay|here[ \t]+it[ \t]+is|here|that'?s"
-    r"|that[ \t]+is|this[ \t]+is|mine[ \t]+is)\b[ \t]*[,:!.\-]*[ \t]*)*"
+    r"|that[ \t]+is|this[ \t]+is|mine[ \t]+is)\b(?![.\-][A-Za-z0-9])[ \t]*[,:!.\-]*[ \t]*)*"
     r"[#@]?(?P<token>\+?[0-9][0-9() .\-]{5,22}[0-9]|[A-Za-z0-9][A-Za-z0-9._\-]{0,60}[A-Za-z0-9])"
     r"[ \t]*[.!]*[ \t]*(?:(?:thanks|thank[ \t]+you|thx|ty|cheers)[ \t]*[.!]*[ \t]*)?$"
 )

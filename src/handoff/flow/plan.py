@@ -200,7 +200,8 @@ def plan(
         decided = _decide(draft, after, notifications, now, policy, ids, sentiment, notify=notify)
     if decided.priority is not None and decided.priority != after.priority:
         after = replace(after, priority=decided.priority)
-    if any(n.purpose == "survey" for n in decided.scheduled):
+    scheduled = decided.scheduled
+    if scheduled and any(n.purpose == "survey" for n in scheduled):
         after = replace(after, surveyed=True)
     record, more = None, 0
     if draft.handoff is not None:
@@ -209,8 +210,10 @@ def plan(
         )
         shown, more = _shown(recent, interaction, wanted.recent, draft.journey_version)
         record = _handoff(draft.handoff, after, contact, shown, wanted, interaction, ids, decided.queue)
-    logged = tuple(
-        DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged
+    logged = (
+        tuple(DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged)
+        if decided.logged
+        else ()
     )
     changeset = build(  # every part made here, every sequence a tuple: the store checks it all
         Changeset,
@@ -220,7 +223,7 @@ def plan(
         expected_journey_version=draft.journey_version,
         interactions=(interaction,),
         handoffs=(record,) if record is not None else (),
-        notifications=decided.scheduled,
+        notifications=scheduled,
         decisions=logged,
         links=draft.links if draft.contact_changed else (),
         unlinks=(),
@@ -232,8 +235,8 @@ def plan(
         interaction=interaction,
         contact=contact,
         handoff=record,
-        notifications=tuple(n for n in decided.scheduled if n.audience == "customer"),
-        alerts=tuple(n for n in decided.scheduled if n.audience == "team"),
+        notifications=tuple(n for n in scheduled if n.audience == "customer") if scheduled else (),
+        alerts=tuple(n for n in scheduled if n.audience == "team") if scheduled else (),
         trace=(*draft.trace, *decided.trace) if notify else (*draft.trace, NOT_NOTIFIED),
         suggestions=decided.suggestions,
     )
@@ -287,7 +290,9 @@ def _decide(
             draft.contact,
             interaction,
             draft.previous_channel,
-            recent_notifications=(*earlier, *(n for n in planned if n.audience == "customer")),
+            recent_notifications=(
+                (*earlier, *(n for n in planned if n.audience == "customer")) if planned else earlier
+            ),
             sentiment=mood,
             customer_messages=after.unresolved_messages,
             flags=flags,
@@ -302,13 +307,21 @@ def _decide(
         if not decisions and notify and notifications:  # the event may meet an SLA the team was alerted about
             decision, alerts = _cleared(decision, draft, after, notifications, policy)
         decisions.append(decision)
-        planned.extend(_notifications(decision, after, draft.contact, now, ids))
-        planned.extend(_alerts(alerts, decision, after, now, send_at=interaction.at))
-    suggested = tuple(s for d in decisions for s in d.suggestions)
-    queue = next((s.queue for s in suggested if s.kind == "route" and s.queue), None)
+        if decision.notifications:
+            planned.extend(_notifications(decision, after, draft.contact, now, ids))
+        if alerts:
+            planned.extend(_alerts(alerts, decision, after, now, send_at=interaction.at))
+    # One event (most messages) needs no joining of its decisions' parts.
+    single = decisions[0] if len(decisions) == 1 else None
+    suggested = (
+        tuple(single.suggestions)
+        if single is not None
+        else tuple(s for d in decisions for s in d.suggestions)
+    )
+    queue = next((s.queue for s in suggested if s.kind == "route" and s.queue), None) if suggested else None
     if not notify:
         return _Decided(spec=spec, priority=priority, queue=queue)
-    alerted = {n.decision_id for n in planned if n.audience == "team"}
+    alerted = {n.decision_id for n in planned if n.audience == "team"} if planned else set()
     return _Decided(
         scheduled=tuple(planned),
         logged=tuple(
@@ -317,7 +330,9 @@ def _decide(
             if d.notifications or d.suggestions or d.priority or (alerted and d.id in alerted)
         ),
         spec=spec,
-        trace=tuple(v for d in decisions for v in d.verdicts),
+        trace=tuple(single.verdicts)
+        if single is not None
+        else tuple(v for d in decisions for v in d.verdicts),
         suggestions=suggested,
         priority=priority,
         queue=queue,

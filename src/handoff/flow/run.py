@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from handoff.clock import IdFactory
 from handoff.errors import ConcurrencyConflict
@@ -85,6 +85,7 @@ class Flow:
         self.notify = notify
         self._recent = max(recent_bound(policy) - 1, 0)
         self._pooled = isinstance(store, IntakeReads)
+        self._serializes = isinstance(store, SerializedWrites)  # as _pooled: the store's class is fixed
 
     # -- customers ---------------------------------------------------------------------
     def receive(self, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
@@ -158,8 +159,9 @@ class Flow:
             return ask(self.store, steps)
 
     def _serialized(self, key: str) -> AbstractContextManager[None]:
-        store = self.store
-        return store.serialized(key) if isinstance(store, SerializedWrites) else nullcontext()
+        if not self._serializes:
+            return nullcontext()
+        return cast(SerializedWrites, self.store).serialized(key)
 
     # -- the common tail -----------------------------------------------------------------
     def _commit(

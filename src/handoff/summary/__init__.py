@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
-from handoff._records import build
+from handoff._records import build, builder
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.masking import mask_cards, mask_contact_details, mask_fact
@@ -302,7 +303,21 @@ def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) ->
         key=_order,
     )
     chosen = said[-count:] if count else []
-    return tuple(_line(i.at, i.channel, i.author, i.body, i.agent, clean) for i in chosen)
+    if clean is not _as_is:
+        return tuple(_line(i.at, i.channel, i.author, i.body, i.agent, clean) for i in chosen)
+    # Texts masked already (the write path's): what _line makes, without its calls per line.
+    return tuple(
+        _new_line(
+            {
+                "at": i.at,
+                "channel": i.channel,
+                "author": i.author,
+                "text": i.body if len(i.body) <= MESSAGE_CHARS else _trim(i.body, MESSAGE_CHARS),
+                "agent": i.agent,
+            }
+        )
+        for i in chosen
+    )
 
 
 def _line(
@@ -353,8 +368,8 @@ def _checklist(
     return tuple(items)
 
 
-def _order(interaction: Interaction) -> tuple[int, datetime, str]:
-    return (interaction.sequence, interaction.at, interaction.id)
+_order: Callable[[Interaction], tuple[int, datetime, str]] = attrgetter("sequence", "at", "id")
+_new_line = builder(SummaryLine)
 
 
 def _one_line(text: str | None) -> str:

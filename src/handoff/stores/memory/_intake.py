@@ -53,9 +53,13 @@ class MemoryIntake(IntakeReads):
             anchors = [*by_reference.values(), *([by_thread] if by_thread is not None else [])]
             if seen is not None:
                 anchors.append(journeys_by_id[seen.journey_id])
-            owners = dict.fromkeys(
-                [*([owner] if owner is not None else []), *(j.contact_id for j in anchors)]
-            )
+            owners: dict[str, None] | tuple[str, ...]
+            if anchors:
+                owners = dict.fromkeys(
+                    [*([owner] if owner is not None else []), *(j.contact_id for j in anchors)]
+                )
+            else:  # the usual message: no reference, thread or redelivery, only its sender
+                owners = (owner,) if owner is not None else ()
             contacts: dict[str, Contact] = {}
             journeys: dict[str, list[Journey]] = {}
             notifications: dict[str, list[Notification]] = {}
