@@ -22,15 +22,13 @@ from typing import Any, Protocol, TypeVar
 from attrs import evolve
 from psycopg import Connection
 
-from handoff.clock import ensure_aware
-from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.postgres import _trips as trips
 from handoff.stores.postgres._links import BRIEF_OF_CONTACTS
 from handoff.stores.records import BRIEF_LINKS
-from handoff.stores.rules import check_identity, check_text
+from handoff.stores.rules import check_intake
 
 __all__ = ["intake_params", "intake_steps", "load_intake"]
 
@@ -78,15 +76,6 @@ def _clean(value: str | None) -> str | None:
     return None if value is None or "\x00" in value else value
 
 
-def _texts(values: object, field: str) -> list[str]:
-    """A sequence of text, de-duplicated in order, without what cannot match (NUL)."""
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise ValidationError(field, f"expected a sequence of text, got {type(values).__name__}")
-    for i, value in enumerate(values):
-        check_text(value, f"{field}[{i}]")
-    return [value for value in dict.fromkeys(values) if "\x00" not in value]
-
-
 def intake_params(
     identity: Identity,
     channel: str,
@@ -95,18 +84,19 @@ def intake_params(
     thread_refs: Sequence[str],
     since: datetime,
 ) -> dict[str, Any]:
-    """The statement's parameters, checked as the plain look-ups check them."""
-    check_identity(identity)
-    check_text(channel, "channel")
-    if external_id is not None:
-        check_text(external_id, "external_id")
+    """The statement's parameters, checked as the plain look-ups check them
+    (:func:`~handoff.stores.rules.check_intake`); references that hold a NUL, which no
+    stored key can, are left out."""
+    identity, channel, external_id, references, thread_refs, since = check_intake(
+        identity, channel, external_id, references, thread_refs, since
+    )
     return {
         "identity": _clean(str(identity)),
         "channel": _clean(channel),
         "external_id": _clean(external_id),
-        "references": _texts(references, "references"),
-        "thread_refs": _texts(thread_refs, "thread_refs"),
-        "since": ensure_aware(since, "since"),
+        "references": [ref for ref in references if "\x00" not in ref],
+        "thread_refs": [ref for ref in thread_refs if "\x00" not in ref],
+        "since": since,
     }
 
 
