@@ -63,6 +63,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from _support import fresh_postgres, percentile, throwaway_postgres
+from attrs import evolve
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, parse_identity
 from handoff.stores.sqlite import _intake as intake
@@ -305,6 +306,69 @@ def sqlite_floor(directory: Path, samples: int) -> None:
     )
 
 
+def postgres_floor(url: str, samples: int) -> None:
+    """The SQL of a receive without a switch, from raw psycopg, ÷ the anchor (p50s), and
+    the client CPU of each: the design's two round trips and nothing else."""
+    import psycopg
+
+    from handoff.stores.postgres import _commit, _intake, _writes
+    from handoff.stores.postgres._store import _LOCK_CLASS
+    from handoff.stores.records import Changeset
+
+    store_url = fresh_postgres(url, "floor")
+    with Switchboard.open(store_url, clock=FixedClock(T0), ids=SeededIds(7)) as board:
+        _fill(board, 10)
+        board.receive(_inbound(10, 10, "warm"))
+        contact = board.store.find_contact(parse_identity("phone:+14155550100"))
+        assert contact is not None
+        journey = board.store.journeys_of(contact.id)[0]
+        last = board.store.interactions(journey.id, last=1)[0]
+    # Every sample's write, serialized before the clock starts: the floor is the SQL alone.
+    writes: list[tuple[str, list[object]]] = []
+    for i in range(samples):
+        at = T0 + timedelta(seconds=100 + i)
+        version = journey.version + 1 + i
+        ix = evolve(last, id=f"ix_floor_{i}", sequence=version, at=at, external_id=f"floor-{i}")
+        after = evolve(journey, version=version, updated_at=at)
+        changes = Changeset(journey=after, expected_journey_version=version - 1, interactions=(ix,))
+        statement = _commit.statement(_writes.Rows((changes,)))
+        assert statement is not None
+        writes.append(statement)
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute(f"SET search_path TO {store_url.rsplit('schema=', 1)[1]}")
+    anchor = postgres_anchor(url, "floor")
+    lock = (_LOCK_CLASS, "phone:+14155550100")
+    timings: list[float] = []
+    anchors: list[float] = []
+    cpu = {"floor": 0.0, "anchor": 0.0}
+    for i in range(samples):
+        began, used = time.perf_counter(), time.process_time()
+        anchor(i)
+        anchors.append(time.perf_counter() - began)
+        cpu["anchor"] += time.process_time() - used
+        params = _intake.intake_params(
+            parse_identity("phone:+14155550100"), "sms", f"floor-{i}", (), (), T0 + timedelta(seconds=i)
+        )
+        params.update(lock_class=lock[0], lock_key=lock[1])
+        began, used = time.perf_counter(), time.process_time()
+        with conn.pipeline():  # (a) BEGIN, and one call that takes the lock and reads
+            conn.execute("BEGIN")
+            conn.execute(_intake._ROUND_ONE_LOCKED, params, prepare=True).fetchall()
+        with conn.pipeline():  # (b) the interaction, the journey's update and COMMIT
+            conn.execute(*writes[i], prepare=True)
+            conn.execute("COMMIT")
+        timings.append(time.perf_counter() - began)
+        cpu["floor"] += time.process_time() - used
+    conn.close()
+    p50, anchor_p50 = percentile(timings, 0.5), percentile(anchors, 0.5)
+    print(
+        f"postgres  floor: the statements of a receive from raw psycopg, p50 {p50 * 1e6:.1f} µs,"
+        f" {p50 / anchor_p50:.2f}× the anchor (p50 {anchor_p50 * 1e6:.1f} µs), p99/p50"
+        f" {percentile(timings, 0.99) / p50:.2f}×; client CPU {cpu['floor'] / samples * 1e6:.0f} µs"
+        f" (anchor {cpu['anchor'] / samples * 1e6:.0f} µs)"
+    )
+
+
 def memory_floor(samples: int) -> None:
     """The CPU of a memory receive without a switch: masking, facts, the policy, the plan."""
     with Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(7)) as board:
@@ -414,6 +478,8 @@ def main() -> None:
         if args.floor:
             with tempfile.TemporaryDirectory() as tmp:
                 sqlite_floor(Path(tmp), args.samples or (200 if args.quick else 2000))
+            if pg:
+                postgres_floor(pg, args.samples or (200 if args.quick else 2000))
             memory_floor(args.samples or (200 if args.quick else 2000))
         if args.opcodes:
             opcode_counts((10, 1_000) if args.quick else (10, 10_000))

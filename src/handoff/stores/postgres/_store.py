@@ -390,8 +390,9 @@ class PostgresStore(
     ) -> IntakeRecords:
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
-        with self._connection("read") as conn:
-            return intake.load_intake(conn, params, self._decoded.row)
+        lock = self._lock_to_take()
+        with self._connection("read", takes_lock=lock is not None) as conn:
+            return intake.load_intake(conn, params, self._decoded, lock)
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -508,13 +509,23 @@ class PostgresStore(
                         conn.close()  # the server ends a closed session's transaction
                         raise
 
-    def _lock_first(self, conn: Connection) -> None:
-        """Queue ``BEGIN`` and the advisory lock of :meth:`serialized` ahead of its first read."""
+    def _lock_first(self, conn: Connection, *, lock: bool = True) -> None:
+        """Queue ``BEGIN`` and the advisory lock of :meth:`serialized` ahead of its first
+        read; only ``BEGIN`` when the read takes the lock itself (``lock`` false)."""
         session = self._session
         if getattr(session, "conn", None) is conn and not session.begun:
             conn.execute("BEGIN")
-            conn.execute(_LOCK_KEY, (_LOCK_CLASS, session.key), prepare=True)
+            if lock:
+                conn.execute(_LOCK_KEY, (_LOCK_CLASS, session.key), prepare=True)
             session.begun = True
+
+    def _lock_to_take(self) -> tuple[int, str] | None:
+        """The advisory lock (class, key) a read must take itself: :meth:`serialized`'s,
+        when the read is the block's first; otherwise None."""
+        session = self._session
+        if getattr(session, "conn", None) is None or session.begun:
+            return None
+        return (_LOCK_CLASS, str(session.key))
 
     def _ends_session(self, conn: Connection) -> bool:
         """Whether a commit on ``conn`` ends :meth:`serialized`'s transaction (it then
@@ -526,8 +537,12 @@ class PostgresStore(
         self._session.begun = False
 
     @contextmanager
-    def _connection(self, doing: str, *, lock_pipelined: bool = True) -> Iterator[Connection]:
-        """A pooled connection; psycopg's errors come out as handoff's."""
+    def _connection(
+        self, doing: str, *, lock_pipelined: bool = True, takes_lock: bool = False
+    ) -> Iterator[Connection]:
+        """A pooled connection; psycopg's errors come out as handoff's. Inside
+        :meth:`serialized`, the block's connection, with ``BEGIN`` and the lock sent first
+        (``takes_lock``: the caller's first statement takes the lock itself)."""
         if self._closed:
             raise StoreError(f"the store for {self._where} is closed")
         joined = getattr(self._session, "conn", None)
@@ -535,9 +550,9 @@ class PostgresStore(
             with connect.translated(doing, self._where):
                 if self._session.begun:
                     yield joined
-                elif lock_pipelined:  # the lock goes out with the caller's first statement
+                elif lock_pipelined or takes_lock:  # BEGIN (and the lock) go with its first statement
                     with joined.pipeline():
-                        self._lock_first(joined)
+                        self._lock_first(joined, lock=not takes_lock)
                         yield joined
                 else:
                     self._lock_first(joined)
