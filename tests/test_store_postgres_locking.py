@@ -135,10 +135,11 @@ def test_a_writer_of_another_key_does_not_wait(stores: list[PostgresStore], post
         assert _waiting_for(postgres, phone) == 0
 
 
-def test_a_receive_sends_begin_the_locking_read_its_write_and_commit(
+def test_a_receive_sends_begin_with_the_locking_read_then_its_write_with_commit(
     postgres: PgServer, postgres_schema: str, postgres_partitions: int
 ) -> None:
-    """Four statements in two round trips: the lock is no statement of its own."""
+    """Two round trips: ``BEGIN`` and the read that takes the lock as one query, then the
+    write and ``COMMIT``; the lock is no statement of its own."""
     with PostgresStore(
         postgres.conninfo(), schema=postgres_schema, min_size=1, max_size=1, partitions=postgres_partitions
     ) as store:
@@ -157,7 +158,11 @@ def test_a_receive_sends_begin_the_locking_read_its_write_and_commit(
                     with store._pool.connection() as conn:
                         conn.pgconn.untrace()
                 log.seek(0)
-                sent = [line for line in log if line.startswith("F\t") and "\tExecute\t" in line]
-                log.seek(0)
-                text = log.read()
-            assert len(sent) == 4, text  # BEGIN, the read that locks, the write, COMMIT
+                lines = log.read().splitlines()
+            sent = [line.split("\t")[2] for line in lines if line.startswith("F\t")]
+            queries = [line for line in lines if line.startswith("F\t") and "\tQuery\t" in line]
+            assert sum(line.startswith("B\t5\tReadyForQuery") for line in lines) == 2
+            assert len(queries) == 1 and '"BEGIN; SELECT' in queries[0]
+            assert "intake_rows_locked(" in queries[0]
+            assert sent.count("Execute") == 2  # the write, COMMIT
+            assert not any("pg_advisory_xact_lock" in line for line in lines)

@@ -105,8 +105,9 @@ def load_intake(
     conn: Connection[Any], params: dict[str, Any], decoded: DecodedRows, lock: tuple[int, str] | None = None
 ) -> IntakeRecords:
     """Read what ``receive`` needs on ``conn``: one round trip, two when a reference, a
-    thread or a redelivery names a contact other than the identity's."""
-    return trips.run(conn, intake_steps(params, decoded, lock))
+    thread or a redelivery names a contact other than the identity's. With ``lock``,
+    the read opens a transaction (``BEGIN`` goes with it) and takes that lock first."""
+    return trips.run(conn, intake_steps(params, decoded, lock), begin=lock is not None)
 
 
 def intake_steps(

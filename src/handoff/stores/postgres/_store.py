@@ -391,7 +391,7 @@ class PostgresStore(
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
         lock = self._lock_to_take()
-        with self._connection("read", takes_lock=lock is not None) as conn:
+        with self._connection("read", begins=lock is not None) as conn:
             return intake.load_intake(conn, params, self._decoded, lock)
 
     # -- privacy ---------------------------------------------------------------------
@@ -509,14 +509,12 @@ class PostgresStore(
                         conn.close()  # the server ends a closed session's transaction
                         raise
 
-    def _lock_first(self, conn: Connection, *, lock: bool = True) -> None:
-        """Queue ``BEGIN`` and the advisory lock of :meth:`serialized` ahead of its first
-        read; only ``BEGIN`` when the read takes the lock itself (``lock`` false)."""
+    def _lock_first(self, conn: Connection) -> None:
+        """Queue ``BEGIN`` and the advisory lock of :meth:`serialized` ahead of its first read."""
         session = self._session
         if getattr(session, "conn", None) is conn and not session.begun:
             conn.execute("BEGIN")
-            if lock:
-                conn.execute(_LOCK_KEY, (_LOCK_CLASS, session.key), prepare=True)
+            conn.execute(_LOCK_KEY, (_LOCK_CLASS, session.key), prepare=True)
             session.begun = True
 
     def _lock_to_take(self) -> tuple[int, str] | None:
@@ -538,11 +536,12 @@ class PostgresStore(
 
     @contextmanager
     def _connection(
-        self, doing: str, *, lock_pipelined: bool = True, takes_lock: bool = False
+        self, doing: str, *, lock_pipelined: bool = True, begins: bool = False
     ) -> Iterator[Connection]:
         """A pooled connection; psycopg's errors come out as handoff's. Inside
-        :meth:`serialized`, the block's connection, with ``BEGIN`` and the lock sent first
-        (``takes_lock``: the caller's first statement takes the lock itself)."""
+        :meth:`serialized`, the block's connection, with ``BEGIN`` and the lock sent ahead
+        of the caller's first statement (``begins``: the caller sends ``BEGIN`` and takes
+        the lock itself)."""
         if self._closed:
             raise StoreError(f"the store for {self._where} is closed")
         joined = getattr(self._session, "conn", None)
@@ -550,9 +549,12 @@ class PostgresStore(
             with connect.translated(doing, self._where):
                 if self._session.begun:
                     yield joined
-                elif lock_pipelined or takes_lock:  # BEGIN (and the lock) go with its first statement
+                elif begins:  # the caller sends BEGIN, and its first statement takes the lock
+                    self._session.begun = True
+                    yield joined
+                elif lock_pipelined:  # BEGIN and the lock go out with the caller's first statement
                     with joined.pipeline():
-                        self._lock_first(joined, lock=not takes_lock)
+                        self._lock_first(joined)
                         yield joined
                 else:
                     self._lock_first(joined)

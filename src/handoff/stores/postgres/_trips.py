@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from psycopg import AsyncConnection, Connection
+from psycopg import AsyncConnection, ClientCursor, Connection
 
-__all__ = ["Rows", "Statement", "Steps", "Trip", "run", "run_async"]
+__all__ = ["Rows", "Statement", "Steps", "Trip", "run", "run_async", "send", "send_async", "send_begun"]
 
 T = TypeVar("T")
 Statement = tuple[str, Sequence[Any] | Mapping[str, Any] | None]
@@ -28,10 +28,13 @@ Rows = list[tuple[Any, ...]]
 Steps = Generator[Trip, list[Rows], T]
 
 
-def run(conn: Connection[Any], steps: Steps[T]) -> T:
-    """Drive ``steps`` on a blocking connection; what they return."""
+def run(conn: Connection[Any], steps: Steps[T], *, begin: bool = False) -> T:
+    """Drive ``steps`` on a blocking connection; what they return. ``begin``: ``BEGIN``
+    goes out ahead of the first trip, in its round trip (see :func:`send_begun`)."""
     try:
         trip = next(steps)
+        if begin:
+            trip = steps.send(send_begun(conn, trip))
         while True:
             trip = steps.send(send(conn, trip))
     except StopIteration as done:
@@ -63,6 +66,20 @@ def send(conn: Connection[Any], trip: Trip) -> list[Rows]:
         cursor.fetchall() if params is not None else []
         for cursor, (_, params) in zip(cursors, trip, strict=True)
     ]
+
+
+def send_begun(conn: Connection[Any], trip: Trip) -> list[Rows]:
+    """:func:`send` with ``BEGIN`` ahead, in the same round trip. A trip of one statement
+    goes as one query string, ``BEGIN`` and the statement with its parameters bound in
+    the client (psycopg's ``ClientCursor``): one message and one cursor instead of a
+    pipeline of two, which is most of the client's work for a read this small."""
+    if len(trip) != 1 or trip[0][1] is None:
+        return send(conn, [("BEGIN", None), *trip])[1:]
+    sql, params = trip[0]
+    cursor = ClientCursor(conn)
+    cursor.execute(f"BEGIN; {sql}", params)
+    cursor.nextset()
+    return [cursor.fetchall()]
 
 
 async def send_async(conn: AsyncConnection[Any], trip: Trip) -> list[Rows]:
