@@ -3,11 +3,13 @@
 Inside ``serialized(key)`` the block's first ``load_intake`` calls the schema function
 ``intake_rows_locked``, which takes the transaction-scoped advisory lock on ``key`` and
 then reads. A second writer of the key waits in that read until the first commits, and
-then reads what the first wrote; a writer of another key does not wait.
+then reads what the first wrote; a writer of another key does not wait. The asyncio
+store does the same.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import tempfile
 import threading
@@ -23,6 +25,7 @@ from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.identity import parse_identity
 from handoff.stores import Changeset, IntakeRecords
 from handoff.stores.postgres import PostgresStore
+from handoff.stores.postgres._async import AsyncPostgresStore
 from handoff.testing.factories import T0, make_contact, make_journey
 from tests.pgserver import PgServer
 
@@ -166,3 +169,42 @@ def test_a_receive_sends_begin_with_the_locking_read_then_its_write_with_commit(
             assert "intake_rows_locked(" in queries[0]
             assert sent.count("Execute") == 2  # the write, COMMIT
             assert not any("pg_advisory_xact_lock" in line for line in lines)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_the_asyncio_store_s_first_read_waits_for_the_writer_ahead_and_reads_its_write(
+    postgres: PgServer, postgres_schema: str, postgres_partitions: int
+) -> None:
+    phone = f"phone:+1415558{secrets.randbelow(10_000):04d}"
+    contact = make_contact(phone)
+    journey = make_journey(contact)
+    first = await AsyncPostgresStore.open(
+        postgres.conninfo(), schema=postgres_schema, partitions=postgres_partitions
+    )
+    second = await AsyncPostgresStore.open(postgres.conninfo(), schema=postgres_schema)
+    try:
+
+        async def second_writer() -> IntakeRecords:
+            async with second.serialized(phone):
+                return await second.load_intake(parse_identity(phone), "sms", None, (), (), T0)
+
+        async with first.serialized(phone):
+            assert (await first.load_intake(parse_identity(phone), "sms", None, (), (), T0)).contact is None
+            waiting = asyncio.ensure_future(second_writer())
+            deadline = time.monotonic() + _WAIT_SECONDS
+            while await asyncio.to_thread(_waiting_for, postgres, phone) != 1:
+                assert time.monotonic() < deadline, "the second writer never waited for the lock"
+                await asyncio.sleep(0.01)
+            assert not waiting.done()
+            await first.commit(Changeset(contact=contact, journey=journey))
+        records = await asyncio.wait_for(waiting, _WAIT_SECONDS)
+        assert records.contact is not None and records.contact.id == contact.id
+        assert [j.id for j in records.journeys[contact.id]] == [journey.id]
+    finally:
+        await first.close()
+        await second.close()

@@ -187,7 +187,7 @@ class AsyncPostgresStore:
         steps = intake.intake_steps(params, self._decoded, (blocking._LOCK_CLASS, session.key))
         async with self._connection("read") as conn:
             session.begun = True
-            return await trips.run_async(conn, steps, [("BEGIN", None)])
+            return await trips.run_async(conn, steps, begin=True)
 
     # A contact's links are rows of their own (see PostgresStore.get_contact).
     async def get_contact(self, contact_id: str) -> Contact:
