@@ -129,11 +129,14 @@ def sqlite_anchor(path: Path) -> Callable[[int], None]:
     return insert
 
 
-def postgres_anchor(url: str, tag: str) -> Callable[[int], None]:
-    """One INSERT + commit with nothing but psycopg, on the same server."""
+def postgres_anchor(url: str, tag: str, pids: list[int] | None = None) -> Callable[[int], None]:
+    """One INSERT + commit with nothing but psycopg, on the same server (its server
+    process's id is added to ``pids``)."""
     import psycopg
 
     conn = psycopg.connect(url)
+    if pids is not None:
+        pids.append(conn.info.backend_pid)
     conn.execute(f"DROP TABLE IF EXISTS anchor_{tag}")
     conn.execute(ROW_SQL.replace("anchor", f"anchor_{tag}"))
     conn.commit()
@@ -306,17 +309,33 @@ def sqlite_floor(directory: Path, samples: int) -> None:
     )
 
 
+def backend_cpu(pids: list[int]) -> Callable[[], float]:
+    """The CPU seconds used so far by the server processes ``pids`` (0.0 when they cannot
+    be read: a server on another machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        total = 0
+        for pid in pids:
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+    return used
+
+
 def postgres_floor(url: str, samples: int) -> None:
-    """The SQL of a receive without a switch, from raw psycopg, ÷ the anchor (p50s), and
-    the client CPU of each: the design's two round trips and nothing else."""
+    """The SQL of a receive without a switch, from raw psycopg, ÷ the anchor (p50s), next
+    to the store's own receive without a switch; the client and server CPU of each."""
     import psycopg
 
     from handoff.stores.postgres import _commit, _intake, _writes
     from handoff.stores.postgres._store import _LOCK_CLASS
     from handoff.stores.records import Changeset
 
-    store_url = fresh_postgres(url, "floor")
-    with Switchboard.open(store_url, clock=FixedClock(T0), ids=SeededIds(7)) as board:
+    floor_url, receive_url = fresh_postgres(url, "floor"), fresh_postgres(url, "floor_receive")
+    with Switchboard.open(floor_url, clock=FixedClock(T0), ids=SeededIds(7)) as board:
         _fill(board, 10)
         board.receive(_inbound(10, 10, "warm"))
         contact = board.store.find_contact(parse_identity("phone:+14155550100"))
@@ -335,38 +354,69 @@ def postgres_floor(url: str, samples: int) -> None:
         assert statement is not None
         writes.append(statement)
     conn = psycopg.connect(url, autocommit=True)
-    conn.execute(f"SET search_path TO {store_url.rsplit('schema=', 1)[1]}")
-    anchor = postgres_anchor(url, "floor")
+    conn.execute(f"SET search_path TO {floor_url.rsplit('schema=', 1)[1]}")
+    read = psycopg.ClientCursor(conn)
+    first_trip = f"BEGIN; {_intake._ROUND_ONE_LOCKED}"
+    anchor_pids: list[int] = []
+    anchor = postgres_anchor(url, "floor", anchor_pids)
     lock = (_LOCK_CLASS, "phone:+14155550100")
-    timings: list[float] = []
-    anchors: list[float] = []
-    cpu = {"floor": 0.0, "anchor": 0.0}
-    for i in range(samples):
-        began, used = time.perf_counter(), time.process_time()
-        anchor(i)
-        anchors.append(time.perf_counter() - began)
-        cpu["anchor"] += time.process_time() - used
-        params = _intake.intake_params(
-            parse_identity("phone:+14155550100"), "sms", f"floor-{i}", (), (), T0 + timedelta(seconds=i)
-        )
-        params.update(lock_class=lock[0], lock_key=lock[1])
-        began, used = time.perf_counter(), time.process_time()
-        with conn.pipeline():  # (a) BEGIN, and one call that takes the lock and reads
-            conn.execute("BEGIN")
-            conn.execute(_intake._ROUND_ONE_LOCKED, params, prepare=True).fetchall()
-        with conn.pipeline():  # (b) the interaction, the journey's update and COMMIT
-            conn.execute(*writes[i], prepare=True)
-            conn.execute("COMMIT")
-        timings.append(time.perf_counter() - began)
-        cpu["floor"] += time.process_time() - used
+    timings: dict[str, list[float]] = {"anchor": [], "floor": [], "receive": []}
+    cpu = dict.fromkeys(timings, 0.0)
+    server = dict.fromkeys(timings, 0.0)
+    with Switchboard.open(receive_url, clock=FixedClock(T0), ids=SeededIds(8)) as board:
+        _fill(board, 10)
+        board.receive(_inbound(10, 10, "warm"))
+        with psycopg.connect(url, autocommit=True) as look:
+            rows = look.execute(
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> ALL(%s)",
+                ([conn.info.backend_pid, look.info.backend_pid, *anchor_pids],),
+            ).fetchall()
+        of = {
+            "anchor": backend_cpu(anchor_pids),
+            "floor": backend_cpu([conn.info.backend_pid]),
+            "receive": backend_cpu([int(str(row[0])) for row in rows]),
+        }
+
+        def floor(i: int) -> None:
+            params = _intake.intake_params(
+                parse_identity("phone:+14155550100"), "sms", f"floor-{i}", (), (), T0 + timedelta(seconds=i)
+            )
+            params.update(lock_class=lock[0], lock_key=lock[1])
+            read.execute(first_trip, params)  # (a) BEGIN, and one call that takes the lock and reads
+            read.nextset()
+            read.fetchall()
+            with conn.pipeline():  # (b) the interaction, the journey's update and COMMIT
+                conn.execute(*writes[i], prepare=True)
+                conn.execute("COMMIT")
+
+        def receive(i: int) -> None:
+            board.receive(_inbound(i, 100 + i, "floor"))
+
+        for i in range(samples):
+            for name, call in (("anchor", anchor), ("floor", floor), ("receive", receive)):
+                on_server = of[name]()
+                began, used = time.perf_counter(), time.process_time()
+                call(i)
+                timings[name].append(time.perf_counter() - began)
+                cpu[name] += time.process_time() - used
+                server[name] += of[name]() - on_server
     conn.close()
-    p50, anchor_p50 = percentile(timings, 0.5), percentile(anchors, 0.5)
+    anchor_p50 = percentile(timings["anchor"], 0.5)
     print(
-        f"postgres  floor: the statements of a receive from raw psycopg, p50 {p50 * 1e6:.1f} µs,"
-        f" {p50 / anchor_p50:.2f}× the anchor (p50 {anchor_p50 * 1e6:.1f} µs), p99/p50"
-        f" {percentile(timings, 0.99) / p50:.2f}×; client CPU {cpu['floor'] / samples * 1e6:.0f} µs"
-        f" (anchor {cpu['anchor'] / samples * 1e6:.0f} µs)"
+        f"postgres  floor and receive without a switch, {samples} each, by turns with the anchor"
+        " (raw psycopg INSERT + commit); CPU per call in µs:"
     )
+    for name, what in (
+        ("anchor", "anchor"),
+        ("floor", "floor: the receive's statements from raw psycopg"),
+        ("receive", "receive (the store)"),
+    ):
+        p50 = percentile(timings[name], 0.5)
+        print(
+            f"postgres  {what}: p50 {p50 * 1e6:.1f} µs, {p50 / anchor_p50:.2f}× the anchor, p99/p50"
+            f" {percentile(timings[name], 0.99) / p50:.2f}×, client CPU {cpu[name] / samples * 1e6:.0f},"
+            f" server CPU {server[name] / samples * 1e6:.0f}"
+        )
 
 
 def memory_floor(samples: int) -> None:

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from attrs import evolve
 from psycopg import Connection
 
+from handoff._records import replace
 from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
@@ -187,7 +187,8 @@ def _collect(
     for contact_id, data in links:
         held.setdefault(contact_id, []).append(text(IdentityLink, data))
     for row in contact_rows:
-        contacts[row[1]] = evolve(load(Contact, row), links=tuple(held.get(row[1], ())))
+        # A stored contact and its stored links, both checked: no validators run again.
+        contacts[row[1]] = replace(load(Contact, row), links=tuple(held.get(row[1], ())))
     for row in journey_rows:
         journey = load(Journey, row)
         journeys.setdefault(journey.contact_id, []).append(journey)
