@@ -342,8 +342,13 @@ def compile_explainer(condition: Condition) -> Explainer:
 def _explainer(condition: Condition) -> Explainer:
     if isinstance(condition, AllOf):
         parts = tuple(_explainer(c) for c in condition.items)
-        if len(parts) == 2:
-            return _both(*parts)
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) <= _FOLDED:  # a chain of pairs words it the same, in fewer steps
+            folded = parts[-1]
+            for part in reversed(parts[:-1]):
+                folded = _both(part, folded)
+            return folded
 
         def all_of(facts: Facts) -> tuple[bool, str]:
             held = []
@@ -357,8 +362,13 @@ def _explainer(condition: Condition) -> Explainer:
         return all_of
     if isinstance(condition, AnyOf):
         parts = tuple(_explainer(c) for c in condition.items)
-        if len(parts) == 2:
-            return _either(*parts)
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) <= _FOLDED:
+            folded = parts[-1]
+            for part in reversed(parts[:-1]):
+                folded = _either(part, folded)
+            return folded
 
         def any_of(facts: Facts) -> tuple[bool, str]:
             failed = []
@@ -381,8 +391,15 @@ def _explainer(condition: Condition) -> Explainer:
     return _compare_explainer(condition)
 
 
+_FOLDED = 4
+"""``all`` and ``any`` of up to this many parts are chains of pairs (:func:`_both`,
+:func:`_either`): the same words, without the general loop; longer ones keep the loop so
+that a wide condition does not become a deep chain of calls."""
+
+
 def _both(first: Explainer, second: Explainer) -> Explainer:
-    """``all`` of two parts (the usual case), worded as the general one words it."""
+    """``all`` of two parts (the usual case), worded as the general one words it: every
+    part that held, joined by "and", or the first part that did not."""
 
     def both(facts: Facts) -> tuple[bool, str]:
         ok, text = first(facts)
@@ -395,7 +412,8 @@ def _both(first: Explainer, second: Explainer) -> Explainer:
 
 
 def _either(first: Explainer, second: Explainer) -> Explainer:
-    """``any`` of two parts (the usual case), worded as the general one words it."""
+    """``any`` of two parts (the usual case), worded as the general one words it: the
+    first part that held, or every part that did not, joined by ";"."""
 
     def either(facts: Facts) -> tuple[bool, str]:
         ok, text = first(facts)
@@ -446,17 +464,38 @@ def _compare_explainer(condition: Compare) -> Explainer:
         return yes_no
     target = f"{_SYMBOLS[op]} {show(value)}"
     held = f"{name} {target}" if op == "eq" else None
+    said, held_tail, not_held = f"{name} is ", f" ({target})", f", not {target}"
+    # What a value read comes to (whether it holds, and the words) depends on the value
+    # alone: the values a policy meets again and again are worded once. Only values of
+    # the one plain type the fact reads as: equal values of these always read the same.
+    plain = _PLAIN_TYPES.get(spec.type)
+    worded: dict[object, tuple[bool, str]] = {}
 
     def compared(facts: Facts) -> tuple[bool, str]:
         seen = facts.seen
         x = seen.get(name, _UNREAD)
         if x is _UNREAD:
             x = seen[name] = read(facts.situation, facts.settings)
+        if type(x) is plain:
+            known = worded.get(x)
+            if known is not None:
+                return known
         if x is not None and compare(x, operand):
-            return True, held or f"{name} is {show(x)} ({target})"
-        return False, f"{name} is {show(x)}, not {target}"
+            outcome = (True, held or f"{said}{show(x)}{held_tail}")
+        else:
+            outcome = (False, f"{said}{show(x)}{not_held}")
+        if type(x) is plain and len(worded) < _WORDED:
+            worded[x] = outcome
+        return outcome
 
     return compared
+
+
+_PLAIN_TYPES: dict[str, type] = {"int": int, "text": str, "channel": str, "duration": timedelta}
+"""The one Python type each fact type reads as, where equal values always read the same
+(floats do not: 0.0 and -0.0 are equal and read differently)."""
+_WORDED = 64
+"""How many values one comparison keeps the words of."""
 
 
 def _inside(x: object, members: Any) -> bool:
@@ -469,14 +508,17 @@ def _outside(x: object, members: Any) -> bool:
 
 def show(value: object) -> str:
     """A fact value as a person reads it in a trace."""
-    if type(value) is str:
-        return value
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return f"{value:g}"
     if value is None:
         return "unset"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if type(value) is int:
-        return str(value)
     if isinstance(value, timedelta):
         return _duration(value)
     if isinstance(value, time):
