@@ -467,7 +467,7 @@ def _compare_explainer(condition: Compare) -> Explainer:
     said, held_tail, not_held = f"{name} is ", f" ({target})", f", not {target}"
     # What a value read comes to (whether it holds, and the words) depends on the value
     # alone: the values a policy meets again and again are worded once. Only values of
-    # the one plain type the fact reads as: equal values of these always read the same.
+    # the one plain type the fact reads as, where equal values read the same.
     plain = _PLAIN_TYPES.get(spec.type)
     worded: dict[object, tuple[bool, str]] = {}
 
@@ -484,16 +484,22 @@ def _compare_explainer(condition: Compare) -> Explainer:
             outcome = (True, held or f"{said}{show(x)}{held_tail}")
         else:
             outcome = (False, f"{said}{show(x)}{not_held}")
-        if type(x) is plain and len(worded) < _WORDED:
-            worded[x] = outcome
+        if type(x) is plain and len(worded) < _WORDED and (x or plain is not float):
+            worded[x] = outcome  # (0.0 and -0.0 are equal but read differently: not kept)
         return outcome
 
     return compared
 
 
-_PLAIN_TYPES: dict[str, type] = {"int": int, "text": str, "channel": str, "duration": timedelta}
-"""The one Python type each fact type reads as, where equal values always read the same
-(floats do not: 0.0 and -0.0 are equal and read differently)."""
+_PLAIN_TYPES: dict[str, type] = {
+    "int": int,
+    "number": float,
+    "text": str,
+    "channel": str,
+    "duration": timedelta,
+}
+"""The one Python type each fact type reads as, where equal values read the same (but for
+a float zero: 0.0 and -0.0 are equal and read differently, so zero is never kept)."""
 _WORDED = 64
 """How many values one comparison keeps the words of."""
 

@@ -237,7 +237,7 @@ _Run = Callable[[Facts], tuple[bool, str, Outputs | None]]
 def _runner(rule: Rule) -> _Run:
     """How the engine runs ``rule``: a declarative rule directly, a Python rule through its result."""
     if type(rule) is DeclarativeRule:  # a subclass may override __call__
-        return rule.evaluate
+        return rule._run
 
     def run(facts: Facts) -> tuple[bool, str, Outputs | None]:
         result = rule(facts)
