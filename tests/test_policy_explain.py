@@ -126,3 +126,31 @@ def test_compiled_explanations_equal_the_plain_reading(condition: Condition, sit
     compiled, plain = Facts(situation, PolicySettings()), Facts(situation, PolicySettings())
     assert compile_explainer(condition)(compiled) == reference(condition, plain)
     assert list(compiled.seen.items()) == list(plain.seen.items())
+
+
+@given(_CONDITIONS, st.lists(situations(), min_size=2, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_an_explainer_reused_across_decisions_words_each_as_the_plain_reading(
+    condition: Condition, many: list[Situation]
+) -> None:
+    """A comparison keeps the words of values it met before: reused over many situations
+    (as a policy's rules are), it still words each one as if it met it first."""
+    explain = compile_explainer(condition)
+    for situation in [*many, *reversed(many)]:
+        compiled, plain = Facts(situation, PolicySettings()), Facts(situation, PolicySettings())
+        assert explain(compiled) == reference(condition, plain)
+        assert list(compiled.seen.items()) == list(plain.seen.items())
+
+
+@given(st.sampled_from([0.0, -0.0, 0.5, -0.5, 1e-300, -1e-300]), st.sampled_from([0.0, -0.0, -0.5]))
+def test_equal_numbers_that_read_differently_are_worded_each_their_own_way(
+    first: float, second: float
+) -> None:
+    explain = compile_explainer(Compare("sentiment", "le", -0.5))
+    for mood in (first, second, first):
+        situation = Situation(
+            Event("inbound", T0, "chat"), journey(), contact("email:ana@example.com"), None, sentiment=mood
+        )
+        assert explain(Facts(situation, PolicySettings())) == reference(
+            Compare("sentiment", "le", -0.5), Facts(situation, PolicySettings())
+        )
