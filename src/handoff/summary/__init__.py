@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
+from itertools import compress, starmap
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
@@ -335,24 +336,19 @@ def _channels_told(journey: Journey) -> int:
 
 
 def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
-    said = sorted([i for i in recent if i.kind in _CONVERSATION and i.author in _SPEAKERS], key=_order)
+    shown = compress(recent, map(_SHOWN.__contains__, map(_kind_and_author, recent)))
+    said = sorted(shown, key=_order)
     chosen = said[-count:] if count else []
     if clean is not _as_is:
         return tuple(_line(i.at, i.channel, i.author, i.body, i.agent, clean) for i in chosen)
     # Texts masked already (the write path's): what _line makes, without its calls per line.
-    new_line = _new_line
-    return tuple(
-        [
-            new_line(
-                i.at,
-                i.channel,
-                i.author,
-                i.body if len(i.body) <= MESSAGE_CHARS else _trim(i.body, MESSAGE_CHARS),
-                i.agent,
-            )
-            for i in chosen
+    parts = list(map(_line_parts, chosen))
+    if chosen and max(map(len, map(_body, chosen))) > MESSAGE_CHARS:
+        parts = [
+            (at, channel, author, _trim(text, MESSAGE_CHARS), agent)
+            for at, channel, author, text, agent in parts
         ]
-    )
+    return tuple(starmap(_new_line, parts))
 
 
 def _line(
@@ -404,6 +400,11 @@ def _checklist(
 
 
 _order: Callable[[Interaction], tuple[int, datetime, str]] = attrgetter("sequence", "at", "id")
+_kind_and_author = attrgetter("kind", "author")
+_SHOWN = frozenset((kind, author) for kind in _CONVERSATION for author in _SPEAKERS)
+"""What a summary's recent lines show: messages and calls of the customer, agents and bots."""
+_line_parts = attrgetter("at", "channel", "author", "body", "agent")
+_body = attrgetter("body")
 _new_line = maker(SummaryLine)
 
 
