@@ -70,7 +70,7 @@ def _maker(cls: type) -> Callable[..., Any]:
     return make
 
 
-_drain: Callable[[Iterable[object]], None] = deque(maxlen=0).extend
+_drain: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 """Run an iterator to its end, keeping nothing."""
 
 
