@@ -16,7 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.policy import Event, PolicySettings, Situation
-from handoff.policy.conditions import _SYMBOLS, AllOf, AnyOf, Compare, Condition, Not, compile_explainer, show
+from handoff.policy.conditions import (
+    _SYMBOLS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    Not,
+    compile_condition,
+    compile_explainer,
+    show,
+)
 from handoff.policy.facts import Facts, lookup
 from tests.policy_situations import T0, contact, journey
 
@@ -154,3 +164,13 @@ def test_equal_numbers_that_read_differently_are_worded_each_their_own_way(
         assert explain(Facts(situation, PolicySettings())) == reference(
             Compare("sentiment", "le", -0.5), Facts(situation, PolicySettings())
         )
+
+
+@given(_CONDITIONS, situations())
+@settings(max_examples=500, deadline=None)
+def test_compiled_tests_hold_when_the_plain_reading_holds(condition: Condition, situation: Situation) -> None:
+    """An action's ``when`` is compiled without words: it holds exactly when the condition
+    reads as holding, and reads the same facts in the same order."""
+    compiled, plain = Facts(situation, PolicySettings()), Facts(situation, PolicySettings())
+    assert compile_condition(condition)(compiled) is reference(condition, plain)[0]
+    assert list(compiled.seen.items()) == list(plain.seen.items())

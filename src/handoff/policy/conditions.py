@@ -259,24 +259,6 @@ def _plain(value: object) -> object:
 # -- evaluating ----------------------------------------------------------------------------
 
 
-def _reader(spec: FactSpec) -> Callable[[Facts], object]:
-    """Read ``spec`` once per decision: the first read is remembered in ``facts.seen``.
-
-    :meth:`Facts.value` as a closure over the spec's name and reader: every compiled
-    condition calls it, so it skips the attribute lookups on the spec.
-    """
-    name, read = spec.name, spec.read
-
-    def value(facts: Facts) -> object:
-        seen = facts.seen
-        x = seen.get(name, _UNREAD)
-        if x is _UNREAD:
-            x = seen[name] = read(facts.situation, facts.settings)
-        return x
-
-    return value
-
-
 def _spec_of(condition: Compare) -> FactSpec:
     spec = lookup(condition.fact)
     if spec is None:  # only reachable for a hand-built Compare
@@ -291,11 +273,18 @@ def compile_condition(condition: Condition) -> Test:
 
 
 def _compile(condition: Condition) -> Test:
-    if isinstance(condition, AllOf):
+    if isinstance(condition, (AllOf, AnyOf)):
         tests = tuple(_compile(c) for c in condition.items)
-        return lambda facts: all(test(facts) for test in tests)
-    if isinstance(condition, AnyOf):
-        tests = tuple(_compile(c) for c in condition.items)
+        every = isinstance(condition, AllOf)
+        if len(tests) == 1:
+            return tests[0]
+        if len(tests) <= _FOLDED:  # a chain of pairs: the same answer, in fewer steps
+            folded = tests[-1]
+            for test in reversed(tests[:-1]):
+                folded = _and(test, folded) if every else _or(test, folded)
+            return folded
+        if every:
+            return lambda facts: all(test(facts) for test in tests)
         return lambda facts: any(test(facts) for test in tests)
     if isinstance(condition, Not):
         inner = _compile(condition.item)
@@ -303,24 +292,48 @@ def _compile(condition: Condition) -> Test:
     return _compile_compare(condition)
 
 
+def _and(first: Test, second: Test) -> Test:
+    return lambda facts: first(facts) and second(facts)
+
+
+def _or(first: Test, second: Test) -> Test:
+    return lambda facts: first(facts) or second(facts)
+
+
 def _compile_compare(condition: Compare) -> Test:
+    """One closure reading the fact as :meth:`Facts.value` does (at most once per decision,
+    remembered in ``facts.seen``), written out in place, and comparing it."""
     spec = _spec_of(condition)
-    value, op, get = condition.value, condition.op, _reader(spec)
+    name, read, value, op = spec.name, spec.read, condition.value, condition.op
     if op == "is_set":
-        return lambda facts: (get(facts) is not None) is value
+
+        def is_set(facts: Facts) -> bool:
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
+            return (x is not None) is value
+
+        return is_set
     if op in ("in", "not_in"):
         members = frozenset(value)  # type: ignore[call-overload]
         inside = op == "in"
 
         def test_in(facts: Facts) -> bool:
-            x = get(facts)
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
             return x is not None and (x in members) is inside
 
         return test_in
     compare = _COMPARE[op]
 
     def test(facts: Facts) -> bool:
-        x = get(facts)
+        seen = facts.seen
+        x = seen.get(name, _UNREAD)
+        if x is _UNREAD:
+            x = seen[name] = read(facts.situation, facts.settings)
         return x is not None and compare(x, value)
 
     return test
