@@ -464,12 +464,17 @@ def _compare_explainer(condition: Compare) -> Explainer:
     says = spec.says if op in ("eq", "ne") else None
     if says is not None:
         yes, no, unset = f"{says[0]} ({name})", f"{says[1]} ({name})", f"{name} is unset"
+        when_true, when_false = (compare(True, operand), yes), (compare(False, operand), no)
 
         def yes_no(facts: Facts) -> tuple[bool, str]:
             seen = facts.seen
             x = seen.get(name, _UNREAD)
             if x is _UNREAD:
                 x = seen[name] = read(facts.situation, facts.settings)
+            if x is True:  # a yes/no fact's usual values, their outcomes worked out once
+                return when_true
+            if x is False:
+                return when_false
             if x is None:
                 return False, unset
             return compare(x, operand), yes if x else no
