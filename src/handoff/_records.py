@@ -12,9 +12,7 @@ equals what the validating constructors make.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable
-from itertools import repeat
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -56,22 +54,11 @@ def maker(cls: type[R]) -> Callable[..., R]:
 
 
 def _maker(cls: type) -> Callable[..., Any]:
-    names = tuple(f.name for f in attrs.fields(cls))
-    count, new, put = len(names), object.__new__, object.__setattr__
-
-    def make(*values: Any) -> Any:
-        if len(values) != count:
-            raise TypeError(f"{cls.__name__} takes {count} fields, got {len(values)}")
-        made: Any = new(cls)
-        _drain(map(put, repeat(made), names, values))  # field by field, in C
-        return made
-
-    _MAKERS[cls] = make
-    return make
-
-
-_drain: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
-"""Run an iterator to its end, keeping nothing."""
+    names = [f.name for f in attrs.fields(cls)]
+    lines = [f"_set(made, {name!r}, {name})" for name in names]
+    made: Callable[..., Any] = _compiled(cls, "make", ", ".join(names), lines, _scope(cls))
+    _MAKERS[cls] = made
+    return made
 
 
 def _scope(cls: type) -> dict[str, Any]:
