@@ -70,7 +70,7 @@ class DeclarativeRule:
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_why", None if self.when is None else compile_explainer(self.when))
         object.__setattr__(self, "_steps", tuple((action._test, action.apply) for action in self.actions))
-        object.__setattr__(self, "_run", self.runner())
+        object.__setattr__(self, "_run", self._make_run())
 
     def __call__(self, facts: Facts) -> RuleResult:
         matched, reason, out = self.evaluate(facts)
@@ -94,7 +94,7 @@ class DeclarativeRule:
         """
         return self._run(facts)
 
-    def runner(self) -> Callable[[Facts], tuple[bool, str, Outputs | None]]:
+    def _make_run(self) -> Callable[[Facts], tuple[bool, str, Outputs | None]]:
         """:meth:`evaluate` as a closure over the rule's parts, for the engine's loop."""
         why, name, steps = self._why, self.name, self._steps
         always = self.description or "applies to every such event"
