@@ -78,9 +78,9 @@ def _text(kind: Any, value: str, names: dict[str, Any], depth: int) -> str:
     if kind is str or (origin is Literal and all(isinstance(arg, str) for arg in args)):
         return f"_string({value})"
     if kind is bool:
-        return f"_boolean({value})"
+        return f"('true' if {value} is True else 'false' if {value} is False else _encode({value}))"
     if kind is int:
-        return f"_integer({value})"
+        return f"(_int_text({value}) if type({value}) is int else _encode({value}))"
     if kind is datetime:
         return f"('\"' + {value}.isoformat() + '\"')"
     if kind is Identity:
@@ -95,7 +95,7 @@ def _text(kind: Any, value: str, names: dict[str, Any], depth: int) -> str:
     item = f"x{depth}"
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         if attrs.has(args[0]):
-            return f"_records({value}, {_text_of(args[0], names)})"
+            return f"('[]' if not {value} else _records({value}, {_text_of(args[0], names)}))"
         inner = _text(args[0], item, names, depth + 1)
         return f"('[' + ', '.join([{inner} for {item} in {value}]) + ']')"
     if origin is dict and len(args) == 2 and args[0] is str:
@@ -151,8 +151,7 @@ def text_function(
         "_unstructure": unstructure,
         "_encode": encode,
         "_string": _string,
-        "_boolean": lambda v: "true" if v is True else "false" if v is False else encode(v),
-        "_integer": lambda v: int.__repr__(v) if type(v) is int else encode(v),
+        "_int_text": int.__repr__,  # what json writes for an int (a bool is written as one)
         "_records": _records,
     }
     if encode_data is not None:
