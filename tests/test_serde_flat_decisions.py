@@ -71,6 +71,7 @@ def _flat_text(record: DecisionRecord) -> str | type[Exception]:
 def test_the_text_of_any_data_is_the_cattrs_text(data: dict[Any, Any]) -> None:
     record = _decision(data)
     assert _flat_text(record) == _reference_text(record)
+    assert serde.to_dict(record) == REFERENCE.unstructure(record)
 
 
 _JSON = st.recursive(
