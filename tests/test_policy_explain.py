@@ -16,7 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.policy import Event, PolicySettings, Situation
-from handoff.policy.conditions import _SYMBOLS, AllOf, AnyOf, Compare, Condition, Not, compile_explainer, show
+from handoff.policy.conditions import (
+    _SYMBOLS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    Not,
+    compile_condition,
+    compile_explainer,
+    show,
+)
 from handoff.policy.facts import Facts, lookup
 from tests.policy_situations import T0, contact, journey
 
@@ -125,4 +135,42 @@ def situations(draw: st.DrawFn) -> Situation:
 def test_compiled_explanations_equal_the_plain_reading(condition: Condition, situation: Situation) -> None:
     compiled, plain = Facts(situation, PolicySettings()), Facts(situation, PolicySettings())
     assert compile_explainer(condition)(compiled) == reference(condition, plain)
+    assert list(compiled.seen.items()) == list(plain.seen.items())
+
+
+@given(_CONDITIONS, st.lists(situations(), min_size=2, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_an_explainer_reused_across_decisions_words_each_as_the_plain_reading(
+    condition: Condition, many: list[Situation]
+) -> None:
+    """A comparison keeps the words of values it met before: reused over many situations
+    (as a policy's rules are), it still words each one as if it met it first."""
+    explain = compile_explainer(condition)
+    for situation in [*many, *reversed(many)]:
+        compiled, plain = Facts(situation, PolicySettings()), Facts(situation, PolicySettings())
+        assert explain(compiled) == reference(condition, plain)
+        assert list(compiled.seen.items()) == list(plain.seen.items())
+
+
+@given(st.sampled_from([0.0, -0.0, 0.5, -0.5, 1e-300, -1e-300]), st.sampled_from([0.0, -0.0, -0.5]))
+def test_equal_numbers_that_read_differently_are_worded_each_their_own_way(
+    first: float, second: float
+) -> None:
+    explain = compile_explainer(Compare("sentiment", "le", -0.5))
+    for mood in (first, second, first):
+        situation = Situation(
+            Event("inbound", T0, "chat"), journey(), contact("email:ana@example.com"), None, sentiment=mood
+        )
+        assert explain(Facts(situation, PolicySettings())) == reference(
+            Compare("sentiment", "le", -0.5), Facts(situation, PolicySettings())
+        )
+
+
+@given(_CONDITIONS, situations())
+@settings(max_examples=500, deadline=None)
+def test_compiled_tests_hold_when_the_plain_reading_holds(condition: Condition, situation: Situation) -> None:
+    """An action's ``when`` is compiled without words: it holds exactly when the condition
+    reads as holding, and reads the same facts in the same order."""
+    compiled, plain = Facts(situation, PolicySettings()), Facts(situation, PolicySettings())
+    assert compile_condition(condition)(compiled) is reference(condition, plain)[0]
     assert list(compiled.seen.items()) == list(plain.seen.items())

@@ -121,3 +121,23 @@ def test_the_benchmark_situations_decide_alike_and_do_something() -> None:
         assert BENCH.same_outcome(engine, BENCH.handwritten(situation, policy.settings, policy.revision))
         acted += bool(engine.notifications or engine.summary or engine.suggestions)
     assert acted >= 4
+
+
+@given(st.lists(situations(), min_size=1, max_size=8))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_policy_that_decided_before_decides_as_a_fresh_one(cases: list[tuple[Policy, Situation]]) -> None:
+    """Compiled rules keep what they worded before: after any number of decisions a policy
+    decides each event exactly as a policy loaded afresh (new closures, nothing kept) does,
+    explanation, facts read and outputs alike."""
+    for policy, situation in cases:
+        warm = policy.decide(situation)
+        fresh = Policy.from_dict(policy.to_dict()).decide(situation)
+        assert warm.verdicts == fresh.verdicts
+        assert list(warm.facts.items()) == list(fresh.facts.items())
+        assert (warm.notifications, warm.summary, warm.suggestions, warm.priority) == (
+            fresh.notifications,
+            fresh.summary,
+            fresh.suggestions,
+            fresh.priority,
+        )
+        assert warm.to_dict() == fresh.to_dict()

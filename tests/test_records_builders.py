@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff._records import build, replace
+from handoff._records import build, maker, replace
 from handoff.models import Journey
 from tests import strategies as s
 
@@ -29,6 +29,7 @@ def test_build_and_replace_make_what_the_constructor_and_evolve_make(
     made = build(cls, **fields)
     assert type(made) is cls
     assert made == cls(**fields)
+    assert maker(cls)(*fields.values()) == made
     changed = data.draw(st.sets(st.sampled_from([a.name for a in attrs.fields(cls)])), label="changed")
     changes = {name: getattr(other, name) for name in changed}
     assert replace(record, **changes) == attrs.evolve(record, **changes)

@@ -17,7 +17,14 @@ from handoff.flow.append import append
 from handoff.masking import luhn_valid, mask_secrets
 from handoff.models import ContextSummary, Interaction
 from handoff.policy import Event, Situation
-from handoff.summary import AGENT_SCREEN_CHARS, MESSAGE_CHARS, SECTIONS, SummarySpec, build_summary
+from handoff.summary import (
+    AGENT_SCREEN_CHARS,
+    MESSAGE_CHARS,
+    SECTIONS,
+    SummarySpec,
+    build_summary,
+    summary_of_planned,
+)
 from tests.journeys import ANA, TYPICAL, Built, at, build, contact
 
 NOW = at(60)
@@ -242,6 +249,47 @@ def test_texts_masked_when_stored_are_not_searched_for_cards_again(
     args: dict[str, Any] = {"for_channel": channel, "now": NOW, "spec": spec, "transition": "chat → phone"}
     trusted = build_summary(built.journey, built.contact, built.interactions, secrets_masked=True, **args)
     assert trusted == build_summary(built.journey, built.contact, built.interactions, **args)
+
+
+@given(
+    st.sampled_from(channels.names()),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["chat", "sms", "email", "phone"]),
+            st.sampled_from(["customer", "agent", "bot"]),
+            st.sampled_from(["message", "note", "call", "event"]),
+            st.one_of(st.text(max_size=40), _SECRETS, st.just("a long message " * 40)),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.builds(
+        SummarySpec,
+        sections=st.lists(st.sampled_from(SECTIONS), unique=True).map(tuple),
+        recent=st.integers(0, 10),
+        max_chars=st.none() | st.integers(1, 5000),
+        redaction=st.sampled_from([None, "masked", "none"]),
+        rule=st.none() | st.just("context_transfer"),
+    ),
+    st.none() | st.just("chat → phone, by the customer, reason: customer choice"),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=150, deadline=None)
+def test_the_write_paths_summary_is_the_checked_one(
+    channel: str,
+    said: list[tuple[str, str, str, str]],
+    spec: SummarySpec,
+    transition: str | None,
+    order: Any,
+) -> None:
+    """The plan builds its summaries without checking its own records again: the summary
+    is the very one the checking builder makes of the same (masked) records, in any order."""
+    built = build(tuple((where, who, kind, mask_secrets(body)) for where, who, kind, body in said))
+    recent = list(built.interactions)
+    order.shuffle(recent)
+    args: dict[str, Any] = {"for_channel": channel, "now": NOW, "spec": spec, "transition": transition}
+    planned = summary_of_planned(built.journey, built.contact, recent, **args)
+    assert planned == build_summary(built.journey, built.contact, recent, secrets_masked=True, **args)
 
 
 # -- the checklist ---------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from handoff.models import (
 from handoff.policy import sla
 from handoff.policy.engine import Decision, Event, Policy, Situation
 from handoff.stores.base import Changeset
-from handoff.summary import SummarySpec, build_summary, for_role
+from handoff.summary import SummarySpec, for_role, summary_of_planned
 
 __all__ = [
     "NOT_NOTIFIED",
@@ -512,7 +512,7 @@ def _handoff(
     ids: IdFactory,
     queue: str | None,
 ) -> Handoff:
-    summary = build_summary(
+    summary = summary_of_planned(  # every text here was masked before it was stored or drafted
         journey,
         contact,
         recent,
@@ -520,7 +520,6 @@ def _handoff(
         now=interaction.at,
         spec=spec,
         transition=_transition_line(plan),
-        secrets_masked=True,  # every text here was masked before it was stored or drafted
     )
     return build(  # channels, reason and agents were checked when the draft was made
         Handoff,

@@ -259,24 +259,6 @@ def _plain(value: object) -> object:
 # -- evaluating ----------------------------------------------------------------------------
 
 
-def _reader(spec: FactSpec) -> Callable[[Facts], object]:
-    """Read ``spec`` once per decision: the first read is remembered in ``facts.seen``.
-
-    :meth:`Facts.value` as a closure over the spec's name and reader: every compiled
-    condition calls it, so it skips the attribute lookups on the spec.
-    """
-    name, read = spec.name, spec.read
-
-    def value(facts: Facts) -> object:
-        seen = facts.seen
-        x = seen.get(name, _UNREAD)
-        if x is _UNREAD:
-            x = seen[name] = read(facts.situation, facts.settings)
-        return x
-
-    return value
-
-
 def _spec_of(condition: Compare) -> FactSpec:
     spec = lookup(condition.fact)
     if spec is None:  # only reachable for a hand-built Compare
@@ -291,11 +273,18 @@ def compile_condition(condition: Condition) -> Test:
 
 
 def _compile(condition: Condition) -> Test:
-    if isinstance(condition, AllOf):
+    if isinstance(condition, (AllOf, AnyOf)):
         tests = tuple(_compile(c) for c in condition.items)
-        return lambda facts: all(test(facts) for test in tests)
-    if isinstance(condition, AnyOf):
-        tests = tuple(_compile(c) for c in condition.items)
+        every = isinstance(condition, AllOf)
+        if len(tests) == 1:
+            return tests[0]
+        if len(tests) <= _FOLDED:  # a chain of pairs: the same answer, in fewer steps
+            folded = tests[-1]
+            for test in reversed(tests[:-1]):
+                folded = _and(test, folded) if every else _or(test, folded)
+            return folded
+        if every:
+            return lambda facts: all(test(facts) for test in tests)
         return lambda facts: any(test(facts) for test in tests)
     if isinstance(condition, Not):
         inner = _compile(condition.item)
@@ -303,24 +292,48 @@ def _compile(condition: Condition) -> Test:
     return _compile_compare(condition)
 
 
+def _and(first: Test, second: Test) -> Test:
+    return lambda facts: first(facts) and second(facts)
+
+
+def _or(first: Test, second: Test) -> Test:
+    return lambda facts: first(facts) or second(facts)
+
+
 def _compile_compare(condition: Compare) -> Test:
+    """One closure reading the fact as :meth:`Facts.value` does (at most once per decision,
+    remembered in ``facts.seen``), written out in place, and comparing it."""
     spec = _spec_of(condition)
-    value, op, get = condition.value, condition.op, _reader(spec)
+    name, read, value, op = spec.name, spec.read, condition.value, condition.op
     if op == "is_set":
-        return lambda facts: (get(facts) is not None) is value
+
+        def is_set(facts: Facts) -> bool:
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
+            return (x is not None) is value
+
+        return is_set
     if op in ("in", "not_in"):
         members = frozenset(value)  # type: ignore[call-overload]
         inside = op == "in"
 
         def test_in(facts: Facts) -> bool:
-            x = get(facts)
+            seen = facts.seen
+            x = seen.get(name, _UNREAD)
+            if x is _UNREAD:
+                x = seen[name] = read(facts.situation, facts.settings)
             return x is not None and (x in members) is inside
 
         return test_in
     compare = _COMPARE[op]
 
     def test(facts: Facts) -> bool:
-        x = get(facts)
+        seen = facts.seen
+        x = seen.get(name, _UNREAD)
+        if x is _UNREAD:
+            x = seen[name] = read(facts.situation, facts.settings)
         return x is not None and compare(x, value)
 
     return test
@@ -342,8 +355,13 @@ def compile_explainer(condition: Condition) -> Explainer:
 def _explainer(condition: Condition) -> Explainer:
     if isinstance(condition, AllOf):
         parts = tuple(_explainer(c) for c in condition.items)
-        if len(parts) == 2:
-            return _both(*parts)
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) <= _FOLDED:  # a chain of pairs words it the same, in fewer steps
+            folded = parts[-1]
+            for part in reversed(parts[:-1]):
+                folded = _both(part, folded)
+            return folded
 
         def all_of(facts: Facts) -> tuple[bool, str]:
             held = []
@@ -357,8 +375,13 @@ def _explainer(condition: Condition) -> Explainer:
         return all_of
     if isinstance(condition, AnyOf):
         parts = tuple(_explainer(c) for c in condition.items)
-        if len(parts) == 2:
-            return _either(*parts)
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) <= _FOLDED:
+            folded = parts[-1]
+            for part in reversed(parts[:-1]):
+                folded = _either(part, folded)
+            return folded
 
         def any_of(facts: Facts) -> tuple[bool, str]:
             failed = []
@@ -381,8 +404,15 @@ def _explainer(condition: Condition) -> Explainer:
     return _compare_explainer(condition)
 
 
+_FOLDED = 4
+"""``all`` and ``any`` of up to this many parts are chains of pairs (:func:`_both`,
+:func:`_either`): the same words, without the general loop; longer ones keep the loop so
+that a wide condition does not become a deep chain of calls."""
+
+
 def _both(first: Explainer, second: Explainer) -> Explainer:
-    """``all`` of two parts (the usual case), worded as the general one words it."""
+    """``all`` of two parts (the usual case), worded as the general one words it: every
+    part that held, joined by "and", or the first part that did not."""
 
     def both(facts: Facts) -> tuple[bool, str]:
         ok, text = first(facts)
@@ -395,7 +425,8 @@ def _both(first: Explainer, second: Explainer) -> Explainer:
 
 
 def _either(first: Explainer, second: Explainer) -> Explainer:
-    """``any`` of two parts (the usual case), worded as the general one words it."""
+    """``any`` of two parts (the usual case), worded as the general one words it: the
+    first part that held, or every part that did not, joined by ";"."""
 
     def either(facts: Facts) -> tuple[bool, str]:
         ok, text = first(facts)
@@ -433,12 +464,17 @@ def _compare_explainer(condition: Compare) -> Explainer:
     says = spec.says if op in ("eq", "ne") else None
     if says is not None:
         yes, no, unset = f"{says[0]} ({name})", f"{says[1]} ({name})", f"{name} is unset"
+        when_true, when_false = (compare(True, operand), yes), (compare(False, operand), no)
 
         def yes_no(facts: Facts) -> tuple[bool, str]:
             seen = facts.seen
             x = seen.get(name, _UNREAD)
             if x is _UNREAD:
                 x = seen[name] = read(facts.situation, facts.settings)
+            if x is True:  # a yes/no fact's usual values, their outcomes worked out once
+                return when_true
+            if x is False:
+                return when_false
             if x is None:
                 return False, unset
             return compare(x, operand), yes if x else no
@@ -446,17 +482,44 @@ def _compare_explainer(condition: Compare) -> Explainer:
         return yes_no
     target = f"{_SYMBOLS[op]} {show(value)}"
     held = f"{name} {target}" if op == "eq" else None
+    said, held_tail, not_held = f"{name} is ", f" ({target})", f", not {target}"
+    # What a value read comes to (whether it holds, and the words) depends on the value
+    # alone: the values a policy meets again and again are worded once. Only values of
+    # the one plain type the fact reads as, where equal values read the same.
+    plain = _PLAIN_TYPES.get(spec.type)
+    worded: dict[object, tuple[bool, str]] = {}
 
     def compared(facts: Facts) -> tuple[bool, str]:
         seen = facts.seen
         x = seen.get(name, _UNREAD)
         if x is _UNREAD:
             x = seen[name] = read(facts.situation, facts.settings)
+        if type(x) is plain:
+            known = worded.get(x)
+            if known is not None:
+                return known
         if x is not None and compare(x, operand):
-            return True, held or f"{name} is {show(x)} ({target})"
-        return False, f"{name} is {show(x)}, not {target}"
+            outcome = (True, held or f"{said}{show(x)}{held_tail}")
+        else:
+            outcome = (False, f"{said}{show(x)}{not_held}")
+        if type(x) is plain and len(worded) < _WORDED and (x or plain is not float):
+            worded[x] = outcome  # (0.0 and -0.0 are equal but read differently: not kept)
+        return outcome
 
     return compared
+
+
+_PLAIN_TYPES: dict[str, type] = {
+    "int": int,
+    "number": float,
+    "text": str,
+    "channel": str,
+    "duration": timedelta,
+}
+"""The one Python type each fact type reads as, where equal values read the same (but for
+a float zero: 0.0 and -0.0 are equal and read differently, so zero is never kept)."""
+_WORDED = 64
+"""How many values one comparison keeps the words of."""
 
 
 def _inside(x: object, members: Any) -> bool:
@@ -469,14 +532,17 @@ def _outside(x: object, members: Any) -> bool:
 
 def show(value: object) -> str:
     """A fact value as a person reads it in a trace."""
-    if type(value) is str:
-        return value
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return f"{value:g}"
     if value is None:
         return "unset"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if type(value) is int:
-        return str(value)
     if isinstance(value, timedelta):
         return _duration(value)
     if isinstance(value, time):

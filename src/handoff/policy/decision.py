@@ -19,7 +19,7 @@ from handoff.events import Suggestion, Verdict
 from handoff.models import Priority
 from handoff.policy.conditions import show
 from handoff.policy.situation import Event, PlannedNotification
-from handoff.serde import from_dict, to_dict
+from handoff.serde import flatten, from_dict, to_dict
 from handoff.summary import SummarySpec
 
 __all__ = ["Decision"]
@@ -129,3 +129,8 @@ class _Logged:
     summary: SummarySpec | None
     suggestions: tuple[Suggestion, ...]
     priority: Priority | None = None
+
+
+flatten(Event, Verdict, PlannedNotification, SummarySpec, Suggestion)
+"""A decision's parts, written to the decision log on every event that planned or advised
+something, are encoded by flat functions (what cattrs gives, without its dispatch)."""

@@ -21,7 +21,7 @@ from attrs import evolve
 from handoff import _drawing
 from handoff.errors import PolicyError
 from handoff.events import Suggestion, Verdict
-from handoff.models import Journey
+from handoff.models import Journey, Priority
 from handoff.policy.actions import Outputs
 from handoff.policy.builtin import default_rules
 from handoff.policy.decision import Decision
@@ -163,41 +163,64 @@ class Policy:
     def decide(self, situation: Situation) -> Decision:
         """Evaluate every rule listening to the event, in order, and plan what they asked for."""
         facts = Facts(situation, self.settings)
-        results = [(name, run(facts)) for name, run in self._runners.get(situation.event.kind, ())]
-        suppressed: set[str] | None = None
-        planner: Planner | None = None
         verdicts: list[Verdict] = []
-        suggestions: list[Suggestion] = []
-        summaries: list[tuple[str, SummaryDraft]] = []
-        priority = None
-        for name, (matched, reason, out) in results:
-            if out is not None:
-                if out.priority is not None:
-                    priority = out.priority
-                if out.notify:
-                    if suppressed is None:
-                        suppressed = {p for _, (_, _, o) in results if o is not None for p in o.suppress}
-                    if planner is None:
-                        planner = Planner(facts, self._all_templates)
-                    reason = _plan(planner, out.notify, suppressed, name, reason)
-                if out.summary is not None:
-                    summaries.append((name, out.summary))
-                suggestions.extend(out.suggestions)
+        produced: list[tuple[int, str, bool, str, Outputs]] = []
+        for name, run in self._runners.get(situation.event.kind, ()):
+            matched, reason, out = run(facts)
+            if out is not None:  # its verdict is written once its notifications are planned
+                produced.append((len(verdicts), name, matched, reason, out))
             verdicts.append(Verdict(name, matched, reason))
-        if planner is not None:
-            verdicts.extend(planner.checks)
+        planned: tuple[PlannedNotification, ...] = ()
+        summary: SummarySpec | None = None
+        suggestions: list[Suggestion] = []
+        priority = None
+        if produced:
+            planner, summary, priority = self._outputs(facts, produced, verdicts, suggestions)
+            if planner is not None:
+                verdicts.extend(planner.checks)
+                planned = tuple(planner.planned)
         return Decision(
             self.revision,
             situation.event,
             tuple(verdicts),
-            tuple(planner.planned) if planner is not None else (),
-            _summary(summaries, situation.event, self.settings) if summaries else None,
+            planned,
+            summary,
             tuple(suggestions),
             situation.journey.id,
             situation.journey.version,
             facts.seen,
             priority,
         )
+
+    def _outputs(
+        self,
+        facts: Facts,
+        produced: Sequence[tuple[int, str, bool, str, Outputs]],
+        verdicts: list[Verdict],
+        suggestions: list[Suggestion],
+    ) -> tuple[Planner | None, SummarySpec | None, Priority | None]:
+        """Plan what the rules that ran their actions asked for, in rule order; a rule whose
+        notifications were suppressed or not sent gets its verdict reworded."""
+        suppressed: set[str] | None = None
+        planner: Planner | None = None
+        summaries: list[tuple[str, SummaryDraft]] = []
+        priority: Priority | None = None
+        for at, name, matched, reason, out in produced:
+            if out.priority is not None:
+                priority = out.priority
+            if out.notify:
+                if suppressed is None:
+                    suppressed = {p for *_, o in produced for p in o.suppress}
+                if planner is None:
+                    planner = Planner(facts, self._all_templates)
+                worded = _plan(planner, out.notify, suppressed, name, reason)
+                if worded != reason:
+                    verdicts[at] = Verdict(name, matched, worded)
+            if out.summary is not None:
+                summaries.append((name, out.summary))
+            suggestions.extend(out.suggestions)
+        summary = _summary(summaries, facts.situation.event, self.settings) if summaries else None
+        return planner, summary, priority
 
     def on_tick(self, situation: Situation) -> Decision:
         """Decide on a time-based event (``tick`` or ``customer_idle``) for one journey."""
@@ -214,7 +237,7 @@ _Run = Callable[[Facts], tuple[bool, str, Outputs | None]]
 def _runner(rule: Rule) -> _Run:
     """How the engine runs ``rule``: a declarative rule directly, a Python rule through its result."""
     if type(rule) is DeclarativeRule:  # a subclass may override __call__
-        return rule.evaluate
+        return rule._run
 
     def run(facts: Facts) -> tuple[bool, str, Outputs | None]:
         result = rule(facts)

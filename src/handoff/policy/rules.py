@@ -65,10 +65,12 @@ class DeclarativeRule:
     description: str = ""
     _why: Explainer | None = field(init=False, eq=False, repr=False)
     _steps: tuple[tuple[Test | None, _Apply], ...] = field(init=False, eq=False, repr=False)
+    _run: Callable[[Facts], tuple[bool, str, Outputs | None]] = field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_why", None if self.when is None else compile_explainer(self.when))
         object.__setattr__(self, "_steps", tuple((action._test, action.apply) for action in self.actions))
+        object.__setattr__(self, "_run", self._make_run())
 
     def __call__(self, facts: Facts) -> RuleResult:
         matched, reason, out = self.evaluate(facts)
@@ -90,19 +92,27 @@ class DeclarativeRule:
         The engine calls this rather than ``rule(facts)``: it skips building a
         :class:`RuleResult` for the many rules that do not match.
         """
-        why = self._why
-        if why is None:
-            reason = self.description or "applies to every such event"
-        else:
-            matched, reason = why(facts)
-            if not matched:
-                return False, reason, None
-        out = Outputs()
-        name = self.name
-        for test, apply in self._steps:
-            if test is None or test(facts):
-                apply(facts, name, out)
-        return True, reason, out
+        return self._run(facts)
+
+    def _make_run(self) -> Callable[[Facts], tuple[bool, str, Outputs | None]]:
+        """:meth:`evaluate` as a closure over the rule's parts, for the engine's loop."""
+        why, name, steps = self._why, self.name, self._steps
+        always = self.description or "applies to every such event"
+
+        def run(facts: Facts) -> tuple[bool, str, Outputs | None]:
+            if why is None:
+                reason = always
+            else:
+                matched, reason = why(facts)
+                if not matched:
+                    return False, reason, None
+            out = Outputs()
+            for test, apply in steps:
+                if test is None or test(facts):
+                    apply(facts, name, out)
+            return True, reason, out
+
+        return run
 
 
 _KINDS: dict[str, type[Any]] = {}

@@ -23,8 +23,11 @@ The conformance kit (:class:`handoff.testing.StoreConformance`) checks all of it
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import compress, repeat
+from typing import Any
 
 from attrs import evolve
 
@@ -462,8 +465,47 @@ def _check_items(items: tuple[object, ...], kind: type, field: str) -> None:
             raise ValidationError(f"{field}[{i}]", f"expected a {kind.__name__}, got {type(item).__name__}")
 
 
+_JSON_LEAVES = frozenset({str, int, bool, type(None)})
+_JSON_KEYS = frozenset({str})
+
+
+def _plain_json(value: object, depth: int) -> bool:
+    """Whether ``value`` (at ``depth``) is JSON data :func:`_check_json` accepts, told in one
+    walk without naming a path; False also for what only the full check may accept (a
+    subclass of a JSON type), so a False is always looked at again by the full check."""
+    if type(value) in _JSON_LEAVES:
+        return depth <= _JSON_DEPTH
+    todo = [(value, depth)]
+    while todo:
+        node, level = todo.pop()
+        kind = type(node)
+        items: Any
+        if kind is dict:
+            if not _JSON_KEYS.issuperset(map(type, node)):  # type: ignore[call-overload]
+                return False
+            items = node.values()  # type: ignore[attr-defined]
+        elif kind is list:
+            items = node
+        elif kind is float:
+            if level > _JSON_DEPTH or not math.isfinite(node):  # type: ignore[arg-type]
+                return False
+            continue
+        else:
+            return False
+        level += 1
+        if level > _JSON_DEPTH and items:
+            return False
+        kinds = list(map(type, items))
+        if not _JSON_LEAVES.issuperset(kinds):  # containers or floats among them, walked next
+            nested = compress(items, map(operator.not_, map(_JSON_LEAVES.__contains__, kinds)))
+            todo.extend(zip(nested, repeat(level)))
+    return True
+
+
 def _check_json(value: object, field: str, depth: int) -> None:
     """Refuse decision data that JSON cannot carry unchanged, so every backend keeps the same."""
+    if depth == 0 and _plain_json(value, 0):
+        return  # the usual record, told at once; else the walk below names the field
     if depth > _JSON_DEPTH:
         raise ValidationError(field, f"is nested more than {_JSON_DEPTH} levels deep")
     if value is None or isinstance(value, (str, bool, int)):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
+from itertools import compress, starmap
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
-from handoff._records import build, builder
+from handoff._records import build, maker
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.masking import mask_cards, mask_contact_details, mask_fact
@@ -156,9 +157,48 @@ def build_summary(
     _check_inputs(journey, contact, recent, spec, transition, checklist_extra)
     profile = channels.get(for_channel, "for_channel")
     ensure_aware(now, "now")
+    return _summary(
+        journey, contact, recent, profile, now, spec, transition, checklist_extra, secrets_masked is True
+    )
+
+
+def summary_of_planned(
+    journey: Journey,
+    contact: Contact,
+    recent: Sequence[Interaction],
+    *,
+    for_channel: str,
+    now: datetime,
+    spec: SummarySpec,
+    transition: str | None,
+) -> ContextSummary:
+    """:func:`build_summary` of the write path's own records, which it does not check again.
+
+    The plan calls it with the journey it advanced, that journey's contact, interactions
+    read from the store or drafted from a checked inbound (every text masked by
+    :func:`~handoff.masking.mask_secrets`), a spec the policy made and an aware ``now``:
+    what :func:`build_summary` would check of them holds by construction, and the summary
+    is equal to the one it builds (the tests compare both on generated records).
+    """
+    profile = channels.get(for_channel, "for_channel")
+    return _summary(journey, contact, recent, profile, now, spec, transition, (), True)
+
+
+def _summary(
+    journey: Journey,
+    contact: Contact,
+    recent: Sequence[Interaction],
+    profile: channels.ChannelProfile,
+    now: datetime,
+    spec: SummarySpec,
+    transition: str | None,
+    checklist_extra: Sequence[str],
+    secrets_masked: bool,
+) -> ContextSummary:
+    for_channel = profile.name
     redaction: Redaction = spec.redaction or ("masked" if profile.is_public else "none")
     masked = redaction == "masked"
-    clean = mask_contact_details if masked else _as_is if secrets_masked is True else mask_cards
+    clean = mask_contact_details if masked else _as_is if secrets_masked else mask_cards
     wanted = frozenset(spec.sections)
     identities = tuple(
         CardIdentity(link.identity.masked() if masked else str(link.identity), link.confirmed, link.source)
@@ -181,9 +221,7 @@ def build_summary(
         status=journey.status,
         opened_at=journey.opened_at,
         transition=clean(_one_line(transition)) if transition and "transition" in wanted else None,
-        facts=_facts(journey, masked=masked, secrets_masked=secrets_masked is True)
-        if "facts" in wanted
-        else (),
+        facts=_facts(journey, masked=masked, secrets_masked=secrets_masked) if "facts" in wanted else (),
         path=journey.path if "path" in wanted else (),
         notes=(
             tuple(_line(n.at, n.channel, n.author, n.text, n.agent, clean) for n in journey.notes)
@@ -298,26 +336,19 @@ def _channels_told(journey: Journey) -> int:
 
 
 def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
-    said = sorted(
-        (i for i in recent if i.kind in _CONVERSATION and i.author in _SPEAKERS),
-        key=_order,
-    )
+    shown = compress(recent, map(_SHOWN.__contains__, map(_kind_and_author, recent)))
+    said = sorted(shown, key=_order)
     chosen = said[-count:] if count else []
     if clean is not _as_is:
         return tuple(_line(i.at, i.channel, i.author, i.body, i.agent, clean) for i in chosen)
     # Texts masked already (the write path's): what _line makes, without its calls per line.
-    return tuple(
-        _new_line(
-            {
-                "at": i.at,
-                "channel": i.channel,
-                "author": i.author,
-                "text": i.body if len(i.body) <= MESSAGE_CHARS else _trim(i.body, MESSAGE_CHARS),
-                "agent": i.agent,
-            }
-        )
-        for i in chosen
-    )
+    parts = list(map(_line_parts, chosen))
+    if chosen and max(map(len, map(_body, chosen))) > MESSAGE_CHARS:
+        parts = [
+            (at, channel, author, _trim(text, MESSAGE_CHARS), agent)
+            for at, channel, author, text, agent in parts
+        ]
+    return tuple(starmap(_new_line, parts))
 
 
 def _line(
@@ -369,7 +400,12 @@ def _checklist(
 
 
 _order: Callable[[Interaction], tuple[int, datetime, str]] = attrgetter("sequence", "at", "id")
-_new_line = builder(SummaryLine)
+_kind_and_author = attrgetter("kind", "author")
+_SHOWN = frozenset((kind, author) for kind in _CONVERSATION for author in _SPEAKERS)
+"""What a summary's recent lines show: messages and calls of the customer, agents and bots."""
+_line_parts = attrgetter("at", "channel", "author", "body", "agent")
+_body = attrgetter("body")
+_new_line = maker(SummaryLine)
 
 
 def _one_line(text: str | None) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from handoff._records import build
 from handoff.clock import micros
 from handoff.identity import Identity
 from handoff.models import Contact, Journey, Notification
@@ -61,8 +62,8 @@ class MemoryIntake(IntakeReads):
             else:  # the usual message: no reference, thread or redelivery, only its sender
                 owners = (owner,) if owner is not None else ()
             contacts: dict[str, Contact] = {}
-            journeys: dict[str, list[Journey]] = {}
-            notifications: dict[str, list[Notification]] = {}
+            journeys: dict[str, tuple[Journey, ...]] = {}
+            notifications: dict[str, tuple[Notification, ...]] = {}
             after = (micros(since),)  # before every key of a notification created at or after since
             for contact_id in owners:
                 contacts[contact_id] = (
@@ -70,14 +71,15 @@ class MemoryIntake(IntakeReads):
                     if contact_id == owner and known is not None
                     else store._brief(store._contacts[contact_id], None)
                 )
-                owned = [journeys_by_id[key[2]] for key in store._journeys_of.get(contact_id, ())]
+                owned = tuple([journeys_by_id[key[2]] for key in store._journeys_of.get(contact_id, ())])
                 journeys[contact_id] = owned
                 for journey in owned:
                     keys = store._notifications_of.get(journey.id, ())
                     recent = keys[bisect.bisect_left(keys, after) :]
                     if recent:
-                        notifications[journey.id] = [store._notifications[key[2]] for key in recent]
-        return IntakeRecords(
+                        notifications[journey.id] = tuple([store._notifications[key[2]] for key in recent])
+        return build(  # its maps made here, in the shapes its converters would give them
+            IntakeRecords,
             seen=seen,
             contact=known,
             by_reference=by_reference,

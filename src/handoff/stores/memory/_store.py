@@ -13,10 +13,11 @@ import bisect
 import itertools
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from copy import copy
 from datetime import datetime
 from operator import attrgetter
+from typing import cast
 
 from attrs import evolve
 
@@ -132,14 +133,14 @@ class MemoryStore(
         return "MemoryStore()"
 
     # -- writes ----------------------------------------------------------------------
-    @contextmanager
-    def serialized(self, key: str) -> Iterator[None]:
+    def serialized(self, key: str) -> AbstractContextManager[None]:
         """Hold the store's lock around this thread's reads and commit (every key at once:
         one process, one lock). A commit is applied whole or not at all, so a block whose
-        last step is its commit, as the write path's is, keeps nothing when it raises."""
+        last step is its commit, as the write path's is, keeps nothing when it raises.
+
+        The section is the store's reentrant lock itself, taken and released in C."""
         check_lock_key(key)
-        with self._lock:
-            yield
+        return cast(AbstractContextManager[None], self._lock)
 
     def commit(self, changes: Changeset) -> None:
         changes = check_changeset(changes)
