@@ -68,6 +68,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from _support import fresh_postgres, percentile, throwaway_postgres
+from attrs import evolve
 
 from handoff import FixedClock, Inbound, SeededIds, Switchboard, parse_identity
 from handoff.facts import facts_of_masked, phone_region
@@ -136,11 +137,14 @@ def sqlite_anchor(path: Path) -> Callable[[int], None]:
     return insert
 
 
-def postgres_anchor(url: str, tag: str) -> Callable[[int], None]:
-    """One INSERT + commit with nothing but psycopg, on the same server."""
+def postgres_anchor(url: str, tag: str, pids: list[int] | None = None) -> Callable[[int], None]:
+    """One INSERT + commit with nothing but psycopg, on the same server (its server
+    process's id is added to ``pids``)."""
     import psycopg
 
     conn = psycopg.connect(url)
+    if pids is not None:
+        pids.append(conn.info.backend_pid)
     conn.execute(f"DROP TABLE IF EXISTS anchor_{tag}")
     conn.execute(ROW_SQL.replace("anchor", f"anchor_{tag}"))
     conn.commit()
@@ -371,6 +375,116 @@ def _required_work(inbound: Inbound, board: Switchboard) -> Callable[[], object]
     return work
 
 
+def backend_cpu(pids: list[int]) -> Callable[[], float]:
+    """The CPU seconds used so far by the server processes ``pids`` (0.0 when they cannot
+    be read: a server on another machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        total = 0
+        for pid in pids:
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+    return used
+
+
+def postgres_floor(url: str, samples: int) -> None:
+    """The SQL of a receive without a switch, from raw psycopg, ÷ the anchor (p50s), next
+    to the store's own receive without a switch; the client and server CPU of each."""
+    import psycopg
+
+    from handoff.stores.postgres import _commit, _intake, _writes
+    from handoff.stores.postgres._store import _LOCK_CLASS
+    from handoff.stores.records import Changeset
+
+    floor_url, receive_url = fresh_postgres(url, "floor"), fresh_postgres(url, "floor_receive")
+    with Switchboard.open(floor_url, clock=FixedClock(T0), ids=SeededIds(7)) as board:
+        _fill(board, 10)
+        board.receive(_inbound(10, 10, "warm"))
+        contact = board.store.find_contact(parse_identity("phone:+14155550100"))
+        assert contact is not None
+        journey = board.store.journeys_of(contact.id)[0]
+        last = board.store.interactions(journey.id, last=1)[0]
+    # Every sample's write, serialized before the clock starts: the floor is the SQL alone.
+    writes: list[tuple[str, list[object]]] = []
+    for i in range(samples):
+        at = T0 + timedelta(seconds=100 + i)
+        version = journey.version + 1 + i
+        ix = evolve(last, id=f"ix_floor_{i}", sequence=version, at=at, external_id=f"floor-{i}")
+        after = evolve(journey, version=version, updated_at=at)
+        changes = Changeset(journey=after, expected_journey_version=version - 1, interactions=(ix,))
+        statement = _commit.statement(_writes.Rows((changes,)))
+        assert statement is not None
+        writes.append(statement)
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute(f"SET search_path TO {floor_url.rsplit('schema=', 1)[1]}")
+    read = psycopg.ClientCursor(conn)
+    first_trip = f"BEGIN; {_intake._ROUND_ONE_LOCKED}"
+    anchor_pids: list[int] = []
+    anchor = postgres_anchor(url, "floor", anchor_pids)
+    lock = (_LOCK_CLASS, "phone:+14155550100")
+    timings: dict[str, list[float]] = {"anchor": [], "floor": [], "receive": []}
+    cpu = dict.fromkeys(timings, 0.0)
+    server = dict.fromkeys(timings, 0.0)
+    with Switchboard.open(receive_url, clock=FixedClock(T0), ids=SeededIds(8)) as board:
+        _fill(board, 10)
+        board.receive(_inbound(10, 10, "warm"))
+        with psycopg.connect(url, autocommit=True) as look:
+            rows = look.execute(
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> ALL(%s)",
+                ([conn.info.backend_pid, look.info.backend_pid, *anchor_pids],),
+            ).fetchall()
+        of = {
+            "anchor": backend_cpu(anchor_pids),
+            "floor": backend_cpu([conn.info.backend_pid]),
+            "receive": backend_cpu([int(str(row[0])) for row in rows]),
+        }
+
+        def floor(i: int) -> None:
+            params = _intake.intake_params(
+                parse_identity("phone:+14155550100"), "sms", f"floor-{i}", (), (), T0 + timedelta(seconds=i)
+            )
+            params.update(lock_class=lock[0], lock_key=lock[1])
+            read.execute(first_trip, params)  # (a) BEGIN, and one call that takes the lock and reads
+            read.nextset()
+            read.fetchall()
+            with conn.pipeline():  # (b) the interaction, the journey's update and COMMIT
+                conn.execute(*writes[i], prepare=True)
+                conn.execute("COMMIT")
+
+        def receive(i: int) -> None:
+            board.receive(_inbound(i, 100 + i, "floor"))
+
+        for i in range(samples):
+            for name, call in (("anchor", anchor), ("floor", floor), ("receive", receive)):
+                on_server = of[name]()
+                began, used = time.perf_counter(), time.process_time()
+                call(i)
+                timings[name].append(time.perf_counter() - began)
+                cpu[name] += time.process_time() - used
+                server[name] += of[name]() - on_server
+    conn.close()
+    anchor_p50 = percentile(timings["anchor"], 0.5)
+    print(
+        f"postgres  floor and receive without a switch, {samples} each, by turns with the anchor"
+        " (raw psycopg INSERT + commit); CPU per call in µs:"
+    )
+    for name, what in (
+        ("anchor", "anchor"),
+        ("floor", "floor: the receive's statements from raw psycopg"),
+        ("receive", "receive (the store)"),
+    ):
+        p50 = percentile(timings[name], 0.5)
+        print(
+            f"postgres  {what}: p50 {p50 * 1e6:.1f} µs, {p50 / anchor_p50:.2f}× the anchor, p99/p50"
+            f" {percentile(timings[name], 0.99) / p50:.2f}×, client CPU {cpu[name] / samples * 1e6:.0f},"
+            f" server CPU {server[name] / samples * 1e6:.0f}"
+        )
+
+
 def memory_floor(samples: int) -> None:
     """The CPU of a memory receive without and with a switch, next to the CPU of the work every
     message needs whatever the code around it (masking, the sensitive-data check, facts, the
@@ -503,6 +617,8 @@ def main() -> None:
         if args.floor:
             with tempfile.TemporaryDirectory() as tmp:
                 sqlite_floor(Path(tmp), args.samples or (200 if args.quick else 2000))
+            if pg:
+                postgres_floor(pg, args.samples or (200 if args.quick else 2000))
             memory_floor(args.samples or (200 if args.quick else 2000))
         if args.opcodes:
             opcode_counts((10, 1_000) if args.quick else (10, 10_000))

@@ -180,7 +180,14 @@ class AsyncPostgresStore:
     ) -> IntakeRecords:
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
-        return await self._ask("read", intake.intake_steps(params, self._decoded.row))
+        session = self._session.get()
+        if session is None or session.begun:
+            return await self._ask("read", intake.intake_steps(params, self._decoded))
+        # A serialised task's first read takes the advisory lock itself, after BEGIN.
+        steps = intake.intake_steps(params, self._decoded, (blocking._LOCK_CLASS, session.key))
+        async with self._connection("read") as conn:
+            session.begun = True
+            return await trips.run_async(conn, steps, begin=True)
 
     # A contact's links are rows of their own (see PostgresStore.get_contact).
     async def get_contact(self, contact_id: str) -> Contact:

@@ -17,22 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from attrs import evolve
 from psycopg import Connection
 
+from handoff._records import replace
 from handoff.identity import Identity
 from handoff.models import Contact, IdentityLink, Interaction, Journey, Notification
 from handoff.stores.capabilities import IntakeRecords
 from handoff.stores.postgres import _trips as trips
+from handoff.stores.postgres._decoded_rows import DecodedRows
 from handoff.stores.postgres._links import BRIEF_OF_CONTACTS
 from handoff.stores.records import BRIEF_LINKS
 from handoff.stores.rules import check_intake
 
 __all__ = ["intake_params", "intake_steps", "load_intake"]
-
-T = TypeVar("T")
 
 # The journeys named by reference, each by its contact (the schema's keyed_journeys).
 _NAMED = "SELECT json, row_id, row_version FROM keyed_journeys(%s::text[], 'reference')"
@@ -65,10 +64,12 @@ _ROUND_ONE = (
     "SELECT part, json, row_id, row_version, rank FROM intake_rows("
     f"%(identity)s, %(channel)s, %(external_id)s, %(since)s, {BRIEF_LINKS}) ORDER BY part, rank"
 )
-
-
-class _Load(Protocol):
-    def __call__(self, model: type[T], row: Sequence[Any]) -> T: ...
+# The same rows for a serialised writer's first read: ``intake_rows_locked`` takes the
+# writer's transaction-scoped advisory lock first (class and key), then reads.
+_ROUND_ONE_LOCKED = (
+    "SELECT part, json, row_id, row_version, rank FROM intake_rows_locked(%(lock_class)s, %(lock_key)s,"
+    f" %(identity)s, %(channel)s, %(external_id)s, %(since)s, {BRIEF_LINKS}) ORDER BY part, rank"
+)
 
 
 def _clean(value: str | None) -> str | None:
@@ -100,17 +101,28 @@ def intake_params(
     }
 
 
-def load_intake(conn: Connection[Any], params: dict[str, Any], load: _Load) -> IntakeRecords:
+def load_intake(
+    conn: Connection[Any], params: dict[str, Any], decoded: DecodedRows, lock: tuple[int, str] | None = None
+) -> IntakeRecords:
     """Read what ``receive`` needs on ``conn``: one round trip, two when a reference, a
-    thread or a redelivery names a contact other than the identity's."""
-    return trips.run(conn, intake_steps(params, load))
+    thread or a redelivery names a contact other than the identity's. With ``lock``,
+    the read opens a transaction (``BEGIN`` goes with it) and takes that lock first."""
+    return trips.run(conn, intake_steps(params, decoded, lock), begin=lock is not None)
 
 
-def intake_steps(params: dict[str, Any], load: _Load) -> trips.Steps[IntakeRecords]:
+def intake_steps(
+    params: dict[str, Any], decoded: DecodedRows, lock: tuple[int, str] | None = None
+) -> trips.Steps[IntakeRecords]:
     """:func:`load_intake` as a conversation any connection can carry (see
-    :mod:`~handoff.stores.postgres._trips`)."""
+    :mod:`~handoff.stores.postgres._trips`). With ``lock`` (a class and a key), the
+    first statement takes that transaction-scoped advisory lock before it reads; the
+    records are decoded through ``decoded``, once per state."""
+    load = decoded.row
     since = params["since"]
-    trip: trips.Trip = [(_ROUND_ONE, params)]
+    if lock is None:
+        trip: trips.Trip = [(_ROUND_ONE, params)]
+    else:
+        trip = [(_ROUND_ONE_LOCKED, {**params, "lock_class": lock[0], "lock_key": lock[1]})]
     if params["references"]:
         trip.append((_NAMED, (params["references"],)))
     if params["thread_refs"]:
@@ -121,13 +133,14 @@ def intake_steps(params: dict[str, Any], load: _Load) -> trips.Steps[IntakeRecor
     thread = answers[-1] if params["thread_refs"] else []
     parts: list[list[Any]] = [[], [], [], [], []]
     for part, data, key, version, _ in first:
-        # A notification changes without a version: it is decoded afresh, never cached.
-        parts[part].append((data,) if part == 3 else (data, key) if version is None else (data, key, version))
+        # A notification changes without a version, a link row has no key of its own:
+        # both are decoded once per JSON text (see _collect).
+        parts[part].append((data,) if part >= 3 else (data, key) if version is None else (data, key, version))
     contacts: dict[str, Contact] = {}
     journeys: dict[str, list[Journey]] = {}
     notifications: dict[str, list[Notification]] = {}
     owner = str(parts[1][0][1]) if parts[1] else ""
-    _collect(parts[1:4], load, contacts, journeys, notifications, [(owner, row[0]) for row in parts[4]])
+    _collect(parts[1:4], decoded, contacts, journeys, notifications, [(owner, row[0]) for row in parts[4]])
     known = next(iter(contacts.values()), None)
     found = next((load(Interaction, row) for row in parts[0]), None)
     by_reference = {journey.reference: journey for journey in (load(Journey, row) for row in named)}
@@ -141,7 +154,7 @@ def intake_steps(params: dict[str, Any], load: _Load) -> trips.Steps[IntakeRecor
     if others:
         ids = list(dict.fromkeys(others))
         more = yield [(sql, (ids, since) if n == 2 else (ids,)) for n, sql in enumerate(_BY_ID)]
-        _collect(more, load, contacts, journeys, notifications)
+        _collect(more, decoded, contacts, journeys, notifications)
     return IntakeRecords(
         seen=found,
         contact=known,
@@ -155,7 +168,7 @@ def intake_steps(params: dict[str, Any], load: _Load) -> trips.Steps[IntakeRecor
 
 def _collect(
     answers: Iterable[Sequence[Any]],
-    load: _Load,
+    decoded: DecodedRows,
     contacts: dict[str, Contact],
     journeys: dict[str, list[Journey]],
     notifications: dict[str, list[Notification]],
@@ -163,19 +176,22 @@ def _collect(
 ) -> None:
     """Add the rows of the contacts, journeys and notifications statements to the records
     read so far, each contact with its brief links: ``links``, (contact id, JSON) rows in
-    order, or else a fourth answer of such rows."""
+    order, or else a fourth answer of such rows. A link row and a notification (which
+    changes without a version) are known by their JSON alone."""
     answers = list(answers)
     if links is None:
         links = [(row[0], row[1]) for row in answers.pop()]
     contact_rows, journey_rows, notification_rows = answers
+    load, text = decoded.row, decoded.load
     held: dict[str, list[IdentityLink]] = {}
     for contact_id, data in links:
-        held.setdefault(contact_id, []).append(load(IdentityLink, (data,)))
+        held.setdefault(contact_id, []).append(text(IdentityLink, data))
     for row in contact_rows:
-        contacts[row[1]] = evolve(load(Contact, row), links=tuple(held.get(row[1], ())))
+        # A stored contact and its stored links, both checked: no validators run again.
+        contacts[row[1]] = replace(load(Contact, row), links=tuple(held.get(row[1], ())))
     for row in journey_rows:
         journey = load(Journey, row)
         journeys.setdefault(journey.contact_id, []).append(journey)
     for row in notification_rows:
-        notification = load(Notification, row)
+        notification = text(Notification, row[0])
         notifications.setdefault(notification.journey_id, []).append(notification)

@@ -482,6 +482,36 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             $$""",
         ),
     ),
+    (
+        "receive's first read takes the writer's lock itself; a journey's rows by contact read by index",
+        (
+            # A serialised writer's first read: the transaction-scoped advisory lock on
+            # its key (the one PostgresStore.serialized takes) and then intake_rows,
+            # in one statement. VOLATILE, so the reads take their snapshot after the
+            # lock is granted and see what the writer before committed.
+            """CREATE FUNCTION intake_rows_locked(
+                lock_class integer,
+                lock_key text,
+                identity_key text,
+                channel_name text,
+                external_key text,
+                since timestamptz,
+                brief_links integer
+            ) RETURNS TABLE (part integer, json text, row_id text, row_version integer, rank bigint)
+            LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(lock_class, hashtext(lock_key));
+                RETURN QUERY SELECT r.part, r.json, r.row_id, r.row_version, r.rank
+                FROM intake_rows(identity_key, channel_name, external_key, since, brief_links) AS r;
+            END
+            $$""",
+            # Every receive updates its journey, and each update leaves a dead row
+            # version behind until vacuum runs. A bitmap scan of a contact's journeys
+            # visits every one of them, again at every read of a busy journey; an index
+            # scan marks the dead index entries it meets, and the next read skips them.
+            "ALTER FUNCTION intake_rows(text, text, text, timestamptz, integer) SET enable_bitmapscan = off",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -390,8 +390,9 @@ class PostgresStore(
     ) -> IntakeRecords:
         """Everything ``receive`` reads, pipelined: one round trip in the usual case."""
         params = intake.intake_params(identity, channel, external_id, references, thread_refs, since)
-        with self._connection("read") as conn:
-            return intake.load_intake(conn, params, self._decoded.row)
+        lock = self._lock_to_take()
+        with self._connection("read", begins=lock is not None) as conn:
+            return intake.load_intake(conn, params, self._decoded, lock)
 
     # -- privacy ---------------------------------------------------------------------
     def contact_records(self, contact_id: str) -> ContactRecords:
@@ -516,6 +517,14 @@ class PostgresStore(
             conn.execute(_LOCK_KEY, (_LOCK_CLASS, session.key), prepare=True)
             session.begun = True
 
+    def _lock_to_take(self) -> tuple[int, str] | None:
+        """The advisory lock (class, key) a read must take itself: :meth:`serialized`'s,
+        when the read is the block's first; otherwise None."""
+        session = self._session
+        if getattr(session, "conn", None) is None or session.begun:
+            return None
+        return (_LOCK_CLASS, str(session.key))
+
     def _ends_session(self, conn: Connection) -> bool:
         """Whether a commit on ``conn`` ends :meth:`serialized`'s transaction (it then
         sends ``COMMIT`` itself, in the commit's own round trip)."""
@@ -526,8 +535,13 @@ class PostgresStore(
         self._session.begun = False
 
     @contextmanager
-    def _connection(self, doing: str, *, lock_pipelined: bool = True) -> Iterator[Connection]:
-        """A pooled connection; psycopg's errors come out as handoff's."""
+    def _connection(
+        self, doing: str, *, lock_pipelined: bool = True, begins: bool = False
+    ) -> Iterator[Connection]:
+        """A pooled connection; psycopg's errors come out as handoff's. Inside
+        :meth:`serialized`, the block's connection, with ``BEGIN`` and the lock sent ahead
+        of the caller's first statement (``begins``: the caller sends ``BEGIN`` and takes
+        the lock itself)."""
         if self._closed:
             raise StoreError(f"the store for {self._where} is closed")
         joined = getattr(self._session, "conn", None)
@@ -535,7 +549,10 @@ class PostgresStore(
             with connect.translated(doing, self._where):
                 if self._session.begun:
                     yield joined
-                elif lock_pipelined:  # the lock goes out with the caller's first statement
+                elif begins:  # the caller sends BEGIN, and its first statement takes the lock
+                    self._session.begun = True
+                    yield joined
+                elif lock_pipelined:  # BEGIN and the lock go out with the caller's first statement
                     with joined.pipeline():
                         self._lock_first(joined)
                         yield joined
