@@ -50,19 +50,22 @@ _CONV = "kind IN ('message', 'call')"
 _CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
 # A survey's answers as the JSON array [csat, nps, ces]; the record is read for surveys only.
 _ANSWERS = "json_extract(i.data, '$.metadata.csat', '$.metadata.nps', '$.metadata.ces')"
-# One letter and instant per step the figures read (see handoff.stores.sql._metrics).
-_GROUPED = f"""SELECT i.journey_id AS jid, group_concat(CASE
-        WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' || i.at WHEN 'agent' THEN 'a' || i.at END
-        WHEN i.kind = 'event' THEN
-            CASE i.event_head WHEN '{RESOLVED}' THEN 'r' || i.at || ':' || i.channel END
-        WHEN i.kind = 'survey' THEN 's' || i.id || ' ' || {_ANSWERS} END, char(31)) AS steps
+_RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
+# The figures of each history as a few columns (see handoff.stores.sql._metrics): the
+# letters of its steps, the instants of its conversation, its resolutions and surveys.
+_GROUPED = f"""SELECT i.journey_id AS jid,
+    group_concat(CASE WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' WHEN 'agent' THEN 'a' END
+        WHEN {_RESOLUTION} THEN 'r' END, '') AS letters,
+    group_concat(CASE WHEN i.{_CONV} AND i.author IN ('customer', 'agent') THEN i.at END) AS instants,
+    group_concat(CASE WHEN {_RESOLUTION} THEN i.at || ' ' || i.channel END, char(31)) AS resolutions,
+    group_concat(CASE WHEN i.kind = 'survey' THEN i.id || ' ' || {_ANSWERS} END, char(30)) AS surveys
 FROM {{rows}} GROUP BY i.journey_id"""
 _SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
 _WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
     CROSS JOIN interactions i INDEXED BY interactions_for_metrics ON i.journey_id = p.id"""
 _AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, g.steps, {{agent}},
+_HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys, {{agent}},
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs INDEXED BY handoffs_for_metrics) THEN {{legs}} END
 FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
