@@ -45,9 +45,11 @@ _TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
 # The figures of each history as a few columns (see handoff.stores.sql._metrics): the
 # letters of its steps, the instants of its conversation, its resolutions and surveys.
 _GROUPED = f"""SELECT i.journey_id AS jid,
-    string_agg(CASE WHEN {_TALK} THEN left(i.author, 1) WHEN {_RESOLUTION} THEN 'r' END, '' {_ORDER}) AS letters,
+    string_agg(CASE WHEN {_TALK} THEN left(i.author, 1) WHEN {_RESOLUTION} THEN 'r' END, '' {_ORDER})
+        AS letters,
     string_agg({_us("i.at")}::text, ',' {_ORDER}) FILTER (WHERE {_TALK}) AS instants,
-    string_agg({_us("i.at")} || ' ' || i.channel, chr(31) {_ORDER}) FILTER (WHERE {_RESOLUTION}) AS resolutions,
+    string_agg({_us("i.at")} || ' ' || i.channel, chr(31) {_ORDER}) FILTER (WHERE {_RESOLUTION})
+        AS resolutions,
     string_agg(i.id || ' ' || {_ANSWERS}, chr(30) {_ORDER}) FILTER (WHERE i.kind = 'survey') AS surveys
 FROM interactions i WHERE i.journey_id IN {_CHOSEN} GROUP BY i.journey_id"""
 _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
