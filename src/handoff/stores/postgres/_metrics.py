@@ -156,7 +156,8 @@ class PostgresMetrics(SQLMetrics):
             return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
-        params = [(*row[1:], row[0], row[2]) for row in rows]  # the journey's id and version last
+        # The journey's id and version last (the opening time, which ends the row, is not read).
+        params = [(*row[1:-1], row[0], row[2]) for row in rows]
         connection = cast(Any, self)._connection("keep the metrics tallies")
         with connection as conn, conn.transaction(), conn.cursor() as cursor:
             cursor.executemany(_KEEP, params)

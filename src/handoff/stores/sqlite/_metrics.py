@@ -107,9 +107,11 @@ _KEPT = f"""SELECT j.id, j.opened_at, {KEPT_COLUMNS}, {_NEXT_CONTACT}
 FROM journeys j INDEXED BY journeys_for_metrics
 JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form <= :form
 WHERE {_IN_PERIOD}"""
+# The journey's version is checked in journeys_for_metrics (by its opening time, which
+# ends the row), not in its record: a year of tallies is kept without reading a journey.
 _KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
 SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
-FROM journeys j WHERE j.id = ?1 AND j.version = ?3
+FROM journeys j INDEXED BY journeys_for_metrics WHERE j.opened_at = ?16 AND j.id = ?1 AND j.version = ?3
 ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
 _READ_CACHE = -4096  # KiB
 _COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}),
