@@ -114,8 +114,12 @@ SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?
 FROM journeys j INDEXED BY journeys_for_metrics WHERE j.opened_at = ?16 AND j.id = ?1 AND j.version = ?3
 ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
 _READ_CACHE = -4096  # KiB
-_COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}),
-    (SELECT count(*) FROM journeys)"""
+# How many journeys the period holds, how many there are, and whether any tally is kept:
+# with none kept, every journey of the period is reduced (and no kept tally is read)
+# without asking each journey for its tally.
+_COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_IN_PERIOD}),
+    (SELECT count(*) FROM journeys), EXISTS (SELECT 1 FROM journey_tallies)"""
+_UNTALLIED = f"SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
 
 
@@ -162,7 +166,9 @@ class SQLiteMetrics(SQLMetrics):
         with snapshot as conn:
             bounds = {"start": micros(start), "end": micros(end), "form": form}
             agents = form == WITH_AGENTS
-            inside, everything = conn.execute(_COUNTS, bounds).fetchone()
+            inside, everything, kept = conn.execute(_COUNTS, bounds).fetchone()
+            if kept:  # the journeys of the period that have no current tally
+                inside = conn.execute(_UNTALLIED, bounds).fetchone()[0]
             scan = inside >= everything * self._metrics_scan_share
             # Every page is read once, in order: a large page cache would only hold a year
             # of history in memory, so the read makes do with a small one.
@@ -172,7 +178,7 @@ class SQLiteMetrics(SQLMetrics):
                 yield (
                     conn.execute(_JOURNEYS, bounds),
                     conn.execute(_PLANS[scan, agents], bounds),
-                    conn.execute(_KEPT, bounds),
+                    conn.execute(_KEPT, bounds) if kept else (),
                     lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
                 )
