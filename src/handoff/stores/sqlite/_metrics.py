@@ -7,9 +7,9 @@ virtual column, kept only in the index, holds them), and one row per journey of 
 histories, grouped from ``interactions_for_metrics`` (schema version 3), which holds
 every column the grouping reads in the order it reads them. The grouping is a plain
 ``GROUP BY`` over the index: SQLite's window functions would cost more than the whole
-report may (they buffer and sort every row). The history is one text, a letter and an
-instant per step, which :mod:`handoff.stores.sql._metrics` reads; see there for the
-layouts.
+report may (they buffer and sort every row). A history becomes a few aggregate columns
+(the letters of its steps, the instants of its conversation, its resolutions and its
+surveys), which :mod:`handoff.stores.sql._metrics` reads; see there for the layouts.
 
 When the period holds a good share of all journeys the index is scanned once;
 otherwise each journey of the period reaches its rows through the index, so a month's
@@ -20,8 +20,11 @@ the fact index are looked up, in the same snapshot, only when a leg needs them.
 
 The third reads the kept tallies (``journey_tallies``, schema version 4) that are
 current: made from the journey's version, which ``journeys_for_metrics`` holds beside
-its opening time, so reading a year of kept tallies never touches a journey's record.
-A report keeps the tallies it made beside the read (see :meth:`SQLiteMetrics._keep_during_read`).
+its opening time, so reading a year of kept tallies never touches a journey's record;
+with no tally kept at all it is not run, nor are the journeys without one counted.
+A report keeps the tallies it made beside the read (see
+:meth:`SQLiteMetrics._keep_during_read`), each checked against its journey's version in
+the same index.
 """
 
 from __future__ import annotations
