@@ -78,9 +78,9 @@ def _text(kind: Any, value: str, names: dict[str, Any], depth: int) -> str:
     if kind is str or (origin is Literal and all(isinstance(arg, str) for arg in args)):
         return f"_string({value})"
     if kind is bool:
-        return f"_boolean({value})"
+        return f"('true' if {value} is True else 'false' if {value} is False else _encode({value}))"
     if kind is int:
-        return f"_integer({value})"
+        return f"(_int_text({value}) if type({value}) is int else _encode({value}))"
     if kind is datetime:
         return f"('\"' + {value}.isoformat() + '\"')"
     if kind is Identity:
@@ -88,10 +88,14 @@ def _text(kind: Any, value: str, names: dict[str, Any], depth: int) -> str:
     inner_kind = _optional(kind)
     if inner_kind is not None:
         return f"('null' if {value} is None else {_text(inner_kind, value, names, depth)})"
+    if origin is dict and len(args) == 2 and args[0] is str and args[1] is Any and "_any" in names:
+        # Free-form data (a decision's): handed to the encoder whole; anything but a dict defers.
+        slow = f"_encode(_unstructure({value}, {_named(names, kind)}))"
+        return f"(_any({value}) if type({value}) is dict else {slow})"
     item = f"x{depth}"
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         if attrs.has(args[0]):
-            return f"_records({value}, {_text_of(args[0], names)})"
+            return f"('[]' if not {value} else _records({value}, {_text_of(args[0], names)}))"
         inner = _text(args[0], item, names, depth + 1)
         return f"('[' + ', '.join([{inner} for {item} in {value}]) + ']')"
     if origin is dict and len(args) == 2 and args[0] is str:
@@ -132,18 +136,26 @@ def plain_function(cls: type, unstructure: Callable[..., Any]) -> Callable[[Any]
 
 
 def text_function(
-    cls: type, unstructure: Callable[..., Any], encode: Callable[[Any], str]
+    cls: type,
+    unstructure: Callable[..., Any],
+    encode: Callable[[Any], str],
+    encode_data: Callable[[Any], str] | None = None,
 ) -> Callable[[Any], str]:
-    """A function giving ``cls``'s JSON text, as ``encode(plain data)`` would write it."""
+    """A function giving ``cls``'s JSON text, as ``encode(plain data)`` would write it.
+
+    ``encode_data``, when given, writes a ``dict[str, Any]`` field (free-form data) as
+    ``encode(unstructure(value))`` would, without copying it into plain data first: the
+    encoder takes what JSON knows as it is and asks for the plain data of anything else."""
     attrs.resolve_types(cls)
     names: dict[str, Any] = {
         "_unstructure": unstructure,
         "_encode": encode,
         "_string": _string,
-        "_boolean": lambda v: "true" if v is True else "false" if v is False else encode(v),
-        "_integer": lambda v: int.__repr__(v) if type(v) is int else encode(v),
+        "_int_text": int.__repr__,  # what json writes for an int (a bool is written as one)
         "_records": _records,
     }
+    if encode_data is not None:
+        names["_any"] = _data_text(encode_data, unstructure, encode)
     parts: list[str] = []
     for i, a in enumerate(attrs.fields(cls)):
         key = ("{" if i == 0 else ", ") + _string(a.name) + ": "
@@ -151,6 +163,21 @@ def text_function(
     # One join: a chain of ``+`` would copy the growing text once per field.
     body = "''.join((" + ", ".join(parts) + ", '}'))" if parts else "'{}'"
     return _compiled(cls, "text", body, names)
+
+
+def _data_text(
+    encode_data: Callable[[Any], str], unstructure: Callable[..., Any], encode: Callable[[Any], str]
+) -> Callable[[Any], str]:
+    """Free-form data's JSON text: ``encode_data`` first; what it refuses (a key JSON does
+    not take, an object without plain data) goes the converter's way, which says why."""
+
+    def data_text(value: Any) -> str:
+        try:
+            return encode_data(value)
+        except (TypeError, ValueError):
+            return encode(unstructure(value, dict[str, Any]))
+
+    return data_text
 
 
 def _records(items: Sequence[Any], encode: Callable[[Any], str]) -> str:

@@ -437,4 +437,15 @@ class DecisionRecord:
 
 
 # Records written on every event are encoded by flat generated functions (handoff.serde).
-flatten(PathStep, Fact, SummaryLine, IdentityLink, Contact, Interaction, Journey, Notification, Handoff)
+flatten(
+    PathStep,
+    Fact,
+    SummaryLine,
+    IdentityLink,
+    Contact,
+    Interaction,
+    Journey,
+    Notification,
+    Handoff,
+    DecisionRecord,
+)

@@ -35,7 +35,9 @@ _OWNER = "(SELECT contact_id FROM identities WHERE identity = :identity)"
 # A contact's links come whole up to a bound (the brief is cut from them in Python); a
 # contact holding more has its brief read on its own (handoff.stores.sqlite._links).
 # The rows carry their sort keys: sorting a handful of rows here is cheaper than SQLite's
-# temporary B-trees for an ORDER BY over the compound.
+# temporary B-trees for an ORDER BY over the compound. The notifications come through a
+# join with the contact's journeys, not ``journey_id IN (...)``, which would build a
+# temporary table of the journeys' ids on every call.
 _INTAKE = f"""
 SELECT {_SEEN}, 0, 0, data FROM interactions WHERE channel = :channel AND external_id = :external_id
 UNION ALL
@@ -47,8 +49,9 @@ SELECT {_LINK}, rowid, 0, data FROM (
 UNION ALL
 SELECT {_JOURNEY}, opened_at, rowid, data FROM journeys WHERE contact_id = {_OWNER}
 UNION ALL
-SELECT {_NOTIFICATION}, created_at, rowid, data FROM notifications
-WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = {_OWNER}) AND created_at >= :since
+SELECT {_NOTIFICATION}, notifications.created_at, notifications.rowid, notifications.data
+FROM journeys JOIN notifications ON notifications.journey_id = journeys.id
+AND notifications.created_at >= :since WHERE journeys.contact_id = {_OWNER}
 """
 _WHOLE_LINKS = 64
 _BY_REFERENCE = "SELECT data FROM journeys WHERE reference = ?"

@@ -453,15 +453,6 @@ class SQLiteStore(
                 del conn
 
     @contextmanager
-    def _translated(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise store_error(self._path, doing, exc) from exc
-        except UnicodeEncodeError as exc:
-            raise unicode_error(exc) from exc
-
-    @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
@@ -473,16 +464,23 @@ class SQLiteStore(
 
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: several queries see one consistent state of the file."""
-        with self._reading() as conn:
-            if self._serializing:  # the open write transaction is the snapshot
-                yield conn
-                return
-            conn.execute("BEGIN")
+        """A read transaction: several queries see one consistent state of the file.
+        (:meth:`_reading`'s lock and translation written out: every receive comes here.)"""
+        with self._lock:
+            conn = self._connection()
             try:
-                yield conn
-            finally:
-                rollback(conn)
+                if self._serializing:  # the open write transaction is the snapshot
+                    yield conn
+                    return
+                conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    rollback(conn)
+            except sqlite3.Error as exc:
+                raise store_error(self._path, "read", exc) from exc
+            except UnicodeEncodeError as exc:
+                raise unicode_error(exc) from exc
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
@@ -491,8 +489,12 @@ class SQLiteStore(
         with self._lock:
             conn = self._connection()
             if self._serializing:
-                with self._translated(doing):
+                try:
                     yield conn
+                except sqlite3.Error as exc:
+                    raise store_error(self._path, doing, exc) from exc
+                except UnicodeEncodeError as exc:
+                    raise unicode_error(exc) from exc
                 return
             try:
                 begin(conn)

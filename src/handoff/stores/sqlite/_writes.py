@@ -30,9 +30,10 @@ _UPDATE_JOURNEY = (
     "UPDATE journeys SET contact_id = ?, reference = ?, status = ?, version = ?, opened_at = ?,"
     " updated_at = ?, data = ? WHERE id = ? AND version = ?"
 )
-# A batch's journeys keep their owner, reference and opening (the key columns of two
-# indexes): setting only what changes leaves those indexes alone. A journey whose key
-# columns differ matches no row and sends the batch to the one-by-one writes.
+# A journey nearly always keeps its owner, reference and opening (the key columns of two
+# indexes): setting only what changes leaves those indexes alone, two pages fewer in the
+# log per event. A journey whose key columns differ matches no row: a single write then
+# runs the full UPDATE, a batch goes to the one-by-one writes.
 _UPDATE_JOURNEY_STATE = (
     "UPDATE journeys SET status = ?, version = ?, updated_at = ?, data = ?"
     " WHERE id = ? AND version = ? AND contact_id = ? AND reference = ? AND opened_at = ?"
@@ -288,10 +289,13 @@ def _write_contact(conn: sqlite3.Connection, rows: Rows) -> None:
 
 
 def _write_journey(conn: sqlite3.Connection, journey: Journey, expected: int, params: Params) -> None:
-    """Insert when ``expected`` is 0, else update only if the stored version is ``expected``."""
+    """Insert when ``expected`` is 0, else update only if the stored version is ``expected``:
+    its state alone when its key columns are unchanged, else every column."""
     try:
         if expected == 0:
             conn.execute(_INSERT_JOURNEY, params)
+            return
+        if conn.execute(_UPDATE_JOURNEY_STATE, _state_params(params, expected)).rowcount == 1:
             return
         updated = conn.execute(_UPDATE_JOURNEY, (*params, expected)).rowcount
     except sqlite3.IntegrityError as exc:
