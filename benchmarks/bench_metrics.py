@@ -13,7 +13,10 @@ and reuses it on the next run).
 2. The anchor: one plain SQLite query for the headline figures (journeys, median first
    response and median resolution per channel, in calendar time), grouped per journey
    over the same index and with window functions for the medians, as an analyst would
-   write it.
+   write it. With ``--floor``, also the floor: one ``GROUP BY journey_id`` over the same
+   index reading every column the figures need and computing nothing, the least any
+   report that reads the history can cost; its ratio to the anchor says what ratio is
+   reachable at all.
 3. ``handoff.metrics.kpis(store, ...)`` by channel, in business hours: the table a
    support lead opens every Monday, each run in a fresh process, so nothing of an
    earlier run is cached in Python. The first report runs with no kept tallies (they
@@ -347,13 +350,24 @@ ranked AS (
 SELECT channel, measure, max(n), avg(seconds) FROM ranked
 WHERE k IN ((n + 1) / 2, (n + 2) / 2) GROUP BY channel, measure ORDER BY channel, measure"""
 """The anchor: journeys, and the median first response and resolution per channel."""
+FLOOR = """SELECT i.journey_id, count(*), min(i.at), max(i.at), max(i.sequence), max(i.author), max(i.kind),
+    max(i.channel), max(i.event_head), max(i.reply_agent)
+FROM interactions i INDEXED BY interactions_for_metrics GROUP BY i.journey_id"""
+"""The floor (``--floor``): the cheapest single pass that reads every column of every
+interaction the figures need, one row per journey, with nothing computed. No report
+that reads the history can be cheaper."""
 _ROUNDS = 3
 
 
 def _child(what: str, path: Path) -> None:
     """One cold run in this fresh process; prints its wall and CPU time, peak RSS and figures as JSON."""
     began, cpu = time.perf_counter(), time.process_time()
-    if what == "headline":
+    if what == "floor":
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA cache_size = -4096")  # as the report reads: every page once
+            journeys = sum(1 for _ in conn.execute(FLOOR))
+        figures: dict[str, Any] = {"journeys": journeys}
+    elif what == "headline":
         with closing(sqlite3.connect(path)) as conn:
             bounds = {"start": _micros(T0), "end": _micros(END)}
             rows = conn.execute(HEADLINE, bounds).fetchall()
@@ -392,7 +406,7 @@ def _cold(what: str, path: Path, without_numpy: bool) -> dict[str, Any]:
         "--db",
         str(path),
         "--child",
-        "headline" if what == "headline" else "report",
+        what if what in ("headline", "floor") else "report",
     ]
     if without_numpy:
         command.append("--without-numpy")
@@ -413,7 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--without-numpy", action="store_true", help="time the plain loops even with numpy installed"
     )
-    parser.add_argument("--child", choices=("headline", "report"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--floor", action="store_true", help="also time the cheapest single pass over the history"
+    )
+    parser.add_argument("--child", choices=("headline", "floor", "report"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.without_numpy:  # as if channel-handoff[fast] were not installed
         _vector._numpy, _vector._looked = None, True
@@ -431,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         SQLiteStore(path).close()  # a file of an older schema is upgraded before any clock starts
         runs: dict[str, list[dict[str, Any]]] = {"headline": [], "report": [], "repeated": []}
+        if args.floor:
+            runs["floor"] = []
         for _ in range(_ROUNDS):
             for what in runs:
                 runs[what].append(_cold(what, path, args.without_numpy))
@@ -471,6 +490,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  the reports' journeys and calendar medians "
             f"{'agree with the plain SQL' if not differ else 'differ: ' + ', '.join(differ)}"
         )
+        if args.floor:
+            floor = statistics.median(run["seconds"] for run in runs["floor"])
+            print(
+                f"  the floor, one pass over the history computing nothing: {_seconds(runs['floor'])} s, "
+                f"CPU {_seconds(runs['floor'], 'cpu')} s;\n"
+                f"    medians over plain SQL: wall {floor / anchor:.2f}x, "
+                f"CPU {cpu['floor'] / cpu['headline']:.2f}x; first report over the floor: "
+                f"wall {cold / floor:.2f}x, CPU {cpu['report'] / cpu['floor']:.2f}x"
+            )
         if not args.no_pandas:
             compare_with_pandas(path, report, cold)
     return 0

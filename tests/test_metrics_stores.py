@@ -303,6 +303,33 @@ def test_keeping_a_tally_not_made_for_a_read_is_refused(sqlite: Store) -> None:
         sqlite.keep_tallies(["a tally"], agents=True)  # type: ignore[list-item]
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"opened_at": "2025-03-01"}, "opened_at"),
+        ({"waits": [1, 2, 3]}, "waits"),
+        ({"waits": ["soon", "later"]}, "waits"),
+        ({"csat": [400]}, "csat"),
+    ],
+)
+def test_keeping_a_malformed_tally_names_the_field_and_keeps_nothing(
+    sqlite: Store, change: dict[str, object], field: str
+) -> None:
+    assert isinstance(sqlite, MetricTallies)
+    made = [complete(t) for t in sqlite.metric_tallies(START, END)]
+    with pytest.raises(ValidationError, match=rf"tallies\[1\]\.{field}"):
+        sqlite.keep_tallies([made[0], made[1]._replace(**change), *made[2:]], agents=True)
+    assert all(t.version is not None for t in sqlite.metric_tallies(START, END))  # none was kept
+
+
+def test_a_tally_kept_for_a_journey_opened_at_another_time_is_not_kept(sqlite: Store) -> None:
+    assert isinstance(sqlite, MetricTallies)
+    made = [complete(t) for t in sqlite.metric_tallies(START, END)]
+    moved = made[0]._replace(opened_at=made[0].opened_at + 1)
+    assert sqlite.keep_tallies([moved, *made[1:]], agents=True) == len(made) - 1
+    assert [t.id for t in sqlite.metric_tallies(START, END) if t.version is not None] == [made[0].id]
+
+
 def test_refresh_tallies_makes_only_the_missing_ones(keeping: Store, memory: Store) -> None:
     assert isinstance(keeping, MetricTallies)
     journeys = len(list(keeping.journeys_opened(START, END)))

@@ -40,17 +40,22 @@ _ORDER = "ORDER BY i.at, i.sequence"
 # A survey's answers as the JSON array [csat, nps, ces].
 _ANSWERS = """jsonb_build_array(i.data -> 'metadata' -> 'csat', i.data -> 'metadata' -> 'nps',
     i.data -> 'metadata' -> 'ces')::text"""
-# One letter and instant per step the figures read (see handoff.stores.sql._metrics).
-_GROUPED = f"""SELECT i.journey_id AS jid, string_agg(CASE
-        WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' || {_us("i.at")}
-            WHEN 'agent' THEN 'a' || {_us("i.at")} END
-        WHEN i.kind = 'event' AND left(i.data ->> 'body', 11) = '{RESOLVED}'
-            THEN 'r' || {_us("i.at")} || ':' || i.channel
-        WHEN i.kind = 'survey' THEN 's' || i.id || ' ' || {_ANSWERS} END, chr(31) {_ORDER}) AS steps
+_RESOLUTION = f"i.kind = 'event' AND left(i.data ->> 'body', 11) = '{RESOLVED}'"
+_TALK = f"i.{_CONV} AND i.author IN ('customer', 'agent')"
+# The figures of each history as a few columns (see handoff.stores.sql._metrics): the
+# letters of its steps, the instants of its conversation, its resolutions and surveys.
+_GROUPED = f"""SELECT i.journey_id AS jid,
+    string_agg(CASE WHEN {_TALK} THEN left(i.author, 1) WHEN {_RESOLUTION} THEN 'r' END, '' {_ORDER})
+        AS letters,
+    string_agg({_us("i.at")}::text, ',' {_ORDER}) FILTER (WHERE {_TALK}) AS instants,
+    string_agg({_us("i.at")} || ' ' || i.channel, chr(31) {_ORDER}) FILTER (WHERE {_RESOLUTION})
+        AS resolutions,
+    string_agg(i.id || ' ' || {_ANSWERS}, chr(30) {_ORDER}) FILTER (WHERE i.kind = 'survey') AS surveys
 FROM interactions i WHERE i.journey_id IN {_CHOSEN} GROUP BY i.journey_id"""
 _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, g.steps, {{agent}},
+_HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys,
+    {{agent}},
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
 FROM ({_GROUPED}) g ORDER BY g.jid"""
 # No customer message before the earliest handoff or its anchoring interaction starts a leg.
@@ -151,7 +156,8 @@ class PostgresMetrics(SQLMetrics):
             return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
-        params = [(*row[1:], row[0], row[2]) for row in rows]  # the journey's id and version last
+        # The journey's id and version last (the opening time, which ends the row, is not read).
+        params = [(*row[1:-1], row[0], row[2]) for row in rows]
         connection = cast(Any, self)._connection("keep the metrics tallies")
         with connection as conn, conn.transaction(), conn.cursor() as cursor:
             cursor.executemany(_KEEP, params)

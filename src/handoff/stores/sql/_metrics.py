@@ -16,13 +16,15 @@ Row layouts (times in UTC microseconds, JSON as text):
   reopen count, assignee (the last five from the record's JSON), the channel of its
   first step (only when the path is empty), the opening time of the contact's next
   journey, its version;
-* history (absent for a journey without interactions): journey id; the steps the
-  figures read, in order of time then sequence, comma-separated, each one letter and
-  its instant: ``c`` a customer's message or call, ``a`` an agent's, ``r`` a resolution
-  (with ``:`` and its channel after the instant), ``s`` a survey (the letter alone);
-  the surveys (None without any; else per survey in order, separated by ``\\x1e``, its
-  id, a space and the JSON array of its CSAT, NPS and CES answers as stored); the first
-  replying agent (only when asked for agents); and the legs.
+* history (absent for a journey without interactions): journey id; the letters of
+  the steps the order-dependent figures read, in order of time then sequence, as one
+  text: ``c`` a customer's message or call, ``a`` an agent's, ``r`` a resolution; the
+  instants of the ``c`` and ``a`` steps in the same order, comma-separated (None
+  without any); the resolutions (None without any; else each one's instant, a space
+  and its channel, in order, separated by ``\\x1f``); the surveys (None without any;
+  else each one's id, a space and the JSON array of its CSAT, NPS and CES answers as
+  stored, in order, separated by ``\\x1e``); the first replying agent (only when asked
+  for agents); and the legs.
 * legs (only for journeys with handoffs): a JSON array of the handoffs ([at, anchor
   at, anchor sequence, from, to, reason, queue, storage position], in any order); the
   sequence and channel of each conversational step (the ``c`` and ``a`` steps above,
@@ -35,7 +37,8 @@ Order-dependent figures come from the steps: a wait runs from the first customer
 message after an agent reply (or the start) to the next agent reply, what ``c+a``
 matches in the letters of conversational steps; a reopen is a customer message whose
 latest preceding customer message or resolution is a resolution, an ``rc`` in the
-letters of customer messages and resolutions.
+letters of customer messages and resolutions. Python parses no step of its own: one
+split of the instants per journey, and string methods (in C) on its letters.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ _WAIT = re.compile("c+a")
 _SCALES = tuple(SURVEY_SCALES.items())
 _NO_ANSWERS = b""
 _NO_WAITS = array("q")
-_STEPS = "\x1f"
+_SURVEYS = "\x1e"
 
 
 def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -219,38 +222,27 @@ class Conversation(list[MetricStep]):
         return self._read.facts(self._journey_id)
 
 
-_NO_HISTORY = (None, None, None, None, None)
+_NO_HISTORY = (None, None, None, None, None, None, None)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-_TALK = frozenset("ca")
 
 
 def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
     jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
-    _, text, agent, legs = history or _NO_HISTORY
-    steps = text.split(_STEPS) if text else []
-    letters = "".join([step[0] for step in steps])
+    _, letters, instants, resolutions, surveys, agent, legs = history or _NO_HISTORY
+    letters = letters or ""
     reopens = 0
-    first_resolved = resolved_channel = None
-    scales = None
-    if "r" in letters or "s" in letters:
-        if "r" in letters:
-            resolutions = [step for step in steps if step[0] == "r"]
-            first_resolved = int(resolutions[0][1:].partition(":")[0])
-            resolved_channel = resolutions[-1].partition(":")[2]
-            reopens = letters.replace("a", "").replace("s", "").count("rc")
-        if "s" in letters:
-            scales = _answers([step for step in steps if step[0] == "s"])
-        steps = [step for step in steps if step[0] in _TALK]
-        letters = "".join([step[0] for step in steps])
-    at = array("q", [int(step[1:]) for step in steps]) if steps else _NO_WAITS
-    resolved_at = None
+    first_resolved = None
+    if resolutions is not None:
+        first_resolved = int(resolutions.partition(" ")[0])
+        reopens = letters.replace("a", "").count("rc")
+        letters = letters.replace("r", "")
+    at = array("q", map(int, instants.split(","))) if instants else _NO_WAITS
+    resolved_at = resolved_channel = None
     if resolved is not None:
         resolved_at = _iso_micros(resolved)
-        if resolved_channel is None:
-            resolved_channel = current
-    else:
-        resolved_channel = None
+        resolved_channel = current if resolutions is None else resolutions.rpartition(" ")[2]
+    scales = _answers(surveys.split(_SURVEYS)) if surveys else None
     first_reply = letters.find("a")
     return MetricTally(  # in field order, as positions: a year of tallies is made here
         jid,
@@ -292,12 +284,12 @@ _ANSWERED_KEPT = 4096
 
 
 def _answers(surveys: list[str]) -> tuple[bytes, bytes, bytes]:
-    """Each scale's answers, one per byte, from the surveys' steps (``s``, the id, a
-    space, the JSON array of the answers), checked as the walk checks them (stored data
+    """Each scale's answers, one per byte, from the surveys (the id, a space, the JSON
+    array of the answers), checked as the walk checks them (stored data
     can be imported): a whole number of the scale, written as text."""
     scales: tuple[list[int], list[int], list[int]] = ([], [], [])
     for survey in surveys:
-        iid, _, given = survey[1:].partition(" ")
+        iid, _, given = survey.partition(" ")
         checked = _ANSWERED.get(given)
         if checked is None:
             checked = _checked_answers(iid, given)

@@ -15,7 +15,8 @@ The row a report reads back (:func:`kept_tally`) is: journey id, opened_at, entr
 channel, agent, first reply, waits, first resolution, resolution, resolving channel,
 reopens, handoffs, CSAT, NPS, CES, next contact (the order of
 :class:`~handoff.stores.metric_rows.MetricTally`); the row :func:`tally_row` writes is
-journey id, form, version, then the same from entry channel to CES.
+journey id, form, version, then the same from entry channel to CES, then the journey's
+opening time (what lets SQLite check the version in ``journeys_for_metrics`` alone).
 """
 
 from __future__ import annotations
@@ -72,14 +73,18 @@ def tally_row(item: object, form: int, where: str) -> tuple[Any, ...]:
         raise ValidationError(where, f"expected a MetricTally, got {type(item).__name__}")
     if type(item.version) is not int or item.legs is not None:
         raise ValidationError(f"{where}.version", "only a tally made for this read, completed, is kept")
-    try:
-        waits = array("q", item.waits)
-    except (TypeError, OverflowError):
-        raise ValidationError(f"{where}.waits", "expected whole numbers of microseconds") from None
+    waits = item.waits
+    if type(waits) is not array or waits.typecode != "q" or _SWAP:  # a report's own tallies are arrays
+        try:
+            waits = array("q", waits)
+        except (TypeError, OverflowError):
+            raise ValidationError(f"{where}.waits", "expected whole numbers of microseconds") from None
+        if _SWAP:
+            waits.byteswap()
     if len(waits) % 2:
         raise ValidationError(f"{where}.waits", "expected (waiting since, reply at) pairs")
-    if _SWAP:
-        waits.byteswap()
+    if type(item.opened_at) is not int:
+        raise ValidationError(f"{where}.opened_at", "expected UTC microseconds")
     answers = []
     for name, values in (("csat", item.csat), ("nps", item.nps), ("ces", item.ces)):
         try:
@@ -100,6 +105,7 @@ def tally_row(item: object, form: int, where: str) -> tuple[Any, ...]:
         item.reopens,
         json.dumps([list(h) for h in item.handoffs]) if item.handoffs else None,
         *answers,
+        item.opened_at,
     )
 
 

@@ -7,9 +7,9 @@ virtual column, kept only in the index, holds them), and one row per journey of 
 histories, grouped from ``interactions_for_metrics`` (schema version 3), which holds
 every column the grouping reads in the order it reads them. The grouping is a plain
 ``GROUP BY`` over the index: SQLite's window functions would cost more than the whole
-report may (they buffer and sort every row). The history is one text, a letter and an
-instant per step, which :mod:`handoff.stores.sql._metrics` reads; see there for the
-layouts.
+report may (they buffer and sort every row). A history becomes a few aggregate columns
+(the letters of its steps, the instants of its conversation, its resolutions and its
+surveys), which :mod:`handoff.stores.sql._metrics` reads; see there for the layouts.
 
 When the period holds a good share of all journeys the index is scanned once;
 otherwise each journey of the period reaches its rows through the index, so a month's
@@ -20,8 +20,11 @@ the fact index are looked up, in the same snapshot, only when a leg needs them.
 
 The third reads the kept tallies (``journey_tallies``, schema version 4) that are
 current: made from the journey's version, which ``journeys_for_metrics`` holds beside
-its opening time, so reading a year of kept tallies never touches a journey's record.
-A report keeps the tallies it made beside the read (see :meth:`SQLiteMetrics._keep_during_read`).
+its opening time, so reading a year of kept tallies never touches a journey's record;
+with no tally kept at all it is not run, nor are the journeys without one counted.
+A report keeps the tallies it made beside the read (see
+:meth:`SQLiteMetrics._keep_during_read`), each checked against its journey's version in
+the same index.
 """
 
 from __future__ import annotations
@@ -50,19 +53,22 @@ _CONV = "kind IN ('message', 'call')"
 _CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
 # A survey's answers as the JSON array [csat, nps, ces]; the record is read for surveys only.
 _ANSWERS = "json_extract(i.data, '$.metadata.csat', '$.metadata.nps', '$.metadata.ces')"
-# One letter and instant per step the figures read (see handoff.stores.sql._metrics).
-_GROUPED = f"""SELECT i.journey_id AS jid, group_concat(CASE
-        WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' || i.at WHEN 'agent' THEN 'a' || i.at END
-        WHEN i.kind = 'event' THEN
-            CASE i.event_head WHEN '{RESOLVED}' THEN 'r' || i.at || ':' || i.channel END
-        WHEN i.kind = 'survey' THEN 's' || i.id || ' ' || {_ANSWERS} END, char(31)) AS steps
+_RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
+# The figures of each history as a few columns (see handoff.stores.sql._metrics): the
+# letters of its steps, the instants of its conversation, its resolutions and surveys.
+_GROUPED = f"""SELECT i.journey_id AS jid,
+    group_concat(CASE WHEN i.{_CONV} THEN CASE i.author WHEN 'customer' THEN 'c' WHEN 'agent' THEN 'a' END
+        WHEN {_RESOLUTION} THEN 'r' END, '') AS letters,
+    group_concat(CASE WHEN i.{_CONV} AND i.author IN ('customer', 'agent') THEN i.at END) AS instants,
+    group_concat(CASE WHEN {_RESOLUTION} THEN i.at || ' ' || i.channel END, char(31)) AS resolutions,
+    group_concat(CASE WHEN i.kind = 'survey' THEN i.id || ' ' || {_ANSWERS} END, char(30)) AS surveys
 FROM {{rows}} GROUP BY i.journey_id"""
 _SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
 _WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
     CROSS JOIN interactions i INDEXED BY interactions_for_metrics ON i.journey_id = p.id"""
 _AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, g.steps, {{agent}},
+_HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys, {{agent}},
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs INDEXED BY handoffs_for_metrics) THEN {{legs}} END
 FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
@@ -104,13 +110,19 @@ _KEPT = f"""SELECT j.id, j.opened_at, {KEPT_COLUMNS}, {_NEXT_CONTACT}
 FROM journeys j INDEXED BY journeys_for_metrics
 JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form <= :form
 WHERE {_IN_PERIOD}"""
+# The journey's version is checked in journeys_for_metrics (by its opening time, which
+# ends the row), not in its record: a year of tallies is kept without reading a journey.
 _KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
 SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
-FROM journeys j WHERE j.id = ?1 AND j.version = ?3
+FROM journeys j INDEXED BY journeys_for_metrics WHERE j.opened_at = ?16 AND j.id = ?1 AND j.version = ?3
 ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
 _READ_CACHE = -4096  # KiB
-_COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}),
-    (SELECT count(*) FROM journeys)"""
+# How many journeys the period holds, how many there are, and whether any tally is kept:
+# with none kept, every journey of the period is reduced (and no kept tally is read)
+# without asking each journey for its tally.
+_COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_IN_PERIOD}),
+    (SELECT count(*) FROM journeys), EXISTS (SELECT 1 FROM journey_tallies)"""
+_UNTALLIED = f"SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
 
 
@@ -157,7 +169,9 @@ class SQLiteMetrics(SQLMetrics):
         with snapshot as conn:
             bounds = {"start": micros(start), "end": micros(end), "form": form}
             agents = form == WITH_AGENTS
-            inside, everything = conn.execute(_COUNTS, bounds).fetchone()
+            inside, everything, kept = conn.execute(_COUNTS, bounds).fetchone()
+            if kept:  # the journeys of the period that have no current tally
+                inside = conn.execute(_UNTALLIED, bounds).fetchone()[0]
             scan = inside >= everything * self._metrics_scan_share
             # Every page is read once, in order: a large page cache would only hold a year
             # of history in memory, so the read makes do with a small one.
@@ -167,7 +181,7 @@ class SQLiteMetrics(SQLMetrics):
                 yield (
                     conn.execute(_JOURNEYS, bounds),
                     conn.execute(_PLANS[scan, agents], bounds),
-                    conn.execute(_KEPT, bounds),
+                    conn.execute(_KEPT, bounds) if kept else (),
                     lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
                 )
