@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from attrs import define, evolve
 
-from handoff._records import build, replace
+from handoff._records import builder, replace
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
 from handoff.flow.append import append
@@ -66,6 +66,11 @@ NOT_NOTIFIED = Verdict(
     "the policy only shaped handoff summaries",
 )
 """The last line of every backfilled outcome's trace, so nobody wonders why nothing was sent."""
+
+# Records made on every event from checked parts: their builders, fetched once.
+_interaction = builder(Interaction)
+_changeset = builder(Changeset)
+_handoff_record = builder(Handoff)
 
 
 @define(frozen=True)
@@ -141,8 +146,7 @@ def new_interaction(
 ) -> Interaction:
     """The next interaction of ``journey``, secrets masked before anything keeps it
     (``masked=True``: ``body`` has been through :func:`~handoff.masking.mask_inbound`)."""
-    return build(
-        Interaction,
+    return _interaction(
         id=interaction_id,
         journey_id=journey.id,
         contact_id=journey.contact_id,
@@ -215,8 +219,7 @@ def plan(
         if decided.logged
         else ()
     )
-    changeset = build(  # every part made here, every sequence a tuple: the store checks it all
-        Changeset,
+    changeset = _changeset(  # every part made here, every sequence a tuple: the store checks it all
         contact=contact if draft.contact_changed else None,
         expected_contact_version=draft.contact_version if draft.contact_changed else 0,
         journey=after,
@@ -521,8 +524,7 @@ def _handoff(
         spec=spec,
         transition=_transition_line(plan),
     )
-    return build(  # channels, reason and agents were checked when the draft was made
-        Handoff,
+    return _handoff_record(  # channels, reason and agents were checked when the draft was made
         id=ids.new_id("ho"),
         journey_id=journey.id,
         interaction_id=interaction.id,
