@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from attrs import define, evolve
 
-from handoff._records import builder, replace
+from handoff._records import builder, maker, replace
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
 from handoff.flow.append import append
@@ -233,7 +233,7 @@ def plan(
         callbacks=(),
         cancelled_notifications=(),
     )
-    outcome = JourneyOutcome(
+    outcome = _outcome(
         journey=after,
         interaction=interaction,
         contact=contact,
@@ -243,7 +243,7 @@ def plan(
         trace=(*draft.trace, *decided.trace) if notify else (*draft.trace, NOT_NOTIFIED),
         suggestions=decided.suggestions,
     )
-    return Planned(changeset, outcome, more)
+    return _planned(changeset, outcome, more)
 
 
 @define(frozen=True)
@@ -260,6 +260,11 @@ class _Decided:
 
 
 _NOTHING_DECIDED = _Decided()
+# The plumbing records of every event, made from parts at hand (``flags`` a frozenset).
+_decided = builder(_Decided)
+_planned = maker(Planned)
+_situation = builder(Situation)
+_outcome = builder(JourneyOutcome)
 
 
 def _decide(
@@ -287,12 +292,12 @@ def _decide(
     spec: SummarySpec | None = None
     priority: Priority | None = None
     for event in draft.events:
-        situation = Situation(
-            event,
-            after if priority is None else replace(after, priority=priority),
-            draft.contact,
-            interaction,
-            draft.previous_channel,
+        situation = _situation(
+            event=event,
+            journey=after if priority is None else replace(after, priority=priority),
+            contact=draft.contact,
+            interaction=interaction,
+            previous_channel=draft.previous_channel,
             recent_notifications=(
                 (*earlier, *(n for n in planned if n.audience == "customer")) if planned else earlier
             ),
@@ -323,9 +328,9 @@ def _decide(
     )
     queue = next((s.queue for s in suggested if s.kind == "route" and s.queue), None) if suggested else None
     if not notify:
-        return _Decided(spec=spec, priority=priority, queue=queue)
+        return _decided(spec=spec, priority=priority, queue=queue)
     alerted = {n.decision_id for n in planned if n.audience == "team"} if planned else set()
-    return _Decided(
+    return _decided(
         scheduled=tuple(planned),
         logged=tuple(
             d
