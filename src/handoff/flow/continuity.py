@@ -41,7 +41,7 @@ def choose_journey(
         return Choice(journey, f"{how} {journey.reference}", reopens=journey.status == "resolved")
     active = [j for j in contact_journeys if j.is_active]
     if active:
-        latest = max(active, key=lambda j: (j.updated_at, j.version))
+        latest = active[0] if len(active) == 1 else max(active, key=lambda j: (j.updated_at, j.version))
         return Choice(latest, f"the contact's open journey {latest.reference}")
     recent = [
         j

@@ -260,6 +260,8 @@ class _Decided:
 
 
 _NOTHING_DECIDED = _Decided()
+_NO_FLAGS: frozenset[str] = frozenset()
+_SENSITIVE = frozenset({"sensitive"})
 # The plumbing records of every event, made from parts at hand (``flags`` a frozenset).
 _decided = builder(_Decided)
 _planned = maker(Planned)
@@ -286,7 +288,7 @@ def _decide(
     interaction = draft.interaction
     earlier = recent_notifications(after, interaction.at, notifications)
     mood = _mood(sentiment, interaction)
-    flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
+    flags = _SENSITIVE if interaction.sensitive else _NO_FLAGS
     decisions: list[Decision] = []
     planned: list[Notification] = []
     spec: SummarySpec | None = None
@@ -329,14 +331,18 @@ def _decide(
     queue = next((s.queue for s in suggested if s.kind == "route" and s.queue), None) if suggested else None
     if not notify:
         return _decided(spec=spec, priority=priority, queue=queue)
-    alerted = {n.decision_id for n in planned if n.audience == "team"} if planned else set()
-    return _decided(
-        scheduled=tuple(planned),
-        logged=tuple(
+    if single is not None and not planned:  # a message the rules only looked at: nothing to log
+        logged = (single,) if single.suggestions or single.priority else ()
+    else:
+        alerted = {n.decision_id for n in planned if n.audience == "team"}
+        logged = tuple(
             d
             for d in decisions
             if d.notifications or d.suggestions or d.priority or (alerted and d.id in alerted)
-        ),
+        )
+    return _decided(
+        scheduled=tuple(planned),
+        logged=logged,
         spec=spec,
         trace=tuple(single.verdicts)
         if single is not None
