@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from attrs import define
 
+from handoff._records import maker
 from handoff.models import Journey
 
 __all__ = ["Choice", "choose_journey"]
@@ -22,6 +23,9 @@ class Choice:
     journey: Journey | None
     how: str
     reopens: bool = False
+
+
+_choice = maker(Choice)
 
 
 def choose_journey(
@@ -42,7 +46,7 @@ def choose_journey(
     active = [j for j in contact_journeys if j.is_active]
     if active:
         latest = active[0] if len(active) == 1 else max(active, key=lambda j: (j.updated_at, j.version))
-        return Choice(latest, f"the contact's open journey {latest.reference}")
+        return _choice(latest, f"the contact's open journey {latest.reference}", False)
     recent = [
         j
         for j in contact_journeys
