@@ -332,7 +332,7 @@ def _decide(
     if not notify:
         return _decided(spec=spec, priority=priority, queue=queue)
     if single is not None and not planned:  # a message the rules only looked at: nothing to log
-        logged = (single,) if single.suggestions or single.priority else ()
+        logged: tuple[Decision, ...] = (single,) if single.suggestions or single.priority else ()
     else:
         alerted = {n.decision_id for n in planned if n.audience == "team"}
         logged = tuple(
