@@ -39,11 +39,16 @@ colder in the processor's caches): the ratio a store could reach with no cost of
 own; the pages those statements write to the log per receive; and the CPU (p50) of a
 memory ``receive`` without and with a switch, next to the CPU of the work every message
 needs whatever the code around it (masking, the sensitive-data check, fact extraction,
-the idempotency look-up): how much of the receive is required work.
+the idempotency look-up): how much of the receive is required work; and the CPU (p50) of
+a *minimal receive* built from the library's own pieces (that work, one interaction
+appended, the journey's version, time and facts bumped, the policy's decision on the
+``inbound`` event; no changeset, store checks, decision log or contact brief): the floor
+of the problem rather than of the write path's design.
 
 ``--opcodes`` then counts the Python bytecode instructions and calls of one memory
 ``receive`` without a switch and of one with a switch, on a journey of 10 and of 10,000:
-a figure a loaded machine does not move, to compare two versions by. Tracing every
+a figure a loaded machine does not move, to compare two versions by; and those of the
+minimal receive. Tracing every
 instruction is slow; only these few receives are traced.
 
 ``--hot`` then runs a hot journey on SQLite (and PostgreSQL when given): 8 processes each
