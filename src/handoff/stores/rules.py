@@ -64,6 +64,7 @@ __all__ = [
     "check_claim",
     "check_identity",
     "check_intake",
+    "check_journey_ids",
     "check_key",
     "check_keys",
     "check_last",
@@ -207,6 +208,16 @@ def check_keys(keys: object) -> list[tuple[str, str]]:
                 f"keys[{i}]", f"expected a (channel, external_id) pair of text, got {key!r}"
             )
     return list(dict.fromkeys(keys))
+
+
+def check_journey_ids(ids: object) -> list[str]:
+    """Journey ids, de-duplicated in order; anything but a sequence of text is refused."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise ValidationError("journey_ids", f"expected a sequence of journey ids, got {type(ids).__name__}")
+    for i, journey_id in enumerate(ids):
+        if not isinstance(journey_id, str):
+            raise ValidationError(f"journey_ids[{i}]", f"expected text, got {type(journey_id).__name__}")
+    return list(dict.fromkeys(ids))
 
 
 def check_provider_id(value: object) -> str:
