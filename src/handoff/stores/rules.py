@@ -62,6 +62,7 @@ __all__ = [
     "check_callback_write",
     "check_changeset",
     "check_claim",
+    "check_identities",
     "check_identity",
     "check_intake",
     "check_journey_ids",
@@ -208,6 +209,21 @@ def check_keys(keys: object) -> list[tuple[str, str]]:
                 f"keys[{i}]", f"expected a (channel, external_id) pair of text, got {key!r}"
             )
     return list(dict.fromkeys(keys))
+
+
+def check_identities(identities: object) -> list[Identity]:
+    """Identities, de-duplicated in order; anything but a sequence of them is refused."""
+    if isinstance(identities, (str, bytes)) or not isinstance(identities, Sequence):
+        raise ValidationError(
+            "identities", f"expected a sequence of Identity, got {type(identities).__name__}"
+        )
+    for i, identity in enumerate(identities):
+        if not isinstance(identity, Identity):
+            raise ValidationError(
+                f"identities[{i}]",
+                f"expected an Identity (see handoff.parse_identity), got {type(identity).__name__}",
+            )
+    return list(dict.fromkeys(identities))
 
 
 def check_journey_ids(ids: object) -> list[str]:

@@ -120,6 +120,15 @@ class BulkIntake:
         ]
         overlay.knows_interactions(keys, store.find_interactions(keys))
         identities = [self._identity(inbound) for inbound in chunk]
+        # The customers the import does not remember are looked up at once: a new one
+        # (most of them, in a backfill) is not looked up again.
+        unknown = [
+            identity
+            for identity in dict.fromkeys(identities)
+            if isinstance(identity, Identity) and overlay.memo.owner(identity) is None
+        ]
+        if unknown:
+            overlay.knows_owners(unknown, store.stored_identities(unknown))
         # A channel switch (and, with notifications, every event) reads the journey's
         # notifications: those of every journey the import remembers for the batch's
         # customers are read at once. A journey found otherwise (by reference or thread,

@@ -74,6 +74,12 @@ class Overlay(Store):
         for journey_id in journey_ids:
             self._read[("notifications", journey_id)] = found.get(journey_id, [])
 
+    def knows_owners(self, identities: Sequence[Identity], stored: set[Identity]) -> None:
+        """Take in which of these identities the store holds: the others have no contact."""
+        for identity in identities:
+            if identity not in stored:
+                self._read[("owner", identity)] = None
+
     def stored_journeys(self, identity: Identity) -> list[Journey]:
         """The stored journeys of the contact the import remembers for ``identity`` (none
         when it remembers none): those a message from it may continue."""

@@ -72,6 +72,7 @@ from handoff.stores.rules import (
     check_batch,
     check_changeset,
     check_claim,
+    check_identities,
     check_identity,
     check_journey_ids,
     check_keys,
@@ -141,6 +142,7 @@ _ACTIVE = (
 _THREAD = intake.THREAD  # with id and version, so a known journey is not decoded again
 
 _EXTERNAL = "SELECT channel, external_id, data::text, id FROM interactions WHERE external_id = ANY(%s)"
+_STORED_IDENTITIES = "SELECT identity FROM identities WHERE identity = ANY(%s)"
 # Several journeys' notifications at once (a backfill's batch), each journey's in the
 # order journey_rows gives them.
 _NOTIFICATIONS_OF = (
@@ -351,6 +353,15 @@ class PostgresStore(
             if (channel, external_id) in keep:
                 found[(str(channel), str(external_id))] = row(Interaction, (data, interaction_id))
         return found
+
+    def stored_identities(self, identities: Sequence[Identity]) -> set[Identity]:
+        wanted = {str(identity): identity for identity in check_identities(identities)}
+        keys = [key for key in wanted if "\x00" not in key]
+        if not keys:
+            return set()
+        with self._connection("read") as conn:
+            rows = conn.execute(_STORED_IDENTITIES, (keys,)).fetchall()
+        return {wanted[str(key)] for (key,) in rows}
 
     def notifications_of(self, journey_ids: Sequence[str]) -> dict[str, list[Notification]]:
         wanted = [journey_id for journey_id in check_journey_ids(journey_ids) if "\x00" not in journey_id]

@@ -1,4 +1,9 @@
-"""A batched import reads the notifications of the journeys it continues at once.
+"""A batched import reads what it needs for a whole batch at once.
+
+Which of its customers the store knows: a new customer's contact is not looked up
+again (:meth:`~handoff.stores.BulkImport.stored_identities`, which must answer as
+:meth:`~handoff.stores.Store.find_contact` answers identity by identity). And the
+notifications of the journeys it continues:
 
 A channel switch asks the policy for its summary, and the policy reads the journey's
 notifications (de-duplication, rate limits); with ``notify=True`` every event does. A
@@ -17,9 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff import Inbound, Switchboard
+from handoff import Inbound, Switchboard, parse_identity
 from handoff.errors import ValidationError
-from handoff.models import Notification
+from handoff.identity import Identity
+from handoff.models import Contact, Notification
 from handoff.stores import BulkImport, MemoryStore, SQLiteStore, Store, open_store
 from tests.pgserver import BACKENDS, backend_url
 from tests.test_bulk_import import T0, _board, _everything, _inbound, _PlainStore
@@ -141,3 +147,78 @@ def test_a_journey_found_otherwise_is_read_when_planned() -> None:
     assert len(counted.one_by_one) == 1
     assert counted.at_once == []
     assert switched[0].journey.updated_at == T0 + timedelta(minutes=700)
+
+
+_IDENTITIES = [
+    "email:ana@example.com",
+    "phone:+14155550100",
+    "email:bo@example.com",
+    "email:nobody@example.com",
+    "phone:+14155550199",
+    "twitter:@ana",
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.sampled_from(_IDENTITIES)))
+def test_stored_identities_answers_as_find_contact_identity_by_identity(
+    store: Store, picks: list[str]
+) -> None:
+    assert isinstance(store, BulkImport)
+    if not any(True for _ in store.all_journeys()):
+        _live(_board(store))
+    asked = [parse_identity(text) for text in picks]
+
+    found = store.stored_identities(asked)
+
+    assert found == {identity for identity in asked if store.find_contact(identity) is not None}
+
+
+@pytest.mark.parametrize(
+    ("identities", "field"),
+    [
+        ("email:ana@example.com", "identities"),
+        (None, "identities"),
+        ([parse_identity("email:ana@example.com"), "email:bo@example.com"], "identities[1]"),
+    ],
+)
+def test_stored_identities_refuses_what_is_not_identities(
+    store: Store, identities: object, field: str
+) -> None:
+    assert isinstance(store, BulkImport)
+    with pytest.raises(ValidationError) as refused:
+        store.stored_identities(identities)  # type: ignore[arg-type]
+    assert refused.value.field == field
+
+
+class _CountingLookups(MemoryStore):
+    """Counts the contact look-ups by identity."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.looked_up: list[Identity] = []
+        self.batches: list[list[Identity]] = []
+
+    def find_contact(self, identity: Identity) -> Contact | None:
+        self.looked_up.append(identity)
+        return super().find_contact(identity)
+
+    def stored_identities(self, identities: Sequence[Identity]) -> set[Identity]:
+        self.batches.append(list(identities))
+        return {i for i in identities if MemoryStore.find_contact(self, i) is not None}
+
+
+def test_a_batch_looks_up_only_the_customers_the_store_knows() -> None:
+    counted, reference = _CountingLookups(), _PlainStore()
+    for store in (counted, reference):
+        _board(store).receive(_inbound(0, 0))  # Ana is known; her phone, Bo and Cy are new
+    inbounds = [_inbound(10 + n, person, minutes=60 + n) for n, person in enumerate((0, 2, 4, 5, 3))]
+    counted.looked_up.clear()
+
+    got = _board(counted, seed=9).receive_many(inbounds, batch_size=len(inbounds))
+
+    assert got == _board(reference, seed=9).receive_many(inbounds)
+    assert counted.batches == [[parse_identity(_inbound(0, p).identity) for p in (0, 2, 4, 5)]]
+    assert counted.looked_up == [parse_identity("email:ana@example.com")]
+    contacts = [o.contact.id for o in got]
+    assert _everything(counted, contacts) == _everything(reference.inner, contacts)
