@@ -6,8 +6,16 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.pgserver import LAYOUTS, PARTITIONS, PgServer, layout_url, start_or_skip
+
+# Property tests assert behaviour, never speed: on a shared machine a slow example is the
+# machine's, so neither a deadline nor the slow-generation health check may fail a test.
+settings.register_profile(
+    "handoff", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("handoff")
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ from handoff.identity import Identity
 from handoff.models import Callback, Contact, Interaction, Journey, Notification
 from handoff.stores.metric_rows import MetricTally
 from handoff.stores.records import Changeset, Erasure
-from handoff.stores.rules import check_keys
+from handoff.stores.rules import check_identities, check_journey_ids, check_keys
 
 __all__ = [
     "BulkImport",
@@ -69,6 +69,29 @@ class BulkImport(abc.ABC):
         find = self.find_interaction  # type: ignore[attr-defined]  # a BulkImport is a Store
         found = {key: find(*key) for key in check_keys(keys)}
         return {key: interaction for key, interaction in found.items() if interaction is not None}
+
+    def stored_identities(self, identities: Sequence[Identity]) -> set[Identity]:
+        """The identities among these that a stored contact holds.
+
+        A backfill asks once per batch which of its customers the store knows: a new
+        one is not looked up again. This default asks :meth:`Store.find_contact`
+        identity by identity; a store with a query language overrides it with one query.
+        """
+        find = self.find_contact  # type: ignore[attr-defined]  # a BulkImport is a Store
+        return {identity for identity in check_identities(identities) if find(identity) is not None}
+
+    def notifications_of(self, journey_ids: Sequence[str]) -> dict[str, list[Notification]]:
+        """The stored notifications of these journeys, by journey id, each journey's in the
+        order :meth:`Store.notifications` gives them; a journey without any is left out.
+
+        A backfill reads those of the journeys its batch may switch channels in at once
+        (the policy reads them for the summary of a switch). This default asks
+        :meth:`Store.notifications` journey by journey; a store with a query language
+        overrides it with one query.
+        """
+        read = self.notifications  # type: ignore[attr-defined]  # a BulkImport is a Store
+        found = {journey_id: read(journey_id) for journey_id in check_journey_ids(journey_ids)}
+        return {journey_id: stored for journey_id, stored in found.items() if stored}
 
 
 def _contacts(items: Mapping[str, Contact]) -> dict[str, Contact]:

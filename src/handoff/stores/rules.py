@@ -62,8 +62,10 @@ __all__ = [
     "check_callback_write",
     "check_changeset",
     "check_claim",
+    "check_identities",
     "check_identity",
     "check_intake",
+    "check_journey_ids",
     "check_key",
     "check_keys",
     "check_last",
@@ -207,6 +209,31 @@ def check_keys(keys: object) -> list[tuple[str, str]]:
                 f"keys[{i}]", f"expected a (channel, external_id) pair of text, got {key!r}"
             )
     return list(dict.fromkeys(keys))
+
+
+def check_identities(identities: object) -> list[Identity]:
+    """Identities, de-duplicated in order; anything but a sequence of them is refused."""
+    if isinstance(identities, (str, bytes)) or not isinstance(identities, Sequence):
+        raise ValidationError(
+            "identities", f"expected a sequence of Identity, got {type(identities).__name__}"
+        )
+    for i, identity in enumerate(identities):
+        if not isinstance(identity, Identity):
+            raise ValidationError(
+                f"identities[{i}]",
+                f"expected an Identity (see handoff.parse_identity), got {type(identity).__name__}",
+            )
+    return list(dict.fromkeys(identities))
+
+
+def check_journey_ids(ids: object) -> list[str]:
+    """Journey ids, de-duplicated in order; anything but a sequence of text is refused."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise ValidationError("journey_ids", f"expected a sequence of journey ids, got {type(ids).__name__}")
+    for i, journey_id in enumerate(ids):
+        if not isinstance(journey_id, str):
+            raise ValidationError(f"journey_ids[{i}]", f"expected text, got {type(journey_id).__name__}")
+    return list(dict.fromkeys(ids))
 
 
 def check_provider_id(value: object) -> str:

@@ -168,3 +168,34 @@ class BulkImportConformance(KitBase):
             with pytest.raises(ValidationError) as caught:
                 bulk.find_interactions(keys)  # type: ignore[arg-type]
             assert caught.value.field == field
+
+    def test_stored_identities_answer_as_find_contact_does(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        contact, _ = seed(store, "email:ana@example.com", "phone:+14155550100")
+        held = [link.identity for link in contact.links]
+        unknown = make_contact("email:nobody@example.com").links[0].identity
+        asked = [held[0], unknown, held[1], held[0]]
+        assert bulk.stored_identities(asked) == {i for i in asked if store.find_contact(i) is not None}
+        assert bulk.stored_identities(asked) == set(held)
+        assert bulk.stored_identities([]) == set()
+
+    def test_notifications_of_answer_as_notifications_does(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        _, busy = seed(store)
+        _, quiet = seed(store)
+        sent = [make_notification(busy, created_at=T0 + timedelta(minutes=n)) for n in (2, 1, 3)]
+        store.commit(Changeset(notifications=tuple(sent)))
+        asked = [quiet.id, busy.id, new_id("jr"), busy.id]
+        assert bulk.notifications_of(asked) == {busy.id: store.notifications(busy.id)}
+        assert sorted(n.id for n in bulk.notifications_of(asked)[busy.id]) == sorted(n.id for n in sent)
+        assert bulk.notifications_of([]) == {}
+
+    def test_batch_look_ups_name_the_bad_item(self, store: Store) -> None:
+        bulk = self.bulk(store)
+        self.require("validates_input")
+        with pytest.raises(ValidationError) as caught:
+            bulk.stored_identities(["email:ana@example.com"])  # type: ignore[list-item]
+        assert caught.value.field == "identities[0]"
+        with pytest.raises(ValidationError) as caught:
+            bulk.notifications_of(["jr_1", 7])  # type: ignore[list-item]
+        assert caught.value.field == "journey_ids[1]"

@@ -110,7 +110,8 @@ class BulkIntake:
 
     # -- the batched path ----------------------------------------------------------------
     def _ahead(self, store: BulkImport, chunk: list[Inbound]) -> list[JourneyOutcome]:
-        """Plan a batch read ahead, its redeliveries looked up in one query, and commit it."""
+        """Plan a batch read ahead, its redeliveries and the notifications of the journeys
+        it continues looked up in one query each, and commit it."""
         overlay, flow = self._fresh()
         keys = [
             (inbound.channel, inbound.external_id)
@@ -118,24 +119,57 @@ class BulkIntake:
             if isinstance(inbound, Inbound) and inbound.external_id is not None
         ]
         overlay.knows_interactions(keys, store.find_interactions(keys))
+        identities = [self._identity(inbound) for inbound in chunk]
+        # The customers the import does not remember are looked up at once: a new one
+        # (most of them, in a backfill) is not looked up again.
+        unknown = [
+            identity
+            for identity in dict.fromkeys(identities)
+            if isinstance(identity, Identity) and overlay.memo.owner(identity) is None
+        ]
+        if unknown:
+            overlay.knows_owners(unknown, store.stored_identities(unknown))
+        # A channel switch (and, with notifications, every event) reads the journey's
+        # notifications: those of every journey the import remembers for the batch's
+        # customers are read at once. A journey found otherwise (by reference or thread,
+        # or a contact no longer remembered) is read when planned.
+        continued = list(
+            dict.fromkeys(
+                journey.id
+                for identity in identities
+                if isinstance(identity, Identity)
+                for journey in overlay.stored_journeys(identity)
+            )
+        )
+        if continued:
+            overlay.knows_notifications(continued, store.notifications_of(continued))
         batch: list[tuple[Inbound, Identity]] = []
         outcomes: list[JourneyOutcome] = []
         now = self._now()
-        for inbound in chunk:
-            self._plan(flow, inbound, now, batch, outcomes)
+        for inbound, identity in zip(chunk, identities, strict=True):
+            self._plan(flow, inbound, identity, now, batch, outcomes)
         return self._flush(store, overlay, batch, outcomes) if batch else []
+
+    def _identity(self, inbound: Inbound) -> Identity | HandoffError:
+        """The inbound's identity, or why it is refused (reported when its turn comes)."""
+        try:
+            return inbound_identity(inbound, self._region)
+        except HandoffError as exc:
+            return exc
 
     def _plan(
         self,
         flow: Flow,
         inbound: Inbound,
+        identity: Identity | HandoffError,
         now: datetime,
         batch: list[tuple[Inbound, Identity]],
         outcomes: list[JourneyOutcome],
     ) -> None:
         """Plan one inbound into the batch, or report it refused."""
         try:
-            identity = inbound_identity(inbound, self._region)
+            if isinstance(identity, HandoffError):
+                raise identity
             outcome = self._receive(flow, inbound, identity, now)
         except HandoffError as exc:
             self._refused(inbound, exc)

@@ -69,6 +69,24 @@ class Overlay(Store):
         for key in keys:
             self._read[("external", key)] = found.get(key)
 
+    def knows_notifications(self, journey_ids: Sequence[str], found: dict[str, list[Notification]]) -> None:
+        """Take in what the store answered for these journeys' notifications at once."""
+        for journey_id in journey_ids:
+            self._read[("notifications", journey_id)] = found.get(journey_id, [])
+
+    def knows_owners(self, identities: Sequence[Identity], stored: set[Identity]) -> None:
+        """Take in which of these identities the store holds: the others have no contact."""
+        for identity in identities:
+            if identity not in stored:
+                self._read[("owner", identity)] = None
+
+    def stored_journeys(self, identity: Identity) -> list[Journey]:
+        """The stored journeys of the contact the import remembers for ``identity`` (none
+        when it remembers none): those a message from it may continue."""
+        contact = self.memo.owner(identity)
+        known = None if contact is None else self.memo.journeys_of(contact.id)
+        return [journey for journey in known or () if journey.version > 0]
+
     # -- writes ----------------------------------------------------------------------
     def commit(self, changes: Changeset) -> None:
         """Record a changeset planned from this overlay; the store checks it again at commit."""

@@ -72,7 +72,9 @@ from handoff.stores.rules import (
     check_batch,
     check_changeset,
     check_claim,
+    check_identities,
     check_identity,
+    check_journey_ids,
     check_keys,
     check_lock_key,
     check_refs,
@@ -140,6 +142,13 @@ _ACTIVE = (
 _THREAD = intake.THREAD  # with id and version, so a known journey is not decoded again
 
 _EXTERNAL = "SELECT channel, external_id, data::text, id FROM interactions WHERE external_id = ANY(%s)"
+_STORED_IDENTITIES = "SELECT identity FROM identities WHERE identity = ANY(%s)"
+# Several journeys' notifications at once (a backfill's batch), each journey's in the
+# order journey_rows gives them.
+_NOTIFICATIONS_OF = (
+    "SELECT journey_id, data::text FROM notifications WHERE journey_id = ANY(%s)"
+    " ORDER BY journey_id, created_at, position"
+)
 
 # A contact's records, journey by journey; ``%s`` is the contact id.
 _OF_CONTACT = "contact_id = %s"  # a record's contact is its journey's (their foreign key says so)
@@ -343,6 +352,27 @@ class PostgresStore(
         for channel, external_id, data, interaction_id in rows:
             if (channel, external_id) in keep:
                 found[(str(channel), str(external_id))] = row(Interaction, (data, interaction_id))
+        return found
+
+    def stored_identities(self, identities: Sequence[Identity]) -> set[Identity]:
+        wanted = {str(identity): identity for identity in check_identities(identities)}
+        keys = [key for key in wanted if "\x00" not in key]
+        if not keys:
+            return set()
+        with self._connection("read") as conn:
+            rows = conn.execute(_STORED_IDENTITIES, (keys,)).fetchall()
+        return {wanted[str(key)] for (key,) in rows}
+
+    def notifications_of(self, journey_ids: Sequence[str]) -> dict[str, list[Notification]]:
+        wanted = [journey_id for journey_id in check_journey_ids(journey_ids) if "\x00" not in journey_id]
+        if not wanted:
+            return {}
+        with self._connection("read") as conn:
+            rows = conn.execute(_NOTIFICATIONS_OF, (wanted,)).fetchall()
+        found: dict[str, list[Notification]] = {}
+        row = self._decoded.row
+        for journey_id, data in rows:
+            found.setdefault(str(journey_id), []).append(row(Notification, (data,)))
         return found
 
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:

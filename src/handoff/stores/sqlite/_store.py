@@ -44,6 +44,7 @@ from handoff.stores.rules import (
     check_batch,
     check_changeset,
     check_claim,
+    check_identities,
     check_identity,
     check_keys,
     check_lock_key,
@@ -118,6 +119,7 @@ _THREAD = (
 )
 _THREAD_CHUNK = 200
 _EXTERNAL = "SELECT channel, external_id, data FROM interactions WHERE external_id IN ({marks})"
+_STORED_IDENTITIES = "SELECT identity FROM identities WHERE identity IN ({marks})"
 
 
 def _create_private(path: str) -> None:
@@ -328,6 +330,17 @@ class SQLiteStore(
                 rows += conn.execute(_EXTERNAL.format(marks=", ".join("?" * len(chunk))), chunk).fetchall()
         keep = set(wanted)
         return {(c, e): self._decoded.load(Interaction, data) for c, e, data in rows if (c, e) in keep}
+
+    def stored_identities(self, identities: Sequence[Identity]) -> set[Identity]:
+        wanted = {str(identity): identity for identity in check_identities(identities)}
+        keys = list(wanted)
+        found: set[Identity] = set()
+        with self._reading() as conn:
+            for start in range(0, len(keys), _THREAD_CHUNK):
+                chunk = keys[start : start + _THREAD_CHUNK]
+                rows = conn.execute(_STORED_IDENTITIES.format(marks=", ".join("?" * len(chunk))), chunk)
+                found.update(wanted[str(key)] for (key,) in rows)
+        return found
 
     def find_journey_by_thread(self, refs: Sequence[str]) -> Journey | None:
         wanted = check_refs(refs)
