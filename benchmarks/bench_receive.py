@@ -39,11 +39,16 @@ colder in the processor's caches): the ratio a store could reach with no cost of
 own; the pages those statements write to the log per receive; and the CPU (p50) of a
 memory ``receive`` without and with a switch, next to the CPU of the work every message
 needs whatever the code around it (masking, the sensitive-data check, fact extraction,
-the idempotency look-up): how much of the receive is required work.
+the idempotency look-up): how much of the receive is required work; and the CPU (p50) of
+a *minimal receive* built from the library's own pieces (that work, one interaction
+appended, the journey's version, time and facts bumped, the policy's decision on the
+``inbound`` event; no changeset, store checks, decision log or contact brief): the floor
+of the problem rather than of the write path's design.
 
 ``--opcodes`` then counts the Python bytecode instructions and calls of one memory
 ``receive`` without a switch and of one with a switch, on a journey of 10 and of 10,000:
-a figure a loaded machine does not move, to compare two versions by. Tracing every
+a figure a loaded machine does not move, to compare two versions by; and those of the
+minimal receive. Tracing every
 instruction is slow; only these few receives are traced.
 
 ``--hot`` then runs a hot journey on SQLite (and PostgreSQL when given): 8 processes each
@@ -70,9 +75,11 @@ from pathlib import Path
 from _support import fresh_postgres, percentile, throwaway_postgres
 from attrs import evolve
 
-from handoff import FixedClock, Inbound, SeededIds, Switchboard, parse_identity
-from handoff.facts import facts_of_masked, phone_region
+from handoff import FixedClock, Inbound, Interaction, SeededIds, Switchboard, channels, parse_identity
+from handoff._records import build, replace
+from handoff.facts import facts_of_masked, merge_facts, phone_region
 from handoff.masking import mask_inbound
+from handoff.policy.engine import Event, Situation
 from handoff.sensitivity import reasons_of_masked
 from handoff.stores.sqlite import _intake as intake
 
@@ -485,30 +492,106 @@ def postgres_floor(url: str, samples: int) -> None:
         )
 
 
+def _minimal_receive(board: Switchboard) -> Callable[[Inbound], object]:
+    """The least a receive without a switch must do, from the library's own pieces: check
+    the inbound's identity against its channel, mask it, the sensitive-data check, its
+    facts, the idempotency look-up, append one interaction to the journey's list, bump
+    the journey (version, updated, facts merged) and decide the ``inbound`` event with the
+    board's policy. None of the write path's plumbing: no changeset, no store checks, no
+    decision log, no contact brief, no journey derived state beyond those fields."""
+    store, policy, ids = board.store, board.policy, board.ids
+    contact = store.find_contact(parse_identity("phone:+14155550100"))
+    assert contact is not None
+    journey = store.journeys_of(contact.id)[0]
+    timeline: list[Interaction] = []
+
+    def receive(inbound: Inbound) -> object:
+        nonlocal journey
+        identity = parse_identity(inbound.identity)
+        if identity.kind not in channels.get(inbound.channel).identity_kinds:
+            raise AssertionError("the benchmark's identity reaches its channel")
+        masked, _ = mask_inbound(inbound)
+        if store.find_interaction(masked.channel, masked.external_id or "") is not None:
+            return None
+        body = masked.body
+        reasons = reasons_of_masked(body)
+        interaction = build(
+            Interaction,
+            id=ids.new_id("ix"),
+            journey_id=journey.id,
+            contact_id=journey.contact_id,
+            channel=masked.channel,
+            author=masked.author,
+            body=body,
+            at=masked.at,
+            sequence=journey.version + 1,
+            external_id=masked.external_id,
+            identity=identity,
+            metadata=dict(masked.metadata),
+            sensitive=bool(reasons),
+        )
+        found = facts_of_masked(
+            body,
+            channel=masked.channel,
+            at=masked.at,
+            interaction_id=interaction.id,
+            answering=journey.asked,
+            region=phone_region(identity),
+        )
+        timeline.append(interaction)
+        journey = replace(
+            journey,
+            version=interaction.sequence,
+            updated_at=max(journey.updated_at, masked.at),
+            facts=merge_facts(journey.facts, found) if found else journey.facts,
+        )
+        event = Event("inbound", masked.at, masked.channel, initiated_by="customer", sensitive=reasons)
+        return policy.decide(Situation(event, journey, contact, interaction))
+
+    return receive
+
+
 def memory_floor(samples: int) -> None:
     """The CPU of a memory receive without and with a switch, next to the CPU of the work every
     message needs whatever the code around it (masking, the sensitive-data check, facts, the
-    idempotency look-up): the part of a receive no rewrite of the write path can remove."""
-    with Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(7)) as board:
+    idempotency look-up), the part of a receive no rewrite of the write path can remove, and
+    of a minimal receive (:func:`_minimal_receive`): that work, one appended record, the
+    journey's bump and the policy's decision, with none of the write path's plumbing."""
+    with (
+        Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(7)) as board,
+        Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(7)) as bare,
+    ):
         _fill(board, 10)
+        _fill(bare, 10)
+        minimal = _minimal_receive(bare)
         plain: list[float] = []
         switch: list[float] = []
         required: list[float] = []
+        least: list[float] = []
         for i in range(samples):
             inbound = _inbound(i, 10 + i, "cpu", "whatsapp" if i % 10 == 0 else "sms")
             work = _required_work(_inbound(i, 10 + i, "floor"), board)
+            alike = _inbound(i, 10 + i, "cpu")
             used = time.process_time()
             work()
             required.append(time.process_time() - used)
             used = time.process_time()
             board.receive(inbound)
             (switch if i % 10 == 0 else plain).append(time.process_time() - used)
-    floor, alone = percentile(required, 0.5), percentile(plain, 0.5)
+            used = time.process_time()
+            minimal(alike)
+            least.append(time.process_time() - used)
+    floor, alone, bare_p50 = percentile(required, 0.5), percentile(plain, 0.5), percentile(least, 0.5)
     print(
         f"memory    floor: CPU p50 of a receive {alone * 1e6:.1f} µs without a switch,"
         f" {percentile(switch, 0.5) * 1e6:.1f} µs with one; the work every message needs"
         f" (masking, sensitive-data check, facts, idempotency) {floor * 1e6:.1f} µs"
         f" ({floor / alone:.0%} of the receive)"
+    )
+    print(
+        f"memory    floor: CPU p50 of a minimal receive (that work, one appended record, the"
+        f" journey's bump, the policy's decision) {bare_p50 * 1e6:.1f} µs;"
+        f" the receive is {alone / bare_p50:.2f}× that"
     )
 
 
@@ -549,10 +632,17 @@ def opcode_counts(sizes: tuple[int, ...]) -> None:
             work = _required_work(_inbound(2, start + 2, "ops"), board)
             work()  # warm, as the receives were
             required = _count_calls(work)
+        with Switchboard.open("memory://", clock=FixedClock(T0), ids=SeededIds(size)) as bare:
+            _fill(bare, size)
+            minimal = _minimal_receive(bare)
+            for i in range(50):
+                minimal(_inbound(i, size + i, "warm"))
+            least = _count_calls(minimal, _inbound(0, size + 50, "ops"))
         print(
             f"memory    opcodes, journey of {size:,}: receive {plain[0]:,} instructions, {plain[1]} calls;"
             f" with a switch {switch[0]:,} instructions, {switch[1]} calls;"
-            f" the work every message needs {required[0]:,} instructions, {required[1]} calls"
+            f" the work every message needs {required[0]:,} instructions, {required[1]} calls;"
+            f" a minimal receive {least[0]:,} instructions, {least[1]} calls"
         )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from attrs import define
 
+from handoff._records import maker
 from handoff.models import Journey
 
 __all__ = ["Choice", "choose_journey"]
@@ -22,6 +23,9 @@ class Choice:
     journey: Journey | None
     how: str
     reopens: bool = False
+
+
+_choice = maker(Choice)
 
 
 def choose_journey(
@@ -41,8 +45,8 @@ def choose_journey(
         return Choice(journey, f"{how} {journey.reference}", reopens=journey.status == "resolved")
     active = [j for j in contact_journeys if j.is_active]
     if active:
-        latest = max(active, key=lambda j: (j.updated_at, j.version))
-        return Choice(latest, f"the contact's open journey {latest.reference}")
+        latest = active[0] if len(active) == 1 else max(active, key=lambda j: (j.updated_at, j.version))
+        return _choice(latest, f"the contact's open journey {latest.reference}", False)
     recent = [
         j
         for j in contact_journeys

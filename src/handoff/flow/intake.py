@@ -12,7 +12,7 @@ from typing import Any
 from attrs import evolve
 
 from handoff import channels
-from handoff._records import replace
+from handoff._records import builder, maker, replace
 from handoff.clock import IdFactory
 from handoff.errors import ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound, Verdict
@@ -27,6 +27,11 @@ from handoff.policy.engine import Event, PolicySettings
 from handoff.sensitivity import reasons_of_masked
 
 __all__ = ["draft_inbound", "inbound_identity"]
+
+# What every inbound makes, from parts at hand.
+_draft = builder(Draft)
+_event = builder(Event)
+_verdict = maker(Verdict)
 
 
 def inbound_identity(inbound: Inbound, default_region: str | None = None) -> Identity:
@@ -56,7 +61,7 @@ def draft_inbound(
         at=inbound.at,
         reopen_window=settings.reopen_window,
     )
-    trace.append(Verdict("continuity", choice.journey is not None, choice.how))
+    trace.append(_verdict("continuity", choice.journey is not None, choice.how))
     source: LinkSource = "journey_ref" if read.by_reference is not None else "thread"
     contact, contact_version, contact_changed, links = _contact_for(
         inbound, identity, read, source, trace, ids
@@ -116,7 +121,11 @@ def draft_inbound(
         trace.append(Verdict("reopen", True, f"{base.reference} reopened by a new customer message"))
     elif base.status == "pending":
         changes["status"] = "open"
-    events = [Event("inbound", inbound.at, inbound.channel, initiated_by="customer", sensitive=reasons)]
+    events = [
+        _event(
+            kind="inbound", at=inbound.at, channel=inbound.channel, initiated_by="customer", sensitive=reasons
+        )
+    ]
     handoff = None
     previous = base.current_channel if choice.journey is not None else None
     if choice.journey is not None and base.current_channel != inbound.channel:
@@ -140,7 +149,7 @@ def draft_inbound(
                 sensitive=reasons,
             )
         )
-    return Draft(
+    return _draft(
         journey=replace(base, **changes) if changes else base,
         events=tuple(events),
         handoff=handoff,

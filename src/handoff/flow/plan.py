@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from attrs import define, evolve
 
-from handoff._records import build, replace
+from handoff._records import builder, maker, replace
 from handoff.clock import IdFactory
 from handoff.events import JourneyOutcome, Suggestion, TickOutcome, Verdict
 from handoff.flow.append import append
@@ -66,6 +66,11 @@ NOT_NOTIFIED = Verdict(
     "the policy only shaped handoff summaries",
 )
 """The last line of every backfilled outcome's trace, so nobody wonders why nothing was sent."""
+
+# Records made on every event from checked parts: their builders, fetched once.
+_interaction = builder(Interaction)
+_changeset = builder(Changeset)
+_handoff_record = builder(Handoff)
 
 
 @define(frozen=True)
@@ -141,8 +146,7 @@ def new_interaction(
 ) -> Interaction:
     """The next interaction of ``journey``, secrets masked before anything keeps it
     (``masked=True``: ``body`` has been through :func:`~handoff.masking.mask_inbound`)."""
-    return build(
-        Interaction,
+    return _interaction(
         id=interaction_id,
         journey_id=journey.id,
         contact_id=journey.contact_id,
@@ -215,8 +219,7 @@ def plan(
         if decided.logged
         else ()
     )
-    changeset = build(  # every part made here, every sequence a tuple: the store checks it all
-        Changeset,
+    changeset = _changeset(  # every part made here, every sequence a tuple: the store checks it all
         contact=contact if draft.contact_changed else None,
         expected_contact_version=draft.contact_version if draft.contact_changed else 0,
         journey=after,
@@ -230,7 +233,7 @@ def plan(
         callbacks=(),
         cancelled_notifications=(),
     )
-    outcome = JourneyOutcome(
+    outcome = _outcome(
         journey=after,
         interaction=interaction,
         contact=contact,
@@ -240,7 +243,7 @@ def plan(
         trace=(*draft.trace, *decided.trace) if notify else (*draft.trace, NOT_NOTIFIED),
         suggestions=decided.suggestions,
     )
-    return Planned(changeset, outcome, more)
+    return _planned(changeset, outcome, more)
 
 
 @define(frozen=True)
@@ -257,6 +260,13 @@ class _Decided:
 
 
 _NOTHING_DECIDED = _Decided()
+_NO_FLAGS: frozenset[str] = frozenset()
+_SENSITIVE = frozenset({"sensitive"})
+# The plumbing records of every event, made from parts at hand (``flags`` a frozenset).
+_decided = builder(_Decided)
+_planned = maker(Planned)
+_situation = builder(Situation)
+_outcome = builder(JourneyOutcome)
 
 
 def _decide(
@@ -278,18 +288,18 @@ def _decide(
     interaction = draft.interaction
     earlier = recent_notifications(after, interaction.at, notifications)
     mood = _mood(sentiment, interaction)
-    flags: frozenset[str] = frozenset({"sensitive"}) if interaction.sensitive else frozenset()
+    flags = _SENSITIVE if interaction.sensitive else _NO_FLAGS
     decisions: list[Decision] = []
     planned: list[Notification] = []
     spec: SummarySpec | None = None
     priority: Priority | None = None
     for event in draft.events:
-        situation = Situation(
-            event,
-            after if priority is None else replace(after, priority=priority),
-            draft.contact,
-            interaction,
-            draft.previous_channel,
+        situation = _situation(
+            event=event,
+            journey=after if priority is None else replace(after, priority=priority),
+            contact=draft.contact,
+            interaction=interaction,
+            previous_channel=draft.previous_channel,
             recent_notifications=(
                 (*earlier, *(n for n in planned if n.audience == "customer")) if planned else earlier
             ),
@@ -320,15 +330,19 @@ def _decide(
     )
     queue = next((s.queue for s in suggested if s.kind == "route" and s.queue), None) if suggested else None
     if not notify:
-        return _Decided(spec=spec, priority=priority, queue=queue)
-    alerted = {n.decision_id for n in planned if n.audience == "team"} if planned else set()
-    return _Decided(
-        scheduled=tuple(planned),
-        logged=tuple(
+        return _decided(spec=spec, priority=priority, queue=queue)
+    if single is not None and not planned:  # a message the rules only looked at: nothing to log
+        logged: tuple[Decision, ...] = (single,) if single.suggestions or single.priority else ()
+    else:
+        alerted = {n.decision_id for n in planned if n.audience == "team"}
+        logged = tuple(
             d
             for d in decisions
             if d.notifications or d.suggestions or d.priority or (alerted and d.id in alerted)
-        ),
+        )
+    return _decided(
+        scheduled=tuple(planned),
+        logged=logged,
         spec=spec,
         trace=tuple(single.verdicts)
         if single is not None
@@ -521,8 +535,7 @@ def _handoff(
         spec=spec,
         transition=_transition_line(plan),
     )
-    return build(  # channels, reason and agents were checked when the draft was made
-        Handoff,
+    return _handoff_record(  # channels, reason and agents were checked when the draft was made
         id=ids.new_id("ho"),
         journey_id=journey.id,
         interaction_id=interaction.id,

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from attrs import define
 
+from handoff._records import builder
 from handoff.clock import quoted_references
 from handoff.errors import NotFound
 from handoff.events import Inbound, JourneyOutcome, Verdict
@@ -79,6 +80,9 @@ class IntakeRead:
     journeys: Sequence[Journey]
     notifications: Mapping[str, Sequence[Notification]] | None = None
     trace: tuple[Verdict, ...] = ()
+
+
+_intake_read = builder(IntakeRead)  # made on every inbound, from what the store answered
 
 
 def read_intake(store: Store, inbound: Inbound, identity: Identity) -> IntakeRead | JourneyOutcome:
@@ -180,7 +184,7 @@ def _read(inbound: Inbound, identity: Identity) -> Steps[IntakeRead | JourneyOut
     journeys: Sequence[Journey] = []
     if owner is not None:
         journeys = yield ("journeys_of", (owner.id,), {})
-    return IntakeRead(
+    return _intake_read(
         known=known,
         by_reference=by_reference,
         by_thread=by_thread,
@@ -234,7 +238,7 @@ def _load(inbound: Inbound, identity: Identity) -> Steps[IntakeRead | JourneyOut
         if owner is None:
             return (yield from _read(inbound, identity))
     journeys = records.journeys.get(owner.id, ()) if owner is not None else ()
-    return IntakeRead(
+    return _intake_read(
         known=known,
         by_reference=by_reference,
         by_thread=by_thread,

@@ -19,6 +19,7 @@ from typing import Any
 from attrs import evolve
 
 from handoff import _drawing
+from handoff._records import maker
 from handoff.errors import PolicyError
 from handoff.events import Suggestion, Verdict
 from handoff.models import Journey, Priority
@@ -60,6 +61,10 @@ __all__ = [
     "Situation",
     "tick_events",
 ]
+
+
+_verdict = maker(Verdict)
+_decision = maker(Decision)
 
 
 class Policy:
@@ -169,7 +174,7 @@ class Policy:
             matched, reason, out = run(facts)
             if out is not None:  # its verdict is written once its notifications are planned
                 produced.append((len(verdicts), name, matched, reason, out))
-            verdicts.append(Verdict(name, matched, reason))
+            verdicts.append(_verdict(name, matched, reason))
         planned: tuple[PlannedNotification, ...] = ()
         summary: SummarySpec | None = None
         suggestions: list[Suggestion] = []
@@ -179,7 +184,7 @@ class Policy:
             if planner is not None:
                 verdicts.extend(planner.checks)
                 planned = tuple(planner.planned)
-        return Decision(
+        return _decision(  # every field, in order: the parts are the engine's own
             self.revision,
             situation.event,
             tuple(verdicts),

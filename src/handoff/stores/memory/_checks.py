@@ -80,7 +80,9 @@ class ChangesetChecks:
                     f"an interaction from {channel} with external id {external_id!r} is already stored"
                 )
             self._check_journey_exists(interaction.journey_id, new_journey)
-            timeline = self._timelines.get(interaction.journey_id, [])
+            timeline = self._timelines.get(interaction.journey_id)
+            if not timeline or timeline[-1].sequence < interaction.sequence:
+                continue  # the usual append, past the journey's last interaction
             at = bisect.bisect_left(timeline, interaction.sequence, key=_by_sequence)
             if at < len(timeline) and timeline[at].sequence == interaction.sequence:
                 raise ConcurrencyConflict(

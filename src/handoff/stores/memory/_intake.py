@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from handoff._records import build
+from handoff._records import builder
 from handoff.clock import micros
 from handoff.identity import Identity
 from handoff.models import Contact, Journey, Notification
@@ -20,6 +20,8 @@ from handoff.stores.capabilities import IntakeReads, IntakeRecords
 from handoff.stores.rules import check_intake
 
 __all__ = ["MemoryIntake"]
+
+_records = builder(IntakeRecords)
 
 
 class MemoryIntake(IntakeReads):
@@ -78,8 +80,7 @@ class MemoryIntake(IntakeReads):
                     recent = keys[bisect.bisect_left(keys, after) :]
                     if recent:
                         notifications[journey.id] = tuple([store._notifications[key[2]] for key in recent])
-        return build(  # its maps made here, in the shapes its converters would give them
-            IntakeRecords,
+        return _records(  # its maps made here, in the shapes its converters would give them
             seen=seen,
             contact=known,
             by_reference=by_reference,

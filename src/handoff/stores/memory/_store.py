@@ -148,7 +148,8 @@ class MemoryStore(
             self._check_contact(changes)
             self._check_journey(changes)
             self._check_records(changes)
-            self._check_callbacks(changes)
+            if changes.callbacks:
+                self._check_callbacks(changes)
             self._apply(changes)
 
     def commit_many(self, changes: Sequence[Changeset]) -> None:
@@ -456,7 +457,8 @@ class MemoryStore(
             self._decisions[decision.id] = decision
             key = self._key(decision.at, decision.id)
             bisect.insort(self._decisions_of.setdefault(decision.journey_id, []), key)
-        self._apply_callbacks(changes)
+        if changes.callbacks or changes.cancelled_notifications:
+            self._apply_callbacks(changes)
 
     def _key(self, when: datetime, record_id: str) -> _Key:
         return (micros(when), next(self._arrivals), record_id)
