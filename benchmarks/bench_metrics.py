@@ -496,7 +496,9 @@ def main(argv: list[str] | None = None) -> int:
         cold = statistics.median(run["seconds"] for run in runs["report"])
         repeated = statistics.median(run["seconds"] for run in runs["repeated"])
         cpu = {
-            what: statistics.median(run["cpu"] for run in done) for what, done in runs.items() if what != "problem"
+            what: statistics.median(run["cpu"] for run in done)
+            for what, done in runs.items()
+            if what != "problem"
         }
         theirs = runs["headline"][0]["figures"]
         differ = [
