@@ -357,7 +357,8 @@ FROM interactions i INDEXED BY interactions_for_metrics GROUP BY i.journey_id"""
 """The floor (``--floor``): the cheapest single pass that reads every column of every
 interaction the figures need, one row per journey, with nothing computed. No report
 that reads the history can be cheaper."""
-TEXTS = """SELECT x.channel, json_extract(x.data, '$.body') FROM interactions x INDEXED BY interactions_for_metrics
+TEXTS = """SELECT x.channel, json_extract(x.data, '$.body')
+FROM interactions x INDEXED BY interactions_for_metrics
 WHERE x.journey_id IN (SELECT journey_id FROM handoffs) AND x.author = 'customer'
     AND x.kind IN ('message', 'call') AND x.at >= (SELECT min(coalesce(a.at, h.at)) FROM handoffs h
         LEFT JOIN interactions a ON a.id = h.anchor_id WHERE h.journey_id = x.journey_id)"""
@@ -547,12 +548,14 @@ def main(argv: list[str] | None = None) -> int:
             reduce = statistics.median(run["reduce_cpu"] for run in problem)
             least = cpu["floor"] + extract + reduce
             print(
-                f"  the floor of the problem: the SQL floor (CPU {cpu['floor']:.2f} s) + the Python no SQL can do:\n"
+                f"  the floor of the problem: the SQL floor (CPU {cpu['floor']:.2f} s) "
+                f"+ the Python no SQL can do:\n"
                 f"    facts of {problem[0]['distinct']:,} distinct customer texts after a handoff "
                 f"({problem[0]['texts']:,} texts): CPU {_seconds(problem, 'extract_cpu')} s;\n"
                 f"    one pass adding a few ints per journey row ({problem[0]['journeys']:,} rows): "
                 f"CPU {_seconds(problem, 'reduce_cpu')} s;\n"
-                f"    sum {least:.2f} s CPU / plain SQL {cpu['headline']:.2f} s = {least / cpu['headline']:.2f}x "
+                f"    sum {least:.2f} s CPU / plain SQL {cpu['headline']:.2f} s = "
+                f"{least / cpu['headline']:.2f}x "
                 f"({'within' if least <= 1.5 * cpu['headline'] else 'beyond'} the 1.5x target); "
                 f"first report over it: {cpu['report'] / least:.2f}x"
             )
