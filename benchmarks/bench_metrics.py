@@ -53,6 +53,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from handoff.facts import extract_facts
 from handoff.metrics import BusinessCalendar, KpiReport, _vector, kpis
 from handoff.stores import SQLiteStore
 
@@ -356,12 +357,50 @@ FROM interactions i INDEXED BY interactions_for_metrics GROUP BY i.journey_id"""
 """The floor (``--floor``): the cheapest single pass that reads every column of every
 interaction the figures need, one row per journey, with nothing computed. No report
 that reads the history can be cheaper."""
+TEXTS = """SELECT x.channel, json_extract(x.data, '$.body')
+FROM interactions x INDEXED BY interactions_for_metrics
+WHERE x.journey_id IN (SELECT journey_id FROM handoffs) AND x.author = 'customer'
+    AND x.kind IN ('message', 'call') AND x.at >= (SELECT min(coalesce(a.at, h.at)) FROM handoffs h
+        LEFT JOIN interactions a ON a.id = h.anchor_id WHERE h.journey_id = x.journey_id)"""
+"""What the repeat rate must read facts from (``--floor``): the customer's messages from
+each journey's earliest handoff on, for every journey with a handoff."""
 _ROUNDS = 3
+
+
+def _problem(path: Path) -> dict[str, Any]:
+    """The Python a report cannot leave to SQL, timed alone on rows fetched untimed:
+    reading the facts of the texts the repeat rate needs (each distinct text and channel
+    once, as a report remembers them), and the cheapest pass over one row per journey."""
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute(FLOOR).fetchall()
+        texts = conn.execute(TEXTS).fetchall()
+    distinct = list(dict.fromkeys((body or "", channel) for channel, body in texts))
+    cpu = time.process_time()
+    total = 0
+    for row in rows:  # the least a report can do with each journey's row: add a few ints
+        total += row[1] + row[2] + row[3]
+    reduced = time.process_time() - cpu
+    cpu = time.process_time()
+    found = 0
+    for body, channel in distinct:
+        found += len(extract_facts(body, channel=channel, at=T0, interaction_id="x"))
+    extracted = time.process_time() - cpu
+    return {
+        "journeys": len(rows),
+        "texts": len(texts),
+        "distinct": len(distinct),
+        "facts": found,
+        "reduce_cpu": reduced,
+        "extract_cpu": extracted,
+    }
 
 
 def _child(what: str, path: Path) -> None:
     """One cold run in this fresh process; prints its wall and CPU time, peak RSS and figures as JSON."""
     began, cpu = time.perf_counter(), time.process_time()
+    if what == "problem":
+        print(json.dumps(_problem(path)))
+        return
     if what == "floor":
         with closing(sqlite3.connect(path)) as conn:
             conn.execute("PRAGMA cache_size = -4096")  # as the report reads: every page once
@@ -406,7 +445,7 @@ def _cold(what: str, path: Path, without_numpy: bool) -> dict[str, Any]:
         "--db",
         str(path),
         "--child",
-        what if what in ("headline", "floor") else "report",
+        what if what in ("headline", "floor", "problem") else "report",
     ]
     if without_numpy:
         command.append("--without-numpy")
@@ -430,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floor", action="store_true", help="also time the cheapest single pass over the history"
     )
-    parser.add_argument("--child", choices=("headline", "floor", "report"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("headline", "floor", "problem", "report"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.without_numpy:  # as if channel-handoff[fast] were not installed
         _vector._numpy, _vector._looked = None, True
@@ -450,13 +489,18 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict[str, Any]]] = {"headline": [], "report": [], "repeated": []}
         if args.floor:
             runs["floor"] = []
+            runs["problem"] = []
         for _ in range(_ROUNDS):
             for what in runs:
                 runs[what].append(_cold(what, path, args.without_numpy))
         anchor = statistics.median(run["seconds"] for run in runs["headline"])
         cold = statistics.median(run["seconds"] for run in runs["report"])
         repeated = statistics.median(run["seconds"] for run in runs["repeated"])
-        cpu = {what: statistics.median(run["cpu"] for run in done) for what, done in runs.items()}
+        cpu = {
+            what: statistics.median(run["cpu"] for run in done)
+            for what, done in runs.items()
+            if what != "problem"
+        }
         theirs = runs["headline"][0]["figures"]
         differ = [
             f"{kind}: {name}"
@@ -498,6 +542,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"    medians over plain SQL: wall {floor / anchor:.2f}x, "
                 f"CPU {cpu['floor'] / cpu['headline']:.2f}x; first report over the floor: "
                 f"wall {cold / floor:.2f}x, CPU {cpu['report'] / cpu['floor']:.2f}x"
+            )
+            problem = runs["problem"]
+            extract = statistics.median(run["extract_cpu"] for run in problem)
+            reduce = statistics.median(run["reduce_cpu"] for run in problem)
+            least = cpu["floor"] + extract + reduce
+            print(
+                f"  the floor of the problem: the SQL floor (CPU {cpu['floor']:.2f} s) "
+                f"+ the Python no SQL can do:\n"
+                f"    facts of {problem[0]['distinct']:,} distinct customer texts after a handoff "
+                f"({problem[0]['texts']:,} texts): CPU {_seconds(problem, 'extract_cpu')} s;\n"
+                f"    one pass adding a few ints per journey row ({problem[0]['journeys']:,} rows): "
+                f"CPU {_seconds(problem, 'reduce_cpu')} s;\n"
+                f"    sum {least:.2f} s CPU / plain SQL {cpu['headline']:.2f} s = "
+                f"{least / cpu['headline']:.2f}x "
+                f"({'within' if least <= 1.5 * cpu['headline'] else 'beyond'} the 1.5x target); "
+                f"first report over it: {cpu['report'] / least:.2f}x"
             )
         if not args.no_pandas:
             compare_with_pandas(path, report, cold)

@@ -11,9 +11,10 @@ reports made through tallies to the figures of the models.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable
 
-from handoff.metrics.journeys import _ORDER, _surveys, facts_said, handoff_legs
+from handoff.metrics.journeys import _ORDER, RESTATABLE_KINDS, _surveys, facts_said, handoff_legs
 from handoff.models import Fact
 from handoff.stores.base import MetricJourney, MetricStep, MetricTally, TallyHandoff
 from handoff.stores.sql._metrics import Conversation
@@ -119,15 +120,59 @@ def _said(item: MetricStep) -> tuple[Fact, ...]:
     return found
 
 
+def _restated(legs: MetricJourney, said: Conversation) -> tuple[TallyHandoff, ...]:
+    """The handoffs of a journey whose legs and replies a database found: what
+    :func:`~handoff.metrics.journeys.handoff_legs` reads of each leg, the facts its
+    customer restated, read from the customer's messages of the leg."""
+    keys = [(step[0], step[1]) for step in said]
+    starts = said.starts
+    count = len(starts)
+    index: list[tuple[str, str, int]] | None = None
+    found: list[TallyHandoff] = []
+    for k, handoff in enumerate(legs.handoffs):
+        start = starts[k]
+        first = bisect_left(keys, start)
+        last = bisect_left(keys, starts[k + 1]) if k + 1 < count else len(keys)
+        indexed: set[tuple[str, str]] | None = None
+        known: set[tuple[str, str]] | None = None
+        restated: set[tuple[str, str]] = set()
+        for step in said[first:last]:
+            for fact in _said(step):
+                key = fact.key
+                if fact.kind not in RESTATABLE_KINDS or key in restated:
+                    continue
+                if indexed is None:
+                    if index is None:
+                        index = said.facts()
+                    indexed = {(kind, value) for kind, value, at in index if at < handoff.at}
+                if key not in indexed:
+                    if known is None:
+                        known = {f.key for earlier in said.earlier(start) for f in _said(earlier)}
+                    if key not in known:
+                        continue
+                restated.add(key)
+        found.append(
+            TallyHandoff(
+                handoff.at,
+                handoff.from_channel,
+                handoff.to_channel,
+                handoff.reason,
+                said.replies[k],
+                len(restated),
+                handoff.queue,
+            )
+        )
+    return tuple(found)
+
+
 def complete(item: MetricTally) -> MetricTally:
     """``item`` with its handoffs read from its legs, if a source left them to the KPIs."""
     legs = item.legs
     if legs is None:
         return item
     steps = legs.steps
-    if isinstance(steps, Conversation):  # texts and facts are read when a leg needs them
-        ordered = sorted(steps, key=_ORDER)
-        handoffs = _handoffs(legs, ordered, lambda step: _said(steps.filled(step)), steps.facts)
+    if isinstance(steps, Conversation):  # the database found the legs and replies
+        handoffs = _restated(legs, steps)
     else:
         handoffs = _handoffs(legs, sorted(steps, key=_ORDER))
     return item._replace(handoffs=handoffs, legs=None)

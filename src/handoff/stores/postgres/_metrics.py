@@ -58,23 +58,37 @@ _HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys,
     {{agent}},
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
 FROM ({_GROUPED}) g ORDER BY g.jid"""
+# Each handoff with its storage position and the key of where its leg starts: its
+# anchoring interaction's (instant, sequence), else its own instant (as in SQLite's).
+_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.data ->> 'queue' AS queue, h.position,
+        coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
+    FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
+    WHERE h.journey_id = g.jid)"""
+# Legs never run backwards: a leg starts at the latest key of its handoff and the earlier ones.
+_EARLIER = "(p.at, p.position) <= (h.at, h.position)"
+_STARTS = f"""(SELECT h.*, (SELECT max(p.key_at) FROM {_HANDOFFS} p WHERE {_EARLIER}) AS start_at
+    FROM {_HANDOFFS} h)"""
+_STARTED = f"""(SELECT h.*, (SELECT max(p.key_seq) FROM {_HANDOFFS} p WHERE {_EARLIER}
+        AND p.key_at = h.start_at) AS start_seq
+    FROM {_STARTS} h)"""
+# The first agent reply on the new channel from the start of the leg on.
+_REPLY = f"""(SELECT {_us("x.at")} FROM interactions x
+        WHERE x.journey_id = g.jid AND x.at >= s.start_at
+            AND (x.at > s.start_at OR s.start_seq IS NULL OR x.sequence >= s.start_seq)
+            AND x.author = 'agent' AND x.{_CONV} AND x.channel = s.to_channel
+        ORDER BY x.at, x.sequence LIMIT 1)"""
 # No customer message before the earliest handoff or its anchoring interaction starts a leg.
-_FIRST_ANCHOR = """(SELECT min(coalesce(a.at, h.at))
-        FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
-        WHERE h.journey_id = g.jid)"""
+_FIRST_ANCHOR = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
 _LEGS = f"""json_build_array(
-    (SELECT json_agg(json_build_array({_us("h.at")}, {_us("a.at")}, a.sequence, h.from_channel, h.to_channel,
-            h.reason, h.data ->> 'queue', h.position))
-        FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
-        WHERE h.journey_id = g.jid),
-    (SELECT string_agg(x.sequence || ' ' || x.channel, ',' ORDER BY x.at, x.sequence) FROM interactions x
-        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
-    (SELECT coalesce(json_agg(json_build_array(x.sequence, x.id, x.data ->> 'body')
+    (SELECT json_agg(json_build_array({_us("s.at")}, s.from_channel, s.to_channel, s.reason, s.queue,
+            s.position, {_us("s.start_at")}, s.start_seq, {_REPLY}))
+        FROM {_STARTED} s),
+    (SELECT coalesce(json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.id, x.data ->> 'body')
             ORDER BY x.at, x.sequence), '[]')
         FROM interactions x
         WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
             AND x.at >= {_FIRST_ANCHOR}))::text"""
-_TEXTS = f"""SELECT x.sequence, x.id, x.data ->> 'body' FROM interactions x
+_TEXTS = f"""SELECT {_us("x.at")}, x.sequence, x.channel, x.id, x.data ->> 'body' FROM interactions x
 WHERE x.journey_id = %s AND x.author = 'customer' AND x.{_CONV}"""
 _FACTS = "SELECT data -> 'facts' FROM journeys WHERE id = %s"
 _NEXT_CONTACT = f"""(SELECT {_us("n.opened_at")} FROM journeys n WHERE n.contact_id = j.contact_id

@@ -1,9 +1,10 @@
 """The metrics read shared by the SQL backends: one row per journey, made into its tally.
 
 A backend runs three queries in one read snapshot, and the database reduces every
-journey's history to one row: Python never sees an interaction row. (For the repeat
-rate, the text of a journey's earlier customer messages and its fact index are looked
-up in the same snapshot, only for a journey with a leg that needs them.) The first two cover
+journey's history to one row: Python never sees an interaction row, bar the customer's
+messages after a handoff, whose facts the repeat rate reads. (The text of a journey's
+earlier customer messages and its fact index are looked up in the same snapshot, only
+for a journey with a leg that needs them.) The first two cover
 the period's journeys without a current kept tally, both ordered by journey id the same
 way; this module pairs the two rows of each journey and turns them into a
 :class:`~handoff.stores.metric_rows.MetricTally` with the journey's version, for the
@@ -25,13 +26,15 @@ Row layouts (times in UTC microseconds, JSON as text):
   else each one's id, a space and the JSON array of its CSAT, NPS and CES answers as
   stored, in order, separated by ``\\x1e``); the first replying agent (only when asked
   for agents); and the legs.
-* legs (only for journeys with handoffs): a JSON array of the handoffs ([at, anchor
-  at, anchor sequence, from, to, reason, queue, storage position], in any order); the
-  sequence and channel of each conversational step (the ``c`` and ``a`` steps above,
-  in the same order) as one text, ``sequence channel`` comma-separated; the customer's
-  conversational messages from the earliest handoff or anchor on ([sequence, id,
-  body]). The text of earlier customer messages and the journey's fact index are
-  looked up (:data:`Texts`, :data:`Facts`) only for a leg that needs them.
+* legs (only for journeys with handoffs): a JSON array of the handoffs ([at, from, to,
+  reason, queue, storage position, then where its leg starts: the instant and sequence
+  of its anchoring interaction or, without one, its own instant and None, the latest of
+  its own and the earlier handoffs' (legs never run backwards), then the instant of the
+  first agent reply on its new channel from that start on], in any order), and the
+  customer's conversational messages from the earliest handoff or anchor on ([at,
+  sequence, channel, id, body]). The text of earlier customer messages and the
+  journey's fact index are looked up (:data:`Texts`, :data:`Facts`) only for a leg
+  that needs them.
 
 Order-dependent figures come from the steps: a wait runs from the first customer
 message after an agent reply (or the start) to the next agent reply, what ``c+a``
@@ -68,7 +71,7 @@ RESOLVED = "Resolved by"
 
 Row = tuple[Any, ...]
 Texts = Callable[[str], Iterable[Row]]
-"""A journey's customer messages (and calls), each as (sequence, id, text)."""
+"""A journey's customer messages (and calls), each as (at, sequence, channel, id, text)."""
 Facts = Callable[[str], Any]
 """A journey's fact index as stored (JSON text, or the decoded list), None without one."""
 Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row], Texts, Facts]
@@ -185,8 +188,14 @@ class _Lookups:
         self._texts = self._source._customer_texts
         self._facts = self._source._fact_index
 
-    def texts(self, journey_id: str) -> dict[int, tuple[str, str]]:
-        return {sequence: (iid, body or "") for sequence, iid, body in self._texts(journey_id)}
+    def texts(self, journey_id: str) -> list[MetricStep]:
+        return sorted(
+            (
+                MetricStep(at, sequence, channel, "customer", "message", None, body or "", iid, None)
+                for at, sequence, channel, iid, body in self._texts(journey_id)
+            ),
+            key=_KEY,
+        )
 
     def facts(self, journey_id: str) -> list[tuple[str, str, int]]:
         facts = self._facts(journey_id)
@@ -196,26 +205,35 @@ class _Lookups:
 
 
 class Conversation(list[MetricStep]):
-    """The conversational steps of a journey with handoffs, in order, where the text of
-    customer messages before its earliest handoff is not read yet (their id is ""), nor its
-    fact index: :meth:`filled` and :meth:`facts` read them when a leg needs them."""
+    """The customer's messages of a journey with handoffs from its earliest handoff on,
+    in order, with where each handoff's leg starts and when the new channel first
+    replied (:attr:`starts`, :attr:`replies`, in the order of the journey's handoffs);
+    earlier messages and the fact index are read when a leg needs them
+    (:meth:`earlier`, :meth:`facts`)."""
 
-    __slots__ = ("_journey_id", "_read", "_texts")
+    __slots__ = ("_earlier", "_journey_id", "_read", "replies", "starts")
 
-    def __init__(self, steps: Iterable[MetricStep], journey_id: str, read: _Lookups) -> None:
+    def __init__(
+        self,
+        steps: Iterable[MetricStep],
+        starts: list[tuple[int, float]],
+        replies: list[int | None],
+        journey_id: str,
+        read: _Lookups,
+    ) -> None:
         super().__init__(steps)
+        self.starts = starts
+        """Each leg's first key (instant, sequence); a sequence of ``-inf`` takes any."""
+        self.replies = replies
         self._journey_id = journey_id
         self._read = read
-        self._texts: dict[int, tuple[str, str]] | None = None
+        self._earlier: list[MetricStep] | None = None
 
-    def filled(self, step: MetricStep) -> MetricStep:
-        """``step`` with its id and text, read with the rest of the journey's at the first call."""
-        if step.interaction_id or step.author != "customer":
-            return step
-        if self._texts is None:
-            self._texts = self._read.texts(self._journey_id)
-        iid, body = self._texts.get(step.sequence, ("", ""))
-        return step._replace(interaction_id=iid, body=body)
+    def earlier(self, start: tuple[int, float]) -> list[MetricStep]:
+        """The customer's messages before ``start`` (all of them read at the first call)."""
+        if self._earlier is None:
+            self._earlier = self._read.texts(self._journey_id)
+        return [step for step in self._earlier if (step.at, step.sequence) < start]
 
     def facts(self) -> list[tuple[str, str, int]]:
         """The journey's fact index, as (kind, value, at)."""
@@ -260,7 +278,7 @@ def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
         _NO_ANSWERS if scales is None else scales[1],
         _NO_ANSWERS if scales is None else scales[2],
         next_at,
-        None if legs is None else _legs(jid, legs, letters, at, read),
+        None if legs is None else _legs(jid, legs, read),
         version,
     )
 
@@ -318,24 +336,25 @@ def _checked_answers(iid: str, given: str) -> tuple[int | None, int | None, int 
     return checked[0], checked[1], checked[2]
 
 
-_AUTHORS = {"c": "customer", "a": "agent"}
-_STORED = itemgetter(0, 7)
+_STORED = itemgetter(0, 5)
+_KEY = itemgetter(0, 1)
+_ANY = float("-inf")
 
 
-def _legs(jid: str, text: str, letters: str, at: array[int], read: _Lookups) -> MetricJourney:
+def _legs(jid: str, text: str, read: _Lookups) -> MetricJourney:
     """What the repeat rate reads of a journey with handoffs (see the module): its
-    conversation, with the text of the customer's messages from its earliest handoff on
-    (the earlier ones, and its fact index, are read if a leg needs them), its handoffs."""
-    handoffs, where, said = json.loads(text)
-    bodies = {sequence: (iid, body) for sequence, iid, body in said}
-    steps = []
-    for letter, when, place in zip(letters, at, where.split(",") if where else (), strict=True):
-        number, _, channel = place.partition(" ")
-        sequence = int(number)
-        iid, body = bodies.get(sequence, ("", "")) if letter == "c" else ("", "")
-        steps.append(
-            MetricStep(when, sequence, channel, _AUTHORS[letter], "message", None, body or "", iid, None)
-        )
+    handoffs in time order, where each one's leg starts and its reply, and the
+    customer's messages from its earliest handoff on (the earlier ones, and its fact
+    index, are read if a leg needs them)."""
+    handoffs, said = json.loads(text)
+    handoffs.sort(key=_STORED)
+    steps = sorted(
+        (
+            MetricStep(at, sequence, channel, "customer", "message", None, body or "", iid, None)
+            for at, sequence, channel, iid, body in said
+        ),
+        key=_KEY,
+    )
     return MetricJourney(
         id=jid,
         opened_at=0,
@@ -346,8 +365,14 @@ def _legs(jid: str, text: str, letters: str, at: array[int], read: _Lookups) -> 
         assignee=None,
         facts=(),
         next_contact_at=None,
-        steps=Conversation(steps, jid, read),
-        handoffs=[MetricHandoff(*h[:7]) for h in sorted(handoffs, key=_STORED)],
+        steps=Conversation(
+            steps,
+            [(h[6], _ANY if h[7] is None else h[7]) for h in handoffs],
+            [h[8] for h in handoffs],
+            jid,
+            read,
+        ),
+        handoffs=[MetricHandoff(h[0], None, None, h[1], h[2], h[3], h[4]) for h in handoffs],
     )
 
 

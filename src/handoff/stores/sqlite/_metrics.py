@@ -72,27 +72,38 @@ _HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys, 
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs INDEXED BY handoffs_for_metrics) THEN {{legs}} END
 FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
-# the repeat rate reads (see handoff.stores.sql._metrics for the layout).
-# The handoffs in index order, each with its rowid: they are put in order of time then
-# storage when read (an ORDER BY here would sort every journey's few in a temporary tree).
-_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.anchor_id, h.queue, h.rowid AS position
-    FROM handoffs h INDEXED BY handoffs_for_metrics WHERE h.journey_id = g.jid)"""
+# the repeat rate and the handoffs' response times read (see handoff.stores.sql._metrics).
+# Each handoff with its rowid and the key of where its leg starts: its anchoring
+# interaction's (instant, sequence), else its own instant.
+_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.queue, h.rowid AS position,
+        coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
+    FROM handoffs h INDEXED BY handoffs_for_metrics LEFT JOIN interactions a ON a.id = h.anchor_id
+    WHERE h.journey_id = g.jid)"""
+# Legs never run backwards: a leg starts at the latest key of its handoff and the earlier ones.
+_EARLIER = "p.at < h.at OR p.at = h.at AND p.position <= h.position"
+_STARTS = f"""(SELECT h.*, (SELECT max(p.key_at) FROM {_HANDOFFS} p WHERE {_EARLIER}) AS start_at
+    FROM {_HANDOFFS} h)"""
+_STARTED = f"""(SELECT h.*, (SELECT max(p.key_seq) FROM {_HANDOFFS} p WHERE ({_EARLIER})
+        AND p.key_at = h.start_at) AS start_seq
+    FROM {_STARTS} h)"""
+# The first agent reply on the new channel from the start of the leg on.
+_REPLY = f"""(SELECT x.at FROM interactions x INDEXED BY interactions_for_metrics
+        WHERE x.journey_id = g.jid AND x.at >= s.start_at
+            AND (x.at > s.start_at OR s.start_seq IS NULL OR x.sequence >= s.start_seq)
+            AND x.author = 'agent' AND x.{_CONV} AND x.channel = s.to_channel
+        ORDER BY x.at, x.sequence LIMIT 1)"""
 # No customer message before the earliest handoff or its anchoring interaction starts a leg.
-_FIRST_ANCHOR = f"""(SELECT min(coalesce(a.at, h.at)) FROM {_HANDOFFS} h
-        LEFT JOIN interactions a ON a.id = h.anchor_id)"""
+_FIRST_ANCHOR = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
 _LEGS = f"""json_array(
-    (SELECT json_group_array(json_array(h.at, a.at, a.sequence, h.from_channel, h.to_channel, h.reason,
-            h.queue, h.position))
-        FROM {_HANDOFFS} h LEFT JOIN interactions a ON a.id = h.anchor_id),
-    (SELECT group_concat(x.sequence || ' ' || x.channel)
-        FROM interactions x INDEXED BY interactions_for_metrics
-        WHERE x.journey_id = g.jid AND x.author IN ('customer', 'agent') AND x.{_CONV}),
-    (SELECT json_group_array(json_array(x.sequence, x.id, json_extract(x.data, '$.body')))
+    (SELECT json_group_array(json_array(s.at, s.from_channel, s.to_channel, s.reason, s.queue, s.position,
+            s.start_at, s.start_seq, {_REPLY}))
+        FROM {_STARTED} s),
+    (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.id, json_extract(x.data, '$.body')))
         FROM interactions x INDEXED BY interactions_for_metrics
         WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
             AND x.at >= {_FIRST_ANCHOR}))"""
 _FACTS = "SELECT json_extract(data, '$.facts') FROM journeys WHERE id = ?"
-_TEXTS = f"""SELECT x.sequence, x.id, json_extract(x.data, '$.body')
+_TEXTS = f"""SELECT x.at, x.sequence, x.channel, x.id, json_extract(x.data, '$.body')
 FROM interactions x INDEXED BY interactions_for_metrics
 WHERE x.journey_id = ? AND x.author = 'customer' AND x.{_CONV}"""
 _NEXT_CONTACT = """(SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id

@@ -1,0 +1,101 @@
+"""Where a handoff's leg starts and when the new channel answered, as the database
+finds them: the same as the walk over the records, also for handoffs the Switchboard
+never writes (imported ones whose anchoring message is unknown, or anchored before an
+earlier handoff's, so that their leg would run backwards)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from handoff import Inbound
+from handoff.clock import FixedClock, SeededIds
+from handoff.metrics import BusinessCalendar, journey_records, kpis, tally
+from handoff.metrics._tally import complete
+from handoff.metrics.journeys import compact
+from handoff.stores import SQLiteStore
+from handoff.stores.base import MetricsSource
+from handoff.switchboard import Switchboard
+from tests.metrics_build import T0
+
+START, END = T0 - timedelta(days=1), T0 + timedelta(days=40)
+HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
+
+
+def _story(store: SQLiteStore) -> tuple[str, list[str]]:
+    """Email, a switch to chat, a switch back to email, each answered; an order number
+    said at first and again after each switch. Returns the journey and its messages."""
+    board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(5))
+    ana = "email:ana@example.com"
+    first = board.receive(Inbound(channel="email", identity=ana, body="Order A-12345 is late", at=T0))
+    jid, ref = first.journey.id, first.journey.reference
+    board.reply(jid, agent="sam", body="Checking", at=T0 + timedelta(minutes=5))
+    second = board.receive(
+        Inbound(
+            channel="chat",
+            identity=ana,
+            body="About order A-12345",
+            at=T0 + timedelta(minutes=30),
+            journey_ref=ref,
+        )
+    )
+    board.reply(jid, agent="lee", body="Found it", channel="chat", at=T0 + timedelta(minutes=31))
+    third = board.receive(
+        Inbound(
+            channel="email",
+            identity=ana,
+            body="Order A-12345, and my email is ana@example.com",
+            at=T0 + timedelta(minutes=50),
+            journey_ref=ref,
+        )
+    )
+    board.reply(jid, agent="sam", body="Sent", at=T0 + timedelta(minutes=55))
+    return jid, [first.interaction.id, second.interaction.id, third.interaction.id]
+
+
+def _anchor(path: Path, handoff: int, interaction_id: str) -> None:
+    """Point the ``handoff``-th handoff (in time order) at another interaction, as an
+    import might have written it."""
+    with closing(sqlite3.connect(path)) as conn, conn:
+        (hid,) = conn.execute(
+            "SELECT id FROM handoffs ORDER BY at, rowid LIMIT 1 OFFSET ?", (handoff,)
+        ).fetchone()
+        conn.execute(
+            "UPDATE handoffs SET data = json_set(data, '$.interaction_id', ?) WHERE id = ?",
+            (interaction_id, hid),
+        )
+
+
+@pytest.mark.parametrize(
+    "anchors",
+    [
+        {},  # as written: each handoff anchored at the message that made it
+        {1: 0},  # the second handoff anchored before the first's: its leg cannot run backwards
+        {0: "nowhere"},  # an unknown anchor: the leg starts at the handoff's own time
+        {0: "nowhere", 1: "nowhere"},
+        {0: 2},  # the first handoff anchored after the second's: the second's leg is empty
+    ],
+)
+def test_the_legs_the_database_finds_are_the_walks(anchors: dict[int, object], tmp_path: Path) -> None:
+    path = tmp_path / "legs.db"
+    with SQLiteStore(path) as store:
+        jid, messages = _story(store)
+    for handoff, to in anchors.items():
+        _anchor(path, handoff, messages[to] if isinstance(to, int) else str(to))
+    with SQLiteStore(path) as store:
+        assert isinstance(store, MetricsSource)
+        records = list(journey_records(store, START, END))
+        walked = {r.journey.id: tally(compact(r)).handoffs for r in records}
+        read = {t.id: complete(t).handoffs for t in store.metric_tallies(START, END)}
+        assert read == walked
+        assert len(walked[jid]) == 2 and sum(h.restated for h in walked[jid]) >= 1
+        for by in [("channel",), ("path", "reason")]:
+            for hours in (None, HOURS):
+                expected = kpis(records, START, END, by=by, business_hours=hours)
+                got = kpis(store, START, END, by=by, business_hours=hours)
+                assert got.rows == expected.rows
+                assert got.total == expected.total
