@@ -14,9 +14,8 @@ batch reads them for every stored journey of the customers it remembers in one q
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,23 +25,15 @@ from handoff import Inbound, Switchboard, parse_identity
 from handoff.errors import ValidationError
 from handoff.identity import Identity
 from handoff.models import Contact, Notification
-from handoff.stores import BulkImport, MemoryStore, SQLiteStore, Store, open_store
-from tests.pgserver import BACKENDS, backend_url
+from handoff.stores import BulkImport, MemoryStore, Store
 from tests.test_bulk_import import T0, _board, _everything, _inbound, _PlainStore
+from tests.test_bulk_import import (
+    store as store,  # the same four stores: memory, SQLite, PostgreSQL plain and partitioned
+)
 
 # Who writes in turn (see tests.test_bulk_import._PEOPLE): Ana on email then chat, her
 # phone on sms then whatsapp, Bo and Cy once. The switches schedule notifications.
 _LIVE = [0, 1, 2, 3, 4, 5]
-
-
-@pytest.fixture(params=["memory", "sqlite", *BACKENDS])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param in BACKENDS:
-        made = open_store(backend_url(request, request.param))
-    else:
-        made = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "bulk.db")
-    yield made
-    made.close()
 
 
 def _live(board: Switchboard) -> list[str]:
@@ -108,8 +99,8 @@ def _written(offset: int, people: Sequence[int]) -> list[Inbound]:
 def test_a_batch_reads_the_notifications_of_the_journeys_it_continues_at_once(notify: bool) -> None:
     counted = _CountingReads()
     reference: Store = MemoryStore() if notify else _PlainStore()
-    for store in (counted, reference):
-        _live(_board(store))
+    for each in (counted, reference):
+        _live(_board(each))
     # The first batch meets Ana and her phone on the channels they last used (the import
     # remembers them); the second switches both back to where they started.
     first, second = _written(0, (1, 3)), _written(10, (0, 2))
@@ -210,8 +201,8 @@ class _CountingLookups(MemoryStore):
 
 def test_a_batch_looks_up_only_the_customers_the_store_knows() -> None:
     counted, reference = _CountingLookups(), _PlainStore()
-    for store in (counted, reference):
-        _board(store).receive(_inbound(0, 0))  # Ana is known; her phone, Bo and Cy are new
+    for each in (counted, reference):
+        _board(each).receive(_inbound(0, 0))  # Ana is known; her phone, Bo and Cy are new
     inbounds = [_inbound(10 + n, person, minutes=60 + n) for n, person in enumerate((0, 2, 4, 5, 3))]
     counted.looked_up.clear()
 
