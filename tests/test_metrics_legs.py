@@ -9,6 +9,7 @@ import sqlite3
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,16 +18,18 @@ from handoff.clock import FixedClock, SeededIds
 from handoff.metrics import BusinessCalendar, journey_records, kpis, tally
 from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
-from handoff.stores import SQLiteStore
-from handoff.stores.base import MetricsSource
+from handoff.stores import SQLiteStore, open_store
+from handoff.stores.base import MetricsSource, Store
+from handoff.stores.sql._metrics import _Lookups
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0
+from tests.pgserver import PgServer
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=40)
 HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
 
 
-def _story(store: SQLiteStore) -> tuple[str, list[str]]:
+def _story(store: Store) -> tuple[str, list[str]]:
     """Email, a switch to chat, a switch back to email, each answered; an order number
     said at first and again after each switch. Returns the journey and its messages."""
     board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(5))
@@ -70,32 +73,84 @@ def _anchor(path: Path, handoff: int, interaction_id: str) -> None:
         )
 
 
-@pytest.mark.parametrize(
-    "anchors",
-    [
-        {},  # as written: each handoff anchored at the message that made it
-        {1: 0},  # the second handoff anchored before the first's: its leg cannot run backwards
-        {0: "nowhere"},  # an unknown anchor: the leg starts at the handoff's own time
-        {0: "nowhere", 1: "nowhere"},
-        {0: 2},  # the first handoff anchored after the second's: the second's leg is empty
-    ],
-)
-def test_the_legs_the_database_finds_are_the_walks(anchors: dict[int, object], tmp_path: Path) -> None:
+def _anchor_postgres(server: PgServer, schema: str, handoff: int, interaction_id: str) -> None:
+    """:func:`_anchor` in a PostgreSQL store's schema."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        row = conn.execute(
+            "SELECT id FROM handoffs ORDER BY at, position LIMIT 1 OFFSET %s", (handoff,)
+        ).fetchone()
+        assert row is not None
+        conn.execute(
+            "UPDATE handoffs SET data = jsonb_set(data, '{interaction_id}', to_jsonb(%s::text))"
+            " WHERE id = %s",
+            (interaction_id, row[0]),
+        )
+
+
+ANCHORS = [
+    {},  # as written: each handoff anchored at the message that made it
+    {1: 0},  # the second handoff anchored before the first's: its leg cannot run backwards
+    {0: "nowhere"},  # an unknown anchor: the leg starts at the handoff's own time
+    {0: "nowhere", 1: "nowhere"},
+    {0: 2},  # the first handoff anchored after the second's: the second's leg is empty
+]
+# Where a leg starts later than its own handoff's key, the reply is looked up again.
+LOOKED_UP = [False, True, False, False, False]
+
+
+def _check(store: Store, jid: str, looked_up: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(store, MetricsSource)
+    records = list(journey_records(store, START, END))
+    walked = {r.journey.id: tally(compact(r)).handoffs for r in records}
+    lookups: list[tuple[object, ...]] = []
+    reply = _Lookups.reply
+
+    def counted(self: _Lookups, *args: Any) -> int | None:
+        lookups.append(args)
+        return reply(self, *args)
+
+    monkeypatch.setattr(_Lookups, "reply", counted)
+    read = {t.id: complete(t).handoffs for t in store.metric_tallies(START, END)}
+    assert read == walked
+    assert bool(lookups) is looked_up
+    assert len(walked[jid]) == 2 and sum(h.restated for h in walked[jid]) >= 1
+    for by in [("channel",), ("path", "reason")]:
+        for hours in (None, HOURS):
+            expected = kpis(records, START, END, by=by, business_hours=hours)
+            got = kpis(store, START, END, by=by, business_hours=hours)
+            assert got.rows == expected.rows
+            assert got.total == expected.total
+
+
+@pytest.mark.parametrize(("anchors", "looked_up"), list(zip(ANCHORS, LOOKED_UP, strict=True)))
+def test_the_legs_the_database_finds_are_the_walks(
+    anchors: dict[int, object], looked_up: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "legs.db"
     with SQLiteStore(path) as store:
         jid, messages = _story(store)
     for handoff, to in anchors.items():
         _anchor(path, handoff, messages[to] if isinstance(to, int) else str(to))
     with SQLiteStore(path) as store:
-        assert isinstance(store, MetricsSource)
-        records = list(journey_records(store, START, END))
-        walked = {r.journey.id: tally(compact(r)).handoffs for r in records}
-        read = {t.id: complete(t).handoffs for t in store.metric_tallies(START, END)}
-        assert read == walked
-        assert len(walked[jid]) == 2 and sum(h.restated for h in walked[jid]) >= 1
-        for by in [("channel",), ("path", "reason")]:
-            for hours in (None, HOURS):
-                expected = kpis(records, START, END, by=by, business_hours=hours)
-                got = kpis(store, START, END, by=by, business_hours=hours)
-                assert got.rows == expected.rows
-                assert got.total == expected.total
+        _check(store, jid, looked_up, monkeypatch)
+
+
+@pytest.mark.parametrize(("anchors", "looked_up"), list(zip(ANCHORS, LOOKED_UP, strict=True)))
+def test_the_legs_postgres_finds_are_the_walks(
+    anchors: dict[int, object],
+    looked_up: bool,
+    postgres: PgServer,
+    postgres_schema: str,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with open_store(postgres_url) as store:
+        jid, messages = _story(store)
+    for handoff, to in anchors.items():
+        _anchor_postgres(postgres, postgres_schema, handoff, messages[to] if isinstance(to, int) else str(to))
+    with open_store(postgres_url) as store:
+        _check(store, jid, looked_up, monkeypatch)

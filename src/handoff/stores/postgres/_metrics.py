@@ -58,36 +58,37 @@ _HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys,
     {{agent}},
     CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
 FROM ({_GROUPED}) g ORDER BY g.jid"""
-# Each handoff with its storage position and the key of where its leg starts: its
-# anchoring interaction's (instant, sequence), else its own instant (as in SQLite's).
+# Each handoff with its storage position and its key: its anchoring interaction's
+# (instant, sequence), else its own instant (as in SQLite's); where its leg starts is
+# worked out in Python.
 _HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.data ->> 'queue' AS queue, h.position,
         coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
     FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
     WHERE h.journey_id = g.jid)"""
-# Legs never run backwards: a leg starts at the latest key of its handoff and the earlier ones.
-_EARLIER = "(p.at, p.position) <= (h.at, h.position)"
-_STARTS = f"""(SELECT h.*, (SELECT max(p.key_at) FROM {_HANDOFFS} p WHERE {_EARLIER}) AS start_at
-    FROM {_HANDOFFS} h)"""
-_STARTED = f"""(SELECT h.*, (SELECT max(p.key_seq) FROM {_HANDOFFS} p WHERE {_EARLIER}
-        AND p.key_at = h.start_at) AS start_seq
-    FROM {_STARTS} h)"""
-# The first agent reply on the new channel from the start of the leg on.
+# The first agent reply on the new channel from the handoff's key on.
 _REPLY = f"""(SELECT {_us("x.at")} FROM interactions x
-        WHERE x.journey_id = g.jid AND x.at >= s.start_at
-            AND (x.at > s.start_at OR s.start_seq IS NULL OR x.sequence >= s.start_seq)
+        WHERE x.journey_id = g.jid AND x.at >= s.key_at
+            AND (x.at > s.key_at OR s.key_seq IS NULL OR x.sequence >= s.key_seq)
             AND x.author = 'agent' AND x.{_CONV} AND x.channel = s.to_channel
         ORDER BY x.at, x.sequence LIMIT 1)"""
-# No customer message before the earliest handoff or its anchoring interaction starts a leg.
-_FIRST_ANCHOR = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
+# No customer message before the earliest key starts a leg.
+_FIRST_KEY = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
 _LEGS = f"""json_build_array(
     (SELECT json_agg(json_build_array({_us("s.at")}, s.from_channel, s.to_channel, s.reason, s.queue,
-            s.position, {_us("s.start_at")}, s.start_seq, {_REPLY}))
-        FROM {_STARTED} s),
+            s.position, {_us("s.key_at")}, s.key_seq, {_REPLY}))
+        FROM {_HANDOFFS} s),
     (SELECT coalesce(json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.id, x.data ->> 'body')
             ORDER BY x.at, x.sequence), '[]')
         FROM interactions x
         WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
-            AND x.at >= {_FIRST_ANCHOR}))::text"""
+            AND x.at >= {_FIRST_KEY}))::text"""
+# A reply looked up again, for a leg that starts later than its handoff's own key.
+_AT = "(timestamptz 'epoch' + %(at)s::bigint * interval '1 microsecond')"
+_REPLY_FROM = f"""SELECT {_us("x.at")} FROM interactions x
+WHERE x.journey_id = %(journey)s AND x.at >= {_AT}
+    AND (x.at > {_AT} OR %(seq)s::integer IS NULL OR x.sequence >= %(seq)s::integer)
+    AND x.author = 'agent' AND x.{_CONV} AND x.channel = %(channel)s
+ORDER BY x.at, x.sequence LIMIT 1"""
 _TEXTS = f"""SELECT {_us("x.at")}, x.sequence, x.channel, x.id, x.data ->> 'body' FROM interactions x
 WHERE x.journey_id = %s AND x.author = 'customer' AND x.{_CONV}"""
 _FACTS = "SELECT data -> 'facts' FROM journeys WHERE id = %s"
@@ -119,6 +120,11 @@ _BATCH = 5000
 
 def _one(row: Row | None) -> Any:
     return None if row is None else row[0]
+
+
+def _reply(conn: Any, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
+    found = conn.execute(_REPLY_FROM, {"journey": journey_id, "channel": channel, "at": at, "seq": sequence})
+    return cast("int | None", _one(found.fetchone()))
 
 
 class PostgresMetrics(SQLMetrics):
@@ -156,6 +162,7 @@ class PostgresMetrics(SQLMetrics):
                     cursors[2],
                     lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
+                    lambda journey_id, channel, at, seq: _reply(conn, journey_id, channel, at, seq),
                 )
             finally:
                 for cursor in cursors:
@@ -168,6 +175,10 @@ class PostgresMetrics(SQLMetrics):
     def _fact_index(self, journey_id: str) -> Any:
         with cast(Any, self)._connection("read the metrics") as conn:
             return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
+
+    def _first_reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
+        with cast(Any, self)._connection("read the metrics") as conn:
+            return _reply(conn, journey_id, channel, at, sequence)
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         # The journey's id and version last (the opening time, which ends the row, is not read).

@@ -27,12 +27,14 @@ Row layouts (times in UTC microseconds, JSON as text):
   stored, in order, separated by ``\\x1e``); the first replying agent (only when asked
   for agents); and the legs.
 * legs (only for journeys with handoffs): a JSON array of the handoffs ([at, from, to,
-  reason, queue, storage position, then where its leg starts: the instant and sequence
-  of its anchoring interaction or, without one, its own instant and None, the latest of
-  its own and the earlier handoffs' (legs never run backwards), then the instant of the
-  first agent reply on its new channel from that start on], in any order), and the
-  customer's conversational messages from the earliest handoff or anchor on ([at,
-  sequence, channel, id, body]). The text of earlier customer messages and the
+  reason, queue, storage position, then its key: the instant and sequence of its
+  anchoring interaction or, without one, its own instant and None, then the instant of
+  the first agent reply on its new channel from that key on], in any order), and the
+  customer's conversational messages from the earliest key on ([at, sequence, channel,
+  id, body]). A leg starts at the latest key of its handoff and the earlier ones (legs
+  never run backwards), which Python works out: only where that is not the handoff's
+  own key (an imported handoff anchored before an earlier one's) is the reply looked up
+  again from the start (:data:`Replies`). The text of earlier customer messages and the
   journey's fact index are looked up (:data:`Texts`, :data:`Facts`) only for a leg
   that needs them.
 
@@ -64,7 +66,7 @@ from handoff.stores.capabilities import MetricTallies
 from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
-__all__ = ["RESOLVED", "Conversation", "Cursors", "Facts", "SQLMetrics", "Texts", "period"]
+__all__ = ["RESOLVED", "Conversation", "Cursors", "Facts", "Replies", "SQLMetrics", "Texts", "period"]
 
 RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
@@ -74,10 +76,14 @@ Texts = Callable[[str], Iterable[Row]]
 """A journey's customer messages (and calls), each as (at, sequence, channel, id, text)."""
 Facts = Callable[[str], Any]
 """A journey's fact index as stored (JSON text, or the decoded list), None without one."""
-Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row], Texts, Facts]
+Replies = Callable[[str, str, int, int | None], int | None]
+"""The instant of a journey's first agent reply (a message or call) on a channel from a
+key on: (journey id, channel, instant, sequence or None for any), None if none."""
+Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row], Texts, Facts, Replies]
 """Journey rows, then history rows, both ordered by journey id the same way, of the
 journeys without a current kept tally; then the kept tallies that are current; and
-what reads a journey's customer messages and its fact index in the same snapshot."""
+what reads a journey's customer messages, its fact index and a reply on a channel in
+the same snapshot."""
 
 _WAIT = re.compile("c+a")
 _SCALES = tuple(SURVEY_SCALES.items())
@@ -114,6 +120,10 @@ class SQLMetrics(MetricTallies):
         """What :data:`Facts` reads, in a read of its own."""
 
     @abc.abstractmethod
+    def _first_reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
+        """What :data:`Replies` reads, in a read of its own."""
+
+    @abc.abstractmethod
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         """Upsert ``rows`` (:func:`~handoff.stores.sql._tallies.tally_row`) in one
         transaction, each only while its journey is still at that version."""
@@ -140,8 +150,8 @@ class SQLMetrics(MetricTallies):
         read: _Lookups | None = None
         try:
             with self._metric_cursors(start, end, form_of(agents)) as cursors:
-                journeys, histories, kept, texts, facts = cursors
-                read = _Lookups(texts, facts, self)
+                journeys, histories, kept, texts, facts, replies = cursors
+                read = _Lookups(texts, facts, replies, self)
                 histories = iter(histories)
                 history = next(histories, None)
                 for row in journeys:
@@ -177,16 +187,21 @@ class _Lookups:
     """Reads a journey's customer messages or fact index in the open metrics read, or
     once it is closed in a read of their own."""
 
-    __slots__ = ("_facts", "_source", "_texts")
+    __slots__ = ("_facts", "_replies", "_source", "_texts")
 
-    def __init__(self, texts: Texts, facts: Facts, source: SQLMetrics) -> None:
+    def __init__(self, texts: Texts, facts: Facts, replies: Replies, source: SQLMetrics) -> None:
         self._texts: Texts = texts
         self._facts: Facts = facts
+        self._replies: Replies = replies
         self._source = source
 
     def close(self) -> None:
         self._texts = self._source._customer_texts
         self._facts = self._source._fact_index
+        self._replies = self._source._first_reply
+
+    def reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
+        return self._replies(journey_id, channel, at, sequence)
 
     def texts(self, journey_id: str) -> list[MetricStep]:
         return sorted(
@@ -348,6 +363,7 @@ def _legs(jid: str, text: str, read: _Lookups) -> MetricJourney:
     index, are read if a leg needs them)."""
     handoffs, said = json.loads(text)
     handoffs.sort(key=_STORED)
+    starts, replies = _starts(jid, handoffs, read)
     steps = sorted(
         (
             MetricStep(at, sequence, channel, "customer", "message", None, body or "", iid, None)
@@ -365,15 +381,35 @@ def _legs(jid: str, text: str, read: _Lookups) -> MetricJourney:
         assignee=None,
         facts=(),
         next_contact_at=None,
-        steps=Conversation(
-            steps,
-            [(h[6], _ANY if h[7] is None else h[7]) for h in handoffs],
-            [h[8] for h in handoffs],
-            jid,
-            read,
-        ),
+        steps=Conversation(steps, starts, replies, jid, read),
         handoffs=[MetricHandoff(h[0], None, None, h[1], h[2], h[3], h[4]) for h in handoffs],
     )
+
+
+_Starts = tuple[list[tuple[int, float]], list[int | None]]
+
+
+def _starts(jid: str, handoffs: list[Any], read: _Lookups) -> _Starts:
+    """Where each leg starts (the latest key of its handoff and the earlier ones: the
+    latest instant, and the latest sequence of the keys at that instant, None if none
+    has one) and its reply: the one found from the handoff's own key, unless the leg
+    starts later, when it is looked up from the start."""
+    starts: list[tuple[int, float]] = []
+    replies: list[int | None] = []
+    at: int | None = None
+    sequence: int | None = None
+    for handoff in handoffs:
+        key_at, key_sequence = handoff[6], handoff[7]
+        if at is None or key_at > at:
+            at, sequence = key_at, key_sequence
+        elif key_at == at and key_sequence is not None and (sequence is None or key_sequence > sequence):
+            sequence = key_sequence
+        starts.append((at, _ANY if sequence is None else sequence))
+        if at == key_at and sequence == key_sequence:
+            replies.append(handoff[8])
+        else:
+            replies.append(read.reply(jid, handoff[2], at, sequence))
+    return starts, replies
 
 
 def _iso_micros(text: str) -> int:

@@ -73,35 +73,33 @@ _HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys, 
 FROM ({_GROUPED}) g"""
 # Handoffs and the conversation around them, only for journeys that have handoffs: what
 # the repeat rate and the handoffs' response times read (see handoff.stores.sql._metrics).
-# Each handoff with its rowid and the key of where its leg starts: its anchoring
-# interaction's (instant, sequence), else its own instant.
+# Each handoff with its rowid and its key: its anchoring interaction's (instant,
+# sequence), else its own instant; where its leg starts is worked out in Python.
 _HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.queue, h.rowid AS position,
         coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
     FROM handoffs h INDEXED BY handoffs_for_metrics LEFT JOIN interactions a ON a.id = h.anchor_id
     WHERE h.journey_id = g.jid)"""
-# Legs never run backwards: a leg starts at the latest key of its handoff and the earlier ones.
-_EARLIER = "p.at < h.at OR p.at = h.at AND p.position <= h.position"
-_STARTS = f"""(SELECT h.*, (SELECT max(p.key_at) FROM {_HANDOFFS} p WHERE {_EARLIER}) AS start_at
-    FROM {_HANDOFFS} h)"""
-_STARTED = f"""(SELECT h.*, (SELECT max(p.key_seq) FROM {_HANDOFFS} p WHERE ({_EARLIER})
-        AND p.key_at = h.start_at) AS start_seq
-    FROM {_STARTS} h)"""
-# The first agent reply on the new channel from the start of the leg on.
+# The first agent reply on the new channel from the handoff's key on.
 _REPLY = f"""(SELECT x.at FROM interactions x INDEXED BY interactions_for_metrics
-        WHERE x.journey_id = g.jid AND x.at >= s.start_at
-            AND (x.at > s.start_at OR s.start_seq IS NULL OR x.sequence >= s.start_seq)
+        WHERE x.journey_id = g.jid AND x.at >= s.key_at
+            AND (x.at > s.key_at OR s.key_seq IS NULL OR x.sequence >= s.key_seq)
             AND x.author = 'agent' AND x.{_CONV} AND x.channel = s.to_channel
         ORDER BY x.at, x.sequence LIMIT 1)"""
-# No customer message before the earliest handoff or its anchoring interaction starts a leg.
-_FIRST_ANCHOR = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
+# No customer message before the earliest key starts a leg.
+_FIRST_KEY = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
 _LEGS = f"""json_array(
     (SELECT json_group_array(json_array(s.at, s.from_channel, s.to_channel, s.reason, s.queue, s.position,
-            s.start_at, s.start_seq, {_REPLY}))
-        FROM {_STARTED} s),
+            s.key_at, s.key_seq, {_REPLY}))
+        FROM {_HANDOFFS} s),
     (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.id, json_extract(x.data, '$.body')))
         FROM interactions x INDEXED BY interactions_for_metrics
         WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
-            AND x.at >= {_FIRST_ANCHOR}))"""
+            AND x.at >= {_FIRST_KEY}))"""
+# A reply looked up again, for a leg that starts later than its handoff's own key.
+_REPLY_FROM = f"""SELECT x.at FROM interactions x INDEXED BY interactions_for_metrics
+WHERE x.journey_id = :journey AND x.at >= :at AND (x.at > :at OR :seq IS NULL OR x.sequence >= :seq)
+    AND x.author = 'agent' AND x.{_CONV} AND x.channel = :channel
+ORDER BY x.at, x.sequence LIMIT 1"""
 _FACTS = "SELECT json_extract(data, '$.facts') FROM journeys WHERE id = ?"
 _TEXTS = f"""SELECT x.at, x.sequence, x.channel, x.id, json_extract(x.data, '$.body')
 FROM interactions x INDEXED BY interactions_for_metrics
@@ -153,6 +151,11 @@ def _one(row: Row | None) -> Any:
     return None if row is None else row[0]
 
 
+def _reply(conn: sqlite3.Connection, journey_id: str, channel: str, at: int, seq: int | None) -> int | None:
+    found = conn.execute(_REPLY_FROM, {"journey": journey_id, "channel": channel, "at": at, "seq": seq})
+    return cast("int | None", _one(found.fetchone()))
+
+
 def _keep(conn: sqlite3.Connection, rows: Sequence[Row]) -> int:
     before = conn.total_changes
     conn.executemany(_KEEP, rows)
@@ -195,6 +198,7 @@ class SQLiteMetrics(SQLMetrics):
                     conn.execute(_KEPT, bounds) if kept else (),
                     lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
+                    lambda journey_id, channel, at, seq: _reply(conn, journey_id, channel, at, seq),
                 )
             finally:
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
@@ -208,6 +212,11 @@ class SQLiteMetrics(SQLMetrics):
         snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
         with snapshot as conn:
             return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
+
+    def _first_reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
+        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
+        with snapshot as conn:
+            return _reply(conn, journey_id, channel, at, sequence)
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         transaction = cast(Any, self)._transaction("keep the metrics tallies")
