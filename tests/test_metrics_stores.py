@@ -235,17 +235,25 @@ def test_reports_from_kept_tallies_equal_reports_without_them(
     for by in SLICES:
         for hours in (None, HOURS):
             _same(kpis(keeping, START, END, by=by, business_hours=hours), expected[by, hours is None])
-    made = [t for t in keeping.metric_tallies(START, END) if t.version is not None]
-    assert made == []  # the reports kept every journey's tally, with its agent
+    # A report only reads: every tally is still made for the read.
+    assert all(t.version is not None for t in keeping.metric_tallies(START, END))
+    assert refresh_tallies(keeping, START, END, agents=False) == len(records)
+    assert all(t.version is None for t in keeping.metric_tallies(START, END, agents=False))
+    assert all(t.version is not None for t in keeping.metric_tallies(START, END))  # without agents
+    assert refresh_tallies(keeping, START, END) == len(records)
+    assert refresh_tallies(keeping, START, END) == 0
+    for by in SLICES:
+        for hours in (None, HOURS):
+            _same(kpis(keeping, START, END, by=by, business_hours=hours), expected[by, hours is None])
     assert keeping.drop_tallies() == len(records)
     assert all(t.version is not None for t in keeping.metric_tallies(START, END))
-    for by in SLICES:  # after the drop, the first report made them again, the others read them
+    for by in SLICES:
         _same(kpis(keeping, START, END, by=by), expected[by, True])
 
 
 def test_an_append_makes_only_its_journeys_tally_stale(keeping: Store, memory: Store) -> None:
     assert isinstance(keeping, MetricTallies)
-    kpis(keeping, START, END, by=("agent",))
+    refresh_tallies(keeping, START, END)
     jid = next(iter(keeping.journeys_opened(START, END))).id
     for store in (keeping, memory):
         Switchboard(store, clock=FixedClock(T0), ids=SeededIds(99)).reply(
@@ -255,6 +263,8 @@ def test_an_append_makes_only_its_journeys_tally_stale(keeping: Store, memory: S
     records = list(journey_records(memory, START, END))
     for by in SLICES:
         _same(kpis(keeping, START, END, by=by), kpis(records, START, END, by=by))
+    assert [t.id for t in keeping.metric_tallies(START, END) if t.version is not None] == [jid]
+    assert refresh_tallies(keeping, START, END) == 1
     assert [t.id for t in keeping.metric_tallies(START, END) if t.version is not None] == []
 
 
@@ -279,7 +289,7 @@ def test_a_tally_kept_before_handoffs_carried_their_queue_is_made_again(
     assert any(row.group != ("none",) for row in expected.rows)  # the default policy routes
     with SQLiteStore(path) as store:
         _fill(store, seed)
-        kpis(store, START, END, by=("agent",))  # keeps every journey's tally
+        refresh_tallies(store, START, END)  # keeps every journey's tally
         # What an earlier release kept: forms 1 (with agents) and 2, handoffs without a queue.
         with closing(sqlite3.connect(path)) as conn, conn:
             kept = conn.execute("SELECT journey_id, handoffs FROM journey_tallies").fetchall()
@@ -291,6 +301,7 @@ def test_a_tally_kept_before_handoffs_carried_their_queue_is_made_again(
                 )
         assert all(t.version is not None for t in store.metric_tallies(START, END))
         _same(kpis(store, START, END, by=("queue",)), expected)
+        assert refresh_tallies(store, START, END, agents=False) == len(records)
         assert [t for t in store.metric_tallies(START, END, agents=False) if t.version is not None] == []
 
 

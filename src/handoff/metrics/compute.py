@@ -5,8 +5,8 @@ reduces each journey to its :class:`~handoff.stores.metric_rows.MetricTally` in 
 so a year of history never leaves it as interactions; the tallies are folded straight
 into the groups (:mod:`handoff.metrics._fold`). A store that also keeps tallies
 (:class:`~handoff.stores.capabilities.MetricTallies`) reduces only the journeys that
-moved since their tally was kept, and keeps the tallies this report made for the next
-one. Any other store that can list its
+moved since their tally was kept (:func:`refresh_tallies` keeps them; a report only
+reads, it never writes). Any other store that can list its
 journeys (:class:`~handoff.stores.capabilities.JourneyIndex`) is read journey by journey
 through the ordinary :class:`~handoff.stores.base.Store` look-ups, and its models go
 through :func:`~handoff.metrics.journeys.journey_figures`: the walk, the reference
@@ -114,9 +114,7 @@ def _reports(
     aggregator = Aggregator(grouped, end=end, week_zone=week_zone)
     if isinstance(source, MetricsSource):
         worktime = None if business_hours is None else business_hours.worktime()
-        agents = "agent" in by
-        keep = _keeper(source, agents) if isinstance(source, MetricTallies) else None
-        tallies = _checked(source, source.metric_tallies(start, end, agents=agents), keep)
+        tallies = _checked(source, source.metric_tallies(start, end, agents="agent" in by))
         fold(aggregator, tallies, worktime, fcr_window // _MICROSECOND)
     else:
         for figures in _figures(source, start, end, business_hours, fcr_window):
@@ -137,9 +135,11 @@ def _reports(
 
 def refresh_tallies(store: Store, start: datetime, end: datetime, *, agents: bool = True) -> int:
     """Make and keep the tally of every journey opened from ``start`` to ``end`` whose
-    kept tally is missing or stale, so that the next report reads them instead (after a
-    bulk import, or at night); return how many were made. A report does the same as it
-    goes; unlike a report, a store that cannot keep tallies is an error."""
+    kept tally is missing or stale, so that the next reports read them instead (after a
+    bulk import, or at night); return how many were made. A report never keeps tallies:
+    it reads those kept and reduces the other journeys itself. ``agents=False`` keeps
+    tallies that reports sliced by agent make again. A store that cannot keep tallies
+    is an error."""
     start, end = period(start, end)
     if not isinstance(store, MetricTallies):
         raise ValidationError(
@@ -149,7 +149,7 @@ def refresh_tallies(store: Store, start: datetime, end: datetime, *, agents: boo
         )
     made = 0
     batch: list[MetricTally] = []
-    for item in _checked(store, store.metric_tallies(start, end, agents=agents), None):
+    for item in _checked(store, store.metric_tallies(start, end, agents=agents)):
         if item.version is not None:
             batch.append(item)
             made += 1
@@ -171,11 +171,8 @@ def _regrouped(
     return [combine(parts[key], key) for key in sorted(parts)]
 
 
-def _checked(
-    source: MetricsSource, tallies: Iterable[MetricTally], keep: Callable[[MetricTally | None], None] | None
-) -> Iterator[MetricTally]:
-    """The source's tallies, their handoffs read from their legs where it left them; with
-    ``keep``, those made for this read are handed to it, then None once all are in."""
+def _checked(source: MetricsSource, tallies: Iterable[MetricTally]) -> Iterator[MetricTally]:
+    """The source's tallies, their handoffs read from their legs where it left them."""
     for item in tallies:
         if type(item) is not MetricTally:
             raise StoreError(
@@ -183,37 +180,10 @@ def _checked(
             )
         if item.legs is not None:
             item = complete(item)
-        if keep is not None and item.version is not None:
-            keep(item)
         yield item
-    if keep is not None:
-        keep(None)
 
 
 _KEEP_BATCH = 2000
-
-
-def _keeper(source: MetricTallies, agents: bool) -> Callable[[MetricTally | None], None]:
-    """What hands the tallies a report made back to ``source``, a batch at a time (None:
-    the rest). They are a cache: a store that cannot write now (a read-only file, a
-    replica) has still given a complete report, and the next one makes them again."""
-    batch: list[MetricTally] = []
-    failed = False
-
-    def keep(item: MetricTally | None) -> None:
-        nonlocal failed
-        if item is not None:
-            batch.append(item)
-            if len(batch) < _KEEP_BATCH:
-                return
-        if batch and not failed:
-            try:
-                source.keep_tallies(batch, agents=agents)
-            except StoreError:
-                failed = True
-        batch.clear()
-
-    return keep
 
 
 def _figures(

@@ -220,8 +220,9 @@ class MetricTallies(MetricsSource):
 
     :meth:`~MetricsSource.metric_tallies` then gives, for a journey whose kept tally was
     made from its current version, that tally (``version`` None), and reduces only the
-    others, giving each with the ``version`` it was made from. The report hands those
-    back, completed, to :meth:`keep_tallies`. A tally is current only while its
+    others, giving each with the ``version`` it was made from.
+    :func:`~handoff.metrics.refresh_tallies` hands those back, completed, to
+    :meth:`keep_tallies` (a report only reads). A tally is current only while its
     journey's version is unchanged, so any later append makes the next report reduce
     that journey again; dropping every kept tally never changes a figure.
     """
@@ -234,7 +235,7 @@ class MetricTallies(MetricsSource):
 
     @abc.abstractmethod
     def drop_tallies(self) -> int:
-        """Forget every kept tally (the next report reduces every journey again); return
+        """Forget every kept tally (reports reduce every journey again); return
         how many there were."""
 
 

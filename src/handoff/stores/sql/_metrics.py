@@ -7,9 +7,9 @@ earlier customer messages and its fact index are looked up in the same snapshot,
 for a journey with a leg that needs them.) The first two cover
 the period's journeys without a current kept tally, both ordered by journey id the same
 way; this module pairs the two rows of each journey and turns them into a
-:class:`~handoff.stores.metric_rows.MetricTally` with the journey's version, for the
-report to hand back to :meth:`SQLMetrics.keep_tallies`. The third gives the kept
-tallies that are still current (see :mod:`handoff.stores.sql._tallies`).
+:class:`~handoff.stores.metric_rows.MetricTally` with the journey's version, for
+:func:`~handoff.metrics.refresh_tallies` to hand back to :meth:`SQLMetrics.keep_tallies`.
+The third gives the kept tallies that are still current (see :mod:`handoff.stores.sql._tallies`).
 
 Row layouts (times in UTC microseconds, JSON as text):
 
@@ -171,8 +171,8 @@ class SQLMetrics(MetricTallies):
 
     def keep_tallies(self, tallies: Iterable[MetricTally], *, agents: bool) -> int:
         """Keep ``tallies``; called while this thread's read is open, the backend keeps
-        them beside it or once it is over (a report hands them over in batches as it
-        folds them, so a year of tallies is never held at once)."""
+        them beside it or once it is over (``refresh_tallies`` hands them over in
+        batches as it reads them, so a year of tallies is never held at once)."""
         form = form_of(agents)
         rows = [tally_row(item, form, f"tallies[{i}]") for i, item in enumerate(tallies)]
         if not rows:

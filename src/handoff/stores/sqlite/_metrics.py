@@ -22,7 +22,7 @@ The third reads the kept tallies (``journey_tallies``, schema version 4) that ar
 current: made from the journey's version, which ``journeys_for_metrics`` holds beside
 its opening time, so reading a year of kept tallies never touches a journey's record;
 with no tally kept at all it is not run, nor are the journeys without one counted.
-A report keeps the tallies it made beside the read (see
+``refresh_tallies`` keeps the tallies it made beside the read (see
 :meth:`SQLiteMetrics._keep_during_read`), each checked against its journey's version in
 the same index.
 """
