@@ -105,7 +105,9 @@ def _handoffs(
 
 
 _SAID: dict[tuple[str, str], tuple[Fact, ...]] = {}
-_SAID_KEPT = 4096
+_SAID_KEPT = 1 << 15
+"""A year of reports reads about 12,000 distinct texts after handoffs: a smaller memory
+is emptied several times over in one report, and reads the same texts again."""
 
 
 def _said(item: MetricStep) -> tuple[Fact, ...]:
