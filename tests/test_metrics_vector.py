@@ -1,12 +1,14 @@
 """With numpy installed a report's array loops run in numpy, and its figures do not move.
 
-``handoff.metrics._vector`` replaces three loops (business seconds, calendar seconds,
-sorting the samples) and promises results equal bit for bit to the loops it replaces;
+``handoff.metrics._vector`` replaces four loops (business seconds, calendar seconds,
+sorting the samples, reading the waits of many conversations) and promises results
+equal bit for bit to the loops it replaces;
 these tests hold it to that, and check that a report without numpy is the same report.
 """
 
 from __future__ import annotations
 
+import re
 from array import array
 from datetime import date, datetime, timedelta, timezone
 from itertools import chain
@@ -17,12 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.clock import FixedClock, SeededIds, micros
-from handoff.metrics import BusinessCalendar, KpiReport, kpis
+from handoff.metrics import BusinessCalendar, KpiReport, _fold, journey_records, kpis
 from handoff.metrics import _vector as vector
 from handoff.metrics._fold import _calendar
 from handoff.metrics.calendar import Worktime
 from handoff.metrics.formulas import SortedSamples
 from handoff.stores import SQLiteStore
+from handoff.stores.sql._metrics import Talk
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0, populate
 
@@ -103,6 +106,50 @@ def test_samples_sort_and_merge_to_the_same_bits_with_numpy(groups: list[list[fl
     assert list(merged_fast) == sorted(chain.from_iterable(groups))
 
 
+# A conversation as a database reduces it: its customer (c) and agent (a) steps in order,
+# with their instants (any order of values: imported histories need not be sorted).
+_talks = st.lists(
+    st.lists(st.tuples(st.sampled_from("ca"), st.integers(-(10**15), 10**17)), min_size=1, max_size=12),
+    max_size=30,
+).map(lambda talks: [Talk("".join(s for s, _ in t), ",".join(str(i) for _, i in t)) for t in talks])
+
+
+@settings(max_examples=300)
+@given(_talks)
+def test_waits_read_in_bulk_are_each_conversations_waits(talks: list[Talk]) -> None:
+    bulk = vector.wait_pairs([t.letters for t in talks], [t.instants for t in talks])
+    one_by_one = array("q", chain.from_iterable(t.pairs() for t in talks))
+    if not talks:
+        assert bulk is None
+        return
+    assert bulk is not None
+    assert bulk == one_by_one.tobytes()
+    for talk in talks:  # each conversation's own reading: a wait from each run of c to the a after it
+        runs = re.finditer("c+a", talk.letters)
+        at = [int(i) for i in talk.instants.split(",")]
+        assert list(talk) == list(chain.from_iterable((at[m.start()], at[m.end() - 1]) for m in runs))
+        assert len(talk) == len(talk.pairs()) and talk == talk.pairs() and talk[0:2] == talk.pairs()[0:2]
+
+
+def test_waits_whose_instants_do_not_line_up_are_read_one_by_one() -> None:
+    assert vector.wait_pairs(["cca"], ["1,2"]) is None  # a step without its instant
+    assert vector.wait_pairs(["ca", "ca"], ["1,2", "3,4"]) == array("q", [1, 2, 3, 4]).tobytes()
+
+
+@pytest.mark.parametrize("talks", [1, 3, 100_000])
+def test_a_report_reads_its_waits_in_batches_of_any_size(
+    tmp_path: Any, talks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SQLiteStore(tmp_path / "talks.db") as store:
+        populate(Switchboard(store, clock=FixedClock(T0), ids=SeededIds(5)), 5, journeys=30)
+        start, end = T0 - timedelta(days=1), T0 + timedelta(days=60)
+        expected = kpis(list(journey_records(store, start, end)), start, end, business_hours=_CALENDARS[0])
+        monkeypatch.setattr(_fold, "_TALKS", talks)
+        got = kpis(store, start, end, business_hours=_CALENDARS[0])
+    assert got.total.times["response"].count > 0
+    assert got.rows == expected.rows and got.total == expected.total
+
+
 @pytest.mark.parametrize("by", [("channel",), ("path", "reason"), ("agent", "week")])
 @pytest.mark.parametrize("hours", [_CALENDARS[0], None], ids=["business", "calendar"])
 def test_a_report_is_the_same_with_and_without_numpy(
@@ -127,6 +174,7 @@ def test_without_numpy_the_loops_say_so_and_reports_still_run(plain: None, tmp_p
     assert vector.business_seconds(pairs, [0], [10**6], [0]) is None
     assert vector.calendar_seconds(pairs) is None
     assert vector.sorted_floats([array("d", [2.0, 1.0])]) is None
+    assert vector.wait_pairs(["ca"], ["1,2"]) is None
     assert list(SortedSamples.of(array("d", [2.0, 1.0]))) == [1.0, 2.0]
     with SQLiteStore(tmp_path / "plain.db") as store:
         populate(Switchboard(store, clock=FixedClock(T0), ids=SeededIds(3)), 3, journeys=12)

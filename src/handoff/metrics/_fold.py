@@ -16,11 +16,12 @@ from collections.abc import Iterable, Sequence
 from operator import sub
 
 from handoff.clock import from_micros, micros
-from handoff.metrics._vector import calendar_seconds
+from handoff.metrics._vector import calendar_seconds, wait_pairs
 from handoff.metrics.aggregate import MEASURES, PATH_ARROW, Aggregator, _Group
 from handoff.metrics.calendar import Worktime
 from handoff.metrics.figures import last_queue
 from handoff.stores.base import MetricTally
+from handoff.stores.sql._metrics import Talk
 
 __all__ = ["fold"]
 
@@ -45,29 +46,38 @@ def fold(
     by = aggregator.by
     end = micros(aggregator.end)
     by_channel = by == ("channel",)
-    groups: dict[tuple[str, ...], tuple[_Group, list[array[int]]]] = {}
+    groups: dict[tuple[str, ...], tuple[_Group, list[array[int]], list[Talk]]] = {}
     for t in tallies:
         (_, opened, entry, _, first_reply, waits, first_resolved, resolved_at, resolved_channel,
          reopens, handoffs, csat, nps, ces, comeback, _, _) = t  # fmt: skip
         key = (entry,) if by_channel else _key(by, aggregator, t)
         found = groups.get(key)
         if found is None:
-            found = groups[key] = (aggregator.group(key), [array("q") for _ in range(7)])
-        group, bins = found
+            found = groups[key] = (aggregator.group(key), [array("q") for _ in range(7)], [])
+        group, bins, talks = found
         c = group.counts
         c["journeys"] += 1
-        if first_reply is not None:
-            if len(waits) >= 2 and waits[0] == opened and waits[1] == first_reply:
-                shared = bins[_FIRST_WAIT]
-                shared.append(opened)
-                shared.append(first_reply)
-                waits = waits[2:]
-            else:
+        if type(waits) is Talk:  # read in bulk with the group's other talks
+            talks.append(waits)
+            if len(talks) >= _TALKS:
+                _read_talks(talks, bins[_RESPONSE])
+            if first_reply is not None:
                 first = bins[_FIRST_RESPONSE]
                 first.append(opened)
                 first.append(first_reply)
-        if waits:
-            bins[_RESPONSE].extend(waits)
+        else:
+            if first_reply is not None:
+                if len(waits) >= 2 and waits[0] == opened and waits[1] == first_reply:
+                    shared = bins[_FIRST_WAIT]
+                    shared.append(opened)
+                    shared.append(first_reply)
+                    waits = waits[2:]
+                else:
+                    first = bins[_FIRST_RESPONSE]
+                    first.append(opened)
+                    first.append(first_reply)
+            if waits:
+                bins[_RESPONSE].extend(waits)
         if resolved_at is not None:
             c["resolved"] += 1
             c["resolved_on_entry"] += resolved_channel == entry
@@ -112,7 +122,8 @@ def fold(
             c["ces_answers"] += len(ces)
             c["ces_easy"] += sum(1 for s in ces if s >= 5)
             c["ces_total"] += sum(ces)
-    for group, bins in groups.values():
+    for group, bins, talks in groups.values():
+        _read_talks(talks, bins[_RESPONSE])
         calendar = [_calendar(pairs) for pairs in bins]
         business = [worktime.seconds_between_pairs(pairs) for pairs in bins] if worktime is not None else None
         for name in MEASURES:
@@ -120,6 +131,23 @@ def fold(
                 group.calendar[name].extend(calendar[b])
                 if business is not None:
                     group.business[name].extend(business[b])
+
+
+_TALKS = 20_000
+"""Talks read at once: enough for numpy to pay, few enough to hold little memory."""
+
+
+def _read_talks(talks: list[Talk], into: array[int]) -> None:
+    """Add the waits of ``talks`` to ``into``, all at once with numpy, and forget them."""
+    if not talks:
+        return
+    pairs = wait_pairs([talk.letters for talk in talks], [talk.instants for talk in talks])
+    if pairs is None:
+        for talk in talks:
+            into.extend(talk.pairs())
+    else:
+        into.frombytes(pairs)
+    talks.clear()
 
 
 def _calendar(pairs: array[int]) -> Sequence[float]:

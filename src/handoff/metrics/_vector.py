@@ -1,4 +1,4 @@
-"""The three array loops of a large report, done by numpy when it is installed.
+"""The array loops of a large report, done by numpy when it is installed.
 
 A year's report turns over a million waits into seconds and sorts a few million
 samples for its medians; in Python those loops are a third of a report read from kept
@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["business_seconds", "calendar_seconds", "enabled", "sorted_floats"]
+__all__ = ["business_seconds", "calendar_seconds", "enabled", "sorted_floats", "wait_pairs"]
 
 _numpy: Any = None
 _looked = False
@@ -97,3 +97,33 @@ def sorted_floats(parts: Sequence[array[float]]) -> bytes | None:
     values = filled[0].copy() if len(filled) == 1 else np.concatenate(filled)
     values.sort(kind="stable")
     return bytes(values.tobytes())
+
+
+_C, _A = ord("c"), ord("a")
+
+
+def wait_pairs(letters: Sequence[str], instants: Sequence[str]) -> bytes | None:
+    """The waits of many conversations at once, as the bytes of an ``array("q")`` of
+    flat (waiting since, reply at) pairs: each conversation's letters (``c`` a
+    customer's step, ``a`` an agent's) with the comma-separated instants of its steps. A
+    wait runs from the first ``c`` of a run of them to the ``a`` after it. None without
+    numpy, or if the instants do not line up with the letters."""
+    if not enabled() or not letters:
+        return None
+    np = _numpy
+    # Conversations end to end, each followed by a step of neither kind ("x" at instant 0),
+    # so that no run of customer steps carries over into the next conversation.
+    steps = np.frombuffer("x".join(letters).encode("ascii"), dtype=np.uint8)
+    at = np.fromstring(",0,".join(instants), dtype=np.int64, sep=",")
+    if len(at) != len(steps):
+        return None
+    customer = steps == _C
+    after_customer = np.zeros(len(steps), dtype=bool)
+    after_customer[1:] = customer[:-1]
+    starts = np.where(customer & ~after_customer, np.arange(len(steps)), -1)
+    np.maximum.accumulate(starts, out=starts)  # the latest start at or before each step
+    replies = np.flatnonzero((steps == _A) & after_customer)
+    pairs = np.empty(2 * len(replies), dtype=np.int64)
+    pairs[0::2] = at[starts[replies]]
+    pairs[1::2] = at[replies]
+    return bytes(pairs.tobytes())

@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from operator import itemgetter
-from typing import Any
+from typing import Any, overload
 
 from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
@@ -66,7 +66,7 @@ from handoff.stores.capabilities import MetricTallies
 from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
-__all__ = ["RESOLVED", "Conversation", "Cursors", "Facts", "Replies", "SQLMetrics", "Texts", "period"]
+__all__ = ["RESOLVED", "Conversation", "Cursors", "Facts", "Replies", "SQLMetrics", "Talk", "Texts", "period"]
 
 RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
@@ -270,7 +270,6 @@ def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
         first_resolved = int(resolutions.partition(" ")[0])
         reopens = letters.replace("a", "").count("rc")
         letters = letters.replace("r", "")
-    at = array("q", map(int, instants.split(","))) if instants else _NO_WAITS
     resolved_at = resolved_channel = None
     if resolved is not None:
         resolved_at = _iso_micros(resolved)
@@ -282,8 +281,8 @@ def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
         opened,
         entry or first_channel or current,
         assignee if first_reply < 0 else agent,
-        None if first_reply < 0 else at[first_reply],
-        _waits(letters, at) if letters else _NO_WAITS,
+        None if first_reply < 0 else int(instants.split(",", first_reply + 1)[first_reply]),
+        Talk(letters, instants) if "ca" in letters else _NO_WAITS,
         resolved_at if first_resolved is None else first_resolved,
         resolved_at,
         resolved_channel,
@@ -296,6 +295,50 @@ def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
         None if legs is None else _legs(jid, legs, read),
         version,
     )
+
+
+class Talk(Sequence[int]):
+    """The waits of a conversation, flattened (waiting since, reply at) pairs, read from
+    its letters (``c`` and ``a`` only) and their instants (comma-separated text) when
+    first looked at. A report folds the talks of a group in bulk instead
+    (:func:`~handoff.metrics._vector.wait_pairs`), never parsing one at a time."""
+
+    __slots__ = ("_pairs", "instants", "letters")
+
+    def __init__(self, letters: str, instants: str) -> None:
+        self.letters = letters
+        self.instants = instants
+        self._pairs: array[int] | None = None
+
+    def pairs(self) -> array[int]:
+        if self._pairs is None:
+            self._pairs = _waits(self.letters, array("q", map(int, self.instants.split(","))))
+        return self._pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs())
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        return self.pairs()[index]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.pairs())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Talk):
+            return self.pairs() == other.pairs()
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return list(self.pairs()) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Talk({self.letters!r}, {self.instants!r})"
 
 
 def _waits(talk: str, at: array[int]) -> array[int]:
