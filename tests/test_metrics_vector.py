@@ -203,3 +203,11 @@ def test_an_empty_calendar_gives_no_business_time_with_numpy() -> None:
     seconds = vector.business_seconds(array("q", [_LOW, _HIGH, _HIGH, _LOW]), [], [], [])
     assert seconds is not None
     assert list(seconds) == [0.0, 0.0]
+
+
+@given(st.lists(st.integers(0, 10), max_size=20), st.integers(0, 10))
+def test_survey_answers_as_bytes_count_as_any_other_sequence(answers: list[int], low: int) -> None:
+    expected = sum(1 for answer in answers if answer >= low)
+    assert _fold._at_least(bytes(answers), low) == expected
+    assert _fold._at_least(answers, low) == expected
+    assert _fold._at_least(tuple(answers), low) == expected
