@@ -371,10 +371,11 @@ FROM journeys j INDEXED BY journeys_for_metrics WHERE j.opened_at >= :start AND 
 and current channel, resolution, reopens, assignee) and when the contact came back,
 which first-contact resolution needs."""
 TEXTS = """SELECT x.channel, json_extract(x.data, '$.body')
-FROM interactions x INDEXED BY interactions_for_metrics
-WHERE x.journey_id IN (SELECT journey_id FROM handoffs) AND x.author = 'customer'
-    AND x.kind IN ('message', 'call') AND x.at >= (SELECT min(coalesce(a.at, h.at)) FROM handoffs h
-        LEFT JOIN interactions a ON a.id = h.anchor_id WHERE h.journey_id = x.journey_id)"""
+FROM (SELECT h.journey_id AS jid, min(coalesce(a.at, h.at)) AS first
+    FROM handoffs h INDEXED BY handoffs_for_metrics LEFT JOIN interactions a ON a.id = h.anchor_id
+    GROUP BY h.journey_id) f
+JOIN interactions x INDEXED BY interactions_for_metrics ON x.journey_id = f.jid AND x.at >= f.first
+WHERE x.author = 'customer' AND x.kind IN ('message', 'call')"""
 """What the repeat rate must read facts from (``--floor``): the customer's messages from
 each journey's earliest handoff on, for every journey with a handoff."""
 _ROUNDS = 3
