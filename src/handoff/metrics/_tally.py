@@ -122,6 +122,21 @@ def _said(item: MetricStep) -> tuple[Fact, ...]:
     return found
 
 
+_RESTATABLE: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+
+
+def _restatable(item: MetricStep) -> tuple[tuple[str, str], ...]:
+    """The (kind, value) of the facts of a customer message a customer can restate
+    (:data:`~handoff.metrics.journeys.RESTATABLE_KINDS`), remembered as :func:`_said` is."""
+    key = (item[6] or "", item[2])
+    found = _RESTATABLE.get(key)
+    if found is None:
+        if len(_RESTATABLE) >= _SAID_KEPT:
+            _RESTATABLE.clear()
+        found = _RESTATABLE[key] = tuple(f.key for f in _said(item) if f.kind in RESTATABLE_KINDS)
+    return found
+
+
 def _restated(legs: MetricJourney, said: Conversation) -> tuple[TallyHandoff, ...]:
     """The handoffs of a journey whose legs and replies a database found: what
     :func:`~handoff.metrics.journeys.handoff_legs` reads of each leg, the facts its
@@ -139,9 +154,8 @@ def _restated(legs: MetricJourney, said: Conversation) -> tuple[TallyHandoff, ..
         known: set[tuple[str, str]] | None = None
         restated: set[tuple[str, str]] = set()
         for step in said[first:last]:
-            for fact in _said(step):
-                key = fact.key
-                if fact.kind not in RESTATABLE_KINDS or key in restated:
+            for key in _restatable(step):
+                if key in restated:
                     continue
                 if indexed is None:
                     if index is None:
@@ -149,7 +163,7 @@ def _restated(legs: MetricJourney, said: Conversation) -> tuple[TallyHandoff, ..
                     indexed = {(kind, value) for kind, value, at in index if at < handoff.at}
                 if key not in indexed:
                     if known is None:
-                        known = {f.key for earlier in said.earlier(start) for f in _said(earlier)}
+                        known = {kept for earlier in said.earlier(start) for kept in _restatable(earlier)}
                     if key not in known:
                         continue
                 restated.add(key)

@@ -441,17 +441,17 @@ def _starts(jid: str, handoffs: list[Any], read: _Lookups) -> _Starts:
     replies: list[int | None] = []
     at: int | None = None
     sequence: int | None = None
-    for handoff in handoffs:
-        key_at, key_sequence = handoff[6], handoff[7]
+    for row in handoffs:
+        key_at, key_sequence = row[6], row[7]
         if at is None or key_at > at:
             at, sequence = key_at, key_sequence
         elif key_at == at and key_sequence is not None and (sequence is None or key_sequence > sequence):
             sequence = key_sequence
         starts.append((at, _ANY if sequence is None else sequence))
         if at == key_at and sequence == key_sequence:
-            replies.append(handoff[8])
+            replies.append(row[8])
         else:
-            replies.append(read.reply(jid, handoff[2], at, sequence))
+            replies.append(read.reply(jid, row[2], at, sequence))
     return starts, replies
 
 
