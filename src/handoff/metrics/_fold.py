@@ -47,6 +47,7 @@ def fold(
     end = micros(aggregator.end)
     by_channel = by == ("channel",)
     groups: dict[tuple[str, ...], tuple[_Group, list[array[int]], list[Talk]]] = {}
+    pending = 0  # talks held, in every group
     for t in tallies:
         (_, opened, entry, _, first_reply, waits, first_resolved, resolved_at, resolved_channel,
          reopens, handoffs, csat, nps, ces, comeback, _, _) = t  # fmt: skip
@@ -59,8 +60,11 @@ def fold(
         c["journeys"] += 1
         if type(waits) is Talk:  # read in bulk with the group's other talks
             talks.append(waits)
-            if len(talks) >= _TALKS:
-                _read_talks(talks, bins[_RESPONSE])
+            pending += 1
+            if pending >= _TALKS:  # however many groups hold them
+                for _, held_bins, held in groups.values():
+                    _read_talks(held, held_bins[_RESPONSE])
+                pending = 0
             if first_reply is not None:
                 first = bins[_FIRST_RESPONSE]
                 first.append(opened)
@@ -145,7 +149,8 @@ def _at_least(answers: Sequence[int], low: int) -> int:
 
 
 _TALKS = 20_000
-"""Talks read at once: enough for numpy to pay, few enough to hold little memory."""
+"""Talks held before they are read (in every group at once): enough for numpy to pay,
+few enough to hold little memory whatever the slicing."""
 
 
 def _read_talks(talks: list[Talk], into: array[int]) -> None:
