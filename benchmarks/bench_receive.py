@@ -43,7 +43,13 @@ the idempotency look-up): how much of the receive is required work; and the CPU 
 a *minimal receive* built from the library's own pieces (that work, one interaction
 appended, the journey's version, time and facts bumped, the policy's decision on the
 ``inbound`` event; no changeset, store checks, decision log or contact brief): the floor
-of the problem rather than of the write path's design.
+of the problem rather than of the write path's design. With PostgreSQL it takes turns,
+a call each, between the anchor, the *least* receive (what any receive serialised per
+customer must ask of the server whatever its schema: in one round trip BEGIN, the
+customer's advisory lock and one keyed read of the journey with the idempotency probe;
+in a second the interaction, the journey's new version and state, and COMMIT, on two
+tables with nothing but their keys), the store's own statements from raw psycopg, and
+the store's ``receive``; with each one's client and server CPU.
 
 ``--opcodes`` then counts the Python bytecode instructions and calls of one memory
 ``receive`` without a switch and of one with a switch, on a journey of 10 and of 10,000:
@@ -71,6 +77,7 @@ import types
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from _support import fresh_postgres, percentile, throwaway_postgres
 from attrs import evolve
@@ -433,7 +440,8 @@ def postgres_floor(url: str, samples: int) -> None:
     anchor_pids: list[int] = []
     anchor = postgres_anchor(url, "floor", anchor_pids)
     lock = (_LOCK_CLASS, "phone:+14155550100")
-    timings: dict[str, list[float]] = {"anchor": [], "floor": [], "receive": []}
+    least, least_pid = _least_receive(url, conn, journey.id, last.id, samples)
+    timings: dict[str, list[float]] = {"anchor": [], "least": [], "floor": [], "receive": []}
     cpu = dict.fromkeys(timings, 0.0)
     server = dict.fromkeys(timings, 0.0)
     with Switchboard.open(receive_url, clock=FixedClock(T0), ids=SeededIds(8)) as board:
@@ -442,10 +450,11 @@ def postgres_floor(url: str, samples: int) -> None:
         with psycopg.connect(url, autocommit=True) as look:
             rows = look.execute(
                 "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> ALL(%s)",
-                ([conn.info.backend_pid, look.info.backend_pid, *anchor_pids],),
+                ([conn.info.backend_pid, look.info.backend_pid, least_pid, *anchor_pids],),
             ).fetchall()
         of = {
             "anchor": backend_cpu(anchor_pids),
+            "least": backend_cpu([least_pid]),
             "floor": backend_cpu([conn.info.backend_pid]),
             "receive": backend_cpu([int(str(row[0])) for row in rows]),
         }
@@ -466,7 +475,7 @@ def postgres_floor(url: str, samples: int) -> None:
             board.receive(_inbound(i, 100 + i, "floor"))
 
         for i in range(samples):
-            for name, call in (("anchor", anchor), ("floor", floor), ("receive", receive)):
+            for name, call in (("anchor", anchor), ("least", least), ("floor", floor), ("receive", receive)):
                 on_server = of[name]()
                 began, used = time.perf_counter(), time.process_time()
                 call(i)
@@ -481,6 +490,10 @@ def postgres_floor(url: str, samples: int) -> None:
     )
     for name, what in (
         ("anchor", "anchor"),
+        (
+            "least",
+            "least: lock, keyed read, idempotency probe, insert, update, on two bare tables",
+        ),
         ("floor", "floor: the receive's statements from raw psycopg"),
         ("receive", "receive (the store)"),
     ):
@@ -490,6 +503,58 @@ def postgres_floor(url: str, samples: int) -> None:
             f" {percentile(timings[name], 0.99) / p50:.2f}×, client CPU {cpu[name] / samples * 1e6:.0f},"
             f" server CPU {server[name] / samples * 1e6:.0f}"
         )
+
+
+_LEAST_TABLES = """CREATE TABLE least_journeys (id text PRIMARY KEY, version bigint NOT NULL,
+    data jsonb NOT NULL);
+CREATE TABLE least_interactions (id text PRIMARY KEY, journey_id text NOT NULL, sequence bigint NOT NULL,
+    external_id text UNIQUE, data jsonb NOT NULL)"""
+_LEAST_READ = """BEGIN; SELECT pg_advisory_xact_lock(%(key)s);
+SELECT version, data, EXISTS (SELECT 1 FROM least_interactions WHERE external_id = %(external)s)
+FROM least_journeys WHERE id = %(journey)s"""
+_LEAST_INSERT = "INSERT INTO least_interactions VALUES (%s, %s, %s, %s, %s)"
+_LEAST_UPDATE = "UPDATE least_journeys SET version = %s, data = %s WHERE id = %s"
+
+
+def _least_receive(
+    url: str, floor: Any, journey_id: str, interaction_id: str, samples: int
+) -> tuple[Callable[[int], None], int]:
+    """The least any receive serialised per customer must ask of PostgreSQL, whatever its
+    schema: in one round trip BEGIN, the customer's lock, and one keyed read of the
+    journey with the idempotency probe; in a second, the interaction (as large as the
+    store's), the journey's new version and state, and COMMIT. Two tables with nothing
+    but their keys and the unique external id. Returns the call and its server process."""
+    import psycopg
+
+    journey_data = floor.execute("SELECT data::text FROM journeys WHERE id = %s", (journey_id,)).fetchone()[0]
+    interaction_data = floor.execute(
+        "SELECT data::text FROM interactions WHERE id = %s", (interaction_id,)
+    ).fetchone()[0]
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute("CREATE SCHEMA IF NOT EXISTS floor_least")
+    conn.execute("SET search_path TO floor_least")
+    conn.execute("DROP TABLE IF EXISTS least_journeys, least_interactions")
+    for statement in _LEAST_TABLES.split(";"):
+        conn.execute(statement)
+    conn.execute("INSERT INTO least_journeys VALUES (%s, 1, %s)", (journey_id, journey_data))
+    read = psycopg.ClientCursor(conn)
+
+    def least(i: int) -> None:
+        read.execute(_LEAST_READ, {"key": 7, "external": f"least-{i}", "journey": journey_id})
+        read.nextset()
+        read.nextset()
+        read.fetchall()
+        with conn.pipeline():
+            conn.execute(
+                _LEAST_INSERT,
+                (f"ix_least_{i}", journey_id, i + 2, f"least-{i}", interaction_data),
+                prepare=True,
+            )
+            conn.execute(_LEAST_UPDATE, (i + 2, journey_data, journey_id), prepare=True)
+            conn.execute("COMMIT")
+
+    assert samples > 0
+    return least, conn.info.backend_pid
 
 
 def _minimal_receive(board: Switchboard) -> Callable[[Inbound], object]:
