@@ -137,9 +137,9 @@ def refresh_tallies(store: Store, start: datetime, end: datetime, *, agents: boo
     """Make and keep the tally of every journey opened from ``start`` to ``end`` whose
     kept tally is missing or stale, so that the next reports read them instead (after a
     bulk import, or at night); return how many were made. A report never keeps tallies:
-    it reads those kept and reduces the other journeys itself. ``agents=False`` keeps
-    tallies that reports sliced by agent make again. A store that cannot keep tallies
-    is an error."""
+    it reads those kept and reduces the other journeys itself. A tally kept with
+    ``agents=False`` lacks the first replying agent: a report sliced by agent reduces
+    its journey again. A store that cannot keep tallies is an error."""
     start, end = period(start, end)
     if not isinstance(store, MetricTallies):
         raise ValidationError(
