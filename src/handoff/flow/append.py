@@ -8,7 +8,7 @@ journey's length.
 
 from __future__ import annotations
 
-from handoff._records import replace
+from handoff._records import maker, replace
 from handoff.facts import asked_for, facts_of_masked, merge_facts, phone_region
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 from handoff.summary._issue import is_small_talk
@@ -20,6 +20,10 @@ MAX_PATH = 20
 """Path steps kept: the first channel and the most recent ones (a journey that bounces
 between two channels all day must not grow its row without bound)."""
 MAX_SUBJECT = 160
+
+# A path step and a note's line, made from the checked interaction's own parts.
+_step = maker(PathStep)
+_line = maker(SummaryLine)
 
 
 def _subject(body: str) -> str:
@@ -40,13 +44,13 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
     elif author in ("agent", "bot") and conversational:
         _agent_said(journey, interaction, changes)
     elif interaction.kind == "note":
-        line = SummaryLine(interaction.at, interaction.channel, author, interaction.body, interaction.agent)
+        line = _line(interaction.at, interaction.channel, author, interaction.body, interaction.agent)
         changes["notes"] = (*journey.notes, line)[-MAX_NOTES:]
     moves = (author == "customer" and conversational) or (
         interaction.kind == "event" and interaction.metadata.get("transfer") == "1"
     )
     if moves and (not journey.path or journey.path[-1].channel != interaction.channel):
-        path = (*journey.path, PathStep(interaction.channel, interaction.at))
+        path = (*journey.path, _step(interaction.channel, interaction.at))
         changes["path"] = path if len(path) <= MAX_PATH else (path[0], *path[-(MAX_PATH - 1) :])
     return replace(journey, **changes)
 

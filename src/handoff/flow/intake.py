@@ -138,10 +138,10 @@ def draft_inbound(
             from_agent=base.assignee,
         )
         events.append(
-            Event(
-                "channel_switched",
-                inbound.at,
-                inbound.channel,
+            _event(
+                kind="channel_switched",
+                at=inbound.at,
+                channel=inbound.channel,
                 from_channel=base.current_channel,
                 to_channel=inbound.channel,
                 initiated_by="customer",

@@ -71,6 +71,7 @@ NOT_NOTIFIED = Verdict(
 _interaction = builder(Interaction)
 _changeset = builder(Changeset)
 _handoff_record = builder(Handoff)
+_decision_record = builder(DecisionRecord)
 
 
 @define(frozen=True)
@@ -214,11 +215,7 @@ def plan(
         )
         shown, more = _shown(recent, interaction, wanted.recent, draft.journey_version)
         record = _handoff(draft.handoff, after, contact, shown, wanted, interaction, ids, decided.queue)
-    logged = (
-        tuple(DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged)
-        if decided.logged
-        else ()
-    )
+    logged = _records_of(decided.logged, after.id, contact.id, interaction.at) if decided.logged else ()
     changeset = _changeset(  # every part made here, every sequence a tuple: the store checks it all
         contact=contact if draft.contact_changed else None,
         expected_contact_version=draft.contact_version if draft.contact_changed else 0,
@@ -351,6 +348,20 @@ def _decide(
         priority=priority,
         queue=queue,
     )
+
+
+def _records_of(
+    decisions: Sequence[Decision], journey_id: str, contact_id: str, at: datetime
+) -> tuple[DecisionRecord, ...]:
+    """The decision log's records of ``decisions``: ids the engine derived, the journey's
+    and contact's ids and the event's time, all checked (the data's id is the decision's)."""
+    records = []
+    for decision in decisions:
+        data = decision.to_dict()
+        records.append(
+            _decision_record(id=data["id"], journey_id=journey_id, contact_id=contact_id, at=at, data=data)
+        )
+    return tuple(records)
 
 
 def _cleared(

@@ -6,6 +6,10 @@ or made (types, versions one above those read, one interaction, fresh ids), so
 may still carry from outside (see there). The very object planned is remembered, weakly
 and by identity: a copy, an ``evolve`` or a changeset built anywhere else is checked in
 full, and a third-party backend given one checks it as it always did.
+
+A changeset whose decision records were encoded from decisions the library's own engine
+and declarative rules made (``decisions=True``) carries no outside data there either:
+their JSON data is not walked again.
 """
 
 from __future__ import annotations
@@ -14,17 +18,27 @@ import weakref
 
 from handoff.stores.records import Changeset
 
-__all__ = ["vouch", "vouched"]
+__all__ = ["decisions_vouched", "vouch", "vouched"]
 
 _PLANNED: weakref.WeakValueDictionary[int, Changeset] = weakref.WeakValueDictionary()
+_PLAIN_DECISIONS: weakref.WeakValueDictionary[int, Changeset] = weakref.WeakValueDictionary()
 
 
-def vouch(changes: Changeset) -> Changeset:
-    """Remember ``changes`` as planned by the write path; returns it."""
+def vouch(changes: Changeset, *, decisions: bool = False) -> Changeset:
+    """Remember ``changes`` as planned by the write path (``decisions``: its decision
+    records' data is JSON by construction); returns it."""
     _PLANNED[id(changes)] = changes
+    if decisions and changes.decisions:
+        _PLAIN_DECISIONS[id(changes)] = changes
     return changes
 
 
 def vouched(changes: object) -> bool:
     """Whether ``changes`` is a changeset the write path planned (this very object)."""
     return _PLANNED.get(id(changes)) is changes
+
+
+def decisions_vouched(changes: object) -> bool:
+    """Whether the decision records of ``changes`` (a changeset :func:`vouched` for) were
+    vouched for as JSON data by construction."""
+    return _PLAIN_DECISIONS.get(id(changes)) is changes

@@ -46,7 +46,7 @@ from handoff.models import (
     Notification,
     NotificationStatus,
 )
-from handoff.stores._planned import vouched
+from handoff.stores._planned import decisions_vouched, vouched
 from handoff.stores.records import Changeset
 
 __all__ = [
@@ -301,7 +301,8 @@ def check_changeset(changes: object) -> Changeset:
 
     A changeset the write path planned itself is only checked for what it may still
     carry from outside: keys (an inbound's external id, an identity), numbers past what
-    the stores keep and decision data; the rest it was built right.
+    the stores keep and decision data (unless the library's own engine and declarative
+    rules made every decision it logs); the rest it was built right.
     """
     if vouched(changes):
         return _check_planned(changes)  # type: ignore[arg-type]
@@ -354,8 +355,9 @@ def _check_planned(changes: Changeset) -> Changeset:
         check_whole(changes.journey.version, "journey.version", MAX_VERSION)
     for i, interaction in enumerate(changes.interactions):
         check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
-    for i, decision in enumerate(changes.decisions):
-        _check_json(decision.data, f"decisions[{i}].data", 0)
+    if changes.decisions and not decisions_vouched(changes):
+        for i, decision in enumerate(changes.decisions):
+            _check_json(decision.data, f"decisions[{i}].data", 0)
     # Of its keys only these come from outside; ids and references it made, or read stored.
     if changes.contact is not None:
         for k, identity in enumerate(changes.contact.identities):

@@ -24,7 +24,7 @@ from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
-from handoff._records import build, maker
+from handoff._records import build, builder, maker
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.masking import mask_cards, mask_contact_details, mask_fact
@@ -211,7 +211,7 @@ def _summary(
         if "opening" in wanted and profile.voice
         else ()
     )
-    return ContextSummary(
+    return _context_summary(  # of checked records and an aware ``now``
         journey_id=journey.id,
         reference=journey.reference,
         for_channel=for_channel,
@@ -406,6 +406,7 @@ _SHOWN = frozenset((kind, author) for kind in _CONVERSATION for author in _SPEAK
 _line_parts = attrgetter("at", "channel", "author", "body", "agent")
 _body = attrgetter("body")
 _new_line = maker(SummaryLine)
+_context_summary = builder(ContextSummary)
 
 
 def _one_line(text: str | None) -> str:
