@@ -8,8 +8,10 @@ before, and one that cannot be stored is refused with nothing written.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from attrs import define, field
@@ -18,11 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from handoff import FixedClock, Inbound, SeededIds, Switchboard
 from handoff.errors import ValidationError
 from handoff.events import Suggestion
-from handoff.policy import Policy
+from handoff.policy import Decision, Policy
+from handoff.policy.conditions import show
 from handoff.policy.engine import plain_decisions
 from handoff.policy.facts import Facts
 from handoff.policy.rules import DeclarativeRule
 from handoff.policy.situation import RuleResult, Situation
+from handoff.serde import _reference
 from handoff.stores.rules import _check_json
 from tests.test_policy_handwritten import POLICIES, situations
 
@@ -34,7 +38,30 @@ T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 def test_a_declarative_policys_decisions_are_json_data(drawn: tuple[Policy, Situation]) -> None:
     policy, situation = drawn
     assert plain_decisions(policy)
-    _check_json(policy.decide(situation).to_dict(), "data", 0)  # raises if it is not
+    decision = policy.decide(situation)
+    data = decision.to_dict()
+    _check_json(data, "data", 0)  # raises if it is not
+    assert json.dumps(data) == json.dumps(_as_cattrs_encodes(decision))  # the same keys, in order
+
+
+_CATTRS = _reference()
+
+
+def _as_cattrs_encodes(decision: Decision) -> dict[str, Any]:
+    """A decision's record with every part encoded by cattrs alone."""
+    data = {
+        "id": decision.id,
+        "policy_revision": decision.policy_revision,
+        "journey_id": decision.journey_id,
+        "journey_version": decision.journey_version,
+        "event": _CATTRS.unstructure(decision.event),
+        "facts": {name: show(value) for name, value in decision.facts.items()},
+        "verdicts": [_CATTRS.unstructure(v) for v in decision.verdicts],
+        "notifications": [_CATTRS.unstructure(n) for n in decision.notifications],
+        "summary": None if decision.summary is None else _CATTRS.unstructure(decision.summary),
+        "suggestions": [_CATTRS.unstructure(s) for s in decision.suggestions],
+    }
+    return data if decision.priority is None else {**data, "priority": decision.priority}
 
 
 def test_the_default_policies_are_plain() -> None:

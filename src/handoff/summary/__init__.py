@@ -337,7 +337,9 @@ def _channels_told(journey: Journey) -> int:
 
 def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
     shown = compress(recent, map(_SHOWN.__contains__, map(_kind_and_author, recent)))
-    said = sorted(shown, key=_order)
+    said = sorted(shown, key=_sequence)  # a number per line to compare, no key tuples made
+    if len(set(map(_sequence, said))) < len(said):  # not one journey's: ties go by time, then id
+        said.sort(key=_order)
     chosen = said[-count:] if count else []
     if clean is not _as_is:
         return tuple(_line(i.at, i.channel, i.author, i.body, i.agent, clean) for i in chosen)
@@ -400,6 +402,7 @@ def _checklist(
 
 
 _order: Callable[[Interaction], tuple[int, datetime, str]] = attrgetter("sequence", "at", "id")
+_sequence = attrgetter("sequence")
 _kind_and_author = attrgetter("kind", "author")
 _SHOWN = frozenset((kind, author) for kind in _CONVERSATION for author in _SPEAKERS)
 """What a summary's recent lines show: messages and calls of the customer, agents and bots."""
