@@ -21,7 +21,7 @@ from handoff import FixedClock, Inbound, SeededIds, Switchboard, summary
 from handoff.events import JourneyOutcome, Verdict
 from handoff.flow import append, continuity, intake, plan, read
 from handoff.flow.continuity import Choice
-from handoff.flow.plan import Draft, Planned
+from handoff.flow.plan import Draft, HandoffPlan, Planned
 from handoff.flow.read import IntakeRead
 from handoff.models import ContextSummary, DecisionRecord, Handoff, Interaction, PathStep, SummaryLine
 from handoff.policy import engine
@@ -48,6 +48,7 @@ _BUILT: list[tuple[Any, str, type]] = [
     (plan, "_outcome", JourneyOutcome),
     (intake, "_draft", Draft),
     (intake, "_event", Event),
+    (intake, "_handoff_plan", HandoffPlan),
     (intake, "_verdict", Verdict),
     (read, "_intake_read", IntakeRead),
     (continuity, "_choice", Choice),

@@ -32,6 +32,7 @@ __all__ = ["draft_inbound", "inbound_identity"]
 _draft = builder(Draft)
 _event = builder(Event)
 _verdict = maker(Verdict)
+_handoff_plan = builder(HandoffPlan)
 
 
 def inbound_identity(inbound: Inbound, default_region: str | None = None) -> Identity:
@@ -130,7 +131,7 @@ def draft_inbound(
     previous = base.current_channel if choice.journey is not None else None
     if choice.journey is not None and base.current_channel != inbound.channel:
         changes.update(current_channel=inbound.channel, handoff_count=base.handoff_count + 1)
-        handoff = HandoffPlan(
+        handoff = _handoff_plan(
             from_channel=base.current_channel,
             to_channel=inbound.channel,
             initiated_by="customer",

@@ -336,7 +336,10 @@ def _channels_told(journey: Journey) -> int:
 
 
 def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
-    shown = compress(recent, map(_SHOWN.__contains__, map(_kind_and_author, recent)))
+    if _SHOWN_KINDS.issuperset(map(_kind, recent)) and _SHOWN_AUTHORS.issuperset(map(_author, recent)):
+        shown: Iterable[Interaction] = recent  # the usual: every one is a message or call of a speaker
+    else:
+        shown = compress(recent, map(_SHOWN.__contains__, map(_kind_and_author, recent)))
     said = sorted(shown, key=_sequence)  # a number per line to compare, no key tuples made
     if len(set(map(_sequence, said))) < len(said):  # not one journey's: ties go by time, then id
         said.sort(key=_order)
@@ -406,6 +409,8 @@ _sequence = attrgetter("sequence")
 _kind_and_author = attrgetter("kind", "author")
 _SHOWN = frozenset((kind, author) for kind in _CONVERSATION for author in _SPEAKERS)
 """What a summary's recent lines show: messages and calls of the customer, agents and bots."""
+_SHOWN_KINDS, _SHOWN_AUTHORS = frozenset(_CONVERSATION), frozenset(_SPEAKERS)
+_kind, _author = attrgetter("kind"), attrgetter("author")
 _line_parts = attrgetter("at", "channel", "author", "body", "agent")
 _body = attrgetter("body")
 _new_line = maker(SummaryLine)
