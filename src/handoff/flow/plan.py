@@ -563,8 +563,11 @@ def _handoff(
     )
 
 
+_WHO = {"customer": "the customer", "agent": "an agent", "bot": "the bot", "system": "the system"}
+
+
 def _transition_line(plan: HandoffPlan) -> str:
-    who = {"customer": "the customer", "agent": "an agent", "bot": "the bot", "system": "the system"}
+    who = _WHO
     parts = [
         f"{plan.from_channel} → {plan.to_channel}",
         f"by {who.get(plan.initiated_by, plan.initiated_by)}",
