@@ -8,6 +8,8 @@ journey's length.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from handoff._records import maker, replace
 from handoff.facts import asked_for, facts_of_masked, merge_facts, phone_region
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
@@ -31,12 +33,18 @@ def _subject(body: str) -> str:
     return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1] + "…"
 
 
-def append(journey: Journey, interaction: Interaction) -> Journey:
-    """The journey after ``interaction`` (whose sequence must be ``version + 1``)."""
+def append(
+    journey: Journey, interaction: Interaction, drafted: Mapping[str, object] | None = None
+) -> Journey:
+    """The journey after ``interaction`` (whose sequence must be ``version + 1``), with the
+    ``drafted`` changes of its event made in the same new record (they name none of the
+    fields the interaction changes, so the result is as if they were made first)."""
     changes: dict[str, object] = {
         "version": interaction.sequence,
         "updated_at": max(journey.updated_at, interaction.at),
     }
+    if drafted:
+        changes.update(drafted)
     author = interaction.author
     conversational = interaction.kind in ("message", "call")
     if author == "customer" and conversational:

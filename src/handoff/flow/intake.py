@@ -150,8 +150,9 @@ def draft_inbound(
                 sensitive=reasons,
             )
         )
-    return _draft(
-        journey=replace(base, **changes) if changes else base,
+    return _draft(  # the changes are made with the message's own: one new journey record, not two
+        journey=base,
+        changes=changes or None,
         events=tuple(events),
         handoff=handoff,
         previous_channel=previous,

@@ -93,10 +93,12 @@ class Draft:
     """One event before the policy: the interaction it appends and what it changes.
 
     ``journey`` already carries the event's status changes (reopened, pending,
-    transferred); ``contact_version`` and ``journey_version`` are the versions read
-    (0 = new) and ``contact_changed`` says whether the contact is written too;
-    ``links`` are the links the event adds to a contact already stored (a new contact
-    carries its own).
+    transferred), or ``changes`` holds them for the plan to make together with the
+    interaction's own (a customer's message: one new journey record instead of two; they
+    name none of the fields a customer's message changes); ``contact_version`` and
+    ``journey_version`` are the versions read (0 = new) and ``contact_changed`` says
+    whether the contact is written too; ``links`` are the links the event adds to a
+    contact already stored (a new contact carries its own).
     """
 
     contact: Contact
@@ -113,6 +115,7 @@ class Draft:
     before: Journey | None = None
     """The journey as stored before the event (``None``: same as ``journey``), from which
     the plan tells which SLA targets the event met."""
+    changes: Mapping[str, object] | None = None
 
 
 @define(frozen=True)
@@ -199,7 +202,7 @@ def plan(
     switch, for the summary it wants: nothing is scheduled and no decision logged.
     """
     interaction, contact = draft.interaction, draft.contact
-    after = append(draft.journey, interaction)
+    after = append(draft.journey, interaction, draft.changes)
     decided = _NOTHING_DECIDED
     if draft.events and (notify or draft.handoff is not None):
         decided = _decide(draft, after, notifications, now, policy, ids, sentiment, notify=notify)
