@@ -47,6 +47,7 @@ _BUILT: list[tuple[Any, str, type]] = [
     (plan, "_situation", Situation),
     (plan, "_outcome", JourneyOutcome),
     (intake, "_draft", Draft),
+    (intake, "_interaction", Interaction),
     (intake, "_event", Event),
     (intake, "_handoff_plan", HandoffPlan),
     (intake, "_verdict", Verdict),
