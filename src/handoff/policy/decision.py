@@ -138,9 +138,15 @@ flatten(Event, Verdict, PlannedNotification, SummarySpec, Suggestion)
 """A decision's parts, written to the decision log on every event that planned or advised
 something, are encoded by flat functions (what cattrs gives, without its dispatch)."""
 
+
+def _part_data(value: Any, _as: Any = None) -> Any:
+    """What a flat function hands a field of a shape it does not write out itself."""
+    return to_dict(value)
+
+
 # The same flat functions, called directly: ``to_dict`` of each part without the converter's look-up.
-_event_data = plain_function(Event, to_dict)
-_verdict_data = plain_function(Verdict, to_dict)
-_notification_data = plain_function(PlannedNotification, to_dict)
-_summary_data = plain_function(SummarySpec, to_dict)
-_suggestion_data = plain_function(Suggestion, to_dict)
+_event_data = plain_function(Event, _part_data)
+_verdict_data = plain_function(Verdict, _part_data)
+_notification_data = plain_function(PlannedNotification, _part_data)
+_summary_data = plain_function(SummarySpec, _part_data)
+_suggestion_data = plain_function(Suggestion, _part_data)
