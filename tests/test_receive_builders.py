@@ -23,7 +23,15 @@ from handoff.flow import append, continuity, intake, plan, read
 from handoff.flow.continuity import Choice
 from handoff.flow.plan import Draft, HandoffPlan, Planned
 from handoff.flow.read import IntakeRead
-from handoff.models import ContextSummary, DecisionRecord, Handoff, Interaction, PathStep, SummaryLine
+from handoff.models import (
+    CardIdentity,
+    ContextSummary,
+    DecisionRecord,
+    Handoff,
+    Interaction,
+    PathStep,
+    SummaryLine,
+)
 from handoff.policy import engine
 from handoff.policy.decision import Decision
 from handoff.policy.situation import Event, Situation
@@ -40,6 +48,7 @@ _BUILT: list[tuple[Any, str, type]] = [
     (plan, "_handoff_record", Handoff),
     (plan, "_decision_record", DecisionRecord),
     (summary, "_context_summary", ContextSummary),
+    (summary, "_card_identity", CardIdentity),
     (append, "_step", PathStep),
     (append, "_line", SummaryLine),
     (plan, "_decided", plan._Decided),
@@ -130,7 +139,13 @@ def test_receives_store_and_return_what_the_constructors_make(steps: list[tuple[
     assert fast == slow
 
 
-_MAKERS = {"_planned", "_choice", "_verdict", "_decision"}  # fields by position; the rest by name
+_MAKERS = {
+    "_planned",
+    "_choice",
+    "_verdict",
+    "_decision",
+    "_card_identity",
+}  # fields by position; the rest by name
 
 
 # The write path's own records, which validate nothing (the stored ones are checked against

@@ -201,7 +201,7 @@ def _summary(
     clean = mask_contact_details if masked else _as_is if secrets_masked else mask_cards
     wanted = frozenset(spec.sections)
     identities = tuple(
-        CardIdentity(link.identity.masked() if masked else str(link.identity), link.confirmed, link.source)
+        _card_identity(link.identity.masked() if masked else str(link.identity), link.confirmed, link.source)
         for link in contact.links
     )
     lines = _recent_lines(recent, spec.recent, clean) if "recent" in wanted else ()
@@ -225,11 +225,15 @@ def _summary(
         path=journey.path if "path" in wanted else (),
         notes=(
             tuple(_line(n.at, n.channel, n.author, n.text, n.agent, clean) for n in journey.notes)
-            if "notes" in wanted
+            if "notes" in wanted and journey.notes
             else ()
         ),
         recent=lines,
-        commitments=tuple(clean(c) for c in journey.commitments) if "commitments" in wanted else (),
+        commitments=(
+            tuple(clean(c) for c in journey.commitments)
+            if "commitments" in wanted and journey.commitments
+            else ()
+        ),
         checklist=(
             _checklist(journey, identities, transition, [clean(x) for x in checklist_extra])
             if "checklist" in wanted
@@ -415,6 +419,7 @@ _line_parts = attrgetter("at", "channel", "author", "body", "agent")
 _body = attrgetter("body")
 _new_line = maker(SummaryLine)
 _context_summary = builder(ContextSummary)
+_card_identity = maker(CardIdentity)
 
 
 def _one_line(text: str | None) -> str:
