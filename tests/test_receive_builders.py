@@ -17,13 +17,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handoff import FixedClock, Inbound, SeededIds, Switchboard
+from handoff import FixedClock, Inbound, SeededIds, Switchboard, summary
 from handoff.events import JourneyOutcome, Verdict
-from handoff.flow import continuity, intake, plan, read
+from handoff.flow import append, continuity, intake, plan, read
 from handoff.flow.continuity import Choice
-from handoff.flow.plan import Draft, Planned
+from handoff.flow.plan import Draft, HandoffPlan, Planned
 from handoff.flow.read import IntakeRead
-from handoff.models import Handoff, Interaction
+from handoff.models import (
+    CardIdentity,
+    ContextSummary,
+    DecisionRecord,
+    Handoff,
+    Interaction,
+    PathStep,
+    SummaryLine,
+)
 from handoff.policy import engine
 from handoff.policy.decision import Decision
 from handoff.policy.situation import Event, Situation
@@ -38,12 +46,19 @@ _BUILT: list[tuple[Any, str, type]] = [
     (plan, "_interaction", Interaction),
     (plan, "_changeset", Changeset),
     (plan, "_handoff_record", Handoff),
+    (plan, "_decision_record", DecisionRecord),
+    (summary, "_context_summary", ContextSummary),
+    (summary, "_card_identity", CardIdentity),
+    (append, "_step", PathStep),
+    (append, "_line", SummaryLine),
     (plan, "_decided", plan._Decided),
     (plan, "_planned", Planned),
     (plan, "_situation", Situation),
     (plan, "_outcome", JourneyOutcome),
     (intake, "_draft", Draft),
+    (intake, "_interaction", Interaction),
     (intake, "_event", Event),
+    (intake, "_handoff_plan", HandoffPlan),
     (intake, "_verdict", Verdict),
     (read, "_intake_read", IntakeRead),
     (continuity, "_choice", Choice),
@@ -124,12 +139,28 @@ def test_receives_store_and_return_what_the_constructors_make(steps: list[tuple[
     assert fast == slow
 
 
-_MAKERS = {"_planned", "_choice", "_verdict", "_decision"}  # fields by position; the rest by name
+_MAKERS = {
+    "_planned",
+    "_choice",
+    "_verdict",
+    "_decision",
+    "_card_identity",
+}  # fields by position; the rest by name
 
 
 # The write path's own records, which validate nothing (the stored ones are checked against
 # their validating constructors in test_records_builders).
-_PLUMBING = [built for built in _BUILT if built[2] not in (Interaction, Changeset, Handoff, IntakeRecords)]
+_STORED = (
+    Interaction,
+    Changeset,
+    Handoff,
+    IntakeRecords,
+    DecisionRecord,
+    ContextSummary,
+    PathStep,
+    SummaryLine,
+)
+_PLUMBING = [built for built in _BUILT if built[2] not in _STORED]
 
 
 @given(st.sampled_from(_PLUMBING), st.data())

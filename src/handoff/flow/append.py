@@ -8,7 +8,9 @@ journey's length.
 
 from __future__ import annotations
 
-from handoff._records import replace
+from collections.abc import Mapping
+
+from handoff._records import maker, replace
 from handoff.facts import asked_for, facts_of_masked, merge_facts, phone_region
 from handoff.models import Interaction, Journey, PathStep, SummaryLine
 from handoff.summary._issue import is_small_talk
@@ -21,18 +23,28 @@ MAX_PATH = 20
 between two channels all day must not grow its row without bound)."""
 MAX_SUBJECT = 160
 
+# A path step and a note's line, made from the checked interaction's own parts.
+_step = maker(PathStep)
+_line = maker(SummaryLine)
+
 
 def _subject(body: str) -> str:
     line = " ".join(body.split())
     return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1] + "…"
 
 
-def append(journey: Journey, interaction: Interaction) -> Journey:
-    """The journey after ``interaction`` (whose sequence must be ``version + 1``)."""
+def append(
+    journey: Journey, interaction: Interaction, drafted: Mapping[str, object] | None = None
+) -> Journey:
+    """The journey after ``interaction`` (whose sequence must be ``version + 1``), with the
+    ``drafted`` changes of its event made in the same new record (they name none of the
+    fields the interaction changes, so the result is as if they were made first)."""
     changes: dict[str, object] = {
         "version": interaction.sequence,
         "updated_at": max(journey.updated_at, interaction.at),
     }
+    if drafted:
+        changes.update(drafted)
     author = interaction.author
     conversational = interaction.kind in ("message", "call")
     if author == "customer" and conversational:
@@ -40,13 +52,13 @@ def append(journey: Journey, interaction: Interaction) -> Journey:
     elif author in ("agent", "bot") and conversational:
         _agent_said(journey, interaction, changes)
     elif interaction.kind == "note":
-        line = SummaryLine(interaction.at, interaction.channel, author, interaction.body, interaction.agent)
+        line = _line(interaction.at, interaction.channel, author, interaction.body, interaction.agent)
         changes["notes"] = (*journey.notes, line)[-MAX_NOTES:]
     moves = (author == "customer" and conversational) or (
         interaction.kind == "event" and interaction.metadata.get("transfer") == "1"
     )
     if moves and (not journey.path or journey.path[-1].channel != interaction.channel):
-        path = (*journey.path, PathStep(interaction.channel, interaction.at))
+        path = (*journey.path, _step(interaction.channel, interaction.at))
         changes["path"] = path if len(path) <= MAX_PATH else (path[0], *path[-(MAX_PATH - 1) :])
     return replace(journey, **changes)
 

@@ -18,11 +18,11 @@ from handoff.errors import ValidationError
 from handoff.events import MAX_BODY_CHARS, Inbound, Verdict
 from handoff.facts import sensitive_reasons
 from handoff.flow.continuity import choose_journey
-from handoff.flow.plan import Draft, HandoffPlan, new_interaction
+from handoff.flow.plan import Draft, HandoffPlan
 from handoff.flow.read import IntakeRead
 from handoff.identity import Identity, parse_identity
 from handoff.masking import mask_inbound
-from handoff.models import Contact, IdentityLink, Journey, LinkSource
+from handoff.models import Contact, IdentityLink, Interaction, Journey, LinkSource
 from handoff.policy.engine import Event, PolicySettings
 from handoff.sensitivity import reasons_of_masked
 
@@ -30,8 +30,10 @@ __all__ = ["draft_inbound", "inbound_identity"]
 
 # What every inbound makes, from parts at hand.
 _draft = builder(Draft)
+_interaction = builder(Interaction)
 _event = builder(Event)
 _verdict = maker(Verdict)
+_handoff_plan = builder(HandoffPlan)
 
 
 def inbound_identity(inbound: Inbound, default_region: str | None = None) -> Identity:
@@ -83,21 +85,22 @@ def draft_inbound(
     reasons = (
         reasons_of_masked(body) if len(body) < MAX_BODY_CHARS or body == given else sensitive_reasons(body)
     )
-    interaction = new_interaction(
-        interaction_id,
-        base,
+    interaction = _interaction(  # what new_interaction makes of a masked inbound, made at once
+        id=interaction_id,
+        journey_id=base.id,
+        contact_id=base.contact_id,
         channel=inbound.channel,
         author=inbound.author,
-        body=inbound.body,
+        body=body,
         at=inbound.at,
+        sequence=base.version + 1,
         kind=inbound.kind,
         external_id=inbound.external_id,
         agent=inbound.agent,
         identity=identity,
         thread_refs=inbound.thread_ref,
-        metadata=inbound.metadata,
+        metadata=dict(inbound.metadata),
         sensitive=inbound.sensitive or bool(reasons),
-        masked=True,
     )
     common: dict[str, Any] = {
         "contact": contact,
@@ -130,7 +133,7 @@ def draft_inbound(
     previous = base.current_channel if choice.journey is not None else None
     if choice.journey is not None and base.current_channel != inbound.channel:
         changes.update(current_channel=inbound.channel, handoff_count=base.handoff_count + 1)
-        handoff = HandoffPlan(
+        handoff = _handoff_plan(
             from_channel=base.current_channel,
             to_channel=inbound.channel,
             initiated_by="customer",
@@ -138,10 +141,10 @@ def draft_inbound(
             from_agent=base.assignee,
         )
         events.append(
-            Event(
-                "channel_switched",
-                inbound.at,
-                inbound.channel,
+            _event(
+                kind="channel_switched",
+                at=inbound.at,
+                channel=inbound.channel,
                 from_channel=base.current_channel,
                 to_channel=inbound.channel,
                 initiated_by="customer",
@@ -149,8 +152,9 @@ def draft_inbound(
                 sensitive=reasons,
             )
         )
-    return _draft(
-        journey=replace(base, **changes) if changes else base,
+    return _draft(  # the changes are made with the message's own: one new journey record, not two
+        journey=base,
+        changes=changes or None,
         events=tuple(events),
         handoff=handoff,
         previous_channel=previous,

@@ -71,6 +71,7 @@ NOT_NOTIFIED = Verdict(
 _interaction = builder(Interaction)
 _changeset = builder(Changeset)
 _handoff_record = builder(Handoff)
+_decision_record = builder(DecisionRecord)
 
 
 @define(frozen=True)
@@ -92,10 +93,12 @@ class Draft:
     """One event before the policy: the interaction it appends and what it changes.
 
     ``journey`` already carries the event's status changes (reopened, pending,
-    transferred); ``contact_version`` and ``journey_version`` are the versions read
-    (0 = new) and ``contact_changed`` says whether the contact is written too;
-    ``links`` are the links the event adds to a contact already stored (a new contact
-    carries its own).
+    transferred), or ``changes`` holds them for the plan to make together with the
+    interaction's own (a customer's message: one new journey record instead of two; they
+    name none of the fields a customer's message changes); ``contact_version`` and
+    ``journey_version`` are the versions read (0 = new) and ``contact_changed`` says
+    whether the contact is written too; ``links`` are the links the event adds to a
+    contact already stored (a new contact carries its own).
     """
 
     contact: Contact
@@ -112,6 +115,7 @@ class Draft:
     before: Journey | None = None
     """The journey as stored before the event (``None``: same as ``journey``), from which
     the plan tells which SLA targets the event met."""
+    changes: Mapping[str, object] | None = None
 
 
 @define(frozen=True)
@@ -198,7 +202,7 @@ def plan(
     switch, for the summary it wants: nothing is scheduled and no decision logged.
     """
     interaction, contact = draft.interaction, draft.contact
-    after = append(draft.journey, interaction)
+    after = append(draft.journey, interaction, draft.changes)
     decided = _NOTHING_DECIDED
     if draft.events and (notify or draft.handoff is not None):
         decided = _decide(draft, after, notifications, now, policy, ids, sentiment, notify=notify)
@@ -214,11 +218,7 @@ def plan(
         )
         shown, more = _shown(recent, interaction, wanted.recent, draft.journey_version)
         record = _handoff(draft.handoff, after, contact, shown, wanted, interaction, ids, decided.queue)
-    logged = (
-        tuple(DecisionRecord(d.id, after.id, contact.id, interaction.at, d.to_dict()) for d in decided.logged)
-        if decided.logged
-        else ()
-    )
+    logged = _records_of(decided.logged, after.id, contact.id, interaction.at) if decided.logged else ()
     changeset = _changeset(  # every part made here, every sequence a tuple: the store checks it all
         contact=contact if draft.contact_changed else None,
         expected_contact_version=draft.contact_version if draft.contact_changed else 0,
@@ -351,6 +351,20 @@ def _decide(
         priority=priority,
         queue=queue,
     )
+
+
+def _records_of(
+    decisions: Sequence[Decision], journey_id: str, contact_id: str, at: datetime
+) -> tuple[DecisionRecord, ...]:
+    """The decision log's records of ``decisions``: ids the engine derived, the journey's
+    and contact's ids and the event's time, all checked (the data's id is the decision's)."""
+    records = []
+    for decision in decisions:
+        data = decision.to_dict()
+        records.append(
+            _decision_record(id=data["id"], journey_id=journey_id, contact_id=contact_id, at=at, data=data)
+        )
+    return tuple(records)
 
 
 def _cleared(
@@ -552,8 +566,11 @@ def _handoff(
     )
 
 
+_WHO = {"customer": "the customer", "agent": "an agent", "bot": "the bot", "system": "the system"}
+
+
 def _transition_line(plan: HandoffPlan) -> str:
-    who = {"customer": "the customer", "agent": "an agent", "bot": "the bot", "system": "the system"}
+    who = _WHO
     parts = [
         f"{plan.from_channel} → {plan.to_channel}",
         f"by {who.get(plan.initiated_by, plan.initiated_by)}",

@@ -33,7 +33,7 @@ from handoff.flow.plan import Draft, Planned, Sentiment, duplicate, plan
 from handoff.flow.read import Steps, ask, intake_steps, notifications_steps, recent_bound, recent_steps
 from handoff.identity import Identity
 from handoff.models import Contact, Interaction, Journey, Notification
-from handoff.policy.engine import Policy
+from handoff.policy.engine import Policy, plain_decisions
 from handoff.stores._planned import vouch
 from handoff.stores.base import Store
 from handoff.stores.capabilities import IntakeReads, SerializedWrites
@@ -86,6 +86,7 @@ class Flow:
         self._recent = max(recent_bound(policy) - 1, 0)
         self._pooled = isinstance(store, IntakeReads)
         self._serializes = isinstance(store, SerializedWrites)  # as _pooled: the store's class is fixed
+        self._plain_decisions = plain_decisions(policy)
 
     # -- customers ---------------------------------------------------------------------
     def receive(self, inbound: Inbound, identity: Identity, now: datetime) -> JourneyOutcome:
@@ -197,6 +198,6 @@ class Flow:
         if finish is not None:
             planned = finish(planned)
         else:  # built by the plan from what it read: the store need not check it all again
-            vouch(planned.changeset)
+            vouch(planned.changeset, decisions=self._plain_decisions)
         yield ("commit", (planned.changeset,), {})
         return planned.outcome

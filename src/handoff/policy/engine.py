@@ -59,6 +59,7 @@ __all__ = [
     "Rule",
     "RuleResult",
     "Situation",
+    "plain_decisions",
     "tick_events",
 ]
 
@@ -92,6 +93,8 @@ class Policy:
             kind: tuple((r.name, _runner(r)) for r in self.rules if kind in r.events) for kind in EVENT_KINDS
         }
         self.revision = _content_hash(self)
+        # Rules checked as a policy file's are (see check_policy) and run by the engine itself.
+        self._declarative = all(type(rule) is DeclarativeRule for rule in self.rules)
 
     # -- building ------------------------------------------------------------------------
     @classmethod
@@ -270,6 +273,14 @@ def _plan(
         if why_not is not None:
             verdict = f"{verdict}; not sent: {why_not}"
     return verdict
+
+
+def plain_decisions(policy: Policy) -> bool:
+    """Whether every :meth:`Decision.to_dict` of ``policy``'s decisions is JSON data by
+    construction: a :class:`Policy` itself (a subclass may decide otherwise) whose rules
+    are all declarative, so that every part of a decision is text, numbers, booleans or
+    records the engine made of them (a Python rule's result may hold anything)."""
+    return type(policy) is Policy and policy._declarative
 
 
 def tick_events(

@@ -46,7 +46,7 @@ from handoff.models import (
     Notification,
     NotificationStatus,
 )
-from handoff.stores._planned import vouched
+from handoff.stores._planned import decisions_vouched, vouched
 from handoff.stores.records import Changeset
 
 __all__ = [
@@ -122,6 +122,8 @@ def check_key(value: str | None, field: str) -> None:
 def check_lock_key(value: object) -> str:
     """The key of :meth:`~handoff.stores.capabilities.SerializedWrites.serialized`:
     non-empty text without NUL, or a ValidationError naming ``key``."""
+    if type(value) is str and value and "\x00" not in value:
+        return value  # the usual key, told at once; else the checks below name the problem
     key = check_text(value, "key")
     if not key:
         raise ValidationError("key", "must not be empty")
@@ -176,6 +178,21 @@ def check_intake(
     """The arguments of :meth:`~handoff.stores.capabilities.IntakeReads.load_intake`,
     checked as the plain look-ups check them; references and thread references
     de-duplicated in order."""
+    if (
+        type(identity) is Identity
+        and type(channel) is str
+        and (external_id is None or type(external_id) is str)
+        and type(since) is datetime
+        and since.utcoffset() is not None
+    ):  # the usual arguments, told at once (an aware datetime has an offset)
+        return (
+            identity,
+            channel,
+            external_id,
+            _texts(references, "references"),
+            _texts(thread_refs, "thread_refs"),
+            since,
+        )
     return (
         check_identity(identity),
         check_text(channel, "channel"),
@@ -301,7 +318,8 @@ def check_changeset(changes: object) -> Changeset:
 
     A changeset the write path planned itself is only checked for what it may still
     carry from outside: keys (an inbound's external id, an identity), numbers past what
-    the stores keep and decision data; the rest it was built right.
+    the stores keep and decision data (unless the library's own engine and declarative
+    rules made every decision it logs); the rest it was built right.
     """
     if vouched(changes):
         return _check_planned(changes)  # type: ignore[arg-type]
@@ -350,12 +368,15 @@ def _check_planned(changes: Changeset) -> Changeset:
     """:func:`check_changeset`'s checks of what a planned changeset takes from outside."""
     if changes.contact is not None:
         check_whole(changes.contact.version, "contact.version", MAX_VERSION)
-    if changes.journey is not None:
-        check_whole(changes.journey.version, "journey.version", MAX_VERSION)
+    journey = changes.journey
+    if journey is not None and not (type(journey.version) is int and 0 <= journey.version <= MAX_VERSION):
+        check_whole(journey.version, "journey.version", MAX_VERSION)  # names the problem
     for i, interaction in enumerate(changes.interactions):
-        check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
-    for i, decision in enumerate(changes.decisions):
-        _check_json(decision.data, f"decisions[{i}].data", 0)
+        if not (type(interaction.sequence) is int and 0 <= interaction.sequence <= MAX_VERSION):
+            check_whole(interaction.sequence, f"interactions[{i}].sequence", MAX_VERSION)
+    if changes.decisions and not decisions_vouched(changes):
+        for i, decision in enumerate(changes.decisions):
+            _check_json(decision.data, f"decisions[{i}].data", 0)
     # Of its keys only these come from outside; ids and references it made, or read stored.
     if changes.contact is not None:
         for k, identity in enumerate(changes.contact.identities):

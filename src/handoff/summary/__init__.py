@@ -24,7 +24,7 @@ from attrs import define, evolve, field
 
 from handoff import _validate as v
 from handoff import channels
-from handoff._records import build, maker
+from handoff._records import build, builder, maker
 from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.masking import mask_cards, mask_contact_details, mask_fact
@@ -201,7 +201,7 @@ def _summary(
     clean = mask_contact_details if masked else _as_is if secrets_masked else mask_cards
     wanted = frozenset(spec.sections)
     identities = tuple(
-        CardIdentity(link.identity.masked() if masked else str(link.identity), link.confirmed, link.source)
+        _card_identity(link.identity.masked() if masked else str(link.identity), link.confirmed, link.source)
         for link in contact.links
     )
     lines = _recent_lines(recent, spec.recent, clean) if "recent" in wanted else ()
@@ -211,7 +211,7 @@ def _summary(
         if "opening" in wanted and profile.voice
         else ()
     )
-    return ContextSummary(
+    return _context_summary(  # of checked records and an aware ``now``
         journey_id=journey.id,
         reference=journey.reference,
         for_channel=for_channel,
@@ -225,11 +225,15 @@ def _summary(
         path=journey.path if "path" in wanted else (),
         notes=(
             tuple(_line(n.at, n.channel, n.author, n.text, n.agent, clean) for n in journey.notes)
-            if "notes" in wanted
+            if "notes" in wanted and journey.notes
             else ()
         ),
         recent=lines,
-        commitments=tuple(clean(c) for c in journey.commitments) if "commitments" in wanted else (),
+        commitments=(
+            tuple(clean(c) for c in journey.commitments)
+            if "commitments" in wanted and journey.commitments
+            else ()
+        ),
         checklist=(
             _checklist(journey, identities, transition, [clean(x) for x in checklist_extra])
             if "checklist" in wanted
@@ -336,8 +340,13 @@ def _channels_told(journey: Journey) -> int:
 
 
 def _recent_lines(recent: Sequence[Interaction], count: int, clean: _Cleaner) -> tuple[SummaryLine, ...]:
-    shown = compress(recent, map(_SHOWN.__contains__, map(_kind_and_author, recent)))
-    said = sorted(shown, key=_order)
+    if _SHOWN_KINDS.issuperset(map(_kind, recent)) and _SHOWN_AUTHORS.issuperset(map(_author, recent)):
+        shown: Iterable[Interaction] = recent  # the usual: every one is a message or call of a speaker
+    else:
+        shown = compress(recent, map(_SHOWN.__contains__, map(_kind_and_author, recent)))
+    said = sorted(shown, key=_sequence)  # a number per line to compare, no key tuples made
+    if len(set(map(_sequence, said))) < len(said):  # not one journey's: ties go by time, then id
+        said.sort(key=_order)
     chosen = said[-count:] if count else []
     if clean is not _as_is:
         return tuple(_line(i.at, i.channel, i.author, i.body, i.agent, clean) for i in chosen)
@@ -400,12 +409,17 @@ def _checklist(
 
 
 _order: Callable[[Interaction], tuple[int, datetime, str]] = attrgetter("sequence", "at", "id")
+_sequence = attrgetter("sequence")
 _kind_and_author = attrgetter("kind", "author")
 _SHOWN = frozenset((kind, author) for kind in _CONVERSATION for author in _SPEAKERS)
 """What a summary's recent lines show: messages and calls of the customer, agents and bots."""
+_SHOWN_KINDS, _SHOWN_AUTHORS = frozenset(_CONVERSATION), frozenset(_SPEAKERS)
+_kind, _author = attrgetter("kind"), attrgetter("author")
 _line_parts = attrgetter("at", "channel", "author", "body", "agent")
 _body = attrgetter("body")
 _new_line = maker(SummaryLine)
+_context_summary = builder(ContextSummary)
+_card_identity = maker(CardIdentity)
 
 
 def _one_line(text: str | None) -> str:
