@@ -4,7 +4,9 @@ A year of history is hundreds of thousands of journeys and over a million waits,
 this skips the figures objects (and their datetimes) that
 :func:`~handoff.metrics.journeys.figures_of` builds for one journey. Each tally adds
 its counts to its group and its waits, as (start, end) instants, to the group's flat
-arrays; only when every journey is in are the instants turned into calendar and
+arrays; a tally from a SQL store hands its conversation over unread
+(:class:`~handoff.stores.sql._metrics.Talk`), and the waits of many conversations are
+read at once. Only when every journey is in are the instants turned into calendar and
 business seconds, one measure at a time, in tight loops. Here the report's own terms
 apply: the business calendar, the FCR window and the end of the period.
 """
