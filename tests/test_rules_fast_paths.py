@@ -2,8 +2,8 @@
 
 ``check_intake`` and ``check_lock_key`` take a short way for arguments of the exact types
 the write path passes; on anything else (wrong types, subclasses, naive times, NUL) they
-must accept, return and refuse exactly as the checks written out one by one do, naming
-the same field.
+must accept, return and refuse exactly as their full checks (each argument in turn) do,
+naming the same field.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handoff.clock import ensure_aware
 from handoff.errors import ValidationError
 from handoff.identity import parse_identity
-from handoff.stores.rules import _texts, check_identity, check_intake, check_key, check_lock_key, check_text
+from handoff.stores.rules import _checked_intake, _checked_lock_key, check_intake, check_lock_key
 
 
 class _Text(str):
@@ -32,26 +31,6 @@ def _answer(check: object, *args: object) -> object:
         return ("accepted", check(*args))  # type: ignore[operator]
     except ValidationError as exc:
         return ("refused", exc.field, exc.problem)
-
-
-def _intake_one_by_one(*args: object) -> object:
-    identity, channel, external_id, references, thread_refs, since = args
-    return (
-        check_identity(identity),
-        check_text(channel, "channel"),
-        None if external_id is None else check_text(external_id, "external_id"),
-        _texts(references, "references"),
-        _texts(thread_refs, "thread_refs"),
-        ensure_aware(since, "since"),
-    )
-
-
-def _lock_key_one_by_one(value: object) -> str:
-    key = check_text(value, "key")
-    if not key:
-        raise ValidationError("key", "must not be empty")
-    check_key(key, "key")
-    return key
 
 
 _T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
@@ -89,7 +68,7 @@ _sequences = st.one_of(
     )
 )
 def test_check_intake_answers_as_the_checks_one_by_one(args: tuple[object, ...]) -> None:
-    assert _answer(check_intake, *args) == _answer(_intake_one_by_one, *args)
+    assert _answer(check_intake, *args) == _answer(_checked_intake, *args)
 
 
 @given(st.text(max_size=3), st.none() | st.text(max_size=3), _sequences, _sequences, _times)
@@ -98,9 +77,9 @@ def test_check_intake_of_the_usual_types_answers_as_the_checks_one_by_one(
 ) -> None:
     """The write path's own types, with every kind of time and sequence."""
     args = (parse_identity("phone:+14155550100"), channel, external_id, references, thread_refs, since)
-    assert _answer(check_intake, *args) == _answer(_intake_one_by_one, *args)
+    assert _answer(check_intake, *args) == _answer(_checked_intake, *args)
 
 
 @given(st.one_of(_texts_or_not, st.text(alphabet="ab\x00", max_size=4)))
 def test_check_lock_key_answers_as_the_checks_one_by_one(value: object) -> None:
-    assert _answer(check_lock_key, value) == _answer(_lock_key_one_by_one, value)
+    assert _answer(check_lock_key, value) == _answer(_checked_lock_key, value)

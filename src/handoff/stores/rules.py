@@ -123,7 +123,12 @@ def check_lock_key(value: object) -> str:
     """The key of :meth:`~handoff.stores.capabilities.SerializedWrites.serialized`:
     non-empty text without NUL, or a ValidationError naming ``key``."""
     if type(value) is str and value and "\x00" not in value:
-        return value  # the usual key, told at once; else the checks below name the problem
+        return value  # the usual key, told at once; else the checks name the problem
+    return _checked_lock_key(value)
+
+
+def _checked_lock_key(value: object) -> str:
+    """:func:`check_lock_key`, each check in turn."""
     key = check_text(value, "key")
     if not key:
         raise ValidationError("key", "must not be empty")
@@ -193,6 +198,18 @@ def check_intake(
             _texts(thread_refs, "thread_refs"),
             since,
         )
+    return _checked_intake(identity, channel, external_id, references, thread_refs, since)
+
+
+def _checked_intake(
+    identity: object,
+    channel: object,
+    external_id: object,
+    references: object,
+    thread_refs: object,
+    since: object,
+) -> tuple[Identity, str, str | None, tuple[str, ...], tuple[str, ...], datetime]:
+    """:func:`check_intake`, each argument checked in turn."""
     return (
         check_identity(identity),
         check_text(channel, "channel"),
