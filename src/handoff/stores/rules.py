@@ -202,14 +202,10 @@ def check_intake(
 
 
 def _checked_intake(
-    identity: object,
-    channel: object,
-    external_id: object,
-    references: object,
-    thread_refs: object,
-    since: object,
+    *arguments: object,
 ) -> tuple[Identity, str, str | None, tuple[str, ...], tuple[str, ...], datetime]:
     """:func:`check_intake`, each argument checked in turn."""
+    identity, channel, external_id, references, thread_refs, since = arguments
     return (
         check_identity(identity),
         check_text(channel, "channel"),
