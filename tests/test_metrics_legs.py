@@ -6,7 +6,8 @@ earlier handoff's, so that their leg would run backwards)."""
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,16 @@ import pytest
 
 from handoff import Inbound
 from handoff.clock import FixedClock, SeededIds
+from handoff.errors import StoreError
 from handoff.metrics import BusinessCalendar, journey_records, kpis, tally
 from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
 from handoff.stores import SQLiteStore, open_store
 from handoff.stores.base import MetricsSource, Store
-from handoff.stores.sql._metrics import _Lookups
+from handoff.stores.sql._metrics import Cursors, _Lookups
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0
-from tests.pgserver import PgServer
+from tests.pgserver import BACKENDS, PgServer, backend_url
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(days=40)
 HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
@@ -154,3 +156,66 @@ def test_the_legs_postgres_finds_are_the_walks(
         _anchor_postgres(postgres, postgres_schema, handoff, messages[to] if isinstance(to, int) else str(to))
     with open_store(postgres_url) as store:
         _check(store, jid, looked_up, monkeypatch)
+
+
+def _transferred(store: Store, *, then_said: bool) -> str:
+    """A chat the agent moves to a call; the call answers, and the customer then says
+    nothing, or (``then_said``) writes in the chat again, which moves the journey back."""
+    board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(9))
+    ana = "visitor:ana-77"
+    first = board.receive(Inbound(channel="chat", identity=ana, body="Order A-12345 is late", at=T0))
+    jid = first.journey.id
+    board.reply(jid, agent="sam", body="Let me call you", at=T0 + timedelta(minutes=2))
+    board.transfer(jid, to_channel="phone", reason="complex", by="sam", at=T0 + timedelta(minutes=3))
+    board.reply(jid, agent="lee", body="Hello", channel="phone", at=T0 + timedelta(minutes=9))
+    if then_said:
+        board.receive(
+            Inbound(channel="chat", identity=ana, body="Again: order A-12345", at=T0 + timedelta(minutes=20))
+        )
+    return jid
+
+
+@pytest.fixture(params=["sqlite", *BACKENDS])
+def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    url = backend_url(request, request.param) if request.param in BACKENDS else None
+    with open_store(url) if url else SQLiteStore(tmp_path / "fresh.db") as store:
+        yield store
+
+
+@pytest.mark.parametrize("then_said", [False, True])
+def test_handoffs_nothing_was_said_after_come_complete_from_the_read(fresh: Store, then_said: bool) -> None:
+    """The customer said nothing after the handoff: nothing can be restated, so the tally
+    carries its handoffs as read (the reply on the new channel, 0 restated) and no legs
+    for the KPIs to read; after a message it leaves them to the KPIs, as before. Either
+    way the handoffs are the walk's."""
+    jid = _transferred(fresh, then_said=then_said)
+    assert isinstance(fresh, MetricsSource)
+    walked = {r.journey.id: tally(compact(r)).handoffs for r in journey_records(fresh, START, END)}
+    (made,) = list(fresh.metric_tallies(START, END))
+    assert made.id == jid and len(walked[jid]) == 1 + then_said
+    assert walked[jid][0].reply_at == made.opened_at + 9 * 60_000_000
+    if then_said:
+        assert made.legs is not None and made.handoffs == ()
+        assert walked[jid][1].restated == 1
+    else:
+        assert made.legs is None
+        assert made.handoffs == walked[jid]
+    assert complete(made).handoffs == walked[jid]
+
+
+def test_rows_out_of_order_are_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend whose streams disagree on the journeys' order would lose handoffs
+    silently: the read refuses it, naming the journey."""
+    with SQLiteStore(tmp_path / "order.db") as store:
+        _transferred(store, then_said=False)
+        opened = SQLiteStore._metric_cursors
+
+        @contextmanager
+        def shuffled(self: SQLiteStore, *args: Any) -> Iterator[Cursors]:
+            with opened(self, *args) as cursors:
+                handoffs = [("jr_elsewhere", *row[1:]) for row in cursors.handoffs]
+                yield cursors._replace(handoffs=handoffs)
+
+        monkeypatch.setattr(SQLiteStore, "_metric_cursors", shuffled)
+        with pytest.raises(StoreError, match="jr_elsewhere"):
+            list(store.metric_tallies(START, END))

@@ -1,8 +1,9 @@
 """PostgreSQL's side of the metrics read: each journey reduced to one row in SQL.
 
-The three queries of :mod:`handoff.stores.sql._metrics` (the period's journeys without a
+The five queries of :mod:`handoff.stores.sql._metrics` (the period's journeys without a
 current kept tally, one row per journey of their histories, aggregated in order of time
-then sequence, and the current kept tallies) run in one read-only, repeatable-read
+then sequence, their handoffs and the customer's messages after them, all ordered by
+journey id, and the current kept tallies) run in one read-only, repeatable-read
 transaction on one pooled connection, each through a server-side cursor fetched in
 batches; the text of earlier customer messages and a journey's fact index are looked up
 on the same connection, in the same snapshot, only when a leg needs them. The tallies a
@@ -54,34 +55,32 @@ _GROUPED = f"""SELECT i.journey_id AS jid,
 FROM interactions i WHERE i.journey_id IN {_CHOSEN} GROUP BY i.journey_id"""
 _AGENT = f"""(SELECT x.data ->> 'agent' FROM interactions x
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys,
-    {{agent}},
-    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs) THEN {{legs}} END
+_HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys, {{agent}}
 FROM ({_GROUPED}) g ORDER BY g.jid"""
-# Each handoff with its storage position and its key: its anchoring interaction's
-# (instant, sequence), else its own instant (as in SQLite's); where its leg starts is
-# worked out in Python.
-_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.data ->> 'queue' AS queue, h.position,
-        coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
+# Handoffs and the customer's messages after them, only for journeys that have handoffs:
+# what the repeat rate and the handoffs' response times read (see
+# handoff.stores.sql._metrics). Each handoff with its storage position and its key: its
+# anchoring interaction's (instant, sequence), else its own instant (as in SQLite's);
+# where its leg starts is worked out in Python.
+_KEYED = f"""SELECT h.journey_id AS jid, h.at, h.from_channel, h.to_channel, h.reason,
+        h.data ->> 'queue' AS queue, h.position, coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
     FROM handoffs h LEFT JOIN interactions a ON a.id = h.data ->> 'interaction_id'
-    WHERE h.journey_id = g.jid)"""
+    WHERE h.journey_id IN {_CHOSEN}"""
 # The first agent reply on the new channel from the handoff's key on.
 _REPLY = f"""(SELECT {_us("x.at")} FROM interactions x
-        WHERE x.journey_id = g.jid AND x.at >= s.key_at
+        WHERE x.journey_id = s.jid AND x.at >= s.key_at
             AND (x.at > s.key_at OR s.key_seq IS NULL OR x.sequence >= s.key_seq)
             AND x.author = 'agent' AND x.{_CONV} AND x.channel = s.to_channel
         ORDER BY x.at, x.sequence LIMIT 1)"""
-# No customer message before the earliest key starts a leg.
-_FIRST_KEY = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
-_LEGS = f"""json_build_array(
-    (SELECT json_agg(json_build_array({_us("s.at")}, s.from_channel, s.to_channel, s.reason, s.queue,
-            s.position, {_us("s.key_at")}, s.key_seq, {_REPLY}))
-        FROM {_HANDOFFS} s),
-    (SELECT coalesce(json_agg(json_build_array({_us("x.at")}, x.sequence, x.channel, x.id, x.data ->> 'body')
-            ORDER BY x.at, x.sequence), '[]')
-        FROM interactions x
-        WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
-            AND x.at >= {_FIRST_KEY}))::text"""
+_HANDOFFS = f"""SELECT s.jid, {_us("s.at")}, s.from_channel, s.to_channel, s.reason, s.queue, s.position,
+    {_us("s.key_at")}, s.key_seq, {_REPLY}
+FROM ({_KEYED}) s ORDER BY s.jid"""
+# The customer's messages from the journey's earliest key on: no earlier one starts a leg.
+_SAID = f"""SELECT f.jid, {_us("x.at")}, x.sequence, x.channel, x.id, x.data ->> 'body'
+FROM (SELECT k.jid, min(k.key_at) AS first FROM ({_KEYED}) k GROUP BY k.jid) f
+JOIN interactions x ON x.journey_id = f.jid AND x.at >= f.first
+WHERE x.author = 'customer' AND x.{_CONV}
+ORDER BY f.jid"""
 # A reply looked up again, for a leg that starts later than its handoff's own key.
 _AT = "(timestamptz 'epoch' + %(at)s::bigint * interval '1 microsecond')"
 _REPLY_FROM = f"""SELECT {_us("x.at")} FROM interactions x
@@ -144,9 +143,9 @@ class PostgresMetrics(SQLMetrics):
             agents = form == WITH_AGENTS
             queries = {
                 "journeys": _JOURNEYS,
-                "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL").replace(
-                    "{legs}", _LEGS
-                ),
+                "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL"),
+                "handoffs": _HANDOFFS,
+                "said": _SAID,
                 "kept": _KEPT,
             }
             cursors = []
@@ -156,10 +155,13 @@ class PostgresMetrics(SQLMetrics):
                 cursor.execute(sql, bounds)
                 cursors.append(cursor)
             try:
-                yield (
-                    cursors[0],
-                    cursors[1],
-                    cursors[2],
+                journeys, histories, handoffs, said, kept = cursors
+                yield Cursors(
+                    journeys,
+                    histories,
+                    handoffs,
+                    said,
+                    kept,
                     lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
                     lambda journey_id, channel, at, seq: _reply(conn, journey_id, channel, at, seq),

@@ -1,17 +1,19 @@
 """The metrics read shared by the SQL backends: one row per journey, made into its tally.
 
-A backend runs three queries in one read snapshot, and the database reduces every
-journey's history to one row: Python never sees an interaction row, bar the customer's
-messages after a handoff, whose facts the repeat rate reads. (The text of a journey's
-earlier customer messages and its fact index are looked up in the same snapshot, only
-for a journey with a leg that needs them.) The first two cover
-the period's journeys without a current kept tally, both ordered by journey id the same
-way; this module pairs the two rows of each journey and turns them into a
-:class:`~handoff.stores.metric_rows.MetricTally` with the journey's version, for
-:func:`~handoff.metrics.refresh_tallies` to hand back to :meth:`SQLMetrics.keep_tallies`.
-The third gives the kept tallies that are still current (see :mod:`handoff.stores.sql._tallies`).
+A backend runs five queries in one read snapshot (:class:`Cursors`), and the database
+reduces every journey's history to one row: Python never sees an interaction row, bar
+the customer's messages after a handoff, whose facts the repeat rate reads. (The text
+of a journey's earlier customer messages and its fact index are looked up in the same
+snapshot, only for a journey with a leg that needs them.) The first four cover the
+period's journeys without a current kept tally, all ordered by journey id the same way:
+the journeys, their histories, and for the journeys with handoffs their handoffs and
+the customer's messages after them. This module merges the four streams and turns each
+journey's rows into a :class:`~handoff.stores.metric_rows.MetricTally` with the
+journey's version, for :func:`~handoff.metrics.refresh_tallies` to hand back to
+:meth:`SQLMetrics.keep_tallies`. The fifth gives the kept tallies that are still
+current (see :mod:`handoff.stores.sql._tallies`).
 
-Row layouts (times in UTC microseconds, JSON as text):
+Row layouts (times in UTC microseconds):
 
 * journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
   reopen count, assignee (the last five from the record's JSON), the channel of its
@@ -22,21 +24,25 @@ Row layouts (times in UTC microseconds, JSON as text):
   text: ``c`` a customer's message or call, ``a`` an agent's, ``r`` a resolution; the
   instants of the ``c`` and ``a`` steps in the same order, comma-separated (None
   without any); the resolutions (None without any; else each one's instant, a space
-  and its channel, in order, separated by ``\\x1f``); the surveys (None without any;
+  and its channel, in order, separated by ``\x1f``); the surveys (None without any;
   else each one's id, a space and the JSON array of its CSAT, NPS and CES answers as
-  stored, in order, separated by ``\\x1e``); the first replying agent (only when asked
-  for agents); and the legs.
-* legs (only for journeys with handoffs): a JSON array of the handoffs ([at, from, to,
-  reason, queue, storage position, then its key: the instant and sequence of its
-  anchoring interaction or, without one, its own instant and None, then the instant of
-  the first agent reply on its new channel from that key on], in any order), and the
-  customer's conversational messages from the earliest key on ([at, sequence, channel,
-  id, body]). A leg starts at the latest key of its handoff and the earlier ones (legs
-  never run backwards), which Python works out: only where that is not the handoff's
-  own key (an imported handoff anchored before an earlier one's) is the reply looked up
-  again from the start (:data:`Replies`). The text of earlier customer messages and the
-  journey's fact index are looked up (:data:`Texts`, :data:`Facts`) only for a leg
-  that needs them.
+  stored, in order, separated by ``\x1e``); the first replying agent (only when asked
+  for agents);
+* handoff (one per handoff, in any order within its journey): journey id, at, from,
+  to, reason, queue, storage position, then its key: the instant and sequence of its
+  anchoring interaction or, without one, its own instant and None; then the instant of
+  the first agent reply on its new channel from that key on;
+* said (one per customer conversational message from the journey's earliest key on,
+  in any order within its journey): journey id, at, sequence, channel, id, body.
+
+A leg starts at the latest key of its handoff and the earlier ones (legs never run
+backwards), which Python works out: only where that is not the handoff's own key (an
+imported handoff anchored before an earlier one's) is the reply looked up again from
+the start (:data:`Replies`). A journey whose customer said nothing after its first
+handoff restated nothing: its handoffs are complete as read. Otherwise the tally
+leaves them to the KPIs as legs, and the text of earlier customer messages and the
+journey's fact index are looked up (:data:`Texts`, :data:`Facts`) only for a leg that
+needs them.
 
 Order-dependent figures come from the steps: a wait runs from the first customer
 message after an agent reply (or the start) to the next agent reply, what ``c+a``
@@ -57,13 +63,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from operator import itemgetter
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
 from handoff.events import SURVEY_SCALES
 from handoff.stores.capabilities import MetricTallies
-from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally
+from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally, TallyHandoff
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
 __all__ = ["RESOLVED", "Conversation", "Cursors", "Facts", "Replies", "SQLMetrics", "Talk", "Texts", "period"]
@@ -79,11 +85,24 @@ Facts = Callable[[str], Any]
 Replies = Callable[[str, str, int, int | None], int | None]
 """The instant of a journey's first agent reply (a message or call) on a channel from a
 key on: (journey id, channel, instant, sequence or None for any), None if none."""
-Cursors = tuple[Iterable[Row], Iterable[Row], Iterable[Row], Texts, Facts, Replies]
-"""Journey rows, then history rows, both ordered by journey id the same way, of the
-journeys without a current kept tally; then the kept tallies that are current; and
-what reads a journey's customer messages, its fact index and a reply on a channel in
-the same snapshot."""
+
+
+class Cursors(NamedTuple):
+    """What a backend's metrics read gives, in one consistent snapshot: the row streams
+    of the journeys without a current kept tally (journeys, histories, handoffs and the
+    customer's messages after them, all ordered by journey id the same way), the kept
+    tallies that are current, and what reads a journey's customer messages, its fact
+    index and a reply on a channel in the same snapshot."""
+
+    journeys: Iterable[Row]
+    histories: Iterable[Row]
+    handoffs: Iterable[Row]
+    said: Iterable[Row]
+    kept: Iterable[Row]
+    texts: Texts
+    facts: Facts
+    replies: Replies
+
 
 _WAIT = re.compile("c+a")
 _SCALES = tuple(SURVEY_SCALES.items())
@@ -102,11 +121,11 @@ def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 
 class SQLMetrics(MetricTallies):
-    """:class:`~handoff.stores.capabilities.MetricTallies` over a backend's three row streams."""
+    """:class:`~handoff.stores.capabilities.MetricTallies` over a backend's row streams (:class:`Cursors`)."""
 
     @abc.abstractmethod
     def _metric_cursors(self, start: datetime, end: datetime, form: int) -> AbstractContextManager[Cursors]:
-        """Journey, history and kept rows (see the module) in one consistent snapshot;
+        """The row streams and look-ups (see the module) in one consistent snapshot;
         a kept tally is current if made from the journey's version in ``form`` or a
         better one (a lower number)."""
 
@@ -150,17 +169,32 @@ class SQLMetrics(MetricTallies):
         read: _Lookups | None = None
         try:
             with self._metric_cursors(start, end, form_of(agents)) as cursors:
-                journeys, histories, kept, texts, facts, replies = cursors
-                read = _Lookups(texts, facts, replies, self)
-                histories = iter(histories)
-                history = next(histories, None)
-                for row in journeys:
-                    if history is not None and history[0] == row[0]:
-                        yield _tally(row, history, read)
-                        history = next(histories, None)
-                    else:
-                        yield _tally(row, None, read)
-                for row in kept:
+                read = _Lookups(cursors.texts, cursors.facts, cursors.replies, self)
+                histories = iter(cursors.histories)
+                handoffs = iter(cursors.handoffs)
+                said = iter(cursors.said)
+                history, move, message = next(histories, None), next(handoffs, None), next(said, None)
+                for row in cursors.journeys:
+                    jid = row[0]
+                    mine = None
+                    if history is not None and history[0] == jid:
+                        mine, history = history, next(histories, None)
+                    if move is None or move[0] != jid:
+                        yield _tally(row, mine, read)
+                        continue
+                    moved: list[Row] = []
+                    while move is not None and move[0] == jid:
+                        moved.append(move)
+                        move = next(handoffs, None)
+                    spoken: list[Row] = []
+                    while message is not None and message[0] == jid:
+                        spoken.append(message)
+                        message = next(said, None)
+                    yield _tally(row, mine, read, moved, spoken)
+                if history is not None or move is not None or message is not None:
+                    left = next(row for row in (history, move, message) if row is not None)
+                    raise StoreError(f"the metrics read gave rows out of order (journey {left[0]!r})")
+                for row in cursors.kept:
                     yield kept_tally(row)
         finally:
             if read is not None:
@@ -255,14 +289,18 @@ class Conversation(list[MetricStep]):
         return self._read.facts(self._journey_id)
 
 
-_NO_HISTORY = (None, None, None, None, None, None, None)
+_NO_HISTORY = (None, None, None, None, None, None)
+_NO_ROWS: list[Row] = []
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
+_new = tuple.__new__
 
 
-def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
+def _tally(
+    row: Row, history: Row | None, read: _Lookups, moved: list[Row] = _NO_ROWS, said: list[Row] = _NO_ROWS
+) -> MetricTally:
     jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
-    _, letters, instants, resolutions, surveys, agent, legs = history or _NO_HISTORY
+    _, letters, instants, resolutions, surveys, agent = history or _NO_HISTORY
     letters = letters or ""
     reopens = 0
     first_resolved = None
@@ -274,26 +312,35 @@ def _tally(row: Row, history: Row | None, read: _Lookups) -> MetricTally:
     if resolved is not None:
         resolved_at = _iso_micros(resolved)
         resolved_channel = current if resolutions is None else resolutions.rpartition(" ")[2]
-    scales = _answers(surveys.split(_SURVEYS)) if surveys else None
+    csat = nps = ces = _NO_ANSWERS
+    if surveys:
+        csat, nps, ces = _answers(surveys.split(_SURVEYS))
+    handoffs: tuple[TallyHandoff, ...] = ()
+    legs = None
+    if moved:
+        handoffs, legs = _legs(jid, moved, said, read)
     first_reply = letters.find("a")
-    return MetricTally(  # in field order, as positions: a year of tallies is made here
-        jid,
-        opened,
-        entry or first_channel or current,
-        assignee if first_reply < 0 else agent,
-        None if first_reply < 0 else int(instants.split(",", first_reply + 1)[first_reply]),
-        Talk(letters, instants) if "ca" in letters else _NO_WAITS,
-        resolved_at if first_resolved is None else first_resolved,
-        resolved_at,
-        resolved_channel,
-        max(reopens, reopen_count or 0),
-        (),
-        _NO_ANSWERS if scales is None else scales[0],
-        _NO_ANSWERS if scales is None else scales[1],
-        _NO_ANSWERS if scales is None else scales[2],
-        next_at,
-        None if legs is None else _legs(jid, legs, read),
-        version,
+    return _new(  # in field order: a year of tallies is made here
+        MetricTally,
+        (
+            jid,
+            opened,
+            entry or first_channel or current,
+            assignee if first_reply < 0 else agent,
+            None if first_reply < 0 else int(instants.split(",", first_reply + 1)[first_reply]),
+            Talk(letters, instants) if "ca" in letters else _NO_WAITS,
+            resolved_at if first_resolved is None else first_resolved,
+            resolved_at,
+            resolved_channel,
+            max(reopens, reopen_count or 0),
+            handoffs,
+            csat,
+            nps,
+            ces,
+            next_at,
+            legs,
+            version,
+        ),
     )
 
 
@@ -394,27 +441,34 @@ def _checked_answers(iid: str, given: str) -> tuple[int | None, int | None, int 
     return checked[0], checked[1], checked[2]
 
 
-_STORED = itemgetter(0, 5)
+_STORED = itemgetter(1, 6)
 _KEY = itemgetter(0, 1)
 _ANY = float("-inf")
 
 
-def _legs(jid: str, text: str, read: _Lookups) -> MetricJourney:
+def _legs(
+    jid: str, moved: list[Row], said: list[Row], read: _Lookups
+) -> tuple[tuple[TallyHandoff, ...], MetricJourney | None]:
     """What the repeat rate reads of a journey with handoffs (see the module): its
     handoffs in time order, where each one's leg starts and its reply, and the
     customer's messages from its earliest handoff on (the earlier ones, and its fact
-    index, are read if a leg needs them)."""
-    handoffs, said = json.loads(text)
-    handoffs.sort(key=_STORED)
-    starts, replies = _starts(jid, handoffs, read)
+    index, are read if a leg needs them). Without such a message no fact was restated:
+    the handoffs are complete as they are, and no legs are left to read."""
+    moved.sort(key=_STORED)
+    starts, replies = _starts(jid, moved, read)
+    if not said:
+        return tuple(
+            _new(TallyHandoff, (h[1], h[2], h[3], h[4], reply, 0, h[5]))
+            for h, reply in zip(moved, replies, strict=True)
+        ), None
     steps = sorted(
         (
             MetricStep(at, sequence, channel, "customer", "message", None, body or "", iid, None)
-            for at, sequence, channel, iid, body in said
+            for _, at, sequence, channel, iid, body in said
         ),
         key=_KEY,
     )
-    return MetricJourney(
+    return (), MetricJourney(
         id=jid,
         opened_at=0,
         entry_channel=None,
@@ -425,7 +479,7 @@ def _legs(jid: str, text: str, read: _Lookups) -> MetricJourney:
         facts=(),
         next_contact_at=None,
         steps=Conversation(steps, starts, replies, jid, read),
-        handoffs=[MetricHandoff(h[0], None, None, h[1], h[2], h[3], h[4]) for h in handoffs],
+        handoffs=[MetricHandoff(h[1], None, None, h[2], h[3], h[4], h[5]) for h in moved],
     )
 
 
@@ -442,16 +496,16 @@ def _starts(jid: str, handoffs: list[Any], read: _Lookups) -> _Starts:
     at: int | None = None
     sequence: int | None = None
     for row in handoffs:
-        key_at, key_sequence = row[6], row[7]
+        key_at, key_sequence = row[7], row[8]
         if at is None or key_at > at:
             at, sequence = key_at, key_sequence
         elif key_at == at and key_sequence is not None and (sequence is None or key_sequence > sequence):
             sequence = key_sequence
         starts.append((at, _ANY if sequence is None else sequence))
         if at == key_at and sequence == key_sequence:
-            replies.append(row[8])
+            replies.append(row[9])
         else:
-            replies.append(read.reply(jid, row[2], at, sequence))
+            replies.append(read.reply(jid, row[3], at, sequence))
     return starts, replies
 
 

@@ -1,7 +1,7 @@
 """SQLite's side of the metrics read: each journey reduced to one row in SQL.
 
-Three queries run in one read snapshot. The first two cover the period's journeys
-without a current kept tally, both ordered by journey id (binary collation): the
+Five queries run in one read snapshot. The first four cover the period's journeys
+without a current kept tally, all ordered by journey id (binary collation): the
 journeys, whose own fields come from ``journeys_for_metrics`` (schema version 8: one
 virtual column, kept only in the index, holds them), and one row per journey of their
 histories, grouped from ``interactions_for_metrics`` (schema version 3), which holds
@@ -10,15 +10,18 @@ every column the grouping reads in the order it reads them. The grouping is a pl
 report may (they buffer and sort every row). A history becomes a few aggregate columns
 (the letters of its steps, the instants of its conversation, its resolutions and its
 surveys), which :mod:`handoff.stores.sql._metrics` reads; see there for the layouts.
+For the journeys with handoffs, their handoffs come from ``handoffs_for_metrics``
+(schema version 8) with the first reply from each one's key, and the customer's
+messages from the earliest key on come as rows of their own.
 
 When the period holds a good share of all journeys the index is scanned once;
 otherwise each journey of the period reaches its rows through the index, so a month's
 report does not read a year. Records' JSON is read only where no index answers: survey
-answers, and for journeys with handoffs (from ``handoffs_for_metrics``, schema version
-8) the text of customer messages from the earliest handoff on; earlier messages' text and
-the fact index are looked up, in the same snapshot, only when a leg needs them.
+answers, and the text of customer messages from a journey's earliest handoff on;
+earlier messages' text and the fact index are looked up, in the same snapshot, only
+when a leg needs them.
 
-The third reads the kept tallies (``journey_tallies``, schema version 4) that are
+The fifth reads the kept tallies (``journey_tallies``, schema version 4) that are
 current: made from the journey's version, which ``journeys_for_metrics`` holds beside
 its opening time, so reading a year of kept tallies never touches a journey's record;
 with no tally kept at all it is not run, nor are the journeys without one counted.
@@ -68,33 +71,37 @@ _WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
     CROSS JOIN interactions i INDEXED BY interactions_for_metrics ON i.journey_id = p.id"""
 _AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
-_HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys, {{agent}},
-    CASE WHEN g.jid IN (SELECT journey_id FROM handoffs INDEXED BY handoffs_for_metrics) THEN {{legs}} END
+_HISTORIES = f"""SELECT g.jid, g.letters, g.instants, g.resolutions, g.surveys, {{agent}}
 FROM ({_GROUPED}) g"""
-# Handoffs and the conversation around them, only for journeys that have handoffs: what
-# the repeat rate and the handoffs' response times read (see handoff.stores.sql._metrics).
-# Each handoff with its rowid and its key: its anchoring interaction's (instant,
-# sequence), else its own instant; where its leg starts is worked out in Python.
-_HANDOFFS = """(SELECT h.at, h.from_channel, h.to_channel, h.reason, h.queue, h.rowid AS position,
-        coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
-    FROM handoffs h INDEXED BY handoffs_for_metrics LEFT JOIN interactions a ON a.id = h.anchor_id
-    WHERE h.journey_id = g.jid)"""
+# Handoffs and the customer's messages after them, only for journeys that have handoffs:
+# what the repeat rate and the handoffs' response times read (see
+# handoff.stores.sql._metrics). Each handoff with its rowid and its key: its anchoring
+# interaction's (instant, sequence), else its own instant; where its leg starts is worked
+# out in Python.
+_KEYED = """SELECT h.journey_id AS jid, h.at, h.from_channel, h.to_channel, h.reason, h.queue,
+        h.rowid AS position, coalesce(a.at, h.at) AS key_at, a.sequence AS key_seq
+    FROM {moves} LEFT JOIN interactions a ON a.id = h.anchor_id {chosen}"""
+_MOVES_SCAN = ("handoffs h INDEXED BY handoffs_for_metrics", f"WHERE h.journey_id IN {_CHOSEN}")
+_MOVES_WALK = (
+    f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
+        CROSS JOIN handoffs h INDEXED BY handoffs_for_metrics ON h.journey_id = p.id""",
+    "",
+)
 # The first agent reply on the new channel from the handoff's key on.
 _REPLY = f"""(SELECT x.at FROM interactions x INDEXED BY interactions_for_metrics
-        WHERE x.journey_id = g.jid AND x.at >= s.key_at
+        WHERE x.journey_id = s.jid AND x.at >= s.key_at
             AND (x.at > s.key_at OR s.key_seq IS NULL OR x.sequence >= s.key_seq)
             AND x.author = 'agent' AND x.{_CONV} AND x.channel = s.to_channel
         ORDER BY x.at, x.sequence LIMIT 1)"""
-# No customer message before the earliest key starts a leg.
-_FIRST_KEY = f"(SELECT min(h.key_at) FROM {_HANDOFFS} h)"
-_LEGS = f"""json_array(
-    (SELECT json_group_array(json_array(s.at, s.from_channel, s.to_channel, s.reason, s.queue, s.position,
-            s.key_at, s.key_seq, {_REPLY}))
-        FROM {_HANDOFFS} s),
-    (SELECT json_group_array(json_array(x.at, x.sequence, x.channel, x.id, json_extract(x.data, '$.body')))
-        FROM interactions x INDEXED BY interactions_for_metrics
-        WHERE x.journey_id = g.jid AND x.author = 'customer' AND x.{_CONV}
-            AND x.at >= {_FIRST_KEY}))"""
+_HANDOFFS = f"""SELECT s.jid, s.at, s.from_channel, s.to_channel, s.reason, s.queue, s.position,
+    s.key_at, s.key_seq, {_REPLY}
+FROM ({_KEYED}) s ORDER BY s.jid"""
+# The customer's messages from the journey's earliest key on: no earlier one starts a leg.
+_SAID = f"""SELECT f.jid, x.at, x.sequence, x.channel, x.id, json_extract(x.data, '$.body')
+FROM (SELECT k.jid, min(k.key_at) AS first FROM ({_KEYED}) k GROUP BY k.jid) f
+CROSS JOIN interactions x INDEXED BY interactions_for_metrics ON x.journey_id = f.jid AND x.at >= f.first
+WHERE x.author = 'customer' AND x.{_CONV}
+ORDER BY f.jid"""
 # A reply looked up again, for a leg that starts later than its handoff's own key.
 _REPLY_FROM = f"""SELECT x.at FROM interactions x INDEXED BY interactions_for_metrics
 WHERE x.journey_id = :journey AND x.at >= :at AND (x.at > :at OR :seq IS NULL OR x.sequence >= :seq)
@@ -137,7 +144,7 @@ _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDE
 
 def _histories(rows: str, agents: bool) -> str:
     agent = _AGENT if agents else "NULL"
-    return _HISTORIES.replace("{agent}", agent).replace("{legs}", _LEGS).replace("{rows}", rows)
+    return _HISTORIES.replace("{agent}", agent).replace("{rows}", rows)
 
 
 _PLANS = {
@@ -145,6 +152,14 @@ _PLANS = {
     for scan in (True, False)
     for agents in (True, False)
 }
+
+
+def _legs(sql: str, scan: bool) -> str:
+    moves, chosen = _MOVES_SCAN if scan else _MOVES_WALK
+    return sql.replace("{moves}", moves).replace("{chosen}", chosen)
+
+
+_LEGS = {scan: (_legs(_HANDOFFS, scan), _legs(_SAID, scan)) for scan in (True, False)}
 
 
 def _one(row: Row | None) -> Any:
@@ -191,10 +206,13 @@ class SQLiteMetrics(SQLMetrics):
             # of history in memory, so the read makes do with a small one.
             (cache,) = conn.execute("PRAGMA cache_size").fetchone()
             conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
+            handoffs, said = _LEGS[scan]
             try:
-                yield (
+                yield Cursors(
                     conn.execute(_JOURNEYS, bounds),
                     conn.execute(_PLANS[scan, agents], bounds),
+                    conn.execute(handoffs, bounds),
+                    conn.execute(said, bounds),
                     conn.execute(_KEPT, bounds) if kept else (),
                     lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
