@@ -18,11 +18,11 @@ from handoff import Inbound
 from handoff.clock import FixedClock, SeededIds
 from handoff.errors import StoreError
 from handoff.metrics import BusinessCalendar, journey_records, kpis, tally
-from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
 from handoff.stores import SQLiteStore, open_store
 from handoff.stores.base import MetricsSource, Store
-from handoff.stores.sql._metrics import Cursors, _Lookups
+from handoff.stores.sql import _metrics as sql_metrics
+from handoff.stores.sql._metrics import Cursors, Replies
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0
 from tests.pgserver import BACKENDS, PgServer, backend_url
@@ -109,14 +109,19 @@ def _check(store: Store, jid: str, looked_up: bool, monkeypatch: pytest.MonkeyPa
     records = list(journey_records(store, START, END))
     walked = {r.journey.id: tally(compact(r)).handoffs for r in records}
     lookups: list[tuple[object, ...]] = []
-    reply = _Lookups.reply
+    starts = sql_metrics._starts
 
-    def counted(self: _Lookups, *args: Any) -> int | None:
-        lookups.append(args)
-        return reply(self, *args)
+    def counted(jid: str, handoffs: list[Any], replies_from: Replies) -> Any:
+        def looked_up(*args: Any) -> int | None:
+            lookups.append(args)
+            return replies_from(*args)
 
-    monkeypatch.setattr(_Lookups, "reply", counted)
-    read = {t.id: complete(t).handoffs for t in store.metric_tallies(START, END)}
+        return starts(jid, handoffs, looked_up)
+
+    monkeypatch.setattr(sql_metrics, "_starts", counted)
+    made = list(store.metric_tallies(START, END))
+    assert all(t.legs is None for t in made)
+    read = {t.id: t.handoffs for t in made}
     assert read == walked
     assert bool(lookups) is looked_up
     assert len(walked[jid]) == 2 and sum(h.restated for h in walked[jid]) >= 1
@@ -158,9 +163,9 @@ def test_the_legs_postgres_finds_are_the_walks(
         _check(store, jid, looked_up, monkeypatch)
 
 
-def _transferred(store: Store, *, then_said: bool) -> str:
+def _transferred(store: Store, *, then_said: str | None) -> str:
     """A chat the agent moves to a call; the call answers, and the customer then says
-    nothing, or (``then_said``) writes in the chat again, which moves the journey back."""
+    nothing, or writes ``then_said`` in the chat, which moves the journey back."""
     board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(9))
     ana = "visitor:ana-77"
     first = board.receive(Inbound(channel="chat", identity=ana, body="Order A-12345 is late", at=T0))
@@ -168,10 +173,8 @@ def _transferred(store: Store, *, then_said: bool) -> str:
     board.reply(jid, agent="sam", body="Let me call you", at=T0 + timedelta(minutes=2))
     board.transfer(jid, to_channel="phone", reason="complex", by="sam", at=T0 + timedelta(minutes=3))
     board.reply(jid, agent="lee", body="Hello", channel="phone", at=T0 + timedelta(minutes=9))
-    if then_said:
-        board.receive(
-            Inbound(channel="chat", identity=ana, body="Again: order A-12345", at=T0 + timedelta(minutes=20))
-        )
+    if then_said is not None:
+        board.receive(Inbound(channel="chat", identity=ana, body=then_said, at=T0 + timedelta(minutes=20)))
     return jid
 
 
@@ -182,32 +185,33 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield store
 
 
-@pytest.mark.parametrize("then_said", [False, True])
-def test_handoffs_nothing_was_said_after_come_complete_from_the_read(fresh: Store, then_said: bool) -> None:
-    """The customer said nothing after the handoff: nothing can be restated, so the tally
-    carries its handoffs as read (the reply on the new channel, 0 restated) and no legs
-    for the KPIs to read; after a message it leaves them to the KPIs, as before. Either
-    way the handoffs are the walk's."""
+@pytest.mark.parametrize(
+    ("then_said", "restated"),
+    [(None, [0]), ("Again: order A-12345", [0, 1]), ("And order B-77777 is late too", [0, 0])],
+)
+def test_the_handoffs_come_complete_from_the_read(
+    fresh: Store, then_said: str | None, restated: list[int]
+) -> None:
+    """Whether the customer said nothing after the handoff (nothing can be restated),
+    restated a fact or gave a new one, the tally carries its handoffs as the walk finds
+    them, the reply on the new channel and the facts restated included, and no legs for
+    the KPIs to read."""
     jid = _transferred(fresh, then_said=then_said)
     assert isinstance(fresh, MetricsSource)
     walked = {r.journey.id: tally(compact(r)).handoffs for r in journey_records(fresh, START, END)}
     (made,) = list(fresh.metric_tallies(START, END))
-    assert made.id == jid and len(walked[jid]) == 1 + then_said
+    assert made.id == jid
     assert walked[jid][0].reply_at == made.opened_at + 9 * 60_000_000
-    if then_said:
-        assert made.legs is not None and made.handoffs == ()
-        assert walked[jid][1].restated == 1
-    else:
-        assert made.legs is None
-        assert made.handoffs == walked[jid]
-    assert complete(made).handoffs == walked[jid]
+    assert [h.restated for h in walked[jid]] == restated
+    assert made.legs is None
+    assert made.handoffs == walked[jid]
 
 
 def test_rows_out_of_order_are_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A backend whose streams disagree on the journeys' order would lose handoffs
     silently: the read refuses it, naming the journey."""
     with SQLiteStore(tmp_path / "order.db") as store:
-        _transferred(store, then_said=False)
+        _transferred(store, then_said=None)
         opened = SQLiteStore._metric_cursors
 
         @contextmanager

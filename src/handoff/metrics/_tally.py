@@ -3,21 +3,19 @@
 The tally holds every number a report takes from one journey that does not depend on
 the report's calendar, FCR window or period end. :func:`tally` makes it by walking the
 compact history, step by step as :func:`~handoff.metrics.journeys.figures_of` does and
-sharing its code for handoffs and surveys; SQL stores make it in the database, and
-:func:`complete` reads the handoffs of such a tally from its legs. The store tests hold
+sharing its code for handoffs and surveys; SQL stores make it in the database.
+:func:`complete` reads the handoffs of a tally whose source left them as legs. The store tests hold
 reports made through tallies to the figures of the models.
 """
 
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable
 
-from handoff.metrics.journeys import _ORDER, RESTATABLE_KINDS, _surveys, facts_said, handoff_legs
+from handoff.metrics.journeys import _ORDER, _surveys, facts_said, handoff_legs
 from handoff.models import Fact
 from handoff.stores.base import MetricJourney, MetricStep, MetricTally, TallyHandoff
-from handoff.stores.sql._metrics import Conversation
 
 __all__ = ["complete", "tally"]
 
@@ -122,74 +120,11 @@ def _said(item: MetricStep) -> tuple[Fact, ...]:
     return found
 
 
-_RESTATABLE: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
-
-
-def _restatable(item: MetricStep) -> tuple[tuple[str, str], ...]:
-    """The (kind, value) of the facts of a customer message a customer can restate
-    (:data:`~handoff.metrics.journeys.RESTATABLE_KINDS`), remembered as :func:`_said` is."""
-    key = (item[6] or "", item[2])
-    found = _RESTATABLE.get(key)
-    if found is None:
-        if len(_RESTATABLE) >= _SAID_KEPT:
-            _RESTATABLE.clear()
-        found = _RESTATABLE[key] = tuple(f.key for f in _said(item) if f.kind in RESTATABLE_KINDS)
-    return found
-
-
-def _restated(legs: MetricJourney, said: Conversation) -> tuple[TallyHandoff, ...]:
-    """The handoffs of a journey whose legs and replies a database found: what
-    :func:`~handoff.metrics.journeys.handoff_legs` reads of each leg, the facts its
-    customer restated, read from the customer's messages of the leg."""
-    keys = [(step[0], step[1]) for step in said]
-    starts = said.starts
-    count = len(starts)
-    index: list[tuple[str, str, int]] | None = None
-    found: list[TallyHandoff] = []
-    for k, handoff in enumerate(legs.handoffs):
-        start = starts[k]
-        first = bisect_left(keys, start)
-        last = bisect_left(keys, starts[k + 1]) if k + 1 < count else len(keys)
-        indexed: set[tuple[str, str]] | None = None
-        known: set[tuple[str, str]] | None = None
-        restated: set[tuple[str, str]] = set()
-        for step in said[first:last]:
-            for key in _restatable(step):
-                if key in restated:
-                    continue
-                if indexed is None:
-                    if index is None:
-                        index = said.facts()
-                    indexed = {(kind, value) for kind, value, at in index if at < handoff.at}
-                if key not in indexed:
-                    if known is None:
-                        known = {kept for earlier in said.earlier(start) for kept in _restatable(earlier)}
-                    if key not in known:
-                        continue
-                restated.add(key)
-        found.append(
-            TallyHandoff(
-                handoff.at,
-                handoff.from_channel,
-                handoff.to_channel,
-                handoff.reason,
-                said.replies[k],
-                len(restated),
-                handoff.queue,
-            )
-        )
-    return tuple(found)
-
-
 def complete(item: MetricTally) -> MetricTally:
     """``item`` with its handoffs read from its legs, if a source left them to the KPIs."""
     legs = item.legs
     if legs is None:
         return item
-    steps = legs.steps
-    if isinstance(steps, Conversation):  # the database found the legs and replies
-        handoffs = _restated(legs, steps)
-    else:
-        handoffs = _handoffs(legs, sorted(steps, key=_ORDER))
+    handoffs = _handoffs(legs, sorted(legs.steps, key=_ORDER))
     # item._replace(handoffs=handoffs, legs=None), without its cost in a year's loop
     return MetricTally(*item[:10], handoffs, *item[11:15], None, item[16])

@@ -19,6 +19,7 @@ from handoff.clock import from_micros, micros
 from handoff.errors import ValidationError
 from handoff.events import SURVEY_SCALES
 from handoff.facts import extract_facts
+from handoff.facts._restatable import RESTATABLE_KINDS
 from handoff.metrics.calendar import BusinessCalendar, Worktime
 from handoff.metrics.figures import HandoffFigures, JourneyFigures, JourneyRecords, Wait
 from handoff.models import Fact, Handoff
@@ -40,9 +41,6 @@ __all__ = [
 DEFAULT_FCR_WINDOW = timedelta(days=7)
 """A resolution only counts as first-contact if the customer stays quiet this long after."""
 
-RESTATABLE_KINDS: tuple[str, ...] = ("order", "email", "phone", "amount")
-"""Facts whose restatement after a handoff means the customer had to repeat themselves.
-(Quoting the journey reference is how customers are *meant* to continue, so it is not one.)"""
 
 _CONVERSATIONAL = ("message", "call")
 

@@ -170,18 +170,6 @@ class PostgresMetrics(SQLMetrics):
                 for cursor in cursors:
                     cursor.close()
 
-    def _customer_texts(self, journey_id: str) -> list[Row]:
-        with cast(Any, self)._connection("read the metrics") as conn:
-            return list(conn.execute(_TEXTS, (journey_id,)).fetchall())
-
-    def _fact_index(self, journey_id: str) -> Any:
-        with cast(Any, self)._connection("read the metrics") as conn:
-            return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
-
-    def _first_reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
-        with cast(Any, self)._connection("read the metrics") as conn:
-            return _reply(conn, journey_id, channel, at, sequence)
-
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         # The journey's id and version last (the opening time, which ends the row, is not read).
         params = [(*row[1:-1], row[0], row[2]) for row in rows]

@@ -38,11 +38,12 @@ Row layouts (times in UTC microseconds):
 A leg starts at the latest key of its handoff and the earlier ones (legs never run
 backwards), which Python works out: only where that is not the handoff's own key (an
 imported handoff anchored before an earlier one's) is the reply looked up again from
-the start (:data:`Replies`). A journey whose customer said nothing after its first
-handoff restated nothing: its handoffs are complete as read. Otherwise the tally
-leaves them to the KPIs as legs, and the text of earlier customer messages and the
-journey's fact index are looked up (:data:`Texts`, :data:`Facts`) only for a leg that
-needs them.
+the start (:data:`Replies`). The facts the customer restated in a leg are read from its
+said rows (:mod:`handoff.facts._restatable`, each distinct text once); the journey's
+fact index and the text of earlier customer messages are looked up (:data:`Facts`,
+:data:`Texts`) only for a leg that needs them, and a journey whose customer said
+nothing after its first handoff restated nothing. So a SQL store's tally is complete as
+read: it leaves no legs for the KPIs to read.
 
 Order-dependent figures come from the steps: a wait runs from the first customer
 message after an agent reply (or the start) to the next agent reply, what ``c+a``
@@ -59,20 +60,22 @@ import json
 import re
 import threading
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
-from handoff.clock import ensure_aware
+from handoff.clock import ensure_aware, from_micros
 from handoff.errors import StoreError, ValidationError
 from handoff.events import SURVEY_SCALES
+from handoff.facts._restatable import restatable
 from handoff.stores.capabilities import MetricTallies
-from handoff.stores.metric_rows import MetricHandoff, MetricJourney, MetricStep, MetricTally, TallyHandoff
+from handoff.stores.metric_rows import MetricTally, TallyHandoff
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
-__all__ = ["RESOLVED", "Conversation", "Cursors", "Facts", "Replies", "SQLMetrics", "Talk", "Texts", "period"]
+__all__ = ["RESOLVED", "Cursors", "Facts", "Replies", "SQLMetrics", "Talk", "Texts", "period"]
 
 RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
@@ -130,19 +133,6 @@ class SQLMetrics(MetricTallies):
         better one (a lower number)."""
 
     @abc.abstractmethod
-    def _customer_texts(self, journey_id: str) -> Iterable[Row]:
-        """What :data:`Texts` reads, in a read of its own (for a tally whose legs are
-        completed after its metrics read closed)."""
-
-    @abc.abstractmethod
-    def _fact_index(self, journey_id: str) -> Any:
-        """What :data:`Facts` reads, in a read of its own."""
-
-    @abc.abstractmethod
-    def _first_reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
-        """What :data:`Replies` reads, in a read of its own."""
-
-    @abc.abstractmethod
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         """Upsert ``rows`` (:func:`~handoff.stores.sql._tallies.tally_row`) in one
         transaction, each only while its journey is still at that version."""
@@ -166,10 +156,8 @@ class SQLMetrics(MetricTallies):
         backlogs, me = self._tally_backlogs(), threading.get_ident()
         backlog: list[Row] = []
         backlogs[me] = backlog
-        read: _Lookups | None = None
         try:
             with self._metric_cursors(start, end, form_of(agents)) as cursors:
-                read = _Lookups(cursors.texts, cursors.facts, cursors.replies, self)
                 histories = iter(cursors.histories)
                 handoffs = iter(cursors.handoffs)
                 said = iter(cursors.said)
@@ -180,7 +168,7 @@ class SQLMetrics(MetricTallies):
                     if history is not None and history[0] == jid:
                         mine, history = history, next(histories, None)
                     if move is None or move[0] != jid:
-                        yield _tally(row, mine, read)
+                        yield _tally(row, mine, cursors)
                         continue
                     moved: list[Row] = []
                     while move is not None and move[0] == jid:
@@ -190,15 +178,13 @@ class SQLMetrics(MetricTallies):
                     while message is not None and message[0] == jid:
                         spoken.append(message)
                         message = next(said, None)
-                    yield _tally(row, mine, read, moved, spoken)
+                    yield _tally(row, mine, cursors, moved, spoken)
                 if history is not None or move is not None or message is not None:
                     left = next(row for row in (history, move, message) if row is not None)
                     raise StoreError(f"the metrics read gave rows out of order (journey {left[0]!r})")
                 for row in cursors.kept:
                     yield kept_tally(row)
         finally:
-            if read is not None:
-                read.close()
             del backlogs[me]
         if backlog:  # the read is over: what was kept during it is written now
             self._keep_tally_rows(backlog)
@@ -217,78 +203,6 @@ class SQLMetrics(MetricTallies):
         return self._keep_tally_rows(rows)
 
 
-class _Lookups:
-    """Reads a journey's customer messages or fact index in the open metrics read, or
-    once it is closed in a read of their own."""
-
-    __slots__ = ("_facts", "_replies", "_source", "_texts")
-
-    def __init__(self, texts: Texts, facts: Facts, replies: Replies, source: SQLMetrics) -> None:
-        self._texts: Texts = texts
-        self._facts: Facts = facts
-        self._replies: Replies = replies
-        self._source = source
-
-    def close(self) -> None:
-        self._texts = self._source._customer_texts
-        self._facts = self._source._fact_index
-        self._replies = self._source._first_reply
-
-    def reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
-        return self._replies(journey_id, channel, at, sequence)
-
-    def texts(self, journey_id: str) -> list[MetricStep]:
-        return sorted(
-            (
-                MetricStep(at, sequence, channel, "customer", "message", None, body or "", iid, None)
-                for at, sequence, channel, iid, body in self._texts(journey_id)
-            ),
-            key=_KEY,
-        )
-
-    def facts(self, journey_id: str) -> list[tuple[str, str, int]]:
-        facts = self._facts(journey_id)
-        if isinstance(facts, str):
-            facts = json.loads(facts)
-        return [(f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()]
-
-
-class Conversation(list[MetricStep]):
-    """The customer's messages of a journey with handoffs from its earliest handoff on,
-    in order, with where each handoff's leg starts and when the new channel first
-    replied (:attr:`starts`, :attr:`replies`, in the order of the journey's handoffs);
-    earlier messages and the fact index are read when a leg needs them
-    (:meth:`earlier`, :meth:`facts`)."""
-
-    __slots__ = ("_earlier", "_journey_id", "_read", "replies", "starts")
-
-    def __init__(
-        self,
-        steps: Iterable[MetricStep],
-        starts: list[tuple[int, float]],
-        replies: list[int | None],
-        journey_id: str,
-        read: _Lookups,
-    ) -> None:
-        super().__init__(steps)
-        self.starts = starts
-        """Each leg's first key (instant, sequence); a sequence of ``-inf`` takes any."""
-        self.replies = replies
-        self._journey_id = journey_id
-        self._read = read
-        self._earlier: list[MetricStep] | None = None
-
-    def earlier(self, start: tuple[int, float]) -> list[MetricStep]:
-        """The customer's messages before ``start`` (all of them read at the first call)."""
-        if self._earlier is None:
-            self._earlier = self._read.texts(self._journey_id)
-        return [step for step in self._earlier if (step.at, step.sequence) < start]
-
-    def facts(self) -> list[tuple[str, str, int]]:
-        """The journey's fact index, as (kind, value, at)."""
-        return self._read.facts(self._journey_id)
-
-
 _NO_HISTORY = (None, None, None, None, None, None)
 _NO_ROWS: list[Row] = []
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -297,7 +211,7 @@ _new = tuple.__new__
 
 
 def _tally(
-    row: Row, history: Row | None, read: _Lookups, moved: list[Row] = _NO_ROWS, said: list[Row] = _NO_ROWS
+    row: Row, history: Row | None, read: Cursors, moved: list[Row] = _NO_ROWS, said: list[Row] = _NO_ROWS
 ) -> MetricTally:
     jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
     _, letters, instants, resolutions, surveys, agent = history or _NO_HISTORY
@@ -315,10 +229,7 @@ def _tally(
     csat = nps = ces = _NO_ANSWERS
     if surveys:
         csat, nps, ces = _answers(surveys.split(_SURVEYS))
-    handoffs: tuple[TallyHandoff, ...] = ()
-    legs = None
-    if moved:
-        handoffs, legs = _legs(jid, moved, said, read)
+    handoffs = _handoffs(jid, moved, said, read) if moved else ()
     first_reply = letters.find("a")
     return _new(  # in field order: a year of tallies is made here
         MetricTally,
@@ -338,7 +249,7 @@ def _tally(
             nps,
             ces,
             next_at,
-            legs,
+            None,
             version,
         ),
     )
@@ -442,51 +353,26 @@ def _checked_answers(iid: str, given: str) -> tuple[int | None, int | None, int 
 
 
 _STORED = itemgetter(1, 6)
-_KEY = itemgetter(0, 1)
+_SPOKEN = itemgetter(1, 2)
 _ANY = float("-inf")
 
 
-def _legs(
-    jid: str, moved: list[Row], said: list[Row], read: _Lookups
-) -> tuple[tuple[TallyHandoff, ...], MetricJourney | None]:
-    """What the repeat rate reads of a journey with handoffs (see the module): its
-    handoffs in time order, where each one's leg starts and its reply, and the
-    customer's messages from its earliest handoff on (the earlier ones, and its fact
-    index, are read if a leg needs them). Without such a message no fact was restated:
-    the handoffs are complete as they are, and no legs are left to read."""
+def _handoffs(jid: str, moved: list[Row], said: list[Row], read: Cursors) -> tuple[TallyHandoff, ...]:
+    """A journey's handoffs in time order, each with the first reply on its new channel
+    and the facts the customer restated in its leg (see the module)."""
     moved.sort(key=_STORED)
-    starts, replies = _starts(jid, moved, read)
-    if not said:
-        return tuple(
-            _new(TallyHandoff, (h[1], h[2], h[3], h[4], reply, 0, h[5]))
-            for h, reply in zip(moved, replies, strict=True)
-        ), None
-    steps = sorted(
-        (
-            MetricStep(at, sequence, channel, "customer", "message", None, body or "", iid, None)
-            for _, at, sequence, channel, iid, body in said
-        ),
-        key=_KEY,
-    )
-    return (), MetricJourney(
-        id=jid,
-        opened_at=0,
-        entry_channel=None,
-        current_channel="",
-        resolved_at=None,
-        reopen_count=0,
-        assignee=None,
-        facts=(),
-        next_contact_at=None,
-        steps=Conversation(steps, starts, replies, jid, read),
-        handoffs=[MetricHandoff(h[1], None, None, h[2], h[3], h[4], h[5]) for h in moved],
+    starts, replies = _starts(jid, moved, read.replies)
+    restated = _restated(jid, moved, starts, said, read) if said else [0] * len(moved)
+    return tuple(
+        _new(TallyHandoff, (h[1], h[2], h[3], h[4], reply, count, h[5]))
+        for h, reply, count in zip(moved, replies, restated, strict=True)
     )
 
 
 _Starts = tuple[list[tuple[int, float]], list[int | None]]
 
 
-def _starts(jid: str, handoffs: list[Any], read: _Lookups) -> _Starts:
+def _starts(jid: str, handoffs: list[Row], replies_from: Replies) -> _Starts:
     """Where each leg starts (the latest key of its handoff and the earlier ones: the
     latest instant, and the latest sequence of the keys at that instant, None if none
     has one) and its reply: the one found from the handoff's own key, unless the leg
@@ -505,8 +391,63 @@ def _starts(jid: str, handoffs: list[Any], read: _Lookups) -> _Starts:
         if at == key_at and sequence == key_sequence:
             replies.append(row[9])
         else:
-            replies.append(read.reply(jid, row[3], at, sequence))
+            replies.append(replies_from(jid, row[3], at, sequence))
     return starts, replies
+
+
+def _restated(
+    jid: str, moved: list[Row], starts: list[tuple[int, float]], said: list[Row], read: Cursors
+) -> list[int]:
+    """How many facts the customer restated in each leg: the restatable facts of the
+    leg's messages that the journey's fact index held before the handoff, or an earlier
+    customer message said. The index is read once a leg holds a restatable fact, and the
+    earlier messages only for a fact the index does not explain."""
+    said.sort(key=_SPOKEN)
+    keys = [(row[1], row[2]) for row in said]
+    index: list[tuple[str, str, int]] | None = None
+    earlier: list[Row] | None = None
+    counts: list[int] = []
+    for k, move in enumerate(moved):
+        start = starts[k]
+        first = bisect_left(keys, start)
+        last = bisect_left(keys, starts[k + 1]) if k + 1 < len(starts) else len(keys)
+        indexed: set[tuple[str, str]] | None = None
+        known: set[tuple[str, str]] | None = None
+        restated: set[tuple[str, str]] = set()
+        for row in said[first:last]:
+            for key in _restatable(row):
+                if key in restated:
+                    continue
+                if indexed is None:
+                    if index is None:
+                        index = _fact_index(read.facts(jid))
+                    indexed = {(kind, value) for kind, value, at in index if at < move[1]}
+                if key not in indexed:
+                    if known is None:
+                        if earlier is None:
+                            earlier = [(jid, *text) for text in read.texts(jid)]
+                        known = {
+                            kept
+                            for text in earlier
+                            if (text[1], text[2]) < start
+                            for kept in _restatable(text)
+                        }
+                    if key not in known:
+                        continue
+                restated.add(key)
+        counts.append(len(restated))
+    return counts
+
+
+def _restatable(row: Row) -> tuple[tuple[str, str], ...]:
+    """What a said row (journey id, at, sequence, channel, id, body) can restate."""
+    return restatable(row[5] or "", row[3], from_micros(row[1]), row[4])
+
+
+def _fact_index(stored: Any) -> list[tuple[str, str, int]]:
+    """A journey's fact index as stored (JSON text, or the decoded list), as (kind, value, at)."""
+    facts = json.loads(stored) if isinstance(stored, str) else stored
+    return [(f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()]
 
 
 def _iso_micros(text: str) -> int:

@@ -221,21 +221,6 @@ class SQLiteMetrics(SQLMetrics):
             finally:
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
-    def _customer_texts(self, journey_id: str) -> list[Row]:
-        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
-        with snapshot as conn:
-            return conn.execute(_TEXTS, (journey_id,)).fetchall()
-
-    def _fact_index(self, journey_id: str) -> Any:
-        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
-        with snapshot as conn:
-            return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
-
-    def _first_reply(self, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
-        snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
-        with snapshot as conn:
-            return _reply(conn, journey_id, channel, at, sequence)
-
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         transaction = cast(Any, self)._transaction("keep the metrics tallies")
         with transaction as conn:
