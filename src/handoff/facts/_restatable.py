@@ -9,8 +9,7 @@ decide them).
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from handoff.clock import from_micros
 from handoff.facts import extract_facts
 
 __all__ = ["RESTATABLE_KINDS", "restatable"]
@@ -25,14 +24,15 @@ _SAID_KEPT = 1 << 15
 is emptied several times over in one report, and reads the same texts again."""
 
 
-def restatable(text: str, channel: str, at: datetime, interaction_id: str) -> tuple[tuple[str, str], ...]:
-    """The (kind, value) of the facts of a customer message a customer can restate
-    (:data:`RESTATABLE_KINDS`), in order of appearance."""
+def restatable(text: str, channel: str, at: int, interaction_id: str) -> tuple[tuple[str, str], ...]:
+    """The (kind, value) of the facts of a customer message (said ``at``, in UTC
+    microseconds) a customer can restate (:data:`RESTATABLE_KINDS`), in order of
+    appearance."""
     key = (text, channel)
     found = _SAID.get(key)
     if found is None:
         if len(_SAID) >= _SAID_KEPT:
             _SAID.clear()
-        facts = extract_facts(text, channel=channel, at=at, interaction_id=interaction_id)
+        facts = extract_facts(text, channel=channel, at=from_micros(at), interaction_id=interaction_id)
         found = _SAID[key] = tuple(f.key for f in facts if f.kind in RESTATABLE_KINDS)
     return found

@@ -67,7 +67,7 @@ from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
-from handoff.clock import ensure_aware, from_micros
+from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
 from handoff.events import SURVEY_SCALES
 from handoff.facts._restatable import restatable
@@ -441,7 +441,7 @@ def _restated(
 
 def _restatable(row: Row) -> tuple[tuple[str, str], ...]:
     """What a said row (journey id, at, sequence, channel, id, body) can restate."""
-    return restatable(row[5] or "", row[3], from_micros(row[1]), row[4])
+    return restatable(row[5] or "", row[3], row[1], row[4])
 
 
 def _fact_index(stored: Any) -> list[tuple[str, str, int]]:
