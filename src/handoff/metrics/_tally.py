@@ -4,8 +4,8 @@ The tally holds every number a report takes from one journey that does not depen
 the report's calendar, FCR window or period end. :func:`tally` makes it by walking the
 compact history, step by step as :func:`~handoff.metrics.journeys.figures_of` does and
 sharing its code for handoffs and surveys; SQL stores make it in the database.
-:func:`complete` reads the handoffs of a tally whose source left them as legs. The store tests hold
-reports made through tallies to the figures of the models.
+:func:`complete` reads the handoffs of a tally whose source left them as legs. The
+store tests hold reports made through tallies to the figures of the models.
 """
 
 from __future__ import annotations

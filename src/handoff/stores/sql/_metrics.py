@@ -24,9 +24,9 @@ Row layouts (times in UTC microseconds):
   text: ``c`` a customer's message or call, ``a`` an agent's, ``r`` a resolution; the
   instants of the ``c`` and ``a`` steps in the same order, comma-separated (None
   without any); the resolutions (None without any; else each one's instant, a space
-  and its channel, in order, separated by ``\x1f``); the surveys (None without any;
+  and its channel, in order, separated by ``\\x1f``); the surveys (None without any;
   else each one's id, a space and the JSON array of its CSAT, NPS and CES answers as
-  stored, in order, separated by ``\x1e``); the first replying agent (only when asked
+  stored, in order, separated by ``\\x1e``); the first replying agent (only when asked
   for agents);
 * handoff (one per handoff, in any order within its journey): journey id, at, from,
   to, reason, queue, storage position, then its key: the instant and sequence of its
