@@ -25,7 +25,7 @@ from handoff.metrics._fold import _calendar
 from handoff.metrics.calendar import Worktime
 from handoff.metrics.formulas import SortedSamples
 from handoff.stores import SQLiteStore
-from handoff.stores.sql._metrics import Talk
+from handoff.stores.sql._talk import Talk
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0, populate
 

@@ -5,7 +5,7 @@ this skips the figures objects (and their datetimes) that
 :func:`~handoff.metrics.journeys.figures_of` builds for one journey. Each tally adds
 its counts to its group and its waits, as (start, end) instants, to the group's flat
 arrays; a tally from a SQL store hands its conversation over unread
-(:class:`~handoff.stores.sql._metrics.Talk`), and the waits of many conversations are
+(:class:`~handoff.stores.sql._talk.Talk`), and the waits of many conversations are
 read at once. Only when every journey is in are the instants turned into calendar and
 business seconds, one measure at a time, in tight loops. Here the report's own terms
 apply: the business calendar, the FCR window and the end of the period.
@@ -23,7 +23,7 @@ from handoff.metrics.aggregate import MEASURES, PATH_ARROW, Aggregator, _Group
 from handoff.metrics.calendar import Worktime
 from handoff.metrics.figures import last_queue
 from handoff.stores.base import MetricTally
-from handoff.stores.sql._metrics import Talk
+from handoff.stores.sql._talk import Talk
 
 __all__ = ["fold"]
 

@@ -47,7 +47,8 @@ read: it leaves no legs for the KPIs to read.
 
 Order-dependent figures come from the steps: a wait runs from the first customer
 message after an agent reply (or the start) to the next agent reply, what ``c+a``
-matches in the letters of conversational steps; a reopen is a customer message whose
+matches in the letters of conversational steps (read by :mod:`handoff.stores.sql._talk`
+when a report folds them); a reopen is a customer message whose
 latest preceding customer message or resolution is a resolution, an ``rc`` in the
 letters of customer messages and resolutions. Python parses no step of its own: one
 split of the instants per journey, and string methods (in C) on its letters.
@@ -57,15 +58,13 @@ from __future__ import annotations
 
 import abc
 import json
-import re
 import threading
-from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from operator import itemgetter
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple
 
 from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
@@ -73,9 +72,10 @@ from handoff.events import SURVEY_SCALES
 from handoff.facts._restatable import restatable
 from handoff.stores.capabilities import MetricTallies
 from handoff.stores.metric_rows import MetricTally, TallyHandoff
+from handoff.stores.sql._talk import NO_WAITS, Talk
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
-__all__ = ["RESOLVED", "Cursors", "Facts", "Replies", "SQLMetrics", "Talk", "Texts", "period"]
+__all__ = ["RESOLVED", "Cursors", "Facts", "Replies", "SQLMetrics", "Texts", "period"]
 
 RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
@@ -107,10 +107,8 @@ class Cursors(NamedTuple):
     replies: Replies
 
 
-_WAIT = re.compile("c+a")
 _SCALES = tuple(SURVEY_SCALES.items())
 _NO_ANSWERS = b""
-_NO_WAITS = array("q")
 _SURVEYS = "\x1e"
 
 
@@ -239,7 +237,7 @@ def _tally(
             entry or first_channel or current,
             assignee if first_reply < 0 else agent,
             None if first_reply < 0 else int(instants.split(",", first_reply + 1)[first_reply]),
-            Talk(letters, instants) if "ca" in letters else _NO_WAITS,
+            Talk(letters, instants) if "ca" in letters else NO_WAITS,
             resolved_at if first_resolved is None else first_resolved,
             resolved_at,
             resolved_channel,
@@ -253,64 +251,6 @@ def _tally(
             version,
         ),
     )
-
-
-class Talk(Sequence[int]):
-    """The waits of a conversation, flattened (waiting since, reply at) pairs, read from
-    its letters (``c`` and ``a`` only) and their instants (comma-separated text) when
-    first looked at. A report folds the talks of a group in bulk instead
-    (:func:`~handoff.metrics._vector.wait_pairs`), never parsing one at a time."""
-
-    __slots__ = ("_pairs", "instants", "letters")
-
-    def __init__(self, letters: str, instants: str) -> None:
-        self.letters = letters
-        self.instants = instants
-        self._pairs: array[int] | None = None
-
-    def pairs(self) -> array[int]:
-        if self._pairs is None:
-            self._pairs = _waits(self.letters, array("q", map(int, self.instants.split(","))))
-        return self._pairs
-
-    def __len__(self) -> int:
-        return len(self.pairs())
-
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[int]: ...
-    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
-        return self.pairs()[index]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.pairs())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Talk):
-            return self.pairs() == other.pairs()
-        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
-            return list(self.pairs()) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Talk({self.letters!r}, {self.instants!r})"
-
-
-def _waits(talk: str, at: array[int]) -> array[int]:
-    """The (waiting since, reply at) pairs of a conversation, flattened."""
-    if "cc" not in talk and "aa" not in talk:
-        first = talk.find("c")  # turns alternate: each customer message is answered by the next
-        if first < 0:
-            return _NO_WAITS
-        return at[first : first + (len(talk) - first) // 2 * 2]
-    waits = array("q")
-    for wait in _WAIT.finditer(talk):
-        waits.append(at[wait.start()])
-        waits.append(at[wait.end() - 1])
-    return waits
 
 
 _ANSWERED: dict[str, tuple[int | None, int | None, int | None]] = {}
