@@ -223,3 +223,16 @@ def test_rows_out_of_order_are_a_store_error(tmp_path: Path, monkeypatch: pytest
         monkeypatch.setattr(SQLiteStore, "_metric_cursors", shuffled)
         with pytest.raises(StoreError, match="jr_elsewhere"):
             list(store.metric_tallies(START, END))
+
+
+@pytest.mark.parametrize("index", ['[{"kind": "order"}]', '["A-12345"]', "{broken"])
+def test_an_unreadable_fact_index_is_a_store_error(tmp_path: Path, index: str) -> None:
+    """A restated fact sends the read to the journey's fact index: one a tool broke is a
+    StoreError naming the journey, not a bare KeyError or TypeError."""
+    path = tmp_path / "index.db"
+    with SQLiteStore(path) as store:
+        jid = _transferred(store, then_said="Again: order A-12345")
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE journeys SET data = json_set(data, '$.facts', ?) WHERE id = ?", (index, jid))
+    with SQLiteStore(path) as store, pytest.raises(StoreError, match=jid):
+        list(store.metric_tallies(START, END))

@@ -360,7 +360,7 @@ def _restated(
                     continue
                 if indexed is None:
                     if index is None:
-                        index = _fact_index(read.facts(jid))
+                        index = _fact_index(jid, read.facts(jid))
                     indexed = {(kind, value) for kind, value, at in index if at < move[1]}
                 if key not in indexed:
                     if known is None:
@@ -384,10 +384,13 @@ def _restatable(row: Row) -> tuple[tuple[str, str], ...]:
     return restatable(row[5] or "", row[3], row[1], row[4])
 
 
-def _fact_index(stored: Any) -> list[tuple[str, str, int]]:
+def _fact_index(jid: str, stored: Any) -> list[tuple[str, str, int]]:
     """A journey's fact index as stored (JSON text, or the decoded list), as (kind, value, at)."""
-    facts = json.loads(stored) if isinstance(stored, str) else stored
-    return [(f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()]
+    try:
+        facts = json.loads(stored) if isinstance(stored, str) else stored
+        return [(f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"journey {jid}: its stored fact index is unreadable ({exc!r})") from exc
 
 
 def _iso_micros(text: str) -> int:
