@@ -363,13 +363,11 @@ SELECT channel, measure, max(n), avg(seconds) FROM ranked
 WHERE k IN ((n + 1) / 2, (n + 2) / 2) GROUP BY channel, measure ORDER BY channel, measure"""
 """The anchor: journeys, and the median first response and resolution per channel."""
 FLOOR = """SELECT i.journey_id, count(*), min(i.at), max(i.at), max(i.sequence), max(i.author), max(i.kind),
-    max(i.channel), max(i.event_head), max(i.reply_agent),
-    max(CASE WHEN i.kind = 'survey' THEN json_extract(i.data, '$.metadata.csat', '$.metadata.nps',
-        '$.metadata.ces') END)
+    max(i.channel), max(i.event_head), max(i.reply_agent), max(i.survey_answers)
 FROM interactions i INDEXED BY interactions_for_metrics GROUP BY i.journey_id"""
 """The floor (``--floor``): the cheapest single pass that reads every column of every
-interaction the figures need (the survey answers from the surveys' records), one row
-per journey, with nothing computed. No report that reads the history can be cheaper."""
+interaction the figures need (each survey's id and answers included), from the index
+alone, one row per journey, with nothing computed. No report that reads the history can be cheaper."""
 JOURNEYS = """SELECT j.id, j.opened_at, j.metric_fields,
     (SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.rowid) > (j.opened_at, j.rowid) ORDER BY n.opened_at, n.rowid LIMIT 1)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from handoff.clock import FixedClock, SeededIds
-from handoff.errors import ValidationError
+from handoff.errors import HandoffError, ValidationError
 from handoff.metrics import (
     BusinessCalendar,
     KpiReport,
@@ -426,3 +426,50 @@ def test_the_sqlite_read_takes_journeys_and_handoffs_from_their_indexes(sqlite: 
     assert "journeys_for_metrics" in journeys, journeys
     assert handoffs.count("handoffs_for_metrics") == 4, handoffs
     assert fields == total > 0
+
+
+def test_the_sqlite_histories_read_no_record(sqlite: Store) -> None:
+    """Every column the histories read, each survey's id and answers included (schema
+    version 9), is in ``interactions_for_metrics``: reducing a year of history reads no
+    interaction's record. (SQLite reads an indexed virtual column from the index, which
+    its plan does not call covering: the program shows that no column comes from the
+    table.)"""
+    from handoff.stores.sqlite import _metrics
+
+    assert isinstance(sqlite, SQLiteStore)
+    bounds = {"start": 0, "end": 2**62, "form": 0}
+    with closing(sqlite3.connect(str(sqlite._path))) as conn:
+        (table,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'interactions'").fetchone()
+        for plan in _metrics._PLANS.values():
+            program = [row[1:4] for row in conn.execute("EXPLAIN " + plan, bounds)]
+            records = {cursor for op, cursor, page in program if op == "OpenRead" and page == table}
+            assert records, program  # the plan opens the table (its seeks are deferred) but reads none of it
+            assert not [step for step in program if step[0] == "Column" and step[1] in records]
+        surveys = conn.execute("SELECT count(*) FROM interactions WHERE kind = 'survey'").fetchone()[0]
+        indexed = conn.execute(
+            "SELECT count(*) FROM interactions INDEXED BY interactions_for_metrics"
+            " WHERE survey_answers LIKE id || ' [%'"
+        ).fetchone()[0]
+    assert indexed == surveys > 0
+
+
+@pytest.mark.parametrize("answer", ['"six"', '"9"', '"4.0"', "4"])
+def test_a_broken_survey_answer_names_its_interaction(tmp_path: Path, answer: str) -> None:
+    """A survey whose stored CSAT a tool broke (not a whole number of the scale, written
+    as text) fails the report naming the interaction, from the index's copy of the
+    answers; the walk over the models fails with it (a number where text belongs does
+    not even load as a model)."""
+    path = tmp_path / "survey.db"
+    with SQLiteStore(path) as store:
+        _restating_story(store)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        (iid,) = conn.execute("SELECT id FROM interactions WHERE kind = 'survey'").fetchone()
+        conn.execute(
+            "UPDATE interactions SET data = json_set(data, '$.metadata.csat', json(?)) WHERE id = ?",
+            (answer, iid),
+        )
+    with SQLiteStore(path) as store:
+        with pytest.raises(ValidationError, match=rf"interaction {iid}: metadata\['csat'\]"):
+            kpis(store, START, END)
+        with pytest.raises(HandoffError, match="csat"):
+            kpis(list(journey_records(store, START, END)), START, END)

@@ -4,8 +4,9 @@ Five queries run in one read snapshot. The first four cover the period's journey
 without a current kept tally, all ordered by journey id (binary collation): the
 journeys, whose own fields come from ``journeys_for_metrics`` (schema version 8: one
 virtual column, kept only in the index, holds them), and one row per journey of their
-histories, grouped from ``interactions_for_metrics`` (schema version 3), which holds
-every column the grouping reads in the order it reads them. The grouping is a plain
+histories, grouped from ``interactions_for_metrics`` (schema version 3; version 9 added
+each survey's id and answers), which holds every column the grouping reads in the order
+it reads them, so that it reads no record. The grouping is a plain
 ``GROUP BY`` over the index: SQLite's window functions would cost more than the whole
 report may (they buffer and sort every row). A history becomes a few aggregate columns
 (the letters of its steps, the instants of its conversation, its resolutions and its
@@ -16,8 +17,8 @@ messages from the earliest key on come as rows of their own.
 
 When the period holds a good share of all journeys the index is scanned once;
 otherwise each journey of the period reaches its rows through the index, so a month's
-report does not read a year. Records' JSON is read only where no index answers: survey
-answers, and the text of customer messages from a journey's earliest handoff on;
+report does not read a year. Records' JSON is read only where no index answers: the
+text of customer messages from a journey's earliest handoff on;
 earlier messages' text and the fact index are looked up, in the same snapshot, only
 when a leg needs them.
 
@@ -54,8 +55,6 @@ _CURRENT = (
 _PERIOD = f"{_IN_PERIOD} AND NOT {_CURRENT}"
 _CONV = "kind IN ('message', 'call')"
 _CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
-# A survey's answers as the JSON array [csat, nps, ces]; the record is read for surveys only.
-_ANSWERS = "json_extract(i.data, '$.metadata.csat', '$.metadata.nps', '$.metadata.ces')"
 _RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
 # The figures of each history as a few columns (see handoff.stores.sql._metrics): the
 # letters of its steps, the instants of its conversation, its resolutions and surveys.
@@ -64,7 +63,7 @@ _GROUPED = f"""SELECT i.journey_id AS jid,
         WHEN {_RESOLUTION} THEN 'r' END, '') AS letters,
     group_concat(CASE WHEN i.{_CONV} AND i.author IN ('customer', 'agent') THEN i.at END) AS instants,
     group_concat(CASE WHEN {_RESOLUTION} THEN i.at || ' ' || i.channel END, char(31)) AS resolutions,
-    group_concat(CASE WHEN i.kind = 'survey' THEN i.id || ' ' || {_ANSWERS} END, char(30)) AS surveys
+    group_concat(i.survey_answers, char(30)) AS surveys
 FROM {{rows}} GROUP BY i.journey_id"""
 _SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
 _WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
