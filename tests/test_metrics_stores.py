@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from array import array
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from handoff.clock import FixedClock, SeededIds
-from handoff.errors import HandoffError, ValidationError
+from handoff.errors import HandoffError, StoreError, ValidationError
 from handoff.metrics import (
     BusinessCalendar,
     KpiReport,
@@ -473,3 +475,97 @@ def test_a_broken_survey_answer_names_its_interaction(tmp_path: Path, answer: st
             kpis(store, START, END)
         with pytest.raises(HandoffError, match="csat"):
             kpis(list(journey_records(store, START, END)), START, END)
+
+
+# -- a long cold read, its streams fetched on a thread a slice at a time --------------------------
+
+
+@pytest.fixture
+def sliced(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """SQLite reads any cold period of more than two journeys in slices of two; the
+    list holds each slice reader made."""
+    from handoff.stores.sqlite import _metrics, _reader
+
+    made: list[object] = []
+
+    class Counted(_reader.SliceReader):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(_metrics, "SliceReader", Counted)
+    monkeypatch.setattr(_metrics, "cores", lambda: 2)
+    monkeypatch.setattr(SQLiteStore, "_metrics_slice", 2)
+    return made
+
+
+def _readers_alive() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "handoff-metrics-reader"]
+
+
+def test_a_read_in_slices_gives_every_tally_and_report_of_the_walk(
+    memory: Store, sqlite: Store, sliced: list[object]
+) -> None:
+    """Sliced, the streams keep one order (by slice, then by journey); the journeys
+    whose legs need a look-up are tallied once the slices are read."""
+    assert isinstance(sqlite, MetricsSource)
+    walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
+    made = list(sqlite.metric_tallies(START, END))
+    assert len(sliced) == 1 and len(made) == len(walked) > 4
+    assert {t.id: _plain(t) for t in made} == walked
+    records = list(journey_records(memory, START, END))
+    for by in SLICES:
+        _same(
+            kpis(sqlite, START, END, by=by, business_hours=HOURS),
+            kpis(records, START, END, by=by, business_hours=HOURS),
+        )
+    assert not _readers_alive()
+
+
+def test_a_restating_leg_read_in_slices_looks_up_its_index_at_the_end(
+    tmp_path: Path, sliced: list[object]
+) -> None:
+    memory = MemoryStore()
+    jid = _restating_story(memory)
+    _fill(memory, 5)
+    walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
+    with SQLiteStore(tmp_path / "s.db") as store:
+        _restating_story(store)
+        _fill(store, 5)
+        made = {t.id: _plain(t) for t in store.metric_tallies(START, END)}
+    assert sliced and made == walked and made[jid][10][0][5] == 1
+
+
+def test_a_read_in_slices_left_early_stops_its_thread(sqlite: Store, sliced: list[object]) -> None:
+    assert isinstance(sqlite, MetricsSource)
+    tallies = sqlite.metric_tallies(START, END)
+    first = next(tallies)
+    tallies.close()
+    assert first.id and sliced and not _readers_alive()
+    assert len(list(sqlite.metric_tallies(START, END))) > 4  # the store reads on as before
+
+
+def test_a_slice_that_fails_is_a_store_error(
+    sqlite: Store, sliced: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handoff.stores.sqlite import _metrics
+
+    broken = (
+        "SELECT j.id, json('not json'), 0, 0, 0, 0 FROM journeys j WHERE j.opened_at >= :start AND :end > 0"
+    )
+    monkeypatch.setitem(_metrics._LEGS, True, (_metrics._LEGS[True][0], broken))
+    with pytest.raises(StoreError, match="malformed JSON"):
+        list(sqlite.metric_tallies(START, END))
+    assert not _readers_alive()
+
+
+def test_one_core_reads_without_a_thread(
+    sqlite: Store, sliced: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread pays only beside a second core; with one the streams are read in turn."""
+    from handoff.stores.sqlite import _metrics
+
+    assert isinstance(sqlite, MetricsSource)
+    monkeypatch.setattr(_metrics, "cores", lambda: 1)
+    assert len(list(sqlite.metric_tallies(START, END))) > 4
+    assert not sliced

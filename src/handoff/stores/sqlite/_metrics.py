@@ -22,6 +22,10 @@ text of customer messages from a journey's earliest handoff on;
 earlier messages' text and the fact index are looked up, in the same snapshot, only
 when a leg needs them.
 
+A long cold read (more journeys than a slice, no tally kept, a second core to run on)
+gets its four streams from a thread of its own, a slice of the period at a time
+(:mod:`handoff.stores.sqlite._reader`), while the calling thread tallies.
+
 The fifth reads the kept tallies (``journey_tallies``, schema version 4) that are
 current: made from the journey's version, which ``journeys_for_metrics`` holds beside
 its opening time, so reading a year of kept tallies never touches a journey's record;
@@ -33,6 +37,7 @@ the same index.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
@@ -41,9 +46,10 @@ from typing import Any, ClassVar, cast
 
 from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
+from handoff.stores.sql._metrics import RESOLVED, Cursors, Facts, Replies, Row, SQLMetrics, Texts, period
 from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
 from handoff.stores.sqlite._connect import begin, connect, rollback, store_error
+from handoff.stores.sqlite._reader import SLICE, SliceReader, cores, slice_bounds
 
 __all__ = ["SQLiteMetrics"]
 
@@ -139,6 +145,8 @@ _COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_me
     (SELECT count(*) FROM journeys), EXISTS (SELECT 1 FROM journey_tallies)"""
 _UNTALLIED = f"SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
+_OPENINGS = f"""SELECT j.opened_at FROM journeys j INDEXED BY journeys_for_metrics WHERE {_IN_PERIOD}
+ORDER BY j.opened_at"""
 
 
 def _histories(rows: str, agents: bool) -> str:
@@ -165,6 +173,14 @@ def _one(row: Row | None) -> Any:
     return None if row is None else row[0]
 
 
+def _texts(conn: sqlite3.Connection, journey_id: str) -> list[Row]:
+    return conn.execute(_TEXTS, (journey_id,)).fetchall()
+
+
+def _facts(conn: sqlite3.Connection, journey_id: str) -> Any:
+    return _one(conn.execute(_FACTS, (journey_id,)).fetchone())
+
+
 def _reply(conn: sqlite3.Connection, journey_id: str, channel: str, at: int, seq: int | None) -> int | None:
     found = conn.execute(_REPLY_FROM, {"journey": journey_id, "channel": channel, "at": at, "seq": seq})
     return cast("int | None", _one(found.fetchone()))
@@ -186,6 +202,9 @@ class SQLiteMetrics(SQLMetrics):
     _metrics_scan_share: ClassVar[float] = 0.125
     """From this share of all journeys in the period on, scan the index rather than walk it."""
 
+    _metrics_slice: ClassVar[int] = SLICE
+    """A cold read of more journeys than this is read on a thread, this many at a time."""
+
     def journeys_opened(self, start: datetime, end: datetime) -> Iterator[Journey]:
         start, end = period(start, end)
         journeys: list[Journey] = cast(Any, self)._all(Journey, _OPENED, (micros(start), micros(end)))
@@ -206,18 +225,45 @@ class SQLiteMetrics(SQLMetrics):
             (cache,) = conn.execute("PRAGMA cache_size").fetchone()
             conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
             handoffs, said = _LEGS[scan]
+            texts: Texts = functools.partial(_texts, conn)
+            facts: Facts = functools.partial(_facts, conn)
+            replies: Replies = functools.partial(_reply, conn)
+            reader = None
             try:
+                if scan and not kept and inside > self._metrics_slice and cores() > 1:
+                    # A long cold read: its four streams come from a thread, a slice at a
+                    # time (handoff.stores.sqlite._reader), while this one tallies.
+                    openings = [at for (at,) in conn.execute(_OPENINGS, bounds)]
+                    reader = SliceReader(
+                        conn,
+                        [(_JOURNEYS, 10), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
+                        slice_bounds(openings, bounds["start"], bounds["end"], self._metrics_slice),
+                        {"form": form},
+                    )
+                    yield Cursors(
+                        reader.stream(0),
+                        reader.stream(1),
+                        reader.stream(2),
+                        reader.stream(3),
+                        (),
+                        reader.later(texts),
+                        reader.later(facts),
+                        reader.later(replies),
+                    )
+                    return
                 yield Cursors(
                     conn.execute(_JOURNEYS, bounds),
                     conn.execute(_PLANS[scan, agents], bounds),
                     conn.execute(handoffs, bounds),
                     conn.execute(said, bounds),
                     conn.execute(_KEPT, bounds) if kept else (),
-                    lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
-                    lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
-                    lambda journey_id, channel, at, seq: _reply(conn, journey_id, channel, at, seq),
+                    texts,
+                    facts,
+                    replies,
                 )
             finally:
+                if reader is not None:
+                    reader.close()
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
