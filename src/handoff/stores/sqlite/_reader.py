@@ -124,11 +124,12 @@ class SliceReader:
         return True
 
     def stream(self, k: int) -> Iterator[Row]:
-        """The rows of query ``k``, slice after slice."""
+        """The rows of query ``k``, slice after slice (each a list, as decoded: the read
+        only indexes and unpacks its rows)."""
         parts = self._parts[k]
         while True:
             if parts:
-                yield from map(tuple, json.loads(parts.popleft()))
+                yield from json.loads(parts.popleft())
             elif not self._next_slice():
                 return
 
