@@ -569,3 +569,23 @@ def test_one_core_reads_without_a_thread(
     monkeypatch.setattr(_metrics, "cores", lambda: 1)
     assert len(list(sqlite.metric_tallies(START, END))) > 4
     assert not sliced
+
+
+def test_a_tally_that_fails_in_a_read_in_slices_stops_its_thread(
+    tmp_path: Path, sliced: list[object]
+) -> None:
+    """An error in the calling thread (a survey answer a tool broke) ends the read: the
+    reading thread is stopped, and the store serves the next read."""
+    path = tmp_path / "broken.db"
+    with SQLiteStore(path) as store:
+        _restating_story(store)
+        _fill(store, 6)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "UPDATE interactions SET data = json_set(data, '$.metadata.csat', 'six') WHERE kind = 'survey'"
+        )
+    with SQLiteStore(path) as store:
+        with pytest.raises(ValidationError, match="metadata"):
+            kpis(store, START, END)
+        assert sliced and not _readers_alive()
+        assert len(list(store.journeys_opened(START, END))) > 4  # the read's transaction is over
