@@ -27,7 +27,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from handoff.stores.sql._metrics import LookupLater, Row
 
@@ -119,7 +119,7 @@ class SliceReader:
             if isinstance(item, BaseException):
                 raise item
             return False
-        for parts, text in zip(self._parts, item, strict=True):  # type: ignore[call-overload]
+        for parts, text in zip(self._parts, cast(list[str], item), strict=True):
             parts.append(text)
         return True
 
