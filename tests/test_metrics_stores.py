@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from array import array
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -506,8 +506,8 @@ def _readers_alive() -> list[threading.Thread]:
 def test_a_read_in_slices_gives_every_tally_and_report_of_the_walk(
     memory: Store, sqlite: Store, sliced: list[object]
 ) -> None:
-    """Sliced, the streams keep one order (by slice, then by journey); the journeys
-    whose legs need a look-up are tallied once the slices are read."""
+    """Sliced, the streams keep one order (by slice, then by journey); the look-ups of
+    the journeys' legs go to a second connection reading the same snapshot."""
     assert isinstance(sqlite, MetricsSource)
     walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
     made = list(sqlite.metric_tallies(START, END))
@@ -522,18 +522,61 @@ def test_a_read_in_slices_gives_every_tally_and_report_of_the_walk(
     assert not _readers_alive()
 
 
-def test_a_restating_leg_read_in_slices_looks_up_its_index_at_the_end(
-    tmp_path: Path, sliced: list[object]
+def test_a_read_in_slices_looks_up_the_snapshot_it_streams(
+    tmp_path: Path, sliced: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A write committed once the read has begun is in neither its streams nor its
+    look-ups: the restating leg's fact index and earlier text are read from the second
+    connection as they were (had it seen the write, the leg would restate nothing)."""
+    from handoff.stores.sqlite import _metrics
+
     memory = MemoryStore()
     jid = _restating_story(memory)
     _fill(memory, 5)
     walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
-    with SQLiteStore(tmp_path / "s.db") as store:
+    path = tmp_path / "s.db"
+    pinned = _metrics.reader_beside
+
+    @contextmanager
+    def then_a_write(*args: Any) -> Iterator[object]:
+        with pinned(*args) as beside:
+            assert beside is not None
+            with closing(sqlite3.connect(path)) as writer, writer:
+                writer.execute(
+                    "UPDATE journeys SET data = json_set(data, '$.facts', json('[]')) WHERE id = ?", (jid,)
+                )
+                writer.execute(
+                    "UPDATE interactions SET data = json_set(data, '$.body', 'hello')"
+                    " WHERE journey_id = ? AND author = 'customer' AND channel = 'email'",
+                    (jid,),
+                )
+                writer.execute("DELETE FROM handoffs WHERE journey_id <> ?", (jid,))
+            yield beside
+
+    with SQLiteStore(path) as store:
         _restating_story(store)
         _fill(store, 5)
+        monkeypatch.setattr(_metrics, "reader_beside", then_a_write)
         made = {t.id: _plain(t) for t in store.metric_tallies(START, END)}
-    assert sliced and made == walked and made[jid][10][0][5] == 1
+        assert sliced and made == walked and made[jid][10][0][5] == 1
+        monkeypatch.undo()
+        after = {t.id: t for t in store.metric_tallies(START, END)}
+    assert after[jid].handoffs[0].restated == 0  # the write, read by the next report
+
+
+def test_a_long_read_beside_a_writer_reads_on_one_thread(
+    memory: Store, sqlite: Store, sliced: list[object], tmp_path: Path
+) -> None:
+    """A writer holding the file's lock is not waited for: the read keeps to the
+    store's connection, and gives the walk's tallies all the same."""
+    assert isinstance(sqlite, MetricsSource)
+    walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
+    with closing(sqlite3.connect(tmp_path / "m.db", isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        made = {t.id: _plain(t) for t in sqlite.metric_tallies(START, END)}
+        writer.execute("ROLLBACK")
+    assert made == walked and not sliced
+    assert {t.id: _plain(t) for t in sqlite.metric_tallies(START, END)} == walked and sliced
 
 
 def test_a_read_in_slices_left_early_stops_its_thread(sqlite: Store, sliced: list[object]) -> None:

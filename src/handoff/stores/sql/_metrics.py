@@ -75,7 +75,7 @@ from handoff.stores.metric_rows import MetricTally, TallyHandoff
 from handoff.stores.sql._talk import NO_WAITS, Talk
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
-__all__ = ["RESOLVED", "Cursors", "Facts", "LookupLater", "Replies", "SQLMetrics", "Texts", "period"]
+__all__ = ["RESOLVED", "Cursors", "Facts", "Replies", "SQLMetrics", "Texts", "period"]
 
 RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
@@ -88,11 +88,6 @@ Facts = Callable[[str], Any]
 Replies = Callable[[str, str, int, int | None], int | None]
 """The instant of a journey's first agent reply (a message or call) on a channel from a
 key on: (journey id, channel, instant, sequence or None for any), None if none."""
-
-
-class LookupLater(Exception):
-    """Raised by a look-up of :class:`Cursors` that can be made only once the streams
-    are read (a backend reading them on another thread): the journey is tallied then."""
 
 
 class Cursors(NamedTuple):
@@ -165,7 +160,6 @@ class SQLMetrics(MetricTallies):
                 handoffs = iter(cursors.handoffs)
                 said = iter(cursors.said)
                 history, move, message = next(histories, None), next(handoffs, None), next(said, None)
-                later: list[tuple[Row, Row | None, list[Row], list[Row]]] = []
                 for row in cursors.journeys:
                     jid = row[0]
                     mine = None
@@ -182,17 +176,10 @@ class SQLMetrics(MetricTallies):
                     while message is not None and message[0] == jid:
                         spoken.append(message)
                         message = next(said, None)
-                    try:
-                        made = _tally(row, mine, cursors, moved, spoken)
-                    except LookupLater:
-                        later.append((row, mine, moved, spoken))
-                        continue
-                    yield made
+                    yield _tally(row, mine, cursors, moved, spoken)
                 if history is not None or move is not None or message is not None:
                     left = next(row for row in (history, move, message) if row is not None)
                     raise StoreError(f"the metrics read gave rows out of order (journey {left[0]!r})")
-                for row, mine, moved, spoken in later:  # the streams are read: look-ups are answered
-                    yield _tally(row, mine, cursors, moved, spoken)
                 for row in cursors.kept:
                     yield kept_tally(row)
         finally:

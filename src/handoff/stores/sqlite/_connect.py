@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
 
 from handoff.errors import StoreError, ValidationError
 from handoff.stores.sqlite import _schema as schema
@@ -57,6 +58,49 @@ def begin(conn: sqlite3.Connection) -> None:
             if not _is_busy(exc) or attempt == _BEGIN_ATTEMPTS - 1:
                 raise
             time.sleep(0.005 * 2**attempt)
+
+
+_FIRST_READ = "SELECT 1 FROM journeys LIMIT 1"
+
+
+@contextmanager
+def reader_beside(
+    path: str, busy_timeout: float, conn: sqlite3.Connection
+) -> Iterator[sqlite3.Connection | None]:
+    """A second connection to the file at ``path``, in a read transaction that sees the
+    snapshot ``conn``'s sees: ``conn`` has begun its transaction and read nothing yet.
+    Both take their snapshot while a third connection holds the file's write lock, so
+    that no commit falls between them. None if a writer holds the lock: it is not
+    waited for."""
+    other = _pinned(path, busy_timeout, conn)
+    try:
+        yield other
+    finally:
+        if other is not None:
+            rollback(other)
+            other.close()
+
+
+def _pinned(path: str, busy_timeout: float, conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    with closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as lock:
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                return None
+            raise
+        try:
+            conn.execute(_FIRST_READ).fetchall()
+            other = connect(path, busy_timeout)
+            try:
+                other.execute("BEGIN")
+                other.execute(_FIRST_READ).fetchall()
+            except BaseException:
+                other.close()
+                raise
+        finally:
+            rollback(lock)
+    return other
 
 
 def rollback(conn: sqlite3.Connection) -> None:

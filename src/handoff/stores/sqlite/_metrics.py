@@ -24,7 +24,9 @@ when a leg needs them.
 
 A long cold read (more journeys than a slice, no tally kept, a second core to run on)
 gets its four streams from a thread of its own, a slice of the period at a time
-(:mod:`handoff.stores.sqlite._reader`), while the calling thread tallies.
+(:mod:`handoff.stores.sqlite._reader`), while the calling thread tallies and makes the
+look-ups through a second connection pinned to the read's snapshot
+(:func:`~handoff.stores.sqlite._connect.reader_beside`).
 
 The fifth reads the kept tallies (``journey_tallies``, schema version 4) that are
 current: made from the journey's version, which ``journeys_for_metrics`` holds beside
@@ -40,15 +42,15 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
 from handoff.clock import micros
 from handoff.models import Journey
-from handoff.stores.sql._metrics import RESOLVED, Cursors, Facts, Replies, Row, SQLMetrics, Texts, period
+from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
 from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
-from handoff.stores.sqlite._connect import begin, connect, rollback, store_error
+from handoff.stores.sqlite._connect import begin, connect, reader_beside, rollback, store_error
 from handoff.stores.sqlite._reader import SLICE, SliceReader, cores, slice_bounds
 
 __all__ = ["SQLiteMetrics"]
@@ -213,10 +215,16 @@ class SQLiteMetrics(SQLMetrics):
     @contextmanager
     def _metric_cursors(self, start: datetime, end: datetime, form: int) -> Iterator[Cursors]:
         snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
-        with snapshot as conn:
+        with snapshot as conn, ExitStack() as stack:
             bounds = {"start": micros(start), "end": micros(end), "form": form}
             agents = form == WITH_AGENTS
             inside, everything, kept = conn.execute(_COUNTS, bounds).fetchone()
+            beside = None
+            if not kept and inside > self._metrics_slice and cores() > 1:
+                # Long enough to read on a thread: the look-ups go to a second connection
+                # pinned to the snapshot, which is taken again with it.
+                beside = stack.enter_context(self._beside(conn))
+                inside, everything, kept = conn.execute(_COUNTS, bounds).fetchone()
             if kept:  # the journeys of the period that have no current tally
                 inside = conn.execute(_UNTALLIED, bounds).fetchone()[0]
             scan = inside >= everything * self._metrics_scan_share
@@ -225,46 +233,55 @@ class SQLiteMetrics(SQLMetrics):
             (cache,) = conn.execute("PRAGMA cache_size").fetchone()
             conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
             handoffs, said = _LEGS[scan]
-            texts: Texts = functools.partial(_texts, conn)
-            facts: Facts = functools.partial(_facts, conn)
-            replies: Replies = functools.partial(_reply, conn)
-            reader = None
-            try:
-                if scan and not kept and inside > self._metrics_slice and cores() > 1:
-                    # A long cold read: its four streams come from a thread, a slice at a
-                    # time (handoff.stores.sqlite._reader), while this one tallies.
-                    openings = [at for (at,) in conn.execute(_OPENINGS, bounds)]
-                    reader = SliceReader(
-                        conn,
-                        [(_JOURNEYS, 10), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
-                        slice_bounds(openings, bounds["start"], bounds["end"], self._metrics_slice),
-                        {"form": form},
-                    )
-                    yield Cursors(
-                        reader.stream(0),
-                        reader.stream(1),
-                        reader.stream(2),
-                        reader.stream(3),
-                        (),
-                        reader.later(texts),
-                        reader.later(facts),
-                        reader.later(replies),
-                    )
-                    return
-                yield Cursors(
-                    conn.execute(_JOURNEYS, bounds),
-                    conn.execute(_PLANS[scan, agents], bounds),
-                    conn.execute(handoffs, bounds),
-                    conn.execute(said, bounds),
-                    conn.execute(_KEPT, bounds) if kept else (),
-                    texts,
-                    facts,
-                    replies,
+            stack.callback(conn.execute, f"PRAGMA cache_size = {int(cache)}")
+            if beside is not None and scan and not kept and inside > self._metrics_slice:
+                # A long cold read: its four streams come from a thread, a slice at a time
+                # (handoff.stores.sqlite._reader), while this one tallies and looks up.
+                beside.execute(f"PRAGMA cache_size = {_READ_CACHE}")
+                openings = [at for (at,) in conn.execute(_OPENINGS, bounds)]
+                reader = SliceReader(
+                    conn,
+                    [(_JOURNEYS, 10), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
+                    slice_bounds(openings, bounds["start"], bounds["end"], self._metrics_slice),
+                    {"form": form},
                 )
-            finally:
-                if reader is not None:
-                    reader.close()
-                conn.execute(f"PRAGMA cache_size = {int(cache)}")
+                stack.callback(reader.close)
+                yield Cursors(
+                    reader.stream(0),
+                    reader.stream(1),
+                    reader.stream(2),
+                    reader.stream(3),
+                    (),
+                    functools.partial(_texts, beside),
+                    functools.partial(_facts, beside),
+                    functools.partial(_reply, beside),
+                )
+                return
+            yield Cursors(
+                conn.execute(_JOURNEYS, bounds),
+                conn.execute(_PLANS[scan, agents], bounds),
+                conn.execute(handoffs, bounds),
+                conn.execute(said, bounds),
+                conn.execute(_KEPT, bounds) if kept else (),
+                functools.partial(_texts, conn),
+                functools.partial(_facts, conn),
+                functools.partial(_reply, conn),
+            )
+
+    @contextmanager
+    def _beside(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection | None]:
+        """A second connection reading the snapshot of ``conn``'s transaction, which is
+        begun again (None for a database that is not a plain file, inside
+        :meth:`~handoff.stores.sqlite.SQLiteStore.serialized`, or beside a writer)."""
+        store = cast(Any, self)
+        path: str = store._path
+        if path == ":memory:" or path.startswith("file:") or store._serializing:
+            yield None
+            return
+        conn.execute("ROLLBACK")
+        conn.execute("BEGIN")
+        with reader_beside(path, store._busy_timeout, conn) as beside:
+            yield beside
 
     def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
         transaction = cast(Any, self)._transaction("keep the metrics tallies")

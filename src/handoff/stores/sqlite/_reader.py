@@ -11,10 +11,9 @@ order (by slice, then by journey id within it, the same for all four), and the r
 thread decodes a slice while the next one is read.
 
 The thread uses the store's own connection, inside the read's transaction, so it reads
-the same snapshot; while it runs, nothing else may use the connection. A look-up that a
-journey's legs need (its earlier texts, fact index or a reply) waits until the streams
-are read: it raises :class:`~handoff.stores.sql._metrics.LookupLater`, and the shared
-read tallies that journey at the end.
+the same snapshot; while it runs, nothing else may use the connection. (The look-ups a
+journey's legs need, its earlier texts, fact index or a reply, go to a second
+connection pinned to that snapshot: see :func:`~handoff.stores.sqlite._connect.reader_beside`.)
 """
 
 from __future__ import annotations
@@ -25,11 +24,11 @@ import queue
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from handoff.stores.sql._metrics import LookupLater, Row
+from handoff.stores.sql._metrics import Row
 
 __all__ = ["SLICE", "SliceReader", "cores", "slice_bounds"]
 
@@ -39,7 +38,6 @@ the first slice arrives at once and two slices in flight hold a few megabytes.""
 
 _IN_FLIGHT = 2
 _DONE = object()
-_Call = TypeVar("_Call", bound=Callable[..., Any])
 
 
 def cores() -> int:
@@ -79,7 +77,8 @@ class SliceReader:
         params: dict[str, Any],
     ) -> None:
         self._conn = conn
-        self._queries = [_as_json_rows(sql, columns) for sql, columns in queries]
+        # One statement per slice: the thread takes the GIL once a slice, not once a query.
+        self._query = "SELECT " + ", ".join(f"({_as_json_rows(sql, columns)})" for sql, columns in queries)
         self._slices = list(pairwise(bounds))
         self._params = params
         self._handed: queue.Queue[object] = queue.Queue(maxsize=_IN_FLIGHT)
@@ -96,7 +95,7 @@ class SliceReader:
                 if self._stop.is_set():
                     return
                 params = {**self._params, "start": start, "end": end}
-                self._hand([self._conn.execute(sql, params).fetchone()[0] for sql in self._queries])
+                self._hand(list(self._conn.execute(self._query, params).fetchone()))
             self._hand(_DONE)
         except BaseException as exc:  # the reading thread raises it
             self._hand(exc)
@@ -132,16 +131,6 @@ class SliceReader:
                 yield from json.loads(parts.popleft())
             elif not self._next_slice():
                 return
-
-    def later(self, lookup: _Call) -> _Call:
-        """``lookup``, deferred (:class:`LookupLater`) while slices are still being read."""
-
-        def call(*args: Any) -> Any:
-            if not self.done:
-                raise LookupLater
-            return lookup(*args)
-
-        return call  # type: ignore[return-value]
 
     def close(self) -> None:
         """Stop reading (interrupting the statement in progress) and wait for the thread."""
