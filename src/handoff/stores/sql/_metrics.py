@@ -226,7 +226,7 @@ def _tally(
         resolved_channel = current if resolutions is None else resolutions.rpartition(" ")[2]
     csat = nps = ces = _NO_ANSWERS
     if surveys:
-        csat, nps, ces = _answers(surveys.split(_SURVEYS))
+        csat, nps, ces = _answers(surveys)
     handoffs = _handoffs(jid, moved, said, read) if moved else ()
     first_reply = letters.find("a")
     return _new(  # in field order: a year of tallies is made here
@@ -257,10 +257,26 @@ _ANSWERED: dict[str, tuple[int | None, int | None, int | None]] = {}
 _ANSWERED_KEPT = 4096
 
 
-def _answers(surveys: list[str]) -> tuple[bytes, bytes, bytes]:
-    """Each scale's answers, one per byte, from the surveys (the id, a space, the JSON
-    array of the answers), checked as the walk checks them (stored data
-    can be imported): a whole number of the scale, written as text."""
+_ONE_SURVEY: dict[str, tuple[bytes, bytes, bytes]] = {}
+
+
+def _answers(surveys: str) -> tuple[bytes, bytes, bytes]:
+    """Each scale's answers, one per byte, from the surveys (each the id, a space and the
+    JSON array of the answers), checked as the walk checks them (stored data can be
+    imported): a whole number of the scale, written as text. A journey surveyed once (most
+    are) takes the answers remembered for the same JSON."""
+    if _SURVEYS not in surveys:
+        given = surveys.partition(" ")[2]
+        found = _ONE_SURVEY.get(given)
+        if found is None:
+            if len(_ONE_SURVEY) >= _ANSWERED_KEPT:
+                _ONE_SURVEY.clear()
+            found = _ONE_SURVEY[given] = _answers_of([surveys])
+        return found
+    return _answers_of(surveys.split(_SURVEYS))
+
+
+def _answers_of(surveys: list[str]) -> tuple[bytes, bytes, bytes]:
     scales: tuple[list[int], list[int], list[int]] = ([], [], [])
     for survey in surveys:
         iid, _, given = survey.partition(" ")

@@ -51,7 +51,7 @@ from handoff.models import Journey
 from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
 from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
 from handoff.stores.sqlite._connect import begin, connect, reader_beside, rollback, store_error
-from handoff.stores.sqlite._reader import SLICE, SliceReader, cores, slice_bounds
+from handoff.stores.sqlite._reader import SLICE, SliceReader, cores
 
 __all__ = ["SQLiteMetrics"]
 
@@ -147,8 +147,10 @@ _COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_me
     (SELECT count(*) FROM journeys), EXISTS (SELECT 1 FROM journey_tallies)"""
 _UNTALLIED = f"SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
-_OPENINGS = f"""SELECT j.opened_at FROM journeys j INDEXED BY journeys_for_metrics WHERE {_IN_PERIOD}
-ORDER BY j.opened_at"""
+# Where a slice of a long cold read ends: the opening time of the next journey after
+# about :size of them (those opened at one instant stay in one slice).
+_CUT = """SELECT coalesce((SELECT j.opened_at FROM journeys j INDEXED BY journeys_for_metrics
+    WHERE j.opened_at > :start AND j.opened_at < :end ORDER BY j.opened_at LIMIT 1 OFFSET :size - 1), :end)"""
 
 
 def _histories(rows: str, agents: bool) -> str:
@@ -238,12 +240,12 @@ class SQLiteMetrics(SQLMetrics):
                 # A long cold read: its four streams come from a thread, a slice at a time
                 # (handoff.stores.sqlite._reader), while this one tallies and looks up.
                 beside.execute(f"PRAGMA cache_size = {_READ_CACHE}")
-                openings = [at for (at,) in conn.execute(_OPENINGS, bounds)]
                 reader = SliceReader(
                     conn,
                     [(_JOURNEYS, 10), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
-                    slice_bounds(openings, bounds["start"], bounds["end"], self._metrics_slice),
-                    {"form": form},
+                    _CUT,
+                    bounds,
+                    self._metrics_slice,
                 )
                 stack.callback(reader.close)
                 yield Cursors(
