@@ -70,8 +70,8 @@ def reader_beside(
     """A second connection to the file at ``path``, in a read transaction that sees the
     snapshot ``conn``'s sees: ``conn`` has begun its transaction and read nothing yet.
     Both take their snapshot while a third connection holds the file's write lock, so
-    that no commit falls between them. None if a writer holds the lock: it is not
-    waited for."""
+    that no commit falls between them. None if a writer holds the lock (it is not
+    waited for) or it cannot be taken."""
     other = _pinned(path, busy_timeout, conn)
     try:
         yield other
@@ -85,10 +85,8 @@ def _pinned(path: str, busy_timeout: float, conn: sqlite3.Connection) -> sqlite3
     with closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as lock:
         try:
             lock.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                return None
-            raise
+        except sqlite3.OperationalError:  # a writer at work, or a file this process cannot lock
+            return None
         try:
             conn.execute(_FIRST_READ).fetchall()
             other = connect(path, busy_timeout)
