@@ -31,6 +31,7 @@ __all__ = [
     "Suggestion",
     "TickOutcome",
     "Verdict",
+    "stored_answer",
     "survey_scores",
 ]
 
@@ -40,6 +41,20 @@ SuggestionKind = Literal["move_private", "offer_callback", "escalate", "route"]
 MAX_BODY_CHARS = 100_000
 SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 """The standard scales: CSAT 1-5, NPS 0-10 (likelihood to recommend), CES 1-7 (ease)."""
+
+
+def stored_answer(name: str, raw: object, interaction_id: str) -> int:
+    """A survey answer on the scale ``name`` as a store holds it (a whole number written
+    as text), as a number; anything else (stored data can be imported) is an error
+    naming the interaction."""
+    low, high = SURVEY_SCALES[name]
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ValidationError(
+            f"interaction {interaction_id}: metadata[{name!r}]",
+            f"expected a whole number from {low} to {high}, got {raw!r}",
+        )
+    return int(text)
 
 
 def _known_channel(_inst: Any, _attr: Any, value: Any) -> None:

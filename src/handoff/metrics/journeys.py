@@ -17,7 +17,7 @@ from typing import Final, NamedTuple
 
 from handoff.clock import from_micros, micros
 from handoff.errors import ValidationError
-from handoff.events import SURVEY_SCALES
+from handoff.events import SURVEY_SCALES, stored_answer
 from handoff.facts import extract_facts
 from handoff.facts._restatable import RESTATABLE_KINDS
 from handoff.metrics.calendar import BusinessCalendar, Worktime
@@ -347,15 +347,8 @@ def _surveys(ordered: list[MetricStep]) -> tuple[tuple[int, ...], tuple[int, ...
             continue
         if isinstance(metadata, str):  # a source may hand the stored JSON over as it is
             metadata = json.loads(metadata)
-        for name, (low, high) in SURVEY_SCALES.items():
+        for name in SURVEY_SCALES:
             raw = metadata.get(name)
-            if raw is None:
-                continue
-            text = raw.strip() if isinstance(raw, str) else ""
-            if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
-                raise ValidationError(
-                    f"interaction {item[_IID]}: metadata[{name!r}]",
-                    f"expected a whole number from {low} to {high}, got {raw!r}",
-                )
-            answers[name].append(int(text))
+            if raw is not None:
+                answers[name].append(stored_answer(name, raw, item[_IID]))
     return tuple(answers["csat"]), tuple(answers["nps"]), tuple(answers["ces"])

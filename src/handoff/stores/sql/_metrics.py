@@ -10,8 +10,10 @@ the journeys, their histories, and for the journeys with handoffs their handoffs
 the customer's messages after them. This module merges the four streams and turns each
 journey's rows into a :class:`~handoff.stores.metric_rows.MetricTally` with the
 journey's version, for :func:`~handoff.metrics.refresh_tallies` to hand back to
-:meth:`SQLMetrics.keep_tallies`. The fifth gives the kept tallies that are still
-current (see :mod:`handoff.stores.sql._tallies`).
+:meth:`SQLMetrics.keep_tallies`; a report takes the journeys without handoffs in
+batches of columns instead (:mod:`handoff.stores.sql._columns`), which it folds with
+numpy. The fifth gives the kept tallies that are still current (see
+:mod:`handoff.stores.sql._tallies`).
 
 Row layouts (times in UTC microseconds):
 
@@ -62,16 +64,17 @@ import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple, cast
 
 from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
-from handoff.events import SURVEY_SCALES
 from handoff.facts._restatable import restatable
 from handoff.stores.capabilities import MetricTallies
 from handoff.stores.metric_rows import MetricTally, TallyHandoff
+from handoff.stores.sql._columns import TallyColumns, columns, steps
+from handoff.stores.sql._fields import answers, iso_micros
 from handoff.stores.sql._talk import NO_WAITS, Talk
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
@@ -107,9 +110,7 @@ class Cursors(NamedTuple):
     replies: Replies
 
 
-_SCALES = tuple(SURVEY_SCALES.items())
 _NO_ANSWERS = b""
-_SURVEYS = "\x1e"
 
 
 def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -149,11 +150,27 @@ class SQLMetrics(MetricTallies):
             backlogs = self.__dict__["_metric_backlogs"] = {}
         return backlogs
 
+    _metrics_batch: ClassVar[int] = 4096
+    """Journeys without handoffs per batch of :meth:`_metric_columns`."""
+
     def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
+        return cast(Iterator[MetricTally], self._read_tallies(start, end, agents, 0))
+
+    def _metric_columns(
+        self, start: datetime, end: datetime, *, agents: bool
+    ) -> Iterator[MetricTally | TallyColumns]:
+        """:meth:`metric_tallies`, but the journeys without handoffs in batches of
+        columns (:mod:`handoff.stores.sql._columns`), for a report to fold with numpy."""
+        return self._read_tallies(start, end, agents, self._metrics_batch)
+
+    def _read_tallies(
+        self, start: datetime, end: datetime, agents: bool, batch: int
+    ) -> Iterator[MetricTally | TallyColumns]:
         start, end = period(start, end)
         backlogs, me = self._tally_backlogs(), threading.get_ident()
         backlog: list[Row] = []
         backlogs[me] = backlog
+        plain: list[tuple[Row, Row | None]] = []
         try:
             with self._metric_cursors(start, end, form_of(agents)) as cursors:
                 histories = iter(cursors.histories)
@@ -166,7 +183,13 @@ class SQLMetrics(MetricTallies):
                     if history is not None and history[0] == jid:
                         mine, history = history, next(histories, None)
                     if move is None or move[0] != jid:
-                        yield _tally(row, mine, cursors)
+                        if not batch:
+                            yield _tally(row, mine, cursors)
+                        else:
+                            plain.append((row, mine))
+                            if len(plain) >= batch:
+                                yield columns(plain)
+                                plain.clear()
                         continue
                     moved: list[Row] = []
                     while move is not None and move[0] == jid:
@@ -180,6 +203,8 @@ class SQLMetrics(MetricTallies):
                 if history is not None or move is not None or message is not None:
                     left = next(row for row in (history, move, message) if row is not None)
                     raise StoreError(f"the metrics read gave rows out of order (journey {left[0]!r})")
+                if plain:
+                    yield columns(plain)
                 for row in cursors.kept:
                     yield kept_tally(row)
         finally:
@@ -201,10 +226,7 @@ class SQLMetrics(MetricTallies):
         return self._keep_tally_rows(rows)
 
 
-_NO_HISTORY = (None, None, None, None, None, None)
 _NO_ROWS: list[Row] = []
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 _new = tuple.__new__
 
 
@@ -212,21 +234,14 @@ def _tally(
     row: Row, history: Row | None, read: Cursors, moved: list[Row] = _NO_ROWS, said: list[Row] = _NO_ROWS
 ) -> MetricTally:
     jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
-    _, letters, instants, resolutions, surveys, agent = history or _NO_HISTORY
-    letters = letters or ""
-    reopens = 0
-    first_resolved = None
-    if resolutions is not None:
-        first_resolved = int(resolutions.partition(" ")[0])
-        reopens = letters.replace("a", "").count("rc")
-        letters = letters.replace("r", "")
+    letters, instants, first_resolved, reopens, resolutions, surveys, agent = steps(history)
     resolved_at = resolved_channel = None
     if resolved is not None:
-        resolved_at = _iso_micros(resolved)
+        resolved_at = iso_micros(resolved)
         resolved_channel = current if resolutions is None else resolutions.rpartition(" ")[2]
     csat = nps = ces = _NO_ANSWERS
     if surveys:
-        csat, nps, ces = _answers(surveys)
+        csat, nps, ces = answers(surveys)
     handoffs = _handoffs(jid, moved, said, read) if moved else ()
     first_reply = letters.find("a")
     return _new(  # in field order: a year of tallies is made here
@@ -251,61 +266,6 @@ def _tally(
             version,
         ),
     )
-
-
-_ANSWERED: dict[str, tuple[int | None, int | None, int | None]] = {}
-_ANSWERED_KEPT = 4096
-
-
-_ONE_SURVEY: dict[str, tuple[bytes, bytes, bytes]] = {}
-
-
-def _answers(surveys: str) -> tuple[bytes, bytes, bytes]:
-    """Each scale's answers, one per byte, from the surveys (each the id, a space and the
-    JSON array of the answers), checked as the walk checks them (stored data can be
-    imported): a whole number of the scale, written as text. A journey surveyed once (most
-    are) takes the answers remembered for the same JSON."""
-    if _SURVEYS not in surveys:
-        given = surveys.partition(" ")[2]
-        found = _ONE_SURVEY.get(given)
-        if found is None:
-            if len(_ONE_SURVEY) >= _ANSWERED_KEPT:
-                _ONE_SURVEY.clear()
-            found = _ONE_SURVEY[given] = _answers_of([surveys])
-        return found
-    return _answers_of(surveys.split(_SURVEYS))
-
-
-def _answers_of(surveys: list[str]) -> tuple[bytes, bytes, bytes]:
-    scales: tuple[list[int], list[int], list[int]] = ([], [], [])
-    for survey in surveys:
-        iid, _, given = survey.partition(" ")
-        checked = _ANSWERED.get(given)
-        if checked is None:
-            checked = _checked_answers(iid, given)
-            if len(_ANSWERED) >= _ANSWERED_KEPT:
-                _ANSWERED.clear()
-            _ANSWERED[given] = checked
-        for answers, answer in zip(scales, checked, strict=True):
-            if answer is not None:
-                answers.append(answer)
-    return bytes(scales[0]), bytes(scales[1]), bytes(scales[2])
-
-
-def _checked_answers(iid: str, given: str) -> tuple[int | None, int | None, int | None]:
-    checked: list[int | None] = []
-    for raw, (name, (low, high)) in zip(json.loads(given), _SCALES, strict=True):
-        if raw is None:
-            checked.append(None)
-            continue
-        text = raw.strip() if isinstance(raw, str) else ""
-        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
-            raise ValidationError(
-                f"interaction {iid}: metadata[{name!r}]",
-                f"expected a whole number from {low} to {high}, got {raw!r}",
-            )
-        checked.append(int(text))
-    return checked[0], checked[1], checked[2]
 
 
 _STORED = itemgetter(1, 6)
@@ -404,16 +364,6 @@ def _fact_index(jid: str, stored: Any) -> list[tuple[str, str, int]]:
     """A journey's fact index as stored (JSON text, or the decoded list), as (kind, value, at)."""
     try:
         facts = json.loads(stored) if isinstance(stored, str) else stored
-        return [(f["kind"], f["value"], _iso_micros(f["at"])) for f in facts or ()]
+        return [(f["kind"], f["value"], iso_micros(f["at"])) for f in facts or ()]
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreError(f"journey {jid}: its stored fact index is unreadable ({exc!r})") from exc
-
-
-def _iso_micros(text: str) -> int:
-    try:
-        when = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        when = None
-    if when is None or when.tzinfo is None:
-        raise StoreError(f"a stored journey has an unreadable time: {text!r}")
-    return (when - _EPOCH) // _MICROSECOND
