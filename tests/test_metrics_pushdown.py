@@ -171,7 +171,6 @@ def test_sqlite_reports_equal_the_walk(sqlite_dir: Path, history: tuple[datetime
     with SQLiteStore(sqlite_dir / f"h{number}.db") as sqlite:
         if number % 2:  # every other example reads its journeys on a thread, one per slice
             sqlite._metrics_slice = 1  # type: ignore[misc]
-        sqlite._metrics_batch = 1 + number % 3  # type: ignore[misc]  # columns of 1 to 3 journeys
         tell(sqlite, start, steps)
         _agree(memory, [sqlite], start)
 

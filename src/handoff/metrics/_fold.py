@@ -16,15 +16,13 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from operator import sub
-from typing import Any, TypeAlias
 
 from handoff.clock import from_micros, micros
-from handoff.metrics._vector import calendar_seconds, module, wait_pairs
+from handoff.metrics._vector import calendar_seconds, wait_pairs
 from handoff.metrics.aggregate import MEASURES, PATH_ARROW, Aggregator, _Group
 from handoff.metrics.calendar import Worktime
 from handoff.metrics.figures import last_queue
-from handoff.stores.base import MetricTally, TallyHandoff
-from handoff.stores.sql._columns import NONE, TallyColumns
+from handoff.stores.base import MetricTally
 from handoff.stores.sql._talk import Talk
 
 __all__ = ["fold"]
@@ -43,30 +41,19 @@ _BINS_OF = {
 }
 
 
-_Groups: TypeAlias = "dict[tuple[str, ...], tuple[_Group, list[array[int]], list[Talk]]]"
-
-
 def fold(
-    aggregator: Aggregator,
-    tallies: Iterable[MetricTally | TallyColumns],
-    worktime: Worktime | None,
-    window: int,
+    aggregator: Aggregator, tallies: Iterable[MetricTally], worktime: Worktime | None, window: int
 ) -> None:
-    """Add every tally of ``tallies`` to ``aggregator`` (``window``: the FCR window in µs);
-    a batch of columns (:class:`~handoff.stores.sql._columns.TallyColumns`) is folded
-    with numpy, which its source checked is installed."""
+    """Add every tally of ``tallies`` to ``aggregator`` (``window``: the FCR window in µs)."""
     by = aggregator.by
     end = micros(aggregator.end)
     by_channel = by == ("channel",)
-    groups: _Groups = {}
+    groups: dict[tuple[str, ...], tuple[_Group, list[array[int]], list[Talk]]] = {}
     pending = 0  # talks held, in every group
     for t in tallies:
-        if isinstance(t, TallyColumns):
-            _fold_columns(t, aggregator, groups, end, window)
-            continue
         (_, opened, entry, _, first_reply, waits, first_resolved, resolved_at, resolved_channel,
          reopens, handoffs, csat, nps, ces, comeback, _, _) = t  # fmt: skip
-        key = (entry,) if by_channel else _key(by, aggregator, entry, handoffs, t.agent, opened)
+        key = (entry,) if by_channel else _key(by, aggregator, t)
         found = groups.get(key)
         if found is None:
             found = groups[key] = (aggregator.group(key), [array("q") for _ in range(7)], [])
@@ -189,122 +176,26 @@ def _calendar(pairs: array[int]) -> Sequence[float]:
     return [d / 1e6 if d > 0 else 0.0 for d in map(sub, pairs[1::2], pairs[0::2])]
 
 
-def _key(
-    by: tuple[str, ...],
-    aggregator: Aggregator,
-    entry: str,
-    handoffs: Sequence[TallyHandoff],
-    agent: str | None,
-    opened_at: int,
-) -> tuple[str, ...]:
-    """The labels of :func:`~handoff.metrics.aggregate.group_key`, from a tally's fields."""
+def _key(by: tuple[str, ...], aggregator: Aggregator, t: MetricTally) -> tuple[str, ...]:
+    """The labels of :func:`~handoff.metrics.aggregate.group_key`, from the tally."""
     labels: list[str] = []
     for dimension in by:
         if dimension == "channel":
-            labels.append(entry)
+            labels.append(t.entry_channel)
         elif dimension == "path":
-            path = [entry]
-            for handoff in handoffs:
+            path = [t.entry_channel]
+            for handoff in t.handoffs:
                 if handoff.to_channel != path[-1]:
                     path.append(handoff.to_channel)
             labels.append(PATH_ARROW.join(path))
         elif dimension == "reason":
-            labels.append(handoffs[0].reason if handoffs else "none")
+            labels.append(t.handoffs[0].reason if t.handoffs else "none")
         elif dimension == "agent":
-            labels.append(agent or "unassigned")
+            labels.append(t.agent or "unassigned")
         elif dimension == "queue":
-            labels.append(last_queue(handoffs) or "none")
+            labels.append(last_queue(t.handoffs) or "none")
         else:  # week; the aggregator checked the dimensions
-            opened = from_micros(opened_at)
+            opened = from_micros(t.opened_at)
             year, week, _ = opened.astimezone(aggregator.week_zone).isocalendar()
             labels.append(f"{year}-W{week:02d}")
     return tuple(labels)
-
-
-def _fold_columns(
-    columns: TallyColumns, aggregator: Aggregator, groups: _Groups, end: int, window: int
-) -> None:
-    """Add a batch of tallies given by columns to their groups, as :func:`fold` adds
-    each of them (they have no handoffs, and their waits are conversations)."""
-    np = module()
-    by = aggregator.by
-    keys: list[tuple[str, ...]]
-    if by == ("channel",):
-        keys = [(entry,) for entry in columns.entry_channel]
-    else:
-        keys = [
-            _key(by, aggregator, entry, (), agent, opened)
-            for entry, agent, opened in zip(
-                columns.entry_channel, columns.agent, columns.opened_at, strict=True
-            )
-        ]
-    places: dict[tuple[str, ...], int] = {}
-    codes = np.array([places.setdefault(key, len(places)) for key in keys], dtype=np.intp)
-    order = np.argsort(codes, kind="stable")  # each group's journeys side by side
-    opened = np.array(columns.opened_at, dtype=np.int64)[order]
-    first_reply = np.array(columns.first_reply_at, dtype=np.int64)[order]
-    first_resolved = np.array(columns.first_resolved_at, dtype=np.int64)[order]
-    resolved_at = np.array(columns.resolved_at, dtype=np.int64)[order]
-    on_entry = np.array(columns.resolved_on_entry, dtype=bool)[order]
-    reopens = np.array(columns.reopens, dtype=np.int64)[order]
-    comeback = np.array(columns.next_contact_at, dtype=np.int64)[order]
-    talked = codes[columns.talkers] if columns.talkers else codes[:0]
-    surveyed = codes[columns.surveyed] if columns.surveyed else codes[:0]
-    low = 0
-    for (key, code), size in zip(places.items(), np.bincount(codes).tolist(), strict=True):
-        high = low + size
-        found = groups.get(key)
-        if found is None:
-            found = groups[key] = (aggregator.group(key), [array("q") for _ in range(7)], [])
-        group, bins, _ = found
-        mine = slice(low, high)
-        low = high
-        o, reply, first, last = opened[mine], first_reply[mine], first_resolved[mine], resolved_at[mine]
-        resolved = last != NONE
-        back = comeback[mine]
-        came_back = (back != NONE) & (last <= back) & (back <= last + window)
-        c = group.counts
-        c["journeys"] += size
-        c["resolved"] += int(np.count_nonzero(resolved))
-        c["resolved_on_entry"] += int(np.count_nonzero(resolved & on_entry[mine]))
-        c["fcr"] += int(np.count_nonzero(resolved & (reopens[mine] == 0) & ~came_back))
-        c["backlog"] += int(np.count_nonzero(~resolved | (last > end)))
-        c["reopened"] += int(np.count_nonzero(reopens[mine]))
-        once = resolved & (last == first)
-        _pairs(np, bins[_FIRST_RESPONSE], o, reply, reply != NONE)
-        _pairs(np, bins[_RESOLVED_ONCE], o, last, once)
-        _pairs(np, bins[_FIRST_RESOLUTION], o, first, ~once & (first != NONE))
-        _pairs(np, bins[_RESOLUTION], o, last, ~once & resolved)
-        talks = np.flatnonzero(talked == code).tolist()
-        if talks:
-            letters = [columns.letters[k] for k in talks]
-            instants = [columns.instants[k] for k in talks]
-            waits = wait_pairs(letters, instants)
-            if waits is None:
-                for said, when in zip(letters, instants, strict=True):
-                    bins[_RESPONSE].extend(Talk(said, when).pairs())
-            else:
-                bins[_RESPONSE].frombytes(waits)
-        answered = np.flatnonzero(surveyed == code).tolist()
-        if answered:
-            csat = b"".join([columns.csat[k] for k in answered])
-            nps = b"".join([columns.nps[k] for k in answered])
-            ces = b"".join([columns.ces[k] for k in answered])
-            c["csat_answers"] += len(csat)
-            c["csat_satisfied"] += _at_least(csat, 4)
-            c["nps_answers"] += len(nps)
-            c["promoters"] += _at_least(nps, 9)
-            c["detractors"] += len(nps) - _at_least(nps, 7)
-            c["ces_answers"] += len(ces)
-            c["ces_easy"] += _at_least(ces, 5)
-            c["ces_total"] += sum(ces)
-
-
-def _pairs(np: Any, into: array[int], starts: Any, ends: Any, chosen: Any) -> None:
-    """Add the (start, end) pairs ``chosen`` to ``into``."""
-    count = int(np.count_nonzero(chosen))
-    if count:
-        pairs = np.empty(2 * count, dtype=np.int64)
-        pairs[0::2] = starts[chosen]
-        pairs[1::2] = ends[chosen]
-        into.frombytes(pairs.tobytes())

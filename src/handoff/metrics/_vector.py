@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["business_seconds", "calendar_seconds", "enabled", "module", "sorted_floats", "wait_pairs"]
+__all__ = ["business_seconds", "calendar_seconds", "enabled", "sorted_floats", "wait_pairs"]
 
 _numpy: Any = None
 _looked = False
@@ -31,13 +31,6 @@ def enabled() -> bool:
             _numpy = None
         _looked = True
     return _numpy is not None
-
-
-def module() -> Any:
-    """numpy itself, for a caller that checked :func:`enabled`."""
-    if not enabled():
-        raise RuntimeError("numpy is not installed")
-    return _numpy
 
 
 def business_seconds(

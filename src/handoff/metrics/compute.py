@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from handoff.errors import StoreError, ValidationError
 from handoff.metrics._fold import fold
 from handoff.metrics._tally import complete
-from handoff.metrics._vector import enabled as vector_enabled
 from handoff.metrics.aggregate import Aggregator, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar
 from handoff.metrics.formulas import Targets
@@ -36,8 +35,7 @@ from handoff.metrics.report import KpiReport
 from handoff.stores.base import Store
 from handoff.stores.capabilities import JourneyIndex, MetricsSource, MetricTallies
 from handoff.stores.metric_rows import MetricTally
-from handoff.stores.sql._columns import TallyColumns
-from handoff.stores.sql._metrics import SQLMetrics, period
+from handoff.stores.sql._metrics import period
 
 __all__ = ["journey_records", "kpis", "kpis_with_weeks", "refresh_tallies"]
 
@@ -116,12 +114,7 @@ def _reports(
     aggregator = Aggregator(grouped, end=end, week_zone=week_zone)
     if isinstance(source, MetricsSource):
         worktime = None if business_hours is None else business_hours.worktime()
-        agents = "agent" in by
-        tallies: Iterable[MetricTally | TallyColumns]
-        if isinstance(source, SQLMetrics) and vector_enabled():  # its journeys without handoffs by columns
-            tallies = source._metric_columns(start, end, agents=agents)
-        else:
-            tallies = _checked(source, source.metric_tallies(start, end, agents=agents))
+        tallies = _checked(source, source.metric_tallies(start, end, agents="agent" in by))
         fold(aggregator, tallies, worktime, fcr_window // _MICROSECOND)
     else:
         for figures in _figures(source, start, end, business_hours, fcr_window):

@@ -10,10 +10,8 @@ the journeys, their histories, and for the journeys with handoffs their handoffs
 the customer's messages after them. This module merges the four streams and turns each
 journey's rows into a :class:`~handoff.stores.metric_rows.MetricTally` with the
 journey's version, for :func:`~handoff.metrics.refresh_tallies` to hand back to
-:meth:`SQLMetrics.keep_tallies`; a report takes the journeys without handoffs in
-batches of columns instead (:mod:`handoff.stores.sql._columns`), which it folds with
-numpy. The fifth gives the kept tallies that are still current (see
-:mod:`handoff.stores.sql._tallies`).
+:meth:`SQLMetrics.keep_tallies`. The fifth gives the kept tallies that are still
+current (see :mod:`handoff.stores.sql._tallies`).
 
 Row layouts (times in UTC microseconds):
 
@@ -66,14 +64,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, ClassVar, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
 from handoff.facts._restatable import restatable
 from handoff.stores.capabilities import MetricTallies
 from handoff.stores.metric_rows import MetricTally, TallyHandoff
-from handoff.stores.sql._columns import TallyColumns, columns, steps
 from handoff.stores.sql._fields import answers, iso_micros
 from handoff.stores.sql._talk import NO_WAITS, Talk
 from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
@@ -150,27 +147,11 @@ class SQLMetrics(MetricTallies):
             backlogs = self.__dict__["_metric_backlogs"] = {}
         return backlogs
 
-    _metrics_batch: ClassVar[int] = 4096
-    """Journeys without handoffs per batch of :meth:`_metric_columns`."""
-
     def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
-        return cast(Iterator[MetricTally], self._read_tallies(start, end, agents, 0))
-
-    def _metric_columns(
-        self, start: datetime, end: datetime, *, agents: bool
-    ) -> Iterator[MetricTally | TallyColumns]:
-        """:meth:`metric_tallies`, but the journeys without handoffs in batches of
-        columns (:mod:`handoff.stores.sql._columns`), for a report to fold with numpy."""
-        return self._read_tallies(start, end, agents, self._metrics_batch)
-
-    def _read_tallies(
-        self, start: datetime, end: datetime, agents: bool, batch: int
-    ) -> Iterator[MetricTally | TallyColumns]:
         start, end = period(start, end)
         backlogs, me = self._tally_backlogs(), threading.get_ident()
         backlog: list[Row] = []
         backlogs[me] = backlog
-        plain: list[tuple[Row, Row | None]] = []
         try:
             with self._metric_cursors(start, end, form_of(agents)) as cursors:
                 histories = iter(cursors.histories)
@@ -183,13 +164,7 @@ class SQLMetrics(MetricTallies):
                     if history is not None and history[0] == jid:
                         mine, history = history, next(histories, None)
                     if move is None or move[0] != jid:
-                        if not batch:
-                            yield _tally(row, mine, cursors)
-                        else:
-                            plain.append((row, mine))
-                            if len(plain) >= batch:
-                                yield columns(plain)
-                                plain.clear()
+                        yield _tally(row, mine, cursors)
                         continue
                     moved: list[Row] = []
                     while move is not None and move[0] == jid:
@@ -203,8 +178,6 @@ class SQLMetrics(MetricTallies):
                 if history is not None or move is not None or message is not None:
                     left = next(row for row in (history, move, message) if row is not None)
                     raise StoreError(f"the metrics read gave rows out of order (journey {left[0]!r})")
-                if plain:
-                    yield columns(plain)
                 for row in cursors.kept:
                     yield kept_tally(row)
         finally:
@@ -226,6 +199,7 @@ class SQLMetrics(MetricTallies):
         return self._keep_tally_rows(rows)
 
 
+_NO_HISTORY = (None, None, None, None, None, None)
 _NO_ROWS: list[Row] = []
 _new = tuple.__new__
 
@@ -234,7 +208,14 @@ def _tally(
     row: Row, history: Row | None, read: Cursors, moved: list[Row] = _NO_ROWS, said: list[Row] = _NO_ROWS
 ) -> MetricTally:
     jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
-    letters, instants, first_resolved, reopens, resolutions, surveys, agent = steps(history)
+    _, letters, instants, resolutions, surveys, agent = history or _NO_HISTORY
+    letters = letters or ""
+    reopens = 0
+    first_resolved = None
+    if resolutions is not None:
+        first_resolved = int(resolutions.partition(" ")[0])
+        reopens = letters.replace("a", "").count("rc")
+        letters = letters.replace("r", "")
     resolved_at = resolved_channel = None
     if resolved is not None:
         resolved_at = iso_micros(resolved)
