@@ -31,7 +31,6 @@ __all__ = [
     "Suggestion",
     "TickOutcome",
     "Verdict",
-    "stored_answer",
     "survey_scores",
 ]
 
@@ -43,7 +42,7 @@ SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ce
 """The standard scales: CSAT 1-5, NPS 0-10 (likelihood to recommend), CES 1-7 (ease)."""
 
 
-def stored_answer(name: str, raw: object, interaction_id: str) -> int:
+def _stored_answer(name: str, raw: object, interaction_id: str) -> int:
     """A survey answer on the scale ``name`` as a store holds it (a whole number written
     as text), as a number; anything else (stored data can be imported) is an error
     naming the interaction."""

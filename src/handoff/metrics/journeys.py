@@ -17,7 +17,7 @@ from typing import Final, NamedTuple
 
 from handoff.clock import from_micros, micros
 from handoff.errors import ValidationError
-from handoff.events import SURVEY_SCALES, stored_answer
+from handoff.events import SURVEY_SCALES, _stored_answer
 from handoff.facts import extract_facts
 from handoff.facts._restatable import RESTATABLE_KINDS
 from handoff.metrics.calendar import BusinessCalendar, Worktime
@@ -350,5 +350,5 @@ def _surveys(ordered: list[MetricStep]) -> tuple[tuple[int, ...], tuple[int, ...
         for name in SURVEY_SCALES:
             raw = metadata.get(name)
             if raw is not None:
-                answers[name].append(stored_answer(name, raw, item[_IID]))
+                answers[name].append(_stored_answer(name, raw, item[_IID]))
     return tuple(answers["csat"]), tuple(answers["nps"]), tuple(answers["ces"])

@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from handoff.errors import StoreError
-from handoff.events import SURVEY_SCALES, stored_answer
+from handoff.events import SURVEY_SCALES, _stored_answer
 
 __all__ = ["answers", "iso_micros"]
 
@@ -59,7 +59,7 @@ def _each(surveys: list[str]) -> tuple[bytes, bytes, bytes]:
 
 def _checked_answers(iid: str, given: str) -> tuple[int | None, int | None, int | None]:
     csat, nps, ces = (
-        None if raw is None else stored_answer(name, raw, iid)
+        None if raw is None else _stored_answer(name, raw, iid)
         for raw, name in zip(json.loads(given), SURVEY_SCALES, strict=True)
     )
     return csat, nps, ces
