@@ -579,6 +579,21 @@ def test_a_long_read_beside_a_writer_reads_on_one_thread(
     assert {t.id: _plain(t) for t in sqlite.metric_tallies(START, END)} == walked and sliced
 
 
+def test_a_read_that_walks_the_index_takes_no_second_connection(
+    sqlite: Store, sliced: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A period that holds a small share of the store is walked journey by journey on
+    the store's connection: no thread, no second connection, no write lock taken."""
+    from handoff.stores.sqlite import _metrics
+
+    pinned: list[object] = []
+    monkeypatch.setattr(_metrics, "reader_beside", lambda *args: pinned.append(args))
+    monkeypatch.setattr(SQLiteStore, "_metrics_scan_share", 1.5)
+    assert isinstance(sqlite, MetricsSource)
+    assert len(list(sqlite.metric_tallies(START, END))) > 4
+    assert not sliced and not pinned
+
+
 def test_a_read_in_slices_left_early_stops_its_thread(sqlite: Store, sliced: list[object]) -> None:
     assert isinstance(sqlite, MetricsSource)
     tallies = sqlite.metric_tallies(START, END)

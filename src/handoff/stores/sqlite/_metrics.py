@@ -222,7 +222,7 @@ class SQLiteMetrics(SQLMetrics):
             agents = form == WITH_AGENTS
             inside, everything, kept = conn.execute(_COUNTS, bounds).fetchone()
             beside = None
-            if not kept and inside > self._metrics_slice and cores() > 1:
+            if not kept and self._sliced(inside, everything):
                 # Long enough to read on a thread: the look-ups go to a second connection
                 # pinned to the snapshot, which is taken again with it.
                 beside = stack.enter_context(self._beside(conn))
@@ -236,7 +236,7 @@ class SQLiteMetrics(SQLMetrics):
             conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
             handoffs, said = _LEGS[scan]
             stack.callback(conn.execute, f"PRAGMA cache_size = {int(cache)}")
-            if beside is not None and scan and not kept and inside > self._metrics_slice:
+            if beside is not None and not kept and self._sliced(inside, everything):
                 # A long cold read: its four streams come from a thread, a slice at a time
                 # (handoff.stores.sqlite._reader), while this one tallies and looks up.
                 beside.execute(f"PRAGMA cache_size = {_READ_CACHE}")
@@ -269,6 +269,13 @@ class SQLiteMetrics(SQLMetrics):
                 functools.partial(_facts, conn),
                 functools.partial(_reply, conn),
             )
+
+    def _sliced(self, inside: int, everything: int) -> bool:
+        """Whether a cold read of ``inside`` journeys (of ``everything``) scans the index
+        in slices on a thread: it is long, and there is a second core to run on."""
+        return (
+            inside > self._metrics_slice and inside >= everything * self._metrics_scan_share and cores() > 1
+        )
 
     @contextmanager
     def _beside(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection | None]:
