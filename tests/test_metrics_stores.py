@@ -594,6 +594,25 @@ def test_a_read_that_walks_the_index_takes_no_second_connection(
     assert not sliced and not pinned
 
 
+def test_a_store_opened_by_a_relative_path_reads_its_own_file_after_a_chdir(
+    tmp_path: Path, sliced: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connections a read opens beside the store's (the snapshot's second one, the
+    tallies written during the read) find the store's file wherever the process moved."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(tmp_path)
+    memory = _fill(MemoryStore(), 4)
+    walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
+    with SQLiteStore("relative.db") as store:
+        _fill(store, 4)
+        monkeypatch.chdir(elsewhere)
+        assert {t.id: _plain(t) for t in store.metric_tallies(START, END)} == walked and sliced
+        assert refresh_tallies(store, START, END) == len(walked)
+        assert store.path == "relative.db"
+    assert list(elsewhere.iterdir()) == []  # no file made where the process moved
+
+
 def test_a_read_in_slices_left_early_stops_its_thread(sqlite: Store, sliced: list[object]) -> None:
     assert isinstance(sqlite, MetricsSource)
     tallies = sqlite.metric_tallies(START, END)

@@ -283,7 +283,7 @@ class SQLiteMetrics(SQLMetrics):
         begun again (None for a database that is not a plain file, inside
         :meth:`~handoff.stores.sqlite.SQLiteStore.serialized`, or beside a writer)."""
         store = cast(Any, self)
-        path: str = store._path
+        path: str = store._file
         if path == ":memory:" or path.startswith("file:") or store._serializing:
             yield None
             return
@@ -300,7 +300,7 @@ class SQLiteMetrics(SQLMetrics):
     def _keep_during_read(self, rows: Sequence[Row], backlog: list[Row]) -> int:
         """A file is written beside the open read through a connection of its own (the
         read's snapshot does not see it); an in-memory database waits for the read."""
-        path: str = cast(Any, self)._path
+        path: str = cast(Any, self)._file
         if path == ":memory:" or path.startswith("file:"):
             return super()._keep_during_read(rows, backlog)
         try:

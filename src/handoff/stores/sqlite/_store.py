@@ -178,18 +178,22 @@ class SQLiteStore(
             raise ValidationError("path", f"expected a file path or ':memory:', got {path!r}")
         busy_timeout = _check_busy_timeout(busy_timeout)
         self._path = path
+        plain_file = path != ":memory:" and not path.startswith("file:")
+        # What the store's other connections open: a file by its absolute path, so that
+        # the process changing its directory does not point them at another file.
+        self._file = os.path.abspath(path) if plain_file else path
         self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._decoded = Decoded()
         self._briefs = Briefs()
-        if path != ":memory:" and not path.startswith("file:"):
+        if plain_file:
             _create_private(path)
         self._conn: sqlite3.Connection | None = connect(path, busy_timeout)
         self._serializing = False  # inside serialized(): one open write transaction
         self._checkpointer: Checkpointer | None = None
-        if path != ":memory:" and not path.startswith("file:"):
+        if plain_file:
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._checkpointer = Checkpointer(path, busy_timeout)
+            self._checkpointer = Checkpointer(self._file, busy_timeout)
 
     @property
     def path(self) -> str:
