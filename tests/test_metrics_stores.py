@@ -482,8 +482,8 @@ def test_a_broken_survey_answer_names_its_interaction(tmp_path: Path, answer: st
 
 @pytest.fixture
 def sliced(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """SQLite reads any cold period of more than two journeys in slices of two; the
-    list holds each slice reader made."""
+    """SQLite reads any cold period of more than two journeys in slices of two, each
+    decoded a row at a time; the list holds each slice reader made."""
     from handoff.stores.sqlite import _metrics, _reader
 
     made: list[object] = []
@@ -496,6 +496,7 @@ def sliced(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     monkeypatch.setattr(_metrics, "SliceReader", Counted)
     monkeypatch.setattr(_metrics, "cores", lambda: 2)
     monkeypatch.setattr(SQLiteStore, "_metrics_slice", 2)
+    monkeypatch.setattr(_reader, "_CHUNK", 1)
     return made
 
 

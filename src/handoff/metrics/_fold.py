@@ -48,7 +48,7 @@ def fold(
     by = aggregator.by
     end = micros(aggregator.end)
     by_channel = by == ("channel",)
-    groups: dict[tuple[str, ...], tuple[_Group, list[array[int]], list[Talk]]] = {}
+    groups: dict[tuple[str, ...], tuple[_Group, list[array[int]], _Talks]] = {}
     pending = 0  # talks held, in every group
     for t in tallies:
         (_, opened, entry, _, first_reply, waits, first_resolved, resolved_at, resolved_channel,
@@ -56,12 +56,13 @@ def fold(
         key = (entry,) if by_channel else _key(by, aggregator, t)
         found = groups.get(key)
         if found is None:
-            found = groups[key] = (aggregator.group(key), [array("q") for _ in range(7)], [])
+            found = groups[key] = (aggregator.group(key), [array("q") for _ in range(7)], ([], []))
         group, bins, talks = found
         c = group.counts
         c["journeys"] += 1
         if type(waits) is Talk:  # read in bulk with the group's other talks
-            talks.append(waits)
+            talks[0].append(waits.letters)
+            talks[1].append(waits.instants)
             pending += 1
             if pending >= _TALKS:  # however many groups hold them
                 for _, held_bins, held in groups.values():
@@ -154,18 +155,25 @@ _TALKS = 20_000
 """Talks held before they are read (in every group at once): enough for numpy to pay,
 few enough to hold little memory whatever the slicing."""
 
+_Talks = tuple[list[str], list[str]]
+"""The talks a group holds, as their letters and their instants: texts, which the cyclic
+garbage collector does not track (talk objects held by the thousand would be traversed
+at each of its collections until read)."""
 
-def _read_talks(talks: list[Talk], into: array[int]) -> None:
+
+def _read_talks(talks: _Talks, into: array[int]) -> None:
     """Add the waits of ``talks`` to ``into``, all at once with numpy, and forget them."""
-    if not talks:
+    letters, instants = talks
+    if not letters:
         return
-    pairs = wait_pairs([talk.letters for talk in talks], [talk.instants for talk in talks])
+    pairs = wait_pairs(letters, instants)
     if pairs is None:
-        for talk in talks:
-            into.extend(talk.pairs())
+        for held in zip(letters, instants, strict=True):
+            into.extend(Talk(*held).pairs())
     else:
         into.frombytes(pairs)
-    talks.clear()
+    letters.clear()
+    instants.clear()
 
 
 def _calendar(pairs: array[int]) -> Sequence[float]:

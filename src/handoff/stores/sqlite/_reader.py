@@ -5,10 +5,17 @@ seconds of Python's (each journey's tally, the fold). SQLite lets go of the GIL 
 steps, so a thread that runs the queries lets the two overlap on a second core. The
 thread must not hand rows over one by one: stepping row by row, it would wait for the
 GIL at every row while the other thread tallies. So the period is cut by opening time
-into slices of about :data:`SLICE` journeys, and each stream of a slice comes as one JSON
-array of its rows (``json_group_array``), made in one step: the streams keep their
-order (by slice, then by journey id within it, the same for all four), and the reading
-thread decodes a slice while the next one is read.
+into slices of about :data:`SLICE` journeys, and each stream of a slice comes as one
+text, its rows' JSON arrays separated by NUL characters (which JSON text never holds
+unescaped), made in one step: the streams keep their order (by slice, then by journey id
+within it, the same for all four), and the calling thread decodes a slice while the
+next one is read.
+
+It decodes a slice a few kilobytes of rows at a time (:data:`_CHUNK`), as it tallies
+them, not whole: a slice decoded at once is tens of thousands of lists alive together,
+which the cyclic garbage collector would move to its oldest generation and traverse
+again and again before they are dropped (half a second of a year's read); rows decoded
+just before they are read are freed by their reference counts while still young.
 
 The thread uses the store's own connection, inside the read's transaction, so it reads
 the same snapshot; while it runs, nothing else may use the connection. (The look-ups a
@@ -48,8 +55,25 @@ def cores() -> int:
 
 
 def _as_json_rows(sql: str, columns: int) -> str:
+    """``sql`` giving one text: its rows as JSON arrays separated by NULs (None without rows)."""
     names = ", ".join(f"c{k}" for k in range(columns))
-    return f"WITH t({names}) AS ({sql}) SELECT json_group_array(json_array({names})) FROM t"
+    return f"WITH t({names}) AS ({sql}) SELECT group_concat(json_array({names}), char(0)) FROM t"
+
+
+_CHUNK = 8192
+"""Characters of rows decoded at a time: enough to keep the decoder's calls few, few
+enough that the rows are freed before the garbage collector's first generation fills."""
+
+
+def _rows(text: str) -> Iterator[Row]:
+    """The rows of a slice's text (see :func:`_as_json_rows`), decoded a chunk at a time."""
+    start, size = 0, len(text)
+    while start < size:
+        cut = text.find("\0", start + _CHUNK)
+        if cut < 0:
+            cut = size
+        yield from json.loads(f"[{text[start:cut].replace(chr(0), ',')}]")
+        start = cut + 1
 
 
 class SliceReader:
@@ -114,8 +138,9 @@ class SliceReader:
             if isinstance(item, BaseException):
                 raise item
             return False
-        for parts, text in zip(self._parts, cast(list[str], item), strict=True):
-            parts.append(text)
+        for parts, text in zip(self._parts, cast(list[str | None], item), strict=True):
+            if text is not None:  # None: no rows in the slice
+                parts.append(text)
         return True
 
     def stream(self, k: int) -> Iterator[Row]:
@@ -124,7 +149,7 @@ class SliceReader:
         parts = self._parts[k]
         while True:
             if parts:
-                yield from json.loads(parts.popleft())
+                yield from _rows(parts.popleft())
             elif not self._next_slice():
                 return
 
