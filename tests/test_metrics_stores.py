@@ -670,3 +670,58 @@ def test_a_tally_that_fails_in_a_read_in_slices_stops_its_thread(
             kpis(store, START, END)
         assert sliced and not _readers_alive()
         assert len(list(store.journeys_opened(START, END))) > 4  # the read's transaction is over
+
+
+@pytest.mark.parametrize("size", [4, 6])
+def test_a_read_in_slices_starts_and_ends_with_a_short_slice(
+    memory: Store, sqlite: Store, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first and the last slice are a quarter of the others: the calling thread
+    starts at once, and has little left to tally once the reading thread is done.
+    Every journey is in exactly one slice, and the tallies are the walk's."""
+    from handoff.stores.sqlite import _metrics, _reader
+
+    handed: list[int] = []
+
+    class Measured(_reader.SliceReader):
+        def _hand(self, item: object) -> None:
+            if isinstance(item, list):  # a slice: its journeys' rows, NUL-separated
+                handed.append(0 if item[0] is None else item[0].count("\0") + 1)
+            super()._hand(item)
+
+    assert isinstance(sqlite, MetricsSource)
+    monkeypatch.setattr(_metrics, "SliceReader", Measured)
+    monkeypatch.setattr(_metrics, "cores", lambda: 2)
+    monkeypatch.setattr(SQLiteStore, "_metrics_slice", size)
+    walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
+    assert {t.id: _plain(t) for t in sqlite.metric_tallies(START, END)} == walked
+    quarter = size // 4
+    assert sum(handed) == len(walked) >= 2 * size
+    assert handed[0] == quarter and handed[-1] == quarter
+    assert all(count == size for count in handed[1:-2]) and quarter <= handed[-2] <= size
+
+
+def test_journeys_opened_at_one_instant_stay_in_one_slice(tmp_path: Path, sliced: list[object]) -> None:
+    """Slices are cut between opening times: journeys opened at one instant are read in
+    one slice (a slice then holds more than its size), none twice and none lost."""
+    from handoff.stores.sqlite import _metrics
+
+    path = tmp_path / "ties.db"
+    with SQLiteStore(path) as store:
+        _fill(store, 2)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        opened = [at for (at,) in conn.execute("SELECT opened_at FROM journeys ORDER BY opened_at")]
+        # Five journeys opened at the first instant, four at a later one.
+        conn.execute("UPDATE journeys SET opened_at = ? WHERE opened_at <= ?", (opened[0], opened[4]))
+        conn.execute(
+            "UPDATE journeys SET opened_at = ? WHERE opened_at BETWEEN ? AND ?", (opened[9], *opened[9:13:3])
+        )
+    with SQLiteStore(path) as store:
+        assert isinstance(store, MetricsSource)
+        read = [_plain(t) for t in store.metric_tallies(START, END)]
+        assert sliced
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(_metrics, "cores", lambda: 1)  # the same read, not sliced
+            whole = [_plain(t) for t in store.metric_tallies(START, END)]
+    assert len(sliced) == 1
+    assert sorted(read) == sorted(whole) and len({t[0] for t in read}) == len(opened)

@@ -136,16 +136,24 @@ def test_waits_whose_instants_do_not_line_up_are_read_one_by_one() -> None:
     assert vector.wait_pairs(["ca", "ca"], ["1,2", "3,4"]) == array("q", [1, 2, 3, 4]).tobytes()
 
 
-@pytest.mark.parametrize("talks", [1, 3, 100_000])
-def test_a_report_reads_its_waits_in_batches_of_any_size(
-    tmp_path: Any, talks: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("held", [1, 3, 100_000])
+@pytest.mark.parametrize("hours", [_CALENDARS[0], None], ids=["business", "calendar"])
+@pytest.mark.parametrize("by", [("channel",), ("path", "week")])
+def test_a_report_reads_and_converts_its_waits_in_batches_of_any_size(
+    tmp_path: Any,
+    held: int,
+    hours: BusinessCalendar | None,
+    by: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """However many journeys' waits are held before they are read and turned into
+    seconds, the report is the walk's."""
     with SQLiteStore(tmp_path / "talks.db") as store:
         populate(Switchboard(store, clock=FixedClock(T0), ids=SeededIds(5)), 5, journeys=30)
         start, end = T0 - timedelta(days=1), T0 + timedelta(days=60)
-        expected = kpis(list(journey_records(store, start, end)), start, end, business_hours=_CALENDARS[0])
-        monkeypatch.setattr(_fold, "_TALKS", talks)
-        got = kpis(store, start, end, business_hours=_CALENDARS[0])
+        expected = kpis(list(journey_records(store, start, end)), start, end, by=by, business_hours=hours)
+        monkeypatch.setattr(_fold, "_HELD", held)
+        got = kpis(store, start, end, by=by, business_hours=hours)
     assert got.total.times["response"].count > 0
     assert got.rows == expected.rows and got.total == expected.total
 

@@ -6,9 +6,11 @@ this skips the figures objects (and their datetimes) that
 its counts to its group and its waits, as (start, end) instants, to the group's flat
 arrays; a tally from a SQL store hands its conversation over unread
 (:class:`~handoff.stores.sql._talk.Talk`), and the waits of many conversations are
-read at once. Only when every journey is in are the instants turned into calendar and
-business seconds, one measure at a time, in tight loops. Here the report's own terms
-apply: the business calendar, the FCR window and the end of the period.
+read at once. Every :data:`_HELD` journeys, the instants held in every group are
+turned into calendar and business seconds, a bin at a time, in tight loops: a store that
+reads on a thread of its own gives its rows in slices, and the conversion runs while the
+calling thread would wait for the next one, not all after the last. Here the report's
+own terms apply: the business calendar, the FCR window and the end of the period.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from handoff.metrics._vector import calendar_seconds, wait_pairs
 from handoff.metrics.aggregate import MEASURES, PATH_ARROW, Aggregator, _Group
 from handoff.metrics.calendar import Worktime
 from handoff.metrics.figures import last_queue
+from handoff.metrics.formulas import SortedSamples
 from handoff.stores.base import MetricTally
 from handoff.stores.sql._talk import Talk
 
@@ -49,7 +52,7 @@ def fold(
     end = micros(aggregator.end)
     by_channel = by == ("channel",)
     groups: dict[tuple[str, ...], tuple[_Group, list[array[int]], _Talks]] = {}
-    pending = 0  # talks held, in every group
+    held = 0  # journeys whose waits are held, in every group
     for t in tallies:
         (_, opened, entry, _, first_reply, waits, first_resolved, resolved_at, resolved_channel,
          reopens, handoffs, csat, nps, ces, comeback, _, _) = t  # fmt: skip
@@ -63,11 +66,6 @@ def fold(
         if type(waits) is Talk:  # read in bulk with the group's other talks
             talks[0].append(waits.letters)
             talks[1].append(waits.instants)
-            pending += 1
-            if pending >= _TALKS:  # however many groups hold them
-                for _, held_bins, held in groups.values():
-                    _read_talks(held, held_bins[_RESPONSE])
-                pending = 0
             if first_reply is not None:
                 first = bins[_FIRST_RESPONSE]
                 first.append(opened)
@@ -129,15 +127,33 @@ def fold(
             c["ces_answers"] += len(ces)
             c["ces_easy"] += _at_least(ces, 5)
             c["ces_total"] += sum(ces)
-    for group, bins, talks in groups.values():
-        _read_talks(talks, bins[_RESPONSE])
-        calendar = [_calendar(pairs) for pairs in bins]
-        business = [worktime.seconds_between_pairs(pairs) for pairs in bins] if worktime is not None else None
-        for name in MEASURES:
-            for b in _BINS_OF[name]:
-                group.calendar[name].extend(calendar[b])
-                if business is not None:
-                    group.business[name].extend(business[b])
+        held += 1
+        if held >= _HELD:  # however many groups hold them
+            for found in groups.values():
+                _convert(*found, worktime)
+            held = 0
+    for found in groups.values():
+        _convert(*found, worktime)
+
+
+def _convert(group: _Group, bins: list[array[int]], talks: _Talks, worktime: Worktime | None) -> None:
+    """Turn the waits ``group`` holds (its talks read first) into its samples, and forget
+    them. Each bin's seconds are added sorted: the group's samples are then runs that the
+    report's one sort of each measure merges, instead of sorting them anew."""
+    _read_talks(talks, bins[_RESPONSE])
+    calendar = [SortedSamples.of(_calendar(pairs)) for pairs in bins]
+    business = (
+        [SortedSamples.of(worktime.seconds_between_pairs(pairs)) for pairs in bins]
+        if worktime is not None
+        else None
+    )
+    for name in MEASURES:
+        for b in _BINS_OF[name]:
+            group.calendar[name].extend(calendar[b])
+            if business is not None:
+                group.business[name].extend(business[b])
+    for pairs in bins:
+        del pairs[:]
 
 
 _BELOW = [bytes(range(low)) for low in range(11)]
@@ -151,9 +167,10 @@ def _at_least(answers: Sequence[int], low: int) -> int:
     return sum(1 for answer in answers if answer >= low)
 
 
-_TALKS = 20_000
-"""Talks held before they are read (in every group at once): enough for numpy to pay,
-few enough to hold little memory whatever the slicing."""
+_HELD = 20_000
+"""Journeys whose waits are held (in every group at once) before their talks are read
+and their instants turned into seconds: enough for numpy to pay, few enough to hold
+little memory and to spread the conversion over the read."""
 
 _Talks = tuple[list[str], list[str]]
 """The talks a group holds, as their letters and their instants: texts, which the cyclic

@@ -147,10 +147,16 @@ _COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_me
     (SELECT count(*) FROM journeys), EXISTS (SELECT 1 FROM journey_tallies)"""
 _UNTALLIED = f"SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}"
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
-# Where a slice of a long cold read ends: the opening time of the next journey after
-# about :size of them (those opened at one instant stay in one slice).
-_CUT = """SELECT coalesce((SELECT j.opened_at FROM journeys j INDEXED BY journeys_for_metrics
-    WHERE j.opened_at > :start AND j.opened_at < :end ORDER BY j.opened_at LIMIT 1 OFFSET :size - 1), :end)"""
+# Where a slice of a long cold read ends: the opening time of the journey after the first
+# :size from :start on, or else the next opening time after :start (those opened at one
+# instant stay in one slice, and a slice is never empty).
+_CUT = """SELECT max(coalesce((SELECT j.opened_at FROM journeys j INDEXED BY journeys_for_metrics
+        WHERE j.opened_at >= :start AND j.opened_at < :end ORDER BY j.opened_at LIMIT 1 OFFSET :size), :end),
+    coalesce((SELECT j.opened_at FROM journeys j INDEXED BY journeys_for_metrics
+        WHERE j.opened_at > :start AND j.opened_at < :end ORDER BY j.opened_at LIMIT 1), :end))"""
+# How many journeys are left from :start on (counted up to :limit): the last slices are cut shorter.
+_LEFT = """SELECT count(*) FROM (SELECT 1 FROM journeys j INDEXED BY journeys_for_metrics
+    WHERE j.opened_at >= :start AND j.opened_at < :end LIMIT :limit)"""
 
 
 def _histories(rows: str, agents: bool) -> str:
@@ -244,6 +250,7 @@ class SQLiteMetrics(SQLMetrics):
                     conn,
                     [(_JOURNEYS, 10), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
                     _CUT,
+                    _LEFT,
                     bounds,
                     self._metrics_slice,
                 )

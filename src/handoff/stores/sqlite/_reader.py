@@ -82,14 +82,17 @@ class SliceReader:
     rows, slice after slice, through :meth:`stream`. :meth:`close` stops it early.
 
     ``cut`` gives where the slice from ``:start`` ends (before ``:end``) after about
-    ``:size`` journeys. The first slice is a quarter of the others, so that the calling
-    thread starts sooner."""
+    ``:size`` journeys; ``left`` counts the journeys from ``:start`` to ``:end``, up to
+    ``:limit``. The first and the last slices are a quarter of the others: the calling
+    thread starts sooner, and what it has left to do once every slice is read is
+    short."""
 
     def __init__(
         self,
         conn: sqlite3.Connection,
         queries: Sequence[tuple[str, int]],
         cut: str,
+        left: str,
         params: dict[str, Any],
         size: int,
     ) -> None:
@@ -97,6 +100,7 @@ class SliceReader:
         # One statement per slice: the thread takes the GIL once a slice, not once a query.
         self._query = "SELECT " + ", ".join(f"({_as_json_rows(sql, columns)})" for sql, columns in queries)
         self._cut = cut
+        self._left = left
         self._params = params
         self._size = size
         self._handed: queue.Queue[object] = queue.Queue(maxsize=_IN_FLIGHT)
@@ -110,15 +114,27 @@ class SliceReader:
     def _run(self) -> None:
         try:
             start, end = self._params["start"], self._params["end"]
-            size = max(1, self._size // 4)
+            quarter = max(1, self._size // 4)
+            size = quarter
             while start < end and not self._stop.is_set():
-                cut = self._conn.execute(self._cut, {"start": start, "end": end, "size": size}).fetchone()[0]
+                cut = self._slice_end(start, end, size, quarter)
                 params = {**self._params, "start": start, "end": cut}
                 self._hand(list(self._conn.execute(self._query, params).fetchone()))
                 start, size = cut, self._size
             self._hand(_DONE)
         except BaseException as exc:  # the reading thread raises it
             self._hand(exc)
+
+    def _slice_end(self, start: int, end: int, size: int, quarter: int) -> int:
+        """Where the slice from ``start`` ends: after about ``size`` journeys, or fewer
+        once the rest is short, so that the last slice is about ``quarter``."""
+        limit = self._size + quarter + 1
+        left = self._conn.execute(self._left, {"start": start, "end": end, "limit": limit}).fetchone()[0]
+        if left <= quarter:
+            return end
+        size = min(size, left - quarter)
+        found: int = self._conn.execute(self._cut, {"start": start, "end": end, "size": size}).fetchone()[0]
+        return found
 
     def _hand(self, item: object) -> None:
         while not self._stop.is_set():
