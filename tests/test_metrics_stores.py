@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from array import array
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from handoff.clock import FixedClock, SeededIds
+from handoff.clock import FixedClock, SeededIds, micros
 from handoff.errors import HandoffError, StoreError, ValidationError
 from handoff.metrics import (
     BusinessCalendar,
@@ -672,22 +673,30 @@ def test_a_tally_that_fails_in_a_read_in_slices_stops_its_thread(
         assert len(list(store.journeys_opened(START, END))) > 4  # the read's transaction is over
 
 
+@pytest.mark.parametrize("slow", [False, True], ids=["as-fast-as-it-goes", "reading-thread-slow"])
 @pytest.mark.parametrize("size", [4, 6])
-def test_a_read_in_slices_starts_and_ends_with_a_short_slice(
-    memory: Store, sqlite: Store, size: int, monkeypatch: pytest.MonkeyPatch
+def test_a_read_in_slices_is_shared_by_both_threads_in_short_slices_at_the_ends(
+    memory: Store, sqlite: Store, size: int, slow: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first and the last slice are a quarter of the others: the calling thread
-    starts at once, and has little left to tally once the reading thread is done.
-    Every journey is in exactly one slice, and the tallies are the walk's."""
+    """Every journey is in exactly one slice, and the tallies are the walk's, whichever
+    thread read each slice. The first two slices and those once fewer than two are left
+    are a quarter of the others (the calling thread starts at once and has little left
+    to tally at the end); a slice the calling thread reads rather than wait for one is
+    a quarter too. With the reading thread slow, the calling thread reads slices itself."""
     from handoff.stores.sqlite import _metrics, _reader
 
-    handed: list[int] = []
+    read: list[tuple[int, int, int, bool]] = []  # start, end, journeys, read by the calling thread
+    me = threading.get_ident()
 
     class Measured(_reader.SliceReader):
-        def _hand(self, item: object) -> None:
-            if isinstance(item, list):  # a slice: its journeys' rows, NUL-separated
-                handed.append(0 if item[0] is None else item[0].count("\0") + 1)
-            super()._hand(item)
+        def _read(self, conn: sqlite3.Connection, params: dict[str, Any]) -> list[str | None]:
+            mine = threading.get_ident() == me
+            if slow and not mine:
+                time.sleep(0.05)
+            texts = super()._read(conn, params)
+            journeys = 0 if texts[0] is None else texts[0].count("\0") + 1
+            read.append((params["start"], params["end"], journeys, mine))
+            return texts
 
     assert isinstance(sqlite, MetricsSource)
     monkeypatch.setattr(_metrics, "SliceReader", Measured)
@@ -695,10 +704,17 @@ def test_a_read_in_slices_starts_and_ends_with_a_short_slice(
     monkeypatch.setattr(SQLiteStore, "_metrics_slice", size)
     walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
     assert {t.id: _plain(t) for t in sqlite.metric_tallies(START, END)} == walked
-    quarter = size // 4
-    assert sum(handed) == len(walked) >= 2 * size
-    assert handed[0] == quarter and handed[-1] == quarter
-    assert all(count == size for count in handed[1:-2]) and quarter <= handed[-2] <= size
+    read.sort()
+    assert [end for _, end, _, _ in read[:-1]] == [start for start, _, _, _ in read[1:]]
+    assert (read[0][0], read[-1][1]) == (micros(START), micros(END))
+    quarter, counts = size // 4, [journeys for _, _, journeys, _ in read]
+    assert sum(counts) == len(walked) >= 2 * size and all(0 < n <= size for n in counts)
+    assert counts[:2] == [quarter, quarter]
+    for k, n in enumerate(counts):
+        if sum(counts[k:]) <= 2 * size or read[k][3]:
+            assert n == quarter or (k == len(counts) - 1 and n <= quarter)
+    if slow:
+        assert any(mine for *_, mine in read)
 
 
 def test_journeys_opened_at_one_instant_stay_in_one_slice(tmp_path: Path, sliced: list[object]) -> None:

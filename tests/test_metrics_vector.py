@@ -219,3 +219,12 @@ def test_survey_answers_as_bytes_count_as_any_other_sequence(answers: list[int],
     assert _fold._at_least(bytes(answers), low) == expected
     assert _fold._at_least(answers, low) == expected
     assert _fold._at_least(tuple(answers), low) == expected
+
+
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=50))
+def test_the_bounds_of_instants_are_their_least_and_greatest(values: list[int]) -> None:
+    assert vector.bounds(array("q", values)) == (min(values), max(values))
+
+
+def test_without_numpy_the_bounds_are_left_to_the_loop(plain: None) -> None:
+    assert vector.bounds(array("q", [3, 1, 2])) is None

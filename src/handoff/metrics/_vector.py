@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["business_seconds", "calendar_seconds", "enabled", "sorted_floats", "wait_pairs"]
+__all__ = ["bounds", "business_seconds", "calendar_seconds", "enabled", "sorted_floats", "wait_pairs"]
 
 _numpy: Any = None
 _looked = False
@@ -31,6 +31,15 @@ def enabled() -> bool:
             _numpy = None
         _looked = True
     return _numpy is not None
+
+
+def bounds(values: array[int]) -> tuple[int, int] | None:
+    """The least and the greatest of ``values`` (an ``array("q")``, not empty). None
+    without numpy."""
+    if not enabled():
+        return None
+    at = _numpy.frombuffer(values, dtype=_numpy.int64)
+    return int(at.min()), int(at.max())
 
 
 def business_seconds(

@@ -20,7 +20,7 @@ from dateutil.rrule import DAILY, rrule, rruleset
 
 from handoff.clock import ensure_aware, from_micros, micros
 from handoff.errors import ValidationError
-from handoff.metrics._vector import business_seconds
+from handoff.metrics._vector import bounds, business_seconds
 from handoff.policy.schedule import parse_clock_time, zone
 
 __all__ = ["WEEKDAYS", "BusinessCalendar", "Opening"]
@@ -258,7 +258,8 @@ class Worktime:
         if not pairs:
             return seconds
         table = self._table
-        low, high = min(pairs), max(pairs)
+        found = bounds(pairs)
+        low, high = found if found is not None else (min(pairs), max(pairs))
         if not (table[2] <= low and high < table[3]):
             table = self._cover(low, high, ("pairs", "pairs"))
         opens, closes, before = table[4], table[5], table[6]

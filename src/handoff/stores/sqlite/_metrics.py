@@ -26,7 +26,8 @@ A long cold read (more journeys than a slice, no tally kept, a second core to ru
 gets its four streams from a thread of its own, a slice of the period at a time
 (:mod:`handoff.stores.sqlite._reader`), while the calling thread tallies and makes the
 look-ups through a second connection pinned to the read's snapshot
-(:func:`~handoff.stores.sqlite._connect.reader_beside`).
+(:func:`~handoff.stores.sqlite._connect.reader_beside`), through which it also reads a
+slice itself whenever none is ready.
 
 The fifth reads the kept tallies (``journey_tallies``, schema version 4) that are
 current: made from the journey's version, which ``journeys_for_metrics`` holds beside
@@ -248,6 +249,7 @@ class SQLiteMetrics(SQLMetrics):
                 beside.execute(f"PRAGMA cache_size = {_READ_CACHE}")
                 reader = SliceReader(
                     conn,
+                    beside,
                     [(_JOURNEYS, 10), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
                     _CUT,
                     _LEFT,

@@ -7,9 +7,8 @@ thread must not hand rows over one by one: stepping row by row, it would wait fo
 GIL at every row while the other thread tallies. So the period is cut by opening time
 into slices of about :data:`SLICE` journeys, and each stream of a slice comes as one
 text, its rows' JSON arrays separated by NUL characters (which JSON text never holds
-unescaped), made in one step: the streams keep their order (by slice, then by journey id
-within it, the same for all four), and the calling thread decodes a slice while the
-next one is read.
+unescaped), made in one step: the four streams of a slice are handed over together, each
+in journey id order, and the calling thread decodes a slice while the next one is read.
 
 It decodes a slice a few kilobytes of rows at a time (:data:`_CHUNK`), as it tallies
 them, not whole: a slice decoded at once is tens of thousands of lists alive together,
@@ -18,9 +17,14 @@ again and again before they are dropped (half a second of a year's read); rows d
 just before they are read are freed by their reference counts while still young.
 
 The thread uses the store's own connection, inside the read's transaction, so it reads
-the same snapshot; while it runs, nothing else may use the connection. (The look-ups a
-journey's legs need, its earlier texts, fact index or a reply, go to a second
-connection pinned to that snapshot: see :func:`~handoff.stores.sqlite._connect.reader_beside`.)
+the same snapshot; while it runs, nothing else may use the connection. The calling
+thread has a second connection pinned to that snapshot (see
+:func:`~handoff.stores.sqlite._connect.reader_beside`), for the look-ups a journey's legs
+need (its earlier texts, fact index or a reply) and to read a slice itself when none is
+ready: a quarter of one, so that it is soon back to tallying, and the two threads share
+the reading without either waiting for the other. Slices are claimed in period order
+under a lock; they are handed over in the order they are read, which a report does not
+depend on.
 """
 
 from __future__ import annotations
@@ -81,15 +85,21 @@ class SliceReader:
     the period from ``start`` to ``end`` on a thread of its own, and gives each query's
     rows, slice after slice, through :meth:`stream`. :meth:`close` stops it early.
 
+    When the calling thread would wait for a slice, it reads the next one itself,
+    through ``beside`` (a connection reading the same snapshot as ``conn``), so that
+    neither thread waits for the other: the slices come in the order they are read,
+    each with the rows of every query.
+
     ``cut`` gives where the slice from ``:start`` ends (before ``:end``) after about
     ``:size`` journeys; ``left`` counts the journeys from ``:start`` to ``:end``, up to
-    ``:limit``. The first and the last slices are a quarter of the others: the calling
-    thread starts sooner, and what it has left to do once every slice is read is
-    short."""
+    ``:limit``. The first two slices and the last ones are a quarter of the others: the
+    calling thread starts sooner, and what it has left to do once every slice is read
+    is short."""
 
     def __init__(
         self,
         conn: sqlite3.Connection,
+        beside: sqlite3.Connection,
         queries: Sequence[tuple[str, int]],
         cut: str,
         left: str,
@@ -97,12 +107,17 @@ class SliceReader:
         size: int,
     ) -> None:
         self._conn = conn
+        self._beside = beside
         # One statement per slice: the thread takes the GIL once a slice, not once a query.
         self._query = "SELECT " + ", ".join(f"({_as_json_rows(sql, columns)})" for sql, columns in queries)
         self._cut = cut
         self._left = left
         self._params = params
         self._size = size
+        self._quarter = max(1, size // 4)
+        self._claims = threading.Lock()
+        self._start: int = params["start"]  # where the next slice to be claimed starts
+        self._claimed = 0
         self._handed: queue.Queue[object] = queue.Queue(maxsize=_IN_FLIGHT)
         self._stop = threading.Event()
         self._parts: tuple[deque[str], ...] = tuple(deque() for _ in queries)
@@ -113,28 +128,39 @@ class SliceReader:
 
     def _run(self) -> None:
         try:
-            start, end = self._params["start"], self._params["end"]
-            quarter = max(1, self._size // 4)
-            size = quarter
-            while start < end and not self._stop.is_set():
-                cut = self._slice_end(start, end, size, quarter)
-                params = {**self._params, "start": start, "end": cut}
-                self._hand(list(self._conn.execute(self._query, params).fetchone()))
-                start, size = cut, self._size
+            while (params := self._claim(self._conn, False)) is not None:
+                self._hand(self._read(self._conn, params))
             self._hand(_DONE)
         except BaseException as exc:  # the reading thread raises it
             self._hand(exc)
 
-    def _slice_end(self, start: int, end: int, size: int, quarter: int) -> int:
-        """Where the slice from ``start`` ends: after about ``size`` journeys, or fewer
-        once the rest is short, so that the last slice is about ``quarter``."""
-        limit = self._size + quarter + 1
-        left = self._conn.execute(self._left, {"start": start, "end": end, "limit": limit}).fetchone()[0]
-        if left <= quarter:
+    def _claim(self, conn: sqlite3.Connection, small: bool) -> dict[str, Any] | None:
+        """The parameters of the next slice, claimed for the thread reading through
+        ``conn``; None once every slice is claimed (or the reader is stopped)."""
+        with self._claims:
+            start, end = self._start, self._params["end"]
+            if start >= end or self._stop.is_set():
+                return None
+            size = self._quarter if self._claimed < 2 or small else self._size
+            self._start = cut = self._slice_end(conn, start, end, size)
+            self._claimed += 1
+        return {**self._params, "start": start, "end": cut}
+
+    def _slice_end(self, conn: sqlite3.Connection, start: int, end: int, size: int) -> int:
+        """Where the slice from ``start`` ends: after about ``size`` journeys, or a
+        quarter of a slice once fewer than two slices are left."""
+        limit = 2 * self._size + 1
+        left = conn.execute(self._left, {"start": start, "end": end, "limit": limit}).fetchone()[0]
+        if left <= self._quarter:
             return end
-        size = min(size, left - quarter)
-        found: int = self._conn.execute(self._cut, {"start": start, "end": end, "size": size}).fetchone()[0]
+        if left < limit:
+            size = self._quarter
+        found: int = conn.execute(self._cut, {"start": start, "end": end, "size": size}).fetchone()[0]
         return found
+
+    def _read(self, conn: sqlite3.Connection, params: dict[str, Any]) -> list[str | None]:
+        """Each query's rows in the slice of ``params``, in one statement."""
+        return list(conn.execute(self._query, params).fetchone())
 
     def _hand(self, item: object) -> None:
         while not self._stop.is_set():
@@ -147,7 +173,11 @@ class SliceReader:
     def _next_slice(self) -> bool:
         if self.done:
             return False
-        item = self._handed.get()
+        try:
+            item = self._handed.get_nowait()
+        except queue.Empty:  # rather than wait, read the next slice on this thread
+            params = self._claim(self._beside, True)
+            item = self._handed.get() if params is None else self._read(self._beside, params)
         if item is _DONE or isinstance(item, BaseException):
             self.done = True
             self._thread.join()
