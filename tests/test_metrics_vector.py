@@ -8,6 +8,7 @@ these tests hold it to that, and check that a report without numpy is the same r
 
 from __future__ import annotations
 
+import math
 import re
 from array import array
 from datetime import date, datetime, timedelta, timezone
@@ -23,7 +24,7 @@ from handoff.metrics import BusinessCalendar, KpiReport, _fold, journey_records,
 from handoff.metrics import _vector as vector
 from handoff.metrics._fold import _calendar
 from handoff.metrics.calendar import Worktime
-from handoff.metrics.formulas import SortedSamples
+from handoff.metrics.formulas import Durations, SortedSamples
 from handoff.stores import SQLiteStore
 from handoff.stores.sql._talk import Talk
 from handoff.switchboard import Switchboard
@@ -228,3 +229,59 @@ def test_the_bounds_of_instants_are_their_least_and_greatest(values: list[int]) 
 
 def test_without_numpy_the_bounds_are_left_to_the_loop(plain: None) -> None:
     assert vector.bounds(array("q", [3, 1, 2])) is None
+
+
+_DURATIONS = st.lists(
+    st.one_of(
+        st.integers(min_value=0, max_value=2**40).map(lambda micros: micros / 1e6),  # how waits are made
+        st.floats(min_value=2**-20, max_value=2**32, exclude_max=True),
+        st.just(0.0),
+    ),
+    max_size=60,
+)
+
+
+@given(_DURATIONS)
+def test_the_exact_sum_of_durations_is_fsum_to_the_last_bit(values: list[float]) -> None:
+    total = vector.exact_sum(array("d", values))
+    if not any(values):
+        assert total is None  # fsum keeps the sign of a sum of zeros
+    else:
+        assert total == math.fsum(values) and math.copysign(1, total) == 1
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=30))
+def test_the_exact_sum_is_fsum_or_left_to_fsum(values: list[float]) -> None:
+    """Negative, tiny, huge or not finite: whatever numpy cannot add exactly is left to fsum."""
+    total = vector.exact_sum(array("d", values))
+    if total is not None:
+        assert total == math.fsum(values)
+        assert all(v == 0 or 2**-20 <= v < 2**32 for v in values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 2**-30],
+        [3.0, 2**-1074],
+        [1.0, -2.0, 4.0],
+        [2.0**32],
+        [1.0, math.inf],
+        [1.0, math.nan],
+        [-0.0, -0.0],
+    ],
+    ids=["under-a-microsecond", "subnormal", "negative", "too-long", "infinite", "nan", "negative-zeros"],
+)
+def test_values_numpy_cannot_add_exactly_are_left_to_fsum(values: list[float]) -> None:
+    assert vector.exact_sum(array("d", values)) is None
+
+
+def test_a_mean_is_the_same_with_and_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = SortedSamples.of(array("d", [i / 7 for i in range(1, 2000)] + [0.1] * 10))
+    fast = Durations.of(samples)
+    _without_numpy(monkeypatch)
+    assert Durations.of(samples) == fast and fast.mean == math.fsum(samples) / len(samples)
+
+
+def test_without_numpy_the_exact_sum_is_left_to_fsum(plain: None) -> None:
+    assert vector.exact_sum(array("d", [1.0, 2.0])) is None

@@ -15,7 +15,15 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["bounds", "business_seconds", "calendar_seconds", "enabled", "sorted_floats", "wait_pairs"]
+__all__ = [
+    "bounds",
+    "business_seconds",
+    "calendar_seconds",
+    "enabled",
+    "exact_sum",
+    "sorted_floats",
+    "wait_pairs",
+]
 
 _numpy: Any = None
 _looked = False
@@ -106,6 +114,42 @@ def sorted_floats(parts: Sequence[array[float]]) -> bytes | None:
     values = filled[0].copy() if len(filled) == 1 else np.concatenate(filled)
     values.sort(kind="stable")
     return bytes(values.tobytes())
+
+
+_SCALE = 2.0**20
+"""Durations are summed in units of 2**-72 s: a float from 2**-20 up is a whole number of
+them once its part below 2**-20 (a multiple of 2**-72, less than 2**52 of them) is
+split off."""
+_FRACTION = 2.0**52
+_HALF = 26
+_LOW = (1 << _HALF) - 1
+
+
+def exact_sum(values: array[float]) -> float | None:
+    """The sum of ``values`` (an ``array("d")``) correctly rounded, as :func:`math.fsum`
+    gives it, for durations: each value 0 or from 2**-20 (under a microsecond) up to
+    2**32 seconds. Each is split into whole numbers of 2**-72 s, which numpy adds exactly
+    in 64-bit integers (26 bits at a time); Python divides the exact total once, which
+    rounds it as ``fsum`` does. None without numpy, for other values, or a total of 0
+    (``fsum`` keeps the sign of a sum of negative zeros)."""
+    if not enabled() or not values:
+        return None
+    np = _numpy
+    x = np.frombuffer(values, dtype=np.float64)
+    if not (x.min() >= 0 and x.max() < 2.0**32):  # NaN fails both
+        return None
+    scaled = x * _SCALE  # exact: a power of two
+    if not ((scaled >= 1) | (scaled == 0)).all():
+        return None
+    whole = np.floor(scaled)
+    below = ((scaled - whole) * _FRACTION).astype(np.int64)  # exact, and a whole number
+    units = whole.astype(np.int64)
+    high = (int((units >> _HALF).sum()) << _HALF) + int((units & _LOW).sum())
+    low = (int((below >> _HALF).sum()) << _HALF) + int((below & _LOW).sum())
+    total = (high << 52) + low
+    if not total:
+        return None
+    return total / (1 << 72)
 
 
 _C, _A = ord("c"), ord("a")

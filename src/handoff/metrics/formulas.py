@@ -37,7 +37,7 @@ from attrs import define, field
 
 from handoff.errors import ValidationError
 from handoff.events import SURVEY_SCALES
-from handoff.metrics._vector import sorted_floats
+from handoff.metrics._vector import exact_sum, sorted_floats
 
 __all__ = [
     "Durations",
@@ -223,8 +223,14 @@ class Durations:
         ordered: Sequence[float] = (
             values if type(values) is SortedSamples else sorted(_numbers(values, "values"))
         )
-        average = math.fsum(ordered) / len(ordered) if ordered else None
+        average = _sum(ordered) / len(ordered) if ordered else None
         return cls(len(ordered), _quantile(ordered, 0.5), _quantile(ordered, 0.9), average)
+
+
+def _sum(values: Sequence[float]) -> float:
+    """:func:`math.fsum` of ``values``; that of a long array of durations from numpy."""
+    fast = exact_sum(values) if type(values) is SortedSamples else None
+    return math.fsum(values) if fast is None else fast
 
 
 class SortedSamples(array):  # type: ignore[type-arg]
