@@ -89,7 +89,7 @@ WHERE x.journey_id = %(journey)s AND x.at >= {_AT}
     AND x.author = 'agent' AND x.{_CONV} AND x.channel = %(channel)s
 ORDER BY x.at, x.sequence LIMIT 1"""
 _TEXTS = f"""SELECT {_us("x.at")}, x.sequence, x.channel, x.id, x.data ->> 'body' FROM interactions x
-WHERE x.journey_id = %s AND x.author = 'customer' AND x.{_CONV}"""
+WHERE x.journey_id = %(journey)s AND x.at < {_AT} AND x.author = 'customer' AND x.{_CONV}"""
 _FACTS = "SELECT data -> 'facts' FROM journeys WHERE id = %s"
 _NEXT_CONTACT = f"""(SELECT {_us("n.opened_at")} FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.position) > (j.opened_at, j.position)
@@ -119,6 +119,10 @@ _BATCH = 5000
 
 def _one(row: Row | None) -> Any:
     return None if row is None else row[0]
+
+
+def _texts(conn: Any, journey_id: str, before: int) -> list[Row]:
+    return list(conn.execute(_TEXTS, {"journey": journey_id, "at": before}).fetchall())
 
 
 def _reply(conn: Any, journey_id: str, channel: str, at: int, sequence: int | None) -> int | None:
@@ -162,7 +166,7 @@ class PostgresMetrics(SQLMetrics):
                     handoffs,
                     said,
                     kept,
-                    lambda journey_id: conn.execute(_TEXTS, (journey_id,)).fetchall(),
+                    lambda journey_id, before: _texts(conn, journey_id, before),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
                     lambda journey_id, channel, at, seq: _reply(conn, journey_id, channel, at, seq),
                 )

@@ -40,9 +40,10 @@ backwards), which Python works out: only where that is not the handoff's own key
 imported handoff anchored before an earlier one's) is the reply looked up again from
 the start (:data:`Replies`). The facts the customer restated in a leg are read from its
 said rows (:mod:`handoff.facts._restatable`, each distinct text once); the journey's
-fact index and the text of earlier customer messages are looked up (:data:`Facts`,
-:data:`Texts`) only for a leg that needs them, and a journey whose customer said
-nothing after its first handoff restated nothing. So a SQL store's tally is complete as
+fact index and the text of the customer's messages from before the earliest key (the
+said rows hold the later ones) are looked up (:data:`Facts`, :data:`Texts`) only for a
+leg that needs them, and a journey whose customer said nothing after its first handoff
+restated nothing. So a SQL store's tally is complete as
 read: it leaves no legs for the KPIs to read.
 
 Order-dependent figures come from the steps: a wait runs from the first customer
@@ -81,8 +82,9 @@ RESOLVED = "Resolved by"
 """How the body of a resolution event starts (11 characters, what an index keeps of it)."""
 
 Row = tuple[Any, ...]
-Texts = Callable[[str], Iterable[Row]]
-"""A journey's customer messages (and calls), each as (at, sequence, channel, id, text)."""
+Texts = Callable[[str, int], Iterable[Row]]
+"""A journey's customer messages (and calls) before an instant (UTC microseconds), each
+as (at, sequence, channel, id, text)."""
 Facts = Callable[[str], Any]
 """A journey's fact index as stored (JSON text, or the decoded list), None without one."""
 Replies = Callable[[str, str, int, int | None], int | None]
@@ -321,8 +323,9 @@ def _restated(
                     indexed = {(kind, value) for kind, value, at in index if at < move[1]}
                 if key not in indexed:
                     if known is None:
-                        if earlier is None:
-                            earlier = [(jid, *text) for text in read.texts(jid)]
+                        if earlier is None:  # from before the earliest key, then the said rows
+                            before = min(row[7] for row in moved)
+                            earlier = [(jid, *text) for text in read.texts(jid, before)] + said
                         known = {
                             kept
                             for text in earlier

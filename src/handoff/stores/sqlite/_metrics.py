@@ -118,7 +118,7 @@ ORDER BY x.at, x.sequence LIMIT 1"""
 _FACTS = "SELECT json_extract(data, '$.facts') FROM journeys WHERE id = ?"
 _TEXTS = f"""SELECT x.at, x.sequence, x.channel, x.id, json_extract(x.data, '$.body')
 FROM interactions x INDEXED BY interactions_for_metrics
-WHERE x.journey_id = ? AND x.author = 'customer' AND x.{_CONV}"""
+WHERE x.journey_id = ? AND x.at < ? AND x.author = 'customer' AND x.{_CONV}"""
 _NEXT_CONTACT = """(SELECT n.opened_at FROM journeys n WHERE n.contact_id = j.contact_id
         AND (n.opened_at, n.rowid) > (j.opened_at, j.rowid) ORDER BY n.opened_at, n.rowid LIMIT 1)"""
 _FIRST_CHANNEL = """(SELECT x.channel FROM interactions x INDEXED BY interactions_for_metrics
@@ -184,8 +184,8 @@ def _one(row: Row | None) -> Any:
     return None if row is None else row[0]
 
 
-def _texts(conn: sqlite3.Connection, journey_id: str) -> list[Row]:
-    return conn.execute(_TEXTS, (journey_id,)).fetchall()
+def _texts(conn: sqlite3.Connection, journey_id: str, before: int) -> list[Row]:
+    return conn.execute(_TEXTS, (journey_id, before)).fetchall()
 
 
 def _facts(conn: sqlite3.Connection, journey_id: str) -> Any:
