@@ -129,27 +129,34 @@ def exact_sum(values: array[float]) -> float | None:
     """The sum of ``values`` (an ``array("d")``) correctly rounded, as :func:`math.fsum`
     gives it, for durations: each value 0 or from 2**-20 (under a microsecond) up to
     2**32 seconds. Each is split into whole numbers of 2**-72 s, which numpy adds exactly
-    in 64-bit integers (26 bits at a time); Python divides the exact total once, which
-    rounds it as ``fsum`` does. None without numpy, for other values, or a total of 0
-    (``fsum`` keeps the sign of a sum of negative zeros)."""
+    in 64-bit integers (26 bits at a time, :data:`_BLOCK` values at a time, so that its
+    temporary arrays stay small); Python divides the exact total once, which rounds it as
+    ``fsum`` does. None without numpy, for other values, or a total of 0 (``fsum`` keeps
+    the sign of a sum of negative zeros)."""
     if not enabled() or not values:
         return None
     np = _numpy
-    x = np.frombuffer(values, dtype=np.float64)
-    if not (x.min() >= 0 and x.max() < 2.0**32):  # NaN fails both
+    every = np.frombuffer(values, dtype=np.float64)
+    if not (every.min() >= 0 and every.max() < 2.0**32):  # NaN fails both
         return None
-    scaled = x * _SCALE  # exact: a power of two
-    if not ((scaled >= 1) | (scaled == 0)).all():
-        return None
-    whole = np.floor(scaled)
-    below = ((scaled - whole) * _FRACTION).astype(np.int64)  # exact, and a whole number
-    units = whole.astype(np.int64)
-    high = (int((units >> _HALF).sum()) << _HALF) + int((units & _LOW).sum())
-    low = (int((below >> _HALF).sum()) << _HALF) + int((below & _LOW).sum())
+    high = low = 0
+    for at in range(0, len(every), _BLOCK):
+        scaled = every[at : at + _BLOCK] * _SCALE  # exact: a power of two
+        if not ((scaled >= 1) | (scaled == 0)).all():
+            return None
+        whole = np.floor(scaled)
+        scaled -= whole  # exact, and a whole number of 2**-52 once scaled
+        scaled *= _FRACTION
+        units, below = whole.astype(np.int64), scaled.astype(np.int64)
+        high += (int((units >> _HALF).sum()) << _HALF) + int((units & _LOW).sum())
+        low += (int((below >> _HALF).sum()) << _HALF) + int((below & _LOW).sum())
     total = (high << 52) + low
     if not total:
         return None
     return total / (1 << 72)
+
+
+_BLOCK = 1 << 16
 
 
 _C, _A = ord("c"), ord("a")
