@@ -24,14 +24,11 @@ and reuses it on the next run).
    reachable at all.
 3. ``handoff.metrics.kpis(store, ...)`` by channel, in business hours: the table a
    support lead opens every Monday, each run in a fresh process, so nothing of an
-   earlier run is cached in Python. The first report runs with no kept tallies (they
-   are dropped before it, untimed; a report keeps none); ``refresh_tallies`` keeps
-   them (its CPU time is printed); the repeated report reads them (kept beforehand,
-   untimed). The anchor, the first report, the refresh and the repeated report take
-   turns, three times each; their wall times, the ratios of their medians to the
-   anchor's (target <= 1.5)
-   and each process's peak RSS (target <= 200 MB for a report) are printed, and the
-   reports' figures are checked against the anchor's.
+   earlier run is cached in Python (a report keeps nothing in the database either:
+   each reads the history). The anchor and the report take turns, three times each;
+   their wall and CPU times, the ratio of their medians (target <= 1.5) and each
+   process's peak RSS (target <= 200 MB for a report) are printed, and the reports'
+   figures are checked against the anchor's.
 4. The same table from a pandas DataFrame of the same rows (loaded with one query per
    table, not timed), computed with vectorised group-bys; the figures are checked
    against the report's and the time ratio to the report printed.
@@ -63,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.facts import extract_facts
-from handoff.metrics import BusinessCalendar, KpiReport, _vector, kpis, refresh_tallies
+from handoff.metrics import BusinessCalendar, KpiReport, _vector, kpis
 from handoff.metrics.formulas import SortedSamples
 from handoff.metrics.journeys import RESTATABLE_KINDS
 from handoff.stores import SQLiteStore
@@ -520,10 +517,7 @@ def _child(what: str, path: Path) -> None:
             f"{channel}.{measure}": (n if measure == "journeys" else median)
             for channel, measure, n, median in rows
         }
-    elif what == "refresh":
-        with SQLiteStore(path) as store:
-            figures = {"made": refresh_tallies(store, T0, END)}
-    else:  # a first report (no kept tallies) or a repeated one: the caller set the tallies up
+    else:
         with SQLiteStore(path) as store:
             report = kpis(store, T0, END, by=("channel",), business_hours=HOURS)
         figures = {}
@@ -541,14 +535,7 @@ def _micros(moment: datetime) -> int:
 
 
 def _cold(what: str, path: Path, without_numpy: bool) -> dict[str, Any]:
-    """``what`` run in a fresh process, the file's log checkpointed first; a first report
-    and ``refresh_tallies`` start with no kept tallies, a repeated report with every one
-    kept (dropping and keeping them beforehand is not timed)."""
-    with SQLiteStore(path) as store:
-        if what in ("report", "refresh"):
-            store.drop_tallies()
-        elif what == "repeated":
-            refresh_tallies(store, T0, END)
+    """``what`` run in a fresh process, the file's log checkpointed first."""
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     command = [
@@ -557,7 +544,7 @@ def _cold(what: str, path: Path, without_numpy: bool) -> dict[str, Any]:
         "--db",
         str(path),
         "--child",
-        what if what in ("headline", "floor", "problem", "refresh") else "report",
+        what,
     ]
     if without_numpy:
         command.append("--without-numpy")
@@ -581,9 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floor", action="store_true", help="also time the cheapest single pass over the history"
     )
-    parser.add_argument(
-        "--child", choices=("headline", "floor", "problem", "refresh", "report"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--child", choices=("headline", "floor", "problem", "report"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.without_numpy:  # as if channel-handoff[fast] were not installed
         _vector._numpy, _vector._looked = None, True
@@ -600,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{time.perf_counter() - began:.1f} s ({path.stat().st_size / 1e6:.0f} MB file)"
             )
         SQLiteStore(path).close()  # a file of an older schema is upgraded before any clock starts
-        runs: dict[str, list[dict[str, Any]]] = {"headline": [], "report": [], "refresh": [], "repeated": []}
+        runs: dict[str, list[dict[str, Any]]] = {"headline": [], "report": []}
         if args.floor:
             runs["floor"] = []
             runs["problem"] = []
@@ -609,7 +594,6 @@ def main(argv: list[str] | None = None) -> int:
                 runs[what].append(_cold(what, path, args.without_numpy))
         anchor = statistics.median(run["seconds"] for run in runs["headline"])
         cold = statistics.median(run["seconds"] for run in runs["report"])
-        repeated = statistics.median(run["seconds"] for run in runs["repeated"])
         cpu = {
             what: statistics.median(run["cpu"] for run in done)
             for what, done in runs.items()
@@ -617,9 +601,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         theirs = runs["headline"][0]["figures"]
         differ = [
-            f"{kind}: {name}"
-            for kind in ("report", "repeated")
-            for run in runs[kind]
+            f"report: {name}"
+            for run in runs["report"]
             for name, value in theirs.items()
             if not math.isclose(run["figures"].get(name) or 0, value or 0, rel_tol=1e-9)
         ]
@@ -631,20 +614,13 @@ def main(argv: list[str] | None = None) -> int:
             f"cold (a fresh process each time):\n"
             f"  plain SQL, the headline figures (the anchor): "
             f"{_seconds(runs['headline'])} s\n"
-            f"  first report (no kept tallies; a report keeps none): {_seconds(runs['report'])} s\n"
-            f"  refresh_tallies (keeps every journey's tally), CPU: {_seconds(runs['refresh'], 'cpu')} s\n"
-            f"  repeated report (reads the kept tallies): {_seconds(runs['repeated'])} s\n"
-            f"  first report / plain SQL, medians: {cold:.2f} / {anchor:.2f} = {cold / anchor:.2f}x "
+            f"  the report: {_seconds(runs['report'])} s\n"
+            f"  report / plain SQL, medians: {cold:.2f} / {anchor:.2f} = {cold / anchor:.2f}x "
             f"(target <= 1.5x, and <= 5 s)\n"
-            f"  repeated report / plain SQL, medians: {repeated:.2f} / {anchor:.2f} = "
-            f"{repeated / anchor:.2f}x; first / repeated: {cold / repeated:.2f}x\n"
             f"  CPU time (less swayed than wall time by other work on the machine): plain SQL "
-            f"{_seconds(runs['headline'], 'cpu')} s, first report {_seconds(runs['report'], 'cpu')} s, "
-            f"repeated {_seconds(runs['repeated'], 'cpu')} s;\n"
-            f"    medians over plain SQL: first {cpu['report'] / cpu['headline']:.2f}x, "
-            f"repeated {cpu['repeated'] / cpu['headline']:.2f}x\n"
-            f"  peak RSS of a first report: {max(run['rss_mb'] for run in runs['report']):.0f} MB, "
-            f"of a repeated one: {max(run['rss_mb'] for run in runs['repeated']):.0f} MB "
+            f"{_seconds(runs['headline'], 'cpu')} s, report {_seconds(runs['report'], 'cpu')} s;\n"
+            f"    medians over plain SQL: {cpu['report'] / cpu['headline']:.2f}x\n"
+            f"  peak RSS of a report: {max(run['rss_mb'] for run in runs['report']):.0f} MB "
             f"(target <= 200 MB); of the plain SQL: {max(run['rss_mb'] for run in runs['headline']):.0f} MB\n"
             f"  the reports' journeys and calendar medians "
             f"{'agree with the plain SQL' if not differ else 'differ: ' + ', '.join(differ)}"
@@ -655,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  the floor, one pass over the history computing nothing: {_seconds(runs['floor'])} s, "
                 f"CPU {_seconds(runs['floor'], 'cpu')} s;\n"
                 f"    medians over plain SQL: wall {floor / anchor:.2f}x, "
-                f"CPU {cpu['floor'] / cpu['headline']:.2f}x; first report over the floor: "
+                f"CPU {cpu['floor'] / cpu['headline']:.2f}x; the report over the floor: "
                 f"wall {cold / floor:.2f}x, CPU {cpu['report'] / cpu['floor']:.2f}x"
             )
             problem = runs["problem"]
@@ -686,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"    sum {least:.2f} s CPU / plain SQL {cpu['headline']:.2f} s = "
                 f"{least / cpu['headline']:.2f}x "
                 f"({'within' if least <= 1.5 * cpu['headline'] else 'beyond'} the 1.5x target); "
-                f"first report over it: {cpu['report'] / least:.2f}x"
+                f"the report over it: {cpu['report'] / least:.2f}x"
             )
         if not args.no_pandas:
             compare_with_pandas(path, report, cold)

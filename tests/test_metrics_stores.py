@@ -8,7 +8,6 @@ path over ``JourneyRecords``. Reports must be equal to the last bit, medians inc
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -26,17 +25,13 @@ from handoff.errors import HandoffError, StoreError, ValidationError
 from handoff.metrics import (
     BusinessCalendar,
     KpiReport,
-    compute,
     journey_records,
     kpis,
-    refresh_tallies,
     tally,
 )
-from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
 from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import JourneyIndex, MetricsSource, MetricTally, Store
-from handoff.stores.capabilities import MetricTallies
 from handoff.switchboard import Switchboard
 from tests.metrics_build import T0, populate
 from tests.pgserver import BACKENDS, backend_url
@@ -98,11 +93,8 @@ def test_each_journey_reduces_in_the_database_to_the_walks_tally(memory: Store, 
 
 
 def _plain(item: MetricTally) -> tuple[object, ...]:
-    """A tally with its sequences as tuples: a source may give waits as arrays, answers as bytes; without the
-    version a source that keeps tallies gives the tallies it made."""
-    return tuple(
-        tuple(value) if isinstance(value, (array, bytes)) else value for value in item._replace(version=None)
-    )
+    """A tally with its sequences as tuples: a source may give waits as arrays, answers as bytes."""
+    return tuple(tuple(value) if isinstance(value, (array, bytes)) else value for value in item)
 
 
 def test_a_period_selects_journeys_by_opening_time(sqlite: Store, memory: Store) -> None:
@@ -211,13 +203,13 @@ def test_a_late_message_that_reopened_a_journey_leaves_it_unresolved(backend: st
         assert (total.resolved, total.backlog, total.figure("resolution_s")) == (1, 0, 40 * 60.0)
 
 
-# -- kept tallies: a cache that never changes a figure ----------------------------------------
+# -- every SQL store: a file, an in-memory database, PostgreSQL ---------------------------------
 
 
 @pytest.fixture(params=["file", "memory", *BACKENDS])
-def keeping(request: pytest.FixtureRequest, tmp_path: Path, seed: int) -> Iterator[Store]:
-    """A store that keeps tallies: an SQLite file (kept beside the read), an in-memory
-    SQLite database and PostgreSQL (kept once the read is over)."""
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path, seed: int) -> Iterator[Store]:
+    """A store that reduces journeys in SQL: an SQLite file, an in-memory SQLite database
+    and PostgreSQL."""
     if request.param in BACKENDS:
         if seed != 1:
             pytest.skip("one seed is enough for PostgreSQL")
@@ -229,136 +221,26 @@ def keeping(request: pytest.FixtureRequest, tmp_path: Path, seed: int) -> Iterat
         yield _fill(store, seed)
 
 
-def test_reports_from_kept_tallies_equal_reports_without_them(
-    keeping: Store, memory: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert isinstance(keeping, MetricTallies)
-    monkeypatch.setattr(compute, "_KEEP_BATCH", 2)  # hand tallies back while the read is open
+def test_reports_from_every_sql_store_equal_the_walks(sql_store: Store, memory: Store) -> None:
+    """A report only reads, and reads the same figures again: each is the walk's."""
     records = list(journey_records(memory, START, END))
-    expected = {(by, hours is None): kpis(records, START, END, by=by, business_hours=hours) for by in
-                SLICES for hours in (None, HOURS)}  # fmt: skip
     for by in SLICES:
         for hours in (None, HOURS):
-            _same(kpis(keeping, START, END, by=by, business_hours=hours), expected[by, hours is None])
-    # A report only reads: every tally is still made for the read.
-    assert all(t.version is not None for t in keeping.metric_tallies(START, END))
-    assert refresh_tallies(keeping, START, END, agents=False) == len(records)
-    assert all(t.version is None for t in keeping.metric_tallies(START, END, agents=False))
-    assert all(t.version is not None for t in keeping.metric_tallies(START, END))  # without agents
-    assert refresh_tallies(keeping, START, END) == len(records)
-    assert refresh_tallies(keeping, START, END) == 0
-    for by in SLICES:
-        for hours in (None, HOURS):
-            _same(kpis(keeping, START, END, by=by, business_hours=hours), expected[by, hours is None])
-    assert keeping.drop_tallies() == len(records)
-    assert all(t.version is not None for t in keeping.metric_tallies(START, END))
-    for by in SLICES:
-        _same(kpis(keeping, START, END, by=by), expected[by, True])
+            expected = kpis(records, START, END, by=by, business_hours=hours)
+            _same(kpis(sql_store, START, END, by=by, business_hours=hours), expected)
+            _same(kpis(sql_store, START, END, by=by, business_hours=hours), expected)
 
 
-def test_an_append_makes_only_its_journeys_tally_stale(keeping: Store, memory: Store) -> None:
-    assert isinstance(keeping, MetricTallies)
-    refresh_tallies(keeping, START, END)
-    jid = next(iter(keeping.journeys_opened(START, END))).id
-    for store in (keeping, memory):
+def test_an_append_is_in_the_next_report(sql_store: Store, memory: Store) -> None:
+    jid = next(iter(sql_store.journeys_opened(START, END))).id
+    kpis(sql_store, START, END)
+    for store in (sql_store, memory):
         Switchboard(store, clock=FixedClock(T0), ids=SeededIds(99)).reply(
             jid, agent="kim", body="One more thing", at=T0 + timedelta(days=3)
         )
-    assert [t.id for t in keeping.metric_tallies(START, END) if t.version is not None] == [jid]
     records = list(journey_records(memory, START, END))
     for by in SLICES:
-        _same(kpis(keeping, START, END, by=by), kpis(records, START, END, by=by))
-    assert [t.id for t in keeping.metric_tallies(START, END) if t.version is not None] == [jid]
-    assert refresh_tallies(keeping, START, END) == 1
-    assert [t.id for t in keeping.metric_tallies(START, END) if t.version is not None] == []
-
-
-def test_a_tally_made_before_an_append_is_not_kept(tmp_path: Path, seed: int) -> None:
-    with SQLiteStore(tmp_path / "race.db") as store:
-        _fill(store, seed)
-        made = [complete(t) for t in store.metric_tallies(START, END)]
-        jid = made[0].id
-        Switchboard(store, clock=FixedClock(T0), ids=SeededIds(98)).reply(
-            jid, agent="kim", body="Meanwhile", at=T0 + timedelta(days=3)
-        )
-        assert store.keep_tallies(made, agents=True) == len(made) - 1
-        assert [t.id for t in store.metric_tallies(START, END) if t.version is not None] == [jid]
-
-
-def test_a_tally_kept_before_handoffs_carried_their_queue_is_made_again(
-    tmp_path: Path, seed: int, memory: Store
-) -> None:
-    path = tmp_path / "old.db"
-    records = list(journey_records(memory, START, END))
-    expected = kpis(records, START, END, by=("queue",))
-    assert any(row.group != ("none",) for row in expected.rows)  # the default policy routes
-    with SQLiteStore(path) as store:
-        _fill(store, seed)
-        refresh_tallies(store, START, END)  # keeps every journey's tally
-        # What an earlier release kept: forms 1 (with agents) and 2, handoffs without a queue.
-        with closing(sqlite3.connect(path)) as conn, conn:
-            kept = conn.execute("SELECT journey_id, handoffs FROM journey_tallies").fetchall()
-            assert len(kept) == len(records)
-            for jid, handoffs in kept:
-                old = json.dumps([h[:6] for h in json.loads(handoffs)]) if handoffs else None
-                conn.execute(
-                    "UPDATE journey_tallies SET form = 1, handoffs = ? WHERE journey_id = ?", (old, jid)
-                )
-        assert all(t.version is not None for t in store.metric_tallies(START, END))
-        _same(kpis(store, START, END, by=("queue",)), expected)
-        assert refresh_tallies(store, START, END, agents=False) == len(records)
-        assert [t for t in store.metric_tallies(START, END, agents=False) if t.version is not None] == []
-
-
-def test_keeping_a_tally_not_made_for_a_read_is_refused(sqlite: Store) -> None:
-    assert isinstance(sqlite, MetricTallies)
-    kept = complete(max(sqlite.metric_tallies(START, END)))
-    with pytest.raises(ValidationError, match=r"tallies\[0\]\.version"):
-        sqlite.keep_tallies([kept._replace(version=None)], agents=True)
-    with pytest.raises(ValidationError, match=r"tallies\[0\]"):
-        sqlite.keep_tallies(["a tally"], agents=True)  # type: ignore[list-item]
-
-
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        ({"opened_at": "2025-03-01"}, "opened_at"),
-        ({"waits": [1, 2, 3]}, "waits"),
-        ({"waits": ["soon", "later"]}, "waits"),
-        ({"csat": [400]}, "csat"),
-    ],
-)
-def test_keeping_a_malformed_tally_names_the_field_and_keeps_nothing(
-    sqlite: Store, change: dict[str, object], field: str
-) -> None:
-    assert isinstance(sqlite, MetricTallies)
-    made = [complete(t) for t in sqlite.metric_tallies(START, END)]
-    with pytest.raises(ValidationError, match=rf"tallies\[1\]\.{field}"):
-        sqlite.keep_tallies([made[0], made[1]._replace(**change), *made[2:]], agents=True)
-    assert all(t.version is not None for t in sqlite.metric_tallies(START, END))  # none was kept
-
-
-def test_a_tally_kept_for_a_journey_opened_at_another_time_is_not_kept(sqlite: Store) -> None:
-    assert isinstance(sqlite, MetricTallies)
-    made = [complete(t) for t in sqlite.metric_tallies(START, END)]
-    moved = made[0]._replace(opened_at=made[0].opened_at + 1)
-    assert sqlite.keep_tallies([moved, *made[1:]], agents=True) == len(made) - 1
-    assert [t.id for t in sqlite.metric_tallies(START, END) if t.version is not None] == [made[0].id]
-
-
-def test_refresh_tallies_makes_only_the_missing_ones(keeping: Store, memory: Store) -> None:
-    assert isinstance(keeping, MetricTallies)
-    journeys = len(list(keeping.journeys_opened(START, END)))
-    assert refresh_tallies(keeping, START, END) == journeys
-    assert refresh_tallies(keeping, START, END) == 0
-    assert [t for t in keeping.metric_tallies(START, END) if t.version is not None] == []
-    records = list(journey_records(memory, START, END))
-    _same(kpis(keeping, START, END, by=("agent",)), kpis(records, START, END, by=("agent",)))
-
-
-def test_refresh_tallies_refuses_a_store_that_keeps_none(memory: Store) -> None:
-    with pytest.raises(ValidationError, match="store"):
-        refresh_tallies(memory, START, END)
+        _same(kpis(sql_store, START, END, by=by), kpis(records, START, END, by=by))
 
 
 # -- what the read leaves in the database until a leg needs it ----------------------------------
@@ -649,11 +531,8 @@ def test_a_read_that_walks_the_index_takes_no_second_connection(
 def test_a_store_opened_by_a_relative_path_reads_its_own_file_after_a_chdir(
     tmp_path: Path, sliced: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The connections a read opens beside the store's (the snapshot's second one, the
-    tallies written during the read) find the store's file wherever the process moved."""
-    from handoff.metrics import compute
-
-    monkeypatch.setattr(compute, "_KEEP_BATCH", 1)  # every tally kept while the read is open
+    """The connections a read opens beside the store's (the snapshot's second one, and
+    the one that pins it) find the store's file wherever the process moved."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(tmp_path)
@@ -663,7 +542,6 @@ def test_a_store_opened_by_a_relative_path_reads_its_own_file_after_a_chdir(
         _fill(store, 4)
         monkeypatch.chdir(elsewhere)
         assert {t.id: _plain(t) for t in store.metric_tallies(START, END)} == walked and sliced
-        assert refresh_tallies(store, START, END) == len(walked)
         assert store.path == "relative.db"
     assert list(elsewhere.iterdir()) == []  # no file made where the process moved
 

@@ -209,7 +209,6 @@ def test_every_table_carries_the_contact(store: PostgresStore, postgres: PgServe
         "interactions",
         "handoffs",
         "notifications",
-        "journey_tallies",
         "decisions",
         "callbacks",
         "record_keys",

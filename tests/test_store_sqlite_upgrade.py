@@ -20,7 +20,6 @@ from handoff.models import Contact, Interaction, Journey, Notification
 from handoff.serde import to_json
 from handoff.stores import Changeset, MemoryStore, SQLiteStore, Store
 from handoff.stores.records import brief_contact
-from handoff.stores.sql._tallies import WITH_AGENTS
 from handoff.stores.sqlite import _schema as schema
 from handoff.stores.sqlite._metrics import _PLANS
 from handoff.stores.sqlite._store import _ACTIVE, _FIND_NOTIFICATION
@@ -225,13 +224,32 @@ def test_a_version_2_file_gains_the_metrics_index_and_reports_the_same(
         board.resolve(open_.id, by="agent_upgrade")
     assert _count(path, heads) == before + 1
     assert _count(path, "SELECT value FROM meta WHERE key = 'schema_version'") == schema.SCHEMA_VERSION
-    bounds = {"start": 0, "end": 2**62, "form": WITH_AGENTS}
+    bounds = {"start": 0, "end": 2**62}
     for (scan, _agents), plan in _PLANS.items():
         histories = _plan(path, plan, bounds)
         assert "interactions_for_metrics" in histories, histories
         # A long period's histories are grouped as they come off the index: no sort.
         if scan:
             assert "TEMP B-TREE" not in histories, histories
+
+
+def test_a_version_9_file_drops_its_kept_tallies_and_reports_the_same(tmp_path: Path) -> None:
+    """Kept metrics tallies are gone (schema version 10): a file that kept some loses the
+    table, and its reports are those of its records."""
+    path = tmp_path / "v9.db"
+    with pytest.MonkeyPatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:9])
+        old.setattr(schema, "SCHEMA_VERSION", 9)
+        with SQLiteStore(path) as store:
+            populate(Switchboard(store, clock=FixedClock(METRICS_T0), ids=SeededIds(3)), 3)
+    tables = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'journey_tallies'"
+    assert _count(path, tables) == 1
+    start, end = METRICS_T0 - timedelta(days=1), METRICS_T0 + timedelta(days=60)
+    with SQLiteStore(path) as store:
+        records = list(journey_records(store, start, end))
+        assert kpis(store, start, end).to_records() == kpis(records, start, end).to_records()
+    assert _count(path, tables) == 0
+    assert _count(path, "SELECT value FROM meta WHERE key = 'schema_version'") == schema.SCHEMA_VERSION == 10
 
 
 _LINK_KINDS = st.lists(

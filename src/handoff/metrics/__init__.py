@@ -12,7 +12,7 @@ from handoff.metrics._tally import tally
 from handoff.metrics.aggregate import DIMENSIONS, Aggregator, Counts, GroupTotals, combine
 from handoff.metrics.calendar import BusinessCalendar, Opening
 from handoff.metrics.callbacks import CallbackReport, CallbackRow, callback_figures
-from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks, refresh_tallies
+from handoff.metrics.compute import journey_records, kpis, kpis_with_weeks
 from handoff.metrics.dashboard import dashboard
 from handoff.metrics.formulas import (
     Durations,
@@ -66,7 +66,6 @@ __all__ = [
     "median",
     "nps",
     "p90",
-    "refresh_tallies",
     "sla_breaches",
     "tally",
 ]

@@ -55,7 +55,7 @@ def fold(
     held = 0  # journeys whose waits are held, in every group
     for t in tallies:
         (_, opened, entry, _, first_reply, waits, first_resolved, resolved_at, resolved_channel,
-         reopens, handoffs, csat, nps, ces, comeback, _, _) = t  # fmt: skip
+         reopens, handoffs, csat, nps, ces, comeback, _) = t  # fmt: skip
         key = (entry,) if by_channel else _key(by, aggregator, t)
         found = groups.get(key)
         if found is None:

@@ -127,4 +127,4 @@ def complete(item: MetricTally) -> MetricTally:
         return item
     handoffs = _handoffs(legs, sorted(legs.steps, key=_ORDER))
     # item._replace(handoffs=handoffs, legs=None), without its cost in a year's loop
-    return MetricTally(*item[:10], handoffs, *item[11:15], None, item[16])
+    return MetricTally(*item[:10], handoffs, *item[11:15], None)

@@ -3,10 +3,8 @@
 A store that offers :class:`~handoff.stores.capabilities.MetricsSource` (SQLite, PostgreSQL)
 reduces each journey to its :class:`~handoff.stores.metric_rows.MetricTally` in the database,
 so a year of history never leaves it as interactions; the tallies are folded straight
-into the groups (:mod:`handoff.metrics._fold`). A store that also keeps tallies
-(:class:`~handoff.stores.capabilities.MetricTallies`) reduces only the journeys that
-moved since their tally was kept (:func:`refresh_tallies` keeps them; a report only
-reads, it never writes). Any other store that can list its
+into the groups (:mod:`handoff.metrics._fold`). A report only reads, it never writes.
+Any other store that can list its
 journeys (:class:`~handoff.stores.capabilities.JourneyIndex`) is read journey by journey
 through the ordinary :class:`~handoff.stores.base.Store` look-ups, and its models go
 through :func:`~handoff.metrics.journeys.journey_figures`: the walk, the reference
@@ -33,11 +31,11 @@ from handoff.metrics.journeys import (
 )
 from handoff.metrics.report import KpiReport
 from handoff.stores.base import Store
-from handoff.stores.capabilities import JourneyIndex, MetricsSource, MetricTallies
+from handoff.stores.capabilities import JourneyIndex, MetricsSource
 from handoff.stores.metric_rows import MetricTally
 from handoff.stores.sql._metrics import period
 
-__all__ = ["journey_records", "kpis", "kpis_with_weeks", "refresh_tallies"]
+__all__ = ["journey_records", "kpis", "kpis_with_weeks"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -133,34 +131,6 @@ def _reports(
     return report(by, main), report(("week",), _regrouped(groups, lambda key: (key[week],)))
 
 
-def refresh_tallies(store: Store, start: datetime, end: datetime, *, agents: bool = True) -> int:
-    """Make and keep the tally of every journey opened from ``start`` to ``end`` whose
-    kept tally is missing or stale, so that the next reports read them instead (after a
-    bulk import, or at night); return how many were made. A report never keeps tallies:
-    it reads those kept and reduces the other journeys itself. A tally kept with
-    ``agents=False`` lacks the first replying agent: a report sliced by agent reduces
-    its journey again. A store that cannot keep tallies is an error."""
-    start, end = period(start, end)
-    if not isinstance(store, MetricTallies):
-        raise ValidationError(
-            "store",
-            f"{type(store).__name__} keeps no tallies; it needs the MetricTallies capability "
-            "(handoff.stores.capabilities)",
-        )
-    made = 0
-    batch: list[MetricTally] = []
-    for item in _checked(store, store.metric_tallies(start, end, agents=agents)):
-        if item.version is not None:
-            batch.append(item)
-            made += 1
-            if len(batch) >= _KEEP_BATCH:
-                store.keep_tallies(batch, agents=agents)
-                batch.clear()
-    if batch:
-        store.keep_tallies(batch, agents=agents)
-    return made
-
-
 def _regrouped(
     groups: list[GroupTotals], key_of: Callable[[tuple[str, ...]], tuple[str, ...]]
 ) -> list[GroupTotals]:
@@ -181,9 +151,6 @@ def _checked(source: MetricsSource, tallies: Iterable[MetricTally]) -> Iterator[
         if item.legs is not None:
             item = complete(item)
         yield item
-
-
-_KEEP_BATCH = 2000
 
 
 def _figures(

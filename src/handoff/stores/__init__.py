@@ -16,7 +16,6 @@ from handoff.stores.capabilities import (
     IntakeRecords,
     JourneyIndex,
     MetricsSource,
-    MetricTallies,
     SerializedWrites,
 )
 from handoff.stores.memory import MemoryStore
@@ -35,7 +34,6 @@ __all__ = [
     "IntakeRecords",
     "JourneyIndex",
     "MemoryStore",
-    "MetricTallies",
     "MetricsSource",
     "SQLiteStore",
     "SerializedWrites",

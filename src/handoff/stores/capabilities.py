@@ -9,7 +9,6 @@ the faster path when a store offers it, the plain look-ups otherwise:
   so writers of one journey wait their turn instead of failing on a version conflict;
 * :class:`JourneyIndex`, :class:`MetricsSource`: the metrics' push-downs, from listing
   journeys by period to reducing each journey to its figures in the database;
-  :class:`MetricTallies`: keep those figures between reports;
 * :class:`OutboxLeases`: lease due notifications to one of several senders;
 * :class:`ErasureScrub`: erase, then say what may remain of the data outside the tables;
 * :class:`RecordPages`: a journey's interactions a page at a time (paged histories,
@@ -40,7 +39,6 @@ __all__ = [
     "IntakeReads",
     "IntakeRecords",
     "JourneyIndex",
-    "MetricTallies",
     "MetricsSource",
     "OutboxLeases",
     "RecordPages",
@@ -213,30 +211,6 @@ class MetricsSource(JourneyIndex):
         one consistent snapshot. ``agents=False`` may leave ``agent`` out (None): only a
         report sliced by agent reads it. A tally may leave ``handoffs`` empty and give
         ``legs`` instead, for the KPIs to read the handoffs from."""
-
-
-class MetricTallies(MetricsSource):
-    """Optional capability: keep each journey's tally between reports, as a derived cache.
-
-    :meth:`~MetricsSource.metric_tallies` then gives, for a journey whose kept tally was
-    made from its current version, that tally (``version`` None), and reduces only the
-    others, giving each with the ``version`` it was made from.
-    :func:`~handoff.metrics.refresh_tallies` hands those back, completed, to
-    :meth:`keep_tallies` (a report only reads). A tally is current only while its
-    journey's version is unchanged, so any later append makes the next report reduce
-    that journey again; dropping every kept tally never changes a figure.
-    """
-
-    @abc.abstractmethod
-    def keep_tallies(self, tallies: Iterable[MetricTally], *, agents: bool) -> int:
-        """Keep ``tallies`` (each with its ``version`` and no ``legs``), made by a read with
-        ``agents``; a tally whose journey has moved on since is not kept. Return how many
-        were kept."""
-
-    @abc.abstractmethod
-    def drop_tallies(self) -> int:
-        """Forget every kept tally (reports reduce every journey again); return
-        how many there were."""
 
 
 # -- privacy and delivery ---------------------------------------------------------------------

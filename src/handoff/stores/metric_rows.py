@@ -98,11 +98,7 @@ class MetricTally(NamedTuple):
     opened their next journey, if they did. A source that cannot tell which facts a
     customer restated leaves ``handoffs`` empty and gives ``legs``: the journey's fact
     index, handoffs and conversational steps (customer messages with their text and id,
-    agent replies), from which the KPIs read the handoffs. ``version`` is the journey's
-    version the tally was made from, given by a source that keeps tallies
-    (:class:`~handoff.stores.capabilities.MetricTallies`) on each tally it made for this
-    read, for :meth:`~handoff.stores.capabilities.MetricTallies.keep_tallies`; None for
-    a tally it had kept, or from a source that keeps none.
+    agent replies), from which the KPIs read the handoffs.
     """
 
     id: str
@@ -121,4 +117,3 @@ class MetricTally(NamedTuple):
     ces: Sequence[int]
     next_contact_at: int | None
     legs: MetricJourney | None = None
-    version: int | None = None

@@ -18,11 +18,11 @@ import pytest
 
 from handoff.clock import FixedClock, SeededIds
 from handoff.events import Inbound
-from handoff.metrics import BusinessCalendar, journey_records, kpis, refresh_tallies, tally
+from handoff.metrics import BusinessCalendar, journey_records, kpis, tally
 from handoff.metrics._tally import complete
 from handoff.metrics.journeys import compact
 from handoff.stores.base import Store
-from handoff.stores.capabilities import JourneyIndex, MetricsSource, MetricTallies
+from handoff.stores.capabilities import JourneyIndex, MetricsSource
 from handoff.stores.metric_rows import MetricTally
 from handoff.switchboard import Switchboard
 from handoff.testing._kit import KitBase
@@ -124,41 +124,8 @@ class MetricsConformance(KitBase):
         }
         assert bare == {jid: t[:3] + t[4:] for jid, t in walked.items()}
 
-    def test_kept_tallies_give_the_walks_report_until_and_after_a_journey_moves(self, store: Store) -> None:
-        source = self.source(store)
-        if not isinstance(source, MetricTallies):
-            pytest.skip(f"{type(store).__name__} is not MetricTallies (optional capability)")
-        board = _story(store)
-
-        def walked(by: tuple[str, ...]) -> list[dict[str, object]]:
-            records = list(journey_records(store, _START, _END))
-            return kpis(records, _START, _END, by=by, business_hours=_HOURS).to_records()
-
-        for by in (("channel",), ("agent",)):  # a report keeps nothing
-            assert kpis(store, _START, _END, by=by, business_hours=_HOURS).to_records() == walked(by)
-        assert all(t.version is not None for t in source.metric_tallies(_START, _END))
-        assert refresh_tallies(store, _START, _END) > 0
-        for by in (("channel",), ("agent",)):  # from the kept tallies
-            assert kpis(store, _START, _END, by=by, business_hours=_HOURS).to_records() == walked(by)
-        made = {t.id: t.version for t in source.metric_tallies(_START, _END)}
-        assert set(made.values()) == {None}  # every tally was kept, and is current
-        moved = next(iter(made))
-        board.reply(moved, agent="kim", body="One more thing", at=_at(9000))
-        fresh = {t.id for t in source.metric_tallies(_START, _END) if t.version is not None}
-        assert fresh == {moved}  # an append makes only that journey's tally stale
-        for by in (("channel",), ("agent",)):
-            assert kpis(store, _START, _END, by=by, business_hours=_HOURS).to_records() == walked(by)
-        assert source.drop_tallies() == len(made)
-        assert (
-            kpis(store, _START, _END, by=("agent",)).to_records()
-            == kpis(list(journey_records(store, _START, _END)), _START, _END, by=("agent",)).to_records()
-        )
-
 
 def _plain(item: MetricTally) -> tuple[object, ...]:
     """A tally with its sequences as tuples (a source may give waits as arrays, answers as
-    bytes), without the version a source that keeps tallies gives those it made."""
-    return tuple(
-        tuple(value) if isinstance(value, (array, bytes, list)) else value
-        for value in item._replace(version=None)
-    )
+    bytes)."""
+    return tuple(tuple(value) if isinstance(value, (array, bytes, list)) else value for value in item)

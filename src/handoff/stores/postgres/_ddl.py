@@ -19,10 +19,11 @@ from handoff.stores.postgres._connect import check_settings
 from handoff.stores.postgres._layout import BASELINE_VERSION, TABLES, create_statements
 from handoff.stores.postgres._schema import CREATE_LEDGER, MIGRATIONS
 
-__all__ = ["DIALECTS", "ddl", "distribution"]
+__all__ = ["DIALECTS", "ddl", "distribution", "dropped_tables"]
 
 DIALECTS = ("postgresql", "citus")
 _CREATED = re.compile(r"CREATE TABLE (?P<name>\w+) \((?P<body>.*)\)", re.DOTALL)
+_DROPPED = re.compile(r"DROP TABLE (?P<name>\w+)$")
 
 
 def ddl(dialect: str, partitions: int = 0, *, schema: str = "handoff") -> str:
@@ -57,7 +58,10 @@ def distribution() -> list[str]:
     """The Citus calls distributing every table, in an order where each table a foreign
     key points at is distributed before the table holding the key."""
     calls: list[str] = []
+    dropped = dropped_tables()
     for table in TABLES:
+        if table.name in dropped:
+            continue
         if table.name == "contacts":
             calls.append(f"SELECT create_distributed_table('contacts', '{table.shard_by}')")
         else:
@@ -69,6 +73,13 @@ def distribution() -> list[str]:
             if created and re.search(r"\bcontact_id\b", created["body"]):
                 calls.append(_distribute(created["name"], "contact_id", "contacts"))
     return calls
+
+
+def dropped_tables() -> frozenset[str]:
+    """The tables of :data:`~handoff.stores.postgres._layout.TABLES` that a later
+    migration drops (``journey_tallies``: no metrics tallies are kept any more)."""
+    later = (step.strip() for _, steps in MIGRATIONS[BASELINE_VERSION:] for step in steps)
+    return frozenset(found["name"] for found in map(_DROPPED.match, later) if found)
 
 
 def _distribute(table: str, column: str, colocate_with: str) -> str:

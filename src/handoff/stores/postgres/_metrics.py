@@ -1,26 +1,24 @@
 """PostgreSQL's side of the metrics read: each journey reduced to one row in SQL.
 
-The five queries of :mod:`handoff.stores.sql._metrics` (the period's journeys without a
-current kept tally, one row per journey of their histories, aggregated in order of time
-then sequence, their handoffs and the customer's messages after them, all ordered by
-journey id, and the current kept tallies) run in one read-only, repeatable-read
-transaction on one pooled connection, each through a server-side cursor fetched in
-batches; the text of earlier customer messages and a journey's fact index are looked up
-on the same connection, in the same snapshot, only when a leg needs them. The tallies a
-report made are kept in one transaction after it. Timestamps come out as UTC
-microseconds (``extract(epoch ...)`` is exact numeric arithmetic).
+The four queries of :mod:`handoff.stores.sql._metrics` (the period's journeys, one row
+per journey of their histories, aggregated in order of time then sequence, their
+handoffs and the customer's messages after them, all ordered by journey id) run in one
+read-only, repeatable-read transaction on one pooled connection, each through a
+server-side cursor fetched in batches; the text of earlier customer messages and a
+journey's fact index are looked up on the same connection, in the same snapshot, only
+when a leg needs them. Timestamps come out as UTC microseconds (``extract(epoch ...)``
+is exact numeric arithmetic).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
 from handoff.models import Journey
 from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
-from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
 
 __all__ = ["PostgresMetrics"]
 
@@ -30,12 +28,7 @@ def _us(column: str) -> str:
 
 
 _IN_PERIOD = "j.opened_at >= %(start)s AND j.opened_at < %(end)s"
-_CURRENT = (
-    "EXISTS (SELECT 1 FROM journey_tallies t WHERE t.journey_id = j.id AND t.version = j.version"
-    " AND t.form <= %(form)s)"
-)
-_PERIOD = f"{_IN_PERIOD} AND NOT {_CURRENT}"
-_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
+_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_IN_PERIOD})"
 _CONV = "kind IN ('message', 'call')"
 _ORDER = "ORDER BY i.at, i.sequence"
 # A survey's answers as the JSON array [csat, nps, ces].
@@ -100,16 +93,8 @@ _JOURNEYS = f"""SELECT j.id, {_us("j.opened_at")}, j.data -> 'path' -> 0 ->> 'ch
     j.data ->> 'current_channel', j.data ->> 'resolved_at', (j.data ->> 'reopen_count')::integer,
     j.data ->> 'assignee',
     CASE WHEN j.data -> 'path' -> 0 ->> 'channel' IS NULL THEN {_FIRST_CHANNEL} END,
-    {_NEXT_CONTACT}, j.version
-FROM journeys j WHERE {_PERIOD} ORDER BY j.id"""
-_KEPT = f"""SELECT j.id, {_us("j.opened_at")}, {KEPT_COLUMNS}, {_NEXT_CONTACT}
-FROM journeys j
-JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form <= %(form)s
-WHERE {_IN_PERIOD}"""
-_KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
-SELECT j.id, j.contact_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
-FROM journeys j WHERE j.id = %s AND j.version = %s
-ON CONFLICT (journey_id, contact_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
+    {_NEXT_CONTACT}
+FROM journeys j WHERE {_IN_PERIOD} ORDER BY j.id"""
 _OPENED = (
     "SELECT data::text FROM journeys WHERE opened_at >= %s AND opened_at < %s ORDER BY opened_at, position"
 )
@@ -139,18 +124,16 @@ class PostgresMetrics(SQLMetrics):
         return iter(journeys)
 
     @contextmanager
-    def _metric_cursors(self, start: datetime, end: datetime, form: int) -> Iterator[Cursors]:
+    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
         connection = cast(Any, self)._connection("read the metrics")
         with connection as conn, conn.transaction():
             conn.execute(_SNAPSHOT)
-            bounds = {"start": start, "end": end, "form": form}
-            agents = form == WITH_AGENTS
+            bounds = {"start": start, "end": end}
             queries = {
                 "journeys": _JOURNEYS,
                 "histories": _HISTORIES.replace("{agent}", _AGENT if agents else "NULL"),
                 "handoffs": _HANDOFFS,
                 "said": _SAID,
-                "kept": _KEPT,
             }
             cursors = []
             for name, sql in queries.items():
@@ -159,13 +142,12 @@ class PostgresMetrics(SQLMetrics):
                 cursor.execute(sql, bounds)
                 cursors.append(cursor)
             try:
-                journeys, histories, handoffs, said, kept = cursors
+                journeys, histories, handoffs, said = cursors
                 yield Cursors(
                     journeys,
                     histories,
                     handoffs,
                     said,
-                    kept,
                     lambda journey_id, before: _texts(conn, journey_id, before),
                     lambda journey_id: _one(conn.execute(_FACTS, (journey_id,)).fetchone()),
                     lambda journey_id, channel, at, seq: _reply(conn, journey_id, channel, at, seq),
@@ -173,15 +155,3 @@ class PostgresMetrics(SQLMetrics):
             finally:
                 for cursor in cursors:
                     cursor.close()
-
-    def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
-        # The journey's id and version last (the opening time, which ends the row, is not read).
-        params = [(*row[1:-1], row[0], row[2]) for row in rows]
-        connection = cast(Any, self)._connection("keep the metrics tallies")
-        with connection as conn, conn.transaction(), conn.cursor() as cursor:
-            cursor.executemany(_KEEP, params)
-            return int(cursor.rowcount)
-
-    def drop_tallies(self) -> int:
-        with cast(Any, self)._connection("drop the metrics tallies") as conn, conn.transaction():
-            return int(conn.execute("DELETE FROM journey_tallies").rowcount)

@@ -512,6 +512,10 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ALTER FUNCTION intake_rows(text, text, text, timestamptz, integer) SET enable_bitmapscan = off",
         ),
     ),
+    (
+        "no kept metrics tallies: a first report reads the history itself, within the target",
+        ("DROP TABLE journey_tallies",),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

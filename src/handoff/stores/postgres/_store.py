@@ -165,7 +165,6 @@ _RECORD_ORDER = (
 )
 _ERASE = (
     "DELETE FROM callbacks WHERE contact_id = %s",
-    f"DELETE FROM journey_tallies WHERE {_OF_CONTACT}",
     f"DELETE FROM decisions WHERE {_OF_CONTACT}",
     f"DELETE FROM interactions WHERE {_OF_CONTACT}",
     f"DELETE FROM handoffs WHERE {_OF_CONTACT}",
@@ -180,7 +179,7 @@ _ERASE = (
 # Every table an erasure deletes from; the pool's connections are in autocommit mode.
 _VACUUM_ERASED = (
     "VACUUM contacts, identities, record_keys, journeys, interactions, handoffs, notifications, decisions,"
-    " journey_tallies, callbacks"
+    " callbacks"
 )
 
 

@@ -1,24 +1,21 @@
 """The metrics read shared by the SQL backends: one row per journey, made into its tally.
 
-A backend runs five queries in one read snapshot (:class:`Cursors`), and the database
+A backend runs four queries in one read snapshot (:class:`Cursors`), and the database
 reduces every journey's history to one row: Python never sees an interaction row, bar
 the customer's messages after a handoff, whose facts the repeat rate reads. (The text
 of a journey's earlier customer messages and its fact index are looked up in the same
-snapshot, only for a journey with a leg that needs them.) The first four cover the
-period's journeys without a current kept tally, all ordered by journey id the same way:
-the journeys, their histories, and for the journeys with handoffs their handoffs and
-the customer's messages after them. This module merges the four streams and turns each
-journey's rows into a :class:`~handoff.stores.metric_rows.MetricTally` with the
-journey's version, for :func:`~handoff.metrics.refresh_tallies` to hand back to
-:meth:`SQLMetrics.keep_tallies`. The fifth gives the kept tallies that are still
-current (see :mod:`handoff.stores.sql._tallies`).
+snapshot, only for a journey with a leg that needs them.) They cover the period's
+journeys, all ordered by journey id the same way: the journeys, their histories, and
+for the journeys with handoffs their handoffs and the customer's messages after them.
+This module merges the four streams and turns each journey's rows into a
+:class:`~handoff.stores.metric_rows.MetricTally`.
 
 Row layouts (times in UTC microseconds):
 
 * journey: id, opened_at, first path channel, current channel, resolved_at (ISO text),
   reopen count, assignee (the last five from the record's JSON), the channel of its
   first step (only when the path is empty), the opening time of the contact's next
-  journey, its version;
+  journey;
 * history (absent for a journey without interactions): journey id; the letters of
   the steps the order-dependent figures read, in order of time then sequence, as one
   text: ``c`` a customer's message or call, ``a`` an agent's, ``r`` a resolution; the
@@ -59,9 +56,8 @@ from __future__ import annotations
 
 import abc
 import json
-import threading
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from operator import itemgetter
@@ -70,11 +66,10 @@ from typing import Any, NamedTuple
 from handoff.clock import ensure_aware
 from handoff.errors import StoreError, ValidationError
 from handoff.facts._restatable import restatable
-from handoff.stores.capabilities import MetricTallies
+from handoff.stores.capabilities import MetricsSource
 from handoff.stores.metric_rows import MetricTally, TallyHandoff
 from handoff.stores.sql._fields import answers, iso_micros
 from handoff.stores.sql._talk import NO_WAITS, Talk
-from handoff.stores.sql._tallies import form_of, kept_tally, tally_row
 
 __all__ = ["RESOLVED", "Cursors", "Facts", "Replies", "SQLMetrics", "Texts", "period"]
 
@@ -94,16 +89,14 @@ key on: (journey id, channel, instant, sequence or None for any), None if none."
 
 class Cursors(NamedTuple):
     """What a backend's metrics read gives, in one consistent snapshot: the row streams
-    of the journeys without a current kept tally (journeys, histories, handoffs and the
-    customer's messages after them, all ordered by journey id the same way), the kept
-    tallies that are current, and what reads a journey's customer messages, its fact
-    index and a reply on a channel in the same snapshot."""
+    of the period's journeys (journeys, histories, handoffs and the customer's messages
+    after them, all ordered by journey id the same way), and what reads a journey's
+    customer messages, its fact index and a reply on a channel in the same snapshot."""
 
     journeys: Iterable[Row]
     histories: Iterable[Row]
     handoffs: Iterable[Row]
     said: Iterable[Row]
-    kept: Iterable[Row]
     texts: Texts
     facts: Facts
     replies: Replies
@@ -121,84 +114,43 @@ def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-class SQLMetrics(MetricTallies):
-    """:class:`~handoff.stores.capabilities.MetricTallies` over a backend's row streams (:class:`Cursors`)."""
+class SQLMetrics(MetricsSource):
+    """:class:`~handoff.stores.capabilities.MetricsSource` over a backend's row streams (:class:`Cursors`)."""
 
     @abc.abstractmethod
-    def _metric_cursors(self, start: datetime, end: datetime, form: int) -> AbstractContextManager[Cursors]:
-        """The row streams and look-ups (see the module) in one consistent snapshot;
-        a kept tally is current if made from the journey's version in ``form`` or a
-        better one (a lower number)."""
-
-    @abc.abstractmethod
-    def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
-        """Upsert ``rows`` (:func:`~handoff.stores.sql._tallies.tally_row`) in one
-        transaction, each only while its journey is still at that version."""
-
-    def _keep_during_read(self, rows: Sequence[Row], backlog: list[Row]) -> int:
-        """Keep ``rows`` while this thread's metrics read is open. A backend that can
-        write beside its open read (another connection to the same file) does so;
-        by default they wait in ``backlog`` until the read is over."""
-        backlog.extend(rows)
-        return 0
-
-    def _tally_backlogs(self) -> dict[int, list[Row]]:
-        """Rows waiting for the open metrics read of each thread that has one."""
-        backlogs: dict[int, list[Row]] | None = self.__dict__.get("_metric_backlogs")
-        if backlogs is None:
-            backlogs = self.__dict__["_metric_backlogs"] = {}
-        return backlogs
+    def _metric_cursors(
+        self, start: datetime, end: datetime, agents: bool
+    ) -> AbstractContextManager[Cursors]:
+        """The row streams and look-ups (see the module) in one consistent snapshot; the
+        histories give the first replying agent only with ``agents``."""
 
     def metric_tallies(self, start: datetime, end: datetime, *, agents: bool = True) -> Iterator[MetricTally]:
         start, end = period(start, end)
-        backlogs, me = self._tally_backlogs(), threading.get_ident()
-        backlog: list[Row] = []
-        backlogs[me] = backlog
-        try:
-            with self._metric_cursors(start, end, form_of(agents)) as cursors:
-                histories = iter(cursors.histories)
-                handoffs = iter(cursors.handoffs)
-                said = iter(cursors.said)
-                history, move, message = next(histories, None), next(handoffs, None), next(said, None)
-                for row in cursors.journeys:
-                    jid = row[0]
-                    mine = None
-                    if history is not None and history[0] == jid:
-                        mine, history = history, next(histories, None)
-                    if move is None or move[0] != jid:
-                        yield _tally(row, mine, cursors)
-                        continue
-                    moved: list[Row] = []
-                    while move is not None and move[0] == jid:
-                        moved.append(move)
-                        move = next(handoffs, None)
-                    spoken: list[Row] = []
-                    while message is not None and message[0] == jid:
-                        spoken.append(message)
-                        message = next(said, None)
-                    yield _tally(row, mine, cursors, moved, spoken)
-                if history is not None or move is not None or message is not None:
-                    left = next(row for row in (history, move, message) if row is not None)
-                    raise StoreError(f"the metrics read gave rows out of order (journey {left[0]!r})")
-                for row in cursors.kept:
-                    yield kept_tally(row)
-        finally:
-            del backlogs[me]
-        if backlog:  # the read is over: what was kept during it is written now
-            self._keep_tally_rows(backlog)
-
-    def keep_tallies(self, tallies: Iterable[MetricTally], *, agents: bool) -> int:
-        """Keep ``tallies``; called while this thread's read is open, the backend keeps
-        them beside it or once it is over (``refresh_tallies`` hands them over in
-        batches as it reads them, so a year of tallies is never held at once)."""
-        form = form_of(agents)
-        rows = [tally_row(item, form, f"tallies[{i}]") for i, item in enumerate(tallies)]
-        if not rows:
-            return 0
-        backlog = self._tally_backlogs().get(threading.get_ident())
-        if backlog is not None:
-            return self._keep_during_read(rows, backlog)
-        return self._keep_tally_rows(rows)
+        with self._metric_cursors(start, end, agents) as cursors:
+            histories = iter(cursors.histories)
+            handoffs = iter(cursors.handoffs)
+            said = iter(cursors.said)
+            history, move, message = next(histories, None), next(handoffs, None), next(said, None)
+            for row in cursors.journeys:
+                jid = row[0]
+                mine = None
+                if history is not None and history[0] == jid:
+                    mine, history = history, next(histories, None)
+                if move is None or move[0] != jid:
+                    yield _tally(row, mine, cursors)
+                    continue
+                moved: list[Row] = []
+                while move is not None and move[0] == jid:
+                    moved.append(move)
+                    move = next(handoffs, None)
+                spoken: list[Row] = []
+                while message is not None and message[0] == jid:
+                    spoken.append(message)
+                    message = next(said, None)
+                yield _tally(row, mine, cursors, moved, spoken)
+            if history is not None or move is not None or message is not None:
+                left = next(row for row in (history, move, message) if row is not None)
+                raise StoreError(f"the metrics read gave rows out of order (journey {left[0]!r})")
 
 
 _NO_HISTORY = (None, None, None, None, None, None)
@@ -209,7 +161,7 @@ _new = tuple.__new__
 def _tally(
     row: Row, history: Row | None, read: Cursors, moved: list[Row] = _NO_ROWS, said: list[Row] = _NO_ROWS
 ) -> MetricTally:
-    jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at, version = row
+    jid, opened, entry, current, resolved, reopen_count, assignee, first_channel, next_at = row
     _, letters, instants, resolutions, surveys, agent = history or _NO_HISTORY
     letters = letters or ""
     reopens = 0
@@ -246,7 +198,6 @@ def _tally(
             ces,
             next_at,
             None,
-            version,
         ),
     )
 

@@ -1,9 +1,9 @@
 """SQLite's side of the metrics read: each journey reduced to one row in SQL.
 
-Five queries run in one read snapshot. The first four cover the period's journeys
-without a current kept tally, all ordered by journey id (binary collation): the
-journeys, whose own fields come from ``journeys_for_metrics`` (schema version 8: one
-virtual column, kept only in the index, holds them), and one row per journey of their
+Four queries run in one read snapshot. They cover the period's journeys, all ordered
+by journey id (binary collation): the journeys, whose own fields come from
+``journeys_for_metrics`` (schema version 8: one virtual column, kept only in the index,
+holds them), and one row per journey of their
 histories, grouped from ``interactions_for_metrics`` (schema version 3; version 9 added
 each survey's id and answers), which holds every column the grouping reads in the order
 it reads them, so that it reads no record. The grouping is a plain
@@ -22,48 +22,34 @@ text of customer messages from a journey's earliest handoff on;
 earlier messages' text and the fact index are looked up, in the same snapshot, only
 when a leg needs them.
 
-A long cold read (more journeys than a slice, no tally kept, a second core to run on)
+A long read (more journeys than a slice, and a second core to run on)
 gets its four streams from a thread of its own, a slice of the period at a time
 (:mod:`handoff.stores.sqlite._reader`), while the calling thread tallies and makes the
 look-ups through a second connection pinned to the read's snapshot
 (:func:`~handoff.stores.sqlite._connect.reader_beside`), through which it also reads a
 slice itself whenever none is ready.
-
-The fifth reads the kept tallies (``journey_tallies``, schema version 4) that are
-current: made from the journey's version, which ``journeys_for_metrics`` holds beside
-its opening time, so reading a year of kept tallies never touches a journey's record;
-with no tally kept at all it is not run, nor are the journeys without one counted.
-``refresh_tallies`` keeps the tallies it made beside the read (see
-:meth:`SQLiteMetrics._keep_during_read`), each checked against its journey's version in
-the same index.
 """
 
 from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
 from handoff.clock import micros
 from handoff.models import Journey
 from handoff.stores.sql._metrics import RESOLVED, Cursors, Row, SQLMetrics, period
-from handoff.stores.sql._tallies import KEPT_COLUMNS, NEWER, TALLY_COLUMNS, UPDATE_TALLY, WITH_AGENTS
-from handoff.stores.sqlite._connect import begin, connect, reader_beside, rollback, store_error
+from handoff.stores.sqlite._connect import reader_beside
 from handoff.stores.sqlite._reader import SLICE, SliceReader, cores
 
 __all__ = ["SQLiteMetrics"]
 
 _IN_PERIOD = "j.opened_at >= :start AND j.opened_at < :end"
-_CURRENT = (
-    "EXISTS (SELECT 1 FROM journey_tallies t WHERE t.journey_id = j.id AND t.version = j.version"
-    " AND t.form <= :form)"
-)
-_PERIOD = f"{_IN_PERIOD} AND NOT {_CURRENT}"
 _CONV = "kind IN ('message', 'call')"
-_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_PERIOD})"
+_CHOSEN = f"(SELECT j.id FROM journeys j WHERE {_IN_PERIOD})"
 _RESOLUTION = f"i.kind = 'event' AND i.event_head = '{RESOLVED}'"
 # The figures of each history as a few columns (see handoff.stores.sql._metrics): the
 # letters of its steps, the instants of its conversation, its resolutions and surveys.
@@ -75,7 +61,7 @@ _GROUPED = f"""SELECT i.journey_id AS jid,
     group_concat(i.survey_answers, char(30)) AS surveys
 FROM {{rows}} GROUP BY i.journey_id"""
 _SCAN = f"interactions i INDEXED BY interactions_for_metrics WHERE i.journey_id IN {_CHOSEN}"
-_WALK = f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
+_WALK = f"""(SELECT id FROM journeys j WHERE {_IN_PERIOD} ORDER BY +j.id) p
     CROSS JOIN interactions i INDEXED BY interactions_for_metrics ON i.journey_id = p.id"""
 _AGENT = f"""(SELECT x.reply_agent FROM interactions x INDEXED BY interactions_for_metrics
     WHERE x.journey_id = g.jid AND x.author = 'agent' AND x.{_CONV} ORDER BY x.at, x.sequence LIMIT 1)"""
@@ -91,7 +77,7 @@ _KEYED = """SELECT h.journey_id AS jid, h.at, h.from_channel, h.to_channel, h.re
     FROM {moves} LEFT JOIN interactions a ON a.id = h.anchor_id {chosen}"""
 _MOVES_SCAN = ("handoffs h INDEXED BY handoffs_for_metrics", f"WHERE h.journey_id IN {_CHOSEN}")
 _MOVES_WALK = (
-    f"""(SELECT id FROM journeys j WHERE {_PERIOD} ORDER BY +j.id) p
+    f"""(SELECT id FROM journeys j WHERE {_IN_PERIOD} ORDER BY +j.id) p
         CROSS JOIN handoffs h INDEXED BY handoffs_for_metrics ON h.journey_id = p.id""",
     "",
 )
@@ -128,25 +114,12 @@ _JOURNEYS = f"""SELECT j.id, j.opened_at, json_extract(j.metric_fields, '$[0]'),
     json_extract(j.metric_fields, '$[1]'), json_extract(j.metric_fields, '$[2]'),
     json_extract(j.metric_fields, '$[3]'), json_extract(j.metric_fields, '$[4]'),
     CASE WHEN json_extract(j.metric_fields, '$[0]') IS NULL THEN {_FIRST_CHANNEL} END,
-    {_NEXT_CONTACT}, j.version
-FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD} ORDER BY +j.id"""
-_KEPT = f"""SELECT j.id, j.opened_at, {KEPT_COLUMNS}, {_NEXT_CONTACT}
-FROM journeys j INDEXED BY journeys_for_metrics
-JOIN journey_tallies t ON t.journey_id = j.id AND t.version = j.version AND t.form <= :form
-WHERE {_IN_PERIOD}"""
-# The journey's version is checked in journeys_for_metrics (by its opening time, which
-# ends the row), not in its record: a year of tallies is kept without reading a journey.
-_KEEP = f"""INSERT INTO journey_tallies ({TALLY_COLUMNS})
-SELECT j.id, j.contact_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
-FROM journeys j INDEXED BY journeys_for_metrics WHERE j.opened_at = ?16 AND j.id = ?1 AND j.version = ?3
-ON CONFLICT (journey_id) DO UPDATE SET {UPDATE_TALLY} WHERE {NEWER}"""
+    {_NEXT_CONTACT}
+FROM journeys j INDEXED BY journeys_for_metrics WHERE {_IN_PERIOD} ORDER BY +j.id"""
 _READ_CACHE = -4096  # KiB
-# How many journeys the period holds, how many there are, and whether any tally is kept:
-# with none kept, every journey of the period is reduced (and no kept tally is read)
-# without asking each journey for its tally.
+# How many journeys the period holds, and how many there are.
 _COUNTS = f"""SELECT (SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_IN_PERIOD}),
-    (SELECT count(*) FROM journeys), EXISTS (SELECT 1 FROM journey_tallies)"""
-_UNTALLIED = f"SELECT count(*) FROM journeys j INDEXED BY journeys_for_metrics WHERE {_PERIOD}"
+    (SELECT count(*) FROM journeys)"""
 _OPENED = "SELECT data FROM journeys WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, rowid"
 # Where a slice of a long cold read ends: the opening time of the journey after the first
 # :size from :start on, or else the next opening time after :start (those opened at one
@@ -197,12 +170,6 @@ def _reply(conn: sqlite3.Connection, journey_id: str, channel: str, at: int, seq
     return cast("int | None", _one(found.fetchone()))
 
 
-def _keep(conn: sqlite3.Connection, rows: Sequence[Row]) -> int:
-    before = conn.total_changes
-    conn.executemany(_KEEP, rows)
-    return int(conn.total_changes - before)
-
-
 class SQLiteMetrics(SQLMetrics):
     """The metrics read of :class:`~handoff.stores.sqlite.SQLiteStore`, in one read snapshot.
 
@@ -222,20 +189,17 @@ class SQLiteMetrics(SQLMetrics):
         return iter(journeys)
 
     @contextmanager
-    def _metric_cursors(self, start: datetime, end: datetime, form: int) -> Iterator[Cursors]:
+    def _metric_cursors(self, start: datetime, end: datetime, agents: bool) -> Iterator[Cursors]:
         snapshot = cast(AbstractContextManager[sqlite3.Connection], cast(Any, self)._snapshot())
         with snapshot as conn, ExitStack() as stack:
-            bounds = {"start": micros(start), "end": micros(end), "form": form}
-            agents = form == WITH_AGENTS
-            inside, everything, kept = conn.execute(_COUNTS, bounds).fetchone()
+            bounds = {"start": micros(start), "end": micros(end)}
+            inside, everything = conn.execute(_COUNTS, bounds).fetchone()
             beside = None
-            if not kept and self._sliced(inside, everything):
+            if self._sliced(inside, everything):
                 # Long enough to read on a thread: the look-ups go to a second connection
                 # pinned to the snapshot, which is taken again with it.
                 beside = stack.enter_context(self._beside(conn))
-                inside, everything, kept = conn.execute(_COUNTS, bounds).fetchone()
-            if kept:  # the journeys of the period that have no current tally
-                inside = conn.execute(_UNTALLIED, bounds).fetchone()[0]
+                inside, everything = conn.execute(_COUNTS, bounds).fetchone()
             scan = inside >= everything * self._metrics_scan_share
             # Every page is read once, in order: a large page cache would only hold a year
             # of history in memory, so the read makes do with a small one.
@@ -243,14 +207,14 @@ class SQLiteMetrics(SQLMetrics):
             conn.execute(f"PRAGMA cache_size = {_READ_CACHE}")
             handoffs, said = _LEGS[scan]
             stack.callback(conn.execute, f"PRAGMA cache_size = {int(cache)}")
-            if beside is not None and not kept and self._sliced(inside, everything):
-                # A long cold read: its four streams come from a thread, a slice at a time
+            if beside is not None and self._sliced(inside, everything):
+                # A long read: its four streams come from a thread, a slice at a time
                 # (handoff.stores.sqlite._reader), while this one tallies and looks up.
                 beside.execute(f"PRAGMA cache_size = {_READ_CACHE}")
                 reader = SliceReader(
                     conn,
                     beside,
-                    [(_JOURNEYS, 10), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
+                    [(_JOURNEYS, 9), (_PLANS[True, agents], 6), (handoffs, 10), (said, 6)],
                     _CUT,
                     _LEFT,
                     bounds,
@@ -262,7 +226,6 @@ class SQLiteMetrics(SQLMetrics):
                     reader.stream(1),
                     reader.stream(2),
                     reader.stream(3),
-                    (),
                     functools.partial(_texts, beside),
                     functools.partial(_facts, beside),
                     functools.partial(_reply, beside),
@@ -273,14 +236,13 @@ class SQLiteMetrics(SQLMetrics):
                 conn.execute(_PLANS[scan, agents], bounds),
                 conn.execute(handoffs, bounds),
                 conn.execute(said, bounds),
-                conn.execute(_KEPT, bounds) if kept else (),
                 functools.partial(_texts, conn),
                 functools.partial(_facts, conn),
                 functools.partial(_reply, conn),
             )
 
     def _sliced(self, inside: int, everything: int) -> bool:
-        """Whether a cold read of ``inside`` journeys (of ``everything``) scans the index
+        """Whether a read of ``inside`` journeys (of ``everything``) scans the index
         in slices on a thread: it is long, and there is a second core to run on."""
         return (
             inside > self._metrics_slice and inside >= everything * self._metrics_scan_share and cores() > 1
@@ -300,32 +262,3 @@ class SQLiteMetrics(SQLMetrics):
         conn.execute("BEGIN")
         with reader_beside(path, store._busy_timeout, conn) as beside:
             yield beside
-
-    def _keep_tally_rows(self, rows: Sequence[Row]) -> int:
-        transaction = cast(Any, self)._transaction("keep the metrics tallies")
-        with transaction as conn:
-            return _keep(conn, rows)
-
-    def _keep_during_read(self, rows: Sequence[Row], backlog: list[Row]) -> int:
-        """A file is written beside the open read through a connection of its own (the
-        read's snapshot does not see it); an in-memory database waits for the read."""
-        path: str = cast(Any, self)._file
-        if path == ":memory:" or path.startswith("file:"):
-            return super()._keep_during_read(rows, backlog)
-        try:
-            with closing(connect(path, cast(Any, self)._busy_timeout)) as conn:
-                conn.execute("PRAGMA wal_autocheckpoint = 0")  # the store's checkpointer does it
-                begin(conn)
-                try:
-                    kept = _keep(conn, rows)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    rollback(conn)
-                    raise
-        except sqlite3.Error as exc:
-            raise store_error(path, "keep the metrics tallies", exc) from exc
-        return kept
-
-    def drop_tallies(self) -> int:
-        with cast(Any, self)._transaction("drop the metrics tallies") as conn:
-            return int(conn.execute("DELETE FROM journey_tallies").rowcount)

@@ -196,6 +196,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX interactions_for_metrics ON interactions"
         " (journey_id, at, sequence, author, kind, channel, event_head, reply_agent, survey_answers)",
     ),
+    # 10: no kept metrics tallies: a first report reads the history itself, within its
+    # target, so the derived copy (and what keeps it current) went.
+    ("DROP TABLE journey_tallies",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

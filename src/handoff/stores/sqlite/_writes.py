@@ -56,7 +56,6 @@ _INSERT_DECISION = "INSERT INTO decisions (id, journey_id, contact_id, at, data)
 # Children first: foreign keys point from them to the journey and the contact.
 _ERASE = (
     "DELETE FROM callbacks WHERE contact_id = ?",
-    "DELETE FROM journey_tallies WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM decisions WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM notifications WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
     "DELETE FROM handoffs WHERE journey_id IN (SELECT id FROM journeys WHERE contact_id = ?)",
