@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handoff.clock import FixedClock, SeededIds, micros
-from handoff.metrics import BusinessCalendar, KpiReport, _fold, journey_records, kpis
+from handoff.metrics import BusinessCalendar, KpiReport, _fold, calendar, formulas, journey_records, kpis
 from handoff.metrics import _vector as vector
 from handoff.metrics._fold import _calendar
 from handoff.metrics.calendar import Worktime
@@ -84,6 +84,19 @@ def test_business_seconds_are_the_same_bits_with_numpy(pairs: array[int], which:
     assert fast.tobytes() == slow.tobytes()
 
 
+@pytest.mark.parametrize("which", range(len(_CALENDARS)))
+def test_a_long_batch_of_business_seconds_is_the_same_bits_with_numpy(which: int) -> None:
+    """A batch long enough for numpy to find its range (and convert it) gives the loops' bits."""
+    base = micros(datetime(2025, 3, 1, tzinfo=timezone.utc))
+    starts = [base + k * 3_613_000_017 for k in range(3000)]
+    pairs = array(
+        "q", chain.from_iterable((at, at + (k * 7_919_000_003) % 10**12) for k, at in enumerate(starts))
+    )
+    assert len(pairs) >= calendar._BOUNDS_FROM
+    fast, slow = _both(lambda: Worktime(_CALENDARS[which]).seconds_between_pairs(pairs))
+    assert fast.tobytes() == slow.tobytes() and any(fast)
+
+
 @settings(max_examples=150, deadline=None)
 @given(pairs=_pairs)
 def test_calendar_seconds_are_the_same_bits_with_numpy(pairs: array[int]) -> None:
@@ -137,23 +150,25 @@ def test_waits_whose_instants_do_not_line_up_are_read_one_by_one() -> None:
     assert vector.wait_pairs(["ca", "ca"], ["1,2", "3,4"]) == array("q", [1, 2, 3, 4]).tobytes()
 
 
-@pytest.mark.parametrize("held", [1, 3, 100_000])
+@pytest.mark.parametrize(("held", "least"), [(1, 0), (3, 0), (3, 6), (100_000, 0)])
 @pytest.mark.parametrize("hours", [_CALENDARS[0], None], ids=["business", "calendar"])
 @pytest.mark.parametrize("by", [("channel",), ("path", "week")])
 def test_a_report_reads_and_converts_its_waits_in_batches_of_any_size(
     tmp_path: Any,
     held: int,
+    least: int,
     hours: BusinessCalendar | None,
     by: tuple[str, ...],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """However many journeys' waits are held before they are read and turned into
-    seconds, the report is the walk's."""
+    """However many journeys' waits are held before they are read, and however many a
+    group must hold to be turned into seconds before the end, the report is the walk's."""
     with SQLiteStore(tmp_path / "talks.db") as store:
         populate(Switchboard(store, clock=FixedClock(T0), ids=SeededIds(5)), 5, journeys=30)
         start, end = T0 - timedelta(days=1), T0 + timedelta(days=60)
         expected = kpis(list(journey_records(store, start, end)), start, end, by=by, business_hours=hours)
         monkeypatch.setattr(_fold, "_HELD", held)
+        monkeypatch.setattr(_fold, "_CONVERTED", least)
         got = kpis(store, start, end, by=by, business_hours=hours)
     assert got.total.times["response"].count > 0
     assert got.rows == expected.rows and got.total == expected.total
@@ -278,9 +293,20 @@ def test_values_numpy_cannot_add_exactly_are_left_to_fsum(values: list[float]) -
     assert vector.exact_sum(array("d", values)) is None
 
 
-def test_a_mean_is_the_same_with_and_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
-    samples = SortedSamples.of(array("d", [i / 7 for i in range(1, 2000)] + [0.1] * 10))
-    fast = Durations.of(samples)
+@pytest.mark.parametrize("count", [10, 5000])
+def test_a_mean_is_the_same_with_and_without_numpy(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long array of samples is summed by numpy, a short one by ``fsum``: the same bits."""
+    samples = SortedSamples.of(array("d", [i / 7 for i in range(1, count)] + [0.1] * 10))
+    summed: list[int] = []
+
+    def counted(values: array[float]) -> float | None:
+        summed.append(len(values))
+        return vector.exact_sum(values)
+
+    with monkeypatch.context() as spied:
+        spied.setattr(formulas, "exact_sum", counted)
+        fast = Durations.of(samples)
+    assert summed == ([len(samples)] if count > formulas._EXACT_FROM else [])
     _without_numpy(monkeypatch)
     assert Durations.of(samples) == fast and fast.mean == math.fsum(samples) / len(samples)
 

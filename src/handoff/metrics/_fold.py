@@ -130,23 +130,28 @@ def fold(
         held += 1
         if held >= _HELD:  # however many groups hold them
             for found in groups.values():
-                _convert(*found, worktime)
+                _convert(*found, worktime, _CONVERTED)
             held = 0
     for found in groups.values():
-        _convert(*found, worktime)
+        _convert(*found, worktime, 0)
 
 
-def _convert(group: _Group, bins: list[array[int]], talks: _Talks, worktime: Worktime | None) -> None:
-    """Turn the waits ``group`` holds (its talks read first) into its samples, and forget
-    them. Each bin's seconds are added sorted: the group's samples are then runs that the
-    report's one sort of each measure merges, instead of sorting them anew."""
+def _convert(
+    group: _Group, bins: list[array[int]], talks: _Talks, worktime: Worktime | None, least: int
+) -> None:
+    """Read the talks ``group`` holds, then turn its waits into its samples and forget
+    them, if it holds ``least`` instants or more (a report by agent and week has
+    thousands of small groups: theirs wait for the end, in one batch each). A batch
+    turned during the read is added sorted, bin by bin: the group's samples are then
+    runs that the report's one sort of each measure merges, instead of sorting them anew."""
     _read_talks(talks, bins[_RESPONSE])
-    calendar = [SortedSamples.of(_calendar(pairs)) for pairs in bins]
-    business = (
-        [SortedSamples.of(worktime.seconds_between_pairs(pairs)) for pairs in bins]
-        if worktime is not None
-        else None
-    )
+    if sum(map(len, bins)) < least:
+        return
+    calendar = [_calendar(pairs) for pairs in bins]
+    business = [worktime.seconds_between_pairs(pairs) for pairs in bins] if worktime is not None else None
+    if least:
+        calendar = [SortedSamples.of(seconds) for seconds in calendar]
+        business = None if business is None else [SortedSamples.of(seconds) for seconds in business]
     for name in MEASURES:
         for b in _BINS_OF[name]:
             group.calendar[name].extend(calendar[b])
@@ -171,6 +176,10 @@ _HELD = 20_000
 """Journeys whose waits are held (in every group at once) before their talks are read
 and their instants turned into seconds: enough for numpy to pay, few enough to hold
 little memory and to spread the conversion over the read."""
+
+_CONVERTED = 8192
+"""Instants a group must hold for a batch of them to be turned into seconds before the
+end: enough for the conversion's per-call cost to be small beside its work."""
 
 _Talks = tuple[list[str], list[str]]
 """The talks a group holds, as their letters and their instants: texts, which the cyclic

@@ -193,6 +193,8 @@ every time zone (local 0001-01-01 in Tokyo is in the year 0)."""
 
 _WORKTIMES: dict[BusinessCalendar, Worktime] = {}
 _WORKTIMES_KEPT = 32
+_BOUNDS_FROM = 4096
+"""Instants from which numpy finds a batch's range (below it, Python's loops are quicker)."""
 
 
 def _worktime(calendar: BusinessCalendar) -> Worktime:
@@ -258,7 +260,7 @@ class Worktime:
         if not pairs:
             return seconds
         table = self._table
-        found = bounds(pairs)
+        found = bounds(pairs) if len(pairs) >= _BOUNDS_FROM else None
         low, high = found if found is not None else (min(pairs), max(pairs))
         if not (table[2] <= low and high < table[3]):
             table = self._cover(low, high, ("pairs", "pairs"))

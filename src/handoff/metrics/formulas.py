@@ -228,9 +228,16 @@ class Durations:
 
 
 def _sum(values: Sequence[float]) -> float:
-    """:func:`math.fsum` of ``values``; that of a long array of durations from numpy."""
-    fast = exact_sum(values) if type(values) is SortedSamples else None
-    return math.fsum(values) if fast is None else fast
+    """:func:`math.fsum` of ``values``; that of a long array of durations from numpy (below
+    :data:`_EXACT_FROM` values, numpy's calls cost more than ``fsum``'s loop)."""
+    if type(values) is SortedSamples and len(values) >= _EXACT_FROM:
+        fast = exact_sum(values)
+        if fast is not None:
+            return fast
+    return math.fsum(values)
+
+
+_EXACT_FROM = 2048
 
 
 class SortedSamples(array):  # type: ignore[type-arg]
