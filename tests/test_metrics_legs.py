@@ -19,7 +19,7 @@ from handoff.clock import FixedClock, SeededIds
 from handoff.errors import StoreError
 from handoff.metrics import BusinessCalendar, journey_records, kpis, tally
 from handoff.metrics.journeys import compact
-from handoff.stores import SQLiteStore, open_store
+from handoff.stores import MemoryStore, SQLiteStore, open_store
 from handoff.stores.base import MetricsSource, Store
 from handoff.stores.sql import _metrics as sql_metrics
 from handoff.stores.sql._metrics import Cursors, Replies
@@ -31,19 +31,23 @@ START, END = T0 - timedelta(days=1), T0 + timedelta(days=40)
 HOURS = BusinessCalendar.weekly("Europe/Madrid", {"mon-fri": "09:00-17:00"})
 
 
-def _story(store: Store) -> tuple[str, list[str]]:
-    """Email, a switch to chat, a switch back to email, each answered; an order number
-    said at first and again after each switch. Returns the journey and its messages."""
+_SAID = ("Order A-12345 is late", "About order A-12345", "Order A-12345, and my email is ana@example.com")
+
+
+def _story(store: Store, said: tuple[str, str, str] = _SAID) -> tuple[str, list[str]]:
+    """Email, a switch to chat, a switch back to email, each answered; the customer's
+    messages are ``said``: by default an order number said at first and again after each
+    switch. Returns the journey and its messages."""
     board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(5))
     ana = "email:ana@example.com"
-    first = board.receive(Inbound(channel="email", identity=ana, body="Order A-12345 is late", at=T0))
+    first = board.receive(Inbound(channel="email", identity=ana, body=said[0], at=T0))
     jid, ref = first.journey.id, first.journey.reference
     board.reply(jid, agent="sam", body="Checking", at=T0 + timedelta(minutes=5))
     second = board.receive(
         Inbound(
             channel="chat",
             identity=ana,
-            body="About order A-12345",
+            body=said[1],
             at=T0 + timedelta(minutes=30),
             journey_ref=ref,
         )
@@ -53,7 +57,7 @@ def _story(store: Store) -> tuple[str, list[str]]:
         Inbound(
             channel="email",
             identity=ana,
-            body="Order A-12345, and my email is ana@example.com",
+            body=said[2],
             at=T0 + timedelta(minutes=50),
             journey_ref=ref,
         )
@@ -205,6 +209,25 @@ def test_the_handoffs_come_complete_from_the_read(
     assert [h.restated for h in walked[jid]] == restated
     assert made.legs is None
     assert made.handoffs == walked[jid]
+
+
+def test_a_fact_said_in_an_earlier_leg_is_restated_without_the_fact_index(tmp_path: Path) -> None:
+    """With the journey's fact index emptied (as an import may leave it), a leg still
+    restates what the customer said in an earlier leg: the store reads the messages
+    before the first switch, and has those after it in the read already."""
+    said = ("Hello, I need some help", "Order A-12345 is late", "Writing again about order A-12345")
+    memory = MemoryStore()
+    jid, _ = _story(memory, said)
+    walked = {r.journey.id: tally(compact(r)) for r in journey_records(memory, START, END)}
+    assert [h.restated for h in walked[jid].handoffs] == [0, 1]  # the order, said in the first leg
+    path = tmp_path / "emptied.db"
+    with SQLiteStore(path) as store:
+        _story(store, said)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE journeys SET data = json_set(data, '$.facts', json('[]'))")
+    with SQLiteStore(path) as store:
+        made = {t.id: t.handoffs for t in store.metric_tallies(START, END)}
+    assert made == {jid: t.handoffs for jid, t in walked.items()}
 
 
 def test_rows_out_of_order_are_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

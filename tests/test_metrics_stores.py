@@ -290,56 +290,6 @@ def test_a_tally_is_complete_when_its_read_closes(
     assert {t.id: _plain(t) for t in made} == walked
 
 
-def _restating_again_story(store: Store) -> str:
-    """A customer gives an order number only after a first switch, and restates it after
-    a second: the second leg's fact was said in the first leg."""
-    from handoff import Inbound
-
-    board = Switchboard(store, clock=FixedClock(T0), ids=SeededIds(43))
-    ana = "email:ana@example.com"
-    first = board.receive(Inbound(channel="email", identity=ana, body="Hello, I need some help", at=T0))
-    jid, ref = first.journey.id, first.journey.reference
-    board.reply(jid, agent="sam", body="Sure", at=T0 + timedelta(minutes=5))
-    board.receive(
-        Inbound(
-            channel="chat",
-            identity=ana,
-            body="Order A-12345 is late",
-            at=T0 + timedelta(minutes=30),
-            journey_ref=ref,
-        )
-    )
-    board.reply(jid, agent="lee", body="Checking", channel="chat", at=T0 + timedelta(minutes=31))
-    board.receive(
-        Inbound(
-            channel="email",
-            identity=ana,
-            body="Writing again about order A-12345",
-            at=T0 + timedelta(hours=2),
-            journey_ref=ref,
-        )
-    )
-    return jid
-
-
-def test_a_fact_said_in_an_earlier_leg_is_restated_without_the_fact_index(tmp_path: Path) -> None:
-    """With the journey's fact index emptied (as an import may leave it), a leg still
-    restates what the customer said in an earlier leg: the store reads the messages
-    before the first switch, and has those after it in the read already."""
-    memory = MemoryStore()
-    jid = _restating_again_story(memory)
-    walked = {r.journey.id: _plain(tally(compact(r))) for r in journey_records(memory, START, END)}
-    assert [h.restated for h in walked[jid][10]] == [0, 1]  # the order, said in the first leg
-    path = tmp_path / "t.db"
-    with SQLiteStore(path) as store:
-        _restating_again_story(store)
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("UPDATE journeys SET data = json_set(data, '$.facts', json('[]'))")
-    with SQLiteStore(path) as store:
-        made = {t.id: _plain(t) for t in store.metric_tallies(START, END)}
-    assert made == walked
-
-
 def test_the_sqlite_read_takes_journeys_and_handoffs_from_their_indexes(sqlite: Store) -> None:
     """The journeys' fields and the handoffs come from the indexes of schema version 8,
     and a row written after the upgrade is in them at once."""
